@@ -1,0 +1,51 @@
+# libmem + heapviz.  `make` builds everything; `make test` runs the suite and
+# ends with one summary line; `make run` opens heapviz on its built-in demo.
+#
+# Each directory adds its own rules in <dir>/module.mk.  Objects go under
+# $(B); products under $(OUT) (the tree itself by default).  Sanitizer and
+# other variants re-invoke make with their own B, OUT and flags.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PREFIX  ?= /usr/local
+DESTDIR ?=
+B       ?= build
+OUT     ?= .
+
+WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion \
+        -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wundef -Wwrite-strings \
+        -Wpointer-arith -Wcast-align -Wvla
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+NCURSES_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
+NCURSES_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
+CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+
+ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -Ilib -MMD -MP $(CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS_ALL = $(EXTRA_LDFLAGS)
+
+.DEFAULT_GOAL := all
+.PHONY: all clean test check run install uninstall
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+# Filled in by the modules.
+PRODUCTS :=
+TEST_BINS :=
+
+include $(sort $(wildcard */module.mk))
+
+all: $(PRODUCTS)
+
+check: test
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+clean:
+	rm -rf build $(CLEAN_FILES)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

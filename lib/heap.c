@@ -1,0 +1,1050 @@
+/*
+ * heap.c - the allocator: block format, free lists, placement, hooks.
+ *
+ * The arena
+ * ---------
+ * Objects must start on 16-byte boundaries and every block carries an 8-byte
+ * header, so headers sit 8 bytes before a boundary.  The first 8 bytes of the
+ * arena can therefore never belong to a block; the bitmap's first word lives
+ * there.  Blocks tile the block area, and the rest of the bitmap follows it:
+ *
+ *   0        8                                    8+16N            arena
+ *   [bm w0 ][hdr|object...|pad][hdr|free .....ftr][bm w1 .. w(T-1)][slack]
+ *            ^ granule 0        ^ granule g
+ *
+ * A block is named by its granule index g: header at 8 + 16g, object at
+ * 16(g+1).  Every size and link inside the region is a 32-bit count or index
+ * of granules, never a pointer, so another process can read the region
+ * mapped at another address.  (A one-page heap: N = 254, T = 4, and a block
+ * of 4064 bytes holds a 4048-byte object: 48 bytes of metadata in all.)
+ *
+ * Blocks
+ * ------
+ *   used:  [size | USED PREV_USED slack tag][object ........][padding]
+ *   free:  [size | PREV_USED tag][next][prev] ............ [size footer]
+ *
+ * size counts granules (at least 2, so a free block can hold its links and
+ * its footer).  slack is block bytes - 8 - object bytes, so the exact
+ * requested size comes back from 6 bits.  PREV_USED says whether the block
+ * before holds an object; when it does not, the 4 bytes before this header
+ * are that free block's footer, which is how we coalesce to the left without
+ * spending a footer on used blocks.  tag is a 24-bit hash of (g, size, flags):
+ * a header overwritten by a stray store no longer matches, and the block is
+ * refused instead of trusted.
+ *
+ * Interior pointers
+ * -----------------
+ * A hierarchical bitmap has one bit per granule, set at block starts, and
+ * a summary bit per word above it (6 levels at most; the top word is in the
+ * control structure).  The block holding byte o is the last set bit at or
+ * before (o - 8) / 16: one masked word in the common case, O(log64 n) at
+ * worst, never a walk of the blocks.
+ *
+ * Free lists
+ * ----------
+ * first/next/best/worst: one doubly linked list in address order (head,
+ * tail; next fit's rover).  Coalescing keeps the order without a search when
+ * a neighbour is free: the merged block takes the neighbour's place.  Only a
+ * block freed between two used ones searches the list for its place.
+ *
+ * fast: TLSF-style segregated lists.  The first level is the size's highest
+ * bit, the second splits each power of two into 16 classes; two bitmaps find
+ * the smallest non-empty class that is certain to fit in O(1) ("good fit").
+ * If none is, the request's own class is scanned (at most 32 blocks) before
+ * failing, so a heap is not declared full while a fitting block exists there.
+ */
+#include "mem_internal.h"
+
+#include <sched.h>
+#include <string.h>
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static inline unsigned msb64(uint64_t x) { return 63u - (unsigned)__builtin_clzll(x); }
+static inline unsigned msb32(uint32_t x) { return 31u - (unsigned)__builtin_clz(x); }
+static inline unsigned lsb32(uint32_t x) { return (unsigned)__builtin_ctz(x); }
+
+uint32_t mem_tag(uint32_t g, uint32_t size, uint32_t low)
+{
+    uint32_t x = g * 0x9E3779B1u ^ size * 0x85EBCA77u ^ (low + 1u) * 0xC2B2AE3Du;
+    x ^= x >> 15;
+    x *= 0x2C1B3C6Du;
+    x ^= x >> 12;
+    return x & 0xFFFFFFu;
+}
+
+MEM_NO_ASAN static inline void hdr_write(const MemHeap *h, uint32_t g, uint32_t size, uint32_t low)
+{
+    BlockHeader *b = mem_hdr(h, g);
+    b->size = size;
+    b->info = low | mem_tag(g, size, low) << B_TAG_SHIFT;
+}
+
+MEM_NO_ASAN static inline bool hdr_ok(const MemHeap *h, uint32_t g, const BlockHeader *b)
+{
+    return g < h->ngran && b->size >= MIN_GRANS && b->size <= h->ngran - g &&
+           b->info >> B_TAG_SHIFT == mem_tag(g, b->size, b->info & B_LOW_MASK);
+}
+
+/* Rewrites the PREV_USED bit of block g (if g is a block, not the end). */
+MEM_NO_ASAN static inline void set_prev_used(const MemHeap *h, uint32_t g, bool used)
+{
+    if (g >= h->ngran)
+        return;
+    BlockHeader *b = mem_hdr(h, g);
+    uint32_t low = b->info & B_LOW_MASK & ~B_PREV_USED;
+    hdr_write(h, g, b->size, low | (used ? B_PREV_USED : 0u));
+}
+
+MEM_NO_ASAN static inline void footer_write(const MemHeap *h, uint32_t g, uint32_t size)
+{
+    *mem_footer_before(h, g + size) = size;
+}
+
+void mem_lock(const MemHeap *heap)
+{
+    if (heap->flags & MEM_OPT_NOLOCK)
+        return;
+    /* The lock is the one mutable part of a const heap. */
+    MemHeap *h = (MemHeap *)(uintptr_t)heap;
+    unsigned spins = 0;
+    while (atomic_flag_test_and_set_explicit(&h->lock, memory_order_acquire)) {
+        if (++spins >= 64) {
+            spins = 0;
+            sched_yield();
+        }
+    }
+}
+
+void mem_unlock(const MemHeap *heap)
+{
+    if (heap->flags & MEM_OPT_NOLOCK)
+        return;
+    MemHeap *h = (MemHeap *)(uintptr_t)heap;
+    atomic_flag_clear_explicit(&h->lock, memory_order_release);
+}
+
+/* ---- the bitmap of block starts ------------------------------------------ */
+
+size_t mem_bm_words(uint32_t nbits, unsigned level)
+{
+    size_t n = nbits;
+    for (unsigned l = 0; l <= level; l++)
+        n = (n + 63u) / 64u;
+    return n;
+}
+
+/* Storage word i: word 0 in the arena's first 8 bytes, the rest after the
+ * block area. */
+uint64_t *mem_bm_word(const MemHeap *h, unsigned level, size_t word)
+{
+    if (level + 1u == h->bm_levels)
+        return (uint64_t *)(uintptr_t)&h->bm_top;
+    size_t i = h->bm_off[level] + word;
+    if (i == 0)
+        return (uint64_t *)(void *)h->base;
+    return (uint64_t *)(void *)(h->base + HDR + (size_t)h->ngran * GRAN) + (i - 1u);
+}
+
+MEM_NO_ASAN static void bm_set(const MemHeap *h, uint32_t g)
+{
+    size_t idx = g;
+    for (unsigned l = 0; l < h->bm_levels; l++) {
+        uint64_t *w = mem_bm_word(h, l, idx >> 6);
+        uint64_t was = *w;
+        *w = was | (uint64_t)1 << (idx & 63u);
+        if (was)
+            return;
+        idx >>= 6;
+    }
+}
+
+MEM_NO_ASAN static void bm_clear(const MemHeap *h, uint32_t g)
+{
+    size_t idx = g;
+    for (unsigned l = 0; l < h->bm_levels; l++) {
+        uint64_t *w = mem_bm_word(h, l, idx >> 6);
+        *w &= ~((uint64_t)1 << (idx & 63u));
+        if (*w)
+            return;
+        idx >>= 6;
+    }
+}
+
+/* The last set bit at or before q at level 0, or NIL.  Climb while the
+ * masked word is empty, then descend taking the highest bit. */
+MEM_NO_ASAN static uint32_t bm_find_prev(const MemHeap *h, uint32_t q)
+{
+    size_t idx = q;
+    unsigned l = 0;
+    for (;;) {
+        uint64_t w = *mem_bm_word(h, l, idx >> 6) & (~(uint64_t)0 >> (63u - (idx & 63u)));
+        if (w) {
+            idx = (idx & ~(size_t)63) | msb64(w);
+            break;
+        }
+        if (l + 1u == h->bm_levels || (idx >> 6) == 0)
+            return NIL;
+        idx = (idx >> 6) - 1u;
+        l++;
+    }
+    while (l > 0) {
+        l--;
+        if (idx >= h->bm_nwords[l])
+            return NIL; /* a summary bit past its level: corrupt */
+        uint64_t w = *mem_bm_word(h, l, idx);
+        if (!w)
+            return NIL; /* a summary bit without its word: corrupt */
+        idx = idx * 64u + msb64(w);
+    }
+    return idx <= q ? (uint32_t)idx : NIL;
+}
+
+/* ---- the address-ordered list (first, next, best, worst) ----------------- */
+
+MEM_NO_ASAN static void list_link(MemHeap *h, uint32_t g, uint32_t prev, uint32_t next)
+{
+    uint32_t *l = mem_links(h, g);
+    l[0] = next;
+    l[1] = prev;
+    if (prev == NIL)
+        h->head = g;
+    else
+        mem_links(h, prev)[0] = g;
+    if (next == NIL)
+        h->tail = g;
+    else
+        mem_links(h, next)[1] = g;
+}
+
+MEM_NO_ASAN static void list_unlink(MemHeap *h, uint32_t g)
+{
+    uint32_t *l = mem_links(h, g);
+    uint32_t next = l[0], prev = l[1];
+    if (prev == NIL)
+        h->head = next;
+    else
+        mem_links(h, prev)[0] = next;
+    if (next == NIL)
+        h->tail = prev;
+    else
+        mem_links(h, next)[1] = prev;
+    if (h->rover == g)
+        h->rover = next != NIL ? next : h->head;
+}
+
+/* new takes old's place in the list (same neighbours in address order). */
+MEM_NO_ASAN static void list_replace(MemHeap *h, uint32_t old, uint32_t new_g)
+{
+    uint32_t *l = mem_links(h, old);
+    uint32_t next = l[0], prev = l[1];
+    list_link(h, new_g, prev, next);
+    if (h->rover == old)
+        h->rover = new_g;
+}
+
+/* Inserts a block that has no free neighbour: search from the nearer end. */
+MEM_NO_ASAN static void list_insert(MemHeap *h, uint32_t g)
+{
+    uint32_t prev = NIL, next = h->head;
+    if (h->tail != NIL && h->tail < g) {
+        prev = h->tail;
+        next = NIL;
+    } else {
+        while (next != NIL && next < g) {
+            prev = next;
+            next = mem_links(h, next)[0];
+        }
+    }
+    list_link(h, g, prev, next);
+}
+
+/* ---- segregated lists (fast) --------------------------------------------- */
+
+void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl)
+{
+    if (size < SL_COUNT) {
+        *fl = 0;
+        *sl = size;
+    } else {
+        unsigned m = msb32(size);
+        *fl = m - (SL_BITS - 1u);
+        *sl = (size >> (m - SL_BITS)) & (SL_COUNT - 1u);
+    }
+}
+
+MEM_NO_ASAN static void fast_insert(MemHeap *h, uint32_t g, uint32_t size)
+{
+    unsigned fl, sl;
+    mem_fast_mapping(size, &fl, &sl);
+    uint32_t old = h->fast_head[fl][sl];
+    uint32_t *l = mem_links(h, g);
+    l[0] = old;
+    l[1] = NIL;
+    if (old != NIL)
+        mem_links(h, old)[1] = g;
+    h->fast_head[fl][sl] = g;
+    h->sl_map[fl] |= 1u << sl;
+    h->fl_map |= 1u << fl;
+}
+
+MEM_NO_ASAN static void fast_remove(MemHeap *h, uint32_t g, uint32_t size)
+{
+    unsigned fl, sl;
+    mem_fast_mapping(size, &fl, &sl);
+    uint32_t *l = mem_links(h, g);
+    uint32_t next = l[0], prev = l[1];
+    if (next != NIL)
+        mem_links(h, next)[1] = prev;
+    if (prev != NIL) {
+        mem_links(h, prev)[0] = next;
+    } else {
+        h->fast_head[fl][sl] = next;
+        if (next == NIL) {
+            h->sl_map[fl] &= ~(1u << sl);
+            if (!h->sl_map[fl])
+                h->fl_map &= ~(1u << fl);
+        }
+    }
+}
+
+/* Good fit: the first block of the smallest non-empty class whose every
+ * block fits, else a bounded first-fit scan of need's own class. */
+MEM_NO_ASAN static uint32_t fast_search(const MemHeap *h, uint32_t need, size_t *examined)
+{
+    unsigned fl, sl;
+    uint64_t rounded = need;
+    if (need >= SL_COUNT)
+        rounded += ((uint64_t)1 << (msb32(need) - SL_BITS)) - 1u;
+    if (rounded <= UINT32_MAX) {
+        mem_fast_mapping((uint32_t)rounded, &fl, &sl);
+        if (fl < FL_COUNT) {
+            uint32_t slm = h->sl_map[fl] & (~0u << sl);
+            if (!slm) {
+                uint32_t flm = fl + 1u < 32u ? h->fl_map & (~0u << (fl + 1u)) : 0u;
+                if (flm) {
+                    fl = lsb32(flm);
+                    slm = h->sl_map[fl];
+                }
+            }
+            if (slm) {
+                *examined += 1;
+                return h->fast_head[fl][lsb32(slm)];
+            }
+        }
+    }
+    mem_fast_mapping(need, &fl, &sl);
+    uint32_t g = h->fast_head[fl][sl];
+    for (unsigned n = 0; g != NIL && n < FAST_FALLBACK_SCAN; n++) {
+        *examined += 1;
+        if (mem_hdr(h, g)->size >= need)
+            return g;
+        g = mem_links(h, g)[0];
+    }
+    return NIL;
+}
+
+/* ---- policy-independent free-structure operations ------------------------ */
+
+MEM_NO_ASAN static uint32_t list_search(MemHeap *h, uint32_t need, size_t *examined)
+{
+    uint32_t g, best = NIL, best_size = 0;
+    switch ((MemPolicy)h->policy) {
+    case MEM_FIRST_FIT:
+        for (g = h->head; g != NIL; g = mem_links(h, g)[0]) {
+            ++*examined;
+            if (mem_hdr(h, g)->size >= need)
+                return g;
+        }
+        return NIL;
+    case MEM_NEXT_FIT: {
+        uint32_t start = h->rover != NIL ? h->rover : h->head;
+        if (start == NIL)
+            return NIL;
+        g = start;
+        do {
+            ++*examined;
+            if (mem_hdr(h, g)->size >= need)
+                return g;
+            g = mem_links(h, g)[0];
+            if (g == NIL)
+                g = h->head;
+        } while (g != start);
+        return NIL;
+    }
+    case MEM_BEST_FIT:
+        for (g = h->head; g != NIL; g = mem_links(h, g)[0]) {
+            uint32_t s = mem_hdr(h, g)->size;
+            ++*examined;
+            if (s >= need && (best == NIL || s < best_size)) {
+                best = g;
+                best_size = s;
+                if (s == need)
+                    break; /* nothing can fit better, nor lower */
+            }
+        }
+        return best;
+    case MEM_WORST_FIT:
+        for (g = h->head; g != NIL; g = mem_links(h, g)[0]) {
+            uint32_t s = mem_hdr(h, g)->size;
+            ++*examined;
+            if (s >= need && (best == NIL || s > best_size)) {
+                best = g;
+                best_size = s;
+            }
+        }
+        return best;
+    case MEM_FAST:
+    case MEM_POLICY_COUNT:
+        break;
+    }
+    return NIL;
+}
+
+size_t mem_largest_free(const MemHeap *h)
+{
+    uint32_t best = 0;
+    if (mem_is_list_policy(h)) {
+        for (uint32_t g = h->head; g != NIL; g = mem_links(h, g)[0])
+            if (mem_hdr(h, g)->size > best)
+                best = mem_hdr(h, g)->size;
+    } else if (h->fl_map) {
+        unsigned fl = msb32(h->fl_map);
+        unsigned sl = msb32(h->sl_map[fl]);
+        for (uint32_t g = h->fast_head[fl][sl]; g != NIL; g = mem_links(h, g)[0])
+            if (mem_hdr(h, g)->size > best)
+                best = mem_hdr(h, g)->size;
+    }
+    return (size_t)best * GRAN;
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+/* An operation raises at most a handful of events; they are delivered when
+ * it has completed, so an observer always sees a consistent heap. */
+typedef struct EventBuf {
+    MemEvent ev[4];
+    unsigned n;
+    uint64_t op; /* this operation's number, from 1 */
+} EventBuf;
+
+static void ev_begin(EventBuf *eb, const MemHeap *h)
+{
+    eb->n = 0;
+    eb->op = h->allocs + h->frees + h->failed + h->rejected + 1u;
+}
+
+static MemEvent *ev_add(EventBuf *eb, const MemHeap *h, MemEventKind kind)
+{
+    if (!h->observer || eb->n >= sizeof eb->ev / sizeof eb->ev[0])
+        return NULL;
+    MemEvent *e = &eb->ev[eb->n++];
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    e->policy = (MemPolicy)h->policy;
+    e->op = eb->op;
+    return e;
+}
+
+static void ev_flush(const MemHeap *h, const EventBuf *eb)
+{
+    for (unsigned i = 0; i < eb->n && h->observer; i++)
+        h->observer(&eb->ev[i], h->observer_arg);
+}
+
+static size_t goff(uint32_t g) { return HDR + (size_t)g * GRAN; }
+
+static void ev_rover(EventBuf *eb, const MemHeap *h, uint32_t before)
+{
+    if (h->policy != MEM_NEXT_FIT || h->rover == before)
+        return;
+    MemEvent *e = ev_add(eb, h, MEM_EV_ROVER);
+    if (e && h->rover != NIL) {
+        e->block = goff(h->rover);
+        e->size = (size_t)mem_hdr(h, h->rover)->size * GRAN;
+    } else if (e) {
+        e->block = SIZE_MAX;
+    }
+}
+
+/* ---- creation --------------------------------------------------------------- */
+
+MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPolicy policy,
+                                   unsigned flags, size_t control)
+{
+    if (size > MEM_MAX_ARENA)
+        size = MEM_MAX_ARENA;
+    if (size < HDR + MIN_GRANS * GRAN + 8u)
+        return NULL;
+
+    /* The most granules whose bitmap still fits beside them. */
+    size_t n = (size - HDR) / GRAN;
+    unsigned levels = 0;
+    size_t stored = 0;
+    for (;;) {
+        levels = 1;
+        stored = 0;
+        size_t words = mem_bm_words((uint32_t)n, 0);
+        while (words > 1) {
+            stored += words;
+            levels++;
+            words = (words + 63u) / 64u;
+        }
+        size_t need = HDR + n * GRAN + (stored ? (stored - 1u) * 8u : 0u);
+        if (need <= size)
+            break;
+        n -= (need - size + GRAN - 1u) / GRAN;
+    }
+    if (n < MIN_GRANS)
+        return NULL;
+
+    memset(h, 0, sizeof *h);
+    h->magic = MEM_MAGIC;
+    h->policy = (uint8_t)policy;
+    h->flags = (uint8_t)flags;
+    h->bm_levels = (uint8_t)levels;
+    h->base = arena;
+    h->arena = size;
+    h->control = control;
+    h->ngran = (uint32_t)n;
+    size_t off = 0;
+    for (unsigned l = 0; l < levels; l++) {
+        h->bm_off[l] = (uint32_t)off;
+        h->bm_nwords[l] = (uint32_t)mem_bm_words((uint32_t)n, l);
+        off += h->bm_nwords[l];
+    }
+    h->head = h->tail = h->rover = NIL;
+    for (unsigned i = 0; i < FL_COUNT; i++)
+        for (unsigned j = 0; j < SL_COUNT; j++)
+            h->fast_head[i][j] = NIL;
+    atomic_flag_clear(&h->lock);
+
+    MEM_UNPOISON(arena, size);
+    for (unsigned l = 0; l + 1u < levels; l++)
+        for (size_t w = 0; w < h->bm_nwords[l]; w++)
+            *mem_bm_word(h, l, w) = 0;
+
+    uint32_t g = 0, s = (uint32_t)n;
+    hdr_write(h, g, s, B_PREV_USED);
+    footer_write(h, g, s);
+    bm_set(h, g);
+    if (mem_is_list_policy(h)) {
+        list_link(h, g, NIL, NIL);
+        if (policy == MEM_NEXT_FIT)
+            h->rover = g;
+    } else {
+        fast_insert(h, g, s);
+    }
+    h->free_bytes = (size_t)s * GRAN;
+    h->free_blocks = 1;
+    MEM_POISON(arena, size);
+    return h;
+}
+
+MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags)
+{
+    if (!region || size < MEM_MIN_REGION || (unsigned)policy >= MEM_POLICY_COUNT ||
+        (flags & ~(unsigned)(MEM_OPT_NOLOCK | MEM_OPT_GUARD)))
+        return NULL;
+    uintptr_t p = (uintptr_t)region;
+    size_t lead = (size_t)((GRAN - p % GRAN) % GRAN);
+    size_t control = lead + ((sizeof(MemHeap) + GRAN - 1u) / GRAN) * GRAN;
+    if (size < control + MEM_MIN_BLOCK * 4u)
+        return NULL;
+    MemHeap *h = (MemHeap *)(void *)((unsigned char *)region + lead);
+    return mem_heap_init(h, (unsigned char *)region + control, size - control, policy, flags,
+                         control);
+}
+
+void MemHeap_Release(MemHeap *h)
+{
+    if (!h)
+        return;
+    MEM_UNPOISON(h->base, h->arena);
+    h->magic = 0;
+}
+
+/* ---- allocation ------------------------------------------------------------ */
+
+MEM_NO_ASAN static void guard_fill(unsigned char *from, size_t n)
+{
+    MEM_UNPOISON(from, n);
+    for (size_t i = 0; i < n; i++)
+        from[i] = GUARD_BYTE;
+    MEM_POISON(from, n);
+}
+
+/* Bytes of the guard after the object of block g found overwritten. */
+MEM_NO_ASAN static size_t guard_damage(const MemHeap *h, uint32_t g)
+{
+    const BlockHeader *b = mem_hdr(h, g);
+    const unsigned char *p = mem_payload(h, g) + mem_object_size(b);
+    size_t n = mem_slack(b), bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad += p[i] != GUARD_BYTE;
+    return bad;
+}
+
+/* Granules of a block that holds size bytes, or 0 when none can. */
+static uint32_t need_grans(const MemHeap *h, size_t size)
+{
+    size_t extra = HDR + ((h->flags & MEM_OPT_GUARD) ? GUARD_MIN : 0u) + GRAN - 1u;
+    if (size > (size_t)h->ngran * GRAN)
+        return 0;
+    size_t n = (size + extra) / GRAN;
+    return n < MIN_GRANS ? MIN_GRANS : (uint32_t)n;
+}
+
+MEM_NO_ASAN static void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb)
+{
+    uint32_t need = need_grans(h, size);
+    uint32_t rover_before = h->rover;
+    size_t examined = 0;
+    uint32_t g = NIL;
+    if (need)
+        g = mem_is_list_policy(h) ? list_search(h, need, &examined) : fast_search(h, need, &examined);
+    if (g == NIL) {
+        h->failed++;
+        MemEvent *e = ev_add(eb, h, MEM_EV_FAIL);
+        if (e) {
+            e->request = size;
+            e->examined = examined;
+            e->free_total = h->free_bytes;
+            e->largest_free = mem_largest_free(h);
+        }
+        return NULL;
+    }
+
+    BlockHeader *b = mem_hdr(h, g);
+    uint32_t total = b->size;
+    uint32_t prev_used = b->info & B_PREV_USED;
+    uint32_t rest = total - need;
+    MemEvent *e = ev_add(eb, h, MEM_EV_ALLOC);
+    if (e) {
+        e->request = size;
+        e->examined = examined;
+        e->block = goff(g);
+        e->size = (size_t)total * GRAN;
+        e->object = (size_t)(g + 1u) * GRAN;
+    }
+
+    if (rest >= MIN_GRANS) {
+        /* [------ free ------] => [used][ free ] */
+        uint32_t r = g + need;
+        hdr_write(h, r, rest, B_PREV_USED);
+        footer_write(h, r, rest);
+        bm_set(h, r);
+        if (mem_is_list_policy(h)) {
+            list_replace(h, g, r);
+            if (h->policy == MEM_NEXT_FIT)
+                h->rover = r;
+        } else {
+            fast_remove(h, g, total);
+            fast_insert(h, r, rest);
+        }
+        if (e)
+            e->remainder = (size_t)rest * GRAN;
+    } else {
+        need = total;
+        if (mem_is_list_policy(h)) {
+            uint32_t next = mem_links(h, g)[0];
+            list_unlink(h, g);
+            if (h->policy == MEM_NEXT_FIT)
+                h->rover = next != NIL ? next : h->head;
+        } else {
+            fast_remove(h, g, total);
+        }
+        set_prev_used(h, g + total, true);
+        h->free_blocks--;
+    }
+
+    size_t block_bytes = (size_t)need * GRAN;
+    uint32_t slack = (uint32_t)(block_bytes - HDR - size);
+    MEM_ASSERT(slack <= SLACK_MAX);
+    hdr_write(h, g, need, B_USED | prev_used | slack << B_SLACK_SHIFT);
+    unsigned char *obj = mem_payload(h, g);
+    if (h->flags & MEM_OPT_GUARD)
+        guard_fill(obj + size, slack);
+    MEM_UNPOISON(obj, size);
+
+    h->free_bytes -= block_bytes;
+    h->used_bytes += block_bytes;
+    h->used_blocks++;
+    h->live_bytes += size;
+    if (h->live_bytes > h->peak_live)
+        h->peak_live = h->live_bytes;
+    h->allocs++;
+    ev_rover(eb, h, rover_before);
+    return obj;
+}
+
+void *MemHeap_Alloc(MemHeap *h, size_t size)
+{
+    if (!h || size == 0)
+        return NULL;
+    EventBuf eb;
+    mem_lock(h);
+    ev_begin(&eb, h);
+    MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
+    void *p = alloc_locked(h, size, &eb);
+    MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
+    ev_flush(h, &eb);
+    mem_unlock(h);
+    return p;
+}
+
+/* ---- finding the object behind a pointer ---------------------------------- */
+
+MEM_NO_ASAN static MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout)
+{
+    uintptr_t a = (uintptr_t)ptr, b = (uintptr_t)h->base;
+    uintptr_t begin = b + HDR, end = b + HDR + (uintptr_t)h->ngran * GRAN;
+    if (a < begin || a >= end)
+        return a >= b && a - b < h->arena ? MEM_REJECT_TABLE : MEM_REJECT_OUTSIDE;
+    size_t o = (size_t)(a - b);
+    uint32_t q = (uint32_t)((o - HDR) / GRAN);
+    uint32_t g = bm_find_prev(h, q);
+    if (g == NIL)
+        return MEM_REJECT_CORRUPT;
+    const BlockHeader *bh = mem_hdr(h, g);
+    if (!hdr_ok(h, g, bh) || g + bh->size <= q)
+        return MEM_REJECT_CORRUPT;
+    *gout = g;
+    if (!(bh->info & B_USED))
+        return MEM_REJECT_FREE;
+    size_t start = (size_t)(g + 1u) * GRAN;
+    if (o < start)
+        return MEM_REJECT_HEADER;
+    if (o - start >= mem_object_size(bh))
+        return MEM_REJECT_PADDING;
+    return MEM_OK;
+}
+
+MemReject MemHeap_Classify(const MemHeap *h, const void *ptr)
+{
+    if (!h)
+        return MEM_REJECT_NULL_HEAP;
+    uint32_t g;
+    mem_lock(h);
+    MemReject r = classify(h, ptr, &g);
+    mem_unlock(h);
+    return r;
+}
+
+MEM_NO_ASAN void *MemHeap_Find(const MemHeap *h, const void *ptr, size_t *size)
+{
+    if (!h)
+        return NULL;
+    uint32_t g;
+    void *obj = NULL;
+    mem_lock(h);
+    if (classify(h, ptr, &g) == MEM_OK) {
+        obj = mem_payload(h, g);
+        if (size)
+            *size = mem_object_size(mem_hdr(h, g));
+    }
+    mem_unlock(h);
+    return obj;
+}
+
+const char *MemReject_Describe(MemReject r)
+{
+    switch (r) {
+    case MEM_OK: return "points into a live object";
+    case MEM_REJECT_NULL_HEAP: return "there is no heap";
+    case MEM_REJECT_OUTSIDE: return "points outside the heap";
+    case MEM_REJECT_TABLE: return "points into the heap's own tables, not a block";
+    case MEM_REJECT_FREE: return "points into a free block (never allocated, or already freed)";
+    case MEM_REJECT_HEADER: return "points into a block header (metadata)";
+    case MEM_REJECT_PADDING: return "points past the object's last byte, into its padding";
+    case MEM_REJECT_CORRUPT: return "points into a block whose metadata is corrupt";
+    }
+    return "is rejected";
+}
+
+/* ---- free and coalescing ------------------------------------------------------ */
+
+MEM_NO_ASAN static void free_locked(MemHeap *h, uint32_t g, EventBuf *eb)
+{
+    BlockHeader *b = mem_hdr(h, g);
+    uint32_t size = b->size;
+    size_t obj_size = mem_object_size(b);
+    uint32_t rover_before = h->rover;
+
+    if (h->flags & MEM_OPT_GUARD) {
+        size_t bad = guard_damage(h, g);
+        if (bad) {
+            h->overflows++;
+            MemEvent *e = ev_add(eb, h, MEM_EV_OVERFLOW);
+            if (e) {
+                e->object = (size_t)(g + 1u) * GRAN;
+                e->request = obj_size;
+                e->block = goff(g);
+                e->size = bad;
+            }
+        }
+    }
+    MEM_POISON(mem_payload(h, g), obj_size);
+
+    h->live_bytes -= obj_size;
+    h->used_bytes -= (size_t)size * GRAN;
+    h->free_bytes += (size_t)size * GRAN;
+    h->used_blocks--;
+    h->frees++;
+
+    uint32_t left = NIL, right = g + size;
+    uint32_t left_size = 0, right_size = 0;
+    if (!(b->info & B_PREV_USED)) {
+        left_size = *mem_footer_before(h, g);
+        left = g - left_size;
+    }
+    if (right < h->ngran && !(mem_hdr(h, right)->info & B_USED))
+        right_size = mem_hdr(h, right)->size;
+    else
+        right = NIL;
+
+    /* [left][this][right] => [-------- merged --------] */
+    uint32_t start = left != NIL ? left : g;
+    uint32_t merged = left_size + size + right_size;
+    uint32_t prev_used = left != NIL ? mem_hdr(h, left)->info & B_PREV_USED
+                                     : b->info & B_PREV_USED;
+
+    if (mem_is_list_policy(h)) {
+        if (left != NIL && right != NIL) {
+            list_unlink(h, right);
+            if (rover_before == right)
+                h->rover = left; /* the rover stays on the bytes it was on */
+        } else if (right != NIL) {
+            list_replace(h, right, g);
+        } else if (left == NIL) {
+            list_insert(h, g);
+        }
+    } else {
+        if (left != NIL)
+            fast_remove(h, left, left_size);
+        if (right != NIL)
+            fast_remove(h, right, right_size);
+    }
+
+    if (left != NIL)
+        bm_clear(h, g);
+    if (right != NIL)
+        bm_clear(h, right);
+    hdr_write(h, start, merged, prev_used);
+    footer_write(h, start, merged);
+    set_prev_used(h, start + merged, false);
+    if (!mem_is_list_policy(h))
+        fast_insert(h, start, merged);
+
+    /* one block more, less each neighbour it absorbed */
+    h->free_blocks = h->free_blocks + 1u - (left != NIL ? 1u : 0u) - (right != NIL ? 1u : 0u);
+
+    MemEvent *e = ev_add(eb, h, MEM_EV_FREE);
+    if (e) {
+        e->object = (size_t)(g + 1u) * GRAN;
+        e->request = obj_size;
+        e->block = goff(g);
+        e->size = (size_t)size * GRAN;
+    }
+    if (left != NIL || right != NIL) {
+        e = ev_add(eb, h, MEM_EV_COALESCE);
+        if (e) {
+            e->neighbours = (left != NIL ? MEM_LEFT : 0u) | (right != NIL ? MEM_RIGHT : 0u);
+            e->block = goff(start);
+            e->size = (size_t)merged * GRAN;
+        }
+    }
+    ev_rover(eb, h, rover_before);
+}
+
+int MemHeap_Free(MemHeap *h, void *ptr)
+{
+    if (!ptr)
+        return MEM_OK;
+    if (!h)
+        return MEM_REJECT_NULL_HEAP;
+    EventBuf eb;
+    uint32_t g = NIL;
+    mem_lock(h);
+    ev_begin(&eb, h);
+    MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
+    MemReject r = classify(h, ptr, &g);
+    if (r == MEM_OK) {
+        free_locked(h, g, &eb);
+        /* The FREE event carries the pointer as given. */
+        for (unsigned i = 0; i < eb.n; i++)
+            if (eb.ev[i].kind == MEM_EV_FREE || eb.ev[i].kind == MEM_EV_OVERFLOW)
+                eb.ev[i].pointer = (ptrdiff_t)((uintptr_t)ptr - (uintptr_t)h->base);
+    } else {
+        h->rejected++;
+        MemEvent *e = ev_add(&eb, h, MEM_EV_REJECT);
+        if (e) {
+            e->pointer = (ptrdiff_t)((uintptr_t)ptr - (uintptr_t)h->base);
+            e->reason = r;
+            if (g != NIL) {
+                e->block = goff(g);
+                e->size = (size_t)mem_hdr(h, g)->size * GRAN;
+            }
+        }
+    }
+    MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
+    ev_flush(h, &eb);
+    mem_unlock(h);
+    return (int)r;
+}
+
+/* ---- hooks ----------------------------------------------------------------------- */
+
+MemRegion MemHeap_Region(const MemHeap *h)
+{
+    MemRegion r;
+    memset(&r, 0, sizeof r);
+    if (!h)
+        return r;
+    r.base = h->base;
+    r.size = h->arena;
+    r.heap_begin = HDR;
+    r.heap_end = HDR + (size_t)h->ngran * GRAN;
+    r.control = h->control;
+    r.policy = (MemPolicy)h->policy;
+    r.flags = h->flags;
+    return r;
+}
+
+MEM_NO_ASAN static void describe(const MemHeap *h, uint32_t g, MemBlock *out)
+{
+    const BlockHeader *b = mem_hdr(h, g);
+    out->offset = goff(g);
+    out->size = (size_t)b->size * GRAN;
+    out->header = HDR;
+    out->used = (b->info & B_USED) != 0;
+    out->object = out->used ? mem_object_size(b) : 0;
+    out->padding = out->used ? mem_slack(b) : 0;
+    out->overflowed = out->used && (h->flags & MEM_OPT_GUARD) && guard_damage(h, g) != 0;
+    out->list = 0;
+}
+
+MEM_NO_ASAN size_t MemHeap_Walk(const MemHeap *h, MemVisitor visit, void *arg)
+{
+    if (!h || !visit)
+        return 0;
+    size_t n = 0;
+    mem_lock(h);
+    for (uint32_t g = 0; g < h->ngran;) {
+        MemBlock blk;
+        const BlockHeader *b = mem_hdr(h, g);
+        if (!hdr_ok(h, g, b))
+            break; /* corrupt: MemHeap_Check says more */
+        describe(h, g, &blk);
+        blk.rank = n++;
+        if (!visit(&blk, arg))
+            break;
+        g += b->size;
+    }
+    mem_unlock(h);
+    return n;
+}
+
+MEM_NO_ASAN size_t MemHeap_WalkFree(const MemHeap *h, MemVisitor visit, void *arg)
+{
+    if (!h || !visit)
+        return 0;
+    size_t n = 0, limit = h->free_blocks;
+    bool go = true;
+    MemBlock blk;
+    mem_lock(h);
+    if (mem_is_list_policy(h)) {
+        for (uint32_t g = h->head; go && g != NIL && n < limit; g = mem_links(h, g)[0]) {
+            describe(h, g, &blk);
+            blk.rank = n++;
+            go = visit(&blk, arg);
+        }
+    } else {
+        for (unsigned fl = 0; go && fl < FL_COUNT; fl++) {
+            if (!(h->sl_map[fl]))
+                continue;
+            for (unsigned sl = 0; go && sl < SL_COUNT; sl++) {
+                for (uint32_t g = h->fast_head[fl][sl]; go && g != NIL && n < limit;
+                     g = mem_links(h, g)[0]) {
+                    describe(h, g, &blk);
+                    blk.list = fl * SL_COUNT + sl;
+                    blk.rank = n++;
+                    go = visit(&blk, arg);
+                }
+            }
+        }
+    }
+    mem_unlock(h);
+    return n;
+}
+
+MemStats MemHeap_Stats(const MemHeap *h)
+{
+    MemStats s;
+    memset(&s, 0, sizeof s);
+    if (!h)
+        return s;
+    mem_lock(h);
+    s.policy = (MemPolicy)h->policy;
+    s.capacity = h->arena;
+    s.live_bytes = h->live_bytes;
+    s.used_bytes = h->used_bytes;
+    s.header_bytes = h->used_blocks * HDR;
+    s.padding_bytes = h->used_bytes - h->live_bytes - s.header_bytes;
+    s.table_bytes = h->arena - (size_t)h->ngran * GRAN;
+    s.metadata_bytes = s.header_bytes + s.table_bytes;
+    s.free_bytes = h->free_bytes;
+    s.used_blocks = h->used_blocks;
+    s.free_blocks = h->free_blocks;
+    s.largest_free = mem_largest_free(h);
+    s.largest_request = s.largest_free > HDR ? s.largest_free - HDR : 0;
+    if ((h->flags & MEM_OPT_GUARD) && s.largest_request)
+        s.largest_request = s.largest_request > GUARD_MIN ? s.largest_request - GUARD_MIN : 0;
+    s.external_frag = s.free_bytes ? 1.0 - (double)s.largest_free / (double)s.free_bytes : 0.0;
+    s.internal_frag =
+        s.used_bytes ? (double)(s.used_bytes - s.live_bytes) / (double)s.used_bytes : 0.0;
+    s.utilisation = (double)s.live_bytes / (double)s.capacity;
+    s.peak_live_bytes = h->peak_live;
+    s.rover = h->policy == MEM_NEXT_FIT && h->rover != NIL ? goff(h->rover) : SIZE_MAX;
+    s.allocs = h->allocs;
+    s.frees = h->frees;
+    s.failed_allocs = h->failed;
+    s.rejected_frees = h->rejected;
+    s.overflows = h->overflows;
+    s.ops = h->allocs + h->frees + h->failed + h->rejected;
+    mem_unlock(h);
+    return s;
+}
+
+void MemHeap_SetObserver(MemHeap *h, MemObserver observer, void *arg)
+{
+    if (!h)
+        return;
+    mem_lock(h);
+    h->observer = observer;
+    h->observer_arg = arg;
+    mem_unlock(h);
+}
+
+/* ---- policies by name ---------------------------------------------------------- */
+
+static const char *const policy_names[MEM_POLICY_COUNT] = {"first", "next", "best", "worst",
+                                                           "fast"};
+
+const char *MemPolicy_Name(MemPolicy p)
+{
+    return (unsigned)p < MEM_POLICY_COUNT ? policy_names[p] : "?";
+}
+
+int MemPolicy_Parse(const char *name, MemPolicy *out)
+{
+    if (!name || !out)
+        return -1;
+    for (unsigned i = 0; i < MEM_POLICY_COUNT; i++) {
+        if (strcmp(name, policy_names[i]) == 0) {
+            *out = (MemPolicy)i;
+            return 0;
+        }
+    }
+    return -1;
+}

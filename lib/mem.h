@@ -1,0 +1,384 @@
+/*
+ * mem.h - libmem: an observable allocator over one region of memory.
+ *
+ * Two layers:
+ *
+ *   Mem_*      The classic API of the course project.  One default heap whose
+ *              memory comes from exactly one mmap() call made by Mem_Init().
+ *   MemHeap_*  Instances over memory the caller provides.  No global state:
+ *              create as many heaps as you like, side by side.  The Mem_*
+ *              functions are thin wrappers over one such instance.
+ *
+ * Every object is aligned to MEM_ALIGNMENT bytes.  Unlike free(), the free
+ * and query functions accept a pointer to ANY byte inside a live object,
+ * and they find the object in O(log64 n) time without walking the blocks.
+ *
+ * The library never prints, never calls malloc/calloc/realloc/free, sbrk or
+ * brk, and calls mmap exactly once (in Mem_Init).  Errors are return values.
+ *
+ * Thread safety: every function that takes a heap is safe to call from
+ * several threads at once unless the heap was created with MEM_OPT_NOLOCK.
+ * Creating a heap is not synchronised with other calls on the same memory.
+ *
+ * Sizes and offsets reported by the hooks are in bytes; offsets are counted
+ * from the heap's arena base (MemRegion.base), never absolute addresses,
+ * because the metadata inside the region is position independent.
+ */
+#ifndef MEM_H
+#define MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MEM_VERSION "1.0.0"
+
+/* The library is built with hidden visibility; this marks its API. */
+#if defined(MEM_BUILDING_LIBRARY) && defined(__GNUC__)
+#define MEM_API __attribute__((visibility("default")))
+#else
+#define MEM_API
+#endif
+
+/* Every object returned is aligned to this many bytes. */
+#define MEM_ALIGNMENT 16
+
+/* Metadata bytes at the start of every block (the block header). */
+#define MEM_HEADER_SIZE 8
+
+/* Smallest block the heap manages, header included. */
+#define MEM_MIN_BLOCK 32
+
+/* Smallest region MemHeap_Create() accepts, control structure included. */
+#define MEM_MIN_REGION 4096
+
+/* Largest arena a heap can manage: block offsets are 32-bit counts of
+ * MEM_ALIGNMENT-byte granules.  Larger regions are used up to this size. */
+#define MEM_MAX_ARENA ((size_t)0xFFFFFFF0u * 16u)
+
+/* ------------------------------------------------------------------------ */
+/* The classic API                                                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Takes sizeOfRegion bytes, rounded up to the page size, from the OS with one
+ * mmap() call, and sets up the default heap in it.  The placement policy is
+ * MEM_FAST unless the environment variable MEM_POLICY names another
+ * ("first", "next", "best", "worst", "fast").
+ *
+ * Returns 0 on success.  Fails, returning -1 with errno set, iff:
+ *   - sizeOfRegion <= 0, or too large to round up           (EINVAL)
+ *   - MEM_POLICY is set to an unknown name                  (EINVAL)
+ *   - Mem_Init already succeeded, or its mmap was tried     (EBUSY)
+ *   - mmap fails                                            (mmap's errno)
+ * The first two leave no trace, so a corrected call may follow.
+ * Thread safe: of concurrent calls at most one succeeds.
+ */
+MEM_API int Mem_Init(int sizeOfRegion);
+
+/*
+ * Returns a new object of exactly size bytes, aligned to MEM_ALIGNMENT.
+ * Returns NULL iff size <= 0, Mem_Init has not succeeded, or no free block
+ * fits; after NULL the heap is exactly as before (only the failure counter of
+ * its statistics moves).
+ * Time: O(1) under MEM_FAST; O(free blocks) under the list policies.
+ */
+MEM_API void *Mem_Alloc(int size);
+
+/*
+ * Frees the live object that ptr points into: ptr may be any address in
+ * [start, start + size) where size is the size that was requested.  The block
+ * is coalesced with free neighbours at once.  Mem_Free(NULL) does nothing.
+ * Returns 0 on success or for NULL.  Returns -1 and changes nothing for any
+ * other pointer: outside the region, into free space, into a header, into the
+ * padding after an object, into an object already freed, or before Mem_Init.
+ * Time: O(log64 n) to find the object, then O(1) under MEM_FAST and
+ * O(free blocks) under the list policies (address-ordered insertion).
+ */
+MEM_API int Mem_Free(void *ptr);
+
+/* 1 if ptr points into a live object (as for Mem_Free), else 0.  Any pointer
+ * value whatsoever is answered without a crash.  Time: O(log64 n). */
+MEM_API int Mem_IsValid(void *ptr);
+
+/* The requested size of the live object that ptr points into, else -1.
+ * Time: O(log64 n). */
+MEM_API int Mem_GetSize(void *ptr);
+
+/* 0 when every invariant of the default heap holds, -1 otherwise, or when
+ * Mem_Init has not succeeded.  Works with NDEBUG.  Time: O(region). */
+MEM_API int Mem_Check(void);
+
+typedef struct MemHeap MemHeap;
+
+/* The default heap that Mem_* work on, or NULL before Mem_Init succeeds.
+ * Use it with the MemHeap_* hooks below (walk, stats, events). */
+MEM_API MemHeap *Mem_DefaultHeap(void);
+
+/* ------------------------------------------------------------------------ */
+/* Policies                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Where an allocation is placed.  FIRST, NEXT, BEST and WORST search one
+ * explicit doubly linked free list kept in address order; ties go to the
+ * lowest address; the object takes the low end of the chosen block and the
+ * rest is split off when it can form a block of MEM_MIN_BLOCK bytes.
+ * FAST keeps segregated free lists in two levels of size classes indexed by
+ * bitmaps (as TLSF does): allocation and free in constant time. */
+typedef enum MemPolicy {
+    MEM_FIRST_FIT = 0,
+    MEM_NEXT_FIT,
+    MEM_BEST_FIT,
+    MEM_WORST_FIT,
+    MEM_FAST,
+    MEM_POLICY_COUNT
+} MemPolicy;
+
+#define MEM_POLICY_DEFAULT MEM_FAST
+
+/* "first", "next", "best", "worst", "fast"; "?" for a value out of range. */
+MEM_API const char *MemPolicy_Name(MemPolicy policy);
+
+/* Parses a policy name (exactly as MemPolicy_Name spells it).  Returns 0 and
+ * sets *out, or -1 leaving *out unchanged when name is NULL or unknown. */
+MEM_API int MemPolicy_Parse(const char *name, MemPolicy *out);
+
+/* ------------------------------------------------------------------------ */
+/* Instances                                                                */
+/* ------------------------------------------------------------------------ */
+
+enum {
+    /* No lock: for heaps used by one thread only (a little faster). */
+    MEM_OPT_NOLOCK = 1u << 0,
+    /* Guard mode: the padding after every object (at least 8 bytes) holds
+     * a known pattern that is verified on free and by MemHeap_Check, so an
+     * overflow past the end of an object is detected and reported. */
+    MEM_OPT_GUARD = 1u << 1
+};
+
+/*
+ * Creates a heap in [region, region + size).  The heap's control structure
+ * is placed at the start of the region (aligned up to MEM_ALIGNMENT); the
+ * rest becomes the arena.  The heap owns the region until the caller stops
+ * using it; there is nothing to destroy.  Creating a heap again over the same
+ * region discards the old heap.
+ * Returns NULL iff region is NULL, size < MEM_MIN_REGION, policy is out of
+ * range, or flags has an unknown bit.  Regions above MEM_MAX_ARENA bytes are
+ * used up to that size.  Time: O(size / 8192) to clear the start bitmap.
+ */
+MEM_API MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags);
+
+/*
+ * Ends a heap: afterwards its region is the caller's again.  Nothing needs
+ * releasing, except that builds with AddressSanitizer keep the arena's free
+ * bytes and metadata poisoned while the heap lives; this unpoisons them, so
+ * call it before reusing a region that is not the heap's for good (a stack
+ * buffer, say).  NULL is ignored.
+ */
+MEM_API void MemHeap_Release(MemHeap *heap);
+
+/*
+ * Allocates size bytes aligned to MEM_ALIGNMENT.  Returns NULL iff heap is
+ * NULL, size is 0, or no free block fits (then only the failure counter
+ * changes).  Time: O(1) under MEM_FAST, O(free blocks) otherwise.
+ */
+MEM_API void *MemHeap_Alloc(MemHeap *heap, size_t size);
+
+/* Returned by MemHeap_Free, and reported in MemEvent.reason, when a pointer
+ * is rejected.  MEM_OK (0) means the pointer was accepted. */
+typedef enum MemReject {
+    MEM_OK = 0,
+    MEM_REJECT_NULL_HEAP,   /* heap is NULL */
+    MEM_REJECT_OUTSIDE,     /* not inside the heap's block area */
+    MEM_REJECT_TABLE,       /* inside the region's own tables, not a block */
+    MEM_REJECT_FREE,        /* inside a free block (never allocated, or freed) */
+    MEM_REJECT_HEADER,      /* inside a block header (metadata) */
+    MEM_REJECT_PADDING,     /* after the object's last byte, inside its block */
+    MEM_REJECT_CORRUPT      /* the block there fails its integrity check */
+} MemReject;
+
+/* A sentence for a MemReject ("points into a free block", ...). */
+MEM_API const char *MemReject_Describe(MemReject reason);
+
+/*
+ * Frees the live object that ptr points into (any byte of it) and coalesces
+ * it with free neighbours.  Returns MEM_OK (0), also for ptr == NULL (which
+ * does nothing); otherwise a MemReject value (> 0) and the heap is unchanged
+ * except for the rejected-free counter.  Under MEM_OPT_GUARD an overwritten
+ * guard raises MEM_EV_OVERFLOW and the object is still freed.
+ */
+MEM_API int MemHeap_Free(MemHeap *heap, void *ptr);
+
+/*
+ * Finds the live object that ptr points into.  Returns its first byte and
+ * stores its requested size in *size (when size is not NULL), or returns NULL
+ * when ptr is not inside a live object.  Any pointer value is answered
+ * without a crash.  Time: O(log64 n).
+ */
+MEM_API void *MemHeap_Find(const MemHeap *heap, const void *ptr, size_t *size);
+
+/* Like Find, but says why a pointer is not inside a live object. */
+MEM_API MemReject MemHeap_Classify(const MemHeap *heap, const void *ptr);
+
+/* ------------------------------------------------------------------------ */
+/* Hooks: how a visualiser sees the heap                                    */
+/* ------------------------------------------------------------------------ */
+
+/* How the arena is laid out.  Blocks tile [heap_begin, heap_end) exactly;
+ * the bytes outside it hold the interior-pointer bitmap (table bytes). */
+typedef struct MemRegion {
+    void *base;            /* the arena: offsets are counted from here */
+    size_t size;           /* bytes of the arena */
+    size_t heap_begin;     /* offset of the first block's header */
+    size_t heap_end;       /* offset just past the last block */
+    size_t control;        /* bytes of control structure before base (0 for Mem_*) */
+    MemPolicy policy;
+    unsigned flags;        /* MEM_OPT_* given at creation */
+} MemRegion;
+
+MEM_API MemRegion MemHeap_Region(const MemHeap *heap);
+
+/* One block, as the walks report it.  size == header + object + padding for
+ * a used block; size == header + free space for a free one. */
+typedef struct MemBlock {
+    size_t offset;         /* of the block's header from MemRegion.base */
+    size_t size;           /* bytes of the whole block */
+    size_t object;         /* requested bytes of the live object; 0 if free */
+    size_t header;         /* metadata bytes (MEM_HEADER_SIZE) */
+    size_t padding;        /* bytes after the object, unused (0 if free) */
+    bool used;
+    bool overflowed;       /* guard mode: the guard after the object is broken */
+    unsigned list;         /* free walks: which list holds it (size class under
+                              MEM_FAST, 0 otherwise); 0 in address walks */
+    size_t rank;           /* position in the walk, from 0 */
+} MemBlock;
+
+/* Return true to go on, false to stop the walk. */
+typedef bool (*MemVisitor)(const MemBlock *block, void *arg);
+
+/*
+ * Visits every block in address order.  Returns the number of blocks visited
+ * (the one that stopped the walk included), or 0 when heap or visit is NULL.
+ * The heap is locked during the walk: the visitor must not change the heap,
+ * but may call the query functions of this header on it.  Time: O(blocks).
+ */
+MEM_API size_t MemHeap_Walk(const MemHeap *heap, MemVisitor visit, void *arg);
+
+/*
+ * Visits every free block in the order the policy keeps them: address order
+ * for the list policies; for MEM_FAST, size class by size class, ascending,
+ * each list from its head (block.list is the class).  Same contract as Walk.
+ */
+MEM_API size_t MemHeap_WalkFree(const MemHeap *heap, MemVisitor visit, void *arg);
+
+/* Counters and derived measures, all taken from the heap itself. */
+typedef struct MemStats {
+    MemPolicy policy;
+    size_t capacity;        /* bytes of the arena */
+    size_t live_bytes;      /* sum of the requested sizes of live objects */
+    size_t used_bytes;      /* bytes in used blocks: headers+objects+padding */
+    size_t header_bytes;    /* headers of used blocks */
+    size_t padding_bytes;   /* unused bytes after objects (internal frag.) */
+    size_t table_bytes;     /* arena bytes outside blocks (bitmap, pads) */
+    size_t metadata_bytes;  /* header_bytes + table_bytes */
+    size_t free_bytes;      /* bytes in free blocks, their headers included */
+    size_t used_blocks;
+    size_t free_blocks;
+    size_t largest_free;    /* bytes of the largest free block */
+    size_t largest_request; /* the largest object that would fit now */
+    double external_frag;   /* 1 - largest_free / free_bytes; 0 if no free */
+    double internal_frag;   /* (used_bytes - live_bytes) / used_bytes; 0 if none */
+    double utilisation;     /* live_bytes / capacity */
+    size_t peak_live_bytes; /* highest live_bytes so far */
+    size_t rover;           /* next fit: offset of the rover's block, or
+                               SIZE_MAX when there is none (other policies) */
+    uint64_t allocs;        /* successful allocations */
+    uint64_t frees;         /* successful frees (NULL not counted) */
+    uint64_t failed_allocs;
+    uint64_t rejected_frees;
+    uint64_t overflows;     /* guard mode: broken guards detected */
+    uint64_t ops;           /* allocs + frees + failed + rejected */
+} MemStats;
+
+/* The statistics, by value; a zeroed struct when heap is NULL.
+ * Time: O(1) under MEM_FAST, O(free blocks) otherwise (largest_free). */
+MEM_API MemStats MemHeap_Stats(const MemHeap *heap);
+
+/* ------------------------------------------------------------------------ */
+/* Events: what happened, in words a lecturer would use                     */
+/* ------------------------------------------------------------------------ */
+
+typedef enum MemEventKind {
+    MEM_EV_ALLOC,     /* request, examined, block/size (chosen block before
+                         the split), remainder (bytes split off), object */
+    MEM_EV_FAIL,      /* request, examined, free_total, largest_free */
+    MEM_EV_FREE,      /* pointer given, object (its start), request (object
+                         size), block/size (the freed block before merging) */
+    MEM_EV_COALESCE,  /* neighbours (MEM_LEFT|MEM_RIGHT), block/size: result */
+    MEM_EV_REJECT,    /* pointer given, reason */
+    MEM_EV_OVERFLOW,  /* guard mode: object, request, block; size = bytes of
+                         the guard found overwritten */
+    MEM_EV_ROVER      /* next fit: block = the rover's new block offset */
+} MemEventKind;
+
+enum { MEM_LEFT = 1u, MEM_RIGHT = 2u };
+
+typedef struct MemEvent {
+    MemEventKind kind;
+    MemPolicy policy;
+    uint64_t op;          /* sequence number of the operation (stats.ops) */
+    size_t request;       /* bytes asked for / size of the object freed */
+    size_t examined;      /* free blocks examined by the search */
+    size_t block;         /* offset of the block concerned */
+    size_t size;          /* its size in bytes */
+    size_t remainder;     /* ALLOC: bytes split off as a free block, or 0 */
+    size_t object;        /* offset of the object's first byte */
+    ptrdiff_t pointer;    /* FREE/REJECT: the pointer given, as an offset from
+                             the arena base (may be negative or past the end) */
+    unsigned neighbours;  /* COALESCE: MEM_LEFT | MEM_RIGHT */
+    MemReject reason;     /* REJECT */
+    size_t free_total;    /* FAIL: bytes free in all */
+    size_t largest_free;  /* FAIL: the largest free block */
+} MemEvent;
+
+typedef void (*MemObserver)(const MemEvent *event, void *arg);
+
+/*
+ * Installs (or, with NULL, removes) the heap's observer.  It is called once
+ * per event, in order, after the operation has completed, with the heap still
+ * locked: it may call the query functions of this header (Walk, Stats, Find,
+ * Check...) but must not allocate or free on the same heap.  The observer is
+ * a property of this process, not of the region.
+ */
+MEM_API void MemHeap_SetObserver(MemHeap *heap, MemObserver observer, void *arg);
+
+/* ------------------------------------------------------------------------ */
+/* Checking                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Verifies every invariant: the blocks tile the block area exactly; every
+ * header passes its integrity tag; boundary flags and footers agree with the
+ * neighbours; no two free blocks are adjacent; the free lists hold exactly
+ * the free blocks, are mutually linked, in range, and ordered as the policy
+ * requires (address order; size classes and bitmaps under MEM_FAST); the
+ * interior-pointer bitmap marks exactly the block starts, at every level; the
+ * counters agree with a walk; guards are intact (guard mode).
+ * Returns 0 when all hold, -1 otherwise (also for NULL).  Works with NDEBUG.
+ * Time: O(arena / 1024 + blocks).
+ */
+MEM_API int MemHeap_Check(const MemHeap *heap);
+
+/* Like Check, but writes a sentence about the first broken invariant into
+ * why (NUL-terminated, truncated to len) and returns how many were found. */
+MEM_API int MemHeap_Diagnose(const MemHeap *heap, char *why, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MEM_H */

@@ -1,0 +1,175 @@
+/*
+ * mem_internal.h - the heap's private layout, shared by the files of lib/.
+ * Nothing outside lib/ includes this file.  See heap.c for the overview.
+ */
+#ifndef MEM_INTERNAL_H
+#define MEM_INTERNAL_H
+
+#include "mem.h"
+
+#include <assert.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* MEM_DEBUG 0: none; 1: cheap assertions; 2: MemHeap_Check at the entry and
+ * exit of every operation.  MEM_ASSERT may be overridden by the build. */
+#ifndef MEM_DEBUG
+#define MEM_DEBUG 0
+#endif
+#ifndef MEM_ASSERT
+#define MEM_ASSERT(x) assert(x)
+#endif
+#if MEM_DEBUG >= 2
+#define MEM_ASSERT_EXPENSIVE(x) MEM_ASSERT(x)
+#else
+#define MEM_ASSERT_EXPENSIVE(x) ((void)0)
+#endif
+
+/* ---- AddressSanitizer: let it see inside the arena ---------------------
+ * Object bytes are unpoisoned while live; everything else in the arena
+ * (headers, free space, padding, the bitmap) stays poisoned, so a program's
+ * stray access is reported like a glibc heap error.  The library's own
+ * functions are not instrumented (MEM_NO_ASAN): they legitimately touch
+ * metadata.  They avoid libc's mem* functions on the arena, which ASan
+ * intercepts, or unpoison around them. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MEM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MEM_ASAN 1
+#endif
+#endif
+#ifndef MEM_ASAN
+#define MEM_ASAN 0
+#endif
+#if MEM_ASAN
+#include <sanitizer/asan_interface.h>
+#define MEM_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define MEM_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#define MEM_NO_ASAN __attribute__((no_sanitize_address))
+#else
+#define MEM_POISON(p, n) ((void)(p), (void)(n))
+#define MEM_UNPOISON(p, n) ((void)(p), (void)(n))
+#define MEM_NO_ASAN
+#endif
+
+/* ---- Geometry ---------------------------------------------------------- */
+#define GRAN 16u             /* bytes per granule (MEM_ALIGNMENT) */
+#define HDR 8u               /* MEM_HEADER_SIZE */
+#define MIN_GRANS 2u         /* MEM_MIN_BLOCK / GRAN */
+#define NIL UINT32_MAX       /* "no block" in links and heads */
+#define GUARD_MIN 8u         /* guard mode: bytes of guard at least */
+#define GUARD_BYTE 0xABu     /* guard mode: the pattern */
+#define SLACK_MAX 63u        /* the header's 6-bit padding field */
+
+/* Header bits of BlockHeader.info */
+#define B_USED 1u            /* this block holds an object */
+#define B_PREV_USED 2u       /* the block before is used (it has no footer) */
+#define B_SLACK_SHIFT 2u     /* 6 bits: block bytes - HDR - object bytes */
+#define B_LOW_MASK 0xFFu     /* the flag and slack bits; above: the tag */
+#define B_TAG_SHIFT 8u
+
+typedef struct BlockHeader {
+    uint32_t size;           /* granules in the whole block, header included */
+    uint32_t info;           /* B_* flags, slack, 24-bit integrity tag */
+} BlockHeader;
+
+_Static_assert(sizeof(BlockHeader) == HDR, "header layout");
+_Static_assert(GRAN == MEM_ALIGNMENT, "granule is the alignment");
+_Static_assert(MIN_GRANS * GRAN == MEM_MIN_BLOCK, "minimum block");
+
+/* ---- Bitmap of block starts ---------------------------------------------
+ * Level 0 has one bit per granule index; level k+1 one bit per word of
+ * level k (set iff that word is not zero).  The last level is one word and
+ * lives in the control structure; the others live in the arena. */
+#define BM_LEVELS 6u
+
+/* ---- Two-level segregated lists (MEM_FAST) ------------------------------ */
+#define SL_BITS 4u
+#define SL_COUNT (1u << SL_BITS)
+#define FL_COUNT 29u         /* sizes up to 2^32 granules */
+#define FAST_FALLBACK_SCAN 32u /* blocks examined in the exact class at most */
+
+struct MemHeap {
+    uint32_t magic;
+    uint8_t policy;          /* MemPolicy */
+    uint8_t flags;           /* MEM_OPT_* */
+    uint8_t bm_levels;       /* levels of the bitmap, the top one included */
+    uint8_t reserved;
+    unsigned char *base;     /* arena base: process-local, never stored in it */
+    size_t arena;            /* bytes of the arena */
+    size_t control;          /* bytes of control before the arena (Create) */
+    uint32_t ngran;          /* N: the block area is [HDR, HDR + N * GRAN) */
+    uint32_t bm_off[BM_LEVELS]; /* first storage word of each stored level */
+    uint32_t bm_nwords[BM_LEVELS]; /* words in each level */
+    uint64_t bm_top;         /* the top level's only word */
+
+    /* list policies: one address-ordered doubly linked list */
+    uint32_t head, tail;
+    uint32_t rover;          /* next fit: where the next search begins */
+
+    /* MEM_FAST: bitmaps of non-empty lists, and their heads */
+    uint32_t fl_map;
+    uint32_t sl_map[FL_COUNT];
+    uint32_t fast_head[FL_COUNT][SL_COUNT];
+
+    /* counters, kept as the operations go; MemHeap_Check recounts them */
+    size_t live_bytes, used_bytes, free_bytes, used_blocks, free_blocks;
+    size_t peak_live;
+    uint64_t allocs, frees, failed, rejected, overflows;
+
+    /* process-local */
+    MemObserver observer;
+    void *observer_arg;
+    atomic_flag lock;
+};
+
+#define MEM_MAGIC 0x4d454d31u /* "MEM1" */
+
+/* "heap.c" */
+MemHeap *mem_heap_init(MemHeap *heap, void *arena, size_t size, MemPolicy policy,
+                       unsigned flags, size_t control);
+void mem_lock(const MemHeap *heap);
+void mem_unlock(const MemHeap *heap);
+uint32_t mem_tag(uint32_t g, uint32_t size, uint32_t low);
+uint64_t *mem_bm_word(const MemHeap *heap, unsigned level, size_t word);
+size_t mem_bm_words(uint32_t nbits, unsigned level);
+void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl);
+size_t mem_largest_free(const MemHeap *heap);
+
+/* "check.c" */
+int mem_diagnose_locked(const MemHeap *heap, char *why, size_t len);
+
+/* Block accessors, by granule index g (header at base + HDR + g * GRAN). */
+static inline BlockHeader *mem_hdr(const MemHeap *h, uint32_t g)
+{
+    return (BlockHeader *)(void *)(h->base + HDR + (size_t)g * GRAN);
+}
+static inline unsigned char *mem_payload(const MemHeap *h, uint32_t g)
+{
+    return h->base + (size_t)(g + 1u) * GRAN;
+}
+static inline uint32_t *mem_links(const MemHeap *h, uint32_t g)
+{
+    return (uint32_t *)(void *)mem_payload(h, g); /* [0] next, [1] prev */
+}
+static inline uint32_t *mem_footer_before(const MemHeap *h, uint32_t g)
+{
+    return (uint32_t *)(void *)(h->base + HDR + (size_t)g * GRAN - sizeof(uint32_t));
+}
+static inline size_t mem_slack(const BlockHeader *b)
+{
+    return (b->info >> B_SLACK_SHIFT) & SLACK_MAX;
+}
+static inline size_t mem_object_size(const BlockHeader *b)
+{
+    return (size_t)b->size * GRAN - HDR - mem_slack(b);
+}
+static inline bool mem_is_list_policy(const MemHeap *h)
+{
+    return h->policy != MEM_FAST;
+}
+
+#endif /* MEM_INTERNAL_H */

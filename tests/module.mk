@@ -1,0 +1,26 @@
+# Tests.  Every tests/test_*.c is one Criterion binary (each test runs in its
+# own process); every tests/e2e_*.sh is a shell suite that prints TAP lines.
+# tests/run.sh runs them all and ends with "N passed, N failed".
+#
+# A binary links libmem statically, plus the objects listed in
+# TEST_DEPS_<name> (demo/viz modules), plus TEST_LDFLAGS_<name>.
+
+TEST_SRC  := $(sort $(wildcard tests/test_*.c))
+TEST_BINS := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+TEST_LIB_OBJ := $(B)/tests/testlib.o
+
+# mmap is wrapped at link time so tests can count the calls the library makes.
+TEST_LDFLAGS := -Wl,--wrap=mmap
+
+
+.SECONDEXPANSION:
+$(B)/tests/%: $(B)/tests/%.o $(TEST_LIB_OBJ) $(LIB_A) $$(TEST_DEPS_$$*)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(TEST_DEPS_$*) $(LIB_A) \
+	      $(TEST_LDFLAGS) $(TEST_LDFLAGS_$*) $(CRITERION_LIBS) -lpthread -lm $(LDLIBS_ALL)
+
+test-bins: $(TEST_BINS) $(PRODUCTS)
+
+# TEST_FILTER=pattern runs only the suites whose file names match.
+test: test-bins
+	@B=$(B) OUT=$(OUT) tests/run.sh $(TEST_FILTER)

@@ -1,0 +1,42 @@
+/* testlib.h - helpers shared by the Criterion suites. */
+#ifndef TESTLIB_H
+#define TESTLIB_H
+
+#include "mem.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A heap over a fresh private mapping of about `size` bytes of arena. */
+MemHeap *th_heap(MemPolicy policy, size_t arena, unsigned flags);
+
+/* The heap as a string of blocks in address order, "U32 F96 U64": U for used,
+ * F for free, then the block's size in bytes.  Returns a static buffer. */
+const char *th_layout(const MemHeap *heap);
+
+/* The free blocks in the policy's order, "+0x8:32 +0x48:96". */
+const char *th_free_order(const MemHeap *heap);
+
+/* Bytes of the first free block (the one a fresh heap starts with). */
+size_t th_first_free(const MemHeap *heap);
+
+/* How many times the library called mmap (counted through --wrap=mmap). */
+extern unsigned th_mmap_calls;
+
+/* A small deterministic generator (xorshift64*). */
+typedef struct { uint64_t s; } ThRng;
+uint64_t th_rand(ThRng *r);
+uint64_t th_below(ThRng *r, uint64_t n);
+
+/* The seed for random tests: $SEED if set, else `fallback`. */
+uint64_t th_seed(uint64_t fallback);
+
+/* Asserts MemHeap_Check with the checker's sentence in the message. */
+#define th_check(h, ...)                                                                   \
+    do {                                                                                   \
+        char why_[256];                                                                    \
+        int n_ = MemHeap_Diagnose((h), why_, sizeof why_);                                 \
+        cr_assert_eq(n_, 0, "invariant broken: %s", why_);                                 \
+    } while (0)
+
+#endif
