@@ -1,7 +1,7 @@
 # libmem + heapviz.  `make` builds everything; `make test` runs the suite and
 # ends with one summary line; `make run` opens heapviz on its built-in demo.
 #
-# Each directory adds its own rules in <dir>/module.mk.  Objects go under
+# Each directory adds its own rules in <dir>/*.mk (module.mk and others).  Objects go under
 # $(B); products under $(OUT) (the tree itself by default).  Sanitizer and
 # other variants re-invoke make with their own B, OUT and flags.
 
@@ -35,7 +35,7 @@ LDLIBS_ALL = $(EXTRA_LDFLAGS)
 PRODUCTS :=
 TEST_BINS :=
 
-include $(sort $(wildcard */module.mk))
+include $(sort $(wildcard */*.mk))
 
 all: $(PRODUCTS)
 

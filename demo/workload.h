@@ -1,0 +1,128 @@
+/*
+ * workload.h - seeded allocation workloads, malloc-lab traces, and the player
+ * that applies them to a heap.  One module serves heapviz, the tests and the
+ * benchmarks.  This module may use the C library's malloc for its own
+ * bookkeeping (it is not the allocator under study).
+ */
+#ifndef WORKLOAD_H
+#define WORKLOAD_H
+
+#include "mem.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- operations --------------------------------------------------------- */
+
+typedef enum OpKind {
+    OP_ALLOC,   /* id gets a new object of `size` bytes */
+    OP_FREE,    /* free id's object through the byte at offset `at` in it */
+    OP_REALLOC  /* id's object becomes `size` bytes: allocate, copy, free */
+} OpKind;
+
+typedef struct Op {
+    OpKind kind;
+    uint32_t id;     /* 0 .. max_ids-1 */
+    size_t size;     /* ALLOC, REALLOC */
+    size_t at;       /* FREE: interior offset (< the object's size), 0 = start */
+} Op;
+
+/* ---- traces: the CS:APP malloc-lab .rep format ---------------------------
+ * Four header lines (suggested heap size, number of ids, number of ops,
+ * weight), then one op a line: "a id size", "f id", "r id size".  Blank
+ * lines and lines starting with '#' are ignored.  A malformed file is
+ * rejected whole with "path:line: what is wrong". */
+
+typedef struct Trace {
+    Op *ops;
+    size_t nops;
+    uint32_t nids;        /* header: ids used are < nids */
+    size_t heap_hint;     /* header: suggested heap size (may be 0) */
+    unsigned weight;      /* header */
+} Trace;
+
+/* Parses text (not NUL-terminated, len bytes).  Returns 0, or -1 with a
+ * message "<name>:<line>: <reason>" in err.  On failure *out is empty. */
+int Trace_Parse(const char *text, size_t len, const char *name, Trace *out, char *err,
+                size_t errlen);
+/* Reads and parses a file (at most 64 MiB). */
+int Trace_Load(const char *path, Trace *out, char *err, size_t errlen);
+/* Writes a trace in the same format; returns 0 or -1 (errno). */
+int Trace_Write(const Trace *t, FILE *f);
+void Trace_Free(Trace *t);
+
+/* ---- generated workloads --------------------------------------------------- */
+
+typedef enum WorkloadKind {
+    WL_RANDOM,      /* random sizes, random frees: a steady churn */
+    WL_STACK,       /* LIFO: frees the most recent object */
+    WL_QUEUE,       /* FIFO: frees the oldest object */
+    WL_FRAGMENTER,  /* many small objects, free every other one, then ask
+                       for large ones that cannot fit: fragmentation */
+    WL_PHASED,      /* grow, churn, shrink, over and over */
+    WL_TRACE,       /* replay a Trace */
+    WL_COUNT
+} WorkloadKind;
+
+/* "random", "stack", "queue", "fragmenter", "phased", "trace". */
+const char *Workload_Name(WorkloadKind kind);
+int Workload_Parse(const char *name, WorkloadKind *out);
+/* One line for a help screen or man page. */
+const char *Workload_Describe(WorkloadKind kind);
+
+typedef struct Workload Workload;
+
+/* A workload sized for a heap of `capacity` bytes: object sizes scale with
+ * it so fragmentation shows in a few hundred operations.  The same kind,
+ * seed and capacity always give the same operations.  Generated workloads
+ * never end (each cycle frees what it holds and starts again); a trace
+ * workload ends after its last op (trace must outlive the workload).
+ * Returns NULL on a bad argument (WL_TRACE without a trace). */
+Workload *Workload_Create(WorkloadKind kind, uint64_t seed, size_t capacity,
+                          const Trace *trace);
+/* The next operation; false when a trace is exhausted. */
+bool Workload_Next(Workload *w, Op *op);
+/* How many ids the workload can use at once (sizes the player). */
+uint32_t Workload_MaxIds(const Workload *w);
+void Workload_Destroy(Workload *w);
+
+/* Writes n operations of a generated workload as a trace file. */
+int Workload_WriteTrace(WorkloadKind kind, uint64_t seed, size_t capacity, size_t n, FILE *f);
+
+/* ---- the player ------------------------------------------------------------
+ * Applies operations to a heap, holding the id -> object table that a
+ * trace needs (the program's own variables, not a copy of the heap).
+ * Objects are filled with a pattern derived from their id, and the pattern
+ * is verified before every free and copy. */
+
+typedef struct Player Player;
+
+typedef enum StepResult {
+    STEP_OK,          /* done */
+    STEP_FAILED,      /* allocation returned NULL (heap unchanged) */
+    STEP_SKIPPED,     /* free/realloc of an id that holds nothing */
+    STEP_CORRUPT,     /* an object's pattern was wrong before a free/copy */
+    STEP_REJECTED     /* the heap rejected the free (MemHeap_Free != 0) */
+} StepResult;
+
+typedef struct Step {
+    Op op;
+    StepResult result;
+    void *ptr;        /* ALLOC/REALLOC: the new object (NULL if failed) */
+} Step;
+
+Player *Player_Create(MemHeap *heap, uint32_t max_ids);
+/* Applies op; fills *step when step is not NULL. */
+StepResult Player_Apply(Player *p, const Op *op, Step *step);
+/* Forgets whichever id holds the object that ptr points into (after the
+ * user freed it by hand), so a later free of that id is skipped. */
+void Player_Forget(Player *p, const void *object);
+/* Points the player at another heap (or the same one re-created): all ids
+ * become empty. */
+void Player_Reset(Player *p, MemHeap *heap);
+uint32_t Player_Live(const Player *p);
+void Player_Destroy(Player *p);
+
+#endif /* WORKLOAD_H */
