@@ -1,0 +1,57 @@
+# Sanitizer, valgrind, fuzzing and soak variants of the test suite.
+#
+#   make asan      clang ASan+UBSan build of everything, the whole suite, and
+#                  heapviz --dump on every policy (when heapviz exists)
+#   make ubsan     gcc UBSan at -O2 -DNDEBUG: the misuse paths without asserts
+#   make tsan      clang TSan build; runs the thread suites
+#   make valgrind  memcheck over every suite, every test process, zero errors
+#   make fuzz      libFuzzer targets, FUZZ_SECONDS each (see fuzz/module.mk)
+#   make soak      long fuzzing and the full terminal chaos (CHAOS=full)
+#
+# Each variant re-invokes make with its own B, OUT, CC and CFLAGS, so the
+# default build is never touched.  The sanitizers' options are exported to
+# the whole run; Criterion's test processes inherit them.
+
+SAN_CC ?= clang
+space := $(subst ,, )
+SAN_COMMON := -g -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+ASAN_CFLAGS  := -O1 $(SAN_COMMON) -fsanitize=address,undefined
+ASAN_LDFLAGS := -fsanitize=address,undefined
+UBSAN_CFLAGS := -O2 -DNDEBUG $(SAN_COMMON) -fsanitize=undefined,float-divide-by-zero
+TSAN_CFLAGS  := -O1 $(SAN_COMMON) -fsanitize=thread
+
+# Halt at the first report; a report is a failure.
+SAN_ENV := ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:strict_string_checks=1:check_initialization_order=1 \
+           UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+           TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+# The suites that exercise threads: the lead's and this file's stress.
+TSAN_SUITES ?= test_threads test_tsan_stress
+
+.PHONY: asan ubsan tsan valgrind soak
+
+asan:
+	$(SAN_ENV) $(MAKE) B=build/asan OUT=build/asan CC=$(SAN_CC) CFLAGS='$(ASAN_CFLAGS)' \
+	    EXTRA_LDFLAGS='$(ASAN_LDFLAGS)' test
+	$(SAN_ENV) tests/sanitize.sh heapviz build/asan
+
+ubsan:
+	$(SAN_ENV) $(MAKE) B=build/ubsan OUT=build/ubsan CC=gcc CFLAGS='$(UBSAN_CFLAGS)' \
+	    EXTRA_LDFLAGS='-fsanitize=undefined' test
+	$(SAN_ENV) tests/sanitize.sh heapviz build/ubsan
+
+tsan:
+	@ls tests/ | grep -qE '^($(subst $(space),|,$(TSAN_SUITES)))\.c$$' || \
+	    { echo "tsan: none of $(TSAN_SUITES) exists: nothing to run"; exit 1; }
+	$(SAN_ENV) $(MAKE) B=build/tsan OUT=build/tsan CC=$(SAN_CC) CFLAGS='$(TSAN_CFLAGS)' \
+	    EXTRA_LDFLAGS='-fsanitize=thread' TEST_FILTER='$(TSAN_SUITES)' test
+
+valgrind:
+	$(MAKE) B=build/valgrind OUT=build/valgrind CFLAGS='-O1 -g' test-bins
+	tests/sanitize.sh valgrind build/valgrind
+
+soak:
+	$(MAKE) fuzz FUZZ_SECONDS=$(or $(SOAK_FUZZ_SECONDS),600)
+	$(MAKE) asan
+	CHAOS=full tests/e2e_chaos.sh

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Helpers for tests/sanitize.mk.
+#
+#   tests/sanitize.sh valgrind DIR   memcheck over every test binary in DIR/tests
+#   tests/sanitize.sh heapviz DIR    heapviz --dump on every policy, if DIR/heapviz exists
+#
+# valgrind: Criterion runs each test in a child process that it starts by
+# exec'ing the test binary again, so memcheck must follow children
+# (--trace-children=yes).  System tools the tests start (nm, sh) are not
+# ours and carry known glibc false positives: they are skipped.  Every
+# process's log is read; the run fails on any error in any of them, on a
+# failing test, or when fewer test processes ran under memcheck than the
+# binary has tests (then tests escaped the tool and the run proves nothing).
+set -u
+cd "$(dirname "$0")/.."
+
+cmd=${1:-}
+dir=${2:-build}
+
+run_valgrind() {
+    local logs="$dir/valgrind-logs" total_err=0 total_tests=0 total_procs=0 bad=0
+    rm -rf "$logs"
+    mkdir -p "$logs"
+    for bin in "$dir"/tests/test_*; do
+        [ -x "$bin" ] && [ -f "$bin" ] || continue
+        case $bin in *.o|*.d) continue ;; esac
+        local name ntests out rc
+        name=$(basename "$bin")
+        ntests=$("$bin" --list 2>/dev/null | grep -c '^[├└]')
+        mkdir -p "$logs/$name"
+        out=$(OUT=$dir valgrind --tool=memcheck --trace-children=yes \
+                  --trace-children-skip='/usr/*,/bin/*,/sbin/*' \
+                  --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite \
+                  --log-file="$logs/$name/%p.log" \
+                  "$bin" --jobs "${TEST_JOBS:-2}" --short-filename 2>&1)
+        rc=$?
+        local errs procs
+        errs=$(cat "$logs/$name"/*.log | sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' |
+               awk '{s += $1} END {print s + 0}')
+        procs=$(grep -l "Command: .*$name" "$logs/$name"/*.log | wc -l)
+        # The parent process is one of them; every test is another.
+        procs=$((procs - 1))
+        local line
+        line=$(grep -a 'Synthesis:' <<<"$out" | tail -n 1)
+        printf '%-24s %3d tests, %3d processes under memcheck, %d errors  %s\n' \
+            "$name" "$ntests" "$procs" "$errs" "${line#*Synthesis: }"
+        if [ "$rc" -ne 0 ] || [ "$errs" -ne 0 ] || [ "$procs" -lt "$ntests" ]; then
+            bad=$((bad + 1))
+            grep -a -E 'FAIL|CRASH' <<<"$out" | head -n 20
+            grep -l -E 'ERROR SUMMARY: [1-9]' "$logs/$name"/*.log | head -n 3 | xargs -r head -n 60
+        fi
+        total_err=$((total_err + errs))
+        total_tests=$((total_tests + ntests))
+        total_procs=$((total_procs + procs))
+    done
+    echo "valgrind: $total_tests tests in $total_procs processes, $total_err errors, $bad failing binaries (logs in $logs)"
+    [ "$bad" -eq 0 ] && [ "$total_tests" -gt 0 ]
+}
+
+run_heapviz() {
+    local hv="$dir/heapviz"
+    if [ ! -x "$hv" ]; then
+        echo "heapviz: not built in $dir yet, nothing to run"
+        return 0
+    fi
+    local bad=0
+    for p in first next best worst fast; do
+        if ! "$hv" --dump --frames 20 --policy "$p" >"$dir/heapviz-$p.txt" 2>&1; then
+            echo "heapviz --dump --frames 20 --policy $p failed:"
+            tail -n 40 "$dir/heapviz-$p.txt"
+            bad=$((bad + 1))
+        fi
+    done
+    echo "heapviz: 5 policies, $bad failed"
+    [ "$bad" -eq 0 ]
+}
+
+case $cmd in
+valgrind) run_valgrind ;;
+heapviz) run_heapviz ;;
+*) echo "usage: $0 valgrind|heapviz DIR" >&2; exit 2 ;;
+esac
