@@ -107,6 +107,7 @@ typedef struct Acc {
     size_t owner_bytes, curbytes;
     long freeblk;          /* the free block with most bytes here */
     size_t freebytes;
+    size_t cell;           /* this cell's index */
 } Acc;
 
 static int klass(Kind k) { return k == K_ALARM ? 2 : k == K_FREE ? 1 : 0; }
@@ -150,7 +151,10 @@ static void finish_piece(Acc *a, FreeBest *fb)
         a->freebytes = p->len;
         a->freeblk = p->block;
     }
-    (void)fb;
+    if (fb && p->kind == K_FREE && p->block >= 0 && p->len > fb[p->block].bytes) {
+        fb[p->block].bytes = p->len;
+        fb[p->block].cell = a->cell;
+    }
     a->have_cur = false;
 }
 
@@ -233,6 +237,7 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
         acc.owner = -1;
         acc.curblock = -2;
         acc.freeblk = -1;
+        acc.cell = c;
         while (j < segs.n && segs.v[j].end <= a)
             j++;
         for (size_t k = j; k < segs.n && segs.v[k].start < b; k++) {
@@ -295,15 +300,8 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
             set_kind(cell, k, v);
             if (acc.npieces >= 3)
                 cell->flags |= BAR_MIXED;
-            if (fb && acc.freeblk >= 0) {
-                FreeBest *f = &fb[acc.freeblk];
-                if (k == K_FREE)
-                    f->shown = true;
-                if (acc.freebytes > f->bytes) {
-                    f->bytes = acc.freebytes;
-                    f->cell = c;
-                }
-            }
+            if (fb && acc.freeblk >= 0 && k == K_FREE)
+                fb[acc.freeblk].shown = true;
         }
 
         if (sel_size && overlaps(a, b, sel_off, sel_size))
@@ -322,7 +320,7 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
             cell->mark = Theme_MarkRover(v->glyphs);
         else if (cell->flags & BAR_SELECTED)
             cell->mark = Theme_MarkSelect(v->glyphs);
-        else if (cell->touch != TOUCH_NONE)
+        else if (v->ntouch && overlaps(a, b, v->touch[0].offset, v->touch[0].size))
             cell->mark = Theme_MarkTouch(v->glyphs);
         else
             cell->mark = ' ';

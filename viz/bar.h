@@ -24,7 +24,9 @@
  *   no cell shows takes the cell that holds most of it: a free block of any
  *   size stays visible.
  * Marker row (under each bar row): ▲/^ the next-fit rover's block, ━/= the
- * selected block, ╌/- the block(s) the last operation touched.
+ * selected block, ╌/- the block the last operation touched first (the
+ * allocated block, or the freed block after coalescing); every touched
+ * block (a split-off remainder too) flashes in colour.
  */
 #ifndef VIZ_BAR_H
 #define VIZ_BAR_H

@@ -37,6 +37,16 @@ const char *Explain_Policy(MemPolicy p)
     return "?";
 }
 
+/* A request is shown exactly, as the program wrote it, unless it is large. */
+static char *request_text(size_t bytes, char *buf, size_t len)
+{
+    if (bytes < 10000)
+        snprintf(buf, len, "%zu B", bytes);
+    else
+        Explain_Bytes(bytes, buf, len);
+    return buf;
+}
+
 typedef struct Out {
     char *buf;
     size_t len, used;
@@ -106,7 +116,7 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
         switch (e->kind) {
         case MEM_EV_ALLOC:
             put(&o, "%salloc %s: %s examined %zu free %s, chose %s at +0x%zx, split off %s",
-                sep, Explain_Bytes(e->request, s1, sizeof s1), Explain_Policy(e->policy),
+                sep, request_text(e->request, s1, sizeof s1), Explain_Policy(e->policy),
                 e->examined, plural(e->examined, "block", "blocks"),
                 Explain_Bytes(e->size, s2, sizeof s2), e->block,
                 Explain_Bytes(e->remainder, s3, sizeof s3));
@@ -114,7 +124,7 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
             kind = worse(kind, LOG_ALLOC);
             break;
         case MEM_EV_FAIL:
-            Explain_Bytes(e->request, s1, sizeof s1);
+            request_text(e->request, s1, sizeof s1);
             Explain_Bytes(e->free_total, s2, sizeof s2);
             Explain_Bytes(e->largest_free, s3, sizeof s3);
             if (e->free_total > e->request)
@@ -133,7 +143,7 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
                 c = &ev[++i];
             put(&o, "%sfree %s → object at +0x%zx (%s), ", sep,
                 ptr_text(e->pointer, p1, sizeof p1), e->object,
-                Explain_Bytes(e->request, s1, sizeof s1));
+                request_text(e->request, s1, sizeof s1));
             if (c)
                 put(&o, "coalesced with %s → %s free", neighbours(c->neighbours),
                     Explain_Bytes(c->size, s2, sizeof s2));
@@ -158,7 +168,7 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
             put(&o, "%sOVERFLOW: %s of the guard after the %s object at +0x%zx were "
                     "overwritten (a buffer overflow)",
                 sep, Explain_Bytes(e->size, s1, sizeof s1),
-                Explain_Bytes(e->request, s2, sizeof s2), e->object);
+                request_text(e->request, s2, sizeof s2), e->object);
             put(&b, "%soverflow at +0x%zx", bsep, e->object);
             kind = worse(kind, LOG_ALARM);
             break;

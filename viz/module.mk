@@ -26,5 +26,5 @@ run: $(HEAPVIZ)
 
 # Tests of the pure parts link the core objects and the demo module.
 TEST_DEPS_test_layout := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
-TEST_DEPS_test_viz_model := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
-TEST_DEPS_test_viz_options := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
+TEST_DEPS_test_viz_text := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
+$(B)/tests/test_layout.o $(B)/tests/test_viz_%.o: EXTRA_CFLAGS += -Iviz -Idemo

@@ -122,15 +122,15 @@ static void draw_ruler(Frame *f, int y, int x, int cols, size_t bpc)
     int tick = 16;
     char lab[32];
     snprintf(lab, sizeof lab, "+0x%zx", (size_t)(cols - 1) * bpc);
-    while (tick < cols && (int)strlen(lab) + 1 > tick)
+    while (tick < cols && (int)strlen(lab) + 2 > tick)
         tick *= 2;
     for (int c = 0; c < cols; c += tick) {
         snprintf(lab, sizeof lab, "+0x%zx", (size_t)c * bpc);
         int w = (int)strlen(lab);
-        if (c + w > cols)
+        if (c + w + 1 > cols)
             break;
         Frame_Put(f, y, x + c, f->utf8 ? 0x2577 : '\'', S_RULER); /* ╷ */
-        Frame_Text(f, y, x + c + 1, w, S_RULER, lab + 1);
+        Frame_Text(f, y, x + c + 1, w, S_RULER, lab);
     }
 }
 
@@ -263,7 +263,7 @@ static void panel_stats(Frame *f, const Lane *l, int y, int x, int w, int h)
     Frame_Text(f, y, x, w, S_HEAD, "stats");
     Field fl[20];
     size_t n = stat_fields(l, fl, 20);
-    int colw = 25;
+    int colw = 26;
     int ncols = (w + GAP) / colw;
     if (ncols < 1)
         ncols = 1;
@@ -273,8 +273,8 @@ static void panel_stats(Frame *f, const Lane *l, int y, int x, int w, int h)
         if (c >= ncols)
             break;
         int cx = x + c * colw;
-        Frame_Text(f, y + 1 + r, cx, 13, S_LABEL, fl[i].label);
-        Frame_Text(f, y + 1 + r, cx + 13, colw - 14, fl[i].style, fl[i].value);
+        Frame_Text(f, y + 1 + r, cx, 14, S_LABEL, fl[i].label);
+        Frame_Text(f, y + 1 + r, cx + 14, colw - 15, fl[i].style, fl[i].value);
     }
 }
 
@@ -286,7 +286,7 @@ static void panel_selected(Frame *f, const Ui *ui, const Lane *l, int y, int x, 
     const Snapshot *s = &l->snap;
     long bi = ui->sel == SIZE_MAX ? -1 : Snapshot_BlockAt(s, ui->sel);
     if (bi < 0) {
-        Frame_Text(f, y + 1, x, w, S_DIM, "none: ←/→ or a click selects");
+        Frame_Text(f, y + 1, x, w, S_DIM, "none: ← → Tab or a click");
         return;
     }
     const MemBlock *b = &s->blocks[bi];
@@ -370,32 +370,25 @@ static void chart(Frame *f, const Lane *l, bool util, int y, int x, int w, int h
 
 static void panel_history(Frame *f, const Lane *l, int y, int x, int w, int h)
 {
-    if (h < 3 || w < 20)
+    if (h < 3 || w < 24)
         return;
-    int lw = 13;
+    int lw = 20; /* "utilisation  43.2 %" */
     int cw = w - lw;
     size_t have = l->hist_count < HIST_CAP ? l->hist_count : HIST_CAP;
     size_t per = 1;
     while (per * (size_t)cw < have && per < HIST_CAP)
         per *= 2;
-    Frame_Printf(f, y, x, w, S_HEAD, "history");
-    Frame_Printf(f, y, x + 8, w - 8, S_DIM, " %zu op%s a column, newest right", per,
+    int n = Frame_Text(f, y, x, w, S_HEAD, "history");
+    Frame_Printf(f, y, x + n, w - n, S_DIM, "  %zu op%s a column, newest right", per,
                  per == 1 ? "" : "s");
     int ch = (h - 1) / 2;
     const HistPoint *now = Lane_Hist(l, 0);
     int y1 = y + 1, y2 = y + 1 + ch;
-    Frame_Text(f, y1, x, lw, S_HIST_EXT, "ext. frag");
-    Frame_Text(f, y2, x, lw, S_HIST_UTIL, "utilisation");
+    Frame_Text(f, y1, x, 13, S_HIST_EXT, "ext. frag");
+    Frame_Text(f, y2, x, 13, S_HIST_UTIL, "utilisation");
     if (now) {
-        Frame_Printf(f, y1 + (ch > 1), x, lw, S_VALUE, "%5.1f %%", now->ext / 100.0);
-        Frame_Printf(f, y2 + (ch > 1), x, lw, S_VALUE, "%5.1f %%", now->util / 100.0);
-    }
-    if (ch == 1) {
-        /* one row each: the label and value share it */
-        int vx = x + lw;
-        chart(f, l, false, y1, vx, cw, 1, per);
-        chart(f, l, true, y2, vx, cw, 1, per);
-        return;
+        Frame_Printf(f, y1, x + 13, 7, S_VALUE, "%5.1f%%", now->ext / 100.0);
+        Frame_Printf(f, y2, x + 13, 7, S_VALUE, "%5.1f%%", now->util / 100.0);
     }
     chart(f, l, false, y1, x + lw, cw, ch, per);
     chart(f, l, true, y2, x + lw, cw, ch, per);
@@ -539,7 +532,7 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
     Frame_Fill(f, 0, 0, f->cols, ' ', S_TITLE);
     char line[320], cap[32];
     int n = 0;
-    n += snprintf(line + n, sizeof line - (size_t)n, " heapviz  ");
+    n += snprintf(line + n, sizeof line - (size_t)n, " heapviz · ");
     if (m->nlanes > 1) {
         n += snprintf(line + n, sizeof line - (size_t)n, "compare");
         for (unsigned i = 0; i < m->nlanes; i++)
@@ -552,12 +545,12 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
         n += snprintf(line + n, sizeof line - (size_t)n, " · trace %s",
                       ui->trace_name ? ui->trace_name : "");
     else
-        n += snprintf(line + n, sizeof line - (size_t)n, " · %s workload, seed %llu",
+        n += snprintf(line + n, sizeof line - (size_t)n, " · %s, seed %llu",
                       Workload_Name(m->cfg.workload), (unsigned long long)m->cfg.seed);
     n += snprintf(line + n, sizeof line - (size_t)n, " · arena %s",
                   Explain_Bytes(l->snap.region.size, cap, sizeof cap));
     if (g && g->valid) {
-        n += snprintf(line + n, sizeof line - (size_t)n, " · %zu B per cell", g->bpc);
+        n += snprintf(line + n, sizeof line - (size_t)n, " · %zu B/cell", g->bpc);
         if (ui->zoom)
             n += snprintf(line + n, sizeof line - (size_t)n, " · zoom +0x%zx–+0x%zx", g->start,
                           g->end);
@@ -694,9 +687,8 @@ static void draw_help(Frame *f, const Ui *ui)
             if (k >= nk)
                 continue;
             int cx = x + c * colw;
-            int n = Frame_Text(f, y, cx, 12, S_KEY, keys[k].keys);
-            (void)n;
-            Frame_Text(f, y, cx + 12, colw - 13, S_OVERLAY, keys[k].what);
+            Frame_Text(f, y, cx, 10, S_KEY, keys[k].keys);
+            Frame_Text(f, y, cx + 10, colw - 11, S_OVERLAY, keys[k].what);
         }
     }
     if (y < end)

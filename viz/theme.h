@@ -54,7 +54,7 @@ enum { VA_BOLD = 1, VA_REVERSE = 2, VA_UNDERLINE = 4, VA_DIM = 8, VA_SPLIT = 16 
     C(LOG_FAIL,     209,  -1,  1, -1, VA_BOLD, VA_BOLD)                      \
     C(LOG_REJECT,   214,  -1,  3, -1, 0, VA_BOLD)                            \
     C(LOG_ALARM,    226, 160,  3,  1, VA_BOLD, VA_REVERSE | VA_BOLD)         \
-    C(OVERLAY,      252, 235,  7,  0, 0, 0)
+    C(OVERLAY,      252,  -1,  7, -1, 0, 0)
 
 #define VIZ_STYLE_ENUM(name, f, b, f8, b8, a, m) S_##name,
 typedef enum Style { VIZ_STYLES(VIZ_STYLE_ENUM) S_COUNT } Style;
