@@ -1,0 +1,46 @@
+/*
+ * harness.h - the fuzz harnesses, as plain functions.
+ *
+ * Each takes one input and runs it through the code under test with every
+ * check the harness knows.  It returns NULL when all held, else a sentence
+ * about the first check that failed (static storage, valid until the next
+ * call).  The libFuzzer entry points (fuzz/fuzz_*.c) abort on a sentence;
+ * tests/test_fuzz_regress.c replays saved inputs through the same functions
+ * in an ordinary build and asserts NULL.  Single-threaded; not re-entrant.
+ */
+#ifndef FUZZ_HARNESS_H
+#define FUZZ_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* An operation stream over the MemHeap_* API: the input picks the policy,
+ * guard mode, region size and alignment, then allocations, frees through
+ * interior pointers, frees and lookups of interior, wild, stale, header,
+ * padding and table pointers, writes, overflows into guards, re-creation.
+ * After every operation the heap is compared with a shadow model: the walk,
+ * the free lists, the statistics, the events, the placement the policy
+ * promises, the objects' contents, and MemHeap_Check. */
+const char *Fuzz_Ops(const uint8_t *data, size_t size);
+
+/* Totals since the process started, for the figures a run reports. */
+typedef struct FuzzOpsTotals {
+    uint64_t inputs;
+    uint64_t ops[5];        /* operations checked, by MemPolicy */
+    uint64_t checks;        /* MemHeap_Check/Diagnose calls compared */
+    uint64_t probes;        /* pointers classified that were not live objects */
+} FuzzOpsTotals;
+FuzzOpsTotals Fuzz_OpsTotals(void);
+
+/* The malloc-lab trace parser (demo/workload.h): any bytes either parse or
+ * are refused with "name:line: reason"; what parses writes back and parses
+ * again to the same operations, and plays on a heap with MemHeap_Check
+ * holding after every step. */
+const char *Fuzz_Trace(const uint8_t *data, size_t size);
+
+/* heapviz's command line (viz/options.h): the input is split into argv at
+ * NUL bytes; Options_Parse and Options_ParseSize must answer without a
+ * crash, and an error must come with a message. */
+const char *Fuzz_Options(const uint8_t *data, size_t size);
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * harness_trace.c - the malloc-lab trace parser (demo/workload.h).
+ *
+ * Any bytes: Trace_Parse either accepts them or refuses them with one
+ * "name:line: reason" message and an empty trace.  What it accepts must be
+ * a trace the player can run: ids below the header's count, no free of an id
+ * that holds nothing, interior offsets inside their objects.  It is written
+ * back with Trace_Write and parsed again to the same operations, then
+ * played on a heap (each policy in turn) with MemHeap_Check after every
+ * step: a valid trace never makes the heap refuse a free or lose a byte.
+ */
+#include "harness.h"
+
+#include "mem.h"
+#include "workload.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PLAY_MAX_OPS 2000u
+#define PLAY_MAX_IDS (1u << 16)
+#define PLAY_REGION (1u << 18)
+
+static char why[512];
+static _Alignas(16) unsigned char region[PLAY_REGION];
+static unsigned rounds;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static const char *failed(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    return why;
+}
+
+/* "fuzz:<digits>: <reason>" */
+static bool well_formed_error(const char *err, size_t cap)
+{
+    if (!memchr(err, '\0', cap) || strncmp(err, "fuzz:", 5) != 0)
+        return false;
+    const char *p = err + 5;
+    if (*p < '0' || *p > '9')
+        return false;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return p[0] == ':' && p[1] == ' ' && p[2] != '\0' && !strchr(err, '\n');
+}
+
+/* What the parser promises about a trace it accepted. */
+static const char *check_trace(const Trace *t)
+{
+    enum { NEVER, LIVE, FREED };
+    unsigned char *state = t->nids ? calloc(t->nids, 1) : NULL;
+    size_t *size = t->nids ? calloc(t->nids, sizeof *size) : NULL;
+    const char *bad = NULL;
+    if (t->nids && (!state || !size))
+        bad = failed("out of memory for %u ids", t->nids);
+    for (size_t i = 0; !bad && i < t->nops; i++) {
+        const Op *op = &t->ops[i];
+        if (op->id >= t->nids) {
+            bad = failed("op %zu: id %u, header says %u ids", i, op->id, t->nids);
+        } else if (op->kind == OP_ALLOC) {
+            if (state[op->id] == LIVE)
+                bad = failed("op %zu: id %u allocated twice", i, op->id);
+            state[op->id] = LIVE;
+            size[op->id] = op->size;
+        } else if (op->kind == OP_FREE || op->kind == OP_REALLOC) {
+            if (state[op->id] != LIVE)
+                bad = failed("op %zu: %s of id %u that holds nothing", i,
+                             op->kind == OP_FREE ? "free" : "realloc", op->id);
+            else if (op->kind == OP_FREE && op->at && op->at >= size[op->id])
+                bad = failed("op %zu: offset %zu outside %zu bytes", i, op->at, size[op->id]);
+            if (op->kind == OP_FREE)
+                state[op->id] = FREED;
+            else
+                size[op->id] = op->size;
+        } else {
+            bad = failed("op %zu: kind %d", i, (int)op->kind);
+        }
+    }
+    free(state);
+    free(size);
+    return bad;
+}
+
+static const char *round_trip(const Trace *t)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return failed("open_memstream failed");
+    int rc = Trace_Write(t, f);
+    fclose(f);
+    if (rc != 0) {
+        free(buf);
+        return failed("Trace_Write failed on a parsed trace");
+    }
+    Trace u;
+    char err[256];
+    const char *bad = NULL;
+    if (Trace_Parse(buf, len, "again", &u, err, sizeof err) != 0) {
+        bad = failed("the written trace does not parse: %s", err);
+    } else {
+        if (u.nops != t->nops || u.nids != t->nids || u.heap_hint != t->heap_hint ||
+            u.weight != t->weight)
+            bad = failed("written and parsed again: %zu ops %u ids, was %zu ops %u ids",
+                         u.nops, u.nids, t->nops, t->nids);
+        for (size_t i = 0; !bad && i < t->nops; i++) {
+            const Op *a = &t->ops[i], *b = &u.ops[i];
+            if (a->kind != b->kind || a->id != b->id ||
+                (a->kind != OP_FREE && a->size != b->size) ||
+                (a->kind == OP_FREE && a->at != b->at))
+                bad = failed("op %zu changed by the round trip", i);
+        }
+        Trace_Free(&u);
+    }
+    free(buf);
+    return bad;
+}
+
+static const char *play(const Trace *t)
+{
+    if (t->nids > PLAY_MAX_IDS)
+        return NULL;
+    MemPolicy pol = (MemPolicy)(rounds++ % MEM_POLICY_COUNT);
+    MemHeap *h = MemHeap_Create(region, sizeof region, pol, rounds % 2 ? MEM_OPT_GUARD : 0u);
+    Player *p = h ? Player_Create(h, t->nids) : NULL;
+    if (!p)
+        return failed("cannot create the heap or the player");
+    const char *bad = NULL;
+    for (size_t i = 0; !bad && i < t->nops && i < PLAY_MAX_OPS; i++) {
+        Step st;
+        StepResult r = Player_Apply(p, &t->ops[i], &st);
+        if (r == STEP_CORRUPT || r == STEP_REJECTED)
+            bad = failed("%s: step %zu (op %d id %u) gave %s", MemPolicy_Name(pol), i,
+                         (int)t->ops[i].kind, t->ops[i].id,
+                         r == STEP_CORRUPT ? "a corrupted object" : "a refused free");
+        char diag[200];
+        if (!bad && MemHeap_Diagnose(h, diag, sizeof diag) != 0)
+            bad = failed("%s: step %zu: %s", MemPolicy_Name(pol), i, diag);
+    }
+    Player_Destroy(p);
+    MemHeap_Release(h);
+    return bad;
+}
+
+const char *Fuzz_Trace(const uint8_t *data, size_t size)
+{
+    Trace t;
+    char err[256];
+    memset(&t, 0x5a, sizeof t);
+    memset(err, 'x', sizeof err);
+    int rc = Trace_Parse((const char *)data, size, "fuzz", &t, err, sizeof err);
+    if (rc != 0) {
+        if (rc != -1)
+            return failed("Trace_Parse returned %d", rc);
+        if (t.ops || t.nops)
+            return failed("a refused trace is not empty (%zu ops)", t.nops);
+        if (!well_formed_error(err, sizeof err))
+            return failed("error is not \"fuzz:LINE: reason\": %.200s",
+                          memchr(err, '\0', sizeof err) ? err : "(not terminated)");
+        return NULL;
+    }
+    if (err[0] != '\0')
+        return failed("accepted, yet the error says: %.200s", err);
+    const char *bad = check_trace(&t);
+    if (!bad)
+        bad = round_trip(&t);
+    if (!bad)
+        bad = play(&t);
+    Trace_Free(&t);
+    return bad;
+}

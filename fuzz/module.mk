@@ -1,0 +1,37 @@
+# fuzz: libFuzzer targets (clang).  `make fuzz` builds them with
+# -fsanitize=fuzzer,address,undefined in build/fuzz and runs each for
+# FUZZ_SECONDS (default 60) from its committed seed corpus fuzz/corpus/<t>/;
+# new inputs and crashes stay under build/fuzz, never in the tree.
+#
+# The harnesses (fuzz/harness_*.c) are plain C, compiled in every build:
+# tests/test_fuzz_regress.c replays the corpora and every saved crash
+# (fuzz/regress/<t>/) through them.  Only the entry points fuzz/fuzz_<t>.c
+# need the fuzzer runtime; nothing here is part of `make all`.
+
+FUZZ_TARGETS := ops trace options
+FUZZ_HARNESS_OBJ := $(FUZZ_TARGETS:%=$(B)/fuzz/harness_%.o)
+# Recursive: viz/ and lib/ are included after this file.
+FUZZ_DEPS = $(FUZZ_HARNESS_OBJ) $(VIZ_CORE_OBJ) $(DEMO_OBJ)
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 60
+
+$(FUZZ_HARNESS_OBJ): LOCAL_CFLAGS += -Idemo -Iviz
+
+TEST_DEPS_test_fuzz_regress = $(FUZZ_DEPS)
+$(B)/tests/test_fuzz_regress.o: LOCAL_CFLAGS += -Ifuzz
+
+.SECONDEXPANSION:
+$(B)/fuzz/fuzz_%: $(B)/fuzz/fuzz_%.o $$(FUZZ_DEPS) $$(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DEPS) $(LIB_A) -lm $(LDLIBS_ALL)
+
+.PHONY: fuzz fuzz-bins
+fuzz-bins: $(FUZZ_BINS)
+
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all \
+               -fsanitize=fuzzer-no-link,address,undefined
+
+fuzz:
+	$(MAKE) B=build/fuzz OUT=build/fuzz CC=clang CFLAGS='$(FUZZ_CFLAGS)' \
+	    EXTRA_LDFLAGS='-fsanitize=address,undefined' fuzz-bins
+	fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
