@@ -29,7 +29,8 @@ $(B)/fuzz/fuzz_%: $(B)/fuzz/fuzz_%.o $$(FUZZ_DEPS) $$(LIB_A)
 fuzz-bins: $(FUZZ_BINS)
 
 FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all \
-               -fsanitize=fuzzer-no-link,address,undefined
+               -fsanitize=fuzzer-no-link,address,undefined \
+               -fsanitize-coverage-ignorelist=$(CURDIR)/fuzz/coverage.ignore
 
 fuzz:
 	$(MAKE) B=build/fuzz OUT=build/fuzz CC=clang CFLAGS='$(FUZZ_CFLAGS)' \

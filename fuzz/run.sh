@@ -30,6 +30,7 @@ for t in "$@"; do
         grep -a -E '^fuzz_|ERROR:|SUMMARY:|#[0-9] ' "$dir/$t.log" | head -n 20
     else
         echo "fuzz_$t: ${runs:-0} executions in ${secs}s, ${cov:-cov: ?}, corpus $corpus inputs, no failure"
+        grep -a "^fuzz_$t totals:" "$dir/$t.log" | tail -n 1
     fi
 done
 echo "fuzz: $total executions, $failed targets failed"
