@@ -55,3 +55,12 @@ soak:
 	$(MAKE) fuzz FUZZ_SECONDS=$(or $(SOAK_FUZZ_SECONDS),600)
 	$(MAKE) asan
 	CHAOS=full tests/e2e_chaos.sh
+
+TEST_DEPS_test_badinput = $(DEMO_OBJ)
+$(B)/tests/test_badinput.o: LOCAL_CFLAGS += -Idemo
+
+# test-bins names $(PRODUCTS) in tests/module.mk, which is read before
+# viz/module.mk adds heapviz to it, so a clean `make test` (and every
+# variant) ran the suites without building heapviz.  Second expansion sees
+# the complete list.
+test-bins: $$(PRODUCTS)
