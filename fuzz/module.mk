@@ -36,3 +36,13 @@ fuzz:
 	$(MAKE) B=build/fuzz OUT=build/fuzz CC=clang CFLAGS='$(FUZZ_CFLAGS)' \
 	    EXTRA_LDFLAGS='-fsanitize=address,undefined' fuzz-bins
 	fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The heapviz that tests/e2e_chaos.sh drives: heapviz's own objects plus
+# fuzz/chaos_hook.c, which checks every heap when it ends (see there).
+CHAOS_HEAPVIZ := $(B)/fuzz/heapviz-chaos
+CHAOS_WRAP := -Wl,--wrap=MemHeap_Create,--wrap=MemHeap_Release,--wrap=munmap
+$(CHAOS_HEAPVIZ): $(B)/fuzz/chaos_hook.o $$(VIZ_TERM_OBJ) $$(VIZ_CORE_OBJ) $$(DEMO_OBJ) $$(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(VIZ_TERM_OBJ) $(VIZ_CORE_OBJ) $(DEMO_OBJ) $< $(LIB_A) \
+	      $(CHAOS_WRAP) $(NCURSES_LIBS) $(LDLIBS_ALL)
+test-bins: $(CHAOS_HEAPVIZ)
