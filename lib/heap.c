@@ -911,6 +911,8 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list)
         } else if (!neighbours) {
             list_insert(h, g);
         }
+        if (h->policy == MEM_NEXT_FIT && h->rover == NIL)
+            h->rover = start; /* the heap was full: the search starts here */
     }
     hdr_write(h, start, merged, prev_used);
     footer_write(h, start, merged);
