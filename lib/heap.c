@@ -580,6 +580,11 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
     return h;
 }
 
+size_t MemHeap_ControlSize(void)
+{
+    return (sizeof(MemHeap) + GRAN - 1u) / GRAN * GRAN;
+}
+
 MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags)
 {
     if (!region || size < MEM_MIN_REGION || (unsigned)policy >= MEM_POLICY_COUNT ||
@@ -587,7 +592,7 @@ MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned fl
         return NULL;
     uintptr_t p = (uintptr_t)region;
     size_t lead = (size_t)((GRAN - p % GRAN) % GRAN);
-    size_t control = lead + ((sizeof(MemHeap) + GRAN - 1u) / GRAN) * GRAN;
+    size_t control = lead + MemHeap_ControlSize();
     if (size < control + MEM_MIN_BLOCK * 4u)
         return NULL;
     MemHeap *h = (MemHeap *)(void *)((unsigned char *)region + lead);
