@@ -124,9 +124,26 @@ int main(int argc, char **argv)
     ui.trace_name = slash ? slash + 1 : o.trace;
     for (unsigned long i = 0; i < o.skip && Model_Step(&m); i++)
         ;
+    /* --keys: typed one by one, each on the screen the last one left, so
+     * that keys which depend on the layout (zoom, up/down) work as live */
+    unsigned typed = R_NONE;
+    if (o.keys && *o.keys) {
+        Frame scratch;
+        if (Frame_Init(&scratch, env_int("LINES", 24, 1, 1000), env_int("COLUMNS", 80, 1, 1000),
+                       utf8) == 0) {
+            for (const char *k = o.keys; *k && !(typed & R_QUIT); k++) {
+                Screen_Compose(&ui, &scratch);
+                int key = *k == '\n' || *k == '\r' ? VK_ENTER : *k == 27 ? VK_ESC : (unsigned char)*k;
+                typed |= App_Key(&ui, key);
+            }
+            Frame_Free(&scratch);
+        }
+    }
 
     int status;
-    if (o.dump) {
+    if (typed & R_QUIT) {
+        status = 0;
+    } else if (o.dump) {
         status = run_dump(&ui, &o, utf8);
     } else {
         RenderOptions ro = {colour, utf8, !o.no_mouse, o.frames};

@@ -31,6 +31,7 @@ static const char usage[] =
     "      --no-mouse         do not take mouse clicks\n"
     "      --frames N         stop after N frames\n"
     "      --skip N           apply N operations before the first frame\n"
+    "      --keys KEYS        type these keys before the first frame (Enter: a newline)\n"
     "      --dump             print the frames as plain text, no terminal needed;\n"
     "                         the screen size comes from LINES and COLUMNS (80x24)\n"
     "  -h, --help             this text\n"
@@ -156,7 +157,7 @@ static int parse_compare(const char *s, Options *o, char *err, size_t errlen)
 
 typedef enum {
     O_SIZE, O_POLICY, O_WORKLOAD, O_TRACE, O_SEED, O_SPEED, O_COMPARE, O_GUARD, O_PAUSED,
-    O_ASCII, O_NOCOLOR, O_NOMOUSE, O_FRAMES, O_SKIP, O_DUMP, O_HELP, O_VERSION
+    O_ASCII, O_NOCOLOR, O_NOMOUSE, O_FRAMES, O_SKIP, O_KEYS, O_DUMP, O_HELP, O_VERSION
 } OptId;
 
 typedef struct {
@@ -174,7 +175,8 @@ static const OptDef defs[] = {
     {"paused", 0, false, O_PAUSED},      {"ascii", 0, false, O_ASCII},
     {"no-color", 'C', false, O_NOCOLOR}, {"no-colour", 0, false, O_NOCOLOR},
     {"no-mouse", 0, false, O_NOMOUSE},   {"frames", 0, true, O_FRAMES},
-    {"skip", 0, true, O_SKIP},           {"dump", 0, false, O_DUMP},
+    {"skip", 0, true, O_SKIP},           {"keys", 0, true, O_KEYS},
+    {"dump", 0, false, O_DUMP},
     {"help", 'h', false, O_HELP},        {"version", 'V', false, O_VERSION},
 };
 
@@ -227,6 +229,9 @@ static int apply(const OptDef *d, const char *v, Options *o, char *err, size_t e
         if (parse_u64(v, 1000000000u, &n) != 0)
             return fail(err, errlen, "--skip: '%.40s' is not a number", v);
         o->skip = (unsigned long)n;
+        return OPT_RUN;
+    case O_KEYS:
+        o->keys = v;
         return OPT_RUN;
     case O_GUARD: o->guard = true; return OPT_RUN;
     case O_PAUSED: o->paused = true; return OPT_RUN;

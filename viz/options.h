@@ -45,6 +45,7 @@ typedef struct Options {
     bool paused;             /* --paused: start paused */
     unsigned long frames;    /* 0: no limit */
     unsigned long skip;      /* operations applied before the first frame */
+    const char *keys;        /* --keys: typed before the first frame (points into argv) */
 } Options;
 
 enum {

@@ -407,6 +407,15 @@ static Style log_style(LogKind k)
     return S_DIM;
 }
 
+/* A break before a unit would strand it ("120" / "B"). */
+static bool unit_follows(const char *p)
+{
+    return (p[0] == 'B' && (p[1] == '\0' || p[1] == ' ' || p[1] == ',' || p[1] == ')' ||
+                            p[1] == ';' || p[1] == ':')) ||
+           strncmp(p, "KiB", 3) == 0 || strncmp(p, "MiB", 3) == 0 ||
+           strncmp(p, "GiB", 3) == 0 || p[0] == '%';
+}
+
 /* Splits text into rows of at most w columns, at spaces where possible.
  * Returns the number of rows; starts[i] are byte offsets. */
 static int wrap(const Frame *f, const char *text, int w, size_t *starts, int maxrows)
@@ -424,7 +433,7 @@ static int wrap(const Frame *f, const char *text, int w, size_t *starts, int max
             char one[8] = {0};
             memcpy(one, text + p, step < 5 ? step : 4);
             col += Frame_TextWidth(f, one);
-            if (c == ' ')
+            if (c == ' ' && !unit_follows(text + p + 1))
                 last_space = p;
             p += step;
         }
@@ -530,37 +539,53 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
     const Model *m = ui->m;
     const Lane *l = &m->lanes[0];
     Frame_Fill(f, 0, 0, f->cols, ' ', S_TITLE);
-    char line[320], cap[32];
-    int n = 0;
-    n += snprintf(line + n, sizeof line - (size_t)n, " heapviz · ");
-    if (m->nlanes > 1) {
-        n += snprintf(line + n, sizeof line - (size_t)n, "compare");
-        for (unsigned i = 0; i < m->nlanes; i++)
-            n += snprintf(line + n, sizeof line - (size_t)n, "%s%s", i ? ", " : " ",
-                          MemPolicy_Name(m->lanes[i].policy));
-    } else {
-        n += snprintf(line + n, sizeof line - (size_t)n, "%s", Explain_Policy(l->policy));
-    }
-    if (m->cfg.workload == WL_TRACE)
-        n += snprintf(line + n, sizeof line - (size_t)n, " · trace %s",
-                      ui->trace_name ? ui->trace_name : "");
-    else
-        n += snprintf(line + n, sizeof line - (size_t)n, " · %s, seed %llu",
-                      Workload_Name(m->cfg.workload), (unsigned long long)m->cfg.seed);
-    n += snprintf(line + n, sizeof line - (size_t)n, " · arena %s",
-                  Explain_Bytes(l->snap.region.size, cap, sizeof cap));
-    if (g && g->valid) {
-        n += snprintf(line + n, sizeof line - (size_t)n, " · %zu B/cell", g->bpc);
-        if (ui->zoom)
-            n += snprintf(line + n, sizeof line - (size_t)n, " · zoom +0x%zx–+0x%zx", g->start,
-                          g->end);
-    }
-    if (n < 0)
-        return;
     char right[48];
     snprintf(right, sizeof right, "op %llu ", (unsigned long long)l->snap.stats.ops);
     int rw = (int)strlen(right);
-    Frame_Text(f, 0, 0, f->cols - rw - 1, S_TITLE, line);
+    int room = f->cols - rw - 1;
+    /* parts in order of importance; each is added if it still fits */
+    char parts[5][160];
+    int np = 0;
+    if (m->nlanes > 1) {
+        int n = snprintf(parts[np], sizeof parts[np], "compare");
+        for (unsigned i = 0; i < m->nlanes && n > 0 && (size_t)n < sizeof parts[np]; i++)
+            n += snprintf(parts[np] + n, sizeof parts[np] - (size_t)n, "%s%s", i ? ", " : " ",
+                          MemPolicy_Name(m->lanes[i].policy));
+    } else {
+        snprintf(parts[np], sizeof parts[np], "%s", Explain_Policy(l->policy));
+    }
+    np++;
+    if (g && g->valid)
+        snprintf(parts[np++], sizeof parts[0], "%zu B/cell", g->bpc);
+    char cap[32];
+    snprintf(parts[np++], sizeof parts[0], "arena %s",
+             Explain_Bytes(l->snap.region.size, cap, sizeof cap));
+    if (m->cfg.workload == WL_TRACE)
+        snprintf(parts[np++], sizeof parts[0], "trace %.100s", ui->trace_name ? ui->trace_name : "");
+    else
+        snprintf(parts[np++], sizeof parts[0], "%s, seed %llu", Workload_Name(m->cfg.workload),
+                 (unsigned long long)m->cfg.seed);
+    if (g && g->valid && ui->zoom)
+        snprintf(parts[np++], sizeof parts[0], "zoom +0x%zx–+0x%zx", g->start, g->end);
+    bool keep[5] = {false};
+    int used = Frame_TextWidth(f, " heapviz");
+    for (int i = 0; i < np; i++) {
+        int w = 3 + Frame_TextWidth(f, parts[i]);
+        if (used + w <= room) {
+            keep[i] = true;
+            used += w;
+        }
+    }
+    int x = Frame_Text(f, 0, 0, room, S_TITLE, " heapviz");
+    /* shown in their natural order: policy, workload, arena, scale, zoom */
+    static const int order[] = {0, 3, 2, 1, 4};
+    for (int k = 0; k < np; k++) {
+        int i = order[k];
+        if (i >= np || !keep[i])
+            continue;
+        x += Frame_Text(f, 0, x, room - x, S_TITLE, " · ");
+        x += Frame_Text(f, 0, x, room - x, S_TITLE, parts[i]);
+    }
     Frame_Text(f, 0, f->cols - rw, rw, S_TITLE, right);
 }
 
@@ -596,7 +621,9 @@ static void draw_status(Frame *f, const Ui *ui, int y)
     x += Frame_Text(f, y, x, w - x, S_STATUS, " │ ");
     const char *help = "? help";
     int hw = (int)strlen(help) + 1;
-    if (ui->msg[0]) {
+    if (w - x - hw < 12) {
+        /* too narrow for more */
+    } else if (ui->msg[0]) {
         Frame_Text(f, y, x, w - x - hw, ui->msg_warn ? S_STATUS_MSG : S_STATUS, ui->msg);
     } else if (l->last[0]) {
         snprintf(buf, sizeof buf, "last: %s", l->last);
@@ -695,7 +722,7 @@ static void draw_help(Frame *f, const Ui *ui)
         y++;
     if (y < end)
         Frame_Text(f, y++, x, iw, S_DIM,
-                   "Everything shown comes from the heap's hooks: walk, free list, events, stats.");
+                   "All of it comes from the heap's own hooks: walk, free list, events, stats.");
     Frame_Text(f, y0 + h - 1, x0 + w - 24, 22, S_DIM, " ? or Esc closes ");
 }
 
