@@ -28,3 +28,14 @@ run: $(HEAPVIZ)
 TEST_DEPS_test_layout := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
 TEST_DEPS_test_viz_text := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
 $(B)/tests/test_layout.o $(B)/tests/test_viz_%.o: EXTRA_CFLAGS += -Iviz -Idemo
+
+# `make install` also installs heapviz and its man page.
+.PHONY: install-viz uninstall-viz
+install: install-viz
+install-viz: $(HEAPVIZ)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(HEAPVIZ) $(DESTDIR)$(PREFIX)/bin/heapviz
+	install -m 644 man/heapviz.1 $(DESTDIR)$(PREFIX)/share/man/man1/heapviz.1
+
+uninstall::
+	rm -f $(DESTDIR)$(PREFIX)/bin/heapviz $(DESTDIR)$(PREFIX)/share/man/man1/heapviz.1
