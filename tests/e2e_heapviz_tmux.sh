@@ -255,4 +255,23 @@ pid=$(cat "$PIDFILE")
 if until_match 8 'EXIT=143' && until_match 3 '^(-?(icanon|echo|isig) ?){3}$' && sane; then ok "SIGTERM restores the terminal and is re-raised (143)"
 else not_ok "SIGTERM restores the terminal and is re-raised"; fi
 
+# ---- a crash restores the terminal too, and the signal is re-raised --------------------------------
+keys -l "clear; sh -c 'echo \$\$ > $PIDFILE; exec $BIN --paused'; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(icanon|echo|isig)' | tr '\n' ' '; echo"
+keys Enter
+until_match 5 '^\+0x0000 ' >/dev/null
+pid=$(cat "$PIDFILE")
+# ---- while paused it uses no CPU: it blocks in the key read ----
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
+if [ -n "$pid" ] && [ -r "/proc/$pid/stat" ]; then
+    c1=$(cpu "$pid"); sleep 2; c2=$(cpu "$pid")
+    if [ $((c2 - c1)) -le 1 ]; then ok "paused, it uses no CPU ($((c2 - c1)) ticks in 2 s)"
+    else not_ok "paused, it uses no CPU" "$((c2 - c1)) clock ticks in 2 s"; fi
+else
+    ok "# SKIP no /proc to measure CPU time"
+fi
+[ -n "$pid" ] && kill -SEGV "$pid"
+if until_match 8 'EXIT=139' && cap | grep -q 'heapviz: crashed' && until_match 3 '^(-?(icanon|echo|isig) ?){3}$' && sane
+then ok "a crash (SIGSEGV) restores the terminal and re-raises the signal (139)"
+else not_ok "a crash (SIGSEGV) restores the terminal and re-raises the signal"; fi
+
 [ "$failed" -eq 0 ]

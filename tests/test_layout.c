@@ -375,6 +375,7 @@ Test(screen, a_terminal_too_small_says_so)
 Test(screen, every_size_composes_and_keeps_title_status_and_map)
 {
     start(1, (GlyphMode){0, 0});
+    App_Key(&ui, 'l'); /* a selection, so the selected-block panel has content */
     for (int h = 1; h <= 70; h += 3) {
         for (int w = 1; w <= 220; w += 9) {
             for (int help = 0; help < 2; help++) {
@@ -393,6 +394,22 @@ Test(screen, every_size_composes_and_keeps_title_status_and_map)
                 }
                 Frame_Free(&f);
             }
+        }
+    }
+    Model_Fini(&model);
+}
+
+Test(screen, compare_mode_composes_at_every_size)
+{
+    start(5, (GlyphMode){1, 1});
+    for (int h = 1; h <= 70; h += 4) {
+        for (int w = 1; w <= 220; w += 11) {
+            Frame f;
+            cr_assert_eq(Frame_Init(&f, h, w, true), 0);
+            Screen_Compose(&ui, &f);
+            if (w >= VIZ_MIN_COLS && h >= VIZ_MIN_ROWS)
+                cr_assert(screen_has(&f, "compare"), "%dx%d", w, h);
+            Frame_Free(&f);
         }
     }
     Model_Fini(&model);

@@ -188,7 +188,7 @@ static int apply(const OptDef *d, const char *v, Options *o, char *err, size_t e
         if (Options_ParseSize(v, &o->size) != 0)
             return fail(err, errlen, "--size: '%.40s' is not a size (like 8K, 64K, 1M)", v);
         if (o->size < MEM_MIN_REGION || o->size > VIZ_MAX_SIZE)
-            return fail(err, errlen, "--size: %.40s is out of range (4K to 64G)", v);
+            return fail(err, errlen, "--size: %.40s is out of range (4K to 1G)", v);
         o->size_given = true;
         return OPT_RUN;
     case O_POLICY:

@@ -19,8 +19,9 @@
 /* Heap region used when --size is not given (and no trace suggests one):
  * small enough that every block is a few cells wide on an 80x24 terminal. */
 #define VIZ_DEFAULT_SIZE ((size_t)8192)
-/* --size accepts MEM_MIN_REGION .. VIZ_MAX_SIZE bytes. */
-#define VIZ_MAX_SIZE ((size_t)1 << 36)
+/* --size accepts MEM_MIN_REGION .. VIZ_MAX_SIZE bytes: the workloads fill
+ * about half of every heap, and compare mode has up to five of them. */
+#define VIZ_MAX_SIZE ((size_t)1 << 30)
 #define VIZ_DEFAULT_SEED 1u
 /* Operations per second when running (a human pace). */
 #define VIZ_DEFAULT_SPEED 8u

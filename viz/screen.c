@@ -184,8 +184,8 @@ static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x
             fc->fg = (uint8_t)ls;
             fc->bg = (uint8_t)(bc->eighths < 8 ? rs : ls);
             fc->attr = bc->eighths < 8 ? VA_SPLIT : 0;
-            if ((bc->flags & BAR_SELECTED) && !ui->glyphs.colour)
-                fc->attr |= VA_REVERSE;
+            if (bc->flags & BAR_SELECTED)
+                fc->attr |= ui->glyphs.colour ? VA_UNDERLINE | VA_BOLD : VA_REVERSE;
             if (bc->mark != ' ') {
                 Style ms = (bc->flags & BAR_ROVER)      ? S_MARK_ROVER
                            : (bc->flags & BAR_SELECTED) ? S_MARK_SELECT
@@ -567,6 +567,8 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
                  (unsigned long long)m->cfg.seed);
     if (g && g->valid && ui->zoom)
         snprintf(parts[np++], sizeof parts[0], "zoom +0x%zx–+0x%zx", g->start, g->end);
+    if (m->nlanes > 1 && Frame_TextWidth(f, parts[0]) + 11 > room)
+        snprintf(parts[0], sizeof parts[0], "compare %u heaps", m->nlanes);
     bool keep[5] = {false};
     int used = Frame_TextWidth(f, " heapviz");
     for (int i = 0; i < np; i++) {
@@ -655,7 +657,7 @@ static void draw_help(Frame *f, const Ui *ui)
     size_t nk;
     const KeyHelp *keys = App_KeyHelp(&nk);
     int w = f->cols - 4 < 78 ? f->cols - 4 : 78;
-    int want = 4 + 9 + 1 + (int)((nk + 1) / 2) + 1 + 4;
+    int want = 4 + 10 + 1 + (int)((nk + 1) / 2) + 1 + 4;
     int h = f->rows - 2 < want ? f->rows - 2 : want;
     int y0 = (f->rows - h) / 2, x0 = (f->cols - w) / 2;
     for (int r = 0; r < h; r++)
@@ -687,11 +689,17 @@ static void draw_help(Frame *f, const Ui *ui)
                 *c = (FCell){0x258D, S_OBJECT_A, S_FREE, VA_SPLIT};
             Frame_Put(f, y, x + 2, Theme_Glyph(K_FREE, ui->glyphs), S_FREE);
             Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
-                       "▏▎▍▌▋▊▉ a boundary inside a cell, to the eighth");
+                       "▏▎▍▌▋▊▉ a boundary inside a cell, to the eighth; with 3+");
+            if (y < end)
+                Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
+                           "pieces in a cell: a broken guard, free, then the largest");
         } else {
             Frame_Text(f, y, x, 3, S_OVERLAY, "|#.");
             Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
-                       "a cell with a header shows |, else its most bytes");
+                       "a cell: ! if a guard broke, | if a header is in it,");
+            if (y < end)
+                Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
+                           "else what most bytes are; every free block shows");
         }
     }
     if (y < end) {
