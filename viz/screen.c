@@ -378,11 +378,26 @@ static void panel_history(Frame *f, const Lane *l, int y, int x, int w, int h)
     size_t per = 1;
     while (per * (size_t)cw < have && per < HIST_CAP)
         per *= 2;
+    const HistPoint *now = Lane_Hist(l, 0);
+    if (w < 60) {
+        /* narrow: short labels with the values, the charts beside them */
+        int lw2 = 10, cw2 = w - lw2, ch2 = (h - 1) / 2;
+        per = 1;
+        while (per * (size_t)cw2 < have && per < HIST_CAP)
+            per *= 2;
+        int n = Frame_Text(f, y, x, w, S_HEAD, "history");
+        Frame_Printf(f, y, x + n, w - n, S_DIM, "  %zu op%s/column", per, per == 1 ? "" : "s");
+        Frame_Printf(f, y + 1, x, lw2, S_HIST_EXT, "ext %3.0f%%", now ? now->ext / 100.0 : 0.0);
+        Frame_Printf(f, y + 1 + ch2, x, lw2, S_HIST_UTIL, "util %3.0f%%",
+                     now ? now->util / 100.0 : 0.0);
+        chart(f, l, false, y + 1, x + lw2, cw2, ch2, per);
+        chart(f, l, true, y + 1 + ch2, x + lw2, cw2, ch2, per);
+        return;
+    }
     int n = Frame_Text(f, y, x, w, S_HEAD, "history");
     Frame_Printf(f, y, x + n, w - n, S_DIM, "  %zu op%s a column, newest right", per,
                  per == 1 ? "" : "s");
     int ch = (h - 1) / 2;
-    const HistPoint *now = Lane_Hist(l, 0);
     int y1 = y + 1, y2 = y + 1 + ch;
     Frame_Text(f, y1, x, 13, S_HIST_EXT, "ext. frag");
     Frame_Text(f, y2, x, 13, S_HIST_UTIL, "utilisation");
@@ -694,7 +709,9 @@ static void draw_help(Frame *f, const Ui *ui)
                 Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
                            "pieces in a cell: a broken guard, free, then the largest");
         } else {
-            Frame_Text(f, y, x, 3, S_OVERLAY, "|#.");
+            Frame_Put(f, y, x, Theme_Glyph(K_HEADER, ui->glyphs), S_HEADER);
+            Frame_Put(f, y, x + 1, Theme_Glyph(K_OBJECT_A, ui->glyphs), S_OBJECT_A);
+            Frame_Put(f, y, x + 2, Theme_Glyph(K_FREE, ui->glyphs), S_FREE);
             Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
                        "a cell: ! if a guard broke, | if a header is in it,");
             if (y < end)
