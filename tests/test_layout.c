@@ -200,6 +200,12 @@ Test(bar, an_overflowed_guard_shows_the_alarm_glyph)
     v = view(0, 128, 16, 1, 1);
     lay(&s, &v);
     cr_assert_eq(cells[3].left, K_ALARM);
+    /* the whole block is marked under the bar, not only its guard */
+    v = view(0, 128, 8, 0, 0);
+    lay(&s, &v);
+    cr_assert_str_eq(text(16, true), " !!!!!!         ");
+    cr_assert(cells[2].flags & BAR_OVERFLOW);
+    cr_assert(!(cells[8].flags & BAR_OVERFLOW));
 }
 
 Test(bar, marker_row_shows_rover_selection_and_last_touch)

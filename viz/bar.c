@@ -17,6 +17,7 @@ typedef struct Seg {
     size_t start, end;
     long block;      /* index in the snapshot, -1 for tables */
     size_t bstart;   /* where that block begins (start for tables) */
+    bool ovf;        /* the block's guard is broken */
 } Seg;
 
 typedef struct Segs {
@@ -25,7 +26,7 @@ typedef struct Segs {
 } Segs;
 
 static void seg_add(Segs *s, const BarView *view, Kind k, size_t a, size_t b, long block,
-                    size_t bstart)
+                    size_t bstart, bool ovf)
 {
     if (a >= b || b <= view->start || a >= view->end)
         return;
@@ -38,13 +39,13 @@ static void seg_add(Segs *s, const BarView *view, Kind k, size_t a, size_t b, lo
         s->cap = cap;
     }
     s->v[s->n++] = (Seg){k, a < view->start ? view->start : a, b > view->end ? view->end : b,
-                         block, bstart};
+                         block, bstart, ovf};
 }
 
 static void segments(const Snapshot *s, const BarView *v, Segs *out)
 {
     const MemRegion *r = &s->region;
-    seg_add(out, v, K_TABLE, 0, r->heap_begin, -1, 0);
+    seg_add(out, v, K_TABLE, 0, r->heap_begin, -1, 0, false);
     bool prev_used = false;
     int shade = 0;
     for (size_t i = 0; i < s->nblocks; i++) {
@@ -54,15 +55,16 @@ static void segments(const Snapshot *s, const BarView *v, Segs *out)
             /* shades alternate along a run of used blocks, from A after a gap */
             shade = prev_used ? !shade : 0;
             size_t h = o + b->header, obj = h + b->object;
-            seg_add(out, v, K_HEADER, o, h, (long)i, o);
-            seg_add(out, v, shade ? K_OBJECT_B : K_OBJECT_A, h, obj, (long)i, o);
-            seg_add(out, v, b->overflowed ? K_ALARM : K_PADDING, obj, o + b->size, (long)i, o);
+            bool ovf = b->overflowed;
+            seg_add(out, v, K_HEADER, o, h, (long)i, o, ovf);
+            seg_add(out, v, shade ? K_OBJECT_B : K_OBJECT_A, h, obj, (long)i, o, ovf);
+            seg_add(out, v, ovf ? K_ALARM : K_PADDING, obj, o + b->size, (long)i, o, ovf);
         } else {
-            seg_add(out, v, K_FREE, o, o + b->size, (long)i, o);
+            seg_add(out, v, K_FREE, o, o + b->size, (long)i, o, false);
         }
         prev_used = b->used;
     }
-    seg_add(out, v, K_TABLE, r->heap_end, r->size, -1, r->heap_end);
+    seg_add(out, v, K_TABLE, r->heap_end, r->size, -1, r->heap_end, false);
 }
 
 size_t Bar_Cells(const BarView *v)
@@ -103,6 +105,7 @@ typedef struct Acc {
     unsigned korder[K_COUNT];
     unsigned nkinds;
     bool header, alarm;
+    bool ovf;              /* holds a byte of a block whose guard is broken */
     long owner, curblock;
     size_t owner_bytes, curbytes;
     long freeblk;          /* the free block with most bytes here */
@@ -244,8 +247,10 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
             const Seg *g = &segs.v[k];
             size_t lo = g->start > a ? g->start : a;
             size_t hi = g->end < b ? g->end : b;
-            if (lo < hi)
+            if (lo < hi) {
                 add_piece(&acc, g->kind, lo, hi - lo, g->block, g->bstart, fb);
+                acc.ovf |= g->ovf;
+            }
         }
         finish_piece(&acc, fb);
 
@@ -316,8 +321,12 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
         if (cell->eighths == 8 && tr != TOUCH_NONE)
             cell->flags |= BAR_TOUCH_L;
         cell->touch = (uint8_t)(tl != TOUCH_NONE ? tl : tr);
+        if (acc.ovf)
+            cell->flags |= BAR_OVERFLOW;
         if (cell->flags & BAR_ROVER)
             cell->mark = Theme_MarkRover(v->glyphs);
+        else if (cell->flags & BAR_OVERFLOW)
+            cell->mark = '!';
         else if (cell->flags & BAR_SELECTED)
             cell->mark = Theme_MarkSelect(v->glyphs);
         else if (v->ntouch && overlaps(a, b, v->touch[0].offset, v->touch[0].size))

@@ -188,6 +188,7 @@ static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x
                 fc->attr |= ui->glyphs.colour ? VA_UNDERLINE | VA_BOLD : VA_REVERSE;
             if (bc->mark != ' ') {
                 Style ms = (bc->flags & BAR_ROVER)      ? S_MARK_ROVER
+                           : (bc->flags & BAR_OVERFLOW) ? S_ALARM
                            : (bc->flags & BAR_SELECTED) ? S_MARK_SELECT
                                                         : S_MARK_TOUCH;
                 Frame_Put(f, by + 1, g->x + c, bc->mark, ms);
