@@ -68,6 +68,7 @@ golden guard_freed       30 100 $U -- --guard --skip 40 --keys $'a100\nof'
 golden selected_zoom     30 100 $U -- --skip 60 --keys 'lllllzz'
 golden interior_free     30 100 $U -- --skip 20 --keys $'a300\ni0x63c\n'
 golden trace_replay      30 100 $U -- --trace "$GOLD/lecture.rep" --frames 2 --skip 12
+golden fragmenter_fail   30 100 $U -- --workload fragmenter --skip 123
 
 # the same seed gives the same frames; another seed other frames
 a=$(LINES=24 COLUMNS=80 NO_COLOR=1 "$BIN" --dump --frames 5 --seed 11 --skip 40 </dev/null)

@@ -183,8 +183,19 @@ static void digest(Lane *l)
         case MEM_EV_REJECT:
             touch_add(l, TOUCH_ALARM, e->block, e->size);
             break;
+        case MEM_EV_FAIL: {
+            /* the largest free block, from the walk: it was too small */
+            const MemBlock *best = NULL;
+            for (size_t k = 0; k < l->snap.nblocks; k++) {
+                const MemBlock *b = &l->snap.blocks[k];
+                if (!b->used && (!best || b->size > best->size))
+                    best = b;
+            }
+            if (best)
+                touch_add(l, TOUCH_FAIL, best->offset, best->size);
+            break;
+        }
         case MEM_EV_OVERFLOW:
-        case MEM_EV_FAIL:
         case MEM_EV_COALESCE:
         case MEM_EV_ROVER:
             break;

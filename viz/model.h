@@ -44,8 +44,10 @@ typedef struct LogLine {
 } LogLine;
 
 /* What the last operation touched, for the flash and the marker row. */
+/* TOUCH_FAIL marks the largest free block when an allocation failed: the
+ * block that was still too small. */
 typedef enum TouchKind { TOUCH_NONE, TOUCH_ALLOC, TOUCH_FREE, TOUCH_SPLIT, TOUCH_COALESCE,
-                         TOUCH_ALARM } TouchKind;
+                         TOUCH_ALARM, TOUCH_FAIL } TouchKind;
 
 typedef struct Touch {
     TouchKind kind;

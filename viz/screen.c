@@ -36,6 +36,7 @@ static Style flash_style(unsigned t)
     case TOUCH_SPLIT: return S_FLASH_SPLIT;
     case TOUCH_COALESCE: return S_FLASH_COALESCE;
     case TOUCH_ALARM: return S_ALARM;
+    case TOUCH_FAIL: return S_FLASH_FAIL;
     default: return S_NORMAL;
     }
 }

@@ -31,6 +31,7 @@ enum { VA_BOLD = 1, VA_REVERSE = 2, VA_UNDERLINE = 4, VA_DIM = 8, VA_SPLIT = 16 
     C(FLASH_FREE,    16, 209,  0,  1, 0, VA_UNDERLINE)                       \
     C(FLASH_SPLIT,   16,  51,  0,  6, 0, VA_UNDERLINE)                       \
     C(FLASH_COALESCE,16, 226,  0,  3, 0, VA_UNDERLINE)                       \
+    C(FLASH_FAIL,   231, 196,  7,  1, VA_BOLD, VA_UNDERLINE)                 \
     C(MARK_SELECT,  231,  -1,  7, -1, VA_BOLD, VA_BOLD)                      \
     C(MARK_ROVER,   214,  -1,  3, -1, VA_BOLD, VA_BOLD)                      \
     C(MARK_TOUCH,   250,  -1,  7, -1, 0, 0)                                  \
