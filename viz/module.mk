@@ -27,10 +27,11 @@ run: $(HEAPVIZ)
 # Tests of the pure parts link the core objects and the demo module.
 TEST_DEPS_test_layout := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
 TEST_DEPS_test_viz_text := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
+TEST_DEPS_test_viz_keys := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
 $(B)/tests/test_layout.o $(B)/tests/test_viz_%.o: EXTRA_CFLAGS += -Iviz -Idemo
 
 # `make install` also installs heapviz and its man page.
-.PHONY: install-viz uninstall-viz
+.PHONY: install-viz
 install: install-viz
 install-viz: $(HEAPVIZ)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
