@@ -206,6 +206,15 @@ Test(options, mistakes_are_errors_with_a_reason)
     cr_assert_str_eq(o.trace, "x.rep");
 }
 
+Test(options, an_error_is_one_line_whatever_argv_holds)
+{
+    cr_assert_eq(parse(ARGS("--size", "8K", "--siz\ne")), OPT_ERROR);
+    cr_assert_eq(strchr(err, '\n'), NULL, "%s", err);
+    cr_assert_str_eq(err, "unknown option '--siz?e'");
+    cr_assert_eq(parse(ARGS("--policy", "be\tst\r")), OPT_ERROR);
+    cr_assert(strstr(err, "'be?st?'"), "%s", err);
+}
+
 Test(options, help_and_version_win_but_never_exit)
 {
     cr_assert_eq(parse(ARGS("--help")), OPT_HELP);

@@ -51,6 +51,10 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, 
         va_start(ap, fmt);
         vsnprintf(err, errlen, fmt, ap);
         va_end(ap);
+        /* one line, whatever argv held: control characters become '?' */
+        for (char *p = err; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
     }
     return OPT_ERROR;
 }
