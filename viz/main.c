@@ -88,8 +88,8 @@ int main(int argc, char **argv)
             return 1;
         }
         if (!o.size_given && trace.heap_hint) {
-            /* the trace's suggested heap, plus room for the control structure */
-            size = trace.heap_hint + 4096;
+            /* the trace's suggested heap */
+            size = trace.heap_hint;
             if (size < MEM_MIN_REGION)
                 size = MEM_MIN_REGION;
             if (size > VIZ_MAX_SIZE)
@@ -99,7 +99,8 @@ int main(int argc, char **argv)
 
     ModelConfig cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.region_size = size;
+    /* --size is the arena: the region adds libmem's control structure */
+    cfg.region_size = MemHeap_ControlSize() + size;
     cfg.flags = o.guard ? MEM_OPT_GUARD : 0;
     cfg.workload = o.workload;
     cfg.seed = o.seed;

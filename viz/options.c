@@ -16,7 +16,7 @@ static const char usage[] =
     "usage: heapviz [options]\n"
     "Draws a libmem heap as a live map while a workload allocates and frees.\n"
     "\n"
-    "  -s, --size SIZE        bytes of each heap's region, K/M/G suffixes (default 8K)\n"
+    "  -s, --size SIZE        bytes of each heap, K/M/G suffixes (default 8K)\n"
     "  -p, --policy NAME      first, next, best, worst or fast (default first)\n"
     "  -w, --workload NAME    random, stack, queue, fragmenter or phased (default random)\n"
     "  -t, --trace FILE       replay a malloc-lab .rep trace instead\n"
