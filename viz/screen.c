@@ -849,6 +849,7 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
 
 void Screen_Compose(Ui *ui, Frame *f)
 {
+    Model_Sync(ui->m);
     Frame_Clear(f);
     ui->rows = f->rows;
     ui->cols = f->cols;
