@@ -190,6 +190,17 @@ Test(bar, shades_alternate_along_a_run_and_reset_after_free)
     cr_assert_str_eq(lay(&s, &v), "│██░│▓▓░│██░····│██░");
 }
 
+Test(bar, a_zoomed_view_keeps_the_shades_of_the_whole_map)
+{
+    Snapshot s = snap_of(8 + 4 * 32 + 32 + 8, "U32/16 U32/16 U32/16 F32 U32/16");
+    BarView v = view(40, 168, 8, 1, 0);
+    cr_assert_str_eq(lay(&s, &v), "│▓▓░│██░····│██░", "starts at the second block: shade B");
+    v = view(72, 168, 8, 1, 0);
+    cr_assert_str_eq(lay(&s, &v), "│██░····│██░", "the third block is shade A again");
+    v = view(48, 168, 8, 1, 0);
+    cr_assert_str_eq(lay(&s, &v), "▓▓░│██░····│██░", "a view that starts inside a block");
+}
+
 Test(bar, an_overflowed_guard_shows_the_alarm_glyph)
 {
     Snapshot s = snap_of(128, "U48/30! U32/20 F32");
