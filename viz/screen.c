@@ -769,9 +769,7 @@ static void compose_single(Ui *ui, Frame *f, int top, int avail)
     if (ui->zoom == 0 && need < maprows)
         maprows = need;
     MapGeom *g = &ui->geom[0];
-    draw_ruler(f, top, gw, w - gw, 0); /* placeholder: redrawn below with the scale */
     draw_map(f, ui, l, true, top + 1, 0, w, maprows, g);
-    Frame_Fill(f, top, 0, w, ' ', S_NORMAL);
     if (g->valid)
         draw_ruler(f, top, g->x, g->cols, g->bpc);
     int y = top + 1 + 2 * maprows;
