@@ -57,6 +57,28 @@ void Lane_Refresh(Lane *l)
     s->nfree = 0;
     Grow f = {&s->freel, &s->nfree, &s->cap_free};
     MemHeap_WalkFree(l->heap, collect, &f);
+    l->stale = false;
+}
+
+void Lane_Sync(Lane *l)
+{
+    if (l->stale && l->heap)
+        Lane_Refresh(l);
+}
+
+void Model_Sync(Model *m)
+{
+    for (unsigned i = 0; i < m->nlanes; i++)
+        Lane_Sync(&m->lanes[i]);
+}
+
+/* The largest free block (the first of them in the policy's order). */
+static bool find_largest(const MemBlock *b, void *arg)
+{
+    MemBlock *best = arg;
+    if (b->size > best->size)
+        *best = *b;
+    return true;
 }
 
 long Snapshot_BlockAt(const Snapshot *s, size_t offset)
@@ -155,10 +177,12 @@ static void observe(const MemEvent *e, void *arg)
         l->pending[l->npending++] = *e;
 }
 
-/* After an operation: the sentence, the touches, a fresh snapshot, a sample. */
+/* After an operation: the sentence, the touches, fresh statistics, a
+ * sample; the walks go stale until someone looks. */
 static void digest(Lane *l)
 {
-    Lane_Refresh(l);
+    l->snap.stats = MemHeap_Stats(l->heap);
+    l->stale = true;
     if (l->npending == 0)
         return;
     char text[LOG_LEN];
@@ -183,8 +207,15 @@ static void digest(Lane *l)
         case MEM_EV_REJECT:
             touch_add(l, TOUCH_ALARM, e->block, e->size);
             break;
+        case MEM_EV_FAIL: {
+            /* the largest free block, from the free walk: it was too small */
+            MemBlock best;
+            memset(&best, 0, sizeof best);
+            MemHeap_WalkFree(l->heap, find_largest, &best);
+            touch_add(l, TOUCH_FAIL, best.offset, best.size);
+            break;
+        }
         case MEM_EV_OVERFLOW:
-        case MEM_EV_FAIL:
         case MEM_EV_COALESCE:
         case MEM_EV_ROVER:
             break;
@@ -401,6 +432,7 @@ int Model_FreeAt(Model *m, unsigned lane, size_t offset)
 size_t Model_Overflow(Model *m, unsigned lane, size_t block_offset, size_t n)
 {
     Lane *l = &m->lanes[lane];
+    Lane_Sync(l);
     long bi = Snapshot_BlockAt(&l->snap, block_offset);
     if (bi < 0)
         return 0;
