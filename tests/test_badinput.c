@@ -588,14 +588,15 @@ typedef struct CliCase {
 } CliCase;
 
 static const CliCase cli_cases[] = {
-    {ID("D1"), {"--size", "0"}, 2, "heapviz: --size: 0 is out of range (4K to 64G)"},
+    {ID("D1"), {"--size", "0"}, 2, "heapviz: --size: 0 is out of range (4K to 1G)"},
     {ID("D2"), {"--size", "-1"}, 2, "heapviz: --size: '-1' is not a size (like 8K, 64K, 1M)"},
-    {ID("D3"), {"--size", "4095"}, 2, "heapviz: --size: 4095 is out of range (4K to 64G)"},
+    {ID("D3"), {"--size", "4095"}, 2, "heapviz: --size: 4095 is out of range (4K to 1G)"},
     {ID("D4"), {"--size", "12Q"}, 2, "heapviz: --size: '12Q' is not a size (like 8K, 64K, 1M)"},
     {ID("D5"), {"--size", "1.5K"}, 2, "heapviz: --size: '1.5K' is not a size"},
     {ID("D6"), {"--size", "99999999999999999999"}, 2,
      "heapviz: --size: '99999999999999999999' is not a size"},
-    {ID("D7"), {"--size", "65G"}, 2, "heapviz: --size: 65G is out of range (4K to 64G)"},
+    {ID("D7"), {"--size", "65G"}, 2, "heapviz: --size: 65G is out of range (4K to 1G)"},
+    {ID("D7"), {"--size", "2G"}, 2, "heapviz: --size: 2G is out of range (4K to 1G)"},
     {ID("D8"), {"--size", "17179869184G"}, 2, "heapviz: --size: '17179869184G' is not a size"},
     {ID("D9"), {"--size"}, 2, "heapviz: --size needs a value"},
     {ID("D10"), {"--policy", "bogus"}, 2,
