@@ -1,10 +1,12 @@
 # Sanitizer, valgrind, fuzzing and soak variants of the test suite.
 #
-#   make asan      clang ASan+UBSan build of everything, the whole suite, and
-#                  heapviz --dump on every policy (when heapviz exists)
+#   make asan      clang ASan+UBSan build of everything, every Criterion suite,
+#                  the terminal chaos, the golden dumps, and heapviz --dump on
+#                  every policy, in compare mode and in guard mode
 #   make ubsan     gcc UBSan at -O2 -DNDEBUG: the misuse paths without asserts
 #   make tsan      clang TSan build; runs the thread suites
 #   make valgrind  memcheck over every suite, every test process, zero errors
+#                  (VALGRIND_EXCLUDE="test_x ..." leaves suites out)
 #   make fuzz      libFuzzer targets, FUZZ_SECONDS each (see fuzz/module.mk)
 #   make soak      long fuzzing and the full terminal chaos (CHAOS=full)
 #
@@ -29,16 +31,24 @@ SAN_ENV := ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:strict_string_checks=1:ch
 # The suites that exercise threads: the lead's and this file's stress.
 TSAN_SUITES ?= test_threads test_tsan_stress
 
+# What the ASan and UBSan variants run (substrings of suite names, as
+# TEST_FILTER): every Criterion suite, the terminal chaos and the golden
+# dumps (so a clang build must draw what the gcc build draws).  The other
+# e2e suites test the default build itself (installing it, its tty crash
+# handler, its own ASan build) and stay with `make test`.
+ASAN_SUITES ?= test_ e2e_chaos e2e_heapviz_dump
+UBSAN_SUITES ?= test_
+
 .PHONY: asan ubsan tsan valgrind soak
 
 asan:
 	$(SAN_ENV) $(MAKE) B=build/asan OUT=build/asan CC=$(SAN_CC) CFLAGS='$(ASAN_CFLAGS)' \
-	    EXTRA_LDFLAGS='$(ASAN_LDFLAGS)' test
+	    EXTRA_LDFLAGS='$(ASAN_LDFLAGS)' TEST_FILTER='$(ASAN_SUITES)' test
 	$(SAN_ENV) tests/sanitize.sh heapviz build/asan
 
 ubsan:
 	$(SAN_ENV) $(MAKE) B=build/ubsan OUT=build/ubsan CC=gcc CFLAGS='$(UBSAN_CFLAGS)' \
-	    EXTRA_LDFLAGS='-fsanitize=undefined' test
+	    EXTRA_LDFLAGS='-fsanitize=undefined' TEST_FILTER='$(UBSAN_SUITES)' test
 	$(SAN_ENV) tests/sanitize.sh heapviz build/ubsan
 
 tsan:

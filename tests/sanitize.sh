@@ -2,6 +2,7 @@
 # Helpers for tests/sanitize.mk.
 #
 #   tests/sanitize.sh valgrind DIR   memcheck over every test binary in DIR/tests
+#                                    (but those named in $VALGRIND_EXCLUDE)
 #   tests/sanitize.sh heapviz DIR    heapviz --dump on every policy, if DIR/heapviz exists
 #
 # valgrind: Criterion runs each test in a child process that it starts by
@@ -11,6 +12,8 @@
 # process's log is read; the run fails on any error in any of them, on a
 # failing test, or when fewer test processes ran under memcheck than the
 # binary has tests (then tests escaped the tool and the run proves nothing).
+# Suites of ours with random runs read TEST_SCALE (percent of their default
+# iterations); memcheck is ~50x slower, so it runs them at 25%.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -24,11 +27,16 @@ run_valgrind() {
     for bin in "$dir"/tests/test_*; do
         [ -x "$bin" ] && [ -f "$bin" ] || continue
         case $bin in *.o|*.d) continue ;; esac
-        local name ntests out rc
+        local name ntests out rc t0
         name=$(basename "$bin")
+        if [[ " ${VALGRIND_EXCLUDE:-} " == *" $name "* ]]; then
+            echo "$name: left out (VALGRIND_EXCLUDE)"
+            continue
+        fi
+        t0=$(date +%s)
         ntests=$("$bin" --list 2>/dev/null | grep -c '^[├└]')
         mkdir -p "$logs/$name"
-        out=$(OUT=$dir valgrind --tool=memcheck --trace-children=yes \
+        out=$(OUT=$dir TEST_SCALE=${TEST_SCALE:-25} valgrind --tool=memcheck --trace-children=yes \
                   --trace-children-skip='/usr/*,/bin/*,/sbin/*' \
                   --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite \
                   --log-file="$logs/$name/%p.log" \
@@ -42,8 +50,8 @@ run_valgrind() {
         procs=$((procs - 1))
         local line
         line=$(grep -a 'Synthesis:' <<<"$out" | tail -n 1)
-        printf '%-24s %3d tests, %3d processes under memcheck, %d errors  %s\n' \
-            "$name" "$ntests" "$procs" "$errs" "${line#*Synthesis: }"
+        printf '%-24s %3d tests, %3d processes under memcheck, %d errors, %3ds  %s\n' \
+            "$name" "$ntests" "$procs" "$errs" $(($(date +%s) - t0)) "${line#*Synthesis: }"
         if [ "$rc" -ne 0 ] || [ "$errs" -ne 0 ] || [ "$procs" -lt "$ntests" ]; then
             bad=$((bad + 1))
             grep -a -E 'FAIL|CRASH' <<<"$out" | head -n 20
@@ -63,15 +71,19 @@ run_heapviz() {
         echo "heapviz: not built in $dir yet, nothing to run"
         return 0
     fi
-    local bad=0
-    for p in first next best worst fast; do
-        if ! "$hv" --dump --frames 20 --policy "$p" >"$dir/heapviz-$p.txt" 2>&1; then
-            echo "heapviz --dump --frames 20 --policy $p failed:"
-            tail -n 40 "$dir/heapviz-$p.txt"
+    local bad=0 runs=0 args
+    for args in "--policy first" "--policy next" "--policy best" "--policy worst" \
+                "--policy fast" "--compare all" "--compare all --guard --workload fragmenter" \
+                "--policy fast --size 1M --workload phased"; do
+        runs=$((runs + 1))
+        # shellcheck disable=SC2086
+        if ! LANG=C.UTF-8 "$hv" --dump --frames 40 --skip 300 $args >"$dir/heapviz-$runs.txt" 2>&1; then
+            echo "heapviz --dump --frames 40 --skip 300 $args failed:"
+            tail -n 40 "$dir/heapviz-$runs.txt"
             bad=$((bad + 1))
         fi
     done
-    echo "heapviz: 5 policies, $bad failed"
+    echo "heapviz: $runs runs of --dump (every policy, compare, guard), $bad failed"
     [ "$bad" -eq 0 ]
 }
 

@@ -5,8 +5,9 @@
  * harness fail (fuzz/regress/<target>/, one file per finding, named after
  * it) is replayed through the same harness function the libFuzzer target
  * calls, and must pass every check.  A few hundred generated inputs per
- * target follow (SEED= changes them), so the harnesses' checks also run in
- * the gcc, valgrind and sanitizer builds, which cannot link libFuzzer.
+ * target follow (SEED= changes them; TEST_SCALE=percent scales how many),
+ * so the harnesses' checks also run in the gcc, valgrind and sanitizer
+ * builds, which cannot link libFuzzer.
  *
  * The last tests pin contract bugs found while writing the harnesses.
  */
@@ -89,6 +90,17 @@ Test(regress, the_options_corpus_and_findings_pass) { replay("options", Fuzz_Opt
 
 /* ---- generated inputs ------------------------------------------------------ */
 
+/* n scaled by $TEST_SCALE percent (default 100; `make valgrind` runs 25). */
+static unsigned scaled(unsigned n)
+{
+    const char *s = getenv("TEST_SCALE");
+    long pct = s && *s ? strtol(s, NULL, 10) : 100;
+    if (pct < 1)
+        pct = 1;
+    unsigned long v = (unsigned long)n * (unsigned long)pct / 100u;
+    return v ? (unsigned)v : 1u;
+}
+
 static void random_inputs(Harness h, const char *target, unsigned count, size_t max_len,
                           const char *alphabet)
 {
@@ -113,10 +125,11 @@ static void random_inputs(Harness h, const char *target, unsigned count, size_t 
 Test(generated, operation_streams_on_every_policy, .timeout = 300)
 {
     FuzzOpsTotals before = Fuzz_OpsTotals();
-    random_inputs(Fuzz_Ops, "ops", 400, 3000, NULL);
+    unsigned count = scaled(400);
+    random_inputs(Fuzz_Ops, "ops", count, 3000, NULL);
     FuzzOpsTotals after = Fuzz_OpsTotals();
     for (int p = 0; p < MEM_POLICY_COUNT; p++)
-        cr_assert_gt(after.ops[p], before.ops[p] + 1000, "%s: only %llu operations checked",
+        cr_assert_gt(after.ops[p], before.ops[p] + count * 2u, "%s: only %llu operations checked",
                      MemPolicy_Name((MemPolicy)p),
                      (unsigned long long)(after.ops[p] - before.ops[p]));
     cr_assert_gt(after.probes, before.probes, "no wild pointer was tried");
@@ -125,7 +138,7 @@ Test(generated, operation_streams_on_every_policy, .timeout = 300)
 Test(generated, trace_texts)
 {
     /* mostly trace-like text, so some of it parses */
-    random_inputs(Fuzz_Trace, "trace", 600, 200, "af r0123456789\n\n\n #-x\t");
+    random_inputs(Fuzz_Trace, "trace", scaled(600), 200, "af r0123456789\n\n\n #-x\t");
 }
 
 Test(generated, command_lines)
@@ -136,7 +149,7 @@ Test(generated, command_lines)
     uint64_t seed = th_seed(0x0B7u);
     ThRng rng = {seed};
     uint8_t buf[160];
-    for (unsigned i = 0; i < 2000; i++) {
+    for (unsigned i = 0, lines = scaled(2000); i < lines; i++) {
         size_t len = 0, want = (size_t)th_below(&rng, sizeof buf);
         while (len < want) {
             size_t at = (size_t)th_below(&rng, sizeof alphabet - 1);

@@ -227,11 +227,14 @@ static bool no_flag(const MemBlock *b, void *arg)
 
 /* Random sizes (small and large), every byte of every object written and
  * verified, frees through interior pointers, a check after every operation.
- * GUARD_OPS=n sets the operations per policy (default 20000). */
+ * GUARD_OPS=n sets the operations per policy (default 20000, scaled by
+ * $TEST_SCALE percent). */
 Test(guard, long_random_runs_raise_no_false_alarm_on_any_policy, .timeout = 600)
 {
     const char *env = getenv("GUARD_OPS");
-    long ops = env && *env ? strtol(env, NULL, 10) : 20000;
+    const char *scale = getenv("TEST_SCALE");
+    long pct = scale && *scale ? strtol(scale, NULL, 10) : 100;
+    long ops = env && *env ? strtol(env, NULL, 10) : 20000 * (pct > 0 ? pct : 1) / 100;
     uint64_t seed = th_seed(0x6A4D5EEDu);
     ThRng rng = {seed};
     enum { SLOTS = 64 };
