@@ -46,3 +46,10 @@ $(CHAOS_HEAPVIZ): $(B)/fuzz/chaos_hook.o $$(VIZ_TERM_OBJ) $$(VIZ_CORE_OBJ) $$(DE
 	$(CC) $(CFLAGS) -o $@ $(VIZ_TERM_OBJ) $(VIZ_CORE_OBJ) $(DEMO_OBJ) $< $(LIB_A) \
 	      $(CHAOS_WRAP) $(NCURSES_LIBS) $(LDLIBS_ALL)
 test-bins: $(CHAOS_HEAPVIZ)
+
+# The thread stress `make tsan` runs (a plain program: Criterion cannot start
+# under ThreadSanitizer).
+STRESS_THREADS := $(B)/fuzz/stress_threads
+$(STRESS_THREADS): $(B)/fuzz/stress_threads.o $$(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) -lpthread $(LDLIBS_ALL)
