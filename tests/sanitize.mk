@@ -11,7 +11,9 @@
 #   make valgrind  memcheck over every suite, every test process, zero errors
 #                  (VALGRIND_EXCLUDE="test_x ..." leaves suites out)
 #   make fuzz      libFuzzer targets, FUZZ_SECONDS each (see fuzz/module.mk)
-#   make soak      long fuzzing and the full terminal chaos (CHAOS=full)
+#   make soak      600 s per fuzzer (SOAK_FUZZ_SECONDS), make asan, guard mode
+#                  for 1,000,000 operations per policy, and the full terminal
+#                  chaos (CHAOS=full: 10,000 keys and 50 resizes per run)
 #
 # Each variant re-invokes make with its own B, OUT, CC and CFLAGS, so the
 # default build is never touched.  The sanitizers' options are exported to
@@ -62,13 +64,6 @@ valgrind:
 soak:
 	$(MAKE) fuzz FUZZ_SECONDS=$(or $(SOAK_FUZZ_SECONDS),600)
 	$(MAKE) asan
+	$(MAKE) test-bins
+	GUARD_OPS=1000000 build/tests/test_guard --filter 'guard/long_random*'
 	CHAOS=full tests/e2e_chaos.sh
-
-TEST_DEPS_test_badinput = $(DEMO_OBJ)
-$(B)/tests/test_badinput.o: LOCAL_CFLAGS += -Idemo
-
-# test-bins names $(PRODUCTS) in tests/module.mk, which is read before
-# viz/module.mk adds heapviz to it, so a clean `make test` (and every
-# variant) ran the suites without building heapviz.  Second expansion sees
-# the complete list.
-test-bins: $$(PRODUCTS)
