@@ -50,16 +50,20 @@ T() { tmux -L "$sock" -f /dev/null "$@"; }
 cleanup() { T kill-server 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-# Escape sequences a terminal sends, and some it never would.
+# Escape sequences a terminal sends, and some it never would.  None holds a
+# q or Q: when a sequence is split (a broken one before it, the escape
+# delay), its bytes arrive as keys, and ESC O Q (F2) once quit heapviz so.
 seqs=($'\e[A' $'\e[B' $'\e[C' $'\e[D' $'\eOA' $'\eOD' $'\e[H' $'\e[F' $'\e[1~' $'\e[4~'
-      $'\e[5~' $'\e[6~' $'\e[3~' $'\e[2~' $'\e[Z' $'\eOP' $'\eOQ' $'\e[15~' $'\e[24~'
+      $'\e[5~' $'\e[6~' $'\e[3~' $'\e[2~' $'\e[Z' $'\eOP' $'\eOR' $'\e[15~' $'\e[24~'
       $'\e[1;5C' $'\e[1;2A' $'\e[<0;5;3M' $'\e[<0;5;3m' $'\e[<64;1;1M' $'\e[M !!' $'\e[M#\x7f\x7f'
       $'\e[' $'\e[999999999999;' $'\e[<' $'\e' $'\e\e' $'\ex' $'\e[?1049h' $'\eO'
       $'\e[200~pasted\e[201~' $'\xc3\xa9' $'\xe2\x82\xac' $'\xf0\x9f\x92\xa5' $'\xff' $'\xc3'
       $'\r' $'\n' $'\t' $'\x7f' $'\b')
 
-# Appends the hex of a string to the array `out`.
+# Appends the hex of a string's bytes to the array `out` (byte by byte:
+# the C locale, or UTF-8 characters would come out as code points).
 hexof() {
+    local LC_ALL=C
     local s=$1 i c
     for ((i = 0; i < ${#s}; i++)); do
         printf -v c '%02x' "'${s:i:1}"
