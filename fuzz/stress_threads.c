@@ -76,13 +76,13 @@ static void fill(unsigned char *p, size_t n, int id)
 {
     memcpy(p, &n, sizeof n < n ? sizeof n : n);
     for (size_t i = sizeof n; i < n; i++)
-        p[i] = (unsigned char)(id * 31 + i);
+        p[i] = (unsigned char)((size_t)id * 31u + i);
 }
 
 static int intact(const unsigned char *p, size_t n, int id)
 {
     for (size_t i = sizeof n; i < n; i++)
-        if (p[i] != (unsigned char)(id * 31 + i))
+        if (p[i] != (unsigned char)((size_t)id * 31u + i))
             return 0;
     return 1;
 }
