@@ -48,8 +48,10 @@ $(CHAOS_HEAPVIZ): $(B)/fuzz/chaos_hook.o $$(VIZ_TERM_OBJ) $$(VIZ_CORE_OBJ) $$(DE
 test-bins: $(CHAOS_HEAPVIZ)
 
 # The thread stress `make tsan` runs (a plain program: Criterion cannot start
-# under ThreadSanitizer).
+# under ThreadSanitizer).  Built with the test binaries too, so every build
+# compiles it warning-clean.
 STRESS_THREADS := $(B)/fuzz/stress_threads
+test-bins: $(STRESS_THREADS)
 $(STRESS_THREADS): $(B)/fuzz/stress_threads.o $$(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) -lpthread $(LDLIBS_ALL)
