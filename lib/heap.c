@@ -66,7 +66,7 @@ static inline unsigned lsb32(uint32_t x) { return (unsigned)__builtin_ctz(x); }
 
 /* One multiply: a stray store that changes the size, the flags or the
  * header's position is caught with probability 1 - 2^-24. */
-uint32_t mem_tag(uint32_t g, uint32_t size, uint32_t low)
+MEM_NO_ASAN uint32_t mem_tag(uint32_t g, uint32_t size, uint32_t low)
 {
     uint32_t x = (g ^ low << 24) + size * 0x9E3779B1u;
     return (x ^ x >> 15) & 0xFFFFFFu;
@@ -106,7 +106,7 @@ MEM_NO_ASAN static inline void footer_write(const MemHeap *h, uint32_t g, uint32
  * the process has one thread.) */
 static _Thread_local char thread_token;
 
-bool mem_lock_slow(const MemHeap *heap)
+MEM_NO_ASAN bool mem_lock_slow(const MemHeap *heap)
 {
     MemHeap *h = (MemHeap *)(uintptr_t)heap;
     uintptr_t me = (uintptr_t)&thread_token;
@@ -129,7 +129,7 @@ bool mem_lock_slow(const MemHeap *heap)
     return true;
 }
 
-void mem_unlock_slow(const MemHeap *heap)
+MEM_NO_ASAN void mem_unlock_slow(const MemHeap *heap)
 {
     MemHeap *h = (MemHeap *)(uintptr_t)heap;
     if (--h->lock_depth == 0)
@@ -138,7 +138,7 @@ void mem_unlock_slow(const MemHeap *heap)
 
 /* ---- the bitmap of block starts ------------------------------------------ */
 
-size_t mem_bm_words(uint32_t nbits, unsigned level)
+MEM_NO_ASAN size_t mem_bm_words(uint32_t nbits, unsigned level)
 {
     size_t n = nbits;
     for (unsigned l = 0; l <= level; l++)
@@ -288,7 +288,7 @@ MEM_NO_ASAN static void list_insert(MemHeap *h, uint32_t g)
 
 /* ---- segregated lists (fast) --------------------------------------------- */
 
-void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl)
+MEM_NO_ASAN void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl)
 {
     if (size < SL_COUNT) {
         *fl = 0;
@@ -451,7 +451,7 @@ MEM_NO_ASAN static uint32_t list_search(MemHeap *h, uint32_t need, size_t *exami
     return NIL;
 }
 
-size_t mem_largest_free(const MemHeap *h)
+MEM_NO_ASAN size_t mem_largest_free(const MemHeap *h)
 {
     uint32_t best = 0;
     if (mem_is_list_policy(h)) {
@@ -479,7 +479,7 @@ typedef struct EventBuf {
     MemEvent ev[4];
 } EventBuf;
 
-static inline void ev_begin(EventBuf *eb, const MemHeap *h)
+MEM_NO_ASAN static inline void ev_begin(EventBuf *eb, const MemHeap *h)
 {
     eb->n = 0;
     eb->on = h->observer != NULL;
@@ -487,7 +487,7 @@ static inline void ev_begin(EventBuf *eb, const MemHeap *h)
         eb->op = h->allocs + h->frees + h->failed + h->rejected + 1u;
 }
 
-static MemEvent *ev_add(EventBuf *eb, const MemHeap *h, MemEventKind kind)
+MEM_NO_ASAN static MemEvent *ev_add(EventBuf *eb, const MemHeap *h, MemEventKind kind)
 {
     if (!eb->on || eb->n >= sizeof eb->ev / sizeof eb->ev[0])
         return NULL;
@@ -499,7 +499,7 @@ static MemEvent *ev_add(EventBuf *eb, const MemHeap *h, MemEventKind kind)
     return e;
 }
 
-static void ev_flush(const MemHeap *h, const EventBuf *eb)
+MEM_NO_ASAN static void ev_flush(const MemHeap *h, const EventBuf *eb)
 {
     for (unsigned i = 0; i < eb->n && h->observer; i++)
         h->observer(&eb->ev[i], h->observer_arg);
@@ -507,7 +507,7 @@ static void ev_flush(const MemHeap *h, const EventBuf *eb)
 
 static size_t goff(uint32_t g) { return HDR + (size_t)g * GRAN; }
 
-static void ev_rover(EventBuf *eb, const MemHeap *h, uint32_t before)
+MEM_NO_ASAN static void ev_rover(EventBuf *eb, const MemHeap *h, uint32_t before)
 {
     if (h->policy != MEM_NEXT_FIT || h->rover == before)
         return;
@@ -597,12 +597,12 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
     return h;
 }
 
-size_t MemHeap_ControlSize(void)
+MEM_NO_ASAN size_t MemHeap_ControlSize(void)
 {
     return (sizeof(MemHeap) + GRAN - 1u) / GRAN * GRAN;
 }
 
-MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags)
+MEM_NO_ASAN MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags)
 {
     if (!region || size < MEM_MIN_REGION || (unsigned)policy >= MEM_POLICY_COUNT ||
         (flags & ~(unsigned)(MEM_OPT_NOLOCK | MEM_OPT_GUARD)))
@@ -617,7 +617,7 @@ MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned fl
                          control);
 }
 
-void MemHeap_Release(MemHeap *h)
+MEM_NO_ASAN void MemHeap_Release(MemHeap *h)
 {
     if (!h)
         return;
@@ -750,7 +750,7 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
     return obj;
 }
 
-void *MemHeap_Alloc(MemHeap *h, size_t size)
+MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
 {
     if (!h || size == 0)
         return NULL;
@@ -805,7 +805,7 @@ MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout)
     return MEM_OK;
 }
 
-MemReject MemHeap_Classify(const MemHeap *h, const void *ptr)
+MEM_NO_ASAN MemReject MemHeap_Classify(const MemHeap *h, const void *ptr)
 {
     if (!h)
         return MEM_REJECT_NULL_HEAP;
@@ -832,7 +832,7 @@ MEM_NO_ASAN void *MemHeap_Find(const MemHeap *h, const void *ptr, size_t *size)
     return obj;
 }
 
-const char *MemReject_Describe(MemReject r)
+MEM_NO_ASAN const char *MemReject_Describe(MemReject r)
 {
     switch (r) {
     case MEM_OK: return "points into a live object";
@@ -987,7 +987,7 @@ MEM_NO_ASAN static void reject_event(MemHeap *h, EventBuf *eb, const void *ptr, 
     }
 }
 
-int MemHeap_Free(MemHeap *h, void *ptr)
+MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
 {
     if (!ptr)
         return MEM_OK;
@@ -1022,7 +1022,7 @@ int MemHeap_Free(MemHeap *h, void *ptr)
 
 /* ---- hooks ----------------------------------------------------------------------- */
 
-MemRegion MemHeap_Region(const MemHeap *h)
+MEM_NO_ASAN MemRegion MemHeap_Region(const MemHeap *h)
 {
     MemRegion r;
     memset(&r, 0, sizeof r);
@@ -1105,7 +1105,7 @@ MEM_NO_ASAN size_t MemHeap_WalkFree(const MemHeap *h, MemVisitor visit, void *ar
     return n;
 }
 
-MemStats MemHeap_Stats(const MemHeap *h)
+MEM_NO_ASAN MemStats MemHeap_Stats(const MemHeap *h)
 {
     MemStats s;
     memset(&s, 0, sizeof s);
@@ -1143,7 +1143,7 @@ MemStats MemHeap_Stats(const MemHeap *h)
     return s;
 }
 
-void MemHeap_SetObserver(MemHeap *h, MemObserver observer, void *arg)
+MEM_NO_ASAN void MemHeap_SetObserver(MemHeap *h, MemObserver observer, void *arg)
 {
     if (!h)
         return;
@@ -1158,12 +1158,12 @@ void MemHeap_SetObserver(MemHeap *h, MemObserver observer, void *arg)
 static const char *const policy_names[MEM_POLICY_COUNT] = {"first", "next", "best", "worst",
                                                            "fast"};
 
-const char *MemPolicy_Name(MemPolicy p)
+MEM_NO_ASAN const char *MemPolicy_Name(MemPolicy p)
 {
     return (unsigned)p < MEM_POLICY_COUNT ? policy_names[p] : "?";
 }
 
-int MemPolicy_Parse(const char *name, MemPolicy *out)
+MEM_NO_ASAN int MemPolicy_Parse(const char *name, MemPolicy *out)
 {
     if (!name || !out)
         return -1;
