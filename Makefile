@@ -23,7 +23,9 @@ NCURSES_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
 NCURSES_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
-ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -Ilib -MMD -MP $(CFLAGS) $(EXTRA_CFLAGS)
+# LOCAL_CFLAGS is for target-specific additions in modules; EXTRA_CFLAGS for
+# the command line (variants).
+ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -Ilib -MMD -MP $(CFLAGS) $(LOCAL_CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS_ALL = $(EXTRA_LDFLAGS)
 
 .DEFAULT_GOAL := all

@@ -255,7 +255,7 @@ MEM_NO_ASAN int mem_diagnose_locked(const MemHeap *h, char *why, size_t len)
 
 int MemHeap_Diagnose(const MemHeap *h, char *why, size_t len)
 {
-    if (!h)
+    if (!h || h->magic != MEM_MAGIC) /* not a heap: do not touch its lock */
         return mem_diagnose_locked(h, why, len);
     mem_lock(h);
     int n = mem_diagnose_locked(h, why, len);

@@ -101,19 +101,34 @@ MEM_NO_ASAN static inline void footer_write(const MemHeap *h, uint32_t g, uint32
     *mem_footer_before(h, g + size) = size;
 }
 
+/* The lock is a spin-then-yield lock that its owner may take again, so an
+ * observer or a walk visitor can query the heap it is called from.  A thread
+ * is identified by the address of a thread-local byte.  The lock is the one
+ * mutable part of a const heap. */
+static _Thread_local char thread_token;
+
 void mem_lock(const MemHeap *heap)
 {
     if (heap->flags & MEM_OPT_NOLOCK)
         return;
-    /* The lock is the one mutable part of a const heap. */
     MemHeap *h = (MemHeap *)(uintptr_t)heap;
+    uintptr_t me = (uintptr_t)&thread_token;
+    if (atomic_load_explicit(&h->lock_owner, memory_order_relaxed) == me) {
+        h->lock_depth++;
+        return;
+    }
     unsigned spins = 0;
-    while (atomic_flag_test_and_set_explicit(&h->lock, memory_order_acquire)) {
+    for (;;) {
+        uintptr_t free_token = 0;
+        if (atomic_compare_exchange_weak_explicit(&h->lock_owner, &free_token, me,
+                                                  memory_order_acquire, memory_order_relaxed))
+            break;
         if (++spins >= 64) {
             spins = 0;
             sched_yield();
         }
     }
+    h->lock_depth = 1;
 }
 
 void mem_unlock(const MemHeap *heap)
@@ -121,7 +136,8 @@ void mem_unlock(const MemHeap *heap)
     if (heap->flags & MEM_OPT_NOLOCK)
         return;
     MemHeap *h = (MemHeap *)(uintptr_t)heap;
-    atomic_flag_clear_explicit(&h->lock, memory_order_release);
+    if (--h->lock_depth == 0)
+        atomic_store_explicit(&h->lock_owner, 0, memory_order_release);
 }
 
 /* ---- the bitmap of block starts ------------------------------------------ */
@@ -517,7 +533,7 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
     for (unsigned i = 0; i < FL_COUNT; i++)
         for (unsigned j = 0; j < SL_COUNT; j++)
             h->fast_head[i][j] = NIL;
-    atomic_flag_clear(&h->lock);
+    atomic_init(&h->lock_owner, 0);
 
     MEM_UNPOISON(arena, size);
     for (unsigned l = 0; l + 1u < levels; l++)

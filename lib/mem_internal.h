@@ -123,7 +123,8 @@ struct MemHeap {
     /* process-local */
     MemObserver observer;
     void *observer_arg;
-    atomic_flag lock;
+    atomic_uintptr_t lock_owner; /* the owning thread's token, 0 when free */
+    uint32_t lock_depth;         /* re-entries by the owner (observers, visitors) */
 };
 
 #define MEM_MAGIC 0x4d454d31u /* "MEM1" */

@@ -8,7 +8,7 @@ LIB_SO   := $(OUT)/lib/libmem.so
 PRODUCTS += $(LIB_A) $(LIB_SO)
 CLEAN_FILES += lib/libmem.a lib/libmem.so lib/mem.pc
 
-$(LIB_OBJ): EXTRA_CFLAGS += -fPIC -fvisibility=hidden -DMEM_BUILDING_LIBRARY
+$(LIB_OBJ): LOCAL_CFLAGS += -fPIC -fvisibility=hidden -DMEM_BUILDING_LIBRARY
 
 $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(@D)

@@ -9,6 +9,10 @@ TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 TEST_LIB_OBJ := $(B)/tests/testlib.o
 
+# Criterion's assertion macros take an optional message through an empty
+# variadic argument, which -Wpedantic flags in C11.
+$(B)/tests/%.o: LOCAL_CFLAGS += -Wno-pedantic
+
 # mmap is wrapped at link time so tests can count the calls the library makes.
 TEST_LDFLAGS := -Wl,--wrap=mmap
 

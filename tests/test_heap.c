@@ -1,0 +1,451 @@
+/*
+ * test_heap.c - the instance API: creation, hooks (walk, free order, events,
+ * stats), pointer classification, and the invariant checker, including a
+ * checker that must notice corrupted metadata.
+ */
+#include "testlib.h"
+#include "mem_internal.h" /* white-box: to corrupt metadata on purpose */
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+static _Alignas(16) unsigned char region[1 << 16];
+
+Test(create, refuses_bad_arguments)
+{
+    cr_assert_null(MemHeap_Create(NULL, sizeof region, MEM_FAST, 0));
+    cr_assert_null(MemHeap_Create(region, MEM_MIN_REGION - 1, MEM_FAST, 0));
+    cr_assert_null(MemHeap_Create(region, sizeof region, (MemPolicy)MEM_POLICY_COUNT, 0));
+    cr_assert_null(MemHeap_Create(region, sizeof region, (MemPolicy)-1, 0));
+    cr_assert_null(MemHeap_Create(region, sizeof region, MEM_FAST, 1u << 7));
+    cr_assert_not_null(MemHeap_Create(region, MEM_MIN_REGION, MEM_FAST, 0));
+}
+
+Test(create, handles_a_misaligned_region)
+{
+    for (size_t skew = 1; skew < 16; skew++) {
+        MemHeap *h = MemHeap_Create(region + skew, sizeof region - skew, MEM_BEST_FIT, 0);
+        cr_assert_not_null(h);
+        char *p = MemHeap_Alloc(h, 100);
+        cr_assert_not_null(p);
+        cr_assert_eq((uintptr_t)p % 16, 0);
+        MemRegion r = MemHeap_Region(h);
+        cr_assert_geq((unsigned char *)r.base, region + skew + r.control - 16);
+        cr_assert_leq((unsigned char *)r.base + r.size, region + sizeof region);
+        th_check(h);
+    }
+}
+
+Test(create, heaps_live_side_by_side)
+{
+    MemHeap *a = MemHeap_Create(region, sizeof region / 2, MEM_FIRST_FIT, 0);
+    MemHeap *b = MemHeap_Create(region + sizeof region / 2, sizeof region / 2, MEM_FAST, 0);
+    char *pa = MemHeap_Alloc(a, 64), *pb = MemHeap_Alloc(b, 64);
+    cr_assert(pa && pb);
+    cr_assert_not_null(MemHeap_Find(a, pa + 10, NULL));
+    cr_assert_null(MemHeap_Find(a, pb + 10, NULL), "b's object is outside a");
+    cr_assert_eq(MemHeap_Free(a, pb), MEM_REJECT_OUTSIDE);
+    cr_assert_eq(MemHeap_Free(b, pb + 63), MEM_OK);
+    th_check(a);
+    th_check(b);
+}
+
+Test(create, recreating_over_the_same_region_starts_afresh)
+{
+    MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FAST, 0);
+    for (int i = 0; i < 50; i++)
+        MemHeap_Alloc(h, 100);
+    h = MemHeap_Create(region, sizeof region, MEM_WORST_FIT, 0);
+    MemStats s = MemHeap_Stats(h);
+    cr_assert_eq(s.used_blocks, 0);
+    cr_assert_eq(s.free_blocks, 1);
+    cr_assert_eq(s.policy, MEM_WORST_FIT);
+    th_check(h);
+}
+
+Test(alloc, zero_and_oversized_requests_fail_cleanly)
+{
+    MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FAST, 0);
+    cr_assert_null(MemHeap_Alloc(h, 0));
+    cr_assert_null(MemHeap_Alloc(NULL, 10));
+    cr_assert_null(MemHeap_Alloc(h, SIZE_MAX));
+    cr_assert_null(MemHeap_Alloc(h, SIZE_MAX - 7));
+    cr_assert_null(MemHeap_Alloc(h, (size_t)UINT32_MAX * 16));
+    cr_assert_null(MemHeap_Alloc(h, sizeof region));
+    MemStats s = MemHeap_Stats(h);
+    cr_assert_eq(s.failed_allocs, 4, "zero-size is not counted as a failure");
+    th_check(h);
+}
+
+Test(classify, names_each_kind_of_bad_pointer)
+{
+    MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FIRST_FIT, 0);
+    char *a = MemHeap_Alloc(h, 100), *b = MemHeap_Alloc(h, 50);
+    MemHeap_Free(h, b);
+    MemRegion r = MemHeap_Region(h);
+    int local;
+    cr_assert_eq(MemHeap_Classify(h, a), MEM_OK);
+    cr_assert_eq(MemHeap_Classify(h, a + 99), MEM_OK);
+    cr_assert_eq(MemHeap_Classify(h, a + 100), MEM_REJECT_PADDING);
+    cr_assert_eq(MemHeap_Classify(h, a - 1), MEM_REJECT_HEADER);
+    cr_assert_eq(MemHeap_Classify(h, b), MEM_REJECT_FREE);
+    cr_assert_eq(MemHeap_Classify(h, r.base), MEM_REJECT_TABLE);
+    cr_assert_eq(MemHeap_Classify(h, (char *)r.base + r.size - 1), MEM_REJECT_TABLE);
+    cr_assert_eq(MemHeap_Classify(h, (char *)r.base + r.size), MEM_REJECT_OUTSIDE);
+    cr_assert_eq(MemHeap_Classify(h, &local), MEM_REJECT_OUTSIDE);
+    cr_assert_eq(MemHeap_Classify(NULL, a), MEM_REJECT_NULL_HEAP);
+    for (int k = MEM_OK; k <= MEM_REJECT_CORRUPT; k++)
+        cr_assert_gt(strlen(MemReject_Describe((MemReject)k)), 5);
+    size_t size = 0;
+    cr_assert_eq(MemHeap_Find(h, a + 42, &size), a);
+    cr_assert_eq(size, 100);
+}
+
+/* ---- walks ------------------------------------------------------------- */
+
+typedef struct Tally {
+    size_t blocks, bytes, used, object, padding, header, stop_after;
+    size_t last_end;
+    bool contiguous;
+} Tally;
+
+static bool tally(const MemBlock *b, void *arg)
+{
+    Tally *t = arg;
+    if (t->blocks && b->offset != t->last_end)
+        t->contiguous = false;
+    t->last_end = b->offset + b->size;
+    t->blocks++;
+    t->bytes += b->size;
+    t->used += b->used;
+    t->object += b->object;
+    t->padding += b->padding;
+    t->header += b->header;
+    if (b->used)
+        cr_assert_eq(b->size, b->header + b->object + b->padding);
+    else
+        cr_assert_eq(b->object + b->padding, 0);
+    return !t->stop_after || t->blocks < t->stop_after;
+}
+
+Test(walk, visits_every_block_in_address_order_and_agrees_with_stats)
+{
+    for (int p = 0; p < MEM_POLICY_COUNT; p++) {
+        MemHeap *h = MemHeap_Create(region, sizeof region, (MemPolicy)p, 0);
+        void *o[40];
+        for (int i = 0; i < 40; i++)
+            o[i] = MemHeap_Alloc(h, (size_t)(1 + i * 13));
+        for (int i = 0; i < 40; i += 3)
+            MemHeap_Free(h, o[i]);
+        Tally t = {.contiguous = true};
+        size_t n = MemHeap_Walk(h, tally, &t);
+        MemStats s = MemHeap_Stats(h);
+        MemRegion r = MemHeap_Region(h);
+        cr_assert_eq(n, t.blocks);
+        cr_assert(t.contiguous, "blocks tile the heap");
+        cr_assert_eq(t.bytes, r.heap_end - r.heap_begin);
+        cr_assert_eq(t.used, s.used_blocks);
+        cr_assert_eq(t.blocks - t.used, s.free_blocks);
+        cr_assert_eq(t.object, s.live_bytes);
+        cr_assert_eq(t.padding, s.padding_bytes);
+        cr_assert_eq(s.used_bytes + s.free_bytes + s.table_bytes, s.capacity);
+        cr_assert_eq(s.metadata_bytes, s.header_bytes + s.table_bytes);
+    }
+}
+
+Test(walk, the_visitor_can_stop_it)
+{
+    MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FAST, 0);
+    for (int i = 0; i < 10; i++)
+        MemHeap_Alloc(h, 30);
+    Tally t = {.stop_after = 3, .contiguous = true};
+    cr_assert_eq(MemHeap_Walk(h, tally, &t), 3);
+    cr_assert_eq(t.blocks, 3);
+    cr_assert_eq(MemHeap_Walk(h, NULL, NULL), 0);
+    cr_assert_eq(MemHeap_Walk(NULL, tally, &t), 0);
+    t.blocks = 0;
+    cr_assert_eq(MemHeap_WalkFree(h, tally, &t), 1);
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+typedef struct Log {
+    MemEvent ev[64];
+    size_t n;
+} Log;
+
+static void record(const MemEvent *e, void *arg)
+{
+    Log *l = arg;
+    if (l->n < 64)
+        l->ev[l->n++] = *e;
+}
+
+Test(events, alloc_reports_search_choice_and_split)
+{
+    MemHeap *h = MemHeap_Create(region, sizeof region, MEM_BEST_FIT, 0);
+    void *a = MemHeap_Alloc(h, 100), *b = MemHeap_Alloc(h, 24), *c = MemHeap_Alloc(h, 200);
+    MemHeap_Alloc(h, 24);
+    MemHeap_Free(h, a);
+    MemHeap_Free(h, c);
+    Log log = {0};
+    MemHeap_SetObserver(h, record, &log);
+    char *p = MemHeap_Alloc(h, 56);
+    cr_assert_eq(log.n, 1);
+    MemEvent e = log.ev[0];
+    cr_assert_eq(e.kind, MEM_EV_ALLOC);
+    cr_assert_eq(e.policy, MEM_BEST_FIT);
+    cr_assert_eq(e.request, 56);
+    cr_assert_eq(e.examined, 3, "best fit examines every free block");
+    cr_assert_eq(e.block, 8, "the 112-byte hole at the start is the best fit");
+    cr_assert_eq(e.size, 112);
+    cr_assert_eq(e.remainder, 48);
+    cr_assert_eq(e.object, 16);
+    cr_assert_eq(p, (char *)MemHeap_Region(h).base + 16);
+    cr_assert_eq(e.op, MemHeap_Stats(h).ops);
+    (void)b;
+}
+
+Test(events, free_reports_the_pointer_the_object_and_the_coalesce)
+{
+    MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FIRST_FIT, 0);
+    char *a = MemHeap_Alloc(h, 100), *b = MemHeap_Alloc(h, 40);
+    MemHeap_Alloc(h, 10);
+    MemHeap_Free(h, a);
+    Log log = {0};
+    MemHeap_SetObserver(h, record, &log);
+    cr_assert_eq(MemHeap_Free(h, b + 33), 0);
+    cr_assert_eq(log.n, 2);
+    cr_assert_eq(log.ev[0].kind, MEM_EV_FREE);
+    cr_assert_eq(log.ev[0].pointer, 16 + 112 + 33);
+    cr_assert_eq(log.ev[0].object, 16 + 112);
+    cr_assert_eq(log.ev[0].request, 40);
+    cr_assert_eq(log.ev[0].block, 8 + 112);
+    cr_assert_eq(log.ev[0].size, 48);
+    cr_assert_eq(log.ev[1].kind, MEM_EV_COALESCE);
+    cr_assert_eq(log.ev[1].neighbours, MEM_LEFT);
+    cr_assert_eq(log.ev[1].block, 8);
+    cr_assert_eq(log.ev[1].size, 160);
+    cr_assert_eq(log.ev[0].op, log.ev[1].op, "one operation");
+}
+
+Test(events, failure_explains_itself)
+{
+    MemHeap *h = MemHeap_Create(region, 8192, MEM_FIRST_FIT, 0);
+    void *o[200];
+    size_t n = 0;
+    while ((o[n] = MemHeap_Alloc(h, 100)) != NULL)
+        n++;
+    for (size_t i = 0; i < n; i += 2)
+        MemHeap_Free(h, o[i]);
+    MemStats s = MemHeap_Stats(h);
+    Log log = {0};
+    MemHeap_SetObserver(h, record, &log);
+    cr_assert_null(MemHeap_Alloc(h, 1000));
+    cr_assert_eq(log.n, 1);
+    MemEvent e = log.ev[0];
+    cr_assert_eq(e.kind, MEM_EV_FAIL);
+    cr_assert_eq(e.request, 1000);
+    cr_assert_eq(e.free_total, s.free_bytes);
+    cr_assert_gt(e.free_total, 1000, "enough free bytes in all...");
+    cr_assert_eq(e.largest_free, s.largest_free);
+    cr_assert_lt(e.largest_free, 1008, "...but no block large enough");
+    cr_assert_eq(e.examined, s.free_blocks);
+}
+
+Test(events, rejected_free_gives_the_reason)
+{
+    MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FAST, 0);
+    char *a = MemHeap_Alloc(h, 20);
+    Log log = {0};
+    MemHeap_SetObserver(h, record, &log);
+    cr_assert_eq(MemHeap_Free(h, a + 20), MEM_REJECT_PADDING);
+    cr_assert_eq(log.n, 1);
+    cr_assert_eq(log.ev[0].kind, MEM_EV_REJECT);
+    cr_assert_eq(log.ev[0].reason, MEM_REJECT_PADDING);
+    cr_assert_eq(log.ev[0].pointer, 16 + 20);
+    cr_assert_eq(log.ev[0].block, 8);
+    MemHeap_SetObserver(h, NULL, NULL);
+    MemHeap_Free(h, a);
+    cr_assert_eq(log.n, 1, "no observer, no events");
+}
+
+Test(events, next_fit_reports_the_rover)
+{
+    MemHeap *h = MemHeap_Create(region, sizeof region, MEM_NEXT_FIT, 0);
+    Log log = {0};
+    MemHeap_SetObserver(h, record, &log);
+    MemHeap_Alloc(h, 56);
+    cr_assert_eq(log.n, 2);
+    cr_assert_eq(log.ev[1].kind, MEM_EV_ROVER);
+    cr_assert_eq(log.ev[1].block, 8 + 64);
+    cr_assert_eq(log.ev[1].block, MemHeap_Stats(h).rover);
+}
+
+static void observe_by_walking(const MemEvent *e, void *arg)
+{
+    (void)e;
+    const MemHeap *h = arg;
+    /* The observer may query the heap: it sees a consistent state. */
+    cr_assert_eq(MemHeap_Check(h), 0);
+    Tally t = {.contiguous = true};
+    MemHeap_Walk(h, tally, &t);
+    cr_assert(t.contiguous);
+}
+
+Test(events, the_observer_may_query_the_heap)
+{
+    for (int p = 0; p < MEM_POLICY_COUNT; p++) {
+        MemHeap *h = MemHeap_Create(region, sizeof region, (MemPolicy)p, 0);
+        MemHeap_SetObserver(h, observe_by_walking, h);
+        void *o[30];
+        for (int i = 0; i < 30; i++)
+            o[i] = MemHeap_Alloc(h, (size_t)(5 + i * 7));
+        for (int i = 0; i < 30; i += 2)
+            MemHeap_Free(h, o[i]);
+        MemHeap_Free(h, o[0]);
+        MemHeap_Alloc(h, 1 << 20);
+    }
+}
+
+/* ---- stats ---------------------------------------------------------------- */
+
+Test(stats, fragmentation_and_peak)
+{
+    MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FIRST_FIT, 0);
+    MemStats s = MemHeap_Stats(h);
+    cr_assert_eq(s.external_frag, 0.0, "one free block: no external fragmentation");
+    cr_assert_eq(s.largest_free, s.free_bytes);
+    cr_assert_eq(s.rover, SIZE_MAX);
+    void *o[8];
+    for (int i = 0; i < 8; i++)
+        o[i] = MemHeap_Alloc(h, 1000);
+    size_t peak = MemHeap_Stats(h).live_bytes;
+    cr_assert_eq(peak, 8000);
+    MemHeap_Free(h, o[1]);
+    MemHeap_Free(h, o[3]);
+    s = MemHeap_Stats(h);
+    cr_assert_eq(s.peak_live_bytes, 8000);
+    cr_assert_eq(s.live_bytes, 6000);
+    cr_assert_eq(s.free_blocks, 3);
+    double expect = 1.0 - (double)s.largest_free / (double)s.free_bytes;
+    cr_assert_float_eq(s.external_frag, expect, 1e-12);
+    cr_assert_gt(s.external_frag, 0.0);
+    cr_assert_float_eq(s.internal_frag,
+                       (double)(s.used_bytes - s.live_bytes) / (double)s.used_bytes, 1e-12);
+    cr_assert_float_eq(s.utilisation, 6000.0 / (double)s.capacity, 1e-12);
+    cr_assert_eq(s.allocs, 8);
+    cr_assert_eq(s.frees, 2);
+    cr_assert_eq(s.ops, 10);
+    MemStats z = MemHeap_Stats(NULL);
+    cr_assert_eq(z.capacity, 0);
+}
+
+/* ---- the checker must notice corruption -------------------------------------- */
+
+static MemHeap *busy_heap(MemPolicy p, char **objs)
+{
+    MemHeap *h = MemHeap_Create(region, sizeof region, p, 0);
+    for (int i = 0; i < 6; i++)
+        objs[i] = MemHeap_Alloc(h, 100);
+    MemHeap_Free(h, objs[1]);
+    MemHeap_Free(h, objs[3]);
+    th_check(h);
+    return h;
+}
+
+static void expect_broken(const MemHeap *h, const char *what)
+{
+    char why[256];
+    cr_assert_gt(MemHeap_Diagnose(h, why, sizeof why), 0, "checker missed: %s", what);
+    cr_assert_eq(MemHeap_Check(h), -1);
+    cr_assert_gt(strlen(why), 10, "a sentence says what broke (%s)", what);
+}
+
+Test(checker, notices_a_wrong_block_size)
+{
+    char *o[6];
+    MemHeap *h = busy_heap(MEM_FAST, o);
+    ((BlockHeader *)(void *)(o[2] - 8))->size += 1;
+    expect_broken(h, "size");
+    cr_assert_eq(MemHeap_Classify(h, o[2] + 3), MEM_REJECT_CORRUPT);
+    cr_assert_eq(MemHeap_Free(h, o[2]), MEM_REJECT_CORRUPT, "a corrupt block is not trusted");
+}
+
+Test(checker, notices_a_flipped_used_bit)
+{
+    char *o[6];
+    MemHeap *h = busy_heap(MEM_FIRST_FIT, o);
+    ((BlockHeader *)(void *)(o[4] - 8))->info ^= 1u; /* used -> free, tag now wrong */
+    expect_broken(h, "used bit");
+}
+
+Test(checker, notices_a_wrong_footer)
+{
+    char *o[6];
+    MemHeap *h = busy_heap(MEM_BEST_FIT, o);
+    uint32_t *footer = (uint32_t *)(void *)(o[2] - 8) - 1; /* o[1]'s block's footer */
+    *footer += 2;
+    expect_broken(h, "footer");
+}
+
+Test(checker, notices_a_broken_free_list_link)
+{
+    char *o[6];
+    for (int p = 0; p < MEM_POLICY_COUNT; p++) {
+        MemHeap *h = busy_heap((MemPolicy)p, o);
+        uint32_t *links = (uint32_t *)(void *)o[3]; /* o[3]'s block is free */
+        links[1] = links[1] == NIL ? 3u : NIL;
+        expect_broken(h, MemPolicy_Name((MemPolicy)p));
+    }
+}
+
+Test(checker, notices_a_wrong_bitmap_bit)
+{
+    char *o[6];
+    MemHeap *h = busy_heap(MEM_FAST, o);
+    MemRegion r = MemHeap_Region(h);
+    *(uint64_t *)r.base ^= (uint64_t)1 << 5; /* granule 5 is inside block 0 */
+    expect_broken(h, "bitmap");
+}
+
+Test(checker, notices_wrong_counters)
+{
+    char *o[6];
+    MemHeap *h = busy_heap(MEM_WORST_FIT, o);
+    h->live_bytes += 1;
+    expect_broken(h, "live counter");
+}
+
+Test(checker, notices_adjacent_free_blocks)
+{
+    char *o[6];
+    MemHeap *h = busy_heap(MEM_FIRST_FIT, o);
+    /* Mark o[2] free by hand, with a valid tag but no coalescing. */
+    BlockHeader *b = (BlockHeader *)(void *)(o[2] - 8);
+    uint32_t g = (uint32_t)((o[2] - 8 - 8 - (char *)MemHeap_Region(h).base) / 16);
+    b->info = 0 | mem_tag(g, b->size, 0) << B_TAG_SHIFT;
+    expect_broken(h, "adjacent free blocks");
+}
+
+Test(checker, rejects_null_and_non_heaps)
+{
+    cr_assert_eq(MemHeap_Check(NULL), -1);
+    static _Alignas(16) unsigned char junk[8192];
+    memset(junk, 0x5a, sizeof junk);
+    cr_assert_eq(MemHeap_Check((const MemHeap *)(void *)junk), -1);
+}
+
+Test(checker, a_corrupt_heap_never_crashes_the_lookup)
+{
+    char *o[6];
+    MemHeap *h = busy_heap(MEM_FAST, o);
+    MemRegion r = MemHeap_Region(h);
+    /* Scribble over the whole bitmap tail and the first word. */
+    memset((char *)r.base + r.heap_end, 0xff, r.size - r.heap_end);
+    *(uint64_t *)r.base = ~(uint64_t)0;
+    for (size_t off = 0; off < r.size; off += 7)
+        (void)MemHeap_Classify(h, (char *)r.base + off);
+    expect_broken(h, "bitmap scribbled");
+}
