@@ -132,7 +132,7 @@ check "the recorded program's output is unchanged" cmp -s "$tmp/plain.out" "$tmp
 check "the sort trace replays with no failure on fast" "$REPLAY" -p fast "$tmp/sort.rep"
 check "the sort trace replays with no failure on first" "$REPLAY" -p first "$tmp/sort.rep"
 
-CMD="sh -c 'tar cf - -C $PWD lib demo | tar tf - | sort | head -n 3' >/dev/null" \
+CMD="sh -c 'tar cf - -C $PWD lib demo | tar tf - | sort | tail -n 3' >/dev/null" \
     tools/record.sh "$SO" "$tmp/pipe.rep" 2>"$tmp/rec.err"
 procs=$(grep -c '^record: pid' "$tmp/rec.err")
 if [ "$procs" -ge 3 ]; then
