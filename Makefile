@@ -29,7 +29,7 @@ ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -Ilib -MMD -MP $(CFLAGS) $(LOCAL_CFLAGS) $(EX
 LDLIBS_ALL = $(EXTRA_LDFLAGS)
 
 .DEFAULT_GOAL := all
-.PHONY: all clean test check run install uninstall
+.PHONY: all clean test check run install uninstall deps deps-test test-bins test-run
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -42,6 +42,13 @@ include $(sort $(wildcard */*.mk))
 all: $(PRODUCTS)
 
 check: test
+
+# Missing Debian packages are installed (or named) before building.
+deps:
+	@.ci/deps.sh build
+
+deps-test:
+	@.ci/deps.sh test
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)

@@ -49,7 +49,7 @@ MEM_NO_ASAN static bool check_blocks(Checker *c)
                  b->size);
             return false;
         }
-        if (b->info >> B_TAG_SHIFT != mem_tag(g, b->size, b->info & B_LOW_MASK))
+        if (b->info >> B_TAG_SHIFT != mem_tag(g, b->size, b->info & B_TAGGED))
             fail(c, "block at +%#zx: header integrity tag does not match", off(g));
         bool is_used = (b->info & B_USED) != 0;
         if (((b->info & B_PREV_USED) != 0) != prev_used)
@@ -93,12 +93,13 @@ MEM_NO_ASAN static bool check_blocks(Checker *c)
     }
     if (used != h->used_bytes)
         fail(c, "used bytes counter %zu, walk finds %zu", h->used_bytes, used);
-    if (free_b != h->free_bytes)
-        fail(c, "free bytes counter %zu, walk finds %zu", h->free_bytes, free_b);
+    if (free_b + used != (size_t)h->ngran * GRAN)
+        fail(c, "free and used bytes %zu + %zu do not fill the heap", free_b, used);
     if (live != h->live_bytes)
         fail(c, "live bytes counter %zu, walk finds %zu", h->live_bytes, live);
-    if (nused != h->used_blocks)
-        fail(c, "used blocks counter %zu, walk finds %zu", h->used_blocks, nused);
+    if (nused != h->allocs - h->frees)
+        fail(c, "allocations less frees is %llu, walk finds %zu used blocks",
+             (unsigned long long)(h->allocs - h->frees), nused);
     if (nfree != h->free_blocks)
         fail(c, "free blocks counter %zu, walk finds %zu", h->free_blocks, nfree);
     if (h->peak_live < h->live_bytes)
@@ -257,9 +258,9 @@ int MemHeap_Diagnose(const MemHeap *h, char *why, size_t len)
 {
     if (!h || h->magic != MEM_MAGIC) /* not a heap: do not touch its lock */
         return mem_diagnose_locked(h, why, len);
-    mem_lock(h);
+    bool locked = mem_lock(h);
     int n = mem_diagnose_locked(h, why, len);
-    mem_unlock(h);
+    mem_unlock(h, locked);
     return n;
 }
 

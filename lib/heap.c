@@ -64,26 +64,25 @@ static inline unsigned msb64(uint64_t x) { return 63u - (unsigned)__builtin_clzl
 static inline unsigned msb32(uint32_t x) { return 31u - (unsigned)__builtin_clz(x); }
 static inline unsigned lsb32(uint32_t x) { return (unsigned)__builtin_ctz(x); }
 
+/* One multiply: a stray store that changes the size, the flags or the
+ * header's position is caught with probability 1 - 2^-24. */
 uint32_t mem_tag(uint32_t g, uint32_t size, uint32_t low)
 {
-    uint32_t x = g * 0x9E3779B1u ^ size * 0x85EBCA77u ^ (low + 1u) * 0xC2B2AE3Du;
-    x ^= x >> 15;
-    x *= 0x2C1B3C6Du;
-    x ^= x >> 12;
-    return x & 0xFFFFFFu;
+    uint32_t x = (g ^ low << 24) + size * 0x9E3779B1u;
+    return (x ^ x >> 15) & 0xFFFFFFu;
 }
 
 MEM_NO_ASAN static inline void hdr_write(const MemHeap *h, uint32_t g, uint32_t size, uint32_t low)
 {
     BlockHeader *b = mem_hdr(h, g);
     b->size = size;
-    b->info = low | mem_tag(g, size, low) << B_TAG_SHIFT;
+    b->info = low | mem_tag(g, size, low & B_TAGGED) << B_TAG_SHIFT;
 }
 
 MEM_NO_ASAN static inline bool hdr_ok(const MemHeap *h, uint32_t g, const BlockHeader *b)
 {
     return g < h->ngran && b->size >= MIN_GRANS && b->size <= h->ngran - g &&
-           b->info >> B_TAG_SHIFT == mem_tag(g, b->size, b->info & B_LOW_MASK);
+           b->info >> B_TAG_SHIFT == mem_tag(g, b->size, b->info & B_TAGGED);
 }
 
 /* Rewrites the PREV_USED bit of block g (if g is a block, not the end). */
@@ -92,8 +91,7 @@ MEM_NO_ASAN static inline void set_prev_used(const MemHeap *h, uint32_t g, bool 
     if (g >= h->ngran)
         return;
     BlockHeader *b = mem_hdr(h, g);
-    uint32_t low = b->info & B_LOW_MASK & ~B_PREV_USED;
-    hdr_write(h, g, b->size, low | (used ? B_PREV_USED : 0u));
+    b->info = (b->info & ~B_PREV_USED) | (used ? B_PREV_USED : 0u);
 }
 
 MEM_NO_ASAN static inline void footer_write(const MemHeap *h, uint32_t g, uint32_t size)
@@ -104,18 +102,17 @@ MEM_NO_ASAN static inline void footer_write(const MemHeap *h, uint32_t g, uint32
 /* The lock is a spin-then-yield lock that its owner may take again, so an
  * observer or a walk visitor can query the heap it is called from.  A thread
  * is identified by the address of a thread-local byte.  The lock is the one
- * mutable part of a const heap. */
+ * mutable part of a const heap.  (mem_lock, inline, skips it altogether while
+ * the process has one thread.) */
 static _Thread_local char thread_token;
 
-void mem_lock(const MemHeap *heap)
+bool mem_lock_slow(const MemHeap *heap)
 {
-    if (heap->flags & MEM_OPT_NOLOCK)
-        return;
     MemHeap *h = (MemHeap *)(uintptr_t)heap;
     uintptr_t me = (uintptr_t)&thread_token;
     if (atomic_load_explicit(&h->lock_owner, memory_order_relaxed) == me) {
         h->lock_depth++;
-        return;
+        return true;
     }
     unsigned spins = 0;
     for (;;) {
@@ -129,12 +126,11 @@ void mem_lock(const MemHeap *heap)
         }
     }
     h->lock_depth = 1;
+    return true;
 }
 
-void mem_unlock(const MemHeap *heap)
+void mem_unlock_slow(const MemHeap *heap)
 {
-    if (heap->flags & MEM_OPT_NOLOCK)
-        return;
     MemHeap *h = (MemHeap *)(uintptr_t)heap;
     if (--h->lock_depth == 0)
         atomic_store_explicit(&h->lock_owner, 0, memory_order_release);
@@ -150,22 +146,10 @@ size_t mem_bm_words(uint32_t nbits, unsigned level)
     return n;
 }
 
-/* Storage word i: word 0 in the arena's first 8 bytes, the rest after the
- * block area. */
-uint64_t *mem_bm_word(const MemHeap *h, unsigned level, size_t word)
+/* Summary levels change only when a level-0 word turns empty or non-empty. */
+MEM_NO_ASAN static void bm_set_up(const MemHeap *h, size_t idx)
 {
-    if (level + 1u == h->bm_levels)
-        return (uint64_t *)(uintptr_t)&h->bm_top;
-    size_t i = h->bm_off[level] + word;
-    if (i == 0)
-        return (uint64_t *)(void *)h->base;
-    return (uint64_t *)(void *)(h->base + HDR + (size_t)h->ngran * GRAN) + (i - 1u);
-}
-
-MEM_NO_ASAN static void bm_set(const MemHeap *h, uint32_t g)
-{
-    size_t idx = g;
-    for (unsigned l = 0; l < h->bm_levels; l++) {
+    for (unsigned l = 1; l < h->bm_levels; l++) {
         uint64_t *w = mem_bm_word(h, l, idx >> 6);
         uint64_t was = *w;
         *w = was | (uint64_t)1 << (idx & 63u);
@@ -175,10 +159,9 @@ MEM_NO_ASAN static void bm_set(const MemHeap *h, uint32_t g)
     }
 }
 
-MEM_NO_ASAN static void bm_clear(const MemHeap *h, uint32_t g)
+MEM_NO_ASAN static void bm_clear_up(const MemHeap *h, size_t idx)
 {
-    size_t idx = g;
-    for (unsigned l = 0; l < h->bm_levels; l++) {
+    for (unsigned l = 1; l < h->bm_levels; l++) {
         uint64_t *w = mem_bm_word(h, l, idx >> 6);
         *w &= ~((uint64_t)1 << (idx & 63u));
         if (*w)
@@ -187,9 +170,26 @@ MEM_NO_ASAN static void bm_clear(const MemHeap *h, uint32_t g)
     }
 }
 
+MEM_NO_ASAN static inline void bm_set(const MemHeap *h, uint32_t g)
+{
+    uint64_t *w = mem_bm_word(h, 0, g >> 6);
+    uint64_t was = *w;
+    *w = was | (uint64_t)1 << (g & 63u);
+    if (!was)
+        bm_set_up(h, g >> 6);
+}
+
+MEM_NO_ASAN static inline void bm_clear(const MemHeap *h, uint32_t g)
+{
+    uint64_t *w = mem_bm_word(h, 0, g >> 6);
+    *w &= ~((uint64_t)1 << (g & 63u));
+    if (!*w)
+        bm_clear_up(h, g >> 6);
+}
+
 /* The last set bit at or before q at level 0, or NIL.  Climb while the
  * masked word is empty, then descend taking the highest bit. */
-MEM_NO_ASAN static uint32_t bm_find_prev(const MemHeap *h, uint32_t q)
+MEM_NO_ASAN static uint32_t bm_find_prev_slow(const MemHeap *h, uint32_t q)
 {
     size_t idx = q;
     unsigned l = 0;
@@ -216,9 +216,21 @@ MEM_NO_ASAN static uint32_t bm_find_prev(const MemHeap *h, uint32_t q)
     return idx <= q ? (uint32_t)idx : NIL;
 }
 
+/* Most objects start within 64 granules (1 KiB) of any of their bytes: one
+ * masked word answers. */
+MEM_NO_ASAN static inline uint32_t bm_find_prev(const MemHeap *h, uint32_t q)
+{
+    uint64_t w = *mem_bm_word(h, 0, q >> 6) & (~(uint64_t)0 >> (63u - (q & 63u)));
+    if (w)
+        return (q & ~(uint32_t)63) | msb64(w);
+    return bm_find_prev_slow(h, q);
+}
+
 /* ---- the address-ordered list (first, next, best, worst) ----------------- */
 
-MEM_NO_ASAN static void list_link(MemHeap *h, uint32_t g, uint32_t prev, uint32_t next)
+#define MEM_HOT MEM_NO_ASAN static inline __attribute__((always_inline))
+
+MEM_HOT void list_link(MemHeap *h, uint32_t g, uint32_t prev, uint32_t next)
 {
     uint32_t *l = mem_links(h, g);
     l[0] = next;
@@ -233,7 +245,7 @@ MEM_NO_ASAN static void list_link(MemHeap *h, uint32_t g, uint32_t prev, uint32_
         mem_links(h, next)[1] = g;
 }
 
-MEM_NO_ASAN static void list_unlink(MemHeap *h, uint32_t g)
+MEM_HOT void list_unlink(MemHeap *h, uint32_t g)
 {
     uint32_t *l = mem_links(h, g);
     uint32_t next = l[0], prev = l[1];
@@ -250,11 +262,10 @@ MEM_NO_ASAN static void list_unlink(MemHeap *h, uint32_t g)
 }
 
 /* new takes old's place in the list (same neighbours in address order). */
-MEM_NO_ASAN static void list_replace(MemHeap *h, uint32_t old, uint32_t new_g)
+MEM_HOT void list_replace(MemHeap *h, uint32_t old, uint32_t new_g)
 {
     uint32_t *l = mem_links(h, old);
-    uint32_t next = l[0], prev = l[1];
-    list_link(h, new_g, prev, next);
+    list_link(h, new_g, l[1], l[0]);
     if (h->rover == old)
         h->rover = new_g;
 }
@@ -289,68 +300,74 @@ void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl)
     }
 }
 
-MEM_NO_ASAN static void fast_insert(MemHeap *h, uint32_t g, uint32_t size)
+/* The class of a size, as one index fl * SL_COUNT + sl into fast_head. */
+MEM_HOT unsigned fast_class(uint32_t size)
 {
-    unsigned fl, sl;
-    mem_fast_mapping(size, &fl, &sl);
-    uint32_t old = h->fast_head[fl][sl];
+    if (size < SL_COUNT)
+        return size;
+    unsigned m = msb32(size);
+    return (m - (SL_BITS - 1u)) * SL_COUNT + ((size >> (m - SL_BITS)) & (SL_COUNT - 1u));
+}
+
+MEM_HOT void fast_insert(MemHeap *h, uint32_t g, uint32_t size)
+{
+    unsigned c = fast_class(size);
+    uint32_t *heads = &h->fast_head[0][0];
+    uint32_t old = heads[c];
     uint32_t *l = mem_links(h, g);
     l[0] = old;
     l[1] = NIL;
     if (old != NIL)
         mem_links(h, old)[1] = g;
-    h->fast_head[fl][sl] = g;
-    h->sl_map[fl] |= 1u << sl;
-    h->fl_map |= 1u << fl;
+    heads[c] = g;
+    h->sl_map[c / SL_COUNT] |= 1u << (c % SL_COUNT);
+    h->fl_map |= 1u << (c / SL_COUNT);
 }
 
-MEM_NO_ASAN static void fast_remove(MemHeap *h, uint32_t g, uint32_t size)
+MEM_HOT void fast_remove(MemHeap *h, uint32_t g, uint32_t size)
 {
-    unsigned fl, sl;
-    mem_fast_mapping(size, &fl, &sl);
     uint32_t *l = mem_links(h, g);
     uint32_t next = l[0], prev = l[1];
     if (next != NIL)
         mem_links(h, next)[1] = prev;
     if (prev != NIL) {
         mem_links(h, prev)[0] = next;
-    } else {
-        h->fast_head[fl][sl] = next;
-        if (next == NIL) {
-            h->sl_map[fl] &= ~(1u << sl);
-            if (!h->sl_map[fl])
-                h->fl_map &= ~(1u << fl);
-        }
+        return;
+    }
+    unsigned c = fast_class(size);
+    (&h->fast_head[0][0])[c] = next;
+    if (next == NIL) {
+        unsigned fl = c / SL_COUNT;
+        h->sl_map[fl] &= ~(1u << (c % SL_COUNT));
+        if (!h->sl_map[fl])
+            h->fl_map &= ~(1u << fl);
     }
 }
 
 /* Good fit: the first block of the smallest non-empty class whose every
  * block fits, else a bounded first-fit scan of need's own class. */
-MEM_NO_ASAN static uint32_t fast_search(const MemHeap *h, uint32_t need, size_t *examined)
+MEM_HOT uint32_t fast_search(const MemHeap *h, uint32_t need, size_t *examined)
 {
-    unsigned fl, sl;
     uint64_t rounded = need;
     if (need >= SL_COUNT)
         rounded += ((uint64_t)1 << (msb32(need) - SL_BITS)) - 1u;
     if (rounded <= UINT32_MAX) {
-        mem_fast_mapping((uint32_t)rounded, &fl, &sl);
-        if (fl < FL_COUNT) {
-            uint32_t slm = h->sl_map[fl] & (~0u << sl);
-            if (!slm) {
-                uint32_t flm = fl + 1u < 32u ? h->fl_map & (~0u << (fl + 1u)) : 0u;
-                if (flm) {
-                    fl = lsb32(flm);
-                    slm = h->sl_map[fl];
-                }
-            }
-            if (slm) {
-                *examined += 1;
-                return h->fast_head[fl][lsb32(slm)];
+        unsigned c = fast_class((uint32_t)rounded);
+        unsigned fl = c / SL_COUNT;
+        uint32_t slm = h->sl_map[fl] & (~0u << (c % SL_COUNT));
+        if (!slm) {
+            uint32_t flm = h->fl_map & (~0u << fl << 1);
+            if (flm) {
+                fl = lsb32(flm);
+                slm = h->sl_map[fl];
             }
         }
+        if (slm) {
+            *examined += 1;
+            return h->fast_head[fl][lsb32(slm)];
+        }
     }
-    mem_fast_mapping(need, &fl, &sl);
-    uint32_t g = h->fast_head[fl][sl];
+    uint32_t g = (&h->fast_head[0][0])[fast_class(need)];
     for (unsigned n = 0; g != NIL && n < FAST_FALLBACK_SCAN; n++) {
         *examined += 1;
         if (mem_hdr(h, g)->size >= need)
@@ -439,20 +456,23 @@ size_t mem_largest_free(const MemHeap *h)
 /* An operation raises at most a handful of events; they are delivered when
  * it has completed, so an observer always sees a consistent heap. */
 typedef struct EventBuf {
-    MemEvent ev[4];
+    bool on;     /* an observer is installed: build events at all */
     unsigned n;
     uint64_t op; /* this operation's number, from 1 */
+    MemEvent ev[4];
 } EventBuf;
 
-static void ev_begin(EventBuf *eb, const MemHeap *h)
+static inline void ev_begin(EventBuf *eb, const MemHeap *h)
 {
     eb->n = 0;
-    eb->op = h->allocs + h->frees + h->failed + h->rejected + 1u;
+    eb->on = h->observer != NULL;
+    if (eb->on)
+        eb->op = h->allocs + h->frees + h->failed + h->rejected + 1u;
 }
 
 static MemEvent *ev_add(EventBuf *eb, const MemHeap *h, MemEventKind kind)
 {
-    if (!h->observer || eb->n >= sizeof eb->ev / sizeof eb->ev[0])
+    if (!eb->on || eb->n >= sizeof eb->ev / sizeof eb->ev[0])
         return NULL;
     MemEvent *e = &eb->ev[eb->n++];
     memset(e, 0, sizeof *e);
@@ -524,10 +544,14 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
     h->control = control;
     h->ngran = (uint32_t)n;
     size_t off = 0;
+    uint64_t *tail = (uint64_t *)(void *)((unsigned char *)arena + HDR + n * GRAN);
     for (unsigned l = 0; l < levels; l++) {
         h->bm_off[l] = (uint32_t)off;
         h->bm_nwords[l] = (uint32_t)mem_bm_words((uint32_t)n, l);
         off += h->bm_nwords[l];
+        /* storage word i >= 1 is tail[i - 1]; a top level above level 0 is
+         * in here (a lone level 0 is just the arena's first word) */
+        h->bm_level[l] = l > 0 && l + 1u == levels ? &h->bm_top : tail + h->bm_off[l] - 1;
     }
     h->head = h->tail = h->rover = NIL;
     for (unsigned i = 0; i < FL_COUNT; i++)
@@ -536,7 +560,7 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
     atomic_init(&h->lock_owner, 0);
 
     MEM_UNPOISON(arena, size);
-    for (unsigned l = 0; l + 1u < levels; l++)
+    for (unsigned l = 0; l < levels; l++)
         for (size_t w = 0; w < h->bm_nwords[l]; w++)
             *mem_bm_word(h, l, w) = 0;
 
@@ -551,10 +575,14 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
     } else {
         fast_insert(h, g, s);
     }
-    h->free_bytes = (size_t)s * GRAN;
     h->free_blocks = 1;
     MEM_POISON(arena, size);
     return h;
+}
+
+size_t MemHeap_ControlSize(void)
+{
+    return (sizeof(MemHeap) + GRAN - 1u) / GRAN * GRAN;
 }
 
 MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags)
@@ -564,7 +592,7 @@ MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned fl
         return NULL;
     uintptr_t p = (uintptr_t)region;
     size_t lead = (size_t)((GRAN - p % GRAN) % GRAN);
-    size_t control = lead + ((sizeof(MemHeap) + GRAN - 1u) / GRAN) * GRAN;
+    size_t control = lead + MemHeap_ControlSize();
     if (size < control + MEM_MIN_BLOCK * 4u)
         return NULL;
     MemHeap *h = (MemHeap *)(void *)((unsigned char *)region + lead);
@@ -602,7 +630,7 @@ MEM_NO_ASAN static size_t guard_damage(const MemHeap *h, uint32_t g)
 }
 
 /* Granules of a block that holds size bytes, or 0 when none can. */
-static uint32_t need_grans(const MemHeap *h, size_t size)
+MEM_HOT uint32_t need_grans(const MemHeap *h, size_t size)
 {
     size_t extra = HDR + ((h->flags & MEM_OPT_GUARD) ? GUARD_MIN : 0u) + GRAN - 1u;
     if (size > (size_t)h->ngran * GRAN)
@@ -611,23 +639,28 @@ static uint32_t need_grans(const MemHeap *h, size_t size)
     return n < MIN_GRANS ? MIN_GRANS : (uint32_t)n;
 }
 
-MEM_NO_ASAN static void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb)
+MEM_NO_ASAN static void alloc_failed(MemHeap *h, size_t size, size_t examined, EventBuf *eb)
+{
+    h->failed++;
+    MemEvent *e = ev_add(eb, h, MEM_EV_FAIL);
+    if (e) {
+        e->request = size;
+        e->examined = examined;
+        e->free_total = (size_t)h->ngran * GRAN - h->used_bytes;
+        e->largest_free = mem_largest_free(h);
+    }
+}
+
+MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool list)
 {
     uint32_t need = need_grans(h, size);
     uint32_t rover_before = h->rover;
     size_t examined = 0;
     uint32_t g = NIL;
     if (need)
-        g = mem_is_list_policy(h) ? list_search(h, need, &examined) : fast_search(h, need, &examined);
+        g = list ? list_search(h, need, &examined) : fast_search(h, need, &examined);
     if (g == NIL) {
-        h->failed++;
-        MemEvent *e = ev_add(eb, h, MEM_EV_FAIL);
-        if (e) {
-            e->request = size;
-            e->examined = examined;
-            e->free_total = h->free_bytes;
-            e->largest_free = mem_largest_free(h);
-        }
+        alloc_failed(h, size, examined, eb);
         return NULL;
     }
 
@@ -635,14 +668,6 @@ MEM_NO_ASAN static void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb)
     uint32_t total = b->size;
     uint32_t prev_used = b->info & B_PREV_USED;
     uint32_t rest = total - need;
-    MemEvent *e = ev_add(eb, h, MEM_EV_ALLOC);
-    if (e) {
-        e->request = size;
-        e->examined = examined;
-        e->block = goff(g);
-        e->size = (size_t)total * GRAN;
-        e->object = (size_t)(g + 1u) * GRAN;
-    }
 
     if (rest >= MIN_GRANS) {
         /* [------ free ------] => [used][ free ] */
@@ -650,7 +675,7 @@ MEM_NO_ASAN static void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb)
         hdr_write(h, r, rest, B_PREV_USED);
         footer_write(h, r, rest);
         bm_set(h, r);
-        if (mem_is_list_policy(h)) {
+        if (list) {
             list_replace(h, g, r);
             if (h->policy == MEM_NEXT_FIT)
                 h->rover = r;
@@ -658,11 +683,9 @@ MEM_NO_ASAN static void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb)
             fast_remove(h, g, total);
             fast_insert(h, r, rest);
         }
-        if (e)
-            e->remainder = (size_t)rest * GRAN;
     } else {
         need = total;
-        if (mem_is_list_policy(h)) {
+        if (list) {
             uint32_t next = mem_links(h, g)[0];
             list_unlink(h, g);
             if (h->policy == MEM_NEXT_FIT)
@@ -683,14 +706,24 @@ MEM_NO_ASAN static void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb)
         guard_fill(obj + size, slack);
     MEM_UNPOISON(obj, size);
 
-    h->free_bytes -= block_bytes;
     h->used_bytes += block_bytes;
-    h->used_blocks++;
-    h->live_bytes += size;
-    if (h->live_bytes > h->peak_live)
-        h->peak_live = h->live_bytes;
+    size_t live = h->live_bytes += size;
+    if (live > h->peak_live)
+        h->peak_live = live;
     h->allocs++;
-    ev_rover(eb, h, rover_before);
+
+    if (eb->on) {
+        MemEvent *e = ev_add(eb, h, MEM_EV_ALLOC);
+        if (e) {
+            e->request = size;
+            e->examined = examined;
+            e->block = goff(g);
+            e->size = (size_t)total * GRAN;
+            e->object = (size_t)(g + 1u) * GRAN;
+            e->remainder = rest >= MIN_GRANS ? (size_t)rest * GRAN : 0u;
+        }
+        ev_rover(eb, h, rover_before);
+    }
     return obj;
 }
 
@@ -699,36 +732,49 @@ void *MemHeap_Alloc(MemHeap *h, size_t size)
     if (!h || size == 0)
         return NULL;
     EventBuf eb;
-    mem_lock(h);
+    bool locked = mem_lock(h);
     ev_begin(&eb, h);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
-    void *p = alloc_locked(h, size, &eb);
+    /* two copies, each specialised for its family of policies */
+    void *p = mem_is_list_policy(h) ? alloc_locked(h, size, &eb, true)
+                                    : alloc_locked(h, size, &eb, false);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
-    ev_flush(h, &eb);
-    mem_unlock(h);
+    if (eb.on)
+        ev_flush(h, &eb);
+    mem_unlock(h, locked);
     return p;
 }
 
 /* ---- finding the object behind a pointer ---------------------------------- */
 
-MEM_NO_ASAN static MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout)
+MEM_NO_ASAN static MemReject classify_outside(const MemHeap *h, uintptr_t a)
 {
-    uintptr_t a = (uintptr_t)ptr, b = (uintptr_t)h->base;
-    uintptr_t begin = b + HDR, end = b + HDR + (uintptr_t)h->ngran * GRAN;
-    if (a < begin || a >= end)
-        return a >= b && a - b < h->arena ? MEM_REJECT_TABLE : MEM_REJECT_OUTSIDE;
-    size_t o = (size_t)(a - b);
-    uint32_t q = (uint32_t)((o - HDR) / GRAN);
+    uintptr_t b = (uintptr_t)h->base;
+    return a >= b && a - b < h->arena ? MEM_REJECT_TABLE : MEM_REJECT_OUTSIDE;
+}
+
+/* Which block holds ptr (*gout, NIL if none), and whether ptr is inside its
+ * live object.  Nothing read from the region is trusted before it is checked:
+ * the bitmap's answer must be a block whose tagged header covers ptr. */
+MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout)
+{
+    uintptr_t a = (uintptr_t)ptr;
+    size_t o = (size_t)(a - (uintptr_t)h->base) - HDR; /* wraps below the area */
+    if (o >= (size_t)h->ngran * GRAN)
+        return classify_outside(h, a);
+    uint32_t q = (uint32_t)(o / GRAN);
     uint32_t g = bm_find_prev(h, q);
     if (g == NIL)
         return MEM_REJECT_CORRUPT;
     const BlockHeader *bh = mem_hdr(h, g);
-    if (!hdr_ok(h, g, bh) || g + bh->size <= q)
+    uint32_t size = bh->size;
+    if (size < MIN_GRANS || size > h->ngran - g || g + size <= q ||
+        bh->info >> B_TAG_SHIFT != mem_tag(g, size, bh->info & B_TAGGED))
         return MEM_REJECT_CORRUPT;
     *gout = g;
     if (!(bh->info & B_USED))
         return MEM_REJECT_FREE;
-    size_t start = (size_t)(g + 1u) * GRAN;
+    size_t start = (size_t)g * GRAN + (GRAN - HDR); /* the object, as o counts */
     if (o < start)
         return MEM_REJECT_HEADER;
     if (o - start >= mem_object_size(bh))
@@ -741,9 +787,9 @@ MemReject MemHeap_Classify(const MemHeap *h, const void *ptr)
     if (!h)
         return MEM_REJECT_NULL_HEAP;
     uint32_t g;
-    mem_lock(h);
+    bool locked = mem_lock(h);
     MemReject r = classify(h, ptr, &g);
-    mem_unlock(h);
+    mem_unlock(h, locked);
     return r;
 }
 
@@ -753,13 +799,13 @@ MEM_NO_ASAN void *MemHeap_Find(const MemHeap *h, const void *ptr, size_t *size)
         return NULL;
     uint32_t g;
     void *obj = NULL;
-    mem_lock(h);
+    bool locked = mem_lock(h);
     if (classify(h, ptr, &g) == MEM_OK) {
         obj = mem_payload(h, g);
         if (size)
             *size = mem_object_size(mem_hdr(h, g));
     }
-    mem_unlock(h);
+    mem_unlock(h, locked);
     return obj;
 }
 
@@ -780,81 +826,25 @@ const char *MemReject_Describe(MemReject r)
 
 /* ---- free and coalescing ------------------------------------------------------ */
 
-MEM_NO_ASAN static void free_locked(MemHeap *h, uint32_t g, EventBuf *eb)
+MEM_NO_ASAN static void guard_report(MemHeap *h, uint32_t g, size_t obj_size, EventBuf *eb)
 {
-    BlockHeader *b = mem_hdr(h, g);
-    uint32_t size = b->size;
-    size_t obj_size = mem_object_size(b);
-    uint32_t rover_before = h->rover;
-
-    if (h->flags & MEM_OPT_GUARD) {
-        size_t bad = guard_damage(h, g);
-        if (bad) {
-            h->overflows++;
-            MemEvent *e = ev_add(eb, h, MEM_EV_OVERFLOW);
-            if (e) {
-                e->object = (size_t)(g + 1u) * GRAN;
-                e->request = obj_size;
-                e->block = goff(g);
-                e->size = bad;
-            }
-        }
+    size_t bad = guard_damage(h, g);
+    if (!bad)
+        return;
+    h->overflows++;
+    MemEvent *e = ev_add(eb, h, MEM_EV_OVERFLOW);
+    if (e) {
+        e->object = (size_t)(g + 1u) * GRAN;
+        e->request = obj_size;
+        e->block = goff(g);
+        e->size = bad;
     }
-    MEM_POISON(mem_payload(h, g), obj_size);
+}
 
-    h->live_bytes -= obj_size;
-    h->used_bytes -= (size_t)size * GRAN;
-    h->free_bytes += (size_t)size * GRAN;
-    h->used_blocks--;
-    h->frees++;
-
-    uint32_t left = NIL, right = g + size;
-    uint32_t left_size = 0, right_size = 0;
-    if (!(b->info & B_PREV_USED)) {
-        left_size = *mem_footer_before(h, g);
-        left = g - left_size;
-    }
-    if (right < h->ngran && !(mem_hdr(h, right)->info & B_USED))
-        right_size = mem_hdr(h, right)->size;
-    else
-        right = NIL;
-
-    /* [left][this][right] => [-------- merged --------] */
-    uint32_t start = left != NIL ? left : g;
-    uint32_t merged = left_size + size + right_size;
-    uint32_t prev_used = left != NIL ? mem_hdr(h, left)->info & B_PREV_USED
-                                     : b->info & B_PREV_USED;
-
-    if (mem_is_list_policy(h)) {
-        if (left != NIL && right != NIL) {
-            list_unlink(h, right);
-            if (rover_before == right)
-                h->rover = left; /* the rover stays on the bytes it was on */
-        } else if (right != NIL) {
-            list_replace(h, right, g);
-        } else if (left == NIL) {
-            list_insert(h, g);
-        }
-    } else {
-        if (left != NIL)
-            fast_remove(h, left, left_size);
-        if (right != NIL)
-            fast_remove(h, right, right_size);
-    }
-
-    if (left != NIL)
-        bm_clear(h, g);
-    if (right != NIL)
-        bm_clear(h, right);
-    hdr_write(h, start, merged, prev_used);
-    footer_write(h, start, merged);
-    set_prev_used(h, start + merged, false);
-    if (!mem_is_list_policy(h))
-        fast_insert(h, start, merged);
-
-    /* one block more, less each neighbour it absorbed */
-    h->free_blocks = h->free_blocks + 1u - (left != NIL ? 1u : 0u) - (right != NIL ? 1u : 0u);
-
+MEM_NO_ASAN static void free_events(MemHeap *h, EventBuf *eb, uint32_t g, uint32_t size,
+                                    size_t obj_size, uint32_t start, uint32_t merged,
+                                    unsigned neighbours, uint32_t rover_before)
+{
     MemEvent *e = ev_add(eb, h, MEM_EV_FREE);
     if (e) {
         e->object = (size_t)(g + 1u) * GRAN;
@@ -862,15 +852,100 @@ MEM_NO_ASAN static void free_locked(MemHeap *h, uint32_t g, EventBuf *eb)
         e->block = goff(g);
         e->size = (size_t)size * GRAN;
     }
-    if (left != NIL || right != NIL) {
+    if (neighbours) {
         e = ev_add(eb, h, MEM_EV_COALESCE);
         if (e) {
-            e->neighbours = (left != NIL ? MEM_LEFT : 0u) | (right != NIL ? MEM_RIGHT : 0u);
+            e->neighbours = neighbours;
             e->block = goff(start);
             e->size = (size_t)merged * GRAN;
         }
     }
     ev_rover(eb, h, rover_before);
+}
+
+MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list)
+{
+    BlockHeader *b = mem_hdr(h, g);
+    uint32_t size = b->size;
+    uint32_t info = b->info;
+    size_t obj_size = mem_object_size(b);
+    uint32_t rover_before = h->rover;
+
+    if (h->flags & MEM_OPT_GUARD)
+        guard_report(h, g, obj_size, eb);
+    MEM_POISON(mem_payload(h, g), obj_size);
+
+    h->live_bytes -= obj_size;
+    h->used_bytes -= (size_t)size * GRAN;
+    h->frees++;
+
+    /* [left][this][right] => [-------- merged --------] */
+    uint32_t start = g, merged = size, prev_used = info & B_PREV_USED;
+    unsigned neighbours = 0;
+    if (!prev_used) {
+        uint32_t left_size = *mem_footer_before(h, g);
+        start = g - left_size;
+        merged += left_size;
+        prev_used = mem_hdr(h, start)->info & B_PREV_USED;
+        neighbours = MEM_LEFT;
+        if (!list)
+            fast_remove(h, start, left_size);
+    }
+    uint32_t right = g + size;
+    if (right < h->ngran) {
+        const BlockHeader *rb = mem_hdr(h, right);
+        if (!(rb->info & B_USED)) {
+            uint32_t right_size = rb->size;
+            merged += right_size;
+            neighbours |= MEM_RIGHT;
+            if (!list)
+                fast_remove(h, right, right_size);
+            bm_clear(h, right);
+        }
+    }
+    if (neighbours & MEM_LEFT)
+        bm_clear(h, g);
+
+    if (list) {
+        if (neighbours == (MEM_LEFT | MEM_RIGHT)) {
+            list_unlink(h, right);
+            if (rover_before == right)
+                h->rover = start; /* the rover stays on the bytes it was on */
+        } else if (neighbours == MEM_RIGHT) {
+            list_replace(h, right, g);
+        } else if (!neighbours) {
+            list_insert(h, g);
+        }
+        if (h->policy == MEM_NEXT_FIT && h->rover == NIL)
+            h->rover = start; /* the heap was full: the search starts here */
+    }
+    hdr_write(h, start, merged, prev_used);
+    footer_write(h, start, merged);
+    if (!(neighbours & MEM_RIGHT))
+        set_prev_used(h, start + merged, false);
+    if (!list)
+        fast_insert(h, start, merged);
+
+    /* one block more, less each neighbour it absorbed */
+    h->free_blocks = h->free_blocks + 1u - (neighbours & MEM_LEFT ? 1u : 0u) -
+                     (neighbours & MEM_RIGHT ? 1u : 0u);
+
+    if (eb->on)
+        free_events(h, eb, g, size, obj_size, start, merged, neighbours, rover_before);
+}
+
+MEM_NO_ASAN static void reject_event(MemHeap *h, EventBuf *eb, const void *ptr, MemReject r,
+                                     uint32_t g)
+{
+    MemEvent *e = ev_add(eb, h, MEM_EV_REJECT);
+    if (e) {
+        e->pointer = (ptrdiff_t)((uintptr_t)ptr - (uintptr_t)h->base);
+        e->reason = r;
+        if (g != NIL) {
+            e->block = goff(g);
+            e->size = (size_t)mem_hdr(h, g)->size * GRAN;
+        }
+    }
 }
 
 int MemHeap_Free(MemHeap *h, void *ptr)
@@ -881,31 +956,28 @@ int MemHeap_Free(MemHeap *h, void *ptr)
         return MEM_REJECT_NULL_HEAP;
     EventBuf eb;
     uint32_t g = NIL;
-    mem_lock(h);
+    bool locked = mem_lock(h);
     ev_begin(&eb, h);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     MemReject r = classify(h, ptr, &g);
     if (r == MEM_OK) {
-        free_locked(h, g, &eb);
+        if (mem_is_list_policy(h))
+            free_locked(h, g, &eb, true);
+        else
+            free_locked(h, g, &eb, false);
         /* The FREE event carries the pointer as given. */
         for (unsigned i = 0; i < eb.n; i++)
             if (eb.ev[i].kind == MEM_EV_FREE || eb.ev[i].kind == MEM_EV_OVERFLOW)
                 eb.ev[i].pointer = (ptrdiff_t)((uintptr_t)ptr - (uintptr_t)h->base);
     } else {
         h->rejected++;
-        MemEvent *e = ev_add(&eb, h, MEM_EV_REJECT);
-        if (e) {
-            e->pointer = (ptrdiff_t)((uintptr_t)ptr - (uintptr_t)h->base);
-            e->reason = r;
-            if (g != NIL) {
-                e->block = goff(g);
-                e->size = (size_t)mem_hdr(h, g)->size * GRAN;
-            }
-        }
+        if (eb.on)
+            reject_event(h, &eb, ptr, r, g);
     }
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
-    ev_flush(h, &eb);
-    mem_unlock(h);
+    if (eb.on)
+        ev_flush(h, &eb);
+    mem_unlock(h, locked);
     return (int)r;
 }
 
@@ -945,7 +1017,7 @@ MEM_NO_ASAN size_t MemHeap_Walk(const MemHeap *h, MemVisitor visit, void *arg)
     if (!h || !visit)
         return 0;
     size_t n = 0;
-    mem_lock(h);
+    bool locked = mem_lock(h);
     for (uint32_t g = 0; g < h->ngran;) {
         MemBlock blk;
         const BlockHeader *b = mem_hdr(h, g);
@@ -957,7 +1029,7 @@ MEM_NO_ASAN size_t MemHeap_Walk(const MemHeap *h, MemVisitor visit, void *arg)
             break;
         g += b->size;
     }
-    mem_unlock(h);
+    mem_unlock(h, locked);
     return n;
 }
 
@@ -968,7 +1040,7 @@ MEM_NO_ASAN size_t MemHeap_WalkFree(const MemHeap *h, MemVisitor visit, void *ar
     size_t n = 0, limit = h->free_blocks;
     bool go = true;
     MemBlock blk;
-    mem_lock(h);
+    bool locked = mem_lock(h);
     if (mem_is_list_policy(h)) {
         for (uint32_t g = h->head; go && g != NIL && n < limit; g = mem_links(h, g)[0]) {
             describe(h, g, &blk);
@@ -990,7 +1062,7 @@ MEM_NO_ASAN size_t MemHeap_WalkFree(const MemHeap *h, MemVisitor visit, void *ar
             }
         }
     }
-    mem_unlock(h);
+    mem_unlock(h, locked);
     return n;
 }
 
@@ -1000,17 +1072,17 @@ MemStats MemHeap_Stats(const MemHeap *h)
     memset(&s, 0, sizeof s);
     if (!h)
         return s;
-    mem_lock(h);
+    bool locked = mem_lock(h);
     s.policy = (MemPolicy)h->policy;
     s.capacity = h->arena;
     s.live_bytes = h->live_bytes;
     s.used_bytes = h->used_bytes;
-    s.header_bytes = h->used_blocks * HDR;
+    s.used_blocks = (size_t)(h->allocs - h->frees);
+    s.header_bytes = s.used_blocks * HDR;
     s.padding_bytes = h->used_bytes - h->live_bytes - s.header_bytes;
     s.table_bytes = h->arena - (size_t)h->ngran * GRAN;
     s.metadata_bytes = s.header_bytes + s.table_bytes;
-    s.free_bytes = h->free_bytes;
-    s.used_blocks = h->used_blocks;
+    s.free_bytes = (size_t)h->ngran * GRAN - h->used_bytes;
     s.free_blocks = h->free_blocks;
     s.largest_free = mem_largest_free(h);
     s.largest_request = s.largest_free > HDR ? s.largest_free - HDR : 0;
@@ -1028,7 +1100,7 @@ MemStats MemHeap_Stats(const MemHeap *h)
     s.rejected_frees = h->rejected;
     s.overflows = h->overflows;
     s.ops = h->allocs + h->frees + h->failed + h->rejected;
-    mem_unlock(h);
+    mem_unlock(h, locked);
     return s;
 }
 
@@ -1036,10 +1108,10 @@ void MemHeap_SetObserver(MemHeap *h, MemObserver observer, void *arg)
 {
     if (!h)
         return;
-    mem_lock(h);
+    bool locked = mem_lock(h);
     h->observer = observer;
     h->observer_arg = arg;
-    mem_unlock(h);
+    mem_unlock(h, locked);
 }
 
 /* ---- policies by name ---------------------------------------------------------- */

@@ -173,6 +173,13 @@ enum {
 MEM_API MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags);
 
 /*
+ * Bytes MemHeap_Create keeps at the start of a 16-byte-aligned region for the
+ * heap's control structure: a region of MemHeap_ControlSize() + n bytes gives
+ * an arena of exactly n bytes.  Constant for a given build of the library.
+ */
+MEM_API size_t MemHeap_ControlSize(void);
+
+/*
  * Ends a heap: afterwards its region is the caller's again.  Nothing needs
  * releasing, except that builds with AddressSanitizer keep the arena's free
  * bytes and metadata poisoned while the heap lives; this unpoisons them, so

@@ -69,6 +69,8 @@
 #define B_PREV_USED 2u       /* the block before is used (it has no footer) */
 #define B_SLACK_SHIFT 2u     /* 6 bits: block bytes - HDR - object bytes */
 #define B_LOW_MASK 0xFFu     /* the flag and slack bits; above: the tag */
+#define B_TAGGED (B_LOW_MASK & ~B_PREV_USED) /* what the tag covers, with g and
+                        size: not PREV_USED, which a neighbour's change flips */
 #define B_TAG_SHIFT 8u
 
 typedef struct BlockHeader {
@@ -104,6 +106,9 @@ struct MemHeap {
     uint32_t ngran;          /* N: the block area is [HDR, HDR + N * GRAN) */
     uint32_t bm_off[BM_LEVELS]; /* first storage word of each stored level */
     uint32_t bm_nwords[BM_LEVELS]; /* words in each level */
+    uint64_t *bm_level[BM_LEVELS]; /* process-local: word w of level l is
+                                      bm_level[l][w], except word 0 of level 0,
+                                      which is the arena's first 8 bytes */
     uint64_t bm_top;         /* the top level's only word */
 
     /* list policies: one address-ordered doubly linked list */
@@ -116,7 +121,8 @@ struct MemHeap {
     uint32_t fast_head[FL_COUNT][SL_COUNT];
 
     /* counters, kept as the operations go; MemHeap_Check recounts them */
-    size_t live_bytes, used_bytes, free_bytes, used_blocks, free_blocks;
+    size_t live_bytes, used_bytes, free_blocks; /* free bytes: the rest;
+                                                  used blocks: allocs - frees */
     size_t peak_live;
     uint64_t allocs, frees, failed, rejected, overflows;
 
@@ -129,19 +135,47 @@ struct MemHeap {
 
 #define MEM_MAGIC 0x4d454d31u /* "MEM1" */
 
+/* While the process has one thread (glibc says so) there is nobody to
+ * exclude, and the lock's atomic is skipped, as glibc's own malloc does. */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+#include <sys/single_threaded.h>
+#define MEM_SINGLE_THREADED() (__libc_single_threaded != 0)
+#else
+#define MEM_SINGLE_THREADED() 0
+#endif
+
 /* "heap.c" */
 MemHeap *mem_heap_init(MemHeap *heap, void *arena, size_t size, MemPolicy policy,
                        unsigned flags, size_t control);
-void mem_lock(const MemHeap *heap);
-void mem_unlock(const MemHeap *heap);
+bool mem_lock_slow(const MemHeap *heap);
+void mem_unlock_slow(const MemHeap *heap);
 uint32_t mem_tag(uint32_t g, uint32_t size, uint32_t low);
-uint64_t *mem_bm_word(const MemHeap *heap, unsigned level, size_t word);
+static inline uint64_t *mem_bm_word(const MemHeap *h, unsigned level, size_t word)
+{
+    if (level == 0 && word == 0)
+        return (uint64_t *)(void *)h->base;
+    return h->bm_level[level] + word;
+}
 size_t mem_bm_words(uint32_t nbits, unsigned level);
 void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl);
 size_t mem_largest_free(const MemHeap *heap);
 
 /* "check.c" */
 int mem_diagnose_locked(const MemHeap *heap, char *why, size_t len);
+
+/* Returns whether the lock was taken; pass that to mem_unlock. */
+static inline bool mem_lock(const MemHeap *h)
+{
+    if ((h->flags & MEM_OPT_NOLOCK) || MEM_SINGLE_THREADED())
+        return false;
+    return mem_lock_slow(h);
+}
+
+static inline void mem_unlock(const MemHeap *h, bool locked)
+{
+    if (locked)
+        mem_unlock_slow(h);
+}
 
 /* Block accessors, by granule index g (header at base + HDR + g * GRAN). */
 static inline BlockHeader *mem_hdr(const MemHeap *h, uint32_t g)

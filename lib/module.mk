@@ -22,7 +22,7 @@ $(LIB_SO): $(LIB_OBJ)
 lib/mem.pc: lib/mem.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|1.0.0|g' $< > $@
 
-install: $(LIB_A) $(LIB_SO) lib/mem.pc
+install:: $(LIB_A) $(LIB_SO) lib/mem.pc
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	           $(DESTDIR)$(PREFIX)/share/man/man3
 	install -m 644 lib/mem.h $(DESTDIR)$(PREFIX)/include/mem.h

@@ -17,6 +17,14 @@ $(B)/tests/%.o: LOCAL_CFLAGS += -Wno-pedantic
 TEST_LDFLAGS := -Wl,--wrap=mmap
 
 
+# test_debug links a library built with MEM_DEBUG=2 (checks at every
+# operation's entry and exit, assertions on whatever NDEBUG says).
+LIB_DEBUG_OBJ := $(LIB_SRC:%.c=$(B)/debug/%.o)
+$(B)/debug/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DMEM_DEBUG=2 -UNDEBUG -c $< -o $@
+TEST_DEPS_test_debug := $(LIB_DEBUG_OBJ)
+
 .SECONDEXPANSION:
 $(B)/tests/%: $(B)/tests/%.o $(TEST_LIB_OBJ) $(LIB_A) $$(TEST_DEPS_$$*)
 	@mkdir -p $(@D)
@@ -26,5 +34,9 @@ $(B)/tests/%: $(B)/tests/%.o $(TEST_LIB_OBJ) $(LIB_A) $$(TEST_DEPS_$$*)
 test-bins: $(TEST_BINS) $(PRODUCTS)
 
 # TEST_FILTER=pattern runs only the suites whose file names match.
-test: test-bins
+test: deps-test
+	@$(MAKE) --no-print-directory test-bins
+	@$(MAKE) --no-print-directory test-run
+
+test-run:
 	@B=$(B) OUT=$(OUT) tests/run.sh $(TEST_FILTER)

@@ -22,6 +22,19 @@ Test(create, refuses_bad_arguments)
     cr_assert_not_null(MemHeap_Create(region, MEM_MIN_REGION, MEM_FAST, 0));
 }
 
+Test(create, control_size_gives_an_exact_arena)
+{
+    size_t c = MemHeap_ControlSize();
+    cr_assert_eq(c % 16, 0);
+    cr_assert_lt(c, 4096, "the control structure is small");
+    MemHeap *h = MemHeap_Create(region, c + 8192, MEM_FAST, 0);
+    cr_assert_not_null(h);
+    MemRegion r = MemHeap_Region(h);
+    cr_assert_eq(r.size, 8192);
+    cr_assert_eq(r.control, c);
+    cr_assert_eq((unsigned char *)r.base, region + c);
+}
+
 Test(create, handles_a_misaligned_region)
 {
     for (size_t skew = 1; skew < 16; skew++) {

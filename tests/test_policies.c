@@ -159,6 +159,20 @@ Test(next_fit, wraps_around_to_the_head)
     th_check(s.h);
 }
 
+Test(next_fit, a_full_heap_gets_a_rover_back_when_a_block_is_freed)
+{
+    MemHeap *h = th_heap(MEM_NEXT_FIT, 1 << 16, 0);
+    size_t whole = th_first_free(h);
+    void *a = MemHeap_Alloc(h, 56);
+    void *rest = MemHeap_Alloc(h, whole - 64 - 8);
+    cr_assert(a && rest);
+    cr_assert_eq(MemHeap_Stats(h).rover, SIZE_MAX, "no free block, no rover");
+    cr_assert_eq(MemHeap_Free(h, a), 0);
+    cr_assert_eq(MemHeap_Stats(h).rover, 8, "the freed block is where the search starts");
+    th_check(h);
+    cr_assert_eq(MemHeap_Alloc(h, 56), a);
+}
+
 Test(next_fit, rover_follows_a_coalesce)
 {
     MemHeap *h = th_heap(MEM_NEXT_FIT, 1 << 16, 0);

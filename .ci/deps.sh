@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a job needs, if any are missing, and says so.
+#   .ci/deps.sh build   what `make` and `make run` need
+#   .ci/deps.sh test    what `make test` needs as well
+# Idempotent: when everything is present it does nothing and prints nothing.
+# As root it runs apt-get; otherwise it uses sudo when there is one, and
+# else prints the command to run.
+set -euo pipefail
+job=${1:-build}
+packages=(make gcc pkg-config libncurses-dev ncurses-term locales)
+if [ "$job" = test ]; then
+    packages+=(libcriterion-dev tmux binutils clang valgrind)
+fi
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+else
+    echo "deps: missing packages; as root run: apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q >&2
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,164 @@
+/*
+ * test_threads.c - four threads on one heap.  Each thread allocates, fills,
+ * verifies and frees its own objects, and hands some to a neighbour to free
+ * (through an interior pointer), so blocks cross threads.  Run under
+ * ThreadSanitizer by `make tsan`.
+ */
+#include "testlib.h"
+
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#define THREADS 4
+#define OPS 40000
+#define SLOTS 64
+
+typedef struct Shared {
+    MemHeap *h;
+    bool facade;
+    _Atomic(unsigned char *) mailbox[THREADS]; /* objects handed to thread i */
+    atomic_size_t events;
+    atomic_int failures;
+} Shared;
+
+typedef struct Worker {
+    Shared *s;
+    int id;
+} Worker;
+
+static void *t_alloc(Shared *s, size_t n)
+{
+    return s->facade ? Mem_Alloc((int)n) : MemHeap_Alloc(s->h, n);
+}
+
+static int t_free(Shared *s, void *p)
+{
+    return s->facade ? Mem_Free(p) : MemHeap_Free(s->h, p);
+}
+
+static void *worker(void *arg)
+{
+    Worker *w = arg;
+    Shared *s = w->s;
+    ThRng rng = {(uint64_t)w->id * 7919u + 1u};
+    unsigned char *mine[SLOTS] = {0};
+    size_t size[SLOTS] = {0};
+    unsigned char fill = (unsigned char)(0x11 * (w->id + 1));
+    for (int op = 0; op < OPS; op++) {
+        int k = (int)th_below(&rng, SLOTS);
+        if (mine[k]) {
+            for (size_t i = 0; i < size[k]; i++)
+                if (mine[k][i] != fill) {
+                    atomic_fetch_add(&s->failures, 1);
+                    break;
+                }
+            if (th_below(&rng, 8) == 0) {
+                /* Hand it to the next thread; free whatever was waiting. */
+                unsigned char *old = atomic_exchange(&s->mailbox[(w->id + 1) % THREADS], mine[k]);
+                if (old && t_free(s, old + 1) != 0)
+                    atomic_fetch_add(&s->failures, 1);
+            } else if (t_free(s, mine[k] + th_below(&rng, size[k])) != 0) {
+                atomic_fetch_add(&s->failures, 1);
+            }
+            mine[k] = NULL;
+        } else {
+            size[k] = 2 + th_below(&rng, 700);
+            mine[k] = t_alloc(s, size[k]);
+            if (mine[k])
+                memset(mine[k], fill, size[k]);
+        }
+        if (op % 1000 == 0 && !s->facade) {
+            MemStats st = MemHeap_Stats(s->h);
+            if (st.used_bytes + st.free_bytes + st.table_bytes != st.capacity)
+                atomic_fetch_add(&s->failures, 1);
+        }
+        unsigned char *mine_now = mine[k];
+        if (mine_now && (s->facade ? Mem_IsValid(mine_now + 1) != 1
+                                   : MemHeap_Find(s->h, mine_now + 1, NULL) != mine_now))
+            atomic_fetch_add(&s->failures, 1);
+    }
+    for (int k = 0; k < SLOTS; k++)
+        if (mine[k] && t_free(s, mine[k]) != 0)
+            atomic_fetch_add(&s->failures, 1);
+    return NULL;
+}
+
+static void run_threads(Shared *s)
+{
+    pthread_t t[THREADS];
+    Worker w[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (Worker){s, i};
+        cr_assert_eq(pthread_create(&t[i], NULL, worker, &w[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < THREADS; i++) {
+        unsigned char *left = atomic_load(&s->mailbox[i]);
+        if (left)
+            cr_assert_eq(t_free(s, left), 0);
+    }
+    cr_assert_eq(atomic_load(&s->failures), 0, "a thread saw a wrong result");
+    th_check(s->h);
+    MemStats st = MemHeap_Stats(s->h);
+    cr_assert_eq(st.used_blocks, 0, "every object was freed");
+    cr_assert_eq(st.free_blocks, 1, "and everything coalesced");
+    cr_assert_eq(st.allocs, st.frees);
+    cr_assert_gt(st.allocs, (uint64_t)THREADS * OPS / 4);
+}
+
+static void on_event(const MemEvent *e, void *arg)
+{
+    (void)e;
+    atomic_fetch_add(&((Shared *)arg)->events, 1);
+}
+
+Test(threads, four_threads_on_one_heap_under_every_policy)
+{
+    for (int p = 0; p < MEM_POLICY_COUNT; p++) {
+        static Shared s;
+        memset(&s, 0, sizeof s);
+        s.h = th_heap((MemPolicy)p, 1 << 20, 0);
+        cr_assert_not_null(s.h);
+        MemHeap_SetObserver(s.h, on_event, &s);
+        run_threads(&s);
+        MemStats st = MemHeap_Stats(s.h);
+        cr_assert_geq(atomic_load(&s.events), st.ops, "%s: one event per operation at least",
+                      MemPolicy_Name((MemPolicy)p));
+    }
+}
+
+Test(threads, four_threads_on_the_default_heap)
+{
+    cr_assert_eq(Mem_Init(1 << 20), 0);
+    static Shared s;
+    memset(&s, 0, sizeof s);
+    s.h = Mem_DefaultHeap();
+    s.facade = true;
+    run_threads(&s);
+    cr_assert_eq(Mem_Check(), 0);
+}
+
+static atomic_int init_ok;
+
+static void *racer(void *arg)
+{
+    (void)arg;
+    if (Mem_Init(1 << 16) == 0)
+        atomic_fetch_add(&init_ok, 1);
+    return NULL;
+}
+
+Test(threads, concurrent_init_succeeds_once)
+{
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++)
+        pthread_create(&t[i], NULL, racer, NULL);
+    for (int i = 0; i < 8; i++)
+        pthread_join(t[i], NULL);
+    cr_assert_eq(atomic_load(&init_ok), 1);
+    cr_assert_eq(th_mmap_calls, 1);
+    cr_assert_not_null(Mem_Alloc(100));
+}
