@@ -222,6 +222,40 @@ check "a allocates in every heap in lockstep" 3 'allocated 64 B'
 keys q
 check "q quits compare mode" 3 'HEAPVIZ-EXIT=0'
 
+# ---- guard mode: the overflow key, and what free then says ------------------------------------
+start 100 30 --guard --paused --seed 2
+until_match 5 '^\+0x0000 ' >/dev/null
+keys a 1 0 0 Enter
+until_match 3 'allocated 100 B' >/dev/null
+keys o
+check "o overflows the selected object, into its padding" 3 'wrote 4 B past the object: its guard is broken'
+check "the broken guard is drawn under the bar" 3 '^ +[^+]*!+'
+check "the log says what was written" 3 'you wrote 4 B past the end of the 100 B object'
+keys f
+check "freeing it reports the overflow in words" 3 'OVERFLOW: 4 B of the guard after the 100 B object'
+# ---- speed, the other movement keys, H help, reset --------------------------------------------
+keys +
+check "+ runs faster" 3 'speed 15 op/s'
+keys - -
+check "- runs slower" 3 'speed 4 op/s'
+keys Home l l
+check "l moves right" 3 'selected block'
+keys h
+if ! cap | grep -q 'does nothing'; then ok "h moves left"; else not_ok "h moves left"; fi
+keys j
+check "j moves a row down" 3 '(\+0x[0-9a-f]+ (used|free) ·|this is the bottom row|no block there)'
+keys k
+if ! cap | grep -q 'does nothing'; then ok "k moves a row up"; else not_ok "k moves a row up"; fi
+keys z PgDn
+if ! cap | grep -q 'z zooms in first'; then ok "PgDn pans a zoomed view"; else not_ok "PgDn pans a zoomed view"; fi
+keys Z Z Z Z H
+check "H opens the help as well" 3 'heapviz help'
+keys Escape r
+check "r resets: empty heap, the workload from its seed" 3 'reset: empty heaps'
+check "the operation count starts again" 3 'op 0 *$'
+keys q
+check "q quits guard mode" 3 'HEAPVIZ-EXIT=0'
+
 # ---- the terminal is sane after q and SIGTERM ---------------------------------------------------
 sane() { # the shell printed the three modes, none of them turned off
     local line
