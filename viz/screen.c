@@ -833,15 +833,23 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
     }
     if (ui->geom[0].valid)
         draw_ruler(f, top, ui->geom[0].x, ui->geom[0].cols, ui->geom[0].bpc);
+    /* the last events of each heap, as many a heap as the rest allows */
     int left = top + avail - y;
-    for (unsigned i = 0; i < nl && left > 0; i++, left--, y++) {
+    int k = left / (int)nl;
+    if (k > 4)
+        k = 4;
+    for (unsigned i = 0; i < nl && left > 0; i++) {
         const Lane *l = &m->lanes[i];
-        const LogLine *ln = Lane_Log(l, 0);
         char name[16];
         snprintf(name, sizeof name, "%-6s", MemPolicy_Name(l->policy));
-        int x = 1 + Frame_Text(f, y, 1, 7, S_HEAD, name);
-        if (ln)
-            Frame_Text(f, y, x + 1, w - x - 2, log_style(ln->kind), ln->text);
+        int lines = k > 0 ? k : 1;
+        for (int j = lines - 1; j >= 0 && left > 0; j--, left--, y++) {
+            const LogLine *ln = Lane_Log(l, (unsigned)j);
+            if (j == lines - 1)
+                Frame_Text(f, y, 1, 7, S_HEAD, name);
+            if (ln)
+                Frame_Text(f, y, 9, w - 10, log_style(ln->kind), ln->text);
+        }
     }
 }
 
