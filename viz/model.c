@@ -179,15 +179,16 @@ static void observe(const MemEvent *e, void *arg)
 
 /* After an operation: the sentence, the touches, fresh statistics, a
  * sample; the walks go stale until someone looks. */
-static void digest(Lane *l)
+static void digest(Lane *l, const char *prefix)
 {
     l->snap.stats = MemHeap_Stats(l->heap);
     l->stale = true;
     if (l->npending == 0)
         return;
-    char text[LOG_LEN];
-    LogKind kind = Explain_Events(l->pending, l->npending, text, sizeof text, l->last,
+    char text[LOG_LEN], said[LOG_LEN];
+    LogKind kind = Explain_Events(l->pending, l->npending, said, sizeof said, l->last,
                                   sizeof l->last);
+    snprintf(text, sizeof text, "%s%s", prefix ? prefix : "", said);
     log_add(l, l->pending[0].op, kind, text);
     l->ntouch = 0;
     l->touch_serial++;
@@ -394,7 +395,8 @@ bool Model_Step(Model *m)
         l->npending = 0;
         StepResult r = Player_Apply(l->player, &op, &st);
         uint64_t next_op = l->snap.stats.ops + 1;
-        digest(l);
+        /* a trace's realloc is an allocation, a copy and a free: one line */
+        digest(l, op.kind == OP_REALLOC ? "realloc (alloc, copy, free): " : NULL);
         if (r == STEP_SKIPPED) {
             log_fmt(l, 0, LOG_INFO, "%s of id %u skipped: it holds no object (its allocation "
                                     "failed)", op_name(op.kind), op.id);
@@ -412,7 +414,7 @@ void *Model_Alloc(Model *m, unsigned lane, size_t size)
     Lane *l = &m->lanes[lane];
     l->npending = 0;
     void *p = MemHeap_Alloc(l->heap, size);
-    digest(l);
+    digest(l, NULL);
     return p;
 }
 
@@ -425,7 +427,7 @@ int Model_FreeAt(Model *m, unsigned lane, size_t offset)
     int r = MemHeap_Free(l->heap, ptr);
     if (r == MEM_OK && obj)
         Player_Forget(l->player, obj);
-    digest(l);
+    digest(l, NULL);
     return r;
 }
 

@@ -760,7 +760,9 @@ static void compose_single(Ui *ui, Frame *f, int top, int avail)
     Lane *l = &ui->m->lanes[0];
     int w = f->cols;
     int band = avail >= 20 ? 8 : avail >= 14 ? 5 : 0;
-    int logh = avail >= 20 ? 3 : avail >= 7 ? 1 : 0;
+    int logh = avail >= 20 ? 3 + (avail - 20) / 6 : avail >= 7 ? 1 : 0;
+    if (logh > 10)
+        logh = 10;
     int maprows = (avail - 1 - band - logh) / 2;
     if (maprows < 1)
         maprows = 1;
