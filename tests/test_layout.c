@@ -190,6 +190,17 @@ Test(bar, shades_alternate_along_a_run_and_reset_after_free)
     cr_assert_str_eq(lay(&s, &v), "│██░│▓▓░│██░····│██░");
 }
 
+Test(bar, a_zoomed_view_keeps_the_shades_of_the_whole_map)
+{
+    Snapshot s = snap_of(8 + 4 * 32 + 32 + 8, "U32/16 U32/16 U32/16 F32 U32/16");
+    BarView v = view(40, 168, 8, 1, 0);
+    cr_assert_str_eq(lay(&s, &v), "│▓▓░│██░····│██░", "starts at the second block: shade B");
+    v = view(72, 168, 8, 1, 0);
+    cr_assert_str_eq(lay(&s, &v), "│██░····│██░", "the third block is shade A again");
+    v = view(48, 168, 8, 1, 0);
+    cr_assert_str_eq(lay(&s, &v), "▓▓░│██░····│██░", "a view that starts inside a block");
+}
+
 Test(bar, an_overflowed_guard_shows_the_alarm_glyph)
 {
     Snapshot s = snap_of(128, "U48/30! U32/20 F32");
@@ -200,6 +211,12 @@ Test(bar, an_overflowed_guard_shows_the_alarm_glyph)
     v = view(0, 128, 16, 1, 1);
     lay(&s, &v);
     cr_assert_eq(cells[3].left, K_ALARM);
+    /* the whole block is marked under the bar, not only its guard */
+    v = view(0, 128, 8, 0, 0);
+    lay(&s, &v);
+    cr_assert_str_eq(text(16, true), " !!!!!!         ");
+    cr_assert(cells[2].flags & BAR_OVERFLOW);
+    cr_assert(!(cells[8].flags & BAR_OVERFLOW));
 }
 
 Test(bar, marker_row_shows_rover_selection_and_last_touch)
@@ -375,6 +392,7 @@ Test(screen, a_terminal_too_small_says_so)
 Test(screen, every_size_composes_and_keeps_title_status_and_map)
 {
     start(1, (GlyphMode){0, 0});
+    App_Key(&ui, 'l'); /* a selection, so the selected-block panel has content */
     for (int h = 1; h <= 70; h += 3) {
         for (int w = 1; w <= 220; w += 9) {
             for (int help = 0; help < 2; help++) {
@@ -393,6 +411,22 @@ Test(screen, every_size_composes_and_keeps_title_status_and_map)
                 }
                 Frame_Free(&f);
             }
+        }
+    }
+    Model_Fini(&model);
+}
+
+Test(screen, compare_mode_composes_at_every_size)
+{
+    start(5, (GlyphMode){1, 1});
+    for (int h = 1; h <= 70; h += 4) {
+        for (int w = 1; w <= 220; w += 11) {
+            Frame f;
+            cr_assert_eq(Frame_Init(&f, h, w, true), 0);
+            Screen_Compose(&ui, &f);
+            if (w >= VIZ_MIN_COLS && h >= VIZ_MIN_ROWS)
+                cr_assert(screen_has(&f, "compare"), "%dx%d", w, h);
+            Frame_Free(&f);
         }
     }
     Model_Fini(&model);

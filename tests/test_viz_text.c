@@ -188,6 +188,9 @@ Test(options, mistakes_are_errors_with_a_reason)
     cr_assert_eq(parse(ARGS("--size")), OPT_ERROR);
     cr_assert_str_eq(err, "--size needs a value");
     cr_assert_eq(parse(ARGS("--size", "1K")), OPT_ERROR, "below MEM_MIN_REGION");
+    cr_assert_eq(parse(ARGS("--size", "2G")), OPT_ERROR, "above VIZ_MAX_SIZE");
+    cr_assert(strstr(err, "out of range (4K to 1G)"), "%s", err);
+    cr_assert_eq(parse(ARGS("--size", "1G")), OPT_RUN);
     cr_assert_eq(parse(ARGS("--size", "lots")), OPT_ERROR);
     cr_assert_eq(parse(ARGS("--policy", "good")), OPT_ERROR);
     cr_assert_eq(parse(ARGS("--workload", "chaos")), OPT_ERROR);
@@ -201,6 +204,15 @@ Test(options, mistakes_are_errors_with_a_reason)
     cr_assert_eq(parse(ARGS("--trace", "x.rep")), OPT_RUN);
     cr_assert_eq(o.workload, WL_TRACE);
     cr_assert_str_eq(o.trace, "x.rep");
+}
+
+Test(options, an_error_is_one_line_whatever_argv_holds)
+{
+    cr_assert_eq(parse(ARGS("--size", "8K", "--siz\ne")), OPT_ERROR);
+    cr_assert_eq(strchr(err, '\n'), NULL, "%s", err);
+    cr_assert_str_eq(err, "unknown option '--siz?e'");
+    cr_assert_eq(parse(ARGS("--policy", "be\tst\r")), OPT_ERROR);
+    cr_assert(strstr(err, "'be?st?'"), "%s", err);
 }
 
 Test(options, help_and_version_win_but_never_exit)

@@ -647,7 +647,18 @@ static void key_name(int key, char *buf, size_t len)
         snprintf(buf, len, "this key");
 }
 
+static unsigned dispatch(Ui *ui, int key);
+
 unsigned App_Key(Ui *ui, int key)
+{
+    /* actions look at the walks: they see the heap as it is, and leave it so */
+    Model_Sync(ui->m);
+    unsigned r = dispatch(ui, key);
+    Model_Sync(ui->m);
+    return r;
+}
+
+static unsigned dispatch(Ui *ui, int key)
 {
     if (ui->prompt != PROMPT_NONE)
         return prompt_key(ui, key);

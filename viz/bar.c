@@ -2,9 +2,10 @@
  * bar.c - the heap map's cells (the rules are stated in bar.h).
  *
  * The walk is cut into segments (one kind of byte each, in address order),
- * then each cell gathers the pieces of the segments it overlaps and picks
- * what to show from a few running totals, so a cell that holds a thousand
- * blocks costs no more memory than one that holds one.
+ * made one at a time as the cells advance; each cell gathers the pieces of
+ * the segments it overlaps and picks what to show from a few running
+ * totals, so a cell that holds a thousand blocks costs no more memory than
+ * one that holds one, and a frame stores nothing per block.
  */
 #include "bar.h"
 
@@ -17,52 +18,122 @@ typedef struct Seg {
     size_t start, end;
     long block;      /* index in the snapshot, -1 for tables */
     size_t bstart;   /* where that block begins (start for tables) */
+    bool ovf;        /* the block's guard is broken */
 } Seg;
 
-typedef struct Segs {
-    Seg *v;
-    size_t n, cap;
-} Segs;
+/* The segments in address order, made one at a time as the cells advance:
+ * a frame stores none of them, whatever the number of blocks. */
+typedef struct SegIt {
+    const Snapshot *s;
+    const BarView *v;
+    unsigned phase;  /* 0 leading table, 1 blocks, 2 trailing table, 3 done */
+    size_t i;        /* the block */
+    unsigned part;   /* of a used block: 0 header, 1 object, 2 padding */
+    bool prev_used;
+    int shade;
+} SegIt;
 
-static void seg_add(Segs *s, const BarView *view, Kind k, size_t a, size_t b, long block,
-                    size_t bstart)
+/* Shades alternate along a run of used blocks, starting from A after a
+ * free block: the shade of block i counts the used blocks before it. */
+static int shade_at(const Snapshot *s, size_t i)
 {
-    if (a >= b || b <= view->start || a >= view->end)
-        return;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        Seg *v = realloc(s->v, cap * sizeof *v);
-        if (!v)
-            return;
-        s->v = v;
-        s->cap = cap;
-    }
-    s->v[s->n++] = (Seg){k, a < view->start ? view->start : a, b > view->end ? view->end : b,
-                         block, bstart};
+    size_t run = 0;
+    while (i > 0 && s->blocks[i - 1].used)
+        i--, run++;
+    return (int)(run % 2);
 }
 
-static void segments(const Snapshot *s, const BarView *v, Segs *out)
+static void seg_begin(SegIt *it, const Snapshot *s, const BarView *v)
 {
-    const MemRegion *r = &s->region;
-    seg_add(out, v, K_TABLE, 0, r->heap_begin, -1, 0);
-    bool prev_used = false;
-    int shade = 0;
-    for (size_t i = 0; i < s->nblocks; i++) {
-        const MemBlock *b = &s->blocks[i];
-        size_t o = b->offset;
-        if (b->used) {
-            /* shades alternate along a run of used blocks, from A after a gap */
-            shade = prev_used ? !shade : 0;
-            size_t h = o + b->header, obj = h + b->object;
-            seg_add(out, v, K_HEADER, o, h, (long)i, o);
-            seg_add(out, v, shade ? K_OBJECT_B : K_OBJECT_A, h, obj, (long)i, o);
-            seg_add(out, v, b->overflowed ? K_ALARM : K_PADDING, obj, o + b->size, (long)i, o);
-        } else {
-            seg_add(out, v, K_FREE, o, o + b->size, (long)i, o);
-        }
-        prev_used = b->used;
+    memset(it, 0, sizeof *it);
+    it->s = s;
+    it->v = v;
+    /* start at the block holding the view's first byte (a zoomed view) */
+    long first = v->start > s->region.heap_begin ? Snapshot_BlockAt(s, v->start) : -1;
+    if (first > 0) {
+        it->phase = 1;
+        it->i = (size_t)first;
+        it->prev_used = s->blocks[first - 1].used;
+        it->shade = it->prev_used ? shade_at(s, (size_t)first - 1) : 0;
     }
-    seg_add(out, v, K_TABLE, r->heap_end, r->size, -1, r->heap_end);
+}
+
+/* The next raw segment (unclipped); false at the end of the arena. */
+static bool seg_raw(SegIt *it, Seg *g)
+{
+    const Snapshot *s = it->s;
+    const MemRegion *r = &s->region;
+    for (;;) {
+        switch (it->phase) {
+        case 0:
+            it->phase = 1;
+            if (r->heap_begin > 0) {
+                *g = (Seg){K_TABLE, 0, r->heap_begin, -1, 0, false};
+                return true;
+            }
+            continue;
+        case 1: {
+            if (it->i >= s->nblocks) {
+                it->phase = 2;
+                continue;
+            }
+            const MemBlock *b = &s->blocks[it->i];
+            size_t o = b->offset, h = o + b->header, obj = h + b->object;
+            long bi = (long)it->i;
+            if (!b->used) {
+                *g = (Seg){K_FREE, o, o + b->size, bi, o, false};
+                it->prev_used = false;
+                it->i++;
+                return true;
+            }
+            if (it->part == 0)
+                it->shade = it->prev_used ? !it->shade : 0;
+            bool ovf = b->overflowed;
+            unsigned part = it->part++;
+            if (part == 2) {
+                it->part = 0;
+                it->prev_used = true;
+                it->i++;
+            }
+            if (part == 0)
+                *g = (Seg){K_HEADER, o, h, bi, o, ovf};
+            else if (part == 1)
+                *g = (Seg){it->shade ? K_OBJECT_B : K_OBJECT_A, h, obj, bi, o, ovf};
+            else
+                *g = (Seg){ovf ? K_ALARM : K_PADDING, obj, o + b->size, bi, o, ovf};
+            if (g->start < g->end)
+                return true;
+            continue;
+        }
+        case 2:
+            it->phase = 3;
+            if (r->heap_end < r->size) {
+                *g = (Seg){K_TABLE, r->heap_end, r->size, -1, r->heap_end, false};
+                return true;
+            }
+            continue;
+        default:
+            return false;
+        }
+    }
+}
+
+/* The next segment that overlaps the view, clipped to it. */
+static bool seg_next(SegIt *it, Seg *g)
+{
+    const BarView *v = it->v;
+    while (seg_raw(it, g)) {
+        if (g->end <= v->start)
+            continue;
+        if (g->start >= v->end)
+            return false;
+        if (g->start < v->start)
+            g->start = v->start;
+        if (g->end > v->end)
+            g->end = v->end;
+        return true;
+    }
+    return false;
 }
 
 size_t Bar_Cells(const BarView *v)
@@ -103,6 +174,7 @@ typedef struct Acc {
     unsigned korder[K_COUNT];
     unsigned nkinds;
     bool header, alarm;
+    bool ovf;              /* holds a byte of a block whose guard is broken */
     long owner, curblock;
     size_t owner_bytes, curbytes;
     long freeblk;          /* the free block with most bytes here */
@@ -212,8 +284,10 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
     size_t ncells = Bar_Cells(v);
     if (ncells == 0)
         return;
-    Segs segs = {NULL, 0, 0};
-    segments(s, v, &segs);
+    SegIt it;
+    seg_begin(&it, s, v);
+    Seg g;
+    bool have = seg_next(&it, &g);
     bool split_mode = v->glyphs.utf8 && v->glyphs.colour;
     FreeBest *fb = split_mode ? NULL : calloc(s->nblocks ? s->nblocks : 1, sizeof *fb);
 
@@ -226,7 +300,6 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
         }
     }
 
-    size_t j = 0;
     for (size_t c = 0; c < ncells; c++) {
         size_t a = v->start + c * v->bpc;
         size_t b = a + v->bpc;
@@ -238,14 +311,16 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
         acc.curblock = -2;
         acc.freeblk = -1;
         acc.cell = c;
-        while (j < segs.n && segs.v[j].end <= a)
-            j++;
-        for (size_t k = j; k < segs.n && segs.v[k].start < b; k++) {
-            const Seg *g = &segs.v[k];
-            size_t lo = g->start > a ? g->start : a;
-            size_t hi = g->end < b ? g->end : b;
-            if (lo < hi)
-                add_piece(&acc, g->kind, lo, hi - lo, g->block, g->bstart, fb);
+        while (have && g.start < b) {
+            size_t lo = g.start > a ? g.start : a;
+            size_t hi = g.end < b ? g.end : b;
+            if (lo < hi) {
+                add_piece(&acc, g.kind, lo, hi - lo, g.block, g.bstart, fb);
+                acc.ovf |= g.ovf;
+            }
+            if (g.end > b)
+                break; /* it goes on in the next cell */
+            have = seg_next(&it, &g);
         }
         finish_piece(&acc, fb);
 
@@ -316,8 +391,12 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
         if (cell->eighths == 8 && tr != TOUCH_NONE)
             cell->flags |= BAR_TOUCH_L;
         cell->touch = (uint8_t)(tl != TOUCH_NONE ? tl : tr);
+        if (acc.ovf)
+            cell->flags |= BAR_OVERFLOW;
         if (cell->flags & BAR_ROVER)
             cell->mark = Theme_MarkRover(v->glyphs);
+        else if (cell->flags & BAR_OVERFLOW)
+            cell->mark = '!';
         else if (cell->flags & BAR_SELECTED)
             cell->mark = Theme_MarkSelect(v->glyphs);
         else if (v->ntouch && overlaps(a, b, v->touch[0].offset, v->touch[0].size))
@@ -340,5 +419,4 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
         }
     }
     free(fb);
-    free(segs.v);
 }

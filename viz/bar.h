@@ -23,7 +23,8 @@
  *   kind with the most bytes (ties: the earlier).  Last, a free block that
  *   no cell shows takes the cell that holds most of it: a free block of any
  *   size stays visible.
- * Marker row (under each bar row): ▲/^ the next-fit rover's block, ━/= the
+ * Marker row (under each bar row): ▲/^ the next-fit rover's block, ! a
+ * block whose guard an overflow broke (its whole extent), ━/= the
  * selected block, ╌/- the block the last operation touched first (the
  * allocated block, or the freed block after coalescing); every touched
  * block (a split-off remainder too) flashes in colour.
@@ -53,7 +54,8 @@ enum {
     BAR_TOUCH_L = 2,   /* the left (or only) part was touched by the last op */
     BAR_TOUCH_R = 4,   /* the right part was */
     BAR_ROVER = 8,     /* the rover's block starts here */
-    BAR_MIXED = 16     /* three or more pieces */
+    BAR_MIXED = 16,    /* three or more pieces */
+    BAR_OVERFLOW = 32  /* holds a byte of a block whose guard is broken */
 };
 
 typedef struct BarCell {

@@ -88,8 +88,8 @@ int main(int argc, char **argv)
             return 1;
         }
         if (!o.size_given && trace.heap_hint) {
-            /* the trace's suggested heap, plus room for the control structure */
-            size = trace.heap_hint + 4096;
+            /* the trace's suggested heap */
+            size = trace.heap_hint;
             if (size < MEM_MIN_REGION)
                 size = MEM_MIN_REGION;
             if (size > VIZ_MAX_SIZE)
@@ -99,7 +99,8 @@ int main(int argc, char **argv)
 
     ModelConfig cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.region_size = size;
+    /* --size is the arena: the region adds libmem's control structure */
+    cfg.region_size = MemHeap_ControlSize() + size;
     cfg.flags = o.guard ? MEM_OPT_GUARD : 0;
     cfg.workload = o.workload;
     cfg.seed = o.seed;
@@ -124,9 +125,26 @@ int main(int argc, char **argv)
     ui.trace_name = slash ? slash + 1 : o.trace;
     for (unsigned long i = 0; i < o.skip && Model_Step(&m); i++)
         ;
+    /* --keys: typed one by one, each on the screen the last one left, so
+     * that keys which depend on the layout (zoom, up/down) work as live */
+    unsigned typed = R_NONE;
+    if (o.keys && *o.keys) {
+        Frame scratch;
+        if (Frame_Init(&scratch, env_int("LINES", 24, 1, 1000), env_int("COLUMNS", 80, 1, 1000),
+                       utf8) == 0) {
+            for (const char *k = o.keys; *k && !(typed & R_QUIT); k++) {
+                Screen_Compose(&ui, &scratch);
+                int key = *k == '\n' || *k == '\r' ? VK_ENTER : *k == 27 ? VK_ESC : (unsigned char)*k;
+                typed |= App_Key(&ui, key);
+            }
+            Frame_Free(&scratch);
+        }
+    }
 
     int status;
-    if (o.dump) {
+    if (typed & R_QUIT) {
+        status = 0;
+    } else if (o.dump) {
         status = run_dump(&ui, &o, utf8);
     } else {
         RenderOptions ro = {colour, utf8, !o.no_mouse, o.frames};

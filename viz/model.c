@@ -57,6 +57,28 @@ void Lane_Refresh(Lane *l)
     s->nfree = 0;
     Grow f = {&s->freel, &s->nfree, &s->cap_free};
     MemHeap_WalkFree(l->heap, collect, &f);
+    l->stale = false;
+}
+
+void Lane_Sync(Lane *l)
+{
+    if (l->stale && l->heap)
+        Lane_Refresh(l);
+}
+
+void Model_Sync(Model *m)
+{
+    for (unsigned i = 0; i < m->nlanes; i++)
+        Lane_Sync(&m->lanes[i]);
+}
+
+/* The largest free block (the first of them in the policy's order). */
+static bool find_largest(const MemBlock *b, void *arg)
+{
+    MemBlock *best = arg;
+    if (b->size > best->size)
+        *best = *b;
+    return true;
 }
 
 long Snapshot_BlockAt(const Snapshot *s, size_t offset)
@@ -155,15 +177,18 @@ static void observe(const MemEvent *e, void *arg)
         l->pending[l->npending++] = *e;
 }
 
-/* After an operation: the sentence, the touches, a fresh snapshot, a sample. */
-static void digest(Lane *l)
+/* After an operation: the sentence, the touches, fresh statistics, a
+ * sample; the walks go stale until someone looks. */
+static void digest(Lane *l, const char *prefix)
 {
-    Lane_Refresh(l);
+    l->snap.stats = MemHeap_Stats(l->heap);
+    l->stale = true;
     if (l->npending == 0)
         return;
-    char text[LOG_LEN];
-    LogKind kind = Explain_Events(l->pending, l->npending, text, sizeof text, l->last,
+    char text[LOG_LEN], said[LOG_LEN];
+    LogKind kind = Explain_Events(l->pending, l->npending, said, sizeof said, l->last,
                                   sizeof l->last);
+    snprintf(text, sizeof text, "%s%s", prefix ? prefix : "", said);
     log_add(l, l->pending[0].op, kind, text);
     l->ntouch = 0;
     l->touch_serial++;
@@ -183,8 +208,15 @@ static void digest(Lane *l)
         case MEM_EV_REJECT:
             touch_add(l, TOUCH_ALARM, e->block, e->size);
             break;
+        case MEM_EV_FAIL: {
+            /* the largest free block, from the free walk: it was too small */
+            MemBlock best;
+            memset(&best, 0, sizeof best);
+            MemHeap_WalkFree(l->heap, find_largest, &best);
+            touch_add(l, TOUCH_FAIL, best.offset, best.size);
+            break;
+        }
         case MEM_EV_OVERFLOW:
-        case MEM_EV_FAIL:
         case MEM_EV_COALESCE:
         case MEM_EV_ROVER:
             break;
@@ -363,7 +395,8 @@ bool Model_Step(Model *m)
         l->npending = 0;
         StepResult r = Player_Apply(l->player, &op, &st);
         uint64_t next_op = l->snap.stats.ops + 1;
-        digest(l);
+        /* a trace's realloc is an allocation, a copy and a free: one line */
+        digest(l, op.kind == OP_REALLOC ? "realloc (alloc, copy, free): " : NULL);
         if (r == STEP_SKIPPED) {
             log_fmt(l, 0, LOG_INFO, "%s of id %u skipped: it holds no object (its allocation "
                                     "failed)", op_name(op.kind), op.id);
@@ -381,7 +414,7 @@ void *Model_Alloc(Model *m, unsigned lane, size_t size)
     Lane *l = &m->lanes[lane];
     l->npending = 0;
     void *p = MemHeap_Alloc(l->heap, size);
-    digest(l);
+    digest(l, NULL);
     return p;
 }
 
@@ -394,13 +427,14 @@ int Model_FreeAt(Model *m, unsigned lane, size_t offset)
     int r = MemHeap_Free(l->heap, ptr);
     if (r == MEM_OK && obj)
         Player_Forget(l->player, obj);
-    digest(l);
+    digest(l, NULL);
     return r;
 }
 
 size_t Model_Overflow(Model *m, unsigned lane, size_t block_offset, size_t n)
 {
     Lane *l = &m->lanes[lane];
+    Lane_Sync(l);
     long bi = Snapshot_BlockAt(&l->snap, block_offset);
     if (bi < 0)
         return 0;

@@ -44,8 +44,10 @@ typedef struct LogLine {
 } LogLine;
 
 /* What the last operation touched, for the flash and the marker row. */
+/* TOUCH_FAIL marks the largest free block when an allocation failed: the
+ * block that was still too small. */
 typedef enum TouchKind { TOUCH_NONE, TOUCH_ALLOC, TOUCH_FREE, TOUCH_SPLIT, TOUCH_COALESCE,
-                         TOUCH_ALARM } TouchKind;
+                         TOUCH_ALARM, TOUCH_FAIL } TouchKind;
 
 typedef struct Touch {
     TouchKind kind;
@@ -64,7 +66,9 @@ typedef struct Lane {
     size_t region_size;
     MemHeap *heap;
     Player *player;
-    Snapshot snap;
+    Snapshot snap;           /* stats fresh after every operation; the walks
+                                (blocks, freel) when stale is false */
+    bool stale;              /* the walks are older than the heap */
     MemEvent pending[PENDING_CAP]; /* the observer's inbox, emptied by Lane_Digest */
     unsigned npending;
     LogLine log[LOG_CAP];    /* ring */
@@ -132,7 +136,12 @@ const LogLine *Lane_Log(const Lane *l, unsigned i);
 /* The i-th newest history sample (0 = newest), or NULL. */
 const HistPoint *Lane_Hist(const Lane *l, size_t i);
 
-/* Re-takes a lane's snapshot through the hooks (done after every change). */
+/* Re-takes a lane's snapshot through the hooks.  After an operation only
+ * the statistics are re-taken at once (cheap); the walks wait for the next
+ * Lane_Sync, so a frame pays for one walk however many operations it shows. */
 void Lane_Refresh(Lane *l);
+/* Lane_Refresh if the walks are stale; Model_Sync does every lane. */
+void Lane_Sync(Lane *l);
+void Model_Sync(Model *m);
 
 #endif

@@ -10,8 +10,11 @@ HEAPVIZ      := $(OUT)/heapviz
 PRODUCTS     += $(HEAPVIZ)
 CLEAN_FILES  += heapviz
 
-$(VIZ_CORE_OBJ) $(VIZ_TERM_OBJ): EXTRA_CFLAGS += -Iviz -Idemo
-$(VIZ_TERM_OBJ): EXTRA_CFLAGS += $(NCURSES_CFLAGS)
+# Like demo/, viz/ is on every include path: tests and the benchmark
+# harness include "app.h", "bar.h", "model.h" as they are.
+ALL_CFLAGS += -Iviz
+$(VIZ_CORE_OBJ) $(VIZ_TERM_OBJ): LOCAL_CFLAGS += -Idemo
+$(VIZ_TERM_OBJ): LOCAL_CFLAGS += $(NCURSES_CFLAGS)
 
 $(HEAPVIZ): $(VIZ_TERM_OBJ) $(VIZ_CORE_OBJ) $(DEMO_OBJ) $(LIB_A)
 	@mkdir -p $(@D)
@@ -27,4 +30,14 @@ run: $(HEAPVIZ)
 # Tests of the pure parts link the core objects and the demo module.
 TEST_DEPS_test_layout := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
 TEST_DEPS_test_viz_text := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
-$(B)/tests/test_layout.o $(B)/tests/test_viz_%.o: EXTRA_CFLAGS += -Iviz -Idemo
+TEST_DEPS_test_viz_keys := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
+$(B)/tests/test_layout.o $(B)/tests/test_viz_%.o: LOCAL_CFLAGS += -Idemo
+
+# `make install` also installs heapviz and its man page.
+install:: $(HEAPVIZ)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(HEAPVIZ) $(DESTDIR)$(PREFIX)/bin/heapviz
+	install -m 644 man/heapviz.1 $(DESTDIR)$(PREFIX)/share/man/man1/heapviz.1
+
+uninstall::
+	rm -f $(DESTDIR)$(PREFIX)/bin/heapviz $(DESTDIR)$(PREFIX)/share/man/man1/heapviz.1

@@ -16,7 +16,7 @@ static const char usage[] =
     "usage: heapviz [options]\n"
     "Draws a libmem heap as a live map while a workload allocates and frees.\n"
     "\n"
-    "  -s, --size SIZE        bytes of each heap's region, K/M/G suffixes (default 8K)\n"
+    "  -s, --size SIZE        bytes of each heap, K/M/G suffixes (default 8K)\n"
     "  -p, --policy NAME      first, next, best, worst or fast (default first)\n"
     "  -w, --workload NAME    random, stack, queue, fragmenter or phased (default random)\n"
     "  -t, --trace FILE       replay a malloc-lab .rep trace instead\n"
@@ -31,6 +31,7 @@ static const char usage[] =
     "      --no-mouse         do not take mouse clicks\n"
     "      --frames N         stop after N frames\n"
     "      --skip N           apply N operations before the first frame\n"
+    "      --keys KEYS        type these keys before the first frame (Enter: a newline)\n"
     "      --dump             print the frames as plain text, no terminal needed;\n"
     "                         the screen size comes from LINES and COLUMNS (80x24)\n"
     "  -h, --help             this text\n"
@@ -50,6 +51,10 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, 
         va_start(ap, fmt);
         vsnprintf(err, errlen, fmt, ap);
         va_end(ap);
+        /* one line, whatever argv held: control characters become '?' */
+        for (char *p = err; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
     }
     return OPT_ERROR;
 }
@@ -156,7 +161,7 @@ static int parse_compare(const char *s, Options *o, char *err, size_t errlen)
 
 typedef enum {
     O_SIZE, O_POLICY, O_WORKLOAD, O_TRACE, O_SEED, O_SPEED, O_COMPARE, O_GUARD, O_PAUSED,
-    O_ASCII, O_NOCOLOR, O_NOMOUSE, O_FRAMES, O_SKIP, O_DUMP, O_HELP, O_VERSION
+    O_ASCII, O_NOCOLOR, O_NOMOUSE, O_FRAMES, O_SKIP, O_KEYS, O_DUMP, O_HELP, O_VERSION
 } OptId;
 
 typedef struct {
@@ -174,7 +179,8 @@ static const OptDef defs[] = {
     {"paused", 0, false, O_PAUSED},      {"ascii", 0, false, O_ASCII},
     {"no-color", 'C', false, O_NOCOLOR}, {"no-colour", 0, false, O_NOCOLOR},
     {"no-mouse", 0, false, O_NOMOUSE},   {"frames", 0, true, O_FRAMES},
-    {"skip", 0, true, O_SKIP},           {"dump", 0, false, O_DUMP},
+    {"skip", 0, true, O_SKIP},           {"keys", 0, true, O_KEYS},
+    {"dump", 0, false, O_DUMP},
     {"help", 'h', false, O_HELP},        {"version", 'V', false, O_VERSION},
 };
 
@@ -186,7 +192,7 @@ static int apply(const OptDef *d, const char *v, Options *o, char *err, size_t e
         if (Options_ParseSize(v, &o->size) != 0)
             return fail(err, errlen, "--size: '%.40s' is not a size (like 8K, 64K, 1M)", v);
         if (o->size < MEM_MIN_REGION || o->size > VIZ_MAX_SIZE)
-            return fail(err, errlen, "--size: %.40s is out of range (4K to 64G)", v);
+            return fail(err, errlen, "--size: %.40s is out of range (4K to 1G)", v);
         o->size_given = true;
         return OPT_RUN;
     case O_POLICY:
@@ -227,6 +233,9 @@ static int apply(const OptDef *d, const char *v, Options *o, char *err, size_t e
         if (parse_u64(v, 1000000000u, &n) != 0)
             return fail(err, errlen, "--skip: '%.40s' is not a number", v);
         o->skip = (unsigned long)n;
+        return OPT_RUN;
+    case O_KEYS:
+        o->keys = v;
         return OPT_RUN;
     case O_GUARD: o->guard = true; return OPT_RUN;
     case O_PAUSED: o->paused = true; return OPT_RUN;

@@ -16,11 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Heap region used when --size is not given (and no trace suggests one):
- * small enough that every block is a few cells wide on an 80x24 terminal. */
+/* Arena used when --size is not given (and no trace suggests one): small
+ * enough that every block is a few cells wide on an 80x24 terminal. */
 #define VIZ_DEFAULT_SIZE ((size_t)8192)
-/* --size accepts MEM_MIN_REGION .. VIZ_MAX_SIZE bytes. */
-#define VIZ_MAX_SIZE ((size_t)1 << 36)
+/* --size accepts MEM_MIN_REGION .. VIZ_MAX_SIZE bytes: the workloads fill
+ * about half of every heap, and compare mode has up to five of them. */
+#define VIZ_MAX_SIZE ((size_t)1 << 30)
 #define VIZ_DEFAULT_SEED 1u
 /* Operations per second when running (a human pace). */
 #define VIZ_DEFAULT_SPEED 8u
@@ -28,7 +29,8 @@
 #define VIZ_MAX_LANES MEM_POLICY_COUNT
 
 typedef struct Options {
-    size_t size;             /* bytes of each heap's region */
+    size_t size;             /* bytes of each heap's arena (the region adds
+                                libmem's control structure) */
     bool size_given;
     MemPolicy policy;
     WorkloadKind workload;
@@ -45,6 +47,7 @@ typedef struct Options {
     bool paused;             /* --paused: start paused */
     unsigned long frames;    /* 0: no limit */
     unsigned long skip;      /* operations applied before the first frame */
+    const char *keys;        /* --keys: typed before the first frame (points into argv) */
 } Options;
 
 enum {

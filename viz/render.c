@@ -22,6 +22,7 @@
 
 #define FLASH_MS 400
 #define FRAME_MS 33
+#define MSG_MS 6000 /* a status message fades after this long */
 
 static volatile sig_atomic_t got_signal;
 static volatile sig_atomic_t curses_on;
@@ -212,7 +213,8 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
 
     Frame f = {0, 0, ro->utf8, NULL};
     unsigned long frames = 0;
-    long long next_tick = now_ms(), flash_until = 0;
+    long long next_tick = now_ms(), flash_until = 0, msg_until = 0;
+    char shown_msg[sizeof ui->msg] = "";
     unsigned pending = R_REDRAW | R_CLEAR;
     int status = 0;
     for (;;) {
@@ -225,7 +227,8 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
         }
         if (!ui->paused && !ui->m->ended && t >= next_tick) {
             unsigned per = ui->speed > 1000 / FRAME_MS ? ui->speed / (1000 / FRAME_MS) : 1;
-            for (unsigned i = 0; i < per; i++)
+            /* at most a frame's time of work, so keys stay responsive */
+            for (unsigned i = 0; i < per && (i == 0 || now_ms() - t < FRAME_MS); i++)
                 pending |= App_Step(ui);
             long long step = ui->speed > 1000 / FRAME_MS ? FRAME_MS : 1000 / (long long)ui->speed;
             next_tick += step;
@@ -238,6 +241,14 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
         }
         if (pending & R_QUIT)
             break;
+        /* a message stays a while, then the status line shows the last op */
+        if (strcmp(shown_msg, ui->msg) != 0) {
+            snprintf(shown_msg, sizeof shown_msg, "%s", ui->msg);
+            msg_until = now_ms() + MSG_MS;
+        } else if (ui->msg[0] && now_ms() >= msg_until && ui->prompt == PROMPT_NONE) {
+            ui->msg[0] = shown_msg[0] = '\0';
+            pending |= R_REDRAW;
+        }
         if (pending & R_TIMING)
             next_tick = now_ms() + (ui->speed ? 1000 / (long long)ui->speed : 1000);
         if (pending & (R_REDRAW | R_CLEAR)) {
@@ -267,6 +278,10 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
         if (ui->flash) {
             long long fw = flash_until > t ? flash_until - t : 0;
             wait = wait < 0 || fw < wait ? fw : wait;
+        }
+        if (ui->msg[0]) {
+            long long mw = msg_until > t ? msg_until - t : 0;
+            wait = wait < 0 || mw < wait ? mw : wait;
         }
         timeout(wait < 0 ? -1 : (int)wait);
         wint_t wc;

@@ -36,6 +36,7 @@ static Style flash_style(unsigned t)
     case TOUCH_SPLIT: return S_FLASH_SPLIT;
     case TOUCH_COALESCE: return S_FLASH_COALESCE;
     case TOUCH_ALARM: return S_ALARM;
+    case TOUCH_FAIL: return S_FLASH_FAIL;
     default: return S_NORMAL;
     }
 }
@@ -184,10 +185,11 @@ static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x
             fc->fg = (uint8_t)ls;
             fc->bg = (uint8_t)(bc->eighths < 8 ? rs : ls);
             fc->attr = bc->eighths < 8 ? VA_SPLIT : 0;
-            if ((bc->flags & BAR_SELECTED) && !ui->glyphs.colour)
-                fc->attr |= VA_REVERSE;
+            if (bc->flags & BAR_SELECTED)
+                fc->attr |= ui->glyphs.colour ? VA_UNDERLINE | VA_BOLD : VA_REVERSE;
             if (bc->mark != ' ') {
                 Style ms = (bc->flags & BAR_ROVER)      ? S_MARK_ROVER
+                           : (bc->flags & BAR_OVERFLOW) ? S_ALARM
                            : (bc->flags & BAR_SELECTED) ? S_MARK_SELECT
                                                         : S_MARK_TOUCH;
                 Frame_Put(f, by + 1, g->x + c, bc->mark, ms);
@@ -378,11 +380,26 @@ static void panel_history(Frame *f, const Lane *l, int y, int x, int w, int h)
     size_t per = 1;
     while (per * (size_t)cw < have && per < HIST_CAP)
         per *= 2;
+    const HistPoint *now = Lane_Hist(l, 0);
+    if (w < 60) {
+        /* narrow: short labels with the values, the charts beside them */
+        int lw2 = 10, cw2 = w - lw2, ch2 = (h - 1) / 2;
+        per = 1;
+        while (per * (size_t)cw2 < have && per < HIST_CAP)
+            per *= 2;
+        int n = Frame_Text(f, y, x, w, S_HEAD, "history");
+        Frame_Printf(f, y, x + n, w - n, S_DIM, "  %zu op%s/column", per, per == 1 ? "" : "s");
+        Frame_Printf(f, y + 1, x, lw2, S_HIST_EXT, "ext %3.0f%%", now ? now->ext / 100.0 : 0.0);
+        Frame_Printf(f, y + 1 + ch2, x, lw2, S_HIST_UTIL, "util %3.0f%%",
+                     now ? now->util / 100.0 : 0.0);
+        chart(f, l, false, y + 1, x + lw2, cw2, ch2, per);
+        chart(f, l, true, y + 1 + ch2, x + lw2, cw2, ch2, per);
+        return;
+    }
     int n = Frame_Text(f, y, x, w, S_HEAD, "history");
     Frame_Printf(f, y, x + n, w - n, S_DIM, "  %zu op%s a column, newest right", per,
                  per == 1 ? "" : "s");
     int ch = (h - 1) / 2;
-    const HistPoint *now = Lane_Hist(l, 0);
     int y1 = y + 1, y2 = y + 1 + ch;
     Frame_Text(f, y1, x, 13, S_HIST_EXT, "ext. frag");
     Frame_Text(f, y2, x, 13, S_HIST_UTIL, "utilisation");
@@ -407,6 +424,15 @@ static Style log_style(LogKind k)
     return S_DIM;
 }
 
+/* A break before a unit would strand it ("120" / "B"). */
+static bool unit_follows(const char *p)
+{
+    return (p[0] == 'B' && (p[1] == '\0' || p[1] == ' ' || p[1] == ',' || p[1] == ')' ||
+                            p[1] == ';' || p[1] == ':')) ||
+           strncmp(p, "KiB", 3) == 0 || strncmp(p, "MiB", 3) == 0 ||
+           strncmp(p, "GiB", 3) == 0 || p[0] == '%';
+}
+
 /* Splits text into rows of at most w columns, at spaces where possible.
  * Returns the number of rows; starts[i] are byte offsets. */
 static int wrap(const Frame *f, const char *text, int w, size_t *starts, int maxrows)
@@ -424,7 +450,7 @@ static int wrap(const Frame *f, const char *text, int w, size_t *starts, int max
             char one[8] = {0};
             memcpy(one, text + p, step < 5 ? step : 4);
             col += Frame_TextWidth(f, one);
-            if (c == ' ')
+            if (c == ' ' && !unit_follows(text + p + 1))
                 last_space = p;
             p += step;
         }
@@ -530,37 +556,55 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
     const Model *m = ui->m;
     const Lane *l = &m->lanes[0];
     Frame_Fill(f, 0, 0, f->cols, ' ', S_TITLE);
-    char line[320], cap[32];
-    int n = 0;
-    n += snprintf(line + n, sizeof line - (size_t)n, " heapviz · ");
-    if (m->nlanes > 1) {
-        n += snprintf(line + n, sizeof line - (size_t)n, "compare");
-        for (unsigned i = 0; i < m->nlanes; i++)
-            n += snprintf(line + n, sizeof line - (size_t)n, "%s%s", i ? ", " : " ",
-                          MemPolicy_Name(m->lanes[i].policy));
-    } else {
-        n += snprintf(line + n, sizeof line - (size_t)n, "%s", Explain_Policy(l->policy));
-    }
-    if (m->cfg.workload == WL_TRACE)
-        n += snprintf(line + n, sizeof line - (size_t)n, " · trace %s",
-                      ui->trace_name ? ui->trace_name : "");
-    else
-        n += snprintf(line + n, sizeof line - (size_t)n, " · %s, seed %llu",
-                      Workload_Name(m->cfg.workload), (unsigned long long)m->cfg.seed);
-    n += snprintf(line + n, sizeof line - (size_t)n, " · arena %s",
-                  Explain_Bytes(l->snap.region.size, cap, sizeof cap));
-    if (g && g->valid) {
-        n += snprintf(line + n, sizeof line - (size_t)n, " · %zu B/cell", g->bpc);
-        if (ui->zoom)
-            n += snprintf(line + n, sizeof line - (size_t)n, " · zoom +0x%zx–+0x%zx", g->start,
-                          g->end);
-    }
-    if (n < 0)
-        return;
     char right[48];
     snprintf(right, sizeof right, "op %llu ", (unsigned long long)l->snap.stats.ops);
     int rw = (int)strlen(right);
-    Frame_Text(f, 0, 0, f->cols - rw - 1, S_TITLE, line);
+    int room = f->cols - rw - 1;
+    /* parts in order of importance; each is added if it still fits */
+    char parts[5][160];
+    int np = 0;
+    if (m->nlanes > 1) {
+        int n = snprintf(parts[np], sizeof parts[np], "compare");
+        for (unsigned i = 0; i < m->nlanes && n > 0 && (size_t)n < sizeof parts[np]; i++)
+            n += snprintf(parts[np] + n, sizeof parts[np] - (size_t)n, "%s%s", i ? ", " : " ",
+                          MemPolicy_Name(m->lanes[i].policy));
+    } else {
+        snprintf(parts[np], sizeof parts[np], "%s", Explain_Policy(l->policy));
+    }
+    np++;
+    if (g && g->valid)
+        snprintf(parts[np++], sizeof parts[0], "%zu B/cell", g->bpc);
+    char cap[32];
+    snprintf(parts[np++], sizeof parts[0], "arena %s",
+             Explain_Bytes(l->snap.region.size, cap, sizeof cap));
+    if (m->cfg.workload == WL_TRACE)
+        snprintf(parts[np++], sizeof parts[0], "trace %.100s", ui->trace_name ? ui->trace_name : "");
+    else
+        snprintf(parts[np++], sizeof parts[0], "%s, seed %llu", Workload_Name(m->cfg.workload),
+                 (unsigned long long)m->cfg.seed);
+    if (g && g->valid && ui->zoom)
+        snprintf(parts[np++], sizeof parts[0], "zoom +0x%zx–+0x%zx", g->start, g->end);
+    if (m->nlanes > 1 && Frame_TextWidth(f, parts[0]) + 11 > room)
+        snprintf(parts[0], sizeof parts[0], "compare %u heaps", m->nlanes);
+    bool keep[5] = {false};
+    int used = Frame_TextWidth(f, " heapviz");
+    for (int i = 0; i < np; i++) {
+        int w = 3 + Frame_TextWidth(f, parts[i]);
+        if (used + w <= room) {
+            keep[i] = true;
+            used += w;
+        }
+    }
+    int x = Frame_Text(f, 0, 0, room, S_TITLE, " heapviz");
+    /* shown in their natural order: policy, workload, arena, scale, zoom */
+    static const int order[] = {0, 3, 2, 1, 4};
+    for (int k = 0; k < np; k++) {
+        int i = order[k];
+        if (i >= np || !keep[i])
+            continue;
+        x += Frame_Text(f, 0, x, room - x, S_TITLE, " · ");
+        x += Frame_Text(f, 0, x, room - x, S_TITLE, parts[i]);
+    }
     Frame_Text(f, 0, f->cols - rw, rw, S_TITLE, right);
 }
 
@@ -596,7 +640,9 @@ static void draw_status(Frame *f, const Ui *ui, int y)
     x += Frame_Text(f, y, x, w - x, S_STATUS, " │ ");
     const char *help = "? help";
     int hw = (int)strlen(help) + 1;
-    if (ui->msg[0]) {
+    if (w - x - hw < 12) {
+        /* too narrow for more */
+    } else if (ui->msg[0]) {
         Frame_Text(f, y, x, w - x - hw, ui->msg_warn ? S_STATUS_MSG : S_STATUS, ui->msg);
     } else if (l->last[0]) {
         snprintf(buf, sizeof buf, "last: %s", l->last);
@@ -628,7 +674,7 @@ static void draw_help(Frame *f, const Ui *ui)
     size_t nk;
     const KeyHelp *keys = App_KeyHelp(&nk);
     int w = f->cols - 4 < 78 ? f->cols - 4 : 78;
-    int want = 4 + 9 + 1 + (int)((nk + 1) / 2) + 1 + 4;
+    int want = 4 + 10 + 1 + (int)((nk + 1) / 2) + 1 + 4;
     int h = f->rows - 2 < want ? f->rows - 2 : want;
     int y0 = (f->rows - h) / 2, x0 = (f->cols - w) / 2;
     for (int r = 0; r < h; r++)
@@ -660,11 +706,19 @@ static void draw_help(Frame *f, const Ui *ui)
                 *c = (FCell){0x258D, S_OBJECT_A, S_FREE, VA_SPLIT};
             Frame_Put(f, y, x + 2, Theme_Glyph(K_FREE, ui->glyphs), S_FREE);
             Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
-                       "▏▎▍▌▋▊▉ a boundary inside a cell, to the eighth");
+                       "▏▎▍▌▋▊▉ a boundary inside a cell, to the eighth; with 3+");
+            if (y < end)
+                Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
+                           "pieces in a cell: a broken guard, free, then the largest");
         } else {
-            Frame_Text(f, y, x, 3, S_OVERLAY, "|#.");
+            Frame_Put(f, y, x, Theme_Glyph(K_HEADER, ui->glyphs), S_HEADER);
+            Frame_Put(f, y, x + 1, Theme_Glyph(K_OBJECT_A, ui->glyphs), S_OBJECT_A);
+            Frame_Put(f, y, x + 2, Theme_Glyph(K_FREE, ui->glyphs), S_FREE);
             Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
-                       "a cell with a header shows |, else its most bytes");
+                       "a cell: ! if a guard broke, | if a header is in it,");
+            if (y < end)
+                Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
+                           "else what most bytes are; every free block shows");
         }
     }
     if (y < end) {
@@ -695,7 +749,7 @@ static void draw_help(Frame *f, const Ui *ui)
         y++;
     if (y < end)
         Frame_Text(f, y++, x, iw, S_DIM,
-                   "Everything shown comes from the heap's hooks: walk, free list, events, stats.");
+                   "All of it comes from the heap's own hooks: walk, free list, events, stats.");
     Frame_Text(f, y0 + h - 1, x0 + w - 24, 22, S_DIM, " ? or Esc closes ");
 }
 
@@ -706,7 +760,9 @@ static void compose_single(Ui *ui, Frame *f, int top, int avail)
     Lane *l = &ui->m->lanes[0];
     int w = f->cols;
     int band = avail >= 20 ? 8 : avail >= 14 ? 5 : 0;
-    int logh = avail >= 20 ? 3 : avail >= 7 ? 1 : 0;
+    int logh = avail >= 20 ? 3 + (avail - 20) / 6 : avail >= 7 ? 1 : 0;
+    if (logh > 10)
+        logh = 10;
     int maprows = (avail - 1 - band - logh) / 2;
     if (maprows < 1)
         maprows = 1;
@@ -715,9 +771,7 @@ static void compose_single(Ui *ui, Frame *f, int top, int avail)
     if (ui->zoom == 0 && need < maprows)
         maprows = need;
     MapGeom *g = &ui->geom[0];
-    draw_ruler(f, top, gw, w - gw, 0); /* placeholder: redrawn below with the scale */
     draw_map(f, ui, l, true, top + 1, 0, w, maprows, g);
-    Frame_Fill(f, top, 0, w, ' ', S_NORMAL);
     if (g->valid)
         draw_ruler(f, top, g->x, g->cols, g->bpc);
     int y = top + 1 + 2 * maprows;
@@ -781,20 +835,29 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
     }
     if (ui->geom[0].valid)
         draw_ruler(f, top, ui->geom[0].x, ui->geom[0].cols, ui->geom[0].bpc);
+    /* the last events of each heap, as many a heap as the rest allows */
     int left = top + avail - y;
-    for (unsigned i = 0; i < nl && left > 0; i++, left--, y++) {
+    int k = left / (int)nl;
+    if (k > 4)
+        k = 4;
+    for (unsigned i = 0; i < nl && left > 0; i++) {
         const Lane *l = &m->lanes[i];
-        const LogLine *ln = Lane_Log(l, 0);
         char name[16];
         snprintf(name, sizeof name, "%-6s", MemPolicy_Name(l->policy));
-        int x = 1 + Frame_Text(f, y, 1, 7, S_HEAD, name);
-        if (ln)
-            Frame_Text(f, y, x + 1, w - x - 2, log_style(ln->kind), ln->text);
+        int lines = k > 0 ? k : 1;
+        for (int j = lines - 1; j >= 0 && left > 0; j--, left--, y++) {
+            const LogLine *ln = Lane_Log(l, (unsigned)j);
+            if (j == lines - 1)
+                Frame_Text(f, y, 1, 7, S_HEAD, name);
+            if (ln)
+                Frame_Text(f, y, 9, w - 10, log_style(ln->kind), ln->text);
+        }
     }
 }
 
 void Screen_Compose(Ui *ui, Frame *f)
 {
+    Model_Sync(ui->m);
     Frame_Clear(f);
     ui->rows = f->rows;
     ui->cols = f->cols;

@@ -31,6 +31,7 @@ enum { VA_BOLD = 1, VA_REVERSE = 2, VA_UNDERLINE = 4, VA_DIM = 8, VA_SPLIT = 16 
     C(FLASH_FREE,    16, 209,  0,  1, 0, VA_UNDERLINE)                       \
     C(FLASH_SPLIT,   16,  51,  0,  6, 0, VA_UNDERLINE)                       \
     C(FLASH_COALESCE,16, 226,  0,  3, 0, VA_UNDERLINE)                       \
+    C(FLASH_FAIL,   231, 196,  7,  1, VA_BOLD, VA_UNDERLINE)                 \
     C(MARK_SELECT,  231,  -1,  7, -1, VA_BOLD, VA_BOLD)                      \
     C(MARK_ROVER,   214,  -1,  3, -1, VA_BOLD, VA_BOLD)                      \
     C(MARK_TOUCH,   250,  -1,  7, -1, 0, 0)                                  \
@@ -43,9 +44,9 @@ enum { VA_BOLD = 1, VA_REVERSE = 2, VA_UNDERLINE = 4, VA_DIM = 8, VA_SPLIT = 16 
     C(KEY,          214,  -1,  3, -1, VA_BOLD, VA_BOLD)                      \
     C(WARN,         203,  -1,  1, -1, VA_BOLD, VA_BOLD)                      \
     C(GOOD,         114,  -1,  2, -1, 0, 0)                                  \
-    C(STATUS,       252, 237,  0,  7, 0, VA_REVERSE)                         \
-    C(STATUS_KEY,   214, 237,  3,  0, VA_BOLD, VA_REVERSE | VA_BOLD)         \
-    C(STATUS_MSG,   226, 237,  3,  0, VA_BOLD, VA_REVERSE | VA_BOLD)         \
+    C(STATUS,       252, 237,  7,  4, 0, VA_REVERSE)                         \
+    C(STATUS_KEY,   214, 237,  3,  4, VA_BOLD, VA_REVERSE | VA_BOLD)         \
+    C(STATUS_MSG,   226, 237,  3,  4, VA_BOLD, VA_REVERSE | VA_BOLD)         \
     C(BOX,          240,  -1,  7, -1, 0, 0)                                  \
     C(HIST_EXT,     209,  -1,  1, -1, 0, 0)                                  \
     C(HIST_UTIL,    114,  -1,  2, -1, 0, 0)                                  \
