@@ -33,8 +33,9 @@ $(REPLAY): $(B)/tools/replay.o $$(DEMO_OBJ) $$(LIB_A)
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 # The harness is always optimised, whatever CFLAGS says.
-$(B)/bench/bench.o: EXTRA_CFLAGS += -O2
-$(BENCH): $(B)/bench/bench.o $$(DEMO_OBJ) $$(LIB_A)
+# It measures heapviz's model and composer too (VIZ_CORE_OBJ: no curses).
+$(B)/bench/bench.o: LOCAL_CFLAGS += -O2 -Iviz
+$(BENCH): $(B)/bench/bench.o $$(VIZ_CORE_OBJ) $$(DEMO_OBJ) $$(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ -lm $(LDLIBS_ALL)
 
