@@ -172,7 +172,7 @@ until_gone 3 'heapviz help' >/dev/null
 
 # ---- selection, zoom, policy ----------------------------------------------------------
 keys Home
-check "Home selects the first block" 3 'selected block'
+check "Home selects the first block (+0x8)" 3 '\+0x8 (used|free) · '
 keys Right Right Tab
 check "Tab walks the free list" 3 'free list: block 1 of'
 keys z
@@ -238,8 +238,12 @@ keys +
 check "+ runs faster" 3 'speed 15 op/s'
 keys - -
 check "- runs slower" 3 'speed 4 op/s'
-keys Home l l
-check "l moves right" 3 'selected block'
+keys Home
+until_match 3 '\+0x8 (used|free) · ' >/dev/null
+keys l l
+if until_match 3 '\+0x[0-9a-f]+ (used|free) · ' && ! cap | grep -qE '\+0x8 (used|free) · '; then
+    ok "l moves right, off the first block"
+else not_ok "l moves right, off the first block"; fi
 keys h
 if ! cap | grep -q 'does nothing'; then ok "h moves left"; else not_ok "h moves left"; fi
 keys j
