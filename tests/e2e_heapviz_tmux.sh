@@ -31,11 +31,25 @@ if [ ! -x "$BIN" ]; then
     exit 1
 fi
 
-# A TERM whose terminfo exists here, preferring 256 colours.
+# Inside tmux the terminal is tmux: its keys (Home is ESC [ 1 ~) match the
+# tmux/screen descriptions, not xterm's.  The first whose terminfo exists
+# here, preferring 256 colours; xterm-256color as the last resort.
 TERM_E2E=dumb
-for t in xterm-256color xterm-color xterm screen vt100; do
+for t in tmux-256color screen-256color screen xterm-256color xterm; do
     if infocmp "$t" >/dev/null 2>&1; then TERM_E2E=$t; break; fi
 done
+# A left click at column $1, row $2 (1-based) as this terminal reports it:
+# SGR 1006 when its kmous says so, else the X10 bytes.
+click() {
+    if infocmp -1x "$TERM_E2E" 2>/dev/null | grep -q 'kmous=\\E\[<'; then
+        keys -l $'\e[<0;'"$1;$2"'M'$'\e[<0;'"$1;$2"'m'
+    else
+        local x y
+        x=$(printf "\\$(printf '%03o' $((32 + $1)))")
+        y=$(printf "\\$(printf '%03o' $((32 + $2)))")
+        keys -l $'\e[M '"$x$y"$'\e[M#'"$x$y"
+    fi
+}
 LOC=C.UTF-8
 locale -a 2>/dev/null | grep -qi '^c\.utf-\?8$' || LOC=C
 
@@ -120,8 +134,8 @@ d=$(op_count)
 if [ -n "$c" ] && [ "$c" = "$d" ]; then ok "Space pauses: the count stays at $c"
 else not_ok "Space pauses: the count stays" "$c then $d"; fi
 
-# ---- a mouse click (SGR 1006, as xterm sends it; tmux's own mouse is off) ------------
-keys -l $'\e[<0;30;3M\e[<0;30;3m'
+# ---- a mouse click, as the terminal reports it (tmux's own mouse is off) -------------
+click 30 3
 check "a mouse click on the map selects a block" 3 '\+0x[0-9a-f]+ (used|free) · [0-9.]+ (B|KiB) block'
 
 # ---- allocating through the prompt, freeing the selected block -----------------
@@ -238,6 +252,8 @@ keys +
 check "+ runs faster" 3 'speed 15 op/s'
 keys - -
 check "- runs slower" 3 'speed 4 op/s'
+keys n n n n n n
+until_match 3 'op 8 *$' >/dev/null
 keys Home
 until_match 3 '\+0x8 (used|free) · ' >/dev/null
 keys l l
