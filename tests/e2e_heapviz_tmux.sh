@@ -252,8 +252,10 @@ keys +
 check "+ runs faster" 3 'speed 15 op/s'
 keys - -
 check "- runs slower" 3 'speed 4 op/s'
-keys n n n n n n
-until_match 3 'op 8 *$' >/dev/null
+keys a 5 0 Enter
+until_match 3 'allocated 50 B' >/dev/null
+keys a 6 0 Enter
+until_match 3 'allocated 60 B' >/dev/null
 keys Home
 until_match 3 '\+0x8 (used|free) · ' >/dev/null
 keys l l
