@@ -556,7 +556,6 @@ static unsigned run_prompt(Ui *ui)
 {
     PromptKind k = ui->prompt;
     ui->prompt = PROMPT_NONE;
-    char err[32];
     if (k == PROMPT_ALLOC) {
         size_t size;
         if (Options_ParseSize(ui->input, &size) != 0 || size == 0) {
@@ -606,7 +605,6 @@ static unsigned run_prompt(Ui *ui)
             say(ui, true, "free +0x%zx refused: it %s", off,
                 MemReject_Describe(r ? (MemReject)r : why));
         }
-        (void)err;
         return R_REDRAW | R_FLASH | R_TIMING;
     }
     return R_REDRAW;

@@ -209,7 +209,6 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
         mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, NULL), mouseinterval(0);
     ui->glyphs.utf8 = ro->utf8;
     ui->glyphs.colour = use_colour;
-    ui->live = true;
 
     Frame f = {0, 0, ro->utf8, NULL};
     unsigned long frames = 0;

@@ -722,11 +722,9 @@ static void draw_help(Frame *f, const Ui *ui)
         }
     }
     if (y < end) {
-        char m[8] = {0};
         Frame_Put(f, y, x, Theme_MarkSelect(ui->glyphs), S_MARK_SELECT);
         Frame_Put(f, y, x + 1, Theme_MarkTouch(ui->glyphs), S_MARK_TOUCH);
         Frame_Put(f, y, x + 2, Theme_MarkRover(ui->glyphs), S_MARK_ROVER);
-        (void)m;
         Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
                    "under the bar: selected block, last operation, next-fit rover");
     }
