@@ -344,6 +344,23 @@ MEM_HOT void fast_remove(MemHeap *h, uint32_t g, uint32_t size)
     }
 }
 
+/* new takes old's place in class c's list (a block that changed size without
+ * changing class): no bitmap changes. */
+MEM_HOT void fast_replace(MemHeap *h, uint32_t old, uint32_t new_g, unsigned c)
+{
+    uint32_t *l = mem_links(h, old);
+    uint32_t next = l[0], prev = l[1];
+    uint32_t *n = mem_links(h, new_g);
+    n[0] = next;
+    n[1] = prev;
+    if (prev != NIL)
+        mem_links(h, prev)[0] = new_g;
+    else
+        (&h->fast_head[0][0])[c] = new_g;
+    if (next != NIL)
+        mem_links(h, next)[1] = new_g;
+}
+
 /* Good fit: the first block of the smallest non-empty class whose every
  * block fits, else a bounded first-fit scan of need's own class. */
 MEM_HOT uint32_t fast_search(const MemHeap *h, uint32_t need, size_t *examined)
@@ -680,8 +697,14 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
             if (h->policy == MEM_NEXT_FIT)
                 h->rover = r;
         } else {
-            fast_remove(h, g, total);
-            fast_insert(h, r, rest);
+            /* A small piece off a large block rarely changes its class. */
+            unsigned c = fast_class(total);
+            if (fast_class(rest) == c) {
+                fast_replace(h, g, r, c);
+            } else {
+                fast_remove(h, g, total);
+                fast_insert(h, r, rest);
+            }
         }
     } else {
         need = total;
@@ -881,30 +904,26 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list)
 
     /* [left][this][right] => [-------- merged --------] */
     uint32_t start = g, merged = size, prev_used = info & B_PREV_USED;
+    uint32_t left_size = 0, right_size = 0;
     unsigned neighbours = 0;
     if (!prev_used) {
-        uint32_t left_size = *mem_footer_before(h, g);
+        left_size = *mem_footer_before(h, g);
         start = g - left_size;
         merged += left_size;
         prev_used = mem_hdr(h, start)->info & B_PREV_USED;
         neighbours = MEM_LEFT;
-        if (!list)
-            fast_remove(h, start, left_size);
+        bm_clear(h, g);
     }
     uint32_t right = g + size;
     if (right < h->ngran) {
         const BlockHeader *rb = mem_hdr(h, right);
         if (!(rb->info & B_USED)) {
-            uint32_t right_size = rb->size;
+            right_size = rb->size;
             merged += right_size;
             neighbours |= MEM_RIGHT;
-            if (!list)
-                fast_remove(h, right, right_size);
             bm_clear(h, right);
         }
     }
-    if (neighbours & MEM_LEFT)
-        bm_clear(h, g);
 
     if (list) {
         if (neighbours == (MEM_LEFT | MEM_RIGHT)) {
@@ -919,12 +938,32 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list)
         if (h->policy == MEM_NEXT_FIT && h->rover == NIL)
             h->rover = start; /* the heap was full: the search starts here */
     }
+    if (!list) {
+        /* The merged block takes the place of the neighbour whose class it
+         * keeps, if any; else it goes to the head of its class. */
+        unsigned c = fast_class(merged);
+        bool placed = false;
+        if (neighbours & MEM_RIGHT) {
+            if (!(neighbours & MEM_LEFT) && fast_class(right_size) == c) {
+                fast_replace(h, right, start, c);
+                placed = true;
+            } else {
+                fast_remove(h, right, right_size);
+            }
+        }
+        if (neighbours & MEM_LEFT) {
+            if (fast_class(left_size) == c)
+                placed = true; /* it stays where it is, grown */
+            else
+                fast_remove(h, start, left_size);
+        }
+        if (!placed)
+            fast_insert(h, start, merged);
+    }
     hdr_write(h, start, merged, prev_used);
     footer_write(h, start, merged);
     if (!(neighbours & MEM_RIGHT))
         set_prev_used(h, start + merged, false);
-    if (!list)
-        fast_insert(h, start, merged);
 
     /* one block more, less each neighbour it absorbed */
     h->free_blocks = h->free_blocks + 1u - (neighbours & MEM_LEFT ? 1u : 0u) -
