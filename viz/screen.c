@@ -509,6 +509,17 @@ static void panel_log(Frame *f, const Lane *l, int y, int x, int w, int h, bool 
         if (first > 0) /* not enough room: show its beginning instead */
             first = 0;
         draw_log_line(f, ln, bottom - show, x, w, show, first, starts, nrows);
+        if (show < nrows) {
+            /* cut short: say so at the end of its last row shown */
+            int ey = bottom - 1, ex = x + w - 1;
+            while (ex > x) {
+                FCell *c = Frame_At(f, ey, ex - 1);
+                if (c && c->ch != ' ')
+                    break;
+                ex--;
+            }
+            Frame_Text(f, ey, ex < x + w - 1 ? ex + 1 : ex, 3, S_DIM, "…");
+        }
         bottom -= show;
     }
 }
