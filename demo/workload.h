@@ -32,8 +32,24 @@ typedef struct Op {
 /* ---- traces: the CS:APP malloc-lab .rep format ---------------------------
  * Four header lines (suggested heap size, number of ids, number of ops,
  * weight), then one op a line: "a id size", "f id", "r id size".  Blank
- * lines and lines starting with '#' are ignored.  A malformed file is
- * rejected whole with "path:line: what is wrong". */
+ * lines and lines whose first non-blank character is '#' are ignored.  A
+ * malformed file is rejected whole with "path:line: what is wrong".
+ *
+ * One extension: "f id offset" frees through the byte at `offset` inside the
+ * object (an interior pointer); plain "f id" is offset 0.  Files without it
+ * are exactly malloc-lab's.
+ *
+ * Rules beyond the syntax: every id is < the header's number of ids; "a"
+ * names an id that holds nothing (never used, or freed); "f" and "r" name an
+ * id that holds an object, and an offset is < that object's size (or 0 for a
+ * size-0 object); the number of op lines equals the header's.  Limits: lines
+ * of at most TRACE_MAX_LINE bytes, printable ASCII plus tab and CR; sizes up
+ * to TRACE_MAX_SIZE; at most TRACE_MAX_IDS ids and TRACE_MAX_OPS ops. */
+
+#define TRACE_MAX_LINE 256
+#define TRACE_MAX_IDS (1u << 22)
+#define TRACE_MAX_OPS ((size_t)1 << 27)
+#define TRACE_MAX_SIZE ((size_t)1 << 40)
 
 typedef struct Trace {
     Op *ops;
@@ -44,7 +60,10 @@ typedef struct Trace {
 } Trace;
 
 /* Parses text (not NUL-terminated, len bytes).  Returns 0, or -1 with a
- * message "<name>:<line>: <reason>" in err.  On failure *out is empty. */
+ * message "<name>:<line>: <reason>" in err (when err is not NULL; truncated
+ * to errlen).  On failure *out is empty (Trace_Free on it is harmless).
+ * Pure: reads only text[0..len), keeps no state between calls, and is safe
+ * on any bytes whatsoever.  Time and memory: O(len + largest id). */
 int Trace_Parse(const char *text, size_t len, const char *name, Trace *out, char *err,
                 size_t errlen);
 /* Reads and parses a file (at most 64 MiB). */
@@ -110,14 +129,28 @@ typedef enum StepResult {
 typedef struct Step {
     Op op;
     StepResult result;
-    void *ptr;        /* ALLOC/REALLOC: the new object (NULL if failed) */
+    void *ptr;        /* ALLOC/REALLOC: the new object (NULL if failed);
+                         FREE: the pointer given to MemHeap_Free */
 } Step;
 
+/* A player for ids 0 .. max_ids-1 on heap; NULL when out of memory. */
 Player *Player_Create(MemHeap *heap, uint32_t max_ids);
-/* Applies op; fills *step when step is not NULL. */
+/* Applies op; fills *step when step is not NULL.
+ *   ALLOC    size 0 is made as 1 byte (malloc(0) gives an object too).  An id
+ *            that still holds an object has it freed first.  FAILED leaves
+ *            the id empty, so its later free or realloc is SKIPPED.
+ *   FREE     verifies the pattern, then MemHeap_Free(object + at) (at is
+ *            taken modulo the object's size).  CORRUPT: the pattern was
+ *            wrong, the object was freed anyway.  REJECTED: the heap refused
+ *            the pointer and the id keeps its object.
+ *   REALLOC  verifies, allocates the new size, copies the common prefix,
+ *            frees the old object.  FAILED keeps the old object (as
+ *            realloc does).  CORRUPT: done anyway, with a fresh pattern.
+ * An id >= max_ids is SKIPPED.  Time: O(object size). */
 StepResult Player_Apply(Player *p, const Op *op, Step *step);
 /* Forgets whichever id holds the object that ptr points into (after the
- * user freed it by hand), so a later free of that id is skipped. */
+ * user freed it by hand), so a later free of that id is skipped.
+ * Time: O(max_ids). */
 void Player_Forget(Player *p, const void *object);
 /* Points the player at another heap (or the same one re-created): all ids
  * become empty. */

@@ -1,0 +1,175 @@
+/*
+ * player.c - applies operations to a heap and checks what comes back.
+ *
+ * The player holds one slot per id: the object's first byte and the size it
+ * was given (a request of 0 bytes is made as 1 byte, since malloc(0) also
+ * returns a distinct object).  Every object is filled with a pattern that
+ * depends on its id and on the byte's index, so an object that was moved,
+ * overlapped by a neighbour, or overwritten by the allocator's metadata no
+ * longer matches:
+ *
+ *   byte i of id's object = key(id) + 37 i + 59 (i / 256)   (mod 256)
+ *
+ * The second term changes every byte, the third makes a copy shifted by a
+ * multiple of 256 bytes differ too.  A realloc copies the old prefix (which
+ * the pattern keeps valid) and fills the rest.
+ */
+#include "workload.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Slot {
+    unsigned char *ptr;   /* the object's first byte; NULL when empty */
+    size_t size;          /* bytes given to the object */
+} Slot;
+
+struct Player {
+    MemHeap *heap;
+    uint32_t max_ids;
+    uint32_t live;        /* slots holding objects */
+    Slot *slot;
+};
+
+static unsigned char key(uint32_t id) { return (unsigned char)((id * 0x9E3779B1u) >> 24); }
+
+static unsigned char pattern(unsigned char k, size_t i)
+{
+    return (unsigned char)(k + 37u * (unsigned)(i & 0xFF) + 59u * (unsigned)((i >> 8) & 0xFF));
+}
+
+static void fill(unsigned char *p, uint32_t id, size_t from, size_t to)
+{
+    unsigned char k = key(id);
+    for (size_t i = from; i < to; i++)
+        p[i] = pattern(k, i);
+}
+
+static bool intact(const Slot *s, uint32_t id)
+{
+    unsigned char k = key(id);
+    for (size_t i = 0; i < s->size; i++)
+        if (s->ptr[i] != pattern(k, i))
+            return false;
+    return true;
+}
+
+Player *Player_Create(MemHeap *heap, uint32_t max_ids)
+{
+    Player *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->slot = calloc(max_ids ? max_ids : 1, sizeof *p->slot);
+    if (!p->slot) {
+        free(p);
+        return NULL;
+    }
+    p->heap = heap;
+    p->max_ids = max_ids;
+    return p;
+}
+
+/* Frees slot s (through byte `at` of it); the slot is emptied on success. */
+static StepResult release(Player *p, Slot *s, uint32_t id, size_t at, void **given)
+{
+    bool ok = intact(s, id);
+    unsigned char *ptr = s->ptr + (at < s->size ? at : at % s->size);
+    if (given)
+        *given = ptr;
+    if (MemHeap_Free(p->heap, ptr) != 0)
+        return STEP_REJECTED;
+    s->ptr = NULL;
+    s->size = 0;
+    p->live--;
+    return ok ? STEP_OK : STEP_CORRUPT;
+}
+
+StepResult Player_Apply(Player *p, const Op *op, Step *step)
+{
+    Step st = {.op = op ? *op : (Op){OP_FREE, 0, 0, 0}, .result = STEP_SKIPPED, .ptr = NULL};
+    if (!p || !op || op->id >= p->max_ids) {
+        if (step)
+            *step = st;
+        return STEP_SKIPPED;
+    }
+    Slot *s = &p->slot[op->id];
+    size_t size = op->size ? op->size : 1;
+    switch (op->kind) {
+    case OP_ALLOC: {
+        StepResult old = STEP_OK;
+        if (s->ptr) /* a trace may reuse an id without freeing it: free it */
+            old = release(p, s, op->id, 0, NULL);
+        unsigned char *n = old == STEP_REJECTED ? NULL : MemHeap_Alloc(p->heap, size);
+        if (!n) {
+            st.result = old == STEP_OK ? STEP_FAILED : old;
+            break;
+        }
+        fill(n, op->id, 0, size);
+        *s = (Slot){n, size};
+        p->live++;
+        st.ptr = n;
+        st.result = old;
+        break;
+    }
+    case OP_FREE:
+        if (s->ptr)
+            st.result = release(p, s, op->id, op->at, &st.ptr);
+        break;
+    case OP_REALLOC: {
+        if (!s->ptr)
+            break;
+        bool ok = intact(s, op->id);
+        unsigned char *n = MemHeap_Alloc(p->heap, size);
+        if (!n) {
+            st.result = STEP_FAILED; /* the old object stays, as with realloc */
+            break;
+        }
+        size_t keep = ok ? (s->size < size ? s->size : size) : 0;
+        memcpy(n, s->ptr, keep);
+        fill(n, op->id, keep, size);
+        int rc = MemHeap_Free(p->heap, s->ptr);
+        *s = (Slot){n, size};
+        st.ptr = n;
+        st.result = rc != 0 ? STEP_REJECTED : ok ? STEP_OK : STEP_CORRUPT;
+        break;
+    }
+    }
+    if (step)
+        *step = st;
+    return st.result;
+}
+
+void Player_Forget(Player *p, const void *object)
+{
+    if (!p || !object)
+        return;
+    uintptr_t a = (uintptr_t)object;
+    for (uint32_t id = 0; id < p->max_ids; id++) {
+        Slot *s = &p->slot[id];
+        if (s->ptr && a >= (uintptr_t)s->ptr && a - (uintptr_t)s->ptr < s->size) {
+            s->ptr = NULL;
+            s->size = 0;
+            p->live--;
+            return;
+        }
+    }
+}
+
+void Player_Reset(Player *p, MemHeap *heap)
+{
+    if (!p)
+        return;
+    memset(p->slot, 0, (p->max_ids ? p->max_ids : 1) * sizeof *p->slot);
+    p->live = 0;
+    p->heap = heap;
+}
+
+uint32_t Player_Live(const Player *p) { return p ? p->live : 0; }
+
+void Player_Destroy(Player *p)
+{
+    if (!p)
+        return;
+    free(p->slot);
+    free(p);
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# e2e_heapviz_dump.sh - heapviz without a terminal: golden --dump screens
+# (LINES, COLUMNS, NO_COLOR, the locale and the seed pinned), determinism,
+# and the command line's exits.  Prints TAP lines.
+#
+# UPDATE_GOLDEN=1 bash tests/e2e_heapviz_dump.sh rewrites tests/golden/*.txt
+# from the current build: read the diff before committing it.
+set -u
+cd "$(dirname "$0")/.."
+BIN=${OUT:-.}/heapviz
+GOLD=tests/golden
+n=0
+failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+    n=$((n + 1)); failed=1
+    echo "not ok $n - $1"
+    shift
+    for line in "$@"; do echo "#   $line"; done
+}
+
+if [ ! -x "$BIN" ]; then
+    echo "not ok 1 - $BIN is not built"
+    exit 1
+fi
+
+# dump NAME LINES COLUMNS LOCALE -- ARGS...: one golden screen file
+golden() {
+    local name=$1 lines=$2 cols=$3 loc=$4
+    shift 5
+    local out="$tmp/$name.txt"
+    env -i PATH="$PATH" LINES="$lines" COLUMNS="$cols" NO_COLOR=1 LC_ALL="$loc" \
+        "$BIN" --dump "$@" >"$out" 2>"$tmp/$name.err" </dev/null
+    local rc=$?
+    if [ "$rc" -ne 0 ]; then
+        not_ok "golden $name: heapviz exited $rc" "$(head -c 300 "$tmp/$name.err")"
+        return
+    fi
+    if [ "${UPDATE_GOLDEN:-0}" = 1 ]; then
+        mkdir -p "$GOLD"
+        cp "$out" "$GOLD/$name.txt"
+        ok "golden $name (rewritten)"
+    elif [ ! -f "$GOLD/$name.txt" ]; then
+        not_ok "golden $name: $GOLD/$name.txt is missing (UPDATE_GOLDEN=1 makes it)"
+    elif cmp -s "$out" "$GOLD/$name.txt"; then
+        local args="$*"
+        ok "golden $name ($lines x $cols, $loc: ${args//$'\n'/\\n})"
+    else
+        not_ok "golden $name differs from $GOLD/$name.txt" \
+            "$(diff "$GOLD/$name.txt" "$out" | head -n 20)"
+    fi
+}
+
+U=C.UTF-8
+golden default_80x24     24  80 $U -- --frames 3 --skip 120
+golden ascii_fragmenter  24  80 $U -- --ascii --workload fragmenter --seed 7 --skip 200
+golden c_locale_next     30 100 C  -- --policy next --skip 90
+golden compare_120x40    40 120 $U -- --compare first,best,worst,fast --seed 3 --skip 150
+golden small_40x12       12  40 $U -- --frames 2 --skip 50
+golden too_small_30x8     8  30 $U --
+golden wide_200x60       60 200 $U -- --workload phased --size 32K --skip 300
+golden help_100x40       40 100 $U -- --skip 10 --keys '?'
+golden guard_overflow    30 100 $U -- --guard --skip 40 --keys $'a100\no'
+golden guard_freed       30 100 $U -- --guard --skip 40 --keys $'a100\nof'
+golden selected_zoom     30 100 $U -- --skip 60 --keys 'lllllzz'
+golden interior_free     30 100 $U -- --skip 20 --keys $'a300\ni0x63c\n'
+golden trace_replay      30 100 $U -- --trace "$GOLD/lecture.rep" --frames 2 --skip 12
+golden fragmenter_fail   30 100 $U -- --workload fragmenter --skip 123
+
+# the same seed gives the same frames; another seed other frames
+a=$(LINES=24 COLUMNS=80 NO_COLOR=1 "$BIN" --dump --frames 5 --seed 11 --skip 40 </dev/null)
+b=$(LINES=24 COLUMNS=80 NO_COLOR=1 "$BIN" --dump --frames 5 --seed 11 --skip 40 </dev/null)
+c=$(LINES=24 COLUMNS=80 NO_COLOR=1 "$BIN" --dump --frames 5 --seed 12 --skip 40 </dev/null)
+if [ -n "$a" ] && [ "$a" = "$b" ]; then ok "same seed, same frames"; else not_ok "same seed, same frames"; fi
+if [ "$a" != "$c" ]; then ok "another seed, other frames"; else not_ok "another seed, other frames"; fi
+
+# --frames N prints N frames of LINES lines, separated by form feeds
+out=$(LINES=10 COLUMNS=50 "$BIN" --dump --frames 4 </dev/null)
+ff=$(printf '%s\n' "$out" | grep -c $'^\f$')
+lines=$(printf '%s\n' "$out" | wc -l)
+if [ "$ff" -eq 3 ] && [ "$lines" -eq 43 ]; then ok "--frames 4 gives four frames"
+else not_ok "--frames 4 gives four frames" "form feeds $ff, lines $lines"; fi
+
+# each frame is one operation further
+ops=$(printf '%s\n' "$out" | grep -o 'op [0-9]*$' | tr '\n' ' ')
+if [ "$ops" = "op 0 op 1 op 2 op 3 " ]; then ok "one operation a frame"
+else not_ok "one operation a frame" "title counters: $ops"; fi
+
+# without a terminal and without --dump: explain, exit non-zero
+err=$("$BIN" </dev/null 2>&1 >/dev/null)
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q -- '--dump' <<<"$err"; then ok "no terminal: explains and exits $rc"
+else not_ok "no terminal: explains and exits non-zero" "rc=$rc: $err"; fi
+
+# an unknown option prints the usage and exits 2
+err=$("$BIN" --frobnicate 2>&1 >/dev/null)
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "unknown option '--frobnicate'" <<<"$err" && grep -q '^usage: heapviz' <<<"$err"
+then ok "unknown option: usage, exit 2"
+else not_ok "unknown option: usage, exit 2" "rc=$rc" "$err"; fi
+
+out=$("$BIN" --help)
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q -- '--compare LIST' <<<"$out"; then ok "--help exits 0 with the options"
+else not_ok "--help" "rc=$rc"; fi
+out=$("$BIN" --version)
+if grep -q '^heapviz [0-9]' <<<"$out"; then ok "--version: $out"; else not_ok "--version" "$out"; fi
+
+# a malformed trace is refused with its line number
+printf '1000\n2\n2\n1\na 0 10\nz 1 2\n' >"$tmp/bad.rep"
+err=$("$BIN" --dump --trace "$tmp/bad.rep" 2>&1 >/dev/null)
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q 'bad.rep:6' <<<"$err"; then ok "malformed trace: refused at its line ($err)"
+else not_ok "malformed trace refused with its line" "rc=$rc: $err"; fi
+
+[ "$failed" -eq 0 ]

@@ -1,0 +1,468 @@
+/* test_layout.c - heapviz's pure layout: the bar's cells (golden cells at
+ * several widths, ASCII and UTF-8, with and without colour), the frame, and
+ * whole composed screens at several sizes. */
+#include "testlib.h"
+
+#include "app.h"
+#include "bar.h"
+#include "frame.h"
+#include "model.h"
+#include "theme.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- a hand-made snapshot: "U48/30 U32/20 F32" ---------------------------
+ * U<size>/<object> is a used block (header 8, padding the rest), U...! one
+ * whose guard is broken, F<size> a free block.  Blocks start at offset 8;
+ * everything before and after them is table bytes. */
+
+static MemBlock blocks[64];
+
+static Snapshot snap_of(size_t arena, const char *spec)
+{
+    Snapshot s;
+    memset(&s, 0, sizeof s);
+    size_t off = 8, n = 0;
+    const char *p = spec;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        MemBlock b;
+        memset(&b, 0, sizeof b);
+        char kind = *p++;
+        char *end;
+        b.size = strtoul(p, &end, 10);
+        p = end;
+        b.offset = off;
+        b.header = 8;
+        b.rank = n;
+        if (kind == 'U') {
+            cr_assert_eq(*p, '/');
+            b.object = strtoul(p + 1, &end, 10);
+            p = end;
+            b.used = true;
+            b.padding = b.size - 8 - b.object;
+            if (*p == '!') {
+                b.overflowed = true;
+                p++;
+            }
+        }
+        blocks[n++] = b;
+        off += b.size;
+    }
+    s.blocks = blocks;
+    s.nblocks = n;
+    s.region.size = arena;
+    s.region.heap_begin = 8;
+    s.region.heap_end = off;
+    s.stats.rover = SIZE_MAX;
+    return s;
+}
+
+static BarView view(size_t start, size_t end, size_t bpc, int utf8, int colour)
+{
+    BarView v;
+    memset(&v, 0, sizeof v);
+    v.start = start;
+    v.end = end;
+    v.bpc = bpc;
+    v.glyphs.utf8 = utf8;
+    v.glyphs.colour = colour;
+    v.selected = SIZE_MAX;
+    v.rover = SIZE_MAX;
+    return v;
+}
+
+static BarCell cells[4096];
+
+/* The glyphs (or, with marks, the marker row) as UTF-8. */
+static const char *text(size_t n, bool marks)
+{
+    static char buf[4096 * 4 + 1];
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        char u[4];
+        int k = Frame_EncodeUtf8(marks ? cells[i].mark : cells[i].ch, u);
+        memcpy(buf + used, u, (size_t)k);
+        used += (size_t)k;
+    }
+    buf[used] = '\0';
+    return buf;
+}
+
+static const char *lay(const Snapshot *s, const BarView *v)
+{
+    size_t n = Bar_Cells(v);
+    cr_assert_leq(n, sizeof cells / sizeof cells[0]);
+    Bar_Layout(s, v, cells);
+    return text(n, false);
+}
+
+#define SPEC1 "U48/30 U32/20 F32"
+
+Test(bar, ascii_one_glyph_per_cell_at_8_bytes)
+{
+    Snapshot s = snap_of(128, SPEC1);
+    BarView v = view(0, 128, 8, 0, 0);
+    cr_assert_eq(Bar_Cells(&v), 16);
+    cr_assert_str_eq(lay(&s, &v), "/|####~|###..../");
+}
+
+Test(bar, utf8_monochrome_uses_block_glyphs_and_alternates_shades)
+{
+    Snapshot s = snap_of(128, SPEC1);
+    BarView v = view(0, 128, 8, 1, 0);
+    cr_assert_str_eq(lay(&s, &v), "╱│████░│▓▓▓····╱");
+}
+
+Test(bar, ascii_at_16_bytes_marks_headers_and_takes_the_majority)
+{
+    Snapshot s = snap_of(128, SPEC1);
+    BarView v = view(0, 128, 16, 0, 0);
+    cr_assert_str_eq(lay(&s, &v), "|##|#...");
+    cr_assert(cells[5].flags & BAR_MIXED, "obj, padding and free share cell 5");
+}
+
+Test(bar, utf8_colour_splits_cells_at_the_nearest_eighth)
+{
+    Snapshot s = snap_of(128, SPEC1);
+    BarView v = view(0, 128, 16, 1, 1);
+    cr_assert_str_eq(lay(&s, &v), "▌ ▉▌ ▌·▌");
+    cr_assert_eq(cells[0].left, K_TABLE);
+    cr_assert_eq(cells[0].right, K_HEADER);
+    cr_assert_eq(cells[0].eighths, 4);
+    cr_assert_eq(cells[2].left, K_OBJECT_A);
+    cr_assert_eq(cells[2].right, K_PADDING);
+    cr_assert_eq(cells[2].eighths, 7, "14 of 16 bytes are object");
+    cr_assert_eq(cells[4].left, K_OBJECT_B, "the second of two adjacent used blocks");
+    /* three pieces: the free piece and the larger of the others */
+    cr_assert_eq(cells[5].left, K_OBJECT_B);
+    cr_assert_eq(cells[5].right, K_FREE);
+    cr_assert_eq(cells[5].eighths, 4);
+    cr_assert(cells[5].flags & BAR_MIXED);
+    cr_assert_eq(cells[7].left, K_FREE);
+    cr_assert_eq(cells[7].right, K_TABLE);
+}
+
+Test(bar, widths_of_4_and_32_bytes)
+{
+    Snapshot s = snap_of(128, SPEC1);
+    BarView v = view(0, 128, 4, 0, 0);
+    cr_assert_str_eq(lay(&s, &v), "//||########~~||#####~........//");
+    v = view(0, 128, 32, 0, 0);
+    cr_assert_str_eq(lay(&s, &v), "||#.", "a header anywhere in a cell marks it");
+    v = view(0, 128, 32, 1, 0);
+    cr_assert_str_eq(lay(&s, &v), "││▓·");
+}
+
+#define SPEC_TINY_FREE "U104/96 F32 U80/72"
+
+Test(bar, a_small_free_block_stays_visible_in_ascii)
+{
+    Snapshot s = snap_of(256, SPEC_TINY_FREE);
+    BarView v = view(0, 256, 64, 0, 0);
+    /* by majority the free block would show nowhere: it takes cell 1 */
+    cr_assert_str_eq(lay(&s, &v), "|.|#");
+}
+
+Test(bar, a_small_free_block_stays_visible_in_colour)
+{
+    Snapshot s = snap_of(256, SPEC_TINY_FREE);
+    BarView v = view(0, 256, 64, 1, 1);
+    lay(&s, &v);
+    cr_assert_eq(cells[1].left, K_OBJECT_A);
+    cr_assert_eq(cells[1].right, K_FREE);
+    cr_assert_eq(cells[1].eighths, 6);
+    cr_assert_eq(cells[2].left, K_FREE, "free, header, object: free is kept");
+    cr_assert_eq(cells[2].right, K_OBJECT_A, "a used block after a free one is shade A");
+    cr_assert_eq(cells[2].eighths, 2, "split where the used block's header begins");
+}
+
+Test(bar, shades_alternate_along_a_run_and_reset_after_free)
+{
+    Snapshot s = snap_of(8 + 4 * 32 + 32 + 8, "U32/16 U32/16 U32/16 F32 U32/16");
+    BarView v = view(8, 8 + 5 * 32, 8, 1, 0);
+    cr_assert_str_eq(lay(&s, &v), "│██░│▓▓░│██░····│██░");
+}
+
+Test(bar, a_zoomed_view_keeps_the_shades_of_the_whole_map)
+{
+    Snapshot s = snap_of(8 + 4 * 32 + 32 + 8, "U32/16 U32/16 U32/16 F32 U32/16");
+    BarView v = view(40, 168, 8, 1, 0);
+    cr_assert_str_eq(lay(&s, &v), "│▓▓░│██░····│██░", "starts at the second block: shade B");
+    v = view(72, 168, 8, 1, 0);
+    cr_assert_str_eq(lay(&s, &v), "│██░····│██░", "the third block is shade A again");
+    v = view(48, 168, 8, 1, 0);
+    cr_assert_str_eq(lay(&s, &v), "▓▓░│██░····│██░", "a view that starts inside a block");
+}
+
+Test(bar, an_overflowed_guard_shows_the_alarm_glyph)
+{
+    Snapshot s = snap_of(128, "U48/30! U32/20 F32");
+    BarView v = view(0, 128, 8, 0, 0);
+    cr_assert_str_eq(lay(&s, &v), "/|###!!|###..../");
+    v = view(0, 128, 32, 0, 0);
+    cr_assert_str_eq(lay(&s, &v), "|!#.", "the alarm wins over everything in its cell");
+    v = view(0, 128, 16, 1, 1);
+    lay(&s, &v);
+    cr_assert_eq(cells[3].left, K_ALARM);
+    /* the whole block is marked under the bar, not only its guard */
+    v = view(0, 128, 8, 0, 0);
+    lay(&s, &v);
+    cr_assert_str_eq(text(16, true), " !!!!!!         ");
+    cr_assert(cells[2].flags & BAR_OVERFLOW);
+    cr_assert(!(cells[8].flags & BAR_OVERFLOW));
+}
+
+Test(bar, marker_row_shows_rover_selection_and_last_touch)
+{
+    Snapshot s = snap_of(128, SPEC1);
+    BarView v = view(0, 128, 8, 0, 0);
+    Touch t = {TOUCH_ALLOC, 8, 48};
+    v.touch = &t;
+    v.ntouch = 1;
+    v.selected = 70; /* any byte of the block selects it */
+    v.rover = 88;
+    lay(&s, &v);
+    cr_assert_str_eq(text(16, true), " ------====^    ");
+    cr_assert(cells[1].flags & BAR_TOUCH_L);
+    cr_assert_eq(cells[1].touch, TOUCH_ALLOC);
+    cr_assert(cells[8].flags & BAR_SELECTED);
+    cr_assert(cells[11].flags & BAR_ROVER);
+    v.glyphs.utf8 = 1;
+    lay(&s, &v);
+    cr_assert_str_eq(text(16, true), " ╌╌╌╌╌╌━━━━▲    ");
+}
+
+Test(bar, a_zoomed_view_starts_where_it_is_told)
+{
+    Snapshot s = snap_of(128, SPEC1);
+    BarView v = view(56, 96, 4, 0, 0);
+    cr_assert_eq(Bar_Cells(&v), 10);
+    cr_assert_str_eq(lay(&s, &v), "||#####~..");
+    cr_assert_eq(cells[0].owner, 1);
+    cr_assert_eq(cells[9].owner, 2);
+}
+
+Test(bar, scale_rounds_up_to_readable_steps)
+{
+    cr_assert_eq(Bar_Scale(1000, 1000), 1);
+    cr_assert_eq(Bar_Scale(1001, 1000), 2);
+    cr_assert_eq(Bar_Scale(3001, 1000), 4);
+    cr_assert_eq(Bar_Scale(4100, 1000), 8);
+    cr_assert_eq(Bar_Scale(8192, 1000), 16);
+    cr_assert_eq(Bar_Scale(12000, 1000), 16);
+    cr_assert_eq(Bar_Scale(24001, 1000), 32);
+    cr_assert_eq(Bar_Scale(100, 0), 100);
+    BarView v = view(0, 8192, Bar_Scale(8192, 700), 0, 0);
+    cr_assert_leq(Bar_Cells(&v), 700);
+}
+
+/* ---- real heaps: every free block shows, at every scale ------------------- */
+
+static bool shows_free(const BarCell *c, size_t n, const BarView *v, const MemBlock *b)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t a = v->start + i * v->bpc, e = a + v->bpc;
+        if (b->offset >= e || a >= b->offset + b->size)
+            continue;
+        if (c[i].left == K_FREE || c[i].right == K_FREE)
+            return true;
+    }
+    return false;
+}
+
+Test(bar, every_free_block_is_visible_at_every_scale_in_every_mode)
+{
+    uint64_t seed = th_seed(42);
+    ThRng rng = {seed};
+    for (int round = 0; round < 20; round++) {
+        MemHeap *h = th_heap((MemPolicy)(round % MEM_POLICY_COUNT), 16384, 0);
+        cr_assert_not_null(h);
+        void *p[300] = {0};
+        for (int i = 0; i < 300; i++) {
+            size_t k = th_below(&rng, 300);
+            if (p[k]) {
+                MemHeap_Free(h, p[k]);
+                p[k] = NULL;
+            } else {
+                p[k] = MemHeap_Alloc(h, 1 + th_below(&rng, 200));
+            }
+        }
+        Lane *l = calloc(1, sizeof *l);
+        l->heap = h;
+        Lane_Refresh(l);
+        cr_assert_gt(l->snap.nfree, 0);
+        for (size_t bpc = 1; bpc <= 1024; bpc *= 2) {
+            for (int mode = 0; mode < 4; mode++) {
+                BarView v = view(0, l->snap.region.size, bpc, mode & 1, mode >> 1);
+                size_t n = Bar_Cells(&v);
+                BarCell *c = calloc(n, sizeof *c);
+                Bar_Layout(&l->snap, &v, c);
+                for (size_t i = 0; i < l->snap.nblocks; i++) {
+                    const MemBlock *b = &l->snap.blocks[i];
+                    if (!b->used)
+                        cr_assert(shows_free(c, n, &v, b),
+                                  "seed %llu: free block +%#zx (%zu B) hidden at %zu B/cell, "
+                                  "mode %d", (unsigned long long)seed, b->offset, b->size, bpc,
+                                  mode);
+                }
+                free(c);
+            }
+        }
+        free(l->snap.blocks);
+        free(l->snap.freel);
+        free(l);
+    }
+}
+
+/* ---- frames ------------------------------------------------------------------ */
+
+Test(frame, ascii_frames_fold_symbols_and_rows_are_trimmed)
+{
+    Frame f;
+    cr_assert_eq(Frame_Init(&f, 2, 30, false), 0);
+    int n = Frame_Text(&f, 0, 1, -1, S_NORMAL, "free → 2.1 KiB · ok");
+    cr_assert_eq(n, 20);
+    char row[128];
+    Frame_RowText(&f, 0, row, sizeof row);
+    cr_assert_str_eq(row, " free -> 2.1 KiB . ok");
+    Frame_RowText(&f, 1, row, sizeof row);
+    cr_assert_str_eq(row, "");
+    cr_assert_eq(Frame_TextWidth(&f, "a→b"), 4);
+    Frame_Free(&f);
+    cr_assert_eq(Frame_Init(&f, 1, 10, true), 0);
+    cr_assert_eq(Frame_Text(&f, 0, 0, -1, S_NORMAL, "a→b"), 3);
+    cr_assert_eq(Frame_Text(&f, 0, 8, -1, S_NORMAL, "clipped"), 2, "clipped at the edge");
+    Frame_RowText(&f, 0, row, sizeof row);
+    cr_assert_str_eq(row, "a→b     cl");
+    Frame_Free(&f);
+}
+
+/* ---- whole screens ---------------------------------------------------------------- */
+
+static Model model;
+static Ui ui;
+
+static void start(unsigned nlanes, GlyphMode g)
+{
+    ModelConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.region_size = 8192;
+    cfg.nlanes = nlanes;
+    for (unsigned i = 0; i < nlanes; i++)
+        cfg.policies[i] = (MemPolicy)i;
+    cfg.workload = WL_RANDOM;
+    cfg.seed = 3;
+    char err[128];
+    cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), 0, "%s", err);
+    Ui_Init(&ui, &model, g, 8, true);
+    for (int i = 0; i < 60; i++)
+        Model_Step(&model);
+}
+
+static bool screen_has(Frame *f, const char *needle)
+{
+    char row[4096];
+    for (int y = 0; y < f->rows; y++) {
+        Frame_RowText(f, y, row, sizeof row);
+        if (strstr(row, needle))
+            return true;
+    }
+    return false;
+}
+
+Test(screen, a_terminal_too_small_says_so)
+{
+    start(1, (GlyphMode){1, 1});
+    Frame f;
+    Frame_Init(&f, 9, 39, true);
+    Screen_Compose(&ui, &f);
+    cr_assert(screen_has(&f, "terminal too small: 39x9"));
+    cr_assert(screen_has(&f, "needs 40x10"));
+    Frame_Free(&f);
+    Model_Fini(&model);
+}
+
+Test(screen, every_size_composes_and_keeps_title_status_and_map)
+{
+    start(1, (GlyphMode){0, 0});
+    App_Key(&ui, 'l'); /* a selection, so the selected-block panel has content */
+    for (int h = 1; h <= 70; h += 3) {
+        for (int w = 1; w <= 220; w += 9) {
+            for (int help = 0; help < 2; help++) {
+                Frame f;
+                cr_assert_eq(Frame_Init(&f, h, w, false), 0);
+                ui.help = help;
+                Screen_Compose(&ui, &f);
+                if (w >= VIZ_MIN_COLS && h >= VIZ_MIN_ROWS && !help) {
+                    char row[512];
+                    Frame_RowText(&f, 0, row, sizeof row);
+                    cr_assert(strstr(row, "heapviz"), "%dx%d title: %s", w, h, row);
+                    Frame_RowText(&f, h - 1, row, sizeof row);
+                    cr_assert(strstr(row, "? help"), "%dx%d status: %s", w, h, row);
+                    cr_assert(ui.geom[0].valid, "%dx%d: no map", w, h);
+                    cr_assert(screen_has(&f, "+0x0000"), "%dx%d: no ruler", w, h);
+                }
+                Frame_Free(&f);
+            }
+        }
+    }
+    Model_Fini(&model);
+}
+
+Test(screen, compare_mode_composes_at_every_size)
+{
+    start(5, (GlyphMode){1, 1});
+    for (int h = 1; h <= 70; h += 4) {
+        for (int w = 1; w <= 220; w += 11) {
+            Frame f;
+            cr_assert_eq(Frame_Init(&f, h, w, true), 0);
+            Screen_Compose(&ui, &f);
+            if (w >= VIZ_MIN_COLS && h >= VIZ_MIN_ROWS)
+                cr_assert(screen_has(&f, "compare"), "%dx%d", w, h);
+            Frame_Free(&f);
+        }
+    }
+    Model_Fini(&model);
+}
+
+Test(screen, compare_mode_stacks_one_bar_per_policy)
+{
+    start(4, (GlyphMode){1, 0});
+    Frame f;
+    Frame_Init(&f, 40, 120, true);
+    Screen_Compose(&ui, &f);
+    cr_assert(screen_has(&f, "compare first, next, best, worst"));
+    for (unsigned i = 0; i < 4; i++) {
+        cr_assert(ui.geom[i].valid, "lane %u has a map", i);
+        if (i)
+            cr_assert_gt(ui.geom[i].y, ui.geom[i - 1].y);
+        cr_assert_eq(ui.geom[i].bpc, ui.geom[0].bpc, "lanes share one scale");
+    }
+    cr_assert(screen_has(&f, "best fit"));
+    Frame_Free(&f);
+    Model_Fini(&model);
+}
+
+Test(screen, the_help_overlay_lists_keys_and_the_legend)
+{
+    start(1, (GlyphMode){1, 1});
+    Frame f;
+    Frame_Init(&f, 40, 100, true);
+    cr_assert_eq(App_Key(&ui, '?') & R_REDRAW, R_REDRAW);
+    Screen_Compose(&ui, &f);
+    cr_assert(screen_has(&f, "heapviz help"));
+    cr_assert(screen_has(&f, "padding: unused bytes after an object"));
+    cr_assert(screen_has(&f, "zoom in / out"));
+    App_Key(&ui, VK_ESC);
+    Screen_Compose(&ui, &f);
+    cr_assert(!screen_has(&f, "heapviz help"));
+    Frame_Free(&f);
+    Model_Fini(&model);
+}

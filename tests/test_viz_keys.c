@@ -1,0 +1,285 @@
+/* test_viz_keys.c - heapviz's key table: every key the help lists does
+ * something, and each action changes the model or the UI as it says (no
+ * terminal: actions return reaction flags and never draw). */
+#include "testlib.h"
+
+#include "app.h"
+#include "frame.h"
+#include "model.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+static Model model;
+static Ui ui;
+static Frame frame;
+
+static void start(unsigned flags, unsigned nlanes)
+{
+    ModelConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.region_size = 8192;
+    cfg.nlanes = nlanes;
+    for (unsigned i = 0; i < nlanes; i++)
+        cfg.policies[i] = (MemPolicy)i;
+    cfg.flags = flags;
+    cfg.workload = WL_RANDOM;
+    cfg.seed = 5;
+    char err[128];
+    cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), 0, "%s", err);
+    Ui_Init(&ui, &model, (GlyphMode){1, 1}, 8, true);
+    for (int i = 0; i < 40; i++)
+        Model_Step(&model);
+    cr_assert_eq(Frame_Init(&frame, 30, 100, true), 0);
+    Screen_Compose(&ui, &frame);
+}
+
+static void stop(void)
+{
+    Frame_Free(&frame);
+    Model_Fini(&model);
+}
+
+/* presses a key the way the live loop does: compose, then dispatch */
+static unsigned press(int key)
+{
+    Screen_Compose(&ui, &frame);
+    return App_Key(&ui, key);
+}
+
+static void type(const char *s)
+{
+    for (; *s; s++)
+        press(*s == '\n' ? VK_ENTER : *s);
+}
+
+static uint64_t ops(void) { return model.lanes[0].snap.stats.ops; }
+
+static int token_key(const char *t)
+{
+    static const struct {
+        const char *name;
+        int key;
+    } named[] = {{"Space", ' '},    {"←", VK_LEFT},    {"→", VK_RIGHT},   {"↑", VK_UP},
+                 {"↓", VK_DOWN},    {"Tab", '\t'},     {"S-Tab", VK_BTAB}, {"Home", VK_HOME},
+                 {"End", VK_END},   {"PgUp", VK_PGUP}, {"PgDn", VK_PGDN}, {"F1", VK_F1},
+                 {"Ctrl-C", VK_CTRL('c')}, {"click", VK_MOUSE}};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+        if (strcmp(t, named[i].name) == 0)
+            return named[i].key;
+    cr_assert_eq(strlen(t), 1, "unknown key name '%s' in the help", t);
+    return (unsigned char)t[0];
+}
+
+Test(keys, every_key_in_the_help_does_something)
+{
+    size_t n;
+    const KeyHelp *h = App_KeyHelp(&n);
+    cr_assert_gt(n, 15);
+    for (size_t i = 0; i < n; i++) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s", h[i].keys);
+        for (char *t = strtok(buf, " "); t; t = strtok(NULL, " ")) {
+            start(0, 1);
+            ui.mouse_y = ui.geom[0].y;
+            ui.mouse_x = ui.geom[0].x;
+            int key = token_key(t);
+            unsigned r = press(key);
+            cr_assert(r != R_NONE || key == VK_MOUSE, "'%s' returned no reaction", t);
+            cr_assert(!strstr(ui.msg, "does nothing"), "'%s': %s", t, ui.msg);
+            if (key == 'q' || key == VK_CTRL('c'))
+                cr_assert(r & R_QUIT, "'%s' quits", t);
+            stop();
+        }
+    }
+}
+
+Test(keys, a_key_that_means_nothing_says_so)
+{
+    start(0, 1);
+    press('x');
+    cr_assert_str_eq(ui.msg, "'x' does nothing here: ? shows the keys");
+    cr_assert(ui.msg_warn);
+    press('f');
+    cr_assert(strstr(ui.msg, "select one first"), "%s", ui.msg);
+    press(VK_PGDN);
+    cr_assert(strstr(ui.msg, "z zooms in first"), "%s", ui.msg);
+    stop();
+}
+
+Test(keys, step_and_pause_move_the_operation_count_by_one)
+{
+    start(0, 1);
+    uint64_t before = ops();
+    cr_assert(ui.paused);
+    unsigned r = press('n');
+    cr_assert(r & R_FLASH);
+    cr_assert_eq(ops(), before + 1);
+    press('n');
+    cr_assert_eq(ops(), before + 2);
+    press(' ');
+    cr_assert(!ui.paused);
+    press(' ');
+    cr_assert(ui.paused);
+    cr_assert_eq(ops(), before + 2, "pausing does not step");
+    unsigned s = ui.speed;
+    press('+');
+    cr_assert_gt(ui.speed, s);
+    press('-');
+    press('-');
+    cr_assert_lt(ui.speed, s);
+    stop();
+}
+
+Test(keys, allocate_through_the_prompt_then_free_the_selection)
+{
+    start(0, 1);
+    press('a');
+    cr_assert_eq(ui.prompt, PROMPT_ALLOC);
+    type("7x");
+    press(VK_BACKSPACE);
+    type("77\n");
+    cr_assert_eq(ui.prompt, PROMPT_NONE);
+    cr_assert(strstr(ui.msg, "allocated 777 B"), "%s", ui.msg);
+    const Lane *l = &model.lanes[0];
+    long bi = Snapshot_BlockAt(&l->snap, ui.sel);
+    cr_assert_geq(bi, 0);
+    cr_assert(l->snap.blocks[bi].used);
+    cr_assert_eq(l->snap.blocks[bi].object, 777, "the new block is selected");
+    const LogLine *ln = Lane_Log(l, 0);
+    cr_assert(strstr(ln->text, "alloc 777 B: first fit examined"), "%s", ln->text);
+    size_t live = l->snap.stats.live_bytes;
+    press('f');
+    cr_assert(strstr(ui.msg, "freed the object"), "%s", ui.msg);
+    cr_assert_eq(model.lanes[0].snap.stats.live_bytes, live - 777);
+    press('a');
+    type("lots\n");
+    cr_assert(strstr(ui.msg, "'lots' is not a size"), "%s", ui.msg);
+    press('a');
+    press(VK_ESC);
+    cr_assert_eq(ui.prompt, PROMPT_NONE);
+    stop();
+}
+
+Test(keys, interior_free_at_a_typed_offset_and_a_refusal)
+{
+    start(0, 1);
+    press('a');
+    type("300\n");
+    const Lane *l = &model.lanes[0];
+    long bi = Snapshot_BlockAt(&l->snap, ui.sel);
+    size_t obj = l->snap.blocks[bi].offset + l->snap.blocks[bi].header;
+    char off[32];
+    snprintf(off, sizeof off, "0x%zx\n", obj + 123);
+    press('i');
+    type(off);
+    char want[96];
+    snprintf(want, sizeof want, "is byte 123 of the 300 B object at +0x%zx", obj);
+    cr_assert(strstr(ui.msg, want), "%s", ui.msg);
+    cr_assert(!l->snap.blocks[Snapshot_BlockAt(&l->snap, obj)].used);
+    /* the header of the first block is refused with the library's words */
+    press('i');
+    snprintf(off, sizeof off, "%zu\n", l->snap.blocks[0].offset + 2);
+    type(off);
+    cr_assert(strstr(ui.msg, "refused: it points into"), "%s", ui.msg);
+    cr_assert_gt(l->snap.stats.rejected_frees, 0);
+    stop();
+}
+
+Test(keys, selection_moves_across_blocks_and_the_free_list)
+{
+    start(0, 1);
+    press(VK_HOME);
+    cr_assert_eq(ui.sel, model.lanes[0].snap.blocks[0].offset);
+    press('l');
+    cr_assert_eq(ui.sel, model.lanes[0].snap.blocks[1].offset);
+    press(VK_LEFT);
+    press(VK_LEFT);
+    cr_assert(strstr(ui.msg, "first block"), "%s", ui.msg);
+    press('\t');
+    cr_assert_eq(ui.sel, model.lanes[0].snap.freel[0].offset, "Tab: the free list's head");
+    if (model.lanes[0].snap.nfree > 1) {
+        press('\t');
+        cr_assert_eq(ui.sel, model.lanes[0].snap.freel[1].offset);
+    }
+    ui.mouse_y = ui.geom[0].y;
+    ui.mouse_x = ui.geom[0].x + 3;
+    press(VK_MOUSE);
+    size_t at = ui.geom[0].start + 3 * ui.geom[0].bpc;
+    cr_assert_eq(ui.sel, model.lanes[0].snap.blocks[Snapshot_BlockAt(&model.lanes[0].snap, at)].offset);
+    stop();
+}
+
+Test(keys, zoom_in_and_out_changes_the_scale)
+{
+    start(0, 1);
+    size_t full = ui.geom[0].bpc;
+    press('l');
+    press('z');
+    Screen_Compose(&ui, &frame);
+    cr_assert_lt(ui.geom[0].bpc, full);
+    press('Z');
+    press('Z');
+    press('Z');
+    press('Z');
+    Screen_Compose(&ui, &frame);
+    cr_assert_eq(ui.geom[0].bpc, full);
+    cr_assert_eq(ui.zoom, 0);
+    stop();
+}
+
+Test(keys, policy_workload_and_reset_restart_the_same_operations)
+{
+    start(0, 1);
+    press('p');
+    cr_assert_eq(model.lanes[0].policy, MEM_NEXT_FIT);
+    cr_assert_eq(ops(), 0, "a fresh heap");
+    press('n');
+    press('n');
+    const LogLine *a = Lane_Log(&model.lanes[0], 0);
+    char first[LOG_LEN];
+    snprintf(first, sizeof first, "%s", a->text);
+    press('r');
+    cr_assert_eq(ops(), 0);
+    press('n');
+    press('n');
+    cr_assert_str_eq(Lane_Log(&model.lanes[0], 0)->text, first, "same seed, same operations");
+    press('w');
+    cr_assert_eq(model.cfg.workload, WL_STACK);
+    stop();
+}
+
+Test(keys, the_overflow_key_breaks_a_guard_that_free_then_reports)
+{
+    start(MEM_OPT_GUARD, 1);
+    press('a');
+    type("100\n");
+    size_t sel = ui.sel;
+    press('o');
+    const Lane *l = &model.lanes[0];
+    const MemBlock *b = &l->snap.blocks[Snapshot_BlockAt(&l->snap, sel)];
+    cr_assert(b->overflowed, "the walk reports the broken guard");
+    cr_assert(strstr(Lane_Log(l, 0)->text, "you wrote 4 B past the end of the 100 B object"));
+    press('f');
+    cr_assert(strstr(Lane_Log(l, 0)->text, "OVERFLOW: 4 B of the guard"), "%s",
+              Lane_Log(l, 0)->text);
+    cr_assert_eq(l->snap.stats.overflows, 1);
+    stop();
+}
+
+Test(keys, compare_mode_allocates_in_every_heap_and_moves_between_them)
+{
+    start(0, 4);
+    press('a');
+    type("64\n");
+    for (unsigned i = 0; i < 4; i++)
+        cr_assert(strstr(Lane_Log(&model.lanes[i], 0)->text, "alloc 64 B"), "lane %u", i);
+    press(VK_DOWN);
+    cr_assert_eq(ui.lane, 1);
+    press('p');
+    cr_assert(strstr(ui.msg, "compare mode"), "%s", ui.msg);
+    press('i');
+    cr_assert(strstr(ui.msg, "one heap"), "%s", ui.msg);
+    stop();
+}

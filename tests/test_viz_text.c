@@ -1,0 +1,226 @@
+/* test_viz_text.c - heapviz's words and command line: event sentences
+ * (the forms the issue asks for) and Options_Parse, sentence by sentence. */
+#include "testlib.h"
+
+#include "explain.h"
+#include "options.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+static char text[512], brief[128];
+
+static LogKind say(const MemEvent *ev, unsigned n)
+{
+    return Explain_Events(ev, n, text, sizeof text, brief, sizeof brief);
+}
+
+Test(explain, bytes_read_like_a_person_writes_them)
+{
+    char b[32];
+    cr_assert_str_eq(Explain_Bytes(0, b, sizeof b), "0 B");
+    cr_assert_str_eq(Explain_Bytes(1023, b, sizeof b), "1023 B");
+    cr_assert_str_eq(Explain_Bytes(1024, b, sizeof b), "1.0 KiB");
+    cr_assert_str_eq(Explain_Bytes(2150, b, sizeof b), "2.1 KiB");
+    cr_assert_str_eq(Explain_Bytes(9318, b, sizeof b), "9.1 KiB");
+    cr_assert_str_eq(Explain_Bytes(3u << 20, b, sizeof b), "3.0 MiB");
+    cr_assert_str_eq(Explain_Bytes(1048575, b, sizeof b), "1.0 MiB");
+}
+
+Test(explain, an_allocation_says_how_it_searched_and_split)
+{
+    MemEvent e = {.kind = MEM_EV_ALLOC, .policy = MEM_BEST_FIT, .op = 5, .request = 120,
+                  .examined = 7, .block = 0x1a0, .size = 128, .remainder = 0, .object = 0x1a8};
+    cr_assert_eq(say(&e, 1), LOG_ALLOC);
+    cr_assert_str_eq(text, "alloc 120 B: best fit examined 7 free blocks, chose 128 B at "
+                           "+0x1a0, split off 0 B");
+    cr_assert_str_eq(brief, "alloc 120 B → +0x1a0");
+    e.examined = 1;
+    e.policy = MEM_NEXT_FIT;
+    MemEvent two[2] = {e, {.kind = MEM_EV_ROVER, .op = 5, .block = 0x220}};
+    say(two, 2);
+    cr_assert_str_eq(text, "alloc 120 B: next fit examined 1 free block, chose 128 B at "
+                           "+0x1a0, split off 0 B; next-fit rover → +0x220");
+}
+
+Test(explain, a_free_names_the_object_and_what_it_merged_with)
+{
+    MemEvent ev[2] = {
+        {.kind = MEM_EV_FREE, .op = 9, .pointer = 0x1c4, .object = 0x1a0, .request = 120,
+         .block = 0x198, .size = 128},
+        {.kind = MEM_EV_COALESCE, .op = 9, .neighbours = MEM_RIGHT, .block = 0x198,
+         .size = 2150},
+    };
+    cr_assert_eq(say(ev, 2), LOG_FREE);
+    cr_assert_str_eq(text, "free +0x1c4 → object at +0x1a0 (120 B), coalesced with the right "
+                           "neighbour → 2.1 KiB free");
+    cr_assert_str_eq(brief, "free +0x1c4");
+    ev[1].neighbours = MEM_LEFT | MEM_RIGHT;
+    say(ev, 2);
+    cr_assert(strstr(text, "coalesced with both neighbours"));
+    say(ev, 1);
+    cr_assert_str_eq(text, "free +0x1c4 → object at +0x1a0 (120 B), no free neighbour → 128 B "
+                           "free");
+}
+
+Test(explain, a_failure_separates_total_free_from_the_largest_block)
+{
+    MemEvent e = {.kind = MEM_EV_FAIL, .op = 3, .request = 4000, .free_total = 9318,
+                  .largest_free = 2048};
+    cr_assert_eq(say(&e, 1), LOG_FAIL);
+    cr_assert_str_eq(text, "alloc 4000 B failed: 9.1 KiB free in total, but the largest free "
+                           "block is 2.0 KiB");
+    e.free_total = 1000;
+    say(&e, 1);
+    cr_assert_str_eq(text, "alloc 4000 B failed: only 1000 B free in total");
+}
+
+Test(explain, refusals_and_overflows_use_the_library_words)
+{
+    MemEvent r = {.kind = MEM_EV_REJECT, .op = 4, .pointer = 0x1a4, .reason = MEM_REJECT_HEADER};
+    cr_assert_eq(say(&r, 1), LOG_REJECT);
+    cr_assert_str_eq(text, "free +0x1a4 refused: it points into a block header (metadata)");
+    r.pointer = -16;
+    r.reason = MEM_REJECT_OUTSIDE;
+    say(&r, 1);
+    cr_assert_str_eq(text, "free -0x10 refused: it points outside the heap");
+    MemEvent o[2] = {{.kind = MEM_EV_OVERFLOW, .op = 6, .object = 0x1a0, .request = 120,
+                      .block = 0x198, .size = 4},
+                     {.kind = MEM_EV_FREE, .op = 6, .pointer = 0x1a0, .object = 0x1a0,
+                      .request = 120, .block = 0x198, .size = 144}};
+    cr_assert_eq(say(o, 2), LOG_ALARM);
+    cr_assert(strstr(text, "OVERFLOW: 4 B of the guard after the 120 B object at +0x1a0 were "
+                           "overwritten"), "%s", text);
+    cr_assert(strstr(text, "; free +0x1a0 → object at +0x1a0 (120 B)"), "%s", text);
+}
+
+/* ---- the command line ------------------------------------------------------------ */
+
+static Options o;
+static char err[256];
+
+static int parse(int argc, const char **argv)
+{
+    return Options_Parse(argc, (char **)(uintptr_t)argv, &o, err, sizeof err);
+}
+
+#define ARGS(...) (sizeof((const char *[]){"heapviz", __VA_ARGS__}) / sizeof(char *)), \
+                  ((const char *[]){"heapviz", __VA_ARGS__})
+
+Test(options, no_arguments_give_the_demo_defaults)
+{
+    const char *argv[] = {"heapviz", NULL};
+    cr_assert_eq(parse(1, argv), OPT_RUN);
+    cr_assert_eq(o.size, VIZ_DEFAULT_SIZE);
+    cr_assert_eq(o.policy, MEM_FIRST_FIT);
+    cr_assert_eq(o.workload, WL_RANDOM);
+    cr_assert_eq(o.seed, VIZ_DEFAULT_SEED);
+    cr_assert_eq(o.speed, VIZ_DEFAULT_SPEED);
+    cr_assert_eq(o.nlanes, 0);
+    cr_assert(!o.dump && !o.ascii && !o.no_color && !o.guard);
+}
+
+Test(options, sizes_take_k_m_g_suffixes)
+{
+    size_t n;
+    cr_assert_eq(Options_ParseSize("4096", &n), 0);
+    cr_assert_eq(n, 4096);
+    cr_assert_eq(Options_ParseSize("8K", &n), 0);
+    cr_assert_eq(n, 8192);
+    cr_assert_eq(Options_ParseSize("64k", &n), 0);
+    cr_assert_eq(n, 65536);
+    cr_assert_eq(Options_ParseSize("2M", &n), 0);
+    cr_assert_eq(n, 2u << 20);
+    cr_assert_eq(Options_ParseSize("1G", &n), 0);
+    cr_assert_eq(n, 1u << 30);
+    cr_assert_eq(Options_ParseSize("16KiB", &n), 0);
+    cr_assert_eq(n, 16384);
+    cr_assert_eq(Options_ParseSize("100B", &n), 0);
+    cr_assert_eq(n, 100);
+    const char *bad[] = {"", "K", "-1", "8X", "8KK", "1.5M", " 8K", "8K ", "99999999999999999999",
+                         "17179869184G"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_eq(Options_ParseSize(bad[i], &n), -1, "'%s' accepted", bad[i]);
+}
+
+Test(options, every_option_in_both_spellings)
+{
+    cr_assert_eq(parse(ARGS("--size", "64K", "--policy=best", "-w", "fragmenter", "--seed",
+                            "0x10", "--speed", "30", "--ascii", "--no-colour", "--dump",
+                            "--frames", "5", "--skip=7", "--guard", "--paused", "--no-mouse")),
+                 OPT_RUN, "%s", err);
+    cr_assert_eq(o.size, 65536);
+    cr_assert(o.size_given);
+    cr_assert_eq(o.policy, MEM_BEST_FIT);
+    cr_assert_eq(o.workload, WL_FRAGMENTER);
+    cr_assert_eq(o.seed, 16);
+    cr_assert_eq(o.speed, 30);
+    cr_assert(o.ascii && o.no_color && o.dump && o.guard && o.paused && o.no_mouse);
+    cr_assert_eq(o.frames, 5);
+    cr_assert_eq(o.skip, 7);
+    cr_assert_eq(parse(ARGS("-C", "-s", "1M", "-p", "next")), OPT_RUN);
+    cr_assert(o.no_color);
+    cr_assert_eq(o.size, 1u << 20);
+    cr_assert_eq(o.policy, MEM_NEXT_FIT);
+}
+
+Test(options, compare_lists_policies_once_each)
+{
+    cr_assert_eq(parse(ARGS("--compare", "first,best,worst,fast")), OPT_RUN, "%s", err);
+    cr_assert_eq(o.nlanes, 4);
+    cr_assert_eq(o.lanes[0], MEM_FIRST_FIT);
+    cr_assert_eq(o.lanes[3], MEM_FAST);
+    cr_assert_eq(parse(ARGS("--compare=all")), OPT_RUN);
+    cr_assert_eq(o.nlanes, MEM_POLICY_COUNT);
+    cr_assert_eq(parse(ARGS("--compare", "first,first")), OPT_ERROR);
+    cr_assert(strstr(err, "twice"), "%s", err);
+    cr_assert_eq(parse(ARGS("--compare", "first,,best")), OPT_ERROR);
+    cr_assert_eq(parse(ARGS("--compare", "first,bestest")), OPT_ERROR);
+    cr_assert(strstr(err, "'bestest' is not a policy"), "%s", err);
+}
+
+Test(options, mistakes_are_errors_with_a_reason)
+{
+    cr_assert_eq(parse(ARGS("--bogus")), OPT_ERROR);
+    cr_assert_str_eq(err, "unknown option '--bogus'");
+    cr_assert_eq(parse(ARGS("-x")), OPT_ERROR);
+    cr_assert_eq(parse(ARGS("stray")), OPT_ERROR);
+    cr_assert_eq(parse(ARGS("--size")), OPT_ERROR);
+    cr_assert_str_eq(err, "--size needs a value");
+    cr_assert_eq(parse(ARGS("--size", "1K")), OPT_ERROR, "below MEM_MIN_REGION");
+    cr_assert_eq(parse(ARGS("--size", "2G")), OPT_ERROR, "above VIZ_MAX_SIZE");
+    cr_assert(strstr(err, "out of range (4K to 1G)"), "%s", err);
+    cr_assert_eq(parse(ARGS("--size", "1G")), OPT_RUN);
+    cr_assert_eq(parse(ARGS("--size", "lots")), OPT_ERROR);
+    cr_assert_eq(parse(ARGS("--policy", "good")), OPT_ERROR);
+    cr_assert_eq(parse(ARGS("--workload", "chaos")), OPT_ERROR);
+    cr_assert_eq(parse(ARGS("--speed", "0")), OPT_ERROR);
+    cr_assert_eq(parse(ARGS("--frames", "-3")), OPT_ERROR);
+    cr_assert_eq(parse(ARGS("--seed", "12a")), OPT_ERROR);
+    cr_assert_eq(parse(ARGS("--dump=yes")), OPT_ERROR);
+    cr_assert_str_eq(err, "--dump takes no value");
+    cr_assert_eq(parse(ARGS("--workload", "trace")), OPT_ERROR);
+    cr_assert_eq(parse(ARGS("--trace", "x.rep", "--workload", "stack")), OPT_ERROR);
+    cr_assert_eq(parse(ARGS("--trace", "x.rep")), OPT_RUN);
+    cr_assert_eq(o.workload, WL_TRACE);
+    cr_assert_str_eq(o.trace, "x.rep");
+}
+
+Test(options, an_error_is_one_line_whatever_argv_holds)
+{
+    cr_assert_eq(parse(ARGS("--size", "8K", "--siz\ne")), OPT_ERROR);
+    cr_assert_eq(strchr(err, '\n'), NULL, "%s", err);
+    cr_assert_str_eq(err, "unknown option '--siz?e'");
+    cr_assert_eq(parse(ARGS("--policy", "be\tst\r")), OPT_ERROR);
+    cr_assert(strstr(err, "'be?st?'"), "%s", err);
+}
+
+Test(options, help_and_version_win_but_never_exit)
+{
+    cr_assert_eq(parse(ARGS("--help")), OPT_HELP);
+    cr_assert_eq(parse(ARGS("--size", "8K", "-h")), OPT_HELP);
+    cr_assert_eq(parse(ARGS("--version")), OPT_VERSION);
+    cr_assert_eq(parse(ARGS("-V")), OPT_VERSION);
+    cr_assert(strstr(Options_Usage(), "--compare"));
+    cr_assert_eq(parse(ARGS("--help", "--bogus")), OPT_ERROR, "a later mistake still counts");
+}

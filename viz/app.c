@@ -1,0 +1,684 @@
+/*
+ * app.c - the key table and its actions (see app.h).  Actions change the
+ * UI state and the model and return reaction flags; they never draw.
+ */
+#include "app.h"
+
+#include "explain.h"
+#include "options.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef unsigned (*Action)(Ui *ui, int key);
+
+typedef struct Binding {
+    int key;
+    Action act;
+} Binding;
+
+__attribute__((format(printf, 3, 4))) static void say(Ui *ui, bool warn, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ui->msg, sizeof ui->msg, fmt, ap);
+    va_end(ap);
+    ui->msg_warn = warn;
+}
+
+static Lane *focus(Ui *ui) { return &ui->m->lanes[ui->lane < ui->m->nlanes ? ui->lane : 0]; }
+
+static const MemBlock *selected(Ui *ui)
+{
+    if (ui->sel == SIZE_MAX)
+        return NULL;
+    const Snapshot *s = &focus(ui)->snap;
+    long bi = Snapshot_BlockAt(s, ui->sel);
+    return bi >= 0 ? &s->blocks[bi] : NULL;
+}
+
+static void select_index(Ui *ui, long i)
+{
+    const Snapshot *s = &focus(ui)->snap;
+    if (i < 0 || (size_t)i >= s->nblocks)
+        return;
+    ui->sel = s->blocks[i].offset;
+}
+
+void Ui_Init(Ui *ui, Model *m, GlyphMode g, unsigned speed, bool paused)
+{
+    memset(ui, 0, sizeof *ui);
+    ui->m = m;
+    ui->glyphs = g;
+    ui->speed = speed ? speed : VIZ_DEFAULT_SPEED;
+    ui->paused = paused;
+    ui->sel = SIZE_MAX;
+}
+
+static const unsigned ladder[] = {1, 2, 4, 8, 15, 30, 60, 120, 250, 500, 1000, 2000, 5000, 10000};
+#define NLADDER (sizeof ladder / sizeof ladder[0])
+
+unsigned App_Faster(unsigned speed)
+{
+    for (size_t i = 0; i < NLADDER; i++)
+        if (ladder[i] > speed)
+            return ladder[i];
+    return ladder[NLADDER - 1];
+}
+
+unsigned App_Slower(unsigned speed)
+{
+    for (size_t i = NLADDER; i-- > 0;)
+        if (ladder[i] < speed)
+            return ladder[i];
+    return ladder[0];
+}
+
+unsigned App_Step(Ui *ui)
+{
+    if (ui->m->ended)
+        return R_NONE;
+    if (!Model_Step(ui->m)) {
+        ui->paused = true;
+        say(ui, false, "the trace has ended: r replays it");
+        return R_REDRAW | R_TIMING;
+    }
+    return R_REDRAW | R_FLASH;
+}
+
+/* ---- actions ------------------------------------------------------------------ */
+
+static unsigned act_pause(Ui *ui, int key)
+{
+    (void)key;
+    if (ui->m->ended) {
+        say(ui, true, "the trace has ended: r replays it");
+        return R_REDRAW;
+    }
+    ui->paused = !ui->paused;
+    say(ui, false, ui->paused ? "paused: n steps, Space runs" : "running");
+    return R_REDRAW | R_TIMING;
+}
+
+static unsigned act_step(Ui *ui, int key)
+{
+    (void)key;
+    if (ui->m->ended) {
+        say(ui, true, "the trace has ended: r replays it");
+        return R_REDRAW;
+    }
+    bool was = ui->paused;
+    ui->paused = true;
+    unsigned r = App_Step(ui);
+    if (!was)
+        say(ui, false, "paused for stepping: n steps again, Space runs");
+    return r | R_TIMING;
+}
+
+static unsigned act_faster(Ui *ui, int key)
+{
+    (void)key;
+    unsigned s = App_Faster(ui->speed);
+    if (s == ui->speed)
+        say(ui, true, "already at the fastest speed, %u op/s", s);
+    else
+        say(ui, false, "speed %u op/s", s);
+    ui->speed = s;
+    return R_REDRAW | R_TIMING;
+}
+
+static unsigned act_slower(Ui *ui, int key)
+{
+    (void)key;
+    unsigned s = App_Slower(ui->speed);
+    if (s == ui->speed)
+        say(ui, true, "already at the slowest speed, %u op/s", s);
+    else
+        say(ui, false, "speed %u op/s", s);
+    ui->speed = s;
+    return R_REDRAW | R_TIMING;
+}
+
+static unsigned open_prompt(Ui *ui, PromptKind k)
+{
+    ui->prompt = k;
+    ui->ninput = 0;
+    ui->input[0] = '\0';
+    return R_REDRAW;
+}
+
+static unsigned act_alloc(Ui *ui, int key)
+{
+    (void)key;
+    return open_prompt(ui, PROMPT_ALLOC);
+}
+
+static unsigned act_ifree(Ui *ui, int key)
+{
+    (void)key;
+    if (ui->m->nlanes > 1) {
+        say(ui, true, "i works on one heap: run without --compare");
+        return R_REDRAW;
+    }
+    return open_prompt(ui, PROMPT_IFREE);
+}
+
+static unsigned act_free(Ui *ui, int key)
+{
+    (void)key;
+    const MemBlock *b = selected(ui);
+    if (!b) {
+        say(ui, true, "f frees the selected block: select one first (arrows, Tab or a click)");
+        return R_REDRAW;
+    }
+    if (!b->used) {
+        say(ui, true, "the selected block at +0x%zx is already free", b->offset);
+        return R_REDRAW;
+    }
+    size_t off = b->offset, obj = b->offset + b->header;
+    int r = Model_FreeAt(ui->m, ui->lane, obj);
+    ui->paused = true;
+    if (r == MEM_OK)
+        say(ui, false, "freed the object at +0x%zx (paused: Space runs)", obj);
+    else
+        say(ui, true, "free +0x%zx refused: it %s", obj, MemReject_Describe((MemReject)r));
+    ui->sel = off;
+    return R_REDRAW | R_FLASH | R_TIMING;
+}
+
+static unsigned act_overflow(Ui *ui, int key)
+{
+    (void)key;
+    const MemBlock *b = selected(ui);
+    if (!b || !b->used) {
+        say(ui, true, "o overflows the selected object: select a used block first");
+        return R_REDRAW;
+    }
+    if (b->padding == 0) {
+        say(ui, true, "this object has no padding: an overflow would hit the next header "
+                      "(heapviz will not)");
+        return R_REDRAW;
+    }
+    size_t n = Model_Overflow(ui->m, ui->lane, b->offset, 4);
+    ui->paused = true;
+    if (!(focus(ui)->flags & MEM_OPT_GUARD))
+        say(ui, true, "wrote %zu B past the object: without --guard nothing notices", n);
+    else
+        say(ui, true, "wrote %zu B past the object: its guard is broken (f frees it)", n);
+    return R_REDRAW | R_FLASH | R_TIMING;
+}
+
+static unsigned act_move(Ui *ui, int key)
+{
+    const Snapshot *s = &focus(ui)->snap;
+    if (s->nblocks == 0)
+        return R_NONE;
+    long i = ui->sel == SIZE_MAX ? -1 : Snapshot_BlockAt(s, ui->sel);
+    ui->msg[0] = '\0';
+    switch (key) {
+    case VK_LEFT:
+    case 'h':
+        if (i < 0)
+            i = (long)s->nblocks;
+        if (i == 0) {
+            say(ui, true, "this is the first block");
+            return R_REDRAW;
+        }
+        select_index(ui, i - 1);
+        break;
+    case VK_RIGHT:
+    case 'l':
+        if (i + 1 >= (long)s->nblocks) {
+            say(ui, true, "this is the last block");
+            return R_REDRAW;
+        }
+        select_index(ui, i + 1);
+        break;
+    case VK_HOME:
+        select_index(ui, 0);
+        break;
+    case VK_END:
+        select_index(ui, (long)s->nblocks - 1);
+        break;
+    default:
+        break;
+    }
+    return R_REDRAW;
+}
+
+static unsigned act_vertical(Ui *ui, int key)
+{
+    bool up = key == VK_UP || key == 'k';
+    if (ui->m->nlanes > 1) {
+        if (up && ui->lane > 0)
+            ui->lane--;
+        else if (!up && ui->lane + 1 < ui->m->nlanes)
+            ui->lane++;
+        else {
+            say(ui, true, up ? "this is the top heap" : "this is the bottom heap");
+            return R_REDRAW;
+        }
+        ui->msg[0] = '\0';
+        return R_REDRAW;
+    }
+    const MapGeom *g = &ui->geom[0];
+    const MemBlock *b = selected(ui);
+    if (!g->valid || !b) {
+        if (!b)
+            select_index(ui, 0);
+        return R_REDRAW;
+    }
+    size_t row = (size_t)g->cols * g->bpc;
+    size_t size = focus(ui)->snap.region.size;
+    size_t target;
+    if (up) {
+        if (b->offset < row) {
+            say(ui, true, "this is the top row");
+            return R_REDRAW;
+        }
+        target = b->offset - row;
+    } else {
+        target = b->offset + row;
+        if (target >= size) {
+            say(ui, true, "this is the bottom row");
+            return R_REDRAW;
+        }
+    }
+    long i = Snapshot_BlockAt(&focus(ui)->snap, target);
+    if (i < 0) {
+        say(ui, true, "no block there (the heap's tables)");
+        return R_REDRAW;
+    }
+    ui->msg[0] = '\0';
+    select_index(ui, i);
+    return R_REDRAW;
+}
+
+static unsigned act_tab(Ui *ui, int key)
+{
+    const Snapshot *s = &focus(ui)->snap;
+    if (s->nfree == 0) {
+        say(ui, true, "there is no free block");
+        return R_REDRAW;
+    }
+    const MemBlock *b = selected(ui);
+    long r = b && !b->used ? Snapshot_FreeRank(s, b->offset) : -1;
+    long n = (long)s->nfree;
+    if (r < 0)
+        r = key == VK_BTAB ? n - 1 : 0;
+    else
+        r = key == VK_BTAB ? (r + n - 1) % n : (r + 1) % n;
+    ui->sel = s->freel[r].offset;
+    say(ui, false, "free list: block %ld of %ld", r + 1, n);
+    return R_REDRAW;
+}
+
+static unsigned act_page(Ui *ui, int key)
+{
+    if (ui->zoom == 0) {
+        say(ui, true, "the whole arena is shown: z zooms in first");
+        return R_REDRAW;
+    }
+    const MapGeom *g = &ui->geom[ui->lane];
+    if (!g->valid)
+        return R_REDRAW;
+    size_t span = g->end - g->start;
+    size_t size = focus(ui)->snap.region.size;
+    size_t start = g->start;
+    if (key == VK_PGUP)
+        start = start > span ? start - span : 0;
+    else
+        start = start + span < size ? start + span : start;
+    ui->view_start = start;
+    long i = Snapshot_BlockAt(&focus(ui)->snap, start);
+    if (i < 0)
+        i = Snapshot_BlockAt(&focus(ui)->snap, start + span / 2);
+    if (i >= 0)
+        select_index(ui, i);
+    ui->msg[0] = '\0';
+    return R_REDRAW;
+}
+
+static unsigned act_policy(Ui *ui, int key)
+{
+    (void)key;
+    if (ui->m->nlanes > 1) {
+        say(ui, true, "compare mode shows several policies at once: p cycles one heap's policy");
+        return R_REDRAW;
+    }
+    MemPolicy p = (MemPolicy)((ui->m->lanes[0].policy + 1) % MEM_POLICY_COUNT);
+    char err[160];
+    if (Model_SetPolicy(ui->m, p, err, sizeof err) != 0) {
+        say(ui, true, "%s", err);
+        return R_REDRAW;
+    }
+    say(ui, false, "policy: %s; the same workload starts again", Explain_Policy(p));
+    return R_REDRAW | R_TIMING;
+}
+
+static unsigned act_workload(Ui *ui, int key)
+{
+    (void)key;
+    WorkloadKind k = ui->m->cfg.workload;
+    do {
+        k = (WorkloadKind)((k + 1) % WL_COUNT);
+    } while (k == WL_TRACE && !ui->m->cfg.trace);
+    char err[160];
+    if (Model_SetWorkload(ui->m, k, err, sizeof err) != 0) {
+        say(ui, true, "%s", err);
+        return R_REDRAW;
+    }
+    say(ui, false, "workload: %s", Workload_Name(k));
+    return R_REDRAW | R_TIMING;
+}
+
+static unsigned act_reset(Ui *ui, int key)
+{
+    (void)key;
+    char err[160];
+    if (Model_Restart(ui->m, err, sizeof err) != 0) {
+        say(ui, true, "%s", err);
+        return R_REDRAW;
+    }
+    say(ui, false, "reset: empty heaps, the workload from its seed");
+    return R_REDRAW | R_TIMING;
+}
+
+static unsigned act_zoom(Ui *ui, int key)
+{
+    const MapGeom *g = &ui->geom[ui->lane];
+    if (!g->valid)
+        return R_REDRAW;
+    if (key == 'z') {
+        if (g->bpc <= 1) {
+            say(ui, true, "already at one byte a cell");
+            return R_REDRAW;
+        }
+        ui->zoom = g->bpc / 2 ? g->bpc / 2 : 1;
+        if (ui->zoom > 8)
+            ui->zoom = (ui->zoom + 7) / 8 * 8;
+        size_t span = (size_t)g->rows * (size_t)g->cols * ui->zoom;
+        size_t centre = ui->sel != SIZE_MAX ? ui->sel : g->start + (g->end - g->start) / 2;
+        ui->view_start = centre > span / 2 ? centre - span / 2 : 0;
+        say(ui, false, "zoom: %zu B a cell (Z zooms out)", ui->zoom);
+    } else {
+        if (ui->zoom == 0) {
+            say(ui, true, "already showing the whole arena");
+            return R_REDRAW;
+        }
+        size_t span = (size_t)g->rows * (size_t)g->cols * ui->zoom;
+        size_t centre = g->start + (g->end - g->start) / 2;
+        ui->zoom *= 2;
+        ui->view_start = centre > span ? centre - span : 0;
+        say(ui, false, "zoom: %zu B a cell", ui->zoom);
+    }
+    return R_REDRAW;
+}
+
+static unsigned act_help(Ui *ui, int key)
+{
+    (void)key;
+    ui->help = !ui->help;
+    ui->msg[0] = '\0';
+    return R_REDRAW;
+}
+
+static unsigned act_quit(Ui *ui, int key)
+{
+    (void)ui;
+    (void)key;
+    return R_QUIT;
+}
+
+static unsigned act_redraw(Ui *ui, int key)
+{
+    (void)ui;
+    (void)key;
+    return R_CLEAR | R_REDRAW;
+}
+
+static unsigned act_click(Ui *ui, int key)
+{
+    (void)key;
+    for (unsigned i = 0; i < ui->m->nlanes; i++) {
+        const MapGeom *g = &ui->geom[i];
+        if (!g->valid || ui->mouse_y < g->y || ui->mouse_y >= g->y + 2 * g->rows ||
+            ui->mouse_x < g->x || ui->mouse_x >= g->x + g->cols)
+            continue;
+        size_t cell = (size_t)((ui->mouse_y - g->y) / 2) * (size_t)g->cols +
+                      (size_t)(ui->mouse_x - g->x);
+        size_t off = g->start + cell * g->bpc;
+        if (off >= g->end)
+            break;
+        long bi = Snapshot_BlockAt(&ui->m->lanes[i].snap, off);
+        if (bi < 0) {
+            say(ui, false, "+0x%zx is in the heap's own tables, not a block", off);
+            return R_REDRAW;
+        }
+        ui->lane = i;
+        ui->sel = ui->m->lanes[i].snap.blocks[bi].offset;
+        ui->msg[0] = '\0';
+        return R_REDRAW;
+    }
+    say(ui, false, "click on the map to select a block");
+    return R_REDRAW;
+}
+
+static unsigned act_resize(Ui *ui, int key)
+{
+    (void)ui;
+    (void)key;
+    return R_CLEAR | R_REDRAW;
+}
+
+static const Binding bindings[] = {
+    {' ', act_pause},      {'n', act_step},       {'.', act_step},       {'+', act_faster},
+    {'=', act_faster},     {'-', act_slower},     {'_', act_slower},     {'a', act_alloc},
+    {'f', act_free},       {'i', act_ifree},      {'o', act_overflow},   {VK_LEFT, act_move},
+    {'h', act_move},       {VK_RIGHT, act_move},  {'l', act_move},       {VK_HOME, act_move},
+    {VK_END, act_move},    {VK_UP, act_vertical}, {'k', act_vertical},   {VK_DOWN, act_vertical},
+    {'j', act_vertical},   {'\t', act_tab},       {VK_BTAB, act_tab},    {VK_PGUP, act_page},
+    {VK_PGDN, act_page},   {'p', act_policy},     {'w', act_workload},   {'r', act_reset},
+    {'z', act_zoom},       {'Z', act_zoom},       {'?', act_help},       {VK_F1, act_help},
+    {'H', act_help},       {'q', act_quit},       {'Q', act_quit},       {VK_CTRL('c'), act_quit},
+    {VK_CTRL('l'), act_redraw}, {VK_MOUSE, act_click}, {VK_RESIZE, act_resize},
+};
+
+static const KeyHelp key_help[] = {
+    {"Space", "pause / run"},
+    {"n .", "one step (pauses)"},
+    {"+ -", "faster / slower"},
+    {"a", "allocate (asks a size)"},
+    {"f", "free the selected block"},
+    {"i", "free at a typed offset"},
+    {"o", "overflow selected object"},
+    {"← → h l", "previous / next block"},
+    {"↑ ↓ k j", "row above / below"},
+    {"Tab S-Tab", "next / prev free block"},
+    {"Home End", "first / last block"},
+    {"z Z", "zoom in / out"},
+    {"PgUp PgDn", "pan when zoomed"},
+    {"p", "next policy, same ops"},
+    {"w", "next workload"},
+    {"r", "reset: start again"},
+    {"click", "select a block"},
+    {"? F1 H", "this help"},
+    {"q Ctrl-C", "quit"},
+};
+
+const KeyHelp *App_KeyHelp(size_t *n)
+{
+    *n = sizeof key_help / sizeof key_help[0];
+    return key_help;
+}
+
+/* ---- prompts ------------------------------------------------------------------- */
+
+static int parse_offset(const char *s, size_t *out)
+{
+    while (*s == ' ')
+        s++;
+    if (*s == '+')
+        s++;
+    bool hex = false;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        hex = true;
+        s += 2;
+    } else {
+        for (const char *p = s; *p; p++)
+            if (isxdigit((unsigned char)*p) && !isdigit((unsigned char)*p))
+                hex = true;
+    }
+    if (!*s)
+        return -1;
+    size_t v = 0;
+    for (; *s; s++) {
+        int d;
+        if (isdigit((unsigned char)*s))
+            d = *s - '0';
+        else if (hex && isxdigit((unsigned char)*s))
+            d = tolower((unsigned char)*s) - 'a' + 10;
+        else
+            return -1;
+        size_t base = hex ? 16u : 10u;
+        if (v > (SIZE_MAX - (size_t)d) / base)
+            return -1;
+        v = v * base + (size_t)d;
+    }
+    *out = v;
+    return 0;
+}
+
+static unsigned run_prompt(Ui *ui)
+{
+    PromptKind k = ui->prompt;
+    ui->prompt = PROMPT_NONE;
+    if (k == PROMPT_ALLOC) {
+        size_t size;
+        if (Options_ParseSize(ui->input, &size) != 0 || size == 0) {
+            say(ui, true, "'%s' is not a size: type bytes, like 120 or 2K", ui->input);
+            return R_REDRAW;
+        }
+        void *p = NULL;
+        for (unsigned i = 0; i < ui->m->nlanes; i++) {
+            void *q = Model_Alloc(ui->m, i, size);
+            if (i == ui->lane)
+                p = q;
+        }
+        ui->paused = true;
+        char b[32];
+        Explain_Bytes(size, b, sizeof b);
+        if (p) {
+            size_t off = (size_t)((uintptr_t)p - (uintptr_t)focus(ui)->snap.region.base);
+            ui->sel = off - MEM_HEADER_SIZE;
+            say(ui, false, "allocated %s: the object is at +0x%zx (paused: Space runs)", b, off);
+        } else {
+            say(ui, true, "alloc %s failed: the events say why", b);
+        }
+        return R_REDRAW | R_FLASH | R_TIMING;
+    }
+    if (k == PROMPT_IFREE) {
+        size_t off;
+        if (parse_offset(ui->input, &off) != 0) {
+            say(ui, true, "'%s' is not an offset: type one like 0x1c4 or 452", ui->input);
+            return R_REDRAW;
+        }
+        const Lane *l = focus(ui);
+        void *ptr = (void *)((uintptr_t)l->snap.region.base + off);
+        MemReject why = MemHeap_Classify(l->heap, ptr);
+        size_t objsize = 0;
+        void *obj = MemHeap_Find(l->heap, ptr, &objsize);
+        int r = Model_FreeAt(ui->m, ui->lane, off);
+        ui->paused = true;
+        if (r == MEM_OK) {
+            size_t o = obj ? (size_t)((uintptr_t)obj - (uintptr_t)l->snap.region.base) : off;
+            if (o == off)
+                say(ui, false, "freed the object at +0x%zx", o);
+            else
+                say(ui, false, "+0x%zx is byte %zu of the %zu B object at +0x%zx: freed it",
+                    off, off - o, objsize, o);
+            ui->sel = o - MEM_HEADER_SIZE;
+        } else {
+            say(ui, true, "free +0x%zx refused: it %s", off,
+                MemReject_Describe(r ? (MemReject)r : why));
+        }
+        return R_REDRAW | R_FLASH | R_TIMING;
+    }
+    return R_REDRAW;
+}
+
+static unsigned prompt_key(Ui *ui, int key)
+{
+    if (key == VK_ESC || key == VK_CTRL('g')) {
+        ui->prompt = PROMPT_NONE;
+        say(ui, false, "cancelled");
+        return R_REDRAW;
+    }
+    if (key == VK_CTRL('c'))
+        return R_QUIT;
+    if (key == VK_ENTER || key == '\n' || key == '\r')
+        return run_prompt(ui);
+    if (key == VK_BACKSPACE || key == 127 || key == 8) {
+        if (ui->ninput)
+            ui->input[--ui->ninput] = '\0';
+        return R_REDRAW;
+    }
+    if (key == VK_RESIZE)
+        return R_CLEAR | R_REDRAW;
+    if (key > 0 && key < 127 && isprint(key) && ui->ninput + 1 < sizeof ui->input) {
+        ui->input[ui->ninput++] = (char)key;
+        ui->input[ui->ninput] = '\0';
+    }
+    return R_REDRAW;
+}
+
+static void key_name(int key, char *buf, size_t len)
+{
+    if (key > 32 && key < 127)
+        snprintf(buf, len, "'%c'", key);
+    else if (key > 0 && key < 32)
+        snprintf(buf, len, "Ctrl-%c", key + '@');
+    else
+        snprintf(buf, len, "this key");
+}
+
+static unsigned dispatch(Ui *ui, int key);
+
+unsigned App_Key(Ui *ui, int key)
+{
+    /* actions look at the walks: they see the heap as it is, and leave it so */
+    Model_Sync(ui->m);
+    unsigned r = dispatch(ui, key);
+    Model_Sync(ui->m);
+    return r;
+}
+
+static unsigned dispatch(Ui *ui, int key)
+{
+    if (ui->prompt != PROMPT_NONE)
+        return prompt_key(ui, key);
+    if (ui->help) {
+        if (key == 'q' || key == 'Q' || key == VK_CTRL('c'))
+            return R_QUIT;
+        if (key == VK_RESIZE)
+            return R_CLEAR | R_REDRAW;
+        if (key == VK_MOUSE)
+            return R_NONE;
+        ui->help = false;
+        return R_REDRAW;
+    }
+    if (key == VK_ESC) {
+        ui->msg[0] = '\0';
+        return R_REDRAW;
+    }
+    for (size_t i = 0; i < sizeof bindings / sizeof bindings[0]; i++)
+        if (bindings[i].key == key)
+            return bindings[i].act(ui, key);
+    char name[24];
+    key_name(key, name, sizeof name);
+    say(ui, true, "%s does nothing here: ? shows the keys", name);
+    return R_REDRAW;
+}

@@ -1,0 +1,91 @@
+/*
+ * app.h - heapviz's UI state, its key table and actions, and the screen
+ * composer.  Keys map to actions; actions change the state (and the model)
+ * and return reaction flags; they never draw.  Screen_Compose draws the
+ * state into a Frame (pure: no curses, no clock).
+ */
+#ifndef VIZ_APP_H
+#define VIZ_APP_H
+
+#include "frame.h"
+#include "model.h"
+#include "theme.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Keys beyond Unicode, as render.c translates them from curses. */
+enum {
+    VK_UP = 0x110000, VK_DOWN, VK_LEFT, VK_RIGHT, VK_HOME, VK_END, VK_PGUP, VK_PGDN,
+    VK_BTAB, VK_F1, VK_RESIZE, VK_MOUSE, VK_BACKSPACE, VK_ENTER, VK_ESC, VK_DELETE
+};
+#define VK_CTRL(c) ((c) & 0x1f)
+
+/* Reaction flags returned by actions. */
+enum {
+    R_NONE = 0,
+    R_REDRAW = 1,   /* compose and show the screen again */
+    R_TIMING = 2,   /* running/paused or speed changed: recompute the timer */
+    R_FLASH = 4,    /* an operation happened: start the flash */
+    R_CLEAR = 8,    /* repaint the whole terminal (Ctrl-L, resize) */
+    R_QUIT = 16
+};
+
+typedef enum PromptKind { PROMPT_NONE, PROMPT_ALLOC, PROMPT_IFREE } PromptKind;
+
+/* Where a lane's map landed on the last composed screen. */
+typedef struct MapGeom {
+    bool valid;
+    int y, x;        /* top-left bar cell */
+    int rows, cols;  /* bar rows (each followed by a marker row), cells a row */
+    size_t start, end, bpc;
+} MapGeom;
+
+#define VIZ_MIN_COLS 40
+#define VIZ_MIN_ROWS 10
+
+typedef struct Ui {
+    Model *m;
+    GlyphMode glyphs;
+    bool paused;
+    bool help;
+    unsigned speed;          /* operations a second */
+    unsigned lane;           /* focused lane (compare mode) */
+    size_t sel;              /* offset of the selected block, SIZE_MAX: none */
+    size_t zoom;             /* bytes a cell when zoomed in; 0: the whole arena */
+    size_t view_start;       /* first byte of the zoomed view */
+    PromptKind prompt;
+    char input[40];
+    unsigned ninput;
+    char msg[200];           /* status-line message, "" for none */
+    bool msg_warn;
+    bool flash;              /* the last operation's blocks are flashing */
+    int mouse_y, mouse_x;    /* for VK_MOUSE */
+    const char *trace_name;  /* --trace FILE, for the title */
+    int rows, cols;          /* screen size of the last composition */
+    MapGeom geom[VIZ_LANES_MAX];
+} Ui;
+
+void Ui_Init(Ui *ui, Model *m, GlyphMode g, unsigned speed, bool paused);
+
+/* Dispatches one key through the key table (or the open prompt / help). */
+unsigned App_Key(Ui *ui, int key);
+
+/* One animation step when running: applies the workload's next operation. */
+unsigned App_Step(Ui *ui);
+
+/* The speed ladder (operations a second). */
+unsigned App_Faster(unsigned speed);
+unsigned App_Slower(unsigned speed);
+
+/* Composes the whole screen for ui into f (f's size is the screen). */
+void Screen_Compose(Ui *ui, Frame *f);
+
+/* For the help overlay and the man page: the key table. */
+typedef struct KeyHelp {
+    const char *keys;
+    const char *what;
+} KeyHelp;
+const KeyHelp *App_KeyHelp(size_t *n);
+
+#endif

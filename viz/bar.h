@@ -1,0 +1,82 @@
+/*
+ * bar.h - the heap map as cells: a pure function of a snapshot and a view.
+ *
+ * The map is linear: cell i covers bytes [start + i*bpc, start + (i+1)*bpc)
+ * of the arena.  Every byte is one kind: a block's header, its object, its
+ * padding (used blocks), free (a free block, its header included, as the
+ * library counts it), or the arena's own tables (outside the blocks).
+ * Adjacent used blocks alternate two object shades (reset after any free
+ * block), so that their boundary shows.  A piece is a run of one kind.
+ *
+ * Split rule (UTF-8 with colour):
+ *   one piece       the kind's fill;
+ *   two pieces      an eighth block ▏▎▍▌▋▊▉ split at the nearest eighth
+ *                   (at least one eighth each), left piece in front;
+ *   three or more   two pieces are shown: an overflowed guard first, then a
+ *                   free piece, then the largest; they keep their order, and
+ *                   the split is where the later one's block begins (if it
+ *                   begins in the cell) or where the later piece begins.
+ *   So every free byte shows, as at least an eighth of a cell.
+ * Glyph rule (no colour, ASCII, and every dump), one glyph per cell:
+ *   an overflowed guard anywhere in the cell shows '!'; else a used block's
+ *   header anywhere in the cell shows '|' (a block starts here); else the
+ *   kind with the most bytes (ties: the earlier).  Last, a free block that
+ *   no cell shows takes the cell that holds most of it: a free block of any
+ *   size stays visible.
+ * Marker row (under each bar row): ▲/^ the next-fit rover's block, ! a
+ * block whose guard an overflow broke (its whole extent), ━/= the
+ * selected block, ╌/- the block the last operation touched first (the
+ * allocated block, or the freed block after coalescing); every touched
+ * block (a split-off remainder too) flashes in colour.
+ */
+#ifndef VIZ_BAR_H
+#define VIZ_BAR_H
+
+#include "model.h"
+#include "theme.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct BarView {
+    size_t start;       /* first byte shown, from the arena base */
+    size_t end;         /* one past the last byte shown */
+    size_t bpc;         /* bytes per cell, >= 1 */
+    GlyphMode glyphs;
+    size_t selected;    /* offset of the selected block, or SIZE_MAX */
+    const Touch *touch; /* last operation's blocks */
+    unsigned ntouch;
+    size_t rover;       /* offset of the rover's block, or SIZE_MAX */
+} BarView;
+
+enum {
+    BAR_SELECTED = 1,  /* holds a byte of the selected block */
+    BAR_TOUCH_L = 2,   /* the left (or only) part was touched by the last op */
+    BAR_TOUCH_R = 4,   /* the right part was */
+    BAR_ROVER = 8,     /* the rover's block starts here */
+    BAR_MIXED = 16,    /* three or more pieces */
+    BAR_OVERFLOW = 32  /* holds a byte of a block whose guard is broken */
+};
+
+typedef struct BarCell {
+    uint32_t ch;        /* the glyph */
+    uint8_t left;       /* Kind of the left (or only) part */
+    uint8_t right;      /* Kind of the right part (== left when not split) */
+    uint8_t eighths;    /* 8: not split; 1..7: eighths of the cell that are left */
+    uint8_t flags;      /* BAR_* */
+    uint8_t touch;      /* TouchKind of the touched part, or TOUCH_NONE */
+    int32_t owner;      /* block with the most bytes here (index), -1: none */
+    uint32_t mark;      /* marker-row glyph under this cell (' ' for none) */
+} BarCell;
+
+/* Cells needed for the view: ceil((end - start) / bpc). */
+size_t Bar_Cells(const BarView *v);
+
+/* Bytes per cell to show `bytes` in at most `cells` cells: the exact
+ * ceiling rounded up to 1, 2, 4, 8 or a multiple of 8. */
+size_t Bar_Scale(size_t bytes, size_t cells);
+
+/* Fills out[0 .. Bar_Cells(v)-1]. */
+void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out);
+
+#endif

@@ -1,0 +1,184 @@
+/*
+ * explain.c - sentences from MemEvents (see explain.h).
+ */
+#include "explain.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+char *Explain_Bytes(size_t bytes, char *buf, size_t len)
+{
+    static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB"};
+    if (bytes < 1024) {
+        snprintf(buf, len, "%zu B", bytes);
+        return buf;
+    }
+    double v = (double)bytes / 1024.0;
+    unsigned u = 0;
+    while (v >= 1023.95 && u + 1 < sizeof unit / sizeof unit[0]) {
+        v /= 1024.0;
+        u++;
+    }
+    snprintf(buf, len, "%.1f %s", v, unit[u]);
+    return buf;
+}
+
+const char *Explain_Policy(MemPolicy p)
+{
+    switch (p) {
+    case MEM_FIRST_FIT: return "first fit";
+    case MEM_NEXT_FIT: return "next fit";
+    case MEM_BEST_FIT: return "best fit";
+    case MEM_WORST_FIT: return "worst fit";
+    case MEM_FAST: return "fast fit";
+    case MEM_POLICY_COUNT: break;
+    }
+    return "?";
+}
+
+/* A request is shown exactly, as the program wrote it, unless it is large. */
+static char *request_text(size_t bytes, char *buf, size_t len)
+{
+    if (bytes < 10000)
+        snprintf(buf, len, "%zu B", bytes);
+    else
+        Explain_Bytes(bytes, buf, len);
+    return buf;
+}
+
+typedef struct Out {
+    char *buf;
+    size_t len, used;
+} Out;
+
+__attribute__((format(printf, 2, 3))) static void put(Out *o, const char *fmt, ...)
+{
+    if (!o->buf || o->len == 0 || o->used + 1 >= o->len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    o->used += (size_t)n;
+    if (o->used >= o->len)
+        o->used = o->len - 1;
+}
+
+static const char *ptr_text(ptrdiff_t p, char *buf, size_t len)
+{
+    if (p < 0)
+        snprintf(buf, len, "-0x%zx", (size_t)0 - (size_t)p);
+    else
+        snprintf(buf, len, "+0x%zx", (size_t)p);
+    return buf;
+}
+
+static const char *plural(size_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+static const char *neighbours(unsigned n)
+{
+    switch (n & (MEM_LEFT | MEM_RIGHT)) {
+    case MEM_LEFT: return "the left neighbour";
+    case MEM_RIGHT: return "the right neighbour";
+    case MEM_LEFT | MEM_RIGHT: return "both neighbours";
+    default: return "nothing";
+    }
+}
+
+static LogKind worse(LogKind a, LogKind b)
+{
+    static const int rank[] = {[LOG_INFO] = 0, [LOG_ALLOC] = 1, [LOG_FREE] = 1,
+                               [LOG_REJECT] = 2, [LOG_FAIL] = 3, [LOG_ALARM] = 4};
+    return rank[b] > rank[a] ? b : a;
+}
+
+LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, char *brief,
+                       size_t brieflen)
+{
+    Out o = {buf, len, 0};
+    Out b = {brief, brieflen, 0};
+    if (buf && len)
+        buf[0] = '\0';
+    if (brief && brieflen)
+        brief[0] = '\0';
+    LogKind kind = LOG_INFO;
+    char s1[32], s2[32], s3[32], p1[32];
+    for (unsigned i = 0; i < n; i++) {
+        const MemEvent *e = &ev[i];
+        const char *sep = o.used ? "; " : "";
+        const char *bsep = b.used ? "; " : "";
+        switch (e->kind) {
+        case MEM_EV_ALLOC:
+            put(&o, "%salloc %s: %s examined %zu free %s, chose %s at +0x%zx, split off %s",
+                sep, request_text(e->request, s1, sizeof s1), Explain_Policy(e->policy),
+                e->examined, plural(e->examined, "block", "blocks"),
+                Explain_Bytes(e->size, s2, sizeof s2), e->block,
+                Explain_Bytes(e->remainder, s3, sizeof s3));
+            put(&b, "%salloc %s → +0x%zx", bsep, s1, e->block);
+            kind = worse(kind, LOG_ALLOC);
+            break;
+        case MEM_EV_FAIL:
+            request_text(e->request, s1, sizeof s1);
+            Explain_Bytes(e->free_total, s2, sizeof s2);
+            Explain_Bytes(e->largest_free, s3, sizeof s3);
+            if (e->free_total > e->request)
+                put(&o, "%salloc %s failed: %s free in total, but the largest free block is %s",
+                    sep, s1, s2, s3);
+            else
+                put(&o, "%salloc %s failed: only %s free in total", sep, s1, s2);
+            if (e->examined)
+                put(&o, " (%s examined %zu)", Explain_Policy(e->policy), e->examined);
+            put(&b, "%salloc %s failed", bsep, s1);
+            kind = worse(kind, LOG_FAIL);
+            break;
+        case MEM_EV_FREE: {
+            const MemEvent *c = NULL;
+            if (i + 1 < n && ev[i + 1].kind == MEM_EV_COALESCE && ev[i + 1].op == e->op)
+                c = &ev[++i];
+            put(&o, "%sfree %s → object at +0x%zx (%s), ", sep,
+                ptr_text(e->pointer, p1, sizeof p1), e->object,
+                request_text(e->request, s1, sizeof s1));
+            if (c)
+                put(&o, "coalesced with %s → %s free", neighbours(c->neighbours),
+                    Explain_Bytes(c->size, s2, sizeof s2));
+            else
+                put(&o, "no free neighbour → %s free", Explain_Bytes(e->size, s2, sizeof s2));
+            put(&b, "%sfree %s", bsep, p1);
+            kind = worse(kind, LOG_FREE);
+            break;
+        }
+        case MEM_EV_COALESCE:
+            /* only reached when it does not follow its FREE */
+            put(&o, "%scoalesced with %s → %s free at +0x%zx", sep, neighbours(e->neighbours),
+                Explain_Bytes(e->size, s1, sizeof s1), e->block);
+            break;
+        case MEM_EV_REJECT:
+            put(&o, "%sfree %s refused: it %s", sep, ptr_text(e->pointer, p1, sizeof p1),
+                MemReject_Describe(e->reason));
+            put(&b, "%sfree %s refused", bsep, p1);
+            kind = worse(kind, LOG_REJECT);
+            break;
+        case MEM_EV_OVERFLOW:
+            put(&o, "%sOVERFLOW: %s of the guard after the %s object at +0x%zx were "
+                    "overwritten (a buffer overflow)",
+                sep, Explain_Bytes(e->size, s1, sizeof s1),
+                request_text(e->request, s2, sizeof s2), e->object);
+            put(&b, "%soverflow at +0x%zx", bsep, e->object);
+            kind = worse(kind, LOG_ALARM);
+            break;
+        case MEM_EV_ROVER:
+            if (e->block == SIZE_MAX)
+                put(&o, "%snext-fit rover: no free block left", sep);
+            else
+                put(&o, "%snext-fit rover → +0x%zx", sep, e->block);
+            break;
+        }
+    }
+    return kind;
+}

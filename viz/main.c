@@ -1,0 +1,156 @@
+/*
+ * main.c - heapviz: options, the model, then either the live terminal
+ * (render.c) or --dump, which prints the same composed frames as text.
+ */
+#include "app.h"
+#include "frame.h"
+#include "model.h"
+#include "options.h"
+#include "render.h"
+
+#include <langinfo.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HEAPVIZ_VERSION "1.0.0"
+
+static int env_int(const char *name, int fallback, int lo, int hi)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return fallback;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || n < lo || n > hi)
+        return fallback;
+    return (int)n;
+}
+
+static int run_dump(Ui *ui, const Options *o, bool utf8)
+{
+    int rows = env_int("LINES", 24, 1, 1000), cols = env_int("COLUMNS", 80, 1, 1000);
+    Frame f;
+    if (Frame_Init(&f, rows, cols, utf8) != 0) {
+        fprintf(stderr, "heapviz: out of memory\n");
+        return 1;
+    }
+    unsigned long frames = o->frames ? o->frames : 1;
+    for (unsigned long i = 0; i < frames; i++) {
+        if (i > 0)
+            App_Step(ui);
+        Screen_Compose(ui, &f);
+        if (i > 0)
+            fputs("\f\n", stdout);
+        Frame_Dump(&f, stdout);
+    }
+    Frame_Free(&f);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    Options o;
+    char err[256];
+    int r = Options_Parse(argc, argv, &o, err, sizeof err);
+    if (r == OPT_HELP) {
+        fputs(Options_Usage(), stdout);
+        return 0;
+    }
+    if (r == OPT_VERSION) {
+        printf("heapviz %s (libmem %s)\n", HEAPVIZ_VERSION, MEM_VERSION);
+        return 0;
+    }
+    if (r == OPT_ERROR) {
+        fprintf(stderr, "heapviz: %s\n\n%s", err, Options_Usage());
+        return 2;
+    }
+    if (!o.dump && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+        fprintf(stderr, "heapviz: standard input and output must be a terminal to draw the "
+                        "live map.\nUse --dump to print the frames as text instead (for "
+                        "example: heapviz --dump --frames 3).\n");
+        return 1;
+    }
+    const char *nc = getenv("NO_COLOR");
+    bool colour = !o.no_color && !(nc && *nc);
+    const char *cs = nl_langinfo(CODESET);
+    bool utf8 = !o.ascii && cs && strcmp(cs, "UTF-8") == 0;
+
+    Trace trace;
+    memset(&trace, 0, sizeof trace);
+    size_t size = o.size;
+    if (o.trace) {
+        if (Trace_Load(o.trace, &trace, err, sizeof err) != 0) {
+            fprintf(stderr, "heapviz: %s\n", err);
+            return 1;
+        }
+        if (!o.size_given && trace.heap_hint) {
+            /* the trace's suggested heap */
+            size = trace.heap_hint;
+            if (size < MEM_MIN_REGION)
+                size = MEM_MIN_REGION;
+            if (size > VIZ_MAX_SIZE)
+                size = VIZ_MAX_SIZE;
+        }
+    }
+
+    ModelConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    /* --size is the arena: the region adds libmem's control structure */
+    cfg.region_size = MemHeap_ControlSize() + size;
+    cfg.flags = o.guard ? MEM_OPT_GUARD : 0;
+    cfg.workload = o.workload;
+    cfg.seed = o.seed;
+    cfg.trace = o.trace ? &trace : NULL;
+    if (o.nlanes) {
+        cfg.nlanes = o.nlanes;
+        memcpy(cfg.policies, o.lanes, sizeof cfg.policies);
+    } else {
+        cfg.nlanes = 1;
+        cfg.policies[0] = o.policy;
+    }
+    Model m;
+    if (Model_Init(&m, &cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "heapviz: %s\n", err);
+        Trace_Free(&trace);
+        return 1;
+    }
+    Ui ui;
+    GlyphMode g = {utf8, 0};
+    Ui_Init(&ui, &m, g, o.speed, o.paused);
+    const char *slash = o.trace ? strrchr(o.trace, '/') : NULL;
+    ui.trace_name = slash ? slash + 1 : o.trace;
+    for (unsigned long i = 0; i < o.skip && Model_Step(&m); i++)
+        ;
+    /* --keys: typed one by one, each on the screen the last one left, so
+     * that keys which depend on the layout (zoom, up/down) work as live */
+    unsigned typed = R_NONE;
+    if (o.keys && *o.keys) {
+        Frame scratch;
+        if (Frame_Init(&scratch, env_int("LINES", 24, 1, 1000), env_int("COLUMNS", 80, 1, 1000),
+                       utf8) == 0) {
+            for (const char *k = o.keys; *k && !(typed & R_QUIT); k++) {
+                Screen_Compose(&ui, &scratch);
+                int key = *k == '\n' || *k == '\r' ? VK_ENTER : *k == 27 ? VK_ESC : (unsigned char)*k;
+                typed |= App_Key(&ui, key);
+            }
+            Frame_Free(&scratch);
+        }
+    }
+
+    int status;
+    if (typed & R_QUIT) {
+        status = 0;
+    } else if (o.dump) {
+        status = run_dump(&ui, &o, utf8);
+    } else {
+        RenderOptions ro = {colour, utf8, !o.no_mouse, o.frames};
+        status = Render_Run(&ui, &ro);
+    }
+    Model_Fini(&m);
+    Trace_Free(&trace);
+    return status;
+}

@@ -1,0 +1,147 @@
+/*
+ * model.h - what heapviz knows about its heaps, taken only through libmem's
+ * public hooks.
+ *
+ * A Lane is one heap over a region heapviz maps itself.  After every change
+ * the lane re-takes its Snapshot (MemHeap_Walk, MemHeap_WalkFree,
+ * MemHeap_Stats, MemHeap_Region); the observer (MemHeap_SetObserver) turns
+ * the library's events into the log, the last-touched blocks and the
+ * history.  Nothing about the heap is kept on the side: the map, the panels
+ * and every sentence are built from these.  No curses here.
+ */
+#ifndef VIZ_MODEL_H
+#define VIZ_MODEL_H
+
+#include "mem.h"
+#include "workload.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VIZ_LANES_MAX MEM_POLICY_COUNT
+#define LOG_CAP 256
+#define LOG_LEN 224
+#define HIST_CAP 4096
+#define PENDING_CAP 16
+
+/* The heap as the hooks report it at one moment. */
+typedef struct Snapshot {
+    MemRegion region;
+    MemStats stats;
+    MemBlock *blocks;  /* address order (MemHeap_Walk) */
+    size_t nblocks, cap_blocks;
+    MemBlock *freel;   /* the policy's free-list order (MemHeap_WalkFree) */
+    size_t nfree, cap_free;
+} Snapshot;
+
+typedef enum LogKind { LOG_INFO, LOG_ALLOC, LOG_FREE, LOG_FAIL, LOG_REJECT, LOG_ALARM } LogKind;
+
+typedef struct LogLine {
+    uint64_t op;       /* the heap's operation number (0: not a heap op) */
+    LogKind kind;
+    char text[LOG_LEN];
+} LogLine;
+
+/* What the last operation touched, for the flash and the marker row. */
+/* TOUCH_FAIL marks the largest free block when an allocation failed: the
+ * block that was still too small. */
+typedef enum TouchKind { TOUCH_NONE, TOUCH_ALLOC, TOUCH_FREE, TOUCH_SPLIT, TOUCH_COALESCE,
+                         TOUCH_ALARM, TOUCH_FAIL } TouchKind;
+
+typedef struct Touch {
+    TouchKind kind;
+    size_t offset, size;   /* bytes touched, from the arena base */
+} Touch;
+
+typedef struct HistPoint {
+    uint16_t ext;   /* external fragmentation, per ten thousand */
+    uint16_t util;  /* utilisation, per ten thousand */
+} HistPoint;
+
+typedef struct Lane {
+    MemPolicy policy;
+    unsigned flags;          /* MEM_OPT_* */
+    unsigned char *region;   /* mapped by heapviz */
+    size_t region_size;
+    MemHeap *heap;
+    Player *player;
+    Snapshot snap;           /* stats fresh after every operation; the walks
+                                (blocks, freel) when stale is false */
+    bool stale;              /* the walks are older than the heap */
+    MemEvent pending[PENDING_CAP]; /* the observer's inbox, emptied by Lane_Digest */
+    unsigned npending;
+    LogLine log[LOG_CAP];    /* ring */
+    unsigned log_head, log_count;
+    HistPoint hist[HIST_CAP]; /* ring */
+    size_t hist_count;       /* samples taken in all */
+    Touch touch[3];
+    unsigned ntouch;
+    uint64_t touch_serial;   /* bumps whenever touch[] changes (flash timing) */
+    char last[96];           /* the last operation, short, for the status line */
+} Lane;
+
+typedef struct ModelConfig {
+    size_t region_size;
+    unsigned nlanes;                  /* >= 1 */
+    MemPolicy policies[VIZ_LANES_MAX];
+    unsigned flags;                   /* MEM_OPT_GUARD or 0 */
+    WorkloadKind workload;
+    uint64_t seed;
+    const Trace *trace;               /* for WL_TRACE; must outlive the model */
+} ModelConfig;
+
+typedef struct Model {
+    ModelConfig cfg;
+    unsigned nlanes;
+    Lane lanes[VIZ_LANES_MAX];
+    Workload *wl;
+    uint64_t steps;          /* workload operations applied since the start */
+    bool ended;              /* the trace has no more operations */
+} Model;
+
+/* Maps the regions and creates the heaps, players and workload.  Returns 0,
+ * or -1 with a sentence in err. */
+int Model_Init(Model *m, const ModelConfig *cfg, char *err, size_t errlen);
+void Model_Fini(Model *m);
+
+/* Re-creates every heap over its region (with the lane's policy) and starts
+ * the workload again from its seed.  Returns 0 or -1 (err). */
+int Model_Restart(Model *m, char *err, size_t errlen);
+/* Single-heap mode: the next policy in MemPolicy order, then Restart. */
+int Model_SetPolicy(Model *m, MemPolicy policy, char *err, size_t errlen);
+/* Another workload kind (not WL_TRACE without a trace), then Restart. */
+int Model_SetWorkload(Model *m, WorkloadKind kind, char *err, size_t errlen);
+
+/* Applies the workload's next operation to every lane.  False (and nothing
+ * changes) when a trace has ended. */
+bool Model_Step(Model *m);
+
+/* The user's own operations on one lane; each is logged like the workload's.
+ * Alloc returns the object or NULL.  FreeAt frees through the byte at
+ * `offset` from the arena base and returns MemHeap_Free's answer.
+ * Overflow writes `n` bytes past the end of the live object whose block
+ * starts at block_offset, through the object pointer, into its padding;
+ * returns the bytes written (0 when there is no such object or no padding). */
+void *Model_Alloc(Model *m, unsigned lane, size_t size);
+int Model_FreeAt(Model *m, unsigned lane, size_t offset);
+size_t Model_Overflow(Model *m, unsigned lane, size_t block_offset, size_t n);
+
+/* Lookups in a snapshot.  Return an index into blocks[], or -1. */
+long Snapshot_BlockAt(const Snapshot *s, size_t offset);   /* block holding the byte */
+long Snapshot_FreeRank(const Snapshot *s, size_t offset);  /* place in the free list */
+
+/* The i-th newest log line (0 = newest), or NULL. */
+const LogLine *Lane_Log(const Lane *l, unsigned i);
+/* The i-th newest history sample (0 = newest), or NULL. */
+const HistPoint *Lane_Hist(const Lane *l, size_t i);
+
+/* Re-takes a lane's snapshot through the hooks.  After an operation only
+ * the statistics are re-taken at once (cheap); the walks wait for the next
+ * Lane_Sync, so a frame pays for one walk however many operations it shows. */
+void Lane_Refresh(Lane *l);
+/* Lane_Refresh if the walks are stale; Model_Sync does every lane. */
+void Lane_Sync(Lane *l);
+void Model_Sync(Model *m);
+
+#endif

@@ -1,0 +1,43 @@
+# heapviz: the live ncurses heap map.  Model, layout and composition are
+# pure C (VIZ_CORE_OBJ, no curses: tests and benchmarks link them); only
+# render.c includes curses.  `make run` builds heapviz and opens its demo.
+
+VIZ_CORE_SRC := viz/options.c viz/explain.c viz/model.c viz/theme.c viz/bar.c \
+                viz/frame.c viz/screen.c viz/app.c
+VIZ_CORE_OBJ := $(VIZ_CORE_SRC:%.c=$(B)/%.o)
+VIZ_TERM_OBJ := $(B)/viz/render.o $(B)/viz/main.o
+HEAPVIZ      := $(OUT)/heapviz
+PRODUCTS     += $(HEAPVIZ)
+CLEAN_FILES  += heapviz
+
+# Like demo/, viz/ is on every include path: tests and the benchmark
+# harness include "app.h", "bar.h", "model.h" as they are.
+ALL_CFLAGS += -Iviz
+$(VIZ_CORE_OBJ) $(VIZ_TERM_OBJ): LOCAL_CFLAGS += -Idemo
+$(VIZ_TERM_OBJ): LOCAL_CFLAGS += $(NCURSES_CFLAGS)
+
+$(HEAPVIZ): $(VIZ_TERM_OBJ) $(VIZ_CORE_OBJ) $(DEMO_OBJ) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $(VIZ_TERM_OBJ) $(VIZ_CORE_OBJ) $(DEMO_OBJ) $(LIB_A) \
+	      $(NCURSES_LIBS) $(LDLIBS_ALL)
+
+.PHONY: viz run
+viz: $(HEAPVIZ)
+
+run: $(HEAPVIZ)
+	$(HEAPVIZ)
+
+# Tests of the pure parts link the core objects and the demo module.
+TEST_DEPS_test_layout := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
+TEST_DEPS_test_viz_text := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
+TEST_DEPS_test_viz_keys := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
+$(B)/tests/test_layout.o $(B)/tests/test_viz_%.o: LOCAL_CFLAGS += -Idemo
+
+# `make install` also installs heapviz and its man page.
+install:: $(HEAPVIZ)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(HEAPVIZ) $(DESTDIR)$(PREFIX)/bin/heapviz
+	install -m 644 man/heapviz.1 $(DESTDIR)$(PREFIX)/share/man/man1/heapviz.1
+
+uninstall::
+	rm -f $(DESTDIR)$(PREFIX)/bin/heapviz $(DESTDIR)$(PREFIX)/share/man/man1/heapviz.1

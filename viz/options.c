@@ -1,0 +1,324 @@
+/*
+ * options.c - the command line as a pure function (see options.h).
+ *
+ * Hand-written instead of getopt_long, whose global state (optind, opterr)
+ * and stderr messages would make the parser neither pure nor fuzzable.
+ */
+#include "options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: heapviz [options]\n"
+    "Draws a libmem heap as a live map while a workload allocates and frees.\n"
+    "\n"
+    "  -s, --size SIZE        bytes of each heap, K/M/G suffixes (default 8K)\n"
+    "  -p, --policy NAME      first, next, best, worst or fast (default first)\n"
+    "  -w, --workload NAME    random, stack, queue, fragmenter or phased (default random)\n"
+    "  -t, --trace FILE       replay a malloc-lab .rep trace instead\n"
+    "      --seed N           seed of the workload (default 1): same seed, same frames\n"
+    "      --speed N          operations per second while running (default 8)\n"
+    "  -c, --compare LIST     one heap per policy, in lockstep: first,best,worst,fast\n"
+    "                         (\"all\" for the five)\n"
+    "      --guard            guard bytes after every object: overflows are caught\n"
+    "      --paused           start paused (Space runs, n steps)\n"
+    "      --ascii            ASCII glyphs only (also in a non-UTF-8 locale)\n"
+    "  -C, --no-color         no colour (also when NO_COLOR is set): glyphs carry all\n"
+    "      --no-mouse         do not take mouse clicks\n"
+    "      --frames N         stop after N frames\n"
+    "      --skip N           apply N operations before the first frame\n"
+    "      --keys KEYS        type these keys before the first frame (Enter: a newline)\n"
+    "      --dump             print the frames as plain text, no terminal needed;\n"
+    "                         the screen size comes from LINES and COLUMNS (80x24)\n"
+    "  -h, --help             this text\n"
+    "  -V, --version          the version\n"
+    "\n"
+    "Keys: Space pause, n step, +/- speed, a allocate, f free, i interior free,\n"
+    "arrows/hjkl/Tab select, z/Z zoom, p policy, w workload, r reset, ? help, q quit.\n"
+    "See heapviz(1).\n";
+
+const char *Options_Usage(void) { return usage; }
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
+                                                       ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+        /* one line, whatever argv held: control characters become '?' */
+        for (char *p = err; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
+    }
+    return OPT_ERROR;
+}
+
+/* Unsigned decimal (or 0x hex) that fits in *out and is <= max. */
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    if (!s || !*s)
+        return -1;
+    unsigned base = 10;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        s += 2;
+        if (!*s)
+            return -1;
+    }
+    uint64_t v = 0;
+    for (; *s; s++) {
+        unsigned d;
+        if (*s >= '0' && *s <= '9')
+            d = (unsigned)(*s - '0');
+        else if (base == 16 && isxdigit((unsigned char)*s))
+            d = (unsigned)(tolower((unsigned char)*s) - 'a' + 10);
+        else
+            return -1;
+        if (v > (UINT64_MAX - d) / base)
+            return -1;
+        v = v * base + d;
+    }
+    if (v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int Options_ParseSize(const char *s, size_t *out)
+{
+    if (!s || !isdigit((unsigned char)*s))
+        return -1;
+    uint64_t v = 0;
+    while (isdigit((unsigned char)*s)) {
+        unsigned d = (unsigned)(*s++ - '0');
+        if (v > (UINT64_MAX - d) / 10u)
+            return -1;
+        v = v * 10u + d;
+    }
+    unsigned shift = 0;
+    switch (toupper((unsigned char)*s)) {
+    case 'K': shift = 10; s++; break;
+    case 'M': shift = 20; s++; break;
+    case 'G': shift = 30; s++; break;
+    default: break;
+    }
+    /* an optional "iB" / "B" after the suffix, or "B" alone */
+    if (shift && (*s == 'i' || *s == 'I') && (s[1] == 'B' || s[1] == 'b'))
+        s += 2;
+    else if (*s == 'B' || *s == 'b')
+        s++;
+    if (*s)
+        return -1;
+    if (shift && v > (UINT64_MAX >> shift))
+        return -1;
+    v <<= shift;
+    if (v > SIZE_MAX)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+static int parse_compare(const char *s, Options *o, char *err, size_t errlen)
+{
+    o->nlanes = 0;
+    if (strcmp(s, "all") == 0) {
+        for (unsigned i = 0; i < MEM_POLICY_COUNT; i++)
+            o->lanes[o->nlanes++] = (MemPolicy)i;
+        return OPT_RUN;
+    }
+    const char *p = s;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        char name[16];
+        if (n == 0 || n >= sizeof name)
+            return fail(err, errlen, "--compare: '%.*s' is not a policy (first, next, best, "
+                                     "worst, fast)", (int)(n < 40 ? n : 40), p);
+        memcpy(name, p, n);
+        name[n] = '\0';
+        MemPolicy pol;
+        if (MemPolicy_Parse(name, &pol) != 0)
+            return fail(err, errlen,
+                        "--compare: '%s' is not a policy (first, next, best, worst, fast)", name);
+        for (unsigned i = 0; i < o->nlanes; i++)
+            if (o->lanes[i] == pol)
+                return fail(err, errlen, "--compare: '%s' is listed twice", name);
+        if (o->nlanes == VIZ_MAX_LANES)
+            return fail(err, errlen, "--compare: at most %u policies", VIZ_MAX_LANES);
+        o->lanes[o->nlanes++] = pol;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return OPT_RUN;
+}
+
+typedef enum {
+    O_SIZE, O_POLICY, O_WORKLOAD, O_TRACE, O_SEED, O_SPEED, O_COMPARE, O_GUARD, O_PAUSED,
+    O_ASCII, O_NOCOLOR, O_NOMOUSE, O_FRAMES, O_SKIP, O_KEYS, O_DUMP, O_HELP, O_VERSION
+} OptId;
+
+typedef struct {
+    const char *name; /* long name, without "--" */
+    char letter;      /* short name, or 0 */
+    bool arg;
+    OptId id;
+} OptDef;
+
+static const OptDef defs[] = {
+    {"size", 's', true, O_SIZE},         {"policy", 'p', true, O_POLICY},
+    {"workload", 'w', true, O_WORKLOAD}, {"trace", 't', true, O_TRACE},
+    {"seed", 0, true, O_SEED},           {"speed", 0, true, O_SPEED},
+    {"compare", 'c', true, O_COMPARE},   {"guard", 0, false, O_GUARD},
+    {"paused", 0, false, O_PAUSED},      {"ascii", 0, false, O_ASCII},
+    {"no-color", 'C', false, O_NOCOLOR}, {"no-colour", 0, false, O_NOCOLOR},
+    {"no-mouse", 0, false, O_NOMOUSE},   {"frames", 0, true, O_FRAMES},
+    {"skip", 0, true, O_SKIP},           {"keys", 0, true, O_KEYS},
+    {"dump", 0, false, O_DUMP},
+    {"help", 'h', false, O_HELP},        {"version", 'V', false, O_VERSION},
+};
+
+static int apply(const OptDef *d, const char *v, Options *o, char *err, size_t errlen)
+{
+    uint64_t n;
+    switch (d->id) {
+    case O_SIZE:
+        if (Options_ParseSize(v, &o->size) != 0)
+            return fail(err, errlen, "--size: '%.40s' is not a size (like 8K, 64K, 1M)", v);
+        if (o->size < MEM_MIN_REGION || o->size > VIZ_MAX_SIZE)
+            return fail(err, errlen, "--size: %.40s is out of range (4K to 1G)", v);
+        o->size_given = true;
+        return OPT_RUN;
+    case O_POLICY:
+        if (MemPolicy_Parse(v, &o->policy) != 0)
+            return fail(err, errlen,
+                        "--policy: '%.40s' is not a policy (first, next, best, worst, fast)", v);
+        return OPT_RUN;
+    case O_WORKLOAD:
+        if (Workload_Parse(v, &o->workload) != 0)
+            return fail(err, errlen,
+                        "--workload: '%.40s' is not a workload (random, stack, queue, "
+                        "fragmenter, phased)", v);
+        return OPT_RUN;
+    case O_TRACE:
+        if (!*v)
+            return fail(err, errlen, "--trace: the file name is empty");
+        o->trace = v;
+        o->workload = WL_TRACE;
+        return OPT_RUN;
+    case O_SEED:
+        if (parse_u64(v, UINT64_MAX, &o->seed) != 0)
+            return fail(err, errlen, "--seed: '%.40s' is not a number", v);
+        return OPT_RUN;
+    case O_SPEED:
+        if (parse_u64(v, VIZ_MAX_SPEED, &n) != 0 || n == 0)
+            return fail(err, errlen, "--speed: '%.40s' is not 1 to %u operations a second", v,
+                        VIZ_MAX_SPEED);
+        o->speed = (unsigned)n;
+        return OPT_RUN;
+    case O_COMPARE:
+        return parse_compare(v, o, err, errlen);
+    case O_FRAMES:
+        if (parse_u64(v, 1000000000u, &n) != 0 || n == 0)
+            return fail(err, errlen, "--frames: '%.40s' is not a positive number", v);
+        o->frames = (unsigned long)n;
+        return OPT_RUN;
+    case O_SKIP:
+        if (parse_u64(v, 1000000000u, &n) != 0)
+            return fail(err, errlen, "--skip: '%.40s' is not a number", v);
+        o->skip = (unsigned long)n;
+        return OPT_RUN;
+    case O_KEYS:
+        o->keys = v;
+        return OPT_RUN;
+    case O_GUARD: o->guard = true; return OPT_RUN;
+    case O_PAUSED: o->paused = true; return OPT_RUN;
+    case O_ASCII: o->ascii = true; return OPT_RUN;
+    case O_NOCOLOR: o->no_color = true; return OPT_RUN;
+    case O_NOMOUSE: o->no_mouse = true; return OPT_RUN;
+    case O_DUMP: o->dump = true; return OPT_RUN;
+    case O_HELP: return OPT_HELP;
+    case O_VERSION: return OPT_VERSION;
+    }
+    return fail(err, errlen, "internal error: option %d", (int)d->id);
+}
+
+int Options_Parse(int argc, char **argv, Options *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    o->size = VIZ_DEFAULT_SIZE;
+    o->policy = MEM_FIRST_FIT;
+    o->workload = WL_RANDOM;
+    o->seed = VIZ_DEFAULT_SEED;
+    o->speed = VIZ_DEFAULT_SPEED;
+    if (err && errlen)
+        err[0] = '\0';
+
+    int result = OPT_RUN;
+    bool workload_named = false;
+    WorkloadKind named = WL_RANDOM;
+    for (int i = 1; i < argc && argv; i++) {
+        const char *a = argv[i];
+        if (!a)
+            break;
+        const OptDef *d = NULL;
+        const char *value = NULL;
+        if (a[0] == '-' && a[1] == '-' && a[2]) {
+            const char *name = a + 2;
+            const char *eq = strchr(name, '=');
+            size_t n = eq ? (size_t)(eq - name) : strlen(name);
+            for (size_t k = 0; k < sizeof defs / sizeof defs[0]; k++)
+                if (strlen(defs[k].name) == n && strncmp(defs[k].name, name, n) == 0)
+                    d = &defs[k];
+            if (!d)
+                return fail(err, errlen, "unknown option '--%.*s'", (int)(n < 40 ? n : 40), name);
+            if (eq && !d->arg)
+                return fail(err, errlen, "--%s takes no value", d->name);
+            if (eq)
+                value = eq + 1;
+        } else if (a[0] == '-' && a[1] && a[1] != '-' && !a[2]) {
+            for (size_t k = 0; k < sizeof defs / sizeof defs[0]; k++)
+                if (defs[k].letter && defs[k].letter == a[1])
+                    d = &defs[k];
+            if (!d)
+                return fail(err, errlen, "unknown option '-%c'",
+                            isprint((unsigned char)a[1]) ? a[1] : '?');
+        } else if (strcmp(a, "--") == 0) {
+            if (i + 1 < argc)
+                return fail(err, errlen, "unexpected argument '%.40s'", argv[i + 1]);
+            break;
+        } else {
+            return fail(err, errlen, "unexpected argument '%.40s' (options start with --)", a);
+        }
+        if (d->arg && !value) {
+            if (i + 1 >= argc || !argv[i + 1])
+                return fail(err, errlen, "--%s needs a value", d->name);
+            value = argv[++i];
+        }
+        int r = apply(d, value ? value : "", o, err, errlen);
+        if (r == OPT_ERROR)
+            return r;
+        if (d->id == O_WORKLOAD) {
+            workload_named = true;
+            named = o->workload;
+        }
+        if (r != OPT_RUN && result == OPT_RUN)
+            result = r; /* --help/--version win, but later errors still count */
+    }
+    if (result != OPT_RUN)
+        return result;
+    if (workload_named && named == WL_TRACE && !o->trace)
+        return fail(err, errlen, "--workload trace needs --trace FILE");
+    if (o->trace && workload_named && named != WL_TRACE)
+        return fail(err, errlen, "--trace and --workload %s exclude each other",
+                    Workload_Name(named));
+    if (o->trace)
+        o->workload = WL_TRACE;
+    return OPT_RUN;
+}

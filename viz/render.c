@@ -1,0 +1,305 @@
+/*
+ * render.c - copies composed Frames to the terminal with ncursesw, reads
+ * keys and the mouse, keeps time, and restores the terminal on every way
+ * out: q, Ctrl-C, SIGTERM/SIGHUP/SIGQUIT, and crashes (then the signal is
+ * re-raised through the handler that was there before, so sanitizers and
+ * core dumps still see it).  While paused it blocks in the key read.
+ */
+#include "render.h"
+
+#include "frame.h"
+#include "theme.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#define FLASH_MS 400
+#define FRAME_MS 33
+#define MSG_MS 6000 /* a status message fades after this long */
+
+static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t curses_on;
+static struct sigaction old_crash[32];
+
+static void restore_terminal(void)
+{
+    if (curses_on) {
+        curses_on = 0;
+        mousemask(0, NULL);
+        endwin();
+    }
+}
+
+static void on_quit_signal(int sig) { got_signal = sig; }
+
+static void on_crash(int sig)
+{
+    restore_terminal();
+    static const char msg[] = "heapviz: crashed (signal); the terminal was restored\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    if (sig > 0 && sig < 32)
+        sigaction(sig, &old_crash[sig], NULL);
+    else
+        signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_quit_signal; /* no SA_RESTART: the key read returns */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
+    static const int crash[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL};
+    sa.sa_handler = on_crash;
+    sa.sa_flags = (int)(SA_RESETHAND | SA_NODEFER);
+    for (size_t i = 0; i < sizeof crash / sizeof crash[0]; i++)
+        sigaction(crash[i], &sa, &old_crash[crash[i]]);
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- colours ------------------------------------------------------------------- */
+
+static bool use_colour;
+static bool many_colours;
+static short pair_fg[256], pair_bg[256];
+static int npairs;
+
+static int pair_for(int fg, int bg)
+{
+    for (int i = 0; i < npairs; i++)
+        if (pair_fg[i] == fg && pair_bg[i] == bg)
+            return i + 1;
+    if (npairs + 1 >= COLOR_PAIRS || npairs >= 255)
+        return 0;
+    pair_fg[npairs] = (short)fg;
+    pair_bg[npairs] = (short)bg;
+    npairs++;
+    init_pair((short)npairs, (short)fg, (short)bg);
+    return npairs;
+}
+
+static attr_t va_to_curses(unsigned a)
+{
+    attr_t r = A_NORMAL;
+    if (a & VA_BOLD)
+        r |= A_BOLD;
+    if (a & VA_REVERSE)
+        r |= A_REVERSE;
+    if (a & VA_UNDERLINE)
+        r |= A_UNDERLINE;
+    if (a & VA_DIM)
+        r |= A_DIM;
+    return r;
+}
+
+static int fg_of(Style s) { return many_colours ? Theme_Styles[s].fg : Theme_Styles[s].fg8; }
+static int bg_of(Style s) { return many_colours ? Theme_Styles[s].bg : Theme_Styles[s].bg8; }
+
+static void draw_frame(const Frame *f)
+{
+    for (int y = 0; y < f->rows; y++) {
+        for (int x = 0; x < f->cols; x++) {
+            const FCell *c = &f->c[(size_t)y * (size_t)f->cols + (size_t)x];
+            Style fs = (Style)c->fg, bs = (Style)c->bg;
+            attr_t attr;
+            int pair = 0;
+            if (use_colour) {
+                int fg = (c->attr & VA_SPLIT) ? bg_of(fs) : fg_of(fs);
+                int bg = bg_of(bs);
+                pair = pair_for(fg, bg);
+                attr = va_to_curses(Theme_Styles[fs].attr | (c->attr & ~(unsigned)VA_SPLIT));
+            } else {
+                attr = va_to_curses(Theme_Styles[fs].mono_attr | (c->attr & ~(unsigned)VA_SPLIT));
+            }
+            wchar_t wc[2] = {(wchar_t)c->ch, 0};
+            cchar_t cc;
+            setcchar(&cc, wc, attr, (short)pair, NULL);
+            /* the bottom-right corner would scroll some terminals */
+            if (y == f->rows - 1 && x == f->cols - 1)
+                mvins_wch(y, x, &cc);
+            else
+                mvadd_wch(y, x, &cc);
+        }
+    }
+}
+
+/* ---- keys ------------------------------------------------------------------------- */
+
+static int translate(Ui *ui, int r, wint_t wc)
+{
+    if (r == KEY_CODE_YES) {
+        switch (wc) {
+        case KEY_UP: return VK_UP;
+        case KEY_DOWN: return VK_DOWN;
+        case KEY_LEFT: return VK_LEFT;
+        case KEY_RIGHT: return VK_RIGHT;
+        case KEY_HOME: return VK_HOME;
+        case KEY_END: return VK_END;
+        case KEY_PPAGE: return VK_PGUP;
+        case KEY_NPAGE: return VK_PGDN;
+        case KEY_BTAB: return VK_BTAB;
+        case KEY_F(1): return VK_F1;
+        case KEY_RESIZE: return VK_RESIZE;
+        case KEY_BACKSPACE: return VK_BACKSPACE;
+        case KEY_ENTER: return VK_ENTER;
+        case KEY_DC: return VK_DELETE;
+        case KEY_MOUSE: {
+            MEVENT ev;
+            if (getmouse(&ev) != OK)
+                return -1;
+            if (!(ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_RELEASED)))
+                return -1;
+            ui->mouse_y = ev.y;
+            ui->mouse_x = ev.x;
+            return VK_MOUSE;
+        }
+        default: return (int)wc + 0x200000;
+        }
+    }
+    if (wc == 27)
+        return VK_ESC;
+    if (wc == '\n' || wc == '\r')
+        return VK_ENTER;
+    return (int)wc;
+}
+
+int Render_Run(Ui *ui, const RenderOptions *ro)
+{
+    install_signals();
+    SCREEN *scr = newterm(NULL, stdout, stdin);
+    if (!scr) {
+        fprintf(stderr, "heapviz: cannot use this terminal (TERM=%s)\n",
+                getenv("TERM") ? getenv("TERM") : "");
+        return 1;
+    }
+    curses_on = 1;
+    atexit(restore_terminal);
+    cbreak();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    set_escdelay(25);
+    curs_set(0);
+    use_colour = ro->colour && has_colors();
+    if (use_colour) {
+        start_color();
+        use_default_colors();
+        many_colours = COLORS >= 256;
+    }
+    if (ro->mouse)
+        mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, NULL), mouseinterval(0);
+    ui->glyphs.utf8 = ro->utf8;
+    ui->glyphs.colour = use_colour;
+
+    Frame f = {0, 0, ro->utf8, NULL};
+    unsigned long frames = 0;
+    long long next_tick = now_ms(), flash_until = 0, msg_until = 0;
+    char shown_msg[sizeof ui->msg] = "";
+    unsigned pending = R_REDRAW | R_CLEAR;
+    int status = 0;
+    for (;;) {
+        if (got_signal)
+            break;
+        long long t = now_ms();
+        if (ui->flash && t >= flash_until) {
+            ui->flash = false;
+            pending |= R_REDRAW;
+        }
+        if (!ui->paused && !ui->m->ended && t >= next_tick) {
+            unsigned per = ui->speed > 1000 / FRAME_MS ? ui->speed / (1000 / FRAME_MS) : 1;
+            /* at most a frame's time of work, so keys stay responsive */
+            for (unsigned i = 0; i < per && (i == 0 || now_ms() - t < FRAME_MS); i++)
+                pending |= App_Step(ui);
+            long long step = ui->speed > 1000 / FRAME_MS ? FRAME_MS : 1000 / (long long)ui->speed;
+            next_tick += step;
+            if (next_tick < t)
+                next_tick = t + step;
+        }
+        if (pending & R_FLASH) {
+            ui->flash = true;
+            flash_until = now_ms() + FLASH_MS;
+        }
+        if (pending & R_QUIT)
+            break;
+        /* a message stays a while, then the status line shows the last op */
+        if (strcmp(shown_msg, ui->msg) != 0) {
+            snprintf(shown_msg, sizeof shown_msg, "%s", ui->msg);
+            msg_until = now_ms() + MSG_MS;
+        } else if (ui->msg[0] && now_ms() >= msg_until && ui->prompt == PROMPT_NONE) {
+            ui->msg[0] = shown_msg[0] = '\0';
+            pending |= R_REDRAW;
+        }
+        if (pending & R_TIMING)
+            next_tick = now_ms() + (ui->speed ? 1000 / (long long)ui->speed : 1000);
+        if (pending & (R_REDRAW | R_CLEAR)) {
+            if (f.rows != LINES || f.cols != COLS || !f.c) {
+                Frame_Free(&f);
+                if (Frame_Init(&f, LINES, COLS, ro->utf8) != 0) {
+                    status = 1;
+                    break;
+                }
+            }
+            Screen_Compose(ui, &f);
+            if (pending & R_CLEAR)
+                clearok(curscr, TRUE);
+            draw_frame(&f);
+            refresh();
+            frames++;
+            if (ro->frames && frames >= ro->frames)
+                break;
+        }
+        pending = 0;
+
+        /* how long to wait for a key: forever when nothing moves */
+        long long wait = -1;
+        t = now_ms();
+        if (!ui->paused && !ui->m->ended)
+            wait = next_tick > t ? next_tick - t : 0;
+        if (ui->flash) {
+            long long fw = flash_until > t ? flash_until - t : 0;
+            wait = wait < 0 || fw < wait ? fw : wait;
+        }
+        if (ui->msg[0]) {
+            long long mw = msg_until > t ? msg_until - t : 0;
+            wait = wait < 0 || mw < wait ? mw : wait;
+        }
+        timeout(wait < 0 ? -1 : (int)wait);
+        wint_t wc;
+        int r = get_wch(&wc);
+        if (r == ERR)
+            continue; /* timeout, or a signal */
+        int key = translate(ui, r, wc);
+        if (key < 0)
+            continue;
+        pending |= App_Key(ui, key);
+    }
+    Frame_Free(&f);
+    restore_terminal();
+    delscreen(scr);
+    if (got_signal) {
+        int sig = got_signal;
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return 128 + sig;
+    }
+    return status;
+}
