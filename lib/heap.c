@@ -451,21 +451,26 @@ MEM_NO_ASAN static uint32_t list_search(MemHeap *h, uint32_t need, size_t *exami
     return NIL;
 }
 
-MEM_NO_ASAN size_t mem_largest_free(const MemHeap *h)
+/* The largest free block (the lowest of equals), NIL when there is none.
+ * Under MEM_FAST it is in the highest non-empty class. */
+MEM_NO_ASAN uint32_t mem_largest_free(const MemHeap *h, size_t *bytes)
 {
-    uint32_t best = 0;
+    uint32_t best = NIL, best_size = 0, g = NIL;
     if (mem_is_list_policy(h)) {
-        for (uint32_t g = h->head; g != NIL; g = mem_links(h, g)[0])
-            if (mem_hdr(h, g)->size > best)
-                best = mem_hdr(h, g)->size;
+        g = h->head;
     } else if (h->fl_map) {
         unsigned fl = msb32(h->fl_map);
-        unsigned sl = msb32(h->sl_map[fl]);
-        for (uint32_t g = h->fast_head[fl][sl]; g != NIL; g = mem_links(h, g)[0])
-            if (mem_hdr(h, g)->size > best)
-                best = mem_hdr(h, g)->size;
+        g = h->fast_head[fl][msb32(h->sl_map[fl])];
     }
-    return (size_t)best * GRAN;
+    for (size_t n = 0; g != NIL && n <= h->free_blocks; g = mem_links(h, g)[0], n++) {
+        uint32_t size = mem_hdr(h, g)->size;
+        if (size > best_size || (size == best_size && g < best)) {
+            best = g;
+            best_size = size;
+        }
+    }
+    *bytes = (size_t)best_size * GRAN;
+    return best;
 }
 
 /* ---- events --------------------------------------------------------------- */
@@ -664,7 +669,9 @@ MEM_NO_ASAN static void alloc_failed(MemHeap *h, size_t size, size_t examined, E
         e->request = size;
         e->examined = examined;
         e->free_total = (size_t)h->ngran * GRAN - h->used_bytes;
-        e->largest_free = mem_largest_free(h);
+        uint32_t big = mem_largest_free(h, &e->largest_free);
+        e->block = big != NIL ? goff(big) : SIZE_MAX;
+        e->size = e->largest_free;
     }
 }
 
@@ -1123,7 +1130,8 @@ MEM_NO_ASAN MemStats MemHeap_Stats(const MemHeap *h)
     s.metadata_bytes = s.header_bytes + s.table_bytes;
     s.free_bytes = (size_t)h->ngran * GRAN - h->used_bytes;
     s.free_blocks = h->free_blocks;
-    s.largest_free = mem_largest_free(h);
+    uint32_t big = mem_largest_free(h, &s.largest_free);
+    s.largest_free_offset = big != NIL ? goff(big) : SIZE_MAX;
     s.largest_request = s.largest_free > HDR ? s.largest_free - HDR : 0;
     if ((h->flags & MEM_OPT_GUARD) && s.largest_request)
         s.largest_request = s.largest_request > GUARD_MIN ? s.largest_request - GUARD_MIN : 0;

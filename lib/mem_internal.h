@@ -158,7 +158,7 @@ MEM_NO_ASAN static inline uint64_t *mem_bm_word(const MemHeap *h, unsigned level
 }
 size_t mem_bm_words(uint32_t nbits, unsigned level);
 void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl);
-size_t mem_largest_free(const MemHeap *heap);
+uint32_t mem_largest_free(const MemHeap *heap, size_t *bytes);
 
 /* "check.c" */
 int mem_diagnose_locked(const MemHeap *heap, char *why, size_t len);

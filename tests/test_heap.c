@@ -265,6 +265,9 @@ Test(events, failure_explains_itself)
     cr_assert_eq(e.largest_free, s.largest_free);
     cr_assert_lt(e.largest_free, 1008, "...but no block large enough");
     cr_assert_eq(e.examined, s.free_blocks);
+    cr_assert_eq(e.block, s.largest_free_offset, "the event names the largest block");
+    cr_assert_eq(e.size, s.largest_free);
+    cr_assert_neq(e.block, SIZE_MAX);
 }
 
 Test(events, rejected_free_gives_the_reason)
@@ -330,6 +333,7 @@ Test(stats, fragmentation_and_peak)
     MemStats s = MemHeap_Stats(h);
     cr_assert_eq(s.external_frag, 0.0, "one free block: no external fragmentation");
     cr_assert_eq(s.largest_free, s.free_bytes);
+    cr_assert_eq(s.largest_free_offset, 8);
     cr_assert_eq(s.rover, SIZE_MAX);
     void *o[8];
     for (int i = 0; i < 8; i++)
