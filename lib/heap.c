@@ -793,21 +793,29 @@ MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout)
     if (o >= (size_t)h->ngran * GRAN)
         return classify_outside(h, a);
     uint32_t q = (uint32_t)(o / GRAN);
+    /* Guess that ptr is in its object's first granule, whose header is at q:
+     * that load then overlaps the bitmap's instead of waiting for it (two
+     * cache misses in parallel on a large heap).  The bitmap decides. */
+    const BlockHeader *guess = mem_hdr(h, q);
+    uint32_t size = guess->size, info = guess->info;
     uint32_t g = bm_find_prev(h, q);
-    if (g == NIL)
-        return MEM_REJECT_CORRUPT;
-    const BlockHeader *bh = mem_hdr(h, g);
-    uint32_t size = bh->size;
+    if (g != q) {
+        if (g == NIL)
+            return MEM_REJECT_CORRUPT;
+        const BlockHeader *bh = mem_hdr(h, g);
+        size = bh->size;
+        info = bh->info;
+    }
     if (size < MIN_GRANS || size > h->ngran - g || g + size <= q ||
-        bh->info >> B_TAG_SHIFT != mem_tag(g, size, bh->info & B_TAGGED))
+        info >> B_TAG_SHIFT != mem_tag(g, size, info & B_TAGGED))
         return MEM_REJECT_CORRUPT;
     *gout = g;
-    if (!(bh->info & B_USED))
+    if (!(info & B_USED))
         return MEM_REJECT_FREE;
     size_t start = (size_t)g * GRAN + (GRAN - HDR); /* the object, as o counts */
     if (o < start)
         return MEM_REJECT_HEADER;
-    if (o - start >= mem_object_size(bh))
+    if (o - start >= (size_t)size * GRAN - HDR - ((info >> B_SLACK_SHIFT) & SLACK_MAX))
         return MEM_REJECT_PADDING;
     return MEM_OK;
 }
