@@ -283,3 +283,23 @@ Test(keys, compare_mode_allocates_in_every_heap_and_moves_between_them)
     cr_assert(strstr(ui.msg, "one heap"), "%s", ui.msg);
     stop();
 }
+
+Test(keys, a_failed_allocation_flashes_the_largest_free_block)
+{
+    for (unsigned p = 0; p < MEM_POLICY_COUNT; p++) {
+        start(0, 1);
+        char err[128];
+        cr_assert_eq(Model_SetPolicy(&model, (MemPolicy)p, err, sizeof err), 0, "%s", err);
+        for (int i = 0; i < 40; i++)
+            Model_Step(&model);
+        press('a');
+        type("99999999\n");
+        const Lane *l = &model.lanes[0];
+        MemStats st = MemHeap_Stats(l->heap);
+        cr_assert_eq(l->ntouch, 1, "%s", MemPolicy_Name((MemPolicy)p));
+        cr_assert_eq(l->touch[0].kind, TOUCH_FAIL);
+        cr_assert_eq(l->touch[0].offset, st.largest_free_offset);
+        cr_assert_eq(l->touch[0].size, st.largest_free);
+        stop();
+    }
+}

@@ -72,15 +72,6 @@ void Model_Sync(Model *m)
         Lane_Sync(&m->lanes[i]);
 }
 
-/* The largest free block (the first of them in the policy's order). */
-static bool find_largest(const MemBlock *b, void *arg)
-{
-    MemBlock *best = arg;
-    if (b->size > best->size)
-        *best = *b;
-    return true;
-}
-
 long Snapshot_BlockAt(const Snapshot *s, size_t offset)
 {
     size_t lo = 0, hi = s->nblocks;
@@ -208,14 +199,11 @@ static void digest(Lane *l, const char *prefix)
         case MEM_EV_REJECT:
             touch_add(l, TOUCH_ALARM, e->block, e->size);
             break;
-        case MEM_EV_FAIL: {
-            /* the largest free block, from the free walk: it was too small */
-            MemBlock best;
-            memset(&best, 0, sizeof best);
-            MemHeap_WalkFree(l->heap, find_largest, &best);
-            touch_add(l, TOUCH_FAIL, best.offset, best.size);
+        case MEM_EV_FAIL:
+            /* the event names the largest free block (size 0: none): it
+             * was too small */
+            touch_add(l, TOUCH_FAIL, e->block, e->size);
             break;
-        }
         case MEM_EV_OVERFLOW:
         case MEM_EV_COALESCE:
         case MEM_EV_ROVER:
