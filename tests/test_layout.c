@@ -297,7 +297,7 @@ Test(bar, every_free_block_is_visible_at_every_scale_in_every_mode)
         Lane *l = calloc(1, sizeof *l);
         l->heap = h;
         Lane_Refresh(l);
-        cr_assert_gt(l->snap.nfree, 0);
+        cr_assert_gt(l->snap.stats.free_blocks, 0);
         for (size_t bpc = 1; bpc <= 1024; bpc *= 2) {
             for (int mode = 0; mode < 4; mode++) {
                 BarView v = view(0, l->snap.region.size, bpc, mode & 1, mode >> 1);
@@ -316,7 +316,6 @@ Test(bar, every_free_block_is_visible_at_every_scale_in_every_mode)
             }
         }
         free(l->snap.blocks);
-        free(l->snap.freel);
         free(l);
     }
 }

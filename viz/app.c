@@ -299,19 +299,23 @@ static unsigned act_vertical(Ui *ui, int key)
 
 static unsigned act_tab(Ui *ui, int key)
 {
-    const Snapshot *s = &focus(ui)->snap;
-    if (s->nfree == 0) {
+    Lane *l = focus(ui);
+    Lane_Sync(l); /* the selection and the free walks see the same heap */
+    long n = (long)l->snap.stats.free_blocks;
+    if (n == 0) {
         say(ui, true, "there is no free block");
         return R_REDRAW;
     }
     const MemBlock *b = selected(ui);
-    long r = b && !b->used ? Snapshot_FreeRank(s, b->offset) : -1;
-    long n = (long)s->nfree;
+    long r = b && !b->used ? Lane_FreeRank(l, b->offset, NULL) : -1;
     if (r < 0)
         r = key == VK_BTAB ? n - 1 : 0;
     else
         r = key == VK_BTAB ? (r + n - 1) % n : (r + 1) % n;
-    ui->sel = s->freel[r].offset;
+    size_t off = Lane_FreeNth(l, (size_t)r);
+    if (off == SIZE_MAX)
+        return R_REDRAW;
+    ui->sel = off;
     say(ui, false, "free list: block %ld of %ld", r + 1, n);
     return R_REDRAW;
 }

@@ -54,10 +54,8 @@ void Lane_Refresh(Lane *l)
     s->nblocks = 0;
     Grow g = {&s->blocks, &s->nblocks, &s->cap_blocks};
     MemHeap_Walk(l->heap, collect, &g);
-    s->nfree = 0;
-    Grow f = {&s->freel, &s->nfree, &s->cap_free};
-    MemHeap_WalkFree(l->heap, collect, &f);
     l->stale = false;
+    l->rank.valid = false;
 }
 
 void Lane_Sync(Lane *l)
@@ -88,12 +86,45 @@ long Snapshot_BlockAt(const Snapshot *s, size_t offset)
     return -1;
 }
 
-long Snapshot_FreeRank(const Snapshot *s, size_t offset)
+/* A free walk that stops at a block: by offset (want) or by place (nth). */
+typedef struct FreeSeek {
+    size_t want, nth;
+    long rank;
+    size_t offset;
+    unsigned list;
+} FreeSeek;
+
+static bool seek_free(const MemBlock *b, void *arg)
 {
-    for (size_t i = 0; i < s->nfree; i++)
-        if (s->freel[i].offset == offset)
-            return (long)i;
-    return -1;
+    FreeSeek *f = arg;
+    if (b->offset != f->want && b->rank != f->nth)
+        return true;
+    f->rank = (long)b->rank;
+    f->offset = b->offset;
+    f->list = b->list;
+    return false;
+}
+
+long Lane_FreeRank(Lane *l, size_t offset, unsigned *list)
+{
+    if (!l->rank.valid || l->rank.offset != offset) {
+        FreeSeek f = {offset, SIZE_MAX, -1, SIZE_MAX, 0};
+        MemHeap_WalkFree(l->heap, seek_free, &f);
+        l->rank.valid = true;
+        l->rank.offset = offset;
+        l->rank.rank = f.rank;
+        l->rank.list = f.list;
+    }
+    if (list)
+        *list = l->rank.list;
+    return l->rank.rank;
+}
+
+size_t Lane_FreeNth(const Lane *l, size_t rank)
+{
+    FreeSeek f = {SIZE_MAX, rank, -1, SIZE_MAX, 0};
+    MemHeap_WalkFree(l->heap, seek_free, &f);
+    return f.offset;
 }
 
 /* ---- log, history, touches -------------------------------------------------- */
@@ -174,6 +205,7 @@ static void digest(Lane *l, const char *prefix)
 {
     l->snap.stats = MemHeap_Stats(l->heap);
     l->stale = true;
+    l->rank.valid = false;
     if (l->npending == 0)
         return;
     char text[LOG_LEN], said[LOG_LEN];
@@ -321,7 +353,6 @@ void Model_Fini(Model *m)
         if (l->region)
             munmap(l->region, l->region_size);
         free(l->snap.blocks);
-        free(l->snap.freel);
         memset(l, 0, sizeof *l);
     }
     m->nlanes = 0;

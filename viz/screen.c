@@ -280,7 +280,7 @@ static void panel_stats(Frame *f, const Lane *l, int y, int x, int w, int h)
     }
 }
 
-static void panel_selected(Frame *f, const Ui *ui, const Lane *l, int y, int x, int w, int h)
+static void panel_selected(Frame *f, const Ui *ui, Lane *l, int y, int x, int w, int h)
 {
     if (h < 2 || w < 16)
         return;
@@ -312,15 +312,16 @@ static void panel_selected(Frame *f, const Ui *ui, const Lane *l, int y, int x, 
         if (r < end)
             Frame_Text(f, r++, x, w, S_DIM, "f frees it · i frees inside");
     } else {
-        long rank = Snapshot_FreeRank(s, b->offset);
-        if (r < end && rank >= 0) {
+        unsigned list = 0;
+        long rank = r < end ? Lane_FreeRank(l, b->offset, &list) : -1;
+        if (rank >= 0) {
             if (l->policy == MEM_FAST)
                 Frame_Printf(f, r++, x, w, S_LABEL, "free list: %s of %zu (class %u)",
-                             ordinal((size_t)rank + 1, o1, sizeof o1), s->nfree,
-                             s->freel[rank].list);
+                             ordinal((size_t)rank + 1, o1, sizeof o1), s->stats.free_blocks,
+                             list);
             else
                 Frame_Printf(f, r++, x, w, S_LABEL, "free list: %s of %zu",
-                             ordinal((size_t)rank + 1, o1, sizeof o1), s->nfree);
+                             ordinal((size_t)rank + 1, o1, sizeof o1), s->stats.free_blocks);
         }
         if (r < end)
             Frame_Text(f, r++, x, w, S_DIM,
