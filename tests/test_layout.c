@@ -19,7 +19,7 @@
  * whose guard is broken, F<size> a free block.  Blocks start at offset 8;
  * everything before and after them is table bytes. */
 
-static MemBlock blocks[64];
+static SnapBlock blocks[64];
 
 static Snapshot snap_of(size_t arena, const char *spec)
 {
@@ -32,21 +32,19 @@ static Snapshot snap_of(size_t arena, const char *spec)
             p++;
         if (!*p)
             break;
-        MemBlock b;
+        SnapBlock b;
         memset(&b, 0, sizeof b);
         char kind = *p++;
         char *end;
-        b.size = strtoul(p, &end, 10);
+        b.size = (uint32_t)strtoul(p, &end, 10);
         p = end;
-        b.offset = off;
+        b.offset = (uint32_t)off;
         b.header = 8;
-        b.rank = n;
         if (kind == 'U') {
             cr_assert_eq(*p, '/');
-            b.object = strtoul(p + 1, &end, 10);
+            b.object = (uint32_t)strtoul(p + 1, &end, 10);
             p = end;
             b.used = true;
-            b.padding = b.size - 8 - b.object;
             if (*p == '!') {
                 b.overflowed = true;
                 p++;
@@ -265,7 +263,7 @@ Test(bar, scale_rounds_up_to_readable_steps)
 
 /* ---- real heaps: every free block shows, at every scale ------------------- */
 
-static bool shows_free(const BarCell *c, size_t n, const BarView *v, const MemBlock *b)
+static bool shows_free(const BarCell *c, size_t n, const BarView *v, const SnapBlock *b)
 {
     for (size_t i = 0; i < n; i++) {
         size_t a = v->start + i * v->bpc, e = a + v->bpc;
@@ -305,12 +303,12 @@ Test(bar, every_free_block_is_visible_at_every_scale_in_every_mode)
                 BarCell *c = calloc(n, sizeof *c);
                 Bar_Layout(&l->snap, &v, c);
                 for (size_t i = 0; i < l->snap.nblocks; i++) {
-                    const MemBlock *b = &l->snap.blocks[i];
+                    const SnapBlock *b = &l->snap.blocks[i];
                     if (!b->used)
                         cr_assert(shows_free(c, n, &v, b),
                                   "seed %llu: free block +%#zx (%zu B) hidden at %zu B/cell, "
-                                  "mode %d", (unsigned long long)seed, b->offset, b->size, bpc,
-                                  mode);
+                                  "mode %d", (unsigned long long)seed, (size_t)b->offset,
+                                  (size_t)b->size, bpc, mode);
                 }
                 free(c);
             }

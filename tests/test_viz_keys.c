@@ -180,7 +180,7 @@ Test(keys, interior_free_at_a_typed_offset_and_a_refusal)
     cr_assert(!l->snap.blocks[Snapshot_BlockAt(&l->snap, obj)].used);
     /* the header of the first block is refused with the library's words */
     press('i');
-    snprintf(off, sizeof off, "%zu\n", l->snap.blocks[0].offset + 2);
+    snprintf(off, sizeof off, "%zu\n", (size_t)l->snap.blocks[0].offset + 2);
     type(off);
     cr_assert(strstr(ui.msg, "refused: it points into"), "%s", ui.msg);
     cr_assert_gt(l->snap.stats.rejected_frees, 0);
@@ -282,7 +282,7 @@ Test(keys, the_overflow_key_breaks_a_guard_that_free_then_reports)
     size_t sel = ui.sel;
     press('o');
     const Lane *l = &model.lanes[0];
-    const MemBlock *b = &l->snap.blocks[Snapshot_BlockAt(&l->snap, sel)];
+    const SnapBlock *b = &l->snap.blocks[Snapshot_BlockAt(&l->snap, sel)];
     cr_assert(b->overflowed, "the walk reports the broken guard");
     cr_assert(strstr(Lane_Log(l, 0)->text, "you wrote 4 B past the end of the 100 B object"));
     press('f');
@@ -326,4 +326,16 @@ Test(keys, a_failed_allocation_flashes_the_largest_free_block)
         cr_assert_eq(l->touch[0].size, st.largest_free);
         stop();
     }
+}
+
+Test(model, regions_the_snapshot_cannot_hold_are_refused)
+{
+    ModelConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.region_size = VIZ_MODEL_MAX_REGION + 1;
+    cfg.nlanes = 1;
+    cfg.workload = WL_RANDOM;
+    char err[128] = "";
+    cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), -1);
+    cr_assert(strstr(err, "cannot show a region"), "%s", err);
 }

@@ -77,7 +77,7 @@ static bool seg_raw(SegIt *it, Seg *g)
                 it->phase = 2;
                 continue;
             }
-            const MemBlock *b = &s->blocks[it->i];
+            const SnapBlock *b = &s->blocks[it->i];
             size_t o = b->offset, h = o + b->header, obj = h + b->object;
             long bi = (long)it->i;
             if (!b->used) {

@@ -27,22 +27,29 @@
 /* ---- snapshots ------------------------------------------------------------ */
 
 typedef struct Grow {
-    MemBlock **v;
+    SnapBlock **v;
     size_t *n, *cap;
 } Grow;
+
+_Static_assert(sizeof(SnapBlock) == 16, "a snapshot's block record stays compact");
+_Static_assert(MEM_HEADER_SIZE <= UINT16_MAX, "SnapBlock.header holds a header's size");
 
 static bool collect(const MemBlock *b, void *arg)
 {
     Grow *g = arg;
     if (*g->n == *g->cap) {
         size_t cap = *g->cap ? *g->cap * 2 : 256;
-        MemBlock *v = realloc(*g->v, cap * sizeof *v);
+        SnapBlock *v = realloc(*g->v, cap * sizeof *v);
         if (!v)
             return false;
         *g->v = v;
         *g->cap = cap;
     }
-    (*g->v)[(*g->n)++] = *b;
+    if (b->offset + b->size > UINT32_MAX || b->header > UINT16_MAX)
+        return false; /* not below VIZ_MODEL_MAX_REGION: cannot happen */
+    (*g->v)[(*g->n)++] = (SnapBlock){(uint32_t)b->offset, (uint32_t)b->size,
+                                     (uint32_t)b->object, (uint16_t)b->header, b->used,
+                                     b->overflowed};
     return true;
 }
 
@@ -52,6 +59,15 @@ void Lane_Refresh(Lane *l)
     s->region = MemHeap_Region(l->heap);
     s->stats = MemHeap_Stats(l->heap);
     s->nblocks = 0;
+    /* room for every block at once: the walk then only copies */
+    size_t want = s->stats.used_blocks + s->stats.free_blocks;
+    if (want > s->cap_blocks) {
+        SnapBlock *v = realloc(s->blocks, want * sizeof *v);
+        if (v) {
+            s->blocks = v;
+            s->cap_blocks = want;
+        }
+    }
     Grow g = {&s->blocks, &s->nblocks, &s->cap_blocks};
     MemHeap_Walk(l->heap, collect, &g);
     l->stale = false;
@@ -75,15 +91,31 @@ long Snapshot_BlockAt(const Snapshot *s, size_t offset)
     size_t lo = 0, hi = s->nblocks;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const MemBlock *b = &s->blocks[mid];
+        const SnapBlock *b = &s->blocks[mid];
         if (offset < b->offset)
             hi = mid;
-        else if (offset >= b->offset + b->size)
+        else if (offset >= (size_t)b->offset + b->size)
             lo = mid + 1;
         else
             return (long)mid;
     }
     return -1;
+}
+
+MemBlock Snapshot_Block(const Snapshot *s, size_t i)
+{
+    const SnapBlock *b = &s->blocks[i];
+    MemBlock m;
+    memset(&m, 0, sizeof m);
+    m.offset = b->offset;
+    m.size = b->size;
+    m.object = b->object;
+    m.header = b->header;
+    m.padding = b->used ? (size_t)b->size - b->header - b->object : 0;
+    m.used = b->used;
+    m.overflowed = b->overflowed;
+    m.rank = i;
+    return m;
 }
 
 /* A free walk that stops at a block: by offset (want) or by place (nth). */
@@ -313,6 +345,11 @@ int Model_Init(Model *m, const ModelConfig *cfg, char *err, size_t errlen)
     m->nlanes = cfg->nlanes ? cfg->nlanes : 1;
     if (m->nlanes > VIZ_LANES_MAX)
         m->nlanes = VIZ_LANES_MAX;
+    if (cfg->region_size > VIZ_MODEL_MAX_REGION) {
+        snprintf(err, errlen, "cannot show a region of %zu bytes: at most %zu", cfg->region_size,
+                 VIZ_MODEL_MAX_REGION);
+        return -1;
+    }
     for (unsigned i = 0; i < m->nlanes; i++) {
         Lane *l = &m->lanes[i];
         l->policy = cfg->policies[i];
@@ -457,7 +494,7 @@ size_t Model_Overflow(Model *m, unsigned lane, size_t block_offset, size_t n)
     long bi = Snapshot_BlockAt(&l->snap, block_offset);
     if (bi < 0)
         return 0;
-    MemBlock b = l->snap.blocks[bi];
+    MemBlock b = Snapshot_Block(&l->snap, (size_t)bi);
     if (!b.used || b.padding == 0)
         return 0;
     size_t objsize = 0;

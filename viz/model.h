@@ -25,13 +25,29 @@
 #define HIST_CAP 4096
 #define PENDING_CAP 16
 
+/* One block of a snapshot: what the map and the panels need of the walk's
+ * MemBlock, in 16 bytes instead of 80, so that a frame of a million blocks
+ * copies and lays out 16 MB, not 80.  32 bits are enough: the model takes
+ * regions below 4 GiB (VIZ_MODEL_MAX_REGION; heapviz's --size stops at 1G).
+ * The padding is what the rest leaves: size - header - object (used). */
+typedef struct SnapBlock {
+    uint32_t offset;   /* of the block's header from the arena base */
+    uint32_t size;     /* bytes of the whole block */
+    uint32_t object;   /* requested bytes of the live object; 0 if free */
+    uint16_t header;   /* metadata bytes */
+    bool used;
+    bool overflowed;   /* guard mode: the guard after the object is broken */
+} SnapBlock;
+
+#define VIZ_MODEL_MAX_REGION ((size_t)UINT32_MAX)
+
 /* The heap as the hooks report it at one moment.  The free list is not
  * copied: stats.free_blocks counts it, and Lane_FreeRank / Lane_FreeNth
  * walk it (MemHeap_WalkFree) only when a place in it is asked for. */
 typedef struct Snapshot {
     MemRegion region;
     MemStats stats;
-    MemBlock *blocks;  /* address order (MemHeap_Walk) */
+    SnapBlock *blocks; /* address order (MemHeap_Walk) */
     size_t nblocks, cap_blocks;
 } Snapshot;
 
@@ -107,7 +123,8 @@ typedef struct Model {
 } Model;
 
 /* Maps the regions and creates the heaps, players and workload.  Returns 0,
- * or -1 with a sentence in err. */
+ * or -1 with a sentence in err (also for a region above
+ * VIZ_MODEL_MAX_REGION bytes). */
 int Model_Init(Model *m, const ModelConfig *cfg, char *err, size_t errlen);
 void Model_Fini(Model *m);
 
@@ -136,6 +153,9 @@ size_t Model_Overflow(Model *m, unsigned lane, size_t block_offset, size_t n);
 /* Lookup in a snapshot: the index in blocks[] of the block holding the
  * byte at offset, or -1.  Time: O(log blocks). */
 long Snapshot_BlockAt(const Snapshot *s, size_t offset);
+
+/* blocks[i] as the walk reported it (rank i, list 0).  i < nblocks. */
+MemBlock Snapshot_Block(const Snapshot *s, size_t i);
 
 /* The place (from 0) of the free block that starts at offset in the
  * policy's free-list order, taken from the heap itself by a MemHeap_WalkFree
