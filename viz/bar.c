@@ -321,88 +321,130 @@ static void add_unit(Acc *acc, const Walk *w, FreeVis *open, bool glyphs, size_t
 
 /* ---- the fast path: whole blocks inside one cell --------------------------------- */
 
-static void owner_whole(Acc *acc, long i, size_t size)
-{
-    if (size > acc->owner_bytes) {
-        acc->owner_bytes = size;
-        acc->owner = i;
-    }
-    acc->curblock = i;
-    acc->curbytes = size;
-}
-
 /* Split mode (UTF-8 with colour): pieces, the two top pieces, the owner and
- * the overflow mark.  Stops at the first block that is not whole in [a, b). */
-static void fast_split(Acc *acc, Walk *w, size_t a, size_t b)
+ * the overflow mark.  w->u is a block that begins in the cell; stops at the
+ * first block that does not end in it (by `b`).  Used and free blocks mix
+ * at random, so the loop computes both cases without branching on them; a
+ * block goes to top_offer only when one of its pieces ranks among the two. */
+static void fast_split(Acc *acc, Walk *w, size_t b)
 {
     const SnapBlock *blocks = w->s->blocks;
-    for (; w->u >= 0 && (size_t)w->u < w->n; walk_step(w)) {
-        const SnapBlock *blk = &blocks[w->u];
-        size_t o = blk->offset, size = blk->size, end = o + size;
-        if (o < a || end > b || size == 0)
-            return;
-        long i = w->u;
-        owner_whole(acc, i, size);
-        if (!blk->used) {
-            acc->npieces++;
-            uint64_t key = rank_key(K_FREE, size);
-            if (key > acc->topkey[1]) {
-                Piece p = {K_FREE, o, size, i, o};
-                top_offer(acc, &p);
-            }
+    size_t u = (size_t)w->u, first = u, n = w->n;
+    unsigned prev_used = w->prev_used, shade = (unsigned)w->shade;
+    unsigned npieces = acc->npieces;
+    bool ovf = acc->ovf;
+    size_t owner = SIZE_MAX, owner_bytes = acc->owner_bytes;
+    for (; u < n; u++) {
+        const SnapBlock *blk = &blocks[u];
+        size_t o = blk->offset, size = blk->size;
+        if (o + size > b || size == 0)
+            break;
+        /* the owner: a whole block's bytes here are its size */
+        if (size > owner_bytes) { /* rare after the first few */
+            owner = u;
+            owner_bytes = size;
+        }
+        unsigned used = blk->used;
+        size_t h = blk->header, obj = blk->object, pad = size - h - obj;
+        shade = used ? prev_used & (shade ^ 1u) : shade;
+        prev_used = used;
+        npieces += used ? (unsigned)(h > 0) + (obj > 0) + (pad > 0) : 1u;
+        ovf |= blk->overflowed;
+        /* the block's best piece: free, or the largest of a used block's
+         * (its padding is an alarm when the guard is broken) */
+        size_t most = h > obj ? h : obj;
+        uint64_t padkey = rank_key(blk->overflowed ? K_ALARM : K_PADDING, pad);
+        uint64_t best = padkey > most ? padkey : most;
+        if (!used)
+            best = rank_key(K_FREE, size);
+        if (best <= acc->topkey[1])
+            continue;
+        if (!used) {
+            Piece p = {K_FREE, o, size, (long)u, o};
+            top_offer(acc, &p);
             continue;
         }
-        size_t h = blk->header, obj = blk->object, pad = size - h - obj;
-        acc->npieces += (unsigned)(h > 0) + (obj > 0) + (pad > 0);
-        acc->ovf |= blk->overflowed;
-        Kind pk = blk->overflowed ? K_ALARM : K_PADDING;
-        size_t most = h > obj ? h : obj;
-        uint64_t best = rank_key(K_HEADER, most);
-        if (pad && rank_key(pk, pad) > best)
-            best = rank_key(pk, pad);
-        if (best <= acc->topkey[1])
-            continue; /* no piece of it ranks among the two */
-        Piece p[3] = {{K_HEADER, o, h, i, o},
-                      {shade_of(w) ? K_OBJECT_B : K_OBJECT_A, o + h, obj, i, o},
-                      {pk, o + h + obj, pad, i, o}};
+        Piece p[3] = {{K_HEADER, o, h, (long)u, o},
+                      {shade ? K_OBJECT_B : K_OBJECT_A, o + h, obj, (long)u, o},
+                      {blk->overflowed ? K_ALARM : K_PADDING, o + h + obj, pad, (long)u, o}};
         for (unsigned k = 0; k < 3; k++)
             if (p[k].len)
                 top_offer(acc, &p[k]);
     }
+    acc->npieces = npieces;
+    acc->ovf = ovf;
+    if (owner != SIZE_MAX) {
+        acc->owner = (long)owner;
+        acc->owner_bytes = owner_bytes;
+    }
+    if (u > first) {
+        acc->curblock = (long)(u - 1);
+        acc->curbytes = blocks[u - 1].size;
+    }
+    w->u = (long)u;
+    w->prev_used = prev_used != 0;
+    w->shade = (int)shade;
 }
 
 /* Glyph modes: pieces, the header and alarm flags, the owner, the overflow
- * mark, the largest free piece and the free blocks met.  A used block
- * without a header (never from the library) takes the general path. */
-static void fast_glyph(Acc *acc, Walk *w, size_t a, size_t b)
+ * mark, the free bytes, the largest free piece and the free blocks met.
+ * Like fast_split; a used block without a header (never from the library)
+ * is left to the general path.  A used block's header decides the glyph
+ * (unless an alarm does), so used blocks add no byte totals; the free
+ * bytes take their place in the order of kinds at the run's first free
+ * block, which no other kind follows within the run. */
+static void fast_glyph(Acc *acc, Walk *w, size_t b)
 {
     const SnapBlock *blocks = w->s->blocks;
-    for (; w->u >= 0 && (size_t)w->u < w->n; walk_step(w)) {
-        const SnapBlock *blk = &blocks[w->u];
-        size_t o = blk->offset, size = blk->size, end = o + size;
-        if (o < a || end > b || size == 0 || (blk->used && blk->header == 0))
-            return;
-        long i = w->u;
-        owner_whole(acc, i, size);
-        if (!blk->used) {
-            acc->npieces++;
-            add_kbytes(acc, K_FREE, size);
-            if (size > acc->freebytes) {
-                acc->freebytes = size;
-                acc->freeblk = i;
-            }
-            acc->nwhole++;
-            continue;
+    size_t u = (size_t)w->u, first = u, n = w->n;
+    unsigned prev_used = w->prev_used, shade = (unsigned)w->shade;
+    unsigned npieces = acc->npieces, nwhole = acc->nwhole;
+    bool ovf = acc->ovf, alarm = acc->alarm, header = acc->header;
+    size_t free_bytes = 0;
+    size_t owner = SIZE_MAX, owner_bytes = acc->owner_bytes;
+    for (; u < n; u++) {
+        const SnapBlock *blk = &blocks[u];
+        size_t o = blk->offset, size = blk->size;
+        if (o + size > b || size == 0 || (blk->used && blk->header == 0))
+            break;
+        if (size > owner_bytes) { /* rare after the first few */
+            owner = u;
+            owner_bytes = size;
         }
-        /* the header decides the glyph from now on: no byte totals */
+        unsigned used = blk->used;
         size_t obj = blk->object, pad = size - blk->header - obj;
-        acc->npieces += 1u + (unsigned)(obj > 0) + (unsigned)(pad > 0);
-        acc->header = true;
-        if (blk->overflowed) {
-            acc->ovf = true;
-            acc->alarm |= pad > 0;
+        shade = used ? prev_used & (shade ^ 1u) : shade;
+        prev_used = used;
+        npieces += used ? 1u + (unsigned)(obj > 0) + (unsigned)(pad > 0) : 1u;
+        header |= used;
+        ovf |= blk->overflowed;
+        alarm |= blk->overflowed && pad > 0;
+        size_t fsize = used ? 0 : size;
+        free_bytes += fsize;
+        nwhole += !used;
+        if (fsize > acc->freebytes) {
+            acc->freebytes = fsize;
+            acc->freeblk = (long)u;
         }
     }
+    if (free_bytes)
+        add_kbytes(acc, K_FREE, free_bytes);
+    acc->npieces = npieces;
+    acc->nwhole = nwhole;
+    acc->ovf = ovf;
+    acc->alarm = alarm;
+    acc->header = header;
+    if (owner != SIZE_MAX) {
+        acc->owner = (long)owner;
+        acc->owner_bytes = owner_bytes;
+    }
+    if (u > first) {
+        acc->curblock = (long)(u - 1);
+        acc->curbytes = blocks[u - 1].size;
+    }
+    w->u = (long)u;
+    w->prev_used = prev_used != 0;
+    w->shade = (int)shade;
 }
 
 /* ---- cells ----------------------------------------------------------------------- */
@@ -477,9 +519,9 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
                 long before = w.u;
                 finish_piece(&acc); /* a whole block never merges with it */
                 if (split_mode)
-                    fast_split(&acc, &w, a, b);
+                    fast_split(&acc, &w, b);
                 else
-                    fast_glyph(&acc, &w, a, b);
+                    fast_glyph(&acc, &w, b);
                 if (w.u != before)
                     continue;
             }
