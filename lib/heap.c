@@ -988,6 +988,31 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list)
         free_events(h, eb, g, size, obj_size, start, merged, neighbours, rover_before);
 }
 
+/* Coalescing will trust both neighbours of used block g: the right one's
+ * header (tag, and PREV_USED, which the tag does not cover), and on the left
+ * the footer and the free header it leads to.  An overflow that reached a
+ * header fails here, and the free is refused instead of merging through
+ * garbage links. */
+MEM_HOT bool neighbours_ok(const MemHeap *h, uint32_t g)
+{
+    const BlockHeader *b = mem_hdr(h, g);
+    uint32_t right = g + b->size;
+    if (right < h->ngran) {
+        const BlockHeader *rb = mem_hdr(h, right);
+        if (!hdr_ok(h, right, rb) || !(rb->info & B_PREV_USED))
+            return false;
+    }
+    if (!(b->info & B_PREV_USED)) {
+        uint32_t ls = *mem_footer_before(h, g);
+        if (ls < MIN_GRANS || ls > g)
+            return false;
+        const BlockHeader *lb = mem_hdr(h, g - ls);
+        if (!hdr_ok(h, g - ls, lb) || lb->size != ls || (lb->info & B_USED))
+            return false;
+    }
+    return true;
+}
+
 MEM_NO_ASAN static void reject_event(MemHeap *h, EventBuf *eb, const void *ptr, MemReject r,
                                      uint32_t g)
 {
@@ -1014,6 +1039,12 @@ MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
     ev_begin(&eb, h);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     MemReject r = classify(h, ptr, &g);
+    if (r == MEM_OK && !neighbours_ok(h, g)) {
+        r = MEM_REJECT_CORRUPT;
+        /* Guard mode says what reached the neighbour: this object's guard. */
+        if (h->flags & MEM_OPT_GUARD)
+            guard_report(h, g, mem_object_size(mem_hdr(h, g)), &eb);
+    }
     if (r == MEM_OK) {
         if (mem_is_list_policy(h))
             free_locked(h, g, &eb, true);

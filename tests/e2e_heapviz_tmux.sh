@@ -133,6 +133,11 @@ sleep 0.8
 d=$(op_count)
 if [ -n "$c" ] && [ "$c" = "$d" ]; then ok "Space pauses: the count stays at $c"
 else not_ok "Space pauses: the count stays" "$c then $d"; fi
+# Ctrl-S is XOFF to a terminal with flow control on: the display would freeze.
+keys C-s
+keys n
+if until_match 3 "op $((d + 1)) *\$"; then ok "Ctrl-S does not freeze the display (a step still shows)"
+else not_ok "Ctrl-S does not freeze the display" "op count $(op_count), wanted $((d + 1))"; fi
 
 # ---- a mouse click, as the terminal reports it (tmux's own mouse is off) -------------
 click 30 3

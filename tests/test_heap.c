@@ -447,6 +447,40 @@ Test(checker, notices_adjacent_free_blocks)
     expect_broken(h, "adjacent free blocks");
 }
 
+/* An overflow past an object's padding into the next header: freeing the
+ * object must not merge through the damaged header. */
+Test(checker, free_refuses_to_merge_with_a_damaged_neighbour)
+{
+    for (int p = 0; p < MEM_POLICY_COUNT; p++) {
+        MemHeap *h = MemHeap_Create(region, sizeof region, (MemPolicy)p, 0);
+        char *a = MemHeap_Alloc(h, 24), *b = MemHeap_Alloc(h, 24);
+        MemHeap_Alloc(h, 24);
+        th_expose(h);
+        memset(a + 24, 0x41, 8 + 8); /* a's block ends at +24: b's header */
+        MemStats before = MemHeap_Stats(h);
+        cr_assert_eq(MemHeap_Free(h, a), MEM_REJECT_CORRUPT, "%s", MemPolicy_Name((MemPolicy)p));
+        MemStats after = MemHeap_Stats(h);
+        cr_assert_eq(after.free_blocks, before.free_blocks, "nothing merged");
+        cr_assert_eq(after.live_bytes, before.live_bytes);
+        cr_assert_eq(MemHeap_Free(h, b), MEM_REJECT_CORRUPT, "b's own header is damaged");
+        cr_assert_eq(MemHeap_Check(h), -1, "the checker sees the damage");
+    }
+}
+
+Test(checker, free_refuses_a_bogus_left_footer)
+{
+    MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FAST, 0);
+    char *a = MemHeap_Alloc(h, 40), *b = MemHeap_Alloc(h, 40);
+    MemHeap_Alloc(h, 40);
+    th_expose(h);
+    /* Clear b's PREV_USED (not covered by the tag): its "footer" is then a's
+     * last four bytes, which the program controls. */
+    ((BlockHeader *)(void *)(b - 8))->info &= ~B_PREV_USED;
+    memset(a + 36, 0x7f, 4);
+    cr_assert_eq(MemHeap_Free(h, b), MEM_REJECT_CORRUPT);
+    (void)a;
+}
+
 Test(checker, rejects_null_and_non_heaps)
 {
     cr_assert_eq(MemHeap_Check(NULL), -1);

@@ -26,7 +26,10 @@ $(HEAPVIZ): $(VIZ_TERM_OBJ) $(VIZ_CORE_OBJ) $(DEMO_OBJ) $(LIB_A)
 .PHONY: viz run
 viz: $(HEAPVIZ)
 
-run: $(HEAPVIZ)
+# A fresh machine gets its missing packages first; the build is a second make
+# so that pkg-config is asked after they are installed.
+run: deps
+	@$(MAKE) --no-print-directory $(HEAPVIZ)
 	$(HEAPVIZ)
 
 # Tests of the pure parts link the core objects and the demo module.
