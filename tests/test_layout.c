@@ -391,12 +391,14 @@ static SnapBlock made[4096];
 
 /* A random snapshot the library could not make as well as ones it could:
  * adjacent free blocks, empty objects and paddings, broken guards, blocks
- * of a few bytes and blocks of thousands, tables before and after. */
+ * of a few bytes and blocks of thousands, gaps, no blocks at all, tables
+ * before and after. */
 static Snapshot random_snapshot(ThRng *rng)
 {
     Snapshot s;
     memset(&s, 0, sizeof s);
-    size_t nmax = 1 + th_below(rng, th_below(rng, 2) ? 40 : 4000);
+    size_t nmax = th_below(rng, th_below(rng, 2) ? 40 : 4000);
+    bool gaps = th_below(rng, 8) == 0;
     size_t big = th_below(rng, 3) == 0 ? 4096 : th_below(rng, 2) ? 256 : 48;
     size_t off = th_below(rng, 3) == 0 ? 0 : th_below(rng, 200);
     s.region.heap_begin = off;
@@ -419,6 +421,8 @@ static Snapshot random_snapshot(ThRng *rng)
         prev_free = !b.used;
         made[n] = b;
         off += b.size;
+        if (gaps && th_below(rng, 4) == 0)
+            off += 1 + th_below(rng, 64); /* bytes no block holds */
     }
     s.blocks = made;
     s.nblocks = n;

@@ -4,9 +4,9 @@
  *
  * A Lane is one heap over a region heapviz maps itself.  After every change
  * the lane re-takes its Snapshot (MemHeap_Walk, MemHeap_Stats,
- * MemHeap_Region; MemHeap_WalkFree on demand); the observer (MemHeap_SetObserver) turns
- * the library's events into the log, the last-touched blocks and the
- * history.  Nothing about the heap is kept on the side: the map, the panels
+ * MemHeap_Region; MemHeap_WalkFree only on demand); the observer
+ * (MemHeap_SetObserver) turns the library's events into the log, the
+ * last-touched blocks and the history.  Nothing about the heap is kept on the side: the map, the panels
  * and every sentence are built from these.  No curses here.
  */
 #ifndef VIZ_MODEL_H
@@ -27,7 +27,7 @@
 
 /* One block of a snapshot: what the map and the panels need of the walk's
  * MemBlock, in 16 bytes instead of 80, so that a frame of a million blocks
- * copies and lays out 16 MB, not 80.  32 bits are enough: the model takes
+ * copies and lays out 15 MB rather than 75.  32 bits are enough: the model takes
  * regions below 4 GiB (VIZ_MODEL_MAX_REGION; heapviz's --size stops at 1G).
  * The padding is what the rest leaves: size - header - object (used). */
 typedef struct SnapBlock {
