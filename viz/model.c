@@ -26,30 +26,27 @@
 
 /* ---- snapshots ------------------------------------------------------------ */
 
-typedef struct Grow {
-    SnapBlock **v;
-    size_t *n, *cap;
-} Grow;
-
 _Static_assert(sizeof(SnapBlock) == 16, "a snapshot's block record stays compact");
 _Static_assert(MEM_HEADER_SIZE <= UINT16_MAX, "SnapBlock.header holds a header's size");
 
+/* The walk's visitor: one SnapBlock a block, into room made beforehand
+ * (doubled when the heap has more blocks than its statistics said). */
 static bool collect(const MemBlock *b, void *arg)
 {
-    Grow *g = arg;
-    if (*g->n == *g->cap) {
-        size_t cap = *g->cap ? *g->cap * 2 : 256;
-        SnapBlock *v = realloc(*g->v, cap * sizeof *v);
+    Snapshot *s = arg;
+    if (s->nblocks == s->cap_blocks) {
+        size_t cap = s->cap_blocks ? s->cap_blocks * 2 : 256;
+        SnapBlock *v = realloc(s->blocks, cap * sizeof *v);
         if (!v)
             return false;
-        *g->v = v;
-        *g->cap = cap;
+        s->blocks = v;
+        s->cap_blocks = cap;
     }
     if (b->offset + b->size > UINT32_MAX || b->header > UINT16_MAX)
         return false; /* not below VIZ_MODEL_MAX_REGION: cannot happen */
-    (*g->v)[(*g->n)++] = (SnapBlock){(uint32_t)b->offset, (uint32_t)b->size,
-                                     (uint32_t)b->object, (uint16_t)b->header, b->used,
-                                     b->overflowed};
+    s->blocks[s->nblocks++] = (SnapBlock){(uint32_t)b->offset, (uint32_t)b->size,
+                                          (uint32_t)b->object, (uint16_t)b->header, b->used,
+                                          b->overflowed};
     return true;
 }
 
@@ -68,8 +65,7 @@ void Lane_Refresh(Lane *l)
             s->cap_blocks = want;
         }
     }
-    Grow g = {&s->blocks, &s->nblocks, &s->cap_blocks};
-    MemHeap_Walk(l->heap, collect, &g);
+    MemHeap_Walk(l->heap, collect, s);
     l->stale = false;
     l->rank.valid = false;
 }
