@@ -306,7 +306,8 @@ static void add_unit(Acc *acc, const Walk *w, FreeVis *open, bool glyphs, size_t
     unsigned n = unit_segments(w, g, &ovf);
     bool table = w->u < 0 || (size_t)w->u >= w->n;
     long block = table ? -1 : w->u;
-    size_t bstart = n ? g[0].start : 0; /* where the unit begins */
+    size_t bstart, bend; /* where the unit begins */
+    unit_bounds(w, w->u, &bstart, &bend);
     for (unsigned i = 0; i < n; i++) {
         size_t lo = g[i].start > a ? g[i].start : a;
         size_t hi = g[i].end < b ? g[i].end : b;
