@@ -951,9 +951,9 @@ static void targets(const Run *r)
 
 /* heapviz's own model and screen composer, as the live program uses them:
  * a heap of about N blocks (N objects of 16..128 bytes, a random quarter
- * freed), then per frame Lane_Refresh (the snapshot through MemHeap_Walk,
- * WalkFree, Stats) and Screen_Compose into a 200 x 50 frame (the bar
- * layout of every map cell, panels, log; no terminal output). */
+ * freed), then per frame Lane_Refresh (the snapshot through MemHeap_Walk
+ * and Stats) and Screen_Compose into a 200 x 50 frame (the bar layout of
+ * every map cell, panels, log; no terminal output). */
 static void viz_one(size_t n, size_t *blocks, double *snap_ms, double *compose_ms)
 {
     static Model m;
@@ -1014,7 +1014,7 @@ static void measure_viz(Run *r)
     static const size_t vn[] = {10000, 100000, 1000000};
     say("## Visualiser cost\n\n"
         "Milliseconds per frame of heapviz (median of 9): the snapshot (Lane_Refresh: "
-        "MemHeap_Walk, WalkFree and Stats into the model) and the layout of a whole 200 x 50 "
+        "MemHeap_Walk and Stats into the model) and the layout of a whole 200 x 50 "
         "screen (Screen_Compose: every map cell through Bar_Layout, the panels and the log; "
         "nothing is written to a terminal).  A fast heap of N objects of 16..128 bytes with a "
         "random quarter freed.\n\n"

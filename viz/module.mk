@@ -5,6 +5,8 @@
 VIZ_CORE_SRC := viz/options.c viz/explain.c viz/model.c viz/theme.c viz/bar.c \
                 viz/frame.c viz/screen.c viz/app.c
 VIZ_CORE_OBJ := $(VIZ_CORE_SRC:%.c=$(B)/%.o)
+# The map's reference implementation: linked into the tests only.
+VIZ_REF_OBJ  := $(B)/viz/bar_ref.o
 VIZ_TERM_OBJ := $(B)/viz/render.o $(B)/viz/main.o
 HEAPVIZ      := $(OUT)/heapviz
 PRODUCTS     += $(HEAPVIZ)
@@ -13,7 +15,7 @@ CLEAN_FILES  += heapviz
 # Like demo/, viz/ is on every include path: tests and the benchmark
 # harness include "app.h", "bar.h", "model.h" as they are.
 ALL_CFLAGS += -Iviz
-$(VIZ_CORE_OBJ) $(VIZ_TERM_OBJ): LOCAL_CFLAGS += -Idemo
+$(VIZ_CORE_OBJ) $(VIZ_REF_OBJ) $(VIZ_TERM_OBJ): LOCAL_CFLAGS += -Idemo
 $(VIZ_TERM_OBJ): LOCAL_CFLAGS += $(NCURSES_CFLAGS)
 
 $(HEAPVIZ): $(VIZ_TERM_OBJ) $(VIZ_CORE_OBJ) $(DEMO_OBJ) $(LIB_A)
@@ -31,7 +33,7 @@ run: deps
 	$(HEAPVIZ)
 
 # Tests of the pure parts link the core objects and the demo module.
-TEST_DEPS_test_layout := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
+TEST_DEPS_test_layout := $(VIZ_CORE_OBJ) $(VIZ_REF_OBJ) $(DEMO_OBJ)
 TEST_DEPS_test_viz_text := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
 TEST_DEPS_test_viz_keys := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
 $(B)/tests/test_layout.o $(B)/tests/test_viz_%.o: LOCAL_CFLAGS += -Idemo

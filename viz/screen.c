@@ -101,7 +101,7 @@ static void choose_view(Ui *ui, const Lane *l, int rows, int cols, MapGeom *g)
     if (ui->sel != SIZE_MAX) {
         long bi = Snapshot_BlockAt(&l->snap, ui->sel);
         if (bi >= 0) {
-            const MemBlock *b = &l->snap.blocks[bi];
+            const SnapBlock *b = &l->snap.blocks[bi];
             if (b->offset < start || b->offset >= start + span) {
                 size_t c = b->offset > span / 2 ? b->offset - span / 2 : 0;
                 start = c;
@@ -280,7 +280,7 @@ static void panel_stats(Frame *f, const Lane *l, int y, int x, int w, int h)
     }
 }
 
-static void panel_selected(Frame *f, const Ui *ui, const Lane *l, int y, int x, int w, int h)
+static void panel_selected(Frame *f, const Ui *ui, Lane *l, int y, int x, int w, int h)
 {
     if (h < 2 || w < 16)
         return;
@@ -291,7 +291,8 @@ static void panel_selected(Frame *f, const Ui *ui, const Lane *l, int y, int x, 
         Frame_Text(f, y + 1, x, w, S_DIM, "none: ← → Tab or a click");
         return;
     }
-    const MemBlock *b = &s->blocks[bi];
+    MemBlock sb = Snapshot_Block(s, (size_t)bi);
+    const MemBlock *b = &sb;
     char b1[32], b2[32], b3[32], o1[32];
     int r = y + 1, end = y + h;
     int n = Frame_Printf(f, r, x, w, S_VALUE, "+0x%zx ", b->offset);
@@ -312,15 +313,16 @@ static void panel_selected(Frame *f, const Ui *ui, const Lane *l, int y, int x, 
         if (r < end)
             Frame_Text(f, r++, x, w, S_DIM, "f frees it · i frees inside");
     } else {
-        long rank = Snapshot_FreeRank(s, b->offset);
-        if (r < end && rank >= 0) {
+        unsigned list = 0;
+        long rank = r < end ? Lane_FreeRank(l, b->offset, &list) : -1;
+        if (rank >= 0) {
             if (l->policy == MEM_FAST)
                 Frame_Printf(f, r++, x, w, S_LABEL, "free list: %s of %zu (class %u)",
-                             ordinal((size_t)rank + 1, o1, sizeof o1), s->nfree,
-                             s->freel[rank].list);
+                             ordinal((size_t)rank + 1, o1, sizeof o1), s->stats.free_blocks,
+                             list);
             else
                 Frame_Printf(f, r++, x, w, S_LABEL, "free list: %s of %zu",
-                             ordinal((size_t)rank + 1, o1, sizeof o1), s->nfree);
+                             ordinal((size_t)rank + 1, o1, sizeof o1), s->stats.free_blocks);
         }
         if (r < end)
             Frame_Text(f, r++, x, w, S_DIM,
