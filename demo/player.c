@@ -45,8 +45,14 @@ static void fill(unsigned char *p, uint32_t id, size_t from, size_t to)
         p[i] = pattern(k, i);
 }
 
-static bool intact(const Slot *s, uint32_t id)
+/* The slot's object is still the live object it was (it was not freed
+ * behind the player's back) and holds its pattern.  The heap is asked
+ * first, so a freed object's bytes are never read. */
+static bool intact(const Player *p, const Slot *s, uint32_t id)
 {
+    size_t size = 0;
+    if (MemHeap_Find(p->heap, s->ptr, &size) != s->ptr || size != s->size)
+        return false;
     unsigned char k = key(id);
     for (size_t i = 0; i < s->size; i++)
         if (s->ptr[i] != pattern(k, i))
@@ -72,7 +78,7 @@ Player *Player_Create(MemHeap *heap, uint32_t max_ids)
 /* Frees slot s (through byte `at` of it); the slot is emptied on success. */
 static StepResult release(Player *p, Slot *s, uint32_t id, size_t at, void **given)
 {
-    bool ok = intact(s, id);
+    bool ok = intact(p, s, id);
     unsigned char *ptr = s->ptr + (at < s->size ? at : at % s->size);
     if (given)
         *given = ptr;
@@ -118,7 +124,7 @@ StepResult Player_Apply(Player *p, const Op *op, Step *step)
     case OP_REALLOC: {
         if (!s->ptr)
             break;
-        bool ok = intact(s, op->id);
+        bool ok = intact(p, s, op->id);
         unsigned char *n = MemHeap_Alloc(p->heap, size);
         if (!n) {
             st.result = STEP_FAILED; /* the old object stays, as with realloc */

@@ -208,7 +208,10 @@ static void churn(Workload *w, size_t lo, size_t hi, bool reallocs, Op *op)
     if (w->nlive == 0 || (ids_left(w) && chance(w, p, 4))) {
         gen_alloc(w, size_between(w, lo, hi), op);
     } else if (reallocs && chance(w, 1, 10)) {
-        gen_realloc(w, below(w, w->nlive), size_between(w, lo, hi), op);
+        /* Two draws: named in order, so every compiler makes the same ops. */
+        size_t size = size_between(w, lo, hi);
+        size_t k = below(w, w->nlive);
+        gen_realloc(w, k, size, op);
     } else {
         gen_free(w, victim(w), op);
     }

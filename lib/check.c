@@ -21,7 +21,7 @@ typedef struct Checker {
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static void fail(Checker *c, const char *fmt, ...)
+MEM_NO_ASAN static void fail(Checker *c, const char *fmt, ...)
 {
     if (c->problems++ == 0 && c->why && c->len) {
         va_list ap;
@@ -254,7 +254,7 @@ MEM_NO_ASAN int mem_diagnose_locked(const MemHeap *h, char *why, size_t len)
     return c.problems;
 }
 
-int MemHeap_Diagnose(const MemHeap *h, char *why, size_t len)
+MEM_NO_ASAN int MemHeap_Diagnose(const MemHeap *h, char *why, size_t len)
 {
     if (!h || h->magic != MEM_MAGIC) /* not a heap: do not touch its lock */
         return mem_diagnose_locked(h, why, len);
@@ -264,7 +264,7 @@ int MemHeap_Diagnose(const MemHeap *h, char *why, size_t len)
     return n;
 }
 
-int MemHeap_Check(const MemHeap *h)
+MEM_NO_ASAN int MemHeap_Check(const MemHeap *h)
 {
     return MemHeap_Diagnose(h, NULL, 0) == 0 ? 0 : -1;
 }

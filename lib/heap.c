@@ -66,7 +66,7 @@ static inline unsigned lsb32(uint32_t x) { return (unsigned)__builtin_ctz(x); }
 
 /* One multiply: a stray store that changes the size, the flags or the
  * header's position is caught with probability 1 - 2^-24. */
-uint32_t mem_tag(uint32_t g, uint32_t size, uint32_t low)
+MEM_NO_ASAN uint32_t mem_tag(uint32_t g, uint32_t size, uint32_t low)
 {
     uint32_t x = (g ^ low << 24) + size * 0x9E3779B1u;
     return (x ^ x >> 15) & 0xFFFFFFu;
@@ -106,7 +106,7 @@ MEM_NO_ASAN static inline void footer_write(const MemHeap *h, uint32_t g, uint32
  * the process has one thread.) */
 static _Thread_local char thread_token;
 
-bool mem_lock_slow(const MemHeap *heap)
+MEM_NO_ASAN bool mem_lock_slow(const MemHeap *heap)
 {
     MemHeap *h = (MemHeap *)(uintptr_t)heap;
     uintptr_t me = (uintptr_t)&thread_token;
@@ -129,7 +129,7 @@ bool mem_lock_slow(const MemHeap *heap)
     return true;
 }
 
-void mem_unlock_slow(const MemHeap *heap)
+MEM_NO_ASAN void mem_unlock_slow(const MemHeap *heap)
 {
     MemHeap *h = (MemHeap *)(uintptr_t)heap;
     if (--h->lock_depth == 0)
@@ -138,7 +138,7 @@ void mem_unlock_slow(const MemHeap *heap)
 
 /* ---- the bitmap of block starts ------------------------------------------ */
 
-size_t mem_bm_words(uint32_t nbits, unsigned level)
+MEM_NO_ASAN size_t mem_bm_words(uint32_t nbits, unsigned level)
 {
     size_t n = nbits;
     for (unsigned l = 0; l <= level; l++)
@@ -288,7 +288,7 @@ MEM_NO_ASAN static void list_insert(MemHeap *h, uint32_t g)
 
 /* ---- segregated lists (fast) --------------------------------------------- */
 
-void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl)
+MEM_NO_ASAN void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl)
 {
     if (size < SL_COUNT) {
         *fl = 0;
@@ -342,6 +342,23 @@ MEM_HOT void fast_remove(MemHeap *h, uint32_t g, uint32_t size)
         if (!h->sl_map[fl])
             h->fl_map &= ~(1u << fl);
     }
+}
+
+/* new takes old's place in class c's list (a block that changed size without
+ * changing class): no bitmap changes. */
+MEM_HOT void fast_replace(MemHeap *h, uint32_t old, uint32_t new_g, unsigned c)
+{
+    uint32_t *l = mem_links(h, old);
+    uint32_t next = l[0], prev = l[1];
+    uint32_t *n = mem_links(h, new_g);
+    n[0] = next;
+    n[1] = prev;
+    if (prev != NIL)
+        mem_links(h, prev)[0] = new_g;
+    else
+        (&h->fast_head[0][0])[c] = new_g;
+    if (next != NIL)
+        mem_links(h, next)[1] = new_g;
 }
 
 /* Good fit: the first block of the smallest non-empty class whose every
@@ -434,21 +451,26 @@ MEM_NO_ASAN static uint32_t list_search(MemHeap *h, uint32_t need, size_t *exami
     return NIL;
 }
 
-size_t mem_largest_free(const MemHeap *h)
+/* The largest free block (the lowest of equals), NIL when there is none.
+ * Under MEM_FAST it is in the highest non-empty class. */
+MEM_NO_ASAN uint32_t mem_largest_free(const MemHeap *h, size_t *bytes)
 {
-    uint32_t best = 0;
+    uint32_t best = NIL, best_size = 0, g = NIL;
     if (mem_is_list_policy(h)) {
-        for (uint32_t g = h->head; g != NIL; g = mem_links(h, g)[0])
-            if (mem_hdr(h, g)->size > best)
-                best = mem_hdr(h, g)->size;
+        g = h->head;
     } else if (h->fl_map) {
         unsigned fl = msb32(h->fl_map);
-        unsigned sl = msb32(h->sl_map[fl]);
-        for (uint32_t g = h->fast_head[fl][sl]; g != NIL; g = mem_links(h, g)[0])
-            if (mem_hdr(h, g)->size > best)
-                best = mem_hdr(h, g)->size;
+        g = h->fast_head[fl][msb32(h->sl_map[fl])];
     }
-    return (size_t)best * GRAN;
+    for (size_t n = 0; g != NIL && n <= h->free_blocks; g = mem_links(h, g)[0], n++) {
+        uint32_t size = mem_hdr(h, g)->size;
+        if (size > best_size || (size == best_size && g < best)) {
+            best = g;
+            best_size = size;
+        }
+    }
+    *bytes = (size_t)best_size * GRAN;
+    return best;
 }
 
 /* ---- events --------------------------------------------------------------- */
@@ -462,7 +484,7 @@ typedef struct EventBuf {
     MemEvent ev[4];
 } EventBuf;
 
-static inline void ev_begin(EventBuf *eb, const MemHeap *h)
+MEM_NO_ASAN static inline void ev_begin(EventBuf *eb, const MemHeap *h)
 {
     eb->n = 0;
     eb->on = h->observer != NULL;
@@ -470,7 +492,7 @@ static inline void ev_begin(EventBuf *eb, const MemHeap *h)
         eb->op = h->allocs + h->frees + h->failed + h->rejected + 1u;
 }
 
-static MemEvent *ev_add(EventBuf *eb, const MemHeap *h, MemEventKind kind)
+MEM_NO_ASAN static MemEvent *ev_add(EventBuf *eb, const MemHeap *h, MemEventKind kind)
 {
     if (!eb->on || eb->n >= sizeof eb->ev / sizeof eb->ev[0])
         return NULL;
@@ -482,7 +504,7 @@ static MemEvent *ev_add(EventBuf *eb, const MemHeap *h, MemEventKind kind)
     return e;
 }
 
-static void ev_flush(const MemHeap *h, const EventBuf *eb)
+MEM_NO_ASAN static void ev_flush(const MemHeap *h, const EventBuf *eb)
 {
     for (unsigned i = 0; i < eb->n && h->observer; i++)
         h->observer(&eb->ev[i], h->observer_arg);
@@ -490,7 +512,7 @@ static void ev_flush(const MemHeap *h, const EventBuf *eb)
 
 static size_t goff(uint32_t g) { return HDR + (size_t)g * GRAN; }
 
-static void ev_rover(EventBuf *eb, const MemHeap *h, uint32_t before)
+MEM_NO_ASAN static void ev_rover(EventBuf *eb, const MemHeap *h, uint32_t before)
 {
     if (h->policy != MEM_NEXT_FIT || h->rover == before)
         return;
@@ -580,12 +602,12 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
     return h;
 }
 
-size_t MemHeap_ControlSize(void)
+MEM_NO_ASAN size_t MemHeap_ControlSize(void)
 {
     return (sizeof(MemHeap) + GRAN - 1u) / GRAN * GRAN;
 }
 
-MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags)
+MEM_NO_ASAN MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags)
 {
     if (!region || size < MEM_MIN_REGION || (unsigned)policy >= MEM_POLICY_COUNT ||
         (flags & ~(unsigned)(MEM_OPT_NOLOCK | MEM_OPT_GUARD)))
@@ -600,7 +622,7 @@ MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned fl
                          control);
 }
 
-void MemHeap_Release(MemHeap *h)
+MEM_NO_ASAN void MemHeap_Release(MemHeap *h)
 {
     if (!h)
         return;
@@ -647,7 +669,9 @@ MEM_NO_ASAN static void alloc_failed(MemHeap *h, size_t size, size_t examined, E
         e->request = size;
         e->examined = examined;
         e->free_total = (size_t)h->ngran * GRAN - h->used_bytes;
-        e->largest_free = mem_largest_free(h);
+        uint32_t big = mem_largest_free(h, &e->largest_free);
+        e->block = big != NIL ? goff(big) : SIZE_MAX;
+        e->size = e->largest_free;
     }
 }
 
@@ -680,8 +704,14 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
             if (h->policy == MEM_NEXT_FIT)
                 h->rover = r;
         } else {
-            fast_remove(h, g, total);
-            fast_insert(h, r, rest);
+            /* A small piece off a large block rarely changes its class. */
+            unsigned c = fast_class(total);
+            if (fast_class(rest) == c) {
+                fast_replace(h, g, r, c);
+            } else {
+                fast_remove(h, g, total);
+                fast_insert(h, r, rest);
+            }
         }
     } else {
         need = total;
@@ -727,7 +757,7 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
     return obj;
 }
 
-void *MemHeap_Alloc(MemHeap *h, size_t size)
+MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
 {
     if (!h || size == 0)
         return NULL;
@@ -763,26 +793,34 @@ MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout)
     if (o >= (size_t)h->ngran * GRAN)
         return classify_outside(h, a);
     uint32_t q = (uint32_t)(o / GRAN);
+    /* Guess that ptr is in its object's first granule, whose header is at q:
+     * that load then overlaps the bitmap's instead of waiting for it (two
+     * cache misses in parallel on a large heap).  The bitmap decides. */
+    const BlockHeader *guess = mem_hdr(h, q);
+    uint32_t size = guess->size, info = guess->info;
     uint32_t g = bm_find_prev(h, q);
-    if (g == NIL)
-        return MEM_REJECT_CORRUPT;
-    const BlockHeader *bh = mem_hdr(h, g);
-    uint32_t size = bh->size;
+    if (g != q) {
+        if (g == NIL)
+            return MEM_REJECT_CORRUPT;
+        const BlockHeader *bh = mem_hdr(h, g);
+        size = bh->size;
+        info = bh->info;
+    }
     if (size < MIN_GRANS || size > h->ngran - g || g + size <= q ||
-        bh->info >> B_TAG_SHIFT != mem_tag(g, size, bh->info & B_TAGGED))
+        info >> B_TAG_SHIFT != mem_tag(g, size, info & B_TAGGED))
         return MEM_REJECT_CORRUPT;
     *gout = g;
-    if (!(bh->info & B_USED))
+    if (!(info & B_USED))
         return MEM_REJECT_FREE;
     size_t start = (size_t)g * GRAN + (GRAN - HDR); /* the object, as o counts */
     if (o < start)
         return MEM_REJECT_HEADER;
-    if (o - start >= mem_object_size(bh))
+    if (o - start >= (size_t)size * GRAN - HDR - ((info >> B_SLACK_SHIFT) & SLACK_MAX))
         return MEM_REJECT_PADDING;
     return MEM_OK;
 }
 
-MemReject MemHeap_Classify(const MemHeap *h, const void *ptr)
+MEM_NO_ASAN MemReject MemHeap_Classify(const MemHeap *h, const void *ptr)
 {
     if (!h)
         return MEM_REJECT_NULL_HEAP;
@@ -809,7 +847,7 @@ MEM_NO_ASAN void *MemHeap_Find(const MemHeap *h, const void *ptr, size_t *size)
     return obj;
 }
 
-const char *MemReject_Describe(MemReject r)
+MEM_NO_ASAN const char *MemReject_Describe(MemReject r)
 {
     switch (r) {
     case MEM_OK: return "points into a live object";
@@ -881,30 +919,26 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list)
 
     /* [left][this][right] => [-------- merged --------] */
     uint32_t start = g, merged = size, prev_used = info & B_PREV_USED;
+    uint32_t left_size = 0, right_size = 0;
     unsigned neighbours = 0;
     if (!prev_used) {
-        uint32_t left_size = *mem_footer_before(h, g);
+        left_size = *mem_footer_before(h, g);
         start = g - left_size;
         merged += left_size;
         prev_used = mem_hdr(h, start)->info & B_PREV_USED;
         neighbours = MEM_LEFT;
-        if (!list)
-            fast_remove(h, start, left_size);
+        bm_clear(h, g);
     }
     uint32_t right = g + size;
     if (right < h->ngran) {
         const BlockHeader *rb = mem_hdr(h, right);
         if (!(rb->info & B_USED)) {
-            uint32_t right_size = rb->size;
+            right_size = rb->size;
             merged += right_size;
             neighbours |= MEM_RIGHT;
-            if (!list)
-                fast_remove(h, right, right_size);
             bm_clear(h, right);
         }
     }
-    if (neighbours & MEM_LEFT)
-        bm_clear(h, g);
 
     if (list) {
         if (neighbours == (MEM_LEFT | MEM_RIGHT)) {
@@ -919,12 +953,32 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list)
         if (h->policy == MEM_NEXT_FIT && h->rover == NIL)
             h->rover = start; /* the heap was full: the search starts here */
     }
+    if (!list) {
+        /* The merged block takes the place of the neighbour whose class it
+         * keeps, if any; else it goes to the head of its class. */
+        unsigned c = fast_class(merged);
+        bool placed = false;
+        if (neighbours & MEM_RIGHT) {
+            if (!(neighbours & MEM_LEFT) && fast_class(right_size) == c) {
+                fast_replace(h, right, start, c);
+                placed = true;
+            } else {
+                fast_remove(h, right, right_size);
+            }
+        }
+        if (neighbours & MEM_LEFT) {
+            if (fast_class(left_size) == c)
+                placed = true; /* it stays where it is, grown */
+            else
+                fast_remove(h, start, left_size);
+        }
+        if (!placed)
+            fast_insert(h, start, merged);
+    }
     hdr_write(h, start, merged, prev_used);
     footer_write(h, start, merged);
     if (!(neighbours & MEM_RIGHT))
         set_prev_used(h, start + merged, false);
-    if (!list)
-        fast_insert(h, start, merged);
 
     /* one block more, less each neighbour it absorbed */
     h->free_blocks = h->free_blocks + 1u - (neighbours & MEM_LEFT ? 1u : 0u) -
@@ -932,6 +986,31 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list)
 
     if (eb->on)
         free_events(h, eb, g, size, obj_size, start, merged, neighbours, rover_before);
+}
+
+/* Coalescing will trust both neighbours of used block g: the right one's
+ * header (tag, and PREV_USED, which the tag does not cover), and on the left
+ * the footer and the free header it leads to.  An overflow that reached a
+ * header fails here, and the free is refused instead of merging through
+ * garbage links. */
+MEM_HOT bool neighbours_ok(const MemHeap *h, uint32_t g)
+{
+    const BlockHeader *b = mem_hdr(h, g);
+    uint32_t right = g + b->size;
+    if (right < h->ngran) {
+        const BlockHeader *rb = mem_hdr(h, right);
+        if (!hdr_ok(h, right, rb) || !(rb->info & B_PREV_USED))
+            return false;
+    }
+    if (!(b->info & B_PREV_USED)) {
+        uint32_t ls = *mem_footer_before(h, g);
+        if (ls < MIN_GRANS || ls > g)
+            return false;
+        const BlockHeader *lb = mem_hdr(h, g - ls);
+        if (!hdr_ok(h, g - ls, lb) || lb->size != ls || (lb->info & B_USED))
+            return false;
+    }
+    return true;
 }
 
 MEM_NO_ASAN static void reject_event(MemHeap *h, EventBuf *eb, const void *ptr, MemReject r,
@@ -948,7 +1027,7 @@ MEM_NO_ASAN static void reject_event(MemHeap *h, EventBuf *eb, const void *ptr, 
     }
 }
 
-int MemHeap_Free(MemHeap *h, void *ptr)
+MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
 {
     if (!ptr)
         return MEM_OK;
@@ -960,6 +1039,12 @@ int MemHeap_Free(MemHeap *h, void *ptr)
     ev_begin(&eb, h);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     MemReject r = classify(h, ptr, &g);
+    if (r == MEM_OK && !neighbours_ok(h, g)) {
+        r = MEM_REJECT_CORRUPT;
+        /* Guard mode says what reached the neighbour: this object's guard. */
+        if (h->flags & MEM_OPT_GUARD)
+            guard_report(h, g, mem_object_size(mem_hdr(h, g)), &eb);
+    }
     if (r == MEM_OK) {
         if (mem_is_list_policy(h))
             free_locked(h, g, &eb, true);
@@ -983,7 +1068,7 @@ int MemHeap_Free(MemHeap *h, void *ptr)
 
 /* ---- hooks ----------------------------------------------------------------------- */
 
-MemRegion MemHeap_Region(const MemHeap *h)
+MEM_NO_ASAN MemRegion MemHeap_Region(const MemHeap *h)
 {
     MemRegion r;
     memset(&r, 0, sizeof r);
@@ -1066,7 +1151,7 @@ MEM_NO_ASAN size_t MemHeap_WalkFree(const MemHeap *h, MemVisitor visit, void *ar
     return n;
 }
 
-MemStats MemHeap_Stats(const MemHeap *h)
+MEM_NO_ASAN MemStats MemHeap_Stats(const MemHeap *h)
 {
     MemStats s;
     memset(&s, 0, sizeof s);
@@ -1084,7 +1169,8 @@ MemStats MemHeap_Stats(const MemHeap *h)
     s.metadata_bytes = s.header_bytes + s.table_bytes;
     s.free_bytes = (size_t)h->ngran * GRAN - h->used_bytes;
     s.free_blocks = h->free_blocks;
-    s.largest_free = mem_largest_free(h);
+    uint32_t big = mem_largest_free(h, &s.largest_free);
+    s.largest_free_offset = big != NIL ? goff(big) : SIZE_MAX;
     s.largest_request = s.largest_free > HDR ? s.largest_free - HDR : 0;
     if ((h->flags & MEM_OPT_GUARD) && s.largest_request)
         s.largest_request = s.largest_request > GUARD_MIN ? s.largest_request - GUARD_MIN : 0;
@@ -1104,7 +1190,7 @@ MemStats MemHeap_Stats(const MemHeap *h)
     return s;
 }
 
-void MemHeap_SetObserver(MemHeap *h, MemObserver observer, void *arg)
+MEM_NO_ASAN void MemHeap_SetObserver(MemHeap *h, MemObserver observer, void *arg)
 {
     if (!h)
         return;
@@ -1119,12 +1205,12 @@ void MemHeap_SetObserver(MemHeap *h, MemObserver observer, void *arg)
 static const char *const policy_names[MEM_POLICY_COUNT] = {"first", "next", "best", "worst",
                                                            "fast"};
 
-const char *MemPolicy_Name(MemPolicy p)
+MEM_NO_ASAN const char *MemPolicy_Name(MemPolicy p)
 {
     return (unsigned)p < MEM_POLICY_COUNT ? policy_names[p] : "?";
 }
 
-int MemPolicy_Parse(const char *name, MemPolicy *out)
+MEM_NO_ASAN int MemPolicy_Parse(const char *name, MemPolicy *out)
 {
     if (!name || !out)
         return -1;

@@ -296,6 +296,8 @@ typedef struct MemStats {
     size_t used_blocks;
     size_t free_blocks;
     size_t largest_free;    /* bytes of the largest free block */
+    size_t largest_free_offset; /* its offset (the lowest of equals), or
+                                   SIZE_MAX when there is no free block */
     size_t largest_request; /* the largest object that would fit now */
     double external_frag;   /* 1 - largest_free / free_bytes; 0 if no free */
     double internal_frag;   /* (used_bytes - live_bytes) / used_bytes; 0 if none */
@@ -322,7 +324,8 @@ MEM_API MemStats MemHeap_Stats(const MemHeap *heap);
 typedef enum MemEventKind {
     MEM_EV_ALLOC,     /* request, examined, block/size (chosen block before
                          the split), remainder (bytes split off), object */
-    MEM_EV_FAIL,      /* request, examined, free_total, largest_free */
+    MEM_EV_FAIL,      /* request, examined, free_total, largest_free; block/size:
+                         the largest free block (SIZE_MAX/0 when none) */
     MEM_EV_FREE,      /* pointer given, object (its start), request (object
                          size), block/size (the freed block before merging) */
     MEM_EV_COALESCE,  /* neighbours (MEM_LEFT|MEM_RIGHT), block/size: result */

@@ -150,7 +150,7 @@ MemHeap *mem_heap_init(MemHeap *heap, void *arena, size_t size, MemPolicy policy
 bool mem_lock_slow(const MemHeap *heap);
 void mem_unlock_slow(const MemHeap *heap);
 uint32_t mem_tag(uint32_t g, uint32_t size, uint32_t low);
-static inline uint64_t *mem_bm_word(const MemHeap *h, unsigned level, size_t word)
+MEM_NO_ASAN static inline uint64_t *mem_bm_word(const MemHeap *h, unsigned level, size_t word)
 {
     if (level == 0 && word == 0)
         return (uint64_t *)(void *)h->base;
@@ -158,51 +158,55 @@ static inline uint64_t *mem_bm_word(const MemHeap *h, unsigned level, size_t wor
 }
 size_t mem_bm_words(uint32_t nbits, unsigned level);
 void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl);
-size_t mem_largest_free(const MemHeap *heap);
+uint32_t mem_largest_free(const MemHeap *heap, size_t *bytes);
 
 /* "check.c" */
 int mem_diagnose_locked(const MemHeap *heap, char *why, size_t len);
 
+/* Every function that reads or writes the arena is MEM_NO_ASAN, public entry
+ * points included: a helper inlined into an instrumented caller would be
+ * instrumented with it. */
+
 /* Returns whether the lock was taken; pass that to mem_unlock. */
-static inline bool mem_lock(const MemHeap *h)
+MEM_NO_ASAN static inline bool mem_lock(const MemHeap *h)
 {
     if ((h->flags & MEM_OPT_NOLOCK) || MEM_SINGLE_THREADED())
         return false;
     return mem_lock_slow(h);
 }
 
-static inline void mem_unlock(const MemHeap *h, bool locked)
+MEM_NO_ASAN static inline void mem_unlock(const MemHeap *h, bool locked)
 {
     if (locked)
         mem_unlock_slow(h);
 }
 
 /* Block accessors, by granule index g (header at base + HDR + g * GRAN). */
-static inline BlockHeader *mem_hdr(const MemHeap *h, uint32_t g)
+MEM_NO_ASAN static inline BlockHeader *mem_hdr(const MemHeap *h, uint32_t g)
 {
     return (BlockHeader *)(void *)(h->base + HDR + (size_t)g * GRAN);
 }
-static inline unsigned char *mem_payload(const MemHeap *h, uint32_t g)
+MEM_NO_ASAN static inline unsigned char *mem_payload(const MemHeap *h, uint32_t g)
 {
     return h->base + (size_t)(g + 1u) * GRAN;
 }
-static inline uint32_t *mem_links(const MemHeap *h, uint32_t g)
+MEM_NO_ASAN static inline uint32_t *mem_links(const MemHeap *h, uint32_t g)
 {
     return (uint32_t *)(void *)mem_payload(h, g); /* [0] next, [1] prev */
 }
-static inline uint32_t *mem_footer_before(const MemHeap *h, uint32_t g)
+MEM_NO_ASAN static inline uint32_t *mem_footer_before(const MemHeap *h, uint32_t g)
 {
     return (uint32_t *)(void *)(h->base + HDR + (size_t)g * GRAN - sizeof(uint32_t));
 }
-static inline size_t mem_slack(const BlockHeader *b)
+MEM_NO_ASAN static inline size_t mem_slack(const BlockHeader *b)
 {
     return (b->info >> B_SLACK_SHIFT) & SLACK_MAX;
 }
-static inline size_t mem_object_size(const BlockHeader *b)
+MEM_NO_ASAN static inline size_t mem_object_size(const BlockHeader *b)
 {
     return (size_t)b->size * GRAN - HDR - mem_slack(b);
 }
-static inline bool mem_is_list_policy(const MemHeap *h)
+MEM_NO_ASAN static inline bool mem_is_list_policy(const MemHeap *h)
 {
     return h->policy != MEM_FAST;
 }

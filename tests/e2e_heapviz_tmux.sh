@@ -31,11 +31,25 @@ if [ ! -x "$BIN" ]; then
     exit 1
 fi
 
-# A TERM whose terminfo exists here, preferring 256 colours.
+# Inside tmux the terminal is tmux: its keys (Home is ESC [ 1 ~) match the
+# tmux/screen descriptions, not xterm's.  The first whose terminfo exists
+# here, preferring 256 colours; xterm-256color as the last resort.
 TERM_E2E=dumb
-for t in xterm-256color xterm-color xterm screen vt100; do
+for t in tmux-256color screen-256color screen xterm-256color xterm; do
     if infocmp "$t" >/dev/null 2>&1; then TERM_E2E=$t; break; fi
 done
+# A left click at column $1, row $2 (1-based) as this terminal reports it:
+# SGR 1006 when its kmous says so, else the X10 bytes.
+click() {
+    if infocmp -1x "$TERM_E2E" 2>/dev/null | grep -q 'kmous=\\E\[<'; then
+        keys -l $'\e[<0;'"$1;$2"'M'$'\e[<0;'"$1;$2"'m'
+    else
+        local x y
+        x=$(printf "\\$(printf '%03o' $((32 + $1)))")
+        y=$(printf "\\$(printf '%03o' $((32 + $2)))")
+        keys -l $'\e[M '"$x$y"$'\e[M#'"$x$y"
+    fi
+}
 LOC=C.UTF-8
 locale -a 2>/dev/null | grep -qi '^c\.utf-\?8$' || LOC=C
 
@@ -119,9 +133,14 @@ sleep 0.8
 d=$(op_count)
 if [ -n "$c" ] && [ "$c" = "$d" ]; then ok "Space pauses: the count stays at $c"
 else not_ok "Space pauses: the count stays" "$c then $d"; fi
+# Ctrl-S is XOFF to a terminal with flow control on: the display would freeze.
+keys C-s
+keys n
+if until_match 3 "op $((d + 1)) *\$"; then ok "Ctrl-S does not freeze the display (a step still shows)"
+else not_ok "Ctrl-S does not freeze the display" "op count $(op_count), wanted $((d + 1))"; fi
 
-# ---- a mouse click (SGR 1006, as xterm sends it; tmux's own mouse is off) ------------
-keys -l $'\e[<0;30;3M\e[<0;30;3m'
+# ---- a mouse click, as the terminal reports it (tmux's own mouse is off) -------------
+click 30 3
 check "a mouse click on the map selects a block" 3 '\+0x[0-9a-f]+ (used|free) · [0-9.]+ (B|KiB) block'
 
 # ---- allocating through the prompt, freeing the selected block -----------------
@@ -172,7 +191,7 @@ until_gone 3 'heapviz help' >/dev/null
 
 # ---- selection, zoom, policy ----------------------------------------------------------
 keys Home
-check "Home selects the first block" 3 'selected block'
+check "Home selects the first block (+0x8)" 3 '\+0x8 (used|free) · '
 keys Right Right Tab
 check "Tab walks the free list" 3 'free list: block 1 of'
 keys z
@@ -221,6 +240,59 @@ keys a 6 4 Enter
 check "a allocates in every heap in lockstep" 3 'allocated 64 B'
 keys q
 check "q quits compare mode" 3 'HEAPVIZ-EXIT=0'
+
+# ---- guard mode: the overflow key, and what free then says ------------------------------------
+start 100 30 --guard --paused --seed 2
+until_match 5 '^\+0x0000 ' >/dev/null
+keys a 1 0 0 Enter
+until_match 3 'allocated 100 B' >/dev/null
+keys o
+check "o overflows the selected object, into its padding" 3 'wrote 4 B past the object: its guard is broken'
+check "the broken guard is drawn under the bar" 3 '^ +[^+]*!+'
+check "the log says what was written" 3 'you wrote 4 B past the end of the 100 B object'
+keys f
+check "freeing it reports the overflow in words" 3 'OVERFLOW: 4 B of the guard after the 100 B object'
+# ---- speed, the other movement keys, H help, reset --------------------------------------------
+keys +
+check "+ runs faster" 3 'speed 15 op/s'
+keys - -
+check "- runs slower" 3 'speed 4 op/s'
+keys a 5 0 Enter
+until_match 3 'allocated 50 B' >/dev/null
+keys a 6 0 Enter
+until_match 3 'allocated 60 B' >/dev/null
+keys Home
+until_match 3 '\+0x8 (used|free) · ' >/dev/null
+keys l l
+if until_match 3 '\+0x[0-9a-f]+ (used|free) · ' && ! cap | grep -qE '\+0x8 (used|free) · '; then
+    ok "l moves right, off the first block"
+else not_ok "l moves right, off the first block"; fi
+sel() { cap | grep -oE '\+0x[0-9a-f]+ (used|free) · ' | head -n 1; }
+# moved KEY NAME EDGE: the key changes the selection, or says it is at EDGE
+moved() {
+    local before after i=0
+    before=$(sel)
+    keys "$1"
+    while [ $i -lt 60 ]; do
+        after=$(sel)
+        if [ "$after" != "$before" ] || cap | grep -q "$3"; then ok "$2 ($before→$after)"; return; fi
+        sleep 0.05
+        i=$((i + 1))
+    done
+    not_ok "$2" "selection stayed at $before"
+}
+moved h "h moves left" 'this is the first block'
+moved j "j moves a row down" 'this is the bottom row'
+moved k "k moves a row up" 'this is the top row'
+keys z PgDn
+if ! cap | grep -q 'z zooms in first'; then ok "PgDn pans a zoomed view"; else not_ok "PgDn pans a zoomed view"; fi
+keys Z Z Z Z H
+check "H opens the help as well" 3 'heapviz help'
+keys Escape r
+check "r resets: empty heap, the workload from its seed" 3 'reset: empty heaps'
+check "the operation count starts again" 3 'op 0 *$'
+keys q
+check "q quits guard mode" 3 'HEAPVIZ-EXIT=0'
 
 # ---- the terminal is sane after q and SIGTERM ---------------------------------------------------
 sane() { # the shell printed the three modes, none of them turned off

@@ -24,6 +24,7 @@ Test(debug, a_corrupted_heap_stops_the_next_operation, .signal = SIGABRT)
     MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FAST, 0);
     char *a = MemHeap_Alloc(h, 100);
     MemHeap_Alloc(h, 100);
+    th_expose(h);
     ((BlockHeader *)(void *)(a - 8))->size += 2; /* a stray store over a header */
     MemHeap_Alloc(h, 10); /* the entry check aborts */
 }

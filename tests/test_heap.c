@@ -265,6 +265,9 @@ Test(events, failure_explains_itself)
     cr_assert_eq(e.largest_free, s.largest_free);
     cr_assert_lt(e.largest_free, 1008, "...but no block large enough");
     cr_assert_eq(e.examined, s.free_blocks);
+    cr_assert_eq(e.block, s.largest_free_offset, "the event names the largest block");
+    cr_assert_eq(e.size, s.largest_free);
+    cr_assert_neq(e.block, SIZE_MAX);
 }
 
 Test(events, rejected_free_gives_the_reason)
@@ -330,6 +333,7 @@ Test(stats, fragmentation_and_peak)
     MemStats s = MemHeap_Stats(h);
     cr_assert_eq(s.external_frag, 0.0, "one free block: no external fragmentation");
     cr_assert_eq(s.largest_free, s.free_bytes);
+    cr_assert_eq(s.largest_free_offset, 8);
     cr_assert_eq(s.rover, SIZE_MAX);
     void *o[8];
     for (int i = 0; i < 8; i++)
@@ -365,6 +369,7 @@ static MemHeap *busy_heap(MemPolicy p, char **objs)
     MemHeap_Free(h, objs[1]);
     MemHeap_Free(h, objs[3]);
     th_check(h);
+    th_expose(h); /* these tests corrupt metadata on purpose */
     return h;
 }
 
@@ -440,6 +445,40 @@ Test(checker, notices_adjacent_free_blocks)
     uint32_t g = (uint32_t)((o[2] - 8 - 8 - (char *)MemHeap_Region(h).base) / 16);
     b->info = 0 | mem_tag(g, b->size, 0) << B_TAG_SHIFT;
     expect_broken(h, "adjacent free blocks");
+}
+
+/* An overflow past an object's padding into the next header: freeing the
+ * object must not merge through the damaged header. */
+Test(checker, free_refuses_to_merge_with_a_damaged_neighbour)
+{
+    for (int p = 0; p < MEM_POLICY_COUNT; p++) {
+        MemHeap *h = MemHeap_Create(region, sizeof region, (MemPolicy)p, 0);
+        char *a = MemHeap_Alloc(h, 24), *b = MemHeap_Alloc(h, 24);
+        MemHeap_Alloc(h, 24);
+        th_expose(h);
+        memset(a + 24, 0x41, 8 + 8); /* a's block ends at +24: b's header */
+        MemStats before = MemHeap_Stats(h);
+        cr_assert_eq(MemHeap_Free(h, a), MEM_REJECT_CORRUPT, "%s", MemPolicy_Name((MemPolicy)p));
+        MemStats after = MemHeap_Stats(h);
+        cr_assert_eq(after.free_blocks, before.free_blocks, "nothing merged");
+        cr_assert_eq(after.live_bytes, before.live_bytes);
+        cr_assert_eq(MemHeap_Free(h, b), MEM_REJECT_CORRUPT, "b's own header is damaged");
+        cr_assert_eq(MemHeap_Check(h), -1, "the checker sees the damage");
+    }
+}
+
+Test(checker, free_refuses_a_bogus_left_footer)
+{
+    MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FAST, 0);
+    char *a = MemHeap_Alloc(h, 40), *b = MemHeap_Alloc(h, 40);
+    MemHeap_Alloc(h, 40);
+    th_expose(h);
+    /* Clear b's PREV_USED (not covered by the tag): its "footer" is then a's
+     * last four bytes, which the program controls. */
+    ((BlockHeader *)(void *)(b - 8))->info &= ~B_PREV_USED;
+    memset(a + 36, 0x7f, 4);
+    cr_assert_eq(MemHeap_Free(h, b), MEM_REJECT_CORRUPT);
+    (void)a;
 }
 
 Test(checker, rejects_null_and_non_heaps)

@@ -1,10 +1,12 @@
 /* test_layout.c - heapviz's pure layout: the bar's cells (golden cells at
- * several widths, ASCII and UTF-8, with and without colour), the frame, and
+ * several widths, ASCII and UTF-8, with and without colour; the fast layout
+ * cell for cell against the reference one on random heaps), the frame, and
  * whole composed screens at several sizes. */
 #include "testlib.h"
 
 #include "app.h"
 #include "bar.h"
+#include "bar_ref.h"
 #include "frame.h"
 #include "model.h"
 #include "theme.h"
@@ -19,7 +21,7 @@
  * whose guard is broken, F<size> a free block.  Blocks start at offset 8;
  * everything before and after them is table bytes. */
 
-static MemBlock blocks[64];
+static SnapBlock blocks[64];
 
 static Snapshot snap_of(size_t arena, const char *spec)
 {
@@ -32,21 +34,19 @@ static Snapshot snap_of(size_t arena, const char *spec)
             p++;
         if (!*p)
             break;
-        MemBlock b;
+        SnapBlock b;
         memset(&b, 0, sizeof b);
         char kind = *p++;
         char *end;
-        b.size = strtoul(p, &end, 10);
+        b.size = (uint32_t)strtoul(p, &end, 10);
         p = end;
-        b.offset = off;
+        b.offset = (uint32_t)off;
         b.header = 8;
-        b.rank = n;
         if (kind == 'U') {
             cr_assert_eq(*p, '/');
-            b.object = strtoul(p + 1, &end, 10);
+            b.object = (uint32_t)strtoul(p + 1, &end, 10);
             p = end;
             b.used = true;
-            b.padding = b.size - 8 - b.object;
             if (*p == '!') {
                 b.overflowed = true;
                 p++;
@@ -265,7 +265,7 @@ Test(bar, scale_rounds_up_to_readable_steps)
 
 /* ---- real heaps: every free block shows, at every scale ------------------- */
 
-static bool shows_free(const BarCell *c, size_t n, const BarView *v, const MemBlock *b)
+static bool shows_free(const BarCell *c, size_t n, const BarView *v, const SnapBlock *b)
 {
     for (size_t i = 0; i < n; i++) {
         size_t a = v->start + i * v->bpc, e = a + v->bpc;
@@ -297,7 +297,7 @@ Test(bar, every_free_block_is_visible_at_every_scale_in_every_mode)
         Lane *l = calloc(1, sizeof *l);
         l->heap = h;
         Lane_Refresh(l);
-        cr_assert_gt(l->snap.nfree, 0);
+        cr_assert_gt(l->snap.stats.free_blocks, 0);
         for (size_t bpc = 1; bpc <= 1024; bpc *= 2) {
             for (int mode = 0; mode < 4; mode++) {
                 BarView v = view(0, l->snap.region.size, bpc, mode & 1, mode >> 1);
@@ -305,19 +305,205 @@ Test(bar, every_free_block_is_visible_at_every_scale_in_every_mode)
                 BarCell *c = calloc(n, sizeof *c);
                 Bar_Layout(&l->snap, &v, c);
                 for (size_t i = 0; i < l->snap.nblocks; i++) {
-                    const MemBlock *b = &l->snap.blocks[i];
+                    const SnapBlock *b = &l->snap.blocks[i];
                     if (!b->used)
                         cr_assert(shows_free(c, n, &v, b),
                                   "seed %llu: free block +%#zx (%zu B) hidden at %zu B/cell, "
-                                  "mode %d", (unsigned long long)seed, b->offset, b->size, bpc,
-                                  mode);
+                                  "mode %d", (unsigned long long)seed, (size_t)b->offset,
+                                  (size_t)b->size, bpc, mode);
                 }
                 free(c);
             }
         }
         free(l->snap.blocks);
-        free(l->snap.freel);
         free(l);
+    }
+}
+
+/* ---- the fast layout is the reference layout, cell for cell ----------------- */
+
+/* The first cell where Bar_Layout and Bar_LayoutReference differ, or -1. */
+static long first_difference(const Snapshot *s, const BarView *v, char *why, size_t len)
+{
+    size_t n = Bar_Cells(v);
+    BarCell *fast = calloc(n ? n : 1, sizeof *fast), *ref = calloc(n ? n : 1, sizeof *ref);
+    cr_assert(fast && ref);
+    Bar_Layout(s, v, fast);
+    Bar_LayoutReference(s, v, ref);
+    long at = -1;
+    for (size_t i = 0; i < n && at < 0; i++) {
+        const BarCell *f = &fast[i], *r = &ref[i];
+        if (f->ch != r->ch || f->left != r->left || f->right != r->right ||
+            f->eighths != r->eighths || f->flags != r->flags || f->touch != r->touch ||
+            f->owner != r->owner || f->mark != r->mark) {
+            at = (long)i;
+            snprintf(why, len,
+                     "cell %zu [+%#zx, +%#zx): fast ch %#x %u|%u /%u flags %#x touch %u owner %d "
+                     "mark %#x; reference ch %#x %u|%u /%u flags %#x touch %u owner %d mark %#x",
+                     i, v->start + i * v->bpc, v->start + (i + 1) * v->bpc, f->ch, f->left,
+                     f->right, f->eighths, f->flags, f->touch, f->owner, f->mark, r->ch, r->left,
+                     r->right, r->eighths, r->flags, r->touch, r->owner, r->mark);
+        }
+    }
+    free(fast);
+    free(ref);
+    return at;
+}
+
+static size_t pick_bpc(ThRng *rng, size_t span)
+{
+    switch (th_below(rng, 4)) {
+    case 0: return 1 + th_below(rng, 16);                    /* a few bytes a cell */
+    case 1: return Bar_Scale(span, 1 + th_below(rng, 4000)); /* as the screen picks it */
+    case 2: return 1 + th_below(rng, span + 1);              /* anything, one cell included */
+    default: return span + 1 + th_below(rng, 64);            /* all of it in one cell */
+    }
+}
+
+/* A random view of s: the whole arena or a zoomed part of it, any scale,
+ * a selection, a rover and touches anywhere, in glyph mode `mode`. */
+static BarView random_view(ThRng *rng, const Snapshot *s, int mode, Touch *t)
+{
+    size_t size = s->region.size;
+    BarView v = view(0, size, 1, mode & 1, mode >> 1);
+    if (th_below(rng, 3) == 0 && size > 1) {
+        v.start = th_below(rng, size - 1);
+        v.end = v.start + 1 + th_below(rng, size - v.start);
+    }
+    v.bpc = pick_bpc(rng, v.end - v.start);
+    if (Bar_Cells(&v) > 20000)
+        v.bpc = (v.end - v.start) / 20000 + 1;
+    if (th_below(rng, 2))
+        v.selected = th_below(rng, size);
+    if (th_below(rng, 3) == 0)
+        v.rover = th_below(rng, size);
+    v.ntouch = (unsigned)th_below(rng, 4);
+    for (unsigned i = 0; i < v.ntouch; i++) {
+        size_t off = th_below(rng, size);
+        t[i] = (Touch){(TouchKind)(1 + th_below(rng, TOUCH_FAIL)), off,
+                       th_below(rng, size - off + 1)};
+    }
+    v.touch = t;
+    return v;
+}
+
+static SnapBlock made[4096];
+
+/* A random snapshot the library could not make as well as ones it could:
+ * adjacent free blocks, empty objects and paddings, broken guards, blocks
+ * of a few bytes and blocks of thousands, gaps, no blocks at all, tables
+ * before and after. */
+static Snapshot random_snapshot(ThRng *rng)
+{
+    Snapshot s;
+    memset(&s, 0, sizeof s);
+    size_t nmax = th_below(rng, th_below(rng, 2) ? 40 : 4000);
+    bool gaps = th_below(rng, 8) == 0;
+    size_t big = th_below(rng, 3) == 0 ? 4096 : th_below(rng, 2) ? 256 : 48;
+    size_t off = th_below(rng, 3) == 0 ? 0 : th_below(rng, 200);
+    s.region.heap_begin = off;
+    size_t n = 0;
+    bool prev_free = false;
+    for (; n < nmax; n++) {
+        SnapBlock b;
+        memset(&b, 0, sizeof b);
+        b.header = th_below(rng, 50) == 0 ? 0 : 8;
+        b.size = (uint32_t)(b.header + th_below(rng, big));
+        if (b.size == 0)
+            b.size = 1;
+        b.offset = (uint32_t)off;
+        /* free blocks mostly alone, as the library keeps them */
+        b.used = prev_free ? th_below(rng, 8) != 0 : th_below(rng, 3) != 0;
+        if (b.used) {
+            b.object = b.size > b.header ? (uint32_t)th_below(rng, b.size - b.header + 1) : 0;
+            b.overflowed = th_below(rng, 30) == 0;
+        }
+        prev_free = !b.used;
+        made[n] = b;
+        off += b.size;
+        if (gaps && th_below(rng, 4) == 0)
+            off += 1 + th_below(rng, 64); /* bytes no block holds */
+    }
+    s.blocks = made;
+    s.nblocks = n;
+    s.region.heap_end = off;
+    s.region.size = off + (th_below(rng, 3) == 0 ? 0 : th_below(rng, 300));
+    if (s.region.size == 0)
+        s.region.size = 1;
+    s.stats.rover = SIZE_MAX;
+    return s;
+}
+
+Test(bar, the_fast_layout_gives_the_reference_cells_on_random_snapshots)
+{
+    uint64_t seed = th_seed(7);
+    ThRng rng = {seed};
+    char why[512];
+    for (int round = 0; round < 3000; round++) {
+        Snapshot s = random_snapshot(&rng);
+        for (int mode = 0; mode < 4; mode++) {
+            Touch t[3];
+            BarView v = random_view(&rng, &s, mode, t);
+            long at = first_difference(&s, &v, why, sizeof why);
+            cr_assert_eq(at, -1, "seed %llu round %d: %zu blocks, arena %zu, view [%zu, %zu) "
+                                 "at %zu B/cell, mode %d: %s",
+                         (unsigned long long)seed, round, s.nblocks, s.region.size, v.start,
+                         v.end, v.bpc, mode, why);
+        }
+    }
+}
+
+Test(bar, the_fast_layout_gives_the_reference_cells_on_real_heaps)
+{
+    uint64_t seed = th_seed(11);
+    ThRng rng = {seed};
+    char why[512];
+    /* arenas of a few blocks to tens of thousands; every policy where the
+     * list policies stay quick, the fast one beyond */
+    static const size_t arenas[] = {4096, 16384, 65536, 1u << 20, 4u << 20};
+    for (size_t ai = 0; ai < sizeof arenas / sizeof arenas[0]; ai++) {
+        for (int round = 0; round < 5; round++) {
+            MemPolicy pol = arenas[ai] > 65536
+                                ? MEM_FAST
+                                : (MemPolicy)((ai + (size_t)round) % MEM_POLICY_COUNT);
+            unsigned flags = round % 2 ? MEM_OPT_GUARD : 0;
+            MemHeap *h = th_heap(pol, arenas[ai], flags);
+            cr_assert_not_null(h);
+            size_t nobj = arenas[ai] / 64;
+            void **p = calloc(nobj, sizeof *p);
+            size_t maxsz = th_below(&rng, 2) ? 64 : 600;
+            for (size_t i = 0; i < nobj * 3; i++) {
+                size_t k = th_below(&rng, nobj);
+                if (p[k]) {
+                    MemHeap_Free(h, p[k]);
+                    p[k] = NULL;
+                } else {
+                    p[k] = MemHeap_Alloc(h, 1 + th_below(&rng, maxsz));
+                }
+            }
+            Lane *l = calloc(1, sizeof *l);
+            l->heap = h;
+            Lane_Refresh(l);
+            for (int k = 0; k < 40; k++) {
+                int mode = k % 4;
+                Touch t[3];
+                BarView v = random_view(&rng, &l->snap, mode, t);
+                if (k < 4) { /* the screen's own scale over the whole arena */
+                    v.start = 0;
+                    v.end = l->snap.region.size;
+                    v.bpc = Bar_Scale(v.end, 188 * 23);
+                }
+                long at = first_difference(&l->snap, &v, why, sizeof why);
+                cr_assert_eq(at, -1, "seed %llu: %s heap of %zu B, %zu blocks, view [%zu, %zu) "
+                                     "at %zu B/cell, mode %d: %s",
+                             (unsigned long long)seed, MemPolicy_Name(pol), arenas[ai],
+                             l->snap.nblocks, v.start, v.end, v.bpc, mode, why);
+            }
+            free(l->snap.blocks);
+            free(l);
+            free(p);
+            MemHeap_Release(h);
+        }
     }
 }
 

@@ -180,11 +180,25 @@ Test(keys, interior_free_at_a_typed_offset_and_a_refusal)
     cr_assert(!l->snap.blocks[Snapshot_BlockAt(&l->snap, obj)].used);
     /* the header of the first block is refused with the library's words */
     press('i');
-    snprintf(off, sizeof off, "%zu\n", l->snap.blocks[0].offset + 2);
+    snprintf(off, sizeof off, "%zu\n", (size_t)l->snap.blocks[0].offset + 2);
     type(off);
     cr_assert(strstr(ui.msg, "refused: it points into"), "%s", ui.msg);
     cr_assert_gt(l->snap.stats.rejected_frees, 0);
     stop();
+}
+
+static bool head_of(const MemBlock *b, void *arg)
+{
+    *(size_t *)arg = b->offset;
+    return false;
+}
+
+/* the head of the free list, straight from the library */
+static size_t free_head(const MemHeap *h)
+{
+    size_t off = SIZE_MAX;
+    MemHeap_WalkFree(h, head_of, &off);
+    return off;
 }
 
 Test(keys, selection_moves_across_blocks_and_the_free_list)
@@ -198,11 +212,21 @@ Test(keys, selection_moves_across_blocks_and_the_free_list)
     press(VK_LEFT);
     cr_assert(strstr(ui.msg, "first block"), "%s", ui.msg);
     press('\t');
-    cr_assert_eq(ui.sel, model.lanes[0].snap.freel[0].offset, "Tab: the free list's head");
-    if (model.lanes[0].snap.nfree > 1) {
+    Lane *l = &model.lanes[0];
+    cr_assert_eq(ui.sel, free_head(l->heap), "Tab: the free list's head");
+    cr_assert_eq(Lane_FreeRank(l, ui.sel, NULL), 0);
+    if (l->snap.stats.free_blocks > 1) {
         press('\t');
-        cr_assert_eq(ui.sel, model.lanes[0].snap.freel[1].offset);
+        cr_assert_eq(ui.sel, Lane_FreeNth(l, 1));
+        cr_assert_eq(Lane_FreeRank(l, ui.sel, NULL), 1);
+        press(VK_BTAB);
+        cr_assert_eq(ui.sel, free_head(l->heap), "S-Tab: back to the head");
     }
+    press(VK_BTAB);
+    cr_assert_eq(Lane_FreeRank(l, ui.sel, NULL), (long)l->snap.stats.free_blocks - 1,
+                 "S-Tab from the head: the list's tail");
+    cr_assert_eq(Lane_FreeRank(l, l->snap.blocks[0].offset + 1, NULL), -1,
+                 "no free block starts there");
     ui.mouse_y = ui.geom[0].y;
     ui.mouse_x = ui.geom[0].x + 3;
     press(VK_MOUSE);
@@ -258,7 +282,7 @@ Test(keys, the_overflow_key_breaks_a_guard_that_free_then_reports)
     size_t sel = ui.sel;
     press('o');
     const Lane *l = &model.lanes[0];
-    const MemBlock *b = &l->snap.blocks[Snapshot_BlockAt(&l->snap, sel)];
+    const SnapBlock *b = &l->snap.blocks[Snapshot_BlockAt(&l->snap, sel)];
     cr_assert(b->overflowed, "the walk reports the broken guard");
     cr_assert(strstr(Lane_Log(l, 0)->text, "you wrote 4 B past the end of the 100 B object"));
     press('f');
@@ -282,4 +306,36 @@ Test(keys, compare_mode_allocates_in_every_heap_and_moves_between_them)
     press('i');
     cr_assert(strstr(ui.msg, "one heap"), "%s", ui.msg);
     stop();
+}
+
+Test(keys, a_failed_allocation_flashes_the_largest_free_block)
+{
+    for (unsigned p = 0; p < MEM_POLICY_COUNT; p++) {
+        start(0, 1);
+        char err[128];
+        cr_assert_eq(Model_SetPolicy(&model, (MemPolicy)p, err, sizeof err), 0, "%s", err);
+        for (int i = 0; i < 40; i++)
+            Model_Step(&model);
+        press('a');
+        type("99999999\n");
+        const Lane *l = &model.lanes[0];
+        MemStats st = MemHeap_Stats(l->heap);
+        cr_assert_eq(l->ntouch, 1, "%s", MemPolicy_Name((MemPolicy)p));
+        cr_assert_eq(l->touch[0].kind, TOUCH_FAIL);
+        cr_assert_eq(l->touch[0].offset, st.largest_free_offset);
+        cr_assert_eq(l->touch[0].size, st.largest_free);
+        stop();
+    }
+}
+
+Test(model, regions_the_snapshot_cannot_hold_are_refused)
+{
+    ModelConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.region_size = VIZ_MODEL_MAX_REGION + 1;
+    cfg.nlanes = 1;
+    cfg.workload = WL_RANDOM;
+    char err[128] = "";
+    cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), -1);
+    cr_assert(strstr(err, "cannot show a region"), "%s", err);
 }

@@ -20,6 +20,10 @@ const char *th_free_order(const MemHeap *heap);
 /* Bytes of the first free block (the one a fresh heap starts with). */
 size_t th_first_free(const MemHeap *heap);
 
+/* Lets a test write into the heap's metadata on purpose: under
+ * AddressSanitizer the library keeps everything but live objects poisoned. */
+void th_expose(const MemHeap *heap);
+
 /* How many times the library called mmap (counted through --wrap=mmap). */
 extern unsigned th_mmap_calls;
 

@@ -31,13 +31,17 @@ __attribute__((format(printf, 3, 4))) static void say(Ui *ui, bool warn, const c
 
 static Lane *focus(Ui *ui) { return &ui->m->lanes[ui->lane < ui->m->nlanes ? ui->lane : 0]; }
 
-static const MemBlock *selected(Ui *ui)
+/* The selected block, copied into *b; NULL when there is none. */
+static const MemBlock *selected(Ui *ui, MemBlock *b)
 {
     if (ui->sel == SIZE_MAX)
         return NULL;
     const Snapshot *s = &focus(ui)->snap;
     long bi = Snapshot_BlockAt(s, ui->sel);
-    return bi >= 0 ? &s->blocks[bi] : NULL;
+    if (bi < 0)
+        return NULL;
+    *b = Snapshot_Block(s, (size_t)bi);
+    return b;
 }
 
 static void select_index(Ui *ui, long i)
@@ -169,7 +173,8 @@ static unsigned act_ifree(Ui *ui, int key)
 static unsigned act_free(Ui *ui, int key)
 {
     (void)key;
-    const MemBlock *b = selected(ui);
+    MemBlock sb;
+    const MemBlock *b = selected(ui, &sb);
     if (!b) {
         say(ui, true, "f frees the selected block: select one first (arrows, Tab or a click)");
         return R_REDRAW;
@@ -192,7 +197,8 @@ static unsigned act_free(Ui *ui, int key)
 static unsigned act_overflow(Ui *ui, int key)
 {
     (void)key;
-    const MemBlock *b = selected(ui);
+    MemBlock sb;
+    const MemBlock *b = selected(ui, &sb);
     if (!b || !b->used) {
         say(ui, true, "o overflows the selected object: select a used block first");
         return R_REDRAW;
@@ -265,7 +271,8 @@ static unsigned act_vertical(Ui *ui, int key)
         return R_REDRAW;
     }
     const MapGeom *g = &ui->geom[0];
-    const MemBlock *b = selected(ui);
+    MemBlock sb;
+    const MemBlock *b = selected(ui, &sb);
     if (!g->valid || !b) {
         if (!b)
             select_index(ui, 0);
@@ -299,19 +306,24 @@ static unsigned act_vertical(Ui *ui, int key)
 
 static unsigned act_tab(Ui *ui, int key)
 {
-    const Snapshot *s = &focus(ui)->snap;
-    if (s->nfree == 0) {
+    Lane *l = focus(ui);
+    Lane_Sync(l); /* the selection and the free walks see the same heap */
+    long n = (long)l->snap.stats.free_blocks;
+    if (n == 0) {
         say(ui, true, "there is no free block");
         return R_REDRAW;
     }
-    const MemBlock *b = selected(ui);
-    long r = b && !b->used ? Snapshot_FreeRank(s, b->offset) : -1;
-    long n = (long)s->nfree;
+    MemBlock sb;
+    const MemBlock *b = selected(ui, &sb);
+    long r = b && !b->used ? Lane_FreeRank(l, b->offset, NULL) : -1;
     if (r < 0)
         r = key == VK_BTAB ? n - 1 : 0;
     else
         r = key == VK_BTAB ? (r + n - 1) % n : (r + 1) % n;
-    ui->sel = s->freel[r].offset;
+    size_t off = Lane_FreeNth(l, (size_t)r);
+    if (off == SIZE_MAX)
+        return R_REDRAW;
+    ui->sel = off;
     say(ui, false, "free list: block %ld of %ld", r + 1, n);
     return R_REDRAW;
 }
@@ -556,7 +568,6 @@ static unsigned run_prompt(Ui *ui)
 {
     PromptKind k = ui->prompt;
     ui->prompt = PROMPT_NONE;
-    char err[32];
     if (k == PROMPT_ALLOC) {
         size_t size;
         if (Options_ParseSize(ui->input, &size) != 0 || size == 0) {
@@ -606,7 +617,6 @@ static unsigned run_prompt(Ui *ui)
             say(ui, true, "free +0x%zx refused: it %s", off,
                 MemReject_Describe(r ? (MemReject)r : why));
         }
-        (void)err;
         return R_REDRAW | R_FLASH | R_TIMING;
     }
     return R_REDRAW;

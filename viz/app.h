@@ -49,7 +49,6 @@ typedef struct Ui {
     GlyphMode glyphs;
     bool paused;
     bool help;
-    bool live;               /* a terminal (not --dump) */
     unsigned speed;          /* operations a second */
     unsigned lane;           /* focused lane (compare mode) */
     size_t sel;              /* offset of the selected block, SIZE_MAX: none */

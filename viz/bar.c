@@ -1,140 +1,41 @@
 /*
  * bar.c - the heap map's cells (the rules are stated in bar.h).
  *
- * The walk is cut into segments (one kind of byte each, in address order),
- * made one at a time as the cells advance; each cell gathers the pieces of
- * the segments it overlaps and picks what to show from a few running
- * totals, so a cell that holds a thousand blocks costs no more memory than
- * one that holds one, and a frame stores nothing per block.
+ * One pass over the snapshot's blocks in address order, as the cells
+ * advance.  A cell gathers the pieces (runs of one kind of byte) that
+ * overlap it into a few running totals and picks what to show from them;
+ * a frame stores nothing per block, whatever the number of blocks.
+ *
+ * Two paths feed a cell:
+ *   - a unit (a block, or the tables before and after the blocks) that
+ *     crosses the cell's edges, or a view's, is cut into its segments,
+ *     clipped, and each piece goes through add_piece(): the general path,
+ *     at most two units a cell;
+ *   - a block that lies wholly inside the cell adds its pieces directly
+ *     (fast_split, fast_glyph): no clipping, and only the totals that its
+ *     mode can still use.  On a heap of 1e6 blocks nearly every block is
+ *     such a block.
+ * What a whole block can change, and why the fast path may skip the rest:
+ *   - its pieces never merge with a neighbour's (another block: merging
+ *     needs one block), so each is one piece, in address order;
+ *   - the two top pieces (split mode): a later piece ranks above an earlier
+ *     one only with a higher class or strictly more bytes, so one key
+ *     (class, bytes) compared with the second piece's decides, and a block
+ *     whose largest piece does not beat it changes nothing;
+ *   - the glyph (no split): a used block's header makes the cell '|' unless
+ *     an alarm is there, so the per-kind byte totals are dead from then on;
+ *   - the owner: the block's bytes in the cell are its size.
+ * A free block no cell shows (glyph modes) takes the cell holding most of
+ * it; the fix is made as soon as the block's last cell is done (FreeVis),
+ * instead of in a pass over every block at the end.
+ *
+ * bar_ref.c is the same rules a segment at a time, with nothing of this;
+ * tests/test_layout.c compares the two cell by cell on random heaps.
  */
 #include "bar.h"
 
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
-
-typedef struct Seg {
-    Kind kind;
-    size_t start, end;
-    long block;      /* index in the snapshot, -1 for tables */
-    size_t bstart;   /* where that block begins (start for tables) */
-    bool ovf;        /* the block's guard is broken */
-} Seg;
-
-/* The segments in address order, made one at a time as the cells advance:
- * a frame stores none of them, whatever the number of blocks. */
-typedef struct SegIt {
-    const Snapshot *s;
-    const BarView *v;
-    unsigned phase;  /* 0 leading table, 1 blocks, 2 trailing table, 3 done */
-    size_t i;        /* the block */
-    unsigned part;   /* of a used block: 0 header, 1 object, 2 padding */
-    bool prev_used;
-    int shade;
-} SegIt;
-
-/* Shades alternate along a run of used blocks, starting from A after a
- * free block: the shade of block i counts the used blocks before it. */
-static int shade_at(const Snapshot *s, size_t i)
-{
-    size_t run = 0;
-    while (i > 0 && s->blocks[i - 1].used)
-        i--, run++;
-    return (int)(run % 2);
-}
-
-static void seg_begin(SegIt *it, const Snapshot *s, const BarView *v)
-{
-    memset(it, 0, sizeof *it);
-    it->s = s;
-    it->v = v;
-    /* start at the block holding the view's first byte (a zoomed view) */
-    long first = v->start > s->region.heap_begin ? Snapshot_BlockAt(s, v->start) : -1;
-    if (first > 0) {
-        it->phase = 1;
-        it->i = (size_t)first;
-        it->prev_used = s->blocks[first - 1].used;
-        it->shade = it->prev_used ? shade_at(s, (size_t)first - 1) : 0;
-    }
-}
-
-/* The next raw segment (unclipped); false at the end of the arena. */
-static bool seg_raw(SegIt *it, Seg *g)
-{
-    const Snapshot *s = it->s;
-    const MemRegion *r = &s->region;
-    for (;;) {
-        switch (it->phase) {
-        case 0:
-            it->phase = 1;
-            if (r->heap_begin > 0) {
-                *g = (Seg){K_TABLE, 0, r->heap_begin, -1, 0, false};
-                return true;
-            }
-            continue;
-        case 1: {
-            if (it->i >= s->nblocks) {
-                it->phase = 2;
-                continue;
-            }
-            const MemBlock *b = &s->blocks[it->i];
-            size_t o = b->offset, h = o + b->header, obj = h + b->object;
-            long bi = (long)it->i;
-            if (!b->used) {
-                *g = (Seg){K_FREE, o, o + b->size, bi, o, false};
-                it->prev_used = false;
-                it->i++;
-                return true;
-            }
-            if (it->part == 0)
-                it->shade = it->prev_used ? !it->shade : 0;
-            bool ovf = b->overflowed;
-            unsigned part = it->part++;
-            if (part == 2) {
-                it->part = 0;
-                it->prev_used = true;
-                it->i++;
-            }
-            if (part == 0)
-                *g = (Seg){K_HEADER, o, h, bi, o, ovf};
-            else if (part == 1)
-                *g = (Seg){it->shade ? K_OBJECT_B : K_OBJECT_A, h, obj, bi, o, ovf};
-            else
-                *g = (Seg){ovf ? K_ALARM : K_PADDING, obj, o + b->size, bi, o, ovf};
-            if (g->start < g->end)
-                return true;
-            continue;
-        }
-        case 2:
-            it->phase = 3;
-            if (r->heap_end < r->size) {
-                *g = (Seg){K_TABLE, r->heap_end, r->size, -1, r->heap_end, false};
-                return true;
-            }
-            continue;
-        default:
-            return false;
-        }
-    }
-}
-
-/* The next segment that overlaps the view, clipped to it. */
-static bool seg_next(SegIt *it, Seg *g)
-{
-    const BarView *v = it->v;
-    while (seg_raw(it, g)) {
-        if (g->end <= v->start)
-            continue;
-        if (g->start >= v->end)
-            return false;
-        if (g->start < v->start)
-            g->start = v->start;
-        if (g->end > v->end)
-            g->end = v->end;
-        return true;
-    }
-    return false;
-}
 
 size_t Bar_Cells(const BarView *v)
 {
@@ -157,19 +58,41 @@ size_t Bar_Scale(size_t bytes, size_t cells)
     return (b + 7) / 8 * 8;
 }
 
+/* ---- pieces and a cell's totals ------------------------------------------------ */
+
 typedef struct Piece {
     Kind kind;
     size_t start, len;
-    long block;
-    size_t bstart;
+    long block;      /* index in the snapshot, -1 for tables */
+    size_t bstart;   /* where that block begins (start for tables) */
 } Piece;
+
+/* The rank of a piece among the cell's pieces: an overflowed guard, then
+ * free, then bytes; among equals the earlier piece (pieces come in address
+ * order, so a later one needs a strictly higher key).  0: no piece. */
+#define CLASS_SHIFT 62
+static uint64_t rank_key(Kind k, size_t len)
+{
+    uint64_t klass = k == K_ALARM ? 2u : k == K_FREE ? 1u : 0u;
+    return klass << CLASS_SHIFT | (uint64_t)len;
+}
+
+/* The free block that goes on past the cell being built (at most one),
+ * for the rule that every free block shows (glyph modes). */
+typedef struct FreeVis {
+    long block;      /* -1: none */
+    size_t end;      /* where the block ends */
+    size_t bytes;    /* its most bytes in one cell so far */
+    size_t cell;     /* the first cell that holds that many */
+    bool shown;      /* some cell shows it */
+} FreeVis;
 
 typedef struct Acc {
     unsigned npieces;
     Piece cur;             /* the piece being built */
     bool have_cur;
     Piece top[2];          /* the two highest-ranked pieces */
-    unsigned ntop;
+    uint64_t topkey[2];    /* their rank_key; 0 while missing */
     size_t kbytes[K_COUNT];
     unsigned korder[K_COUNT];
     unsigned nkinds;
@@ -179,71 +102,75 @@ typedef struct Acc {
     size_t owner_bytes, curbytes;
     long freeblk;          /* the free block with most bytes here */
     size_t freebytes;
-    size_t cell;           /* this cell's index */
+    /* free blocks met here (glyph modes) */
+    unsigned nwhole;       /* ... that begin and end here (in the view) */
+    FreeVis next;          /* ... that begins here and goes on */
 } Acc;
 
-static int klass(Kind k) { return k == K_ALARM ? 2 : k == K_FREE ? 1 : 0; }
-
-/* true when p ranks above q: alarm, then free, then bytes, then address */
-static bool above(const Piece *p, const Piece *q)
+static void top_offer(Acc *a, const Piece *p)
 {
-    if (klass(p->kind) != klass(q->kind))
-        return klass(p->kind) > klass(q->kind);
-    if (p->len != q->len)
-        return p->len > q->len;
-    return p->start < q->start;
+    uint64_t key = rank_key(p->kind, p->len);
+    if (key > a->topkey[0]) {
+        a->top[1] = a->top[0];
+        a->topkey[1] = a->topkey[0];
+        a->top[0] = *p;
+        a->topkey[0] = key;
+    } else if (key > a->topkey[1]) {
+        a->top[1] = *p;
+        a->topkey[1] = key;
+    }
 }
 
-typedef struct FreeBest {
-    size_t bytes;  /* most bytes of this free block in one cell */
-    size_t cell;
-    bool shown;
-} FreeBest;
-
-static void finish_piece(Acc *a, FreeBest *fb)
+static void finish_piece(Acc *a)
 {
     if (!a->have_cur)
         return;
     Piece *p = &a->cur;
     a->npieces++;
-    if (a->ntop < 2) {
-        a->top[a->ntop++] = *p;
-        if (a->ntop == 2 && above(&a->top[1], &a->top[0])) {
-            Piece t = a->top[0];
-            a->top[0] = a->top[1];
-            a->top[1] = t;
-        }
-    } else if (above(p, &a->top[0])) {
-        a->top[1] = a->top[0];
-        a->top[0] = *p;
-    } else if (above(p, &a->top[1])) {
-        a->top[1] = *p;
-    }
+    top_offer(a, p);
     if (p->kind == K_FREE && p->len > a->freebytes) {
         a->freebytes = p->len;
         a->freeblk = p->block;
     }
-    if (fb && p->kind == K_FREE && p->block >= 0 && p->len > fb[p->block].bytes) {
-        fb[p->block].bytes = p->len;
-        fb[p->block].cell = a->cell;
-    }
     a->have_cur = false;
 }
 
-static void add_piece(Acc *a, Kind k, size_t start, size_t len, long block, size_t bstart,
-                      FreeBest *fb)
+static void add_kbytes(Acc *a, Kind k, size_t len)
+{
+    if (a->kbytes[k] == 0)
+        a->korder[k] = a->nkinds++;
+    a->kbytes[k] += len;
+}
+
+/* A free block's bytes in cell c (glyph modes); `more`: it has bytes in
+ * the next cell too. */
+static void free_seen(Acc *a, FreeVis *open, long block, size_t end, size_t len, size_t c,
+                      bool more)
+{
+    if (block == open->block) {
+        if (len > open->bytes) {
+            open->bytes = len;
+            open->cell = c;
+        }
+    } else if (more) {
+        a->next = (FreeVis){block, end, len, c, false};
+    } else {
+        a->nwhole++;
+    }
+}
+
+/* The general path: one clipped piece. */
+static void add_piece(Acc *a, Kind k, size_t start, size_t len, long block, size_t bstart)
 {
     if (a->have_cur && a->cur.kind == k && a->cur.block == block &&
         a->cur.start + a->cur.len == start) {
         a->cur.len += len;
     } else {
-        finish_piece(a, fb);
+        finish_piece(a);
         a->cur = (Piece){k, start, len, block, bstart};
         a->have_cur = true;
     }
-    if (a->kbytes[k] == 0)
-        a->korder[k] = a->nkinds++;
-    a->kbytes[k] += len;
+    add_kbytes(a, k, len);
     if (k == K_HEADER)
         a->header = true;
     if (k == K_ALARM)
@@ -258,6 +185,270 @@ static void add_piece(Acc *a, Kind k, size_t start, size_t len, long block, size
         a->owner = block;
     }
 }
+
+/* ---- units: the tables and the blocks, in address order ------------------------- */
+
+typedef struct Seg {
+    Kind kind;
+    size_t start, end;
+} Seg;
+
+typedef struct Walk {
+    const Snapshot *s;
+    size_t n;        /* blocks */
+    long u;          /* -1 the leading table, 0..n-1 a block, n the trailing table */
+    bool prev_used;  /* the block before u is used */
+    int shade;       /* of the last used block */
+} Walk;
+
+static bool unit_bounds(const Walk *w, long u, size_t *start, size_t *end)
+{
+    const MemRegion *r = &w->s->region;
+    if (u < 0) {
+        *start = 0;
+        *end = r->heap_begin;
+        return r->heap_begin > 0;
+    }
+    if ((size_t)u < w->n) {
+        const SnapBlock *b = &w->s->blocks[u];
+        *start = b->offset;
+        *end = (size_t)b->offset + b->size;
+        return true;
+    }
+    *start = r->heap_end;
+    *end = r->size;
+    return (size_t)u == w->n && r->heap_end < r->size;
+}
+
+/* The shade block u would take if it is used. */
+static int shade_of(const Walk *w)
+{
+    return w->prev_used ? !w->shade : 0;
+}
+
+static void walk_step(Walk *w)
+{
+    if (w->u >= 0 && (size_t)w->u < w->n) {
+        bool used = w->s->blocks[w->u].used;
+        if (used)
+            w->shade = shade_of(w);
+        w->prev_used = used;
+    }
+    w->u++;
+}
+
+/* Positions w on the first unit that ends after `start`. */
+static void walk_begin(Walk *w, const Snapshot *s, size_t start)
+{
+    memset(w, 0, sizeof *w);
+    w->s = s;
+    w->n = s->nblocks;
+    w->u = -1;
+    if (start >= s->region.heap_begin && w->n > 0) {
+        /* the first block that ends after start */
+        size_t lo = 0, hi = w->n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if ((size_t)s->blocks[mid].offset + s->blocks[mid].size <= start)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        w->u = (long)lo;
+        if (lo > 0 && s->blocks[lo - 1].used) {
+            /* the shade alternates along a run of used blocks */
+            size_t i = lo - 1, run = 0;
+            while (i > 0 && s->blocks[i - 1].used)
+                i--, run++;
+            w->prev_used = true;
+            w->shade = (int)(run % 2);
+        }
+    }
+    size_t a, b;
+    while (w->u <= (long)w->n && (!unit_bounds(w, w->u, &a, &b) || b <= start))
+        walk_step(w);
+}
+
+/* Unit u cut into its non-empty segments, in address order. */
+static unsigned unit_segments(const Walk *w, Seg *g, bool *ovf)
+{
+    size_t a, b;
+    *ovf = false;
+    if (!unit_bounds(w, w->u, &a, &b) || a >= b)
+        return 0;
+    if (w->u < 0 || (size_t)w->u >= w->n) {
+        g[0] = (Seg){K_TABLE, a, b};
+        return 1;
+    }
+    const SnapBlock *blk = &w->s->blocks[w->u];
+    if (!blk->used) {
+        g[0] = (Seg){K_FREE, a, b};
+        return 1;
+    }
+    *ovf = blk->overflowed;
+    size_t h = a + blk->header, obj = h + blk->object;
+    Seg all[3] = {{K_HEADER, a, h},
+                  {shade_of(w) ? K_OBJECT_B : K_OBJECT_A, h, obj},
+                  {blk->overflowed ? K_ALARM : K_PADDING, obj, b}};
+    unsigned n = 0;
+    for (unsigned i = 0; i < 3; i++)
+        if (all[i].start < all[i].end)
+            g[n++] = all[i];
+    return n;
+}
+
+/* The general path: unit w->u clipped to the cell [a, b) of index c. */
+static void add_unit(Acc *acc, const Walk *w, FreeVis *open, bool glyphs, size_t a, size_t b,
+                     size_t c, size_t view_end)
+{
+    Seg g[3];
+    bool ovf;
+    unsigned n = unit_segments(w, g, &ovf);
+    bool table = w->u < 0 || (size_t)w->u >= w->n;
+    long block = table ? -1 : w->u;
+    size_t bstart, bend; /* where the unit begins */
+    unit_bounds(w, w->u, &bstart, &bend);
+    for (unsigned i = 0; i < n; i++) {
+        size_t lo = g[i].start > a ? g[i].start : a;
+        size_t hi = g[i].end < b ? g[i].end : b;
+        if (lo >= hi)
+            continue;
+        add_piece(acc, g[i].kind, lo, hi - lo, block, bstart);
+        acc->ovf |= ovf;
+        if (glyphs && g[i].kind == K_FREE)
+            free_seen(acc, open, block, g[i].end, hi - lo, c, g[i].end > b && b < view_end);
+    }
+}
+
+/* ---- the fast path: whole blocks inside one cell --------------------------------- */
+
+/* Split mode (UTF-8 with colour): pieces, the two top pieces, the owner and
+ * the overflow mark.  w->u is a block that begins in the cell; stops at the
+ * first block that does not end in it (by `b`).  Used and free blocks mix
+ * at random, so the loop computes both cases without branching on them; a
+ * block goes to top_offer only when one of its pieces ranks among the two. */
+static void fast_split(Acc *acc, Walk *w, size_t b)
+{
+    const SnapBlock *blocks = w->s->blocks;
+    size_t u = (size_t)w->u, first = u, n = w->n;
+    unsigned prev_used = w->prev_used, shade = (unsigned)w->shade;
+    unsigned npieces = acc->npieces;
+    bool ovf = acc->ovf;
+    size_t owner = SIZE_MAX, owner_bytes = acc->owner_bytes;
+    for (; u < n; u++) {
+        const SnapBlock *blk = &blocks[u];
+        size_t o = blk->offset, size = blk->size;
+        if (o + size > b || size == 0)
+            break;
+        /* the owner: a whole block's bytes here are its size */
+        if (size > owner_bytes) { /* rare after the first few */
+            owner = u;
+            owner_bytes = size;
+        }
+        unsigned used = blk->used;
+        size_t h = blk->header, obj = blk->object, pad = size - h - obj;
+        shade = used ? prev_used & (shade ^ 1u) : shade;
+        prev_used = used;
+        npieces += used ? (unsigned)(h > 0) + (obj > 0) + (pad > 0) : 1u;
+        ovf |= blk->overflowed;
+        /* the block's best piece: free, or the largest of a used block's
+         * (its padding is an alarm when the guard is broken) */
+        size_t most = h > obj ? h : obj;
+        uint64_t padkey = rank_key(blk->overflowed ? K_ALARM : K_PADDING, pad);
+        uint64_t best = padkey > most ? padkey : most;
+        if (!used)
+            best = rank_key(K_FREE, size);
+        if (best <= acc->topkey[1])
+            continue;
+        if (!used) {
+            Piece p = {K_FREE, o, size, (long)u, o};
+            top_offer(acc, &p);
+            continue;
+        }
+        Piece p[3] = {{K_HEADER, o, h, (long)u, o},
+                      {shade ? K_OBJECT_B : K_OBJECT_A, o + h, obj, (long)u, o},
+                      {blk->overflowed ? K_ALARM : K_PADDING, o + h + obj, pad, (long)u, o}};
+        for (unsigned k = 0; k < 3; k++)
+            if (p[k].len)
+                top_offer(acc, &p[k]);
+    }
+    acc->npieces = npieces;
+    acc->ovf = ovf;
+    if (owner != SIZE_MAX) {
+        acc->owner = (long)owner;
+        acc->owner_bytes = owner_bytes;
+    }
+    if (u > first) {
+        acc->curblock = (long)(u - 1);
+        acc->curbytes = blocks[u - 1].size;
+    }
+    w->u = (long)u;
+    w->prev_used = prev_used != 0;
+    w->shade = (int)shade;
+}
+
+/* Glyph modes: pieces, the header and alarm flags, the owner, the overflow
+ * mark, the free bytes, the largest free piece and the free blocks met.
+ * Like fast_split; a used block without a header (never from the library)
+ * is left to the general path.  A used block's header decides the glyph
+ * (unless an alarm does), so used blocks add no byte totals; the free
+ * bytes take their place in the order of kinds at the run's first free
+ * block, which no other kind follows within the run. */
+static void fast_glyph(Acc *acc, Walk *w, size_t b)
+{
+    const SnapBlock *blocks = w->s->blocks;
+    size_t u = (size_t)w->u, first = u, n = w->n;
+    unsigned prev_used = w->prev_used, shade = (unsigned)w->shade;
+    unsigned npieces = acc->npieces, nwhole = acc->nwhole;
+    bool ovf = acc->ovf, alarm = acc->alarm, header = acc->header;
+    size_t free_bytes = 0;
+    size_t owner = SIZE_MAX, owner_bytes = acc->owner_bytes;
+    for (; u < n; u++) {
+        const SnapBlock *blk = &blocks[u];
+        size_t o = blk->offset, size = blk->size;
+        if (o + size > b || size == 0 || (blk->used && blk->header == 0))
+            break;
+        if (size > owner_bytes) { /* rare after the first few */
+            owner = u;
+            owner_bytes = size;
+        }
+        unsigned used = blk->used;
+        size_t obj = blk->object, pad = size - blk->header - obj;
+        shade = used ? prev_used & (shade ^ 1u) : shade;
+        prev_used = used;
+        npieces += used ? 1u + (unsigned)(obj > 0) + (unsigned)(pad > 0) : 1u;
+        header |= used;
+        ovf |= blk->overflowed;
+        alarm |= blk->overflowed && pad > 0;
+        size_t fsize = used ? 0 : size;
+        free_bytes += fsize;
+        nwhole += !used;
+        if (fsize > acc->freebytes) {
+            acc->freebytes = fsize;
+            acc->freeblk = (long)u;
+        }
+    }
+    if (free_bytes)
+        add_kbytes(acc, K_FREE, free_bytes);
+    acc->npieces = npieces;
+    acc->nwhole = nwhole;
+    acc->ovf = ovf;
+    acc->alarm = alarm;
+    acc->header = header;
+    if (owner != SIZE_MAX) {
+        acc->owner = (long)owner;
+        acc->owner_bytes = owner_bytes;
+    }
+    if (u > first) {
+        acc->curblock = (long)(u - 1);
+        acc->curbytes = blocks[u - 1].size;
+    }
+    w->u = (long)u;
+    w->prev_used = prev_used != 0;
+    w->shade = (int)shade;
+}
+
+/* ---- cells ----------------------------------------------------------------------- */
 
 static bool overlaps(size_t a, size_t b, size_t off, size_t size)
 {
@@ -279,17 +470,22 @@ static void set_kind(BarCell *c, Kind k, const BarView *v)
     c->ch = Theme_Glyph(k, v->glyphs);
 }
 
+/* A free block that no cell shows takes the cell holding most of it. */
+static void show_free(BarCell *cell, const BarView *v)
+{
+    if (cell->left != K_ALARM)
+        set_kind(cell, K_FREE, v);
+}
+
 void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
 {
     size_t ncells = Bar_Cells(v);
     if (ncells == 0)
         return;
-    SegIt it;
-    seg_begin(&it, s, v);
-    Seg g;
-    bool have = seg_next(&it, &g);
+    Walk w;
+    walk_begin(&w, s, v->start);
     bool split_mode = v->glyphs.utf8 && v->glyphs.colour;
-    FreeBest *fb = split_mode ? NULL : calloc(s->nblocks ? s->nblocks : 1, sizeof *fb);
+    FreeVis open = {-1, 0, 0, 0, false};
 
     size_t sel_off = SIZE_MAX, sel_size = 0;
     if (v->selected != SIZE_MAX) {
@@ -310,24 +506,38 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
         acc.owner = -1;
         acc.curblock = -2;
         acc.freeblk = -1;
-        acc.cell = c;
-        while (have && g.start < b) {
-            size_t lo = g.start > a ? g.start : a;
-            size_t hi = g.end < b ? g.end : b;
-            if (lo < hi) {
-                add_piece(&acc, g.kind, lo, hi - lo, g.block, g.bstart, fb);
-                acc.ovf |= g.ovf;
+        acc.next.block = -1;
+        size_t ua, ub;
+        while (w.u <= (long)w.n) {
+            if (!unit_bounds(&w, w.u, &ua, &ub) || ua >= ub) {
+                walk_step(&w);
+                continue;
             }
-            if (g.end > b)
+            if (ua >= b)
+                break;
+            bool is_block = w.u >= 0 && (size_t)w.u < w.n;
+            if (is_block && ua >= a && ub <= b) {
+                long before = w.u;
+                finish_piece(&acc); /* a whole block never merges with it */
+                if (split_mode)
+                    fast_split(&acc, &w, b);
+                else
+                    fast_glyph(&acc, &w, b);
+                if (w.u != before)
+                    continue;
+            }
+            add_unit(&acc, &w, &open, !split_mode, a, b, c, v->end);
+            if (ub > b)
                 break; /* it goes on in the next cell */
-            have = seg_next(&it, &g);
+            walk_step(&w);
         }
-        finish_piece(&acc, fb);
+        finish_piece(&acc);
 
         BarCell *cell = &out[c];
         memset(cell, 0, sizeof *cell);
         cell->owner = (int32_t)acc.owner;
         size_t split_at = b; /* where the right part begins */
+        Kind k = K_NONE;
         if (acc.npieces == 0) {
             cell->left = cell->right = K_NONE;
             cell->eighths = 8;
@@ -357,13 +567,11 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
                     cell->flags |= BAR_MIXED;
             }
         } else {
-            Kind k;
             if (acc.alarm) {
                 k = K_ALARM;
             } else if (acc.header) {
                 k = K_HEADER;
             } else {
-                k = K_NONE;
                 for (unsigned q = 0; q < K_COUNT; q++) {
                     if (!acc.kbytes[q])
                         continue;
@@ -375,8 +583,6 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
             set_kind(cell, k, v);
             if (acc.npieces >= 3)
                 cell->flags |= BAR_MIXED;
-            if (fb && acc.freeblk >= 0 && k == K_FREE)
-                fb[acc.freeblk].shown = true;
         }
 
         if (sel_size && overlaps(a, b, sel_off, sel_size))
@@ -403,20 +609,33 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
             cell->mark = Theme_MarkTouch(v->glyphs);
         else
             cell->mark = ' ';
-    }
 
-    /* a free block that no cell shows takes the cell holding most of it */
-    if (fb) {
-        for (size_t i = 0; i < s->nblocks; i++) {
-            FreeBest *f = &fb[i];
-            if (s->blocks[i].used || f->shown || f->bytes == 0)
-                continue;
-            BarCell *cell = &out[f->cell];
-            if (cell->left == K_ALARM)
-                continue;
-            set_kind(cell, K_FREE, v);
-            f->shown = true;
+        if (split_mode)
+            continue;
+        /* every free block shows: the cell shows the free block with most
+         * bytes here when its glyph is free; one that ends here unshown
+         * takes the cell that held most of it (this one, for those that
+         * began here) */
+        long shown = k == K_FREE ? acc.freeblk : -1;
+        long carried = open.block;
+        if (carried >= 0) {
+            if (carried == shown)
+                open.shown = true;
+            if (!(open.end > b && b < v->end)) {
+                if (!open.shown && open.bytes)
+                    show_free(&out[open.cell], v);
+                open.block = -1;
+            }
+        }
+        bool shown_whole = shown >= 0 && shown != carried && shown != acc.next.block;
+        if (acc.nwhole > (shown_whole ? 1u : 0u))
+            show_free(cell, v);
+        if (acc.next.block >= 0) {
+            if (acc.next.block == shown)
+                acc.next.shown = true;
+            open = acc.next;
         }
     }
-    free(fb);
+    if (open.block >= 0 && !open.shown && open.bytes)
+        show_free(&out[open.cell], v);
 }

@@ -76,7 +76,9 @@ size_t Bar_Cells(const BarView *v);
  * ceiling rounded up to 1, 2, 4, 8 or a multiple of 8. */
 size_t Bar_Scale(size_t bytes, size_t cells);
 
-/* Fills out[0 .. Bar_Cells(v)-1]. */
+/* Fills out[0 .. Bar_Cells(v)-1].  Allocates nothing.  Time: O(cells +
+ * blocks in the view), plus O(log blocks) to find the view's first block
+ * (and the run of used blocks before it, for its shade). */
 void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out);
 
 #endif

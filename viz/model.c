@@ -26,23 +26,27 @@
 
 /* ---- snapshots ------------------------------------------------------------ */
 
-typedef struct Grow {
-    MemBlock **v;
-    size_t *n, *cap;
-} Grow;
+_Static_assert(sizeof(SnapBlock) == 16, "a snapshot's block record stays compact");
+_Static_assert(MEM_HEADER_SIZE <= UINT16_MAX, "SnapBlock.header holds a header's size");
 
+/* The walk's visitor: one SnapBlock a block, into room made beforehand
+ * (doubled when the heap has more blocks than its statistics said). */
 static bool collect(const MemBlock *b, void *arg)
 {
-    Grow *g = arg;
-    if (*g->n == *g->cap) {
-        size_t cap = *g->cap ? *g->cap * 2 : 256;
-        MemBlock *v = realloc(*g->v, cap * sizeof *v);
+    Snapshot *s = arg;
+    if (s->nblocks == s->cap_blocks) {
+        size_t cap = s->cap_blocks ? s->cap_blocks * 2 : 256;
+        SnapBlock *v = realloc(s->blocks, cap * sizeof *v);
         if (!v)
             return false;
-        *g->v = v;
-        *g->cap = cap;
+        s->blocks = v;
+        s->cap_blocks = cap;
     }
-    (*g->v)[(*g->n)++] = *b;
+    if (b->offset + b->size > UINT32_MAX || b->header > UINT16_MAX)
+        return false; /* not below VIZ_MODEL_MAX_REGION: cannot happen */
+    s->blocks[s->nblocks++] = (SnapBlock){(uint32_t)b->offset, (uint32_t)b->size,
+                                          (uint32_t)b->object, (uint16_t)b->header, b->used,
+                                          b->overflowed};
     return true;
 }
 
@@ -52,12 +56,18 @@ void Lane_Refresh(Lane *l)
     s->region = MemHeap_Region(l->heap);
     s->stats = MemHeap_Stats(l->heap);
     s->nblocks = 0;
-    Grow g = {&s->blocks, &s->nblocks, &s->cap_blocks};
-    MemHeap_Walk(l->heap, collect, &g);
-    s->nfree = 0;
-    Grow f = {&s->freel, &s->nfree, &s->cap_free};
-    MemHeap_WalkFree(l->heap, collect, &f);
+    /* room for every block at once: the walk then only copies */
+    size_t want = s->stats.used_blocks + s->stats.free_blocks;
+    if (want > s->cap_blocks) {
+        SnapBlock *v = realloc(s->blocks, want * sizeof *v);
+        if (v) {
+            s->blocks = v;
+            s->cap_blocks = want;
+        }
+    }
+    MemHeap_Walk(l->heap, collect, s);
     l->stale = false;
+    l->rank.valid = false;
 }
 
 void Lane_Sync(Lane *l)
@@ -72,24 +82,15 @@ void Model_Sync(Model *m)
         Lane_Sync(&m->lanes[i]);
 }
 
-/* The largest free block (the first of them in the policy's order). */
-static bool find_largest(const MemBlock *b, void *arg)
-{
-    MemBlock *best = arg;
-    if (b->size > best->size)
-        *best = *b;
-    return true;
-}
-
 long Snapshot_BlockAt(const Snapshot *s, size_t offset)
 {
     size_t lo = 0, hi = s->nblocks;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const MemBlock *b = &s->blocks[mid];
+        const SnapBlock *b = &s->blocks[mid];
         if (offset < b->offset)
             hi = mid;
-        else if (offset >= b->offset + b->size)
+        else if (offset >= (size_t)b->offset + b->size)
             lo = mid + 1;
         else
             return (long)mid;
@@ -97,12 +98,61 @@ long Snapshot_BlockAt(const Snapshot *s, size_t offset)
     return -1;
 }
 
-long Snapshot_FreeRank(const Snapshot *s, size_t offset)
+MemBlock Snapshot_Block(const Snapshot *s, size_t i)
 {
-    for (size_t i = 0; i < s->nfree; i++)
-        if (s->freel[i].offset == offset)
-            return (long)i;
-    return -1;
+    const SnapBlock *b = &s->blocks[i];
+    MemBlock m;
+    memset(&m, 0, sizeof m);
+    m.offset = b->offset;
+    m.size = b->size;
+    m.object = b->object;
+    m.header = b->header;
+    m.padding = b->used ? (size_t)b->size - b->header - b->object : 0;
+    m.used = b->used;
+    m.overflowed = b->overflowed;
+    m.rank = i;
+    return m;
+}
+
+/* A free walk that stops at a block: by offset (want) or by place (nth). */
+typedef struct FreeSeek {
+    size_t want, nth;
+    long rank;
+    size_t offset;
+    unsigned list;
+} FreeSeek;
+
+static bool seek_free(const MemBlock *b, void *arg)
+{
+    FreeSeek *f = arg;
+    if (b->offset != f->want && b->rank != f->nth)
+        return true;
+    f->rank = (long)b->rank;
+    f->offset = b->offset;
+    f->list = b->list;
+    return false;
+}
+
+long Lane_FreeRank(Lane *l, size_t offset, unsigned *list)
+{
+    if (!l->rank.valid || l->rank.offset != offset) {
+        FreeSeek f = {offset, SIZE_MAX, -1, SIZE_MAX, 0};
+        MemHeap_WalkFree(l->heap, seek_free, &f);
+        l->rank.valid = true;
+        l->rank.offset = offset;
+        l->rank.rank = f.rank;
+        l->rank.list = f.list;
+    }
+    if (list)
+        *list = l->rank.list;
+    return l->rank.rank;
+}
+
+size_t Lane_FreeNth(const Lane *l, size_t rank)
+{
+    FreeSeek f = {SIZE_MAX, rank, -1, SIZE_MAX, 0};
+    MemHeap_WalkFree(l->heap, seek_free, &f);
+    return f.offset;
 }
 
 /* ---- log, history, touches -------------------------------------------------- */
@@ -179,15 +229,17 @@ static void observe(const MemEvent *e, void *arg)
 
 /* After an operation: the sentence, the touches, fresh statistics, a
  * sample; the walks go stale until someone looks. */
-static void digest(Lane *l)
+static void digest(Lane *l, const char *prefix)
 {
     l->snap.stats = MemHeap_Stats(l->heap);
     l->stale = true;
+    l->rank.valid = false;
     if (l->npending == 0)
         return;
-    char text[LOG_LEN];
-    LogKind kind = Explain_Events(l->pending, l->npending, text, sizeof text, l->last,
+    char text[LOG_LEN], said[LOG_LEN];
+    LogKind kind = Explain_Events(l->pending, l->npending, said, sizeof said, l->last,
                                   sizeof l->last);
+    snprintf(text, sizeof text, "%s%s", prefix ? prefix : "", said);
     log_add(l, l->pending[0].op, kind, text);
     l->ntouch = 0;
     l->touch_serial++;
@@ -207,14 +259,11 @@ static void digest(Lane *l)
         case MEM_EV_REJECT:
             touch_add(l, TOUCH_ALARM, e->block, e->size);
             break;
-        case MEM_EV_FAIL: {
-            /* the largest free block, from the free walk: it was too small */
-            MemBlock best;
-            memset(&best, 0, sizeof best);
-            MemHeap_WalkFree(l->heap, find_largest, &best);
-            touch_add(l, TOUCH_FAIL, best.offset, best.size);
+        case MEM_EV_FAIL:
+            /* the event names the largest free block (size 0: none): it
+             * was too small */
+            touch_add(l, TOUCH_FAIL, e->block, e->size);
             break;
-        }
         case MEM_EV_OVERFLOW:
         case MEM_EV_COALESCE:
         case MEM_EV_ROVER:
@@ -292,6 +341,11 @@ int Model_Init(Model *m, const ModelConfig *cfg, char *err, size_t errlen)
     m->nlanes = cfg->nlanes ? cfg->nlanes : 1;
     if (m->nlanes > VIZ_LANES_MAX)
         m->nlanes = VIZ_LANES_MAX;
+    if (cfg->region_size > VIZ_MODEL_MAX_REGION) {
+        snprintf(err, errlen, "cannot show a region of %zu bytes: at most %zu", cfg->region_size,
+                 VIZ_MODEL_MAX_REGION);
+        return -1;
+    }
     for (unsigned i = 0; i < m->nlanes; i++) {
         Lane *l = &m->lanes[i];
         l->policy = cfg->policies[i];
@@ -332,7 +386,6 @@ void Model_Fini(Model *m)
         if (l->region)
             munmap(l->region, l->region_size);
         free(l->snap.blocks);
-        free(l->snap.freel);
         memset(l, 0, sizeof *l);
     }
     m->nlanes = 0;
@@ -394,7 +447,8 @@ bool Model_Step(Model *m)
         l->npending = 0;
         StepResult r = Player_Apply(l->player, &op, &st);
         uint64_t next_op = l->snap.stats.ops + 1;
-        digest(l);
+        /* a trace's realloc is an allocation, a copy and a free: one line */
+        digest(l, op.kind == OP_REALLOC ? "realloc (alloc, copy, free): " : NULL);
         if (r == STEP_SKIPPED) {
             log_fmt(l, 0, LOG_INFO, "%s of id %u skipped: it holds no object (its allocation "
                                     "failed)", op_name(op.kind), op.id);
@@ -412,7 +466,7 @@ void *Model_Alloc(Model *m, unsigned lane, size_t size)
     Lane *l = &m->lanes[lane];
     l->npending = 0;
     void *p = MemHeap_Alloc(l->heap, size);
-    digest(l);
+    digest(l, NULL);
     return p;
 }
 
@@ -425,7 +479,7 @@ int Model_FreeAt(Model *m, unsigned lane, size_t offset)
     int r = MemHeap_Free(l->heap, ptr);
     if (r == MEM_OK && obj)
         Player_Forget(l->player, obj);
-    digest(l);
+    digest(l, NULL);
     return r;
 }
 
@@ -436,7 +490,7 @@ size_t Model_Overflow(Model *m, unsigned lane, size_t block_offset, size_t n)
     long bi = Snapshot_BlockAt(&l->snap, block_offset);
     if (bi < 0)
         return 0;
-    MemBlock b = l->snap.blocks[bi];
+    MemBlock b = Snapshot_Block(&l->snap, (size_t)bi);
     if (!b.used || b.padding == 0)
         return 0;
     size_t objsize = 0;

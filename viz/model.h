@@ -3,10 +3,10 @@
  * public hooks.
  *
  * A Lane is one heap over a region heapviz maps itself.  After every change
- * the lane re-takes its Snapshot (MemHeap_Walk, MemHeap_WalkFree,
- * MemHeap_Stats, MemHeap_Region); the observer (MemHeap_SetObserver) turns
- * the library's events into the log, the last-touched blocks and the
- * history.  Nothing about the heap is kept on the side: the map, the panels
+ * the lane re-takes its Snapshot (MemHeap_Walk, MemHeap_Stats,
+ * MemHeap_Region; MemHeap_WalkFree only on demand); the observer
+ * (MemHeap_SetObserver) turns the library's events into the log, the
+ * last-touched blocks and the history.  Nothing about the heap is kept on the side: the map, the panels
  * and every sentence are built from these.  No curses here.
  */
 #ifndef VIZ_MODEL_H
@@ -25,14 +25,30 @@
 #define HIST_CAP 4096
 #define PENDING_CAP 16
 
-/* The heap as the hooks report it at one moment. */
+/* One block of a snapshot: what the map and the panels need of the walk's
+ * MemBlock, in 16 bytes instead of 80, so that a frame of a million blocks
+ * copies and lays out 15 MB rather than 75.  32 bits are enough: the model takes
+ * regions below 4 GiB (VIZ_MODEL_MAX_REGION; heapviz's --size stops at 1G).
+ * The padding is what the rest leaves: size - header - object (used). */
+typedef struct SnapBlock {
+    uint32_t offset;   /* of the block's header from the arena base */
+    uint32_t size;     /* bytes of the whole block */
+    uint32_t object;   /* requested bytes of the live object; 0 if free */
+    uint16_t header;   /* metadata bytes */
+    bool used;
+    bool overflowed;   /* guard mode: the guard after the object is broken */
+} SnapBlock;
+
+#define VIZ_MODEL_MAX_REGION ((size_t)UINT32_MAX)
+
+/* The heap as the hooks report it at one moment.  The free list is not
+ * copied: stats.free_blocks counts it, and Lane_FreeRank / Lane_FreeNth
+ * walk it (MemHeap_WalkFree) only when a place in it is asked for. */
 typedef struct Snapshot {
     MemRegion region;
     MemStats stats;
-    MemBlock *blocks;  /* address order (MemHeap_Walk) */
+    SnapBlock *blocks; /* address order (MemHeap_Walk) */
     size_t nblocks, cap_blocks;
-    MemBlock *freel;   /* the policy's free-list order (MemHeap_WalkFree) */
-    size_t nfree, cap_free;
 } Snapshot;
 
 typedef enum LogKind { LOG_INFO, LOG_ALLOC, LOG_FREE, LOG_FAIL, LOG_REJECT, LOG_ALARM } LogKind;
@@ -66,9 +82,15 @@ typedef struct Lane {
     size_t region_size;
     MemHeap *heap;
     Player *player;
-    Snapshot snap;           /* stats fresh after every operation; the walks
-                                (blocks, freel) when stale is false */
-    bool stale;              /* the walks are older than the heap */
+    Snapshot snap;           /* stats fresh after every operation; the walk
+                                (blocks) when stale is false */
+    bool stale;              /* the walk is older than the heap */
+    struct {                 /* Lane_FreeRank's last answer, until the heap changes */
+        bool valid;
+        size_t offset;
+        long rank;
+        unsigned list;
+    } rank;
     MemEvent pending[PENDING_CAP]; /* the observer's inbox, emptied by Lane_Digest */
     unsigned npending;
     LogLine log[LOG_CAP];    /* ring */
@@ -101,7 +123,8 @@ typedef struct Model {
 } Model;
 
 /* Maps the regions and creates the heaps, players and workload.  Returns 0,
- * or -1 with a sentence in err. */
+ * or -1 with a sentence in err (also for a region above
+ * VIZ_MODEL_MAX_REGION bytes). */
 int Model_Init(Model *m, const ModelConfig *cfg, char *err, size_t errlen);
 void Model_Fini(Model *m);
 
@@ -127,9 +150,23 @@ void *Model_Alloc(Model *m, unsigned lane, size_t size);
 int Model_FreeAt(Model *m, unsigned lane, size_t offset);
 size_t Model_Overflow(Model *m, unsigned lane, size_t block_offset, size_t n);
 
-/* Lookups in a snapshot.  Return an index into blocks[], or -1. */
-long Snapshot_BlockAt(const Snapshot *s, size_t offset);   /* block holding the byte */
-long Snapshot_FreeRank(const Snapshot *s, size_t offset);  /* place in the free list */
+/* Lookup in a snapshot: the index in blocks[] of the block holding the
+ * byte at offset, or -1.  Time: O(log blocks). */
+long Snapshot_BlockAt(const Snapshot *s, size_t offset);
+
+/* blocks[i] as the walk reported it (rank i, list 0).  i < nblocks. */
+MemBlock Snapshot_Block(const Snapshot *s, size_t i);
+
+/* The place (from 0) of the free block that starts at offset in the
+ * policy's free-list order, taken from the heap itself by a MemHeap_WalkFree
+ * that stops there; -1 when no free block starts there.  *list (if not
+ * NULL) gets the block's list (its size class under MEM_FAST).  The answer
+ * is kept until the heap changes, so a frame that asks again pays nothing.
+ * Time: O(rank) the first time. */
+long Lane_FreeRank(Lane *l, size_t offset, unsigned *list);
+/* The offset of the free block at place `rank` of the free-list order, or
+ * SIZE_MAX when the list is shorter.  Time: O(rank). */
+size_t Lane_FreeNth(const Lane *l, size_t rank);
 
 /* The i-th newest log line (0 = newest), or NULL. */
 const LogLine *Lane_Log(const Lane *l, unsigned i);
@@ -137,7 +174,7 @@ const LogLine *Lane_Log(const Lane *l, unsigned i);
 const HistPoint *Lane_Hist(const Lane *l, size_t i);
 
 /* Re-takes a lane's snapshot through the hooks.  After an operation only
- * the statistics are re-taken at once (cheap); the walks wait for the next
+ * the statistics are re-taken at once (cheap); the walk waits for the next
  * Lane_Sync, so a frame pays for one walk however many operations it shows. */
 void Lane_Refresh(Lane *l);
 /* Lane_Refresh if the walks are stale; Model_Sync does every lane. */

@@ -5,12 +5,17 @@
 VIZ_CORE_SRC := viz/options.c viz/explain.c viz/model.c viz/theme.c viz/bar.c \
                 viz/frame.c viz/screen.c viz/app.c
 VIZ_CORE_OBJ := $(VIZ_CORE_SRC:%.c=$(B)/%.o)
+# The map's reference implementation: linked into the tests only.
+VIZ_REF_OBJ  := $(B)/viz/bar_ref.o
 VIZ_TERM_OBJ := $(B)/viz/render.o $(B)/viz/main.o
 HEAPVIZ      := $(OUT)/heapviz
 PRODUCTS     += $(HEAPVIZ)
 CLEAN_FILES  += heapviz
 
-$(VIZ_CORE_OBJ) $(VIZ_TERM_OBJ): LOCAL_CFLAGS += -Iviz -Idemo
+# Like demo/, viz/ is on every include path: tests and the benchmark
+# harness include "app.h", "bar.h", "model.h" as they are.
+ALL_CFLAGS += -Iviz
+$(VIZ_CORE_OBJ) $(VIZ_REF_OBJ) $(VIZ_TERM_OBJ): LOCAL_CFLAGS += -Idemo
 $(VIZ_TERM_OBJ): LOCAL_CFLAGS += $(NCURSES_CFLAGS)
 
 $(HEAPVIZ): $(VIZ_TERM_OBJ) $(VIZ_CORE_OBJ) $(DEMO_OBJ) $(LIB_A)
@@ -21,14 +26,17 @@ $(HEAPVIZ): $(VIZ_TERM_OBJ) $(VIZ_CORE_OBJ) $(DEMO_OBJ) $(LIB_A)
 .PHONY: viz run
 viz: $(HEAPVIZ)
 
-run: $(HEAPVIZ)
+# A fresh machine gets its missing packages first; the build is a second make
+# so that pkg-config is asked after they are installed.
+run: deps
+	@$(MAKE) --no-print-directory $(HEAPVIZ)
 	$(HEAPVIZ)
 
 # Tests of the pure parts link the core objects and the demo module.
-TEST_DEPS_test_layout := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
+TEST_DEPS_test_layout := $(VIZ_CORE_OBJ) $(VIZ_REF_OBJ) $(DEMO_OBJ)
 TEST_DEPS_test_viz_text := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
 TEST_DEPS_test_viz_keys := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
-$(B)/tests/test_layout.o $(B)/tests/test_viz_%.o: LOCAL_CFLAGS += -Iviz -Idemo
+$(B)/tests/test_layout.o $(B)/tests/test_viz_%.o: LOCAL_CFLAGS += -Idemo
 
 # `make install` also installs heapviz and its man page.
 install:: $(HEAPVIZ)

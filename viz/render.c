@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <termios.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -196,6 +197,15 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
     cbreak();
     noecho();
     nonl();
+    /* Ctrl-S must not freeze the display (XON/XOFF flow control): a student
+     * presses it by accident, and the map then looks hung.  Ctrl-C and
+     * Ctrl-Z stay signals.  endwin() restores the shell's own mode. */
+    struct termios tio;
+    if (tcgetattr(STDIN_FILENO, &tio) == 0) {
+        tio.c_iflag &= ~(tcflag_t)IXON;
+        if (tcsetattr(STDIN_FILENO, TCSANOW, &tio) == 0)
+            def_prog_mode();
+    }
     keypad(stdscr, TRUE);
     set_escdelay(25);
     curs_set(0);
@@ -209,7 +219,6 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
         mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, NULL), mouseinterval(0);
     ui->glyphs.utf8 = ro->utf8;
     ui->glyphs.colour = use_colour;
-    ui->live = true;
 
     Frame f = {0, 0, ro->utf8, NULL};
     unsigned long frames = 0;

@@ -101,7 +101,7 @@ static void choose_view(Ui *ui, const Lane *l, int rows, int cols, MapGeom *g)
     if (ui->sel != SIZE_MAX) {
         long bi = Snapshot_BlockAt(&l->snap, ui->sel);
         if (bi >= 0) {
-            const MemBlock *b = &l->snap.blocks[bi];
+            const SnapBlock *b = &l->snap.blocks[bi];
             if (b->offset < start || b->offset >= start + span) {
                 size_t c = b->offset > span / 2 ? b->offset - span / 2 : 0;
                 start = c;
@@ -280,7 +280,7 @@ static void panel_stats(Frame *f, const Lane *l, int y, int x, int w, int h)
     }
 }
 
-static void panel_selected(Frame *f, const Ui *ui, const Lane *l, int y, int x, int w, int h)
+static void panel_selected(Frame *f, const Ui *ui, Lane *l, int y, int x, int w, int h)
 {
     if (h < 2 || w < 16)
         return;
@@ -291,7 +291,8 @@ static void panel_selected(Frame *f, const Ui *ui, const Lane *l, int y, int x, 
         Frame_Text(f, y + 1, x, w, S_DIM, "none: ← → Tab or a click");
         return;
     }
-    const MemBlock *b = &s->blocks[bi];
+    MemBlock sb = Snapshot_Block(s, (size_t)bi);
+    const MemBlock *b = &sb;
     char b1[32], b2[32], b3[32], o1[32];
     int r = y + 1, end = y + h;
     int n = Frame_Printf(f, r, x, w, S_VALUE, "+0x%zx ", b->offset);
@@ -312,15 +313,16 @@ static void panel_selected(Frame *f, const Ui *ui, const Lane *l, int y, int x, 
         if (r < end)
             Frame_Text(f, r++, x, w, S_DIM, "f frees it · i frees inside");
     } else {
-        long rank = Snapshot_FreeRank(s, b->offset);
-        if (r < end && rank >= 0) {
+        unsigned list = 0;
+        long rank = r < end ? Lane_FreeRank(l, b->offset, &list) : -1;
+        if (rank >= 0) {
             if (l->policy == MEM_FAST)
                 Frame_Printf(f, r++, x, w, S_LABEL, "free list: %s of %zu (class %u)",
-                             ordinal((size_t)rank + 1, o1, sizeof o1), s->nfree,
-                             s->freel[rank].list);
+                             ordinal((size_t)rank + 1, o1, sizeof o1), s->stats.free_blocks,
+                             list);
             else
                 Frame_Printf(f, r++, x, w, S_LABEL, "free list: %s of %zu",
-                             ordinal((size_t)rank + 1, o1, sizeof o1), s->nfree);
+                             ordinal((size_t)rank + 1, o1, sizeof o1), s->stats.free_blocks);
         }
         if (r < end)
             Frame_Text(f, r++, x, w, S_DIM,
@@ -509,6 +511,17 @@ static void panel_log(Frame *f, const Lane *l, int y, int x, int w, int h, bool 
         if (first > 0) /* not enough room: show its beginning instead */
             first = 0;
         draw_log_line(f, ln, bottom - show, x, w, show, first, starts, nrows);
+        if (show < nrows) {
+            /* cut short: say so at the end of its last row shown */
+            int ey = bottom - 1, ex = x + w - 1;
+            while (ex > x) {
+                FCell *c = Frame_At(f, ey, ex - 1);
+                if (c && c->ch != ' ')
+                    break;
+                ex--;
+            }
+            Frame_Text(f, ey, ex < x + w - 1 ? ex + 1 : ex, 3, S_DIM, "…");
+        }
         bottom -= show;
     }
 }
@@ -722,11 +735,9 @@ static void draw_help(Frame *f, const Ui *ui)
         }
     }
     if (y < end) {
-        char m[8] = {0};
         Frame_Put(f, y, x, Theme_MarkSelect(ui->glyphs), S_MARK_SELECT);
         Frame_Put(f, y, x + 1, Theme_MarkTouch(ui->glyphs), S_MARK_TOUCH);
         Frame_Put(f, y, x + 2, Theme_MarkRover(ui->glyphs), S_MARK_ROVER);
-        (void)m;
         Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
                    "under the bar: selected block, last operation, next-fit rover");
     }
@@ -760,7 +771,9 @@ static void compose_single(Ui *ui, Frame *f, int top, int avail)
     Lane *l = &ui->m->lanes[0];
     int w = f->cols;
     int band = avail >= 20 ? 8 : avail >= 14 ? 5 : 0;
-    int logh = avail >= 20 ? 3 : avail >= 7 ? 1 : 0;
+    int logh = avail >= 20 ? 3 + (avail - 20) / 6 : avail >= 7 ? 1 : 0;
+    if (logh > 10)
+        logh = 10;
     int maprows = (avail - 1 - band - logh) / 2;
     if (maprows < 1)
         maprows = 1;
@@ -833,15 +846,23 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
     }
     if (ui->geom[0].valid)
         draw_ruler(f, top, ui->geom[0].x, ui->geom[0].cols, ui->geom[0].bpc);
+    /* the last events of each heap, as many a heap as the rest allows */
     int left = top + avail - y;
-    for (unsigned i = 0; i < nl && left > 0; i++, left--, y++) {
+    int k = left / (int)nl;
+    if (k > 4)
+        k = 4;
+    for (unsigned i = 0; i < nl && left > 0; i++) {
         const Lane *l = &m->lanes[i];
-        const LogLine *ln = Lane_Log(l, 0);
         char name[16];
         snprintf(name, sizeof name, "%-6s", MemPolicy_Name(l->policy));
-        int x = 1 + Frame_Text(f, y, 1, 7, S_HEAD, name);
-        if (ln)
-            Frame_Text(f, y, x + 1, w - x - 2, log_style(ln->kind), ln->text);
+        int lines = k > 0 ? k : 1;
+        for (int j = lines - 1; j >= 0 && left > 0; j--, left--, y++) {
+            const LogLine *ln = Lane_Log(l, (unsigned)j);
+            if (j == lines - 1)
+                Frame_Text(f, y, 1, 7, S_HEAD, name);
+            if (ln)
+                Frame_Text(f, y, 9, w - 10, log_style(ln->kind), ln->text);
+        }
     }
 }
 

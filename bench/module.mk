@@ -1,0 +1,53 @@
+# bench: the recorder, the replay tool, the benchmark harness.
+#
+#   make record CMD='sort words.txt' TRACE=sort.rep
+#       runs CMD with tools/record.so preloaded and keeps the trace of the
+#       process that made the most calls (cc -> cc1, a shell -> its command).
+#       TRACE (default record.rep) is the output file.  (OUT is taken: it is
+#       the products directory.)
+#   make bench
+#       builds the harness at -O2 and runs it over bench/traces/*.rep; prints
+#       the tables and writes them to bench/RESULTS.md.  Not part of `make test`.
+
+# This file is read before demo/ and lib/ define DEMO_OBJ and LIB_A, so the
+# rules that link them expand their prerequisites a second time ($$).
+.SECONDEXPANSION:
+
+RECORD_SO  := $(OUT)/tools/record.so
+REPLAY     := $(OUT)/tools/replay
+BENCH      := $(OUT)/bench/bench
+PRODUCTS   += $(RECORD_SO) $(REPLAY) $(BENCH)
+CLEAN_FILES += tools/record.so tools/replay bench/bench
+
+# The recorder is loaded into other programs: never sanitised, always PIC.
+$(B)/tools/record.pic.o: tools/record.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -D_GNU_SOURCE -MMD -MP $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(RECORD_SO): $(B)/tools/record.pic.o
+	@mkdir -p $(@D)
+	$(CC) -shared -o $@ $^ -ldl -lpthread
+
+$(REPLAY): $(B)/tools/replay.o $$(DEMO_OBJ) $$(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+# The harness is always optimised, whatever CFLAGS says.
+# It measures heapviz's model and composer too (VIZ_CORE_OBJ: no curses).
+$(B)/bench/bench.o: LOCAL_CFLAGS += -O2 -Iviz
+$(BENCH): $(B)/bench/bench.o $$(VIZ_CORE_OBJ) $$(DEMO_OBJ) $$(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ -lm $(LDLIBS_ALL)
+
+TRACE ?= record.rep
+.PHONY: record bench bench-traces
+record: $(RECORD_SO)
+	@test -n "$$CMD" || { echo "usage: make record CMD='command args' [TRACE=out.rep]"; exit 2; }
+	tools/record.sh $(RECORD_SO) "$(TRACE)"
+
+# The generated workloads as trace files (committed; this rewrites them).
+bench-traces: $(BENCH)
+	$(BENCH) --write-workloads bench/traces
+
+bench: $(BENCH)
+	$(BENCH) --out bench/RESULTS.md bench/traces/*.rep
