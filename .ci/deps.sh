@@ -9,7 +9,9 @@ set -euo pipefail
 job=${1:-build}
 packages=(make gcc pkg-config libncurses-dev ncurses-term locales)
 if [ "$job" = test ]; then
-    packages+=(libcriterion-dev tmux binutils clang valgrind)
+    # clang's sanitizer and libFuzzer runtimes are in libclang-rt-dev, which
+    # clang only recommends
+    packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind)
 fi
 missing=()
 for p in "${packages[@]}"; do

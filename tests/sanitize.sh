@@ -36,7 +36,11 @@ run_valgrind() {
         t0=$(date +%s)
         ntests=$("$bin" --list 2>/dev/null | grep -c '^[├└]')
         mkdir -p "$logs/$name"
-        out=$(OUT=$dir TEST_SCALE=${TEST_SCALE:-25} valgrind --tool=memcheck --trace-children=yes \
+        # test_random checks 5 million operations in full: 2% of them under
+        # memcheck takes about a minute.
+        local scale=${TEST_SCALE:-25}
+        [ "$name" = test_random ] && scale=${VALGRIND_RANDOM_SCALE:-2}
+        out=$(OUT=$dir TEST_SCALE=$scale valgrind --tool=memcheck --trace-children=yes \
                   --trace-children-skip='/usr/*,/bin/*,/sbin/*' \
                   --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite \
                   --log-file="$logs/$name/%p.log" \

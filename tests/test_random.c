@@ -10,7 +10,8 @@
  * and the operation; SEED=n replays a run.
  *
  * 1,000,000 operations per policy across the suite (4 x 250,000), plus the
- * Mem_* facade under each policy.
+ * Mem_* facade under each policy.  TEST_SCALE=percent scales them (valgrind
+ * runs a share).
  */
 #include "testlib.h"
 
@@ -317,6 +318,7 @@ static void free_everything(Run *r)
 
 static void run(MemHeap *h, bool facade, uint64_t seed, size_t ops)
 {
+    ops = th_scaled(ops);
     static Run r; /* large: keep it off the stack */
     memset(&r, 0, sizeof r);
     r.h = h;

@@ -127,6 +127,16 @@ uint64_t th_below(ThRng *r, uint64_t n)
     return n ? th_rand(r) % n : 0;
 }
 
+size_t th_scaled(size_t n)
+{
+    const char *s = getenv("TEST_SCALE");
+    unsigned long pct = s && *s ? strtoul(s, NULL, 10) : 100;
+    if (pct == 0 || pct > 100000)
+        pct = 100;
+    size_t k = n / 100 * pct + n % 100 * pct / 100;
+    return k ? k : 1;
+}
+
 uint64_t th_seed(uint64_t fallback)
 {
     const char *s = getenv("SEED");

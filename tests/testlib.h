@@ -32,6 +32,10 @@ typedef struct { uint64_t s; } ThRng;
 uint64_t th_rand(ThRng *r);
 uint64_t th_below(ThRng *r, uint64_t n);
 
+/* n scaled by $TEST_SCALE percent (default 100; at least 1), so slow runs
+ * (valgrind) can take a share of a random test's operations. */
+size_t th_scaled(size_t n);
+
 /* The seed for random tests: $SEED if set, else `fallback`. */
 uint64_t th_seed(uint64_t fallback);
 
