@@ -21,19 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-#ifndef TEST_ASAN
-#define TEST_ASAN 0
-#endif
-
 #if TEST_ASAN
-#include <sanitizer/asan_interface.h>
 #define REQUIRE_ASAN() ((void)0)
 #define IS_POISONED(p) (__asan_address_is_poisoned(p) != 0)
 #define FIRST_POISONED(p, n) ((unsigned char *)__asan_region_is_poisoned((p), (n)))

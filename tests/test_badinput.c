@@ -21,26 +21,16 @@
 
 #define ID(x) x
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-#if defined(TEST_ASAN)
-#include <sanitizer/asan_interface.h>
-#endif
 
 /* A stray store into the heap's metadata, which ASan keeps poisoned (the
  * library's own reads of it are not instrumented). */
 static void scribble(unsigned char *p, unsigned char xor_mask)
 {
-#if defined(TEST_ASAN)
+#if TEST_ASAN
     ASAN_UNPOISON_MEMORY_REGION(p, 1);
 #endif
     *p ^= xor_mask;
-#if defined(TEST_ASAN)
+#if TEST_ASAN
     ASAN_POISON_MEMORY_REGION(p, 1);
 #endif
 }

@@ -6,23 +6,13 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TH_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TH_ASAN 1
-#endif
-#endif
-#ifdef TH_ASAN
-#include <sanitizer/asan_interface.h>
-#endif
 
 unsigned th_mmap_calls;
 
 void th_expose(const MemHeap *heap)
 {
     MemRegion r = MemHeap_Region(heap);
-#ifdef TH_ASAN
+#if TEST_ASAN
     ASAN_UNPOISON_MEMORY_REGION(r.base, r.size);
 #else
     (void)r;

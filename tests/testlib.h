@@ -7,6 +7,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* TEST_ASAN is 1 in builds with AddressSanitizer (gcc or clang). */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+#ifndef TEST_ASAN
+#define TEST_ASAN 0
+#endif
+#if TEST_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 /* A heap over a fresh private mapping of about `size` bytes of arena. */
 MemHeap *th_heap(MemPolicy policy, size_t arena, unsigned flags);
 
