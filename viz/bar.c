@@ -322,6 +322,25 @@ static void add_unit(Acc *acc, const Walk *w, FreeVis *open, bool glyphs, size_t
 
 /* ---- the fast path: whole blocks inside one cell --------------------------------- */
 
+/* What both fast paths hand back: the largest block met (the cell's owner,
+ * if one beat the owner so far), the last block added, and where the walk
+ * goes on. */
+static void fast_done(Acc *acc, Walk *w, size_t u, size_t first, size_t owner,
+                      size_t owner_bytes, unsigned prev_used, unsigned shade)
+{
+    if (owner != SIZE_MAX) {
+        acc->owner = (long)owner;
+        acc->owner_bytes = owner_bytes;
+    }
+    if (u > first) {
+        acc->curblock = (long)(u - 1);
+        acc->curbytes = w->s->blocks[u - 1].size;
+    }
+    w->u = (long)u;
+    w->prev_used = prev_used != 0;
+    w->shade = (int)shade;
+}
+
 /* Split mode (UTF-8 with colour): pieces, the two top pieces, the owner and
  * the overflow mark.  w->u is a block that begins in the cell; stops at the
  * first block that does not end in it (by `b`).  Used and free blocks mix
@@ -374,17 +393,7 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
     }
     acc->npieces = npieces;
     acc->ovf = ovf;
-    if (owner != SIZE_MAX) {
-        acc->owner = (long)owner;
-        acc->owner_bytes = owner_bytes;
-    }
-    if (u > first) {
-        acc->curblock = (long)(u - 1);
-        acc->curbytes = blocks[u - 1].size;
-    }
-    w->u = (long)u;
-    w->prev_used = prev_used != 0;
-    w->shade = (int)shade;
+    fast_done(acc, w, u, first, owner, owner_bytes, prev_used, shade);
 }
 
 /* Glyph modes: pieces, the header and alarm flags, the owner, the overflow
@@ -435,17 +444,7 @@ static void fast_glyph(Acc *acc, Walk *w, size_t b)
     acc->ovf = ovf;
     acc->alarm = alarm;
     acc->header = header;
-    if (owner != SIZE_MAX) {
-        acc->owner = (long)owner;
-        acc->owner_bytes = owner_bytes;
-    }
-    if (u > first) {
-        acc->curblock = (long)(u - 1);
-        acc->curbytes = blocks[u - 1].size;
-    }
-    w->u = (long)u;
-    w->prev_used = prev_used != 0;
-    w->shade = (int)shade;
+    fast_done(acc, w, u, first, owner, owner_bytes, prev_used, shade);
 }
 
 /* ---- cells ----------------------------------------------------------------------- */
