@@ -79,10 +79,47 @@ MEM_NO_ASAN static inline void hdr_write(const MemHeap *h, uint32_t g, uint32_t 
     b->info = low | mem_tag(g, size, low & B_TAGGED) << B_TAG_SHIFT;
 }
 
+/* A header read at block g (size and info as read) is in range and carries
+ * its tag. */
+MEM_NO_ASAN static inline bool hdr_valid(const MemHeap *h, uint32_t g, uint32_t size,
+                                         uint32_t info)
+{
+    return g < h->ngran && size >= MIN_GRANS && size <= h->ngran - g &&
+           info >> B_TAG_SHIFT == mem_tag(g, size, info & B_TAGGED);
+}
+
 MEM_NO_ASAN static inline bool hdr_ok(const MemHeap *h, uint32_t g, const BlockHeader *b)
 {
-    return g < h->ngran && b->size >= MIN_GRANS && b->size <= h->ngran - g &&
-           b->info >> B_TAG_SHIFT == mem_tag(g, b->size, b->info & B_TAGGED);
+    return hdr_valid(h, g, b->size, b->info);
+}
+
+/* Free block g can be trusted before the heap writes through it: a valid
+ * free header, the footer that matches it, and links that stay inside the
+ * block area.  An overrun from the object before it, or a store into freed
+ * memory, fails here, and nothing is split, merged or unlinked through it. */
+MEM_NO_ASAN static inline bool free_block_ok(const MemHeap *h, uint32_t g)
+{
+    const BlockHeader *b = mem_hdr(h, g);
+    if (!hdr_ok(h, g, b) || (b->info & B_USED) ||
+        *(const uint32_t *)(const void *)(h->base + HDR + (size_t)(g + b->size) * GRAN -
+                                          sizeof(uint32_t)) != b->size)
+        return false;
+    const uint32_t *l = mem_links(h, g);
+    return (l[0] == NIL || l[0] < h->ngran) && (l[1] == NIL || l[1] < h->ngran);
+}
+
+/* The next block of a free list, NIL at its end; a link out of the block
+ * area (a damaged list) ends the list instead of being followed. */
+MEM_NO_ASAN static inline uint32_t link_next(const MemHeap *h, uint32_t g)
+{
+    uint32_t n = mem_links(h, g)[0];
+    return n < h->ngran ? n : NIL;
+}
+
+/* A list head as stored, or NIL when it is out of range. */
+MEM_NO_ASAN static inline uint32_t link_first(const MemHeap *h, uint32_t head)
+{
+    return head < h->ngran ? head : NIL;
 }
 
 /* Rewrites the PREV_USED bit of block g (if g is a block, not the end). */
@@ -278,9 +315,10 @@ MEM_NO_ASAN static void list_insert(MemHeap *h, uint32_t g)
         prev = h->tail;
         next = NIL;
     } else {
-        while (next != NIL && next < g) {
+        next = link_first(h, next);
+        for (size_t n = 0; next != NIL && next < g && n <= h->free_blocks; n++) {
             prev = next;
-            next = mem_links(h, next)[0];
+            next = link_next(h, next);
         }
     }
     list_link(h, g, prev, next);
@@ -288,25 +326,22 @@ MEM_NO_ASAN static void list_insert(MemHeap *h, uint32_t g)
 
 /* ---- segregated lists (fast) --------------------------------------------- */
 
-MEM_NO_ASAN void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl)
-{
-    if (size < SL_COUNT) {
-        *fl = 0;
-        *sl = size;
-    } else {
-        unsigned m = msb32(size);
-        *fl = m - (SL_BITS - 1u);
-        *sl = (size >> (m - SL_BITS)) & (SL_COUNT - 1u);
-    }
-}
-
-/* The class of a size, as one index fl * SL_COUNT + sl into fast_head. */
+/* The class of a size, as one index fl * SL_COUNT + sl into fast_head:
+ * below SL_COUNT granules one class per size; above, the highest bit picks
+ * fl and the SL_BITS bits below it pick sl. */
 MEM_HOT unsigned fast_class(uint32_t size)
 {
     if (size < SL_COUNT)
         return size;
     unsigned m = msb32(size);
     return (m - (SL_BITS - 1u)) * SL_COUNT + ((size >> (m - SL_BITS)) & (SL_COUNT - 1u));
+}
+
+MEM_NO_ASAN void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl)
+{
+    unsigned c = fast_class(size);
+    *fl = c / SL_COUNT;
+    *sl = c % SL_COUNT;
 }
 
 MEM_HOT void fast_insert(MemHeap *h, uint32_t g, uint32_t size)
@@ -384,12 +419,12 @@ MEM_HOT uint32_t fast_search(const MemHeap *h, uint32_t need, size_t *examined)
             return h->fast_head[fl][lsb32(slm)];
         }
     }
-    uint32_t g = (&h->fast_head[0][0])[fast_class(need)];
+    uint32_t g = link_first(h, (&h->fast_head[0][0])[fast_class(need)]);
     for (unsigned n = 0; g != NIL && n < FAST_FALLBACK_SCAN; n++) {
         *examined += 1;
         if (mem_hdr(h, g)->size >= need)
             return g;
-        g = mem_links(h, g)[0];
+        g = link_next(h, g);
     }
     return NIL;
 }
@@ -398,32 +433,36 @@ MEM_HOT uint32_t fast_search(const MemHeap *h, uint32_t need, size_t *examined)
 
 MEM_NO_ASAN static uint32_t list_search(MemHeap *h, uint32_t need, size_t *examined)
 {
+    /* Every walk is bounded by the number of free blocks and stops at a link
+     * out of range: a damaged list cannot loop or lead out of the heap. */
     uint32_t g, best = NIL, best_size = 0;
+    size_t n, limit = h->free_blocks;
     switch ((MemPolicy)h->policy) {
     case MEM_FIRST_FIT:
-        for (g = h->head; g != NIL; g = mem_links(h, g)[0]) {
+        for (g = link_first(h, h->head), n = 0; g != NIL && n < limit; g = link_next(h, g), n++) {
             ++*examined;
             if (mem_hdr(h, g)->size >= need)
                 return g;
         }
         return NIL;
     case MEM_NEXT_FIT: {
-        uint32_t start = h->rover != NIL ? h->rover : h->head;
+        uint32_t start = link_first(h, h->rover != NIL ? h->rover : h->head);
         if (start == NIL)
             return NIL;
         g = start;
+        n = 0;
         do {
             ++*examined;
             if (mem_hdr(h, g)->size >= need)
                 return g;
-            g = mem_links(h, g)[0];
+            g = link_next(h, g);
             if (g == NIL)
-                g = h->head;
-        } while (g != start);
+                g = link_first(h, h->head);
+        } while (g != start && g != NIL && ++n < limit);
         return NIL;
     }
     case MEM_BEST_FIT:
-        for (g = h->head; g != NIL; g = mem_links(h, g)[0]) {
+        for (g = link_first(h, h->head), n = 0; g != NIL && n < limit; g = link_next(h, g), n++) {
             uint32_t s = mem_hdr(h, g)->size;
             ++*examined;
             if (s >= need && (best == NIL || s < best_size)) {
@@ -435,7 +474,7 @@ MEM_NO_ASAN static uint32_t list_search(MemHeap *h, uint32_t need, size_t *exami
         }
         return best;
     case MEM_WORST_FIT:
-        for (g = h->head; g != NIL; g = mem_links(h, g)[0]) {
+        for (g = link_first(h, h->head), n = 0; g != NIL && n < limit; g = link_next(h, g), n++) {
             uint32_t s = mem_hdr(h, g)->size;
             ++*examined;
             if (s >= need && (best == NIL || s > best_size)) {
@@ -462,7 +501,8 @@ MEM_NO_ASAN uint32_t mem_largest_free(const MemHeap *h, size_t *bytes)
         unsigned fl = msb32(h->fl_map);
         g = h->fast_head[fl][msb32(h->sl_map[fl])];
     }
-    for (size_t n = 0; g != NIL && n <= h->free_blocks; g = mem_links(h, g)[0], n++) {
+    for (size_t n = 0; (g = link_first(h, g)) != NIL && n <= h->free_blocks;
+         g = mem_links(h, g)[0], n++) {
         uint32_t size = mem_hdr(h, g)->size;
         if (size > best_size || (size == best_size && g < best)) {
             best = g;
@@ -683,7 +723,7 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
     uint32_t g = NIL;
     if (need)
         g = list ? list_search(h, need, &examined) : fast_search(h, need, &examined);
-    if (g == NIL) {
+    if (g == NIL || !free_block_ok(h, g)) {
         alloc_failed(h, size, examined, eb);
         return NULL;
     }
@@ -806,8 +846,7 @@ MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout)
         size = bh->size;
         info = bh->info;
     }
-    if (size < MIN_GRANS || size > h->ngran - g || g + size <= q ||
-        info >> B_TAG_SHIFT != mem_tag(g, size, info & B_TAGGED))
+    if (!hdr_valid(h, g, size, info) || g + size <= q)
         return MEM_REJECT_CORRUPT;
     *gout = g;
     if (!(info & B_USED))
@@ -864,7 +903,8 @@ MEM_NO_ASAN const char *MemReject_Describe(MemReject r)
 
 /* ---- free and coalescing ------------------------------------------------------ */
 
-MEM_NO_ASAN static void guard_report(MemHeap *h, uint32_t g, size_t obj_size, EventBuf *eb)
+MEM_NO_ASAN static void guard_report(MemHeap *h, uint32_t g, size_t obj_size, EventBuf *eb,
+                                     ptrdiff_t given)
 {
     size_t bad = guard_damage(h, g);
     if (!bad)
@@ -876,15 +916,17 @@ MEM_NO_ASAN static void guard_report(MemHeap *h, uint32_t g, size_t obj_size, Ev
         e->request = obj_size;
         e->block = goff(g);
         e->size = bad;
+        e->pointer = given;
     }
 }
 
 MEM_NO_ASAN static void free_events(MemHeap *h, EventBuf *eb, uint32_t g, uint32_t size,
                                     size_t obj_size, uint32_t start, uint32_t merged,
-                                    unsigned neighbours, uint32_t rover_before)
+                                    unsigned neighbours, uint32_t rover_before, ptrdiff_t given)
 {
     MemEvent *e = ev_add(eb, h, MEM_EV_FREE);
     if (e) {
+        e->pointer = given;
         e->object = (size_t)(g + 1u) * GRAN;
         e->request = obj_size;
         e->block = goff(g);
@@ -901,7 +943,9 @@ MEM_NO_ASAN static void free_events(MemHeap *h, EventBuf *eb, uint32_t g, uint32
     ev_rover(eb, h, rover_before);
 }
 
-MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list)
+/* Frees used block g; `given` is the pointer the caller passed, as an
+ * offset, for the events. */
+MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list, ptrdiff_t given)
 {
     BlockHeader *b = mem_hdr(h, g);
     uint32_t size = b->size;
@@ -910,7 +954,7 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list)
     uint32_t rover_before = h->rover;
 
     if (h->flags & MEM_OPT_GUARD)
-        guard_report(h, g, obj_size, eb);
+        guard_report(h, g, obj_size, eb, given);
     MEM_POISON(mem_payload(h, g), obj_size);
 
     h->live_bytes -= obj_size;
@@ -952,8 +996,7 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list)
         }
         if (h->policy == MEM_NEXT_FIT && h->rover == NIL)
             h->rover = start; /* the heap was full: the search starts here */
-    }
-    if (!list) {
+    } else {
         /* The merged block takes the place of the neighbour whose class it
          * keeps, if any; else it goes to the head of its class. */
         unsigned c = fast_class(merged);
@@ -985,7 +1028,7 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list)
                      (neighbours & MEM_RIGHT ? 1u : 0u);
 
     if (eb->on)
-        free_events(h, eb, g, size, obj_size, start, merged, neighbours, rover_before);
+        free_events(h, eb, g, size, obj_size, start, merged, neighbours, rover_before, given);
 }
 
 /* Coalescing will trust both neighbours of used block g: the right one's
@@ -999,15 +1042,13 @@ MEM_HOT bool neighbours_ok(const MemHeap *h, uint32_t g)
     uint32_t right = g + b->size;
     if (right < h->ngran) {
         const BlockHeader *rb = mem_hdr(h, right);
-        if (!hdr_ok(h, right, rb) || !(rb->info & B_PREV_USED))
+        if (!hdr_ok(h, right, rb) || !(rb->info & B_PREV_USED) ||
+            (!(rb->info & B_USED) && !free_block_ok(h, right)))
             return false;
     }
     if (!(b->info & B_PREV_USED)) {
         uint32_t ls = *mem_footer_before(h, g);
-        if (ls < MIN_GRANS || ls > g)
-            return false;
-        const BlockHeader *lb = mem_hdr(h, g - ls);
-        if (!hdr_ok(h, g - ls, lb) || lb->size != ls || (lb->info & B_USED))
+        if (ls < MIN_GRANS || ls > g || !free_block_ok(h, g - ls) || mem_hdr(h, g - ls)->size != ls)
             return false;
     }
     return true;
@@ -1039,21 +1080,18 @@ MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
     ev_begin(&eb, h);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     MemReject r = classify(h, ptr, &g);
+    ptrdiff_t given = (ptrdiff_t)((uintptr_t)ptr - (uintptr_t)h->base);
     if (r == MEM_OK && !neighbours_ok(h, g)) {
         r = MEM_REJECT_CORRUPT;
         /* Guard mode says what reached the neighbour: this object's guard. */
         if (h->flags & MEM_OPT_GUARD)
-            guard_report(h, g, mem_object_size(mem_hdr(h, g)), &eb);
+            guard_report(h, g, mem_object_size(mem_hdr(h, g)), &eb, given);
     }
     if (r == MEM_OK) {
         if (mem_is_list_policy(h))
-            free_locked(h, g, &eb, true);
+            free_locked(h, g, &eb, true, given);
         else
-            free_locked(h, g, &eb, false);
-        /* The FREE event carries the pointer as given. */
-        for (unsigned i = 0; i < eb.n; i++)
-            if (eb.ev[i].kind == MEM_EV_FREE || eb.ev[i].kind == MEM_EV_OVERFLOW)
-                eb.ev[i].pointer = (ptrdiff_t)((uintptr_t)ptr - (uintptr_t)h->base);
+            free_locked(h, g, &eb, false, given);
     } else {
         h->rejected++;
         if (eb.on)
@@ -1122,12 +1160,14 @@ MEM_NO_ASAN size_t MemHeap_WalkFree(const MemHeap *h, MemVisitor visit, void *ar
 {
     if (!h || !visit)
         return 0;
-    size_t n = 0, limit = h->free_blocks;
+    size_t n = 0;
     bool go = true;
     MemBlock blk;
     bool locked = mem_lock(h);
+    size_t limit = h->free_blocks;
     if (mem_is_list_policy(h)) {
-        for (uint32_t g = h->head; go && g != NIL && n < limit; g = mem_links(h, g)[0]) {
+        for (uint32_t g = link_first(h, h->head); go && g != NIL && n < limit;
+             g = link_next(h, g)) {
             describe(h, g, &blk);
             blk.rank = n++;
             go = visit(&blk, arg);
@@ -1137,8 +1177,8 @@ MEM_NO_ASAN size_t MemHeap_WalkFree(const MemHeap *h, MemVisitor visit, void *ar
             if (!(h->sl_map[fl]))
                 continue;
             for (unsigned sl = 0; go && sl < SL_COUNT; sl++) {
-                for (uint32_t g = h->fast_head[fl][sl]; go && g != NIL && n < limit;
-                     g = mem_links(h, g)[0]) {
+                for (uint32_t g = link_first(h, h->fast_head[fl][sl]); go && g != NIL && n < limit;
+                     g = link_next(h, g)) {
                     describe(h, g, &blk);
                     blk.list = fl * SL_COUNT + sl;
                     blk.rank = n++;

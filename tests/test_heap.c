@@ -467,6 +467,46 @@ Test(checker, free_refuses_to_merge_with_a_damaged_neighbour)
     }
 }
 
+/* An overrun past an object into the header of the free block after it:
+ * the next allocation must not split or unlink through the damage. */
+Test(checker, alloc_refuses_a_damaged_free_block)
+{
+    for (int p = 0; p < MEM_POLICY_COUNT; p++) {
+        MemHeap *h = MemHeap_Create(region, sizeof region, (MemPolicy)p, 0);
+        char *a = MemHeap_Alloc(h, 24); /* the rest of the heap is one free block */
+        th_expose(h);
+        memset(a + 24, 0x41, 16);       /* its header and its links */
+        cr_assert_null(MemHeap_Alloc(h, 100), "%s", MemPolicy_Name((MemPolicy)p));
+        cr_assert_eq(MemHeap_Check(h), -1);
+        MemStats s = MemHeap_Stats(h);
+        cr_assert_eq(s.used_blocks, 1, "nothing was allocated from the damaged block");
+    }
+}
+
+/* A free list whose links form a cycle: searches and walks end. */
+Test(checker, a_cyclic_free_list_does_not_hang_the_search, .timeout = 10)
+{
+    for (int p = 0; p < MEM_POLICY_COUNT; p++) {
+        MemHeap *h = MemHeap_Create(region, sizeof region, (MemPolicy)p, 0);
+        char *o[6];
+        for (int i = 0; i < 6; i++)
+            o[i] = MemHeap_Alloc(h, 40);
+        MemHeap_Free(h, o[1]);
+        MemHeap_Free(h, o[3]);
+        th_expose(h);
+        uint32_t *links = (uint32_t *)(void *)o[3];
+        uint32_t self = (uint32_t)((o[3] - 16 - (char *)MemHeap_Region(h).base) / 16);
+        links[0] = self; /* o[3]'s block now follows itself */
+        links[1] = self;
+        /* larger than every free block, not than the heap: a full search */
+        MemRegion r = MemHeap_Region(h);
+        size_t want = r.heap_end - r.heap_begin - 64;
+        cr_assert_null(MemHeap_Alloc(h, want), "%s", MemPolicy_Name((MemPolicy)p));
+        cr_assert_leq(MemHeap_WalkFree(h, tally, &(Tally){.contiguous = true}), 3);
+        cr_assert_eq(MemHeap_Check(h), -1);
+    }
+}
+
 Test(checker, free_refuses_a_bogus_left_footer)
 {
     MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FAST, 0);
