@@ -2,7 +2,7 @@
  * facade.c - the classic Mem_* API over one default heap.
  *
  * The default heap's control structure is static storage, so the whole
- * mmap()ed region is arena: a one-page heap keeps 4048 of its 4096 bytes for
+ * mmap()ed region is arena: a one-page heap keeps 4056 of its 4096 bytes for
  * an object.  Mem_Init is the only place in the library that calls mmap, and
  * it calls it at most once per process, whatever happens.
  */

@@ -16,7 +16,7 @@
  * 16(g+1).  Every size and link inside the region is a 32-bit count or index
  * of granules, never a pointer, so another process can read the region
  * mapped at another address.  (A one-page heap: N = 254, T = 4, and a block
- * of 4064 bytes holds a 4048-byte object: 48 bytes of metadata in all.)
+ * of 4064 bytes holds an object of up to 4056 bytes: 40 bytes of metadata.)
  *
  * Blocks
  * ------
@@ -50,8 +50,9 @@
  * fast: TLSF-style segregated lists.  The first level is the size's highest
  * bit, the second splits each power of two into 16 classes; two bitmaps find
  * the smallest non-empty class that is certain to fit in O(1) ("good fit").
- * If none is, the request's own class is scanned (at most 32 blocks) before
- * failing, so a heap is not declared full while a fitting block exists there.
+ * If none is, the first 32 blocks of the request's own class are scanned
+ * before failing: a fitting block deeper in that class is not found, the
+ * price of O(1) (heapviz says so when it happens).
  */
 #include "mem_internal.h"
 

@@ -83,8 +83,9 @@ MEM_API int Mem_Init(int sizeOfRegion);
 /*
  * Returns a new object of exactly size bytes, aligned to MEM_ALIGNMENT.
  * Returns NULL iff size <= 0, Mem_Init has not succeeded, or no free block
- * fits; after NULL the heap is exactly as before (only the failure counter of
- * its statistics moves).
+ * fits (under MEM_FAST: none that its bounded search finds, see
+ * MemHeap_Alloc); after NULL the heap is exactly as before (only the failure
+ * counter of its statistics moves).
  * Time: O(1) under MEM_FAST; O(free blocks) under the list policies.
  */
 MEM_API void *Mem_Alloc(int size);
@@ -190,8 +191,14 @@ MEM_API void MemHeap_Release(MemHeap *heap);
 
 /*
  * Allocates size bytes aligned to MEM_ALIGNMENT.  Returns NULL iff heap is
- * NULL, size is 0, or no free block fits (then only the failure counter
- * changes).  Time: O(1) under MEM_FAST, O(free blocks) otherwise.
+ * NULL, size is 0, or the policy finds no free block that fits (then only the
+ * failure counter changes).  The list policies find one whenever one exists.
+ * MEM_FAST, to stay O(1), takes the first block of the smallest size class
+ * in which every block fits, and else looks at no more than the first 32
+ * blocks of the request's own class: it can fail while a block that fits
+ * lies deeper in that class.  A free block that fails its integrity check
+ * (an overrun reached it) is never allocated from.
+ * Time: O(1) under MEM_FAST, O(free blocks) otherwise.
  */
 MEM_API void *MemHeap_Alloc(MemHeap *heap, size_t size);
 
@@ -215,8 +222,12 @@ MEM_API const char *MemReject_Describe(MemReject reason);
  * Frees the live object that ptr points into (any byte of it) and coalesces
  * it with free neighbours.  Returns MEM_OK (0), also for ptr == NULL (which
  * does nothing); otherwise a MemReject value (> 0) and the heap is unchanged
- * except for the rejected-free counter.  Under MEM_OPT_GUARD an overwritten
- * guard raises MEM_EV_OVERFLOW and the object is still freed.
+ * except for the rejected-free counter.  A free whose block or neighbours
+ * fail their integrity checks is refused as MEM_REJECT_CORRUPT rather than
+ * merged through damaged metadata.  Under MEM_OPT_GUARD an overwritten guard
+ * raises MEM_EV_OVERFLOW and counts in stats.overflows: the object is still
+ * freed if its neighbours are sound, and refused (CORRUPT) if the overflow
+ * reached the next header.
  */
 MEM_API int MemHeap_Free(MemHeap *heap, void *ptr);
 
@@ -298,7 +309,8 @@ typedef struct MemStats {
     size_t largest_free;    /* bytes of the largest free block */
     size_t largest_free_offset; /* its offset (the lowest of equals), or
                                    SIZE_MAX when there is no free block */
-    size_t largest_request; /* the largest object that would fit now */
+    size_t largest_request; /* the largest object the largest free block can
+                               hold (MEM_FAST may not find it: MemHeap_Alloc) */
     double external_frag;   /* 1 - largest_free / free_bytes; 0 if no free */
     double internal_frag;   /* (used_bytes - live_bytes) / used_bytes; 0 if none */
     double utilisation;     /* live_bytes / capacity */

@@ -100,7 +100,11 @@ struct MemHeap {
     uint8_t flags;           /* MEM_OPT_* */
     uint8_t bm_levels;       /* levels of the bitmap, the top one included */
     uint8_t reserved;
-    unsigned char *base;     /* arena base: process-local, never stored in it */
+    unsigned char *base;     /* arena base.  This, bm_level, the observer and
+                                the lock owner are this process's pointers:
+                                a reader mapping the region elsewhere must
+                                recompute them; everything inside the arena
+                                is offsets and counts */
     size_t arena;            /* bytes of the arena */
     size_t control;          /* bytes of control before the arena (Create) */
     uint32_t ngran;          /* N: the block area is [HDR, HDR + N * GRAN) */

@@ -321,3 +321,38 @@ Test(exhaustion, then_refill_with_one_allocation_of_nearly_the_whole_region)
         cr_assert_eq(MemHeap_Stats(h).free_bytes, 0);
     }
 }
+
+/* MEM_FAST's documented limit: good fit looks at the first 32 blocks of the
+ * request's own size class at most.  Forty 1024-byte blocks (64 granules)
+ * freed after one 1072-byte block (67 granules, same class 64..67): a
+ * request of 1032 bytes (65 granules) fits only the 1072, which is 41st in
+ * its list.  First fit finds it. */
+static MemHeap *deep_class(MemPolicy p)
+{
+    MemHeap *h = th_heap(p, 1 << 16, 0);
+    void *big = MemHeap_Alloc(h, 1064);
+    MemHeap_Alloc(h, 24);
+    void *small[40];
+    for (int i = 0; i < 40; i++) {
+        small[i] = MemHeap_Alloc(h, 1016);
+        MemHeap_Alloc(h, 24);
+    }
+    cr_assert_not_null(MemHeap_Alloc(h, th_first_free(h) - 8), "fill the tail");
+    MemHeap_Free(h, big);
+    for (int i = 0; i < 40; i++)
+        MemHeap_Free(h, small[i]);
+    th_check(h);
+    return h;
+}
+
+Test(fast, its_bounded_search_can_miss_a_block_deep_in_a_class)
+{
+    MemHeap *h = deep_class(MEM_FAST);
+    MemStats s = MemHeap_Stats(h);
+    cr_assert_eq(s.largest_free, 1072);
+    cr_assert_geq(s.largest_request, 1032, "a free block could hold it");
+    cr_assert_null(MemHeap_Alloc(h, 1032), "but fast fit gives up after 32 of the class");
+    cr_assert_not_null(MemHeap_Alloc(h, 1016), "the class itself still serves");
+    MemHeap *f = deep_class(MEM_FIRST_FIT);
+    cr_assert_not_null(MemHeap_Alloc(f, 1032), "first fit finds the 1072");
+}

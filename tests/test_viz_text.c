@@ -75,6 +75,15 @@ Test(explain, a_failure_separates_total_free_from_the_largest_block)
     cr_assert_str_eq(text, "alloc 4000 B failed: only 1000 B free in total");
 }
 
+Test(explain, a_fast_fit_miss_is_not_blamed_on_fragmentation)
+{
+    MemEvent e = {.kind = MEM_EV_FAIL, .op = 9, .request = 1032, .free_total = 42000,
+                  .largest_free = 1072, .policy = MEM_FAST};
+    cr_assert_eq(say(&e, 1), LOG_FAIL);
+    cr_assert(strstr(text, "the largest free block (1.0 KiB) could hold it"), "%s", text);
+    cr_assert(strstr(text, "bounded search"), "%s", text);
+}
+
 Test(explain, refusals_and_overflows_use_the_library_words)
 {
     MemEvent r = {.kind = MEM_EV_REJECT, .op = 4, .pointer = 0x1a4, .reason = MEM_REJECT_HEADER};
