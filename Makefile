@@ -25,7 +25,7 @@ CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcrit
 
 # LOCAL_CFLAGS is for target-specific additions in modules; EXTRA_CFLAGS for
 # the command line (variants).
-ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -Ilib -MMD -MP $(CFLAGS) $(LOCAL_CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -Ilib -Idemo -Iviz -MMD -MP $(CFLAGS) $(LOCAL_CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS_ALL = $(EXTRA_LDFLAGS)
 
 .DEFAULT_GOAL := all
@@ -36,6 +36,10 @@ LDLIBS_ALL = $(EXTRA_LDFLAGS)
 # Filled in by the modules.
 PRODUCTS :=
 TEST_BINS :=
+
+# Modules link objects that later modules define ($$(LIB_A), $$(DEMO_OBJ)):
+# their prerequisites are expanded a second time, once everything is read.
+.SECONDEXPANSION:
 
 include $(sort $(wildcard */*.mk))
 

@@ -9,9 +9,6 @@
 #       builds the harness at -O2 and runs it over bench/traces/*.rep; prints
 #       the tables and writes them to bench/RESULTS.md.  Not part of `make test`.
 
-# This file is read before demo/ and lib/ define DEMO_OBJ and LIB_A, so the
-# rules that link them expand their prerequisites a second time ($$).
-.SECONDEXPANSION:
 
 RECORD_SO  := $(OUT)/tools/record.so
 REPLAY     := $(OUT)/tools/replay
@@ -19,10 +16,12 @@ BENCH      := $(OUT)/bench/bench
 PRODUCTS   += $(RECORD_SO) $(REPLAY) $(BENCH)
 CLEAN_FILES += tools/record.so tools/replay bench/bench
 
-# The recorder is loaded into other programs: never sanitised, always PIC.
+# The recorder is loaded into other programs: never sanitised (a sanitizer
+# build's CFLAGS lose their -fsanitize options here), always PIC.
 $(B)/tools/record.pic.o: tools/record.c
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -D_GNU_SOURCE -MMD -MP $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(CC) $(WARN) -D_GNU_SOURCE -MMD -MP $(filter-out -fsanitize%,$(CFLAGS)) -fPIC \
+	      -fvisibility=hidden -c $< -o $@
 
 $(RECORD_SO): $(B)/tools/record.pic.o
 	@mkdir -p $(@D)
@@ -34,7 +33,7 @@ $(REPLAY): $(B)/tools/replay.o $$(DEMO_OBJ) $$(LIB_A)
 
 # The harness is always optimised, whatever CFLAGS says.
 # It measures heapviz's model and composer too (VIZ_CORE_OBJ: no curses).
-$(B)/bench/bench.o: LOCAL_CFLAGS += -O2 -Iviz
+$(B)/bench/bench.o: LOCAL_CFLAGS += -O2
 $(BENCH): $(B)/bench/bench.o $$(VIZ_CORE_OBJ) $$(DEMO_OBJ) $$(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ -lm $(LDLIBS_ALL)

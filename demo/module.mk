@@ -4,7 +4,6 @@
 
 DEMO_SRC := demo/workload.c demo/trace.c demo/player.c
 DEMO_OBJ := $(DEMO_SRC:%.c=$(B)/%.o)
-ALL_CFLAGS += -Idemo
 
 .PHONY: demo
 demo: $(DEMO_OBJ)

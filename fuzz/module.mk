@@ -15,12 +15,10 @@ FUZZ_DEPS = $(FUZZ_HARNESS_OBJ) $(VIZ_CORE_OBJ) $(DEMO_OBJ)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 FUZZ_SECONDS ?= 60
 
-$(FUZZ_HARNESS_OBJ): LOCAL_CFLAGS += -Idemo -Iviz
 
 TEST_DEPS_test_fuzz_regress = $(FUZZ_DEPS)
 $(B)/tests/test_fuzz_regress.o: LOCAL_CFLAGS += -Ifuzz
 
-.SECONDEXPANSION:
 $(B)/fuzz/fuzz_%: $(B)/fuzz/fuzz_%.o $$(FUZZ_DEPS) $$(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DEPS) $(LIB_A) -lm $(LDLIBS_ALL)

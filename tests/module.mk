@@ -25,7 +25,9 @@ $(B)/debug/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -DMEM_DEBUG=2 -UNDEBUG -c $< -o $@
 TEST_DEPS_test_debug := $(LIB_DEBUG_OBJ)
 
-.SECONDEXPANSION:
+# tests/test_badinput.c reads traces through demo/ (the C rows of the table).
+TEST_DEPS_test_badinput = $(DEMO_OBJ)
+
 $(B)/tests/%: $(B)/tests/%.o $(TEST_LIB_OBJ) $(LIB_A) $$(TEST_DEPS_$$*)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $< $(TEST_LIB_OBJ) $(TEST_DEPS_$*) $(LIB_A) \

@@ -68,12 +68,3 @@ soak:
 	GUARD_OPS=1000000 build/tests/test_guard --filter 'guard/long_random*'
 	CHAOS=full tests/e2e_chaos.sh
 
-# tests/test_badinput.c reads traces through demo/ (the C rows of the table).
-TEST_DEPS_test_badinput = $(DEMO_OBJ)
-$(B)/tests/test_badinput.o: LOCAL_CFLAGS += -Idemo
-
-# test-bins names $(PRODUCTS) in tests/module.mk, which is read before
-# viz/module.mk adds heapviz to it, so a clean `make test-bins` (which every
-# variant and `make valgrind` run) did not build heapviz.  Second expansion
-# sees the complete list.
-test-bins: $$(PRODUCTS)

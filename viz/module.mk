@@ -14,8 +14,6 @@ CLEAN_FILES  += heapviz
 
 # Like demo/, viz/ is on every include path: tests and the benchmark
 # harness include "app.h", "bar.h", "model.h" as they are.
-ALL_CFLAGS += -Iviz
-$(VIZ_CORE_OBJ) $(VIZ_REF_OBJ) $(VIZ_TERM_OBJ): LOCAL_CFLAGS += -Idemo
 $(VIZ_TERM_OBJ): LOCAL_CFLAGS += $(NCURSES_CFLAGS)
 
 $(HEAPVIZ): $(VIZ_TERM_OBJ) $(VIZ_CORE_OBJ) $(DEMO_OBJ) $(LIB_A)
@@ -36,7 +34,6 @@ run: deps
 TEST_DEPS_test_layout := $(VIZ_CORE_OBJ) $(VIZ_REF_OBJ) $(DEMO_OBJ)
 TEST_DEPS_test_viz_text := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
 TEST_DEPS_test_viz_keys := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
-$(B)/tests/test_layout.o $(B)/tests/test_viz_%.o: LOCAL_CFLAGS += -Idemo
 
 # `make install` also installs heapviz and its man page.
 install:: $(HEAPVIZ)

@@ -24,10 +24,30 @@
 #define FLASH_MS 400
 #define FRAME_MS 33
 #define MSG_MS 6000 /* a status message fades after this long */
+#define MAX_WAIT_MS 500 /* the longest a key read blocks, even while paused */
 
 static volatile sig_atomic_t got_signal;
 static volatile sig_atomic_t curses_on;
 static struct sigaction old_crash[32];
+
+/* What a crash handler may do without re-entering curses or stdio: write
+ * bytes worked out at start-up (attributes off, cursor on, mouse reports off,
+ * leave the alternate screen) and put back the shell's terminal modes. */
+static struct termios shell_modes;
+static bool have_shell_modes;
+static char crash_bytes[256];
+static size_t crash_len;
+
+static void crash_add(const char *s)
+{
+    if (!s || s == (const char *)-1)
+        return;
+    size_t n = strlen(s);
+    if (crash_len + n < sizeof crash_bytes) {
+        memcpy(crash_bytes + crash_len, s, n);
+        crash_len += n;
+    }
+}
 
 static void restore_terminal(void)
 {
@@ -42,7 +62,13 @@ static void on_quit_signal(int sig) { got_signal = sig; }
 
 static void on_crash(int sig)
 {
-    restore_terminal();
+    if (curses_on) {
+        curses_on = 0;
+        ssize_t w = write(STDOUT_FILENO, crash_bytes, crash_len);
+        (void)w;
+        if (have_shell_modes)
+            tcsetattr(STDIN_FILENO, TCSANOW, &shell_modes);
+    }
     static const char msg[] = "heapviz: crashed (signal); the terminal was restored\n";
     ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)w;
@@ -186,6 +212,7 @@ static int translate(Ui *ui, int r, wint_t wc)
 int Render_Run(Ui *ui, const RenderOptions *ro)
 {
     install_signals();
+    have_shell_modes = tcgetattr(STDIN_FILENO, &shell_modes) == 0;
     SCREEN *scr = newterm(NULL, stdout, stdin);
     if (!scr) {
         fprintf(stderr, "heapviz: cannot use this terminal (TERM=%s)\n",
@@ -217,6 +244,11 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
     }
     if (ro->mouse)
         mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, NULL), mouseinterval(0);
+    crash_add(tigetstr("sgr0"));
+    crash_add(tigetstr("cnorm"));
+    if (ro->mouse && tigetstr("kmous") && tigetstr("kmous") != (char *)-1)
+        crash_add("\033[?1000l\033[?1006l"); /* xterm-style mouse reports off */
+    crash_add(tigetstr("rmcup"));
     ui->glyphs.utf8 = ro->utf8;
     ui->glyphs.colour = use_colour;
 
@@ -292,7 +324,14 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
             long long mw = msg_until > t ? msg_until - t : 0;
             wait = wait < 0 || mw < wait ? mw : wait;
         }
-        timeout(wait < 0 ? -1 : (int)wait);
+        /* A quit signal that came while the frame was drawn is seen now; one
+         * that comes between this test and the read is seen within MAX_WAIT
+         * (the read returns at the latest then, and the loop tests again). */
+        if (got_signal)
+            break;
+        if (wait < 0 || wait > MAX_WAIT_MS)
+            wait = MAX_WAIT_MS;
+        timeout((int)wait);
         wint_t wc;
         int r = get_wch(&wc);
         if (r == ERR)

@@ -449,8 +449,10 @@ static int wrap(const Frame *f, const char *text, int w, size_t *starts, int max
         while (p < len && col < w) {
             unsigned char c = (unsigned char)text[p];
             size_t step = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+            if (step > len - p)
+                step = len - p; /* a character cut off at the end of the text */
             char one[8] = {0};
-            memcpy(one, text + p, step < 5 ? step : 4);
+            memcpy(one, text + p, step);
             col += Frame_TextWidth(f, one);
             if (c == ' ' && !unit_follows(text + p + 1))
                 last_space = p;
