@@ -412,7 +412,8 @@ EXPORT void free(void *p)
 EXPORT void *realloc(void *old, size_t size)
 {
     if (old && is_boot(old)) {
-        /* Move a bootstrap object into the real heap (never logged). */
+        /* Move a bootstrap object into the real heap: the new object is
+         * logged as an allocation (the bootstrap one never was). */
         void *p = malloc(size);
         size_t keep = boot_size(old) < size ? boot_size(old) : size;
         if (p)

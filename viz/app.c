@@ -184,7 +184,7 @@ static unsigned act_free(Ui *ui, int key)
         return R_REDRAW;
     }
     size_t off = b->offset, obj = b->offset + b->header;
-    int r = Model_FreeAt(ui->m, ui->lane, obj);
+    int r = Model_FreeAt(ui->m, ui->lane, obj, NULL, NULL);
     ui->paused = true;
     if (r == MEM_OK)
         say(ui, false, "freed the object at +0x%zx (paused: Space runs)", obj);
@@ -598,15 +598,10 @@ static unsigned run_prompt(Ui *ui)
             say(ui, true, "'%s' is not an offset: type one like 0x1c4 or 452", ui->input);
             return R_REDRAW;
         }
-        const Lane *l = focus(ui);
-        void *ptr = (void *)((uintptr_t)l->snap.region.base + off);
-        MemReject why = MemHeap_Classify(l->heap, ptr);
-        size_t objsize = 0;
-        void *obj = MemHeap_Find(l->heap, ptr, &objsize);
-        int r = Model_FreeAt(ui->m, ui->lane, off);
+        size_t o = off, objsize = 0;
+        int r = Model_FreeAt(ui->m, ui->lane, off, &o, &objsize);
         ui->paused = true;
         if (r == MEM_OK) {
-            size_t o = obj ? (size_t)((uintptr_t)obj - (uintptr_t)l->snap.region.base) : off;
             if (o == off)
                 say(ui, false, "freed the object at +0x%zx", o);
             else
@@ -614,8 +609,7 @@ static unsigned run_prompt(Ui *ui)
                     off, off - o, objsize, o);
             ui->sel = o - MEM_HEADER_SIZE;
         } else {
-            say(ui, true, "free +0x%zx refused: it %s", off,
-                MemReject_Describe(r ? (MemReject)r : why));
+            say(ui, true, "free +0x%zx refused: it %s", off, MemReject_Describe((MemReject)r));
         }
         return R_REDRAW | R_FLASH | R_TIMING;
     }

@@ -2,7 +2,7 @@
  * app.h - heapviz's UI state, its key table and actions, and the screen
  * composer.  Keys map to actions; actions change the state (and the model)
  * and return reaction flags; they never draw.  Screen_Compose draws the
- * state into a Frame (pure: no curses, no clock).
+ * state into a Frame (no curses, no clock; see screen.c for what it reads).
  */
 #ifndef VIZ_APP_H
 #define VIZ_APP_H

@@ -470,15 +470,21 @@ void *Model_Alloc(Model *m, unsigned lane, size_t size)
     return p;
 }
 
-int Model_FreeAt(Model *m, unsigned lane, size_t offset)
+int Model_FreeAt(Model *m, unsigned lane, size_t offset, size_t *object, size_t *size)
 {
     Lane *l = &m->lanes[lane];
     void *ptr = (void *)((uintptr_t)l->snap.region.base + offset);
-    void *obj = MemHeap_Find(l->heap, ptr, NULL);
+    size_t objsize = 0;
+    void *obj = MemHeap_Find(l->heap, ptr, &objsize);
     l->npending = 0;
     int r = MemHeap_Free(l->heap, ptr);
-    if (r == MEM_OK && obj)
+    if (r == MEM_OK && obj) {
         Player_Forget(l->player, obj);
+        if (object)
+            *object = (size_t)((uintptr_t)obj - (uintptr_t)l->snap.region.base);
+        if (size)
+            *size = objsize;
+    }
     digest(l, NULL);
     return r;
 }

@@ -147,7 +147,10 @@ bool Model_Step(Model *m);
  * starts at block_offset, through the object pointer, into its padding;
  * returns the bytes written (0 when there is no such object or no padding). */
 void *Model_Alloc(Model *m, unsigned lane, size_t size);
-int Model_FreeAt(Model *m, unsigned lane, size_t offset);
+/* FreeAt frees the object that byte `offset` of the arena is inside (any
+ * byte: interior free) and returns MEM_OK or the library's MemReject; on
+ * MEM_OK, *object and *size (when not NULL) name the object it was. */
+int Model_FreeAt(Model *m, unsigned lane, size_t offset, size_t *object, size_t *size);
 size_t Model_Overflow(Model *m, unsigned lane, size_t block_offset, size_t n);
 
 /* Lookup in a snapshot: the index in blocks[] of the block holding the

@@ -112,15 +112,22 @@ static int npairs;
 
 static int pair_for(int fg, int bg)
 {
+    /* Neighbouring cells mostly share their colours: try the last answer. */
+    static int last_fg = -2, last_bg = -2, last_pair;
+    if (fg == last_fg && bg == last_bg)
+        return last_pair;
     for (int i = 0; i < npairs; i++)
-        if (pair_fg[i] == fg && pair_bg[i] == bg)
+        if (pair_fg[i] == fg && pair_bg[i] == bg) {
+            last_fg = fg, last_bg = bg, last_pair = i + 1;
             return i + 1;
+        }
     if (npairs + 1 >= COLOR_PAIRS || npairs >= 255)
         return 0;
     pair_fg[npairs] = (short)fg;
     pair_bg[npairs] = (short)bg;
     npairs++;
     init_pair((short)npairs, (short)fg, (short)bg);
+    last_fg = fg, last_bg = bg, last_pair = npairs;
     return npairs;
 }
 

@@ -1,7 +1,10 @@
 /*
  * screen.c - composes heapviz's screen into a Frame: title, ruler, map,
  * panels (stats, selected block, history, events), legend, status line,
- * help overlay.  Pure layout: no curses, no clock, no I/O.
+ * help overlay.  No curses, no clock, no terminal I/O: it reads the model
+ * (refreshing a stale snapshot through the library's hooks, and asking for
+ * the selected block's place in the free list) and may adjust the view
+ * (zoom and pan) to fit the screen.
  *
  *   title ........................................................ op N
  *           +0x0      +0x100     +0x200     ...            (ruler)
@@ -465,10 +468,10 @@ static int wrap(const Frame *f, const char *text, int w, size_t *starts, int max
     return rows;
 }
 
-static void draw_log_line(Frame *f, const LogLine *ln, int y, int x, int w, int rows, int first,
+/* Prints the first `rows` of the line's nrows wrapped rows at y.. */
+static void draw_log_line(Frame *f, const LogLine *ln, int y, int x, int w, int rows,
                           size_t *starts, int nrows)
 {
-    /* prints rows [first, nrows) of the wrapped line at y.. */
     char pre[24];
     if (ln->op)
         snprintf(pre, sizeof pre, "#%-4llu ", (unsigned long long)ln->op);
@@ -476,7 +479,7 @@ static void draw_log_line(Frame *f, const LogLine *ln, int y, int x, int w, int 
         snprintf(pre, sizeof pre, "      ");
     int pw = (int)strlen(pre);
     Style st = log_style(ln->kind);
-    for (int i = first, r = 0; i < nrows && r < rows; i++, r++) {
+    for (int i = 0, r = 0; i < nrows && r < rows; i++, r++) {
         if (i == 0)
             Frame_Text(f, y + r, x, pw, S_DIM, pre);
         size_t a = starts[i], b = i + 1 < nrows ? starts[i + 1] : strlen(ln->text);
@@ -509,10 +512,8 @@ static void panel_log(Frame *f, const Lane *l, int y, int x, int w, int h, bool 
             nrows = 1, starts[0] = 0;
         int space = bottom - y;
         int show = nrows < space ? nrows : space;
-        int first = nrows - show;
-        if (first > 0) /* not enough room: show its beginning instead */
-            first = 0;
-        draw_log_line(f, ln, bottom - show, x, w, show, first, starts, nrows);
+        /* not enough room: its beginning shows, and it is marked cut */
+        draw_log_line(f, ln, bottom - show, x, w, show, starts, nrows);
         if (show < nrows) {
             /* cut short: say so at the end of its last row shown */
             int ey = bottom - 1, ex = x + w - 1;
