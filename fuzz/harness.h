@@ -14,6 +14,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A harness's failure sentence, formatted into static storage shared by the
+ * harnesses (one runs at a time): valid until the next call. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+const char *fuzz_fail(const char *fmt, ...);
+
 /* An operation stream over the MemHeap_* API: the input picks the policy,
  * guard mode, region size and alignment, then allocations, frees through
  * interior pointers, frees and lookups of interior, wild, stale, header,

@@ -23,19 +23,7 @@
 
 #define MAX_ARGS 32
 
-static char why[512];
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-static const char *failed(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    return why;
-}
 
 /* The documented size grammar, read independently: 0 and *out, or -1. */
 static int reference_size(const char *s, size_t *out)
@@ -79,12 +67,12 @@ static const char *check_size(const char *s)
     int rg = Options_ParseSize(s, &got);
     int rw = reference_size(s, &want);
     if (rg != rw)
-        return failed("Options_ParseSize(\"%.60s\") %s, the grammar %s", s,
+        return fuzz_fail("Options_ParseSize(\"%.60s\") %s, the grammar %s", s,
                       rg == 0 ? "accepts" : "refuses", rw == 0 ? "accepts" : "refuses");
     if (rg == 0 && got != want)
-        return failed("Options_ParseSize(\"%.60s\") = %zu, expected %zu", s, got, want);
+        return fuzz_fail("Options_ParseSize(\"%.60s\") = %zu, expected %zu", s, got, want);
     if (rg != 0 && got != 77)
-        return failed("Options_ParseSize(\"%.60s\") refused but wrote %zu", s, got);
+        return fuzz_fail("Options_ParseSize(\"%.60s\") refused but wrote %zu", s, got);
     return NULL;
 }
 
@@ -100,31 +88,31 @@ static bool inside_argv(const char *p, int argc, char **argv)
 static const char *check_run(const Options *o, int argc, char **argv)
 {
     if (o->size < MEM_MIN_REGION || o->size > VIZ_MAX_SIZE)
-        return failed("size %zu out of range", o->size);
+        return fuzz_fail("size %zu out of range", o->size);
     if ((unsigned)o->policy >= MEM_POLICY_COUNT)
-        return failed("policy %d", (int)o->policy);
+        return fuzz_fail("policy %d", (int)o->policy);
     if ((unsigned)o->workload >= WL_COUNT)
-        return failed("workload %d", (int)o->workload);
+        return fuzz_fail("workload %d", (int)o->workload);
     if (o->speed < 1 || o->speed > VIZ_MAX_SPEED)
-        return failed("speed %u", o->speed);
+        return fuzz_fail("speed %u", o->speed);
     if (o->nlanes > VIZ_MAX_LANES)
-        return failed("%u lanes", o->nlanes);
+        return fuzz_fail("%u lanes", o->nlanes);
     for (unsigned i = 0; i < o->nlanes; i++) {
         if ((unsigned)o->lanes[i] >= MEM_POLICY_COUNT)
-            return failed("lane %u policy %d", i, (int)o->lanes[i]);
+            return fuzz_fail("lane %u policy %d", i, (int)o->lanes[i]);
         for (unsigned j = 0; j < i; j++)
             if (o->lanes[i] == o->lanes[j])
-                return failed("lanes %u and %u are both %s", j, i,
+                return fuzz_fail("lanes %u and %u are both %s", j, i,
                               MemPolicy_Name(o->lanes[i]));
     }
     if (o->trace && (!*o->trace || !inside_argv(o->trace, argc, argv)))
-        return failed("trace name is empty or not from argv");
+        return fuzz_fail("trace name is empty or not from argv");
     if (o->trace && o->workload != WL_TRACE)
-        return failed("a trace with workload %d", (int)o->workload);
+        return fuzz_fail("a trace with workload %d", (int)o->workload);
     if (!o->trace && o->workload == WL_TRACE)
-        return failed("workload trace without a file");
+        return fuzz_fail("workload trace without a file");
     if (o->frames > 1000000000ul || o->skip > 1000000000ul)
-        return failed("frames %lu skip %lu", o->frames, o->skip);
+        return fuzz_fail("frames %lu skip %lu", o->frames, o->skip);
     return NULL;
 }
 
@@ -132,7 +120,7 @@ const char *Fuzz_Options(const uint8_t *data, size_t size)
 {
     char *buf = malloc(size + 1);
     if (!buf)
-        return failed("out of memory");
+        return fuzz_fail("out of memory");
     memcpy(buf, data, size);
     buf[size] = '\0';
     char prog[] = "heapviz";
@@ -152,14 +140,14 @@ const char *Fuzz_Options(const uint8_t *data, size_t size)
     int r1 = Options_Parse(argc, argv, &o1, e1, sizeof e1);
     int r2 = Options_Parse(argc, argv, &o2, e2, sizeof e2);
     if (r1 != OPT_RUN && r1 != OPT_HELP && r1 != OPT_VERSION && r1 != OPT_ERROR)
-        bad = failed("Options_Parse returned %d", r1);
+        bad = fuzz_fail("Options_Parse returned %d", r1);
     else if (r1 != r2 || memcmp(&o1, &o2, sizeof o1) != 0 ||
              (r1 == OPT_ERROR && strcmp(e1, e2) != 0))
-        bad = failed("the same argv parsed twice gave different results");
+        bad = fuzz_fail("the same argv parsed twice gave different results");
     else if (r1 == OPT_ERROR && (!memchr(e1, '\0', sizeof e1) || !e1[0]))
-        bad = failed("an error without a message");
+        bad = fuzz_fail("an error without a message");
     else if (r1 == OPT_ERROR && strchr(e1, '\n'))
-        bad = failed("the error message is not one line: \"%s\"", e1);
+        bad = fuzz_fail("the error message is not one line: \"%s\"", e1);
     else if (r1 == OPT_RUN)
         bad = check_run(&o1, argc, argv);
     for (int i = 1; !bad && i < argc; i++) {

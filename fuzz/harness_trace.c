@@ -24,21 +24,9 @@
 #define PLAY_MAX_IDS (1u << 16)
 #define PLAY_REGION (1u << 18)
 
-static char why[512];
 static _Alignas(16) unsigned char region[PLAY_REGION];
 static unsigned rounds;
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-static const char *failed(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    return why;
-}
 
 /* "fuzz:<digits>: <reason>" */
 static bool well_formed_error(const char *err, size_t cap)
@@ -61,28 +49,28 @@ static const char *check_trace(const Trace *t)
     size_t *size = t->nids ? calloc(t->nids, sizeof *size) : NULL;
     const char *bad = NULL;
     if (t->nids && (!state || !size))
-        bad = failed("out of memory for %u ids", t->nids);
+        bad = fuzz_fail("out of memory for %u ids", t->nids);
     for (size_t i = 0; !bad && i < t->nops; i++) {
         const Op *op = &t->ops[i];
         if (op->id >= t->nids) {
-            bad = failed("op %zu: id %u, header says %u ids", i, op->id, t->nids);
+            bad = fuzz_fail("op %zu: id %u, header says %u ids", i, op->id, t->nids);
         } else if (op->kind == OP_ALLOC) {
             if (state[op->id] == LIVE)
-                bad = failed("op %zu: id %u allocated twice", i, op->id);
+                bad = fuzz_fail("op %zu: id %u allocated twice", i, op->id);
             state[op->id] = LIVE;
             size[op->id] = op->size;
         } else if (op->kind == OP_FREE || op->kind == OP_REALLOC) {
             if (state[op->id] != LIVE)
-                bad = failed("op %zu: %s of id %u that holds nothing", i,
+                bad = fuzz_fail("op %zu: %s of id %u that holds nothing", i,
                              op->kind == OP_FREE ? "free" : "realloc", op->id);
             else if (op->kind == OP_FREE && op->at && op->at >= size[op->id])
-                bad = failed("op %zu: offset %zu outside %zu bytes", i, op->at, size[op->id]);
+                bad = fuzz_fail("op %zu: offset %zu outside %zu bytes", i, op->at, size[op->id]);
             if (op->kind == OP_FREE)
                 state[op->id] = FREED;
             else
                 size[op->id] = op->size;
         } else {
-            bad = failed("op %zu: kind %d", i, (int)op->kind);
+            bad = fuzz_fail("op %zu: kind %d", i, (int)op->kind);
         }
     }
     free(state);
@@ -96,29 +84,29 @@ static const char *round_trip(const Trace *t)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f)
-        return failed("open_memstream failed");
+        return fuzz_fail("open_memstream failed");
     int rc = Trace_Write(t, f);
     fclose(f);
     if (rc != 0) {
         free(buf);
-        return failed("Trace_Write failed on a parsed trace");
+        return fuzz_fail("Trace_Write failed on a parsed trace");
     }
     Trace u;
     char err[256];
     const char *bad = NULL;
     if (Trace_Parse(buf, len, "again", &u, err, sizeof err) != 0) {
-        bad = failed("the written trace does not parse: %s", err);
+        bad = fuzz_fail("the written trace does not parse: %s", err);
     } else {
         if (u.nops != t->nops || u.nids != t->nids || u.heap_hint != t->heap_hint ||
             u.weight != t->weight)
-            bad = failed("written and parsed again: %zu ops %u ids, was %zu ops %u ids",
+            bad = fuzz_fail("written and parsed again: %zu ops %u ids, was %zu ops %u ids",
                          u.nops, u.nids, t->nops, t->nids);
         for (size_t i = 0; !bad && i < t->nops; i++) {
             const Op *a = &t->ops[i], *b = &u.ops[i];
             if (a->kind != b->kind || a->id != b->id ||
                 (a->kind != OP_FREE && a->size != b->size) ||
                 (a->kind == OP_FREE && a->at != b->at))
-                bad = failed("op %zu changed by the round trip", i);
+                bad = fuzz_fail("op %zu changed by the round trip", i);
         }
         Trace_Free(&u);
     }
@@ -134,18 +122,18 @@ static const char *play(const Trace *t)
     MemHeap *h = MemHeap_Create(region, sizeof region, pol, rounds % 2 ? MEM_OPT_GUARD : 0u);
     Player *p = h ? Player_Create(h, t->nids) : NULL;
     if (!p)
-        return failed("cannot create the heap or the player");
+        return fuzz_fail("cannot create the heap or the player");
     const char *bad = NULL;
     for (size_t i = 0; !bad && i < t->nops && i < PLAY_MAX_OPS; i++) {
         Step st;
         StepResult r = Player_Apply(p, &t->ops[i], &st);
         if (r == STEP_CORRUPT || r == STEP_REJECTED)
-            bad = failed("%s: step %zu (op %d id %u) gave %s", MemPolicy_Name(pol), i,
+            bad = fuzz_fail("%s: step %zu (op %d id %u) gave %s", MemPolicy_Name(pol), i,
                          (int)t->ops[i].kind, t->ops[i].id,
                          r == STEP_CORRUPT ? "a corrupted object" : "a refused free");
         char diag[200];
         if (!bad && MemHeap_Diagnose(h, diag, sizeof diag) != 0)
-            bad = failed("%s: step %zu: %s", MemPolicy_Name(pol), i, diag);
+            bad = fuzz_fail("%s: step %zu: %s", MemPolicy_Name(pol), i, diag);
     }
     Player_Destroy(p);
     MemHeap_Release(h);
@@ -161,16 +149,16 @@ const char *Fuzz_Trace(const uint8_t *data, size_t size)
     int rc = Trace_Parse((const char *)data, size, "fuzz", &t, err, sizeof err);
     if (rc != 0) {
         if (rc != -1)
-            return failed("Trace_Parse returned %d", rc);
+            return fuzz_fail("Trace_Parse returned %d", rc);
         if (t.ops || t.nops)
-            return failed("a refused trace is not empty (%zu ops)", t.nops);
+            return fuzz_fail("a refused trace is not empty (%zu ops)", t.nops);
         if (!well_formed_error(err, sizeof err))
-            return failed("error is not \"fuzz:LINE: reason\": %.200s",
+            return fuzz_fail("error is not \"fuzz:LINE: reason\": %.200s",
                           memchr(err, '\0', sizeof err) ? err : "(not terminated)");
         return NULL;
     }
     if (err[0] != '\0')
-        return failed("accepted, yet the error says: %.200s", err);
+        return fuzz_fail("accepted, yet the error says: %.200s", err);
     const char *bad = check_trace(&t);
     if (!bad)
         bad = round_trip(&t);

@@ -482,24 +482,26 @@ EXPORT void *memalign(size_t align, size_t size)
     return aligned(real_memalign, align, size);
 }
 
-EXPORT void *valloc(size_t size)
+/* valloc and pvalloc: page-aligned, through the real one once enter() (which
+ * may run init) has found it; a bootstrap block before that. */
+static void *paged(void *(*const *real)(size_t), size_t size)
 {
     if (!enter())
-        return real_valloc ? real_valloc(size) : boot_alloc(size, 4096);
-    void *p = real_valloc ? real_valloc(size) : NULL;
+        return *real ? (*real)(size) : boot_alloc(size, 4096);
+    void *p = *real ? (*real)(size) : NULL;
     note_alloc(p, size);
     leave();
     return p;
 }
 
+EXPORT void *valloc(size_t size)
+{
+    return paged(&real_valloc, size);
+}
+
 EXPORT void *pvalloc(size_t size)
 {
-    if (!enter())
-        return real_pvalloc ? real_pvalloc(size) : boot_alloc(size, 4096);
-    void *p = real_pvalloc ? real_pvalloc(size) : NULL;
-    note_alloc(p, size);
-    leave();
-    return p;
+    return paged(&real_pvalloc, size);
 }
 
 /* ---- writing the trace at exit ------------------------------------------- */
