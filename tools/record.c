@@ -232,6 +232,19 @@ static void log_op(uint32_t kind, uint32_t id, uint64_t size)
     log_ops[log_n++] = (Rec){size, id, kind};
 }
 
+/* Binds object p to id: the table, the live and peak bytes, and the line. */
+static void bind_id(void *p, uint32_t id, size_t size, uint32_t op)
+{
+    if (!table_put((uintptr_t)p, id, size)) {
+        stop();
+        return;
+    }
+    live_bytes += size;
+    if (live_bytes > peak_bytes)
+        peak_bytes = live_bytes;
+    log_op(op, id, size);
+}
+
 static void note_alloc(void *p, size_t size)
 {
     if (!recording || !p)
@@ -245,12 +258,7 @@ static void note_alloc(void *p, size_t size)
         id = next_id++;
     else
         { stop(); return; }
-    if (!table_put((uintptr_t)p, id, size))
-        { stop(); return; }
-    live_bytes += size;
-    if (live_bytes > peak_bytes)
-        peak_bytes = live_bytes;
-    log_op(REC_A, id, size);
+    bind_id(p, id, size, REC_A);
 }
 
 /* Forgets p; returns its slot's id through *id, false if p is unknown. */
@@ -290,12 +298,7 @@ static void note_realloc(void *old, void *p, size_t size)
     }
     if (size > MAX_SIZE)
         { stop(); return; }
-    if (!table_put((uintptr_t)p, id, size))
-        { stop(); return; }
-    live_bytes += size;
-    if (live_bytes > peak_bytes)
-        peak_bytes = live_bytes;
-    log_op(REC_R, id, size);
+    bind_id(p, id, size, REC_R);
 }
 
 /* ---- start-up ------------------------------------------------------------ */
