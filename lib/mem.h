@@ -53,6 +53,9 @@ extern "C" {
 /* Smallest block the heap manages, header included. */
 #define MEM_MIN_BLOCK 32
 
+/* The largest request MEM_FAST serves from a run (MemHeap_SlotSize). */
+#define MEM_RUN_MAX 1024
+
 /* Smallest region MemHeap_Create() accepts, control structure included. */
 #define MEM_MIN_REGION 4096
 
@@ -158,7 +161,11 @@ enum {
     /* Guard mode: the padding after every object (at least 8 bytes) holds
      * a known pattern that is verified on free and by MemHeap_Check, so an
      * overflow past the end of an object is detected and reported. */
-    MEM_OPT_GUARD = 1u << 1
+    MEM_OPT_GUARD = 1u << 1,
+    /* MEM_FAST without its runs: every request is a block of the
+     * segregated lists (what MEM_FAST was before runs; for lectures and
+     * tests of that layer).  Ignored by the other policies. */
+    MEM_OPT_NORUNS = 1u << 2
 };
 
 /*
@@ -242,6 +249,17 @@ MEM_API void *MemHeap_Find(const MemHeap *heap, const void *ptr, size_t *size);
 /* Like Find, but says why a pointer is not inside a live object. */
 MEM_API MemReject MemHeap_Classify(const MemHeap *heap, const void *ptr);
 
+/*
+ * The slot size that a request of size bytes gets in this heap: MEM_FAST
+ * serves requests of 1..MEM_RUN_MAX bytes from runs of equal slots, in size
+ * classes 16 bytes apart up to 128, then four per doubling (160, 192, 224,
+ * 256, 320, ... 1024).  Returns 0 when such a request is served by a block
+ * instead: the list policies, guard mode, MEM_OPT_NORUNS, size 0 or above
+ * MEM_RUN_MAX, and the classes too large for runs in a small heap (a run
+ * takes at most 1/64 of the arena; a one-page heap has none).  Time: O(1).
+ */
+MEM_API size_t MemHeap_SlotSize(const MemHeap *heap, size_t size);
+
 /* ------------------------------------------------------------------------ */
 /* Hooks: how a visualiser sees the heap                                    */
 /* ------------------------------------------------------------------------ */
@@ -273,6 +291,18 @@ typedef struct MemBlock {
     unsigned list;         /* free walks: which list holds it (size class under
                               MEM_FAST, 0 otherwise); 0 in address walks */
     size_t rank;           /* position in the walk, from 0 */
+    /* A run (MEM_FAST's small objects): one used block cut into equal slots
+     * of one size class, with no header per object.  For a run, header is
+     * the block header and the run's table (bytes before slot 0), object
+     * the requested bytes of its live slots, padding their unused bytes and
+     * the tail after the last slot; size = header + object + padding +
+     * (slots - live_slots) * slot_size.  MemHeap_WalkSlots visits its slots. */
+    bool run;
+    unsigned run_class;    /* run: its size class, from 0 (the smallest) */
+    size_t slot_size;      /* run: bytes per slot */
+    size_t slots;          /* run: slots in all */
+    size_t live_slots;     /* run: slots holding an object */
+    size_t slot_offset;    /* run: slot 0's offset from MemRegion.base */
 } MemBlock;
 
 /* Return true to go on, false to stop the walk. */
@@ -292,6 +322,29 @@ MEM_API size_t MemHeap_Walk(const MemHeap *heap, MemVisitor visit, void *arg);
  * each list from its head (block.list is the class).  Same contract as Walk.
  */
 MEM_API size_t MemHeap_WalkFree(const MemHeap *heap, MemVisitor visit, void *arg);
+
+/* One slot of a run. */
+typedef struct MemSlot {
+    size_t offset;         /* of the slot's first byte (its object's, when
+                              live) from MemRegion.base */
+    size_t size;           /* bytes of the slot (the class size) */
+    size_t object;         /* requested bytes of its object; 0 when free */
+    size_t index;          /* from 0, in address order */
+    bool live;
+} MemSlot;
+
+/* Return true to go on, false to stop the walk. */
+typedef bool (*MemSlotVisitor)(const MemSlot *slot, void *arg);
+
+/*
+ * Visits the slots of the run whose block starts at run_offset (a
+ * MemBlock.offset with run set), in address order.  Returns the number of
+ * slots visited (the one that stopped the walk included); 0 when heap or
+ * visit is NULL or no sound run starts there.  Same locking and visitor
+ * contract as MemHeap_Walk.  Time: O(slots of the run).
+ */
+MEM_API size_t MemHeap_WalkSlots(const MemHeap *heap, size_t run_offset, MemSlotVisitor visit,
+                                 void *arg);
 
 /* Counters and derived measures, all taken from the heap itself. */
 typedef struct MemStats {
@@ -323,6 +376,18 @@ typedef struct MemStats {
     uint64_t rejected_frees;
     uint64_t overflows;     /* guard mode: broken guards detected */
     uint64_t ops;           /* allocs + frees + failed + rejected */
+    /* Runs (MEM_FAST's small objects; 0 under the other policies).  A run
+     * is a used block: its bytes are in used_bytes, its header and table in
+     * header_bytes, its slots' unused bytes and its tail in padding_bytes,
+     * and its free slots in run_free_bytes alone. */
+    size_t runs;            /* runs, the empty ones kept as spares included */
+    size_t run_bytes;       /* bytes of their blocks */
+    size_t run_slots;       /* slots in them */
+    size_t run_free_slots;  /* slots holding no object */
+    size_t run_free_bytes;  /* bytes of those free slots */
+    double run_frag;        /* run_free_bytes / run_bytes: free space inside
+                               runs, usable only by their own class; 0 if
+                               there are no runs */
 } MemStats;
 
 /* The statistics, by value; a zeroed struct when heap is NULL.
@@ -344,7 +409,11 @@ typedef enum MemEventKind {
     MEM_EV_REJECT,    /* pointer given, reason */
     MEM_EV_OVERFLOW,  /* guard mode: object, request, block; size = bytes of
                          the guard found overwritten */
-    MEM_EV_ROVER      /* next fit: block = the rover's new block offset */
+    MEM_EV_ROVER,     /* next fit: block = the rover's new block offset */
+    MEM_EV_RUN_NEW,   /* a run was made: block/size the run's block, request
+                         its slot size, examined, remainder as for ALLOC */
+    MEM_EV_RUN_RELEASE /* an empty run went back to the block heap: block/
+                         size the run's block (a COALESCE may follow) */
 } MemEventKind;
 
 enum { MEM_LEFT = 1u, MEM_RIGHT = 2u };
@@ -365,6 +434,11 @@ typedef struct MemEvent {
     MemReject reason;     /* REJECT */
     size_t free_total;    /* FAIL: bytes free in all */
     size_t largest_free;  /* FAIL: the largest free block */
+    size_t run;           /* ALLOC/FREE in a run, RUN_NEW, RUN_RELEASE: the
+                             offset of the run's block; 0 otherwise (no block
+                             starts at 0).  For an object in a run, block/size
+                             are its slot, and remainder is 0 */
+    size_t slot;          /* ALLOC/FREE in a run: the slot's index */
 } MemEvent;
 
 typedef void (*MemObserver)(const MemEvent *event, void *arg);

@@ -264,8 +264,16 @@ static void digest(Lane *l, const char *prefix)
              * was too small */
             touch_add(l, TOUCH_FAIL, e->block, e->size);
             break;
-        case MEM_EV_OVERFLOW:
+        case MEM_EV_RUN_RELEASE:
+            if (!(i + 1 < l->npending && l->pending[i + 1].kind == MEM_EV_COALESCE))
+                touch_add(l, TOUCH_FREE, e->block, e->size);
+            break;
         case MEM_EV_COALESCE:
+            if (i > 0 && l->pending[i - 1].kind == MEM_EV_RUN_RELEASE)
+                touch_add(l, TOUCH_COALESCE, e->block, e->size);
+            break;
+        case MEM_EV_OVERFLOW:
+        case MEM_EV_RUN_NEW:
         case MEM_EV_ROVER:
             break;
         }
