@@ -246,7 +246,8 @@ typedef struct EventBuf {
     bool on;     /* an observer is installed: build events at all */
     unsigned n;
     uint64_t op; /* this operation's number, from 1 */
-    MemEvent ev[4];
+    MemEvent ev[2u * RUN_CLASSES + 4u]; /* an allocation that gives back
+                        every spare run: a RUN_RELEASE and a COALESCE each */
 } EventBuf;
 
 MEM_NO_ASAN static inline void mem_ev_begin(EventBuf *eb, const MemHeap *h)
