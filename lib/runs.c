@@ -30,11 +30,13 @@ _Static_assert(RUN_CLASSES == sizeof mem_run_class_size / sizeof mem_run_class_s
 /* ---- the size of a run ----------------------------------------------------
  * A run aims at RUN_BYTES of slots (and at least RUN_SLOTS_WANT slots), so
  * that its table, header and tail cost a few percent: the 16-byte class
- * gets 256 slots in 4,416 bytes, 17.25 bytes a slot with everything.  In a
- * small heap a run takes at most 1/RUN_HEAP_SHARE of the arena, so that
- * the space stranded in partly used runs stays small beside the heap; a
- * class that cannot have RUN_SLOTS_MIN slots that way is not served by runs
- * in that heap (a one-page heap has no runs at all). */
+ * gets 256 slots in 4,416 bytes, 17.25 bytes a slot with everything.  No
+ * run is longer than RUN_GRANS_MAX (5 KiB: the fast lookup's reach; the
+ * 1024-byte class gets 4 slots).  In a small heap a run takes at most
+ * 1/RUN_HEAP_SHARE of the arena, so that the space stranded in partly used
+ * runs stays small beside the heap; a class that cannot have RUN_SLOTS_MIN
+ * slots that way is not served by runs in that heap (a one-page heap has no
+ * runs at all). */
 #define RUN_BYTES 4096u
 #define RUN_SLOTS_WANT 8u
 #define RUN_SLOTS_MIN 4u
@@ -51,6 +53,8 @@ MEM_NO_ASAN void mem_runs_init(MemHeap *h)
 {
     bool on = !mem_is_list_policy(h) && !(h->flags & (MEM_OPT_GUARD | MEM_OPT_NORUNS));
     uint32_t cap = h->ngran / RUN_HEAP_SHARE;
+    if (cap > RUN_GRANS_MAX)
+        cap = RUN_GRANS_MAX;
     h->run_spares = 0;
     h->run_bytes = 0;
     for (unsigned c = 0; c < RUN_CLASSES; c++) {
@@ -71,6 +75,7 @@ MEM_NO_ASAN void mem_runs_init(MemHeap *h)
                 break;
         if (n < RUN_SLOTS_MIN)
             continue;
+        MEM_ASSERT((n + 63u) / 64u <= RUN_WORDS_MAX);
         k->nslots = (uint16_t)n;
         k->words = (uint8_t)((n + 63u) / 64u);
         k->sizes_at = (uint16_t)(sizeof(RunTable) + 8u * k->words);

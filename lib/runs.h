@@ -59,6 +59,13 @@ typedef struct RunTable {
 _Static_assert(sizeof(RunTable) == GRAN, "run table layout");
 
 #define RUN_RECIP_SHIFT 31u
+/* A run's block is at most RUN_GRANS_MAX granules, so that any of its
+ * bytes is at most RUN_FIND_WORDS - 1 start-bitmap words after its header:
+ * run_find looks at no more words than that.  Its live bitmap has at most
+ * RUN_WORDS_MAX words (256 slots). */
+#define RUN_FIND_WORDS 6u
+#define RUN_GRANS_MAX (64u * (RUN_FIND_WORDS - 1u) + 1u)
+#define RUN_WORDS_MAX 4u
 
 /* "runs.c": the class of a request of 1..RUN_MAX_SIZE bytes is
  * mem_run_class_of[(size - 1) / 16]; the class sizes. */
@@ -290,12 +297,12 @@ MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)
     if (g == NIL || hdr_word(h, g) != k->head_hdr)
         return NULL;
     RunTable *t = run_table(h, g);
-    unsigned n = t->nlive + 1u, w = t->hint;
-    if (n >= k->nslots || w >= k->words)
-        return NULL; /* it fills (the full path takes it off the list), or damage */
+    unsigned n = t->nlive + 1u, w = t->hint & (RUN_WORDS_MAX - 1u);
     uint64_t *word = &run_bits(t)[w], live = *word;
-    if (live == ~(uint64_t)0)
-        return NULL; /* the search goes on past the hint word */
+    /* it fills (the full path takes it off the list), or the search goes
+     * on past the hint word (a hint out of range is caught by i) */
+    if (n >= k->nslots || live == ~(uint64_t)0)
+        return NULL;
     uint32_t i = w * 64u + (unsigned)__builtin_ctzll(~live);
     if (i >= k->nslots)
         return NULL;
@@ -313,18 +320,19 @@ MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)
 }
 
 /* The block start at or before granule q when it is at most RUN_FIND_WORDS
- * bitmap words back (every run of the default sizes), else NIL: the caller
- * takes the full lookup (bm_find_prev). */
-#define RUN_FIND_WORDS 5u
+ * bitmap words back (every run), else NIL: the caller takes the full
+ * lookup (bm_find_prev).  Straight-line for the words; the first few words
+ * of the arena (word 0 lives apart) go the full way. */
 MEM_HOT uint32_t run_find(const MemHeap *h, uint32_t q)
 {
     uint32_t x = q >> 6;
-    uint64_t w = *mem_bm_word(h, 0, x) & (~(uint64_t)0 >> (63u - (q & 63u)));
-    for (unsigned n = 0; !w; n++) {
-        if (!x || n == RUN_FIND_WORDS)
-            return NIL;
-        w = *mem_bm_word(h, 0, --x);
-    }
+    if (x < RUN_FIND_WORDS)
+        return NIL;
+    const uint64_t *bm = h->bm_level[0];
+    uint64_t w = bm[x] & (~(uint64_t)0 >> (63u - (q & 63u)));
+    if (!w && !(w = bm[--x]) && !(w = bm[--x]) && !(w = bm[--x]) && !(w = bm[--x]) &&
+        !(w = bm[--x]))
+        return NIL;
     return x * 64u + msb64(w);
 }
 
@@ -339,7 +347,7 @@ MEM_HOT bool run_free_fast(MemHeap *h, const void *ptr)
     const BlockHeader *b = mem_hdr(h, g);
     if (!hdr_is_run(b->info) || !hdr_ok(h, g, b))
         return false;
-    RunTable *t = run_table(h, g);
+    RunTable *t = (RunTable *)(void *)(b + 1);
     unsigned c = t->cls;
     if (c >= RUN_CLASSES)
         return false;
@@ -348,14 +356,14 @@ MEM_HOT bool run_free_fast(MemHeap *h, const void *ptr)
     unsigned n = t->nlive;
     /* in wraps below slot 0; n stays inside [2, nslots - 1]: the run
      * neither empties nor was full */
-    if (b->size - k->grans > 1u || in >= k->slot_bytes || n - 2u >= k->nslots - 2u)
+    if ((b->size - k->grans > 1u) | (in >= k->slot_bytes) | (n - 2u >= k->nslots - 2u))
         return false;
     uint32_t i = (uint32_t)(((uint64_t)(in / GRAN) * k->recip) >> RUN_RECIP_SHIFT);
-    uint64_t *word = &run_bits(t)[i >> 6], bit = (uint64_t)1 << (i & 63u);
+    uint64_t *word = &run_bits(t)[i >> 6], bits = *word, bit = (uint64_t)1 << (i & 63u);
     size_t obj = k->size - run_slack(t, k, i);
-    if (!(*word & bit) || in - (size_t)i * k->size >= obj)
+    if (!(bits & bit) || in - (size_t)i * k->size >= obj)
         return false;
-    *word &= ~bit;
+    *word = bits & ~bit;
     t->nlive = (uint16_t)(n - 1u);
     k->live--;
     h->frees++;
