@@ -116,7 +116,7 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
         switch (e->kind) {
         case MEM_EV_ALLOC:
             if (e->run) {
-                put(&o, "%salloc %s: %s took slot %zu of the %s run at +0x%zx → +0x%zx", sep,
+                put(&o, "%salloc %s: %s took slot %zu of the run of %s slots at +0x%zx → +0x%zx", sep,
                     request_text(e->request, s1, sizeof s1), Explain_Policy(e->policy), e->slot,
                     Explain_Bytes(e->size, s2, sizeof s2), e->run, e->object);
                 put(&b, "%salloc %s → +0x%zx", bsep, s1, e->object);
@@ -153,8 +153,8 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
         case MEM_EV_FREE: {
             const MemEvent *c = NULL;
             if (e->run) {
-                put(&o, "%sfree %s → object at +0x%zx (%s), slot %zu of the %s run at +0x%zx "
-                        "is free (slots do not coalesce)",
+                put(&o, "%sfree %s → object at +0x%zx (%s), slot %zu of the run of %s slots at "
+                        "+0x%zx is free (slots do not coalesce)",
                     sep, ptr_text(e->pointer, p1, sizeof p1), e->object,
                     request_text(e->request, s1, sizeof s1), e->slot,
                     Explain_Bytes(e->size, s2, sizeof s2), e->run);
