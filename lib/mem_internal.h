@@ -112,8 +112,8 @@ _Static_assert(MIN_GRANS * GRAN == MEM_MIN_BLOCK, "minimum block");
 #define FAST_FALLBACK_SCAN 32u /* blocks examined in the exact class at most */
 
 /* ---- Runs (MEM_FAST's small objects; runs.h explains them) ------------- */
-#define RUN_CLASSES 20u      /* size classes served by runs */
-#define RUN_MAX_SIZE 1024u   /* the largest request a run serves */
+#define RUN_CLASSES 16u      /* size classes served by runs */
+#define RUN_MAX_SIZE 512u    /* the largest request a run serves */
 _Static_assert(RUN_MAX_SIZE == MEM_RUN_MAX, "one limit");
 
 /* One size class of one heap: 64 bytes, the fields of the fast paths
