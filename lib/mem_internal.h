@@ -284,6 +284,11 @@ void mem_run_gate(MemHeap *heap);
  * holds need granules; false (nothing changed) when there is none. */
 bool mem_run_release_for(MemHeap *heap, uint32_t need, EventBuf *eb);
 void mem_run_describe(const MemHeap *heap, uint32_t g, MemBlock *out);
+/* For resizing in place (MemHeap_Resize): the live object in slot `slot`
+ * of sound run g becomes size bytes when size is still of its slot's class
+ * (then true, the counters follow); false, changing nothing, otherwise
+ * (the object must move).  The caller holds the lock. */
+bool mem_run_resize(MemHeap *heap, uint32_t g, uint32_t slot, size_t size);
 void mem_run_stats(const MemHeap *heap, MemStats *s);
 
 /* "check.c" */

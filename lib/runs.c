@@ -321,6 +321,28 @@ MEM_NO_ASAN bool mem_run_release_for(MemHeap *h, uint32_t need, EventBuf *eb)
     return false;
 }
 
+MEM_NO_ASAN bool mem_run_resize(MemHeap *h, uint32_t g, uint32_t slot, size_t size)
+{
+    RunTable *t = run_table(h, g);
+    if (t->cls >= RUN_CLASSES || size == 0 || size > RUN_MAX_SIZE)
+        return false;
+    RunClass *k = &h->runs[t->cls];
+    if (slot >= k->nslots || mem_run_class_of[(size - 1u) / GRAN] != t->cls ||
+        !((run_bits(t)[slot >> 6] >> (slot & 63u)) & 1u))
+        return false;
+    size_t old = k->size - run_slack(t, k, slot);
+    unsigned char *obj = run_slot(t, k, slot);
+    if (size > old)
+        MEM_UNPOISON(obj + old, size - old);
+    else
+        MEM_POISON(obj + size, old - size);
+    run_sizes(t, k)[slot] = (unsigned char)(k->size - size);
+    h->live_bytes = h->live_bytes - old + size;
+    if (h->live_bytes > h->peak_live)
+        h->peak_live = h->live_bytes;
+    return true;
+}
+
 /* ---- walks and statistics ---------------------------------------------------- */
 
 /* Run g (its header checked by the caller) as the walk reports it; a run

@@ -613,3 +613,25 @@ Test(checker, an_overflow_into_a_run_is_never_trusted)
     }
     cr_assert_eq(MemHeap_Free(h, big), MEM_REJECT_CORRUPT, "its neighbour is damaged");
 }
+
+/* What MemHeap_Resize (lib/resize.c) relies on: an object in a slot grows
+ * or shrinks in place within its class, and only there. */
+Test(slots, an_object_resizes_in_place_within_its_class)
+{
+    MemHeap *h = th_heap(MEM_FAST, 1 << 20, 0);
+    unsigned char *a = MemHeap_Alloc(h, 40), *b = MemHeap_Alloc(h, 40);
+    cr_assert(a && b);
+    MemBlock r = run_of(h, a);
+    uint32_t g = (uint32_t)((r.offset - 8) / 16), slot = (uint32_t)((off(h, a) - r.slot_offset) / 48);
+    cr_assert(mem_run_resize(h, g, slot, 48), "40 -> 48: the same class");
+    size_t size = 0;
+    cr_assert_eq(MemHeap_Find(h, a + 47, &size), a);
+    cr_assert_eq(size, 48);
+    cr_assert(mem_run_resize(h, g, slot, 33));
+    cr_assert_null(MemHeap_Find(h, a + 33, NULL), "the bytes past 33 are padding again");
+    cr_assert_not(mem_run_resize(h, g, slot, 49), "49 is of the next class");
+    cr_assert_not(mem_run_resize(h, g, slot, 32), "32 is of the class below");
+    cr_assert_not(mem_run_resize(h, g, slot + 5, 40), "a free slot");
+    cr_assert_eq(MemHeap_Stats(h).live_bytes, 33 + 40);
+    th_check(h);
+}
