@@ -5,39 +5,8 @@
 # Prints TAP lines; skips (as one passing line) when tmux is missing.
 set -u
 cd "$(dirname "$0")/.."
-BIN=$(cd "$(dirname "${OUT:-.}/heapviz")" && pwd)/heapviz
-SOCK="heapviz-e2e-$$-0"
-sessions=0
-PIDFILE=$(mktemp)
-n=0
-failed=0
+. tests/tmux_lib.sh
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-    n=$((n + 1)); failed=1
-    echo "not ok $n - $1"
-    shift
-    for line in "$@"; do echo "#   $line"; done
-    echo "#   screen:"
-    cap | sed 's/^/#   | /'
-}
-
-if ! command -v tmux >/dev/null 2>&1; then
-    echo "ok 1 - # SKIP tmux is not installed"
-    exit 0
-fi
-if [ ! -x "$BIN" ]; then
-    echo "not ok 1 - $BIN is not built"
-    exit 1
-fi
-
-# Inside tmux the terminal is tmux: its keys (Home is ESC [ 1 ~) match the
-# tmux/screen descriptions, not xterm's.  The first whose terminfo exists
-# here, preferring 256 colours; xterm-256color as the last resort.
-TERM_E2E=dumb
-for t in tmux-256color screen-256color screen xterm-256color xterm; do
-    if infocmp "$t" >/dev/null 2>&1; then TERM_E2E=$t; break; fi
-done
 # A left click at column $1, row $2 (1-based) as this terminal reports it:
 # SGR 1006 when its kmous says so, else the X10 bytes.
 click() {
@@ -50,56 +19,6 @@ click() {
         keys -l $'\e[M '"$x$y"$'\e[M#'"$x$y"
     fi
 }
-LOC=C.UTF-8
-locale -a 2>/dev/null | grep -qi '^c\.utf-\?8$' || LOC=C
-
-t() { tmux -L "$SOCK" -f /dev/null "$@"; }
-cleanup() { t kill-server >/dev/null 2>&1; rm -f "$PIDFILE"; }
-# every session gets its own server (socket), so no kill races a start
-fresh() {
-    t kill-server >/dev/null 2>&1
-    sessions=$((sessions + 1))
-    SOCK="heapviz-e2e-$$-$sessions"
-}
-trap cleanup EXIT
-
-# start COLS ROWS ARGS...: heapviz in a fresh session; the pane stays
-# after it exits and says how it ended.
-start() {
-    local cols=$1 rows=$2
-    shift 2
-    fresh
-    t new-session -d -x "$cols" -y "$rows" \
-        "env TERM=$TERM_E2E LANG=$LOC LC_ALL=$LOC NO_COLOR= $BIN $*; echo HEAPVIZ-EXIT=\$?; sleep 60"
-}
-cap() { t capture-pane -p -t 0 2>/dev/null; }
-keys() { t send-keys -t 0 "$@"; }
-
-# until TIMEOUT PATTERN: waits for the screen to match (grep -E)
-until_match() {
-    local timeout=$1 pat=$2 i=0
-    local limit=$((timeout * 20))
-    while [ $i -lt $limit ]; do
-        cap | grep -qE -- "$pat" && return 0
-        sleep 0.05
-        i=$((i + 1))
-    done
-    return 1
-}
-until_gone() {
-    local timeout=$1 pat=$2 i=0
-    local limit=$((timeout * 20))
-    while [ $i -lt $limit ]; do
-        cap | grep -qE -- "$pat" || return 0
-        sleep 0.05
-        i=$((i + 1))
-    done
-    return 1
-}
-check() { # check NAME TIMEOUT PATTERN
-    if until_match "$2" "$3"; then ok "$1"; else not_ok "$1" "waited ${2}s for /$3/"; fi
-}
-op_count() { cap | head -n 1 | grep -oE 'op [0-9]+ *$' | grep -oE '[0-9]+'; }
 
 # ---- starts, draws the bar, pause and step ------------------------------------
 start 100 30 --paused --seed 5

@@ -339,3 +339,69 @@ Test(model, regions_the_snapshot_cannot_hold_are_refused)
     cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), -1);
     cr_assert(strstr(err, "cannot show a region"), "%s", err);
 }
+
+/* ---- issue 12 ------------------------------------------------------------------ */
+
+/* The zoomed view as the title states it: [start, end). */
+static void view(size_t *a, size_t *b)
+{
+    Screen_Compose(&ui, &frame);
+    *a = ui.geom[0].start;
+    *b = ui.geom[0].end;
+}
+
+Test(keys, paging_a_zoomed_view_moves_one_page_a_press_and_reaches_both_ends)
+{
+    start(0, 1);
+    Frame_Free(&frame);
+    cr_assert_eq(Frame_Init(&frame, 48, 160, true), 0);
+    press(VK_HOME);
+    press('z');
+    press('z');
+    size_t a, b, size = model.lanes[0].snap.region.size;
+    view(&a, &b);
+    cr_assert_eq(a, 0, "zoomed around the first block");
+    size_t span = (size_t)ui.geom[0].rows * (size_t)ui.geom[0].cols * ui.geom[0].bpc;
+    cr_assert_lt(span, size, "the zoomed view shows part of the arena");
+    size_t sel = ui.sel;
+    size_t prev = a;
+    int presses = 0;
+    while (b < size) {
+        cr_assert_lt(presses++, 64, "PgDn never reached the end (stuck at +0x%zx)", a);
+        press(VK_PGDN);
+        view(&a, &b);
+        cr_assert_gt(a, prev, "PgDn moved the view (+0x%zx, then +0x%zx)", prev, a);
+        cr_assert(a - prev == span || b == size,
+                  "a full page (+0x%zx bytes), unless it reaches the end: +0x%zx -> +0x%zx", span,
+                  prev, a);
+        cr_assert_eq(ui.sel, sel, "paging leaves the selection alone");
+        prev = a;
+    }
+    press(VK_PGDN);
+    cr_assert(strstr(ui.msg, "end of the arena"), "%s", ui.msg);
+    while (a > 0) {
+        cr_assert_lt(presses++, 128, "PgUp never reached the start (stuck at +0x%zx)", a);
+        press(VK_PGUP);
+        view(&a, &b);
+        cr_assert_lt(a, prev, "PgUp moved the view (+0x%zx, then +0x%zx)", prev, a);
+        prev = a;
+    }
+    press(VK_PGUP);
+    cr_assert(strstr(ui.msg, "start of the arena"), "%s", ui.msg);
+    /* a selection that moves brings the view back to it */
+    press(VK_END);
+    view(&a, &b);
+    cr_assert(ui.sel >= a && ui.sel < b, "the view follows a moved selection");
+    stop();
+}
+
+Test(keys, named_keys_in_a_key_string)
+{
+    const char *s = "a1<Enter><PgDn><S-Tab><C-l><lt><Bogus>x";
+    int want[] = {'a', '1', VK_ENTER, VK_PGDN, VK_BTAB, VK_CTRL('l'), '<', '<'};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_assert_eq(App_NextKey(&s), want[i], "key %zu", i);
+    cr_assert_str_eq(s, "Bogus>x", "an unknown name is a literal '<'");
+    s = "";
+    cr_assert_eq(App_NextKey(&s), 0);
+}

@@ -60,6 +60,7 @@ void Ui_Init(Ui *ui, Model *m, GlyphMode g, unsigned speed, bool paused)
     ui->speed = speed ? speed : VIZ_DEFAULT_SPEED;
     ui->paused = paused;
     ui->sel = SIZE_MAX;
+    ui->followed = SIZE_MAX;
 }
 
 static const unsigned ladder[] = {1, 2, 4, 8, 15, 30, 60, 120, 250, 500, 1000, 2000, 5000, 10000};
@@ -328,6 +329,8 @@ static unsigned act_tab(Ui *ui, int key)
     return R_REDRAW;
 }
 
+/* Pages keep the selection where it is: the view follows a selection only
+ * when the selection moves. */
 static unsigned act_page(Ui *ui, int key)
 {
     if (ui->zoom == 0) {
@@ -337,20 +340,21 @@ static unsigned act_page(Ui *ui, int key)
     const MapGeom *g = &ui->geom[ui->lane];
     if (!g->valid)
         return R_REDRAW;
-    size_t span = g->end - g->start;
-    size_t size = focus(ui)->snap.region.size;
-    size_t start = g->start;
-    if (key == VK_PGUP)
-        start = start > span ? start - span : 0;
-    else
-        start = start + span < size ? start + span : start;
-    ui->view_start = start;
-    long i = Snapshot_BlockAt(&focus(ui)->snap, start);
-    if (i < 0)
-        i = Snapshot_BlockAt(&focus(ui)->snap, start + span / 2);
-    if (i >= 0)
-        select_index(ui, i);
+    size_t span = (size_t)g->rows * (size_t)g->cols * g->bpc;
     ui->msg[0] = '\0';
+    if (key == VK_PGUP) {
+        if (g->start == 0) {
+            say(ui, true, "this is the start of the arena");
+            return R_REDRAW;
+        }
+        ui->view_start = g->start > span ? g->start - span : 0;
+    } else {
+        if (g->end >= focus(ui)->snap.region.size) {
+            say(ui, true, "this is the end of the arena");
+            return R_REDRAW;
+        }
+        ui->view_start = g->start + span; /* the screen stops at the last page */
+    }
     return R_REDRAW;
 }
 
@@ -649,6 +653,37 @@ static void key_name(int key, char *buf, size_t len)
         snprintf(buf, len, "Ctrl-%c", key + '@');
     else
         snprintf(buf, len, "this key");
+}
+
+int App_NextKey(const char **s)
+{
+    static const struct {
+        const char *name;
+        int key;
+    } names[] = {{"Up", VK_UP},       {"Down", VK_DOWN},   {"Left", VK_LEFT},   {"Right", VK_RIGHT},
+                 {"Home", VK_HOME},   {"End", VK_END},     {"PgUp", VK_PGUP},   {"PgDn", VK_PGDN},
+                 {"Tab", '\t'},       {"S-Tab", VK_BTAB},  {"Esc", VK_ESC},     {"Enter", VK_ENTER},
+                 {"BS", VK_BACKSPACE}, {"Del", VK_DELETE}, {"F1", VK_F1},       {"lt", '<'}};
+    const char *p = *s;
+    if (!*p)
+        return 0;
+    if (*p == '<') {
+        const char *close = strchr(p, '>');
+        size_t n = close ? (size_t)(close - p - 1) : 0;
+        for (size_t i = 0; close && i < sizeof names / sizeof names[0]; i++)
+            if (strlen(names[i].name) == n && strncmp(p + 1, names[i].name, n) == 0) {
+                *s = close + 1;
+                return names[i].key;
+            }
+        if (close && n == 3 && p[1] == 'C' && p[2] == '-' && isalpha((unsigned char)p[3])) {
+            *s = close + 1;
+            return VK_CTRL(p[3]);
+        }
+    }
+    *s = p + 1;
+    if (*p == '\n' || *p == '\r')
+        return VK_ENTER;
+    return *p == 27 ? VK_ESC : (unsigned char)*p;
 }
 
 static unsigned dispatch(Ui *ui, int key);

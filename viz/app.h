@@ -54,6 +54,7 @@ typedef struct Ui {
     size_t sel;              /* offset of the selected block, SIZE_MAX: none */
     size_t zoom;             /* bytes a cell when zoomed in; 0: the whole arena */
     size_t view_start;       /* first byte of the zoomed view */
+    size_t followed;         /* the selection the view last moved to show */
     PromptKind prompt;
     char input[40];
     unsigned ninput;
@@ -70,6 +71,12 @@ void Ui_Init(Ui *ui, Model *m, GlyphMode g, unsigned speed, bool paused);
 
 /* Dispatches one key through the key table (or the open prompt / help). */
 unsigned App_Key(Ui *ui, int key);
+
+/* The next key of a --keys string, advancing *s; 0 at its end.  A newline is
+ * Enter; <Name> names a key that has no character: Up Down Left Right Home
+ * End PgUp PgDn Tab S-Tab Esc Enter BS Del F1 C-x (Ctrl-x), and <lt> is '<'.
+ * A '<' that starts no known name is itself. */
+int App_NextKey(const char **s);
 
 /* One animation step when running: applies the workload's next operation. */
 unsigned App_Step(Ui *ui);

@@ -132,9 +132,9 @@ int main(int argc, char **argv)
         Frame scratch;
         if (Frame_Init(&scratch, env_int("LINES", 24, 1, 1000), env_int("COLUMNS", 80, 1, 1000),
                        utf8) == 0) {
-            for (const char *k = o.keys; *k && !(typed & R_QUIT); k++) {
+            const char *k = o.keys;
+            for (int key; !(typed & R_QUIT) && (key = App_NextKey(&k)) != 0;) {
                 Screen_Compose(&ui, &scratch);
-                int key = *k == '\n' || *k == '\r' ? VK_ENTER : *k == 27 ? VK_ESC : (unsigned char)*k;
                 typed |= App_Key(&ui, key);
             }
             Frame_Free(&scratch);

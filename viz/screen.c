@@ -75,47 +75,52 @@ static int gutter_width(const Lane *l)
     return 3 + hex_digits(size ? size - 1 : 0) + 1;
 }
 
-/* Picks the view for a map of `rows` x `cols` cells and records it. */
+/* The first byte of the last page: the page whose last row holds the
+ * arena's last byte (0 when one page holds it all). */
+static size_t last_start(size_t size, size_t row_bytes, int rows)
+{
+    size_t last_row = size ? (size - 1) / row_bytes * row_bytes : 0;
+    size_t above = (size_t)(rows - 1) * row_bytes;
+    return last_row > above ? last_row - above : 0;
+}
+
+/* Picks the view for a map of `rows` x `cols` cells of lane l (the focused
+ * one) and records it.  A zoomed view starts on a row boundary; it moves to
+ * show the selection when the selection has moved since the last frame, and
+ * otherwise stays where zoom and paging put it. */
 static void choose_view(Ui *ui, const Lane *l, int rows, int cols, MapGeom *g)
 {
     size_t size = l->snap.region.size;
     size_t cells = (size_t)rows * (size_t)cols;
     g->rows = rows;
     g->cols = cols;
-    if (ui->zoom == 0) {
-        g->bpc = Bar_Scale(size, cells);
-        g->start = 0;
-        g->end = size;
-        return;
-    }
     size_t full = Bar_Scale(size, cells);
-    if (ui->zoom >= full) {
+    if (ui->zoom >= full)
         ui->zoom = 0;
+    if (ui->zoom == 0) {
         g->bpc = full;
         g->start = 0;
         g->end = size;
+        ui->followed = ui->sel;
         return;
     }
     g->bpc = ui->zoom;
     size_t span = cells * g->bpc;
     size_t row_bytes = (size_t)cols * g->bpc;
     size_t start = ui->view_start;
-    /* the view follows the selection */
-    if (ui->sel != SIZE_MAX) {
-        long bi = Snapshot_BlockAt(&l->snap, ui->sel);
+    if (ui->sel != ui->followed) {
+        long bi = ui->sel == SIZE_MAX ? -1 : Snapshot_BlockAt(&l->snap, ui->sel);
         if (bi >= 0) {
-            const SnapBlock *b = &l->snap.blocks[bi];
-            if (b->offset < start || b->offset >= start + span) {
-                size_t c = b->offset > span / 2 ? b->offset - span / 2 : 0;
-                start = c;
-            }
+            size_t off = l->snap.blocks[bi].offset;
+            if (off < start || off >= start + span)
+                start = off > span / 2 ? off - span / 2 : 0;
         }
+        ui->followed = ui->sel;
     }
-    if (start > size)
-        start = size;
-    if (start + span > size)
-        start = size > span ? size - span : 0;
+    size_t last = last_start(size, row_bytes, rows);
     start = start / row_bytes * row_bytes;
+    if (start > last)
+        start = last;
     ui->view_start = start;
     g->start = start;
     g->end = start + span < size ? start + span : size;
@@ -138,15 +143,16 @@ static void draw_ruler(Frame *f, int y, int x, int cols, size_t bpc)
     }
 }
 
-/* Draws `rows` bar rows (each with its marker row) for lane l at (y, x). */
-static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x, int w,
-                     int rows, MapGeom *g)
+/* Draws the bar rows of `view` (each with its marker row) for lane l at
+ * (y, x), and records where they went in *g. */
+static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x,
+                     const MapGeom *view, MapGeom *g)
 {
     int gw = gutter_width(l);
-    int cols = w - gw;
+    int rows = view->rows, cols = view->cols;
     if (cols < 8 || rows < 1)
         return;
-    choose_view(ui, l, rows, cols, g);
+    *g = *view;
     g->valid = true;
     g->y = y;
     g->x = x + gw;
@@ -784,8 +790,9 @@ static void compose_single(Ui *ui, Frame *f, int top, int avail)
     int need = rows_needed(l, maprows, w - gw);
     if (ui->zoom == 0 && need < maprows)
         maprows = need;
-    MapGeom *g = &ui->geom[0];
-    draw_map(f, ui, l, true, top + 1, 0, w, maprows, g);
+    MapGeom *g = &ui->geom[0], view;
+    choose_view(ui, l, maprows, w - gw, &view);
+    draw_map(f, ui, l, true, top + 1, 0, &view, g);
     if (g->valid)
         draw_ruler(f, top, g->x, g->cols, g->bpc);
     int y = top + 1 + 2 * maprows;
@@ -824,6 +831,8 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
     int need = rows_needed(&m->lanes[0], maprows, w - gw);
     if (ui->zoom == 0 && need < maprows)
         maprows = need;
+    MapGeom view;
+    choose_view(ui, &m->lanes[ui->lane < nl ? ui->lane : 0], maprows, w - gw, &view);
     int y = top + 1;
     for (unsigned i = 0; i < nl && y < top + avail; i++) {
         Lane *l = &m->lanes[i];
@@ -844,7 +853,7 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
         x += Frame_Printf(f, y, x, w - x, s->failed_allocs ? S_WARN : S_LABEL, "  failed %llu",
                           (unsigned long long)s->failed_allocs);
         y++;
-        draw_map(f, ui, l, focus, y, 0, w, maprows, &ui->geom[i]);
+        draw_map(f, ui, l, focus, y, 0, &view, &ui->geom[i]);
         y += 2 * maprows;
     }
     if (ui->geom[0].valid)
