@@ -58,4 +58,15 @@ if [ "$(zoom_at)" = 0x0 ] && [ "$(echo "$back" | wc -w)" -eq "$(echo "$seen" | w
     ok "1: PgUp comes back page by page to the start ($back)"
 else not_ok "1: PgUp comes back page by page to the start" "starts: $back"; fi
 
+# ---- 2: a terminal that cannot place the cursor is refused, pointing at --dump ----
+ENV_E2E=TERM=dumb start 80 24
+if until_match 5 'HEAPVIZ-EXIT=1' && cap | grep -q 'TERM=dumb' && cap | grep -q -- '--dump' \
+    && ! cap | grep -q '? help'; then
+    ok "2: TERM=dumb is refused with a pointer at --dump, and leaves no status line"
+else not_ok "2: TERM=dumb is refused with a pointer at --dump"; fi
+ENV_E2E=TERM=no-such-terminal start 80 24
+if until_match 5 'HEAPVIZ-EXIT=1' && cap | grep -q 'TERM=no-such-terminal' && cap | grep -q -- '--dump'; then
+    ok "2: an unknown terminal is refused the same way"
+else not_ok "2: an unknown terminal is refused the same way"; fi
+
 [ "$failed" -eq 0 ]

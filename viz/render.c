@@ -11,6 +11,7 @@
 #include "theme.h"
 
 #include <curses.h>
+#include <term.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -216,16 +217,39 @@ static int translate(Ui *ui, int r, wint_t wc)
     return (int)wc;
 }
 
+/* Why this terminal cannot show the live map, or NULL when it can: the
+ * map is drawn by placing the cursor (terminfo's cup). */
+static const char *unusable_terminal(void)
+{
+    int err = 0;
+    if (setupterm(NULL, STDOUT_FILENO, &err) != OK)
+        return "is not in the terminal database";
+    const char *cup = tigetstr("cup");
+    bool can = cup && cup != (const char *)-1;
+    del_curterm(cur_term);
+    return can ? NULL : "cannot place the cursor";
+}
+
+static int refuse_terminal(const char *why)
+{
+    const char *term = getenv("TERM");
+    fprintf(stderr, "heapviz: this terminal (TERM=%s) %s, so it cannot show the live map.\n"
+                    "Use --dump to print the frames as text instead (for example: heapviz "
+                    "--dump --frames 3).\n",
+            term ? term : "", why);
+    return 1;
+}
+
 int Render_Run(Ui *ui, const RenderOptions *ro)
 {
+    const char *why = unusable_terminal();
+    if (why)
+        return refuse_terminal(why);
     install_signals();
     have_shell_modes = tcgetattr(STDIN_FILENO, &shell_modes) == 0;
     SCREEN *scr = newterm(NULL, stdout, stdin);
-    if (!scr) {
-        fprintf(stderr, "heapviz: cannot use this terminal (TERM=%s)\n",
-                getenv("TERM") ? getenv("TERM") : "");
-        return 1;
-    }
+    if (!scr)
+        return refuse_terminal("cannot be opened");
     curses_on = 1;
     atexit(restore_terminal);
     cbreak();
