@@ -145,20 +145,39 @@ StepResult Player_Apply(Player *p, const Op *op, Step *step)
     return st.result;
 }
 
-void Player_Forget(Player *p, const void *object)
+bool Player_IdOf(const Player *p, const void *ptr, uint32_t *id)
 {
-    if (!p || !object)
-        return;
-    uintptr_t a = (uintptr_t)object;
-    for (uint32_t id = 0; id < p->max_ids; id++) {
-        Slot *s = &p->slot[id];
+    if (!p || !ptr)
+        return false;
+    uintptr_t a = (uintptr_t)ptr;
+    for (uint32_t i = 0; i < p->max_ids; i++) {
+        const Slot *s = &p->slot[i];
         if (s->ptr && a >= (uintptr_t)s->ptr && a - (uintptr_t)s->ptr < s->size) {
-            s->ptr = NULL;
-            s->size = 0;
-            p->live--;
-            return;
+            if (id)
+                *id = i;
+            return true;
         }
     }
+    return false;
+}
+
+void *Player_Object(const Player *p, uint32_t id, size_t *size)
+{
+    if (!p || id >= p->max_ids || !p->slot[id].ptr)
+        return NULL;
+    if (size)
+        *size = p->slot[id].size;
+    return p->slot[id].ptr;
+}
+
+void Player_Forget(Player *p, const void *object)
+{
+    uint32_t id;
+    if (!Player_IdOf(p, object, &id))
+        return;
+    p->slot[id].ptr = NULL;
+    p->slot[id].size = 0;
+    p->live--;
 }
 
 void Player_Reset(Player *p, MemHeap *heap)

@@ -152,6 +152,11 @@ StepResult Player_Apply(Player *p, const Op *op, Step *step);
  * user freed it by hand), so a later free of that id is skipped.
  * Time: O(max_ids). */
 void Player_Forget(Player *p, const void *object);
+/* The id whose object ptr points into: true and *id set, or false when no
+ * id holds that object.  Time: O(max_ids). */
+bool Player_IdOf(const Player *p, const void *ptr, uint32_t *id);
+/* The object id holds (its size in *size when size is not NULL), or NULL. */
+void *Player_Object(const Player *p, uint32_t id, size_t *size);
 /* Points the player at another heap (or the same one re-created): all ids
  * become empty. */
 void Player_Reset(Player *p, MemHeap *heap);

@@ -60,7 +60,6 @@ golden ascii_fragmenter  24  80 $U -- --ascii --workload fragmenter --seed 7 --s
 golden c_locale_next     30 100 C  -- --policy next --skip 90
 golden compare_120x40    40 120 $U -- --compare first,best,worst,fast --seed 3 --skip 150
 golden small_40x12       12  40 $U -- --frames 2 --skip 50
-golden too_small_30x8     8  30 $U --
 golden wide_200x60       60 200 $U -- --workload phased --size 32K --skip 300
 golden help_100x40       40 100 $U -- --skip 10 --keys '?'
 golden guard_overflow    30 100 $U -- --guard --skip 40 --keys $'a100\no'
@@ -88,6 +87,33 @@ else not_ok "--frames 4 gives four frames" "form feeds $ff, lines $lines"; fi
 ops=$(printf '%s\n' "$out" | grep -o 'op [0-9]*$' | tr '\n' ' ')
 if [ "$ops" = "op 0 op 1 op 2 op 3 " ]; then ok "one operation a frame"
 else not_ok "one operation a frame" "title counters: $ops"; fi
+
+# a trace ends: --dump stops at its last operation, whatever --frames says
+out=$(LINES=24 COLUMNS=80 "$BIN" --dump --trace "$GOLD/lecture.rep" --frames 100 </dev/null)
+frames=$(( $(printf '%s\n' "$out" | grep -c $'^\f$') + 1 ))
+last=$(printf '%s\n' "$out" | grep -o 'op [0-9]*$' | tail -n 1)
+if [ "$frames" -eq 15 ] && [ "$last" = "op 14" ]; then ok "--dump stops with the trace: 15 frames for 14 operations"
+else not_ok "--dump stops with the trace" "$frames frames, the last at '$last'"; fi
+
+# --skip N shows op N, whatever the library counted (a realloc is one
+# operation, a failed allocation too), and the events are numbered alike
+for w in random fragmenter; do
+    t=$(LINES=24 COLUMNS=80 "$BIN" --dump --workload $w --skip 200 </dev/null | head -n 1 | grep -o 'op [0-9]*$')
+    if [ "$t" = "op 200" ]; then ok "--skip 200 --workload $w: the title says op 200"
+    else not_ok "--skip 200 --workload $w: the title says op 200" "it says '$t'"; fi
+done
+nums=$(LINES=60 COLUMNS=120 "$BIN" --dump --trace "$GOLD/lecture.rep" --skip 14 </dev/null \
+       | grep -oE '^ #[0-9]+' | tr -d ' #' | tr '\n' ' ')
+if [ "$nums" = "$(seq -s ' ' 1 14) " ] || [ "$nums" = "$(seq -s ' ' $(( 15 - $(echo "$nums" | wc -w) )) 14) " ]
+then ok "a trace's events are numbered one by one, its realloc once ($nums)"
+else not_ok "a trace's events are numbered one by one, its realloc once" "numbers: $nums"; fi
+
+# a screen too small for --dump is an error, not a frame that asks to enlarge it
+out=$(LINES=5 COLUMNS=30 "$BIN" --dump 2>"$tmp/small.err" </dev/null)
+rc=$?
+if [ "$rc" -eq 1 ] && [ -z "$out" ] && grep -q 'at least 40x10' "$tmp/small.err" \
+    && grep -q 'LINES=5 COLUMNS=30' "$tmp/small.err"; then ok "--dump at 30x5: an error on stderr, exit 1"
+else not_ok "--dump at 30x5: an error on stderr, exit 1" "rc=$rc out=$out" "$(cat "$tmp/small.err")"; fi
 
 # without a terminal and without --dump: explain, exit non-zero
 err=$("$BIN" </dev/null 2>&1 >/dev/null)

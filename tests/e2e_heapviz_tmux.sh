@@ -119,7 +119,7 @@ keys Z Z Z Z
 check "Z zooms back out to the whole arena" 3 'already showing the whole arena'
 keys p
 check "p cycles the policy (first → next)" 3 'heapviz · next fit'
-check "p restarts the same workload" 3 'policy: next fit; the same workload starts again'
+check "p replays the same operations under the next policy" 3 'policy: next fit; the same [0-9]+ operations again'
 keys p
 check "p again: best fit" 3 'heapviz · best fit'
 keys w
@@ -154,7 +154,8 @@ else not_ok "four bars on one scale"; fi
 keys Down
 check "Down moves to the next heap" 3 '▶ best fit'
 keys p
-check "p in compare mode says why not" 3 'compare mode shows several policies'
+check "p in compare mode changes the selected heap's policy" 3 'the best fit heap is next fit now'
+check "the heap's line names its new policy" 3 '▶ next fit +ext'
 keys a 6 4 Enter
 check "a allocates in every heap in lockstep" 3 'allocated 64 B'
 keys q
@@ -209,7 +210,8 @@ keys Z Z Z Z H
 check "H opens the help as well" 3 'heapviz help'
 keys Escape r
 check "r resets: empty heap, the workload from its seed" 3 'reset: empty heaps'
-check "the operation count starts again" 3 'op 0 *$'
+check "r keeps what was typed: it comes back where it was" 3 'your 5 operations come back'
+check "the operation count starts again, with the typed operations at op 0" 3 'op 5 *$'
 keys q
 check "q quits guard mode" 3 'HEAPVIZ-EXIT=0'
 

@@ -186,6 +186,11 @@ Test(options, compare_lists_policies_once_each)
     cr_assert_eq(parse(ARGS("--compare", "first,,best")), OPT_ERROR);
     cr_assert_eq(parse(ARGS("--compare", "first,bestest")), OPT_ERROR);
     cr_assert(strstr(err, "'bestest' is not a policy"), "%s", err);
+    /* --policy would be ignored: it is refused instead, in either order */
+    cr_assert_eq(parse(ARGS("--compare", "first,best", "--policy", "worst")), OPT_ERROR);
+    cr_assert_str_eq(err, "--policy and --compare exclude each other: --compare names the "
+                          "policies (p changes the selected heap's)");
+    cr_assert_eq(parse(ARGS("-p", "best", "-c", "all")), OPT_ERROR);
 }
 
 Test(options, mistakes_are_errors_with_a_reason)

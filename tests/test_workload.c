@@ -486,6 +486,26 @@ Test(player, forget_after_a_hand_free_and_rejection_without_it, .init = player_s
     cr_assert_eq(Player_Live(player), 0);
 }
 
+Test(player, names_the_id_an_object_belongs_to, .init = player_setup,
+     .fini = player_teardown)
+{
+    Step st;
+    apply(OP_ALLOC, 4, 300, 0, &st);
+    unsigned char *obj = st.ptr;
+    uint32_t id = 99;
+    cr_assert(Player_IdOf(player, obj + 299, &id), "any byte of it");
+    cr_assert_eq(id, 4);
+    cr_assert(!Player_IdOf(player, obj + 300, &id), "not past its end");
+    size_t size = 0;
+    cr_assert_eq(Player_Object(player, 4, &size), obj);
+    cr_assert_eq(size, 300);
+    cr_assert_null(Player_Object(player, 5, NULL), "an empty id");
+    cr_assert_null(Player_Object(player, 1000, NULL), "an id out of range");
+    apply(OP_FREE, 4, 0, 0, NULL);
+    cr_assert(!Player_IdOf(player, obj, &id));
+    cr_assert_null(Player_Object(player, 4, NULL));
+}
+
 Test(player, edge_cases, .init = player_setup, .fini = player_teardown)
 {
     Step st;

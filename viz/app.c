@@ -358,20 +358,61 @@ static unsigned act_page(Ui *ui, int key)
     return R_REDRAW;
 }
 
+/* "; the same 150 operations again (2 of them yours)" */
+static void replayed(const Model *m, char *buf, size_t len)
+{
+    size_t n;
+    Model_TypedOps(m, &n);
+    if (n)
+        snprintf(buf, len, "; the same %llu operations again (%zu of them yours)",
+                 (unsigned long long)m->ops, n);
+    else
+        snprintf(buf, len, "; the same %llu operations again", (unsigned long long)m->ops);
+}
+
+/* "; your 2 operations come back where they were" */
+static void typed_back(const Model *m, char *buf, size_t len)
+{
+    size_t n;
+    Model_TypedOps(m, &n);
+    buf[0] = '\0';
+    if (n)
+        snprintf(buf, len, "; your %zu operation%s come%s back where %s", n, n == 1 ? "" : "s",
+                 n == 1 ? "s" : "", n == 1 ? "it was" : "they were");
+}
+
+/* p: the focused heap's next policy (in compare mode, the next one no other
+ * heap shows), with the same operations up to where they were. */
 static unsigned act_policy(Ui *ui, int key)
 {
     (void)key;
-    if (ui->m->nlanes > 1) {
-        say(ui, true, "compare mode shows several policies at once: p cycles one heap's policy");
+    Model *m = ui->m;
+    unsigned lane = ui->lane < m->nlanes ? ui->lane : 0;
+    MemPolicy was = m->lanes[lane].policy, p = was;
+    for (unsigned k = 0; k < MEM_POLICY_COUNT; k++) {
+        p = (MemPolicy)((p + 1) % MEM_POLICY_COUNT);
+        bool shown = false;
+        for (unsigned j = 0; j < m->nlanes; j++)
+            shown |= j != lane && m->lanes[j].policy == p;
+        if (!shown)
+            break;
+    }
+    if (p == was) {
+        say(ui, true, "every policy is on the screen already");
         return R_REDRAW;
     }
-    MemPolicy p = (MemPolicy)((ui->m->lanes[0].policy + 1) % MEM_POLICY_COUNT);
-    char err[160];
-    if (Model_SetPolicy(ui->m, p, err, sizeof err) != 0) {
+    char err[160], tail[96];
+    uint64_t steps = m->steps;
+    if (Model_SetLanePolicy(m, lane, p, err, sizeof err) != 0 ||
+        Model_Replay(m, steps, err, sizeof err) != 0) {
         say(ui, true, "%s", err);
         return R_REDRAW;
     }
-    say(ui, false, "policy: %s; the same workload starts again", Explain_Policy(p));
+    replayed(m, tail, sizeof tail);
+    if (m->nlanes > 1)
+        say(ui, false, "the %s heap is %s now%s", Explain_Policy(was), Explain_Policy(p), tail);
+    else
+        say(ui, false, "policy: %s%s", Explain_Policy(p), tail);
     return R_REDRAW | R_TIMING;
 }
 
@@ -382,24 +423,29 @@ static unsigned act_workload(Ui *ui, int key)
     do {
         k = (WorkloadKind)((k + 1) % WL_COUNT);
     } while (k == WL_TRACE && !ui->m->cfg.trace);
-    char err[160];
+    char err[160], tail[96];
     if (Model_SetWorkload(ui->m, k, err, sizeof err) != 0) {
         say(ui, true, "%s", err);
         return R_REDRAW;
     }
-    say(ui, false, "workload: %s", Workload_Name(k));
+    typed_back(ui->m, tail, sizeof tail);
+    say(ui, false, "workload: %s, %s%s", Workload_Name(k), Workload_Describe(k), tail);
     return R_REDRAW | R_TIMING;
 }
 
 static unsigned act_reset(Ui *ui, int key)
 {
     (void)key;
-    char err[160];
+    char err[160], tail[96];
     if (Model_Restart(ui->m, err, sizeof err) != 0) {
         say(ui, true, "%s", err);
         return R_REDRAW;
     }
-    say(ui, false, "reset: empty heaps, the workload from its seed");
+    typed_back(ui->m, tail, sizeof tail);
+    if (tail[0])
+        say(ui, false, "reset: empty heaps%s", tail);
+    else
+        say(ui, false, "reset: empty heaps, the workload from its seed");
     return R_REDRAW | R_TIMING;
 }
 
@@ -533,39 +579,39 @@ const KeyHelp *App_KeyHelp(size_t *n)
 
 /* ---- prompts ------------------------------------------------------------------- */
 
-static int parse_offset(const char *s, size_t *out)
+int App_ParseOffset(const char *s, size_t *out)
 {
     while (*s == ' ')
         s++;
     if (*s == '+')
         s++;
-    bool hex = false;
+    size_t base = 16, len = strlen(s);
+    while (len && s[len - 1] == ' ')
+        len--;
     if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        hex = true;
-        s += 2;
-    } else {
-        for (const char *p = s; *p; p++)
-            if (isxdigit((unsigned char)*p) && !isdigit((unsigned char)*p))
-                hex = true;
+        s += 2, len -= 2;
+    } else if (s[0] == 'd' || s[0] == 'D') {
+        base = 10, s++, len--;
+    } else if (len && s[len - 1] == '.') {
+        base = 10, len--;
     }
-    if (!*s)
+    if (len == 0)
         return -1;
     size_t v = 0;
-    for (; *s; s++) {
-        int d;
-        if (isdigit((unsigned char)*s))
-            d = *s - '0';
-        else if (hex && isxdigit((unsigned char)*s))
-            d = tolower((unsigned char)*s) - 'a' + 10;
+    for (size_t i = 0; i < len; i++) {
+        int c = (unsigned char)s[i], d;
+        if (isdigit(c))
+            d = c - '0';
+        else if (base == 16 && isxdigit(c))
+            d = tolower(c) - 'a' + 10;
         else
             return -1;
-        size_t base = hex ? 16u : 10u;
         if (v > (SIZE_MAX - (size_t)d) / base)
             return -1;
         v = v * base + (size_t)d;
     }
     *out = v;
-    return 0;
+    return (int)base;
 }
 
 static unsigned run_prompt(Ui *ui)
@@ -578,12 +624,7 @@ static unsigned run_prompt(Ui *ui)
             say(ui, true, "'%s' is not a size: type bytes, like 120 or 2K", ui->input);
             return R_REDRAW;
         }
-        void *p = NULL;
-        for (unsigned i = 0; i < ui->m->nlanes; i++) {
-            void *q = Model_Alloc(ui->m, i, size);
-            if (i == ui->lane)
-                p = q;
-        }
+        void *p = Model_Alloc(ui->m, ui->lane, size);
         ui->paused = true;
         char b[32];
         Explain_Bytes(size, b, sizeof b);
@@ -598,22 +639,29 @@ static unsigned run_prompt(Ui *ui)
     }
     if (k == PROMPT_IFREE) {
         size_t off;
-        if (parse_offset(ui->input, &off) != 0) {
-            say(ui, true, "'%s' is not an offset: type one like 0x1c4 or 452", ui->input);
+        int base = App_ParseOffset(ui->input, &off);
+        if (base < 0) {
+            say(ui, true, "'%s' is not an offset: type hex like 1c4 (0x optional), or decimal "
+                          "like d452", ui->input);
             return R_REDRAW;
         }
         size_t o = off, objsize = 0;
         int r = Model_FreeAt(ui->m, ui->lane, off, &o, &objsize);
         ui->paused = true;
+        /* what was understood, when it was not hex */
+        char dec[40] = "";
+        if (base == 10)
+            snprintf(dec, sizeof dec, "decimal %zu is +0x%zx; ", off, off);
         if (r == MEM_OK) {
             if (o == off)
-                say(ui, false, "freed the object at +0x%zx", o);
+                say(ui, false, "%sfreed the object at +0x%zx", dec, o);
             else
-                say(ui, false, "+0x%zx is byte %zu of the %zu B object at +0x%zx: freed it",
-                    off, off - o, objsize, o);
+                say(ui, false, "%s+0x%zx is byte %zu of the %zu B object at +0x%zx: freed it",
+                    dec, off, off - o, objsize, o);
             ui->sel = o - MEM_HEADER_SIZE;
         } else {
-            say(ui, true, "free +0x%zx refused: it %s", off, MemReject_Describe((MemReject)r));
+            say(ui, true, "%sfree +0x%zx refused: it %s", dec, off,
+                MemReject_Describe((MemReject)r));
         }
         return R_REDRAW | R_FLASH | R_TIMING;
     }

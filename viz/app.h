@@ -78,6 +78,12 @@ unsigned App_Key(Ui *ui, int key);
  * A '<' that starts no known name is itself. */
 int App_NextKey(const char **s);
 
+/* The offset typed at the i prompt.  Every offset on screen is hex, so hex
+ * is the default ("1c4", "0x1c4", "+0x1c4"); decimal takes a leading d
+ * ("d452") or a trailing dot ("452.").  Returns the base understood (16 or
+ * 10) and sets *out, or -1 for anything else (nothing set). */
+int App_ParseOffset(const char *s, size_t *out);
+
 /* One animation step when running: applies the workload's next operation. */
 unsigned App_Step(Ui *ui);
 

@@ -24,6 +24,17 @@ char *Explain_Bytes(size_t bytes, char *buf, size_t len)
     return buf;
 }
 
+char *Explain_Exact(size_t bytes, char *buf, size_t len)
+{
+    if (bytes < 10000) {
+        snprintf(buf, len, "%zu B", bytes);
+    } else {
+        char r[24];
+        snprintf(buf, len, "%zu B (%s)", bytes, Explain_Bytes(bytes, r, sizeof r));
+    }
+    return buf;
+}
+
 const char *Explain_Policy(MemPolicy p)
 {
     switch (p) {

@@ -14,6 +14,10 @@
  * Returns buf. */
 char *Explain_Bytes(size_t bytes, char *buf, size_t len);
 
+/* Exact bytes, for what a lesson adds up: "7968 B"; from 10000 bytes on the
+ * rounded size follows, "3145728 B (3.0 MiB)".  Returns buf. */
+char *Explain_Exact(size_t bytes, char *buf, size_t len);
+
 /* "first fit", "next fit", "best fit", "worst fit", "fast fit" */
 const char *Explain_Policy(MemPolicy p);
 

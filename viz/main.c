@@ -29,9 +29,16 @@ static int env_int(const char *name, int fallback, int lo, int hi)
     return (int)n;
 }
 
+/* Frames as text: the first before any operation, then one a step, until
+ * --frames or the end of a trace. */
 static int run_dump(Ui *ui, const Options *o, bool utf8)
 {
     int rows = env_int("LINES", 24, 1, 1000), cols = env_int("COLUMNS", 80, 1, 1000);
+    if (rows < VIZ_MIN_ROWS || cols < VIZ_MIN_COLS) {
+        fprintf(stderr, "heapviz: --dump needs a screen of at least %dx%d; LINES=%d COLUMNS=%d "
+                        "give %dx%d\n", VIZ_MIN_COLS, VIZ_MIN_ROWS, rows, cols, cols, rows);
+        return 1;
+    }
     Frame f;
     if (Frame_Init(&f, rows, cols, utf8) != 0) {
         fprintf(stderr, "heapviz: out of memory\n");
@@ -39,8 +46,11 @@ static int run_dump(Ui *ui, const Options *o, bool utf8)
     }
     unsigned long frames = o->frames ? o->frames : 1;
     for (unsigned long i = 0; i < frames; i++) {
-        if (i > 0)
+        if (i > 0) {
             App_Step(ui);
+            if (ui->m->ended)
+                break; /* the trace has no more operations */
+        }
         Screen_Compose(ui, &f);
         if (i > 0)
             fputs("\f\n", stdout);

@@ -261,7 +261,7 @@ int Options_Parse(int argc, char **argv, Options *o, char *err, size_t errlen)
         err[0] = '\0';
 
     int result = OPT_RUN;
-    bool workload_named = false;
+    bool workload_named = false, policy_named = false;
     WorkloadKind named = WL_RANDOM;
     for (int i = 1; i < argc && argv; i++) {
         const char *a = argv[i];
@@ -304,6 +304,7 @@ int Options_Parse(int argc, char **argv, Options *o, char *err, size_t errlen)
         int r = apply(d, value ? value : "", o, err, errlen);
         if (r == OPT_ERROR)
             return r;
+        policy_named |= d->id == O_POLICY;
         if (d->id == O_WORKLOAD) {
             workload_named = true;
             named = o->workload;
@@ -318,6 +319,9 @@ int Options_Parse(int argc, char **argv, Options *o, char *err, size_t errlen)
     if (o->trace && workload_named && named != WL_TRACE)
         return fail(err, errlen, "--trace and --workload %s exclude each other",
                     Workload_Name(named));
+    if (policy_named && o->nlanes)
+        return fail(err, errlen, "--policy and --compare exclude each other: --compare names "
+                                 "the policies (p changes the selected heap's)");
     if (o->trace)
         o->workload = WL_TRACE;
     return OPT_RUN;

@@ -19,6 +19,7 @@
 #include "app.h"
 #include "bar.h"
 #include "explain.h"
+#include "options.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -579,7 +580,7 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
     const Lane *l = &m->lanes[0];
     Frame_Fill(f, 0, 0, f->cols, ' ', S_TITLE);
     char right[48];
-    snprintf(right, sizeof right, "op %llu ", (unsigned long long)l->snap.stats.ops);
+    snprintf(right, sizeof right, "op %llu ", (unsigned long long)m->ops);
     int rw = (int)strlen(right);
     int room = f->cols - rw - 1;
     /* parts in order of importance; each is added if it still fits */
@@ -638,10 +639,24 @@ static void draw_status(Frame *f, const Ui *ui, int y)
     int x = 1, w = f->cols;
     if (ui->prompt != PROMPT_NONE) {
         const char *q = ui->prompt == PROMPT_ALLOC ? "allocate how many bytes (K/M ok)? "
-                                                   : "free at which offset (like 0x1c4)? ";
+                                                   : "free at which offset (hex; d452 decimal)? ";
         x += Frame_Text(f, y, x, w - x, S_STATUS_KEY, q);
         x += Frame_Text(f, y, x, w - x, S_STATUS, ui->input);
         Frame_Put(f, y, x++, f->utf8 ? 0x2588 : '_', S_STATUS);
+        /* what the input means so far */
+        char echo[64] = "";
+        size_t v;
+        if (ui->ninput && ui->prompt == PROMPT_ALLOC && Options_ParseSize(ui->input, &v) == 0)
+            snprintf(echo, sizeof echo, "= %zu B", v);
+        else if (ui->ninput && ui->prompt == PROMPT_IFREE) {
+            int base = App_ParseOffset(ui->input, &v);
+            if (base == 16)
+                snprintf(echo, sizeof echo, "= +0x%zx", v);
+            else if (base == 10)
+                snprintf(echo, sizeof echo, "= +0x%zx (decimal %zu)", v, v);
+        }
+        if (echo[0])
+            x += 1 + Frame_Text(f, y, x + 1, w - x - 1, S_STATUS_KEY, echo);
         Frame_Text(f, y, x + 2, w - x - 2, S_STATUS, "Enter: do it · Esc: cancel");
         return;
     }
