@@ -627,7 +627,7 @@ static unsigned run_prompt(Ui *ui)
         void *p = Model_Alloc(ui->m, ui->lane, size);
         ui->paused = true;
         char b[32];
-        Explain_Bytes(size, b, sizeof b);
+        Explain_Exact(size, b, sizeof b);
         if (p) {
             size_t off = (size_t)((uintptr_t)p - (uintptr_t)focus(ui)->snap.region.base);
             ui->sel = off - MEM_HEADER_SIZE;

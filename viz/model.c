@@ -237,7 +237,7 @@ static void digest(Lane *l, const char *prefix, uint64_t op)
     if (l->npending == 0)
         return;
     char text[LOG_LEN], said[LOG_LEN];
-    LogKind kind = Explain_Events(l->pending, l->npending, said, sizeof said, l->last,
+    LogKind kind = Explain_Events(l->pending, l->npending, l->flags, said, sizeof said, l->last,
                                   sizeof l->last);
     snprintf(text, sizeof text, "%s%s", prefix ? prefix : "", said);
     log_add(l, op, kind, text);
