@@ -121,12 +121,17 @@ rc=$?
 if [ "$rc" -ne 0 ] && grep -q -- '--dump' <<<"$err"; then ok "no terminal: explains and exits $rc"
 else not_ok "no terminal: explains and exits non-zero" "rc=$rc: $err"; fi
 
-# an unknown option prints the usage and exits 2
+# a mistake on the command line: the error and one line pointing at --help
+# (the whole usage would scroll the error away at 80x24), exit 2
 err=$("$BIN" --frobnicate 2>&1 >/dev/null)
 rc=$?
-if [ "$rc" -eq 2 ] && grep -q "unknown option '--frobnicate'" <<<"$err" && grep -q '^usage: heapviz' <<<"$err"
-then ok "unknown option: usage, exit 2"
-else not_ok "unknown option: usage, exit 2" "rc=$rc" "$err"; fi
+if [ "$rc" -eq 2 ] && [ "$(printf '%s\n' "$err" | wc -l)" -eq 2 ] \
+    && grep -q "^heapviz: unknown option '--frobnicate'$" <<<"$err" && grep -q -- '--help' <<<"$err"
+then ok "unknown option: the error and a pointer at --help, exit 2"
+else not_ok "unknown option: the error and a pointer at --help, exit 2" "rc=$rc" "$err"; fi
+wide=$("$BIN" --help | LC_ALL=C.UTF-8 awk 'length($0) > 80')
+if [ -z "$wide" ]; then ok "every line of --help fits 80 columns"
+else not_ok "every line of --help fits 80 columns" "$wide"; fi
 
 out=$("$BIN" --help)
 rc=$?

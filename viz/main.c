@@ -75,7 +75,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (r == OPT_ERROR) {
-        fprintf(stderr, "heapviz: %s\n\n%s", err, Options_Usage());
+        /* one line that stays on the screen, and where the rest is */
+        fprintf(stderr, "heapviz: %s\nheapviz --help lists the options.\n", err);
         return 2;
     }
     if (!o.dump && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {

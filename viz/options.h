@@ -54,7 +54,7 @@ enum {
     OPT_RUN = 0,      /* run with *o */
     OPT_HELP = 1,     /* --help: print Options_Usage, exit 0 */
     OPT_VERSION = 2,  /* --version */
-    OPT_ERROR = -1    /* err says what is wrong: print it and the usage, exit 2 */
+    OPT_ERROR = -1    /* err says what is wrong: print it (not the usage), exit 2 */
 };
 
 /* Sets the defaults, then applies argv[1..argc-1].  Returns an OPT_* value.
