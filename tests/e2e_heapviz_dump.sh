@@ -65,7 +65,7 @@ golden help_100x40       40 100 $U -- --skip 10 --keys '?'
 golden guard_overflow    30 100 $U -- --guard --skip 40 --keys $'a100\no'
 golden guard_freed       30 100 $U -- --guard --skip 40 --keys $'a100\nof'
 golden selected_zoom     30 100 $U -- --skip 60 --keys 'lllllzz'
-golden interior_free     30 100 $U -- --skip 20 --keys $'a300\ni0x63c\n'
+golden interior_free     30 100 $U -- --skip 20 --keys $'a300\ni4e4\n'
 golden trace_replay      30 100 $U -- --trace "$GOLD/lecture.rep" --frames 2 --skip 12
 golden fragmenter_fail   30 100 $U -- --workload fragmenter --skip 123
 

@@ -126,12 +126,21 @@ int Frame_Text(Frame *f, int y, int x, int maxw, Style s, const char *text)
         return 0;
     if (maxw < 0 || x + maxw > f->cols)
         maxw = f->cols - x;
+    if (maxw <= 0)
+        return 0;
+    /* text that does not fit is cut one column early and marked there */
+    bool cut = Frame_TextWidth(f, text) > maxw;
+    int room = cut ? maxw - 1 : maxw;
     int w = 0;
     const unsigned char *p = (const unsigned char *)text;
-    while (*p && w < maxw) {
+    while (*p && w < room) {
         uint32_t cp;
         p += decode(p, &cp);
-        w += put_cp(f, y, x + w, maxw - w, s, cp);
+        w += put_cp(f, y, x + w, room - w, s, cp);
+    }
+    if (cut) {
+        Frame_Put(f, y, x + w, f->utf8 ? 0x2026 : '>', s); /* … */
+        w++;
     }
     return w;
 }

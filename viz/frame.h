@@ -33,8 +33,9 @@ void Frame_Put(Frame *f, int y, int x, uint32_t ch, Style s);
 /* Fills [x, x+w) of row y with ch in style s. */
 void Frame_Fill(Frame *f, int y, int x, int w, uint32_t ch, Style s);
 /* Writes UTF-8 text from (y, x), at most maxw columns (clipped to the
- * frame); returns the columns written.  In an ASCII frame, arrows and
- * other symbols are folded ("→" becomes "->"). */
+ * frame); returns the columns written.  Text that does not fit ends in
+ * "…" ('>' in an ASCII frame) in its last column.  In an ASCII frame,
+ * arrows and other symbols are folded ("→" becomes "->"). */
 int Frame_Text(Frame *f, int y, int x, int maxw, Style s, const char *text);
 __attribute__((format(printf, 6, 7))) int Frame_Printf(Frame *f, int y, int x, int maxw,
                                                        Style s, const char *fmt, ...);

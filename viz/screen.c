@@ -680,12 +680,12 @@ static void draw_status(Frame *f, const Ui *ui, int y)
     if (w - x - hw < 12) {
         /* too narrow for more */
     } else if (ui->msg[0]) {
-        Frame_Text(f, y, x, w - x - hw, ui->msg_warn ? S_STATUS_MSG : S_STATUS, ui->msg);
+        Frame_Text(f, y, x, w - x - hw - 1, ui->msg_warn ? S_STATUS_MSG : S_STATUS, ui->msg);
     } else if (l->last[0]) {
         snprintf(buf, sizeof buf, "last: %s", l->last);
-        Frame_Text(f, y, x, w - x - hw, S_STATUS, buf);
+        Frame_Text(f, y, x, w - x - hw - 1, S_STATUS, buf);
     } else {
-        Frame_Text(f, y, x, w - x - hw, S_STATUS, "Space runs/pauses · n steps");
+        Frame_Text(f, y, x, w - x - hw - 1, S_STATUS, "Space runs/pauses · n steps");
     }
     Frame_Put(f, y, w - hw - 1, ' ', S_STATUS);
     Frame_Text(f, y, w - hw, hw, S_STATUS_KEY, help);

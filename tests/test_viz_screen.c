@@ -1,0 +1,96 @@
+/* test_viz_screen.c - heapviz's screen composition as issue 12's trial
+ * used it: text that is cut says so, the legend and the title at every
+ * width, the help overlay, the statistics, the map's geometry.  No
+ * terminal: Screen_Compose draws into a Frame and the rows are read back. */
+#include "testlib.h"
+
+#include "app.h"
+#include "frame.h"
+#include "model.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+static Model model;
+static Ui ui;
+static Frame frame;
+
+static void start_with(MemPolicy policy, unsigned flags, unsigned nlanes, int steps)
+{
+    ModelConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.region_size = MemHeap_ControlSize() + 8192;
+    cfg.nlanes = nlanes;
+    for (unsigned i = 0; i < nlanes; i++)
+        cfg.policies[i] = nlanes > 1 ? (MemPolicy)i : policy;
+    cfg.flags = flags;
+    cfg.workload = WL_RANDOM;
+    cfg.seed = 1;
+    char err[128];
+    cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), 0, "%s", err);
+    Ui_Init(&ui, &model, (GlyphMode){1, 1}, 8, true);
+    for (int i = 0; i < steps; i++)
+        Model_Step(&model);
+}
+
+static void compose(int rows, int cols)
+{
+    Frame_Free(&frame);
+    cr_assert_eq(Frame_Init(&frame, rows, cols, true), 0);
+    Screen_Compose(&ui, &frame);
+}
+
+static void stop(void)
+{
+    Frame_Free(&frame);
+    Model_Fini(&model);
+}
+
+static const char *row(int y)
+{
+    static char buf[4096];
+    Frame_RowText(&frame, y < 0 ? frame.rows + y : y, buf, sizeof buf);
+    return buf;
+}
+
+static bool screen_has(const char *needle)
+{
+    for (int y = 0; y < frame.rows; y++)
+        if (strstr(row(y), needle))
+            return true;
+    return false;
+}
+
+/* ---- 17: text that is cut says so -------------------------------------------------- */
+
+Test(text, cut_text_ends_in_an_ellipsis)
+{
+    Frame f;
+    cr_assert_eq(Frame_Init(&f, 2, 30, true), 0);
+    int w = Frame_Text(&f, 0, 0, 20, S_NORMAL, "lists by size class, smallest first");
+    cr_assert_eq(w, 20);
+    char buf[128];
+    Frame_RowText(&f, 0, buf, sizeof buf);
+    cr_assert_str_eq(buf, "lists by size class…");
+    Frame_Text(&f, 1, 0, 12, S_NORMAL, "exactly 12 c");
+    Frame_RowText(&f, 1, buf, sizeof buf);
+    cr_assert_str_eq(buf, "exactly 12 c", "text that fits is not marked");
+    Frame_Free(&f);
+    cr_assert_eq(Frame_Init(&f, 1, 30, false), 0);
+    Frame_Text(&f, 0, 0, 10, S_NORMAL, "split off 3.0 MiB");
+    Frame_RowText(&f, 0, buf, sizeof buf);
+    cr_assert_str_eq(buf, "split off>", "ASCII frames mark the cut with >");
+    Frame_Free(&f);
+}
+
+Test(text, a_long_status_message_stops_before_the_help_key)
+{
+    start_with(MEM_FIRST_FIT, 0, 1, 10);
+    snprintf(ui.msg, sizeof ui.msg, "%s", "a message far too long for the status line of a "
+                                          "terminal that is only eighty columns wide, really");
+    compose(24, 80);
+    const char *s = row(-1);
+    cr_assert(strstr(s, "… ? help"), "cut, marked, and a blank before ? help: %s", s);
+    stop();
+}
