@@ -29,7 +29,7 @@ static void start_with(MemPolicy policy, unsigned flags, unsigned nlanes, int st
     cfg.seed = 1;
     char err[128];
     cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), 0, "%s", err);
-    Ui_Init(&ui, &model, (GlyphMode){1, 1}, 8, true);
+    Ui_Init(&ui, &model, (GlyphMode){1, 0}, 8, true);
     for (int i = 0; i < steps; i++)
         Model_Step(&model);
 }
@@ -92,5 +92,67 @@ Test(text, a_long_status_message_stops_before_the_help_key)
     compose(24, 80);
     const char *s = row(-1);
     cr_assert(strstr(s, "… ? help"), "cut, marked, and a blank before ? help: %s", s);
+    stop();
+}
+
+/* ---- 18: the legend and the title keep what matters ----------------------------- */
+
+static const char *const marks[] = {"━", "╌", "▲"};
+
+Test(legend, the_marks_are_in_the_legend_at_80_and_100_columns)
+{
+    start_with(MEM_NEXT_FIT, 0, 1, 30);
+    for (int cols = 80; cols <= 100; cols += 4) {
+        compose(24, cols);
+        const char *s = row(-2);
+        cr_assert(strstr(s, "━ selected") && strstr(s, "╌ last op") && strstr(s, "▲ rover"),
+                  "%d columns: %s", cols, s);
+    }
+    stop();
+    start_with(MEM_NEXT_FIT, MEM_OPT_GUARD, 1, 30);
+    compose(24, 80);
+    for (size_t i = 0; i < 3; i++)
+        cr_assert(strstr(row(-2), marks[i]), "guard mode, 80 columns: %s", row(-2));
+    cr_assert(strstr(row(-2), "!"), "the broken guard too: %s", row(-2));
+    stop();
+}
+
+Test(legend, no_entry_is_dropped_without_saying_so)
+{
+    for (unsigned guard = 0; guard <= MEM_OPT_GUARD; guard += MEM_OPT_GUARD) {
+        start_with(MEM_NEXT_FIT, guard, 1, 30);
+        for (int cols = 40; cols <= 130; cols++) {
+            compose(24, cols);
+            const char *s = row(-2);
+            bool all = true;
+            for (size_t i = 0; i < 3; i++)
+                all &= strstr(s, marks[i]) != NULL;
+            all &= !guard || strstr(s, "!") != NULL;
+            cr_assert(all || strstr(s, "more in ?"), "%d columns: %s", cols, s);
+            cr_assert(strstr(s, "█▓") && strstr(s, "│") && strstr(s, "·"), "%d: %s", cols, s);
+        }
+        stop();
+    }
+}
+
+Test(legend, the_rover_is_only_in_the_legend_of_next_fit)
+{
+    start_with(MEM_BEST_FIT, 0, 1, 30);
+    compose(24, 120);
+    cr_assert(!strstr(row(-2), "rover"), "%s", row(-2));
+    stop();
+}
+
+Test(title, the_scale_stays_in_the_title_at_40_columns)
+{
+    start_with(MEM_FIRST_FIT, 0, MEM_POLICY_COUNT, 10);
+    compose(24, 40);
+    cr_assert(strstr(row(0), "/cell"), "compare mode: %s", row(0));
+    cr_assert(strstr(row(0), "op 10"), "%s", row(0));
+    stop();
+    start_with(MEM_WORST_FIT, 0, 1, 10);
+    ui.zoom = 4;
+    compose(24, 40);
+    cr_assert(strstr(row(0), "/cell"), "zoomed: %s", row(0));
     stop();
 }

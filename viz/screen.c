@@ -536,42 +536,95 @@ static void panel_log(Frame *f, const Lane *l, int y, int x, int w, int h, bool 
     }
 }
 
+/* The legend: the kinds of byte, then the marks under the bar.  It takes
+ * the first of these that fits: long labels two apart, medium ones, one
+ * apart, short ones with the glyph touching; failing all, short ones up to
+ * the width and "+N more in ?" for the rest (the help has them all). */
+typedef struct LegendItem {
+    uint32_t ch, ch2;   /* ch2: a second glyph (the other object shade), or 0 */
+    Style st, st2;
+    const char *label[3]; /* long, medium, short */
+} LegendItem;
+
+static size_t legend_items(const Ui *ui, LegendItem *it)
+{
+    GlyphMode g = ui->glyphs;
+    size_t n = 0;
+    bool guard = false, rover = false;
+    for (unsigned i = 0; i < ui->m->nlanes; i++) {
+        guard |= (ui->m->lanes[i].flags & MEM_OPT_GUARD) != 0;
+        rover |= ui->m->lanes[i].policy == MEM_NEXT_FIT;
+    }
+    it[n++] = (LegendItem){Theme_Glyph(K_OBJECT_A, g), Theme_Glyph(K_OBJECT_B, g), S_OBJECT_A,
+                           S_OBJECT_B, {"objects", "objects", "obj"}};
+    it[n++] = (LegendItem){Theme_Glyph(K_HEADER, g), 0, S_HEADER, S_HEADER,
+                           {"header", "header", "hdr"}};
+    it[n++] = (LegendItem){Theme_Glyph(K_PADDING, g), 0, S_PADDING, S_PADDING,
+                           {"padding", "padding", "pad"}};
+    it[n++] = (LegendItem){Theme_Glyph(K_FREE, g), 0, S_FREE, S_FREE, {"free", "free", "free"}};
+    it[n++] = (LegendItem){Theme_Glyph(K_TABLE, g), 0, S_TABLE, S_TABLE,
+                           {"heap tables", "tables", "tbl"}};
+    if (guard)
+        it[n++] = (LegendItem){Theme_Glyph(K_ALARM, g), 0, S_ALARM, S_ALARM,
+                               {"overflowed guard", "guard", "grd"}};
+    it[n++] = (LegendItem){Theme_MarkSelect(g), 0, S_MARK_SELECT, S_MARK_SELECT,
+                           {"selected", "selected", "sel"}};
+    it[n++] = (LegendItem){Theme_MarkTouch(g), 0, S_MARK_TOUCH, S_MARK_TOUCH,
+                           {"last op", "last op", "last"}};
+    if (rover)
+        it[n++] = (LegendItem){Theme_MarkRover(g), 0, S_MARK_ROVER, S_MARK_ROVER,
+                               {"rover", "rover", "rov"}};
+    return n;
+}
+
+/* Columns item i takes with labels of set k and a glyph-label space sp. */
+static int legend_width(const Frame *f, const LegendItem *it, int k, int sp)
+{
+    return 1 + (it->ch2 != 0) + sp + Frame_TextWidth(f, it->label[k]);
+}
+
 static void draw_legend(Frame *f, const Ui *ui, int y, int w)
 {
-    int x = 1;
-    static const Kind order[] = {K_OBJECT_A, K_OBJECT_B, K_HEADER, K_PADDING, K_FREE, K_TABLE,
-                                 K_ALARM};
-    for (size_t i = 0; i < sizeof order / sizeof order[0] && x < w; i++) {
-        Kind k = order[i];
-        if (k == K_OBJECT_B)
-            continue; /* shown with A */
-        if (k == K_ALARM && !(ui->m->lanes[0].flags & MEM_OPT_GUARD))
-            continue;
-        Frame_Put(f, y, x, Theme_Glyph(k, ui->glyphs), Theme_Kinds[k].style);
-        x++;
-        if (k == K_OBJECT_A) {
-            Frame_Put(f, y, x, Theme_Glyph(K_OBJECT_B, ui->glyphs), S_OBJECT_B);
-            x++;
+    LegendItem it[10];
+    size_t n = legend_items(ui, it);
+    static const struct { int set, gap, sp; } tries[] = {{0, 2, 1}, {1, 2, 1}, {1, 1, 1}, {2, 1, 0}};
+    int room = w - 1, set = 2, gap = 1, sp = 0;
+    size_t show = 0;
+    for (size_t t = 0; t < sizeof tries / sizeof tries[0] && show < n; t++) {
+        int need = 0;
+        for (size_t i = 0; i < n; i++)
+            need += legend_width(f, &it[i], tries[t].set, tries[t].sp) + (i ? tries[t].gap : 0);
+        if (need <= room) {
+            set = tries[t].set, gap = tries[t].gap, sp = tries[t].sp;
+            show = n;
         }
-        x += 1;
-        x += Frame_Text(f, y, x, w - x, S_LABEL, k == K_OBJECT_A ? "objects" : Theme_Kinds[k].label);
-        x += 2;
     }
-    struct {
-        uint32_t ch;
-        Style st;
-        const char *what;
-    } marks[] = {
-        {Theme_MarkSelect(ui->glyphs), S_MARK_SELECT, "selected"},
-        {Theme_MarkTouch(ui->glyphs), S_MARK_TOUCH, "last op"},
-        {Theme_MarkRover(ui->glyphs), S_MARK_ROVER, "rover"},
-    };
-    for (size_t i = 0; i < 3 && x + 4 < w; i++) {
-        Frame_Put(f, y, x, marks[i].ch, marks[i].st);
-        x += 2;
-        x += Frame_Text(f, y, x, w - x, S_LABEL, marks[i].what);
-        x += 2;
+    char more[40] = "";
+    if (show < n) {
+        /* as many as fit before the note of how many are left out */
+        int used = 0;
+        for (show = 0; show < n; show++) {
+            snprintf(more, sizeof more, "+%zu more in ?", n - show - 1);
+            int wi = legend_width(f, &it[show], set, sp) + (show ? gap : 0);
+            int tail = show + 1 < n ? gap + Frame_TextWidth(f, more) : 0;
+            if (used + wi + tail > room)
+                break;
+            used += wi;
+        }
+        snprintf(more, sizeof more, "+%zu more in ?", n - show);
     }
+    int x = 1;
+    for (size_t i = 0; i < show; i++) {
+        if (i)
+            x += gap;
+        Frame_Put(f, y, x++, it[i].ch, it[i].st);
+        if (it[i].ch2)
+            Frame_Put(f, y, x++, it[i].ch2, it[i].st2);
+        x += sp;
+        x += Frame_Text(f, y, x, w - x, S_LABEL, it[i].label[set]);
+    }
+    if (show < n)
+        Frame_Text(f, y, x + (show ? gap : 0), w - x, S_DIM, more);
 }
 
 static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
@@ -583,49 +636,57 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
     snprintf(right, sizeof right, "op %llu ", (unsigned long long)m->ops);
     int rw = (int)strlen(right);
     int room = f->cols - rw - 1;
-    /* parts in order of importance; each is added if it still fits */
-    char parts[5][160];
-    int np = 0;
+    enum { T_POLICY, T_SCALE, T_ARENA, T_WORKLOAD, T_ZOOM, T_N };
+    char parts[T_N][160] = {{0}};
+    char b1[32], b2[32];
     if (m->nlanes > 1) {
-        int n = snprintf(parts[np], sizeof parts[np], "compare");
-        for (unsigned i = 0; i < m->nlanes && n > 0 && (size_t)n < sizeof parts[np]; i++)
-            n += snprintf(parts[np] + n, sizeof parts[np] - (size_t)n, "%s%s", i ? ", " : " ",
+        int n = snprintf(parts[T_POLICY], sizeof parts[0], "compare");
+        for (unsigned i = 0; i < m->nlanes && n > 0 && (size_t)n < sizeof parts[0]; i++)
+            n += snprintf(parts[T_POLICY] + n, sizeof parts[0] - (size_t)n, "%s%s", i ? ", " : " ",
                           MemPolicy_Name(m->lanes[i].policy));
     } else {
-        snprintf(parts[np], sizeof parts[np], "%s", Explain_Policy(l->policy));
+        snprintf(parts[T_POLICY], sizeof parts[0], "%s", Explain_Policy(l->policy));
     }
-    np++;
     if (g && g->valid)
-        snprintf(parts[np++], sizeof parts[0], "%zu B/cell", g->bpc);
-    char cap[32];
-    snprintf(parts[np++], sizeof parts[0], "arena %s",
-             Explain_Bytes(l->snap.region.size, cap, sizeof cap));
+        snprintf(parts[T_SCALE], sizeof parts[0], "%s/cell", Explain_Bytes(g->bpc, b1, sizeof b1));
+    snprintf(parts[T_ARENA], sizeof parts[0], "arena %s",
+             Explain_Bytes(l->snap.region.size, b2, sizeof b2));
     if (m->cfg.workload == WL_TRACE)
-        snprintf(parts[np++], sizeof parts[0], "trace %.100s", ui->trace_name ? ui->trace_name : "");
+        snprintf(parts[T_WORKLOAD], sizeof parts[0], "trace %.100s",
+                 ui->trace_name ? ui->trace_name : "");
     else
-        snprintf(parts[np++], sizeof parts[0], "%s, seed %llu", Workload_Name(m->cfg.workload),
-                 (unsigned long long)m->cfg.seed);
+        snprintf(parts[T_WORKLOAD], sizeof parts[0], "%s, seed %llu",
+                 Workload_Name(m->cfg.workload), (unsigned long long)m->cfg.seed);
     if (g && g->valid && ui->zoom)
-        snprintf(parts[np++], sizeof parts[0], "zoom +0x%zx–+0x%zx", g->start, g->end);
-    if (m->nlanes > 1 && Frame_TextWidth(f, parts[0]) + 11 > room)
-        snprintf(parts[0], sizeof parts[0], "compare %u heaps", m->nlanes);
-    bool keep[5] = {false};
-    int used = Frame_TextWidth(f, " heapviz");
-    for (int i = 0; i < np; i++) {
-        int w = 3 + Frame_TextWidth(f, parts[i]);
+        snprintf(parts[T_ZOOM], sizeof parts[0], "zoom +0x%zx–+0x%zx", g->start, g->end);
+    /* the policies of compare mode are named on their own lines too */
+    if (m->nlanes > 1 && 1 + Frame_TextWidth(f, parts[T_SCALE]) + 3 +
+                                 Frame_TextWidth(f, parts[T_POLICY]) > room)
+        snprintf(parts[T_POLICY], sizeof parts[0], "compare %u heaps", m->nlanes);
+    /* kept by importance: the scale, the policy, the zoom, the arena, the
+     * workload, then the program's name; shown in their natural order */
+    static const int importance[] = {T_SCALE, T_POLICY, T_ZOOM, T_ARENA, T_WORKLOAD};
+    bool keep[T_N] = {false};
+    int used = 0;
+    for (int k = 0; k < T_N; k++) {
+        int i = importance[k];
+        if (!parts[i][0])
+            continue;
+        int w = (used ? 3 : 1) + Frame_TextWidth(f, parts[i]);
         if (used + w <= room) {
             keep[i] = true;
             used += w;
         }
     }
-    int x = Frame_Text(f, 0, 0, room, S_TITLE, " heapviz");
-    /* shown in their natural order: policy, workload, arena, scale, zoom */
-    static const int order[] = {0, 3, 2, 1, 4};
-    for (int k = 0; k < np; k++) {
+    int x = 0;
+    if (used + Frame_TextWidth(f, " heapviz") + 2 <= room)
+        x = Frame_Text(f, 0, 0, room, S_TITLE, " heapviz");
+    static const int order[] = {T_POLICY, T_WORKLOAD, T_ARENA, T_SCALE, T_ZOOM};
+    for (int k = 0; k < T_N; k++) {
         int i = order[k];
-        if (i >= np || !keep[i])
+        if (!keep[i])
             continue;
-        x += Frame_Text(f, 0, x, room - x, S_TITLE, " · ");
+        x += Frame_Text(f, 0, x, room - x, S_TITLE, x ? " · " : " ");
         x += Frame_Text(f, 0, x, room - x, S_TITLE, parts[i]);
     }
     Frame_Text(f, 0, f->cols - rw, rw, S_TITLE, right);
