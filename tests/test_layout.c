@@ -249,7 +249,7 @@ Test(bar, a_zoomed_view_starts_where_it_is_told)
     cr_assert_eq(cells[9].owner, 2);
 }
 
-Test(bar, scale_rounds_up_to_readable_steps)
+Test(bar, scale_rounds_up_to_powers_of_two)
 {
     cr_assert_eq(Bar_Scale(1000, 1000), 1);
     cr_assert_eq(Bar_Scale(1001, 1000), 2);
@@ -258,7 +258,10 @@ Test(bar, scale_rounds_up_to_readable_steps)
     cr_assert_eq(Bar_Scale(8192, 1000), 16);
     cr_assert_eq(Bar_Scale(12000, 1000), 16);
     cr_assert_eq(Bar_Scale(24001, 1000), 32);
-    cr_assert_eq(Bar_Scale(100, 0), 100);
+    cr_assert_eq(Bar_Scale(24 * 1000, 1000), 32, "24 B/cell is not round: 32");
+    cr_assert_eq(Bar_Scale(6240 * 1000, 1000), 8192, "nor 6240: 8 KiB");
+    cr_assert_eq(Bar_Scale(100, 0), 128);
+    cr_assert_eq(Bar_Scale((size_t)1 << 30, 1), (size_t)1 << 30);
     BarView v = view(0, 8192, Bar_Scale(8192, 700), 0, 0);
     cr_assert_leq(Bar_Cells(&v), 700);
 }

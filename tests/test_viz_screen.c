@@ -10,6 +10,7 @@
 
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static Model model;
@@ -155,4 +156,82 @@ Test(title, the_scale_stays_in_the_title_at_40_columns)
     compose(24, 40);
     cr_assert(strstr(row(0), "/cell"), "zoomed: %s", row(0));
     stop();
+}
+
+/* ---- 19: round scales, rows and rulers ---------------------------------------------- */
+
+static bool pow2(size_t v) { return v && (v & (v - 1)) == 0; }
+
+/* The map's rows and ruler read back from the screen agree with the
+ * geometry, and every figure is round. */
+static void check_geometry(int rows, int cols, size_t arena)
+{
+    const MapGeom *g = &ui.geom[0];
+    cr_assert(g->valid, "%dx%d, arena %zu: a map", cols, rows, arena);
+    cr_assert(pow2(g->bpc), "%dx%d, arena %zu: %zu B/cell is a power of two", cols, rows, arena,
+              g->bpc);
+    size_t row_bytes = (size_t)g->cols * g->bpc;
+    cr_assert(pow2((size_t)g->cols) || g->cols % 16 == 0 || (g->cols % 8 == 0 && g->bpc >= 2),
+              "%dx%d: %d cells a row is a power of two or a multiple of 16", cols, rows, g->cols);
+    cr_assert(pow2(row_bytes) || row_bytes % (16 * g->bpc) == 0 || row_bytes % 16 == 0,
+              "%dx%d: rows of 0x%zx bytes keep the 16-byte grid", cols, rows, row_bytes);
+    cr_assert(g->cols >= (cols - 12) * 2 / 3, "%dx%d: %d cells use the width", cols, rows, g->cols);
+    /* the gutter: row r starts at start + r * row_bytes */
+    for (int r = 0; r < g->rows && (size_t)r * row_bytes < g->end - g->start; r++) {
+        char want[32];
+        snprintf(want, sizeof want, "+0x%0*zx ", g->x - 4, g->start + (size_t)r * row_bytes);
+        cr_assert(strncmp(row(g->y + 2 * r), want, strlen(want)) == 0, "%dx%d row %d: '%s' for %s",
+                  cols, rows, r, row(g->y + 2 * r), want);
+    }
+    /* the ruler: a tick every power-of-two bytes, labelled with the offset
+     * inside the row of the cell it stands on */
+    const char *ruler = row(g->y - 1);
+    int ticks = 0;
+    for (const char *p = strstr(ruler, "╷+0x"); p; p = strstr(p + 1, "╷+0x")) {
+        size_t cell = 0;
+        for (const char *q = ruler; q < p; q++)
+            cell += ((unsigned char)*q & 0xC0) != 0x80; /* columns, not bytes */
+        cell -= (size_t)g->x;
+        size_t off = strtoul(p + strlen("╷+0x"), NULL, 16);
+        cr_assert_eq(off, cell * g->bpc, "%dx%d: the ruler's +0x%zx stands on cell %zu", cols,
+                     rows, off, cell);
+        cr_assert(off == 0 || pow2(off) || off % (16 * g->bpc) == 0, "%dx%d: tick +0x%zx", cols,
+                  rows, off);
+        ticks++;
+    }
+    cr_assert_geq(ticks, g->cols >= 32 ? 2 : 1, "%dx%d: %s", cols, rows, ruler);
+}
+
+Test(geometry, bytes_per_cell_rows_and_rulers_are_round_at_every_size)
+{
+    static const size_t arenas[] = {4096, 8192, 12288, 65536, 100000, 1u << 20, 3u << 20};
+    static const int sizes[][2] = {{24, 80}, {30, 100}, {48, 160}, {60, 250}, {12, 40}, {40, 120}};
+    for (size_t a = 0; a < sizeof arenas / sizeof arenas[0]; a++) {
+        ModelConfig cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.region_size = MemHeap_ControlSize() + arenas[a];
+        cfg.nlanes = 1;
+        cfg.workload = WL_RANDOM;
+        cfg.seed = 1;
+        char err[128];
+        cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), 0, "%s", err);
+        Ui_Init(&ui, &model, (GlyphMode){1, 0}, 8, true);
+        for (int i = 0; i < 50; i++)
+            Model_Step(&model);
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            compose(sizes[k][0], sizes[k][1]);
+            check_geometry(sizes[k][0], sizes[k][1], arenas[a]);
+            /* zoomed in twice: still round */
+            App_Key(&ui, VK_HOME);
+            Screen_Compose(&ui, &frame);
+            App_Key(&ui, 'z');
+            Screen_Compose(&ui, &frame);
+            App_Key(&ui, 'z');
+            Screen_Compose(&ui, &frame);
+            if (ui.zoom)
+                check_geometry(sizes[k][0], sizes[k][1], arenas[a]);
+            ui.zoom = 0;
+        }
+        stop();
+    }
 }

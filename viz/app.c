@@ -455,13 +455,11 @@ static unsigned act_zoom(Ui *ui, int key)
     if (!g->valid)
         return R_REDRAW;
     if (key == 'z') {
-        if (g->bpc <= 1) {
-            say(ui, true, "already at one byte a cell");
+        if (g->bpc <= (g->cols % 16 ? 2u : 1u)) {
+            say(ui, true, "already at %zu byte%s a cell", g->bpc, g->bpc == 1 ? "" : "s");
             return R_REDRAW;
         }
-        ui->zoom = g->bpc / 2 ? g->bpc / 2 : 1;
-        if (ui->zoom > 8)
-            ui->zoom = (ui->zoom + 7) / 8 * 8;
+        ui->zoom = g->bpc / 2; /* a power of two, as the scale is */
         size_t span = (size_t)g->rows * (size_t)g->cols * ui->zoom;
         size_t centre = ui->sel != SIZE_MAX ? ui->sel : g->start + (g->end - g->start) / 2;
         ui->view_start = centre > span / 2 ? centre - span / 2 : 0;

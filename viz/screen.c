@@ -70,6 +70,26 @@ static const char *ordinal(size_t n, char *buf, size_t len)
 
 /* ---- the map ----------------------------------------------------------------- */
 
+/* Cells a map row takes of `avail` columns: a power of two (rows then start
+ * at round offsets: +0x400, +0x800...) unless that leaves a quarter of the
+ * width unused, then a multiple of 16 (of 8 below 64 columns).  Bytes per
+ * cell are a power of two (at least 2 when a row is not a multiple of 16
+ * cells: min_bpc), so a row's bytes are a power of two or a multiple of 16
+ * times one, and the 16-byte grid lines up from row to row. */
+static int map_cols(int avail)
+{
+    if (avail < 16)
+        return avail < 8 ? avail : avail / 8 * 8;
+    int p = 16;
+    while (p * 2 <= avail)
+        p *= 2;
+    if (p * 4 >= avail * 3)
+        return p;
+    return avail >= 64 ? avail / 16 * 16 : avail / 8 * 8;
+}
+
+static size_t min_bpc(int cols) { return cols % 16 ? 2 : 1; }
+
 static int gutter_width(const Lane *l)
 {
     size_t size = l->snap.region.size;
@@ -96,8 +116,12 @@ static void choose_view(Ui *ui, const Lane *l, int rows, int cols, MapGeom *g)
     g->rows = rows;
     g->cols = cols;
     size_t full = Bar_Scale(size, cells);
+    if (full < min_bpc(cols))
+        full = min_bpc(cols);
     if (ui->zoom >= full)
         ui->zoom = 0;
+    if (ui->zoom && ui->zoom < min_bpc(cols))
+        ui->zoom = min_bpc(cols);
     if (ui->zoom == 0) {
         g->bpc = full;
         g->start = 0;
@@ -216,6 +240,8 @@ static int rows_needed(const Lane *l, int maxrows, int cols)
         return 0;
     size_t size = l->snap.region.size;
     size_t bpc = Bar_Scale(size, (size_t)maxrows * (size_t)cols);
+    if (bpc < min_bpc(cols))
+        bpc = min_bpc(cols);
     size_t cells = (size + bpc - 1) / bpc;
     size_t r = (cells + (size_t)cols - 1) / (size_t)cols;
     return r < (size_t)maxrows ? (int)r : maxrows;
@@ -862,12 +888,12 @@ static void compose_single(Ui *ui, Frame *f, int top, int avail)
     int maprows = (avail - 1 - band - logh) / 2;
     if (maprows < 1)
         maprows = 1;
-    int gw = gutter_width(l);
-    int need = rows_needed(l, maprows, w - gw);
+    int gw = gutter_width(l), cols = map_cols(w - gw);
+    int need = rows_needed(l, maprows, cols);
     if (ui->zoom == 0 && need < maprows)
         maprows = need;
     MapGeom *g = &ui->geom[0], view;
-    choose_view(ui, l, maprows, w - gw, &view);
+    choose_view(ui, l, maprows, cols, &view);
     draw_map(f, ui, l, true, top + 1, 0, &view, g);
     if (g->valid)
         draw_ruler(f, top, g->x, g->cols, g->bpc);
@@ -903,12 +929,12 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
     int maprows = (per - 1) / 2;
     if (maprows < 1)
         maprows = 1;
-    int gw = gutter_width(&m->lanes[0]);
-    int need = rows_needed(&m->lanes[0], maprows, w - gw);
+    int gw = gutter_width(&m->lanes[0]), cols = map_cols(w - gw);
+    int need = rows_needed(&m->lanes[0], maprows, cols);
     if (ui->zoom == 0 && need < maprows)
         maprows = need;
     MapGeom view;
-    choose_view(ui, &m->lanes[ui->lane < nl ? ui->lane : 0], maprows, w - gw, &view);
+    choose_view(ui, &m->lanes[ui->lane < nl ? ui->lane : 0], maprows, cols, &view);
     int y = top + 1;
     for (unsigned i = 0; i < nl && y < top + avail; i++) {
         Lane *l = &m->lanes[i];
