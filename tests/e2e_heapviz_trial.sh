@@ -25,10 +25,11 @@ for i in 1 2 3; do
     before=$(zoom_at)
     keys PgDn
     wait_zoom_change "$before"
-    [ "$(zoom_at)" = "$before" ] && moved=no
+    if [ "$(zoom_at)" = "$before" ] && ! { [ "$(zoom_end)" = 0x2000 ] && cap | grep -q 'end of the arena'; }
+    then moved=no; fi
     seen="$seen $(zoom_at)"
 done
-if [ "$moved" = yes ]; then ok "1: PgDn moves the zoomed view every press ($seen)"
+if [ "$moved" = yes ]; then ok "1: PgDn moves the zoomed view every press, up to the end ($seen)"
 else not_ok "1: PgDn moves the zoomed view every press" "starts: $seen"; fi
 
 start 160 48 --paused --skip 200
