@@ -64,7 +64,8 @@ static int token_key(const char *t)
     } named[] = {{"Space", ' '},    {"←", VK_LEFT},    {"→", VK_RIGHT},   {"↑", VK_UP},
                  {"↓", VK_DOWN},    {"Tab", '\t'},     {"S-Tab", VK_BTAB}, {"Home", VK_HOME},
                  {"End", VK_END},   {"PgUp", VK_PGUP}, {"PgDn", VK_PGDN}, {"F1", VK_F1},
-                 {"Ctrl-C", VK_CTRL('c')}, {"click", VK_MOUSE}};
+                 {"Ctrl-C", VK_CTRL('c')}, {"Ctrl-L", VK_CTRL('l')}, {"Ctrl-Z", VK_CTRL('z')},
+                 {"click", VK_MOUSE}};
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
         if (strcmp(t, named[i].name) == 0)
             return named[i].key;

@@ -235,3 +235,103 @@ Test(geometry, bytes_per_cell_rows_and_rulers_are_round_at_every_size)
         stop();
     }
 }
+
+/* ---- 4, 5, 6: the help scrolls, holds the workload, and q closes it ---------------- */
+
+/* Every line the help showed while scrolled from top to bottom, joined. */
+static void help_text(char *all, size_t len)
+{
+    all[0] = '\0';
+    App_Key(&ui, VK_HOME);
+    for (int page = 0; page < 40; page++) {
+        Screen_Compose(&ui, &frame);
+        for (int y = 0; y < frame.rows; y++) {
+            strncat(all, row(y), len - strlen(all) - 2);
+            strncat(all, "\n", len - strlen(all) - 1);
+        }
+        if (!screen_has("more ▼"))
+            break;
+        App_Key(&ui, VK_PGDN);
+    }
+}
+
+Test(help, at_80x24_every_key_can_be_read_by_scrolling)
+{
+    start_with(MEM_FIRST_FIT, 0, 1, 10);
+    compose(24, 80);
+    App_Key(&ui, '?');
+    Screen_Compose(&ui, &frame);
+    cr_assert(screen_has("heapviz help"));
+    cr_assert(screen_has("more ▼"), "more than a screen: it says so");
+    static char all[65536];
+    help_text(all, sizeof all);
+    size_t n;
+    const KeyHelp *k = App_KeyHelp(&n);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert(strstr(all, k[i].keys), "the help shows '%s'", k[i].keys);
+        cr_assert(strstr(all, k[i].what), "the help shows '%s'", k[i].what);
+    }
+    /* what defect 21 asked the help to explain */
+    cr_assert(strstr(all, "Ctrl-L"), "Ctrl-L");
+    cr_assert(strstr(all, "Ctrl-Z"), "Ctrl-Z");
+    cr_assert(strstr(all, "1 − largest free / free"), "the fragmentation formula");
+    cr_assert(strstr(all, "live / arena"), "the utilisation formula");
+    cr_assert(strstr(all, "allocated") && strstr(all, "split off") && strstr(all, "coalesced"),
+              "the flash colours");
+    cr_assert(ui.help, "scrolling keeps the help open");
+    stop();
+}
+
+Test(help, q_and_esc_close_it_and_other_keys_do_not)
+{
+    start_with(MEM_FIRST_FIT, 0, 1, 10);
+    compose(24, 80);
+    App_Key(&ui, '?');
+    unsigned r = App_Key(&ui, 'q');
+    cr_assert(!(r & R_QUIT), "q in the help closes the help, as its box says");
+    cr_assert(!ui.help);
+    App_Key(&ui, '?');
+    App_Key(&ui, 'x');
+    cr_assert(ui.help, "a key that means nothing there leaves it open");
+    App_Key(&ui, 'j');
+    App_Key(&ui, VK_DOWN);
+    cr_assert(ui.help);
+    App_Key(&ui, VK_ESC);
+    cr_assert(!ui.help);
+    App_Key(&ui, VK_F1);
+    cr_assert(ui.help);
+    App_Key(&ui, 'H');
+    cr_assert(!ui.help);
+    App_Key(&ui, '?');
+    r = App_Key(&ui, VK_CTRL('c'));
+    cr_assert(r & R_QUIT, "Ctrl-C still quits");
+    stop();
+}
+
+Test(help, help_and_prompts_hold_the_workload)
+{
+    start_with(MEM_FIRST_FIT, 0, 1, 10);
+    ui.paused = false;
+    compose(24, 80);
+    uint64_t ops = model.ops;
+    App_Key(&ui, '?');
+    cr_assert(!App_Running(&ui));
+    App_Step(&ui);
+    cr_assert_eq(model.ops, ops, "no step while the help is open");
+    App_Key(&ui, '?');
+    cr_assert(App_Running(&ui), "closed: it runs again");
+    App_Key(&ui, 'i');
+    cr_assert(!App_Running(&ui));
+    App_Step(&ui);
+    cr_assert_eq(model.ops, ops, "no step while an offset is typed");
+    Screen_Compose(&ui, &frame);
+    App_Key(&ui, VK_ESC);
+    App_Key(&ui, 'a');
+    App_Step(&ui);
+    cr_assert_eq(model.ops, ops, "nor while a size is");
+    App_Key(&ui, VK_ESC);
+    cr_assert(App_Running(&ui), "cancelled: it runs again");
+    App_Step(&ui);
+    cr_assert_eq(model.ops, ops + 1);
+    stop();
+}

@@ -82,9 +82,14 @@ unsigned App_Slower(unsigned speed)
     return ladder[0];
 }
 
+bool App_Running(const Ui *ui)
+{
+    return !ui->paused && !ui->m->ended && !ui->help && ui->prompt == PROMPT_NONE;
+}
+
 unsigned App_Step(Ui *ui)
 {
-    if (ui->m->ended)
+    if (ui->m->ended || ui->help || ui->prompt != PROMPT_NONE)
         return R_NONE;
     if (!Model_Step(ui->m)) {
         ui->paused = true;
@@ -152,7 +157,7 @@ static unsigned open_prompt(Ui *ui, PromptKind k)
     ui->prompt = k;
     ui->ninput = 0;
     ui->input[0] = '\0';
-    return R_REDRAW;
+    return R_REDRAW | R_TIMING;
 }
 
 static unsigned act_alloc(Ui *ui, int key)
@@ -482,8 +487,16 @@ static unsigned act_help(Ui *ui, int key)
 {
     (void)key;
     ui->help = !ui->help;
+    ui->help_top = 0;
     ui->msg[0] = '\0';
-    return R_REDRAW;
+    return R_REDRAW | R_TIMING;
+}
+
+static unsigned act_suspend(Ui *ui, int key)
+{
+    (void)ui;
+    (void)key;
+    return R_SUSPEND | R_CLEAR | R_REDRAW;
 }
 
 static unsigned act_quit(Ui *ui, int key)
@@ -545,6 +558,7 @@ static const Binding bindings[] = {
     {'z', act_zoom},       {'Z', act_zoom},       {'?', act_help},       {VK_F1, act_help},
     {'H', act_help},       {'q', act_quit},       {'Q', act_quit},       {VK_CTRL('c'), act_quit},
     {VK_CTRL('l'), act_redraw}, {VK_MOUSE, act_click}, {VK_RESIZE, act_resize},
+    {VK_CTRL('z'), act_suspend},
 };
 
 static const KeyHelp key_help[] = {
@@ -566,6 +580,8 @@ static const KeyHelp key_help[] = {
     {"r", "reset: start again"},
     {"click", "select a block"},
     {"? F1 H", "this help"},
+    {"Ctrl-L", "repaint the screen"},
+    {"Ctrl-Z", "suspend (fg resumes)"},
     {"q Ctrl-C", "quit"},
 };
 
@@ -671,7 +687,7 @@ static unsigned prompt_key(Ui *ui, int key)
     if (key == VK_ESC || key == VK_CTRL('g')) {
         ui->prompt = PROMPT_NONE;
         say(ui, false, "cancelled");
-        return R_REDRAW;
+        return R_REDRAW | R_TIMING;
     }
     if (key == VK_CTRL('c'))
         return R_QUIT;
@@ -734,6 +750,37 @@ int App_NextKey(const char **s)
 
 static unsigned dispatch(Ui *ui, int key);
 
+/* Keys while the help is open: they scroll it or close it (q too, as its
+ * box says); Ctrl-C still quits. */
+static unsigned help_key(Ui *ui, int key)
+{
+    int page = ui->help_rows > 1 ? ui->help_rows - 1 : 1;
+    switch (key) {
+    case '?': case VK_F1: case 'H': case VK_ESC: case 'q': case 'Q':
+        ui->help = false;
+        ui->msg[0] = '\0';
+        return R_REDRAW | R_TIMING;
+    case VK_CTRL('c'):
+        return R_QUIT;
+    case VK_UP: case 'k': ui->help_top--; break;
+    case VK_DOWN: case 'j': case VK_ENTER: ui->help_top++; break;
+    case VK_PGUP: case 'b': ui->help_top -= page; break;
+    case VK_PGDN: case ' ': ui->help_top += page; break;
+    case VK_HOME: ui->help_top = 0; break;
+    case VK_END: ui->help_top = 1 << 20; break; /* the screen clamps it */
+    case VK_RESIZE: case VK_CTRL('l'): return R_CLEAR | R_REDRAW;
+    case VK_CTRL('z'): return R_SUSPEND | R_CLEAR | R_REDRAW;
+    case VK_MOUSE: return R_NONE;
+    default:
+        say(ui, true, "in the help: ↑ ↓ scroll, q closes");
+        return R_REDRAW;
+    }
+    if (ui->help_top < 0)
+        ui->help_top = 0;
+    ui->msg[0] = '\0';
+    return R_REDRAW;
+}
+
 unsigned App_Key(Ui *ui, int key)
 {
     /* actions look at the walks: they see the heap as it is, and leave it so */
@@ -747,16 +794,8 @@ static unsigned dispatch(Ui *ui, int key)
 {
     if (ui->prompt != PROMPT_NONE)
         return prompt_key(ui, key);
-    if (ui->help) {
-        if (key == 'q' || key == 'Q' || key == VK_CTRL('c'))
-            return R_QUIT;
-        if (key == VK_RESIZE)
-            return R_CLEAR | R_REDRAW;
-        if (key == VK_MOUSE)
-            return R_NONE;
-        ui->help = false;
-        return R_REDRAW;
-    }
+    if (ui->help)
+        return help_key(ui, key);
     if (key == VK_ESC) {
         ui->msg[0] = '\0';
         return R_REDRAW;

@@ -28,7 +28,8 @@ enum {
     R_TIMING = 2,   /* running/paused or speed changed: recompute the timer */
     R_FLASH = 4,    /* an operation happened: start the flash */
     R_CLEAR = 8,    /* repaint the whole terminal (Ctrl-L, resize) */
-    R_QUIT = 16
+    R_QUIT = 16,
+    R_SUSPEND = 32  /* Ctrl-Z: give the terminal back and stop until fg */
 };
 
 typedef enum PromptKind { PROMPT_NONE, PROMPT_ALLOC, PROMPT_IFREE } PromptKind;
@@ -49,6 +50,8 @@ typedef struct Ui {
     GlyphMode glyphs;
     bool paused;
     bool help;
+    int help_top;            /* first help line shown (the screen clamps it) */
+    int help_rows;           /* help lines the last screen showed at once */
     unsigned speed;          /* operations a second */
     unsigned lane;           /* focused lane (compare mode) */
     size_t sel;              /* offset of the selected block, SIZE_MAX: none */
@@ -84,8 +87,13 @@ int App_NextKey(const char **s);
  * 10) and sets *out, or -1 for anything else (nothing set). */
 int App_ParseOffset(const char *s, size_t *out);
 
-/* One animation step when running: applies the workload's next operation. */
+/* One animation step when running: applies the workload's next operation.
+ * Nothing while the help or a prompt is open: they hold the workload, so
+ * the map stays what the user is reading (or typing an offset from). */
 unsigned App_Step(Ui *ui);
+/* Whether the workload moves on its own now: not paused, not ended, and
+ * neither the help nor a prompt open. */
+bool App_Running(const Ui *ui);
 
 /* The speed ladder (operations a second). */
 unsigned App_Faster(unsigned speed);

@@ -61,6 +61,12 @@ static void restore_terminal(void)
 
 static void on_quit_signal(int sig) { got_signal = sig; }
 
+/* Ctrl-Z: the terminal's SIGTSTP (or the key, where the terminal sends it
+ * as one) asks to suspend; SIGCONT says a shell resumed us. */
+static volatile sig_atomic_t got_stop, got_cont;
+static void on_stop(int sig) { (void)sig; got_stop = 1; }
+static void on_cont(int sig) { (void)sig; got_cont = 1; }
+
 static void on_crash(int sig)
 {
     if (curses_on) {
@@ -90,11 +96,38 @@ static void install_signals(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGQUIT, &sa, NULL);
+    sa.sa_handler = on_stop;
+    sigaction(SIGTSTP, &sa, NULL);
+    sa.sa_handler = on_cont;
+    sigaction(SIGCONT, &sa, NULL);
     static const int crash[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL};
     sa.sa_handler = on_crash;
     sa.sa_flags = (int)(SA_RESETHAND | SA_NODEFER);
     for (size_t i = 0; i < sizeof crash / sizeof crash[0]; i++)
         sigaction(crash[i], &sa, &old_crash[crash[i]]);
+}
+
+/* Gives the terminal back to the shell and stops the process group (as
+ * the shell's own Ctrl-Z would), then takes the terminal again when
+ * continued.  A group that no shell controls (started by `sh -c` in a
+ * terminal, say) cannot be stopped: the kernel drops the stop, and heapviz
+ * says so instead of leaving the user guessing.  Returns true when it was
+ * stopped and resumed. */
+static bool suspend_self(void)
+{
+    endwin();
+    got_cont = 0;
+    struct sigaction dfl, old;
+    memset(&dfl, 0, sizeof dfl);
+    sigemptyset(&dfl.sa_mask);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGTSTP, &dfl, &old);
+    kill(0, SIGTSTP);
+    sigaction(SIGTSTP, &old, NULL);
+    got_stop = 0;
+    clearok(curscr, TRUE);
+    refresh(); /* back in the program's terminal modes, redrawn */
+    return got_cont != 0;
 }
 
 static long long now_ms(void)
@@ -297,7 +330,7 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
             ui->flash = false;
             pending |= R_REDRAW;
         }
-        if (!ui->paused && !ui->m->ended && t >= next_tick) {
+        if (App_Running(ui) && t >= next_tick) {
             unsigned per = ui->speed > 1000 / FRAME_MS ? ui->speed / (1000 / FRAME_MS) : 1;
             /* at most a frame's time of work, so keys stay responsive */
             for (unsigned i = 0; i < per && (i == 0 || now_ms() - t < FRAME_MS); i++)
@@ -313,6 +346,13 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
         }
         if (pending & R_QUIT)
             break;
+        if ((pending & R_SUSPEND) || got_stop) {
+            bool resumed = suspend_self();
+            if (!resumed)
+                snprintf(ui->msg, sizeof ui->msg, "Ctrl-Z: no job control here to suspend heapviz");
+            ui->msg_warn = !resumed;
+            pending |= R_CLEAR | R_REDRAW | R_TIMING;
+        }
         /* a message stays a while, then the status line shows the last op */
         if (strcmp(shown_msg, ui->msg) != 0) {
             snprintf(shown_msg, sizeof shown_msg, "%s", ui->msg);
@@ -345,7 +385,7 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
         /* how long to wait for a key: forever when nothing moves */
         long long wait = -1;
         t = now_ms();
-        if (!ui->paused && !ui->m->ended)
+        if (App_Running(ui))
             wait = next_tick > t ? next_tick - t : 0;
         if (ui->flash) {
             long long fw = flash_until > t ? flash_until - t : 0;

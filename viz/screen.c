@@ -758,6 +758,8 @@ static void draw_status(Frame *f, const Ui *ui, int y)
         snprintf(buf, sizeof buf, "trace ended");
     else if (ui->paused)
         snprintf(buf, sizeof buf, "paused");
+    else if (ui->help)
+        snprintf(buf, sizeof buf, "held (help)");
     else
         snprintf(buf, sizeof buf, "running %u op/s", ui->speed);
     x += Frame_Text(f, y, x, w - x, S_STATUS, buf);
@@ -793,86 +795,162 @@ static void draw_too_small(Frame *f)
 
 /* ---- help overlay -------------------------------------------------------------- */
 
-static void draw_help(Frame *f, const Ui *ui)
+/* The help is a list of lines, drawn through a window that scrolls:
+ * headings, lines that show a kind of byte (or a mark, or a flash) in its
+ * real glyph and colour, keys (two to a line when there is room), text. */
+typedef enum HelpKind { HL_HEAD, HL_TEXT, HL_KIND, HL_SPLIT, HL_MARKS, HL_FLASH, HL_KEYS } HelpKind;
+
+typedef struct HelpLine {
+    HelpKind kind;
+    int a, b;          /* KIND: a Kind; FLASH: a Style; KEYS: key indices (b -1: none) */
+    const char *text;
+} HelpLine;
+
+#define HELP_CAP 96
+
+static int help_lines(const Ui *ui, int iw, HelpLine *hl)
+{
+    int n = 0;
+#define LINE(k, x, y, t) (n < HELP_CAP ? (hl[n++] = (HelpLine){k, x, y, t}) : hl[0])
+    LINE(HL_HEAD, 0, 0, "the map: every cell holds the bytes per cell the title states");
+    static const struct { Kind k; const char *what; } kinds[] = {
+        {K_OBJECT_A, "object bytes (what the program asked for)"},
+        {K_OBJECT_B, "object bytes of the next used block (shades alternate)"},
+        {K_HEADER, "header: metadata before every object"},
+        {K_PADDING, "padding: unused bytes after an object (internal fragmentation)"},
+        {K_FREE, "free bytes (a free block, its header included)"},
+        {K_TABLE, "the heap's own tables (outside the blocks)"},
+        {K_ALARM, "a guard overwritten by an overflow (--guard)"},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        LINE(HL_KIND, (int)kinds[i].k, 0, kinds[i].what);
+    if (ui->glyphs.utf8 && ui->glyphs.colour) {
+        LINE(HL_SPLIT, 0, 0, "▏▎▍▌▋▊▉ a boundary inside a cell, to the eighth; with 3+");
+        LINE(HL_TEXT, 0, 0, "     pieces in a cell: a broken guard, free, then the largest");
+    } else {
+        LINE(HL_SPLIT, 0, 0, "a cell: ! if a guard broke, | if a header is in it,");
+        LINE(HL_TEXT, 0, 0, "     else what most bytes are; every free block shows");
+    }
+    LINE(HL_MARKS, 0, 0, "under the bar: selected block, last operation, next-fit rover");
+    LINE(HL_TEXT, 0, 0, "");
+    LINE(HL_HEAD, 0, 0, "the last operation flashes (and keeps its colours while paused)");
+    LINE(HL_FLASH, S_FLASH_ALLOC, 0, "allocated: the block an allocation took");
+    LINE(HL_FLASH, S_FLASH_SPLIT, 0, "split off: the rest of that block, free again");
+    LINE(HL_FLASH, S_FLASH_FREE, 0, "freed: a block with no free neighbour");
+    LINE(HL_FLASH, S_FLASH_COALESCE, 0, "coalesced: a freed block merged with free neighbours");
+    LINE(HL_FLASH, S_FLASH_FAIL, 0, "failed: the largest free block, still too small");
+    LINE(HL_TEXT, 0, 0, "");
+    LINE(HL_HEAD, 0, 0, "the statistics");
+    LINE(HL_TEXT, 0, 0, "ext. frag     1 − largest free / free bytes");
+    LINE(HL_TEXT, 0, 0, "frag. w/o tail  the same, leaving out the untouched tail (the bytes");
+    LINE(HL_TEXT, 0, 0, "              after the highest ever allocated)");
+    LINE(HL_TEXT, 0, 0, "utilisation   live / arena (the bytes objects asked for)");
+    LINE(HL_TEXT, 0, 0, "int. frag     (used − live) / used: headers and padding");
+    LINE(HL_TEXT, 0, 0, "free sizes    free blocks by size: 32 B, 64 B, 128 B... and up");
+    LINE(HL_TEXT, 0, 0, "");
+    LINE(HL_HEAD, 0, 0, "keys");
+    size_t nk;
+    App_KeyHelp(&nk);
+    if (iw >= 64) {
+        int half = (int)((nk + 1) / 2);
+        for (int i = 0; i < half; i++)
+            LINE(HL_KEYS, i, i + half < (int)nk ? i + half : -1, NULL);
+    } else {
+        for (int i = 0; i < (int)nk; i++)
+            LINE(HL_KEYS, i, -1, NULL);
+    }
+    LINE(HL_TEXT, 0, 0, "in the help: ↑ ↓ j k PgUp PgDn Home End scroll; ? Esc q close");
+    LINE(HL_TEXT, 0, 0, "");
+    LINE(HL_TEXT, 0, 0, "All of it comes from the heap's own hooks: walk, free list, events, stats.");
+#undef LINE
+    return n;
+}
+
+static void draw_help_line(Frame *f, const Ui *ui, const HelpLine *h, int y, int x, int iw)
 {
     size_t nk;
     const KeyHelp *keys = App_KeyHelp(&nk);
-    int w = f->cols - 4 < 78 ? f->cols - 4 : 78;
-    int want = 4 + 10 + 1 + (int)((nk + 1) / 2) + 1 + 4;
-    int h = f->rows - 2 < want ? f->rows - 2 : want;
-    int y0 = (f->rows - h) / 2, x0 = (f->cols - w) / 2;
-    for (int r = 0; r < h; r++)
-        Frame_Fill(f, y0 + r, x0, w, ' ', S_OVERLAY);
-    Frame_Box(f, y0, x0, h, w, S_BOX, "heapviz help");
-    int x = x0 + 2, y = y0 + 1, iw = w - 4, end = y0 + h - 1;
-    Frame_Text(f, y++, x, iw, S_HEAD, "the map: one cell holds the bytes per cell in the title");
-    static const Kind ks[] = {K_OBJECT_A, K_OBJECT_B, K_HEADER, K_PADDING, K_FREE, K_TABLE,
-                              K_ALARM};
-    static const char *const what[] = {
-        "object bytes (what the program asked for)",
-        "object bytes of the next used block (shades alternate)",
-        "header: metadata before every object",
-        "padding: unused bytes after an object (internal fragmentation)",
-        "free bytes (a free block, its header included)",
-        "the heap's own tables (outside the blocks)",
-        "a guard overwritten by an overflow (--guard)",
-    };
-    for (size_t i = 0; i < sizeof ks / sizeof ks[0] && y < end; i++) {
+    switch (h->kind) {
+    case HL_HEAD:
+        Frame_Text(f, y, x, iw, S_HEAD, h->text);
+        break;
+    case HL_TEXT:
+        Frame_Text(f, y, x, iw, S_OVERLAY, h->text);
+        break;
+    case HL_KIND:
         for (int k = 0; k < 3; k++)
-            Frame_Put(f, y, x + k, Theme_Glyph(ks[i], ui->glyphs), Theme_Kinds[ks[i]].style);
-        Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY, what[i]);
-    }
-    if (y < end) {
+            Frame_Put(f, y, x + k, Theme_Glyph((Kind)h->a, ui->glyphs), Theme_Kinds[h->a].style);
+        Frame_Text(f, y, x + 5, iw - 5, S_OVERLAY, h->text);
+        break;
+    case HL_SPLIT:
         if (ui->glyphs.utf8 && ui->glyphs.colour) {
             FCell *c = Frame_At(f, y, x + 1);
             Frame_Put(f, y, x, ' ', S_OBJECT_A);
             if (c)
                 *c = (FCell){0x258D, S_OBJECT_A, S_FREE, VA_SPLIT};
             Frame_Put(f, y, x + 2, Theme_Glyph(K_FREE, ui->glyphs), S_FREE);
-            Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
-                       "▏▎▍▌▋▊▉ a boundary inside a cell, to the eighth; with 3+");
-            if (y < end)
-                Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
-                           "pieces in a cell: a broken guard, free, then the largest");
         } else {
             Frame_Put(f, y, x, Theme_Glyph(K_HEADER, ui->glyphs), S_HEADER);
             Frame_Put(f, y, x + 1, Theme_Glyph(K_OBJECT_A, ui->glyphs), S_OBJECT_A);
             Frame_Put(f, y, x + 2, Theme_Glyph(K_FREE, ui->glyphs), S_FREE);
-            Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
-                       "a cell: ! if a guard broke, | if a header is in it,");
-            if (y < end)
-                Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
-                           "else what most bytes are; every free block shows");
         }
-    }
-    if (y < end) {
+        Frame_Text(f, y, x + 5, iw - 5, S_OVERLAY, h->text);
+        break;
+    case HL_MARKS:
         Frame_Put(f, y, x, Theme_MarkSelect(ui->glyphs), S_MARK_SELECT);
         Frame_Put(f, y, x + 1, Theme_MarkTouch(ui->glyphs), S_MARK_TOUCH);
         Frame_Put(f, y, x + 2, Theme_MarkRover(ui->glyphs), S_MARK_ROVER);
-        Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
-                   "under the bar: selected block, last operation, next-fit rover");
-    }
-    if (y < end)
-        y++;
-    if (y < end)
-        Frame_Text(f, y++, x, iw, S_HEAD, "keys");
-    int half = (int)((nk + 1) / 2), colw = iw / 2;
-    for (int i = 0; i < half && y < end; i++, y++) {
+        Frame_Text(f, y, x + 5, iw - 5, S_OVERLAY, h->text);
+        break;
+    case HL_FLASH:
+        /* a swatch in the flash colour; monochrome shows it underlined */
+        for (int k = 0; k < 3; k++)
+            Frame_Put(f, y, x + k, ui->glyphs.colour ? ' ' : Theme_Glyph(K_OBJECT_A, ui->glyphs),
+                      (Style)h->a);
+        Frame_Text(f, y, x + 5, iw - 5, S_OVERLAY, h->text);
+        break;
+    case HL_KEYS: {
+        int colw = h->b >= 0 ? iw / 2 : iw;
         for (int c = 0; c < 2; c++) {
-            size_t k = (size_t)(i + c * half);
-            if (k >= nk)
+            int k = c ? h->b : h->a;
+            if (k < 0 || (size_t)k >= nk)
                 continue;
             int cx = x + c * colw;
             Frame_Text(f, y, cx, 10, S_KEY, keys[k].keys);
             Frame_Text(f, y, cx + 10, colw - 11, S_OVERLAY, keys[k].what);
         }
+        break;
     }
-    if (y < end)
-        y++;
-    if (y < end)
-        Frame_Text(f, y++, x, iw, S_DIM,
-                   "All of it comes from the heap's own hooks: walk, free list, events, stats.");
-    Frame_Text(f, y0 + h - 1, x0 + w - 24, 22, S_DIM, " ? or Esc closes ");
+    }
+}
+
+static void draw_help(Frame *f, Ui *ui)
+{
+    int w = f->cols - 4 < 78 ? f->cols - 4 : 78;
+    int iw = w - 4;
+    HelpLine hl[HELP_CAP];
+    int n = help_lines(ui, iw, hl);
+    int h = f->rows - 2 < n + 2 ? f->rows - 2 : n + 2;
+    int y0 = (f->rows - h) / 2, x0 = (f->cols - w) / 2;
+    int rows = h - 2;
+    if (ui->help_top > n - rows)
+        ui->help_top = n - rows;
+    if (ui->help_top < 0)
+        ui->help_top = 0;
+    ui->help_rows = rows;
+    for (int r = 0; r < h; r++)
+        Frame_Fill(f, y0 + r, x0, w, ' ', S_OVERLAY);
+    Frame_Box(f, y0, x0, h, w, S_BOX, "heapviz help");
+    for (int i = 0; i < rows && ui->help_top + i < n; i++)
+        draw_help_line(f, ui, &hl[ui->help_top + i], y0 + 1 + i, x0 + 2, iw);
+    /* where the window is: more above, more below */
+    if (ui->help_top > 0)
+        Frame_Text(f, y0, x0 + w - 10, 8, S_KEY, " ▲ more ");
+    const char *close = " ? Esc q close ";
+    int cw = Frame_TextWidth(f, close);
+    Frame_Text(f, y0 + h - 1, x0 + w - cw - 2, cw, S_DIM, close);
+    if (ui->help_top + rows < n)
+        Frame_Text(f, y0 + h - 1, x0 + 2, 30, S_KEY, " more ▼ (↓ PgDn scroll) ");
 }
 
 /* ---- whole screens ---------------------------------------------------------------- */
