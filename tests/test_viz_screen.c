@@ -90,6 +90,7 @@ Test(text, a_long_status_message_stops_before_the_help_key)
     start_with(MEM_FIRST_FIT, 0, 1, 10);
     snprintf(ui.msg, sizeof ui.msg, "%s", "a message far too long for the status line of a "
                                           "terminal that is only eighty columns wide, really");
+    ui.msg_op = model.ops;
     compose(24, 80);
     const char *s = row(-1);
     cr_assert(strstr(s, "… ? help"), "cut, marked, and a blank before ? help: %s", s);
@@ -333,5 +334,44 @@ Test(help, help_and_prompts_hold_the_workload)
     cr_assert(App_Running(&ui), "cancelled: it runs again");
     App_Step(&ui);
     cr_assert_eq(model.ops, ops + 1);
+    stop();
+}
+
+/* ---- 14: the status line says each thing once, and what is current ---------------- */
+
+Test(status, running_is_said_once)
+{
+    start_with(MEM_FIRST_FIT, 0, 1, 10);
+    compose(24, 80);
+    App_Key(&ui, ' ');
+    Screen_Compose(&ui, &frame);
+    const char *s = row(-1);
+    cr_assert(strstr(s, "running 8 op/s"), "%s", s);
+    cr_assert_null(strstr(strstr(s, "running") + 1, "running"), "said twice: %s", s);
+    stop();
+}
+
+Test(status, a_message_gives_way_to_the_next_step)
+{
+    start_with(MEM_FIRST_FIT, 0, 1, 10);
+    compose(24, 80);
+    App_Key(&ui, 'r');
+    Screen_Compose(&ui, &frame);
+    cr_assert(strstr(row(-1), "reset: empty heaps"), "%s", row(-1));
+    App_Key(&ui, 'n');
+    Screen_Compose(&ui, &frame);
+    cr_assert_null(strstr(row(-1), "reset"), "one step later the reset is old news: %s", row(-1));
+    cr_assert(strstr(row(-1), "last: "), "%s", row(-1));
+    /* while running, a message stays for about six seconds' worth of operations */
+    App_Key(&ui, 'r');
+    ui.paused = false;
+    for (int i = 0; i < 10; i++)
+        App_Step(&ui);
+    Screen_Compose(&ui, &frame);
+    cr_assert(strstr(row(-1), "reset"), "10 operations at 8 op/s: still there: %s", row(-1));
+    for (int i = 0; i < 60; i++)
+        App_Step(&ui);
+    Screen_Compose(&ui, &frame);
+    cr_assert_null(strstr(row(-1), "reset"), "70 operations later: gone: %s", row(-1));
     stop();
 }

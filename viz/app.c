@@ -27,6 +27,16 @@ __attribute__((format(printf, 3, 4))) static void say(Ui *ui, bool warn, const c
     vsnprintf(ui->msg, sizeof ui->msg, fmt, ap);
     va_end(ap);
     ui->msg_warn = warn;
+    ui->msg_op = ui->m->ops;
+}
+
+const char *App_Message(const Ui *ui)
+{
+    if (!ui->msg[0])
+        return NULL;
+    uint64_t since = ui->m->ops - ui->msg_op;
+    uint64_t hold = ui->paused ? 0 : (uint64_t)ui->speed * VIZ_MSG_SECONDS;
+    return since <= hold ? ui->msg : NULL;
 }
 
 static Lane *focus(Ui *ui) { return &ui->m->lanes[ui->lane < ui->m->nlanes ? ui->lane : 0]; }
@@ -109,7 +119,11 @@ static unsigned act_pause(Ui *ui, int key)
         return R_REDRAW;
     }
     ui->paused = !ui->paused;
-    say(ui, false, ui->paused ? "paused: n steps, Space runs" : "running");
+    /* the status line says running or paused already */
+    if (ui->paused)
+        say(ui, false, "n steps, Space runs");
+    else
+        ui->msg[0] = '\0';
     return R_REDRAW | R_TIMING;
 }
 

@@ -42,6 +42,7 @@ typedef struct MapGeom {
     size_t start, end, bpc;
 } MapGeom;
 
+#define VIZ_MSG_SECONDS 6
 #define VIZ_MIN_COLS 40
 #define VIZ_MIN_ROWS 10
 
@@ -63,6 +64,9 @@ typedef struct Ui {
     unsigned ninput;
     char msg[200];           /* status-line message, "" for none */
     bool msg_warn;
+    uint64_t msg_op;         /* Model.ops when it was said: it goes stale with
+                                the next step when paused, after VIZ_MSG_SECONDS
+                                of operations when running (App_MessageShown) */
     bool flash;              /* the last operation's blocks are flashing */
     int mouse_y, mouse_x;    /* for VK_MOUSE */
     const char *trace_name;  /* --trace FILE, for the title */
@@ -94,6 +98,9 @@ unsigned App_Step(Ui *ui);
 /* Whether the workload moves on its own now: not paused, not ended, and
  * neither the help nor a prompt open. */
 bool App_Running(const Ui *ui);
+
+/* The status-line message, or NULL when there is none or it is stale. */
+const char *App_Message(const Ui *ui);
 
 /* The speed ladder (operations a second). */
 unsigned App_Faster(unsigned speed);

@@ -768,7 +768,7 @@ static void draw_status(Frame *f, const Ui *ui, int y)
     int hw = (int)strlen(help) + 1;
     if (w - x - hw < 12) {
         /* too narrow for more */
-    } else if (ui->msg[0]) {
+    } else if (App_Message(ui)) {
         Frame_Text(f, y, x, w - x - hw - 1, ui->msg_warn ? S_STATUS_MSG : S_STATUS, ui->msg);
     } else if (l->last[0]) {
         snprintf(buf, sizeof buf, "last: %s", l->last);
