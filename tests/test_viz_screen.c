@@ -375,3 +375,107 @@ Test(status, a_message_gives_way_to_the_next_step)
     cr_assert_null(strstr(row(-1), "reset"), "70 operations later: gone: %s", row(-1));
     stop();
 }
+
+/* ---- 9 and the projector: every statistic when there is room; the free sizes
+ * and fragmentation without the untouched tail ------------------------------------ */
+
+Test(stats, at_250x60_every_statistic_shows)
+{
+    start_with(MEM_NEXT_FIT, MEM_OPT_GUARD, 1, 60);
+    compose(60, 250);
+    static const char *const labels[] = {"ext. frag", "frag. no tail", "utilisation", "int. frag",
+                                         "free", "free blocks", "largest free", "live objects",
+                                         "used blocks", "failed allocs", "refused frees",
+                                         "overflows", "padding", "metadata", "peak live",
+                                         "allocs", "frees"};
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+        cr_assert(screen_has(labels[i]), "250x60 shows '%s'", labels[i]);
+    cr_assert(!screen_has("of 17 shown"), "nothing left out");
+    stop();
+}
+
+Test(stats, a_smaller_screen_says_what_it_leaves_out)
+{
+    start_with(MEM_FIRST_FIT, 0, 1, 60);
+    compose(24, 80);
+    cr_assert(screen_has("ext. frag") && screen_has("frag. no tail"));
+    cr_assert(screen_has("of 16 shown"), "the heading counts them");
+    stop();
+}
+
+static bool count_free(const MemBlock *b, void *arg)
+{
+    size_t *count = arg;
+    if (!b->used)
+        count[Free_Class(b->size)]++;
+    return true;
+}
+
+Test(stats, the_free_sizes_are_counted_from_the_walk)
+{
+    start_with(MEM_FIRST_FIT, 0, 1, 150);
+    size_t want[FREE_CLASSES] = {0};
+    MemHeap_Walk(model.lanes[0].heap, count_free, want);
+    for (int w = 80; w <= 250; w += 170) {
+        compose(w == 80 ? 24 : 60, w);
+        for (unsigned k = 0; k < FREE_CLASSES; k++) {
+            if (!want[k])
+                continue;
+            char lab[32], num[32];
+            size_t lo = (size_t)MEM_MIN_BLOCK << k;
+            if (lo >= 1024)
+                snprintf(lab, sizeof lab, "%zuK", lo / 1024);
+            else
+                snprintf(lab, sizeof lab, "%zu", lo);
+            snprintf(num, sizeof num, "%zu", want[k]);
+            bool found = false;
+            for (int y = 0; y < frame.rows && !found; y++) {
+                const char *r = row(y);
+                const char *p = strstr(r, w == 80 ? "by size" : "free blocks by size");
+                if (!p && w == 80)
+                    continue;
+                if (w == 80) {
+                    char pair[64];
+                    snprintf(pair, sizeof pair, " %s:%s", lab, num);
+                    found = strstr(p, pair) != NULL;
+                } else {
+                    /* the panel: one class a row, "  64 B ▇▇▇ 3" */
+                    char head[40];
+                    snprintf(head, sizeof head, "%s B", lab);
+                    if (lo >= 1024)
+                        snprintf(head, sizeof head, "%s", lab);
+                    const char *q = strstr(r, head);
+                    found = q && strstr(q, num);
+                }
+            }
+            cr_assert(found, "%d columns: class %s has %zu free blocks", w, lab, want[k]);
+        }
+    }
+    stop();
+}
+
+Test(stats, fragmentation_without_the_untouched_tail)
+{
+    /* first fit, typed: eight 200 B objects, every other one freed: the holes
+     * are chopped up, the tail after the eighth object has never been used */
+    start_with(MEM_FIRST_FIT, 0, 1, 0);
+    void *p[8];
+    for (int i = 0; i < 8; i++)
+        p[i] = Model_Alloc(&model, 0, 200);
+    for (int i = 0; i < 8; i += 2) {
+        size_t off = (size_t)((uintptr_t)p[i] - (uintptr_t)model.lanes[0].snap.region.base);
+        cr_assert_eq(Model_FreeAt(&model, 0, off, NULL, NULL), MEM_OK);
+    }
+    Model_Sync(&model);
+    const Lane *l = &model.lanes[0];
+    MemStats st = MemHeap_Stats(l->heap);
+    cr_assert_lt(st.external_frag, 0.2, "today's figure: the tail hides the holes (%.3f)",
+                 st.external_frag);
+    /* the holes are four 208 B blocks below the high-water mark */
+    cr_assert_eq(l->free.touched_free, 4 * 208);
+    cr_assert_eq(l->free.touched_largest, 208);
+    cr_assert_float_eq(l->free.frag_no_tail, 0.75, 1e-9);
+    compose(24, 80);
+    cr_assert(screen_has("frag. no tail 75.0 %"), "the panel shows it next to today's");
+    stop();
+}

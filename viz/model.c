@@ -50,6 +50,37 @@ static bool collect(const MemBlock *b, void *arg)
     return true;
 }
 
+unsigned Free_Class(size_t size)
+{
+    unsigned k = 0;
+    while (k + 1 < FREE_CLASSES && size >= ((size_t)MEM_MIN_BLOCK << (k + 1)))
+        k++;
+    return k;
+}
+
+/* The histogram and the tail-free fragmentation, from the blocks just walked. */
+static void summarise(Lane *l)
+{
+    FreeSummary *f = &l->free;
+    memset(f, 0, sizeof *f);
+    const Snapshot *s = &l->snap;
+    for (size_t i = 0; i < s->nblocks; i++) {
+        const SnapBlock *b = &s->blocks[i];
+        if (b->used)
+            continue;
+        f->count[Free_Class(b->size)]++;
+        size_t end = (size_t)b->offset + b->size;
+        size_t below = end <= l->high_water ? b->size
+                       : b->offset < l->high_water ? l->high_water - b->offset : 0;
+        f->touched_free += below;
+        if (below > f->touched_largest)
+            f->touched_largest = below;
+    }
+    f->frag_no_tail = f->touched_free
+                          ? 1.0 - (double)f->touched_largest / (double)f->touched_free
+                          : 0.0;
+}
+
 void Lane_Refresh(Lane *l)
 {
     Snapshot *s = &l->snap;
@@ -66,6 +97,7 @@ void Lane_Refresh(Lane *l)
         }
     }
     MemHeap_Walk(l->heap, collect, s);
+    summarise(l);
     l->stale = false;
     l->rank.valid = false;
 }
@@ -247,6 +279,8 @@ static void digest(Lane *l, const char *prefix, uint64_t op)
         const MemEvent *e = &l->pending[i];
         switch (e->kind) {
         case MEM_EV_ALLOC:
+            if (e->block + e->size - e->remainder > l->high_water)
+                l->high_water = e->block + e->size - e->remainder;
             touch_add(l, TOUCH_ALLOC, e->block, e->size - e->remainder);
             touch_add(l, TOUCH_SPLIT, e->block + e->size - e->remainder, e->remainder);
             break;
@@ -290,6 +324,7 @@ static int lane_create(Lane *l, const ModelConfig *cfg, char *err, size_t errlen
     l->ntouch = 0;
     l->touch_serial++;
     l->hist_count = 0;
+    l->high_water = 0;
     l->log_head = l->log_count = 0;
     l->last[0] = '\0';
     Lane_Refresh(l);

@@ -75,6 +75,21 @@ typedef struct HistPoint {
     uint16_t util;  /* utilisation, per ten thousand */
 } HistPoint;
 
+/* Free blocks by size class, counted from the walk: class k holds blocks
+ * of [32 << k, 64 << k) bytes (the last class: that and up). */
+#define FREE_CLASSES 24
+
+/* What the walk says about the free blocks, for figures that need more than
+ * MemHeap_Stats: the size histogram, and fragmentation without the heap's
+ * untouched tail (the bytes after the highest byte ever allocated, which
+ * make a fresh heap look unfragmented however chopped up the rest is). */
+typedef struct FreeSummary {
+    size_t count[FREE_CLASSES];
+    size_t touched_free;      /* free bytes below the high-water mark */
+    size_t touched_largest;   /* the largest free block's bytes below it */
+    double frag_no_tail;      /* 1 - touched_largest / touched_free; 0 if none */
+} FreeSummary;
+
 typedef struct Lane {
     MemPolicy policy;
     unsigned flags;          /* MEM_OPT_* */
@@ -101,6 +116,9 @@ typedef struct Lane {
     unsigned ntouch;
     uint64_t touch_serial;   /* bumps whenever touch[] changes (flash timing) */
     char last[96];           /* the last operation, short, for the status line */
+    size_t high_water;       /* one past the highest byte any allocation took
+                                (from the ALLOC events since the heap began) */
+    FreeSummary free;        /* from the walk, with the snapshot's blocks */
 } Lane;
 
 /* The user's own operations (keys a, f, i, o).  Each is kept, in the order
@@ -227,6 +245,9 @@ size_t Lane_FreeNth(const Lane *l, size_t rank);
 const LogLine *Lane_Log(const Lane *l, unsigned i);
 /* The i-th newest history sample (0 = newest), or NULL. */
 const HistPoint *Lane_Hist(const Lane *l, size_t i);
+
+/* The size class (FREE_CLASSES) of a free block of `size` bytes. */
+unsigned Free_Class(size_t size);
 
 /* Re-takes a lane's snapshot through the hooks.  After an operation only
  * the statistics are re-taken at once (cheap); the walk waits for the next

@@ -255,6 +255,7 @@ typedef struct Field {
     Style style;
 } Field;
 
+/* The statistics, most important first: a smaller screen shows a prefix. */
 static size_t stat_fields(const Lane *l, Field *fl, size_t cap)
 {
     const MemStats *s = &l->snap.stats;
@@ -270,49 +271,122 @@ static size_t stat_fields(const Lane *l, Field *fl, size_t cap)
     } while (0)
     char b[32];
     ADD("ext. frag", s->external_frag > 0.5 ? S_WARN : S_VALUE, "%.1f %%", s->external_frag * 100);
+    ADD("frag. no tail", l->free.frag_no_tail > 0.5 ? S_WARN : S_VALUE, "%.1f %%",
+        l->free.frag_no_tail * 100);
     ADD("utilisation", S_VALUE, "%.1f %%", s->utilisation * 100);
     ADD("int. frag", S_VALUE, "%.1f %%", s->internal_frag * 100);
     ADD("free", S_VALUE, "%s", Explain_Bytes(s->free_bytes, b, sizeof b));
     ADD("free blocks", S_VALUE, "%zu", s->free_blocks);
     ADD("largest free", S_VALUE, "%s", Explain_Bytes(s->largest_free, b, sizeof b));
     ADD("live objects", S_VALUE, "%s", Explain_Bytes(s->live_bytes, b, sizeof b));
-    ADD("padding", S_VALUE, "%s", Explain_Bytes(s->padding_bytes, b, sizeof b));
-    ADD("metadata", S_VALUE, "%s", Explain_Bytes(s->metadata_bytes, b, sizeof b));
-    ADD("peak live", S_VALUE, "%s", Explain_Bytes(s->peak_live_bytes, b, sizeof b));
+    ADD("used blocks", S_VALUE, "%zu", s->used_blocks);
     ADD("failed allocs", s->failed_allocs ? S_WARN : S_VALUE, "%llu",
         (unsigned long long)s->failed_allocs);
-    ADD("operations", S_VALUE, "%llu", (unsigned long long)s->ops);
-    ADD("capacity", S_VALUE, "%s", Explain_Bytes(s->capacity, b, sizeof b));
-    ADD("policy", S_VALUE, "%s", Explain_Policy(s->policy));
-    ADD("used blocks", S_VALUE, "%zu", s->used_blocks);
     ADD("refused frees", s->rejected_frees ? S_WARN : S_VALUE, "%llu",
         (unsigned long long)s->rejected_frees);
     if (l->flags & MEM_OPT_GUARD)
         ADD("overflows", s->overflows ? S_WARN : S_VALUE, "%llu",
             (unsigned long long)s->overflows);
+    ADD("padding", S_VALUE, "%s", Explain_Bytes(s->padding_bytes, b, sizeof b));
+    ADD("metadata", S_VALUE, "%s", Explain_Bytes(s->metadata_bytes, b, sizeof b));
+    ADD("peak live", S_VALUE, "%s", Explain_Bytes(s->peak_live_bytes, b, sizeof b));
+    ADD("allocs", S_VALUE, "%llu", (unsigned long long)s->allocs);
+    ADD("frees", S_VALUE, "%llu", (unsigned long long)s->frees);
 #undef ADD
     return n;
 }
 
-static void panel_stats(Frame *f, const Lane *l, int y, int x, int w, int h)
+/* "32 B" .. "512 B", then "1K", "2K" .. "1M": a free size class's floor. */
+static const char *class_label(unsigned k, char *buf, size_t len)
+{
+    size_t lo = (size_t)MEM_MIN_BLOCK << k;
+    if (lo >= ((size_t)1 << 30))
+        snprintf(buf, len, "%zuG", lo >> 30);
+    else if (lo >= ((size_t)1 << 20))
+        snprintf(buf, len, "%zuM", lo >> 20);
+    else if (lo >= 1024)
+        snprintf(buf, len, "%zuK", lo >> 10);
+    else
+        snprintf(buf, len, "%zu", lo);
+    return buf;
+}
+
+/* The free sizes as one line of words: "by size  32:4 64:2 1K:1" (a class
+ * is its floor: 64 holds 64 to 127 bytes). */
+static void free_sizes_line(Frame *f, const Lane *l, int y, int x, int w)
+{
+    int n = Frame_Text(f, y, x, w, S_LABEL, "by size");
+    n += 7; /* under the values of the fields above */
+    char buf[512] = "", lab[16];
+    size_t used = 0;
+    for (unsigned k = 0; k < FREE_CLASSES && used + 24 < sizeof buf; k++)
+        if (l->free.count[k])
+            used += (size_t)snprintf(buf + used, sizeof buf - used, " %s:%zu",
+                                     class_label(k, lab, sizeof lab), l->free.count[k]);
+    Frame_Text(f, y, x + n - 1, w - n + 1, S_VALUE, used ? buf : " none");
+}
+
+static void panel_stats(Frame *f, const Lane *l, int y, int x, int w, int h, bool sizes_line)
 {
     if (h < 2 || w < 20)
         return;
-    Frame_Text(f, y, x, w, S_HEAD, "stats");
-    Field fl[20];
-    size_t n = stat_fields(l, fl, 20);
+    Field fl[24];
+    size_t n = stat_fields(l, fl, 24);
     int colw = 26;
     int ncols = (w + GAP) / colw;
     if (ncols < 1)
         ncols = 1;
-    int rows = h - 1;
-    for (size_t i = 0; i < n; i++) {
+    int rows = h - 1 - (sizes_line ? 1 : 0);
+    if (rows < 1)
+        rows = 1, sizes_line = false;
+    size_t shown = (size_t)ncols * (size_t)rows < n ? (size_t)ncols * (size_t)rows : n;
+    int hw = Frame_Text(f, y, x, w, S_HEAD, "stats");
+    if (shown < n)
+        Frame_Printf(f, y, x + hw, w - hw, S_DIM, "  %zu of %zu shown (more on a larger screen)",
+                     shown, n);
+    for (size_t i = 0; i < shown; i++) {
         int c = (int)(i / (size_t)rows), r = (int)(i % (size_t)rows);
-        if (c >= ncols)
-            break;
         int cx = x + c * colw;
         Frame_Text(f, y + 1 + r, cx, 14, S_LABEL, fl[i].label);
         Frame_Text(f, y + 1 + r, cx + 14, colw - 15, fl[i].style, fl[i].value);
+    }
+    if (sizes_line)
+        free_sizes_line(f, l, y + 1 + rows, x, w);
+}
+
+/* The free sizes as a chart, one class a row: "  64 B ▇▇▇▇ 3". */
+static void panel_free_sizes(Frame *f, const Lane *l, int y, int x, int w, int h)
+{
+    if (h < 2 || w < 20)
+        return;
+    Frame_Text(f, y, x, w, S_HEAD, "free blocks by size");
+    unsigned lo = FREE_CLASSES, hi = 0;
+    size_t most = 0;
+    for (unsigned k = 0; k < FREE_CLASSES; k++)
+        if (l->free.count[k]) {
+            lo = k < lo ? k : lo;
+            hi = k;
+            most = l->free.count[k] > most ? l->free.count[k] : most;
+        }
+    if (lo == FREE_CLASSES) {
+        Frame_Text(f, y + 1, x, w, S_DIM, "no free block");
+        return;
+    }
+    /* the classes from the smallest to the largest present, as rows allow */
+    int rows = h - 1;
+    if ((int)(hi - lo + 1) > rows)
+        lo = hi + 1 - (unsigned)rows;
+    int barw = w - 7 - 7;
+    char lab[16];
+    for (unsigned k = lo; k <= hi; k++) {
+        int ry = y + 1 + (int)(k - lo);
+        size_t lo_b = (size_t)MEM_MIN_BLOCK << k;
+        Frame_Printf(f, ry, x, 6, S_LABEL, lo_b >= 1024 ? "%6s" : "%4s B",
+                     class_label(k, lab, sizeof lab));
+        size_t c = l->free.count[k];
+        int len = c ? (int)((c * (size_t)barw + most - 1) / most) : 0;
+        Frame_Fill(f, ry, x + 7, len, f->utf8 ? 0x2588 : '#', S_HIST_EXT);
+        Frame_Printf(f, ry, x + 7 + len + (len ? 1 : 0), 7, S_VALUE, "%zu", c);
     }
 }
 
@@ -978,13 +1052,23 @@ static void compose_single(Ui *ui, Frame *f, int top, int avail)
     int y = top + 1 + 2 * maprows;
     int left = top + avail - y;
     if (band && left >= band + 1) {
-        int statw = w >= 80 ? 52 : w;
-        panel_stats(f, l, y, 1, statw - 1, band);
+        /* stats (three columns from 160 wide), then the selected block, the
+         * free sizes as a chart from 200 wide (else a line in the stats),
+         * and the history */
+        int statw = w >= 160 ? 78 : w >= 80 ? 52 : w;
+        bool chart = w >= 200;
+        panel_stats(f, l, y, 1, statw - 1, band, !chart);
         int rx = statw + 1, rw = w - rx - 1;
         if (w >= 120) {
             int selw = 34;
             panel_selected(f, ui, l, y, rx, selw, band);
-            panel_history(f, l, y, rx + selw + GAP, rw - selw - GAP, band);
+            rx += selw + GAP, rw -= selw + GAP;
+            if (chart) {
+                int fw = 30;
+                panel_free_sizes(f, l, y, rx, fw, band);
+                rx += fw + GAP, rw -= fw + GAP;
+            }
+            panel_history(f, l, y, rx, rw, band);
         } else if (rw >= 24) {
             int sh = band / 2 + 1;
             panel_selected(f, ui, l, y, rx, rw, sh);
