@@ -141,4 +141,29 @@ check "21: without job control Ctrl-Z says it cannot suspend" 3 'no job control 
 keys q
 check "21: and heapviz runs on (q exits 0)" 3 'HEAPVIZ-EXIT=0'
 
+# ---- 3 and the projector: --theme, COLORFGBG, at 80x24, 100x30 and 250x60 -----------
+# capture-pane -e keeps the colours: a statistic's value ("2.9 %") is drawn
+# in the theme's VALUE colour, bold
+capc() { t capture-pane -e -p -t 0 2>/dev/null; }
+value_in() { capc | grep -qE $'\e\\[38;5;'"$1"$'m *(\e\\[1m)?[0-9.]+ %'; }
+for size in "80 24" "100 30" "250 60"; do
+    set -- $size
+    ENV_E2E="COLORFGBG='0;15'" start "$1" "$2" --paused --skip 50
+    until_match 5 'frag. no tail' >/dev/null
+    if value_in 16 && ! value_in 231; then ok "3: COLORFGBG says light: values are black, not white ($1x$2)"
+    else not_ok "3: COLORFGBG says light: values are black ($1x$2)" "$(capc | grep -o $'38;5;[0-9]*m[0-9.]* %' | head -3)"; fi
+    ENV_E2E="COLORFGBG='15;0'" start "$1" "$2" --paused --skip 50
+    until_match 5 'frag. no tail' >/dev/null
+    if value_in 231; then ok "3: COLORFGBG says dark: values are white ($1x$2)"
+    else not_ok "3: COLORFGBG says dark: values are white ($1x$2)"; fi
+    ENV_E2E="COLORFGBG='15;0'" start "$1" "$2" --paused --skip 50 --theme light
+    until_match 5 'frag. no tail' >/dev/null
+    if value_in 16; then ok "--theme light wins over COLORFGBG ($1x$2)"
+    else not_ok "--theme light wins over COLORFGBG ($1x$2)"; fi
+    start "$1" "$2" --paused --skip 50 --theme contrast
+    until_match 5 'frag. no tail' >/dev/null
+    if value_in 231 && capc | grep -q $'48;5;16m'; then ok "--theme contrast paints its own black paper ($1x$2)"
+    else not_ok "--theme contrast paints its own black paper ($1x$2)"; fi
+done
+
 [ "$failed" -eq 0 ]

@@ -435,7 +435,7 @@ Test(stats, the_free_sizes_are_counted_from_the_walk)
                 if (!p && w == 80)
                     continue;
                 if (w == 80) {
-                    char pair[64];
+                    char pair[80];
                     snprintf(pair, sizeof pair, " %s:%s", lab, num);
                     found = strstr(p, pair) != NULL;
                 } else {

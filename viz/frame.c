@@ -191,6 +191,16 @@ void Frame_Box(Frame *f, int y, int x, int h, int w, Style s, const char *title)
     }
 }
 
+void Frame_CellColors(const FCell *c, ThemeId t, bool many, int *fg, int *bg, unsigned *attr)
+{
+    int ff, fb, bf, bb;
+    Theme_Colors(t, (Style)c->fg, many, &ff, &fb);
+    Theme_Colors(t, (Style)c->bg, many, &bf, &bb);
+    *fg = (c->attr & VA_SPLIT) ? fb : ff;
+    *bg = bb;
+    *attr = (Theme_Styles[c->fg < S_COUNT ? c->fg : S_NORMAL].attr | c->attr) & ~(unsigned)VA_SPLIT;
+}
+
 int Frame_EncodeUtf8(uint32_t cp, char out[4])
 {
     if (cp < 0x80) {

@@ -49,6 +49,12 @@ void Frame_Dump(const Frame *f, FILE *out);
 /* One row as UTF-8 text into buf (trailing blanks trimmed); for tests. */
 void Frame_RowText(const Frame *f, int y, char *buf, size_t len);
 
+/* The colours and attributes the terminal gives cell c under theme t with
+ * 256 colours (many) or 8: fg draws the glyph (in a split cell, the left
+ * piece's fill), bg fills the cell; palette indices, -1 the terminal's own;
+ * attr VA_* without VA_SPLIT. */
+void Frame_CellColors(const FCell *c, ThemeId t, bool many, int *fg, int *bg, unsigned *attr);
+
 /* Encodes one code point as UTF-8; returns the bytes (1..4). */
 int Frame_EncodeUtf8(uint32_t cp, char out[4]);
 

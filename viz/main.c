@@ -158,7 +158,8 @@ int main(int argc, char **argv)
     } else if (o.dump) {
         status = run_dump(&ui, &o, utf8);
     } else {
-        RenderOptions ro = {colour, utf8, !o.no_mouse, o.frames};
+        ThemeId theme = o.theme_given ? o.theme : Theme_FromColorFgBg(getenv("COLORFGBG"));
+        RenderOptions ro = {colour, utf8, !o.no_mouse, o.frames, theme};
         status = Render_Run(&ui, &ro);
     }
     Model_Fini(&m);

@@ -28,6 +28,8 @@ static const char usage[] =
     "      --paused           start paused (Space runs, n steps)\n"
     "      --ascii            ASCII glyphs only (also in a non-UTF-8 locale)\n"
     "  -C, --no-color         no colour (also when NO_COLOR is set): glyphs carry all\n"
+    "      --theme NAME       dark, light or contrast (a projector); default from\n"
+    "                         COLORFGBG: light on a light background, else dark\n"
     "      --no-mouse         do not take mouse clicks\n"
     "      --frames N         stop after N frames\n"
     "      --skip N           apply N operations before the first frame\n"
@@ -161,7 +163,8 @@ static int parse_compare(const char *s, Options *o, char *err, size_t errlen)
 
 typedef enum {
     O_SIZE, O_POLICY, O_WORKLOAD, O_TRACE, O_SEED, O_SPEED, O_COMPARE, O_GUARD, O_PAUSED,
-    O_ASCII, O_NOCOLOR, O_NOMOUSE, O_FRAMES, O_SKIP, O_KEYS, O_DUMP, O_HELP, O_VERSION
+    O_ASCII, O_NOCOLOR, O_NOMOUSE, O_FRAMES, O_SKIP, O_KEYS, O_DUMP, O_HELP, O_VERSION,
+    O_THEME
 } OptId;
 
 typedef struct {
@@ -180,7 +183,7 @@ static const OptDef defs[] = {
     {"no-color", 'C', false, O_NOCOLOR}, {"no-colour", 0, false, O_NOCOLOR},
     {"no-mouse", 0, false, O_NOMOUSE},   {"frames", 0, true, O_FRAMES},
     {"skip", 0, true, O_SKIP},           {"keys", 0, true, O_KEYS},
-    {"dump", 0, false, O_DUMP},
+    {"dump", 0, false, O_DUMP},          {"theme", 0, true, O_THEME},
     {"help", 'h', false, O_HELP},        {"version", 'V', false, O_VERSION},
 };
 
@@ -236,6 +239,11 @@ static int apply(const OptDef *d, const char *v, Options *o, char *err, size_t e
         return OPT_RUN;
     case O_KEYS:
         o->keys = v;
+        return OPT_RUN;
+    case O_THEME:
+        if (Theme_Parse(v, &o->theme) != 0)
+            return fail(err, errlen, "--theme: '%.40s' is not a theme (dark, light, contrast)", v);
+        o->theme_given = true;
         return OPT_RUN;
     case O_GUARD: o->guard = true; return OPT_RUN;
     case O_PAUSED: o->paused = true; return OPT_RUN;

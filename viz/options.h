@@ -4,12 +4,14 @@
  * Options_Parse reads only argv, writes only *o and err, keeps no state
  * between calls, never prints, never exits and never allocates: it can be
  * fuzzed (libFuzzer) and unit-tested directly.  Environment variables
- * (NO_COLOR, LINES, COLUMNS) and the locale are looked at by the caller.
+ * (NO_COLOR, COLORFGBG, LINES, COLUMNS) and the locale are looked at by the
+ * caller.
  */
 #ifndef VIZ_OPTIONS_H
 #define VIZ_OPTIONS_H
 
 #include "mem.h"
+#include "theme.h"
 #include "workload.h"
 
 #include <stdbool.h>
@@ -48,6 +50,8 @@ typedef struct Options {
     unsigned long frames;    /* 0: no limit */
     unsigned long skip;      /* operations applied before the first frame */
     const char *keys;        /* --keys: typed before the first frame (points into argv) */
+    ThemeId theme;           /* --theme; without it the caller asks COLORFGBG */
+    bool theme_given;
 } Options;
 
 enum {

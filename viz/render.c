@@ -179,22 +179,22 @@ static attr_t va_to_curses(unsigned a)
     return r;
 }
 
-static int fg_of(Style s) { return many_colours ? Theme_Styles[s].fg : Theme_Styles[s].fg8; }
-static int bg_of(Style s) { return many_colours ? Theme_Styles[s].bg : Theme_Styles[s].bg8; }
+static ThemeId theme;
 
 static void draw_frame(const Frame *f)
 {
     for (int y = 0; y < f->rows; y++) {
         for (int x = 0; x < f->cols; x++) {
             const FCell *c = &f->c[(size_t)y * (size_t)f->cols + (size_t)x];
-            Style fs = (Style)c->fg, bs = (Style)c->bg;
+            Style fs = (Style)c->fg;
             attr_t attr;
             int pair = 0;
             if (use_colour) {
-                int fg = (c->attr & VA_SPLIT) ? bg_of(fs) : fg_of(fs);
-                int bg = bg_of(bs);
+                int fg, bg;
+                unsigned va;
+                Frame_CellColors(c, theme, many_colours, &fg, &bg, &va);
                 pair = pair_for(fg, bg);
-                attr = va_to_curses(Theme_Styles[fs].attr | (c->attr & ~(unsigned)VA_SPLIT));
+                attr = va_to_curses(va);
             } else {
                 attr = va_to_curses(Theme_Styles[fs].mono_attr | (c->attr & ~(unsigned)VA_SPLIT));
             }
@@ -300,6 +300,7 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
     keypad(stdscr, TRUE);
     set_escdelay(25);
     curs_set(0);
+    theme = ro->theme;
     use_colour = ro->colour && has_colors();
     if (use_colour) {
         start_color();

@@ -13,6 +13,7 @@ typedef struct RenderOptions {
     bool utf8;            /* UTF-8 glyphs wanted (locale, no --ascii) */
     bool mouse;
     unsigned long frames; /* stop after this many frames (0: never) */
+    ThemeId theme;
 } RenderOptions;
 
 /* Runs the interactive loop until q, Ctrl-C or a signal.  Returns the exit
