@@ -141,6 +141,24 @@ check "21: without job control Ctrl-Z says it cannot suspend" 3 'no job control 
 keys q
 check "21: and heapviz runs on (q exits 0)" 3 'HEAPVIZ-EXIT=0'
 
+# ---- 22: every signal that ends heapviz gives the terminal back ----------------------
+# tmux knows the modes heapviz set: after the signal the alternate screen,
+# the hidden cursor, keypad-transmit and mouse reporting must all be off,
+# and the status must say the signal (128 + its number)
+term_modes() { t display -p -t 0 '#{alternate_on} #{cursor_flag} #{keypad_flag} #{mouse_any_flag}'; }
+for sig in SEGV ABRT BUS FPE ILL USR1 USR2 ALRM PIPE VTALRM XCPU TERM HUP; do
+    num=$(kill -l "$sig")
+    fresh
+    t new-session -d -x 80 -y 24 "env TERM=$TERM_E2E LANG=$LOC LC_ALL=$LOC sh -c 'echo \$\$ > $PIDFILE; exec $BIN --paused'; echo HEAPVIZ-EXIT=\$?; sleep 60"
+    until_match 5 '^\+0x0000 ' >/dev/null
+    pid=$(cat "$PIDFILE")
+    [ -n "$pid" ] && kill -s "$sig" "$pid"
+    if until_match 5 "HEAPVIZ-EXIT=$((128 + num))" && [ "$(term_modes)" = "0 1 0 0" ]; then
+        ok "22: SIG$sig ends heapviz ($((128 + num))) with the terminal restored"
+    else not_ok "22: SIG$sig ends heapviz with the terminal restored" \
+        "modes (alternate cursor keypad mouse): $(term_modes), want 0 1 0 0"; fi
+done
+
 # ---- 3 and the projector: --theme, COLORFGBG, at 80x24, 100x30 and 250x60 -----------
 # capture-pane -e keeps the colours: a statistic's value ("2.9 %") is drawn
 # in the theme's VALUE colour, bold

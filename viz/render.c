@@ -29,7 +29,10 @@
 
 static volatile sig_atomic_t got_signal;
 static volatile sig_atomic_t curses_on;
-static struct sigaction old_crash[32];
+#ifndef NSIG
+#define NSIG 65
+#endif
+static struct sigaction old_crash[NSIG];
 
 /* What a crash handler may do without re-entering curses or stdio: write
  * bytes worked out at start-up (attributes off, cursor on, mouse reports off,
@@ -79,28 +82,47 @@ static void on_crash(int sig)
     static const char msg[] = "heapviz: crashed (signal); the terminal was restored\n";
     ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)w;
-    if (sig > 0 && sig < 32)
+    if (sig > 0 && sig < NSIG)
         sigaction(sig, &old_crash[sig], NULL);
     else
         signal(sig, SIG_DFL);
     raise(sig);
 }
 
+/* Every signal whose default action ends the process gets a handler, so
+ * that none leaves the terminal in heapviz's modes.  Those a user or the
+ * system sends end it the orderly way (the loop notices, curses restores
+ * the terminal, the signal is raised again); faults, and signals that may
+ * come from a fault, take the crash path: bytes worked out at start-up and
+ * the shell's modes, from the handler itself.  A signal someone chose to
+ * ignore before heapviz started stays ignored. */
 static void install_signals(void)
 {
-    struct sigaction sa;
+    static const int orderly[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+                                  SIGALRM, SIGPIPE, SIGVTALRM, SIGPROF, SIGIO,
+#ifdef SIGPWR
+                                  SIGPWR,
+#endif
+#ifdef SIGSTKFLT
+                                  SIGSTKFLT,
+#endif
+    };
+    static const int crash[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGSYS, SIGTRAP,
+                                SIGXCPU, SIGXFSZ};
+    struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
     sa.sa_handler = on_quit_signal; /* no SA_RESTART: the key read returns */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGQUIT, &sa, NULL);
+    for (size_t i = 0; i < sizeof orderly / sizeof orderly[0]; i++)
+        if (sigaction(orderly[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(orderly[i], &sa, NULL);
+    for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+        if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+            sigaction(sig, &sa, NULL);
     sa.sa_handler = on_stop;
     sigaction(SIGTSTP, &sa, NULL);
     sa.sa_handler = on_cont;
     sigaction(SIGCONT, &sa, NULL);
-    static const int crash[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL};
     sa.sa_handler = on_crash;
     sa.sa_flags = (int)(SA_RESETHAND | SA_NODEFER);
     for (size_t i = 0; i < sizeof crash / sizeof crash[0]; i++)
@@ -311,6 +333,7 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
         mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, NULL), mouseinterval(0);
     crash_add(tigetstr("sgr0"));
     crash_add(tigetstr("cnorm"));
+    crash_add(tigetstr("rmkx")); /* keypad-transmit off */
     if (ro->mouse && tigetstr("kmous") && tigetstr("kmous") != (char *)-1)
         crash_add("\033[?1000l\033[?1006l"); /* xterm-style mouse reports off */
     crash_add(tigetstr("rmcup"));
