@@ -141,6 +141,33 @@ check "21: without job control Ctrl-Z says it cannot suspend" 3 'no job control 
 keys q
 check "21: and heapviz runs on (q exits 0)" 3 'HEAPVIZ-EXIT=0'
 
+# ---- 21: the last operation keeps its colours while paused; --flash sets how long
+# they stay while running -----------------------------------------------------------
+flashing() { t capture-pane -e -p -t 0 2>/dev/null | grep -qE $'48;5;(40|51|209|226)m'; }
+start 100 30 --paused --theme dark
+until_match 5 '^\+0x0000 ' >/dev/null
+keys n
+until_match 3 'op 1 *$' >/dev/null
+sleep 1.5
+if flashing; then ok "21: paused, the last operation keeps its colours (1.5 s later)"
+else not_ok "21: paused, the last operation keeps its colours"; fi
+# running at 1 op/s: 0.6 s after an operation its colours are gone with
+# --flash 100 and still there with --flash 3000
+for ms in 100 3000; do
+    start 100 30 --speed 1 --flash $ms --theme dark
+    until_match 5 'op [1-9][0-9]* *$' >/dev/null
+    a=$(op_count)
+    i=0; while [ "$(op_count)" = "$a" ] && [ $i -lt 60 ]; do sleep 0.05; i=$((i + 1)); done
+    sleep 0.6
+    if [ $ms = 100 ]; then
+        if ! flashing; then ok "21: --flash 100: gone 0.6 s after the operation"
+        else not_ok "21: --flash 100: gone 0.6 s after the operation"; fi
+    else
+        if flashing; then ok "21: --flash 3000: still there 0.6 s after the operation"
+        else not_ok "21: --flash 3000: still there 0.6 s after the operation"; fi
+    fi
+done
+
 # ---- 22: every signal that ends heapviz gives the terminal back ----------------------
 # tmux knows the modes heapviz set: after the signal the alternate screen,
 # the hidden cursor, keypad-transmit and mouse reporting must all be off,

@@ -479,3 +479,25 @@ Test(stats, fragmentation_without_the_untouched_tail)
     cr_assert(screen_has("frag. no tail 75.0 %"), "the panel shows it next to today's");
     stop();
 }
+
+/* ---- 21: compare mode tells the selected block -------------------------------------- */
+
+Test(compare, the_selected_block_is_described)
+{
+    start_with(MEM_FIRST_FIT, 0, 4, 150);
+    compose(40, 120);
+    cr_assert(screen_has("selected in first fit: none"), "before a selection");
+    App_Key(&ui, VK_HOME);
+    App_Key(&ui, 'l');
+    Screen_Compose(&ui, &frame);
+    const SnapBlock *b = &model.lanes[0].snap.blocks[1];
+    char want[64];
+    snprintf(want, sizeof want, "selected in first fit: +0x%x %s", b->offset,
+             b->used ? "used" : "free");
+    cr_assert(screen_has(want), "%s", want);
+    cr_assert(screen_has(b->used ? "· object " : "in the free list"), "its details");
+    App_Key(&ui, VK_DOWN);
+    Screen_Compose(&ui, &frame);
+    cr_assert(screen_has("selected in next fit: "), "the focused heap's");
+    stop();
+}

@@ -267,6 +267,19 @@ Test(options, mistakes_are_errors_with_a_reason)
     cr_assert_str_eq(o.trace, "x.rep");
 }
 
+Test(options, flash_is_a_time_in_milliseconds)
+{
+    cr_assert_eq(parse(ARGS("--paused")), OPT_RUN);
+    cr_assert_eq(o.flash_ms, VIZ_DEFAULT_FLASH_MS);
+    cr_assert_eq(parse(ARGS("--flash", "1500")), OPT_RUN, "%s", err);
+    cr_assert_eq(o.flash_ms, 1500);
+    cr_assert_eq(parse(ARGS("--flash=0")), OPT_RUN, "0: no flash while running");
+    cr_assert_eq(o.flash_ms, 0);
+    cr_assert_eq(parse(ARGS("--flash", "60001")), OPT_ERROR);
+    cr_assert_str_eq(err, "--flash: '60001' is not 0 to 60000 milliseconds");
+    cr_assert_eq(parse(ARGS("--flash", "soon")), OPT_ERROR);
+}
+
 Test(options, an_error_is_one_line_whatever_argv_holds)
 {
     cr_assert_eq(parse(ARGS("--size", "8K", "--siz\ne")), OPT_ERROR);

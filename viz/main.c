@@ -159,7 +159,7 @@ int main(int argc, char **argv)
         status = run_dump(&ui, &o, utf8);
     } else {
         ThemeId theme = o.theme_given ? o.theme : Theme_FromColorFgBg(getenv("COLORFGBG"));
-        RenderOptions ro = {colour, utf8, !o.no_mouse, o.frames, theme};
+        RenderOptions ro = {colour, utf8, !o.no_mouse, o.frames, theme, o.flash_ms};
         status = Render_Run(&ui, &ro);
     }
     Model_Fini(&m);

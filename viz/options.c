@@ -26,6 +26,8 @@ static const char usage[] =
     "                         (\"all\" for the five)\n"
     "      --guard            guard bytes after every object: overflows are caught\n"
     "      --paused           start paused (Space runs, n steps)\n"
+    "      --flash MS         the last operation's colours stay MS ms while running\n"
+    "                         (default 400); paused, until the next operation\n"
     "      --ascii            ASCII glyphs only (also in a non-UTF-8 locale)\n"
     "  -C, --no-color         no colour (also when NO_COLOR is set): glyphs carry all\n"
     "      --theme NAME       dark, light or contrast (a projector); default from\n"
@@ -164,7 +166,7 @@ static int parse_compare(const char *s, Options *o, char *err, size_t errlen)
 typedef enum {
     O_SIZE, O_POLICY, O_WORKLOAD, O_TRACE, O_SEED, O_SPEED, O_COMPARE, O_GUARD, O_PAUSED,
     O_ASCII, O_NOCOLOR, O_NOMOUSE, O_FRAMES, O_SKIP, O_KEYS, O_DUMP, O_HELP, O_VERSION,
-    O_THEME
+    O_THEME, O_FLASH
 } OptId;
 
 typedef struct {
@@ -184,6 +186,7 @@ static const OptDef defs[] = {
     {"no-mouse", 0, false, O_NOMOUSE},   {"frames", 0, true, O_FRAMES},
     {"skip", 0, true, O_SKIP},           {"keys", 0, true, O_KEYS},
     {"dump", 0, false, O_DUMP},          {"theme", 0, true, O_THEME},
+    {"flash", 0, true, O_FLASH},
     {"help", 'h', false, O_HELP},        {"version", 'V', false, O_VERSION},
 };
 
@@ -240,6 +243,12 @@ static int apply(const OptDef *d, const char *v, Options *o, char *err, size_t e
     case O_KEYS:
         o->keys = v;
         return OPT_RUN;
+    case O_FLASH:
+        if (parse_u64(v, VIZ_MAX_FLASH_MS, &n) != 0)
+            return fail(err, errlen, "--flash: '%.40s' is not 0 to %u milliseconds", v,
+                        VIZ_MAX_FLASH_MS);
+        o->flash_ms = (unsigned)n;
+        return OPT_RUN;
     case O_THEME:
         if (Theme_Parse(v, &o->theme) != 0)
             return fail(err, errlen, "--theme: '%.40s' is not a theme (dark, light, contrast)", v);
@@ -265,6 +274,7 @@ int Options_Parse(int argc, char **argv, Options *o, char *err, size_t errlen)
     o->workload = WL_RANDOM;
     o->seed = VIZ_DEFAULT_SEED;
     o->speed = VIZ_DEFAULT_SPEED;
+    o->flash_ms = VIZ_DEFAULT_FLASH_MS;
     if (err && errlen)
         err[0] = '\0';
 

@@ -29,6 +29,10 @@
 #define VIZ_DEFAULT_SPEED 8u
 #define VIZ_MAX_SPEED 10000u
 #define VIZ_MAX_LANES MEM_POLICY_COUNT
+/* How long the last operation's colours stay while running (ms); paused,
+ * they stay until the next operation. */
+#define VIZ_DEFAULT_FLASH_MS 400u
+#define VIZ_MAX_FLASH_MS 60000u
 
 typedef struct Options {
     size_t size;             /* bytes of each heap's arena (the region adds
@@ -50,6 +54,7 @@ typedef struct Options {
     unsigned long frames;    /* 0: no limit */
     unsigned long skip;      /* operations applied before the first frame */
     const char *keys;        /* --keys: typed before the first frame (points into argv) */
+    unsigned flash_ms;       /* --flash */
     ThemeId theme;           /* --theme; without it the caller asks COLORFGBG */
     bool theme_given;
 } Options;

@@ -22,7 +22,6 @@
 #include <unistd.h>
 #include <wchar.h>
 
-#define FLASH_MS 400
 #define FRAME_MS 33
 #define MSG_MS 6000 /* a status message fades after this long */
 #define MAX_WAIT_MS 500 /* the longest a key read blocks, even while paused */
@@ -350,7 +349,8 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
         if (got_signal)
             break;
         long long t = now_ms();
-        if (ui->flash && t >= flash_until) {
+        /* paused, the last operation keeps its colours until the next */
+        if (ui->flash && !ui->paused && t >= flash_until) {
             ui->flash = false;
             pending |= R_REDRAW;
         }
@@ -366,7 +366,7 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
         }
         if (pending & R_FLASH) {
             ui->flash = true;
-            flash_until = now_ms() + FLASH_MS;
+            flash_until = now_ms() + ro->flash_ms;
         }
         if (pending & R_QUIT)
             break;
@@ -411,7 +411,7 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
         t = now_ms();
         if (App_Running(ui))
             wait = next_tick > t ? next_tick - t : 0;
-        if (ui->flash) {
+        if (ui->flash && !ui->paused) {
             long long fw = flash_until > t ? flash_until - t : 0;
             wait = wait < 0 || fw < wait ? fw : wait;
         }

@@ -14,6 +14,7 @@ typedef struct RenderOptions {
     bool mouse;
     unsigned long frames; /* stop after this many frames (0: never) */
     ThemeId theme;
+    unsigned flash_ms;    /* the last operation's colours while running */
 } RenderOptions;
 
 /* Runs the interactive loop until q, Ctrl-C or a signal.  Returns the exit

@@ -445,6 +445,35 @@ static void panel_selected(Frame *f, const Ui *ui, Lane *l, int y, int x, int w,
     }
 }
 
+/* Compare mode: the selected block of the focused heap on one line. */
+static void selected_line(Frame *f, const Ui *ui, Lane *l, int y, int x, int w)
+{
+    int n = Frame_Printf(f, y, x, w, S_HEAD, "selected in %s: ", Explain_Policy(l->policy));
+    const Snapshot *s = &l->snap;
+    long bi = ui->sel == SIZE_MAX ? -1 : Snapshot_BlockAt(s, ui->sel);
+    if (bi < 0) {
+        Frame_Text(f, y, x + n, w - n, S_DIM, "none (← → Tab or a click)");
+        return;
+    }
+    MemBlock b = Snapshot_Block(s, (size_t)bi);
+    char b1[32], b2[32], o1[32];
+    if (b.used) {
+        Frame_Printf(f, y, x + n, w - n, S_VALUE,
+                     "+0x%zx used · %s block · object %s at +0x%zx · header %zu B · padding %zu B%s",
+                     b.offset, Explain_Bytes(b.size, b1, sizeof b1),
+                     Explain_Bytes(b.object, b2, sizeof b2), b.offset + b.header, b.header,
+                     b.padding, b.overflowed ? " · guard broken" : "");
+        return;
+    }
+    long rank = Lane_FreeRank(l, b.offset, NULL);
+    char place[64] = "";
+    if (rank >= 0)
+        snprintf(place, sizeof place, " · %s of %zu in the free list",
+                 ordinal((size_t)rank + 1, o1, sizeof o1), s->stats.free_blocks);
+    Frame_Printf(f, y, x + n, w - n, S_VALUE, "+0x%zx free · %s block%s", b.offset,
+                 Explain_Bytes(b.size, b1, sizeof b1), place);
+}
+
 static uint32_t level_glyph(const Frame *f, unsigned eighths)
 {
     static const char ascii[] = " _..--=#";
@@ -1122,8 +1151,14 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
     }
     if (ui->geom[0].valid)
         draw_ruler(f, top, ui->geom[0].x, ui->geom[0].cols, ui->geom[0].bpc);
-    /* the last events of each heap, as many a heap as the rest allows */
+    /* the focused heap's selected block, then the last events of each heap,
+     * as many a heap as the rest allows */
     int left = top + avail - y;
+    if (left >= 2) {
+        selected_line(f, ui, &m->lanes[ui->lane < nl ? ui->lane : 0], y, 1, w - 2);
+        y++;
+        left--;
+    }
     int k = left / (int)nl;
     if (k > 4)
         k = 4;
