@@ -1151,10 +1151,10 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
     }
     if (ui->geom[0].valid)
         draw_ruler(f, top, ui->geom[0].x, ui->geom[0].cols, ui->geom[0].bpc);
-    /* the focused heap's selected block, then the last events of each heap,
-     * as many a heap as the rest allows */
+    /* the focused heap's selected block (once there is one), then the last
+     * events of each heap, as many a heap as the rest allows */
     int left = top + avail - y;
-    if (left >= 2) {
+    if (left >= 2 && ui->sel != SIZE_MAX) {
         selected_line(f, ui, &m->lanes[ui->lane < nl ? ui->lane : 0], y, 1, w - 2);
         y++;
         left--;
