@@ -135,6 +135,12 @@ typedef struct Step {
 
 /* A player for ids 0 .. max_ids-1 on heap; NULL when out of memory. */
 Player *Player_Create(MemHeap *heap, uint32_t max_ids);
+/* Fills and checks only the first and the last `bytes` bytes of each object
+ * (all of an object up to twice that): a heap of large objects then costs
+ * two windows of memory and time per object, not its size.  0, the
+ * default, fills and checks every byte.  A realloc copies what the old
+ * object's windows hold and fills the rest of the new one's. */
+void Player_SetWindow(Player *p, size_t bytes);
 /* Applies op; fills *step when step is not NULL.
  *   ALLOC    size 0 is made as 1 byte (malloc(0) gives an object too).  An id
  *            that still holds an object has it freed first.  FAILED leaves

@@ -108,6 +108,21 @@ if [ "$nums" = "$(seq -s ' ' 1 14) " ] || [ "$nums" = "$(seq -s ' ' $(( 15 - $(e
 then ok "a trace's events are numbered one by one, its realloc once ($nums)"
 else not_ok "a trace's events are numbered one by one, its realloc once" "numbers: $nums"; fi
 
+# a 1 GiB arena costs what is drawn, not the arena: the player fills the
+# ends of the large objects only (it filled all of them: 6.9 s and 846 MB)
+if [ -x /usr/bin/time ]; then
+    for args in "--skip 1000" "--workload phased --skip 3000" "--compare all --skip 1000"; do
+        # shellcheck disable=SC2086
+        m=$( { LINES=24 COLUMNS=80 /usr/bin/time -f '%e %M' "$BIN" --size 1G $args --dump >/dev/null; } 2>&1 | tail -n 1)
+        secs=${m% *}; kb=${m#* }
+        if [ "${kb:-999999}" -le 100000 ] && awk -v s="$secs" 'BEGIN { exit !(s < 2.0) }'; then
+            ok "--size 1G $args --dump: $secs s, $((kb / 1024)) MB"
+        else not_ok "--size 1G $args --dump: at most 2 s and 100 MB" "$secs s, $kb KB"; fi
+    done
+else
+    ok "# SKIP /usr/bin/time is not installed (Debian: time)"
+fi
+
 # a screen too small for --dump is an error, not a frame that asks to enlarge it
 out=$(LINES=5 COLUMNS=30 "$BIN" --dump 2>"$tmp/small.err" </dev/null)
 rc=$?

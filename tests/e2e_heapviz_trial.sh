@@ -168,6 +168,20 @@ for ms in 100 3000; do
     fi
 done
 
+# ---- 20: the rate shown is the rate that runs, at 1 GiB too --------------------------
+for args in "--size 1G" "--size 1G --compare all"; do
+    start 120 40 $args --speed 10000
+    until_match 5 'running' >/dev/null
+    sleep 2.5 # a measured second or two first
+    a=$(op_count); sleep 3; b=$(op_count)
+    shown=$(cap | tail -n 1 | grep -oE 'running [0-9]+' | grep -oE '[0-9]+')
+    real=$(( (b - a) / 3 ))
+    if [ -n "$shown" ] && [ "$real" -gt 0 ] && [ $((shown * 10)) -le $((real * 13)) ] \
+        && [ $((shown * 10)) -ge $((real * 7)) ]; then
+        ok "20: $args: the status says $shown op/s, $real ran"
+    else not_ok "20: $args: the status says the rate that runs" "shown '$shown', ran $real op/s"; fi
+done
+
 # ---- 22: every signal that ends heapviz gives the terminal back ----------------------
 # tmux knows the modes heapviz set: after the signal the alternate screen,
 # the hidden cursor, keypad-transmit and mouse reporting must all be off,

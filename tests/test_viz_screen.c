@@ -501,3 +501,19 @@ Test(compare, the_selected_block_is_described)
     cr_assert(screen_has("selected in next fit: "), "the focused heap's");
     stop();
 }
+
+/* ---- 20: the rate shown is the rate that runs ------------------------------------------ */
+
+Test(status, the_rate_that_runs_when_it_is_not_the_one_asked)
+{
+    start_with(MEM_FIRST_FIT, 0, 1, 10);
+    ui.paused = false;
+    ui.speed = 10000;
+    ui.rate = 566;
+    compose(24, 80);
+    cr_assert(strstr(row(-1), "running 566 op/s (10000 asked)"), "%s", row(-1));
+    ui.rate = 9500;
+    Screen_Compose(&ui, &frame);
+    cr_assert(strstr(row(-1), "running 10000 op/s"), "within a tenth: %s", row(-1));
+    stop();
+}

@@ -53,7 +53,10 @@ typedef struct Ui {
     bool help;
     int help_top;            /* first help line shown (the screen clamps it) */
     int help_rows;           /* help lines the last screen showed at once */
-    unsigned speed;          /* operations a second */
+    unsigned speed;          /* operations a second asked for */
+    unsigned rate;           /* operations a second done over the last second
+                                while running, as the live loop measures it;
+                                0: not measured (paused, --dump) */
     unsigned lane;           /* focused lane (compare mode) */
     size_t sel;              /* offset of the selected block, SIZE_MAX: none */
     size_t zoom;             /* bytes a cell when zoomed in; 0: the whole arena */

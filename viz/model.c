@@ -353,6 +353,9 @@ static int make_workload(Model *m, char *err, size_t errlen)
             snprintf(err, errlen, "out of memory for the player");
             return -1;
         }
+        /* objects scale with the arena: at 1 GiB filling them whole would
+         * touch most of it; what heapviz draws needs their ends only */
+        Player_SetWindow(l->player, VIZ_PLAYER_WINDOW);
     }
     m->steps = 0;
     m->ops = 0;

@@ -24,6 +24,10 @@
 #define LOG_LEN 224
 #define HIST_CAP 4096
 #define PENDING_CAP 16
+/* Bytes the player fills and checks at each end of an object (the whole of
+ * a smaller one): memory and time follow the number of objects, not their
+ * sizes (Player_SetWindow). */
+#define VIZ_PLAYER_WINDOW 256
 
 /* One block of a snapshot: what the map and the panels need of the walk's
  * MemBlock, in 16 bytes instead of 80, so that a frame of a million blocks

@@ -345,10 +345,24 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
     char shown_msg[sizeof ui->msg] = "";
     unsigned pending = R_REDRAW | R_CLEAR;
     int status = 0;
+    /* the rate that runs: operations over the last second of running */
+    long long rate_t0 = now_ms();
+    uint64_t rate_ops0 = ui->m->ops;
+    unsigned rate_speed = ui->speed;
     for (;;) {
         if (got_signal)
             break;
         long long t = now_ms();
+        if (!App_Running(ui) || rate_speed != ui->speed) {
+            rate_t0 = t, rate_ops0 = ui->m->ops, rate_speed = ui->speed;
+            ui->rate = 0;
+        } else if (t - rate_t0 >= 1000) {
+            unsigned r = (unsigned)((ui->m->ops - rate_ops0) * 1000 / (uint64_t)(t - rate_t0));
+            if (r != ui->rate)
+                pending |= R_REDRAW;
+            ui->rate = r;
+            rate_t0 = t, rate_ops0 = ui->m->ops;
+        }
         /* paused, the last operation keeps its colours until the next */
         if (ui->flash && !ui->paused && t >= flash_until) {
             ui->flash = false;

@@ -863,6 +863,9 @@ static void draw_status(Frame *f, const Ui *ui, int y)
         snprintf(buf, sizeof buf, "paused");
     else if (ui->help)
         snprintf(buf, sizeof buf, "held (help)");
+    else if (ui->rate && ui->rate < ui->speed - ui->speed / 10)
+        /* what runs, when it is not what was asked for */
+        snprintf(buf, sizeof buf, "running %u op/s (%u asked)", ui->rate, ui->speed);
     else
         snprintf(buf, sizeof buf, "running %u op/s", ui->speed);
     x += Frame_Text(f, y, x, w - x, S_STATUS, buf);
