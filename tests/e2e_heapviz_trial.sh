@@ -8,10 +8,24 @@ cd "$(dirname "$0")/.."
 
 zoom_at() { cap | head -n 1 | grep -oE 'zoom \+0x[0-9a-f]+' | grep -oE '0x[0-9a-f]+'; }
 zoom_end() { cap | head -n 1 | grep -oE 'zoom \+0x[0-9a-f]+–\+0x[0-9a-f]+' | grep -oE '[0-9a-fx]+$'; }
-# wait_title_change OLD: the zoom start differs from OLD (or 3 s pass)
+# wait_zoom_change OLD: the zoom start differs from OLD (or 3 s pass)
 wait_zoom_change() {
     local i=0
     while [ "$(zoom_at)" = "$1" ] && [ $i -lt 60 ]; do sleep 0.05; i=$((i + 1)); done
+}
+# pages KEY: presses KEY until the view stops moving (12 at most); prints
+# the view's starts, the first included
+pages() {
+    local list before i
+    list="$(zoom_at)"
+    for i in $(seq 1 12); do
+        before=$(zoom_at)
+        keys "$1"
+        wait_zoom_change "$before"
+        [ "$(zoom_at)" = "$before" ] && break
+        list="$list $(zoom_at)"
+    done
+    echo "$list"
 }
 
 # ---- 1: PgUp/PgDn pan a zoomed view one page a press, to both ends ----------------
@@ -36,25 +50,11 @@ start 160 48 --paused --skip 200
 until_match 5 '^\+0x0000 ' >/dev/null
 keys Home z z
 until_match 3 'zoom \+0x0–' >/dev/null
-seen="$(zoom_at)"
-for i in $(seq 1 12); do
-    before=$(zoom_at)
-    keys PgDn
-    wait_zoom_change "$before"
-    [ "$(zoom_at)" = "$before" ] && break
-    seen="$seen $(zoom_at)"
-done
+seen=$(pages PgDn)
 if [ "$(zoom_end)" = 0x2000 ] && cap | grep -q 'end of the arena'; then
     ok "1: PgDn reaches the arena's end, and says so there ($seen)"
 else not_ok "1: PgDn reaches the arena's end" "starts: $seen, end $(zoom_end)"; fi
-back="$(zoom_at)"
-for i in $(seq 1 12); do
-    before=$(zoom_at)
-    keys PgUp
-    wait_zoom_change "$before"
-    [ "$(zoom_at)" = "$before" ] && break
-    back="$back $(zoom_at)"
-done
+back=$(pages PgUp)
 if [ "$(zoom_at)" = 0x0 ] && [ "$(echo "$back" | wc -w)" -eq "$(echo "$seen" | wc -w)" ]; then
     ok "1: PgUp comes back page by page to the start ($back)"
 else not_ok "1: PgUp comes back page by page to the start" "starts: $back"; fi

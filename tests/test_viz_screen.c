@@ -7,6 +7,7 @@
 #include "app.h"
 #include "frame.h"
 #include "model.h"
+#include "viz_fixture.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -19,20 +20,7 @@ static Frame frame;
 
 static void start_with(MemPolicy policy, unsigned flags, unsigned nlanes, int steps)
 {
-    ModelConfig cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.region_size = MemHeap_ControlSize() + 8192;
-    cfg.nlanes = nlanes;
-    for (unsigned i = 0; i < nlanes; i++)
-        cfg.policies[i] = nlanes > 1 ? (MemPolicy)i : policy;
-    cfg.flags = flags;
-    cfg.workload = WL_RANDOM;
-    cfg.seed = 1;
-    char err[128];
-    cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), 0, "%s", err);
-    Ui_Init(&ui, &model, (GlyphMode){1, 0}, 8, true);
-    for (int i = 0; i < steps; i++)
-        Model_Step(&model);
+    viz_start(&model, &ui, nlanes, policy, flags, WL_RANDOM, 1, steps, (GlyphMode){1, 0});
 }
 
 static void compose(int rows, int cols)

@@ -9,6 +9,7 @@
 #include "model.h"
 #include "options.h"
 #include "theme.h"
+#include "viz_fixture.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
@@ -134,20 +135,7 @@ static Ui ui;
 
 static void start(unsigned nlanes, unsigned flags, MemPolicy policy)
 {
-    ModelConfig cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.region_size = MemHeap_ControlSize() + 8192;
-    cfg.nlanes = nlanes;
-    for (unsigned i = 0; i < nlanes; i++)
-        cfg.policies[i] = nlanes > 1 ? (MemPolicy)i : policy;
-    cfg.flags = flags;
-    cfg.workload = WL_FRAGMENTER;
-    cfg.seed = 4;
-    char err[128];
-    cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), 0, "%s", err);
-    Ui_Init(&ui, &model, (GlyphMode){1, 1}, 8, true);
-    for (int i = 0; i < 130; i++)
-        Model_Step(&model);
+    viz_start(&model, &ui, nlanes, policy, flags, WL_FRAGMENTER, 4, 130, (GlyphMode){1, 1});
 }
 
 /* Checks every cell with a glyph on it; returns the failures (logged). */

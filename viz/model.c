@@ -29,19 +29,29 @@
 _Static_assert(sizeof(SnapBlock) == 16, "a snapshot's block record stays compact");
 _Static_assert(MEM_HEADER_SIZE <= UINT16_MAX, "SnapBlock.header holds a header's size");
 
+/* Room for one more element in the array v (n in use, *cap allocated, of
+ * `size` bytes each): v itself, or v doubled (from `first`) with *cap set;
+ * NULL when out of memory, and then v and *cap are as they were. */
+static void *grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
+{
+    if (v && n < *cap)
+        return v;
+    size_t c = *cap ? *cap * 2 : first;
+    void *p = realloc(v, c * size);
+    if (p)
+        *cap = c;
+    return p;
+}
+
 /* The walk's visitor: one SnapBlock a block, into room made beforehand
  * (doubled when the heap has more blocks than its statistics said). */
 static bool collect(const MemBlock *b, void *arg)
 {
     Snapshot *s = arg;
-    if (s->nblocks == s->cap_blocks) {
-        size_t cap = s->cap_blocks ? s->cap_blocks * 2 : 256;
-        SnapBlock *v = realloc(s->blocks, cap * sizeof *v);
-        if (!v)
-            return false;
-        s->blocks = v;
-        s->cap_blocks = cap;
-    }
+    SnapBlock *v = grow(s->blocks, s->nblocks, &s->cap_blocks, sizeof *v, 256);
+    if (!v)
+        return false;
+    s->blocks = v;
     if (b->offset + b->size > UINT32_MAX || b->header > UINT16_MAX)
         return false; /* not below VIZ_MODEL_MAX_REGION: cannot happen */
     s->blocks[s->nblocks++] = (SnapBlock){(uint32_t)b->offset, (uint32_t)b->size,
@@ -722,25 +732,20 @@ static void apply_due(Model *m)
  * or NULL when out of memory (then it is applied but not kept). */
 static const TypedOp *keep(Model *m, TypedOp op)
 {
-    if (m->ntyped == m->cap_typed) {
-        size_t cap = m->cap_typed ? m->cap_typed * 2 : 16;
-        TypedOp *v = realloc(m->typed, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        m->typed = v;
-        m->cap_typed = cap;
-    }
+    /* typed_obj has a row of VIZ_LANES_MAX offsets for each number */
+    size_t rows = m->cap_obj, was = rows;
+    TypedOp *t = grow(m->typed, m->ntyped, &m->cap_typed, sizeof *t, 16);
+    if (!t)
+        return NULL;
+    m->typed = t;
+    size_t *o = grow(m->typed_obj, m->ntyped, &rows, VIZ_LANES_MAX * sizeof *o, 16);
+    if (!o)
+        return NULL;
+    for (size_t i = was * VIZ_LANES_MAX; i < rows * VIZ_LANES_MAX; i++)
+        o[i] = SIZE_MAX;
+    m->typed_obj = o;
+    m->cap_obj = (uint32_t)rows;
     op.no = (uint32_t)m->ntyped;
-    if (op.no >= m->cap_obj) {
-        uint32_t cap = m->cap_obj ? m->cap_obj * 2 : 16;
-        size_t *v = realloc(m->typed_obj, (size_t)cap * VIZ_LANES_MAX * sizeof *v);
-        if (!v)
-            return NULL;
-        for (size_t i = (size_t)m->cap_obj * VIZ_LANES_MAX; i < (size_t)cap * VIZ_LANES_MAX; i++)
-            v[i] = SIZE_MAX;
-        m->typed_obj = v;
-        m->cap_obj = cap;
-    }
     op.after = m->steps;
     TypedOp *slot = &m->typed[m->next_typed];
     memmove(slot + 1, slot, (m->ntyped - m->next_typed) * sizeof *slot);
