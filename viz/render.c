@@ -93,12 +93,13 @@ static void on_crash(int sig)
  * system sends end it the orderly way (the loop notices, curses restores
  * the terminal, the signal is raised again); faults, and signals that may
  * come from a fault, take the crash path: bytes worked out at start-up and
- * the shell's modes, from the handler itself.  A signal someone chose to
- * ignore before heapviz started stays ignored. */
+ * the shell's modes, from the handler itself.  Ctrl-C and the other keys
+ * and hangups that mean "stop" always end heapviz; any other signal that
+ * was ignored when heapviz started (nohup, a shell's trap) stays ignored. */
 static void install_signals(void)
 {
-    static const int orderly[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
-                                  SIGALRM, SIGPIPE, SIGVTALRM, SIGPROF, SIGIO,
+    static const int always[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    static const int orderly[] = {SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE, SIGVTALRM, SIGPROF, SIGIO,
 #ifdef SIGPWR
                                   SIGPWR,
 #endif
@@ -112,6 +113,8 @@ static void install_signals(void)
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
     sa.sa_handler = on_quit_signal; /* no SA_RESTART: the key read returns */
+    for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
+        sigaction(always[i], &sa, NULL);
     for (size_t i = 0; i < sizeof orderly / sizeof orderly[0]; i++)
         if (sigaction(orderly[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
             sigaction(orderly[i], &sa, NULL);
