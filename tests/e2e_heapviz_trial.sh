@@ -8,10 +8,12 @@ cd "$(dirname "$0")/.."
 
 zoom_at() { cap | head -n 1 | grep -oE 'zoom \+0x[0-9a-f]+' | grep -oE '0x[0-9a-f]+'; }
 zoom_end() { cap | head -n 1 | grep -oE 'zoom \+0x[0-9a-f]+–\+0x[0-9a-f]+' | grep -oE '[0-9a-fx]+$'; }
-# wait_zoom_change OLD: the zoom start differs from OLD (or 3 s pass)
+# wait_zoom_change OLD [END]: the zoom start differs from OLD, or heapviz
+# says END (the view is at that end), or 60 polls pass
 wait_zoom_change() {
     local i=0
-    while [ "$(zoom_at)" = "$1" ] && [ $i -lt 60 ]; do sleep 0.05; i=$((i + 1)); done
+    while [ "$(zoom_at)" = "$1" ] && ! { [ -n "${2:-}" ] && cap | grep -q "$2"; } && [ $i -lt 60 ]
+    do sleep 0.05; i=$((i + 1)); done
 }
 # pages KEY: presses KEY until the view stops moving (12 at most); prints
 # the view's starts, the first included
@@ -21,7 +23,8 @@ pages() {
     for i in $(seq 1 12); do
         before=$(zoom_at)
         keys "$1"
-        wait_zoom_change "$before"
+        if [ "$1" = PgDn ]; then wait_zoom_change "$before" 'end of the arena'
+        else wait_zoom_change "$before" 'start of the arena'; fi
         [ "$(zoom_at)" = "$before" ] && break
         list="$list $(zoom_at)"
     done
