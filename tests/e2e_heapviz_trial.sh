@@ -41,7 +41,7 @@ moved=yes
 for i in 1 2 3; do
     before=$(zoom_at)
     keys PgDn
-    wait_zoom_change "$before"
+    wait_zoom_change "$before" 'end of the arena'
     if [ "$(zoom_at)" = "$before" ] && ! { [ "$(zoom_end)" = 0x2000 ] && cap | grep -q 'end of the arena'; }
     then moved=no; fi
     seen="$seen $(zoom_at)"
