@@ -159,9 +159,7 @@ MEM_NO_ASAN static uint32_t run_make(MemHeap *h, unsigned c, EventBuf *eb)
         bits[w] = 0;
     if (k->nslots % 64u)
         bits[k->words - 1u] = ~(uint64_t)0 << (k->nslots % 64u); /* no such slots */
-    unsigned char *sizes = run_sizes(t, k);
-    for (size_t i = 0; i < k->nslots; i++)
-        sizes[i] = 0;
+    /* the sizes are written as slots are taken: a free slot's is never read */
     size_t bytes = (size_t)mem_hdr(h, g)->size * GRAN;
     k->nruns++;
     h->run_bytes += bytes;
