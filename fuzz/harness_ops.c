@@ -66,8 +66,10 @@
 #define MAX_EV 16u
 #define FAST_SCAN 32u
 
-static const size_t region_sizes[8] = {
-    MEM_MIN_REGION, MEM_MIN_REGION + 13, 5000, 12288, 65536 + 7, 262144, 1u << 20, 5u << 20,
+/* Sizes from the smallest arena (filled in at the first call: it depends on
+ * the control structure) to 5 MiB. */
+static size_t region_sizes[8] = {
+    0, MEM_MIN_REGION + 13, 5000, 12288, 65536 + 7, 262144, 1u << 20, 5u << 20,
 };
 #define REGION_MAX ((size_t)(5u << 20) + 64u)
 
@@ -334,7 +336,7 @@ static unsigned size_class(size_t g)
 }
 
 /* Granules of the block an object of `size` bytes needs, 0 when none can
- * hold it. */
+ * hold it (before buddy's rounding up to a power of two). */
 static size_t need_grans(size_t size)
 {
     size_t extra = MEM_HEADER_SIZE + ((W.flags & MEM_OPT_GUARD) ? GUARD_MIN : 0u) + GRAN - 1u;
@@ -343,6 +345,18 @@ static size_t need_grans(size_t size)
     size_t n = (size + extra) / GRAN;
     return n < 2 ? 2 : n;
 }
+
+/* MEM_BUDDY, as mem.h describes it: blocks of 2^k granules, 1 <= k <= 28. */
+#define BUDDY_TOP 28u
+static unsigned buddy_order(size_t grans)
+{
+    unsigned k = 1;
+    while (((size_t)1 << k) < grans)
+        k++;
+    return k;
+}
+
+static bool pow2(size_t x) { return x && !(x & (x - 1)); }
 
 static size_t blk_index(size_t offset)
 {
@@ -374,6 +388,11 @@ static void check_heap(void)
                b->offset, at);
         EXPECT(b->size >= MEM_MIN_BLOCK && b->size % GRAN == 0, "block at +%#zx has size %zu",
                b->offset, b->size);
+        if (W.policy == MEM_BUDDY)
+            EXPECT(pow2(b->size / GRAN) && b->size / GRAN <= ((size_t)1 << BUDDY_TOP) &&
+                       (b->offset - W.reg.heap_begin) % b->size == 0,
+                   "buddy block at +%#zx of %zu bytes: not a power of two aligned to its size",
+                   b->offset, b->size);
         at += b->size;
         if (b->used) {
             EXPECT(nused < W.nobj, "used block at +%#zx is no live object of the program",
@@ -390,7 +409,12 @@ static void check_heap(void)
             if (W.flags & MEM_OPT_GUARD)
                 EXPECT(b->padding >= GUARD_MIN, "block at +%#zx: guard of %zu bytes",
                        b->offset, b->padding);
-            EXPECT(b->padding < 64, "block at +%#zx: padding %zu", b->offset, b->padding);
+            if (W.policy != MEM_BUDDY)
+                EXPECT(b->padding < 64, "block at +%#zx: padding %zu", b->offset, b->padding);
+            else /* the smallest power of two that holds it */
+                EXPECT(b->size == GRAN << buddy_order(need_grans(b->object)),
+                       "buddy block at +%#zx of %zu bytes for an object of %zu", b->offset,
+                       b->size, b->object);
             bool hit = o->damage != 0;
             EXPECT(b->overflowed == hit, "block at +%#zx: overflowed %d, guard hit %d",
                    b->offset, b->overflowed, hit);
@@ -402,8 +426,13 @@ static void check_heap(void)
         } else {
             EXPECT(b->object == 0 && b->padding == 0 && !b->overflowed,
                    "free block at +%#zx has object/padding/flag", b->offset);
-            EXPECT(i == 0 || W.blk[i - 1].used, "free blocks at +%#zx and +%#zx touch",
-                   W.blk[i - 1].offset, b->offset);
+            if (W.policy != MEM_BUDDY)
+                EXPECT(i == 0 || W.blk[i - 1].used, "free blocks at +%#zx and +%#zx touch",
+                       W.blk[i - 1].offset, b->offset);
+            else if (i > 0 && !W.blk[i - 1].used && W.blk[i - 1].size == b->size)
+                EXPECT(((W.blk[i - 1].offset - W.reg.heap_begin) / b->size) % 2u == 1u,
+                       "free buddies at +%#zx and +%#zx were not merged", W.blk[i - 1].offset,
+                       b->offset);
             free_b += b->size;
             nfree++;
             if (b->size > largest)
@@ -430,6 +459,10 @@ static void check_heap(void)
                    "free block of %zu bytes in class %u, expected %u", b->size, b->list,
                    size_class(b->size / GRAN));
             EXPECT(i == 0 || W.fblk[i - 1].list <= b->list, "size classes out of order");
+        } else if (W.policy == MEM_BUDDY) {
+            EXPECT(((size_t)GRAN << b->list) == b->size, "free block of %zu bytes on the list "
+                   "of order %u", b->size, b->list);
+            EXPECT(i == 0 || W.fblk[i - 1].list <= b->list, "orders out of order");
         } else {
             EXPECT(b->list == 0, "list policy reports class %u", b->list);
             EXPECT(i == 0 || W.fblk[i - 1].offset < b->offset, "free list out of address order");
@@ -558,6 +591,14 @@ static size_t expected_block(size_t need)
         }
         return SIZE_MAX;
     }
+    case MEM_BUDDY: {
+        /* the head of the smallest non-empty order that holds the request */
+        unsigned k = buddy_order(need);
+        for (size_t i = 0; i < W.nfblk && k <= BUDDY_TOP; i++)
+            if (W.fblk[i].list >= k)
+                return W.fblk[i].offset;
+        return SIZE_MAX;
+    }
     case MEM_POLICY_COUNT:
         break;
     }
@@ -663,8 +704,23 @@ static void op_alloc(size_t size)
            "ALLOC event request %zu block +%#zx size %zu object +%#zx", e->request, e->block,
            e->size, e->object);
     size_t rest = before_blk.size - need * GRAN;
-    EXPECT(e->remainder == (rest >= MEM_MIN_BLOCK ? rest : 0), "ALLOC remainder %zu, rest %zu",
-           e->remainder, rest);
+    if (W.policy == MEM_BUDDY) {
+        /* halved until the block is the power of two the request needs */
+        unsigned k = buddy_order(need), top = buddy_order(before_blk.size / GRAN);
+        rest = before_blk.size - (GRAN << k);
+        const MemEvent *sp = event(MEM_EV_SPLIT);
+        EXPECT(e->remainder == rest, "buddy ALLOC remainder %zu, expected %zu", e->remainder,
+               rest);
+        EXPECT((sp != NULL) == (top > k), "SPLIT event %d, halvings %u", sp != NULL, top - k);
+        if (sp)
+            EXPECT(sp->block == expect && sp->size == before_blk.size && sp->levels == top - k &&
+                       sp->remainder == rest && sp < e,
+                   "SPLIT event block +%#zx size %zu levels %u remainder %zu", sp->block,
+                   sp->size, sp->levels, sp->remainder);
+    } else {
+        EXPECT(e->remainder == (rest >= MEM_MIN_BLOCK ? rest : 0),
+               "ALLOC remainder %zu, rest %zu", e->remainder, rest);
+    }
     EXPECT(e->examined >= 1, "ALLOC examined no block");
     if (W.policy == MEM_NEXT_FIT)
         EXPECT(count_events(MEM_EV_ROVER) <= 1, "several ROVER events");
@@ -712,6 +768,24 @@ static void free_live(size_t i, unsigned char *p)
     bool right = k + 1 < W.nblk && !W.blk[k + 1].used;
     size_t merged_at = left ? W.blk[k - 1].offset : self.offset;
     size_t merged = self.size + (left ? W.blk[k - 1].size : 0) + (right ? W.blk[k + 1].size : 0);
+    unsigned levels = 0, sides = 0;
+    if (W.policy == MEM_BUDDY) {
+        /* merged with its buddy while the buddy is a free block of its size */
+        merged_at = self.offset;
+        merged = self.size;
+        for (;;) {
+            size_t rel = merged_at - W.reg.heap_begin, bud = W.reg.heap_begin + (rel ^ merged);
+            size_t bi = blk_index(bud);
+            if (merged / GRAN >= ((size_t)1 << BUDDY_TOP) || bi == SIZE_MAX ||
+                W.blk[bi].used || W.blk[bi].size != merged)
+                break;
+            sides |= bud < merged_at ? MEM_LEFT : MEM_RIGHT;
+            merged_at = bud < merged_at ? bud : merged_at;
+            merged *= 2;
+            levels++;
+        }
+        left = right = false;
+    }
     begin_op();
     int r = MemHeap_Free(W.h, p);
     EXPECT(r == MEM_OK, "Free of +%#zx inside the live object at +%#zx refused (%d: %s)",
@@ -744,6 +818,14 @@ static void free_live(size_t i, unsigned char *p)
                    c->block == merged_at && c->size == merged,
                "COALESCE neighbours %u block +%#zx size %zu; expected %d/%d +%#zx %zu",
                c->neighbours, c->block, c->size, left, right, merged_at, merged);
+    const MemEvent *mg = event(MEM_EV_MERGE);
+    EXPECT((mg != NULL) == (levels != 0), "MERGE event %d, %u merges expected", mg != NULL,
+           levels);
+    if (mg)
+        EXPECT(mg->block == merged_at && mg->size == merged && mg->levels == levels &&
+                   mg->neighbours == sides && mg > e,
+               "MERGE event block +%#zx size %zu levels %u sides %u; expected +%#zx %zu %u %u",
+               mg->block, mg->size, mg->levels, mg->neighbours, merged_at, merged, levels, sides);
     size_t rover_before = W.rover;
     check_heap();
     size_t m = blk_index(merged_at);
@@ -869,7 +951,9 @@ static void op_overflow(void)
     Obj *o = &W.obj[byte() % W.nobj];
     size_t k = blk_index(off(o->p) - MEM_HEADER_SIZE);
     EXPECT(k != SIZE_MAX, "no block for a live object");
-    size_t pad = W.blk[k].padding, from = byte() % pad, n = 1 + byte() % 8u;
+    /* the guard, not a wide padding's size word (buddy) */
+    size_t pad = W.blk[k].padding > 62 ? W.blk[k].padding - 8u : W.blk[k].padding;
+    size_t from = byte() % pad, n = 1 + byte() % 8u;
     if (from + n > pad)
         n = pad - from;
     unsigned char v = (unsigned char)byte();
@@ -882,6 +966,8 @@ static void op_overflow(void)
         o->damage |= (uint64_t)1 << i;
     check_heap();
 }
+
+static void expect_whole(const char *what);
 
 static void create_heap(unsigned pbyte, unsigned sbyte, unsigned fillb)
 {
@@ -907,8 +993,31 @@ static void create_heap(unsigned pbyte, unsigned sbyte, unsigned fillb)
     W.allocs = W.frees = W.failed = W.rejected = W.overflows = 0;
     W.peak = 0;
     check_heap();
-    EXPECT(W.nblk == 1 && !W.blk[0].used, "a new heap is one free block, not %zu blocks",
-           W.nblk);
+    expect_whole("a new heap");
+}
+
+/* An empty heap is one free block; buddy's is the largest aligned powers of
+ * two that fit, left to right. */
+static void expect_whole(const char *what)
+{
+    if (W.policy != MEM_BUDDY) {
+        EXPECT(W.nblk == 1 && !W.blk[0].used, "%s is one free block, not %zu blocks", what,
+               W.nblk);
+        return;
+    }
+    size_t at = 0, left = W.ngran;
+    for (size_t i = 0; i < W.nblk; i++) {
+        size_t want = (size_t)1 << BUDDY_TOP;
+        while (want > left)
+            want >>= 1;
+        EXPECT(!W.blk[i].used && W.blk[i].offset == W.reg.heap_begin + at * GRAN &&
+                   W.blk[i].size == want * GRAN,
+               "%s: buddy block %zu is +%#zx of %zu bytes, expected +%#zx of %zu", what, i,
+               W.blk[i].offset, W.blk[i].size, W.reg.heap_begin + at * GRAN, want * GRAN);
+        at += want;
+        left -= want;
+    }
+    EXPECT(left < 2, "%s: %zu buddy granules not tiled", what, left);
 }
 
 static size_t pick_size(void)
@@ -961,7 +1070,10 @@ const char *Fuzz_Ops(const uint8_t *data, size_t size)
     unsigned pb = byte(), sb = byte(), fb = byte();
     /* The refusals of MemHeap_Create first: none of them may touch memory. */
     EXPECT(!MemHeap_Create(NULL, 1u << 16, MEM_FAST, 0), "Create(NULL) succeeded");
-    EXPECT(!MemHeap_Create(mapping, MEM_MIN_REGION - 1u, MEM_FAST, 0), "Create(too small)");
+    if (!region_sizes[0])
+        region_sizes[0] = MemHeap_ControlSize() + MEM_MIN_ARENA + 15u; /* any skew */
+    EXPECT(!MemHeap_Create(mapping, MemHeap_ControlSize() + MEM_MIN_ARENA - 1u, MEM_FAST, 0),
+           "Create(too small)");
     EXPECT(!MemHeap_Create(mapping, 1u << 16, MEM_POLICY_COUNT, 0), "Create(bad policy)");
     EXPECT(!MemHeap_Create(mapping, 1u << 16, MEM_FAST, 1u << 7), "Create(unknown flag)");
     create_heap(pb, sb, fb);
@@ -994,8 +1106,7 @@ const char *Fuzz_Ops(const uint8_t *data, size_t size)
         } else if (op == 14) { /* free everything: the heap is whole again */
             while (W.nobj)
                 free_live(W.nobj - 1, W.obj[W.nobj - 1].p);
-            EXPECT(W.nblk == 1 && !W.blk[0].used,
-                   "everything freed, yet %zu blocks remain", W.nblk);
+            expect_whole("the heap with everything freed");
         } else {
             /* Re-create over the same memory (the old heap is discarded):
              * every pointer the program held is now stale. */

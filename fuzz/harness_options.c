@@ -87,7 +87,7 @@ static bool inside_argv(const char *p, int argc, char **argv)
 
 static const char *check_run(const Options *o, int argc, char **argv)
 {
-    if (o->size < MEM_MIN_REGION || o->size > VIZ_MAX_SIZE)
+    if (o->size < VIZ_MIN_SIZE || o->size > VIZ_MAX_SIZE)
         return fuzz_fail("size %zu out of range", o->size);
     if ((unsigned)o->policy >= MEM_POLICY_COUNT)
         return fuzz_fail("policy %d", (int)o->policy);

@@ -33,6 +33,8 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
             break;
         n -= (need - size + GRAN - 1u) / GRAN;
     }
+    if (policy == MEM_BUDDY)
+        n &= ~(size_t)1; /* blocks of 2^k granules, k >= 1, tile only an even count */
     if (n < MIN_GRANS)
         return NULL;
 
@@ -59,6 +61,8 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
     for (unsigned i = 0; i < FL_COUNT; i++)
         for (unsigned j = 0; j < SL_COUNT; j++)
             h->fast_head[i][j] = NIL;
+    for (unsigned k = 0; k <= BUDDY_MAX_ORDER; k++)
+        h->buddy_head[k] = NIL;
     atomic_init(&h->lock_owner, 0);
 
     MEM_UNPOISON(arena, size);
@@ -67,6 +71,11 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
             *mem_bm_word(h, l, w) = 0;
 
     uint32_t g = 0, s = (uint32_t)n;
+    if (policy == MEM_BUDDY) {
+        mem_buddy_init(h);
+        MEM_POISON(arena, size);
+        return h;
+    }
     hdr_write(h, g, s, B_PREV_USED);
     footer_write(h, g, s);
     bm_set(h, g);
@@ -87,15 +96,22 @@ MEM_NO_ASAN size_t MemHeap_ControlSize(void)
     return (sizeof(MemHeap) + GRAN - 1u) / GRAN * GRAN;
 }
 
+/* MEM_MIN_REGION's promise: any alignment, the smallest arena. */
+_Static_assert((sizeof(MemHeap) + GRAN - 1u) / GRAN * GRAN + GRAN - 1u + MEM_MIN_ARENA <=
+                   MEM_MIN_REGION,
+               "MEM_MIN_REGION holds a control structure and MEM_MIN_ARENA");
+/* The smallest arena holds the bitmap's first word and a 48-byte block. */
+_Static_assert(MEM_MIN_ARENA >= HDR + 3u * GRAN + 8u, "MEM_MIN_ARENA holds a block");
+
 MEM_NO_ASAN MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags)
 {
-    if (!region || size < MEM_MIN_REGION || (unsigned)policy >= MEM_POLICY_COUNT ||
+    if (!region || (unsigned)policy >= MEM_POLICY_COUNT ||
         (flags & ~(unsigned)(MEM_OPT_NOLOCK | MEM_OPT_GUARD)))
         return NULL;
     uintptr_t p = (uintptr_t)region;
     size_t lead = (size_t)((GRAN - p % GRAN) % GRAN);
     size_t control = lead + MemHeap_ControlSize();
-    if (size < control + MEM_MIN_BLOCK * 4u)
+    if (size < control || size - control < MEM_MIN_ARENA)
         return NULL;
     MemHeap *h = (MemHeap *)(void *)((unsigned char *)region + lead);
     return mem_heap_init(h, (unsigned char *)region + control, size - control, policy, flags,
@@ -113,7 +129,7 @@ MEM_NO_ASAN void MemHeap_Release(MemHeap *h)
 /* ---- policies by name ---------------------------------------------------------- */
 
 static const char *const policy_names[MEM_POLICY_COUNT] = {"first", "next", "best", "worst",
-                                                           "fast"};
+                                                           "fast",  "buddy"};
 
 MEM_NO_ASAN const char *MemPolicy_Name(MemPolicy p)
 {

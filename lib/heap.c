@@ -4,13 +4,14 @@
  * neighbours, coalesce), and the lookups behind Find and Classify.  The
  * block format is in block.h; the free structures are list.c (first, next,
  * best, worst) and seg.c (fast); this file ties them together and raises
- * the events.
+ * the events.  MEM_BUDDY's operations are in buddy.c (they split and merge
+ * by powers of two), with what is shared here.
  */
 #include "seg.h"
 
 /* ---- guard mode ------------------------------------------------------------- */
 
-MEM_NO_ASAN static void guard_fill(unsigned char *from, size_t n)
+MEM_NO_ASAN void mem_guard_fill(unsigned char *from, size_t n)
 {
     MEM_UNPOISON(from, n);
     for (size_t i = 0; i < n; i++)
@@ -23,7 +24,7 @@ MEM_NO_ASAN size_t mem_guard_damage(const MemHeap *h, uint32_t g)
 {
     const BlockHeader *b = mem_hdr(h, g);
     const unsigned char *p = mem_payload(h, g) + mem_object_size(b);
-    size_t n = mem_slack(b), bad = 0;
+    size_t n = mem_guard_len(b), bad = 0;
     for (size_t i = 0; i < n; i++)
         bad += p[i] != GUARD_BYTE;
     return bad;
@@ -41,7 +42,12 @@ MEM_HOT uint32_t need_grans(const MemHeap *h, size_t size)
     return n < MIN_GRANS ? MIN_GRANS : (uint32_t)n;
 }
 
-MEM_NO_ASAN static void alloc_failed(MemHeap *h, size_t size, size_t examined, EventBuf *eb)
+MEM_NO_ASAN uint32_t mem_need_grans(const MemHeap *h, size_t size)
+{
+    return need_grans(h, size);
+}
+
+MEM_NO_ASAN void mem_alloc_failed(MemHeap *h, size_t size, size_t examined, EventBuf *eb)
 {
     h->failed++;
     MemEvent *e = mem_ev_add(eb, h, MEM_EV_FAIL);
@@ -64,7 +70,7 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
     if (need)
         g = list ? mem_list_search(h, need, &examined) : mem_seg_search(h, need, &examined);
     if (g == NIL || !free_block_ok(h, g)) {
-        alloc_failed(h, size, examined, eb);
+        mem_alloc_failed(h, size, examined, eb);
         return NULL;
     }
 
@@ -96,7 +102,7 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
     hdr_write(h, g, need, B_USED | prev_used | slack << B_SLACK_SHIFT);
     unsigned char *obj = mem_payload(h, g);
     if (h->flags & MEM_OPT_GUARD)
-        guard_fill(obj + size, slack);
+        mem_guard_fill(obj + size, slack);
     MEM_UNPOISON(obj, size);
 
     h->used_bytes += block_bytes;
@@ -129,8 +135,9 @@ MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
     mem_ev_begin(&eb, h);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     /* two copies, each specialised for its family of policies */
-    void *p = mem_is_list_policy(h) ? alloc_locked(h, size, &eb, true)
-                                    : alloc_locked(h, size, &eb, false);
+    void *p = h->policy == MEM_BUDDY  ? mem_buddy_alloc(h, size, &eb)
+              : mem_is_list_policy(h) ? alloc_locked(h, size, &eb, true)
+                                      : alloc_locked(h, size, &eb, false);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     if (eb.on)
         mem_ev_flush(h, &eb);
@@ -177,7 +184,14 @@ MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout)
     size_t start = (size_t)g * GRAN + (GRAN - HDR); /* the object, as o counts */
     if (o < start)
         return MEM_REJECT_HEADER;
-    if (o - start >= (size_t)size * GRAN - HDR - ((info >> B_SLACK_SHIFT) & SLACK_MAX))
+    size_t slack = (info >> B_SLACK_SHIFT) & SLACK_MAX;
+    if (slack == SLACK_MAX) { /* wide padding: its word says how much */
+        const BlockHeader *bh = mem_hdr(h, g);
+        if (bh->size != size || !wide_ok(bh))
+            return MEM_REJECT_CORRUPT;
+        slack = mem_slack(bh);
+    }
+    if (o - start >= (size_t)size * GRAN - HDR - slack)
         return MEM_REJECT_PADDING;
     return MEM_OK;
 }
@@ -226,8 +240,8 @@ MEM_NO_ASAN const char *MemReject_Describe(MemReject r)
 
 /* ---- free and coalescing ------------------------------------------------------ */
 
-MEM_NO_ASAN static void guard_report(MemHeap *h, uint32_t g, size_t obj_size, EventBuf *eb,
-                                     ptrdiff_t given)
+MEM_NO_ASAN void mem_guard_report(MemHeap *h, uint32_t g, size_t obj_size, EventBuf *eb,
+                                  ptrdiff_t given)
 {
     size_t bad = mem_guard_damage(h, g);
     if (!bad)
@@ -277,7 +291,7 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list, 
     uint32_t rover_before = h->rover;
 
     if (h->flags & MEM_OPT_GUARD)
-        guard_report(h, g, obj_size, eb, given);
+        mem_guard_report(h, g, obj_size, eb, given);
     MEM_POISON(mem_payload(h, g), obj_size);
 
     h->live_bytes -= obj_size;
@@ -374,14 +388,16 @@ MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     MemReject r = classify(h, ptr, &g);
     ptrdiff_t given = (ptrdiff_t)((uintptr_t)ptr - (uintptr_t)h->base);
-    if (r == MEM_OK && !neighbours_ok(h, g)) {
+    if (r == MEM_OK && (!neighbours_ok(h, g) || (h->policy == MEM_BUDDY && !mem_buddy_ok(h, g)))) {
         r = MEM_REJECT_CORRUPT;
         /* Guard mode says what reached the neighbour: this object's guard. */
         if (h->flags & MEM_OPT_GUARD)
-            guard_report(h, g, mem_object_size(mem_hdr(h, g)), &eb, given);
+            mem_guard_report(h, g, mem_object_size(mem_hdr(h, g)), &eb, given);
     }
     if (r == MEM_OK) {
-        if (mem_is_list_policy(h))
+        if (h->policy == MEM_BUDDY)
+            mem_buddy_free(h, g, &eb, given);
+        else if (mem_is_list_policy(h))
             free_locked(h, g, &eb, true, given);
         else
             free_locked(h, g, &eb, false, given);

@@ -119,6 +119,7 @@ MEM_NO_ASAN uint32_t mem_list_search(MemHeap *h, uint32_t need, size_t *examined
         }
         return best;
     case MEM_FAST:
+    case MEM_BUDDY:
     case MEM_POLICY_COUNT:
         break;
     }

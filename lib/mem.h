@@ -53,7 +53,15 @@ extern "C" {
 /* Smallest block the heap manages, header included. */
 #define MEM_MIN_BLOCK 32
 
-/* Smallest region MemHeap_Create() accepts, control structure included. */
+/* Smallest arena MemHeap_Create() accepts: the region must hold the heap's
+ * control structure (MemHeap_ControlSize(), plus up to 15 bytes to align it)
+ * and then at least this many bytes, which hold one block of 48 bytes (an
+ * object of up to 40).  The arena, not the region, has the minimum because
+ * the control structure is about 2 KiB while a lecture's heap can be 100. */
+#define MEM_MIN_ARENA 64
+
+/* A region of this many bytes is always large enough for MemHeap_Create
+ * (any alignment, any build).  Not the minimum: see MEM_MIN_ARENA. */
 #define MEM_MIN_REGION 4096
 
 /* Largest arena a heap can manage: block offsets are 32-bit counts of
@@ -68,7 +76,7 @@ extern "C" {
  * Takes sizeOfRegion bytes, rounded up to the page size, from the OS with one
  * mmap() call, and sets up the default heap in it.  The placement policy is
  * MEM_FAST unless the environment variable MEM_POLICY names another
- * ("first", "next", "best", "worst", "fast").
+ * ("first", "next", "best", "worst", "fast", "buddy").
  *
  * Returns 0 on success.  Fails, returning -1 with errno set, iff:
  *   - sizeOfRegion <= 0, or too large to round up           (EINVAL)
@@ -86,19 +94,22 @@ MEM_API int Mem_Init(int sizeOfRegion);
  * fits (under MEM_FAST: none that its bounded search finds, see
  * MemHeap_Alloc); after NULL the heap is exactly as before (only the failure
  * counter of its statistics moves).
- * Time: O(1) under MEM_FAST; O(free blocks) under the list policies.
+ * Time: O(1) under MEM_FAST; O(free blocks) under the list policies; O(log
+ * region) under MEM_BUDDY (one halving per order).
  */
 MEM_API void *Mem_Alloc(int size);
 
 /*
  * Frees the live object that ptr points into: ptr may be any address in
  * [start, start + size) where size is the size that was requested.  The block
- * is coalesced with free neighbours at once.  Mem_Free(NULL) does nothing.
+ * is coalesced with free neighbours at once (under MEM_BUDDY: merged with its
+ * buddy, see MemPolicy).  Mem_Free(NULL) does nothing.
  * Returns 0 on success or for NULL.  Returns -1 and changes nothing for any
  * other pointer: outside the region, into free space, into a header, into the
  * padding after an object, into an object already freed, or before Mem_Init.
- * Time: O(log64 n) to find the object, then O(1) under MEM_FAST and
- * O(free blocks) under the list policies (address-ordered insertion).
+ * Time: O(log64 n) to find the object, then O(1) under MEM_FAST,
+ * O(free blocks) under the list policies (address-ordered insertion) and
+ * O(log region) under MEM_BUDDY (one merge per order).
  */
 MEM_API int Mem_Free(void *ptr);
 
@@ -129,19 +140,32 @@ MEM_API MemHeap *Mem_DefaultHeap(void);
  * lowest address; the object takes the low end of the chosen block and the
  * rest is split off when it can form a block of MEM_MIN_BLOCK bytes.
  * FAST keeps segregated free lists in two levels of size classes indexed by
- * bitmaps (as TLSF does): allocation and free in constant time. */
+ * bitmaps (as TLSF does): allocation and free in constant time.
+ * BUDDY is binary buddy allocation: every block is 2^k granules of
+ * MEM_ALIGNMENT bytes (k >= 1, so 32 bytes at least, and at most 2^28
+ * granules, 4 GiB), aligned to its own size counted from the first block of
+ * the arena.  A request takes the smallest such block that holds header and
+ * object (the rest of it is padding: internal fragmentation); a larger free
+ * block is halved into buddies until one has that size; a freed block merges
+ * with its buddy while the buddy is free and whole, and never with any other
+ * neighbour.  The arena is tiled by the largest aligned blocks that fit, so
+ * an arena that is not a power of two starts as several free blocks.  One
+ * free list per order (size), newest first, and a bitmap of the non-empty
+ * ones: allocation and free in O(log arena). */
 typedef enum MemPolicy {
     MEM_FIRST_FIT = 0,
     MEM_NEXT_FIT,
     MEM_BEST_FIT,
     MEM_WORST_FIT,
     MEM_FAST,
+    MEM_BUDDY,
     MEM_POLICY_COUNT
 } MemPolicy;
 
 #define MEM_POLICY_DEFAULT MEM_FAST
 
-/* "first", "next", "best", "worst", "fast"; "?" for a value out of range. */
+/* "first", "next", "best", "worst", "fast", "buddy"; "?" for a value out of
+ * range. */
 MEM_API const char *MemPolicy_Name(MemPolicy policy);
 
 /* Parses a policy name (exactly as MemPolicy_Name spells it).  Returns 0 and
@@ -167,9 +191,12 @@ enum {
  * rest becomes the arena.  The heap owns the region until the caller stops
  * using it; there is nothing to destroy.  Creating a heap again over the same
  * region discards the old heap.
- * Returns NULL iff region is NULL, size < MEM_MIN_REGION, policy is out of
- * range, or flags has an unknown bit.  Regions above MEM_MAX_ARENA bytes are
- * used up to that size.  Time: O(size / 8192) to clear the start bitmap.
+ * Returns NULL iff region is NULL, the arena would have fewer than
+ * MEM_MIN_ARENA bytes (size < MemHeap_ControlSize() + MEM_MIN_ARENA, plus
+ * the bytes that align region up to MEM_ALIGNMENT), policy is out of range,
+ * or flags has an unknown bit; the region is then not written.  Regions above
+ * MEM_MAX_ARENA bytes are used up to that size.
+ * Time: O(size / 8192) to clear the start bitmap.
  */
 MEM_API MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags);
 
@@ -196,9 +223,11 @@ MEM_API void MemHeap_Release(MemHeap *heap);
  * MEM_FAST, to stay O(1), takes the first block of the smallest size class
  * in which every block fits, and else looks at no more than the first 32
  * blocks of the request's own class: it can fail while a block that fits
- * lies deeper in that class.  A free block that fails its integrity check
- * (an overrun reached it) is never allocated from.
- * Time: O(1) under MEM_FAST, O(free blocks) otherwise.
+ * lies deeper in that class.  MEM_BUDDY finds a block whenever a free block
+ * of at least the request's power of two exists.  A free block that fails its
+ * integrity check (an overrun reached it) is never allocated from.
+ * Time: O(1) under MEM_FAST, O(log arena) under MEM_BUDDY, O(free blocks)
+ * otherwise.
  */
 MEM_API void *MemHeap_Alloc(MemHeap *heap, size_t size);
 
@@ -220,14 +249,19 @@ MEM_API const char *MemReject_Describe(MemReject reason);
 
 /*
  * Frees the live object that ptr points into (any byte of it) and coalesces
- * it with free neighbours.  Returns MEM_OK (0), also for ptr == NULL (which
+ * it with free neighbours (MEM_BUDDY: merges it with its buddy, and the
+ * result with its own buddy, while the buddy is free and whole).
+ * Returns MEM_OK (0), also for ptr == NULL (which
  * does nothing); otherwise a MemReject value (> 0) and the heap is unchanged
  * except for the rejected-free counter.  A free whose block or neighbours
  * fail their integrity checks is refused as MEM_REJECT_CORRUPT rather than
  * merged through damaged metadata.  Under MEM_OPT_GUARD an overwritten guard
  * raises MEM_EV_OVERFLOW and counts in stats.overflows: the object is still
  * freed if its neighbours are sound, and refused (CORRUPT) if the overflow
- * reached the next header.
+ * reached the next header.  A block whose padding is longer than 62 bytes
+ * (only MEM_BUDDY makes them) keeps the object's exact size in the last 8
+ * bytes of its padding, tagged: an overflow that reaches them makes the
+ * object CORRUPT too (refused, never miscounted).
  */
 MEM_API int MemHeap_Free(MemHeap *heap, void *ptr);
 
@@ -267,11 +301,13 @@ typedef struct MemBlock {
     size_t size;           /* bytes of the whole block */
     size_t object;         /* requested bytes of the live object; 0 if free */
     size_t header;         /* metadata bytes (MEM_HEADER_SIZE) */
-    size_t padding;        /* bytes after the object, unused (0 if free) */
+    size_t padding;        /* bytes after the object, unused (0 if free); see
+                              MemHeap_Free for the size word some keep there */
     bool used;
     bool overflowed;       /* guard mode: the guard after the object is broken */
     unsigned list;         /* free walks: which list holds it (size class under
-                              MEM_FAST, 0 otherwise); 0 in address walks */
+                              MEM_FAST, order k of 2^k granules under
+                              MEM_BUDDY, 0 otherwise); 0 in address walks */
     size_t rank;           /* position in the walk, from 0 */
 } MemBlock;
 
@@ -289,7 +325,9 @@ MEM_API size_t MemHeap_Walk(const MemHeap *heap, MemVisitor visit, void *arg);
 /*
  * Visits every free block in the order the policy keeps them: address order
  * for the list policies; for MEM_FAST, size class by size class, ascending,
- * each list from its head (block.list is the class).  Same contract as Walk.
+ * each list from its head (block.list is the class); for MEM_BUDDY, order by
+ * order, ascending, each list from its head (block.list is the order k: the
+ * block has 2^k granules of MEM_ALIGNMENT bytes).  Same contract as Walk.
  */
 MEM_API size_t MemHeap_WalkFree(const MemHeap *heap, MemVisitor visit, void *arg);
 
@@ -344,7 +382,15 @@ typedef enum MemEventKind {
     MEM_EV_REJECT,    /* pointer given, reason */
     MEM_EV_OVERFLOW,  /* guard mode: object, request, block; size = bytes of
                          the guard found overwritten */
-    MEM_EV_ROVER      /* next fit: block = the rover's new block offset */
+    MEM_EV_ROVER,     /* next fit: block = the rover's new block offset */
+    MEM_EV_SPLIT,     /* buddy, before ALLOC: block/size: the free block that
+                         was halved; levels: how many times (the object's
+                         block is size >> levels bytes, at block); remainder:
+                         bytes split off as free buddies */
+    MEM_EV_MERGE      /* buddy, after FREE: block/size: the merged block;
+                         levels: merges made (the freed block was size >>
+                         levels bytes); neighbours: the sides (MEM_LEFT,
+                         MEM_RIGHT) on which buddies were absorbed */
 } MemEventKind;
 
 enum { MEM_LEFT = 1u, MEM_RIGHT = 2u };
@@ -365,6 +411,7 @@ typedef struct MemEvent {
     MemReject reason;     /* REJECT */
     size_t free_total;    /* FAIL: bytes free in all */
     size_t largest_free;  /* FAIL: the largest free block */
+    unsigned levels;      /* SPLIT: halvings; MERGE: merges */
 } MemEvent;
 
 typedef void (*MemObserver)(const MemEvent *event, void *arg);
@@ -385,9 +432,12 @@ MEM_API void MemHeap_SetObserver(MemHeap *heap, MemObserver observer, void *arg)
 /*
  * Verifies every invariant: the blocks tile the block area exactly; every
  * header passes its integrity tag; boundary flags and footers agree with the
- * neighbours; no two free blocks are adjacent; the free lists hold exactly
+ * neighbours; no two free blocks are adjacent (under MEM_BUDDY instead: every
+ * block is 2^k granules aligned to its size from the first block, and no
+ * two free buddies of one size are left unmerged); the free lists hold exactly
  * the free blocks, are mutually linked, in range, and ordered as the policy
- * requires (address order; size classes and bitmaps under MEM_FAST); the
+ * requires (address order; size classes and bitmaps under MEM_FAST; one list
+ * per order and its bitmap under MEM_BUDDY); padding size words agree; the
  * interior-pointer bitmap marks exactly the block starts, at every level; the
  * counters agree with a walk; guards are intact (guard mode).
  * Returns 0 when all hold, -1 otherwise (also for NULL).  Works with NDEBUG.

@@ -6,6 +6,7 @@
  *   block.h, block.c   the block format, its integrity tag, the start bitmap
  *   list.c             first/next/best/worst: one address-ordered free list
  *   seg.h, seg.c       fast: segregated free lists indexed by bitmaps (TLSF)
+ *   buddy.c            buddy: power-of-two blocks, one free list per order
  *   heap.c             allocation, free and lookup: split, coalesce, classify
  *   hooks.c            region, walks, statistics, observer and events
  *   create.c           creating and releasing heaps, policy names
@@ -105,6 +106,10 @@ _Static_assert(MIN_GRANS * GRAN == MEM_MIN_BLOCK, "minimum block");
 #define FL_COUNT 29u         /* sizes up to 2^32 granules */
 #define FAST_FALLBACK_SCAN 32u /* blocks examined in the exact class at most */
 
+/* ---- Binary buddy (MEM_BUDDY) ------------------------------------------- */
+#define BUDDY_MIN_ORDER 1u   /* 2 granules: MEM_MIN_BLOCK */
+#define BUDDY_MAX_ORDER 28u  /* 2^28 granules, 4 GiB: padding fits 32 bits */
+
 struct MemHeap {
     uint32_t magic;
     uint8_t policy;          /* MemPolicy */
@@ -134,6 +139,11 @@ struct MemHeap {
     uint32_t fl_map;
     uint32_t sl_map[FL_COUNT];
     uint32_t fast_head[FL_COUNT][SL_COUNT];
+
+    /* MEM_BUDDY: bit k set iff the list of free blocks of 2^k granules is
+     * not empty, and the lists' heads (index 0 unused) */
+    uint32_t buddy_map;
+    uint32_t buddy_head[BUDDY_MAX_ORDER + 1u];
 
     /* counters, kept as the operations go; MemHeap_Check recounts them */
     size_t live_bytes, used_bytes, free_blocks; /* free bytes: the rest;
@@ -190,15 +200,28 @@ void mem_list_link(MemHeap *heap, uint32_t g, uint32_t prev, uint32_t next);
 /* "seg.c" (the rest of MEM_FAST's free structure is inline in seg.h) */
 void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl);
 
+/* "buddy.c": MEM_BUDDY but for what every policy shares (classify, the
+ * events, the counters).  init tiles a new heap's block area; ok says a used
+ * block has a buddy block's shape (a power of two aligned to its size); alloc
+ * and free are the operations (free takes a used block that classify,
+ * neighbours_ok and ok have accepted); largest is the largest free block (the
+ * lowest of equals; NIL and 0 bytes when none). */
+typedef struct EventBuf EventBuf;
+void mem_buddy_init(MemHeap *heap);
+bool mem_buddy_ok(const MemHeap *heap, uint32_t g);
+void *mem_buddy_alloc(MemHeap *heap, size_t size, EventBuf *eb);
+void mem_buddy_free(MemHeap *heap, uint32_t g, EventBuf *eb, ptrdiff_t given);
+uint32_t mem_buddy_largest(const MemHeap *heap, size_t *bytes);
+
 /* "hooks.c": events.  An operation raises at most a handful of events; they
  * are delivered when it has completed, so an observer always sees a
  * consistent heap.  Nothing is built when no observer is installed. */
-typedef struct EventBuf {
+struct EventBuf {
     bool on;     /* an observer is installed: build events at all */
     unsigned n;
     uint64_t op; /* this operation's number, from 1 */
     MemEvent ev[4];
-} EventBuf;
+};
 
 MEM_NO_ASAN static inline void mem_ev_begin(EventBuf *eb, const MemHeap *h)
 {
@@ -218,6 +241,13 @@ MemHeap *mem_heap_init(MemHeap *heap, void *arena, size_t size, MemPolicy policy
 
 /* "heap.c" */
 size_t mem_guard_damage(const MemHeap *heap, uint32_t g);
+/* for buddy.c: the granules of a block holding size bytes (0: none can);
+ * writing the guard after an object; counting a failed allocation (and its
+ * event); checking the guard of an object being freed (and its event) */
+uint32_t mem_need_grans(const MemHeap *heap, size_t size);
+void mem_guard_fill(unsigned char *from, size_t n);
+void mem_alloc_failed(MemHeap *heap, size_t size, size_t examined, EventBuf *eb);
+void mem_guard_report(MemHeap *heap, uint32_t g, size_t obj_size, EventBuf *eb, ptrdiff_t given);
 
 /* "check.c" */
 int mem_diagnose_locked(const MemHeap *heap, char *why, size_t len);

@@ -10,7 +10,9 @@
  * and the operation; SEED=n replays a run.
  *
  * 1,000,000 operations per policy across the suite (4 x 250,000), plus the
- * Mem_* facade under each policy.  TEST_SCALE=percent scales them (valgrind
+ * Mem_* facade under each policy.  Buddy's blocks are checked against the
+ * power of two each request needs, and its emptied heap against the tiling
+ * it started with.  TEST_SCALE=percent scales them (valgrind
  * runs a share).
  */
 #include "testlib.h"
@@ -46,6 +48,7 @@ typedef struct Run {
     unsigned char *stale[64];
     unsigned nstale;
     size_t checked;
+    size_t whole_free; /* free blocks of the empty heap (buddy: its tiling) */
 } Run;
 
 __attribute__((format(printf, 2, 3))) static void ctx_fail(const Run *r, const char *fmt, ...)
@@ -149,7 +152,14 @@ static size_t block_need(const Run *r, size_t size)
 {
     size_t extra = 8 + ((r->flags & MEM_OPT_GUARD) ? 8 : 0);
     size_t n = (size + extra + 15) / 16 * 16;
-    return n < 32 ? 32 : n;
+    n = n < 32 ? 32 : n;
+    if (r->policy == MEM_BUDDY) {
+        size_t p = 32;
+        while (p < n)
+            p *= 2;
+        n = p;
+    }
+    return n;
 }
 
 static size_t random_size(Run *r)
@@ -189,6 +199,16 @@ static void op_alloc(Run *r)
     expect(r, before.largest_free >= need, "alloc %zu succeeded without a block of %zu", size,
            need);
     expect(r, (uintptr_t)p % MEM_ALIGNMENT == 0, "misaligned %p", (void *)p);
+    if (r->policy == MEM_BUDDY) {
+        /* exactly the power of two it needs, aligned to it from the first block */
+        size_t at = (size_t)(p - (unsigned char *)r->r.base) - 8 - r->r.heap_begin;
+        expect(r, at % need == 0, "buddy block at +%#zx is not aligned to its %zu bytes", at,
+               need);
+        MemStats after = MemHeap_Stats(r->h);
+        expect(r, after.used_bytes == before.used_bytes + need,
+               "buddy: %zu bytes used for a block of %zu", after.used_bytes - before.used_bytes,
+               need);
+    }
     expect(r, p >= (unsigned char *)r->r.base + r->r.heap_begin + 8 &&
                   p + size <= (unsigned char *)r->r.base + r->r.heap_end,
            "object outside the block area");
@@ -313,7 +333,8 @@ static void free_everything(Run *r)
     }
     check_all(r);
     MemStats s = MemHeap_Stats(r->h);
-    expect(r, s.free_blocks == 1, "after freeing everything: %zu free blocks", s.free_blocks);
+    expect(r, s.free_blocks == r->whole_free, "after freeing everything: %zu free blocks, not %zu",
+           s.free_blocks, r->whole_free);
 }
 
 static void run(MemHeap *h, bool facade, uint64_t seed, size_t ops)
@@ -328,6 +349,8 @@ static void run(MemHeap *h, bool facade, uint64_t seed, size_t ops)
     r.flags = r.r.flags;
     r.seed = th_seed(seed);
     r.rng.s = r.seed;
+    r.whole_free = MemHeap_Stats(h).free_blocks;
+    cr_assert(r.whole_free == 1 || r.policy == MEM_BUDDY, "a new heap is one free block");
     size_t grans = r.r.size / 16 + 1;
     r.owner = malloc(grans * sizeof *r.owner);
     cr_assert_not_null(r.owner);
@@ -390,6 +413,7 @@ POLICY_TESTS(next, MEM_NEXT_FIT)
 POLICY_TESTS(best, MEM_BEST_FIT)
 POLICY_TESTS(worst, MEM_WORST_FIT)
 POLICY_TESTS(fast, MEM_FAST)
+POLICY_TESTS(buddy, MEM_BUDDY)
 
 static void facade_run(const char *policy, uint64_t seed)
 {
@@ -404,3 +428,4 @@ Test(random_facade, next) { facade_run("next", 12); }
 Test(random_facade, best) { facade_run("best", 13); }
 Test(random_facade, worst) { facade_run("worst", 14); }
 Test(random_facade, fast) { facade_run("fast", 15); }
+Test(random_facade, buddy) { facade_run("buddy", 16); }

@@ -196,9 +196,10 @@ Test(options, mistakes_are_errors_with_a_reason)
     cr_assert_eq(parse(ARGS("stray")), OPT_ERROR);
     cr_assert_eq(parse(ARGS("--size")), OPT_ERROR);
     cr_assert_str_eq(err, "--size needs a value");
-    cr_assert_eq(parse(ARGS("--size", "1K")), OPT_ERROR, "below MEM_MIN_REGION");
+    cr_assert_eq(parse(ARGS("--size", "255")), OPT_ERROR, "below VIZ_MIN_SIZE");
+    cr_assert_eq(parse(ARGS("--size", "256")), OPT_RUN, "a lecture's small heap");
     cr_assert_eq(parse(ARGS("--size", "2G")), OPT_ERROR, "above VIZ_MAX_SIZE");
-    cr_assert(strstr(err, "out of range (4K to 1G)"), "%s", err);
+    cr_assert(strstr(err, "out of range (256 to 1G)"), "%s", err);
     cr_assert_eq(parse(ARGS("--size", "1G")), OPT_RUN);
     cr_assert_eq(parse(ARGS("--size", "lots")), OPT_ERROR);
     cr_assert_eq(parse(ARGS("--policy", "good")), OPT_ERROR);

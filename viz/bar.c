@@ -198,6 +198,7 @@ typedef struct Walk {
     size_t n;        /* blocks */
     long u;          /* -1 the leading table, 0..n-1 a block, n the trailing table */
     bool prev_used;  /* the block before u is used */
+    bool prev_free;  /* the block before u is free (a table is neither) */
     int shade;       /* of the last used block */
 } Walk;
 
@@ -233,6 +234,7 @@ static void walk_step(Walk *w)
         if (used)
             w->shade = shade_of(w);
         w->prev_used = used;
+        w->prev_free = !used;
     }
     w->u++;
 }
@@ -255,6 +257,7 @@ static void walk_begin(Walk *w, const Snapshot *s, size_t start)
                 hi = mid;
         }
         w->u = (long)lo;
+        w->prev_free = lo > 0 && !s->blocks[lo - 1].used;
         if (lo > 0 && s->blocks[lo - 1].used) {
             /* the shade alternates along a run of used blocks */
             size_t i = lo - 1, run = 0;
@@ -282,6 +285,12 @@ static unsigned unit_segments(const Walk *w, Seg *g, bool *ovf)
     }
     const SnapBlock *blk = &w->s->blocks[w->u];
     if (!blk->used) {
+        if (w->prev_free && blk->header && blk->header < blk->size) {
+            /* free after free: its header is the boundary (bar.h) */
+            g[0] = (Seg){K_HEADER, a, a + blk->header};
+            g[1] = (Seg){K_FREE, a + blk->header, b};
+            return 2;
+        }
         g[0] = (Seg){K_FREE, a, b};
         return 1;
     }
@@ -328,6 +337,8 @@ static void add_unit(Acc *acc, const Walk *w, FreeVis *open, bool glyphs, size_t
 static void fast_done(Acc *acc, Walk *w, size_t u, size_t first, size_t owner,
                       size_t owner_bytes, unsigned prev_used, unsigned shade)
 {
+    if (u > first)
+        w->prev_free = !w->s->blocks[u - 1].used;
     if (owner != SIZE_MAX) {
         acc->owner = (long)owner;
         acc->owner_bytes = owner_bytes;
@@ -352,7 +363,7 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
     size_t u = (size_t)w->u, first = u, n = w->n;
     unsigned prev_used = w->prev_used, shade = (unsigned)w->shade;
     unsigned npieces = acc->npieces;
-    bool ovf = acc->ovf;
+    bool ovf = acc->ovf, prev_free = w->prev_free;
     size_t owner = SIZE_MAX, owner_bytes = acc->owner_bytes;
     for (; u < n; u++) {
         const SnapBlock *blk = &blocks[u];
@@ -366,9 +377,11 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
         }
         unsigned used = blk->used;
         size_t h = blk->header, obj = blk->object, pad = size - h - obj;
+        bool boundary = !used && prev_free && h && h < size; /* free after free */
         shade = used ? prev_used & (shade ^ 1u) : shade;
         prev_used = used;
-        npieces += used ? (unsigned)(h > 0) + (obj > 0) + (pad > 0) : 1u;
+        prev_free = !used;
+        npieces += used ? (unsigned)(h > 0) + (obj > 0) + (pad > 0) : 1u + boundary;
         ovf |= blk->overflowed;
         /* the block's best piece: free, or the largest of a used block's
          * (its padding is an alarm when the guard is broken) */
@@ -377,8 +390,18 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
         uint64_t best = padkey > most ? padkey : most;
         if (!used)
             best = rank_key(K_FREE, size);
+        if (boundary) {
+            best = rank_key(K_FREE, size - h);
+            best = best > h ? best : h;
+        }
         if (best <= acc->topkey[1])
             continue;
+        if (boundary) {
+            Piece hp = {K_HEADER, o, h, (long)u, o}, fp = {K_FREE, o + h, size - h, (long)u, o};
+            top_offer(acc, &hp);
+            top_offer(acc, &fp);
+            continue;
+        }
         if (!used) {
             Piece p = {K_FREE, o, size, (long)u, o};
             top_offer(acc, &p);
@@ -409,7 +432,7 @@ static void fast_glyph(Acc *acc, Walk *w, size_t b)
     size_t u = (size_t)w->u, first = u, n = w->n;
     unsigned prev_used = w->prev_used, shade = (unsigned)w->shade;
     unsigned npieces = acc->npieces, nwhole = acc->nwhole;
-    bool ovf = acc->ovf, alarm = acc->alarm, header = acc->header;
+    bool ovf = acc->ovf, alarm = acc->alarm, header = acc->header, prev_free = w->prev_free;
     size_t free_bytes = 0;
     size_t owner = SIZE_MAX, owner_bytes = acc->owner_bytes;
     for (; u < n; u++) {
@@ -423,13 +446,15 @@ static void fast_glyph(Acc *acc, Walk *w, size_t b)
         }
         unsigned used = blk->used;
         size_t obj = blk->object, pad = size - blk->header - obj;
+        bool boundary = !used && prev_free && blk->header && blk->header < size;
         shade = used ? prev_used & (shade ^ 1u) : shade;
         prev_used = used;
-        npieces += used ? 1u + (unsigned)(obj > 0) + (unsigned)(pad > 0) : 1u;
-        header |= used;
+        prev_free = !used;
+        npieces += used ? 1u + (unsigned)(obj > 0) + (unsigned)(pad > 0) : 1u + boundary;
+        header |= used || boundary;
         ovf |= blk->overflowed;
         alarm |= blk->overflowed && pad > 0;
-        size_t fsize = used ? 0 : size;
+        size_t fsize = used ? 0 : boundary ? size - blk->header : size;
         free_bytes += fsize;
         nwhole += !used;
         if (fsize > acc->freebytes) {

@@ -26,8 +26,10 @@ typedef struct SegIt {
     const BarView *v;
     unsigned phase;  /* 0 leading table, 1 blocks, 2 trailing table, 3 done */
     size_t i;        /* the block */
-    unsigned part;   /* of a used block: 0 header, 1 object, 2 padding */
+    unsigned part;   /* of a used block: 0 header, 1 object, 2 padding;
+                        of a free block after a free one: 0 header, 1 free */
     bool prev_used;
+    bool prev_free;  /* the block before is free (bar.h: its boundary) */
     int shade;
 } SegIt;
 
@@ -52,6 +54,7 @@ static void seg_begin(SegIt *it, const Snapshot *s, const BarView *v)
         it->phase = 1;
         it->i = (size_t)first;
         it->prev_used = s->blocks[first - 1].used;
+        it->prev_free = !it->prev_used;
         it->shade = it->prev_used ? shade_at(s, (size_t)first - 1) : 0;
     }
 }
@@ -79,8 +82,15 @@ static bool seg_raw(SegIt *it, Seg *g)
             size_t o = b->offset, h = o + b->header, obj = h + b->object;
             long bi = (long)it->i;
             if (!b->used) {
-                *g = (Seg){K_FREE, o, o + b->size, bi, o, false};
+                if (it->part == 0 && it->prev_free && b->header && b->header < b->size) {
+                    it->part = 1;
+                    *g = (Seg){K_HEADER, o, h, bi, o, false};
+                    return true;
+                }
+                *g = (Seg){K_FREE, it->part ? h : o, o + b->size, bi, o, false};
+                it->part = 0;
                 it->prev_used = false;
+                it->prev_free = true;
                 it->i++;
                 return true;
             }
@@ -91,6 +101,7 @@ static bool seg_raw(SegIt *it, Seg *g)
             if (part == 2) {
                 it->part = 0;
                 it->prev_used = true;
+                it->prev_free = false;
                 it->i++;
             }
             if (part == 0)

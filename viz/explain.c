@@ -32,6 +32,7 @@ const char *Explain_Policy(MemPolicy p)
     case MEM_BEST_FIT: return "best fit";
     case MEM_WORST_FIT: return "worst fit";
     case MEM_FAST: return "fast fit";
+    case MEM_BUDDY: return "buddy";
     case MEM_POLICY_COUNT: break;
     }
     return "?";
@@ -108,13 +109,42 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
     if (brief && brieflen)
         brief[0] = '\0';
     LogKind kind = LOG_INFO;
-    char s1[32], s2[32], s3[32], p1[32];
+    char s1[32], s2[32], s3[32], s4[32], p1[32];
     for (unsigned i = 0; i < n; i++) {
         const MemEvent *e = &ev[i];
         const char *sep = o.used ? "; " : "";
         const char *bsep = b.used ? "; " : "";
         switch (e->kind) {
+        case MEM_EV_SPLIT:
+            if (i + 1 < n && ev[i + 1].kind == MEM_EV_ALLOC && ev[i + 1].op == e->op) {
+                const MemEvent *a = &ev[++i];
+                size_t blk = e->size >> e->levels;
+                put(&o, "%salloc %s → a %s block at +0x%zx (%s of padding): buddy halved the "
+                        "free %s %u %s, leaving %s as free buddies",
+                    sep, request_text(a->request, s1, sizeof s1),
+                    Explain_Bytes(blk, s2, sizeof s2), a->block,
+                    Explain_Bytes(blk - MEM_HEADER_SIZE - a->request, s3, sizeof s3),
+                    Explain_Bytes(e->size, p1, sizeof p1), e->levels,
+                    plural(e->levels, "time", "times"), Explain_Bytes(e->remainder, s4, sizeof s4));
+                put(&b, "%salloc %s → +0x%zx", bsep, s1, a->block);
+                kind = worse(kind, LOG_ALLOC);
+            } else {
+                put(&o, "%sbuddy halved the %s block at +0x%zx %u %s", sep,
+                    Explain_Bytes(e->size, s1, sizeof s1), e->block, e->levels,
+                    plural(e->levels, "time", "times"));
+            }
+            break;
         case MEM_EV_ALLOC:
+            if (e->policy == MEM_BUDDY) {
+                put(&o, "%salloc %s → the free %s block at +0x%zx (%s of padding): buddy "
+                        "rounds up to a power of two",
+                    sep, request_text(e->request, s1, sizeof s1),
+                    Explain_Bytes(e->size, s2, sizeof s2), e->block,
+                    Explain_Bytes(e->size - MEM_HEADER_SIZE - e->request, s3, sizeof s3));
+                put(&b, "%salloc %s → +0x%zx", bsep, s1, e->block);
+                kind = worse(kind, LOG_ALLOC);
+                break;
+            }
             put(&o, "%salloc %s: %s examined %zu free %s, chose %s at +0x%zx, split off %s",
                 sep, request_text(e->request, s1, sizeof s1), Explain_Policy(e->policy),
                 e->examined, plural(e->examined, "block", "blocks"),
@@ -144,12 +174,19 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
             break;
         case MEM_EV_FREE: {
             const MemEvent *c = NULL;
-            if (i + 1 < n && ev[i + 1].kind == MEM_EV_COALESCE && ev[i + 1].op == e->op)
+            if (i + 1 < n && (ev[i + 1].kind == MEM_EV_COALESCE || ev[i + 1].kind == MEM_EV_MERGE) &&
+                ev[i + 1].op == e->op)
                 c = &ev[++i];
             put(&o, "%sfree %s → object at +0x%zx (%s), ", sep,
                 ptr_text(e->pointer, p1, sizeof p1), e->object,
                 request_text(e->request, s1, sizeof s1));
-            if (c)
+            if (c && c->kind == MEM_EV_MERGE)
+                put(&o, "merged with its buddy %u %s → %s free at +0x%zx", c->levels,
+                    plural(c->levels, "time", "times"), Explain_Bytes(c->size, s2, sizeof s2),
+                    c->block);
+            else if (e->policy == MEM_BUDDY)
+                put(&o, "its buddy is not free → %s free", Explain_Bytes(e->size, s2, sizeof s2));
+            else if (c)
                 put(&o, "coalesced with %s → %s free", neighbours(c->neighbours),
                     Explain_Bytes(c->size, s2, sizeof s2));
             else
@@ -158,6 +195,12 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
             kind = worse(kind, LOG_FREE);
             break;
         }
+        case MEM_EV_MERGE:
+            /* only reached when it does not follow its FREE */
+            put(&o, "%smerged with buddies %u %s → %s free at +0x%zx", sep, e->levels,
+                plural(e->levels, "time", "times"), Explain_Bytes(e->size, s1, sizeof s1),
+                e->block);
+            break;
         case MEM_EV_COALESCE:
             /* only reached when it does not follow its FREE */
             put(&o, "%scoalesced with %s → %s free at +0x%zx", sep, neighbours(e->neighbours),

@@ -90,8 +90,8 @@ int main(int argc, char **argv)
         if (!o.size_given && trace.heap_hint) {
             /* the trace's suggested heap */
             size = trace.heap_hint;
-            if (size < MEM_MIN_REGION)
-                size = MEM_MIN_REGION;
+            if (size < VIZ_MIN_SIZE)
+                size = VIZ_MIN_SIZE;
             if (size > VIZ_MAX_SIZE)
                 size = VIZ_MAX_SIZE;
         }

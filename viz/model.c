@@ -251,7 +251,8 @@ static void digest(Lane *l, const char *prefix)
             touch_add(l, TOUCH_SPLIT, e->block + e->size - e->remainder, e->remainder);
             break;
         case MEM_EV_FREE:
-            if (i + 1 < l->npending && l->pending[i + 1].kind == MEM_EV_COALESCE)
+            if (i + 1 < l->npending && (l->pending[i + 1].kind == MEM_EV_COALESCE ||
+                                        l->pending[i + 1].kind == MEM_EV_MERGE))
                 touch_add(l, TOUCH_COALESCE, l->pending[i + 1].block, l->pending[i + 1].size);
             else
                 touch_add(l, TOUCH_FREE, e->block, e->size);
@@ -267,6 +268,8 @@ static void digest(Lane *l, const char *prefix)
         case MEM_EV_OVERFLOW:
         case MEM_EV_COALESCE:
         case MEM_EV_ROVER:
+        case MEM_EV_SPLIT: /* its ALLOC touches the halves split off */
+        case MEM_EV_MERGE:
             break;
         }
     }

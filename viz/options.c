@@ -16,14 +16,14 @@ static const char usage[] =
     "usage: heapviz [options]\n"
     "Draws a libmem heap as a live map while a workload allocates and frees.\n"
     "\n"
-    "  -s, --size SIZE        bytes of each heap, K/M/G suffixes (default 8K)\n"
-    "  -p, --policy NAME      first, next, best, worst or fast (default first)\n"
+    "  -s, --size SIZE        bytes of each heap, K/M/G suffixes, 256 to 1G (default 8K)\n"
+    "  -p, --policy NAME      first, next, best, worst, fast or buddy (default first)\n"
     "  -w, --workload NAME    random, stack, queue, fragmenter or phased (default random)\n"
     "  -t, --trace FILE       replay a malloc-lab .rep trace instead\n"
     "      --seed N           seed of the workload (default 1): same seed, same frames\n"
     "      --speed N          operations per second while running (default 8)\n"
     "  -c, --compare LIST     one heap per policy, in lockstep: first,best,worst,fast\n"
-    "                         (\"all\" for the five)\n"
+    "                         (\"all\" for the six)\n"
     "      --guard            guard bytes after every object: overflows are caught\n"
     "      --paused           start paused (Space runs, n steps)\n"
     "      --ascii            ASCII glyphs only (also in a non-UTF-8 locale)\n"
@@ -139,13 +139,14 @@ static int parse_compare(const char *s, Options *o, char *err, size_t errlen)
         char name[16];
         if (n == 0 || n >= sizeof name)
             return fail(err, errlen, "--compare: '%.*s' is not a policy (first, next, best, "
-                                     "worst, fast)", (int)(n < 40 ? n : 40), p);
+                                     "worst, fast, buddy)", (int)(n < 40 ? n : 40), p);
         memcpy(name, p, n);
         name[n] = '\0';
         MemPolicy pol;
         if (MemPolicy_Parse(name, &pol) != 0)
             return fail(err, errlen,
-                        "--compare: '%s' is not a policy (first, next, best, worst, fast)", name);
+                        "--compare: '%s' is not a policy (first, next, best, worst, fast, buddy)",
+                        name);
         for (unsigned i = 0; i < o->nlanes; i++)
             if (o->lanes[i] == pol)
                 return fail(err, errlen, "--compare: '%s' is listed twice", name);
@@ -191,14 +192,15 @@ static int apply(const OptDef *d, const char *v, Options *o, char *err, size_t e
     case O_SIZE:
         if (Options_ParseSize(v, &o->size) != 0)
             return fail(err, errlen, "--size: '%.40s' is not a size (like 8K, 64K, 1M)", v);
-        if (o->size < MEM_MIN_REGION || o->size > VIZ_MAX_SIZE)
-            return fail(err, errlen, "--size: %.40s is out of range (4K to 1G)", v);
+        if (o->size < VIZ_MIN_SIZE || o->size > VIZ_MAX_SIZE)
+            return fail(err, errlen, "--size: %.40s is out of range (256 to 1G)", v);
         o->size_given = true;
         return OPT_RUN;
     case O_POLICY:
         if (MemPolicy_Parse(v, &o->policy) != 0)
             return fail(err, errlen,
-                        "--policy: '%.40s' is not a policy (first, next, best, worst, fast)", v);
+                        "--policy: '%.40s' is not a policy (first, next, best, worst, fast, "
+                        "buddy)", v);
         return OPT_RUN;
     case O_WORKLOAD:
         if (Workload_Parse(v, &o->workload) != 0)
