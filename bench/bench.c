@@ -61,7 +61,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NALLOC (MEM_POLICY_COUNT + 2) /* five policies, fast without lock, glibc */
+#define NALLOC (MEM_POLICY_COUNT + 2) /* the policies, fast without lock, glibc */
 #define A_FAST_NOLOCK MEM_POLICY_COUNT
 #define A_GLIBC (MEM_POLICY_COUNT + 1)
 
@@ -836,7 +836,7 @@ static void measure_scale(Run *r)
     for (unsigned k = 0; k < PASSES; k++)
         for (unsigned j = 0; j < SCALE_POINTS; j++)
             for (unsigned a = 0; a < NALLOC; a++) {
-                bool list = a < MEM_POLICY_COUNT && a != MEM_FAST;
+                bool list = a < MEM_FAST; /* first, next, best, worst */
                 pass[k][a][j] = k > 0 && list ? pass[0][a][j] : (Scale){{NAN, NAN, NAN}};
                 if (!(list && (scale_n[j] > 100000 || k > 0)))
                     pass[k][a][j] = scale_one(a, scale_n[j], mem, memlen);

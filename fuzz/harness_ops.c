@@ -951,8 +951,11 @@ static void op_overflow(void)
     Obj *o = &W.obj[byte() % W.nobj];
     size_t k = blk_index(off(o->p) - MEM_HEADER_SIZE);
     EXPECT(k != SIZE_MAX, "no block for a live object");
-    /* the guard, not a wide padding's size word (buddy) */
+    /* the guard, not a wide padding's size word (buddy); the damage mask
+     * follows its first 64 bytes */
     size_t pad = W.blk[k].padding > 62 ? W.blk[k].padding - 8u : W.blk[k].padding;
+    if (pad > 64)
+        pad = 64;
     size_t from = byte() % pad, n = 1 + byte() % 8u;
     if (from + n > pad)
         n = pad - from;

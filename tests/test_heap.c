@@ -19,10 +19,11 @@ Test(create, refuses_bad_arguments)
     cr_assert_null(MemHeap_Create(region, sizeof region, (MemPolicy)MEM_POLICY_COUNT, 0));
     cr_assert_null(MemHeap_Create(region, sizeof region, (MemPolicy)-1, 0));
     cr_assert_null(MemHeap_Create(region, sizeof region, MEM_FAST, 1u << 7));
-    cr_assert_not_null(MemHeap_Create(region, MEM_MIN_REGION, MEM_FAST, 0));
-    for (size_t skew = 0; skew < 16; skew++)
-        cr_assert_not_null(MemHeap_Create(region + skew, MEM_MIN_REGION, MEM_FAST, 0),
-                           "MEM_MIN_REGION suffices at any alignment (%zu)", skew);
+    for (size_t skew = 0; skew < 16; skew++) {
+        MemHeap *h = MemHeap_Create(region + skew, MEM_MIN_REGION, MEM_FAST, 0);
+        cr_assert_not_null(h, "MEM_MIN_REGION suffices at any alignment (%zu)", skew);
+        MemHeap_Release(h); /* (ASan: the next heap's control is in this arena) */
+    }
 }
 
 /* The minimum is on the arena: MEM_MIN_ARENA bytes after the control

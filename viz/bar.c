@@ -585,6 +585,10 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
                     e = 7;
                 cell->left = (uint8_t)l->kind;
                 cell->right = (uint8_t)r->kind;
+                /* two free blocks side by side: the later one's header
+                 * colour marks where it begins (bar.h) */
+                if (l->kind == K_FREE && r->kind == K_FREE && r->block != l->block)
+                    cell->right = K_HEADER;
                 cell->eighths = (uint8_t)e;
                 cell->ch = 0x2590u - (uint32_t)e;
                 if (acc.npieces >= 3)

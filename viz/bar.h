@@ -19,6 +19,8 @@
  *                   free piece, then the largest; they keep their order, and
  *                   the split is where the later one's block begins (if it
  *                   begins in the cell) or where the later piece begins.
+ *   Two free pieces of two blocks show the later one in the header's
+ *   colour: the boundary of free blocks side by side stays visible.
  *   So every free byte shows, as at least an eighth of a cell.
  * Glyph rule (no colour, ASCII, and every dump), one glyph per cell:
  *   an overflowed guard anywhere in the cell shows '!'; else a used block's
