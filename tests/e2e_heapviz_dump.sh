@@ -69,6 +69,10 @@ golden selected_zoom     30 100 $U -- --skip 60 --keys 'lllllzz'
 golden interior_free     30 100 $U -- --skip 20 --keys $'a300\ni0x63c\n'
 golden trace_replay      30 100 $U -- --trace "$GOLD/lecture.rep" --frames 2 --skip 12
 golden fragmenter_fail   30 100 $U -- --workload fragmenter --skip 123
+golden small_256_first   30  80 $U -- --size 256 --skip 8
+golden buddy_256         30 100 $U -- --policy buddy --size 256 --skip 6 --keys $'\t'
+golden buddy_ascii_4k    30  80 $U -- --ascii --policy buddy --size 4K --skip 40
+golden compare_buddy     40 120 $U -- --compare first,fast,buddy --size 4K --seed 5 --skip 60
 
 # the same seed gives the same frames; another seed other frames
 a=$(LINES=24 COLUMNS=80 NO_COLOR=1 "$BIN" --dump --frames 5 --seed 11 --skip 40 </dev/null)

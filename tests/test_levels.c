@@ -321,3 +321,140 @@ Test(bar, the_boundary_shows_in_a_zoomed_view)
     }
     lane_free(l);
 }
+
+/* ---- on the screen ------------------------------------------------------------------- */
+
+#include "app.h"
+
+static Model model;
+static Ui ui;
+
+static void start(size_t arena, unsigned nlanes, const MemPolicy *pol, GlyphMode g, int steps)
+{
+    ModelConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.region_size = MemHeap_ControlSize() + arena;
+    cfg.nlanes = nlanes;
+    for (unsigned i = 0; i < nlanes; i++)
+        cfg.policies[i] = pol[i];
+    cfg.workload = WL_RANDOM;
+    cfg.seed = 1;
+    char err[128];
+    cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), 0, "%s", err);
+    Ui_Init(&ui, &model, g, 8, true);
+    for (int i = 0; i < steps; i++)
+        Model_Step(&model);
+}
+
+/* The code point at column x of row y. */
+static uint32_t at(Frame *f, int y, int x)
+{
+    const FCell *c = Frame_At(f, y, x);
+    return c ? c->ch : 0;
+}
+
+/* heapviz --size 256 --policy buddy: one byte a cell; the level row sits
+ * right above its bar row, each block's bracket over its header's first
+ * byte, and every byte of the bar is one cell of one kind. */
+Test(screen, a_256_byte_buddy_heap_one_byte_a_cell)
+{
+    static const MemPolicy p[] = {MEM_BUDDY};
+    start(256, 1, p, (GlyphMode){1, 0}, 6);
+    Frame f;
+    cr_assert_eq(Frame_Init(&f, 30, 100, true), 0);
+    Screen_Compose(&ui, &f);
+    const MapGeom *g = &ui.geom[0];
+    cr_assert(g->valid);
+    cr_assert_eq(g->bpc, 1, "every byte a cell");
+    cr_assert_eq(g->stride, 3);
+    const Snapshot *s = &model.lanes[0].snap;
+    size_t bars = 0;
+    for (int r = 0; r < g->rows; r++) {
+        int y = g->y + g->stride * r;
+        for (int c = 0; c < g->cols; c++) {
+            size_t off = g->start + (size_t)(r * g->cols + c);
+            if (off >= s->region.size)
+                break;
+            long bi = Snapshot_BlockAt(s, off);
+            uint32_t up = at(&f, y - 1, g->x + c), bar = at(&f, y, g->x + c);
+            if (bi < 0) {
+                cr_assert_eq(up, ' ', "+%zu: a level glyph over the tables", off);
+                cr_assert_eq(bar, 0x2571u, "+%zu: the tables", off);
+                continue;
+            }
+            const SnapBlock *b = &s->blocks[bi];
+            if (off == b->offset)
+                cr_assert_eq(up, 0x251Cu, "+%zu: the block's bracket opens over its header",
+                             off);
+            else if (off + 1 == (size_t)b->offset + b->size)
+                cr_assert_eq(up, 0x2524u, "+%zu: and closes over its last byte", off);
+            if (b->used && off < (size_t)b->offset + b->header)
+                cr_assert_eq(bar, 0x2502u, "+%zu: a header byte", off);
+            bars++;
+        }
+    }
+    cr_assert_eq(bars, s->region.heap_end - s->region.heap_begin, "every block byte seen once");
+    /* the selected block's panel names its order */
+    App_Key(&ui, '\t');
+    Screen_Compose(&ui, &f);
+    char row[512];
+    bool order = false;
+    for (int y = 0; y < f.rows && !order; y++) {
+        Frame_RowText(&f, y, row, sizeof row);
+        order = strstr(row, "order ") != NULL;
+    }
+    cr_assert(order, "the selected block's order");
+    Frame_Free(&f);
+    Model_Fini(&model);
+}
+
+/* Compare mode with a buddy lane (three lines a bar row) composes at every
+ * size, inside the frame, each map where its geometry says. */
+Test(screen, compare_mode_with_buddy_at_every_size)
+{
+    static const MemPolicy p[] = {MEM_FIRST_FIT, MEM_NEXT_FIT, MEM_BEST_FIT,
+                                  MEM_WORST_FIT, MEM_FAST,     MEM_BUDDY};
+    start(8192, 6, p, (GlyphMode){1, 1}, 80);
+    for (int h = 1; h <= 70; h += 3) {
+        for (int w = 1; w <= 220; w += 13) {
+            Frame f;
+            cr_assert_eq(Frame_Init(&f, h, w, true), 0);
+            Screen_Compose(&ui, &f);
+            for (unsigned i = 0; i < 6; i++) {
+                const MapGeom *g = &ui.geom[i];
+                if (!g->valid)
+                    continue;
+                cr_assert_eq(g->stride, p[i] == MEM_BUDDY ? 3 : 2);
+                cr_assert_geq(g->y - (g->stride - 2), 1, "%dx%d lane %u", w, h, i);
+            }
+            Frame_Free(&f);
+        }
+    }
+    Model_Fini(&model);
+}
+
+/* A click on a buddy map: on the level row, the bar or the marker row of a
+ * bar row, it selects the block under it. */
+Test(screen, a_click_on_a_buddy_map_selects_the_block_under_it)
+{
+    static const MemPolicy p[] = {MEM_BUDDY};
+    start(256, 1, p, (GlyphMode){1, 0}, 6);
+    Frame f;
+    cr_assert_eq(Frame_Init(&f, 30, 100, true), 0);
+    Screen_Compose(&ui, &f);
+    const MapGeom *g = &ui.geom[0];
+    const Snapshot *s = &model.lanes[0].snap;
+    for (int line = -1; line <= 1; line++) {
+        for (int r = 0; r < g->rows; r++) {
+            ui.mouse_y = g->y + g->stride * r + line;
+            ui.mouse_x = g->x + 20;
+            App_Key(&ui, VK_MOUSE);
+            size_t off = g->start + (size_t)(r * g->cols + 20) * g->bpc;
+            long bi = Snapshot_BlockAt(s, off);
+            if (bi >= 0)
+                cr_assert_eq(ui.sel, s->blocks[bi].offset, "row %d line %d", r, line);
+        }
+    }
+    Frame_Free(&f);
+    Model_Fini(&model);
+}

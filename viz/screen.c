@@ -19,6 +19,7 @@
 #include "app.h"
 #include "bar.h"
 #include "explain.h"
+#include "levels.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,13 @@ static const char *ordinal(size_t n, char *buf, size_t len)
 }
 
 /* ---- the map ----------------------------------------------------------------- */
+
+/* Screen lines a bar row takes: the bar and its marker row, and for a buddy
+ * heap the level row above them (levels.h). */
+static int map_stride(const Lane *l)
+{
+    return l->policy == MEM_BUDDY ? 3 : 2;
+}
 
 static int gutter_width(const Lane *l)
 {
@@ -138,7 +146,21 @@ static void draw_ruler(Frame *f, int y, int x, int cols, size_t bpc)
     }
 }
 
-/* Draws `rows` bar rows (each with its marker row) for lane l at (y, x). */
+/* Buddy's level row for bar row r of the view (its cells start at `first`). */
+static void draw_levels(Frame *f, const Ui *ui, const Lane *l, const MapGeom *g, size_t first,
+                        int y, const LevelCell *lv, size_t n)
+{
+    (void)l;
+    for (int c = 0; c < g->cols && first + (size_t)c < n; c++) {
+        const LevelCell *k = &lv[first + (size_t)c];
+        if (k->ch != ' ')
+            Frame_Put(f, y, g->x + c, k->ch, k->used ? S_LABEL : S_DIM);
+    }
+    (void)ui;
+}
+
+/* Draws `rows` bar rows (each with its marker row, and for a buddy heap its
+ * level row above) for lane l from line y, column x. */
 static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x, int w,
                      int rows, MapGeom *g)
 {
@@ -148,7 +170,8 @@ static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x
         return;
     choose_view(ui, l, rows, cols, g);
     g->valid = true;
-    g->y = y;
+    g->stride = map_stride(l);
+    g->y = y + g->stride - 2;
     g->x = x + gw;
     BarView v = {
         .start = g->start,
@@ -162,15 +185,23 @@ static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x
     };
     size_t n = Bar_Cells(&v);
     BarCell *cells = calloc(n ? n : 1, sizeof *cells);
-    if (!cells)
+    LevelCell *lv = g->stride > 2 ? calloc(n ? n : 1, sizeof *lv) : NULL;
+    if (!cells || (g->stride > 2 && !lv)) {
+        free(cells);
+        free(lv);
         return;
+    }
     Bar_Layout(&l->snap, &v, cells);
+    if (lv)
+        Levels_Layout(&l->snap, &v, (size_t)cols, lv);
     int hexw = hex_digits(l->snap.region.size ? l->snap.region.size - 1 : 0);
     for (int r = 0; r < rows; r++) {
         size_t first = (size_t)r * (size_t)cols;
         if (first >= n)
             break;
-        int by = y + 2 * r;
+        int by = g->y + g->stride * r;
+        if (lv)
+            draw_levels(f, ui, l, g, first, by - 1, lv, n);
         Frame_Printf(f, by, x, gw - 1, S_RULER, "+0x%0*zx", hexw, g->start + first * g->bpc);
         for (int c = 0; c < cols && first + (size_t)c < n; c++) {
             const BarCell *bc = &cells[first + (size_t)c];
@@ -200,6 +231,7 @@ static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x
         }
     }
     free(cells);
+    free(lv);
 }
 
 /* Bar rows needed to show the whole arena with `maxrows` rows available. */
@@ -303,6 +335,12 @@ static void panel_selected(Frame *f, const Ui *ui, Lane *l, int y, int x, int w,
                     b->used ? "used" : "free");
     Frame_Printf(f, r, x + n, w - n, S_VALUE, " · %s block", Explain_Bytes(b->size, b1, sizeof b1));
     r++;
+    if (l->policy == MEM_BUDDY && r < end) {
+        unsigned k = 0;
+        while (((size_t)MEM_ALIGNMENT << k) < b->size)
+            k++;
+        Frame_Printf(f, r++, x, w, S_LABEL, "order %u: 2^%u × %d B", k, k, MEM_ALIGNMENT);
+    }
     if (b->used) {
         if (r < end)
             Frame_Printf(f, r++, x, w, S_LABEL, "object %s at +0x%zx",
@@ -319,18 +357,19 @@ static void panel_selected(Frame *f, const Ui *ui, Lane *l, int y, int x, int w,
         unsigned list = 0;
         long rank = r < end ? Lane_FreeRank(l, b->offset, &list) : -1;
         if (rank >= 0) {
-            if (l->policy == MEM_FAST)
-                Frame_Printf(f, r++, x, w, S_LABEL, "free list: %s of %zu (class %u)",
+            if (l->policy == MEM_FAST || l->policy == MEM_BUDDY)
+                Frame_Printf(f, r++, x, w, S_LABEL, "free list: %s of %zu (%s %u)",
                              ordinal((size_t)rank + 1, o1, sizeof o1), s->stats.free_blocks,
-                             list);
+                             l->policy == MEM_FAST ? "class" : "order", list);
             else
                 Frame_Printf(f, r++, x, w, S_LABEL, "free list: %s of %zu",
                              ordinal((size_t)rank + 1, o1, sizeof o1), s->stats.free_blocks);
         }
         if (r < end)
             Frame_Text(f, r++, x, w, S_DIM,
-                       l->policy == MEM_FAST ? "lists by size class, smallest first"
-                                             : "list in address order");
+                       l->policy == MEM_FAST    ? "lists by size class, smallest first"
+                       : l->policy == MEM_BUDDY ? "lists by order, smallest first"
+                                                : "list in address order");
         if (r < end && s->stats.rover == b->offset)
             Frame_Text(f, r++, x, w, S_MARK_ROVER, "the next-fit rover is here");
         if (r < end)
@@ -565,6 +604,11 @@ static void draw_legend(Frame *f, const Ui *ui, int y, int w)
         x += Frame_Text(f, y, x, w - x, S_LABEL, marks[i].what);
         x += 2;
     }
+    bool buddy = false;
+    for (unsigned i = 0; i < ui->m->nlanes; i++)
+        buddy |= ui->m->lanes[i].policy == MEM_BUDDY;
+    if (buddy && x + 14 < w)
+        Frame_Text(f, y, x, w - x, S_LABEL, f->utf8 ? "├64┤ buddy block" : "[64] buddy block");
 }
 
 static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
@@ -744,6 +788,13 @@ static void draw_help(Frame *f, const Ui *ui)
         Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
                    "under the bar: selected block, last operation, next-fit rover");
     }
+    bool buddy = false;
+    for (unsigned i = 0; i < ui->m->nlanes; i++)
+        buddy |= ui->m->lanes[i].policy == MEM_BUDDY;
+    if (buddy && y < end)
+        Frame_Text(f, y++, x, iw, S_OVERLAY,
+                   f->utf8 ? "├64┤  above a buddy map: each block and its power-of-two size"
+                           : "[64]  above a buddy map: each block and its power-of-two size");
     if (y < end)
         y++;
     if (y < end)
@@ -777,7 +828,8 @@ static void compose_single(Ui *ui, Frame *f, int top, int avail)
     int logh = avail >= 20 ? 3 + (avail - 20) / 6 : avail >= 7 ? 1 : 0;
     if (logh > 10)
         logh = 10;
-    int maprows = (avail - 1 - band - logh) / 2;
+    int stride = map_stride(l);
+    int maprows = (avail - 1 - band - logh) / stride;
     if (maprows < 1)
         maprows = 1;
     int gw = gutter_width(l);
@@ -788,7 +840,7 @@ static void compose_single(Ui *ui, Frame *f, int top, int avail)
     draw_map(f, ui, l, true, top + 1, 0, w, maprows, g);
     if (g->valid)
         draw_ruler(f, top, g->x, g->cols, g->bpc);
-    int y = top + 1 + 2 * maprows;
+    int y = top + 1 + stride * maprows;
     int left = top + avail - y;
     if (band && left >= band + 1) {
         int statw = w >= 80 ? 52 : w;
@@ -818,6 +870,11 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
     int logh = avail - 1 >= (int)nl * 4 + (int)nl ? (int)nl : 0;
     int per = (avail - 1 - logh) / (int)nl; /* lines per lane */
     int maprows = (per - 1) / 2;
+    int strides = 0; /* lines per bar row, all lanes: buddy's take 3 */
+    for (unsigned i = 0; i < nl; i++)
+        strides += map_stride(&m->lanes[i]);
+    if (strides > 2 * (int)nl)
+        maprows = (avail - 1 - logh - (int)nl) / strides;
     if (maprows < 1)
         maprows = 1;
     int gw = gutter_width(&m->lanes[0]);
@@ -845,7 +902,7 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
                           (unsigned long long)s->failed_allocs);
         y++;
         draw_map(f, ui, l, focus, y, 0, w, maprows, &ui->geom[i]);
-        y += 2 * maprows;
+        y += map_stride(l) * maprows;
     }
     if (ui->geom[0].valid)
         draw_ruler(f, top, ui->geom[0].x, ui->geom[0].cols, ui->geom[0].bpc);
