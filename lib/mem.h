@@ -56,8 +56,9 @@ extern "C" {
 /* Smallest arena MemHeap_Create() accepts: the region must hold the heap's
  * control structure (MemHeap_ControlSize(), plus up to 15 bytes to align it)
  * and then at least this many bytes, which hold one block of 48 bytes (an
- * object of up to 40).  The arena, not the region, has the minimum because
- * the control structure is about 2 KiB while a lecture's heap can be 100. */
+ * object of up to 40; under MEM_BUDDY a block of 32).  The arena, not the
+ * region, has the minimum because the control structure is over 2 KiB while
+ * a lecture's heap can be 100 bytes. */
 #define MEM_MIN_ARENA 64
 
 /* A region of this many bytes is always large enough for MemHeap_Create
