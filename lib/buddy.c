@@ -157,31 +157,16 @@ MEM_NO_ASAN void *mem_buddy_alloc(MemHeap *h, size_t size, EventBuf *eb)
         mem_guard_fill(obj + size, mem_guard_len(mem_hdr(h, g)));
     MEM_UNPOISON(obj, size);
 
-    h->used_bytes += block_bytes;
-    size_t live = h->live_bytes += size;
-    if (live > h->peak_live)
-        h->peak_live = live;
-    h->allocs++;
-
-    if (eb->on) {
-        size_t chosen = ((size_t)1 << top) * GRAN, rest = chosen - block_bytes;
-        MemEvent *e;
-        if (top > k && (e = mem_ev_add(eb, h, MEM_EV_SPLIT)) != NULL) {
-            e->request = size;
-            e->block = goff(g);
-            e->size = chosen;
-            e->levels = top - k;
-            e->remainder = rest;
-        }
-        if ((e = mem_ev_add(eb, h, MEM_EV_ALLOC)) != NULL) {
-            e->request = size;
-            e->examined = examined;
-            e->block = goff(g);
-            e->size = chosen;
-            e->object = (size_t)(g + 1u) * GRAN;
-            e->remainder = rest;
-        }
+    size_t chosen = ((size_t)1 << top) * GRAN, rest = chosen - block_bytes;
+    MemEvent *e;
+    if (top > k && (e = mem_ev_add(eb, h, MEM_EV_SPLIT)) != NULL) { /* before the ALLOC */
+        e->request = size;
+        e->block = goff(g);
+        e->size = chosen;
+        e->levels = top - k;
+        e->remainder = rest;
     }
+    mem_alloc_done(h, eb, size, g, block_bytes, chosen, rest, examined);
     return obj;
 }
 
@@ -192,12 +177,7 @@ MEM_NO_ASAN void mem_buddy_free(MemHeap *h, uint32_t g, EventBuf *eb, ptrdiff_t 
     uint32_t prev_used = b->info & B_PREV_USED;
     size_t obj_size = mem_object_size(b);
 
-    if (h->flags & MEM_OPT_GUARD)
-        mem_guard_report(h, g, obj_size, eb, given);
-    MEM_POISON(mem_payload(h, g), obj_size);
-    h->live_bytes -= obj_size;
-    h->used_bytes -= (size_t)size * GRAN;
-    h->frees++;
+    mem_free_begin(h, g, size, obj_size, eb, given);
 
     /* [start][buddy] or [buddy][start] => [------ order k + 1 ------] */
     unsigned k = msb32(size), levels = 0, sides = 0;
@@ -226,14 +206,7 @@ MEM_NO_ASAN void mem_buddy_free(MemHeap *h, uint32_t g, EventBuf *eb, ptrdiff_t 
     set_prev_used(h, start + (1u << k), false);
 
     if (eb->on) {
-        MemEvent *e = mem_ev_add(eb, h, MEM_EV_FREE);
-        if (e) {
-            e->pointer = given;
-            e->object = (size_t)(g + 1u) * GRAN;
-            e->request = obj_size;
-            e->block = goff(g);
-            e->size = (size_t)size * GRAN;
-        }
+        MemEvent *e = mem_ev_free(eb, h, g, size, obj_size, given);
         if (levels && (e = mem_ev_add(eb, h, MEM_EV_MERGE)) != NULL) {
             e->block = goff(start);
             e->size = ((size_t)1 << k) * GRAN;

@@ -61,6 +61,36 @@ MEM_NO_ASAN void mem_alloc_failed(MemHeap *h, size_t size, size_t examined, Even
     }
 }
 
+/* The counters and the ALLOC event of an allocation of size bytes in block
+ * g (block_bytes), cut from a free block of chosen bytes whose rest was
+ * split off (rest bytes, 0 when none). */
+MEM_HOT void alloc_done(MemHeap *h, EventBuf *eb, size_t size, uint32_t g, size_t block_bytes,
+                        size_t chosen, size_t rest, size_t examined)
+{
+    h->used_bytes += block_bytes;
+    size_t live = h->live_bytes += size;
+    if (live > h->peak_live)
+        h->peak_live = live;
+    h->allocs++;
+    if (!eb->on)
+        return;
+    MemEvent *e = mem_ev_add(eb, h, MEM_EV_ALLOC);
+    if (e) {
+        e->request = size;
+        e->examined = examined;
+        e->block = goff(g);
+        e->size = chosen;
+        e->object = (size_t)(g + 1u) * GRAN;
+        e->remainder = rest;
+    }
+}
+
+MEM_NO_ASAN void mem_alloc_done(MemHeap *h, EventBuf *eb, size_t size, uint32_t g,
+                                size_t block_bytes, size_t chosen, size_t rest, size_t examined)
+{
+    alloc_done(h, eb, size, g, block_bytes, chosen, rest, examined);
+}
+
 MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool list)
 {
     uint32_t need = need_grans(h, size);
@@ -105,24 +135,10 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
         mem_guard_fill(obj + size, slack);
     MEM_UNPOISON(obj, size);
 
-    h->used_bytes += block_bytes;
-    size_t live = h->live_bytes += size;
-    if (live > h->peak_live)
-        h->peak_live = live;
-    h->allocs++;
-
-    if (eb->on) {
-        MemEvent *e = mem_ev_add(eb, h, MEM_EV_ALLOC);
-        if (e) {
-            e->request = size;
-            e->examined = examined;
-            e->block = goff(g);
-            e->size = (size_t)total * GRAN;
-            e->object = (size_t)(g + 1u) * GRAN;
-            e->remainder = r != NIL ? (size_t)rest * GRAN : 0u;
-        }
+    alloc_done(h, eb, size, g, block_bytes, (size_t)total * GRAN,
+               r != NIL ? (size_t)rest * GRAN : 0u, examined);
+    if (eb->on)
         mem_ev_rover(eb, h, rover_before);
-    }
     return obj;
 }
 
@@ -240,8 +256,8 @@ MEM_NO_ASAN const char *MemReject_Describe(MemReject r)
 
 /* ---- free and coalescing ------------------------------------------------------ */
 
-MEM_NO_ASAN void mem_guard_report(MemHeap *h, uint32_t g, size_t obj_size, EventBuf *eb,
-                                  ptrdiff_t given)
+MEM_NO_ASAN static void guard_report(MemHeap *h, uint32_t g, size_t obj_size, EventBuf *eb,
+                                     ptrdiff_t given)
 {
     size_t bad = mem_guard_damage(h, g);
     if (!bad)
@@ -257,9 +273,27 @@ MEM_NO_ASAN void mem_guard_report(MemHeap *h, uint32_t g, size_t obj_size, Event
     }
 }
 
-MEM_NO_ASAN static void free_events(MemHeap *h, EventBuf *eb, uint32_t g, uint32_t size,
-                                    size_t obj_size, uint32_t start, uint32_t merged,
-                                    unsigned neighbours, uint32_t rover_before, ptrdiff_t given)
+/* Before used block g (size granules, its object obj_size bytes) is
+ * merged: the guard's verdict, the object poisoned, the counters. */
+MEM_HOT void free_begin(MemHeap *h, uint32_t g, uint32_t size, size_t obj_size, EventBuf *eb,
+                        ptrdiff_t given)
+{
+    if (h->flags & MEM_OPT_GUARD)
+        guard_report(h, g, obj_size, eb, given);
+    MEM_POISON(mem_payload(h, g), obj_size);
+    h->live_bytes -= obj_size;
+    h->used_bytes -= (size_t)size * GRAN;
+    h->frees++;
+}
+
+MEM_NO_ASAN void mem_free_begin(MemHeap *h, uint32_t g, uint32_t size, size_t obj_size,
+                                EventBuf *eb, ptrdiff_t given)
+{
+    free_begin(h, g, size, obj_size, eb, given);
+}
+
+MEM_NO_ASAN MemEvent *mem_ev_free(EventBuf *eb, const MemHeap *h, uint32_t g, uint32_t size,
+                                  size_t obj_size, ptrdiff_t given)
 {
     MemEvent *e = mem_ev_add(eb, h, MEM_EV_FREE);
     if (e) {
@@ -269,6 +303,15 @@ MEM_NO_ASAN static void free_events(MemHeap *h, EventBuf *eb, uint32_t g, uint32
         e->block = goff(g);
         e->size = (size_t)size * GRAN;
     }
+    return e;
+}
+
+MEM_NO_ASAN static void free_events(MemHeap *h, EventBuf *eb, uint32_t g, uint32_t size,
+                                    size_t obj_size, uint32_t start, uint32_t merged,
+                                    unsigned neighbours, uint32_t rover_before, ptrdiff_t given)
+{
+    MemEvent *e;
+    mem_ev_free(eb, h, g, size, obj_size, given);
     if (neighbours) {
         e = mem_ev_add(eb, h, MEM_EV_COALESCE);
         if (e) {
@@ -289,14 +332,7 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list, 
     uint32_t info = b->info;
     size_t obj_size = mem_object_size(b);
     uint32_t rover_before = h->rover;
-
-    if (h->flags & MEM_OPT_GUARD)
-        mem_guard_report(h, g, obj_size, eb, given);
-    MEM_POISON(mem_payload(h, g), obj_size);
-
-    h->live_bytes -= obj_size;
-    h->used_bytes -= (size_t)size * GRAN;
-    h->frees++;
+    free_begin(h, g, size, obj_size, eb, given);
 
     /* [left][this][right] => [-------- merged --------] */
     uint32_t start = g, merged = size, prev_used = info & B_PREV_USED;
@@ -392,7 +428,7 @@ MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
         r = MEM_REJECT_CORRUPT;
         /* Guard mode says what reached the neighbour: this object's guard. */
         if (h->flags & MEM_OPT_GUARD)
-            mem_guard_report(h, g, mem_object_size(mem_hdr(h, g)), &eb, given);
+            guard_report(h, g, mem_object_size(mem_hdr(h, g)), &eb, given);
     }
     if (r == MEM_OK) {
         if (h->policy == MEM_BUDDY)

@@ -243,11 +243,18 @@ MemHeap *mem_heap_init(MemHeap *heap, void *arena, size_t size, MemPolicy policy
 size_t mem_guard_damage(const MemHeap *heap, uint32_t g);
 /* for buddy.c: the granules of a block holding size bytes (0: none can);
  * writing the guard after an object; counting a failed allocation (and its
- * event); checking the guard of an object being freed (and its event) */
+ * event), a successful one (and its ALLOC event, see heap.c); what a free
+ * does before merging (the guard and its event, the counters); the FREE
+ * event */
 uint32_t mem_need_grans(const MemHeap *heap, size_t size);
 void mem_guard_fill(unsigned char *from, size_t n);
 void mem_alloc_failed(MemHeap *heap, size_t size, size_t examined, EventBuf *eb);
-void mem_guard_report(MemHeap *heap, uint32_t g, size_t obj_size, EventBuf *eb, ptrdiff_t given);
+void mem_alloc_done(MemHeap *heap, EventBuf *eb, size_t size, uint32_t g, size_t block_bytes,
+                    size_t chosen, size_t rest, size_t examined);
+void mem_free_begin(MemHeap *heap, uint32_t g, uint32_t size, size_t obj_size, EventBuf *eb,
+                    ptrdiff_t given);
+MemEvent *mem_ev_free(EventBuf *eb, const MemHeap *heap, uint32_t g, uint32_t size,
+                      size_t obj_size, ptrdiff_t given);
 
 /* "check.c" */
 int mem_diagnose_locked(const MemHeap *heap, char *why, size_t len);

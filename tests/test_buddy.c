@@ -33,18 +33,6 @@ static MemHeap *heap(size_t grans, size_t arena, unsigned flags)
     return h;
 }
 
-typedef struct Log {
-    MemEvent ev[16];
-    unsigned n;
-} Log;
-
-static void record(const MemEvent *e, void *arg)
-{
-    Log *l = arg;
-    if (l->n < 16)
-        l->ev[l->n++] = *e;
-}
-
 /* ---- the tiling ---------------------------------------------------------- */
 
 Test(tiling, a_power_of_two_area_is_one_block)
@@ -84,8 +72,8 @@ Test(tiling, the_smallest_arena_is_one_minimum_block)
 Test(split, halves_the_smallest_free_block_until_it_fits)
 {
     MemHeap *h = heap(64, 0, 0);
-    Log log = {0};
-    MemHeap_SetObserver(h, record, &log);
+    ThLog log = {0};
+    MemHeap_SetObserver(h, th_record, &log);
     /* 100 + 8 bytes: 7 granules, rounded up to 8 (128 bytes) */
     char *a = MemHeap_Alloc(h, 100);
     cr_assert_not_null(a);
@@ -133,8 +121,8 @@ Test(split, takes_a_larger_order_only_when_the_smaller_are_empty)
 Test(split, a_request_larger_than_every_free_power_of_two_fails_and_changes_nothing)
 {
     MemHeap *h = heap(0, 4096, 0);
-    Log log = {0};
-    MemHeap_SetObserver(h, record, &log);
+    ThLog log = {0};
+    MemHeap_SetObserver(h, th_record, &log);
     /* 2041 + 8 bytes need 4096: the largest block is 2048, although 4064
      * bytes are free */
     cr_assert_null(MemHeap_Alloc(h, 2041));
@@ -154,10 +142,10 @@ Test(split, a_request_larger_than_every_free_power_of_two_fails_and_changes_noth
 Test(merge, with_the_buddy_only_while_it_is_free_and_whole)
 {
     MemHeap *h = heap(64, 0, 0);
-    Log log = {0};
+    ThLog log = {0};
     char *a = MemHeap_Alloc(h, 100), *b = MemHeap_Alloc(h, 100);
     cr_assert_str_eq(th_layout(h), "U128 U128 F256 F512");
-    MemHeap_SetObserver(h, record, &log);
+    MemHeap_SetObserver(h, th_record, &log);
     /* a's buddy b is used: nothing merges */
     cr_assert_eq(MemHeap_Free(h, a + 50), MEM_OK);
     cr_assert_str_eq(th_layout(h), "F128 U128 F256 F512");
@@ -309,8 +297,8 @@ Test(guard, an_overflow_into_the_size_word_is_refused_and_reported)
     cr_assert(p && q);
     th_expose(h);
     memset(p + 300, 0x41, 196); /* the whole guard: detected, still freed */
-    Log log = {0};
-    MemHeap_SetObserver(h, record, &log);
+    ThLog log = {0};
+    MemHeap_SetObserver(h, th_record, &log);
     cr_assert_eq(MemHeap_Check(h), -1);
     cr_assert_eq(MemHeap_Free(h, p), MEM_OK);
     cr_assert_eq(log.ev[0].kind, MEM_EV_OVERFLOW);

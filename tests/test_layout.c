@@ -9,6 +9,7 @@
 #include "bar_ref.h"
 #include "frame.h"
 #include "model.h"
+#include "testviz.h"
 #include "theme.h"
 
 #include <criterion/criterion.h>
@@ -62,20 +63,6 @@ static Snapshot snap_of(size_t arena, const char *spec)
     s.region.heap_end = off;
     s.stats.rover = SIZE_MAX;
     return s;
-}
-
-static BarView view(size_t start, size_t end, size_t bpc, int utf8, int colour)
-{
-    BarView v;
-    memset(&v, 0, sizeof v);
-    v.start = start;
-    v.end = end;
-    v.bpc = bpc;
-    v.glyphs.utf8 = utf8;
-    v.glyphs.colour = colour;
-    v.selected = SIZE_MAX;
-    v.rover = SIZE_MAX;
-    return v;
 }
 
 static BarCell cells[4096];

@@ -12,6 +12,7 @@
 #include "frame.h"
 #include "levels.h"
 #include "model.h"
+#include "testviz.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -41,20 +42,6 @@ static void lane_free(Lane *l)
 {
     free(l->snap.blocks);
     free(l);
-}
-
-static BarView view(size_t start, size_t end, size_t bpc, int utf8, int colour)
-{
-    BarView v;
-    memset(&v, 0, sizeof v);
-    v.start = start;
-    v.end = end;
-    v.bpc = bpc;
-    v.glyphs.utf8 = utf8;
-    v.glyphs.colour = colour;
-    v.selected = SIZE_MAX;
-    v.rover = SIZE_MAX;
-    return v;
 }
 
 static LevelCell lc[4096];
@@ -329,6 +316,25 @@ Test(bar, the_boundary_shows_in_a_zoomed_view)
 static Model model;
 static Ui ui;
 
+static Frame frame;
+
+/* A model of nlanes heaps of `arena` bytes after `steps` operations, composed
+ * once on a frame of rows x cols (freed by finish). */
+static void start(size_t arena, unsigned nlanes, const MemPolicy *pol, GlyphMode g, int steps);
+
+static void start_on(int rows, int cols, size_t arena, const MemPolicy *pol)
+{
+    start(arena, 1, pol, (GlyphMode){1, 0}, 6);
+    cr_assert_eq(Frame_Init(&frame, rows, cols, true), 0);
+    Screen_Compose(&ui, &frame);
+}
+
+static void finish(void)
+{
+    Frame_Free(&frame);
+    Model_Fini(&model);
+}
+
 static void start(size_t arena, unsigned nlanes, const MemPolicy *pol, GlyphMode g, int steps)
 {
     ModelConfig cfg;
@@ -359,10 +365,8 @@ static uint32_t at(Frame *f, int y, int x)
 Test(screen, a_256_byte_buddy_heap_one_byte_a_cell)
 {
     static const MemPolicy p[] = {MEM_BUDDY};
-    start(256, 1, p, (GlyphMode){1, 0}, 6);
-    Frame f;
-    cr_assert_eq(Frame_Init(&f, 30, 100, true), 0);
-    Screen_Compose(&ui, &f);
+    start_on(30, 100, 256, p);
+    Frame *f = &frame;
     const MapGeom *g = &ui.geom[0];
     cr_assert(g->valid);
     cr_assert_eq(g->bpc, 1, "every byte a cell");
@@ -376,7 +380,7 @@ Test(screen, a_256_byte_buddy_heap_one_byte_a_cell)
             if (off >= s->region.size)
                 break;
             long bi = Snapshot_BlockAt(s, off);
-            uint32_t up = at(&f, y - 1, g->x + c), bar = at(&f, y, g->x + c);
+            uint32_t up = at(f, y - 1, g->x + c), bar = at(f, y, g->x + c);
             if (bi < 0) {
                 cr_assert_eq(up, ' ', "+%zu: a level glyph over the tables", off);
                 cr_assert_eq(bar, 0x2571u, "+%zu: the tables", off);
@@ -396,16 +400,15 @@ Test(screen, a_256_byte_buddy_heap_one_byte_a_cell)
     cr_assert_eq(bars, s->region.heap_end - s->region.heap_begin, "every block byte seen once");
     /* the selected block's panel names its order */
     App_Key(&ui, '\t');
-    Screen_Compose(&ui, &f);
+    Screen_Compose(&ui, f);
     char row[512];
     bool order = false;
-    for (int y = 0; y < f.rows && !order; y++) {
-        Frame_RowText(&f, y, row, sizeof row);
+    for (int y = 0; y < f->rows && !order; y++) {
+        Frame_RowText(f, y, row, sizeof row);
         order = strstr(row, "order ") != NULL;
     }
     cr_assert(order, "the selected block's order");
-    Frame_Free(&f);
-    Model_Fini(&model);
+    finish();
 }
 
 /* Compare mode with a buddy lane (three lines a bar row) composes at every
@@ -438,10 +441,7 @@ Test(screen, compare_mode_with_buddy_at_every_size)
 Test(screen, a_click_on_a_buddy_map_selects_the_block_under_it)
 {
     static const MemPolicy p[] = {MEM_BUDDY};
-    start(256, 1, p, (GlyphMode){1, 0}, 6);
-    Frame f;
-    cr_assert_eq(Frame_Init(&f, 30, 100, true), 0);
-    Screen_Compose(&ui, &f);
+    start_on(30, 100, 256, p);
     const MapGeom *g = &ui.geom[0];
     const Snapshot *s = &model.lanes[0].snap;
     for (int line = -1; line <= 1; line++) {
@@ -455,6 +455,5 @@ Test(screen, a_click_on_a_buddy_map_selects_the_block_under_it)
                 cr_assert_eq(ui.sel, s->blocks[bi].offset, "row %d line %d", r, line);
         }
     }
-    Frame_Free(&f);
-    Model_Fini(&model);
+    finish();
 }

@@ -9,6 +9,13 @@
 
 unsigned th_mmap_calls;
 
+void th_record(const MemEvent *e, void *arg)
+{
+    ThLog *l = arg;
+    if (l->n < sizeof l->ev / sizeof l->ev[0])
+        l->ev[l->n++] = *e;
+}
+
 void th_expose(const MemHeap *heap)
 {
     MemRegion r = MemHeap_Region(heap);

@@ -39,6 +39,14 @@ size_t th_first_free(const MemHeap *heap);
  * AddressSanitizer the library keeps everything but live objects poisoned. */
 void th_expose(const MemHeap *heap);
 
+/* An observer that keeps the first 64 events: MemHeap_SetObserver(h,
+ * th_record, &log) with a zeroed ThLog. */
+typedef struct ThLog {
+    MemEvent ev[64];
+    size_t n;
+} ThLog;
+void th_record(const MemEvent *event, void *log);
+
 /* How many times the library called mmap (counted through --wrap=mmap). */
 extern unsigned th_mmap_calls;
 

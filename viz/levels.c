@@ -34,34 +34,39 @@ static uint8_t order_of(size_t bytes)
     return k;
 }
 
-/* The first block that ends after `start`. */
-static size_t first_block(const Snapshot *s, size_t start)
+/* The first block with a byte at or after the view's start. */
+static size_t first_block(const Snapshot *s, const BarView *v)
 {
-    size_t lo = 0, hi = s->nblocks;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if ((size_t)s->blocks[mid].offset + s->blocks[mid].size <= start)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    long bi = Snapshot_BlockAt(s, v->start);
+    if (bi >= 0)
+        return (size_t)bi;
+    return v->start < s->region.heap_begin ? 0 : s->nblocks;
 }
 
-/* Block b's cells in the view: [*c0, *c1], and whether it begins and ends
- * inside the view.  False when it has no byte in the view. */
-static bool span(const BarView *v, const SnapBlock *b, size_t *c0, size_t *c1, bool *begins,
-                 bool *ends)
+/* A block's cells in the view, [c0, c1], and whether it begins and ends
+ * inside the view. */
+typedef struct Span {
+    const SnapBlock *b;
+    size_t c0, c1;
+    bool begins, ends;
+} Span;
+
+/* The next block from *i with a byte in the view, as a Span; false past
+ * the view's end. */
+static bool next_span(const Snapshot *s, const BarView *v, size_t *i, Span *sp)
 {
-    size_t bs = b->offset, be = bs + b->size;
-    if (be <= v->start || bs >= v->end || b->size == 0)
-        return false;
-    size_t from = bs > v->start ? bs : v->start, to = be < v->end ? be : v->end;
-    *c0 = (from - v->start) / v->bpc;
-    *c1 = (to - 1 - v->start) / v->bpc;
-    *begins = bs >= v->start;
-    *ends = be <= v->end;
-    return true;
+    for (; *i < s->nblocks && s->blocks[*i].offset < v->end; ++*i) {
+        const SnapBlock *b = &s->blocks[*i];
+        size_t bs = b->offset, be = bs + b->size;
+        if (be <= v->start || b->size == 0)
+            continue;
+        size_t from = bs > v->start ? bs : v->start, to = be < v->end ? be : v->end;
+        *sp = (Span){b, (from - v->start) / v->bpc, (to - 1 - v->start) / v->bpc,
+                     bs >= v->start, be <= v->end};
+        ++*i;
+        return true;
+    }
+    return false;
 }
 
 void Levels_Layout(const Snapshot *s, const BarView *v, size_t cols, LevelCell *out)
@@ -78,13 +83,12 @@ void Levels_Layout(const Snapshot *s, const BarView *v, size_t cols, LevelCell *
     if (cols == 0)
         cols = n;
 
-    size_t first = first_block(s, v->start), last_start = SIZE_MAX;
-    for (size_t i = first; i < s->nblocks && s->blocks[i].offset < v->end; i++) {
-        const SnapBlock *b = &s->blocks[i];
-        size_t c0, c1;
-        bool begins, ends;
-        if (!span(v, b, &c0, &c1, &begins, &ends))
-            continue;
+    size_t first = first_block(s, v), last_start = SIZE_MAX;
+    Span sp;
+    for (size_t i = first; next_span(s, v, &i, &sp);) {
+        const SnapBlock *b = sp.b;
+        size_t c0 = sp.c0, c1 = sp.c1;
+        bool begins = sp.begins, ends = sp.ends;
         LevelCell mark = {g_line, order_of(b->size), b->used, false};
         for (size_t c = begins ? c0 + 1 : c0; c <= c1; c++)
             out[c] = mark;
@@ -99,12 +103,10 @@ void Levels_Layout(const Snapshot *s, const BarView *v, size_t cols, LevelCell *
         }
     }
 
-    for (size_t i = first; i < s->nblocks && s->blocks[i].offset < v->end; i++) {
-        const SnapBlock *b = &s->blocks[i];
-        size_t c0, c1;
-        bool begins, ends;
-        if (!span(v, b, &c0, &c1, &begins, &ends))
-            continue;
+    for (size_t i = first; next_span(s, v, &i, &sp);) {
+        const SnapBlock *b = sp.b;
+        size_t c0 = sp.c0, c1 = sp.c1;
+        bool begins = sp.begins, ends = sp.ends;
         /* the cells that are this block's alone: not its first or last if
          * it begins or ends there */
         size_t lo = begins ? c0 + 1 : c0;
