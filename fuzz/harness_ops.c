@@ -713,10 +713,10 @@ static void op_alloc(size_t size)
                rest);
         EXPECT((sp != NULL) == (top > k), "SPLIT event %d, halvings %u", sp != NULL, top - k);
         if (sp)
-            EXPECT(sp->block == expect && sp->size == before_blk.size && sp->levels == top - k &&
+            EXPECT(sp->block == expect && sp->size == before_blk.size && sp->count == top - k &&
                        sp->remainder == rest && sp < e,
                    "SPLIT event block +%#zx size %zu levels %u remainder %zu", sp->block,
-                   sp->size, sp->levels, sp->remainder);
+                   sp->size, sp->count, sp->remainder);
     } else {
         EXPECT(e->remainder == (rest >= MEM_MIN_BLOCK ? rest : 0),
                "ALLOC remainder %zu, rest %zu", e->remainder, rest);
@@ -822,10 +822,10 @@ static void free_live(size_t i, unsigned char *p)
     EXPECT((mg != NULL) == (levels != 0), "MERGE event %d, %u merges expected", mg != NULL,
            levels);
     if (mg)
-        EXPECT(mg->block == merged_at && mg->size == merged && mg->levels == levels &&
+        EXPECT(mg->block == merged_at && mg->size == merged && mg->count == levels &&
                    mg->neighbours == sides && mg > e,
                "MERGE event block +%#zx size %zu levels %u sides %u; expected +%#zx %zu %u %u",
-               mg->block, mg->size, mg->levels, mg->neighbours, merged_at, merged, levels, sides);
+               mg->block, mg->size, mg->count, mg->neighbours, merged_at, merged, levels, sides);
     size_t rover_before = W.rover;
     check_heap();
     size_t m = blk_index(merged_at);

@@ -163,7 +163,7 @@ MEM_NO_ASAN void *mem_buddy_alloc(MemHeap *h, size_t size, EventBuf *eb)
         e->request = size;
         e->block = goff(g);
         e->size = chosen;
-        e->levels = top - k;
+        e->count = top - k;
         e->remainder = rest;
     }
     mem_alloc_done(h, eb, size, g, block_bytes, chosen, rest, examined);
@@ -210,7 +210,7 @@ MEM_NO_ASAN void mem_buddy_free(MemHeap *h, uint32_t g, EventBuf *eb, ptrdiff_t 
         if (levels && (e = mem_ev_add(eb, h, MEM_EV_MERGE)) != NULL) {
             e->block = goff(start);
             e->size = ((size_t)1 << k) * GRAN;
-            e->levels = levels;
+            e->count = levels;
             e->neighbours = sides;
         }
     }

@@ -107,7 +107,7 @@ MEM_NO_ASAN static bool check_blocks(Checker *c)
             live += slack < bytes - HDR ? mem_object_size(b) : 0;
             nused++;
         } else {
-            if (!prev_used && h->policy != MEM_BUDDY)
+            if (!prev_used && h->policy != MEM_BUDDY && h->coalesce == MEM_COALESCE_NOW)
                 fail(c, "free blocks at +%#zx and before it are adjacent: they should have "
                         "coalesced",
                      off(g));
@@ -190,11 +190,14 @@ MEM_NO_ASAN static bool free_node_ok(Checker *c, uint32_t g, const char *where)
     return true;
 }
 
+/* The list policies' one list, in its order: by address, or (LIFO, FIFO)
+ * by the stamps its blocks got when they joined, newest or oldest first. */
 MEM_NO_ASAN static void check_address_list(Checker *c)
 {
     const MemHeap *h = c->h;
     size_t n = 0;
     uint32_t prev = NIL;
+    uint64_t prev_stamp = 0;
     bool rover_seen = h->rover == NIL;
     for (uint32_t g = h->head; g != NIL; g = mem_links(h, g)[0]) {
         if (n++ > h->free_blocks) {
@@ -207,8 +210,20 @@ MEM_NO_ASAN static void check_address_list(Checker *c)
         if (mem_links(h, g)[1] != prev)
             fail(c, "free block at +%#zx: prev link is not the block before it in the list",
                  off(g));
-        if (prev != NIL && prev >= g)
-            fail(c, "free list out of address order at +%#zx", off(g));
+        if (h->order == MEM_ORDER_ADDRESS) {
+            if (prev != NIL && prev >= g)
+                fail(c, "free list out of address order at +%#zx", off(g));
+        } else {
+            uint64_t st = mem_list_stamp(h, g);
+            bool lifo = h->order == MEM_ORDER_LIFO;
+            if (st == 0 || st > h->seq)
+                fail(c, "free block at +%#zx: its stamp %llu is not one the list gave", off(g),
+                     (unsigned long long)st);
+            else if (prev != NIL && (lifo ? st >= prev_stamp : st <= prev_stamp))
+                fail(c, "free list out of %s order at +%#zx: it joined %s the block before it",
+                     lifo ? "LIFO" : "FIFO", off(g), st > prev_stamp ? "after" : "before");
+            prev_stamp = st;
+        }
         rover_seen |= g == h->rover;
         prev = g;
     }
@@ -310,7 +325,9 @@ MEM_NO_ASAN int mem_diagnose_locked(const MemHeap *h, char *why, size_t len)
         return c.problems;
     }
     if (h->policy >= MEM_POLICY_COUNT || h->ngran < MIN_GRANS || !h->bm_levels ||
-        h->bm_levels > BM_LEVELS) {
+        h->bm_levels > BM_LEVELS || h->order >= MEM_ORDER_COUNT ||
+        h->coalesce >= MEM_COALESCE_COUNT ||
+        (!mem_is_list_policy(h) && (h->order || h->coalesce))) {
         fail(&c, "the control structure is corrupt");
     } else if (check_blocks(&c)) {
         check_bitmap(&c);

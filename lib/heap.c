@@ -91,6 +91,25 @@ MEM_NO_ASAN void mem_alloc_done(MemHeap *h, EventBuf *eb, size_t size, uint32_t 
     alloc_done(h, eb, size, g, block_bytes, chosen, rest, examined);
 }
 
+/* MEM_COALESCE_DEFERRED: no block fits, so the deferred coalesce runs (an
+ * event says so), and the search again if it merged anything. */
+MEM_NO_ASAN static uint32_t coalesce_and_search(MemHeap *h, size_t size, uint32_t need,
+                                                size_t *examined, EventBuf *eb)
+{
+    size_t before = h->free_blocks;
+    size_t merges = mem_list_coalesce_all(h);
+    h->deferred++;
+    MemEvent *e = mem_ev_add(eb, h, MEM_EV_COALESCE_ALL);
+    if (e) {
+        e->request = size;
+        e->examined = before;
+        e->count = (unsigned)merges;
+        uint32_t big = mem_largest_free(h, &e->size);
+        e->block = big != NIL ? goff(big) : SIZE_MAX;
+    }
+    return merges ? mem_list_search(h, need, examined) : NIL;
+}
+
 MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool list)
 {
     uint32_t need = need_grans(h, size);
@@ -99,6 +118,8 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
     uint32_t g = NIL;
     if (need)
         g = list ? mem_list_search(h, need, &examined) : mem_seg_search(h, need, &examined);
+    if (list && g == NIL && need && h->coalesce == MEM_COALESCE_DEFERRED)
+        g = coalesce_and_search(h, size, need, &examined, eb);
     if (g == NIL || !free_block_ok(h, g)) {
         mem_alloc_failed(h, size, examined, eb);
         return NULL;
@@ -323,6 +344,32 @@ MEM_NO_ASAN static void free_events(MemHeap *h, EventBuf *eb, uint32_t g, uint32
     mem_ev_rover(eb, h, rover_before);
 }
 
+/* Coalescing deferred or never: the freed block joins the list as it is,
+ * and its free neighbours, if any, stay beside it (the FREE event names
+ * them). */
+MEM_NO_ASAN static void free_alone(MemHeap *h, uint32_t g, uint32_t size, uint32_t info,
+                                   size_t obj_size, EventBuf *eb, uint32_t rover_before,
+                                   ptrdiff_t given)
+{
+    uint32_t prev_used = info & B_PREV_USED, right = g + size;
+    unsigned beside = prev_used ? 0u : MEM_LEFT;
+    if (right < h->ngran && !(mem_hdr(h, right)->info & B_USED))
+        beside |= MEM_RIGHT;
+    mem_list_add(h, g);
+    hdr_write(h, g, size, prev_used);
+    footer_write(h, g, size);
+    set_prev_used(h, right, false);
+    h->free_blocks++;
+    if (h->policy == MEM_NEXT_FIT && h->rover == NIL)
+        h->rover = g; /* the heap was full: the search starts here */
+    if (eb->on) {
+        MemEvent *e = mem_ev_free(eb, h, g, size, obj_size, given);
+        if (e)
+            e->neighbours = beside;
+        mem_ev_rover(eb, h, rover_before);
+    }
+}
+
 /* Frees used block g; `given` is the pointer the caller passed, as an
  * offset, for the events. */
 MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list, ptrdiff_t given)
@@ -333,6 +380,10 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list, 
     size_t obj_size = mem_object_size(b);
     uint32_t rover_before = h->rover;
     free_begin(h, g, size, obj_size, eb, given);
+    if (list && h->coalesce != MEM_COALESCE_NOW) {
+        free_alone(h, g, size, info, obj_size, eb, rover_before, given);
+        return;
+    }
 
     /* [left][this][right] => [-------- merged --------] */
     uint32_t start = g, merged = size, prev_used = info & B_PREV_USED;

@@ -66,6 +66,8 @@ MEM_NO_ASAN MemRegion MemHeap_Region(const MemHeap *h)
     r.control = h->control;
     r.policy = (MemPolicy)h->policy;
     r.flags = h->flags;
+    r.order = (MemOrder)h->order;
+    r.coalesce = (MemCoalesce)h->coalesce;
     return r;
 }
 
@@ -211,6 +213,7 @@ MEM_NO_ASAN MemStats MemHeap_Stats(const MemHeap *h)
     s.failed_allocs = h->failed;
     s.rejected_frees = h->rejected;
     s.overflows = h->overflows;
+    s.deferred_coalesces = h->deferred;
     s.ops = h->allocs + h->frees + h->failed + h->rejected;
     mem_unlock(h, locked);
     return s;

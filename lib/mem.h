@@ -201,6 +201,61 @@ enum {
  */
 MEM_API MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags);
 
+/* ---- OSTEP's knobs: list order and coalescing (the list policies) -------
+ * The free list of first, next, best and worst fit can be kept
+ *   MEM_ORDER_ADDRESS  sorted by address (the default, as MemHeap_Create)
+ *   MEM_ORDER_LIFO     a block that joins the list goes to its head
+ *   MEM_ORDER_FIFO     a block that joins the list goes to its tail
+ * "Joins" is a freed block, or (coalescing at once) the merged block it
+ * became; the remainder split off a chosen block takes that block's place.
+ * A freed block is coalesced with its free neighbours
+ *   MEM_COALESCE_NOW       at once (the default)
+ *   MEM_COALESCE_DEFERRED  not at free: when an allocation finds no block,
+ *                          every run of free neighbours is merged into its
+ *                          first block, which keeps its place in the list
+ *                          (MEM_EV_COALESCE_ALL), and the search runs again
+ *   MEM_COALESCE_NEVER     not at all: free blocks stay side by side
+ * Searches walk the list in its order: ties go to the block found first
+ * (the lowest address only in address order).  What stays fixed: the 8-byte
+ * header, the 16-byte alignment, splitting (the object takes the low end of
+ * its block), and the policy's search rule.  MEM_FAST and MEM_BUDDY keep
+ * their own structures and take only the defaults.
+ *
+ * These are an options struct for MemHeap_CreateEx, not more MEM_OPT_ bits
+ * for MemHeap_Create: each knob has three values, so as bits they would need
+ * pairs with a forbidden combination each (LIFO and FIFO at once), and a
+ * struct names them, zero-initialised gives today's heap, and it can grow. */
+typedef enum MemOrder { MEM_ORDER_ADDRESS = 0, MEM_ORDER_LIFO, MEM_ORDER_FIFO, MEM_ORDER_COUNT } MemOrder;
+typedef enum MemCoalesce {
+    MEM_COALESCE_NOW = 0,
+    MEM_COALESCE_DEFERRED,
+    MEM_COALESCE_NEVER,
+    MEM_COALESCE_COUNT
+} MemCoalesce;
+
+typedef struct MemOptions {
+    MemPolicy policy;
+    unsigned flags;          /* MEM_OPT_* */
+    MemOrder order;          /* list policies only; else MEM_ORDER_ADDRESS */
+    MemCoalesce coalesce;    /* list policies only; else MEM_COALESCE_NOW */
+} MemOptions;
+
+/*
+ * MemHeap_Create with the knobs: the same contract, and it also returns
+ * NULL iff options is NULL, order or coalesce is out of range, or either is
+ * not its default while the policy is MEM_FAST or MEM_BUDDY.
+ * MemHeap_Create(r, n, p, f) is MemHeap_CreateEx(r, n, &(MemOptions){p, f}).
+ */
+MEM_API MemHeap *MemHeap_CreateEx(void *region, size_t size, const MemOptions *options);
+
+/* "address", "lifo", "fifo" and "now", "deferred", "never" ("?" out of
+ * range); Parse takes exactly those and returns 0, or -1 leaving *out as it
+ * was (also for NULL). */
+MEM_API const char *MemOrder_Name(MemOrder order);
+MEM_API int MemOrder_Parse(const char *name, MemOrder *out);
+MEM_API const char *MemCoalesce_Name(MemCoalesce coalesce);
+MEM_API int MemCoalesce_Parse(const char *name, MemCoalesce *out);
+
 /*
  * Bytes MemHeap_Create keeps at the start of a 16-byte-aligned region for the
  * heap's control structure: a region of MemHeap_ControlSize() + n bytes gives
@@ -228,7 +283,7 @@ MEM_API void MemHeap_Release(MemHeap *heap);
  * of at least the request's power of two exists.  A free block that fails its
  * integrity check (an overrun reached it) is never allocated from.
  * Time: O(1) under MEM_FAST, O(log arena) under MEM_BUDDY, O(free blocks)
- * otherwise.
+ * otherwise, plus O(blocks) when a deferred coalesce runs.
  */
 MEM_API void *MemHeap_Alloc(MemHeap *heap, size_t size);
 
@@ -251,7 +306,8 @@ MEM_API const char *MemReject_Describe(MemReject reason);
 /*
  * Frees the live object that ptr points into (any byte of it) and coalesces
  * it with free neighbours (MEM_BUDDY: merges it with its buddy, and the
- * result with its own buddy, while the buddy is free and whole).
+ * result with its own buddy, while the buddy is free and whole; not at all
+ * when the heap's coalescing is deferred or never, see MemOptions).
  * Returns MEM_OK (0), also for ptr == NULL (which
  * does nothing); otherwise a MemReject value (> 0) and the heap is unchanged
  * except for the rejected-free counter.  A free whose block or neighbours
@@ -291,6 +347,8 @@ typedef struct MemRegion {
     size_t control;        /* bytes of control structure before base (0 for Mem_*) */
     MemPolicy policy;
     unsigned flags;        /* MEM_OPT_* given at creation */
+    MemOrder order;        /* the knobs (MemHeap_CreateEx) */
+    MemCoalesce coalesce;
 } MemRegion;
 
 MEM_API MemRegion MemHeap_Region(const MemHeap *heap);
@@ -324,8 +382,9 @@ typedef bool (*MemVisitor)(const MemBlock *block, void *arg);
 MEM_API size_t MemHeap_Walk(const MemHeap *heap, MemVisitor visit, void *arg);
 
 /*
- * Visits every free block in the order the policy keeps them: address order
- * for the list policies; for MEM_FAST, size class by size class, ascending,
+ * Visits every free block in the order the policy keeps them: for the list
+ * policies from the list's head (address order, or MEM_ORDER_LIFO's newest
+ * first, or MEM_ORDER_FIFO's oldest first); for MEM_FAST, size class by size class, ascending,
  * each list from its head (block.list is the class); for MEM_BUDDY, order by
  * order, ascending, each list from its head (block.list is the order k: the
  * block has 2^k granules of MEM_ALIGNMENT bytes).  Same contract as Walk.
@@ -361,6 +420,7 @@ typedef struct MemStats {
     uint64_t failed_allocs;
     uint64_t rejected_frees;
     uint64_t overflows;     /* guard mode: broken guards detected */
+    uint64_t deferred_coalesces; /* MEM_COALESCE_DEFERRED: times it ran */
     uint64_t ops;           /* allocs + frees + failed + rejected */
 } MemStats;
 
@@ -378,20 +438,28 @@ typedef enum MemEventKind {
     MEM_EV_FAIL,      /* request, examined, free_total, largest_free; block/size:
                          the largest free block (SIZE_MAX/0 when none) */
     MEM_EV_FREE,      /* pointer given, object (its start), request (object
-                         size), block/size (the freed block before merging) */
+                         size), block/size (the freed block before merging);
+                         neighbours: free neighbours it was NOT merged with
+                         (coalescing deferred or never), else 0 */
     MEM_EV_COALESCE,  /* neighbours (MEM_LEFT|MEM_RIGHT), block/size: result */
     MEM_EV_REJECT,    /* pointer given, reason */
     MEM_EV_OVERFLOW,  /* guard mode: object, request, block; size = bytes of
                          the guard found overwritten */
     MEM_EV_ROVER,     /* next fit: block = the rover's new block offset */
     MEM_EV_SPLIT,     /* buddy, before ALLOC: block/size: the free block that
-                         was halved; levels: how many times (the object's
-                         block is size >> levels bytes, at block); remainder:
+                         was halved; count: how many times (the object's
+                         block is size >> count bytes, at block); remainder:
                          bytes split off as free buddies */
-    MEM_EV_MERGE      /* buddy, after FREE: block/size: the merged block;
-                         levels: merges made (the freed block was size >>
-                         levels bytes); neighbours: the sides (MEM_LEFT,
+    MEM_EV_MERGE,     /* buddy, after FREE: block/size: the merged block;
+                         count: merges made (the freed block was size >>
+                         count bytes); neighbours: the sides (MEM_LEFT,
                          MEM_RIGHT) on which buddies were absorbed */
+    MEM_EV_COALESCE_ALL /* MEM_COALESCE_DEFERRED, before the ALLOC or FAIL of
+                         a request that found no block: the deferred coalesce
+                         ran.  request; examined: free blocks before; count:
+                         free blocks absorbed into the one before them;
+                         block/size: the largest free block after it
+                         (SIZE_MAX/0 when none) */
 } MemEventKind;
 
 enum { MEM_LEFT = 1u, MEM_RIGHT = 2u };
@@ -412,7 +480,8 @@ typedef struct MemEvent {
     MemReject reason;     /* REJECT */
     size_t free_total;    /* FAIL: bytes free in all */
     size_t largest_free;  /* FAIL: the largest free block */
-    unsigned levels;      /* SPLIT: halvings; MERGE: merges */
+    unsigned count;       /* SPLIT: halvings; MERGE: merges; COALESCE_ALL:
+                             blocks absorbed */
 } MemEvent;
 
 typedef void (*MemObserver)(const MemEvent *event, void *arg);
@@ -433,12 +502,14 @@ MEM_API void MemHeap_SetObserver(MemHeap *heap, MemObserver observer, void *arg)
 /*
  * Verifies every invariant: the blocks tile the block area exactly; every
  * header passes its integrity tag; boundary flags and footers agree with the
- * neighbours; no two free blocks are adjacent (under MEM_BUDDY instead: every
- * block is 2^k granules aligned to its size from the first block, and no
- * two free buddies of one size are left unmerged); the free lists hold exactly
- * the free blocks, are mutually linked, in range, and ordered as the policy
- * requires (address order; size classes and bitmaps under MEM_FAST; one list
- * per order and its bitmap under MEM_BUDDY); padding size words agree; the
+ * neighbours; no two free blocks are adjacent unless coalescing is deferred
+ * or never (under MEM_BUDDY instead: every block is 2^k granules aligned to
+ * its size from the first block, and no two free buddies of one size are
+ * left unmerged); the free lists hold exactly the free blocks, are mutually
+ * linked, in range, and ordered as the policy requires (address order, or
+ * under LIFO and FIFO the order in which blocks joined, which each free block
+ * records; size classes and bitmaps under MEM_FAST; one list per order and its
+ * bitmap under MEM_BUDDY); padding size words agree; the
  * interior-pointer bitmap marks exactly the block starts, at every level; the
  * counters agree with a walk; guards are intact (guard mode).
  * Returns 0 when all hold, -1 otherwise (also for NULL).  Works with NDEBUG.

@@ -115,7 +115,8 @@ struct MemHeap {
     uint8_t policy;          /* MemPolicy */
     uint8_t flags;           /* MEM_OPT_* */
     uint8_t bm_levels;       /* levels of the bitmap, the top one included */
-    uint8_t reserved;
+    uint8_t order;           /* MemOrder of the list policies' free list */
+    uint8_t coalesce;        /* MemCoalesce */
     unsigned char *base;     /* arena base.  This, bm_level, the observer and
                                 the lock owner are this process's pointers:
                                 a reader mapping the region elsewhere must
@@ -131,9 +132,12 @@ struct MemHeap {
                                       which is the arena's first 8 bytes */
     uint64_t bm_top;         /* the top level's only word */
 
-    /* list policies: one address-ordered doubly linked list */
+    /* list policies: one doubly linked list, in address order or (LIFO,
+     * FIFO) in the order blocks joined it: each free block then records
+     * when, from seq (list.c) */
     uint32_t head, tail;
     uint32_t rover;          /* next fit: where the next search begins */
+    uint64_t seq;            /* LIFO, FIFO: the last stamp given */
 
     /* MEM_FAST: bitmaps of non-empty lists, and their heads */
     uint32_t fl_map;
@@ -150,6 +154,7 @@ struct MemHeap {
                                                   used blocks: allocs - frees */
     size_t peak_live;
     uint64_t allocs, frees, failed, rejected, overflows;
+    uint64_t deferred;       /* deferred coalesces run */
 
     /* process-local */
     MemObserver observer;
@@ -190,11 +195,17 @@ void mem_unlock_slow(const MemHeap *heap);
  * removes block g from the list, leaving in its place the remainder r split
  * off its end (NIL when the whole block is taken); release puts a freed
  * block back: start is the merged block, right the right neighbour that it
- * absorbed (when neighbours has MEM_RIGHT). */
+ * absorbed (when neighbours has MEM_RIGHT); add puts a block that joins the
+ * list in its place by the heap's order; coalesce_all is the deferred
+ * coalesce (merges made; *examined gets the free blocks before); stamp is
+ * when block g joined the list (LIFO, FIFO). */
 uint32_t mem_list_search(MemHeap *heap, uint32_t need, size_t *examined);
 void mem_list_take(MemHeap *heap, uint32_t g, uint32_t r);
 void mem_list_release(MemHeap *heap, uint32_t start, uint32_t right, unsigned neighbours,
                       uint32_t rover_before);
+void mem_list_add(MemHeap *heap, uint32_t g);
+size_t mem_list_coalesce_all(MemHeap *heap);
+uint64_t mem_list_stamp(const MemHeap *heap, uint32_t g);
 void mem_list_link(MemHeap *heap, uint32_t g, uint32_t prev, uint32_t next);
 
 /* "seg.c" (the rest of MEM_FAST's free structure is inline in seg.h) */
@@ -236,8 +247,8 @@ void mem_ev_rover(EventBuf *eb, const MemHeap *heap, uint32_t before);
 uint32_t mem_largest_free(const MemHeap *heap, size_t *bytes);
 
 /* "create.c" */
-MemHeap *mem_heap_init(MemHeap *heap, void *arena, size_t size, MemPolicy policy,
-                       unsigned flags, size_t control);
+MemHeap *mem_heap_init(MemHeap *heap, void *arena, size_t size, const MemOptions *options,
+                       size_t control);
 
 /* "heap.c" */
 size_t mem_guard_damage(const MemHeap *heap, uint32_t g);

@@ -84,7 +84,7 @@ Test(split, halves_the_smallest_free_block_until_it_fits)
     cr_assert_eq(sp->kind, MEM_EV_SPLIT);
     cr_assert_eq(sp->block, 8);
     cr_assert_eq(sp->size, 1024);
-    cr_assert_eq(sp->levels, 3, "1024 -> 512 -> 256 -> 128");
+    cr_assert_eq(sp->count, 3, "1024 -> 512 -> 256 -> 128");
     cr_assert_eq(sp->remainder, 896);
     cr_assert_eq(sp->request, 100);
     cr_assert_eq(al->kind, MEM_EV_ALLOC);
@@ -163,7 +163,7 @@ Test(merge, with_the_buddy_only_while_it_is_free_and_whole)
     cr_assert_eq(log.ev[1].kind, MEM_EV_MERGE);
     cr_assert_eq(log.ev[1].block, 8);
     cr_assert_eq(log.ev[1].size, 1024);
-    cr_assert_eq(log.ev[1].levels, 3);
+    cr_assert_eq(log.ev[1].count, 3);
     cr_assert_eq(log.ev[1].neighbours, MEM_LEFT | MEM_RIGHT);
     th_check(h);
 }

@@ -24,6 +24,8 @@
 
 /* A heap over a fresh private mapping of about `size` bytes of arena. */
 MemHeap *th_heap(MemPolicy policy, size_t arena, unsigned flags);
+/* The same with MemHeap_CreateEx's options. */
+MemHeap *th_heap_ex(const MemOptions *options, size_t arena);
 
 /* The heap as a string of blocks in address order, "U32 F96 U64": U for used,
  * F for free, then the block's size in bytes.  Returns a static buffer. */

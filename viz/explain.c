@@ -118,20 +118,20 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
         case MEM_EV_SPLIT:
             if (i + 1 < n && ev[i + 1].kind == MEM_EV_ALLOC && ev[i + 1].op == e->op) {
                 const MemEvent *a = &ev[++i];
-                size_t blk = e->size >> e->levels;
+                size_t blk = e->size >> e->count;
                 put(&o, "%salloc %s → a %s block at +0x%zx (%s of padding): buddy halved the "
                         "free %s %u %s, leaving %s as free buddies",
                     sep, request_text(a->request, s1, sizeof s1),
                     Explain_Bytes(blk, s2, sizeof s2), a->block,
                     Explain_Bytes(blk - MEM_HEADER_SIZE - a->request, s3, sizeof s3),
-                    Explain_Bytes(e->size, p1, sizeof p1), e->levels,
-                    plural(e->levels, "time", "times"), Explain_Bytes(e->remainder, s4, sizeof s4));
+                    Explain_Bytes(e->size, p1, sizeof p1), e->count,
+                    plural(e->count, "time", "times"), Explain_Bytes(e->remainder, s4, sizeof s4));
                 put(&b, "%salloc %s → +0x%zx", bsep, s1, a->block);
                 kind = worse(kind, LOG_ALLOC);
             } else {
                 put(&o, "%sbuddy halved the %s block at +0x%zx %u %s", sep,
-                    Explain_Bytes(e->size, s1, sizeof s1), e->block, e->levels,
-                    plural(e->levels, "time", "times"));
+                    Explain_Bytes(e->size, s1, sizeof s1), e->block, e->count,
+                    plural(e->count, "time", "times"));
             }
             break;
         case MEM_EV_ALLOC:
@@ -181,11 +181,14 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
                 ptr_text(e->pointer, p1, sizeof p1), e->object,
                 request_text(e->request, s1, sizeof s1));
             if (c && c->kind == MEM_EV_MERGE)
-                put(&o, "merged with its buddy %u %s → %s free at +0x%zx", c->levels,
-                    plural(c->levels, "time", "times"), Explain_Bytes(c->size, s2, sizeof s2),
+                put(&o, "merged with its buddy %u %s → %s free at +0x%zx", c->count,
+                    plural(c->count, "time", "times"), Explain_Bytes(c->size, s2, sizeof s2),
                     c->block);
             else if (e->policy == MEM_BUDDY)
                 put(&o, "its buddy is not free → %s free", Explain_Bytes(e->size, s2, sizeof s2));
+            else if (e->neighbours)
+                put(&o, "not coalesced with %s (coalescing is deferred or off) → %s free",
+                    neighbours(e->neighbours), Explain_Bytes(e->size, s2, sizeof s2));
             else if (c)
                 put(&o, "coalesced with %s → %s free", neighbours(c->neighbours),
                     Explain_Bytes(c->size, s2, sizeof s2));
@@ -195,10 +198,20 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
             kind = worse(kind, LOG_FREE);
             break;
         }
+        case MEM_EV_COALESCE_ALL:
+            put(&o, "%sno free block fit %s: deferred coalescing ran and merged %u free %s "
+                    "into %s before %s",
+                sep, request_text(e->request, s1, sizeof s1), e->count,
+                plural(e->count, "block", "blocks"), e->count == 1 ? "the one" : "the ones",
+                e->count == 1 ? "it" : "them");
+            if (e->size)
+                put(&o, " (largest free block now %s)", Explain_Bytes(e->size, s2, sizeof s2));
+            put(&b, "%sdeferred coalesce", bsep);
+            break;
         case MEM_EV_MERGE:
             /* only reached when it does not follow its FREE */
-            put(&o, "%smerged with buddies %u %s → %s free at +0x%zx", sep, e->levels,
-                plural(e->levels, "time", "times"), Explain_Bytes(e->size, s1, sizeof s1),
+            put(&o, "%smerged with buddies %u %s → %s free at +0x%zx", sep, e->count,
+                plural(e->count, "time", "times"), Explain_Bytes(e->size, s1, sizeof s1),
                 e->block);
             break;
         case MEM_EV_COALESCE:

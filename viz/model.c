@@ -270,6 +270,7 @@ static void digest(Lane *l, const char *prefix)
         case MEM_EV_ROVER:
         case MEM_EV_SPLIT: /* its ALLOC touches the halves split off */
         case MEM_EV_MERGE:
+        case MEM_EV_COALESCE_ALL:
             break;
         }
     }
