@@ -93,6 +93,10 @@ static const char *check_run(const Options *o, int argc, char **argv)
         return fuzz_fail("policy %d", (int)o->policy);
     if ((unsigned)o->workload >= WL_COUNT)
         return fuzz_fail("workload %d", (int)o->workload);
+    if ((unsigned)o->order >= MEM_ORDER_COUNT || (unsigned)o->coalesce >= MEM_COALESCE_COUNT)
+        return fuzz_fail("order %d, coalesce %d", (int)o->order, (int)o->coalesce);
+    if ((o->order || o->coalesce) && !o->nlanes && o->policy >= MEM_FAST)
+        return fuzz_fail("knobs accepted on %s", MemPolicy_Name(o->policy));
     if (o->speed < 1 || o->speed > VIZ_MAX_SPEED)
         return fuzz_fail("speed %u", o->speed);
     if (o->nlanes > VIZ_MAX_LANES)

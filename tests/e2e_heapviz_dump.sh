@@ -73,6 +73,9 @@ golden small_256_first   30  80 $U -- --size 256 --skip 8
 golden buddy_256         30 100 $U -- --policy buddy --size 256 --skip 6 --keys $'\t'
 golden buddy_ascii_4k    30  80 $U -- --ascii --policy buddy --size 4K --skip 40
 golden compare_buddy     40 120 $U -- --compare first,fast,buddy --size 4K --seed 5 --skip 60
+golden knobs_never       30 100 $U -- --coalesce never --order lifo --size 2K --skip 60
+golden knobs_deferred    40 120 $U -- --coalesce deferred --workload fragmenter --size 2K --skip 213
+golden knobs_compare     40 120 $U -- --compare first,best,buddy --order fifo --coalesce deferred --size 4K --skip 80
 
 # the same seed gives the same frames; another seed other frames
 a=$(LINES=24 COLUMNS=80 NO_COLOR=1 "$BIN" --dump --frames 5 --seed 11 --skip 40 </dev/null)

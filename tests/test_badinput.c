@@ -250,6 +250,34 @@ Test(sizes, memory_that_is_not_a_heap)
     cr_assert_str_eq(why, "not a heap", ID("A18") ": random bytes");
 }
 
+Test(sizes, bad_options_to_create_ex)
+{
+    memset(region, 0x77, sizeof region);
+    MemOptions o = {MEM_FIRST_FIT, 0, MEM_ORDER_ADDRESS, MEM_COALESCE_NOW};
+    cr_assert_null(MemHeap_CreateEx(region, sizeof region, NULL), ID("A30"));
+    MemOptions bad[] = {
+        {MEM_FIRST_FIT, 0, MEM_ORDER_COUNT, MEM_COALESCE_NOW},
+        {MEM_FIRST_FIT, 0, (MemOrder)-1, MEM_COALESCE_NOW},
+        {MEM_BEST_FIT, 0, MEM_ORDER_LIFO, MEM_COALESCE_COUNT},
+        {MEM_BEST_FIT, 0, MEM_ORDER_LIFO, (MemCoalesce)-1},
+        {MEM_WORST_FIT, 1u << 6, MEM_ORDER_FIFO, MEM_COALESCE_NEVER},
+        {MEM_POLICY_COUNT, 0, MEM_ORDER_ADDRESS, MEM_COALESCE_NOW},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_null(MemHeap_CreateEx(region, sizeof region, &bad[i]), ID("A30") ": %zu", i);
+    for (MemPolicy p = MEM_FAST; p < MEM_POLICY_COUNT; p++) {
+        MemOptions knob[] = {{p, 0, MEM_ORDER_LIFO, MEM_COALESCE_NOW},
+                             {p, 0, MEM_ORDER_FIFO, MEM_COALESCE_NOW},
+                             {p, 0, MEM_ORDER_ADDRESS, MEM_COALESCE_DEFERRED},
+                             {p, 0, MEM_ORDER_ADDRESS, MEM_COALESCE_NEVER}};
+        for (size_t i = 0; i < 4; i++)
+            cr_assert_null(MemHeap_CreateEx(region, sizeof region, &knob[i]),
+                           ID("A31") ": %s %zu", MemPolicy_Name(p), i);
+    }
+    cr_assert(untouched(), ID("A30") " " ID("A31") ": a refused create wrote");
+    cr_assert_not_null(MemHeap_CreateEx(region, sizeof region, &o));
+}
+
 Test(sizes, names_of_values_out_of_range)
 {
     cr_assert_str_eq(MemReject_Describe((MemReject)99), "is rejected", ID("A19"));
@@ -262,6 +290,19 @@ Test(sizes, names_of_values_out_of_range)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_eq(MemPolicy_Parse(bad[i], &p), -1, ID("A20") ": \"%s\"", bad[i]);
     cr_assert_eq(p, MEM_WORST_FIT, ID("A20") ": output untouched");
+    cr_assert_str_eq(MemOrder_Name(MEM_ORDER_COUNT), "?", ID("A32"));
+    cr_assert_str_eq(MemOrder_Name((MemOrder)-1), "?", ID("A32"));
+    cr_assert_str_eq(MemCoalesce_Name(MEM_COALESCE_COUNT), "?", ID("A32"));
+    MemOrder ord = MEM_ORDER_FIFO;
+    MemCoalesce co = MEM_COALESCE_NEVER;
+    static const char *const bad_knobs[] = {NULL, "", "LIFO", "lifo ", "Now", "addr"};
+    for (size_t i = 0; i < sizeof bad_knobs / sizeof bad_knobs[0]; i++) {
+        cr_assert_eq(MemOrder_Parse(bad_knobs[i], &ord), -1, ID("A32") ": %zu", i);
+        cr_assert_eq(MemCoalesce_Parse(bad_knobs[i], &co), -1, ID("A32") ": %zu", i);
+    }
+    cr_assert_eq(MemOrder_Parse("lifo", NULL), -1, ID("A32"));
+    cr_assert_eq(MemCoalesce_Parse("now", NULL), -1, ID("A32"));
+    cr_assert(ord == MEM_ORDER_FIFO && co == MEM_COALESCE_NEVER, ID("A32") ": output untouched");
 }
 
 /* ---- B. pointers -------------------------------------------------------------------- */
@@ -621,6 +662,12 @@ static const CliCase cli_cases[] = {
      "heapviz: --trace and --workload random exclude each other"},
     {ID("D24"), {"--frames", "1"}, 1,
      "heapviz: standard input and output must be a terminal"},
+    {ID("D34"), {"--order", "random"}, 2,
+     "heapviz: --order: 'random' is not an order (addr, lifo, fifo)"},
+    {ID("D35"), {"--coalesce", ""}, 2,
+     "heapviz: --coalesce: '' is not a choice (now, deferred, never)"},
+    {ID("D36"), {"--policy", "fast", "--coalesce", "never"}, 2,
+     "heapviz: --order and --coalesce are for first, next, best and worst fit, not fast"},
 };
 
 Test(cli, every_bad_command_line_exits_with_its_message, .timeout = 120)

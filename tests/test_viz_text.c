@@ -173,6 +173,36 @@ Test(options, every_option_in_both_spellings)
     cr_assert_eq(o.policy, MEM_NEXT_FIT);
 }
 
+Test(options, the_knobs_of_the_list_policies)
+{
+    cr_assert_eq(parse(ARGS("--order", "lifo", "--coalesce=deferred")), OPT_RUN, "%s", err);
+    cr_assert_eq(o.order, MEM_ORDER_LIFO);
+    cr_assert_eq(o.coalesce, MEM_COALESCE_DEFERRED);
+    cr_assert_eq(parse(ARGS("--order", "addr", "--coalesce", "never", "-p", "worst")), OPT_RUN);
+    cr_assert_eq(o.order, MEM_ORDER_ADDRESS);
+    cr_assert_eq(o.coalesce, MEM_COALESCE_NEVER);
+    cr_assert_eq(parse(ARGS("--order=address", "--order", "fifo")), OPT_RUN, "the last wins");
+    cr_assert_eq(o.order, MEM_ORDER_FIFO);
+    cr_assert_eq(parse(ARGS()), OPT_RUN);
+    cr_assert_eq(o.order, MEM_ORDER_ADDRESS, "the defaults");
+    cr_assert_eq(o.coalesce, MEM_COALESCE_NOW);
+    cr_assert_eq(parse(ARGS("--order", "random")), OPT_ERROR);
+    cr_assert_str_eq(err, "--order: 'random' is not an order (addr, lifo, fifo)");
+    cr_assert_eq(parse(ARGS("--coalesce", "later")), OPT_ERROR);
+    cr_assert_str_eq(err, "--coalesce: 'later' is not a choice (now, deferred, never)");
+    /* a single heap of fast or buddy cannot take them... */
+    cr_assert_eq(parse(ARGS("--policy", "buddy", "--order", "lifo")), OPT_ERROR);
+    cr_assert_str_eq(err, "--order and --coalesce are for first, next, best and worst fit, "
+                          "not buddy");
+    cr_assert_eq(parse(ARGS("--coalesce", "never", "-p", "fast")), OPT_ERROR);
+    /* ...but the defaults are fine, and compare mode gives them to its list heaps */
+    cr_assert_eq(parse(ARGS("--policy", "fast", "--order", "addr", "--coalesce", "now")), OPT_RUN);
+    cr_assert_eq(parse(ARGS("--compare", "first,fast,buddy", "--order", "lifo")), OPT_RUN);
+    const char *u = Options_Usage();
+    cr_assert(strstr(u, "--order ORDER") && strstr(u, "--coalesce WHEN"), "%s", u);
+    cr_assert(strstr(u, "8-byte headers, 16-byte alignment"), "the help says what stays fixed");
+}
+
 Test(options, compare_lists_policies_once_each)
 {
     cr_assert_eq(parse(ARGS("--compare", "first,best,worst,fast")), OPT_RUN, "%s", err);

@@ -38,6 +38,16 @@ const char *Explain_Policy(MemPolicy p)
     return "?";
 }
 
+char *Explain_Knobs(MemOrder order, MemCoalesce coalesce, char *buf, size_t len)
+{
+    static const char *const orders[] = {"", "LIFO list", "FIFO list"};
+    static const char *const co[] = {"", "deferred coalescing", "no coalescing"};
+    const char *a = (unsigned)order < 3 ? orders[order] : "";
+    const char *b = (unsigned)coalesce < 3 ? co[coalesce] : "";
+    snprintf(buf, len, "%s%s%s", a, *a && *b ? ", " : "", b);
+    return buf;
+}
+
 /* A request is shown exactly, as the program wrote it, unless it is large. */
 static char *request_text(size_t bytes, char *buf, size_t len)
 {
@@ -199,13 +209,15 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
             break;
         }
         case MEM_EV_COALESCE_ALL:
-            put(&o, "%sno free block fit %s: deferred coalescing ran and merged %u free %s "
-                    "into %s before %s",
-                sep, request_text(e->request, s1, sizeof s1), e->count,
-                plural(e->count, "block", "blocks"), e->count == 1 ? "the one" : "the ones",
-                e->count == 1 ? "it" : "them");
+            put(&o, "%sno free block held %s, so the deferred coalescing ran: ", sep,
+                request_text(e->request, s1, sizeof s1));
+            if (e->count)
+                put(&o, "%u of %zu free blocks merged into the free block before them", e->count,
+                    e->examined);
+            else
+                put(&o, "no two of the %zu free blocks were neighbours", e->examined);
             if (e->size)
-                put(&o, " (largest free block now %s)", Explain_Bytes(e->size, s2, sizeof s2));
+                put(&o, "; the largest is %s", Explain_Bytes(e->size, s2, sizeof s2));
             put(&b, "%sdeferred coalesce", bsep);
             break;
         case MEM_EV_MERGE:

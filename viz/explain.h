@@ -14,8 +14,12 @@
  * Returns buf. */
 char *Explain_Bytes(size_t bytes, char *buf, size_t len);
 
-/* "first fit", "next fit", "best fit", "worst fit", "fast fit" */
+/* "first fit", "next fit", "best fit", "worst fit", "fast fit", "buddy" */
 const char *Explain_Policy(MemPolicy p);
+
+/* The knobs of a list policy's heap that are not the defaults, in words
+ * ("LIFO list, deferred coalescing"), or "" when both are. Returns buf. */
+char *Explain_Knobs(MemOrder order, MemCoalesce coalesce, char *buf, size_t len);
 
 /* One sentence for the events of one operation (in the order the observer
  * got them; a realloc's allocation and free make one sentence too).  Writes

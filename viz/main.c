@@ -102,6 +102,8 @@ int main(int argc, char **argv)
     /* --size is the arena: the region adds libmem's control structure */
     cfg.region_size = MemHeap_ControlSize() + size;
     cfg.flags = o.guard ? MEM_OPT_GUARD : 0;
+    cfg.order = o.order;
+    cfg.coalesce = o.coalesce;
     cfg.workload = o.workload;
     cfg.seed = o.seed;
     cfg.trace = o.trace ? &trace : NULL;

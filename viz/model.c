@@ -268,9 +268,13 @@ static void digest(Lane *l, const char *prefix)
         case MEM_EV_OVERFLOW:
         case MEM_EV_COALESCE:
         case MEM_EV_ROVER:
+        case MEM_EV_COALESCE_ALL:
+            /* the largest free block the deferred coalesce left */
+            if (e->block != SIZE_MAX)
+                touch_add(l, TOUCH_COALESCE, e->block, e->size);
+            break;
         case MEM_EV_SPLIT: /* its ALLOC touches the halves split off */
         case MEM_EV_MERGE:
-        case MEM_EV_COALESCE_ALL:
             break;
         }
     }
@@ -284,7 +288,12 @@ static int lane_create(Lane *l, const ModelConfig *cfg, char *err, size_t errlen
 {
     if (l->heap)
         MemHeap_Release(l->heap);
-    l->heap = MemHeap_Create(l->region, l->region_size, l->policy, l->flags | MEM_OPT_NOLOCK);
+    /* the knobs are the list policies' (fast and buddy keep their own) */
+    bool list = l->policy < MEM_FAST;
+    MemOptions o = {l->policy, l->flags | MEM_OPT_NOLOCK,
+                    list ? cfg->order : MEM_ORDER_ADDRESS,
+                    list ? cfg->coalesce : MEM_COALESCE_NOW};
+    l->heap = MemHeap_CreateEx(l->region, l->region_size, &o);
     if (!l->heap) {
         snprintf(err, errlen, "cannot create a heap of %zu bytes", l->region_size);
         return -1;
@@ -297,7 +306,6 @@ static int lane_create(Lane *l, const ModelConfig *cfg, char *err, size_t errlen
     l->last[0] = '\0';
     Lane_Refresh(l);
     hist_add(l);
-    (void)cfg;
     return 0;
 }
 

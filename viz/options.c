@@ -24,6 +24,12 @@ static const char usage[] =
     "      --speed N          operations per second while running (default 8)\n"
     "  -c, --compare LIST     one heap per policy, in lockstep: first,best,worst,fast\n"
     "                         (\"all\" for the six)\n"
+    "      --order ORDER      the free list of first, next, best and worst fit:\n"
+    "                         addr (by address, default), lifo or fifo\n"
+    "      --coalesce WHEN    their coalescing: now (default), deferred (until an\n"
+    "                         allocation finds no block) or never.  Fixed whatever\n"
+    "                         the knobs: 8-byte headers, 16-byte alignment, and\n"
+    "                         fast's and buddy's own structures\n"
     "      --guard            guard bytes after every object: overflows are caught\n"
     "      --paused           start paused (Space runs, n steps)\n"
     "      --ascii            ASCII glyphs only (also in a non-UTF-8 locale)\n"
@@ -162,7 +168,8 @@ static int parse_compare(const char *s, Options *o, char *err, size_t errlen)
 
 typedef enum {
     O_SIZE, O_POLICY, O_WORKLOAD, O_TRACE, O_SEED, O_SPEED, O_COMPARE, O_GUARD, O_PAUSED,
-    O_ASCII, O_NOCOLOR, O_NOMOUSE, O_FRAMES, O_SKIP, O_KEYS, O_DUMP, O_HELP, O_VERSION
+    O_ASCII, O_NOCOLOR, O_NOMOUSE, O_FRAMES, O_SKIP, O_KEYS, O_DUMP, O_HELP, O_VERSION,
+    O_ORDER, O_COALESCE
 } OptId;
 
 typedef struct {
@@ -183,6 +190,7 @@ static const OptDef defs[] = {
     {"skip", 0, true, O_SKIP},           {"keys", 0, true, O_KEYS},
     {"dump", 0, false, O_DUMP},
     {"help", 'h', false, O_HELP},        {"version", 'V', false, O_VERSION},
+    {"order", 0, true, O_ORDER},         {"coalesce", 0, true, O_COALESCE},
 };
 
 static int apply(const OptDef *d, const char *v, Options *o, char *err, size_t errlen)
@@ -245,6 +253,18 @@ static int apply(const OptDef *d, const char *v, Options *o, char *err, size_t e
     case O_NOCOLOR: o->no_color = true; return OPT_RUN;
     case O_NOMOUSE: o->no_mouse = true; return OPT_RUN;
     case O_DUMP: o->dump = true; return OPT_RUN;
+    case O_ORDER:
+        /* "addr" for short; the library's own name too */
+        if (strcmp(v, "addr") == 0)
+            o->order = MEM_ORDER_ADDRESS;
+        else if (MemOrder_Parse(v, &o->order) != 0)
+            return fail(err, errlen, "--order: '%.40s' is not an order (addr, lifo, fifo)", v);
+        return OPT_RUN;
+    case O_COALESCE:
+        if (MemCoalesce_Parse(v, &o->coalesce) != 0)
+            return fail(err, errlen,
+                        "--coalesce: '%.40s' is not a choice (now, deferred, never)", v);
+        return OPT_RUN;
     case O_HELP: return OPT_HELP;
     case O_VERSION: return OPT_VERSION;
     }
@@ -322,5 +342,11 @@ int Options_Parse(int argc, char **argv, Options *o, char *err, size_t errlen)
                     Workload_Name(named));
     if (o->trace)
         o->workload = WL_TRACE;
+    /* the knobs are the list policies': a single heap of another policy
+     * cannot take them (compare mode gives them to its list policies) */
+    if ((o->order != MEM_ORDER_ADDRESS || o->coalesce != MEM_COALESCE_NOW) && !o->nlanes &&
+        o->policy >= MEM_FAST)
+        return fail(err, errlen, "--order and --coalesce are for first, next, best and worst "
+                                 "fit, not %s", MemPolicy_Name(o->policy));
     return OPT_RUN;
 }

@@ -36,6 +36,8 @@ typedef struct Options {
                                 libmem's control structure) */
     bool size_given;
     MemPolicy policy;
+    MemOrder order;          /* --order, for the list policies */
+    MemCoalesce coalesce;    /* --coalesce, for the list policies */
     WorkloadKind workload;
     const char *trace;       /* --trace FILE, or NULL (points into argv) */
     uint64_t seed;

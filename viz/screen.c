@@ -274,6 +274,8 @@ static size_t stat_fields(const Lane *l, Field *fl, size_t cap)
     ADD("free", S_VALUE, "%s", Explain_Bytes(s->free_bytes, b, sizeof b));
     ADD("free blocks", S_VALUE, "%zu", s->free_blocks);
     ADD("largest free", S_VALUE, "%s", Explain_Bytes(s->largest_free, b, sizeof b));
+    if (l->snap.region.coalesce == MEM_COALESCE_DEFERRED)
+        ADD("coalesce runs", S_VALUE, "%llu", (unsigned long long)s->deferred_coalesces);
     ADD("live objects", S_VALUE, "%s", Explain_Bytes(s->live_bytes, b, sizeof b));
     ADD("padding", S_VALUE, "%s", Explain_Bytes(s->padding_bytes, b, sizeof b));
     ADD("metadata", S_VALUE, "%s", Explain_Bytes(s->metadata_bytes, b, sizeof b));
@@ -289,6 +291,7 @@ static size_t stat_fields(const Lane *l, Field *fl, size_t cap)
     if (l->flags & MEM_OPT_GUARD)
         ADD("overflows", s->overflows ? S_WARN : S_VALUE, "%llu",
             (unsigned long long)s->overflows);
+
 #undef ADD
     return n;
 }
@@ -630,6 +633,13 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
                           MemPolicy_Name(m->lanes[i].policy));
     } else {
         snprintf(parts[np], sizeof parts[np], "%s", Explain_Policy(l->policy));
+    }
+    /* the knobs, when they are not the defaults (the list policies') */
+    char knobs[64];
+    Explain_Knobs(m->cfg.order, m->cfg.coalesce, knobs, sizeof knobs);
+    if (knobs[0]) {
+        size_t used = strlen(parts[np]);
+        snprintf(parts[np] + used, sizeof parts[np] - used, " (%s)", knobs);
     }
     np++;
     if (g && g->valid)
