@@ -109,8 +109,9 @@ MEM_API void *Mem_Alloc(int size);
  * other pointer: outside the region, into free space, into a header, into the
  * padding after an object, into an object already freed, or before Mem_Init.
  * Time: O(log64 n) to find the object, then O(1) under MEM_FAST,
- * O(free blocks) under the list policies (address-ordered insertion) and
- * O(log region) under MEM_BUDDY (one merge per order).
+ * O(free blocks) under the list policies (address-ordered insertion; O(1)
+ * in LIFO or FIFO order) and O(log region) under MEM_BUDDY (one merge per
+ * order).
  */
 MEM_API int Mem_Free(void *ptr);
 
