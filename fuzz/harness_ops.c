@@ -91,6 +91,9 @@ typedef struct World {
     MemRegion reg;
     MemPolicy policy;
     unsigned flags;
+    MemOrder order;         /* the knobs (list policies) */
+    MemCoalesce coalesce;
+    bool listed;            /* a list policy: mlist models its free list */
     unsigned char *region;
     size_t region_size;
     unsigned char *base;
@@ -109,6 +112,9 @@ typedef struct World {
     Blk fblk[MAX_BLK]; /* free walk order */
     size_t nfblk;
     size_t rover;
+    size_t mlist[MAX_BLK]; /* the list policies' free list as the model keeps
+                              it: offsets, in the list's order */
+    size_t nmlist;
 
     MemEvent ev[MAX_EV];
     size_t nev;
@@ -134,8 +140,11 @@ __attribute__((format(printf, 1, 2), noreturn))
 #endif
 static void fail(const char *fmt, ...)
 {
-    int n = snprintf(why, sizeof why, "%s%s heap of %zu, op %llu: ", MemPolicy_Name(W.policy),
-                     (W.flags & MEM_OPT_GUARD) ? "+guard" : "", W.region_size,
+    int n = snprintf(why, sizeof why, "%s%s%s%s%s%s heap of %zu, op %llu: ",
+                     MemPolicy_Name(W.policy), (W.flags & MEM_OPT_GUARD) ? "+guard" : "",
+                     W.order ? "+" : "", W.order ? MemOrder_Name(W.order) : "",
+                     W.coalesce ? "+" : "", W.coalesce ? MemCoalesce_Name(W.coalesce) : "",
+                     W.region_size,
                      (unsigned long long)(W.allocs + W.frees + W.failed + W.rejected));
     va_list ap;
     va_start(ap, fmt);
@@ -284,6 +293,37 @@ static void expect_event_frame(void)
     }
 }
 
+/* ---- the model of the list policies' free list ------------------------------------ */
+
+static size_t mlist_index(size_t offset)
+{
+    for (size_t i = 0; i < W.nmlist; i++)
+        if (W.mlist[i] == offset)
+            return i;
+    return SIZE_MAX;
+}
+
+static void mlist_remove(size_t offset)
+{
+    size_t i = mlist_index(offset);
+    EXPECT(i != SIZE_MAX, "model: +%#zx is not in the free list", offset);
+    memmove(&W.mlist[i], &W.mlist[i + 1], (W.nmlist - i - 1) * sizeof W.mlist[0]);
+    W.nmlist--;
+}
+
+/* A block joins the list: by address, at the head (LIFO), at the tail (FIFO). */
+static void mlist_add(size_t offset)
+{
+    EXPECT(W.nmlist < MAX_BLK, "model: free list full");
+    size_t at = W.order == MEM_ORDER_LIFO ? 0 : W.nmlist;
+    if (W.order == MEM_ORDER_ADDRESS)
+        for (at = 0; at < W.nmlist && W.mlist[at] < offset; at++)
+            ;
+    memmove(&W.mlist[at + 1], &W.mlist[at], (W.nmlist - at) * sizeof W.mlist[0]);
+    W.mlist[at] = offset;
+    W.nmlist++;
+}
+
 /* ---- walking the heap ------------------------------------------------------------ */
 
 typedef struct Collect {
@@ -426,10 +466,11 @@ static void check_heap(void)
         } else {
             EXPECT(b->object == 0 && b->padding == 0 && !b->overflowed,
                    "free block at +%#zx has object/padding/flag", b->offset);
-            if (W.policy != MEM_BUDDY)
+            if (W.policy != MEM_BUDDY && W.coalesce == MEM_COALESCE_NOW)
                 EXPECT(i == 0 || W.blk[i - 1].used, "free blocks at +%#zx and +%#zx touch",
                        W.blk[i - 1].offset, b->offset);
-            else if (i > 0 && !W.blk[i - 1].used && W.blk[i - 1].size == b->size)
+            else if (W.policy == MEM_BUDDY && i > 0 && !W.blk[i - 1].used &&
+                     W.blk[i - 1].size == b->size)
                 EXPECT(((W.blk[i - 1].offset - W.reg.heap_begin) / b->size) % 2u == 1u,
                        "free buddies at +%#zx and +%#zx were not merged", W.blk[i - 1].offset,
                        b->offset);
@@ -465,8 +506,17 @@ static void check_heap(void)
             EXPECT(i == 0 || W.fblk[i - 1].list <= b->list, "orders out of order");
         } else {
             EXPECT(b->list == 0, "list policy reports class %u", b->list);
-            EXPECT(i == 0 || W.fblk[i - 1].offset < b->offset, "free list out of address order");
+            if (W.order == MEM_ORDER_ADDRESS)
+                EXPECT(i == 0 || W.fblk[i - 1].offset < b->offset,
+                       "free list out of address order");
         }
+    }
+    if (W.listed) { /* the list in the order the model says */
+        EXPECT(W.nmlist == W.nfblk, "the free list has %zu blocks, the model %zu", W.nfblk,
+               W.nmlist);
+        for (size_t i = 0; i < W.nfblk; i++)
+            EXPECT(W.fblk[i].offset == W.mlist[i], "%s list: block %zu is +%#zx, the model "
+                   "says +%#zx", MemOrder_Name(W.order), i, W.fblk[i].offset, W.mlist[i]);
     }
 
     /* statistics */
@@ -663,14 +713,66 @@ static void begin_op(void)
     totals.ops[W.policy]++;
 }
 
+/* The deferred coalesce on the model: each run of free neighbours (W.blk,
+ * in address order) merges into its first block, which keeps its place in
+ * the list and takes the rover of the blocks it absorbs; W.fblk becomes the
+ * list after it.  Returns the blocks absorbed; *largest and *at get the
+ * largest free block after it (the lowest of equals; 0 and SIZE_MAX: none). */
+static size_t model_coalesce_all(size_t *largest, size_t *at)
+{
+    static size_t run[MAX_BLK]; /* by the index in W.blk of a run's first block */
+    size_t merges = 0;
+    for (size_t i = 0; i < W.nblk; i++) {
+        run[i] = W.blk[i].size;
+        if (W.blk[i].used)
+            continue;
+        size_t j = i + 1;
+        for (; j < W.nblk && !W.blk[j].used; j++, merges++) {
+            mlist_remove(W.blk[j].offset);
+            if (W.rover == W.blk[j].offset)
+                W.rover = W.blk[i].offset;
+            run[i] += W.blk[j].size;
+        }
+        i = j - 1;
+    }
+    *largest = 0;
+    *at = SIZE_MAX;
+    W.nfblk = W.nmlist;
+    for (size_t k = 0; k < W.nmlist; k++) {
+        size_t bi = blk_index(W.mlist[k]);
+        W.fblk[k] = W.blk[bi];
+        W.fblk[k].size = run[bi];
+        if (run[bi] > *largest || (run[bi] == *largest && W.mlist[k] < *at)) {
+            *largest = run[bi];
+            *at = W.mlist[k];
+        }
+    }
+    return merges;
+}
+
 static void op_alloc(size_t size)
 {
     size_t need = need_grans(size);
+    size_t rover_start = W.rover, nfree_before = W.nfblk;
     size_t expect = size && need ? expected_block(need) : SIZE_MAX;
+    /* deferred coalescing: no block fits, so the runs merge and the search
+     * runs again (on the model's list after the merge) */
+    size_t merges = SIZE_MAX, largest = 0, largest_at = SIZE_MAX;
+    if (expect == SIZE_MAX && size && need && W.listed && W.coalesce == MEM_COALESCE_DEFERRED) {
+        merges = model_coalesce_all(&largest, &largest_at);
+        expect = expected_block(need);
+    }
+    /* the list before the allocation, for the rover (after a merge: its list) */
+    static size_t pre[MAX_BLK];
+    size_t npre = W.nfblk, fi = SIZE_MAX;
+    for (size_t i = 0; i < W.nfblk; i++) {
+        pre[i] = W.fblk[i].offset;
+        if (pre[i] == expect)
+            fi = i;
+    }
     Blk before_blk = {0};
-    size_t bi = expect != SIZE_MAX ? blk_index(expect) : SIZE_MAX;
-    if (bi != SIZE_MAX)
-        before_blk = W.blk[bi];
+    if (fi != SIZE_MAX)
+        before_blk = W.fblk[fi];
     save_heap();
     begin_op();
     unsigned char *p = MemHeap_Alloc(W.h, size);
@@ -678,16 +780,27 @@ static void op_alloc(size_t size)
         EXPECT(!p && W.nev == 0, "Alloc(0) gave %p and %zu events", (void *)p, W.nev);
         return;
     }
+    const MemEvent *ca = event(MEM_EV_COALESCE_ALL);
+    EXPECT((ca != NULL) == (merges != SIZE_MAX), "COALESCE_ALL event %d, expected %d",
+           ca != NULL, merges != SIZE_MAX);
+    if (ca)
+        EXPECT(ca->request == size && ca->examined == nfree_before && ca->count == merges &&
+                   ca->size == largest && ca->block == largest_at && ca == &W.ev[0],
+               "COALESCE_ALL request %zu examined %zu count %u size %zu block +%#zx; expected "
+               "%zu %zu %zu %zu +%#zx", ca->request, ca->examined, ca->count, ca->size,
+               ca->block, size, nfree_before, merges, largest, largest_at);
     if (!p) {
         W.failed++;
         expect_event_frame();
         EXPECT(expect == SIZE_MAX, "Alloc(%zu) failed; the policy's rule picks +%#zx", size,
                expect);
         const MemEvent *e = event(MEM_EV_FAIL);
-        EXPECT(W.nev == 1 && e, "a failed Alloc raised %zu events, not one FAIL", W.nev);
+        EXPECT(W.nev == 1u + (ca != NULL) && e, "a failed Alloc raised %zu events, not a FAIL",
+               W.nev);
         EXPECT(e->request == size, "FAIL event request %zu", e->request);
         check_heap();
-        EXPECT(same_heap(), "a failed Alloc changed the heap");
+        if (merges == SIZE_MAX || merges == 0)
+            EXPECT(same_heap(), "a failed Alloc changed the heap");
         return;
     }
     W.allocs++;
@@ -731,25 +844,28 @@ static void op_alloc(size_t size)
     o->seed = (unsigned char)(W.allocs * 7u);
     o->damage = 0;
     fill(o);
-    size_t rover_before = W.rover;
+    if (W.listed) { /* the remainder takes the block's place, or it leaves */
+        if (rest >= MEM_MIN_BLOCK)
+            W.mlist[mlist_index(expect)] = expect + need * GRAN;
+        else
+            mlist_remove(expect);
+    }
     check_heap();
     if (W.policy == MEM_NEXT_FIT) {
-        /* the rover moves to what is left of the block, or past it */
+        /* the rover moves to what is left of the block, or to the block after
+         * it in the list (the list's head after the last) */
         size_t want = SIZE_MAX;
-        if (rest >= MEM_MIN_BLOCK) {
+        if (rest >= MEM_MIN_BLOCK)
             want = expect + need * GRAN;
-        } else {
-            for (size_t i = 0; i < W.nfblk && want == SIZE_MAX; i++)
-                if (W.fblk[i].offset > expect)
-                    want = W.fblk[i].offset;
-            if (want == SIZE_MAX && W.nfblk)
-                want = W.fblk[0].offset;
-        }
+        else if (fi + 1 < npre)
+            want = pre[fi + 1];
+        else if (W.nfblk)
+            want = W.fblk[0].offset;
         EXPECT(W.rover == want, "next fit: rover at +%#zx after the alloc, expected +%#zx",
                W.rover, want);
         const MemEvent *r = event(MEM_EV_ROVER);
-        EXPECT((r != NULL) == (W.rover != rover_before), "ROVER event %d, rover moved %d",
-               r != NULL, W.rover != rover_before);
+        EXPECT((r != NULL) == (W.rover != rover_start), "ROVER event %d, rover moved %d",
+               r != NULL, W.rover != rover_start);
         if (r)
             EXPECT(r->block == W.rover, "ROVER event at +%#zx, rover at +%#zx", r->block,
                    W.rover);
@@ -786,6 +902,20 @@ static void free_live(size_t i, unsigned char *p)
         }
         left = right = false;
     }
+    unsigned beside = 0; /* coalescing deferred or never: what it stays beside */
+    if (W.listed && W.coalesce != MEM_COALESCE_NOW) {
+        beside = (left ? MEM_LEFT : 0u) | (right ? MEM_RIGHT : 0u);
+        left = right = false;
+        merged_at = self.offset;
+        merged = self.size;
+    }
+    if (W.listed) {
+        if (left)
+            mlist_remove(W.blk[k - 1].offset);
+        if (right)
+            mlist_remove(W.blk[k + 1].offset);
+        mlist_add(merged_at);
+    }
     begin_op();
     int r = MemHeap_Free(W.h, p);
     EXPECT(r == MEM_OK, "Free of +%#zx inside the live object at +%#zx refused (%d: %s)",
@@ -802,6 +932,8 @@ static void free_live(size_t i, unsigned char *p)
                e->size == self.size && e->pointer == (ptrdiff_t)off(p),
            "FREE event object +%#zx request %zu block +%#zx size %zu pointer %td", e->object,
            e->request, e->block, e->size, e->pointer);
+    EXPECT(e->neighbours == beside, "FREE event: left beside %u, expected %u", e->neighbours,
+           beside);
     const MemEvent *ov = event(MEM_EV_OVERFLOW);
     EXPECT((ov != NULL) == (damaged != 0), "OVERFLOW event %d, %u guard bytes hit", ov != NULL,
            damaged);
@@ -981,8 +1113,13 @@ static void create_heap(unsigned pbyte, unsigned sbyte, unsigned fillb)
     /* Garbage before creation: the heap must not rely on zeroed memory. */
     size_t dirty = W.region_size < (256u << 10) ? W.region_size : (256u << 10);
     memset(W.region, (int)fillb, dirty);
-    W.h = MemHeap_Create(W.region, W.region_size, W.policy, W.flags);
-    EXPECT(W.h, "MemHeap_Create(%p, %zu) failed", (void *)W.region, W.region_size);
+    /* the knobs, from the byte's top three bits, for the list policies */
+    W.listed = W.policy < MEM_FAST;
+    W.order = W.listed ? (MemOrder)((pbyte >> 5) % 3u) : MEM_ORDER_ADDRESS;
+    W.coalesce = W.listed ? (MemCoalesce)((pbyte >> 5) / 3u) : MEM_COALESCE_NOW;
+    MemOptions opt = {W.policy, W.flags, W.order, W.coalesce};
+    W.h = MemHeap_CreateEx(W.region, W.region_size, &opt);
+    EXPECT(W.h, "MemHeap_CreateEx(%p, %zu) failed", (void *)W.region, W.region_size);
     MemHeap_SetObserver(W.h, observe, NULL);
     W.reg = MemHeap_Region(W.h);
     W.base = W.reg.base;
@@ -995,6 +1132,8 @@ static void create_heap(unsigned pbyte, unsigned sbyte, unsigned fillb)
     W.nobj = W.nstale = 0;
     W.allocs = W.frees = W.failed = W.rejected = W.overflows = 0;
     W.peak = 0;
+    W.nmlist = W.listed ? 1u : 0u;
+    W.mlist[0] = W.reg.heap_begin;
     check_heap();
     expect_whole("a new heap");
 }
@@ -1109,7 +1248,11 @@ const char *Fuzz_Ops(const uint8_t *data, size_t size)
         } else if (op == 14) { /* free everything: the heap is whole again */
             while (W.nobj)
                 free_live(W.nobj - 1, W.obj[W.nobj - 1].p);
-            expect_whole("the heap with everything freed");
+            if (W.coalesce == MEM_COALESCE_NOW)
+                expect_whole("the heap with everything freed");
+            else /* side by side, all free */
+                EXPECT(W.nfblk == W.nblk, "everything freed, yet %zu of %zu blocks are used",
+                       W.nblk - W.nfblk, W.nblk);
         } else {
             /* Re-create over the same memory (the old heap is discarded):
              * every pointer the program held is now stale. */

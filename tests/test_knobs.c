@@ -310,6 +310,27 @@ Test(coalesce, deferred_keeps_the_first_blocks_place_in_a_lifo_list)
     cr_assert_str_eq(th_free_order(h), "+0x48:128");
 }
 
+/* Next fit's rover on a block that a deferred coalesce absorbs stays on its
+ * bytes: it moves to the merged block, not on to the next in the list. */
+Test(coalesce, deferred_keeps_next_fits_rover_on_its_bytes)
+{
+    MemHeap *h = heap(MEM_NEXT_FIT, MEM_ORDER_ADDRESS, MEM_COALESCE_DEFERRED, 512);
+    char *o[6];
+    for (int i = 0; i < 6; i++)
+        cr_assert_not_null(o[i] = MemHeap_Alloc(h, 56));
+    cr_assert_not_null(MemHeap_Alloc(h, 104)); /* full: no rover */
+    char *base = MemHeap_Region(h).base;
+    cr_assert_eq(MemHeap_Free(h, o[2]), MEM_OK); /* the heap was full: the rover is here */
+    cr_assert_eq(MemHeap_Free(h, o[1]), MEM_OK);
+    cr_assert_eq(MemHeap_Free(h, o[4]), MEM_OK);
+    cr_assert_eq(MemHeap_Stats(h).rover, (size_t)(o[2] - 8 - base));
+    cr_assert_null(MemHeap_Alloc(h, 300)); /* the coalesce runs: 1 absorbs 2 */
+    cr_assert(strstr(th_layout(h), "U64 F128 U64 F64 U64"), "%s", th_layout(h));
+    cr_assert_eq(MemHeap_Stats(h).rover, (size_t)(o[1] - 8 - base),
+                 "the rover is on the merged block, not the next free one");
+    th_check(h);
+}
+
 /* ---- the checker ------------------------------------------------------------- */
 
 Test(checker, allows_free_neighbours_exactly_when_coalescing_is_not_now)
