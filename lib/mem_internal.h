@@ -4,7 +4,7 @@
  *
  * lib/ is split by layer, one job per file:
  *   block.h, block.c   the block format, its integrity tag, the start bitmap
- *   list.c             first/next/best/worst: one address-ordered free list
+ *   list.c             first/next/best/worst: one free list (address, LIFO, FIFO order)
  *   seg.h, seg.c       fast: segregated free lists indexed by bitmaps (TLSF)
  *   buddy.c            buddy: power-of-two blocks, one free list per order
  *   heap.c             allocation, free and lookup: split, coalesce, classify
