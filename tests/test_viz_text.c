@@ -84,6 +84,64 @@ Test(explain, a_fast_fit_miss_is_not_blamed_on_fragmentation)
     cr_assert(strstr(text, "bounded search"), "%s", text);
 }
 
+Test(explain, buddy_says_how_it_halved_and_what_the_rounding_costs)
+{
+    MemEvent ev[2] = {
+        {.kind = MEM_EV_SPLIT, .policy = MEM_BUDDY, .op = 1, .request = 100, .block = 8,
+         .size = 1024, .count = 3, .remainder = 896},
+        {.kind = MEM_EV_ALLOC, .policy = MEM_BUDDY, .op = 1, .request = 100, .examined = 1,
+         .block = 8, .size = 1024, .remainder = 896, .object = 16},
+    };
+    cr_assert_eq(say(ev, 2), LOG_ALLOC);
+    cr_assert_str_eq(text, "alloc 100 B → a 128 B block at +0x8 (20 B of padding): buddy halved "
+                           "the free 1.0 KiB 3 times, leaving 896 B as free buddies");
+    cr_assert_str_eq(brief, "alloc 100 B → +0x8");
+    ev[1].size = 128;
+    ev[1].remainder = 0;
+    say(&ev[1], 1);
+    cr_assert_str_eq(text, "alloc 100 B → the free 128 B block at +0x8 (20 B of padding): buddy "
+                           "rounds up to a power of two");
+    MemEvent fr[2] = {
+        {.kind = MEM_EV_FREE, .policy = MEM_BUDDY, .op = 2, .pointer = 0x90, .object = 0x90,
+         .request = 100, .block = 0x88, .size = 128},
+        {.kind = MEM_EV_MERGE, .policy = MEM_BUDDY, .op = 2, .block = 8, .size = 1024,
+         .count = 3, .neighbours = MEM_LEFT | MEM_RIGHT},
+    };
+    cr_assert_eq(say(fr, 2), LOG_FREE);
+    cr_assert_str_eq(text, "free +0x90 → object at +0x90 (100 B), merged with its buddy 3 times "
+                           "→ 1.0 KiB free at +0x8");
+    say(fr, 1);
+    cr_assert_str_eq(text, "free +0x90 → object at +0x90 (100 B), its buddy is not free → 128 B "
+                           "free");
+}
+
+Test(explain, the_knobs_say_what_was_not_coalesced_and_when_it_was)
+{
+    MemEvent f = {.kind = MEM_EV_FREE, .policy = MEM_FIRST_FIT, .op = 4, .pointer = 0x50,
+                  .object = 0x50, .request = 40, .block = 0x48, .size = 48,
+                  .neighbours = MEM_LEFT};
+    say(&f, 1);
+    cr_assert_str_eq(text, "free +0x50 → object at +0x50 (40 B), not coalesced with the left "
+                           "neighbour (coalescing is deferred or off) → 48 B free");
+    MemEvent c[2] = {{.kind = MEM_EV_COALESCE_ALL, .op = 7, .request = 100, .examined = 5,
+                      .count = 2, .block = 0x48, .size = 128},
+                     {.kind = MEM_EV_ALLOC, .policy = MEM_FIRST_FIT, .op = 7, .request = 100,
+                      .examined = 3, .block = 0x48, .size = 128, .object = 0x50}};
+    cr_assert_eq(say(c, 2), LOG_ALLOC);
+    cr_assert(strstr(text, "no free block held 100 B, so the deferred coalescing ran: 2 of 5 "
+                           "free blocks merged into the free block before them; the largest "
+                           "is 128 B; alloc 100 B: first fit"), "%s", text);
+    c[0].count = 0;
+    say(c, 1);
+    cr_assert(strstr(text, "no two of the 5 free blocks were neighbours"), "%s", text);
+    char k[64];
+    cr_assert_str_eq(Explain_Knobs(MEM_ORDER_LIFO, MEM_COALESCE_DEFERRED, k, sizeof k),
+                     "LIFO list, deferred coalescing");
+    cr_assert_str_eq(Explain_Knobs(MEM_ORDER_ADDRESS, MEM_COALESCE_NEVER, k, sizeof k),
+                     "no coalescing");
+    cr_assert_str_eq(Explain_Knobs(MEM_ORDER_ADDRESS, MEM_COALESCE_NOW, k, sizeof k), "");
+}
+
 Test(explain, refusals_and_overflows_use_the_library_words)
 {
     MemEvent r = {.kind = MEM_EV_REJECT, .op = 4, .pointer = 0x1a4, .reason = MEM_REJECT_HEADER};

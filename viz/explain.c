@@ -167,7 +167,7 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
             request_text(e->request, s1, sizeof s1);
             Explain_Bytes(e->free_total, s2, sizeof s2);
             Explain_Bytes(e->largest_free, s3, sizeof s3);
-            if (e->largest_free >= e->request + MEM_HEADER_SIZE)
+            if (e->policy == MEM_FAST && e->largest_free >= e->request + MEM_HEADER_SIZE)
                 /* MEM_FAST's good fit is bounded: it can miss a block that fits */
                 put(&o, "%salloc %s failed: the largest free block (%s) could hold it, but "
                         "fast fit's bounded search did not reach it",
