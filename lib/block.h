@@ -35,11 +35,11 @@
  * a header overwritten by a stray store no longer matches, and the block is
  * refused instead of trusted.
  *
- * Wide padding: slack 63 (SLACK_MAX) says the padding is 63 bytes or more
+ * Wide padding: slack 62 (SLACK_WIDE) says the padding is 62 bytes or more
  * and its exact length is in the block's last 8 bytes, which are part of it
  * (only a buddy block has such padding: half the block at worst):
  *
- *   used:  [size | USED .. 63 tag][object ....][padding ...][slack|wtag]
+ *   used:  [size | USED .. 62 tag][object ....][padding ...][slack|wtag]
  *
  * wtag is a 32-bit hash of (size, slack): an overflow that reaches the word
  * is caught, and the object is refused as corrupt rather than miscounted.
@@ -98,7 +98,7 @@ MEM_NO_ASAN static inline size_t wide_slack(const BlockHeader *b)
     const uint32_t *w = (const uint32_t *)(const void *)((const unsigned char *)b +
                                                          (size_t)b->size * GRAN - 8u);
     uint32_t slack = w[0];
-    if (w[1] != wide_tag(b->size, slack) || slack < SLACK_MAX ||
+    if (w[1] != wide_tag(b->size, slack) || slack < SLACK_WIDE ||
         (size_t)slack >= (size_t)b->size * GRAN - HDR)
         return 0;
     return slack;
@@ -110,7 +110,7 @@ MEM_NO_ASAN static inline size_t wide_slack(const BlockHeader *b)
 MEM_NO_ASAN static inline size_t mem_slack(const BlockHeader *b)
 {
     size_t s = (b->info >> B_SLACK_SHIFT) & SLACK_MAX;
-    if (s == SLACK_MAX && !(s = wide_slack(b)))
+    if (s == SLACK_WIDE && !(s = wide_slack(b)))
         s = (size_t)b->size * GRAN - HDR;
     return s;
 }
@@ -121,14 +121,14 @@ MEM_NO_ASAN static inline size_t mem_object_size(const BlockHeader *b)
 /* Used block b's padding word, if it has one, is intact. */
 MEM_NO_ASAN static inline bool wide_ok(const BlockHeader *b)
 {
-    return ((b->info >> B_SLACK_SHIFT) & SLACK_MAX) != SLACK_MAX || wide_slack(b) != 0;
+    return ((b->info >> B_SLACK_SHIFT) & SLACK_MAX) != SLACK_WIDE || wide_slack(b) != 0;
 }
 /* Bytes of guard after the object of used block b (guard mode): the
  * padding, but a wide padding's word. */
 MEM_NO_ASAN static inline size_t mem_guard_len(const BlockHeader *b)
 {
     size_t s = mem_slack(b);
-    return ((b->info >> B_SLACK_SHIFT) & SLACK_MAX) == SLACK_MAX ? s - 8u : s;
+    return ((b->info >> B_SLACK_SHIFT) & SLACK_MAX) == SLACK_WIDE ? s - 8u : s;
 }
 /* first, next, best, worst: the policies of list.c */
 MEM_NO_ASAN static inline bool mem_is_list_policy(const MemHeap *h)
@@ -152,15 +152,15 @@ MEM_NO_ASAN static inline void hdr_write(const MemHeap *h, uint32_t g, uint32_t 
 }
 
 /* Writes used block g: size granules, prev_used (B_PREV_USED or 0), and the
- * padding after its object, slack bytes (wide when it is SLACK_MAX or more). */
+ * padding after its object, slack bytes (wide when it is SLACK_WIDE or more). */
 MEM_NO_ASAN static inline void used_write(const MemHeap *h, uint32_t g, uint32_t size,
                                           uint32_t prev_used, size_t slack)
 {
-    if (slack >= SLACK_MAX) {
+    if (slack >= SLACK_WIDE) {
         uint32_t *w = (uint32_t *)(void *)(h->base + HDR + (size_t)(g + size) * GRAN - 8u);
         w[0] = (uint32_t)slack;
         w[1] = wide_tag(size, (uint32_t)slack);
-        slack = SLACK_MAX;
+        slack = SLACK_WIDE;
     }
     hdr_write(h, g, size, B_USED | prev_used | (uint32_t)slack << B_SLACK_SHIFT);
 }

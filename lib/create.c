@@ -76,6 +76,7 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, const M
     uint32_t g = 0, s = (uint32_t)n;
     if (policy == MEM_BUDDY) {
         mem_buddy_init(h);
+        mem_runs_init(h); /* (all classes off: runs are MEM_FAST's) */
         MEM_POISON(arena, size);
         return h;
     }
@@ -90,6 +91,7 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, const M
         mem_seg_insert(h, g, s);
     }
     h->free_blocks = 1;
+    mem_runs_init(h);
     MEM_POISON(arena, size);
     return h;
 }
@@ -109,7 +111,7 @@ _Static_assert(MEM_MIN_ARENA >= HDR + 3u * GRAN + 8u, "MEM_MIN_ARENA holds a blo
 MEM_NO_ASAN MemHeap *MemHeap_CreateEx(void *region, size_t size, const MemOptions *o)
 {
     if (!region || !o || (unsigned)o->policy >= MEM_POLICY_COUNT ||
-        (o->flags & ~(unsigned)(MEM_OPT_NOLOCK | MEM_OPT_GUARD)) ||
+        (o->flags & ~(unsigned)(MEM_OPT_NOLOCK | MEM_OPT_GUARD | MEM_OPT_NORUNS)) ||
         (unsigned)o->order >= MEM_ORDER_COUNT || (unsigned)o->coalesce >= MEM_COALESCE_COUNT)
         return NULL;
     /* the knobs are the list policies' */

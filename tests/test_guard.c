@@ -102,7 +102,7 @@ Test(guard, an_overflow_of_1_to_n_bytes_is_reported_at_free_with_offset_and_coun
             Found f = walk_for(h, p);
             cr_assert_geq(f.block.padding, 8, "guard mode keeps at least 8 bytes of guard");
             /* wide padding (buddy) ends in its size word: the guard is before */
-            size_t guard = f.block.padding > 62 ? f.block.padding - 8 : f.block.padding;
+            size_t guard = f.block.padding >= 62 ? f.block.padding - 8 : f.block.padding;
             for (size_t n = 1; n <= guard; n++) {
                 unsigned char *q = n == 1 ? p : MemHeap_Alloc(h, size);
                 cr_assert_not_null(q);

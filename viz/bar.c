@@ -198,7 +198,8 @@ typedef struct Walk {
     size_t n;        /* blocks */
     long u;          /* -1 the leading table, 0..n-1 a block, n the trailing table */
     bool prev_used;  /* the block before u is used */
-    bool prev_free;  /* the block before u is free (a table is neither) */
+    bool prev_free;  /* the block before u is a free block (a table, a slot
+                        and a run are not) */
     int shade;       /* of the last used block */
 } Walk;
 
@@ -230,11 +231,12 @@ static int shade_of(const Walk *w)
 static void walk_step(Walk *w)
 {
     if (w->u >= 0 && (size_t)w->u < w->n) {
-        bool used = w->s->blocks[w->u].used;
+        const SnapBlock *blk = &w->s->blocks[w->u];
+        bool used = blk->used;
         if (used)
             w->shade = shade_of(w);
         w->prev_used = used;
-        w->prev_free = !used;
+        w->prev_free = !used && !Snap_InRun(blk);
     }
     w->u++;
 }
@@ -257,7 +259,7 @@ static void walk_begin(Walk *w, const Snapshot *s, size_t start)
                 hi = mid;
         }
         w->u = (long)lo;
-        w->prev_free = lo > 0 && !s->blocks[lo - 1].used;
+        w->prev_free = lo > 0 && !s->blocks[lo - 1].used && !Snap_InRun(&s->blocks[lo - 1]);
         if (lo > 0 && s->blocks[lo - 1].used) {
             /* the shade alternates along a run of used blocks */
             size_t i = lo - 1, run = 0;
@@ -291,13 +293,16 @@ static unsigned unit_segments(const Walk *w, Seg *g, bool *ovf)
             g[1] = (Seg){K_FREE, a + blk->header, b};
             return 2;
         }
-        g[0] = (Seg){K_FREE, a, b};
+        g[0] = (Seg){Snap_IsSlot(blk) ? K_SLOT_FREE : K_FREE, a, b};
         return 1;
     }
     *ovf = blk->overflowed;
     size_t h = a + blk->header, obj = h + blk->object;
-    Seg all[3] = {{K_HEADER, a, h},
-                  {shade_of(w) ? K_OBJECT_B : K_OBJECT_A, h, obj},
+    bool slot = Snap_IsSlot(blk);
+    Seg all[3] = {{Snap_IsRunTable(blk) ? K_RUN : K_HEADER, a, h},
+                  {slot ? (shade_of(w) ? K_SLOT_B : K_SLOT_A)
+                        : (shade_of(w) ? K_OBJECT_B : K_OBJECT_A),
+                   h, obj},
                   {blk->overflowed ? K_ALARM : K_PADDING, obj, b}};
     unsigned n = 0;
     for (unsigned i = 0; i < 3; i++)
@@ -337,7 +342,7 @@ static void add_unit(Acc *acc, const Walk *w, FreeVis *open, bool glyphs, size_t
 static void fast_done(Acc *acc, Walk *w, size_t u, size_t first, size_t owner,
                       size_t owner_bytes, unsigned prev_used, unsigned shade)
 {
-    if (u > first)
+    if (u > first) /* the fast paths meet no piece of a run */
         w->prev_free = !w->s->blocks[u - 1].used;
     if (owner != SIZE_MAX) {
         acc->owner = (long)owner;
@@ -368,8 +373,8 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
     for (; u < n; u++) {
         const SnapBlock *blk = &blocks[u];
         size_t o = blk->offset, size = blk->size;
-        if (o + size > b || size == 0)
-            break;
+        if (o + size > b || size == 0 || Snap_InRun(blk))
+            break; /* a piece of a run: its own kinds, the general path */
         /* the owner: a whole block's bytes here are its size */
         if (size > owner_bytes) { /* rare after the first few */
             owner = u;
@@ -421,8 +426,7 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
 
 /* Glyph modes: pieces, the header and alarm flags, the owner, the overflow
  * mark, the free bytes, the largest free piece and the free blocks met.
- * Like fast_split; a used block without a header (never from the library)
- * is left to the general path.  A used block's header decides the glyph
+ * Like fast_split; the pieces of a run are left to the general path.  A used block's header decides the glyph
  * (unless an alarm does), so used blocks add no byte totals; the free
  * bytes take their place in the order of kinds at the run's first free
  * block, which no other kind follows within the run. */
@@ -438,8 +442,8 @@ static void fast_glyph(Acc *acc, Walk *w, size_t b)
     for (; u < n; u++) {
         const SnapBlock *blk = &blocks[u];
         size_t o = blk->offset, size = blk->size;
-        if (o + size > b || size == 0 || (blk->used && blk->header == 0))
-            break;
+        if (o + size > b || size == 0 || Snap_InRun(blk))
+            break; /* a piece of a run: its own kinds, the general path */
         if (size > owner_bytes) { /* rare after the first few */
             owner = u;
             owner_bytes = size;

@@ -54,7 +54,7 @@ static void seg_begin(SegIt *it, const Snapshot *s, const BarView *v)
         it->phase = 1;
         it->i = (size_t)first;
         it->prev_used = s->blocks[first - 1].used;
-        it->prev_free = !it->prev_used;
+        it->prev_free = !it->prev_used && !Snap_InRun(&s->blocks[first - 1]);
         it->shade = it->prev_used ? shade_at(s, (size_t)first - 1) : 0;
     }
 }
@@ -87,10 +87,11 @@ static bool seg_raw(SegIt *it, Seg *g)
                     *g = (Seg){K_HEADER, o, h, bi, o, false};
                     return true;
                 }
-                *g = (Seg){K_FREE, it->part ? h : o, o + b->size, bi, o, false};
+                *g = (Seg){Snap_IsSlot(b) ? K_SLOT_FREE : K_FREE, it->part ? h : o, o + b->size,
+                           bi, o, false};
                 it->part = 0;
                 it->prev_used = false;
-                it->prev_free = true;
+                it->prev_free = !Snap_InRun(b); /* a free slot is no free block */
                 it->i++;
                 return true;
             }
@@ -104,8 +105,11 @@ static bool seg_raw(SegIt *it, Seg *g)
                 it->prev_free = false;
                 it->i++;
             }
+            bool slot = Snap_IsSlot(b);
             if (part == 0)
-                *g = (Seg){K_HEADER, o, h, bi, o, ovf};
+                *g = (Seg){Snap_IsRunTable(b) ? K_RUN : K_HEADER, o, h, bi, o, ovf};
+            else if (part == 1 && slot)
+                *g = (Seg){it->shade ? K_SLOT_B : K_SLOT_A, h, obj, bi, o, ovf};
             else if (part == 1)
                 *g = (Seg){it->shade ? K_OBJECT_B : K_OBJECT_A, h, obj, bi, o, ovf};
             else
