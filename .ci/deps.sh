@@ -13,7 +13,7 @@ if [ "$job" = test ]; then
     # clang only recommends
     # the allocators `make bench` compares with (not needed by `make test`,
     # but installed with it so that a test machine can run the bench)
-    packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind
+    packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind time
                libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev)
 fi
 missing=()
