@@ -39,7 +39,7 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
     memset(h, 0, sizeof *h);
     h->magic = MEM_MAGIC;
     h->policy = (uint8_t)policy;
-    h->flags = (uint8_t)flags;
+    h->flags = (uint8_t)(flags & ~(unsigned)MEM_OPT_ZEROED);
     h->bm_levels = (uint8_t)levels;
     h->base = arena;
     h->arena = size;
@@ -62,7 +62,7 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
     atomic_init(&h->lock_owner, 0);
 
     MEM_UNPOISON(arena, size);
-    for (unsigned l = 0; l < levels; l++)
+    for (unsigned l = 0; l < levels && !(flags & MEM_OPT_ZEROED); l++)
         for (size_t w = 0; w < h->bm_nwords[l]; w++)
             *mem_bm_word(h, l, w) = 0;
 
@@ -90,7 +90,7 @@ MEM_NO_ASAN size_t MemHeap_ControlSize(void)
 MEM_NO_ASAN MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags)
 {
     if (!region || size < MEM_MIN_REGION || (unsigned)policy >= MEM_POLICY_COUNT ||
-        (flags & ~(unsigned)(MEM_OPT_NOLOCK | MEM_OPT_GUARD)))
+        (flags & ~(unsigned)(MEM_OPT_NOLOCK | MEM_OPT_GUARD | MEM_OPT_ZEROED)))
         return NULL;
     uintptr_t p = (uintptr_t)region;
     size_t lead = (size_t)((GRAN - p % GRAN) % GRAN);

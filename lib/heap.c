@@ -10,7 +10,7 @@
 
 /* ---- guard mode ------------------------------------------------------------- */
 
-MEM_NO_ASAN static void guard_fill(unsigned char *from, size_t n)
+MEM_NO_ASAN void mem_guard_fill(unsigned char *from, size_t n)
 {
     MEM_UNPOISON(from, n);
     for (size_t i = 0; i < n; i++)
@@ -41,7 +41,7 @@ MEM_HOT uint32_t need_grans(const MemHeap *h, size_t size)
     return n < MIN_GRANS ? MIN_GRANS : (uint32_t)n;
 }
 
-MEM_NO_ASAN static void alloc_failed(MemHeap *h, size_t size, size_t examined, EventBuf *eb)
+MEM_NO_ASAN void mem_alloc_failed(MemHeap *h, size_t size, size_t examined, EventBuf *eb)
 {
     h->failed++;
     MemEvent *e = mem_ev_add(eb, h, MEM_EV_FAIL);
@@ -55,6 +55,22 @@ MEM_NO_ASAN static void alloc_failed(MemHeap *h, size_t size, size_t examined, E
     }
 }
 
+/* The counters after an allocation (or a resize, as its difference). */
+MEM_HOT void count_used(MemHeap *h, size_t block_bytes, size_t live_bytes)
+{
+    size_t used = h->used_bytes += block_bytes;
+    size_t live = h->live_bytes += live_bytes;
+    if (live > h->peak_live)
+        h->peak_live = live;
+    if (used > h->peak_used)
+        h->peak_used = used;
+}
+
+MEM_NO_ASAN void mem_count_used(MemHeap *h, size_t block_bytes, size_t live_bytes)
+{
+    count_used(h, block_bytes, live_bytes);
+}
+
 MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool list)
 {
     uint32_t need = need_grans(h, size);
@@ -64,7 +80,7 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
     if (need)
         g = list ? mem_list_search(h, need, &examined) : mem_seg_search(h, need, &examined);
     if (g == NIL || !free_block_ok(h, g)) {
-        alloc_failed(h, size, examined, eb);
+        mem_alloc_failed(h, size, examined, eb);
         return NULL;
     }
 
@@ -96,13 +112,10 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
     hdr_write(h, g, need, B_USED | prev_used | slack << B_SLACK_SHIFT);
     unsigned char *obj = mem_payload(h, g);
     if (h->flags & MEM_OPT_GUARD)
-        guard_fill(obj + size, slack);
+        mem_guard_fill(obj + size, slack);
     MEM_UNPOISON(obj, size);
 
-    h->used_bytes += block_bytes;
-    size_t live = h->live_bytes += size;
-    if (live > h->peak_live)
-        h->peak_live = live;
+    count_used(h, block_bytes, size);
     h->allocs++;
 
     if (eb->on) {
@@ -180,6 +193,16 @@ MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout)
     if (o - start >= (size_t)size * GRAN - HDR - ((info >> B_SLACK_SHIFT) & SLACK_MAX))
         return MEM_REJECT_PADDING;
     return MEM_OK;
+}
+
+MEM_NO_ASAN MemReject mem_classify(const MemHeap *h, const void *ptr, uint32_t *g)
+{
+    return classify(h, ptr, g);
+}
+
+MEM_NO_ASAN uint32_t mem_need_grans(const MemHeap *h, size_t size)
+{
+    return need_grans(h, size);
 }
 
 MEM_NO_ASAN MemReject MemHeap_Classify(const MemHeap *h, const void *ptr)
@@ -345,6 +368,11 @@ MEM_HOT bool neighbours_ok(const MemHeap *h, uint32_t g)
             return false;
     }
     return true;
+}
+
+MEM_NO_ASAN bool mem_neighbours_ok(const MemHeap *h, uint32_t g)
+{
+    return neighbours_ok(h, g);
 }
 
 MEM_NO_ASAN static void reject_event(MemHeap *h, EventBuf *eb, const void *ptr, MemReject r,

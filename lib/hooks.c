@@ -191,13 +191,15 @@ MEM_NO_ASAN MemStats MemHeap_Stats(const MemHeap *h)
         s.used_bytes ? (double)(s.used_bytes - s.live_bytes) / (double)s.used_bytes : 0.0;
     s.utilisation = (double)s.live_bytes / (double)s.capacity;
     s.peak_live_bytes = h->peak_live;
+    s.peak_used_bytes = h->peak_used;
     s.rover = h->policy == MEM_NEXT_FIT && h->rover != NIL ? goff(h->rover) : SIZE_MAX;
     s.allocs = h->allocs;
     s.frees = h->frees;
     s.failed_allocs = h->failed;
     s.rejected_frees = h->rejected;
     s.overflows = h->overflows;
-    s.ops = h->allocs + h->frees + h->failed + h->rejected;
+    s.resizes = h->resizes;
+    s.ops = h->allocs + h->frees + h->failed + h->rejected + h->resizes;
     mem_unlock(h, locked);
     return s;
 }

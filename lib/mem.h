@@ -158,7 +158,11 @@ enum {
     /* Guard mode: the padding after every object (at least 8 bytes) holds
      * a known pattern that is verified on free and by MemHeap_Check, so an
      * overflow past the end of an object is detected and reported. */
-    MEM_OPT_GUARD = 1u << 1
+    MEM_OPT_GUARD = 1u << 1,
+    /* The region is known to be all zero bytes (fresh from mmap): creation
+     * does not clear the start bitmap, so a large reservation's untouched
+     * pages stay untouched (MemHeap_Create is then O(1)). */
+    MEM_OPT_ZEROED = 1u << 2
 };
 
 /*
@@ -169,7 +173,8 @@ enum {
  * region discards the old heap.
  * Returns NULL iff region is NULL, size < MEM_MIN_REGION, policy is out of
  * range, or flags has an unknown bit.  Regions above MEM_MAX_ARENA bytes are
- * used up to that size.  Time: O(size / 8192) to clear the start bitmap.
+ * used up to that size.  Time: O(size / 8192) to clear the start bitmap, O(1)
+ * with MEM_OPT_ZEROED.
  */
 MEM_API MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags);
 
@@ -241,6 +246,51 @@ MEM_API void *MemHeap_Find(const MemHeap *heap, const void *ptr, size_t *size);
 
 /* Like Find, but says why a pointer is not inside a live object. */
 MEM_API MemReject MemHeap_Classify(const MemHeap *heap, const void *ptr);
+
+/* ------------------------------------------------------------------------ */
+/* Resizing in place and aligned allocation (resize.c)                      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Changes the size of the live object that STARTS at ptr to size bytes
+ * without moving it; its first min(old, new) bytes are kept.  Shrinking gives
+ * the freed end of the block back as a free block (merged with a free right
+ * neighbour) whenever that makes a block of MEM_MIN_BLOCK bytes, and else
+ * keeps it as padding.  Growing takes what it needs from the free block right
+ * after the object's block, leaving the rest of it free (or, when the rest
+ * could not form a block, taking it whole as padding).
+ * Returns 0 on success (then a MEM_EV_RESIZE event, and stats.resizes counts
+ * it).  Fails, returning -1 with the heap exactly as it was, iff:
+ *   - heap is NULL, ptr is NULL, or size is 0;
+ *   - ptr is not the first byte of a live object (any pointer value is
+ *     answered without a crash, as by MemHeap_Find);
+ *   - the object's block plus a free right neighbour is too small for size
+ *     bytes, or the object or its neighbours fail their integrity checks
+ *     (a caller then allocates, copies and frees, as realloc does).
+ * No counter moves and no event is raised on failure.
+ * Time: O(log64 n) to find the object, then O(1) under MEM_FAST and for
+ * growing under every policy; shrinking next to a used block is O(free
+ * blocks) under the list policies (address-ordered insertion).
+ * Thread safety: as every function taking a heap.
+ */
+MEM_API int MemHeap_Resize(MemHeap *heap, void *ptr, size_t size);
+
+/*
+ * Allocates size bytes at an address that is a multiple of align, which must
+ * be a power of two.  align <= MEM_ALIGNMENT is MemHeap_Alloc.  The search
+ * asks the policy for a free block of size + align + 24 bytes (room for the
+ * object at an aligned address whatever the block's own alignment); the gap
+ * before the object stays a free block (it is not wasted, and it coalesces as
+ * usual), and the end of the block is split off as for MemHeap_Alloc, so an
+ * aligned object costs no more than MEM_ALIGNMENT bytes of padding.
+ * Returns NULL iff heap is NULL, size is 0, align is not a power of two, or
+ * the policy finds no free block of that size (then only the failure counter
+ * changes and MEM_EV_FAIL is raised, as for MemHeap_Alloc).  The MEM_EV_ALLOC
+ * event's block is where the object's block begins (a gap before it stays
+ * free), its size runs to the end of the chosen free block.
+ * Time: as MemHeap_Alloc.  Thread safety: as every function taking a heap.
+ */
+MEM_API void *MemHeap_AllocAligned(MemHeap *heap, size_t align, size_t size);
 
 /* ------------------------------------------------------------------------ */
 /* Hooks: how a visualiser sees the heap                                    */
@@ -315,6 +365,8 @@ typedef struct MemStats {
     double internal_frag;   /* (used_bytes - live_bytes) / used_bytes; 0 if none */
     double utilisation;     /* live_bytes / capacity */
     size_t peak_live_bytes; /* highest live_bytes so far */
+    size_t peak_used_bytes; /* highest used_bytes so far: the most arena bytes
+                               in use (blocks of live objects) at once */
     size_t rover;           /* next fit: offset of the rover's block, or
                                SIZE_MAX when there is none (other policies) */
     uint64_t allocs;        /* successful allocations */
@@ -322,7 +374,8 @@ typedef struct MemStats {
     uint64_t failed_allocs;
     uint64_t rejected_frees;
     uint64_t overflows;     /* guard mode: broken guards detected */
-    uint64_t ops;           /* allocs + frees + failed + rejected */
+    uint64_t resizes;       /* successful MemHeap_Resize calls */
+    uint64_t ops;           /* allocs + frees + failed + rejected + resizes */
 } MemStats;
 
 /* The statistics, by value; a zeroed struct when heap is NULL.
@@ -344,7 +397,12 @@ typedef enum MemEventKind {
     MEM_EV_REJECT,    /* pointer given, reason */
     MEM_EV_OVERFLOW,  /* guard mode: object, request, block; size = bytes of
                          the guard found overwritten */
-    MEM_EV_ROVER      /* next fit: block = the rover's new block offset */
+    MEM_EV_ROVER,     /* next fit: block = the rover's new block offset */
+    MEM_EV_RESIZE     /* MemHeap_Resize: object, previous (its size before),
+                         request (its size now), block/size (its block now),
+                         remainder (bytes of the free block right after it, 0
+                         when none), neighbours (MEM_RIGHT when a free right
+                         neighbour was taken from or merged with) */
 } MemEventKind;
 
 enum { MEM_LEFT = 1u, MEM_RIGHT = 2u };
@@ -365,6 +423,7 @@ typedef struct MemEvent {
     MemReject reason;     /* REJECT */
     size_t free_total;    /* FAIL: bytes free in all */
     size_t largest_free;  /* FAIL: the largest free block */
+    size_t previous;      /* RESIZE: the object's size before */
 } MemEvent;
 
 typedef void (*MemObserver)(const MemEvent *event, void *arg);

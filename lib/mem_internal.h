@@ -7,6 +7,7 @@
  *   list.c             first/next/best/worst: one address-ordered free list
  *   seg.h, seg.c       fast: segregated free lists indexed by bitmaps (TLSF)
  *   heap.c             allocation, free and lookup: split, coalesce, classify
+ *   resize.c           resizing in place, aligned allocation
  *   hooks.c            region, walks, statistics, observer and events
  *   create.c           creating and releasing heaps, policy names
  *   lock.c             the heap's lock
@@ -138,8 +139,8 @@ struct MemHeap {
     /* counters, kept as the operations go; MemHeap_Check recounts them */
     size_t live_bytes, used_bytes, free_blocks; /* free bytes: the rest;
                                                   used blocks: allocs - frees */
-    size_t peak_live;
-    uint64_t allocs, frees, failed, rejected, overflows;
+    size_t peak_live, peak_used;
+    uint64_t allocs, frees, failed, rejected, overflows, resizes;
 
     /* process-local */
     MemObserver observer;
@@ -205,7 +206,7 @@ MEM_NO_ASAN static inline void mem_ev_begin(EventBuf *eb, const MemHeap *h)
     eb->n = 0;
     eb->on = h->observer != NULL;
     if (eb->on)
-        eb->op = h->allocs + h->frees + h->failed + h->rejected + 1u;
+        eb->op = h->allocs + h->frees + h->failed + h->rejected + h->resizes + 1u;
 }
 MemEvent *mem_ev_add(EventBuf *eb, const MemHeap *heap, MemEventKind kind);
 void mem_ev_flush(const MemHeap *heap, const EventBuf *eb);
@@ -218,6 +219,16 @@ MemHeap *mem_heap_init(MemHeap *heap, void *arena, size_t size, MemPolicy policy
 
 /* "heap.c" */
 size_t mem_guard_damage(const MemHeap *heap, uint32_t g);
+/* for resize.c: the granules of a block holding size bytes (0: none can);
+ * which block holds ptr and whether it is inside its live object; whether
+ * block g's neighbours can be trusted; writing the guard after an object;
+ * counting a failed allocation (and its event); the end of a successful one */
+uint32_t mem_need_grans(const MemHeap *heap, size_t size);
+MemReject mem_classify(const MemHeap *heap, const void *ptr, uint32_t *g);
+bool mem_neighbours_ok(const MemHeap *heap, uint32_t g);
+void mem_guard_fill(unsigned char *from, size_t n);
+void mem_alloc_failed(MemHeap *heap, size_t size, size_t examined, EventBuf *eb);
+void mem_count_used(MemHeap *heap, size_t block_bytes, size_t live_bytes);
 
 /* "check.c" */
 int mem_diagnose_locked(const MemHeap *heap, char *why, size_t len);

@@ -264,6 +264,10 @@ static void digest(Lane *l, const char *prefix)
              * was too small */
             touch_add(l, TOUCH_FAIL, e->block, e->size);
             break;
+        case MEM_EV_RESIZE:
+            touch_add(l, TOUCH_ALLOC, e->block, e->size);
+            touch_add(l, TOUCH_SPLIT, e->block + e->size, e->remainder);
+            break;
         case MEM_EV_OVERFLOW:
         case MEM_EV_COALESCE:
         case MEM_EV_ROVER:
