@@ -1,0 +1,481 @@
+/*
+ * malloc.c - libmem-malloc.so: the C allocator of any dynamically linked
+ * program, replaced by one libmem heap.
+ *
+ *   LD_PRELOAD=lib/libmem-malloc.so some-program args...
+ *
+ * malloc, free, calloc, realloc, reallocarray, posix_memalign, aligned_alloc,
+ * memalign, valloc, pvalloc and malloc_usable_size all work on ONE heap in
+ * ONE mmap: a reservation of MEM_SIZE bytes (K, M or G suffix; default the
+ * largest arena libmem manages, MEM_MAX_ARENA, 64 GiB) made with
+ * MAP_NORESERVE, so only the pages the program touches cost memory.  C++'s
+ * operator new and delete reach it through libstdc++.  glibc's own allocator
+ * is never called.
+ *
+ * Environment (read once, at the first call):
+ *   MEM_SIZE=64G          the reservation (at least 1M); without it, the
+ *                         default, halved until the kernel grants it
+ *   MEM_POLICY=fast       first, next, best, worst or fast, as for Mem_Init
+ *   MEM_INVALID_FREE=ignore   a free of a pointer that is not a live object
+ *                         is counted and ignored instead of aborting
+ *   LIBMEM_STATS=1        one summary line on stderr at exit
+ * A malformed value is an error: one line on stderr and exit status 127,
+ * before the program runs any further.
+ *
+ * How it stays safe where an allocator is called from:
+ *   - before constructors and from inside the dynamic loader: the heap is
+ *     made at the first call, from nothing but getenv, mmap and the library
+ *     (none of which allocates); the shim is linked -z now, so no lazy
+ *     symbol binding runs inside it;
+ *   - recursion: the heap is published before pthread_atfork is called,
+ *     and that call (which may allocate) is served by the published heap;
+ *     threads that race the first call wait for it;
+ *   - threads: the heap's own lock (MemHeap_* are thread safe; the lock is
+ *     skipped while the process has one thread, as glibc does);
+ *   - fork: the prepare handler takes the heap's lock, parent and child
+ *     release it, so a child forked from one thread while another is inside
+ *     malloc never inherits a held lock.  The handler is registered first,
+ *     so its prepare runs last and its child handler first;
+ *   - exhaustion: NULL with errno ENOMEM, the program's own answer.
+ *
+ * Large frees give their pages back: before an object of at least 1 MiB is
+ * freed, the whole pages inside it are dropped with MADV_DONTNEED (the
+ * library's metadata lies at the edges of blocks, never in those pages).
+ */
+#include "mem_internal.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+#define DEFAULT_SIZE ((size_t)64 << 30)
+#define MIN_SIZE ((size_t)1 << 20)
+#define RETURN_PAGES ((size_t)1 << 20) /* frees this large drop their pages */
+
+enum { ST_NONE, ST_READY, ST_FAILED };
+
+static _Atomic(MemHeap *) g_heap;
+static atomic_int g_state;
+static atomic_flag g_init_lock = ATOMIC_FLAG_INIT;
+static bool g_ignore_invalid, g_stats;
+static size_t g_page = 4096;
+static atomic_ullong g_refused; /* invalid frees and reallocs the shim refused */
+static bool g_fork_locked;
+
+/* ---- messages, without the allocator or stdio -------------------------------- */
+
+typedef struct Line {
+    char buf[512];
+    size_t n;
+} Line;
+
+static void put_str(Line *l, const char *s)
+{
+    while (*s && l->n + 1 < sizeof l->buf)
+        l->buf[l->n++] = *s++;
+}
+
+static void put_num(Line *l, unsigned long long v, unsigned base)
+{
+    char d[24];
+    int n = 0;
+    do {
+        unsigned x = (unsigned)(v % base);
+        d[n++] = (char)(x < 10 ? '0' + x : 'a' + x - 10);
+        v /= base;
+    } while (v);
+    if (base == 16)
+        put_str(l, "0x");
+    while (n && l->n + 1 < sizeof l->buf)
+        l->buf[l->n++] = d[--n];
+}
+
+static void put_end(Line *l)
+{
+    l->buf[l->n++] = '\n';
+    for (size_t done = 0; done < l->n;) {
+        ssize_t w = write(STDERR_FILENO, l->buf + done, l->n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        done += (size_t)w;
+    }
+}
+
+__attribute__((noreturn)) static void config_error(const char *var, const char *val,
+                                                    const char *want)
+{
+    Line l = {.n = 0};
+    put_str(&l, "libmem-malloc: ");
+    put_str(&l, var);
+    put_str(&l, "=");
+    put_str(&l, val);
+    put_str(&l, ": ");
+    put_str(&l, want);
+    put_end(&l);
+    _exit(127);
+}
+
+/* "free(): invalid pointer 0x... (points into a free block ...)", then abort,
+ * unless MEM_INVALID_FREE=ignore. */
+static void invalid_pointer(MemHeap *h, const char *fn, const void *p)
+{
+    atomic_fetch_add_explicit(&g_refused, 1, memory_order_relaxed);
+    if (g_ignore_invalid)
+        return;
+    MemReject why = MemHeap_Classify(h, p);
+    Line l = {.n = 0};
+    put_str(&l, "libmem-malloc: ");
+    put_str(&l, fn);
+    put_str(&l, "(): invalid pointer ");
+    put_num(&l, (unsigned long long)(uintptr_t)p, 16);
+    put_str(&l, " (it ");
+    put_str(&l, why == MEM_OK ? "points inside a live object, not at its start"
+                              : MemReject_Describe(why));
+    put_str(&l, ")");
+    put_end(&l);
+    abort();
+}
+
+/* ---- the heap ------------------------------------------------------------------ */
+
+/* "64G", "512M", "1024K", "1048576": bytes, or 0 when malformed. */
+static size_t parse_size(const char *s)
+{
+    size_t v = 0;
+    if (*s < '0' || *s > '9')
+        return 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (SIZE_MAX - 9u) / 10u)
+            return 0;
+        v = v * 10u + (size_t)(*s - '0');
+    }
+    unsigned shift = 0;
+    if (*s == 'K' || *s == 'k')
+        shift = 10;
+    else if (*s == 'M' || *s == 'm')
+        shift = 20;
+    else if (*s == 'G' || *s == 'g')
+        shift = 30;
+    if (shift)
+        s++;
+    if (*s || v > (SIZE_MAX >> shift))
+        return 0;
+    return v << shift;
+}
+
+static void fork_prepare(void)
+{
+    MemHeap *h = atomic_load_explicit(&g_heap, memory_order_acquire);
+    g_fork_locked = h && mem_lock(h);
+}
+
+static void fork_release(void)
+{
+    MemHeap *h = atomic_load_explicit(&g_heap, memory_order_acquire);
+    if (h && g_fork_locked)
+        mem_unlock(h, true);
+    g_fork_locked = false;
+}
+
+static void print_stats(void);
+
+/* Makes the heap: environment, one reservation, MemHeap_Create over it.
+ * Called with g_init_lock held; nothing here allocates. */
+static MemHeap *make_heap(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (page > 0)
+        g_page = (size_t)page;
+    MemPolicy policy = MEM_POLICY_DEFAULT;
+    const char *v = getenv("MEM_POLICY");
+    if (v && *v && MemPolicy_Parse(v, &policy) != 0)
+        config_error("MEM_POLICY", v, "not a policy (first, next, best, worst, fast)");
+    v = getenv("MEM_INVALID_FREE");
+    if (v && *v) {
+        if (strcmp(v, "ignore") == 0)
+            g_ignore_invalid = true;
+        else if (strcmp(v, "abort") != 0)
+            config_error("MEM_INVALID_FREE", v, "not ignore or abort");
+    }
+    v = getenv("LIBMEM_STATS");
+    g_stats = v && *v && strcmp(v, "0") != 0;
+
+    size_t size = DEFAULT_SIZE;
+    bool fixed = false;
+    v = getenv("MEM_SIZE");
+    if (v && *v) {
+        size = parse_size(v);
+        if (size < MIN_SIZE)
+            config_error("MEM_SIZE", v, "not a size of at least 1M (digits, then K, M or G)");
+        fixed = true;
+    }
+    size_t control = MemHeap_ControlSize();
+    void *region = MAP_FAILED;
+    size_t len = 0;
+    for (;;) {
+        if (size > MEM_MAX_ARENA)
+            size = MEM_MAX_ARENA;
+        len = (size + control + g_page - 1u) / g_page * g_page;
+        region = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (region != MAP_FAILED || fixed || size / 2u < MIN_SIZE)
+            break;
+        size /= 2u; /* strict overcommit or a ulimit -v: ask for less */
+    }
+    if (region == MAP_FAILED) {
+        if (fixed)
+            config_error("MEM_SIZE", v, "the kernel refuses a reservation that large");
+        return NULL;
+    }
+    return MemHeap_Create(region, len, policy, MEM_OPT_ZEROED);
+}
+
+__attribute__((noinline)) static MemHeap *heap_init(void)
+{
+    for (;;) {
+        MemHeap *h = atomic_load_explicit(&g_heap, memory_order_acquire);
+        if (h)
+            return h;
+        if (atomic_load_explicit(&g_state, memory_order_acquire) == ST_FAILED)
+            return NULL;
+        if (!atomic_flag_test_and_set_explicit(&g_init_lock, memory_order_acquire))
+            break;
+        sched_yield(); /* another thread is making it */
+    }
+    MemHeap *h = atomic_load_explicit(&g_heap, memory_order_acquire);
+    if (!h && atomic_load(&g_state) == ST_NONE) {
+        h = make_heap();
+        if (h) {
+            atomic_store_explicit(&g_heap, h, memory_order_release);
+            atomic_store(&g_state, ST_READY);
+            /* may allocate: served by the heap just published */
+            pthread_atfork(fork_prepare, fork_release, fork_release);
+            if (g_stats)
+                atexit(print_stats);
+        } else {
+            atomic_store(&g_state, ST_FAILED);
+        }
+    }
+    atomic_flag_clear_explicit(&g_init_lock, memory_order_release);
+    return h;
+}
+
+static inline MemHeap *heap(void)
+{
+    MemHeap *h = atomic_load_explicit(&g_heap, memory_order_acquire);
+    return __builtin_expect(h != NULL, 1) ? h : heap_init();
+}
+
+/* The heap exists by the time the program's constructors run, even in a
+ * program that never allocates, so a malformed setting is reported at once. */
+__attribute__((constructor)) static void heap_early(void)
+{
+    (void)heap();
+}
+
+static void print_stats(void)
+{
+    MemHeap *h = atomic_load_explicit(&g_heap, memory_order_acquire);
+    if (!h)
+        return;
+    MemStats s = MemHeap_Stats(h);
+    Line l = {.n = 0};
+    put_str(&l, "libmem-malloc: allocations ");
+    put_num(&l, s.allocs, 10);
+    put_str(&l, ", frees ");
+    put_num(&l, s.frees, 10);
+    put_str(&l, ", peak live bytes ");
+    put_num(&l, s.peak_live_bytes, 10);
+    put_str(&l, ", peak arena bytes in use ");
+    put_num(&l, s.peak_used_bytes, 10);
+    put_str(&l, ", failed allocations ");
+    put_num(&l, s.failed_allocs, 10);
+    put_str(&l, ", refused frees ");
+    put_num(&l, s.rejected_frees + atomic_load(&g_refused), 10);
+    put_str(&l, " (policy ");
+    put_str(&l, MemPolicy_Name(s.policy));
+    put_str(&l, ")");
+    put_end(&l);
+}
+
+/* ---- the allocator ---------------------------------------------------------------- */
+
+static void *fail_nomem(void)
+{
+    errno = ENOMEM;
+    return NULL;
+}
+
+EXPORT void *malloc(size_t size)
+{
+    MemHeap *h = heap();
+    void *p = h ? MemHeap_Alloc(h, size ? size : 1u) : NULL;
+    return p ? p : fail_nomem();
+}
+
+/* The size of the live object that starts at p, or 0 (after the complaint)
+ * when p is not one. */
+static size_t object_at(MemHeap *h, void *p, const char *fn)
+{
+    size_t size = 0;
+    if (MemHeap_Find(h, p, &size) != p) {
+        invalid_pointer(h, fn, p);
+        return 0;
+    }
+    return size;
+}
+
+/* Drops the whole pages inside a large object that is about to be freed. */
+static void return_pages(unsigned char *p, size_t size)
+{
+    uintptr_t lo = ((uintptr_t)p + g_page - 1u) & ~(uintptr_t)(g_page - 1u);
+    uintptr_t hi = ((uintptr_t)p + size) & ~(uintptr_t)(g_page - 1u);
+    if (hi > lo) {
+        int saved = errno;
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+        errno = saved;
+    }
+}
+
+EXPORT void free(void *p)
+{
+    if (!p)
+        return;
+    MemHeap *h = heap();
+    if (!h)
+        return;
+    size_t size = object_at(h, p, "free");
+    if (!size)
+        return;
+    if (size >= RETURN_PAGES)
+        return_pages(p, size);
+    if (MemHeap_Free(h, p) != MEM_OK)
+        invalid_pointer(h, "free", p);
+}
+
+EXPORT void *calloc(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return fail_nomem();
+    size_t total = n * size;
+    MemHeap *h = heap();
+    void *p = h ? MemHeap_Alloc(h, total ? total : 1u) : NULL;
+    if (!p)
+        return fail_nomem();
+    memset(p, 0, total);
+    return p;
+}
+
+EXPORT void *realloc(void *old, size_t size)
+{
+    if (!old)
+        return malloc(size);
+    MemHeap *h = heap();
+    if (!h)
+        return fail_nomem();
+    if (size == 0) { /* as glibc: free it, return NULL */
+        free(old);
+        return NULL;
+    }
+    size_t was = object_at(h, old, "realloc");
+    if (!was)
+        return NULL;
+    if (MemHeap_Resize(h, old, size) == 0)
+        return old;
+    void *p = MemHeap_Alloc(h, size);
+    if (!p)
+        return fail_nomem();
+    memcpy(p, old, was < size ? was : size);
+    if (was >= RETURN_PAGES)
+        return_pages(old, was);
+    MemHeap_Free(h, old);
+    return p;
+}
+
+EXPORT void *reallocarray(void *old, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return fail_nomem();
+    return realloc(old, n * size);
+}
+
+/* align: a power of two (the callers check or round). */
+static void *aligned(size_t align, size_t size)
+{
+    MemHeap *h = heap();
+    void *p = h ? MemHeap_AllocAligned(h, align, size ? size : 1u) : NULL;
+    return p ? p : fail_nomem();
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t size)
+{
+    if (align < sizeof(void *) || (align & (align - 1u)))
+        return EINVAL;
+    int saved = errno;
+    void *p = aligned(align, size);
+    errno = saved;
+    if (!p)
+        return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t size)
+{
+    if (align == 0 || (align & (align - 1u))) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return aligned(align, size);
+}
+
+/* As glibc: an alignment that is not a power of two is rounded up to one. */
+EXPORT void *memalign(size_t align, size_t size)
+{
+    if (align > SIZE_MAX / 2u + 1u) {
+        errno = EINVAL;
+        return NULL;
+    }
+    size_t a = 1;
+    while (a < align)
+        a <<= 1;
+    return aligned(a, size);
+}
+
+EXPORT void *valloc(size_t size)
+{
+    if (!heap())
+        return fail_nomem();
+    return aligned(g_page, size);
+}
+
+EXPORT void *pvalloc(size_t size)
+{
+    if (!heap())
+        return fail_nomem();
+    if (size > SIZE_MAX - g_page)
+        return fail_nomem();
+    size_t rounded = size ? (size + g_page - 1u) / g_page * g_page : g_page;
+    return aligned(g_page, rounded);
+}
+
+/* The object's requested size: every byte of it is usable, and no byte after
+ * it (that is padding the heap may check).  0 for NULL or a pointer that is
+ * not the start of a live object. */
+EXPORT size_t malloc_usable_size(void *p)
+{
+    MemHeap *h = p ? heap() : NULL;
+    size_t size = 0;
+    if (h && MemHeap_Find(h, p, &size) != p)
+        size = 0;
+    return size;
+}
