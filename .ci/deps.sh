@@ -2,6 +2,7 @@
 # Installs the Debian packages a job needs, if any are missing, and says so.
 #   .ci/deps.sh build   what `make` and `make run` need
 #   .ci/deps.sh test    what `make test` needs as well
+#   .ci/deps.sh bench   what `make bench` needs as well (other allocators)
 # Idempotent: when everything is present it does nothing and prints nothing.
 # As root it runs apt-get; otherwise it uses sudo when there is one, and
 # else prints the command to run.
@@ -12,6 +13,12 @@ if [ "$job" = test ]; then
     # clang's sanitizer and libFuzzer runtimes are in libclang-rt-dev, which
     # clang only recommends
     packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind)
+    # the real programs that tests/e2e_malloc.sh runs on the malloc replacement
+    packages+=(python3 perl git g++ tar gzip)
+fi
+if [ "$job" = bench ]; then
+    # the allocators `make bench` sets libmem against, each by LD_PRELOAD
+    packages+=(python3 perl git libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4)
 fi
 missing=()
 for p in "${packages[@]}"; do

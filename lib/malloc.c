@@ -18,7 +18,10 @@
  *   MEM_POLICY=fast       first, next, best, worst or fast, as for Mem_Init
  *   MEM_INVALID_FREE=ignore   a free of a pointer that is not a live object
  *                         is counted and ignored instead of aborting
- *   LIBMEM_STATS=1        one summary line on stderr at exit
+ *   LIBMEM_STATS=1        one summary line on stderr when the process calls
+ *                         exit (through a close-on-exec copy of fd 2 made at
+ *                         start, as programs may close stderr at exit; a
+ *                         process that ends by _exit or a signal prints none)
  * A malformed value is an error: one line on stderr and exit status 127,
  * before the program runs any further.
  *
@@ -45,6 +48,7 @@
 #include "mem_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +72,7 @@ static bool g_ignore_invalid, g_stats;
 static size_t g_page = 4096;
 static atomic_ullong g_refused; /* invalid frees and reallocs the shim refused */
 static bool g_fork_locked;
+static int g_stats_fd = STDERR_FILENO;
 
 /* ---- messages, without the allocator or stdio -------------------------------- */
 
@@ -97,17 +102,22 @@ static void put_num(Line *l, unsigned long long v, unsigned base)
         l->buf[l->n++] = d[--n];
 }
 
-static void put_end(Line *l)
+static void put_end_fd(Line *l, int fd)
 {
     l->buf[l->n++] = '\n';
     for (size_t done = 0; done < l->n;) {
-        ssize_t w = write(STDERR_FILENO, l->buf + done, l->n - done);
+        ssize_t w = write(fd, l->buf + done, l->n - done);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
             break;
         done += (size_t)w;
     }
+}
+
+static void put_end(Line *l)
+{
+    put_end_fd(l, STDERR_FILENO);
 }
 
 __attribute__((noreturn)) static void config_error(const char *var, const char *val,
@@ -208,6 +218,13 @@ static MemHeap *make_heap(void)
     }
     v = getenv("LIBMEM_STATS");
     g_stats = v && *v && strcmp(v, "0") != 0;
+    if (g_stats) {
+        /* A copy of stderr, high and close-on-exec: programs close their
+         * stderr in atexit handlers of their own (coreutils does). */
+        int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 900);
+        if (fd >= 0)
+            g_stats_fd = fd;
+    }
 
     size_t size = DEFAULT_SIZE;
     bool fixed = false;
@@ -304,7 +321,7 @@ static void print_stats(void)
     put_str(&l, " (policy ");
     put_str(&l, MemPolicy_Name(s.policy));
     put_str(&l, ")");
-    put_end(&l);
+    put_end_fd(&l, g_stats_fd);
 }
 
 /* ---- the allocator ---------------------------------------------------------------- */
