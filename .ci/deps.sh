@@ -18,7 +18,7 @@ if [ "$job" = test ]; then
 fi
 if [ "$job" = bench ]; then
     # the allocators `make bench` sets libmem against, each by LD_PRELOAD
-    packages+=(python3 perl git libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4)
+    packages+=(python3 perl g++ time libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4)
 fi
 missing=()
 for p in "${packages[@]}"; do

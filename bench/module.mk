@@ -7,7 +7,8 @@
 #       the products directory.)
 #   make bench
 #       builds the harness at -O2 and runs it over bench/traces/*.rep; prints
-#       the tables and writes them to bench/RESULTS.md.  Not part of `make test`.
+#       the tables and writes them to bench/RESULTS.md; then real programs on
+#       five allocators (bench/programs.mk).  Not part of `make test`.
 
 
 RECORD_SO  := $(OUT)/tools/record.so
@@ -50,3 +51,4 @@ bench-traces: $(BENCH)
 
 bench: $(BENCH)
 	$(BENCH) --out bench/RESULTS.md bench/traces/*.rep
+	@$(MAKE) --no-print-directory bench-programs
