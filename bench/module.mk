@@ -2,7 +2,8 @@
 #
 #   make record CMD='sort words.txt' TRACE=sort.rep
 #       runs CMD with tools/record.so preloaded and keeps the trace of the
-#       process that made the most calls (cc -> cc1, a shell -> its command).
+#       command's own process (across exec: a wrapper script's program; the
+#       busiest process when CMD is a pipeline or a list), see tools/record.sh.
 #       TRACE (default record.rep) is the output file.  (OUT is taken: it is
 #       the products directory.)
 #   make bench
