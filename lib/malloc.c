@@ -41,7 +41,7 @@
  *     so its prepare runs last and its child handler first;
  *   - exhaustion: NULL with errno ENOMEM, the program's own answer.
  *
- * Large frees give their pages back: before an object of at least 1 MiB is
+ * Large frees give their pages back: before an object of at least 256 KiB is
  * freed, the whole pages inside it are dropped with MADV_DONTNEED (the
  * library's metadata lies at the edges of blocks, never in those pages).
  */
@@ -61,7 +61,7 @@
 
 #define DEFAULT_SIZE ((size_t)64 << 30)
 #define MIN_SIZE ((size_t)1 << 20)
-#define RETURN_PAGES ((size_t)1 << 20) /* frees this large drop their pages */
+#define RETURN_PAGES ((size_t)256 << 10) /* frees this large drop their pages */
 
 enum { ST_NONE, ST_READY, ST_FAILED };
 
@@ -73,6 +73,16 @@ static size_t g_page = 4096;
 static atomic_ullong g_refused; /* invalid frees and reallocs the shim refused */
 static bool g_fork_locked;
 static int g_stats_fd = STDERR_FILENO;
+static unsigned char *g_base;   /* the arena (MemRegion.base) */
+/* The frontier: the end of the highest object ever handed out, as an offset
+ * from g_base.  Beyond it the arena has held no object, only the library's
+ * free-block metadata, and that within FRONTIER_DIRT bytes of it (a free
+ * block's header, links and footer sit at its ends, and every free block
+ * starts at an old block end) or in the arena's last 16 bytes (the last free
+ * block's footer): calloc need not clear the rest of such memory, which is
+ * still zero from mmap, and so never touches pages the program does not. */
+static atomic_size_t g_frontier;
+#define FRONTIER_DIRT 128u
 
 /* ---- messages, without the allocator or stdio -------------------------------- */
 
@@ -253,7 +263,10 @@ static MemHeap *make_heap(void)
             config_error("MEM_SIZE", v, "the kernel refuses a reservation that large");
         return NULL;
     }
-    return MemHeap_Create(region, len, policy, MEM_OPT_ZEROED);
+    MemHeap *h = MemHeap_Create(region, len, policy, MEM_OPT_ZEROED);
+    if (h)
+        g_base = MemHeap_Region(h).base;
+    return h;
 }
 
 __attribute__((noinline)) static MemHeap *heap_init(void)
@@ -326,6 +339,17 @@ static void print_stats(void)
 
 /* ---- the allocator ---------------------------------------------------------------- */
 
+/* Moves the frontier past an object just handed out (or grown). */
+static inline void note_end(const void *p, size_t size)
+{
+    size_t end = (size_t)((const unsigned char *)p - g_base) + size;
+    size_t f = atomic_load_explicit(&g_frontier, memory_order_relaxed);
+    while (end > f && !atomic_compare_exchange_weak_explicit(&g_frontier, &f, end,
+                                                             memory_order_relaxed,
+                                                             memory_order_relaxed))
+        ;
+}
+
 static void *fail_nomem(void)
 {
     errno = ENOMEM;
@@ -336,7 +360,10 @@ EXPORT void *malloc(size_t size)
 {
     MemHeap *h = heap();
     void *p = h ? MemHeap_Alloc(h, size ? size : 1u) : NULL;
-    return p ? p : fail_nomem();
+    if (!p)
+        return fail_nomem();
+    note_end(p, size);
+    return p;
 }
 
 /* The size of the live object that starts at p, or 0 (after the complaint)
@@ -388,7 +415,19 @@ EXPORT void *calloc(size_t n, size_t size)
     void *p = h ? MemHeap_Alloc(h, total ? total : 1u) : NULL;
     if (!p)
         return fail_nomem();
-    memset(p, 0, total);
+    /* Every earlier object that ever lay here raised the frontier before it
+     * was freed (and so before this allocation, which the heap's lock
+     * orders after that free): past the frontier, only metadata to clear. */
+    size_t at = (size_t)((unsigned char *)p - g_base);
+    size_t dirty = atomic_load_explicit(&g_frontier, memory_order_relaxed) + FRONTIER_DIRT;
+    dirty = dirty > at ? dirty - at : 0u;
+    if (dirty + 16u < total) {
+        memset(p, 0, dirty);
+        memset((unsigned char *)p + total - 16u, 0, 16u);
+    } else {
+        memset(p, 0, total);
+    }
+    note_end(p, total);
     return p;
 }
 
@@ -406,11 +445,14 @@ EXPORT void *realloc(void *old, size_t size)
     size_t was = object_at(h, old, "realloc");
     if (!was)
         return NULL;
-    if (MemHeap_Resize(h, old, size) == 0)
+    if (MemHeap_Resize(h, old, size) == 0) {
+        note_end(old, size);
         return old;
+    }
     void *p = MemHeap_Alloc(h, size);
     if (!p)
         return fail_nomem();
+    note_end(p, size);
     memcpy(p, old, was < size ? was : size);
     if (was >= RETURN_PAGES)
         return_pages(old, was);
@@ -430,7 +472,10 @@ static void *aligned(size_t align, size_t size)
 {
     MemHeap *h = heap();
     void *p = h ? MemHeap_AllocAligned(h, align, size ? size : 1u) : NULL;
-    return p ? p : fail_nomem();
+    if (!p)
+        return fail_nomem();
+    note_end(p, size);
+    return p;
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t size)
