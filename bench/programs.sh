@@ -65,16 +65,16 @@ command -v gcc > /dev/null && add "gcc -O2 -c lib/heap.c" "gcc -O2 -D_GNU_SOURCE
 add "8 threads (tests/programs/threads.c)" "$tmp/threads"
 [ $have_cxx = 1 ] && add "C++ map and strings (cxx.cc)" "$tmp/cxx"
 
-# one P A R: appends "wall_seconds max_rss_kib" to $tmp/P.A
+# one P A: appends "wall_seconds max_rss_kib cpu_seconds" to $tmp/P.A
 one() {
     local p=$1 a=$2 t0 t1
     local env=(env)
     [ -n "${preload[$a]}" ] && env+=(LD_PRELOAD="${preload[$a]}")
     t0=$EPOCHREALTIME
-    "$TIME" -f %M -o "$tmp/rss" "${env[@]}" bash -c "${cmds[$p]}" > /dev/null 2> "$tmp/err" ||
+    "$TIME" -f '%M %U %S' -o "$tmp/rss" "${env[@]}" bash -c "${cmds[$p]}" > /dev/null 2> "$tmp/err" ||
         { echo "programs.sh: ${progs[$p]} failed under ${names[$a]}:" >&2; cat "$tmp/err" >&2; }
     t1=$EPOCHREALTIME
-    echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }') $(tail -n 1 "$tmp/rss")" >> "$tmp/$p.$a"
+    awk -v a="$t0" -v b="$t1" 'END { printf "%.4f %d %.2f\n", b - a, $1, $2 + $3 }' "$tmp/rss" >> "$tmp/$p.$a"
 }
 
 for ((r = 1; r <= runs; r++)); do
@@ -93,12 +93,13 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
     echo
     echo "Written by \`make bench\` (bench/programs.sh) on $(date -u '+%Y-%m-%d %H:%M') UTC; load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo "Each program runs with each allocator preloaded (\`LD_PRELOAD\`; glibc: none), the allocators taking turns, $runs rounds; the median of the $runs runs."
-    echo "Wall time is the command's, peak RSS the largest resident set of any of its processes (GNU time, from wait4)."
+    echo "Wall time is the command's; CPU time its user + system time, all its processes included, which the other jobs of a shared machine disturb less; peak RSS the largest resident set of any of its processes (GNU time, from wait4)."
     echo "glibc's figure is given; the others are ratios to it (below 1 is better).  libmem is lib/libmem-malloc.so on its default policy (fast)."
     for note in ${notes[@]+"${notes[@]}"}; do echo "- $note"; done
-    for measure in "wall time" "peak RSS"; do
+    for measure in "wall time" "CPU time" "peak RSS"; do
         col=1 unit=s
         [ "$measure" = "peak RSS" ] && col=2 unit=MiB
+        [ "$measure" = "CPU time" ] && col=3
         echo
         echo "### $measure"
         echo

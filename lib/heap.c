@@ -243,6 +243,7 @@ MEM_NO_ASAN const char *MemReject_Describe(MemReject r)
     case MEM_REJECT_HEADER: return "points into a block header (metadata)";
     case MEM_REJECT_PADDING: return "points past the object's last byte, into its padding";
     case MEM_REJECT_CORRUPT: return "points into a block whose metadata is corrupt";
+    case MEM_REJECT_INTERIOR: return "points inside a live object, not at its first byte";
     }
     return "is rejected";
 }
@@ -389,7 +390,8 @@ MEM_NO_ASAN static void reject_event(MemHeap *h, EventBuf *eb, const void *ptr, 
     }
 }
 
-MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
+/* exact: ptr must be the object's first byte (MemHeap_FreeExact). */
+MEM_HOT int free_impl(MemHeap *h, void *ptr, const bool exact)
 {
     if (!ptr)
         return MEM_OK;
@@ -402,6 +404,8 @@ MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     MemReject r = classify(h, ptr, &g);
     ptrdiff_t given = (ptrdiff_t)((uintptr_t)ptr - (uintptr_t)h->base);
+    if (exact && r == MEM_OK && (unsigned char *)ptr != mem_payload(h, g))
+        r = MEM_REJECT_INTERIOR;
     if (r == MEM_OK && !neighbours_ok(h, g)) {
         r = MEM_REJECT_CORRUPT;
         /* Guard mode says what reached the neighbour: this object's guard. */
@@ -423,4 +427,14 @@ MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
         mem_ev_flush(h, &eb);
     mem_unlock(h, locked);
     return (int)r;
+}
+
+MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
+{
+    return free_impl(h, ptr, false);
+}
+
+MEM_NO_ASAN int MemHeap_FreeExact(MemHeap *h, void *ptr)
+{
+    return free_impl(h, ptr, true);
 }

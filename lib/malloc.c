@@ -74,6 +74,7 @@ static atomic_ullong g_refused; /* invalid frees and reallocs the shim refused *
 static bool g_fork_locked;
 static int g_stats_fd = STDERR_FILENO;
 static unsigned char *g_base;   /* the arena (MemRegion.base) */
+static size_t g_arena;          /* its bytes */
 /* The frontier: the end of the highest object ever handed out, as an offset
  * from g_base.  Beyond it the arena has held no object, only the library's
  * free-block metadata, and that within FRONTIER_DIRT bytes of it (a free
@@ -146,19 +147,20 @@ __attribute__((noreturn)) static void config_error(const char *var, const char *
 
 /* "free(): invalid pointer 0x... (points into a free block ...)", then abort,
  * unless MEM_INVALID_FREE=ignore. */
-static void invalid_pointer(MemHeap *h, const char *fn, const void *p)
+static void invalid_pointer(MemHeap *h, const char *fn, const void *p, MemReject why)
 {
     atomic_fetch_add_explicit(&g_refused, 1, memory_order_relaxed);
     if (g_ignore_invalid)
         return;
-    MemReject why = MemHeap_Classify(h, p);
+    if (why == MEM_OK)
+        why = MemHeap_Classify(h, p);
     Line l = {.n = 0};
     put_str(&l, "libmem-malloc: ");
     put_str(&l, fn);
     put_str(&l, "(): invalid pointer ");
     put_num(&l, (unsigned long long)(uintptr_t)p, 16);
     put_str(&l, " (it ");
-    put_str(&l, why == MEM_OK ? "points inside a live object, not at its start"
+    put_str(&l, why == MEM_OK ? MemReject_Describe(MEM_REJECT_INTERIOR)
                               : MemReject_Describe(why));
     put_str(&l, ")");
     put_end(&l);
@@ -264,8 +266,10 @@ static MemHeap *make_heap(void)
         return NULL;
     }
     MemHeap *h = MemHeap_Create(region, len, policy, MEM_OPT_ZEROED);
-    if (h)
+    if (h) {
         g_base = MemHeap_Region(h).base;
+        g_arena = MemHeap_Region(h).size;
+    }
     return h;
 }
 
@@ -372,7 +376,7 @@ static size_t object_at(MemHeap *h, void *p, const char *fn)
 {
     size_t size = 0;
     if (MemHeap_Find(h, p, &size) != p) {
-        invalid_pointer(h, fn, p);
+        invalid_pointer(h, fn, p, MEM_OK);
         return 0;
     }
     return size;
@@ -390,6 +394,18 @@ static void return_pages(unsigned char *p, size_t size)
     }
 }
 
+/* Whether p may be a large object: the size in the header before it, read
+ * as a hint only (p is not known to be an object yet; MemHeap_FreeExact
+ * checks).  The arena is mapped whole, so the read cannot fault. */
+static inline bool maybe_large(const void *p)
+{
+    uintptr_t off = (uintptr_t)p - (uintptr_t)g_base;
+    if (off < MEM_ALIGNMENT || off >= g_arena || off % MEM_ALIGNMENT)
+        return false;
+    const BlockHeader *b = (const BlockHeader *)(const void *)((const unsigned char *)p - HDR);
+    return (size_t)b->size * GRAN >= RETURN_PAGES;
+}
+
 EXPORT void free(void *p)
 {
     if (!p)
@@ -397,13 +413,16 @@ EXPORT void free(void *p)
     MemHeap *h = heap();
     if (!h)
         return;
-    size_t size = object_at(h, p, "free");
-    if (!size)
-        return;
-    if (size >= RETURN_PAGES)
-        return_pages(p, size);
-    if (MemHeap_Free(h, p) != MEM_OK)
-        invalid_pointer(h, "free", p);
+    if (__builtin_expect(maybe_large(p), 0)) {
+        size_t size = object_at(h, p, "free");
+        if (!size)
+            return;
+        if (size >= RETURN_PAGES)
+            return_pages(p, size);
+    }
+    int why = MemHeap_FreeExact(h, p);
+    if (why != MEM_OK)
+        invalid_pointer(h, "free", p, (MemReject)why);
 }
 
 EXPORT void *calloc(size_t n, size_t size)

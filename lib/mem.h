@@ -217,7 +217,9 @@ typedef enum MemReject {
     MEM_REJECT_FREE,        /* inside a free block (never allocated, or freed) */
     MEM_REJECT_HEADER,      /* inside a block header (metadata) */
     MEM_REJECT_PADDING,     /* after the object's last byte, inside its block */
-    MEM_REJECT_CORRUPT      /* the block there fails its integrity check */
+    MEM_REJECT_CORRUPT,     /* the block there fails its integrity check */
+    MEM_REJECT_INTERIOR     /* MemHeap_FreeExact: inside a live object, not
+                               at its first byte */
 } MemReject;
 
 /* A sentence for a MemReject ("points into a free block", ...). */
@@ -235,6 +237,14 @@ MEM_API const char *MemReject_Describe(MemReject reason);
  * reached the next header.
  */
 MEM_API int MemHeap_Free(MemHeap *heap, void *ptr);
+
+/*
+ * As MemHeap_Free, but ptr must be the first byte of the object, as free()
+ * requires: a pointer inside a live object anywhere else is refused with
+ * MEM_REJECT_INTERIOR (and counted, and raises MEM_EV_REJECT, as every
+ * refusal).  Same time and thread safety as MemHeap_Free.
+ */
+MEM_API int MemHeap_FreeExact(MemHeap *heap, void *ptr);
 
 /*
  * Finds the live object that ptr points into.  Returns its first byte and

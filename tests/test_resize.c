@@ -415,3 +415,27 @@ Test(random, fast) { random_run(MEM_FAST, 0, 15); }
 Test(random, fast_guard) { random_run(MEM_FAST, MEM_OPT_GUARD, 16); }
 Test(random, first_guard) { random_run(MEM_FIRST_FIT, MEM_OPT_GUARD, 17); }
 Test(random, next_guard) { random_run(MEM_NEXT_FIT, MEM_OPT_GUARD, 18); }
+
+Test(free_exact, refuses_an_interior_pointer_and_frees_at_the_start)
+{
+    MemHeap *h = heap(MEM_FAST, 0);
+    unsigned char *a = MemHeap_Alloc(h, 100);
+    cr_assert_not_null(a);
+    Log log = {0};
+    MemHeap_SetObserver(h, record, &log);
+    cr_assert_eq(MemHeap_FreeExact(h, a + 16), MEM_REJECT_INTERIOR);
+    cr_assert_eq(log.n, 1);
+    cr_assert_eq(log.ev[0].kind, MEM_EV_REJECT);
+    cr_assert_eq(log.ev[0].reason, MEM_REJECT_INTERIOR);
+    cr_assert_eq(MemHeap_Stats(h).rejected_frees, 1);
+    cr_assert_eq(MemHeap_Find(h, a, NULL), a, "still live");
+    cr_assert_str_eq(MemReject_Describe(MEM_REJECT_INTERIOR),
+                     "points inside a live object, not at its first byte");
+    cr_assert_eq(MemHeap_FreeExact(h, a + 200), MEM_REJECT_FREE, "other reasons as Free's");
+    cr_assert_eq(MemHeap_FreeExact(h, NULL), MEM_OK);
+    cr_assert_eq(MemHeap_FreeExact(NULL, a), MEM_REJECT_NULL_HEAP);
+    cr_assert_eq(MemHeap_FreeExact(h, a), MEM_OK);
+    cr_assert_eq(MemHeap_FreeExact(h, a), MEM_REJECT_FREE, "twice");
+    cr_assert_eq(MemHeap_Stats(h).free_blocks, 1);
+    th_check(h);
+}
