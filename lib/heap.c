@@ -135,7 +135,7 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
 
 MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
 {
-    if (!h || size == 0)
+    if (!h || size == 0 || (h->flags & MEM_VIEW_FLAG))
         return NULL;
     EventBuf eb;
     bool locked = mem_lock(h);
@@ -244,6 +244,7 @@ MEM_NO_ASAN const char *MemReject_Describe(MemReject r)
     case MEM_REJECT_PADDING: return "points past the object's last byte, into its padding";
     case MEM_REJECT_CORRUPT: return "points into a block whose metadata is corrupt";
     case MEM_REJECT_INTERIOR: return "points inside a live object, not at its first byte";
+    case MEM_REJECT_VIEW: return "is not freed: the heap is a read-only view";
     }
     return "is rejected";
 }
@@ -397,6 +398,8 @@ MEM_HOT int free_impl(MemHeap *h, void *ptr, const bool exact)
         return MEM_OK;
     if (!h)
         return MEM_REJECT_NULL_HEAP;
+    if (h->flags & MEM_VIEW_FLAG)
+        return MEM_REJECT_VIEW;
     EventBuf eb;
     uint32_t g = NIL;
     bool locked = mem_lock(h);

@@ -65,7 +65,7 @@ MEM_NO_ASAN MemRegion MemHeap_Region(const MemHeap *h)
     r.heap_end = HDR + (size_t)h->ngran * GRAN;
     r.control = h->control;
     r.policy = (MemPolicy)h->policy;
-    r.flags = h->flags;
+    r.flags = h->flags & ~(unsigned)MEM_VIEW_FLAG;
     return r;
 }
 

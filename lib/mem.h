@@ -218,8 +218,9 @@ typedef enum MemReject {
     MEM_REJECT_HEADER,      /* inside a block header (metadata) */
     MEM_REJECT_PADDING,     /* after the object's last byte, inside its block */
     MEM_REJECT_CORRUPT,     /* the block there fails its integrity check */
-    MEM_REJECT_INTERIOR     /* MemHeap_FreeExact: inside a live object, not
+    MEM_REJECT_INTERIOR,    /* MemHeap_FreeExact: inside a live object, not
                                at its first byte */
+    MEM_REJECT_VIEW         /* the heap is a read-only view (MemHeap_View) */
 } MemReject;
 
 /* A sentence for a MemReject ("points into a free block", ...). */
@@ -301,6 +302,39 @@ MEM_API int MemHeap_Resize(MemHeap *heap, void *ptr, size_t size);
  * Time: as MemHeap_Alloc.  Thread safety: as every function taking a heap.
  */
 MEM_API void *MemHeap_AllocAligned(MemHeap *heap, size_t align, size_t size);
+
+/* ------------------------------------------------------------------------ */
+/* Views: reading a heap another process is using (view.c)                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Opens a read-only view of a heap that MemHeap_Create made in a region that
+ * is mapped in this process at `region` (size bytes; another process may be
+ * using it, mapped elsewhere).  The view is a copy of the heap's control
+ * structure, taken now, in the caller's `view` buffer (MemHeap_ViewSize()
+ * bytes, aligned as a pointer), with the creator's process-local pointers
+ * recomputed for this mapping and every field that decides where a read
+ * goes checked against size.  Nothing in the region is ever written, so it
+ * may be mapped read-only.
+ * The view answers the query hooks: Region, Walk, WalkFree, Stats, Find,
+ * Classify, Check and Diagnose, reading the arena in place as they go; its
+ * statistics are the copy's.  Allocation, Free, FreeExact, Resize and
+ * AllocAligned refuse it (NULL, MEM_REJECT_VIEW, -1).  To see a later state,
+ * open the view again (O(1): one copy of the control structure).
+ * A region that changes while it is read gives answers from different
+ * moments, which the hooks check as they read (tags, ranges, bounded walks):
+ * never a read outside the region or an endless walk.  A reader that needs a
+ * consistent picture must know the heap did not change meanwhile (see
+ * libmem-malloc's generation counter in mem(3)).
+ * Returns the view (== view), or NULL iff view or region is NULL or view is
+ * misaligned, or the region does not start with a sound control structure
+ * of a heap whose arena fits in size bytes.
+ * Time: O(1).  Thread safety: the view is the caller's; it takes no lock.
+ */
+MEM_API MemHeap *MemHeap_View(void *view, const void *region, size_t size);
+
+/* Bytes of the buffer MemHeap_View needs. */
+MEM_API size_t MemHeap_ViewSize(void);
 
 /* ------------------------------------------------------------------------ */
 /* Hooks: how a visualiser sees the heap                                    */

@@ -8,6 +8,7 @@
  *   seg.h, seg.c       fast: segregated free lists indexed by bitmaps (TLSF)
  *   heap.c             allocation, free and lookup: split, coalesce, classify
  *   resize.c           resizing in place, aligned allocation
+ *   view.c             read-only views of a heap mapped at another address
  *   hooks.c            region, walks, statistics, observer and events
  *   create.c           creating and releasing heaps, policy names
  *   lock.c             the heap's lock
@@ -151,6 +152,10 @@ struct MemHeap {
 
 #define MEM_MAGIC 0x4d454d31u /* "MEM1" */
 
+/* A flags bit no caller can set: the heap is a read-only view (view.c), and
+ * every function that would write to it refuses. */
+#define MEM_VIEW_FLAG 0x80u
+
 /* While the process has one thread (glibc says so) there is nobody to
  * exclude, and the lock's atomic is skipped, as glibc's own malloc does. */
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
@@ -240,7 +245,7 @@ int mem_diagnose_locked(const MemHeap *heap, char *why, size_t len);
 /* Returns whether the lock was taken; pass that to mem_unlock. */
 MEM_NO_ASAN static inline bool mem_lock(const MemHeap *h)
 {
-    if ((h->flags & MEM_OPT_NOLOCK) || MEM_SINGLE_THREADED())
+    if ((h->flags & (MEM_OPT_NOLOCK | MEM_VIEW_FLAG)) || MEM_SINGLE_THREADED())
         return false;
     return mem_lock_slow(h);
 }

@@ -135,7 +135,7 @@ MEM_NO_ASAN static bool resize_locked(MemHeap *h, uint32_t g, size_t size, size_
 
 MEM_NO_ASAN int MemHeap_Resize(MemHeap *h, void *ptr, size_t size)
 {
-    if (!h || !ptr || size == 0)
+    if (!h || !ptr || size == 0 || (h->flags & MEM_VIEW_FLAG))
         return -1;
     EventBuf eb;
     uint32_t g = NIL;
@@ -264,7 +264,7 @@ MEM_NO_ASAN static void *alloc_aligned_locked(MemHeap *h, size_t align, size_t s
 
 MEM_NO_ASAN void *MemHeap_AllocAligned(MemHeap *h, size_t align, size_t size)
 {
-    if (!h || size == 0 || align == 0 || (align & (align - 1u)))
+    if (!h || size == 0 || align == 0 || (align & (align - 1u)) || (h->flags & MEM_VIEW_FLAG))
         return NULL;
     if (align <= GRAN)
         return MemHeap_Alloc(h, size);
