@@ -46,6 +46,7 @@
  * library's metadata lies at the edges of blocks, never in those pages).
  */
 #include "mem_internal.h"
+#include "mem_live.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,11 +56,13 @@
 #include <sched.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
 #define DEFAULT_SIZE ((size_t)64 << 30)
+#define LIVE_DEFAULT_SIZE ((size_t)1 << 30) /* MEM_SHARE=1 without MEM_SIZE */
 #define MIN_SIZE ((size_t)1 << 20)
 #define RETURN_PAGES ((size_t)256 << 10) /* frees this large drop their pages */
 
@@ -84,6 +87,177 @@ static size_t g_arena;          /* its bytes */
  * still zero from mmap, and so never touches pages the program does not. */
 static atomic_size_t g_frontier;
 #define FRONTIER_DIRT 128u
+
+/* ---- live mode: the heap in a shared memfd (live.h) ------------------------------ */
+
+__attribute__((noreturn)) static void config_error(const char *var, const char *val,
+                                                    const char *want);
+static size_t parse_size(const char *s);
+
+static LiveHeader *g_live;          /* the shared header, NULL when private */
+static int g_live_fd = -1;
+static unsigned char *g_region;     /* the whole mapping */
+static size_t g_region_len;
+static atomic_flag g_live_lock = ATOMIC_FLAG_INIT;
+static void *g_fork_copy;           /* fork_prepare's private copy, for the child */
+
+/* Every change of the heap happens between two steps of gen (odd while it
+ * lasts), under this lock, so that a reader's two equal even readings
+ * bracket no change at all. */
+static void live_enter(void)
+{
+    unsigned spins = 0;
+    while (atomic_flag_test_and_set_explicit(&g_live_lock, memory_order_acquire))
+        if (++spins % 64u == 0)
+            sched_yield();
+    atomic_fetch_add_explicit(&g_live->gen, 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+}
+
+static void live_leave(void)
+{
+    atomic_fetch_add_explicit(&g_live->gen, 1, memory_order_release);
+    atomic_flag_clear_explicit(&g_live_lock, memory_order_release);
+}
+
+static inline void live_begin(void)
+{
+    if (__builtin_expect(g_live != NULL, 0))
+        live_enter();
+}
+
+static inline void live_end(void)
+{
+    if (__builtin_expect(g_live != NULL, 0))
+        live_leave();
+}
+
+/* The observer, in live mode: each event into the ring (never waits). */
+static void live_observe(const MemEvent *e, void *arg)
+{
+    LiveHeader *hd = arg;
+    LiveEvent *ring = (LiveEvent *)(void *)((unsigned char *)hd + hd->ring_offset);
+    uint64_t i = atomic_load_explicit(&hd->events, memory_order_relaxed);
+    LiveEvent *s = &ring[i & (LIVE_RING - 1u)];
+    atomic_store_explicit(&s->seq, 0, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    s->op = e->op;
+    s->kind = (uint32_t)e->kind;
+    s->policy = (uint32_t)e->policy;
+    s->reason = (uint32_t)e->reason;
+    s->neighbours = e->neighbours;
+    s->request = e->request;
+    s->examined = e->examined;
+    s->block = e->block;
+    s->size = e->size;
+    s->remainder = e->remainder;
+    s->object = e->object;
+    s->free_total = e->free_total;
+    s->largest_free = e->largest_free;
+    s->previous = e->previous;
+    s->pointer = e->pointer;
+    atomic_store_explicit(&s->seq, i + 1u, memory_order_release);
+    atomic_store_explicit(&hd->events, i + 1u, memory_order_release);
+}
+
+static void live_exit(void)
+{
+    if (g_live)
+        atomic_store_explicit(&g_live->state, LIVE_EXITED, memory_order_release);
+}
+
+/* MEM_SHARE_FD=n: the descriptor must be heapviz's memfd ("/memfd:libmem-heap"
+ * in /proc/self/fd), so that a stale number inherited through exec, now
+ * naming some other file, is never written to. */
+static bool is_our_memfd(int fd)
+{
+    char link[64], path[64] = "/proc/self/fd/";
+    size_t n = strlen(path);
+    int v = fd, k = 0;
+    char d[12];
+    do {
+        d[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (k)
+        path[n++] = d[--k];
+    path[n] = '\0';
+    ssize_t len = readlink(path, link, sizeof link - 1);
+    if (len <= 0)
+        return false;
+    link[len] = '\0';
+    return strncmp(link, "/memfd:" LIVE_MEMFD_NAME, strlen("/memfd:" LIVE_MEMFD_NAME)) == 0;
+}
+
+/* Maps the memfd and claims it: its first process only.  Returns the
+ * mapping's length, 0 when it cannot be used (then the heap is private). */
+static size_t live_map(int fd, void **out)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size < (off_t)(LIVE_HEADER_BYTES + MIN_SIZE))
+        return 0;
+    size_t len = (size_t)st.st_size / g_page * g_page;
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+    if (p == MAP_FAILED)
+        return 0;
+    LiveHeader *hd = p;
+    int32_t none = 0;
+    if (!atomic_compare_exchange_strong(&hd->owner, &none, (int32_t)getpid())) {
+        munmap(p, len);
+        return 0;
+    }
+    *out = p;
+    return len;
+}
+
+/* The header, once the heap is made; the magic last, for the reader. */
+static void live_publish(LiveHeader *hd, size_t len)
+{
+    hd->version = LIVE_VERSION;
+    hd->ring_cap = LIVE_RING;
+    hd->ring_offset = (sizeof(LiveHeader) + 63u) & ~(uint64_t)63u;
+    hd->heap_offset = LIVE_HEADER_BYTES;
+    hd->size = len;
+    atomic_store(&hd->state, LIVE_RUNNING);
+    atomic_thread_fence(memory_order_release);
+    memcpy(hd->magic, LIVE_MAGIC, sizeof hd->magic);
+}
+
+/* The region of a shared heap, or NULL for a private one.  *len gets its
+ * bytes; *fd the memfd. */
+static void *live_region(size_t *len, int *fd)
+{
+    const char *v = getenv("MEM_SHARE_FD");
+    void *p = NULL;
+    if (v && *v) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 0 || n > 1 << 20)
+            config_error("MEM_SHARE_FD", v, "not a descriptor number");
+        if (is_our_memfd((int)n) && (*len = live_map((int)n, &p)) != 0) {
+            *fd = (int)n;
+            fcntl(*fd, F_SETFD, FD_CLOEXEC);
+        }
+        unsetenv("MEM_SHARE_FD"); /* this process's, not its children's */
+        return p;
+    }
+    v = getenv("MEM_SHARE");
+    if (!v || strcmp(v, "1") != 0)
+        return NULL;
+    const char *sz = getenv("MEM_SIZE");
+    size_t size = LIVE_DEFAULT_SIZE;
+    if (sz && *sz && (size = parse_size(sz)) < MIN_SIZE)
+        config_error("MEM_SIZE", sz, "not a size of at least 1M (digits, then K, M or G)");
+    int f = memfd_create(LIVE_MEMFD_NAME, MFD_CLOEXEC);
+    if (f < 0 || ftruncate(f, (off_t)(LIVE_HEADER_BYTES + size)) != 0 ||
+        (*len = live_map(f, &p)) == 0) {
+        if (f >= 0)
+            close(f);
+        return NULL;
+    }
+    *fd = f;
+    return p;
+}
 
 /* ---- messages, without the allocator or stdio -------------------------------- */
 
@@ -194,10 +368,34 @@ static size_t parse_size(const char *s)
     return v << shift;
 }
 
+/* Live mode: a private copy of the shared mapping's data (its holes stay
+ * holes), made while nothing changes, for the child to go on with. */
+static void *live_copy(void)
+{
+    void *c = mmap(NULL, g_region_len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (c == MAP_FAILED)
+        return NULL;
+    off_t off = 0, end = (off_t)g_region_len;
+    while (off < end) {
+        off_t data = lseek(g_live_fd, off, SEEK_DATA);
+        if (data < 0 || data >= end)
+            break;
+        off_t hole = lseek(g_live_fd, data, SEEK_HOLE);
+        if (hole < 0 || hole > end)
+            hole = end;
+        memcpy((unsigned char *)c + data, g_region + data, (size_t)(hole - data));
+        off = hole;
+    }
+    return c;
+}
+
 static void fork_prepare(void)
 {
     MemHeap *h = atomic_load_explicit(&g_heap, memory_order_acquire);
+    live_begin();
     g_fork_locked = h && mem_lock(h);
+    g_fork_copy = g_live ? live_copy() : NULL;
 }
 
 static void fork_release(void)
@@ -206,6 +404,49 @@ static void fork_release(void)
     if (h && g_fork_locked)
         mem_unlock(h, true);
     g_fork_locked = false;
+    live_end();
+}
+
+static void fork_parent(void)
+{
+    if (g_fork_copy) {
+        munmap(g_fork_copy, g_region_len);
+        g_fork_copy = NULL;
+        atomic_fetch_add(&g_live->forks, 1);
+    }
+    fork_release();
+}
+
+/* The child of a live process must not write its parent's heap: it goes on
+ * with the private copy, put where the shared mapping was (pointers into
+ * the heap stay valid), and nobody watches it. */
+static void fork_child(void)
+{
+    if (g_live) {
+        if (!g_fork_copy ||
+            mremap(g_fork_copy, g_region_len, g_region_len, MREMAP_MAYMOVE | MREMAP_FIXED,
+                   g_region) == MAP_FAILED) {
+            static const char msg[] = "libmem-malloc: a child of a live process cannot copy "
+                                      "its heap\n";
+            ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+            (void)w;
+            _exit(127);
+        }
+        g_fork_copy = NULL;
+        close(g_live_fd);
+        g_live_fd = -1;
+        g_live = NULL;
+        MemHeap *h = atomic_load_explicit(&g_heap, memory_order_acquire);
+        if (h)
+            MemHeap_SetObserver(h, NULL, NULL);
+        if (h && g_fork_locked)
+            mem_unlock(h, true);
+        g_fork_locked = false;
+        /* the live lock, taken in fork_prepare (g_live is gone now) */
+        atomic_flag_clear_explicit(&g_live_lock, memory_order_release);
+        return;
+    }
+    fork_release();
 }
 
 static void print_stats(void);
@@ -248,8 +489,25 @@ static MemHeap *make_heap(void)
         fixed = true;
     }
     size_t control = MemHeap_ControlSize();
-    void *region = MAP_FAILED;
     size_t len = 0;
+    int fd = -1;
+    void *shared = live_region(&len, &fd);
+    if (shared) {
+        MemHeap *h = MemHeap_Create((unsigned char *)shared + LIVE_HEADER_BYTES,
+                                    len - LIVE_HEADER_BYTES, policy, MEM_OPT_ZEROED);
+        if (!h)
+            return NULL;
+        g_region = shared;
+        g_region_len = len;
+        g_live_fd = fd;
+        g_base = MemHeap_Region(h).base;
+        g_arena = MemHeap_Region(h).size;
+        live_publish(shared, len);
+        MemHeap_SetObserver(h, live_observe, shared);
+        g_live = shared;
+        return h;
+    }
+    void *region = MAP_FAILED;
     for (;;) {
         if (size > MEM_MAX_ARENA)
             size = MEM_MAX_ARENA;
@@ -292,9 +550,11 @@ __attribute__((noinline)) static MemHeap *heap_init(void)
             atomic_store_explicit(&g_heap, h, memory_order_release);
             atomic_store(&g_state, ST_READY);
             /* may allocate: served by the heap just published */
-            pthread_atfork(fork_prepare, fork_release, fork_release);
+            pthread_atfork(fork_prepare, fork_parent, fork_child);
             if (g_stats)
                 atexit(print_stats);
+            if (g_live)
+                atexit(live_exit);
         } else {
             atomic_store(&g_state, ST_FAILED);
         }
@@ -354,6 +614,23 @@ static inline void note_end(const void *p, size_t size)
         ;
 }
 
+/* The library's changing calls, inside live mode's generation steps. */
+static void *h_alloc(MemHeap *h, size_t n)
+{
+    live_begin();
+    void *p = MemHeap_Alloc(h, n);
+    live_end();
+    return p;
+}
+
+static int h_free(MemHeap *h, void *p)
+{
+    live_begin();
+    int r = MemHeap_FreeExact(h, p);
+    live_end();
+    return r;
+}
+
 static void *fail_nomem(void)
 {
     errno = ENOMEM;
@@ -363,7 +640,7 @@ static void *fail_nomem(void)
 EXPORT void *malloc(size_t size)
 {
     MemHeap *h = heap();
-    void *p = h ? MemHeap_Alloc(h, size ? size : 1u) : NULL;
+    void *p = h ? h_alloc(h, size ? size : 1u) : NULL;
     if (!p)
         return fail_nomem();
     note_end(p, size);
@@ -389,7 +666,8 @@ static void return_pages(unsigned char *p, size_t size)
     uintptr_t hi = ((uintptr_t)p + size) & ~(uintptr_t)(g_page - 1u);
     if (hi > lo) {
         int saved = errno;
-        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+        /* a shared (live) heap's pages are a file's: punch them out */
+        madvise((void *)lo, hi - lo, g_live ? MADV_REMOVE : MADV_DONTNEED);
         errno = saved;
     }
 }
@@ -420,7 +698,7 @@ EXPORT void free(void *p)
         if (size >= RETURN_PAGES)
             return_pages(p, size);
     }
-    int why = MemHeap_FreeExact(h, p);
+    int why = h_free(h, p);
     if (why != MEM_OK)
         invalid_pointer(h, "free", p, (MemReject)why);
 }
@@ -431,7 +709,7 @@ EXPORT void *calloc(size_t n, size_t size)
         return fail_nomem();
     size_t total = n * size;
     MemHeap *h = heap();
-    void *p = h ? MemHeap_Alloc(h, total ? total : 1u) : NULL;
+    void *p = h ? h_alloc(h, total ? total : 1u) : NULL;
     if (!p)
         return fail_nomem();
     /* Every earlier object that ever lay here raised the frontier before it
@@ -464,18 +742,21 @@ EXPORT void *realloc(void *old, size_t size)
     size_t was = object_at(h, old, "realloc");
     if (!was)
         return NULL;
-    if (MemHeap_Resize(h, old, size) == 0) {
+    live_begin();
+    int resized = MemHeap_Resize(h, old, size);
+    live_end();
+    if (resized == 0) {
         note_end(old, size);
         return old;
     }
-    void *p = MemHeap_Alloc(h, size);
+    void *p = h_alloc(h, size);
     if (!p)
         return fail_nomem();
     note_end(p, size);
     memcpy(p, old, was < size ? was : size);
     if (was >= RETURN_PAGES)
         return_pages(old, was);
-    MemHeap_Free(h, old);
+    h_free(h, old);
     return p;
 }
 
@@ -490,7 +771,12 @@ EXPORT void *reallocarray(void *old, size_t n, size_t size)
 static void *aligned(size_t align, size_t size)
 {
     MemHeap *h = heap();
-    void *p = h ? MemHeap_AllocAligned(h, align, size ? size : 1u) : NULL;
+    void *p = NULL;
+    if (h) {
+        live_begin();
+        p = MemHeap_AllocAligned(h, align, size ? size : 1u);
+        live_end();
+    }
     if (!p)
         return fail_nomem();
     note_end(p, size);

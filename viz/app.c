@@ -5,6 +5,7 @@
 #include "app.h"
 
 #include "explain.h"
+#include "live.h"
 #include "options.h"
 
 #include <ctype.h>
@@ -83,6 +84,8 @@ unsigned App_Slower(unsigned speed)
 
 unsigned App_Step(Ui *ui)
 {
+    if (ui->live)
+        return Live_Step(ui);
     if (ui->m->ended)
         return R_NONE;
     if (!Model_Step(ui->m)) {
@@ -680,6 +683,9 @@ static unsigned dispatch(Ui *ui, int key)
         ui->msg[0] = '\0';
         return R_REDRAW;
     }
+    unsigned live_r;
+    if (ui->live && Live_Key(ui, key, &live_r))
+        return live_r;
     for (size_t i = 0; i < sizeof bindings / sizeof bindings[0]; i++)
         if (bindings[i].key == key)
             return bindings[i].act(ui, key);

@@ -338,10 +338,30 @@ static void announce(Model *m)
     }
 }
 
+void Lane_Live(Lane *l, MemHeap *view)
+{
+    l->heap = view;
+    l->policy = MemHeap_Region(view).policy;
+    Lane_Refresh(l);
+}
+
+void Lane_Feed(Lane *l, const MemEvent *ev, unsigned n)
+{
+    l->npending = 0;
+    for (unsigned i = 0; i < n; i++)
+        observe(&ev[i], l);
+    digest(l, NULL);
+    l->stale = false; /* the caller re-took the snapshot, consistently */
+}
+
 int Model_Init(Model *m, const ModelConfig *cfg, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
+    if (cfg->live) {
+        m->nlanes = 1;
+        return 0;
+    }
     m->nlanes = cfg->nlanes ? cfg->nlanes : 1;
     if (m->nlanes > VIZ_LANES_MAX)
         m->nlanes = VIZ_LANES_MAX;
@@ -385,7 +405,7 @@ void Model_Fini(Model *m)
         Lane *l = &m->lanes[i];
         if (l->player)
             Player_Destroy(l->player);
-        if (l->heap)
+        if (l->heap && l->region)
             MemHeap_Release(l->heap);
         if (l->region)
             munmap(l->region, l->region_size);
@@ -397,6 +417,10 @@ void Model_Fini(Model *m)
 
 int Model_Restart(Model *m, char *err, size_t errlen)
 {
+    if (m->cfg.live) {
+        snprintf(err, errlen, "live: the program's heap is not heapviz's to change");
+        return -1;
+    }
     for (unsigned i = 0; i < m->nlanes; i++) {
         if (lane_create(&m->lanes[i], &m->cfg, err, errlen) != 0)
             return -1;

@@ -111,6 +111,8 @@ typedef struct ModelConfig {
     WorkloadKind workload;
     uint64_t seed;
     const Trace *trace;               /* for WL_TRACE; must outlive the model */
+    bool live;                        /* heapviz -- CMD: one lane, no heap of its
+                                         own, no workload (viz/live.c feeds it) */
 } ModelConfig;
 
 typedef struct Model {
@@ -175,6 +177,14 @@ size_t Lane_FreeNth(const Lane *l, size_t rank);
 const LogLine *Lane_Log(const Lane *l, unsigned i);
 /* The i-th newest history sample (0 = newest), or NULL. */
 const HistPoint *Lane_Hist(const Lane *l, size_t i);
+
+/* Live mode: the lane shows `view`, a MemHeap_View of a running program's
+ * heap that the caller re-opens for every read, and re-takes its snapshot
+ * from it now.  Feed logs the events of one operation of that program
+ * (MemEvent as the library raised them), as the observer does for a lane's
+ * own heap. */
+void Lane_Live(Lane *l, MemHeap *view);
+void Lane_Feed(Lane *l, const MemEvent *ev, unsigned n);
 
 /* Re-takes a lane's snapshot through the hooks.  After an operation only
  * the statistics are re-taken at once (cheap); the walk waits for the next

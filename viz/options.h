@@ -27,6 +27,10 @@
 #define VIZ_DEFAULT_SPEED 8u
 #define VIZ_MAX_SPEED 10000u
 #define VIZ_MAX_LANES MEM_POLICY_COUNT
+/* Live mode: the program's arena when --size is not given, and --dump's
+ * time between frames. */
+#define VIZ_LIVE_SIZE ((size_t)1 << 30)
+#define VIZ_LIVE_INTERVAL 100u
 
 typedef struct Options {
     size_t size;             /* bytes of each heap's arena (the region adds
@@ -48,6 +52,11 @@ typedef struct Options {
     unsigned long frames;    /* 0: no limit */
     unsigned long skip;      /* operations applied before the first frame */
     const char *keys;        /* --keys: typed before the first frame (points into argv) */
+    /* live mode (viz/live.h) */
+    char **command;          /* after "--": the program to start and watch (argv) */
+    long attach;             /* --attach PID, 0 for none */
+    const char *output;      /* --output FILE: the program's stdout and stderr */
+    unsigned long interval;  /* --interval MS: --dump's time between live frames */
 } Options;
 
 enum {

@@ -18,6 +18,7 @@
  */
 #include "app.h"
 #include "bar.h"
+#include "live.h"
 #include "explain.h"
 
 #include <stdio.h>
@@ -588,12 +589,14 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
         snprintf(parts[np], sizeof parts[np], "%s", Explain_Policy(l->policy));
     }
     np++;
-    if (g && g->valid)
+    if (g && g->valid && !ui->live) /* live: the program's name needs the room */
         snprintf(parts[np++], sizeof parts[0], "%zu B/cell", g->bpc);
     char cap[32];
     snprintf(parts[np++], sizeof parts[0], "arena %s",
              Explain_Bytes(l->snap.region.size, cap, sizeof cap));
-    if (m->cfg.workload == WL_TRACE)
+    if (ui->live)
+        snprintf(parts[np++], sizeof parts[0], "live: %.90s", ui->live->title);
+    else if (m->cfg.workload == WL_TRACE)
         snprintf(parts[np++], sizeof parts[0], "trace %.100s", ui->trace_name ? ui->trace_name : "");
     else
         snprintf(parts[np++], sizeof parts[0], "%s, seed %llu", Workload_Name(m->cfg.workload),
@@ -646,7 +649,9 @@ static void draw_status(Frame *f, const Ui *ui, int y)
         snprintf(buf, sizeof buf, "%s", Explain_Policy(l->policy));
     x += Frame_Text(f, y, x, w - x, S_STATUS_KEY, buf);
     x += Frame_Text(f, y, x, w - x, S_STATUS, " │ ");
-    if (m->ended)
+    if (ui->live)
+        Live_Status(ui->live, buf, sizeof buf);
+    else if (m->ended)
         snprintf(buf, sizeof buf, "trace ended");
     else if (ui->paused)
         snprintf(buf, sizeof buf, "paused");
