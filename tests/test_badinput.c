@@ -613,6 +613,18 @@ static const CliCase cli_cases[] = {
      "heapviz: --trace and --workload random exclude each other"},
     {ID("D24"), {"--frames", "1"}, 1,
      "heapviz: standard input and output must be a terminal"},
+    {ID("D28"), {"--attach", "0"}, 2, "heapviz: --attach: '0' is not a process id"},
+    {ID("D28"), {"--attach", "x"}, 2, "heapviz: --attach: 'x' is not a process id"},
+    {ID("D29"), {"--interval", "0", "--", "true"}, 2,
+     "heapviz: --interval: '0' is not 1 to 3600000 ms"},
+    {ID("D30"), {"--output", "x", "--dump"}, 2,
+     "heapviz: --output is for live mode (-- COMMAND or --attach PID)"},
+    {ID("D31"), {"--trace", "x.rep", "--", "true"}, 2,
+     "heapviz: live mode draws the program's own heap: no --trace"},
+    {ID("D31"), {"--attach", "1", "--", "true"}, 2,
+     "heapviz: -- COMMAND and --attach exclude each other"},
+    {ID("D32"), {"--", ""}, 2, "heapviz: --: the command is empty"},
+    {ID("D34"), {"--dump", "--attach", "1"}, 1, "heapviz: process 1 shares no heap"},
 };
 
 Test(cli, every_bad_command_line_exits_with_its_message, .timeout = 120)
@@ -633,6 +645,36 @@ Test(cli, every_bad_command_line_exits_with_its_message, .timeout = 120)
         if (c->status == 2)
             cr_assert(strstr(r.err, "usage: heapviz"), "%s: no usage after the error", c->id);
     }
+}
+
+static char *read_text(const char *path);
+
+/* A command that cannot be run: heapviz shows it ended with status 127, and
+ * the program's output file says why. */
+Test(cli, a_live_command_that_cannot_run_ends_with_127, .timeout = 60)
+{
+    const char *out = getenv("OUT");
+    char dir[] = "/tmp/heapviz-d33-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "%s/heapviz --dump --frames 2 --interval 50 --output %s/prog.out -- "
+             "/nonexistent/program > %s/frames.txt 2> %s/err.txt",
+             out && *out ? out : ".", dir, dir, dir);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, ID("D33") ": heapviz exit %#x", st);
+    char path[600];
+    snprintf(path, sizeof path, "%s/frames.txt", dir);
+    char *frames = read_text(path);
+    snprintf(path, sizeof path, "%s/prog.out", dir);
+    char *prog = read_text(path);
+    cr_assert(strstr(frames, "exited with status 127"), ID("D33") ": %s", frames);
+    cr_assert(strstr(prog, "heapviz: cannot run /nonexistent/program: No such file or "
+                           "directory"), ID("D33") ": %s", prog);
+    free(frames);
+    free(prog);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
 }
 
 /* options.h: "err holds one line (no newline)", whatever argv holds. */

@@ -1,0 +1,50 @@
+/*
+ * live.c - a program for heapviz's live mode (tests/e2e_live.sh): holds
+ * `n` objects of 100 bytes, waits, frees all but 10, waits, and exits with
+ * status 3; with "churn" it keeps allocating and freeing until killed.
+ * Prints what it did, so that its output file can be checked.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000;
+    long wait = argc > 2 ? atol(argv[2]) : 400;
+    int churn = argc > 3 && strcmp(argv[3], "churn") == 0;
+    char **keep = calloc(n, sizeof *keep);
+    if (!keep)
+        return 1;
+    for (size_t i = 0; i < n; i++) {
+        keep[i] = malloc(100);
+        if (!keep[i])
+            return 1;
+        memset(keep[i], (int)i, 100);
+    }
+    printf("holding %zu objects\n", n);
+    fflush(stdout);
+    unsigned s = 1;
+    while (churn) {
+        s = s * 1103515245u + 12345u;
+        size_t k = (s >> 8) % n;
+        free(keep[k]);
+        keep[k] = malloc(1 + (s >> 16) % 300);
+        if (!keep[k])
+            return 1;
+    }
+    nap_ms(wait);
+    for (size_t i = 10; i < n; i++)
+        free(keep[i]);
+    printf("freed %zu\n", n - 10);
+    fflush(stdout);
+    nap_ms(wait);
+    return 3;
+}
