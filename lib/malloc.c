@@ -201,10 +201,19 @@ static size_t live_map(int fd, void **out)
     if (p == MAP_FAILED)
         return 0;
     LiveHeader *hd = p;
-    int32_t none = 0;
-    if (!atomic_compare_exchange_strong(&hd->owner, &none, (int32_t)getpid())) {
-        munmap(p, len);
-        return 0;
+    int32_t none = 0, me = (int32_t)getpid();
+    if (!atomic_compare_exchange_strong(&hd->owner, &none, me)) {
+        if (none != me) {
+            munmap(p, len);
+            return 0;
+        }
+        /* This process exec'd (a wrapper script becoming its program): the
+         * new image starts a new heap in the same memfd, zero again. */
+        if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)LIVE_HEADER_BYTES,
+                      (off_t)(len - LIVE_HEADER_BYTES)) != 0) {
+            munmap(p, len);
+            return 0;
+        }
     }
     *out = p;
     return len;
@@ -234,11 +243,11 @@ static void *live_region(size_t *len, int *fd)
         long n = strtol(v, &end, 10);
         if (*end || n < 0 || n > 1 << 20)
             config_error("MEM_SHARE_FD", v, "not a descriptor number");
-        if (is_our_memfd((int)n) && (*len = live_map((int)n, &p)) != 0) {
+        /* Kept open across exec, for this process's next image; its
+         * children close it (fork_child), and one that inherits it all the
+         * same (posix_spawn) finds another owner and keeps a private heap. */
+        if (is_our_memfd((int)n) && (*len = live_map((int)n, &p)) != 0)
             *fd = (int)n;
-            fcntl(*fd, F_SETFD, FD_CLOEXEC);
-        }
-        unsetenv("MEM_SHARE_FD"); /* this process's, not its children's */
         return p;
     }
     v = getenv("MEM_SHARE");
