@@ -330,9 +330,12 @@ __attribute__((noreturn)) static void config_error(const char *var, const char *
 
 /* "free(): invalid pointer 0x... (points into a free block ...)", then abort,
  * unless MEM_INVALID_FREE=ignore. */
+/* why: MemHeap_FreeExact's refusal (which the heap counted), or MEM_OK for
+ * a pointer that a lookup refused (counted here). */
 static void invalid_pointer(MemHeap *h, const char *fn, const void *p, MemReject why)
 {
-    atomic_fetch_add_explicit(&g_refused, 1, memory_order_relaxed);
+    if (why == MEM_OK)
+        atomic_fetch_add_explicit(&g_refused, 1, memory_order_relaxed);
     if (g_ignore_invalid)
         return;
     if (why == MEM_OK)
