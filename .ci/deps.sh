@@ -15,6 +15,8 @@ if [ "$job" = test ]; then
     packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind)
     # the real programs that tests/e2e_malloc.sh runs on the malloc replacement
     packages+=(python3 perl git g++ tar gzip)
+    # heapviz names allocation sites through elfutils' libdw (opened at run time)
+    packages+=(libdw1)
 fi
 if [ "$job" = bench ]; then
     # the allocators `make bench` sets libmem against, each by LD_PRELOAD

@@ -49,6 +49,7 @@
 #include "mem_live.h"
 
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -100,6 +101,88 @@ static unsigned char *g_region;     /* the whole mapping */
 static size_t g_region_len;
 static atomic_flag g_live_lock = ATOMIC_FLAG_INIT;
 static void *g_fork_copy;           /* fork_prepare's private copy, for the child */
+static LiveSite *g_sites;           /* live mode: the sites and owners tables */
+static _Atomic uint32_t *g_owners;
+static size_t g_owners_count;
+static unsigned g_site_frames = 1;  /* MEM_BACKTRACE */
+static _Thread_local int t_unwinding;
+
+/* The caller's return address(es), in live mode: at most g_site_frames. */
+#define CALLER(frames, n)                                                                  \
+    uint64_t frames[LIVE_SITE_FRAMES];                                                     \
+    unsigned n = g_live ? caller_frames(frames, (uint64_t)(uintptr_t)__builtin_return_address(0)) : 0u
+
+/* With MEM_BACKTRACE above 1, glibc's backtrace() (which may allocate the
+ * first time: those calls record their caller only). */
+static unsigned caller_frames(uint64_t *frames, uint64_t ra)
+{
+    frames[0] = ra;
+    if (g_site_frames <= 1 || t_unwinding)
+        return 1;
+    t_unwinding = 1;
+    void *b[LIVE_SITE_FRAMES + 2];
+    int k = backtrace(b, (int)g_site_frames + 2);
+    t_unwinding = 0;
+    /* b[0] is here, b[1] the exported function; from b[2] on, its callers */
+    unsigned n = 1;
+    for (int i = 2; i < k && n < g_site_frames; i++)
+        frames[n++] = (uint64_t)(uintptr_t)b[i];
+    return n;
+}
+
+/* The site of these frames (under the live lock: one writer). */
+static uint32_t site_of(const uint64_t *frames, unsigned n)
+{
+    uint64_t key = 0x9E3779B97F4A7C15u * (n + 1u);
+    for (unsigned i = 0; i < n; i++)
+        key = (key ^ frames[i]) * 0x100000001B3u;
+    key |= 1u;
+    uint32_t mask = LIVE_SITES - 1u;
+    for (uint32_t i = (uint32_t)(key >> 32) & mask, probe = 0; probe < 64; probe++, i = (i + 1u) & mask) {
+        if (i == 0)
+            continue; /* site 0: the rest */
+        LiveSite *s = &g_sites[i];
+        uint64_t k = atomic_load_explicit(&s->key, memory_order_relaxed);
+        if (k == key && s->nframes == n && memcmp(s->frames, frames, n * sizeof *frames) == 0)
+            return i;
+        if (k == 0) {
+            s->nframes = n;
+            memcpy(s->frames, frames, n * sizeof *frames);
+            atomic_store_explicit(&s->key, key, memory_order_release);
+            return i;
+        }
+    }
+    return 0;
+}
+
+static size_t owner_index(const void *p)
+{
+    return (size_t)((const unsigned char *)p - g_base) / GRAN - 1u;
+}
+
+/* Under the live lock, after the heap changed. */
+static void site_add(const void *p, size_t size, const uint64_t *frames, unsigned n)
+{
+    size_t g = owner_index(p);
+    if (!g_sites || !n || g >= g_owners_count)
+        return;
+    uint32_t s = site_of(frames, n);
+    atomic_fetch_add_explicit(&g_sites[s].live_bytes, (int64_t)size, memory_order_relaxed);
+    atomic_fetch_add_explicit(&g_sites[s].live_blocks, 1, memory_order_relaxed);
+    atomic_store_explicit(&g_owners[g], s + 1u, memory_order_relaxed);
+}
+
+static void site_drop(const void *p, size_t size)
+{
+    size_t g = owner_index(p);
+    if (!g_sites || g >= g_owners_count)
+        return;
+    uint32_t s = atomic_exchange_explicit(&g_owners[g], 0, memory_order_relaxed);
+    if (s == 0 || s > LIVE_SITES)
+        return;
+    atomic_fetch_sub_explicit(&g_sites[s - 1u].live_bytes, (int64_t)size, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&g_sites[s - 1u].live_blocks, 1, memory_order_relaxed);
+}
 
 /* Every change of the heap happens between two steps of gen (odd while it
  * lasts), under this lock, so that a reader's two equal even readings
@@ -220,12 +303,17 @@ static size_t live_map(int fd, void **out)
 }
 
 /* The header, once the heap is made; the magic last, for the reader. */
-static void live_publish(LiveHeader *hd, size_t len)
+static void live_publish(LiveHeader *hd, size_t len, size_t owners_count)
 {
+    hd->sites_offset = LIVE_HEADER_BYTES;
+    hd->sites_cap = LIVE_SITES;
+    hd->site_frames = g_site_frames;
+    hd->owners_offset = LIVE_SITES_END;
+    hd->owners_count = owners_count;
     hd->version = LIVE_VERSION;
     hd->ring_cap = LIVE_RING;
     hd->ring_offset = (sizeof(LiveHeader) + 63u) & ~(uint64_t)63u;
-    hd->heap_offset = LIVE_HEADER_BYTES;
+    hd->heap_offset = LIVE_SITES_END + (owners_count * 4u + g_page - 1u) / g_page * g_page;
     hd->size = len;
     atomic_store(&hd->state, LIVE_RUNNING);
     atomic_thread_fence(memory_order_release);
@@ -448,6 +536,7 @@ static void fork_child(void)
         close(g_live_fd);
         g_live_fd = -1;
         g_live = NULL;
+        g_sites = NULL;
         MemHeap *h = atomic_load_explicit(&g_heap, memory_order_acquire);
         if (h)
             MemHeap_SetObserver(h, NULL, NULL);
@@ -505,16 +594,34 @@ static MemHeap *make_heap(void)
     int fd = -1;
     void *shared = live_region(&len, &fd);
     if (shared) {
-        MemHeap *h = MemHeap_Create((unsigned char *)shared + LIVE_HEADER_BYTES,
-                                    len - LIVE_HEADER_BYTES, policy, MEM_OPT_ZEROED);
+        /* [header, ring][sites][owners: 4 bytes a granule][the heap's region] */
+        v = getenv("MEM_BACKTRACE");
+        if (v && *v) {
+            char *end;
+            long nb = strtol(v, &end, 10);
+            if (*end || nb < 1 || nb > (long)LIVE_SITE_FRAMES)
+                config_error("MEM_BACKTRACE", v, "not 1 to 8 frames");
+            g_site_frames = (unsigned)nb;
+        }
+        size_t rest = len - LIVE_SITES_END;
+        size_t heap_len = rest / 5u * 4u / g_page * g_page;
+        size_t owners = heap_len / GRAN;
+        size_t heap_off = LIVE_SITES_END + (owners * 4u + g_page - 1u) / g_page * g_page;
+        if (heap_off + heap_len > len)
+            heap_len = len - heap_off;
+        MemHeap *h = MemHeap_Create((unsigned char *)shared + heap_off, heap_len, policy,
+                                    MEM_OPT_ZEROED);
         if (!h)
             return NULL;
+        g_sites = (LiveSite *)(void *)((unsigned char *)shared + LIVE_HEADER_BYTES);
+        g_owners = (_Atomic uint32_t *)(void *)((unsigned char *)shared + LIVE_SITES_END);
+        g_owners_count = owners;
         g_region = shared;
         g_region_len = len;
         g_live_fd = fd;
         g_base = MemHeap_Region(h).base;
         g_arena = MemHeap_Region(h).size;
-        live_publish(shared, len);
+        live_publish(shared, len, owners);
         MemHeap_SetObserver(h, live_observe, shared);
         g_live = shared;
         return h;
@@ -627,19 +734,27 @@ static inline void note_end(const void *p, size_t size)
 }
 
 /* The library's changing calls, inside live mode's generation steps. */
-static void *h_alloc(MemHeap *h, size_t n)
+static void *h_alloc(MemHeap *h, size_t n, const uint64_t *frames, unsigned nf)
 {
     live_begin();
     void *p = MemHeap_Alloc(h, n);
+    if (p && nf)
+        site_add(p, n, frames, nf);
     live_end();
     return p;
 }
 
 static int h_free(MemHeap *h, void *p)
 {
-    live_begin();
+    if (!g_live)
+        return MemHeap_FreeExact(h, p);
+    live_enter();
+    size_t size = 0;
+    bool known = MemHeap_Find(h, p, &size) == p;
     int r = MemHeap_FreeExact(h, p);
-    live_end();
+    if (r == MEM_OK && known)
+        site_drop(p, size);
+    live_leave();
     return r;
 }
 
@@ -652,7 +767,8 @@ static void *fail_nomem(void)
 EXPORT void *malloc(size_t size)
 {
     MemHeap *h = heap();
-    void *p = h ? h_alloc(h, size ? size : 1u) : NULL;
+    CALLER(frames, nf);
+    void *p = h ? h_alloc(h, size ? size : 1u, frames, nf) : NULL;
     if (!p)
         return fail_nomem();
     note_end(p, size);
@@ -721,7 +837,8 @@ EXPORT void *calloc(size_t n, size_t size)
         return fail_nomem();
     size_t total = n * size;
     MemHeap *h = heap();
-    void *p = h ? h_alloc(h, total ? total : 1u) : NULL;
+    CALLER(frames, nf);
+    void *p = h ? h_alloc(h, total ? total : 1u, frames, nf) : NULL;
     if (!p)
         return fail_nomem();
     /* Every earlier object that ever lay here raised the frontier before it
@@ -754,14 +871,19 @@ EXPORT void *realloc(void *old, size_t size)
     size_t was = object_at(h, old, "realloc");
     if (!was)
         return NULL;
+    CALLER(frames, nf);
     live_begin();
     int resized = MemHeap_Resize(h, old, size);
+    if (resized == 0 && nf) {
+        site_drop(old, was);
+        site_add(old, size, frames, nf);
+    }
     live_end();
     if (resized == 0) {
         note_end(old, size);
         return old;
     }
-    void *p = h_alloc(h, size);
+    void *p = h_alloc(h, size, frames, nf);
     if (!p)
         return fail_nomem();
     note_end(p, size);
@@ -779,14 +901,18 @@ EXPORT void *reallocarray(void *old, size_t n, size_t size)
     return realloc(old, n * size);
 }
 
-/* align: a power of two (the callers check or round). */
-static void *aligned(size_t align, size_t size)
+/* align: a power of two (the callers check or round).  ra: the caller's. */
+static void *aligned(size_t align, size_t size, void *ra)
 {
     MemHeap *h = heap();
     void *p = NULL;
+    uint64_t frames[LIVE_SITE_FRAMES];
+    unsigned nf = g_live ? caller_frames(frames, (uint64_t)(uintptr_t)ra) : 0u;
     if (h) {
         live_begin();
         p = MemHeap_AllocAligned(h, align, size ? size : 1u);
+        if (p && nf)
+            site_add(p, size ? size : 1u, frames, nf);
         live_end();
     }
     if (!p)
@@ -800,7 +926,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
     if (align < sizeof(void *) || (align & (align - 1u)))
         return EINVAL;
     int saved = errno;
-    void *p = aligned(align, size);
+    void *p = aligned(align, size, __builtin_return_address(0));
     errno = saved;
     if (!p)
         return ENOMEM;
@@ -814,7 +940,7 @@ EXPORT void *aligned_alloc(size_t align, size_t size)
         errno = EINVAL;
         return NULL;
     }
-    return aligned(align, size);
+    return aligned(align, size, __builtin_return_address(0));
 }
 
 /* As glibc: an alignment that is not a power of two is rounded up to one. */
@@ -827,14 +953,14 @@ EXPORT void *memalign(size_t align, size_t size)
     size_t a = 1;
     while (a < align)
         a <<= 1;
-    return aligned(a, size);
+    return aligned(a, size, __builtin_return_address(0));
 }
 
 EXPORT void *valloc(size_t size)
 {
     if (!heap())
         return fail_nomem();
-    return aligned(g_page, size);
+    return aligned(g_page, size, __builtin_return_address(0));
 }
 
 EXPORT void *pvalloc(size_t size)
@@ -844,7 +970,7 @@ EXPORT void *pvalloc(size_t size)
     if (size > SIZE_MAX - g_page)
         return fail_nomem();
     size_t rounded = size ? (size + g_page - 1u) / g_page * g_page : g_page;
-    return aligned(g_page, rounded);
+    return aligned(g_page, rounded, __builtin_return_address(0));
 }
 
 /* The object's requested size: every byte of it is usable, and no byte after

@@ -65,6 +65,40 @@ else
     not_ok "its events are logged" "$(head -n 24 "$tmp/frames")"
 fi
 
+# 1b. Where the blocks came from: the sites panel (s) and the selected block
+# name the allocating function and its file:line through libdw (libdw1);
+# without it (HEAPVIZ_NO_LIBDW=1) the module and offset.
+gcc_g() { "$CC" -O1 -g -fno-builtin -w -o "$tmp/live_g" tests/programs/live.c; }
+if gcc_g 2>"$tmp/cc.err"; then
+    LINES=30 COLUMNS=110 "$BIN" --dump --frames 1 --keys 'sl' --output "$tmp/sites.out" -- \
+        "$tmp/live_g" 1000 1000 > "$tmp/frames" 2> "$tmp/err"
+    line=$(grep -E '^ +[0-9.]+ KiB +1000× ' "$tmp/frames")
+    if ldconfig -p | grep -q 'libdw.so.1 '; then
+        if grep -q 'main (live.c:[0-9]*)' <<<"$line" && grep -q 'from main (live.c:[0-9]*)' "$tmp/frames"; then
+            ok "the sites panel puts the 1000 objects at main (live.c:N), as the selected block says (libdw)"
+        else
+            not_ok "the sites panel names main (live.c:N) through libdw" "$(sed -n 18,30p "$tmp/frames")"
+        fi
+    else
+        ok "SKIP symbolisation through libdw: libdw.so.1 is not installed"
+    fi
+    HEAPVIZ_NO_LIBDW=1 LINES=30 COLUMNS=110 "$BIN" --dump --frames 1 --keys 's' --output "$tmp/sites.out" -- \
+        "$tmp/live_g" 1000 1000 > "$tmp/frames" 2> "$tmp/err"
+    if grep -Eq '^ +[0-9.]+ KiB +1000× live_g\+0x[0-9a-f]+$' "$tmp/frames"; then
+        ok "without libdw a site is its module and offset (live_g+0x...)"
+    else
+        not_ok "without libdw a site is its module and offset" "$(sed -n 18,30p "$tmp/frames")"
+    fi
+else
+    not_ok "tests/programs/live.c compiles with -g" "$(cat "$tmp/cc.err")"
+fi
+MEM_BACKTRACE=9 "$BIN" --dump --frames 1 --output "$tmp/bt.out" -- "$tmp/live" 10 10 > /dev/null 2>&1
+if grep -q '^libmem-malloc: MEM_BACKTRACE=9: not 1 to 8 frames$' "$tmp/bt.out"; then
+    ok "MEM_BACKTRACE=9 is refused (1 to 8 frames)"
+else
+    not_ok "MEM_BACKTRACE=9 is refused" "$(cat "$tmp/bt.out")"
+fi
+
 # 2. A busy program (8 threads) read while it changes its heap: every frame
 # is drawn, heapviz ends cleanly, and the program's output is what it is
 # without heapviz.

@@ -98,7 +98,10 @@ int Live_Start(Live *lv, char *const argv[], const char *so_path, const char *ou
     snprintf(lv->output, sizeof lv->output, "%s", output);
     /* not close-on-exec: the program is handed it (MEM_SHARE_FD) */
     lv->fd = memfd_create(LIVE_MEMFD_NAME, 0);
-    if (lv->fd < 0 || ftruncate(lv->fd, (off_t)(LIVE_HEADER_BYTES + arena)) != 0) {
+    /* the replacement gives 4/5 of what follows the sites table to the heap,
+     * the rest to the owners table (4 bytes a 16-byte granule) */
+    size_t bytes = LIVE_SITES_END + arena + arena / 4u + 65536u;
+    if (lv->fd < 0 || ftruncate(lv->fd, (off_t)bytes) != 0) {
         snprintf(err, errlen, "cannot make a shared heap of %zu bytes: %s", arena,
                  strerror(errno));
         return -1;
@@ -198,7 +201,12 @@ static const LiveHeader *header(Live *lv)
         if (h->version != LIVE_VERSION || h->ring_cap != LIVE_RING ||
             h->ring_offset < sizeof *h ||
             h->ring_offset + (uint64_t)LIVE_RING * sizeof(LiveEvent) > LIVE_HEADER_BYTES ||
-            h->heap_offset != LIVE_HEADER_BYTES || h->size > lv->size)
+            h->size > lv->size || h->heap_offset < LIVE_SITES_END ||
+            h->heap_offset >= h->size || h->sites_offset != LIVE_HEADER_BYTES ||
+            h->sites_cap != LIVE_SITES ||
+            h->sites_offset + (uint64_t)LIVE_SITES * sizeof(LiveSite) > LIVE_SITES_END ||
+            h->owners_offset != LIVE_SITES_END ||
+            h->owners_count > (h->heap_offset - h->owners_offset) / 4u)
             return NULL;
         lv->ready = true;
     }
@@ -395,6 +403,79 @@ static void auto_zoom(Ui *ui, const Lane *l)
     ui->view_start = 0;
 }
 
+/* ---- allocation sites ------------------------------------------------------------ */
+
+/* A copy of site i, if it is one (its key before and after the copy). */
+static bool site_copy(const LiveHeader *h, const unsigned char *map, uint32_t i, LiveSite *out)
+{
+    if (i >= LIVE_SITES)
+        return false;
+    const LiveSite *s = (const LiveSite *)(const void *)(map + h->sites_offset) + i;
+    uint64_t k1 = atomic_load_explicit(&s->key, memory_order_acquire);
+    if (!k1 && i != 0)
+        return false;
+    memcpy(out, (const void *)s, sizeof *out);
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&s->key, memory_order_relaxed) != k1)
+        return false;
+    if (out->nframes > LIVE_SITE_FRAMES)
+        out->nframes = LIVE_SITE_FRAMES;
+    return true;
+}
+
+static const char *site_name(Live *lv, const LiveSite *s, unsigned frame)
+{
+    if (!lv->syms)
+        lv->syms = Symbols_Open((long)lv->pid);
+    if (frame >= s->nframes)
+        return NULL;
+    return Symbols_Name(lv->syms, s->frames[frame]);
+}
+
+/* The sites holding the most live bytes, and where the selected block came
+ * from, named now (the program may be gone by the next frame). */
+static void read_sites(Live *lv, const LiveHeader *h, size_t sel)
+{
+    lv->ntop = 0;
+    for (uint32_t i = 0; i < LIVE_SITES; i++) {
+        LiveSite s;
+        if (!site_copy(h, lv->map, i, &s) || s.live_bytes <= 0)
+            continue;
+        unsigned at = lv->ntop < LIVE_TOP_SITES ? lv->ntop++ : LIVE_TOP_SITES;
+        if (at == LIVE_TOP_SITES) {
+            if (s.live_bytes <= lv->top[LIVE_TOP_SITES - 1u].live_bytes)
+                continue;
+            at = LIVE_TOP_SITES - 1u;
+        }
+        while (at > 0 && lv->top[at - 1u].live_bytes < s.live_bytes) {
+            lv->top[at] = lv->top[at - 1u];
+            at--;
+        }
+        lv->top[at].live_bytes = s.live_bytes;
+        lv->top[at].live_blocks = s.live_blocks;
+        const char *name = i == 0 ? "(other sites: the table is full)" : site_name(lv, &s, 0);
+        snprintf(lv->top[at].name, sizeof lv->top[at].name, "%s", name ? name : "?");
+    }
+    lv->sel_frames = 0;
+    lv->sel_block = sel;
+    if (sel == SIZE_MAX || sel < 8u)
+        return;
+    uint64_t g = (sel - 8u) / 16u;
+    if (g >= h->owners_count)
+        return;
+    const _Atomic uint32_t *owners =
+        (const _Atomic uint32_t *)(const void *)(lv->map + h->owners_offset);
+    uint32_t o = atomic_load_explicit(&owners[g], memory_order_relaxed);
+    LiveSite s;
+    if (o == 0 || !site_copy(h, lv->map, o - 1u, &s))
+        return;
+    for (unsigned f = 0; f < s.nframes && f < 3u; f++) {
+        const char *name = o == 1 ? "(other sites)" : site_name(lv, &s, f);
+        snprintf(lv->sel_site[f], sizeof lv->sel_site[f], "%s", name ? name : "?");
+        lv->sel_frames = f + 1u;
+    }
+}
+
 unsigned Live_Step(Ui *ui)
 {
     Live *lv = ui->live;
@@ -418,6 +499,7 @@ unsigned Live_Step(Ui *ui)
         return R_NONE;
     if (!lv->manual_zoom)
         auto_zoom(ui, l);
+    read_sites(lv, h, ui->sel);
     unsigned r = R_REDRAW;
     if (l->snap.stats.ops != before)
         r |= R_FLASH;
@@ -442,6 +524,14 @@ bool Live_Key(Ui *ui, int key, unsigned *r)
     case 'z': case 'Z':
         lv->manual_zoom = true;
         return false;
+    case 's':
+        lv->show_sites = !lv->show_sites;
+        snprintf(ui->msg, sizeof ui->msg, "%s", lv->show_sites
+                     ? "sites holding the most live bytes (s: the events again)"
+                     : "events (s: the allocation sites)");
+        ui->msg_warn = false;
+        *r = R_REDRAW;
+        return true;
     case 'n': case '.': case 'a': case 'f': case 'i': case 'o': case 'p': case 'w': case 'r':
     case '+': case '=': case '-': case '_':
         snprintf(ui->msg, sizeof ui->msg, "live: the heap is the program's (Space pauses it)");
@@ -494,6 +584,7 @@ void Live_Finish(Live *lv)
         close(lv->fd);
     free(lv->viewbuf);
     free(lv->spare.blocks);
+    Symbols_Close(lv->syms);
     memset(lv, 0, sizeof *lv);
     lv->fd = -1;
 }

@@ -19,6 +19,7 @@
 
 #include "app.h"
 #include "mem_live.h"
+#include "symbols.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,6 +30,15 @@
 #define LIVE_LOG_PER_FRAME 32u
 /* Reads tried before the program is stopped for one. */
 #define LIVE_TRIES 4u
+/* Sites listed by the sites panel (s). */
+#define LIVE_TOP_SITES 12u
+
+/* An allocation site as the sites panel shows it. */
+typedef struct LiveSiteRow {
+    int64_t live_bytes;
+    int64_t live_blocks;
+    char name[SYMBOL_TEXT];   /* its innermost frame, symbolised */
+} LiveSiteRow;
 
 typedef struct Live {
     pid_t pid;
@@ -47,6 +57,13 @@ typedef struct Live {
     uint64_t ev_unlogged;     /* read, but more than a frame logs */
     uint64_t reads, torn, stops;
     bool manual_zoom;         /* z or Z was pressed: the view is the user's */
+    Symbols *syms;            /* names for the program's code addresses */
+    bool show_sites;          /* s: the sites panel instead of the events */
+    LiveSiteRow top[LIVE_TOP_SITES]; /* the sites holding the most live bytes */
+    unsigned ntop;
+    size_t sel_block;         /* the block sel_site is about (SIZE_MAX: none) */
+    char sel_site[3][SYMBOL_TEXT]; /* where it was allocated: up to 3 frames */
+    unsigned sel_frames;
     char title[96];           /* "python3 (pid 1234)" */
     char output[256];         /* where the program's output goes */
 } Live;
@@ -72,6 +89,9 @@ unsigned Live_Step(Ui *ui);
  * heap are refused; z and Z end the automatic zoom, which otherwise keeps the
  * map on the part of the arena the program has reached).  True when the key was handled, with *r its flags. */
 bool Live_Key(Ui *ui, int key, unsigned *r);
+
+/* Allocation sites (item of live.c): re-read by Live_Step into top[] and,
+ * for the selected block, sel_site[]; the screen only reads those. */
 
 /* The status line's text: running / paused / exit status, the output file,
  * lost events. */

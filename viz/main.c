@@ -163,8 +163,14 @@ int main(int argc, char **argv)
     /* live: a frame 20 times a second, each a fresh read of the program's heap */
     Ui_Init(&ui, &m, g, live_mode ? 20 : o.speed, live_mode ? false : o.paused);
     if (live_mode) {
+        /* the first frame (and --keys) once the program's heap is there:
+         * at most 2 s, or until it ends */
         ui.live = &live;
-        App_Step(&ui);
+        for (int k = 0; k < 200 && !m.lanes[0].heap && !live.exited; k++) {
+            App_Step(&ui);
+            if (!m.lanes[0].heap)
+                nanosleep(&(struct timespec){0, 10000000L}, NULL);
+        }
     }
     const char *slash = o.trace ? strrchr(o.trace, '/') : NULL;
     ui.trace_name = slash ? slash + 1 : o.trace;

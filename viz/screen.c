@@ -314,8 +314,15 @@ static void panel_selected(Frame *f, const Ui *ui, Lane *l, int y, int x, int w,
                          Explain_Bytes(b->padding, b3, sizeof b3));
         if (b->overflowed && r < end)
             Frame_Text(f, r++, x, w, S_LOG_ALARM, "guard broken: overflowed!");
-        if (r < end)
+        if (ui->live) {
+            const Live *lv = ui->live;
+            bool known = lv->sel_block == b->offset && lv->sel_frames > 0;
+            for (unsigned k = 0; r < end && k < (known ? lv->sel_frames : 1u); k++)
+                Frame_Printf(f, r++, x, w, k ? S_DIM : S_LABEL, "%s %s", k ? "  by" : "from",
+                             known ? lv->sel_site[k] : "(no site recorded)");
+        } else if (r < end) {
             Frame_Text(f, r++, x, w, S_DIM, "f frees it · i frees inside");
+        }
     } else {
         unsigned list = 0;
         long rank = r < end ? Lane_FreeRank(l, b->offset, &list) : -1;
@@ -489,6 +496,24 @@ static void draw_log_line(Frame *f, const LogLine *ln, int y, int x, int w, int 
         memcpy(part, ln->text + a, n);
         part[n] = '\0';
         Frame_Text(f, y + r, x + pw, w - pw, st, part);
+    }
+}
+
+/* Live mode's sites panel (s): the sites holding the most live bytes. */
+static void panel_sites(Frame *f, const Live *lv, int y, int x, int w, int h)
+{
+    if (h < 1 || w < 20)
+        return;
+    Frame_Text(f, y++, x, w, S_HEAD, "allocation sites holding the most live bytes");
+    if (lv->ntop == 0 && h > 1)
+        Frame_Text(f, y, x, w, S_DIM, "none yet");
+    char b1[32];
+    for (unsigned i = 0; i < lv->ntop && i + 1 < (unsigned)h; i++) {
+        const LiveSiteRow *s = &lv->top[i];
+        int n = Frame_Printf(f, y + (int)i, x, w, S_VALUE, "%10s %8lld× ",
+                             Explain_Bytes((size_t)s->live_bytes, b1, sizeof b1),
+                             (long long)s->live_blocks);
+        Frame_Text(f, y + (int)i, x + n, w - n, S_LABEL, s->name);
     }
 }
 
@@ -811,7 +836,9 @@ static void compose_single(Ui *ui, Frame *f, int top, int avail)
         y += band;
         left -= band;
     }
-    if (left > 0)
+    if (left > 0 && ui->live && ui->live->show_sites)
+        panel_sites(f, ui->live, y, 1, w - 2, left);
+    else if (left > 0)
         panel_log(f, l, y, 1, w - 2, left, left >= 4);
 }
 

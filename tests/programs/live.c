@@ -1,7 +1,8 @@
 /*
  * live.c - a program for heapviz's live mode (tests/e2e_live.sh): holds
  * `n` objects of 100 bytes, waits, frees all but 10, waits, and exits with
- * status 3; with "churn" it keeps allocating and freeing until killed.
+ * status 3; with "churn [COUNT]" it frees and allocates COUNT times (0 or
+ * none: until killed), then prints the seconds that took and exits 0.
  * Prints what it did, so that its output file can be checked.
  */
 #include <stdio.h>
@@ -20,6 +21,7 @@ int main(int argc, char **argv)
     size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000;
     long wait = argc > 2 ? atol(argv[2]) : 400;
     int churn = argc > 3 && strcmp(argv[3], "churn") == 0;
+    unsigned long count = argc > 4 ? strtoul(argv[4], NULL, 10) : 0;
     char **keep = calloc(n, sizeof *keep);
     if (!keep)
         return 1;
@@ -32,13 +34,21 @@ int main(int argc, char **argv)
     printf("holding %zu objects\n", n);
     fflush(stdout);
     unsigned s = 1;
-    while (churn) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (unsigned long done = 0; churn && (!count || done < count); done++) {
         s = s * 1103515245u + 12345u;
         size_t k = (s >> 8) % n;
         free(keep[k]);
         keep[k] = malloc(1 + (s >> 16) % 300);
         if (!keep[k])
             return 1;
+    }
+    if (churn) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        printf("churn %lu: %.3f s\n", count,
+               (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        return 0;
     }
     nap_ms(wait);
     for (size_t i = 10; i < n; i++)
