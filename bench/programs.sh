@@ -4,14 +4,16 @@
 #
 #   bench/programs.sh [--runs N] [--out FILE]
 #
-# For each program and allocator: wall time and peak RSS (the largest
+# For each program and allocator: wall time, CPU time and peak RSS (the largest
 # resident set of any process of the command, from wait4's rusage through
 # GNU time), the median of N runs (5).  The allocators take turns within each
 # round, so a change of load on the shared machine falls on all of them.
 # The table gives glibc's figures and every other allocator's as a ratio to
 # glibc's in the same run.  With --out, the tables replace the section of
 # FILE that begins with the marker line below (bench/bench.c writes the rest
-# of bench/RESULTS.md; `make bench` runs it first).  An allocator that is not
+# of bench/RESULTS.md; `make bench` runs it first).  Last, live mode: the frame
+# rate of heapviz -- CMD on 10^5 blocks and how much it slows the program.
+# An allocator that is not
 # installed is left out with a note (.ci/deps.sh bench installs them).
 set -u
 cd "$(dirname "$0")/.."
@@ -86,6 +88,69 @@ done
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# ---- live mode: heapviz -- CMD -------------------------------------------------
+# Frame rate: heapviz --dump on a program holding 10^5 blocks that never stops
+# changing them, 101 frames against 1 at --interval 1: each frame a full read
+# (view, a walk of 10^5 blocks, the sites) and an 80x24 composition.
+# Slowdown, against the same program on the replacement without heapviz:
+#  - that program, 2,000,000 frees and allocations (its own wall and CPU
+#    time): the worst case, a program that does nothing but allocate;
+#  - perl work.pl 200000 (wall time of the command; heapviz --dump stops
+#    with the program's last frame).
+# heapviz draws at 20 frames a second (--interval 50); medians of $runs.
+HEAPVIZ=$(realpath "$OUT/heapviz" 2>/dev/null || true)
+live_section() {
+    [ -x "$HEAPVIZ" ] || { echo; echo "(live mode not measured: ./heapviz is not built)"; return; }
+    cc -O2 -w -o "$tmp/live" tests/programs/live.c
+    local f1=() f101=() pw=() pc=() ww=() wc=() perl_plain=() perl_watched=()
+    for ((r = 1; r <= runs; r++)); do
+        echo "programs.sh: live mode, round $r of $runs" >&2
+        local t0 t1
+        for frames in 1 101; do
+            t0=$EPOCHREALTIME
+            LINES=24 COLUMNS=80 "$HEAPVIZ" --dump --frames $frames --interval 1 \
+                --output "$tmp/live.out" -- "$tmp/live" 100000 0 churn 0 > "$tmp/frames"
+            t1=$EPOCHREALTIME
+            if [ $frames = 1 ]; then f1+=("$(elapsed "$t0" "$t1")"); else f101+=("$(elapsed "$t0" "$t1")"); fi
+        done
+        LD_PRELOAD=$SO "$tmp/live" 100000 0 churn 2000000 > "$tmp/plain.out"
+        pw+=("$(awk '/^churn/ { print $3 }' "$tmp/plain.out")")
+        pc+=("$(awk '/^churn/ { print $6 }' "$tmp/plain.out")")
+        LINES=24 COLUMNS=80 "$HEAPVIZ" --dump --frames 1000000 --interval 50 \
+            --output "$tmp/watched.out" -- "$tmp/live" 100000 0 churn 2000000 > /dev/null
+        ww+=("$(awk '/^churn/ { print $3 }' "$tmp/watched.out")")
+        wc+=("$(awk '/^churn/ { print $6 }' "$tmp/watched.out")")
+        if command -v perl > /dev/null; then
+            t0=$EPOCHREALTIME
+            LD_PRELOAD=$SO perl tests/programs/work.pl 200000 > /dev/null
+            t1=$EPOCHREALTIME
+            perl_plain+=("$(elapsed "$t0" "$t1")")
+            t0=$EPOCHREALTIME
+            LINES=24 COLUMNS=80 "$HEAPVIZ" --dump --frames 1000000 --interval 50 \
+                --output "$tmp/perl.out" -- perl tests/programs/work.pl 200000 > /dev/null
+            t1=$EPOCHREALTIME
+            perl_watched+=("$(elapsed "$t0" "$t1")")
+        fi
+    done
+    local m1 m101
+    m1=$(printf '%s\n' "${f1[@]}" | median)
+    m101=$(printf '%s\n' "${f101[@]}" | median)
+    echo
+    echo "### live mode (heapviz -- CMD)"
+    echo
+    echo "heapviz draws at 20 frames a second (\`--dump --interval 50\`); the program without it runs on libmem-malloc.so alone; $runs runs, medians.  The first program holds 10^5 objects of 1 to 300 bytes and frees and allocates without pause (tests/programs/live.c): the worst case, where every operation pays for the shared heap's generation counter, event ring and site tables."
+    echo
+    echo "| measure | without heapviz | under heapviz | ratio |"
+    echo "|---|--:|--:|--:|"
+    awk -v a="$m1" -v b="$m101" 'BEGIN { printf "| frames a second, 10^5 live blocks changing (80x24, --interval 1) | | %.1f | |\n", 100 / (b - a) }'
+    row "10^5 objects, 2,000,000 frees and allocations: wall" "$(printf '%s\n' "${pw[@]}" | median)" "$(printf '%s\n' "${ww[@]}" | median)"
+    row "the same: CPU time of the program" "$(printf '%s\n' "${pc[@]}" | median)" "$(printf '%s\n' "${wc[@]}" | median)"
+    [ ${#perl_plain[@]} -gt 0 ] &&
+        row "perl work.pl 200000: wall" "$(printf '%s\n' "${perl_plain[@]}" | median)" "$(printf '%s\n' "${perl_watched[@]}" | median)"
+}
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b - a }'; }
+row() { awk -v n="$1" -v p="$2" -v w="$3" 'BEGIN { printf "| %s | %.3f s | %.3f s | %.2f× |\n", n, p, w, (p > 0) ? w / p : 0 }'; }
+
 {
     echo "$MARK"
     echo
@@ -124,6 +189,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
             echo
         done
     done
+    live_section
 } > "$tmp/section.md"
 
 cat "$tmp/section.md"

@@ -45,7 +45,7 @@
  * freed, the whole pages inside it are dropped with MADV_DONTNEED (the
  * library's metadata lies at the edges of blocks, never in those pages).
  */
-#include "mem_internal.h"
+#include "block.h"
 #include "mem_live.h"
 
 #include <errno.h>
@@ -160,6 +160,20 @@ static size_t owner_index(const void *p)
     return (size_t)((const unsigned char *)p - g_base) / GRAN - 1u;
 }
 
+/* Adds d bytes and k blocks to site s.  The live lock makes this process
+ * the only writer: plain (relaxed) loads and stores, no locked operations;
+ * the reader only reads. */
+static void site_count(uint32_t s, int64_t d, int64_t k)
+{
+    LiveSite *site = &g_sites[s];
+    atomic_store_explicit(&site->live_bytes,
+                          atomic_load_explicit(&site->live_bytes, memory_order_relaxed) + d,
+                          memory_order_relaxed);
+    atomic_store_explicit(&site->live_blocks,
+                          atomic_load_explicit(&site->live_blocks, memory_order_relaxed) + k,
+                          memory_order_relaxed);
+}
+
 /* Under the live lock, after the heap changed. */
 static void site_add(const void *p, size_t size, const uint64_t *frames, unsigned n)
 {
@@ -167,8 +181,7 @@ static void site_add(const void *p, size_t size, const uint64_t *frames, unsigne
     if (!g_sites || !n || g >= g_owners_count)
         return;
     uint32_t s = site_of(frames, n);
-    atomic_fetch_add_explicit(&g_sites[s].live_bytes, (int64_t)size, memory_order_relaxed);
-    atomic_fetch_add_explicit(&g_sites[s].live_blocks, 1, memory_order_relaxed);
+    site_count(s, (int64_t)size, 1);
     atomic_store_explicit(&g_owners[g], s + 1u, memory_order_relaxed);
 }
 
@@ -177,11 +190,11 @@ static void site_drop(const void *p, size_t size)
     size_t g = owner_index(p);
     if (!g_sites || g >= g_owners_count)
         return;
-    uint32_t s = atomic_exchange_explicit(&g_owners[g], 0, memory_order_relaxed);
+    uint32_t s = atomic_load_explicit(&g_owners[g], memory_order_relaxed);
     if (s == 0 || s > LIVE_SITES)
         return;
-    atomic_fetch_sub_explicit(&g_sites[s - 1u].live_bytes, (int64_t)size, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&g_sites[s - 1u].live_blocks, 1, memory_order_relaxed);
+    atomic_store_explicit(&g_owners[g], 0, memory_order_relaxed);
+    site_count(s - 1u, -(int64_t)size, -1);
 }
 
 /* Every change of the heap happens between two steps of gen (odd while it
@@ -749,10 +762,14 @@ static int h_free(MemHeap *h, void *p)
     if (!g_live)
         return MemHeap_FreeExact(h, p);
     live_enter();
+    /* Under the live lock nothing else changes the heap: if the free
+     * succeeds, the header before p was this object's (block.h). */
     size_t size = 0;
-    bool known = MemHeap_Find(h, p, &size) == p;
+    uintptr_t off = (uintptr_t)p - (uintptr_t)g_base;
+    if (off >= GRAN && off < g_arena && off % GRAN == 0)
+        size = mem_object_size((const BlockHeader *)(const void *)((unsigned char *)p - HDR));
     int r = MemHeap_FreeExact(h, p);
-    if (r == MEM_OK && known)
+    if (r == MEM_OK)
         site_drop(p, size);
     live_leave();
     return r;

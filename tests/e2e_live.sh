@@ -107,8 +107,8 @@ fi
     > "$tmp/frames" 2> "$tmp/err"
 rc=$?
 frames=$(grep -c '^ heapviz · ' "$tmp/frames")
-if [ $rc -eq 0 ] && [ "$frames" -eq 40 ] && cmp -s "$tmp/threads.plain" "$tmp/threads.out"; then
-    ok "8 busy threads, read 40 times while they change the heap: 40 frames, identical output"
+if [ $rc -eq 0 ] && [ "$frames" -ge 2 ] && grep -q "exited with status 0" "$tmp/frames" && cmp -s "$tmp/threads.plain" "$tmp/threads.out"; then
+    ok "8 busy threads, read every 40 ms while they change the heap ($frames frames until they end), identical output"
 else
     not_ok "8 busy threads read while they change the heap" "exit $rc, $frames frames" \
         "$(cat "$tmp/err")" "$(diff "$tmp/threads.plain" "$tmp/threads.out")"

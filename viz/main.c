@@ -42,13 +42,17 @@ static int run_dump(Ui *ui, const Options *o, bool utf8)
     }
     unsigned long frames = o->frames ? o->frames : 1;
     for (unsigned long i = 0; i < frames; i++) {
+        bool last = false;
         if (ui->live) {
-            /* a frame every --interval ms; the first once the heap is there */
-            struct timespec ts = {(time_t)(o->interval / 1000), (long)(o->interval % 1000) * 1000000L};
-            for (int k = 0; k < 200 && App_Step(ui) == R_NONE && !ui->live->exited; k++)
-                nanosleep(&(struct timespec){0, 10000000L}, NULL);
-            if (i + 1 < frames)
+            /* a frame every --interval ms, the last one when the program
+             * has ended (its last heap, its exit status) */
+            App_Step(ui);
+            last = ui->live->exited;
+            if (!last && i + 1 < frames) {
+                struct timespec ts = {(time_t)(o->interval / 1000),
+                                      (long)(o->interval % 1000) * 1000000L};
                 nanosleep(&ts, NULL);
+            }
         } else if (i > 0) {
             App_Step(ui);
         }
@@ -56,6 +60,8 @@ static int run_dump(Ui *ui, const Options *o, bool utf8)
         if (i > 0)
             fputs("\f\n", stdout);
         Frame_Dump(&f, stdout);
+        if (last)
+            break;
     }
     Frame_Free(&f);
     return fflush(stdout) == 0 ? 0 : 1;

@@ -2,7 +2,8 @@
  * live.c - a program for heapviz's live mode (tests/e2e_live.sh): holds
  * `n` objects of 100 bytes, waits, frees all but 10, waits, and exits with
  * status 3; with "churn [COUNT]" it frees and allocates COUNT times (0 or
- * none: until killed), then prints the seconds that took and exits 0.
+ * none: until killed), then prints the seconds that took (wall and CPU) and
+ * exits 0.
  * Prints what it did, so that its output file can be checked.
  */
 #include <stdio.h>
@@ -34,8 +35,9 @@ int main(int argc, char **argv)
     printf("holding %zu objects\n", n);
     fflush(stdout);
     unsigned s = 1;
-    struct timespec t0, t1;
+    struct timespec t0, t1, c0, c1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
     for (unsigned long done = 0; churn && (!count || done < count); done++) {
         s = s * 1103515245u + 12345u;
         size_t k = (s >> 8) % n;
@@ -46,8 +48,10 @@ int main(int argc, char **argv)
     }
     if (churn) {
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        printf("churn %lu: %.3f s\n", count,
-               (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+        printf("churn %lu: %.3f s wall, %.3f s cpu\n", count,
+               (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+               (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9);
         return 0;
     }
     nap_ms(wait);
