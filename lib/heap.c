@@ -71,6 +71,49 @@ MEM_NO_ASAN void mem_count_used(MemHeap *h, size_t block_bytes, size_t live_byte
     count_used(h, block_bytes, live_bytes);
 }
 
+/* The end of every allocation: block g (need granules) holds the object of
+ * size bytes; the counters; the ALLOC event, whose block is g and whose size
+ * is the `total` granules of the free block from g on, `remainder` of them
+ * split off its end. */
+MEM_HOT void *commit_alloc(MemHeap *h, uint32_t g, uint32_t need, uint32_t prev_used,
+                           size_t size, EventBuf *eb, size_t examined, uint32_t total,
+                           uint32_t remainder, uint32_t rover_before)
+{
+    size_t block_bytes = (size_t)need * GRAN;
+    uint32_t slack = (uint32_t)(block_bytes - HDR - size);
+    MEM_ASSERT(slack <= SLACK_MAX);
+    hdr_write(h, g, need, B_USED | prev_used | slack << B_SLACK_SHIFT);
+    unsigned char *obj = mem_payload(h, g);
+    if (h->flags & MEM_OPT_GUARD)
+        mem_guard_fill(obj + size, slack);
+    MEM_UNPOISON(obj, size);
+
+    count_used(h, block_bytes, size);
+    h->allocs++;
+
+    if (eb->on) {
+        MemEvent *e = mem_ev_add(eb, h, MEM_EV_ALLOC);
+        if (e) {
+            e->request = size;
+            e->examined = examined;
+            e->block = goff(g);
+            e->size = (size_t)total * GRAN;
+            e->object = (size_t)(g + 1u) * GRAN;
+            e->remainder = (size_t)remainder * GRAN;
+        }
+        mem_ev_rover(eb, h, rover_before);
+    }
+    return obj;
+}
+
+MEM_NO_ASAN void *mem_alloc_commit(MemHeap *h, uint32_t g, uint32_t need, uint32_t prev_used,
+                                   size_t size, EventBuf *eb, size_t examined, uint32_t total,
+                                   uint32_t remainder, uint32_t rover_before)
+{
+    return commit_alloc(h, g, need, prev_used, size, eb, examined, total, remainder,
+                        rover_before);
+}
+
 MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool list)
 {
     uint32_t need = need_grans(h, size);
@@ -105,32 +148,8 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
         mem_list_take(h, g, r);
     else
         mem_seg_take(h, g, total, r, rest);
-
-    size_t block_bytes = (size_t)need * GRAN;
-    uint32_t slack = (uint32_t)(block_bytes - HDR - size);
-    MEM_ASSERT(slack <= SLACK_MAX);
-    hdr_write(h, g, need, B_USED | prev_used | slack << B_SLACK_SHIFT);
-    unsigned char *obj = mem_payload(h, g);
-    if (h->flags & MEM_OPT_GUARD)
-        mem_guard_fill(obj + size, slack);
-    MEM_UNPOISON(obj, size);
-
-    count_used(h, block_bytes, size);
-    h->allocs++;
-
-    if (eb->on) {
-        MemEvent *e = mem_ev_add(eb, h, MEM_EV_ALLOC);
-        if (e) {
-            e->request = size;
-            e->examined = examined;
-            e->block = goff(g);
-            e->size = (size_t)total * GRAN;
-            e->object = (size_t)(g + 1u) * GRAN;
-            e->remainder = r != NIL ? (size_t)rest * GRAN : 0u;
-        }
-        mem_ev_rover(eb, h, rover_before);
-    }
-    return obj;
+    return commit_alloc(h, g, need, prev_used, size, eb, examined, total, r != NIL ? rest : 0u,
+                        rover_before);
 }
 
 MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)

@@ -227,13 +227,17 @@ size_t mem_guard_damage(const MemHeap *heap, uint32_t g);
 /* for resize.c: the granules of a block holding size bytes (0: none can);
  * which block holds ptr and whether it is inside its live object; whether
  * block g's neighbours can be trusted; writing the guard after an object;
- * counting a failed allocation (and its event); the end of a successful one */
+ * counting a failed allocation (and its event); counting a resize; the end of
+ * a successful allocation (header, guard, counters, event) */
 uint32_t mem_need_grans(const MemHeap *heap, size_t size);
 MemReject mem_classify(const MemHeap *heap, const void *ptr, uint32_t *g);
 bool mem_neighbours_ok(const MemHeap *heap, uint32_t g);
 void mem_guard_fill(unsigned char *from, size_t n);
 void mem_alloc_failed(MemHeap *heap, size_t size, size_t examined, EventBuf *eb);
 void mem_count_used(MemHeap *heap, size_t block_bytes, size_t live_bytes);
+void *mem_alloc_commit(MemHeap *heap, uint32_t g, uint32_t need, uint32_t prev_used,
+                       size_t size, EventBuf *eb, size_t examined, uint32_t total,
+                       uint32_t remainder, uint32_t rover_before);
 
 /* "check.c" */
 int mem_diagnose_locked(const MemHeap *heap, char *why, size_t len);

@@ -237,29 +237,8 @@ MEM_NO_ASAN static void *alloc_aligned_locked(MemHeap *h, size_t align, size_t s
     }
     h->free_blocks = h->free_blocks - 1u + (gap ? 1u : 0u) + (e != NIL ? 1u : 0u);
 
-    uint32_t slack = (uint32_t)((size_t)need * GRAN - HDR - size);
-    MEM_ASSERT(slack <= SLACK_MAX);
-    hdr_write(h, a, need, B_USED | (gap ? 0u : prev_used) | slack << B_SLACK_SHIFT);
-    unsigned char *obj = mem_payload(h, a);
-    if (h->flags & MEM_OPT_GUARD)
-        mem_guard_fill(obj + size, slack);
-    MEM_UNPOISON(obj, size);
-    mem_count_used(h, (size_t)need * GRAN, size);
-    h->allocs++;
-
-    if (eb->on) {
-        MemEvent *ev = mem_ev_add(eb, h, MEM_EV_ALLOC);
-        if (ev) {
-            ev->request = size;
-            ev->examined = examined;
-            ev->block = goff(a);
-            ev->size = (size_t)(total - gap) * GRAN;
-            ev->object = (size_t)(a + 1u) * GRAN;
-            ev->remainder = e != NIL ? (size_t)end * GRAN : 0u;
-        }
-        mem_ev_rover(eb, h, rover_before);
-    }
-    return obj;
+    return mem_alloc_commit(h, a, need, gap ? 0u : prev_used, size, eb, examined, total - gap,
+                            e != NIL ? end : 0u, rover_before);
 }
 
 MEM_NO_ASAN void *MemHeap_AllocAligned(MemHeap *h, size_t align, size_t size)

@@ -183,17 +183,6 @@ Test(walk, the_visitor_can_stop_it)
 
 /* ---- events -------------------------------------------------------------- */
 
-typedef struct Log {
-    MemEvent ev[64];
-    size_t n;
-} Log;
-
-static void record(const MemEvent *e, void *arg)
-{
-    Log *l = arg;
-    if (l->n < 64)
-        l->ev[l->n++] = *e;
-}
 
 Test(events, alloc_reports_search_choice_and_split)
 {
@@ -202,8 +191,8 @@ Test(events, alloc_reports_search_choice_and_split)
     MemHeap_Alloc(h, 24);
     MemHeap_Free(h, a);
     MemHeap_Free(h, c);
-    Log log = {0};
-    MemHeap_SetObserver(h, record, &log);
+    ThEvents log = {0};
+    MemHeap_SetObserver(h, th_record, &log);
     char *p = MemHeap_Alloc(h, 56);
     cr_assert_eq(log.n, 1);
     MemEvent e = log.ev[0];
@@ -226,8 +215,8 @@ Test(events, free_reports_the_pointer_the_object_and_the_coalesce)
     char *a = MemHeap_Alloc(h, 100), *b = MemHeap_Alloc(h, 40);
     MemHeap_Alloc(h, 10);
     MemHeap_Free(h, a);
-    Log log = {0};
-    MemHeap_SetObserver(h, record, &log);
+    ThEvents log = {0};
+    MemHeap_SetObserver(h, th_record, &log);
     cr_assert_eq(MemHeap_Free(h, b + 33), 0);
     cr_assert_eq(log.n, 2);
     cr_assert_eq(log.ev[0].kind, MEM_EV_FREE);
@@ -253,8 +242,8 @@ Test(events, failure_explains_itself)
     for (size_t i = 0; i < n; i += 2)
         MemHeap_Free(h, o[i]);
     MemStats s = MemHeap_Stats(h);
-    Log log = {0};
-    MemHeap_SetObserver(h, record, &log);
+    ThEvents log = {0};
+    MemHeap_SetObserver(h, th_record, &log);
     cr_assert_null(MemHeap_Alloc(h, 1000));
     cr_assert_eq(log.n, 1);
     MemEvent e = log.ev[0];
@@ -274,8 +263,8 @@ Test(events, rejected_free_gives_the_reason)
 {
     MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FAST, 0);
     char *a = MemHeap_Alloc(h, 20);
-    Log log = {0};
-    MemHeap_SetObserver(h, record, &log);
+    ThEvents log = {0};
+    MemHeap_SetObserver(h, th_record, &log);
     cr_assert_eq(MemHeap_Free(h, a + 20), MEM_REJECT_PADDING);
     cr_assert_eq(log.n, 1);
     cr_assert_eq(log.ev[0].kind, MEM_EV_REJECT);
@@ -290,8 +279,8 @@ Test(events, rejected_free_gives_the_reason)
 Test(events, next_fit_reports_the_rover)
 {
     MemHeap *h = MemHeap_Create(region, sizeof region, MEM_NEXT_FIT, 0);
-    Log log = {0};
-    MemHeap_SetObserver(h, record, &log);
+    ThEvents log = {0};
+    MemHeap_SetObserver(h, th_record, &log);
     MemHeap_Alloc(h, 56);
     cr_assert_eq(log.n, 2);
     cr_assert_eq(log.ev[1].kind, MEM_EV_ROVER);

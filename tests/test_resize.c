@@ -141,17 +141,6 @@ Test(resize, failure_changes_nothing)
     th_check(h);
 }
 
-typedef struct Log {
-    MemEvent ev[8];
-    unsigned n;
-} Log;
-
-static void record(const MemEvent *e, void *arg)
-{
-    Log *l = arg;
-    if (l->n < 8)
-        l->ev[l->n++] = *e;
-}
 
 Test(resize, raises_an_event_and_counts)
 {
@@ -159,8 +148,8 @@ Test(resize, raises_an_event_and_counts)
     unsigned char *a = MemHeap_Alloc(h, 24), *b = MemHeap_Alloc(h, 100);
     cr_assert(MemHeap_Alloc(h, 24));
     cr_assert_eq(MemHeap_Free(h, b), 0);
-    Log log = {0};
-    MemHeap_SetObserver(h, record, &log);
+    ThEvents log = {0};
+    MemHeap_SetObserver(h, th_record, &log);
     uint64_t ops = MemHeap_Stats(h).ops;
     cr_assert_eq(MemHeap_Resize(h, a, 100), 0);
     cr_assert_eq(log.n, 1);
@@ -421,8 +410,8 @@ Test(free_exact, refuses_an_interior_pointer_and_frees_at_the_start)
     MemHeap *h = heap(MEM_FAST, 0);
     unsigned char *a = MemHeap_Alloc(h, 100);
     cr_assert_not_null(a);
-    Log log = {0};
-    MemHeap_SetObserver(h, record, &log);
+    ThEvents log = {0};
+    MemHeap_SetObserver(h, th_record, &log);
     cr_assert_eq(MemHeap_FreeExact(h, a + 16), MEM_REJECT_INTERIOR);
     cr_assert_eq(log.n, 1);
     cr_assert_eq(log.ev[0].kind, MEM_EV_REJECT);

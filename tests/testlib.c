@@ -28,6 +28,13 @@ void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
     return __real_mmap(addr, len, prot, flags, fd, off);
 }
 
+void th_record(const MemEvent *e, void *arg)
+{
+    ThEvents *l = arg;
+    if (l->n < TH_EVENTS)
+        l->ev[l->n++] = *e;
+}
+
 MemHeap *th_heap(MemPolicy policy, size_t arena, unsigned flags)
 {
     size_t len = arena + 4096;

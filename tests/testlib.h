@@ -42,6 +42,15 @@ void th_expose(const MemHeap *heap);
 /* How many times the library called mmap (counted through --wrap=mmap). */
 extern unsigned th_mmap_calls;
 
+/* An observer (MemHeap_SetObserver(h, th_record, &log)) that keeps the
+ * first TH_EVENTS events it is given. */
+#define TH_EVENTS 64
+typedef struct ThEvents {
+    MemEvent ev[TH_EVENTS];
+    size_t n;
+} ThEvents;
+void th_record(const MemEvent *e, void *arg);
+
 /* A small deterministic generator (xorshift64*). */
 typedef struct { uint64_t s; } ThRng;
 uint64_t th_rand(ThRng *r);
