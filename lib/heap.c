@@ -136,9 +136,7 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
     if (rest >= MIN_GRANS) {
         /* [------ free ------] => [used][ free ] */
         r = g + need;
-        hdr_write(h, r, rest, B_PREV_USED);
-        footer_write(h, r, rest);
-        bm_set(h, r);
+        free_block_write(h, r, rest, B_PREV_USED);
     } else {
         need = total;
         set_prev_used(h, g + total, true);

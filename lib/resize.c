@@ -59,9 +59,7 @@ MEM_NO_ASAN static void give_back(MemHeap *h, uint32_t r, uint32_t rest, uint32_
         bm_clear(h, right);
     else
         h->free_blocks++;
-    hdr_write(h, r, merged, B_PREV_USED);
-    footer_write(h, r, merged);
-    bm_set(h, r);
+    free_block_write(h, r, merged, B_PREV_USED);
     if (!merge)
         set_prev_used(h, r + merged, false);
 }
@@ -101,9 +99,7 @@ MEM_NO_ASAN static bool resize_locked(MemHeap *h, uint32_t g, size_t size, size_
         if (rest >= MIN_GRANS) {
             /* [used][---- free ----] => [used ....][free] */
             r = g + need;
-            hdr_write(h, r, rest, B_PREV_USED);
-            footer_write(h, r, rest);
-            bm_set(h, r);
+            free_block_write(h, r, rest, B_PREV_USED);
         } else {
             need = total + right_size;
             set_prev_used(h, g + need, true);
@@ -229,9 +225,7 @@ MEM_NO_ASAN static void *alloc_aligned_locked(MemHeap *h, size_t align, size_t s
         mem_seg_take(h, g, total, e, end);
     }
     if (e != NIL) {
-        hdr_write(h, e, end, B_PREV_USED);
-        footer_write(h, e, end);
-        bm_set(h, e);
+        free_block_write(h, e, end, B_PREV_USED);
     } else {
         set_prev_used(h, a + need, true);
     }
