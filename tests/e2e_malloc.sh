@@ -203,6 +203,20 @@ for bad in "MEM_POLICY=quick" "MEM_SIZE=12Q" "MEM_SIZE=100K" "MEM_INVALID_FREE=m
         not_ok "$bad is refused with exit status 127" "exit $rc" "$(cat "$tmp/cfg.err")"
     fi
 done
+MEM_SHARE=1 MEM_BACKTRACE=9 LD_PRELOAD="$SO" /bin/true 2> "$tmp/cfg.err"
+rc=$?
+if [ $rc -eq 127 ] && grep -q '^libmem-malloc: MEM_BACKTRACE=9: not 1 to 8 frames$' "$tmp/cfg.err"; then
+    ok "MEM_BACKTRACE=9 (live mode) is refused with exit status 127"
+else
+    not_ok "MEM_BACKTRACE=9 is refused" "exit $rc" "$(cat "$tmp/cfg.err")"
+fi
+# a descriptor that is not heapviz's memfd is never mapped: the heap is private
+if [ "$(MEM_SHARE_FD=1 LD_PRELOAD="$SO" sh -c 'echo fine' 2>&1)" = fine ] &&
+   MEM_SHARE_FD=0 LD_PRELOAD="$SO" sort -n "$0" > /dev/null < /dev/null; then
+    ok "MEM_SHARE_FD naming stdout or stdin, not a libmem-heap memfd, is ignored (private heap)"
+else
+    not_ok "MEM_SHARE_FD naming another file is ignored"
+fi
 if MEM_SIZE=256M LD_PRELOAD=$SO sort -n "$0" > /dev/null; then
     ok "MEM_SIZE=256M is taken"
 else

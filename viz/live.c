@@ -22,6 +22,13 @@
 #include <time.h>
 #include <unistd.h>
 
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void nap_us(long us)
 {
     struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
@@ -74,8 +81,10 @@ static int map_memfd(Live *lv, char *err, size_t errlen)
         return -1;
     }
     lv->map = p;
-    lv->viewbuf = aligned_alloc(64, (MemHeap_ViewSize() + 63u) / 64u * 64u);
-    if (!lv->viewbuf) {
+    size_t vs = (MemHeap_ViewSize() + 63u) / 64u * 64u;
+    lv->viewbuf[0] = aligned_alloc(64, vs);
+    lv->viewbuf[1] = aligned_alloc(64, vs);
+    if (!lv->viewbuf[0] || !lv->viewbuf[1]) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -294,17 +303,23 @@ static bool read_once(Live *lv, const LiveHeader *h, Lane *l)
     uint64_t g1 = atomic_load_explicit(&h->gen, memory_order_acquire);
     if (g1 & 1u)
         return false;
-    MemHeap *v = MemHeap_View(lv->viewbuf, lv->map + h->heap_offset, lv->size - h->heap_offset);
+    unsigned next = lv->cur ^ 1u;
+    MemHeap *v = MemHeap_View(lv->viewbuf[next], lv->map + h->heap_offset,
+                              lv->size - h->heap_offset);
     if (!v)
         return false;
+    MemHeap *last = l->heap;
     swap_snap(&l->snap, &lv->spare);
     Lane_Live(l, v);
     atomic_thread_fence(memory_order_acquire);
     uint64_t g2 = atomic_load_explicit(&h->gen, memory_order_relaxed);
     if (g1 != g2) {
-        swap_snap(&l->snap, &lv->spare); /* torn: the last good one again */
+        /* torn: the last good snapshot and its view again */
+        swap_snap(&l->snap, &lv->spare);
+        l->heap = last;
         return false;
     }
+    lv->cur = next;
     return true;
 }
 
@@ -340,13 +355,27 @@ static bool stop_program(Live *lv)
 static bool read_heap(Live *lv, const LiveHeader *h, Lane *l)
 {
     lv->reads++;
+    /* A walk costs heapviz as much as the heap has blocks: try one without
+     * stopping the program only when it looks quiet (the generation did not
+     * move for a moment); a busy one would tear it anyway. */
+    uint64_t g0 = atomic_load_explicit(&h->gen, memory_order_acquire);
+    nap_us(LIVE_QUIET_US);
     for (unsigned i = 0; i < LIVE_TRIES; i++) {
+        if (atomic_load_explicit(&h->gen, memory_order_acquire) != g0)
+            break;
         if (read_once(lv, h, l))
             return true;
         lv->torn++;
+        g0 = atomic_load_explicit(&h->gen, memory_order_acquire);
     }
     if (lv->exited)
         return false; /* it died in the middle of an operation: keep the last */
+    /* Stopping costs the program the read's time: at most LIVE_STOP_SHARE
+     * of its time.  Between two such reads the frames show the last
+     * consistent heap (and the events as they come). */
+    long long now = now_ns();
+    if (!lv->stopped && l->heap && now < lv->next_stop)
+        return false;
     bool ok = false;
     for (unsigned round = 0; round < 20 && !ok; round++) {
         bool was_stopped = lv->stopped;
@@ -362,6 +391,8 @@ static bool read_heap(Live *lv, const LiveHeader *h, Lane *l)
                 stop_program(lv);
         }
     }
+    long long spent = now_ns() - now;
+    lv->next_stop = now_ns() + (long long)((double)spent / LIVE_STOP_SHARE);
     return ok;
 }
 
@@ -582,7 +613,8 @@ void Live_Finish(Live *lv)
         munmap((void *)(uintptr_t)lv->map, lv->size);
     if (lv->fd >= 0)
         close(lv->fd);
-    free(lv->viewbuf);
+    free(lv->viewbuf[0]);
+    free(lv->viewbuf[1]);
     free(lv->spare.blocks);
     Symbols_Close(lv->syms);
     memset(lv, 0, sizeof *lv);

@@ -10,7 +10,9 @@
  * heapviz maps the memfd read-only.  A frame re-opens the heap
  * (MemHeap_View) and walks it between two equal, even readings of the
  * writer's generation counter; when a busy program keeps changing it, the
- * program is stopped (SIGSTOP) for the length of one walk, then continued.
+ * program is stopped (SIGSTOP) for the length of one walk, then continued,
+ * no more often than keeps it stopped LIVE_STOP_SHARE of its time (frames in
+ * between show the last consistent heap).
  * Events come through the ring; the ones the writer overwrote before they
  * were read are counted.  The program's stdout and stderr go to a file.
  */
@@ -28,8 +30,11 @@
 
 /* Events logged a frame at most: the newest; older ones are counted. */
 #define LIVE_LOG_PER_FRAME 32u
-/* Reads tried before the program is stopped for one. */
+/* Reads tried before the program is stopped for one; the share of its time
+ * the program may spend stopped for reads. */
 #define LIVE_TRIES 4u
+#define LIVE_QUIET_US 300 /* how long the generation must stand still */
+#define LIVE_STOP_SHARE 0.03
 /* Sites listed by the sites panel (s). */
 #define LIVE_TOP_SITES 12u
 
@@ -50,12 +55,15 @@ typedef struct Live {
     const unsigned char *map; /* the memfd, read-only */
     size_t size;
     bool ready;               /* the writer has published its header */
-    void *viewbuf;            /* MemHeap_ViewSize() bytes */
+    void *viewbuf[2];         /* MemHeap_ViewSize() bytes each: the view of
+                                 the last consistent read, and the next try */
+    unsigned cur;             /* which one the lane shows */
     Snapshot spare;           /* the lane's last good snapshot while reading */
     uint64_t ev_next;         /* the next event to read */
     uint64_t ev_lost;         /* overwritten before they were read */
     uint64_t ev_unlogged;     /* read, but more than a frame logs */
     uint64_t reads, torn, stops;
+    long long next_stop;      /* CLOCK_MONOTONIC ns: no stopping read before */
     bool manual_zoom;         /* z or Z was pressed: the view is the user's */
     Symbols *syms;            /* names for the program's code addresses */
     bool show_sites;          /* s: the sites panel instead of the events */
