@@ -12,14 +12,17 @@ packages=(make gcc pkg-config libncurses-dev ncurses-term locales)
 if [ "$job" = test ]; then
     # clang's sanitizer and libFuzzer runtimes are in libclang-rt-dev, which
     # clang only recommends
-    packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind)
+    # the allocators `make bench` compares with (not needed by `make test`,
+    # but installed with it so that a test machine can run the bench)
+    packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind
+               libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev)
     # the real programs that tests/e2e_malloc.sh runs on the malloc replacement
     packages+=(python3 perl git g++ tar gzip)
     # heapviz names allocation sites through elfutils' libdw (opened at run time)
     packages+=(libdw1)
 fi
 if [ "$job" = bench ]; then
-    # the allocators `make bench` sets libmem against, each by LD_PRELOAD
+    # bench/programs.sh preloads the allocators' runtime libraries
     packages+=(python3 perl g++ time libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4)
 fi
 missing=()

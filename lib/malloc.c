@@ -762,12 +762,8 @@ static int h_free(MemHeap *h, void *p)
     if (!g_live)
         return MemHeap_FreeExact(h, p);
     live_enter();
-    /* Under the live lock nothing else changes the heap: if the free
-     * succeeds, the header before p was this object's (block.h). */
     size_t size = 0;
-    uintptr_t off = (uintptr_t)p - (uintptr_t)g_base;
-    if (off >= GRAN && off < g_arena && off % GRAN == 0)
-        size = mem_object_size((const BlockHeader *)(const void *)((unsigned char *)p - HDR));
+    MemHeap_Find(h, p, &size); /* a block's or a run slot's object */
     int r = MemHeap_FreeExact(h, p);
     if (r == MEM_OK)
         site_drop(p, size);
@@ -817,16 +813,18 @@ static void return_pages(unsigned char *p, size_t size)
     }
 }
 
-/* Whether p may be a large object: the size in the header before it, read
+/* Whether p may be a large object: the header before it, if it carries its
+ * tag (a run's slot has no header: the bytes before it fail the tag), read
  * as a hint only (p is not known to be an object yet; MemHeap_FreeExact
  * checks).  The arena is mapped whole, so the read cannot fault. */
-static inline bool maybe_large(const void *p)
+static inline bool maybe_large(const MemHeap *h, const void *p)
 {
     uintptr_t off = (uintptr_t)p - (uintptr_t)g_base;
     if (off < MEM_ALIGNMENT || off >= g_arena || off % MEM_ALIGNMENT)
         return false;
-    const BlockHeader *b = (const BlockHeader *)(const void *)((const unsigned char *)p - HDR);
-    return (size_t)b->size * GRAN >= RETURN_PAGES;
+    uint32_t g = (uint32_t)(off / GRAN - 1u);
+    const BlockHeader *b = mem_hdr(h, g);
+    return (size_t)b->size * GRAN >= RETURN_PAGES && hdr_ok(h, g, b);
 }
 
 EXPORT void free(void *p)
@@ -836,7 +834,7 @@ EXPORT void free(void *p)
     MemHeap *h = heap();
     if (!h)
         return;
-    if (__builtin_expect(maybe_large(p), 0)) {
+    if (__builtin_expect(maybe_large(h, p), 0)) {
         size_t size = object_at(h, p, "free");
         if (!size)
             return;

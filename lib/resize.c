@@ -2,7 +2,9 @@
  * resize.c - changing an object's size without moving it, and allocating at
  * an alignment above MEM_ALIGNMENT without wasting the gap before it.
  *
- * Resizing works on the object's block and the block right after it:
+ * An object in a run's slot (runs.h) is resized in its slot when the new size
+ * still fits it, and not at all otherwise (realloc then moves it).  A block
+ * object's resizing works on its block and the block right after it:
  *
  *   shrink:  [used ...........][right]  =>  [used ..][free ....][right]
  *            the freed end becomes a block of its own when it can hold one
@@ -25,6 +27,7 @@
  * Nothing here touches header bits or list links directly: the block layer
  * (block.h) and the free structures (list.c, seg.h) do.
  */
+#include "runs.h"
 #include "seg.h"
 
 /* ---- resizing ------------------------------------------------------------- */
@@ -35,7 +38,7 @@ MEM_NO_ASAN static void used_write(MemHeap *h, uint32_t g, uint32_t total, size_
 {
     uint32_t prev_used = mem_hdr(h, g)->info & B_PREV_USED;
     uint32_t slack = (uint32_t)((size_t)total * GRAN - HDR - size);
-    MEM_ASSERT(slack <= SLACK_MAX);
+    MEM_ASSERT(slack < SLACK_MAX); /* SLACK_MAX marks a run */
     hdr_write(h, g, total, B_USED | prev_used | slack << B_SLACK_SHIFT);
     if (h->flags & MEM_OPT_GUARD)
         mem_guard_fill(mem_payload(h, g) + size, slack);
@@ -129,19 +132,63 @@ MEM_NO_ASAN static bool resize_locked(MemHeap *h, uint32_t g, size_t size, size_
     return true;
 }
 
+/* An object in slot i of run g keeps its slot when size is of the run's size
+ * class (what MemHeap_Check expects of a slot's object): only its size and
+ * the counters change.  Else false, nothing changed. */
+MEM_NO_ASAN static bool resize_slot(MemHeap *h, uint32_t g, uint32_t i, size_t size, size_t *old,
+                                    EventBuf *eb)
+{
+    RunTable *t = run_table(h, g);
+    if (t->cls >= RUN_CLASSES || !run_free_ok(h, g))
+        return false;
+    const RunClass *k = &h->runs[t->cls];
+    *old = k->size - run_slack(t, k, i);
+    if (size > RUN_MAX_SIZE || mem_run_class_of[(size - 1u) / GRAN] != t->cls)
+        return false;
+    unsigned char *obj = run_slot(t, k, i);
+    if (size < *old)
+        MEM_POISON(obj + size, *old - size);
+    else
+        MEM_UNPOISON(obj, size);
+    run_sizes(t, k)[i] = (unsigned char)(k->size - size);
+    h->live_bytes -= *old;
+    mem_count_used(h, 0, size);
+    h->resizes++;
+    MemEvent *e = mem_ev_add(eb, h, MEM_EV_RESIZE);
+    if (e) {
+        e->object = run_slot_off(g, k, i);
+        e->pointer = (ptrdiff_t)e->object;
+        e->previous = *old;
+        e->request = size;
+        e->block = e->object;
+        e->size = k->size;
+        e->run = goff(g);
+        e->slot = i;
+    }
+    return true;
+}
+
 MEM_NO_ASAN int MemHeap_Resize(MemHeap *h, void *ptr, size_t size)
 {
     if (!h || !ptr || size == 0 || (h->flags & MEM_VIEW_FLAG))
         return -1;
     EventBuf eb;
-    uint32_t g = NIL;
+    uint32_t g = NIL, slot = NIL;
     bool locked = mem_lock(h);
     mem_ev_begin(&eb, h);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     uint32_t rover_before = h->rover;
     int rc = -1;
-    if (mem_classify(h, ptr, &g) == MEM_OK && (unsigned char *)ptr == mem_payload(h, g)) {
-        size_t old = mem_object_size(mem_hdr(h, g)), after = 0;
+    MemReject r = mem_classify(h, ptr, &g, &slot);
+    size_t old = 0;
+    if (r == MEM_OK && slot != NIL) {
+        const RunTable *t = run_table(h, g);
+        if (t->cls < RUN_CLASSES && (unsigned char *)ptr == h->base + run_slot_off(g, &h->runs[t->cls], slot) &&
+            resize_slot(h, g, slot, size, &old, &eb))
+            rc = 0;
+    } else if (r == MEM_OK && (unsigned char *)ptr == mem_payload(h, g)) {
+        size_t after = 0;
+        old = mem_object_size(mem_hdr(h, g));
         bool merged = false;
         if (resize_locked(h, g, size, &after, &merged)) {
             rc = 0;

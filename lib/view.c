@@ -15,7 +15,7 @@
  * torn or hostile region gives wrong answers at worst, never a read outside
  * the mapping or a loop.
  */
-#include "block.h"
+#include "runs.h"
 
 #include <string.h>
 
@@ -69,6 +69,7 @@ MEM_NO_ASAN MemHeap *MemHeap_View(void *view, const void *region, size_t size)
                                                   : tail + h->bm_off[l] - 1)
                                           : NULL;
     h->flags = (uint8_t)(h->flags | MEM_VIEW_FLAG); /* which also skips the lock */
+    h->run_gate = RUN_GATE_OFF; /* and the runs' fast paths, which write */
     h->observer = NULL;
     h->observer_arg = NULL;
     atomic_init(&h->lock_owner, 0);

@@ -86,7 +86,7 @@ Test(resize, shrinking_splits_the_end_off)
 
 Test(resize, shrinking_merges_with_a_free_neighbour)
 {
-    MemHeap *h = heap(MEM_FAST, 0);
+    MemHeap *h = heap(MEM_FAST, MEM_OPT_NORUNS);
     unsigned char *a = MemHeap_Alloc(h, 200), *b = MemHeap_Alloc(h, 24);
     cr_assert(MemHeap_Alloc(h, 24));
     cr_assert_eq(MemHeap_Free(h, b), 0);
@@ -111,6 +111,39 @@ Test(resize, a_granule_next_to_a_used_block_stays_as_padding)
     cr_assert_eq(MemHeap_Find(h, a, &size), a);
     cr_assert_eq(size, 24);
     cr_assert_null(MemHeap_Find(h, a + 24, NULL), "the bytes after it are padding now");
+    th_check(h);
+}
+
+Test(resize, an_object_in_a_run_keeps_its_slot)
+{
+    MemHeap *h = th_heap(MEM_FAST, 1 << 20, 0);
+    cr_assert_not_null(h);
+    size_t slot = MemHeap_SlotSize(h, 100);
+    cr_assert_geq(slot, 100, "100 bytes go to a run's slot under fast");
+    unsigned char *a = MemHeap_Alloc(h, 100);
+    fill(a, 100, 0x33);
+    ThEvents log = {0};
+    MemHeap_SetObserver(h, th_record, &log);
+    size_t low = slot - 15; /* the class's smallest request */
+    cr_assert_eq(MemHeap_SlotSize(h, low), slot);
+    cr_assert_eq(MemHeap_Resize(h, a, slot), 0, "up to the slot's size");
+    cr_assert_eq(MemHeap_Resize(h, a, low), 0, "down, in the same slot");
+    size_t size = 0;
+    cr_assert_eq(MemHeap_Find(h, a, &size), a);
+    cr_assert_eq(size, low);
+    cr_assert(filled(a, low, 0x33));
+    cr_assert_null(MemHeap_Find(h, a + low, NULL), "past the object: its slot's slack");
+    cr_assert_eq(MemHeap_Resize(h, a, slot + 1), -1, "more than the slot: it must move");
+    cr_assert_eq(MemHeap_Resize(h, a, low - 1), -1, "a smaller class: it must move");
+    cr_assert_eq(log.n, 2);
+    cr_assert_eq(log.ev[1].kind, MEM_EV_RESIZE);
+    cr_assert_eq(log.ev[1].previous, slot);
+    cr_assert_eq(log.ev[1].request, low);
+    cr_assert_eq(log.ev[1].size, slot);
+    cr_assert_neq(log.ev[1].run, 0, "the event names the run");
+    cr_assert_eq(MemHeap_Stats(h).live_bytes, low);
+    cr_assert_eq(MemHeap_FreeExact(h, a + 16), MEM_REJECT_INTERIOR, "exact frees in runs too");
+    cr_assert_eq(MemHeap_FreeExact(h, a), MEM_OK);
     th_check(h);
 }
 
@@ -281,7 +314,9 @@ __attribute__((format(printf, 2, 3))) static void rfail(const Rand *r, const cha
 /* What the shadow says Resize must do: the object's block and a free block
  * right after it, from a walk. */
 typedef struct Around {
-    size_t offset, block, right_free;
+    size_t object;             /* the object's offset */
+    size_t block, right_free;  /* its block, the free block after it */
+    size_t slot;               /* in a run (MEM_FAST): its slot size, else 0 */
     bool found;
 } Around;
 
@@ -292,9 +327,10 @@ static bool around_visit(const MemBlock *b, void *arg)
         a->right_free = b->used ? 0 : b->size;
         return false;
     }
-    if (b->offset == a->offset) {
+    if (b->offset <= a->object && a->object < b->offset + b->size) {
         a->found = true;
         a->block = b->size;
+        a->slot = b->run ? b->slot_size : 0;
     }
     return true;
 }
@@ -347,10 +383,13 @@ static void step(Rand *r)
         size_t size = th_below(&r->rng, 3) == 0 ? 1 + th_below(&r->rng, o->size)
                                                 : rand_size(r);
         MemRegion reg = MemHeap_Region(r->h);
-        Around a = {.offset = (size_t)(o->p - (unsigned char *)reg.base) - MEM_HEADER_SIZE};
+        Around a = {.object = (size_t)(o->p - (unsigned char *)reg.base)};
         MemHeap_Walk(r->h, around_visit, &a);
         expect(r, a.found, "the object's block is not in the walk");
-        bool can = need_bytes(r, size) <= a.block + a.right_free;
+        /* a run's slot keeps an object that still fits it; a block grows
+         * into a free block after it */
+        bool can = a.slot ? MemHeap_SlotSize(r->h, size) == a.slot
+                          : need_bytes(r, size) <= a.block + a.right_free;
         int rc = MemHeap_Resize(r->h, o->p, size);
         expect(r, (rc == 0) == can, "resize %zu -> %zu (block %zu, free after %zu): got %d",
                o->size, size, a.block, a.right_free, rc);
@@ -375,7 +414,9 @@ static void step(Rand *r)
     expect(r, s.live_bytes == r->live_bytes, "live bytes %zu, shadow %zu", s.live_bytes,
            r->live_bytes);
     expect(r, s.used_blocks == r->n, "used blocks %zu, shadow %u", s.used_blocks, r->n);
-    expect(r, s.padding_bytes <= (size_t)r->n * 47u, "padding %zu for %u objects",
+    /* no gap of an aligned object is kept as padding (runs have tails and
+     * slots' slack of their own) */
+    expect(r, s.runs || s.padding_bytes <= (size_t)r->n * 47u, "padding %zu for %u objects",
            s.padding_bytes, r->n);
 }
 
@@ -401,6 +442,7 @@ Test(random, next) { random_run(MEM_NEXT_FIT, 0, 12); }
 Test(random, best) { random_run(MEM_BEST_FIT, 0, 13); }
 Test(random, worst) { random_run(MEM_WORST_FIT, 0, 14); }
 Test(random, fast) { random_run(MEM_FAST, 0, 15); }
+Test(random, fast_noruns) { random_run(MEM_FAST, MEM_OPT_NORUNS, 19); }
 Test(random, fast_guard) { random_run(MEM_FAST, MEM_OPT_GUARD, 16); }
 Test(random, first_guard) { random_run(MEM_FIRST_FIT, MEM_OPT_GUARD, 17); }
 Test(random, next_guard) { random_run(MEM_NEXT_FIT, MEM_OPT_GUARD, 18); }

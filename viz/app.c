@@ -183,7 +183,12 @@ static unsigned act_free(Ui *ui, int key)
         return R_REDRAW;
     }
     if (!b->used) {
-        say(ui, true, "the selected block at +0x%zx is already free", b->offset);
+        say(ui, true, "the selected %s at +0x%zx is already free", b->run ? "slot" : "block",
+            b->offset);
+        return R_REDRAW;
+    }
+    if (b->object == 0) {
+        say(ui, true, "that is a run's table or tail, no object: select one of its slots");
         return R_REDRAW;
     }
     size_t off = b->offset, obj = b->offset + b->header;
@@ -202,7 +207,7 @@ static unsigned act_overflow(Ui *ui, int key)
     (void)key;
     MemBlock sb;
     const MemBlock *b = selected(ui, &sb);
-    if (!b || !b->used) {
+    if (!b || !b->used || b->object == 0) {
         say(ui, true, "o overflows the selected object: select a used block first");
         return R_REDRAW;
     }

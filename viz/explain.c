@@ -115,6 +115,14 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
         const char *bsep = b.used ? "; " : "";
         switch (e->kind) {
         case MEM_EV_ALLOC:
+            if (e->run) {
+                put(&o, "%salloc %s: %s took slot %zu of the run of %s slots at +0x%zx → +0x%zx", sep,
+                    request_text(e->request, s1, sizeof s1), Explain_Policy(e->policy), e->slot,
+                    Explain_Bytes(e->size, s2, sizeof s2), e->run, e->object);
+                put(&b, "%salloc %s → +0x%zx", bsep, s1, e->object);
+                kind = worse(kind, LOG_ALLOC);
+                break;
+            }
             put(&o, "%salloc %s: %s examined %zu free %s, chose %s at +0x%zx, split off %s",
                 sep, request_text(e->request, s1, sizeof s1), Explain_Policy(e->policy),
                 e->examined, plural(e->examined, "block", "blocks"),
@@ -144,6 +152,16 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
             break;
         case MEM_EV_FREE: {
             const MemEvent *c = NULL;
+            if (e->run) {
+                put(&o, "%sfree %s → object at +0x%zx (%s), slot %zu of the run of %s slots at "
+                        "+0x%zx is free (slots do not coalesce)",
+                    sep, ptr_text(e->pointer, p1, sizeof p1), e->object,
+                    request_text(e->request, s1, sizeof s1), e->slot,
+                    Explain_Bytes(e->size, s2, sizeof s2), e->run);
+                put(&b, "%sfree %s", bsep, p1);
+                kind = worse(kind, LOG_FREE);
+                break;
+            }
             if (i + 1 < n && ev[i + 1].kind == MEM_EV_COALESCE && ev[i + 1].op == e->op)
                 c = &ev[++i];
             put(&o, "%sfree %s → object at +0x%zx (%s), ", sep,
@@ -176,6 +194,15 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
                 request_text(e->request, s2, sizeof s2), e->object);
             put(&b, "%soverflow at +0x%zx", bsep, e->object);
             kind = worse(kind, LOG_ALARM);
+            break;
+        case MEM_EV_RUN_NEW:
+            put(&o, "%snew run of %s slots at +0x%zx (%s, split off %s)", sep,
+                Explain_Bytes(e->request, s1, sizeof s1), e->block,
+                Explain_Bytes(e->size, s2, sizeof s2), Explain_Bytes(e->remainder, s3, sizeof s3));
+            break;
+        case MEM_EV_RUN_RELEASE:
+            put(&o, "%sthe empty run at +0x%zx (%s) goes back to the free blocks", sep, e->block,
+                Explain_Bytes(e->size, s1, sizeof s1));
             break;
         case MEM_EV_RESIZE:
             put(&o, "%sresize in place: object at +0x%zx from %s to %s, block now %s", sep,

@@ -29,11 +29,8 @@
 _Static_assert(sizeof(SnapBlock) == 16, "a snapshot's block record stays compact");
 _Static_assert(MEM_HEADER_SIZE <= UINT16_MAX, "SnapBlock.header holds a header's size");
 
-/* The walk's visitor: one SnapBlock a block, into room made beforehand
- * (doubled when the heap has more blocks than its statistics said). */
-static bool collect(const MemBlock *b, void *arg)
+static bool push_block(Snapshot *s, SnapBlock sb)
 {
-    Snapshot *s = arg;
     if (s->nblocks == s->cap_blocks) {
         size_t cap = s->cap_blocks ? s->cap_blocks * 2 : 256;
         SnapBlock *v = realloc(s->blocks, cap * sizeof *v);
@@ -42,8 +39,80 @@ static bool collect(const MemBlock *b, void *arg)
         s->blocks = v;
         s->cap_blocks = cap;
     }
+    s->blocks[s->nblocks++] = sb;
+    return true;
+}
+
+typedef struct Collect {
+    Snapshot *s;
+    const MemHeap *h;
+    bool ok;
+} Collect;
+
+static bool slot_piece(const MemSlot *sl, void *arg)
+{
+    Collect *c = arg;
+    c->ok = push_block(c->s, (SnapBlock){(uint32_t)sl->offset, (uint32_t)sl->size,
+                                         (uint32_t)sl->object, 0, sl->live, false});
+    return c->ok;
+}
+
+/* A run: its record, then its pieces (SnapRun); false when out of memory
+ * or when its slots do not fill it as its walk record says. */
+static bool collect_run(Collect *c, const MemBlock *b)
+{
+    Snapshot *s = c->s;
+    size_t slots_end = b->slot_offset + b->slots * b->slot_size;
+    if (b->slots == 0 || b->slot_offset <= b->offset || slots_end > b->offset + b->size)
+        return push_block(s, (SnapBlock){(uint32_t)b->offset, (uint32_t)b->size, 0,
+                                         (uint16_t)(b->size < UINT16_MAX ? b->size : 0), true,
+                                         false}); /* damaged: one table piece */
+    if (s->nruns == s->cap_runs) {
+        size_t cap = s->cap_runs ? s->cap_runs * 2 : 64;
+        SnapRun *v = realloc(s->runs, cap * sizeof *v);
+        if (!v)
+            return false;
+        s->runs = v;
+        s->cap_runs = cap;
+    }
+    s->runs[s->nruns++] = (SnapRun){(uint32_t)b->offset, (uint32_t)b->size,
+                                    (uint32_t)b->slot_offset, (uint32_t)b->slot_size,
+                                    (uint32_t)b->slots, (uint32_t)b->live_slots, b->run_class};
+    size_t head = b->slot_offset - b->offset;
+    if (!push_block(s, (SnapBlock){(uint32_t)b->offset, (uint32_t)head, 0, (uint16_t)head, true,
+                                   false}))
+        return false;
+    size_t before = s->nblocks;
+    c->ok = true;
+    MemHeap_WalkSlots(c->h, b->offset, slot_piece, c);
+    if (!c->ok || s->nblocks - before != b->slots)
+        return false;
+    if (slots_end < b->offset + b->size)
+        return push_block(s, (SnapBlock){(uint32_t)slots_end,
+                                         (uint32_t)(b->offset + b->size - slots_end), 0, 0, true,
+                                         false});
+    return true;
+}
+
+/* The walk's visitor: one SnapBlock a block (a run: its pieces), into room
+ * made beforehand (doubled when the heap has more blocks than its
+ * statistics said). */
+static bool collect(const MemBlock *b, void *arg)
+{
+    Collect *c = arg;
+    Snapshot *s = c->s;
     if (b->offset + b->size > UINT32_MAX || b->header > UINT16_MAX)
         return false; /* not below VIZ_MODEL_MAX_REGION: cannot happen */
+    if (b->run)
+        return collect_run(c, b);
+    if (s->nblocks == s->cap_blocks) {
+        size_t cap = s->cap_blocks ? s->cap_blocks * 2 : 256;
+        SnapBlock *v = realloc(s->blocks, cap * sizeof *v);
+        if (!v)
+            return false;
+        s->blocks = v;
+        s->cap_blocks = cap;
+    }
     s->blocks[s->nblocks++] = (SnapBlock){(uint32_t)b->offset, (uint32_t)b->size,
                                           (uint32_t)b->object, (uint16_t)b->header, b->used,
                                           b->overflowed};
@@ -56,8 +125,11 @@ void Lane_Refresh(Lane *l)
     s->region = MemHeap_Region(l->heap);
     s->stats = MemHeap_Stats(l->heap);
     s->nblocks = 0;
-    /* room for every block at once: the walk then only copies */
-    size_t want = s->stats.used_blocks + s->stats.free_blocks;
+    s->nruns = 0;
+    /* room for every block at once: the walk then only copies (a run is
+     * its table, its slots and its tail) */
+    size_t want = s->stats.used_blocks + s->stats.free_blocks + s->stats.run_free_slots +
+                  2 * s->stats.runs;
     if (want > s->cap_blocks) {
         SnapBlock *v = realloc(s->blocks, want * sizeof *v);
         if (v) {
@@ -65,7 +137,8 @@ void Lane_Refresh(Lane *l)
             s->cap_blocks = want;
         }
     }
-    MemHeap_Walk(l->heap, collect, s);
+    Collect c = {s, l->heap, true};
+    MemHeap_Walk(l->heap, collect, &c);
     l->stale = false;
     l->rank.valid = false;
 }
@@ -111,7 +184,32 @@ MemBlock Snapshot_Block(const Snapshot *s, size_t i)
     m.used = b->used;
     m.overflowed = b->overflowed;
     m.rank = i;
+    const SnapRun *r = Snap_InRun(b) ? Snapshot_RunAt(s, b->offset) : NULL;
+    if (r) {
+        m.run = true;
+        m.run_class = r->cls;
+        m.slot_size = r->slot_size;
+        m.slots = r->slots;
+        m.live_slots = r->live;
+        m.slot_offset = r->slot_offset;
+    }
     return m;
+}
+
+const SnapRun *Snapshot_RunAt(const Snapshot *s, size_t offset)
+{
+    size_t lo = 0, hi = s->nruns;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const SnapRun *r = &s->runs[mid];
+        if (offset < r->offset)
+            hi = mid;
+        else if (offset >= (size_t)r->offset + r->size)
+            lo = mid + 1;
+        else
+            return r;
+    }
+    return NULL;
 }
 
 /* A free walk that stops at a block: by offset (want) or by place (nth). */
@@ -264,12 +362,20 @@ static void digest(Lane *l, const char *prefix)
              * was too small */
             touch_add(l, TOUCH_FAIL, e->block, e->size);
             break;
+        case MEM_EV_RUN_RELEASE:
+            if (!(i + 1 < l->npending && l->pending[i + 1].kind == MEM_EV_COALESCE))
+                touch_add(l, TOUCH_FREE, e->block, e->size);
+            break;
         case MEM_EV_RESIZE:
             touch_add(l, TOUCH_ALLOC, e->block, e->size);
             touch_add(l, TOUCH_SPLIT, e->block + e->size, e->remainder);
             break;
-        case MEM_EV_OVERFLOW:
         case MEM_EV_COALESCE:
+            if (i > 0 && l->pending[i - 1].kind == MEM_EV_RUN_RELEASE)
+                touch_add(l, TOUCH_COALESCE, e->block, e->size);
+            break;
+        case MEM_EV_OVERFLOW:
+        case MEM_EV_RUN_NEW:
         case MEM_EV_ROVER:
             break;
         }
@@ -410,6 +516,7 @@ void Model_Fini(Model *m)
         if (l->region)
             munmap(l->region, l->region_size);
         free(l->snap.blocks);
+        free(l->snap.runs);
         memset(l, 0, sizeof *l);
     }
     m->nlanes = 0;

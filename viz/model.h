@@ -41,14 +41,45 @@ typedef struct SnapBlock {
 
 #define VIZ_MODEL_MAX_REGION ((size_t)UINT32_MAX)
 
+/* A run (MEM_FAST's small objects: a block cut into equal slots) as the
+ * walk reports it.  Its bytes are in Snapshot.blocks as pieces, so that the
+ * map draws its slots one by one (MemHeap_WalkSlots): its header and table
+ * (used, header = those bytes, no object), one piece per slot (header 0:
+ * used, with the object's exact size and the slot's unused bytes as
+ * padding; or free), and its tail after the last slot (used, header 0, no
+ * object).  No block of the heap looks like that: a block's header is 8
+ * bytes, a used block's object at least 1. */
+typedef struct SnapRun {
+    uint32_t offset, size;   /* the run's block */
+    uint32_t slot_offset;    /* slot 0 */
+    uint32_t slot_size, slots, live;
+    unsigned cls;            /* its size class, from 0 */
+} SnapRun;
+
+/* Snapshot pieces of runs (see SnapRun). */
+static inline bool Snap_InRun(const SnapBlock *b)
+{
+    return b->header == 0 || (b->used && b->object == 0);
+}
+static inline bool Snap_IsSlot(const SnapBlock *b)
+{
+    return b->header == 0 && (!b->used || b->object > 0);
+}
+static inline bool Snap_IsRunTable(const SnapBlock *b)
+{
+    return b->used && b->object == 0 && b->header > 0;
+}
+
 /* The heap as the hooks report it at one moment.  The free list is not
  * copied: stats.free_blocks counts it, and Lane_FreeRank / Lane_FreeNth
  * walk it (MemHeap_WalkFree) only when a place in it is asked for. */
 typedef struct Snapshot {
     MemRegion region;
     MemStats stats;
-    SnapBlock *blocks; /* address order (MemHeap_Walk) */
+    SnapBlock *blocks; /* address order (MemHeap_Walk; runs as pieces) */
     size_t nblocks, cap_blocks;
+    SnapRun *runs;     /* address order */
+    size_t nruns, cap_runs;
 } Snapshot;
 
 typedef enum LogKind { LOG_INFO, LOG_ALLOC, LOG_FREE, LOG_FAIL, LOG_REJECT, LOG_ALARM } LogKind;
@@ -159,8 +190,14 @@ size_t Model_Overflow(Model *m, unsigned lane, size_t block_offset, size_t n);
  * byte at offset, or -1.  Time: O(log blocks). */
 long Snapshot_BlockAt(const Snapshot *s, size_t offset);
 
-/* blocks[i] as the walk reported it (rank i, list 0).  i < nblocks. */
+/* blocks[i] as the walk reported it (rank i, list 0).  i < nblocks.  For a
+ * piece of a run (its table, a slot, its tail) it is that piece, with run
+ * set and the run fields of its run. */
 MemBlock Snapshot_Block(const Snapshot *s, size_t i);
+
+/* The run whose block holds the byte at offset, or NULL.
+ * Time: O(log runs). */
+const SnapRun *Snapshot_RunAt(const Snapshot *s, size_t offset);
 
 /* The place (from 0) of the free block that starts at offset in the
  * policy's free-list order, taken from the heap itself by a MemHeap_WalkFree

@@ -243,6 +243,9 @@ static size_t stat_fields(const Lane *l, Field *fl, size_t cap)
     ADD("free", S_VALUE, "%s", Explain_Bytes(s->free_bytes, b, sizeof b));
     ADD("free blocks", S_VALUE, "%zu", s->free_blocks);
     ADD("largest free", S_VALUE, "%s", Explain_Bytes(s->largest_free, b, sizeof b));
+    if (s->runs) /* free space inside runs: for their own classes only */
+        ADD("free slots", S_VALUE, "%zu, %s", s->run_free_slots,
+            Explain_Bytes(s->run_free_bytes, b, sizeof b));
     ADD("live objects", S_VALUE, "%s", Explain_Bytes(s->live_bytes, b, sizeof b));
     ADD("padding", S_VALUE, "%s", Explain_Bytes(s->padding_bytes, b, sizeof b));
     ADD("metadata", S_VALUE, "%s", Explain_Bytes(s->metadata_bytes, b, sizeof b));
@@ -284,6 +287,44 @@ static void panel_stats(Frame *f, const Lane *l, int y, int x, int w, int h)
     }
 }
 
+/* The selected piece of a run: the run (class, slot size, live slots, its
+ * block) and what is under the cursor (a slot, the table, the tail). */
+static void panel_run(Frame *f, const Snapshot *s, const MemBlock *b, int y, int x, int w, int h)
+{
+    const SnapRun *run = Snapshot_RunAt(s, b->offset);
+    if (!run)
+        return;
+    char b1[32], b2[32], b3[32];
+    int r = y + 1, end = y + h;
+    int n = Frame_Printf(f, r, x, w, S_VALUE, "+0x%x ", run->offset);
+    n += Frame_Text(f, r, x + n, w - n, S_RUN, "run");
+    Frame_Printf(f, r++, x + n, w - n, S_VALUE, " · %s slots · class %u",
+                 Explain_Bytes(run->slot_size, b1, sizeof b1), run->cls);
+    if (r < end)
+        Frame_Printf(f, r++, x, w, S_LABEL, "%u of %u slots live · block %s", run->live,
+                     run->slots, Explain_Bytes(run->size, b2, sizeof b2));
+    const SnapBlock *p = &s->blocks[b->rank];
+    if (r < end && Snap_IsSlot(p)) {
+        unsigned i = (unsigned)((b->offset - run->slot_offset) / run->slot_size);
+        if (b->used)
+            Frame_Printf(f, r++, x, w, S_LOG_ALLOC, "slot %u: object %s at +0x%zx, %s unused", i,
+                         Explain_Bytes(b->object, b1, sizeof b1), b->offset,
+                         Explain_Bytes(b->padding, b3, sizeof b3));
+        else
+            Frame_Printf(f, r++, x, w, S_LOG_FREE, "slot %u: free (a slot does not coalesce)", i);
+    } else if (r < end && Snap_IsRunTable(p)) {
+        Frame_Printf(f, r++, x, w, S_LABEL, "its header and table: %s (class, live bitmap, sizes)",
+                     Explain_Bytes(b->size, b1, sizeof b1));
+    } else if (r < end) {
+        Frame_Printf(f, r++, x, w, S_LABEL, "its tail, after the last slot: %s unused",
+                     Explain_Bytes(b->size, b1, sizeof b1));
+    }
+    if (r < end)
+        Frame_Text(f, r++, x, w, S_DIM,
+                   b->used && b->object ? "f frees it · i frees inside"
+                                        : "an empty run goes back to the free blocks");
+}
+
 static void panel_selected(Frame *f, const Ui *ui, Lane *l, int y, int x, int w, int h)
 {
     if (h < 2 || w < 16)
@@ -297,6 +338,10 @@ static void panel_selected(Frame *f, const Ui *ui, Lane *l, int y, int x, int w,
     }
     MemBlock sb = Snapshot_Block(s, (size_t)bi);
     const MemBlock *b = &sb;
+    if (b->run) {
+        panel_run(f, s, b, y, x, w, h);
+        return;
+    }
     char b1[32], b2[32], b3[32], o1[32];
     int r = y + 1, end = y + h;
     int n = Frame_Printf(f, r, x, w, S_VALUE, "+0x%zx ", b->offset);
@@ -558,6 +603,9 @@ static void panel_log(Frame *f, const Lane *l, int y, int x, int w, int h, bool 
 static void draw_legend(Frame *f, const Ui *ui, int y, int w)
 {
     int x = 1;
+    bool runs = false; /* runs' entry: when a heap has runs */
+    for (unsigned i = 0; i < ui->m->nlanes; i++)
+        runs |= ui->m->lanes[i].snap.nruns > 0;
     static const Kind order[] = {K_OBJECT_A, K_OBJECT_B, K_HEADER, K_PADDING, K_FREE, K_TABLE,
                                  K_ALARM};
     for (size_t i = 0; i < sizeof order / sizeof order[0] && x < w; i++) {
@@ -575,6 +623,15 @@ static void draw_legend(Frame *f, const Ui *ui, int y, int w)
         x += 1;
         x += Frame_Text(f, y, x, w - x, S_LABEL, k == K_OBJECT_A ? "objects" : Theme_Kinds[k].label);
         x += 2;
+        if (k == K_TABLE && runs && x + 10 < w) {
+            /* runs: a table, then slots (two shades), and free slots */
+            static const Kind rk[] = {K_RUN, K_SLOT_A, K_SLOT_B, K_SLOT_FREE};
+            for (size_t j = 0; j < sizeof rk / sizeof rk[0]; j++)
+                Frame_Put(f, y, x++, Theme_Glyph(rk[j], ui->glyphs), Theme_Kinds[rk[j]].style);
+            x += 1;
+            x += Frame_Text(f, y, x, w - x, S_LABEL, "runs");
+            x += 2;
+        }
     }
     struct {
         uint32_t ch;
@@ -720,7 +777,7 @@ static void draw_help(Frame *f, const Ui *ui)
     size_t nk;
     const KeyHelp *keys = App_KeyHelp(&nk);
     int w = f->cols - 4 < 78 ? f->cols - 4 : 78;
-    int want = 4 + 10 + 1 + (int)((nk + 1) / 2) + 1 + 4;
+    int want = 4 + 13 + 1 + (int)((nk + 1) / 2) + 1 + 4;
     int h = f->rows - 2 < want ? f->rows - 2 : want;
     int y0 = (f->rows - h) / 2, x0 = (f->cols - w) / 2;
     for (int r = 0; r < h; r++)
@@ -729,7 +786,7 @@ static void draw_help(Frame *f, const Ui *ui)
     int x = x0 + 2, y = y0 + 1, iw = w - 4, end = y0 + h - 1;
     Frame_Text(f, y++, x, iw, S_HEAD, "the map: one cell holds the bytes per cell in the title");
     static const Kind ks[] = {K_OBJECT_A, K_OBJECT_B, K_HEADER, K_PADDING, K_FREE, K_TABLE,
-                              K_ALARM};
+                              K_ALARM,    K_RUN,      K_SLOT_A, K_SLOT_FREE};
     static const char *const what[] = {
         "object bytes (what the program asked for)",
         "object bytes of the next used block (shades alternate)",
@@ -738,6 +795,9 @@ static void draw_help(Frame *f, const Ui *ui)
         "free bytes (a free block, its header included)",
         "the heap's own tables (outside the blocks)",
         "a guard overwritten by an overflow (--guard)",
+        "a run (fast): one block of equal slots; its header and table",
+        "an object in a run's slot (no header of its own; shades alternate)",
+        "a free slot: free space that only its run's size class can use",
     };
     for (size_t i = 0; i < sizeof ks / sizeof ks[0] && y < end; i++) {
         for (int k = 0; k < 3; k++)

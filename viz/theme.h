@@ -26,6 +26,10 @@ enum { VA_BOLD = 1, VA_REVERSE = 2, VA_UNDERLINE = 4, VA_DIM = 8, VA_SPLIT = 16 
     C(PADDING,      130, 179,  0,  3, 0, 0)                                  \
     C(FREE,         244, 236,  7,  0, 0, 0)                                  \
     C(TABLE,        241, 234,  7,  0, 0, VA_DIM)                             \
+    C(RUN,          231,  90,  7,  5, VA_BOLD, VA_BOLD)                      \
+    C(SLOT_A,       231,  29,  7,  2, 0, 0)                                  \
+    C(SLOT_B,       231,  65,  0,  2, 0, 0)                                  \
+    C(SLOT_FREE,     78, 235,  2,  0, 0, 0)                                  \
     C(ALARM,        226, 160,  3,  1, VA_BOLD, VA_BOLD)                      \
     C(FLASH_ALLOC,   16,  40,  0,  2, 0, VA_UNDERLINE)                       \
     C(FLASH_FREE,    16, 209,  0,  1, 0, VA_UNDERLINE)                       \
@@ -77,7 +81,11 @@ extern const StyleDef Theme_Styles[S_COUNT];
     C(PADDING,  S_PADDING,  '~', 0x2591, 0x2591, "padding")       /* ░ */          \
     C(FREE,     S_FREE,     '.', 0x00B7, 0x00B7, "free")          /* · */          \
     C(TABLE,    S_TABLE,    '/', 0x2571, 0x2571, "heap tables")   /* ╱ */          \
-    C(ALARM,    S_ALARM,    '!', '!', '!', "overflowed guard")
+    C(ALARM,    S_ALARM,    '!', '!', '!', "overflowed guard")                    \
+    C(RUN,      S_RUN,      'R', 0x2503, 0x2503, "run table")     /* ┃ */          \
+    C(SLOT_A,   S_SLOT_A,   'o', 0x25A0, ' ', "slot")             /* ■ */          \
+    C(SLOT_B,   S_SLOT_B,   'o', 0x25AA, ' ', "slot (next)")      /* ▪ */          \
+    C(SLOT_FREE, S_SLOT_FREE, ',', 0x25A1, 0x25A1, "free slot")   /* □ */
 
 #define VIZ_KIND_ENUM(name, style, a, u, c, label) K_##name,
 typedef enum Kind { VIZ_KINDS(VIZ_KIND_ENUM) K_COUNT, K_NONE = K_COUNT } Kind;
