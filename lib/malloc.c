@@ -45,7 +45,7 @@
  * freed, the whole pages inside it are dropped with MADV_DONTNEED (the
  * library's metadata lies at the edges of blocks, never in those pages).
  */
-#include "block.h"
+#include "runs.h"
 #include "mem_live.h"
 
 #include <errno.h>
@@ -80,8 +80,9 @@ static int g_stats_fd = STDERR_FILENO;
 static unsigned char *g_base;   /* the arena (MemRegion.base) */
 static size_t g_arena;          /* its bytes */
 /* The frontier: the end of the highest object ever handed out, as an offset
- * from g_base.  Beyond it the arena has held no object, only the library's
- * free-block metadata, and that within FRONTIER_DIRT bytes of it (a free
+ * from g_base (for a small object, the end of the largest run block that
+ * could hold it).  Beyond it the arena has held no object and no run, only
+ * the library's free-block metadata, and that within FRONTIER_DIRT bytes of it (a free
  * block's header, links and footer sit at its ends, and every free block
  * starts at an old block end) or in the arena's last 16 bytes (the last free
  * block's footer): calloc need not clear the rest of such memory, which is
@@ -735,9 +736,14 @@ static void print_stats(void)
 
 /* ---- the allocator ---------------------------------------------------------------- */
 
-/* Moves the frontier past an object just handed out (or grown). */
+/* Moves the frontier past an object just handed out (or grown).  A small
+ * one may be a slot of a run (runs.h), whose block reaches past it and is
+ * written at its end when it is given back: the frontier covers the largest
+ * run block after it. */
 static inline void note_end(const void *p, size_t size)
 {
+    if (size <= RUN_MAX_SIZE)
+        size = (size_t)RUN_GRANS_MAX * GRAN;
     size_t end = (size_t)((const unsigned char *)p - g_base) + size;
     size_t f = atomic_load_explicit(&g_frontier, memory_order_relaxed);
     while (end > f && !atomic_compare_exchange_weak_explicit(&g_frontier, &f, end,

@@ -103,7 +103,7 @@ fi
 # is drawn, heapviz ends cleanly, and the program's output is what it is
 # without heapviz.
 "$tmp/threads" > "$tmp/threads.plain"
-"$BIN" --dump --frames 40 --interval 40 --output "$tmp/threads.out" -- "$tmp/threads" \
+"$BIN" --dump --frames 1500 --interval 40 --output "$tmp/threads.out" -- "$tmp/threads" \
     > "$tmp/frames" 2> "$tmp/err"
 rc=$?
 frames=$(grep -c '^ heapviz · ' "$tmp/frames")
@@ -125,7 +125,7 @@ else
 fi
 
 # 3. Forks: each child goes on with a private copy of the heap.
-"$BIN" --dump --frames 30 --interval 100 --output "$tmp/forks.out" -- "$tmp/forks" \
+"$BIN" --dump --frames 600 --interval 100 --output "$tmp/forks.out" -- "$tmp/forks" \
     > "$tmp/frames" 2> "$tmp/err"
 if grep -q '^children: 100 succeeded, 0 failed$' "$tmp/forks.out"; then
     ok "a live program forking from 4 threads: its 100 children all succeed"

@@ -61,8 +61,9 @@ int main(int argc, char **argv)
         return failed;
     }
 
-    /* first, while the heap's end is one free block: b is right after a */
-    char *a = malloc(100), *b = malloc(100);
+    /* first, while the heap's end is one free block: b is right after a
+     * (objects above 1 KiB: blocks, not slots of runs) */
+    char *a = malloc(2000), *b = malloc(2000);
     for (size_t al = 32; al <= ((size_t)1 << 20); al *= 4) {
         void *p = NULL;
         char what[80];
@@ -88,15 +89,17 @@ int main(int argc, char **argv)
           "pvalloc rounds up to a page");
     free(p);
 
-    check(malloc_usable_size(a) >= 100, "malloc_usable_size >= the request");
+    check(malloc_usable_size(a) >= 2000, "malloc_usable_size >= the request");
     check(malloc_usable_size(NULL) == 0, "malloc_usable_size(NULL) is 0");
-    memset(a, 7, 100);
+    memset(a, 7, 2000);
     free(b); /* before a's realloc: the free block after a is b's and more */
-    char *c = realloc(a, 150);
+    char *c = realloc(a, 3000);
     check(c == a, "realloc grows in place into a free neighbour");
-    check(c[0] == 7 && c[99] == 7, "realloc keeps the bytes");
-    char *d = realloc(c, 20);
+    check(c[0] == 7 && c[1999] == 7, "realloc keeps the bytes");
+    char *d = realloc(c, 1500);
     check(d == c, "realloc shrinks in place");
+    char *s = malloc(100), *s2 = realloc(s, 110);
+    check(s2 == s, "realloc of a small object within its run slot's class stays");
     char *e = malloc(0);
     check(e != NULL, "malloc(0) is a unique pointer");
     free(e);
