@@ -14,7 +14,7 @@ if [ "$job" = test ]; then
     # clang only recommends
     # the allocators `make bench` compares with (not needed by `make test`,
     # but installed with it so that a test machine can run the bench)
-    packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind
+    packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind time
                libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev)
     # the real programs that tests/e2e_malloc.sh runs on the malloc replacement
     packages+=(python3 perl git g++ tar gzip)

@@ -46,16 +46,11 @@ size_t Bar_Cells(const BarView *v)
 
 size_t Bar_Scale(size_t bytes, size_t cells)
 {
-    if (cells == 0)
-        return bytes ? bytes : 1;
-    size_t b = bytes / cells + (bytes % cells != 0);
-    if (b <= 1)
-        return 1;
-    if (b <= 2)
-        return 2;
-    if (b <= 4)
-        return 4;
-    return (b + 7) / 8 * 8;
+    size_t b = cells ? bytes / cells + (bytes % cells != 0) : bytes;
+    size_t p = 1;
+    while (p < b && p <= SIZE_MAX / 2)
+        p *= 2;
+    return p;
 }
 
 /* ---- pieces and a cell's totals ------------------------------------------------ */

@@ -77,7 +77,7 @@ typedef struct BarCell {
 size_t Bar_Cells(const BarView *v);
 
 /* Bytes per cell to show `bytes` in at most `cells` cells: the exact
- * ceiling rounded up to 1, 2, 4, 8 or a multiple of 8. */
+ * ceiling rounded up to a power of two, so that offsets read aloud. */
 size_t Bar_Scale(size_t bytes, size_t cells);
 
 /* Fills out[0 .. Bar_Cells(v)-1].  Allocates nothing.  Time: O(cells +
