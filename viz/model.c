@@ -496,7 +496,7 @@ void Lane_Feed(Lane *l, const MemEvent *ev, unsigned n)
     l->npending = 0;
     for (unsigned i = 0; i < n; i++)
         observe(&ev[i], l);
-    digest(l, NULL);
+    digest(l, NULL, n ? ev[0].op : 0);
     l->stale = false; /* the caller re-took the snapshot, consistently */
 }
 
