@@ -511,6 +511,7 @@ unsigned Live_Step(Ui *ui)
 {
     Live *lv = ui->live;
     Lane *l = &ui->m->lanes[0];
+    ui->m->ops++; /* a frame is live mode's tick: messages last so many */
     bool was_exited = lv->exited;
     reap(lv);
     const LiveHeader *h = header(lv);
@@ -550,6 +551,7 @@ bool Live_Key(Ui *ui, int key, unsigned *r)
                                                                  : "program running (SIGCONT)");
         }
         ui->msg_warn = false;
+        ui->msg_op = ui->m->ops;
         *r = R_REDRAW;
         return true;
     case 'z': case 'Z':
@@ -561,12 +563,14 @@ bool Live_Key(Ui *ui, int key, unsigned *r)
                      ? "sites holding the most live bytes (s: the events again)"
                      : "events (s: the allocation sites)");
         ui->msg_warn = false;
+        ui->msg_op = ui->m->ops;
         *r = R_REDRAW;
         return true;
     case 'n': case '.': case 'a': case 'f': case 'i': case 'o': case 'p': case 'w': case 'r':
     case '+': case '=': case '-': case '_':
         snprintf(ui->msg, sizeof ui->msg, "live: the heap is the program's (Space pauses it)");
         ui->msg_warn = true;
+        ui->msg_op = ui->m->ops;
         *r = R_REDRAW;
         return true;
     default:
