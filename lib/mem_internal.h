@@ -114,8 +114,8 @@ _Static_assert(MIN_GRANS * GRAN == MEM_MIN_BLOCK, "minimum block");
 #define FAST_FALLBACK_SCAN 32u /* blocks examined in the exact class at most */
 
 /* ---- Runs (MEM_FAST's small objects; runs.h explains them) ------------- */
-#define RUN_CLASSES 20u      /* size classes served by runs */
-#define RUN_MAX_SIZE 1024u   /* the largest request a run serves */
+#define RUN_CLASSES 16u      /* size classes served by runs */
+#define RUN_MAX_SIZE 512u    /* the largest request a run serves */
 _Static_assert(RUN_MAX_SIZE == MEM_RUN_MAX, "one limit");
 
 /* One size class of one heap: 64 bytes, the fields of the fast paths
@@ -290,6 +290,11 @@ void mem_run_gate(MemHeap *heap);
  * holds need granules; false (nothing changed) when there is none. */
 bool mem_run_release_for(MemHeap *heap, uint32_t need, EventBuf *eb);
 void mem_run_describe(const MemHeap *heap, uint32_t g, MemBlock *out);
+/* For resizing in place (MemHeap_Resize): the live object in slot `slot`
+ * of sound run g becomes size bytes when size is still of its slot's class
+ * (then true, the counters follow); false, changing nothing, otherwise
+ * (the object must move).  The caller holds the lock. */
+bool mem_run_resize(MemHeap *heap, uint32_t g, uint32_t slot, size_t size);
 void mem_run_stats(const MemHeap *heap, MemStats *s);
 /* for resize.c: the granules of a block holding size bytes (0: none can);
  * which block holds ptr and whether it is inside its live object; whether

@@ -340,7 +340,8 @@ static void fast_done(Acc *acc, Walk *w, size_t u, size_t first, size_t owner,
 }
 
 /* Split mode (UTF-8 with colour): pieces, the two top pieces, the owner and
- * the overflow mark.  w->u is a block that begins in the cell; stops at the
+ * the overflow mark; the pieces of runs too (their kinds, and a free slot's
+ * rank, are those of unit_segments).  w->u is a block that begins in the cell; stops at the
  * first block that does not end in it (by `b`).  Used and free blocks mix
  * at random, so the loop computes both cases without branching on them; a
  * block goes to top_offer only when one of its pieces ranks among the two. */
@@ -355,8 +356,8 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
     for (; u < n; u++) {
         const SnapBlock *blk = &blocks[u];
         size_t o = blk->offset, size = blk->size;
-        if (o + size > b || size == 0 || Snap_InRun(blk))
-            break; /* a piece of a run: its own kinds, the general path */
+        if (o + size > b || size == 0)
+            break;
         /* the owner: a whole block's bytes here are its size */
         if (size > owner_bytes) { /* rare after the first few */
             owner = u;
@@ -368,22 +369,26 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
         prev_used = used;
         npieces += used ? (unsigned)(h > 0) + (obj > 0) + (pad > 0) : 1u;
         ovf |= blk->overflowed;
+        /* a slot of a run: a free slot ranks by its bytes, not as free */
+        bool slot = Snap_IsSlot(blk);
+        Kind fk = slot ? K_SLOT_FREE : K_FREE;
         /* the block's best piece: free, or the largest of a used block's
          * (its padding is an alarm when the guard is broken) */
         size_t most = h > obj ? h : obj;
         uint64_t padkey = rank_key(blk->overflowed ? K_ALARM : K_PADDING, pad);
         uint64_t best = padkey > most ? padkey : most;
         if (!used)
-            best = rank_key(K_FREE, size);
+            best = rank_key(fk, size);
         if (best <= acc->topkey[1])
             continue;
         if (!used) {
-            Piece p = {K_FREE, o, size, (long)u, o};
+            Piece p = {fk, o, size, (long)u, o};
             top_offer(acc, &p);
             continue;
         }
-        Piece p[3] = {{K_HEADER, o, h, (long)u, o},
-                      {shade ? K_OBJECT_B : K_OBJECT_A, o + h, obj, (long)u, o},
+        Kind ok = slot ? (shade ? K_SLOT_B : K_SLOT_A) : (shade ? K_OBJECT_B : K_OBJECT_A);
+        Piece p[3] = {{Snap_IsRunTable(blk) ? K_RUN : K_HEADER, o, h, (long)u, o},
+                      {ok, o + h, obj, (long)u, o},
                       {blk->overflowed ? K_ALARM : K_PADDING, o + h + obj, pad, (long)u, o}};
         for (unsigned k = 0; k < 3; k++)
             if (p[k].len)
