@@ -241,6 +241,17 @@ MEM_NO_ASAN static inline void bm_clear(const MemHeap *h, uint32_t g)
         mem_bm_clear_up(h, g >> 6);
 }
 
+/* Granules [g, g + size) become a free block: its header (low: the
+ * PREV_USED bit), its footer, its bit among the block starts.  (Its links
+ * are the free structure's business: list.c, seg.h.) */
+MEM_NO_ASAN static inline void free_block_write(const MemHeap *h, uint32_t g, uint32_t size,
+                                                uint32_t low)
+{
+    hdr_write(h, g, size, low);
+    footer_write(h, g, size);
+    bm_set(h, g);
+}
+
 /* The block start at or before granule q, or NIL.  Most objects start
  * within 64 granules (1 KiB) of any of their bytes: one masked word answers. */
 MEM_NO_ASAN static inline uint32_t bm_find_prev(const MemHeap *h, uint32_t q)

@@ -249,6 +249,8 @@ MEM_NO_ASAN static bool check_blocks(Checker *c)
              (unsigned long long)(h->allocs - h->frees), nused);
     if (nfree != h->free_blocks)
         fail(c, "free blocks counter %zu, walk finds %zu", h->free_blocks, nfree);
+    if (h->peak_used < h->used_bytes)
+        fail(c, "peak used bytes %zu below used bytes %zu", h->peak_used, h->used_bytes);
     if (h->peak_live < h->live_bytes)
         fail(c, "peak live bytes %zu below live bytes %zu", h->peak_live, h->live_bytes);
     if (h->allocs < h->frees)

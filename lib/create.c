@@ -42,7 +42,7 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, const M
     memset(h, 0, sizeof *h);
     h->magic = MEM_MAGIC;
     h->policy = (uint8_t)policy;
-    h->flags = (uint8_t)o->flags;
+    h->flags = (uint8_t)(o->flags & ~(unsigned)MEM_OPT_ZEROED);
     h->order = (uint8_t)o->order;
     h->coalesce = (uint8_t)o->coalesce;
     h->bm_levels = (uint8_t)levels;
@@ -69,7 +69,7 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, const M
     atomic_init(&h->lock_owner, 0);
 
     MEM_UNPOISON(arena, size);
-    for (unsigned l = 0; l < levels; l++)
+    for (unsigned l = 0; l < levels && !(o->flags & MEM_OPT_ZEROED); l++)
         for (size_t w = 0; w < h->bm_nwords[l]; w++)
             *mem_bm_word(h, l, w) = 0;
 
@@ -111,7 +111,8 @@ _Static_assert(MEM_MIN_ARENA >= HDR + 3u * GRAN + 8u, "MEM_MIN_ARENA holds a blo
 MEM_NO_ASAN MemHeap *MemHeap_CreateEx(void *region, size_t size, const MemOptions *o)
 {
     if (!region || !o || (unsigned)o->policy >= MEM_POLICY_COUNT ||
-        (o->flags & ~(unsigned)(MEM_OPT_NOLOCK | MEM_OPT_GUARD | MEM_OPT_NORUNS)) ||
+        (o->flags &
+         ~(unsigned)(MEM_OPT_NOLOCK | MEM_OPT_GUARD | MEM_OPT_NORUNS | MEM_OPT_ZEROED)) ||
         (unsigned)o->order >= MEM_ORDER_COUNT || (unsigned)o->coalesce >= MEM_COALESCE_COUNT)
         return NULL;
     /* the knobs are the list policies' */

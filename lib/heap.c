@@ -64,37 +64,21 @@ MEM_NO_ASAN void mem_alloc_failed(MemHeap *h, size_t size, size_t examined, Even
     }
 }
 
-/* Takes free block g (total granules) out of the free structure for a used
- * block of need granules: the rest is split off as a free block (*r, *rest)
- * when it can be one, else the whole block is taken.  Returns the granules
- * taken.  g's header is the caller's to write. */
-MEM_HOT uint32_t take_block(MemHeap *h, uint32_t g, uint32_t total, uint32_t need, const bool list,
-                            uint32_t *r_out, uint32_t *rest_out)
+/* The counters after an allocation (or a resize, as its difference). */
+MEM_HOT void count_used(MemHeap *h, size_t block_bytes, size_t live_bytes)
 {
-    uint32_t rest = total - need;
-    uint32_t r = NIL;
-    if (rest >= MIN_GRANS) {
-        /* [------ free ------] => [used][ free ] */
-        r = g + need;
-        hdr_write(h, r, rest, B_PREV_USED);
-        footer_write(h, r, rest);
-        bm_set(h, r);
-    } else {
-        need = total;
-        set_prev_used(h, g + total, true);
-        h->free_blocks--;
-    }
-    if (list)
-        mem_list_take(h, g, r);
-    else
-        mem_seg_take(h, g, total, r, rest);
-    *r_out = r;
-    *rest_out = rest;
-    return need;
+    size_t used = h->used_bytes += block_bytes;
+    size_t live = h->live_bytes += live_bytes;
+    if (live > h->peak_live)
+        h->peak_live = live;
+    if (used > h->peak_used)
+        h->peak_used = used;
 }
 
-
-static void *alloc_again(MemHeap *h, size_t size, EventBuf *eb);
+MEM_NO_ASAN void mem_count_used(MemHeap *h, size_t block_bytes, size_t live_bytes)
+{
+    count_used(h, block_bytes, live_bytes);
+}
 
 /* The counters and the ALLOC event of an allocation of size bytes in block
  * g (block_bytes), cut from a free block of chosen bytes whose rest was
@@ -102,10 +86,7 @@ static void *alloc_again(MemHeap *h, size_t size, EventBuf *eb);
 MEM_HOT void alloc_done(MemHeap *h, EventBuf *eb, size_t size, uint32_t g, size_t block_bytes,
                         size_t chosen, size_t rest, size_t examined)
 {
-    h->used_bytes += block_bytes;
-    size_t live = h->live_bytes += size;
-    if (live > h->peak_live)
-        h->peak_live = live;
+    count_used(h, block_bytes, size);
     h->allocs++;
     if (!eb->on)
         return;
@@ -125,6 +106,68 @@ MEM_NO_ASAN void mem_alloc_done(MemHeap *h, EventBuf *eb, size_t size, uint32_t 
 {
     alloc_done(h, eb, size, g, block_bytes, chosen, rest, examined);
 }
+
+/* The end of every block allocation: block g (need granules) holds the
+ * object of size bytes; the counters; the ALLOC event, whose block is g and
+ * whose size is the `total` granules of the free block from g on,
+ * `remainder` of them split off its end. */
+MEM_HOT void *commit_alloc(MemHeap *h, uint32_t g, uint32_t need, uint32_t prev_used,
+                           size_t size, EventBuf *eb, size_t examined, uint32_t total,
+                           uint32_t remainder, uint32_t rover_before)
+{
+    size_t block_bytes = (size_t)need * GRAN;
+    uint32_t slack = (uint32_t)(block_bytes - HDR - size);
+    MEM_ASSERT(slack < SLACK_WIDE); /* SLACK_MAX marks a run, SLACK_WIDE wide padding */
+    hdr_write(h, g, need, B_USED | prev_used | slack << B_SLACK_SHIFT);
+    unsigned char *obj = mem_payload(h, g);
+    if (h->flags & MEM_OPT_GUARD)
+        mem_guard_fill(obj + size, slack);
+    MEM_UNPOISON(obj, size);
+
+    alloc_done(h, eb, size, g, block_bytes, (size_t)total * GRAN, (size_t)remainder * GRAN,
+               examined);
+    if (eb->on)
+        mem_ev_rover(eb, h, rover_before);
+    return obj;
+}
+
+MEM_NO_ASAN void *mem_alloc_commit(MemHeap *h, uint32_t g, uint32_t need, uint32_t prev_used,
+                                   size_t size, EventBuf *eb, size_t examined, uint32_t total,
+                                   uint32_t remainder, uint32_t rover_before)
+{
+    return commit_alloc(h, g, need, prev_used, size, eb, examined, total, remainder,
+                        rover_before);
+}
+
+/* Takes free block g (total granules) out of the free structure for a used
+ * block of need granules: the rest is split off as a free block (*r, *rest)
+ * when it can be one, else the whole block is taken.  Returns the granules
+ * taken.  g's header is the caller's to write. */
+MEM_HOT uint32_t take_block(MemHeap *h, uint32_t g, uint32_t total, uint32_t need, const bool list,
+                            uint32_t *r_out, uint32_t *rest_out)
+{
+    uint32_t rest = total - need;
+    uint32_t r = NIL;
+    if (rest >= MIN_GRANS) {
+        /* [------ free ------] => [used][ free ] */
+        r = g + need;
+        free_block_write(h, r, rest, B_PREV_USED);
+    } else {
+        need = total;
+        set_prev_used(h, g + total, true);
+        h->free_blocks--;
+    }
+    if (list)
+        mem_list_take(h, g, r);
+    else
+        mem_seg_take(h, g, total, r, rest);
+    *r_out = r;
+    *rest_out = rest;
+    return need;
+}
+
+
+static void *alloc_again(MemHeap *h, size_t size, EventBuf *eb);
 
 /* MEM_COALESCE_DEFERRED: no block fits, so the deferred coalesce runs (an
  * event says so), and the search again if it merged anything. */
@@ -167,21 +210,8 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
     uint32_t prev_used = b->info & B_PREV_USED;
     uint32_t r, rest;
     need = take_block(h, g, total, need, list, &r, &rest);
-
-    size_t block_bytes = (size_t)need * GRAN;
-    uint32_t slack = (uint32_t)(block_bytes - HDR - size);
-    MEM_ASSERT(slack < SLACK_WIDE); /* SLACK_MAX marks a run, SLACK_WIDE wide padding */
-    hdr_write(h, g, need, B_USED | prev_used | slack << B_SLACK_SHIFT);
-    unsigned char *obj = mem_payload(h, g);
-    if (h->flags & MEM_OPT_GUARD)
-        mem_guard_fill(obj + size, slack);
-    MEM_UNPOISON(obj, size);
-
-    alloc_done(h, eb, size, g, block_bytes, (size_t)total * GRAN,
-               r != NIL ? (size_t)rest * GRAN : 0u, examined);
-    if (eb->on)
-        mem_ev_rover(eb, h, rover_before);
-    return obj;
+    return commit_alloc(h, g, need, prev_used, size, eb, examined, total, r != NIL ? rest : 0u,
+                        rover_before);
 }
 
 /* After a spare run went back: the search again (out of line: the failure
@@ -211,7 +241,7 @@ MEM_NO_ASAN uint32_t mem_block_for_run(MemHeap *h, uint32_t need, size_t *examin
         uint32_t r;
         need = take_block(h, g, total, need, false, &r, &rest);
         hdr_write(h, g, need, B_RUN_MARK | prev_used);
-        h->used_bytes += (size_t)need * GRAN;
+        count_used(h, (size_t)need * GRAN, 0);
         *remainder = 0;
         return g;
     }
@@ -225,7 +255,7 @@ MEM_NO_ASAN uint32_t mem_block_for_run(MemHeap *h, uint32_t need, size_t *examin
     hdr_write(h, run, need, B_RUN_MARK); /* the block before it is free */
     bm_set(h, run);
     set_prev_used(h, run + need, true);
-    h->used_bytes += (size_t)need * GRAN;
+    count_used(h, (size_t)need * GRAN, 0);
     *remainder = (size_t)rest * GRAN;
     return run;
 }
@@ -233,7 +263,7 @@ MEM_NO_ASAN uint32_t mem_block_for_run(MemHeap *h, uint32_t need, size_t *examin
 /* MemHeap_Alloc's full path: every case, with the lock and the events. */
 MEM_NO_ASAN __attribute__((noinline)) static void *alloc_full(MemHeap *h, size_t size)
 {
-    if (!h || size == 0)
+    if (!h || size == 0 || (h->flags & MEM_VIEW_FLAG))
         return NULL;
     EventBuf eb;
     bool locked = mem_lock(h);
@@ -309,6 +339,12 @@ MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout, ui
     return MEM_OK;
 }
 
+MEM_NO_ASAN MemReject mem_classify(const MemHeap *h, const void *ptr, uint32_t *g,
+                                   uint32_t *slot)
+{
+    return classify(h, ptr, g, slot);
+}
+
 MEM_NO_ASAN MemReject MemHeap_Classify(const MemHeap *h, const void *ptr)
 {
     if (!h)
@@ -355,6 +391,8 @@ MEM_NO_ASAN const char *MemReject_Describe(MemReject r)
     case MEM_REJECT_HEADER: return "points into a block header (metadata)";
     case MEM_REJECT_PADDING: return "points past the object's last byte, into its padding";
     case MEM_REJECT_CORRUPT: return "points into a block whose metadata is corrupt";
+    case MEM_REJECT_INTERIOR: return "points inside a live object, not at its first byte";
+    case MEM_REJECT_VIEW: return "is not freed: the heap is a read-only view";
     }
     return "is rejected";
 }
@@ -549,6 +587,11 @@ MEM_HOT bool neighbours_ok(const MemHeap *h, uint32_t g)
     return true;
 }
 
+MEM_NO_ASAN bool mem_neighbours_ok(const MemHeap *h, uint32_t g)
+{
+    return neighbours_ok(h, g);
+}
+
 /* Gives run g's block back to the block heap, where it coalesces; false
  * (and nothing changes) when its neighbours fail their checks. */
 MEM_NO_ASAN bool mem_block_release_run(MemHeap *h, uint32_t g, EventBuf *eb)
@@ -591,13 +634,16 @@ MEM_NO_ASAN static void reject_event(MemHeap *h, EventBuf *eb, const void *ptr, 
     }
 }
 
-/* MemHeap_Free's full path: every case, with the lock and the events. */
-MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr)
+/* MemHeap_Free's full path: every case, with the lock and the events.
+ * exact: ptr must be the object's first byte (MemHeap_FreeExact). */
+MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr, bool exact)
 {
     if (!ptr)
         return MEM_OK;
     if (!h)
         return MEM_REJECT_NULL_HEAP;
+    if (h->flags & MEM_VIEW_FLAG)
+        return MEM_REJECT_VIEW;
     EventBuf eb;
     uint32_t g = NIL, slot = NIL;
     bool locked = mem_lock(h);
@@ -605,6 +651,15 @@ MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     MemReject r = classify(h, ptr, &g, &slot);
     ptrdiff_t given = (ptrdiff_t)((uintptr_t)ptr - (uintptr_t)h->base);
+    if (exact && r == MEM_OK) {
+        unsigned char *start = mem_payload(h, g);
+        if (slot != NIL) {
+            const RunTable *t = run_table(h, g);
+            start = h->base + run_slot_off(g, &h->runs[t->cls], slot);
+        }
+        if ((unsigned char *)ptr != start)
+            r = MEM_REJECT_INTERIOR;
+    }
     if (r == MEM_OK && slot != NIL) {
         if (!run_free_ok(h, g))
             r = MEM_REJECT_CORRUPT;
@@ -651,7 +706,14 @@ MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
 
 MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
 {
-    if (h && run_hot(h) && run_free_fast(h, ptr))
+    if (h && run_hot(h) && run_free_fast(h, ptr, false))
         return MEM_OK;
-    return free_full(h, ptr);
+    return free_full(h, ptr, false);
+}
+
+MEM_NO_ASAN int MemHeap_FreeExact(MemHeap *h, void *ptr)
+{
+    if (h && run_hot(h) && run_free_fast(h, ptr, true))
+        return MEM_OK;
+    return free_full(h, ptr, true);
 }

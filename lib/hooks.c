@@ -66,7 +66,7 @@ MEM_NO_ASAN MemRegion MemHeap_Region(const MemHeap *h)
     r.heap_end = HDR + (size_t)h->ngran * GRAN;
     r.control = h->control;
     r.policy = (MemPolicy)h->policy;
-    r.flags = h->flags;
+    r.flags = h->flags & ~(unsigned)MEM_VIEW_FLAG;
     r.order = (MemOrder)h->order;
     r.coalesce = (MemCoalesce)h->coalesce;
     return r;
@@ -213,6 +213,7 @@ MEM_NO_ASAN MemStats MemHeap_Stats(const MemHeap *h)
         s.used_bytes ? (double)(s.used_bytes - s.live_bytes) / (double)s.used_bytes : 0.0;
     s.utilisation = (double)s.live_bytes / (double)s.capacity;
     s.peak_live_bytes = h->peak_live;
+    s.peak_used_bytes = h->peak_used;
     s.rover = h->policy == MEM_NEXT_FIT && h->rover != NIL ? goff(h->rover) : SIZE_MAX;
     s.allocs = h->allocs;
     s.frees = h->frees;
@@ -220,7 +221,8 @@ MEM_NO_ASAN MemStats MemHeap_Stats(const MemHeap *h)
     s.rejected_frees = h->rejected;
     s.overflows = h->overflows;
     s.deferred_coalesces = h->deferred;
-    s.ops = h->allocs + h->frees + h->failed + h->rejected;
+    s.resizes = h->resizes;
+    s.ops = h->allocs + h->frees + h->failed + h->rejected + h->resizes;
     mem_run_stats(h, &s);
     mem_unlock(h, locked);
     return s;

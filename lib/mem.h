@@ -207,7 +207,11 @@ enum {
     /* MEM_FAST without its runs: every request is a block of the
      * segregated lists (what MEM_FAST was before runs; for lectures and
      * tests of that layer).  Ignored by the other policies. */
-    MEM_OPT_NORUNS = 1u << 2
+    MEM_OPT_NORUNS = 1u << 2,
+    /* The region is known to be all zero bytes (fresh from mmap): creation
+     * does not clear the start bitmap, so a large reservation's untouched
+     * pages stay untouched (MemHeap_Create is then O(1)). */
+    MEM_OPT_ZEROED = 1u << 3
 };
 
 /*
@@ -221,7 +225,7 @@ enum {
  * the bytes that align region up to MEM_ALIGNMENT), policy is out of range,
  * or flags has an unknown bit; the region is then not written.  Regions above
  * MEM_MAX_ARENA bytes are used up to that size.
- * Time: O(size / 8192) to clear the start bitmap.
+ * Time: O(size / 8192) to clear the start bitmap, O(1) with MEM_OPT_ZEROED.
  */
 MEM_API MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags);
 
@@ -327,7 +331,10 @@ typedef enum MemReject {
     MEM_REJECT_FREE,        /* inside a free block (never allocated, or freed) */
     MEM_REJECT_HEADER,      /* inside a block header (metadata) */
     MEM_REJECT_PADDING,     /* after the object's last byte, inside its block */
-    MEM_REJECT_CORRUPT      /* the block there fails its integrity check */
+    MEM_REJECT_CORRUPT,     /* the block there fails its integrity check */
+    MEM_REJECT_INTERIOR,    /* MemHeap_FreeExact: inside a live object, not
+                               at its first byte */
+    MEM_REJECT_VIEW         /* the heap is a read-only view (MemHeap_View) */
 } MemReject;
 
 /* A sentence for a MemReject ("points into a free block", ...). */
@@ -360,6 +367,14 @@ MEM_API int MemHeap_Free(MemHeap *heap, void *ptr);
  * Time: O(log64 n) to find the object, O(1) to free a slot.) */
 
 /*
+ * As MemHeap_Free, but ptr must be the first byte of the object, as free()
+ * requires: a pointer inside a live object anywhere else is refused with
+ * MEM_REJECT_INTERIOR (and counted, and raises MEM_EV_REJECT, as every
+ * refusal).  Same time and thread safety as MemHeap_Free.
+ */
+MEM_API int MemHeap_FreeExact(MemHeap *heap, void *ptr);
+
+/*
  * Finds the live object that ptr points into.  Returns its first byte and
  * stores its requested size in *size (when size is not NULL), or returns NULL
  * when ptr is not inside a live object.  Any pointer value is answered
@@ -381,6 +396,95 @@ MEM_API MemReject MemHeap_Classify(const MemHeap *heap, const void *ptr);
  * Time: O(1).
  */
 MEM_API size_t MemHeap_SlotSize(const MemHeap *heap, size_t size);
+
+/* ------------------------------------------------------------------------ */
+/* Resizing in place and aligned allocation (resize.c)                      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Changes the size of the live object that STARTS at ptr to size bytes
+ * without moving it; its first min(old, new) bytes are kept.  An object in a
+ * run's slot (MEM_FAST) keeps its slot when size is of the slot's size class
+ * (MemHeap_SlotSize(heap, size) is its slot size), and is not resized
+ * otherwise.
+ * For a block object: shrinking gives
+ * the freed end of the block back as a free block (merged with a free right
+ * neighbour) whenever that makes a block of MEM_MIN_BLOCK bytes, and else
+ * keeps it as padding.  Growing takes what it needs from the free block right
+ * after the object's block, leaving the rest of it free (or, when the rest
+ * could not form a block, taking it whole as padding).
+ * Returns 0 on success (then a MEM_EV_RESIZE event, and stats.resizes counts
+ * it).  Fails, returning -1 with the heap exactly as it was, iff:
+ *   - heap is NULL, ptr is NULL, or size is 0;
+ *   - ptr is not the first byte of a live object (any pointer value is
+ *     answered without a crash, as by MemHeap_Find);
+ *   - the object's block plus a free right neighbour is too small for size
+ *     bytes, or the object or its neighbours fail their integrity checks
+ *     (a caller then allocates, copies and frees, as realloc does);
+ *   - under MEM_BUDDY, or with coalescing deferred or never
+ *     (MemHeap_CreateEx), size does not fit the object's own block: there
+ *     the object only grows or shrinks within its block (buddy's blocks keep
+ *     their power of two; those heaps keep free neighbours apart), and
+ *     outside buddy its padding stays below 62 bytes.
+ * No counter moves and no event is raised on failure.
+ * Time: O(log64 n) to find the object, then O(1) under MEM_FAST and for
+ * growing under every policy; shrinking next to a used block is O(free
+ * blocks) under the list policies (address-ordered insertion).
+ * Thread safety: as every function taking a heap.
+ */
+MEM_API int MemHeap_Resize(MemHeap *heap, void *ptr, size_t size);
+
+/*
+ * Allocates size bytes at an address that is a multiple of align, which must
+ * be a power of two.  align <= MEM_ALIGNMENT is MemHeap_Alloc.  The search
+ * asks the policy for a free block of size + align + 24 bytes (room for the
+ * object at an aligned address whatever the block's own alignment); the gap
+ * before the object stays a free block (it is not wasted, and it coalesces as
+ * usual), and the end of the block is split off as for MemHeap_Alloc, so an
+ * aligned object costs no more than MEM_ALIGNMENT bytes of padding.
+ * Returns NULL iff heap is NULL, size is 0, align is not a power of two, the
+ * heap is MEM_BUDDY's and align is above MEM_ALIGNMENT (a buddy block cannot
+ * give a gap back: its size and place are powers of two), or
+ * the policy finds no free block of that size (then only the failure counter
+ * changes and MEM_EV_FAIL is raised, as for MemHeap_Alloc).  The MEM_EV_ALLOC
+ * event's block is where the object's block begins (a gap before it stays
+ * free), its size runs to the end of the chosen free block.
+ * Time: as MemHeap_Alloc.  Thread safety: as every function taking a heap.
+ */
+MEM_API void *MemHeap_AllocAligned(MemHeap *heap, size_t align, size_t size);
+
+/* ------------------------------------------------------------------------ */
+/* Views: reading a heap another process is using (view.c)                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Opens a read-only view of a heap that MemHeap_Create made in a region that
+ * is mapped in this process at `region` (size bytes; another process may be
+ * using it, mapped elsewhere).  The view is a copy of the heap's control
+ * structure, taken now, in the caller's `view` buffer (MemHeap_ViewSize()
+ * bytes, aligned as a pointer), with the creator's process-local pointers
+ * recomputed for this mapping and every field that decides where a read
+ * goes checked against size.  Nothing in the region is ever written, so it
+ * may be mapped read-only.
+ * The view answers the query hooks: Region, Walk, WalkFree, Stats, Find,
+ * Classify, Check and Diagnose, reading the arena in place as they go; its
+ * statistics are the copy's.  Allocation, Free, FreeExact, Resize and
+ * AllocAligned refuse it (NULL, MEM_REJECT_VIEW, -1).  To see a later state,
+ * open the view again (O(1): one copy of the control structure).
+ * A region that changes while it is read gives answers from different
+ * moments, which the hooks check as they read (tags, ranges, bounded walks):
+ * never a read outside the region or an endless walk.  A reader that needs a
+ * consistent picture must know the heap did not change meanwhile (see
+ * libmem-malloc's generation counter in mem(3)).
+ * Returns the view (== view), or NULL iff view or region is NULL or view is
+ * misaligned, or the region does not start with a sound control structure
+ * of a heap whose arena fits in size bytes.
+ * Time: O(1).  Thread safety: the view is the caller's; it takes no lock.
+ */
+MEM_API MemHeap *MemHeap_View(void *view, const void *region, size_t size);
+
+/* Bytes of the buffer MemHeap_View needs. */
+MEM_API size_t MemHeap_ViewSize(void);
 
 /* ------------------------------------------------------------------------ */
 /* Hooks: how a visualiser sees the heap                                    */
@@ -503,6 +607,8 @@ typedef struct MemStats {
                                used_bytes; 0 if none */
     double utilisation;     /* live_bytes / capacity */
     size_t peak_live_bytes; /* highest live_bytes so far */
+    size_t peak_used_bytes; /* highest used_bytes so far: the most arena bytes
+                               in use (blocks of live objects) at once */
     size_t rover;           /* next fit: offset of the rover's block, or
                                SIZE_MAX when there is none (other policies) */
     uint64_t allocs;        /* successful allocations */
@@ -511,7 +617,8 @@ typedef struct MemStats {
     uint64_t rejected_frees;
     uint64_t overflows;     /* guard mode: broken guards detected */
     uint64_t deferred_coalesces; /* MEM_COALESCE_DEFERRED: times it ran */
-    uint64_t ops;           /* allocs + frees + failed + rejected */
+    uint64_t resizes;       /* successful MemHeap_Resize calls */
+    uint64_t ops;           /* allocs + frees + failed + rejected + resizes */
     /* Runs (MEM_FAST's small objects; 0 under the other policies).  A run
      * is a used block: its bytes are in used_bytes, its header and table in
      * header_bytes, its slots' unused bytes and its tail in padding_bytes,
@@ -564,12 +671,17 @@ typedef enum MemEventKind {
                          count: merges made (the freed block was size >>
                          count bytes); neighbours: the sides (MEM_LEFT,
                          MEM_RIGHT) on which buddies were absorbed */
-    MEM_EV_COALESCE_ALL /* MEM_COALESCE_DEFERRED, before the ALLOC or FAIL of
+    MEM_EV_COALESCE_ALL, /* MEM_COALESCE_DEFERRED, before the ALLOC or FAIL of
                          a request that found no block: the deferred coalesce
                          ran.  request; examined: free blocks before; count:
                          free blocks absorbed into the one before them;
                          block/size: the largest free block after it
                          (SIZE_MAX/0 when none) */
+    MEM_EV_RESIZE     /* MemHeap_Resize: object, previous (its size before),
+                         request (its size now), block/size (its block now),
+                         remainder (bytes of the free block right after it, 0
+                         when none), neighbours (MEM_RIGHT when a free right
+                         neighbour was taken from or merged with) */
 } MemEventKind;
 
 enum { MEM_LEFT = 1u, MEM_RIGHT = 2u };
@@ -597,6 +709,7 @@ typedef struct MemEvent {
     size_t slot;          /* ALLOC/FREE in a run: the slot's index */
     unsigned count;       /* SPLIT: halvings; MERGE: merges; COALESCE_ALL:
                              blocks absorbed */
+    size_t previous;      /* RESIZE: the object's size before */
 } MemEvent;
 
 typedef void (*MemObserver)(const MemEvent *event, void *arg);

@@ -9,6 +9,8 @@
  *   runs.h, runs.c     fast: small objects in runs of equal slots
  *   buddy.c            buddy: power-of-two blocks, one free list per order
  *   heap.c             allocation, free and lookup: split, coalesce, classify
+ *   resize.c           resizing in place, aligned allocation
+ *   view.c             read-only views of a heap mapped at another address
  *   hooks.c            region, walks, statistics, observer and events
  *   create.c           creating and releasing heaps, policy names
  *   lock.c             the heap's lock
@@ -202,8 +204,8 @@ struct MemHeap {
     /* counters, kept as the operations go; MemHeap_Check recounts them */
     size_t live_bytes, used_bytes, free_blocks; /* free bytes: the rest;
                                                   used blocks: allocs - frees */
-    size_t peak_live;
-    uint64_t allocs, frees, failed, rejected, overflows;
+    size_t peak_live, peak_used;
+    uint64_t allocs, frees, failed, rejected, overflows, resizes;
     uint64_t deferred;       /* deferred coalesces run */
 
     /* process-local */
@@ -214,6 +216,10 @@ struct MemHeap {
 };
 
 #define MEM_MAGIC 0x4d454d31u /* "MEM1" */
+
+/* A flags bit no caller can set: the heap is a read-only view (view.c), and
+ * every function that would write to it refuses. */
+#define MEM_VIEW_FLAG 0x80u
 
 /* While the process has one thread (glibc says so) there is nobody to
  * exclude, and the lock's atomic is skipped, as glibc's own malloc does. */
@@ -290,7 +296,7 @@ MEM_NO_ASAN static inline void mem_ev_begin(EventBuf *eb, const MemHeap *h)
     eb->n = 0;
     eb->on = h->observer != NULL;
     if (eb->on)
-        eb->op = h->allocs + h->frees + h->failed + h->rejected + 1u;
+        eb->op = h->allocs + h->frees + h->failed + h->rejected + h->resizes + 1u;
 }
 MemEvent *mem_ev_add(EventBuf *eb, const MemHeap *heap, MemEventKind kind);
 void mem_ev_flush(const MemHeap *heap, const EventBuf *eb);
@@ -317,6 +323,15 @@ void mem_free_begin(MemHeap *heap, uint32_t g, uint32_t size, size_t obj_size, E
                     ptrdiff_t given);
 MemEvent *mem_ev_free(EventBuf *eb, const MemHeap *heap, uint32_t g, uint32_t size,
                       size_t obj_size, ptrdiff_t given);
+/* for resize.c: which block holds ptr and whether it is inside its live
+ * object; whether block g's neighbours can be trusted; counting a resize;
+ * the end of a successful allocation (header, guard, counters, event) */
+MemReject mem_classify(const MemHeap *heap, const void *ptr, uint32_t *g, uint32_t *slot);
+bool mem_neighbours_ok(const MemHeap *heap, uint32_t g);
+void mem_count_used(MemHeap *heap, size_t block_bytes, size_t live_bytes);
+void *mem_alloc_commit(MemHeap *heap, uint32_t g, uint32_t need, uint32_t prev_used,
+                       size_t size, EventBuf *eb, size_t examined, uint32_t total,
+                       uint32_t remainder, uint32_t rover_before);
 /* A block of need granules (or one more) for a run, its header written as
  * a run's (B_RUN_MARK), or NIL when MEM_FAST's search finds none; nothing
  * is counted as failed.  *remainder: the bytes split off. */
@@ -350,7 +365,7 @@ int mem_diagnose_locked(const MemHeap *heap, char *why, size_t len);
 /* Returns whether the lock was taken; pass that to mem_unlock. */
 MEM_NO_ASAN static inline bool mem_lock(const MemHeap *h)
 {
-    if ((h->flags & MEM_OPT_NOLOCK) || MEM_SINGLE_THREADED())
+    if ((h->flags & (MEM_OPT_NOLOCK | MEM_VIEW_FLAG)) || MEM_SINGLE_THREADED())
         return false;
     return mem_lock_slow(h);
 }

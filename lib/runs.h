@@ -341,7 +341,8 @@ MEM_HOT uint32_t run_find(const MemHeap *h, uint32_t q)
     return x * 64u + msb64(w);
 }
 
-MEM_HOT bool run_free_fast(MemHeap *h, const void *ptr)
+/* exact: ptr must be the object's first byte (MemHeap_FreeExact). */
+MEM_HOT bool run_free_fast(MemHeap *h, const void *ptr, const bool exact)
 {
     size_t o = (size_t)((uintptr_t)ptr - (uintptr_t)h->base) - HDR;
     if (o >= (size_t)h->ngran * GRAN)
@@ -366,7 +367,8 @@ MEM_HOT bool run_free_fast(MemHeap *h, const void *ptr)
     uint32_t i = (uint32_t)(((uint64_t)(in / GRAN) * k->recip) >> RUN_RECIP_SHIFT);
     uint64_t *word = &run_bits(t)[i >> 6], bits = *word, bit = (uint64_t)1 << (i & 63u);
     size_t obj = k->size - run_slack(t, k, i);
-    if (!(bits & bit) || in - (size_t)i * k->size >= obj)
+    if (!(bits & bit) || in - (size_t)i * k->size >= obj ||
+        (exact && in != (size_t)i * k->size))
         return false;
     *word = bits & ~bit;
     t->nlive = (uint16_t)(n - 1u);

@@ -760,11 +760,23 @@ static const CliCase cli_cases[] = {
      "heapviz: --theme: 'sepia' is not a theme (dark, light, contrast)"},
     {ID("D30"), {"--flash", "99999"}, 2,
      "heapviz: --flash: '99999' is not 0 to 60000 milliseconds"},
-    {ID("D34"), {"--order", "random"}, 2,
+    {ID("D31"), {"--attach", "0"}, 2, "heapviz: --attach: '0' is not a process id"},
+    {ID("D31"), {"--attach", "x"}, 2, "heapviz: --attach: 'x' is not a process id"},
+    {ID("D32"), {"--interval", "0", "--", "true"}, 2,
+     "heapviz: --interval: '0' is not 1 to 3600000 ms"},
+    {ID("D33"), {"--output", "x", "--dump"}, 2,
+     "heapviz: --output is for live mode (-- COMMAND or --attach PID)"},
+    {ID("D34"), {"--trace", "x.rep", "--", "true"}, 2,
+     "heapviz: live mode draws the program's own heap: no --trace"},
+    {ID("D34"), {"--attach", "1", "--", "true"}, 2,
+     "heapviz: -- COMMAND and --attach exclude each other"},
+    {ID("D35"), {"--", ""}, 2, "heapviz: --: the command is empty"},
+    {ID("D37"), {"--dump", "--attach", "1"}, 1, "heapviz: process 1 shares no heap"},
+    {ID("D38"), {"--order", "random"}, 2,
      "heapviz: --order: 'random' is not an order (addr, lifo, fifo)"},
-    {ID("D35"), {"--coalesce", ""}, 2,
+    {ID("D39"), {"--coalesce", ""}, 2,
      "heapviz: --coalesce: '' is not a choice (now, deferred, never)"},
-    {ID("D36"), {"--policy", "fast", "--coalesce", "never"}, 2,
+    {ID("D40"), {"--policy", "fast", "--coalesce", "never"}, 2,
      "heapviz: --order and --coalesce are for first, next, best and worst fit, not fast"},
 };
 
@@ -788,6 +800,36 @@ Test(cli, every_bad_command_line_exits_with_its_message, .timeout = 120)
             cr_assert_str_eq(nl + 1, "heapviz --help lists the options.\n",
                              "%s: after the error: \"%.300s\"", c->id, nl + 1);
     }
+}
+
+static char *read_text(const char *path);
+
+/* A command that cannot be run: heapviz shows it ended with status 127, and
+ * the program's output file says why. */
+Test(cli, a_live_command_that_cannot_run_ends_with_127, .timeout = 60)
+{
+    const char *out = getenv("OUT");
+    char dir[] = "/tmp/heapviz-d33-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "%s/heapviz --dump --frames 2 --interval 50 --output %s/prog.out -- "
+             "/nonexistent/program > %s/frames.txt 2> %s/err.txt",
+             out && *out ? out : ".", dir, dir, dir);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, ID("D36") ": heapviz exit %#x", st);
+    char path[600];
+    snprintf(path, sizeof path, "%s/frames.txt", dir);
+    char *frames = read_text(path);
+    snprintf(path, sizeof path, "%s/prog.out", dir);
+    char *prog = read_text(path);
+    cr_assert(strstr(frames, "exited with status 127"), ID("D36") ": %s", frames);
+    cr_assert(strstr(prog, "heapviz: cannot run /nonexistent/program: No such file or "
+                           "directory"), ID("D36") ": %s", prog);
+    free(frames);
+    free(prog);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
 }
 
 /* options.h: "err holds one line (no newline)", whatever argv holds. */

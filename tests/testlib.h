@@ -53,6 +53,7 @@ void th_record(const MemEvent *event, void *log);
 /* How many times the library called mmap (counted through --wrap=mmap). */
 extern unsigned th_mmap_calls;
 
+
 /* A small deterministic generator (xorshift64*). */
 typedef struct { uint64_t s; } ThRng;
 uint64_t th_rand(ThRng *r);

@@ -5,6 +5,7 @@
 #include "app.h"
 
 #include "explain.h"
+#include "live.h"
 #include "options.h"
 
 #include <ctype.h>
@@ -99,6 +100,8 @@ bool App_Running(const Ui *ui)
 
 unsigned App_Step(Ui *ui)
 {
+    if (ui->live)
+        return Live_Step(ui);
     if (ui->m->ended || ui->help || ui->prompt != PROMPT_NONE)
         return R_NONE;
     if (!Model_Step(ui->m)) {
@@ -820,6 +823,9 @@ static unsigned dispatch(Ui *ui, int key)
         ui->msg[0] = '\0';
         return R_REDRAW;
     }
+    unsigned live_r;
+    if (ui->live && Live_Key(ui, key, &live_r))
+        return live_r;
     for (size_t i = 0; i < sizeof bindings / sizeof bindings[0]; i++)
         if (bindings[i].key == key)
             return bindings[i].act(ui, key);

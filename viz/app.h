@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct Live;
+
 /* Keys beyond Unicode, as render.c translates them from curses. */
 enum {
     VK_UP = 0x110000, VK_DOWN, VK_LEFT, VK_RIGHT, VK_HOME, VK_END, VK_PGUP, VK_PGDN,
@@ -75,6 +77,7 @@ typedef struct Ui {
     bool flash;              /* the last operation's blocks are flashing */
     int mouse_y, mouse_x;    /* for VK_MOUSE */
     const char *trace_name;  /* --trace FILE, for the title */
+    struct Live *live;       /* live mode (viz/live.h), else NULL */
     int rows, cols;          /* screen size of the last composition */
     MapGeom geom[VIZ_LANES_MAX];
 } Ui;

@@ -319,6 +319,18 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, unsigned flags, char *buf
             put(&o, "%sthe empty run at +0x%zx (%s) goes back to the free blocks", sep, e->block,
                 Explain_Bytes(e->size, s1, sizeof s1));
             break;
+        case MEM_EV_RESIZE:
+            put(&o, "%sresize in place: object at +0x%zx from %s to %s, block now %s", sep,
+                e->object, request_text(e->previous, s1, sizeof s1),
+                request_text(e->request, s2, sizeof s2), Explain_Bytes(e->size, s3, sizeof s3));
+            if (e->neighbours & MEM_RIGHT)
+                put(&o, e->request > e->previous ? ", taken from the free block after it"
+                                                 : ", merged into the free block after it");
+            if (e->remainder)
+                put(&o, " (%s free after it)", Explain_Bytes(e->remainder, s1, sizeof s1));
+            put(&b, "%sresize +0x%zx → %s", bsep, e->object, s2);
+            kind = worse(kind, e->request > e->previous ? LOG_ALLOC : LOG_FREE);
+            break;
         case MEM_EV_ROVER:
             if (e->block == SIZE_MAX)
                 put(&o, "%snext-fit rover: no free block left", sep);

@@ -14,7 +14,10 @@
 
 static const char usage[] =
     "usage: heapviz [options]\n"
-    "Draws a libmem heap as a live map while a workload allocates and frees.\n"
+    "       heapviz [options] -- COMMAND [ARGS...]\n"
+    "       heapviz [options] --attach PID\n"
+    "Draws a libmem heap as a live map while a workload allocates and frees;\n"
+    "or the heap of a running program, on lib/libmem-malloc.so (live mode).\n"
     "\n"
     "  -s, --size SIZE        bytes of each heap, K/M/G, 256 to 1G (default 8K)\n"
     "  -p, --policy NAME      first, next, best, worst, fast or buddy (default first)\n"
@@ -44,6 +47,11 @@ static const char usage[] =
     "      --keys KEYS        type these keys first (a newline is Enter, <PgDn> PgDn)\n"
     "      --dump             print the frames as plain text, no terminal needed;\n"
     "                         the screen size comes from LINES and COLUMNS (80x24)\n"
+    "  -- COMMAND [ARGS...]   live: run COMMAND on libmem and draw its heap\n"
+    "      --attach PID       live: a program started with MEM_SHARE=1\n"
+    "      --output FILE      live: the program's stdout and stderr (default\n"
+    "                         $TMPDIR/heapviz.PID.out, named on the status line)\n"
+    "      --interval MS      live with --dump: time between frames (default 100)\n"
     "  -h, --help             this text\n"
     "  -V, --version          the version\n"
     "\n"
@@ -173,7 +181,7 @@ static int parse_compare(const char *s, Options *o, char *err, size_t errlen)
 typedef enum {
     O_SIZE, O_POLICY, O_WORKLOAD, O_TRACE, O_SEED, O_SPEED, O_COMPARE, O_GUARD, O_PAUSED,
     O_ASCII, O_NOCOLOR, O_NOMOUSE, O_FRAMES, O_SKIP, O_KEYS, O_DUMP, O_HELP, O_VERSION,
-    O_ORDER, O_COALESCE, O_THEME, O_FLASH
+    O_ORDER, O_COALESCE, O_THEME, O_FLASH, O_ATTACH, O_OUTPUT, O_INTERVAL
 } OptId;
 
 typedef struct {
@@ -194,6 +202,8 @@ static const OptDef defs[] = {
     {"skip", 0, true, O_SKIP},           {"keys", 0, true, O_KEYS},
     {"dump", 0, false, O_DUMP},          {"theme", 0, true, O_THEME},
     {"flash", 0, true, O_FLASH},
+    {"attach", 0, true, O_ATTACH},       {"output", 0, true, O_OUTPUT},
+    {"interval", 0, true, O_INTERVAL},
     {"help", 'h', false, O_HELP},        {"version", 'V', false, O_VERSION},
     {"order", 0, true, O_ORDER},         {"coalesce", 0, true, O_COALESCE},
 };
@@ -263,6 +273,21 @@ static int apply(const OptDef *d, const char *v, Options *o, char *err, size_t e
             return fail(err, errlen, "--theme: '%.40s' is not a theme (dark, light, contrast)", v);
         o->theme_given = true;
         return OPT_RUN;
+    case O_ATTACH:
+        if (parse_u64(v, 0x7fffffff, &n) != 0 || n == 0)
+            return fail(err, errlen, "--attach: '%.40s' is not a process id", v);
+        o->attach = (long)n;
+        return OPT_RUN;
+    case O_OUTPUT:
+        if (!*v)
+            return fail(err, errlen, "--output: the file name is empty");
+        o->output = v;
+        return OPT_RUN;
+    case O_INTERVAL:
+        if (parse_u64(v, 3600000u, &n) != 0 || n == 0)
+            return fail(err, errlen, "--interval: '%.40s' is not 1 to 3600000 ms", v);
+        o->interval = (unsigned long)n;
+        return OPT_RUN;
     case O_GUARD: o->guard = true; return OPT_RUN;
     case O_PAUSED: o->paused = true; return OPT_RUN;
     case O_ASCII: o->ascii = true; return OPT_RUN;
@@ -329,8 +354,10 @@ int Options_Parse(int argc, char **argv, Options *o, char *err, size_t errlen)
                 return fail(err, errlen, "unknown option '-%c'",
                             isprint((unsigned char)a[1]) ? a[1] : '?');
         } else if (strcmp(a, "--") == 0) {
-            if (i + 1 < argc)
-                return fail(err, errlen, "unexpected argument '%.40s'", argv[i + 1]);
+            if (i + 1 < argc && argv[i + 1] && argv[i + 1][0])
+                o->command = &argv[i + 1];
+            else if (i + 1 < argc)
+                return fail(err, errlen, "--: the command is empty");
             break;
         } else {
             return fail(err, errlen, "unexpected argument '%.40s' (options start with --)", a);
@@ -369,5 +396,20 @@ int Options_Parse(int argc, char **argv, Options *o, char *err, size_t errlen)
         o->policy >= MEM_FAST)
         return fail(err, errlen, "--order and --coalesce are for first, next, best and worst "
                                  "fit, not %s", MemPolicy_Name(o->policy));
+    if (o->command && o->attach)
+        return fail(err, errlen, "-- COMMAND and --attach exclude each other");
+    bool live = o->command || o->attach;
+    if (live && (o->trace || workload_named || o->nlanes || o->guard || o->skip))
+        return fail(err, errlen, "live mode draws the program's own heap: no --trace, "
+                                 "--workload, --compare, --guard or --skip");
+    if (!live && (o->output || o->interval))
+        return fail(err, errlen, "--%s is for live mode (-- COMMAND or --attach PID)",
+                    o->output ? "output" : "interval");
+    if (o->attach && o->output)
+        return fail(err, errlen, "--output: an attached program keeps its own output");
+    if (live && !o->size_given)
+        o->size = VIZ_LIVE_SIZE;
+    if (live && !o->interval)
+        o->interval = VIZ_LIVE_INTERVAL;
     return OPT_RUN;
 }

@@ -36,6 +36,10 @@
  * they stay until the next operation. */
 #define VIZ_DEFAULT_FLASH_MS 400u
 #define VIZ_MAX_FLASH_MS 60000u
+/* Live mode: the program's arena when --size is not given, and --dump's
+ * time between frames. */
+#define VIZ_LIVE_SIZE ((size_t)1 << 30)
+#define VIZ_LIVE_INTERVAL 100u
 
 typedef struct Options {
     size_t size;             /* bytes of each heap's arena (the region adds
@@ -62,6 +66,11 @@ typedef struct Options {
     unsigned flash_ms;       /* --flash */
     ThemeId theme;           /* --theme; without it the caller asks COLORFGBG */
     bool theme_given;
+    /* live mode (viz/live.h) */
+    char **command;          /* after "--": the program to start and watch (argv) */
+    long attach;             /* --attach PID, 0 for none */
+    const char *output;      /* --output FILE: the program's stdout and stderr */
+    unsigned long interval;  /* --interval MS: --dump's time between live frames */
 } Options;
 
 enum {

@@ -18,6 +18,7 @@
  */
 #include "app.h"
 #include "bar.h"
+#include "live.h"
 #include "explain.h"
 #include "levels.h"
 #include "options.h"
@@ -503,8 +504,15 @@ static void panel_selected(Frame *f, const Ui *ui, Lane *l, int y, int x, int w,
                          Explain_Bytes(b->padding, b3, sizeof b3));
         if (b->overflowed && r < end)
             Frame_Text(f, r++, x, w, S_LOG_ALARM, "guard broken: overflowed!");
-        if (r < end)
+        if (ui->live) {
+            const Live *lv = ui->live;
+            bool known = lv->sel_block == b->offset && lv->sel_frames > 0;
+            for (unsigned k = 0; r < end && k < (known ? lv->sel_frames : 1u); k++)
+                Frame_Printf(f, r++, x, w, k ? S_DIM : S_LABEL, "%s %s", k ? "  by" : "from",
+                             known ? lv->sel_site[k] : "(no site recorded)");
+        } else if (r < end) {
             Frame_Text(f, r++, x, w, S_DIM, "f frees it · i frees inside");
+        }
     } else {
         unsigned list = 0;
         long rank = r < end ? Lane_FreeRank(l, b->offset, &list) : -1;
@@ -713,6 +721,24 @@ static void draw_log_line(Frame *f, const LogLine *ln, int y, int x, int w, int 
     }
 }
 
+/* Live mode's sites panel (s): the sites holding the most live bytes. */
+static void panel_sites(Frame *f, const Live *lv, int y, int x, int w, int h)
+{
+    if (h < 1 || w < 20)
+        return;
+    Frame_Text(f, y++, x, w, S_HEAD, "allocation sites holding the most live bytes");
+    if (lv->ntop == 0 && h > 1)
+        Frame_Text(f, y, x, w, S_DIM, "none yet");
+    char b1[32];
+    for (unsigned i = 0; i < lv->ntop && i + 1 < (unsigned)h; i++) {
+        const LiveSiteRow *s = &lv->top[i];
+        int n = Frame_Printf(f, y + (int)i, x, w, S_VALUE, "%10s %8lld× ",
+                             Explain_Bytes((size_t)s->live_bytes, b1, sizeof b1),
+                             (long long)s->live_blocks);
+        Frame_Text(f, y + (int)i, x + n, w - n, S_LABEL, s->name);
+    }
+}
+
 static void panel_log(Frame *f, const Lane *l, int y, int x, int w, int h, bool heading)
 {
     if (h < 1 || w < 20)
@@ -883,11 +909,13 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
         size_t kn = strlen(parts[T_POLICY]);
         snprintf(parts[T_POLICY] + kn, sizeof parts[0] - kn, " (%s)", knobs);
     }
-    if (g && g->valid)
+    if (g && g->valid && !ui->live) /* live: the program's name needs the room */
         snprintf(parts[T_SCALE], sizeof parts[0], "%s/cell", Explain_Bytes(g->bpc, b1, sizeof b1));
     snprintf(parts[T_ARENA], sizeof parts[0], "arena %s",
              Explain_Bytes(l->snap.region.size, b2, sizeof b2));
-    if (m->cfg.workload == WL_TRACE)
+    if (ui->live)
+        snprintf(parts[T_WORKLOAD], sizeof parts[0], "live: %.90s", ui->live->title);
+    else if (m->cfg.workload == WL_TRACE)
         snprintf(parts[T_WORKLOAD], sizeof parts[0], "trace %.100s",
                  ui->trace_name ? ui->trace_name : "");
     else
@@ -964,7 +992,9 @@ static void draw_status(Frame *f, const Ui *ui, int y)
         snprintf(buf, sizeof buf, "%s", Explain_Policy(l->policy));
     x += Frame_Text(f, y, x, w - x, S_STATUS_KEY, buf);
     x += Frame_Text(f, y, x, w - x, S_STATUS, " │ ");
-    if (m->ended)
+    if (ui->live)
+        Live_Status(ui->live, buf, sizeof buf);
+    else if (m->ended)
         snprintf(buf, sizeof buf, "trace ended");
     else if (ui->paused)
         snprintf(buf, sizeof buf, "paused");
@@ -1230,7 +1260,9 @@ static void compose_single(Ui *ui, Frame *f, int top, int avail)
         y += band;
         left -= band;
     }
-    if (left > 0)
+    if (left > 0 && ui->live && ui->live->show_sites)
+        panel_sites(f, ui->live, y, 1, w - 2, left);
+    else if (left > 0)
         panel_log(f, l, y, 1, w - 2, left, left >= 4);
 }
 
