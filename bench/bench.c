@@ -69,8 +69,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The allocators, in table order: libmem's five policies, fast without
- * its lock, then the mallocs (each in its runner). */
+/* The allocators, in table order: libmem's policies, fast without its
+ * lock, then the mallocs (each in its runner). */
 #define A_FAST_NOLOCK MEM_POLICY_COUNT
 #define A_GLIBC (MEM_POLICY_COUNT + 1)
 #define A_JEMALLOC (MEM_POLICY_COUNT + 2)
@@ -901,7 +901,7 @@ static void measure_scale(Run *r)
     for (unsigned k = 0; k < PASSES; k++)
         for (unsigned j = 0; j < SCALE_POINTS; j++)
             for (unsigned a = 0; a < NALLOC; a++) {
-                bool list = a < MEM_POLICY_COUNT && a != MEM_FAST;
+                bool list = a < MEM_FAST; /* first, next, best, worst */
                 if (is_malloc(a) && !runner_up(a)) {
                     pass[k][a][j] = (Scale){{NAN, NAN, NAN}};
                     continue;

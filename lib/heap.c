@@ -5,14 +5,16 @@
  * block format is in block.h; the free structures are list.c (first, next,
  * best, worst) and seg.c (fast); MEM_FAST serves small requests from runs
  * first (runs.h), whose blocks come from and go back to the block heap
- * here.  This file ties them together and raises the events.
+ * here.  This file ties them together and raises the events.  MEM_BUDDY's
+ * operations are in buddy.c (they split and merge by powers of two), with
+ * what is shared here.
  */
 #include "runs.h"
 #include "seg.h"
 
 /* ---- guard mode ------------------------------------------------------------- */
 
-MEM_NO_ASAN static void guard_fill(unsigned char *from, size_t n)
+MEM_NO_ASAN void mem_guard_fill(unsigned char *from, size_t n)
 {
     MEM_UNPOISON(from, n);
     for (size_t i = 0; i < n; i++)
@@ -25,7 +27,7 @@ MEM_NO_ASAN size_t mem_guard_damage(const MemHeap *h, uint32_t g)
 {
     const BlockHeader *b = mem_hdr(h, g);
     const unsigned char *p = mem_payload(h, g) + mem_object_size(b);
-    size_t n = mem_slack(b), bad = 0;
+    size_t n = mem_guard_len(b), bad = 0;
     for (size_t i = 0; i < n; i++)
         bad += p[i] != GUARD_BYTE;
     return bad;
@@ -43,7 +45,12 @@ MEM_HOT uint32_t need_grans(const MemHeap *h, size_t size)
     return n < MIN_GRANS ? MIN_GRANS : (uint32_t)n;
 }
 
-MEM_NO_ASAN static void alloc_failed(MemHeap *h, size_t size, size_t examined, EventBuf *eb)
+MEM_NO_ASAN uint32_t mem_need_grans(const MemHeap *h, size_t size)
+{
+    return need_grans(h, size);
+}
+
+MEM_NO_ASAN void mem_alloc_failed(MemHeap *h, size_t size, size_t examined, EventBuf *eb)
 {
     h->failed++;
     MemEvent *e = mem_ev_add(eb, h, MEM_EV_FAIL);
@@ -89,6 +96,55 @@ MEM_HOT uint32_t take_block(MemHeap *h, uint32_t g, uint32_t total, uint32_t nee
 
 static void *alloc_again(MemHeap *h, size_t size, EventBuf *eb);
 
+/* The counters and the ALLOC event of an allocation of size bytes in block
+ * g (block_bytes), cut from a free block of chosen bytes whose rest was
+ * split off (rest bytes, 0 when none). */
+MEM_HOT void alloc_done(MemHeap *h, EventBuf *eb, size_t size, uint32_t g, size_t block_bytes,
+                        size_t chosen, size_t rest, size_t examined)
+{
+    h->used_bytes += block_bytes;
+    size_t live = h->live_bytes += size;
+    if (live > h->peak_live)
+        h->peak_live = live;
+    h->allocs++;
+    if (!eb->on)
+        return;
+    MemEvent *e = mem_ev_add(eb, h, MEM_EV_ALLOC);
+    if (e) {
+        e->request = size;
+        e->examined = examined;
+        e->block = goff(g);
+        e->size = chosen;
+        e->object = (size_t)(g + 1u) * GRAN;
+        e->remainder = rest;
+    }
+}
+
+MEM_NO_ASAN void mem_alloc_done(MemHeap *h, EventBuf *eb, size_t size, uint32_t g,
+                                size_t block_bytes, size_t chosen, size_t rest, size_t examined)
+{
+    alloc_done(h, eb, size, g, block_bytes, chosen, rest, examined);
+}
+
+/* MEM_COALESCE_DEFERRED: no block fits, so the deferred coalesce runs (an
+ * event says so), and the search again if it merged anything. */
+MEM_NO_ASAN static uint32_t coalesce_and_search(MemHeap *h, size_t size, uint32_t need,
+                                                size_t *examined, EventBuf *eb)
+{
+    size_t before = h->free_blocks;
+    size_t merges = mem_list_coalesce_all(h);
+    h->deferred++;
+    MemEvent *e = mem_ev_add(eb, h, MEM_EV_COALESCE_ALL);
+    if (e) {
+        e->request = size;
+        e->examined = before;
+        e->count = (unsigned)merges;
+        uint32_t big = mem_largest_free(h, &e->size);
+        e->block = big != NIL ? goff(big) : SIZE_MAX;
+    }
+    return merges ? mem_list_search(h, need, examined) : NIL;
+}
+
 MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool list)
 {
     uint32_t need = need_grans(h, size);
@@ -97,10 +153,12 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
     uint32_t g = NIL;
     if (need)
         g = list ? mem_list_search(h, need, &examined) : mem_seg_search(h, need, &examined);
+    if (list && g == NIL && need && h->coalesce == MEM_COALESCE_DEFERRED)
+        g = coalesce_and_search(h, size, need, &examined, eb);
     if (g == NIL || !free_block_ok(h, g)) {
         if (!list && need && h->run_spares && mem_run_release_for(h, need, eb))
             return alloc_again(h, size, eb); /* it fits now */
-        alloc_failed(h, size, examined, eb);
+        mem_alloc_failed(h, size, examined, eb);
         return NULL;
     }
 
@@ -112,31 +170,17 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
 
     size_t block_bytes = (size_t)need * GRAN;
     uint32_t slack = (uint32_t)(block_bytes - HDR - size);
-    MEM_ASSERT(slack < SLACK_MAX); /* SLACK_MAX marks a run */
+    MEM_ASSERT(slack < SLACK_WIDE); /* SLACK_MAX marks a run, SLACK_WIDE wide padding */
     hdr_write(h, g, need, B_USED | prev_used | slack << B_SLACK_SHIFT);
     unsigned char *obj = mem_payload(h, g);
     if (h->flags & MEM_OPT_GUARD)
-        guard_fill(obj + size, slack);
+        mem_guard_fill(obj + size, slack);
     MEM_UNPOISON(obj, size);
 
-    h->used_bytes += block_bytes;
-    size_t live = h->live_bytes += size;
-    if (live > h->peak_live)
-        h->peak_live = live;
-    h->allocs++;
-
-    if (eb->on) {
-        MemEvent *e = mem_ev_add(eb, h, MEM_EV_ALLOC);
-        if (e) {
-            e->request = size;
-            e->examined = examined;
-            e->block = goff(g);
-            e->size = (size_t)total * GRAN;
-            e->object = (size_t)(g + 1u) * GRAN;
-            e->remainder = r != NIL ? (size_t)rest * GRAN : 0u;
-        }
+    alloc_done(h, eb, size, g, block_bytes, (size_t)total * GRAN,
+               r != NIL ? (size_t)rest * GRAN : 0u, examined);
+    if (eb->on)
         mem_ev_rover(eb, h, rover_before);
-    }
     return obj;
 }
 
@@ -198,7 +242,9 @@ MEM_NO_ASAN __attribute__((noinline)) static void *alloc_full(MemHeap *h, size_t
     /* two copies, each specialised for its family of policies; under
      * MEM_FAST a small request tries the runs first */
     void *p;
-    if (mem_is_list_policy(h))
+    if (h->policy == MEM_BUDDY)
+        p = mem_buddy_alloc(h, size, &eb);
+    else if (mem_is_list_policy(h))
         p = alloc_locked(h, size, &eb, true);
     else if (size > RUN_MAX_SIZE || !(p = run_alloc(h, size, &eb)))
         p = alloc_locked(h, size, &eb, false);
@@ -248,7 +294,14 @@ MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout, ui
     size_t start = (size_t)g * GRAN + (GRAN - HDR); /* the object, as o counts */
     if (o < start)
         return MEM_REJECT_HEADER;
-    if (o - start >= (size_t)size * GRAN - HDR - ((info >> B_SLACK_SHIFT) & SLACK_MAX))
+    size_t slack = (info >> B_SLACK_SHIFT) & SLACK_MAX;
+    if (slack == SLACK_WIDE) { /* wide padding: its word says how much */
+        const BlockHeader *bh = mem_hdr(h, g);
+        if (bh->size != size || !wide_ok(bh))
+            return MEM_REJECT_CORRUPT;
+        slack = mem_slack(bh);
+    }
+    if (o - start >= (size_t)size * GRAN - HDR - slack)
         return MEM_REJECT_PADDING;
     return MEM_OK;
 }
@@ -322,9 +375,27 @@ MEM_NO_ASAN static void guard_report(MemHeap *h, uint32_t g, size_t obj_size, Ev
     }
 }
 
-MEM_NO_ASAN static void free_events(MemHeap *h, EventBuf *eb, uint32_t g, uint32_t size,
-                                    size_t obj_size, uint32_t start, uint32_t merged,
-                                    unsigned neighbours, uint32_t rover_before, ptrdiff_t given)
+/* Before used block g (size granules, its object obj_size bytes) goes
+ * back: the guard's verdict, the object poisoned, the counters (but the
+ * used bytes: merge_block's). */
+MEM_HOT void free_begin(MemHeap *h, uint32_t g, size_t obj_size, EventBuf *eb, ptrdiff_t given)
+{
+    if (h->flags & MEM_OPT_GUARD)
+        guard_report(h, g, obj_size, eb, given);
+    MEM_POISON(mem_payload(h, g), obj_size);
+    h->live_bytes -= obj_size;
+    h->frees++;
+}
+
+MEM_NO_ASAN void mem_free_begin(MemHeap *h, uint32_t g, uint32_t size, size_t obj_size,
+                                EventBuf *eb, ptrdiff_t given)
+{
+    free_begin(h, g, obj_size, eb, given);
+    h->used_bytes -= (size_t)size * GRAN;
+}
+
+MEM_NO_ASAN MemEvent *mem_ev_free(EventBuf *eb, const MemHeap *h, uint32_t g, uint32_t size,
+                                  size_t obj_size, ptrdiff_t given)
 {
     MemEvent *e = mem_ev_add(eb, h, MEM_EV_FREE);
     if (e) {
@@ -334,6 +405,15 @@ MEM_NO_ASAN static void free_events(MemHeap *h, EventBuf *eb, uint32_t g, uint32
         e->block = goff(g);
         e->size = (size_t)size * GRAN;
     }
+    return e;
+}
+
+MEM_NO_ASAN static void free_events(MemHeap *h, EventBuf *eb, uint32_t g, uint32_t size,
+                                    size_t obj_size, uint32_t start, uint32_t merged,
+                                    unsigned neighbours, uint32_t rover_before, ptrdiff_t given)
+{
+    MemEvent *e;
+    mem_ev_free(eb, h, g, size, obj_size, given);
     if (neighbours) {
         e = mem_ev_add(eb, h, MEM_EV_COALESCE);
         if (e) {
@@ -396,6 +476,33 @@ MEM_HOT Merge merge_block(MemHeap *h, uint32_t g, uint32_t size, uint32_t info, 
     return (Merge){start, merged, neighbours};
 }
 
+/* Coalescing deferred or never: the freed block joins the list as it is,
+ * and its free neighbours, if any, stay beside it (the FREE event names
+ * them). */
+MEM_NO_ASAN static void free_alone(MemHeap *h, uint32_t g, uint32_t size, uint32_t info,
+                                   size_t obj_size, EventBuf *eb, uint32_t rover_before,
+                                   ptrdiff_t given)
+{
+    uint32_t prev_used = info & B_PREV_USED, right = g + size;
+    unsigned beside = prev_used ? 0u : MEM_LEFT;
+    if (right < h->ngran && !(mem_hdr(h, right)->info & B_USED))
+        beside |= MEM_RIGHT;
+    h->used_bytes -= (size_t)size * GRAN;
+    mem_list_add(h, g);
+    hdr_write(h, g, size, prev_used);
+    footer_write(h, g, size);
+    set_prev_used(h, right, false);
+    h->free_blocks++;
+    if (h->policy == MEM_NEXT_FIT && h->rover == NIL)
+        h->rover = g; /* the heap was full: the search starts here */
+    if (eb->on) {
+        MemEvent *e = mem_ev_free(eb, h, g, size, obj_size, given);
+        if (e)
+            e->neighbours = beside;
+        mem_ev_rover(eb, h, rover_before);
+    }
+}
+
 /* Frees used block g; `given` is the pointer the caller passed, as an
  * offset, for the events. */
 MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list, ptrdiff_t given)
@@ -405,13 +512,11 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list, 
     uint32_t info = b->info;
     size_t obj_size = mem_object_size(b);
     uint32_t rover_before = h->rover;
-
-    if (h->flags & MEM_OPT_GUARD)
-        guard_report(h, g, obj_size, eb, given);
-    MEM_POISON(mem_payload(h, g), obj_size);
-
-    h->live_bytes -= obj_size;
-    h->frees++;
+    free_begin(h, g, obj_size, eb, given);
+    if (list && h->coalesce != MEM_COALESCE_NOW) {
+        free_alone(h, g, size, info, obj_size, eb, rover_before, given);
+        return;
+    }
     Merge m = merge_block(h, g, size, info, list, rover_before);
     if (eb->on)
         free_events(h, eb, g, size, obj_size, m.start, m.merged, m.neighbours, rover_before,
@@ -500,7 +605,8 @@ MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr
     if (r == MEM_OK && slot != NIL) {
         if (!run_free_ok(h, g))
             r = MEM_REJECT_CORRUPT;
-    } else if (r == MEM_OK && !neighbours_ok(h, g)) {
+    } else if (r == MEM_OK &&
+               (!neighbours_ok(h, g) || (h->policy == MEM_BUDDY && !mem_buddy_ok(h, g)))) {
         r = MEM_REJECT_CORRUPT;
         /* Guard mode says what reached the neighbour: this object's guard. */
         if (h->flags & MEM_OPT_GUARD)
@@ -512,6 +618,8 @@ MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr
             reject_event(h, &eb, ptr, r, g, slot);
     } else if (slot != NIL) {
         run_free(h, g, slot, &eb, given);
+    } else if (h->policy == MEM_BUDDY) {
+        mem_buddy_free(h, g, &eb, given);
     } else if (mem_is_list_policy(h)) {
         free_locked(h, g, &eb, true, given);
     } else {

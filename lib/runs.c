@@ -55,7 +55,7 @@ static uint32_t table_grans(uint32_t n)
 
 MEM_NO_ASAN void mem_runs_init(MemHeap *h)
 {
-    bool on = !mem_is_list_policy(h) && !(h->flags & (MEM_OPT_GUARD | MEM_OPT_NORUNS));
+    bool on = h->policy == MEM_FAST && !(h->flags & (MEM_OPT_GUARD | MEM_OPT_NORUNS));
     uint32_t cap = h->ngran / RUN_HEAP_SHARE;
     if (cap > RUN_GRANS_MAX)
         cap = RUN_GRANS_MAX;
@@ -92,7 +92,7 @@ MEM_NO_ASAN void mem_runs_init(MemHeap *h)
 
 MEM_NO_ASAN void mem_run_gate(MemHeap *h)
 {
-    bool on = !mem_is_list_policy(h) && !(h->flags & (MEM_OPT_GUARD | MEM_OPT_NORUNS)) &&
+    bool on = h->policy == MEM_FAST && !(h->flags & (MEM_OPT_GUARD | MEM_OPT_NORUNS)) &&
               !h->observer;
     h->run_gate = (uint8_t)((on ? 0u : RUN_GATE_OFF) |
                             (h->flags & MEM_OPT_NOLOCK ? 0u : RUN_GATE_LOCK));

@@ -68,6 +68,13 @@ golden selected_zoom     30 100 $U -- --skip 60 --keys 'lllllzz'
 golden interior_free     30 100 $U -- --skip 20 --keys $'a300\ni4e4\n'
 golden trace_replay      30 100 $U -- --trace "$GOLD/lecture.rep" --frames 2 --skip 12
 golden fragmenter_fail   30 100 $U -- --workload fragmenter --skip 123
+golden small_256_first   30  80 $U -- --size 256 --skip 8
+golden buddy_256         30 100 $U -- --policy buddy --size 256 --skip 6 --keys $'\t'
+golden buddy_ascii_4k    30  80 $U -- --ascii --policy buddy --size 4K --skip 40
+golden compare_buddy     40 120 $U -- --compare first,fast,buddy --size 4K --seed 5 --skip 60
+golden knobs_never       30 100 $U -- --coalesce never --order lifo --size 2K --skip 60
+golden knobs_deferred    40 120 $U -- --coalesce deferred --workload fragmenter --size 2K --skip 213
+golden knobs_compare     40 120 $U -- --compare first,best,buddy --order fifo --coalesce deferred --size 4K --skip 80
 # runs (fast): slots drawn one by one, the selected slot's run in the panel
 # (tar's small objects, from a recorded trace)
 TAR=bench/traces/tar-include.rep

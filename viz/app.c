@@ -537,11 +537,12 @@ static unsigned act_click(Ui *ui, int key)
     (void)key;
     for (unsigned i = 0; i < ui->m->nlanes; i++) {
         const MapGeom *g = &ui->geom[i];
-        if (!g->valid || ui->mouse_y < g->y || ui->mouse_y >= g->y + 2 * g->rows ||
-            ui->mouse_x < g->x || ui->mouse_x >= g->x + g->cols)
+        /* a bar row's lines: its level row (buddy) above, its marker row below */
+        int above = g->stride - 2, dy = ui->mouse_y - g->y + above;
+        if (!g->valid || dy < 0 || dy >= g->stride * g->rows || ui->mouse_x < g->x ||
+            ui->mouse_x >= g->x + g->cols)
             continue;
-        size_t cell = (size_t)((ui->mouse_y - g->y) / 2) * (size_t)g->cols +
-                      (size_t)(ui->mouse_x - g->x);
+        size_t cell = (size_t)(dy / g->stride) * (size_t)g->cols + (size_t)(ui->mouse_x - g->x);
         size_t off = g->start + cell * g->bpc;
         if (off >= g->end)
             break;

@@ -39,6 +39,8 @@ typedef struct MapGeom {
     bool valid;
     int y, x;        /* top-left bar cell */
     int rows, cols;  /* bar rows (each followed by a marker row), cells a row */
+    int stride;      /* screen lines a bar row takes: 2, or 3 with buddy's
+                        level row above it (map_stride) */
     size_t start, end, bpc;
 } MapGeom;
 

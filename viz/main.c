@@ -101,8 +101,8 @@ int main(int argc, char **argv)
         if (!o.size_given && trace.heap_hint) {
             /* the trace's suggested heap */
             size = trace.heap_hint;
-            if (size < MEM_MIN_REGION)
-                size = MEM_MIN_REGION;
+            if (size < VIZ_MIN_SIZE)
+                size = VIZ_MIN_SIZE;
             if (size > VIZ_MAX_SIZE)
                 size = VIZ_MAX_SIZE;
         }
@@ -113,6 +113,8 @@ int main(int argc, char **argv)
     /* --size is the arena: the region adds libmem's control structure */
     cfg.region_size = MemHeap_ControlSize() + size;
     cfg.flags = o.guard ? MEM_OPT_GUARD : 0;
+    cfg.order = o.order;
+    cfg.coalesce = o.coalesce;
     cfg.workload = o.workload;
     cfg.seed = o.seed;
     cfg.trace = o.trace ? &trace : NULL;

@@ -380,7 +380,8 @@ static void digest(Lane *l, const char *prefix, uint64_t op)
             touch_add(l, TOUCH_SPLIT, e->block + e->size - e->remainder, e->remainder);
             break;
         case MEM_EV_FREE:
-            if (i + 1 < l->npending && l->pending[i + 1].kind == MEM_EV_COALESCE)
+            if (i + 1 < l->npending && (l->pending[i + 1].kind == MEM_EV_COALESCE ||
+                                        l->pending[i + 1].kind == MEM_EV_MERGE))
                 touch_add(l, TOUCH_COALESCE, l->pending[i + 1].block, l->pending[i + 1].size);
             else
                 touch_add(l, TOUCH_FREE, e->block, e->size);
@@ -404,6 +405,13 @@ static void digest(Lane *l, const char *prefix, uint64_t op)
         case MEM_EV_OVERFLOW:
         case MEM_EV_RUN_NEW:
         case MEM_EV_ROVER:
+        case MEM_EV_COALESCE_ALL:
+            /* the largest free block the deferred coalesce left */
+            if (e->block != SIZE_MAX)
+                touch_add(l, TOUCH_COALESCE, e->block, e->size);
+            break;
+        case MEM_EV_SPLIT: /* its ALLOC touches the halves split off */
+        case MEM_EV_MERGE:
             break;
         }
     }
@@ -417,7 +425,12 @@ static int lane_create(Lane *l, const ModelConfig *cfg, char *err, size_t errlen
 {
     if (l->heap)
         MemHeap_Release(l->heap);
-    l->heap = MemHeap_Create(l->region, l->region_size, l->policy, l->flags | MEM_OPT_NOLOCK);
+    /* the knobs are the list policies' (fast and buddy keep their own) */
+    bool list = l->policy < MEM_FAST;
+    MemOptions o = {l->policy, l->flags | MEM_OPT_NOLOCK,
+                    list ? cfg->order : MEM_ORDER_ADDRESS,
+                    list ? cfg->coalesce : MEM_COALESCE_NOW};
+    l->heap = MemHeap_CreateEx(l->region, l->region_size, &o);
     if (!l->heap) {
         snprintf(err, errlen, "cannot create a heap of %zu bytes", l->region_size);
         return -1;
@@ -432,7 +445,6 @@ static int lane_create(Lane *l, const ModelConfig *cfg, char *err, size_t errlen
     l->last[0] = '\0';
     Lane_Refresh(l);
     hist_add(l);
-    (void)cfg;
     return 0;
 }
 

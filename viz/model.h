@@ -189,6 +189,8 @@ typedef struct ModelConfig {
     unsigned nlanes;                  /* >= 1 */
     MemPolicy policies[VIZ_LANES_MAX];
     unsigned flags;                   /* MEM_OPT_GUARD or 0 */
+    MemOrder order;                   /* the knobs, given to the list */
+    MemCoalesce coalesce;             /* policies' heaps only */
     WorkloadKind workload;
     uint64_t seed;
     const Trace *trace;               /* for WL_TRACE; must outlive the model */
