@@ -296,8 +296,7 @@ MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout, ui
         return MEM_REJECT_HEADER;
     size_t slack = (info >> B_SLACK_SHIFT) & SLACK_MAX;
     if (slack == SLACK_WIDE) { /* wide padding: its word says how much */
-        const BlockHeader *bh = mem_hdr(h, g);
-        if (bh->size != size || !wide_ok(bh))
+        if (!wide_ok(bh))
             return MEM_REJECT_CORRUPT;
         slack = mem_slack(bh);
     }
