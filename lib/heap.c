@@ -304,19 +304,16 @@ MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout, ui
     if (o >= (size_t)h->ngran * GRAN)
         return classify_outside(h, a);
     uint32_t q = (uint32_t)(o / GRAN);
-    /* Guess that ptr is in its object's first granule, whose header is at q:
-     * that load then overlaps the bitmap's instead of waiting for it (two
-     * cache misses in parallel on a large heap).  The bitmap decides. */
-    const BlockHeader *guess = mem_hdr(h, q);
-    uint32_t size = guess->size, info = guess->info;
+    /* The header is read once the bitmap has named the block: a guess read
+     * at q would overlap the two cache misses, but inside a run q is
+     * another thread's object, and reading it while that thread writes it
+     * is a data race (ThreadSanitizer reports it), even if the value is
+     * thrown away. */
     uint32_t g = bm_find_prev(h, q);
-    if (g != q) {
-        if (g == NIL)
-            return MEM_REJECT_CORRUPT;
-        const BlockHeader *bh = mem_hdr(h, g);
-        size = bh->size;
-        info = bh->info;
-    }
+    if (g == NIL)
+        return MEM_REJECT_CORRUPT;
+    const BlockHeader *bh = mem_hdr(h, g);
+    uint32_t size = bh->size, info = bh->info;
     if (!hdr_valid(h, g, size, info) || g + size <= q)
         return MEM_REJECT_CORRUPT;
     *gout = g;
@@ -329,8 +326,7 @@ MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout, ui
         return MEM_REJECT_HEADER;
     size_t slack = (info >> B_SLACK_SHIFT) & SLACK_MAX;
     if (slack == SLACK_WIDE) { /* wide padding: its word says how much */
-        const BlockHeader *bh = mem_hdr(h, g);
-        if (bh->size != size || !wide_ok(bh))
+        if (!wide_ok(bh))
             return MEM_REJECT_CORRUPT;
         slack = mem_slack(bh);
     }
