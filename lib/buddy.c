@@ -189,14 +189,17 @@ MEM_NO_ASAN void mem_buddy_free(MemHeap *h, uint32_t g, EventBuf *eb, ptrdiff_t 
             break;
         buddy_unlink(h, bud, k);
         h->free_blocks--;
+        /* the right half's header is inside the merged block now: cleared */
         if (bud < start) {
             sides |= MEM_LEFT;
             prev_used = mem_hdr(h, bud)->info & B_PREV_USED;
             bm_clear(h, start);
+            hdr_clear(h, start);
             start = bud;
         } else {
             sides |= MEM_RIGHT;
             bm_clear(h, bud);
+            hdr_clear(h, bud);
         }
         k++;
         levels++;

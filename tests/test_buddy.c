@@ -166,6 +166,11 @@ Test(merge, with_the_buddy_only_while_it_is_free_and_whole)
     cr_assert_eq(log.ev[1].count, 3);
     cr_assert_eq(log.ev[1].neighbours, MEM_LEFT | MEM_RIGHT);
     th_check(h);
+    /* the absorbed halves' headers are gone: none lies inside a block */
+    th_expose(h);
+    static const uint32_t absorbed[] = {8, 16, 32};
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(mem_hdr(h, absorbed[i])->size, 0, "granule %u", absorbed[i]);
 }
 
 Test(merge, never_with_a_free_neighbour_that_is_not_its_buddy)
