@@ -194,6 +194,11 @@ MEM_NO_ASAN __attribute__((noinline)) static void *alloc_again(MemHeap *h, size_
 
 /* ---- blocks for runs (runs.c) ------------------------------------------------- */
 
+/* A run is cut from the high end of the free block it takes, which keeps
+ * its place (and its class when it can): runs gather at the top of the free
+ * space they come from, and the low part stays one free block for the
+ * larger requests.
+ *   [------ free ------] => [ free (rest) ][run]   */
 MEM_NO_ASAN uint32_t mem_block_for_run(MemHeap *h, uint32_t need, size_t *examined,
                                        size_t *remainder)
 {
@@ -201,12 +206,28 @@ MEM_NO_ASAN uint32_t mem_block_for_run(MemHeap *h, uint32_t need, size_t *examin
     if (g == NIL || !free_block_ok(h, g))
         return NIL;
     BlockHeader *b = mem_hdr(h, g);
-    uint32_t total = b->size, prev_used = b->info & B_PREV_USED, r, rest;
-    need = take_block(h, g, total, need, false, &r, &rest);
-    hdr_write(h, g, need, B_RUN_MARK | prev_used);
+    uint32_t total = b->size, prev_used = b->info & B_PREV_USED, rest = total - need;
+    if (rest < MIN_GRANS) {
+        uint32_t r;
+        need = take_block(h, g, total, need, false, &r, &rest);
+        hdr_write(h, g, need, B_RUN_MARK | prev_used);
+        h->used_bytes += (size_t)need * GRAN;
+        *remainder = 0;
+        return g;
+    }
+    uint32_t run = g + rest;
+    if (fast_class(rest) != fast_class(total)) {
+        fast_remove(h, g, total);
+        mem_seg_insert(h, g, rest);
+    }
+    hdr_write(h, g, rest, prev_used);
+    footer_write(h, g, rest);
+    hdr_write(h, run, need, B_RUN_MARK); /* the block before it is free */
+    bm_set(h, run);
+    set_prev_used(h, run + need, true);
     h->used_bytes += (size_t)need * GRAN;
-    *remainder = r != NIL ? (size_t)rest * GRAN : 0u;
-    return g;
+    *remainder = (size_t)rest * GRAN;
+    return run;
 }
 
 /* MemHeap_Alloc's full path: every case, with the lock and the events. */

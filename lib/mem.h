@@ -54,7 +54,7 @@ extern "C" {
 #define MEM_MIN_BLOCK 32
 
 /* The largest request MEM_FAST serves from a run (MemHeap_SlotSize). */
-#define MEM_RUN_MAX 1024
+#define MEM_RUN_MAX 512
 
 /* Smallest arena MemHeap_Create() accepts: the region must hold the heap's
  * control structure (MemHeap_ControlSize(), plus up to 15 bytes to align it)
@@ -158,8 +158,8 @@ MEM_API MemHeap *Mem_DefaultHeap(void);
  * kept as its class's spare if the class has none, else it goes back to the
  * free blocks and coalesces there.  Spares go back, too, when the free
  * blocks alone cannot serve a request that they would.  Runs are sized to
- * the heap (at most 1/64 of the arena each, 5 KiB at most), so a one-page
- * heap has none.
+ * the heap (at most 1/256 of the arena each, 5 KiB at most), so a heap
+ * below 28 KiB has none.
  * BUDDY is binary buddy allocation: every block is 2^k granules of
  * MEM_ALIGNMENT bytes (k >= 1, so 32 bytes at least, and at most 2^28
  * granules, 4 GiB), aligned to its own size counted from the first block of
@@ -374,10 +374,11 @@ MEM_API MemReject MemHeap_Classify(const MemHeap *heap, const void *ptr);
  * The slot size that a request of size bytes gets in this heap: MEM_FAST
  * serves requests of 1..MEM_RUN_MAX bytes from runs of equal slots, in size
  * classes 16 bytes apart up to 128, then four per doubling (160, 192, 224,
- * 256, 320, ... 1024).  Returns 0 when such a request is served by a block
+ * 256, 320, 384, 448, 512).  Returns 0 when such a request is served by a block
  * instead: the list policies, guard mode, MEM_OPT_NORUNS, size 0 or above
  * MEM_RUN_MAX, and the classes too large for runs in a small heap (a run
- * takes at most 1/64 of the arena; a one-page heap has none).  Time: O(1).
+ * takes at most 1/256 of the arena; a heap below 28 KiB has none).
+ * Time: O(1).
  */
 MEM_API size_t MemHeap_SlotSize(const MemHeap *heap, size_t size);
 

@@ -119,8 +119,8 @@ _Static_assert(MIN_GRANS * GRAN == MEM_MIN_BLOCK, "minimum block");
 #define BUDDY_MIN_ORDER 1u   /* 2 granules: MEM_MIN_BLOCK */
 #define BUDDY_MAX_ORDER 28u  /* 2^28 granules, 4 GiB: padding fits 32 bits */
 /* ---- Runs (MEM_FAST's small objects; runs.h explains them) ------------- */
-#define RUN_CLASSES 20u      /* size classes served by runs */
-#define RUN_MAX_SIZE 1024u   /* the largest request a run serves */
+#define RUN_CLASSES 16u      /* size classes served by runs */
+#define RUN_MAX_SIZE 512u    /* the largest request a run serves */
 _Static_assert(RUN_MAX_SIZE == MEM_RUN_MAX, "one limit");
 
 /* One size class of one heap: 64 bytes, the fields of the fast paths
@@ -333,6 +333,11 @@ void mem_run_gate(MemHeap *heap);
  * holds need granules; false (nothing changed) when there is none. */
 bool mem_run_release_for(MemHeap *heap, uint32_t need, EventBuf *eb);
 void mem_run_describe(const MemHeap *heap, uint32_t g, MemBlock *out);
+/* For resizing in place (MemHeap_Resize): the live object in slot `slot`
+ * of sound run g becomes size bytes when size is still of its slot's class
+ * (then true, the counters follow); false, changing nothing, otherwise
+ * (the object must move).  The caller holds the lock. */
+bool mem_run_resize(MemHeap *heap, uint32_t g, uint32_t slot, size_t size);
 void mem_run_stats(const MemHeap *heap, MemStats *s);
 
 /* "check.c" */

@@ -76,9 +76,11 @@ golden knobs_never       30 100 $U -- --coalesce never --order lifo --size 2K --
 golden knobs_deferred    40 120 $U -- --coalesce deferred --workload fragmenter --size 2K --skip 213
 golden knobs_compare     40 120 $U -- --compare first,best,buddy --order fifo --coalesce deferred --size 4K --skip 80
 # runs (fast): slots drawn one by one, the selected slot's run in the panel
-golden runs_selected     30 100 $U -- --policy fast --size 64K --skip 300 --keys 'llll'
-golden runs_ascii        24  80 $U -- --ascii --policy fast --size 64K --skip 200 --keys 'lll'
-golden runs_compare      40 120 $U -- --compare fast,best --size 32K --seed 5 --skip 250
+# (tar's small objects, from a recorded trace)
+TAR=bench/traces/tar-include.rep
+golden runs_selected     30 100 $U -- --policy fast --trace "$TAR" --skip 3000 --keys 'llll'
+golden runs_ascii        24  80 $U -- --ascii --policy fast --trace "$TAR" --skip 2000 --keys 'lll'
+golden runs_compare      40 120 $U -- --compare fast,best --trace "$TAR" --skip 2500
 
 # the same seed gives the same frames; another seed other frames
 a=$(LINES=24 COLUMNS=80 NO_COLOR=1 "$BIN" --dump --frames 5 --seed 11 --skip 40 </dev/null)

@@ -337,8 +337,8 @@ static void add_unit(Acc *acc, const Walk *w, FreeVis *open, bool glyphs, size_t
 static void fast_done(Acc *acc, Walk *w, size_t u, size_t first, size_t owner,
                       size_t owner_bytes, unsigned prev_used, unsigned shade)
 {
-    if (u > first) /* the fast paths meet no piece of a run */
-        w->prev_free = !w->s->blocks[u - 1].used;
+    if (u > first)
+        w->prev_free = !w->s->blocks[u - 1].used && !Snap_InRun(&w->s->blocks[u - 1]);
     if (owner != SIZE_MAX) {
         acc->owner = (long)owner;
         acc->owner_bytes = owner_bytes;
@@ -353,7 +353,8 @@ static void fast_done(Acc *acc, Walk *w, size_t u, size_t first, size_t owner,
 }
 
 /* Split mode (UTF-8 with colour): pieces, the two top pieces, the owner and
- * the overflow mark.  w->u is a block that begins in the cell; stops at the
+ * the overflow mark; the pieces of runs too (their kinds, and a free slot's
+ * rank, are those of unit_segments).  w->u is a block that begins in the cell; stops at the
  * first block that does not end in it (by `b`).  Used and free blocks mix
  * at random, so the loop computes both cases without branching on them; a
  * block goes to top_offer only when one of its pieces ranks among the two. */
@@ -368,8 +369,8 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
     for (; u < n; u++) {
         const SnapBlock *blk = &blocks[u];
         size_t o = blk->offset, size = blk->size;
-        if (o + size > b || size == 0 || Snap_InRun(blk))
-            break; /* a piece of a run: its own kinds, the general path */
+        if (o + size > b || size == 0)
+            break;
         /* the owner: a whole block's bytes here are its size */
         if (size > owner_bytes) { /* rare after the first few */
             owner = u;
@@ -380,16 +381,19 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
         bool boundary = !used && prev_free && h && h < size; /* free after free */
         shade = used ? prev_used & (shade ^ 1u) : shade;
         prev_used = used;
-        prev_free = !used;
+        prev_free = !used && !Snap_InRun(blk); /* a free slot is no free block */
         npieces += used ? (unsigned)(h > 0) + (obj > 0) + (pad > 0) : 1u + boundary;
         ovf |= blk->overflowed;
+        /* a slot of a run: a free slot ranks by its bytes, not as free */
+        bool slot = Snap_IsSlot(blk);
+        Kind fk = slot ? K_SLOT_FREE : K_FREE;
         /* the block's best piece: free, or the largest of a used block's
          * (its padding is an alarm when the guard is broken) */
         size_t most = h > obj ? h : obj;
         uint64_t padkey = rank_key(blk->overflowed ? K_ALARM : K_PADDING, pad);
         uint64_t best = padkey > most ? padkey : most;
         if (!used)
-            best = rank_key(K_FREE, size);
+            best = rank_key(fk, size);
         if (boundary) {
             best = rank_key(K_FREE, size - h);
             best = best > h ? best : h;
@@ -403,12 +407,13 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
             continue;
         }
         if (!used) {
-            Piece p = {K_FREE, o, size, (long)u, o};
+            Piece p = {fk, o, size, (long)u, o};
             top_offer(acc, &p);
             continue;
         }
-        Piece p[3] = {{K_HEADER, o, h, (long)u, o},
-                      {shade ? K_OBJECT_B : K_OBJECT_A, o + h, obj, (long)u, o},
+        Kind ok = slot ? (shade ? K_SLOT_B : K_SLOT_A) : (shade ? K_OBJECT_B : K_OBJECT_A);
+        Piece p[3] = {{Snap_IsRunTable(blk) ? K_RUN : K_HEADER, o, h, (long)u, o},
+                      {ok, o + h, obj, (long)u, o},
                       {blk->overflowed ? K_ALARM : K_PADDING, o + h + obj, pad, (long)u, o}};
         for (unsigned k = 0; k < 3; k++)
             if (p[k].len)
@@ -448,7 +453,7 @@ static void fast_glyph(Acc *acc, Walk *w, size_t b)
         bool boundary = !used && prev_free && blk->header && blk->header < size;
         shade = used ? prev_used & (shade ^ 1u) : shade;
         prev_used = used;
-        prev_free = !used;
+        prev_free = !used && !Snap_InRun(blk);
         npieces += used ? 1u + (unsigned)(obj > 0) + (unsigned)(pad > 0) : 1u + boundary;
         header |= used || boundary;
         ovf |= blk->overflowed;
