@@ -337,7 +337,7 @@ static void add_unit(Acc *acc, const Walk *w, FreeVis *open, bool glyphs, size_t
 static void fast_done(Acc *acc, Walk *w, size_t u, size_t first, size_t owner,
                       size_t owner_bytes, unsigned prev_used, unsigned shade)
 {
-    if (u > first)
+    if (u > first) /* a free slot is no free block: no boundary after it */
         w->prev_free = !w->s->blocks[u - 1].used && !Snap_InRun(&w->s->blocks[u - 1]);
     if (owner != SIZE_MAX) {
         acc->owner = (long)owner;
