@@ -49,9 +49,11 @@ static inline unsigned order_of(uint32_t grans)
     return grans <= (1u << BUDDY_MIN_ORDER) ? BUDDY_MIN_ORDER : msb32(grans - 1u) + 1u;
 }
 
+/* (A head out of range, which only damage makes, is not written through.
+ * buddy_unlink's links were range-checked by free_block_ok.) */
 MEM_NO_ASAN static void buddy_push(MemHeap *h, uint32_t g, unsigned k)
 {
-    uint32_t old = h->buddy_head[k];
+    uint32_t old = link_first(h, h->buddy_head[k]);
     uint32_t *l = mem_links(h, g);
     l[0] = old;
     l[1] = NIL;

@@ -424,6 +424,18 @@ Test(checker, a_buddy_that_fails_its_check_is_not_merged)
     cr_assert_eq(MemHeap_Check(h), -1);
 }
 
+/* A list head that damage sent out of range is not written through when a
+ * split puts a half on that list: the half becomes the head. */
+Test(checker, a_damaged_list_head_is_not_written_through)
+{
+    MemHeap *h = heap(64, 0, 0);
+    h->buddy_head[3] = 0x7FFFFFF0u; /* far past the arena */
+    cr_assert_eq(MemHeap_Check(h), -1, "a head with no bit, out of range");
+    cr_assert_not_null(MemHeap_Alloc(h, 24)); /* halves onto orders 5..1 */
+    cr_assert_eq(h->buddy_head[3], 8, "the 8 granules at 8");
+    th_check(h);
+}
+
 /* ---- large heaps: the top order ---------------------------------------------------- */
 
 /* A 4.5 GiB arena (its bitmap takes 36 MiB: fine for a test, but not
