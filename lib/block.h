@@ -179,6 +179,14 @@ MEM_NO_ASAN static inline bool hdr_ok(const MemHeap *h, uint32_t g, const BlockH
     return hdr_valid(h, g, b->size, b->info);
 }
 
+/* A header absorbed by coalescing: never valid again. */
+MEM_NO_ASAN static inline void hdr_clear(const MemHeap *h, uint32_t g)
+{
+    BlockHeader *b = mem_hdr(h, g);
+    b->size = 0;
+    b->info = 0;
+}
+
 /* Free block g can be trusted before the heap writes through it: a valid
  * free header and links that stay inside the block area.  An overrun from
  * the object before it, or a store into freed memory, fails here, and

@@ -49,9 +49,11 @@ static inline unsigned order_of(uint32_t grans)
     return grans <= (1u << BUDDY_MIN_ORDER) ? BUDDY_MIN_ORDER : msb32(grans - 1u) + 1u;
 }
 
+/* (A head out of range, which only damage makes, is not written through.
+ * buddy_unlink's links were range-checked by free_block_ok.) */
 MEM_NO_ASAN static void buddy_push(MemHeap *h, uint32_t g, unsigned k)
 {
-    uint32_t old = h->buddy_head[k];
+    uint32_t old = link_first(h, h->buddy_head[k]);
     uint32_t *l = mem_links(h, g);
     l[0] = old;
     l[1] = NIL;
@@ -189,14 +191,17 @@ MEM_NO_ASAN void mem_buddy_free(MemHeap *h, uint32_t g, EventBuf *eb, ptrdiff_t 
             break;
         buddy_unlink(h, bud, k);
         h->free_blocks--;
+        /* the right half's header is inside the merged block now: cleared */
         if (bud < start) {
             sides |= MEM_LEFT;
             prev_used = mem_hdr(h, bud)->info & B_PREV_USED;
             bm_clear(h, start);
+            hdr_clear(h, start);
             start = bud;
         } else {
             sides |= MEM_RIGHT;
             bm_clear(h, bud);
+            hdr_clear(h, bud);
         }
         k++;
         levels++;

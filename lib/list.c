@@ -234,6 +234,7 @@ MEM_NO_ASAN size_t mem_list_coalesce_all(MemHeap *h)
             if (rover)
                 h->rover = g; /* it stays on the bytes it was on */
             bm_clear(h, end);
+            hdr_clear(h, end); /* inside the merged block now */
             h->free_blocks--;
             merges++;
             end = next;

@@ -166,6 +166,11 @@ Test(merge, with_the_buddy_only_while_it_is_free_and_whole)
     cr_assert_eq(log.ev[1].count, 3);
     cr_assert_eq(log.ev[1].neighbours, MEM_LEFT | MEM_RIGHT);
     th_check(h);
+    /* the absorbed halves' headers are gone: none lies inside a block */
+    th_expose(h);
+    static const uint32_t absorbed[] = {8, 16, 32};
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(mem_hdr(h, absorbed[i])->size, 0, "granule %u", absorbed[i]);
 }
 
 Test(merge, never_with_a_free_neighbour_that_is_not_its_buddy)
@@ -417,6 +422,18 @@ Test(checker, a_buddy_that_fails_its_check_is_not_merged)
     cr_assert_eq(after.free_blocks, before.free_blocks);
     cr_assert_eq(after.live_bytes, before.live_bytes);
     cr_assert_eq(MemHeap_Check(h), -1);
+}
+
+/* A list head that damage sent out of range is not written through when a
+ * split puts a half on that list: the half becomes the head. */
+Test(checker, a_damaged_list_head_is_not_written_through)
+{
+    MemHeap *h = heap(64, 0, 0);
+    h->buddy_head[3] = 0x7FFFFFF0u; /* far past the arena */
+    cr_assert_eq(MemHeap_Check(h), -1, "a head with no bit, out of range");
+    cr_assert_not_null(MemHeap_Alloc(h, 24)); /* halves onto orders 5..1 */
+    cr_assert_eq(h->buddy_head[3], 8, "the 8 granules at 8");
+    th_check(h);
 }
 
 /* ---- large heaps: the top order ---------------------------------------------------- */

@@ -270,6 +270,8 @@ Test(coalesce, deferred_merges_when_a_request_finds_no_block)
     cr_assert_eq(a->op, c->op, "one operation");
     cr_assert_eq(MemHeap_Stats(h).deferred_coalesces, 1);
     th_check(h);
+    th_expose(h); /* the absorbed block's header is gone */
+    cr_assert_eq(((BlockHeader *)(void *)(o[2] - 8))->size, 0);
     /* a request that fits at once does not coalesce */
     cr_assert_eq(MemHeap_Free(h, p), MEM_OK);
     cr_assert_eq(MemHeap_Free(h, o[0]), MEM_OK);

@@ -457,3 +457,34 @@ Test(screen, a_click_on_a_buddy_map_selects_the_block_under_it)
     }
     finish();
 }
+
+/* The title names the knobs while a list policy's heap is shown, and not
+ * over a heap that does not take them. */
+Test(screen, the_title_names_the_knobs_only_where_they_apply)
+{
+    for (int k = 0; k < 2; k++) {
+        ModelConfig cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.region_size = MemHeap_ControlSize() + 4096;
+        cfg.nlanes = 1;
+        cfg.policies[0] = k ? MEM_FAST : MEM_BEST_FIT;
+        cfg.order = MEM_ORDER_LIFO;
+        cfg.coalesce = MEM_COALESCE_DEFERRED;
+        cfg.workload = WL_RANDOM;
+        cfg.seed = 1;
+        char err[128];
+        cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), 0, "%s", err);
+        Ui_Init(&ui, &model, (GlyphMode){1, 0}, 8, true);
+        cr_assert_eq(Frame_Init(&frame, 24, 120, true), 0);
+        Screen_Compose(&ui, &frame);
+        char row[512];
+        Frame_RowText(&frame, 0, row, sizeof row);
+        if (k)
+            cr_assert(!strstr(row, "LIFO"), "%s", row);
+        else
+            cr_assert(strstr(row, "best fit (LIFO list, deferred coalescing)"), "%s", row);
+        MemRegion r = MemHeap_Region(model.lanes[0].heap);
+        cr_assert_eq(r.order, k ? MEM_ORDER_ADDRESS : MEM_ORDER_LIFO, "the heap got them or not");
+        finish();
+    }
+}

@@ -530,31 +530,16 @@ static MemHeap *knob_heap(MemPolicy p, MemOrder order, MemCoalesce co, size_t ar
 }
 
 #define KNOB_OPS 100000u
-Test(random_knobs, first_lifo_deferred)
-{
-    run(knob_heap(MEM_FIRST_FIT, MEM_ORDER_LIFO, MEM_COALESCE_DEFERRED, 32 << 10), false, 5005,
-        KNOB_OPS);
-}
-Test(random_knobs, next_fifo_never)
-{
-    run(knob_heap(MEM_NEXT_FIT, MEM_ORDER_FIFO, MEM_COALESCE_NEVER, 64 << 10), false, 5006,
-        KNOB_OPS);
-}
-Test(random_knobs, best_lifo_now)
-{
-    run(knob_heap(MEM_BEST_FIT, MEM_ORDER_LIFO, MEM_COALESCE_NOW, 32 << 10), false, 5007,
-        KNOB_OPS);
-}
-Test(random_knobs, worst_fifo_deferred)
-{
-    run(knob_heap(MEM_WORST_FIT, MEM_ORDER_FIFO, MEM_COALESCE_DEFERRED, 32 << 10), false, 5008,
-        KNOB_OPS);
-}
-Test(random_knobs, first_address_never)
-{
-    run(knob_heap(MEM_FIRST_FIT, MEM_ORDER_ADDRESS, MEM_COALESCE_NEVER, 64 << 10), false, 5009,
-        KNOB_OPS);
-}
+#define KNOB_TEST(name, pol, order, co, arena, seed)                                        \
+    Test(random_knobs, name) { run(knob_heap(pol, order, co, arena), false, seed, KNOB_OPS); }
+
+KNOB_TEST(first_lifo_deferred, MEM_FIRST_FIT, MEM_ORDER_LIFO, MEM_COALESCE_DEFERRED, 32 << 10, 5005)
+KNOB_TEST(next_fifo_never, MEM_NEXT_FIT, MEM_ORDER_FIFO, MEM_COALESCE_NEVER, 64 << 10, 5006)
+KNOB_TEST(best_lifo_now, MEM_BEST_FIT, MEM_ORDER_LIFO, MEM_COALESCE_NOW, 32 << 10, 5007)
+KNOB_TEST(worst_fifo_deferred, MEM_WORST_FIT, MEM_ORDER_FIFO, MEM_COALESCE_DEFERRED, 32 << 10,
+          5008)
+KNOB_TEST(first_address_never, MEM_FIRST_FIT, MEM_ORDER_ADDRESS, MEM_COALESCE_NEVER, 64 << 10,
+          5009)
 
 Test(random_facade, first) { facade_run("first", 11); }
 Test(random_facade, next) { facade_run("next", 12); }

@@ -381,7 +381,7 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
         bool boundary = !used && prev_free && h && h < size; /* free after free */
         shade = used ? prev_used & (shade ^ 1u) : shade;
         prev_used = used;
-        prev_free = !used && !Snap_InRun(blk);
+        prev_free = !used && !Snap_InRun(blk); /* a free slot is no free block */
         npieces += used ? (unsigned)(h > 0) + (obj > 0) + (pad > 0) : 1u + boundary;
         ovf |= blk->overflowed;
         /* a slot of a run: a free slot ranks by its bytes, not as free */

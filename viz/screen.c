@@ -902,10 +902,14 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
     } else {
         snprintf(parts[T_POLICY], sizeof parts[0], "%s", Explain_Policy(l->policy));
     }
-    /* the knobs, when they are not the defaults (the list policies') */
+    /* the knobs, when they are not the defaults and a list policy's heap
+     * (the only ones that take them) is on the screen */
     char knobs[64];
+    bool listed = false;
+    for (unsigned i = 0; i < m->nlanes; i++)
+        listed |= m->lanes[i].policy < MEM_FAST;
     Explain_Knobs(m->cfg.order, m->cfg.coalesce, knobs, sizeof knobs);
-    if (knobs[0]) {
+    if (knobs[0] && listed) {
         size_t kn = strlen(parts[T_POLICY]);
         snprintf(parts[T_POLICY] + kn, sizeof parts[0] - kn, " (%s)", knobs);
     }
