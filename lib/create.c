@@ -67,6 +67,7 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, const M
     for (unsigned k = 0; k <= BUDDY_MAX_ORDER; k++)
         h->buddy_head[k] = NIL;
     atomic_init(&h->lock_owner, 0);
+    atomic_init(&h->lock_word, 0u);
 
     MEM_UNPOISON(arena, size);
     for (unsigned l = 0; l < levels && !(o->flags & MEM_OPT_ZEROED); l++)

@@ -689,27 +689,51 @@ MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr
 /* ---- the entry points ---------------------------------------------------------- */
 
 /* A small request or free under MEM_FAST tries the run fast path (runs.h)
- * first; whatever it declines goes the full way. */
+ * first; whatever it declines goes the full way.  With threads, both under
+ * one hold of the lock (the full path takes it again: it is re-entrant), so
+ * that the common case is short while others wait. */
 MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
 {
-    if (h && size - 1u < RUN_MAX_SIZE && run_hot(h)) {
-        void *p = run_alloc_fast(h, size);
-        if (p)
+    if (!h || size - 1u >= RUN_MAX_SIZE)
+        return alloc_full(h, size);
+    unsigned mode = run_mode(h);
+    void *p;
+    if (mode == RUN_FAST_BARE) {
+        if ((p = run_alloc_fast(h, size)) != NULL)
             return p;
+    } else if (mode == RUN_FAST_LOCKED) {
+        mem_lock_slow(h);
+        if ((p = run_alloc_fast(h, size)) == NULL)
+            p = alloc_full(h, size);
+        mem_unlock_slow(h);
+        return p;
     }
     return alloc_full(h, size);
 }
 
+MEM_NO_ASAN static inline int free_entry(MemHeap *h, void *ptr, bool exact)
+{
+    if (!h || !ptr)
+        return free_full(h, ptr, exact);
+    unsigned mode = run_mode(h);
+    if (mode == RUN_FAST_BARE) {
+        if (run_free_fast(h, ptr, exact))
+            return MEM_OK;
+    } else if (mode == RUN_FAST_LOCKED) {
+        mem_lock_slow(h);
+        int r = run_free_fast(h, ptr, exact) ? MEM_OK : free_full(h, ptr, exact);
+        mem_unlock_slow(h);
+        return r;
+    }
+    return free_full(h, ptr, exact);
+}
+
 MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
 {
-    if (h && run_hot(h) && run_free_fast(h, ptr, false))
-        return MEM_OK;
-    return free_full(h, ptr, false);
+    return free_entry(h, ptr, false);
 }
 
 MEM_NO_ASAN int MemHeap_FreeExact(MemHeap *h, void *ptr)
 {
-    if (h && run_hot(h) && run_free_fast(h, ptr, true))
-        return MEM_OK;
-    return free_full(h, ptr, true);
+    return free_entry(h, ptr, true);
 }

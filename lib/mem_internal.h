@@ -213,6 +213,8 @@ struct MemHeap {
     void *observer_arg;
     atomic_uintptr_t lock_owner; /* the owning thread's token, 0 when free */
     uint32_t lock_depth;         /* re-entries by the owner (observers, visitors) */
+    atomic_uint lock_word;       /* the lock (lock.c): 0 free, 1 held, 2 held and
+                                    a thread may sleep on it (a futex) */
 };
 
 #define MEM_MAGIC 0x4d454d31u /* "MEM1" */

@@ -269,11 +269,12 @@ MEM_HOT void run_free(MemHeap *h, uint32_t g, uint32_t i, EventBuf *eb, ptrdiff_
 
 /* ---- the fast paths ---------------------------------------------------------
  * MemHeap_Alloc and MemHeap_Free try these first.  They do the common case
- * only: an operation on a run that needs no lock (one thread, or
- * MEM_OPT_NOLOCK), raises no event (no observer) and moves no run between
- * lists.  Everything else (a block, a run that fills or empties, a damaged
- * run, a pointer to refuse) makes them return NULL or false having changed
- * nothing, and the full path does the operation from the start.
+ * only: an operation on a run that raises no event (no observer) and moves
+ * no run between lists.  Everything else (a block, a run that fills or
+ * empties, a damaged run, a pointer to refuse) makes them return NULL or
+ * false having changed nothing, and the full path does the operation from
+ * the start.  While the process has one thread (or with MEM_OPT_NOLOCK)
+ * they run without the lock; with threads, under it (run_mode).
  *
  * The allocation fast path does not recompute the first listed run's tag:
  * it compares the run's header with the copy its class took when the full
@@ -284,10 +285,19 @@ MEM_HOT void run_free(MemHeap *h, uint32_t g, uint32_t i, EventBuf *eb, ptrdiff_
 #define RUN_GATE_OFF 1u  /* no runs, or an observer wants every event */
 #define RUN_GATE_LOCK 2u /* the heap has a lock: only while one thread runs */
 
-MEM_HOT bool run_hot(const MemHeap *h)
+/* How MemHeap_Alloc and _Free may try the fast paths: RUN_FAST_NO (go the
+ * full way), RUN_FAST_BARE (no lock needed), RUN_FAST_LOCKED (under the
+ * heap's lock: other threads run). */
+enum { RUN_FAST_NO, RUN_FAST_BARE, RUN_FAST_LOCKED };
+
+MEM_HOT unsigned run_mode(const MemHeap *h)
 {
     unsigned gate = h->run_gate;
-    return !gate || (gate == RUN_GATE_LOCK && MEM_SINGLE_THREADED());
+    if (!gate)
+        return RUN_FAST_BARE;
+    if (gate != RUN_GATE_LOCK)
+        return RUN_FAST_NO;
+    return MEM_SINGLE_THREADED() ? RUN_FAST_BARE : RUN_FAST_LOCKED;
 }
 
 MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)

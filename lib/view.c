@@ -73,6 +73,7 @@ MEM_NO_ASAN MemHeap *MemHeap_View(void *view, const void *region, size_t size)
     h->observer = NULL;
     h->observer_arg = NULL;
     atomic_init(&h->lock_owner, 0);
+    atomic_init(&h->lock_word, 0u);
     h->lock_depth = 0;
     return h;
 }
