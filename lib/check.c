@@ -113,6 +113,24 @@ MEM_NO_ASAN static void check_run(Checker *c, uint32_t g, size_t *live, size_t *
     *nused += n;
 }
 
+/* A class's copy of its first listed run's or its spare's header (the
+ * fast paths take the run when its header still reads so, runs.h): when
+ * set, of that run, and the header as it is but for B_PREV_USED (which the
+ * block before the run changes; the fast path then declines). */
+MEM_NO_ASAN static void check_hdr_copy(Checker *c, unsigned cls, const char *what, uint32_t g,
+                                       uint64_t copy)
+{
+    if (!copy)
+        return;
+    BlockHeader prev_used = {0, B_PREV_USED};
+    uint64_t mask;
+    memcpy(&mask, &prev_used, sizeof mask);
+    if (g >= c->h->ngran)
+        fail(c, "class %u: a copy of its %s run's header, and no such run", cls, what);
+    else if ((copy ^ hdr_word(c->h, g)) & ~mask)
+        fail(c, "class %u: the copy of its %s run's header is not that header", cls, what);
+}
+
 /* Every class's list holds exactly its runs with a free slot but the
  * spare, mutually linked; the spare is an empty run of its class; the
  * counts agree with the walk. */
@@ -129,6 +147,8 @@ MEM_NO_ASAN static void check_run_lists(Checker *c)
         if (k->live != c->live[cls])
             fail(c, "class %u: %u live slots counted, the walk finds %u", cls, k->live,
                  c->live[cls]);
+        check_hdr_copy(c, cls, "first listed", k->partial, k->head_hdr);
+        check_hdr_copy(c, cls, "spare", k->spare, k->spare_hdr);
         if (k->spare != NIL) {
             spares++;
             if (k->spare >= h->ngran || !((*mem_bm_word(h, 0, k->spare >> 6) >> (k->spare & 63u)) & 1u) ||

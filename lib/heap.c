@@ -691,39 +691,65 @@ MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr
 /* A small request or free under MEM_FAST tries the run fast path (runs.h)
  * first; whatever it declines goes the full way.  With threads, both under
  * one hold of the lock (the full path takes it again: it is re-entrant), so
- * that the common case is short while others wait. */
+ * that the common case is short while others wait.  That case is out of
+ * line, so that the one-thread path saves no registers for it. */
+MEM_NO_ASAN __attribute__((noinline)) static void *alloc_threads(MemHeap *h, size_t size)
+{
+    mem_lock_slow(h);
+    void *p = run_alloc_fast(h, size);
+    if (!p)
+        p = alloc_full(h, size);
+    mem_unlock_slow(h);
+    return p;
+}
+
 MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
 {
-    if (!h || size - 1u >= RUN_MAX_SIZE)
-        return alloc_full(h, size);
-    unsigned mode = run_mode(h);
-    void *p;
-    if (mode == RUN_FAST_BARE) {
-        if ((p = run_alloc_fast(h, size)) != NULL)
-            return p;
-    } else if (mode == RUN_FAST_LOCKED) {
-        mem_lock_slow(h);
-        if ((p = run_alloc_fast(h, size)) == NULL)
-            p = alloc_full(h, size);
-        mem_unlock_slow(h);
-        return p;
+    if (h && size - 1u < RUN_MAX_SIZE) {
+        unsigned mode = run_mode(h);
+        if (mode == RUN_FAST_BARE) {
+            void *p = run_alloc_fast(h, size);
+            if (p)
+                return p;
+        } else if (mode == RUN_FAST_LOCKED) {
+            return alloc_threads(h, size);
+        }
     }
     return alloc_full(h, size);
 }
 
-MEM_NO_ASAN static inline int free_entry(MemHeap *h, void *ptr, bool exact)
+/* The fast path left the free to run_free_edge (the run empties or was
+ * full); the full path if that declines too. */
+MEM_NO_ASAN __attribute__((noinline)) static int free_edge(MemHeap *h, void *ptr, bool exact)
 {
-    if (!h || !ptr)
-        return free_full(h, ptr, exact);
-    unsigned mode = run_mode(h);
-    if (mode == RUN_FAST_BARE) {
-        if (run_free_fast(h, ptr, exact))
-            return MEM_OK;
-    } else if (mode == RUN_FAST_LOCKED) {
-        mem_lock_slow(h);
-        int r = run_free_fast(h, ptr, exact) ? MEM_OK : free_full(h, ptr, exact);
-        mem_unlock_slow(h);
-        return r;
+    return run_free_edge(h, ptr, exact) ? MEM_OK : free_full(h, ptr, exact);
+}
+
+MEM_NO_ASAN __attribute__((noinline)) static int free_threads(MemHeap *h, void *ptr,
+                                                              bool exact)
+{
+    mem_lock_slow(h);
+    unsigned f = run_free_fast(h, ptr, exact);
+    int r = f == RUN_FREE_DONE ? MEM_OK
+            : f == RUN_FREE_EDGE ? free_edge(h, ptr, exact)
+                                 : free_full(h, ptr, exact);
+    mem_unlock_slow(h);
+    return r;
+}
+
+MEM_HOT int free_entry(MemHeap *h, void *ptr, const bool exact)
+{
+    if (h && ptr) {
+        unsigned mode = run_mode(h);
+        if (mode == RUN_FAST_BARE) {
+            unsigned f = run_free_fast(h, ptr, exact);
+            if (f == RUN_FREE_DONE)
+                return MEM_OK;
+            if (f == RUN_FREE_EDGE)
+                return free_edge(h, ptr, exact);
+        } else if (mode == RUN_FAST_LOCKED) {
+            return free_threads(h, ptr, exact);
+        }
     }
     return free_full(h, ptr, exact);
 }

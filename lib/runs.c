@@ -64,7 +64,8 @@ MEM_NO_ASAN void mem_runs_init(MemHeap *h)
     for (unsigned c = 0; c < RUN_CLASSES; c++) {
         RunClass *k = &h->runs[c];
         memset(k, 0, sizeof *k);
-        k->partial = k->spare = NIL;
+        k->partial = NIL;
+        run_set_spare(k, NIL, 0);
         k->head_hdr = 0;
         uint32_t size = mem_run_class_size[c], sg = size / GRAN;
         k->size = (uint16_t)size;
@@ -138,6 +139,13 @@ MEM_NO_ASAN void mem_run_free_event(MemHeap *h, EventBuf *eb, uint32_t g, uint32
     }
 }
 
+/* The free fast path's other copy (runs.h). */
+MEM_NO_ASAN bool run_free_edge(MemHeap *h, const void *ptr, bool exact)
+{
+    return (exact ? run_free_fast_in(h, ptr, true, true) : run_free_fast_in(h, ptr, false, true)) ==
+           RUN_FREE_DONE;
+}
+
 /* ---- making, keeping and releasing runs --------------------------------------- */
 
 /* A new empty run of class c, or NIL when the block heap has no room. */
@@ -204,7 +212,7 @@ MEM_NO_ASAN void *mem_run_alloc_slow(MemHeap *h, unsigned c, size_t size, EventB
     if (g != NIL) {
         if (run_link(h, g, c) == NIL || run_table(h, g)->nlive)
             return NULL; /* a damaged spare: leave it to MemHeap_Check */
-        k->spare = NIL;
+        run_set_spare(k, NIL, 0);
         h->run_spares--;
     } else if ((g = run_make(h, c, eb)) == NIL) {
         return NULL;
@@ -242,7 +250,9 @@ MEM_NO_ASAN void mem_run_emptied(MemHeap *h, uint32_t g, RunClass *k, bool liste
     t->next = t->prev = NIL;
     t->hint = 0;
     if (k->spare == NIL) {
-        k->spare = g;
+        /* its header was checked (run_classify's caller): the fast path may
+         * take it back */
+        run_set_spare(k, g, hdr_word(h, g));
         h->run_spares++;
         return;
     }
@@ -309,7 +319,7 @@ MEM_NO_ASAN bool mem_run_release_for(MemHeap *h, uint32_t need, EventBuf *eb)
             size_t bytes = (size_t)mem_hdr(h, s)->size * GRAN;
             if (!mem_block_release_run(h, s, eb))
                 continue;
-            k->spare = NIL;
+            run_set_spare(k, NIL, 0);
             h->run_spares--;
             k->nruns--;
             h->run_bytes -= bytes;

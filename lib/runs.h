@@ -124,6 +124,14 @@ MEM_NO_ASAN static inline void run_set_head(RunClass *k, uint32_t g)
     k->head_hdr = 0; /* no header reads 0: size 0 is never valid */
 }
 
+/* The spare changes (NIL: none); hdr, its header word when the caller has
+ * checked it (then the allocation fast path may take it), else 0. */
+MEM_NO_ASAN static inline void run_set_spare(RunClass *k, uint32_t g, uint64_t hdr)
+{
+    k->spare = g;
+    k->spare_hdr = hdr;
+}
+
 /* Run g can be believed as a run of class c: its header carries its tag
  * and the run mark, its size is its class's, its table names the class. */
 MEM_NO_ASAN static inline bool run_sound(const MemHeap *h, uint32_t g, const RunTable *t,
@@ -300,22 +308,11 @@ MEM_HOT unsigned run_mode(const MemHeap *h)
     return MEM_SINGLE_THREADED() ? RUN_FAST_BARE : RUN_FAST_LOCKED;
 }
 
-MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)
+/* Takes slot i of run t (its bits word and that word's value; n: the
+ * run's live slots after) for size bytes. */
+MEM_HOT void *run_fast_take(MemHeap *h, RunClass *k, RunTable *t, uint64_t *word,
+                            uint64_t live, uint32_t i, unsigned n, size_t size)
 {
-    RunClass *k = &h->runs[mem_run_class_of[(size - 1u) / GRAN]];
-    uint32_t g = k->partial;
-    if (g == NIL || hdr_word(h, g) != k->head_hdr)
-        return NULL;
-    RunTable *t = run_table(h, g);
-    unsigned n = t->nlive + 1u, w = t->hint & (RUN_WORDS_MAX - 1u);
-    uint64_t *word = &run_bits(t)[w], live = *word;
-    /* it fills (the full path takes it off the list), or the search goes
-     * on past the hint word (a hint out of range is caught by i) */
-    if (n >= k->nslots || live == ~(uint64_t)0)
-        return NULL;
-    uint32_t i = w * 64u + (unsigned)__builtin_ctzll(~live);
-    if (i >= k->nslots)
-        return NULL;
     *word = live | (live + 1u);
     run_sizes(t, k)[i] = (unsigned char)(k->size - size);
     t->nlive = (uint16_t)n;
@@ -327,6 +324,52 @@ MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)
     unsigned char *obj = run_slot(t, k, i);
     MEM_UNPOISON(obj, size);
     return obj;
+}
+
+/* No run of class k has a free slot: the class's spare, if its header is
+ * as it was when it became the spare (then its table is as that left it:
+ * empty, next to nothing), becomes the list's only run. */
+MEM_NO_ASAN __attribute__((noinline)) static void *run_alloc_spare(MemHeap *h, RunClass *k,
+                                                                   size_t size)
+{
+    uint32_t g = k->spare;
+    if (g == NIL || hdr_word(h, g) != k->spare_hdr)
+        return NULL;
+    RunTable *t = run_table(h, g);
+    uint64_t *word = run_bits(t), live = *word;
+    if (t->nlive || live == ~(uint64_t)0)
+        return NULL;
+    uint32_t i = (unsigned)__builtin_ctzll(~live);
+    if (i >= k->nslots)
+        return NULL;
+    t->next = t->prev = NIL;
+    t->hint = 0;
+    k->partial = g;
+    k->head_hdr = k->spare_hdr;
+    run_set_spare(k, NIL, 0);
+    h->run_spares--;
+    return run_fast_take(h, k, t, word, live, i, 1u, size);
+}
+
+MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)
+{
+    RunClass *k = &h->runs[mem_run_class_of[(size - 1u) / GRAN]];
+    uint32_t g = k->partial;
+    if (g == NIL)
+        return run_alloc_spare(h, k, size);
+    if (hdr_word(h, g) != k->head_hdr)
+        return NULL;
+    RunTable *t = run_table(h, g);
+    unsigned n = t->nlive + 1u, w = t->hint & (RUN_WORDS_MAX - 1u);
+    uint64_t *word = &run_bits(t)[w], live = *word;
+    /* it fills (the full path takes it off the list), or the search goes
+     * on past the hint word (a hint out of range is caught by i) */
+    if (n >= k->nslots || live == ~(uint64_t)0)
+        return NULL;
+    uint32_t i = w * 64u + (unsigned)__builtin_ctzll(~live);
+    if (i >= k->nslots)
+        return NULL;
+    return run_fast_take(h, k, t, word, live, i, n, size);
 }
 
 /* The block start at or before granule q when it is in q's bitmap word or
@@ -351,42 +394,92 @@ MEM_HOT uint32_t run_find(const MemHeap *h, uint32_t q)
     return x * 64u + msb64(w);
 }
 
-/* exact: ptr must be the object's first byte (MemHeap_FreeExact). */
-MEM_HOT bool run_free_fast(MemHeap *h, const void *ptr, const bool exact)
+/* The free fast path, in two copies: run_free_fast, the common case (the
+ * run neither empties nor was full), and run_free_edge (edge), out of line
+ * so that the common case saves no registers for it (run_free_fast returns
+ * RUN_FREE_EDGE, the caller calls it), which also does two
+ * moves of a run: one that empties while it is the only one listed becomes
+ * its class's spare when the class has none (an allocation and a free
+ * alternating in one run, as a program's temporaries do, then never leave
+ * the fast paths), and a full run that gets a slot back goes to the head of
+ * its list when the head is as last checked.  Anything else: false,
+ * nothing changed.  exact: ptr must be the object's first byte
+ * (MemHeap_FreeExact). */
+MEM_NO_ASAN bool run_free_edge(MemHeap *h, const void *ptr, bool exact);
+
+/* What run_free_fast did: declined (the full path frees), freed, or left it
+ * to run_free_edge (the run empties or was full). */
+enum { RUN_FREE_NO, RUN_FREE_DONE, RUN_FREE_EDGE };
+
+MEM_HOT unsigned run_free_fast_in(MemHeap *h, const void *ptr, const bool exact,
+                                  const bool edge)
 {
     size_t o = (size_t)((uintptr_t)ptr - (uintptr_t)h->base) - HDR;
     if (o >= (size_t)h->ngran * GRAN)
-        return false;
+        return RUN_FREE_NO;
     uint32_t g = run_find(h, (uint32_t)(o / GRAN));
     if (g == NIL)
-        return false;
+        return RUN_FREE_NO;
     const BlockHeader *b = mem_hdr(h, g);
     if (!hdr_is_run(b->info) || !hdr_ok(h, g, b))
-        return false;
+        return RUN_FREE_NO;
     RunTable *t = (RunTable *)(void *)(b + 1);
     unsigned c = t->cls;
     if (c >= RUN_CLASSES)
-        return false;
+        return RUN_FREE_NO;
     RunClass *k = &h->runs[c];
     size_t in = (size_t)((const unsigned char *)ptr - (unsigned char *)t) - k->slots_at;
     unsigned n = t->nlive;
-    /* in wraps below slot 0; n stays inside [2, nslots - 1]: the run
-     * neither empties nor was full */
-    if ((b->size - k->grans > 1u) | (in >= k->slot_bytes) | (n - 2u >= k->nslots - 2u))
-        return false;
+    /* in wraps below slot 0; n - 1 wraps when n is 0 */
+    if ((b->size - k->grans > 1u) | (in >= k->slot_bytes) | (n - 1u >= k->nslots))
+        return RUN_FREE_NO;
     uint32_t i = (uint32_t)(((uint64_t)(in / GRAN) * k->recip) >> RUN_RECIP_SHIFT);
     uint64_t *word = &run_bits(t)[i >> 6], bits = *word, bit = (uint64_t)1 << (i & 63u);
     size_t obj = k->size - run_slack(t, k, i);
     if (!(bits & bit) || in - (size_t)i * k->size >= obj ||
         (exact && in != (size_t)i * k->size))
-        return false;
+        return RUN_FREE_NO;
+    /* n is in [1, nslots]: n - 2 wraps when it is 1 */
+    if (!edge && __builtin_expect(n - 2u >= k->nslots - 2u, 0))
+        return RUN_FREE_EDGE;
+    bool empties = n == 1u, was_full = n == k->nslots;
+    uint32_t head = k->partial;
+    if (!edge) {
+        /* the common case: nothing more to check */
+    } else if (empties) {
+        if (head != g || t->next != NIL || k->spare != NIL)
+            return RUN_FREE_NO;
+    } else if (was_full) {
+        if (head == g || (head != NIL && hdr_word(h, head) != k->head_hdr))
+            return RUN_FREE_NO;
+    }
     *word = bits & ~bit;
     t->nlive = (uint16_t)(n - 1u);
     k->live--;
     h->frees++;
     h->live_bytes -= obj;
     MEM_POISON(run_slot(t, k, i), obj);
-    return true;
+    if (edge && empties) {
+        k->partial = NIL;
+        k->head_hdr = 0;
+        t->prev = NIL;
+        t->hint = 0;
+        run_set_spare(k, g, hdr_word(h, g)); /* its tag was checked */
+        h->run_spares++;
+    } else if (edge && was_full) {
+        t->prev = NIL;
+        t->next = head;
+        if (head != NIL)
+            run_table(h, head)->prev = g;
+        k->partial = g;
+        k->head_hdr = hdr_word(h, g); /* its tag was checked */
+    }
+    return RUN_FREE_DONE;
+}
+
+MEM_HOT unsigned run_free_fast(MemHeap *h, const void *ptr, const bool exact)
+{
+    return run_free_fast_in(h, ptr, exact, false);
 }
 
 #endif /* MEM_RUNS_H */

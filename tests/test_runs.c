@@ -635,3 +635,105 @@ Test(slots, an_object_resizes_in_place_within_its_class)
     cr_assert_eq(MemHeap_Stats(h).live_bytes, 33 + 40);
     th_check(h);
 }
+
+/* ---- the fast paths' moves of runs (no observer, one thread) --------------- */
+
+/* A program's temporaries: one object allocated and freed again and again.
+ * The run empties into the spare and the spare comes back, on the fast
+ * paths, and everything stays exact. */
+Test(spare, a_temporary_alternating_in_one_run_keeps_its_slot_and_counts)
+{
+    MemHeap *h = th_heap(MEM_FAST, 1 << 20, MEM_OPT_NOLOCK);
+    unsigned char *first = MemHeap_Alloc(h, 64);
+    cr_assert_not_null(first);
+    cr_assert_eq(MemHeap_Free(h, first + 10), MEM_OK);
+    for (int i = 0; i < 200; i++) {
+        size_t size = 49 + (size_t)i % 16; /* all of the 64-byte class */
+        unsigned char *p = MemHeap_Alloc(h, size);
+        cr_assert_eq(p, first, "round %d: the spare's first slot again", i);
+        size_t got = 0;
+        cr_assert_eq(MemHeap_Find(h, p + size - 1, &got), p);
+        cr_assert_eq(got, size, "exact size");
+        cr_assert_null(MemHeap_Find(h, p + size, NULL), "the slot's padding is no object");
+        MemStats s = MemHeap_Stats(h);
+        cr_assert_eq(s.live_bytes, size);
+        cr_assert_eq(s.run_free_slots, s.run_slots - 1);
+        cr_assert_eq(MemHeap_Free(h, p + i % (int)size), MEM_OK);
+        s = MemHeap_Stats(h);
+        cr_assert_eq(s.runs, 1, "one run, the spare");
+        cr_assert_eq(s.run_free_slots, s.run_slots);
+        cr_assert_eq(s.live_bytes, 0);
+        cr_assert_eq(s.allocs, (uint64_t)i + 2u);
+        cr_assert_eq(s.frees, (uint64_t)i + 2u);
+        cr_assert_eq(MemHeap_Free(h, p), MEM_REJECT_FREE, "a double free into the spare");
+        cr_assert_eq(MemHeap_Stats(h).rejected_frees, (uint64_t)i + 1u);
+        th_check(h);
+    }
+}
+
+/* A full run that gets a slot back goes to the head of its class's list on
+ * the fast path: the next allocation takes that slot. */
+Test(spare, a_full_run_that_gets_a_slot_back_serves_the_next_allocation)
+{
+    MemHeap *h = th_heap(MEM_FAST, 1 << 20, MEM_OPT_NOLOCK);
+    unsigned char *p[600];
+    p[0] = MemHeap_Alloc(h, 30);
+    size_t n = run_of(h, p[0]).slots;
+    cr_assert_lt(n + 1, sizeof p / sizeof p[0]);
+    for (size_t i = 1; i <= n; i++) /* the last one opens a second run */
+        cr_assert_not_null(p[i] = MemHeap_Alloc(h, 30));
+    cr_assert_eq(count_runs(h), 2);
+    cr_assert_neq(run_of(h, p[n]).offset, run_of(h, p[0]).offset);
+    for (size_t k = 0; k < 3; k++) {
+        size_t i = 5 + 40 * k;
+        cr_assert_eq(MemHeap_Free(h, p[i] + 29), MEM_OK);
+        th_check(h);
+        unsigned char *q = MemHeap_Alloc(h, 31);
+        cr_assert_eq(q, p[i], "the full run's freed slot, taken again");
+        p[i] = q;
+        th_check(h);
+    }
+    MemStats s = MemHeap_Stats(h);
+    cr_assert_eq(s.used_blocks, n + 1);
+    cr_assert_eq(s.run_free_slots, s.run_slots - n - 1);
+}
+
+/* The spare's header changes behind the heap's back (an overflow from the
+ * block before it): the fast path does not take it, and the checker says
+ * that the class's copy of the header no longer matches. */
+Test(checker, notices_a_spare_whose_header_changed)
+{
+    MemHeap *h = th_heap(MEM_FAST, 1 << 20, MEM_OPT_NOLOCK);
+    unsigned char *p = MemHeap_Alloc(h, 100);
+    MemBlock r = run_of(h, p);
+    cr_assert_eq(MemHeap_Free(h, p), MEM_OK);
+    th_check(h);
+    th_expose(h);
+    unsigned char *hdr = (unsigned char *)MemHeap_Region(h).base + r.offset;
+    hdr[0] ^= 0x40; /* the size */
+    cr_assert_eq(MemHeap_Check(h), -1);
+    for (int i = 0; i < 20; i++) {
+        unsigned char *q = MemHeap_Alloc(h, 100);
+        cr_assert(q == NULL || q < hdr || q >= hdr + r.size, "a slot of the damaged spare");
+    }
+    hdr[0] ^= 0x40;
+}
+
+Test(checker, notices_a_wrong_copy_of_a_runs_header)
+{
+    MemHeap *h = th_heap(MEM_FAST, 1 << 20, MEM_OPT_NOLOCK);
+    unsigned char *p = MemHeap_Alloc(h, 100), *q = MemHeap_Alloc(h, 20);
+    cr_assert_eq(MemHeap_Free(h, p), MEM_OK); /* 112-byte class: the spare */
+    unsigned char *q2 = MemHeap_Alloc(h, 20); /* 32-byte class: its head's copy taken */
+    cr_assert(q && q2);
+    th_check(h);
+    unsigned spare = mem_run_class_of[(100 - 1) / 16], head = mem_run_class_of[(20 - 1) / 16];
+    cr_assert_neq(h->runs[spare].spare_hdr, 0, "the spare's header copied");
+    cr_assert_neq(h->runs[head].head_hdr, 0, "the head's header copied");
+    h->runs[spare].spare_hdr ^= 1u << 4; /* a size bit */
+    expect_broken(h, "spare copy", "copy of its spare run's header");
+    h->runs[spare].spare_hdr ^= 1u << 4;
+    th_check(h);
+    h->runs[head].head_hdr ^= (uint64_t)1 << 60; /* a tag bit */
+    expect_broken(h, "head copy", "copy of its first listed run's header");
+}
