@@ -232,21 +232,28 @@ MEM_NO_ASAN static void run_release(MemHeap *h, RunClass *k, uint32_t g, EventBu
     h->run_bytes -= bytes;
 }
 
+/* Takes run g of class k off its list (its links checked first). */
+MEM_NO_ASAN static void run_unlink(MemHeap *h, RunClass *k, uint32_t g)
+{
+    RunTable *t = run_table(h, g);
+    unsigned c = t->cls;
+    uint32_t next = run_link(h, t->next, c), prev = run_link(h, t->prev, c);
+    if (next != NIL)
+        run_table(h, next)->prev = prev;
+    if (prev != NIL)
+        run_table(h, prev)->next = next;
+    else if (k->partial == g)
+        run_set_head(k, next);
+    t->next = t->prev = NIL;
+}
+
 /* Run g of class k has just lost its last object; listed: it is on the
  * list of runs with a free slot (it was not full). */
 MEM_NO_ASAN void mem_run_emptied(MemHeap *h, uint32_t g, RunClass *k, bool listed, EventBuf *eb)
 {
     RunTable *t = run_table(h, g);
-    if (listed) {
-        unsigned c = t->cls;
-        uint32_t next = run_link(h, t->next, c), prev = run_link(h, t->prev, c);
-        if (next != NIL)
-            run_table(h, next)->prev = prev;
-        if (prev != NIL)
-            run_table(h, prev)->next = next;
-        else if (k->partial == g)
-            run_set_head(k, next);
-    }
+    if (listed)
+        run_unlink(h, k, g);
     t->next = t->prev = NIL;
     t->hint = 0;
     if (k->spare == NIL) {
@@ -317,8 +324,15 @@ MEM_NO_ASAN bool mem_run_release_for(MemHeap *h, uint32_t need, EventBuf *eb)
             if (s == NIL || s < from || s >= to || !is_spare(h, s))
                 continue;
             size_t bytes = (size_t)mem_hdr(h, s)->size * GRAN;
-            if (!mem_block_release_run(h, s, eb))
+            /* a spare the free fast path made is still listed */
+            bool listed = k->partial == s || run_table(h, s)->prev != NIL;
+            if (listed)
+                run_unlink(h, k, s);
+            if (!mem_block_release_run(h, s, eb)) {
+                if (listed)
+                    run_push(h, k, s);
                 continue;
+            }
             run_set_spare(k, NIL, 0);
             h->run_spares--;
             k->nruns--;

@@ -39,7 +39,10 @@
  * has none (so that an allocation and a free alternating at the edge of a
  * run do not make and release a run each time), else it goes back to the
  * block heap and coalesces there.  A spare goes back too when the block heap
- * cannot serve a request that the spare's block would.
+ * cannot serve a request that the spare's block would.  Every empty run is
+ * its class's spare.  The full path takes the spare off the list; the free
+ * fast path leaves it where it is (listed), so that the next allocation
+ * takes it with no move at all.
  */
 #ifndef MEM_RUNS_H
 #define MEM_RUNS_H
@@ -132,6 +135,13 @@ MEM_NO_ASAN static inline void run_set_spare(RunClass *k, uint32_t g, uint64_t h
     k->spare_hdr = hdr;
 }
 
+/* The class's spare (listed: see run_free_fast_in) takes an object. */
+MEM_NO_ASAN static inline void run_unspare(MemHeap *h, RunClass *k)
+{
+    run_set_spare(k, NIL, 0);
+    h->run_spares--;
+}
+
 /* Run g can be believed as a run of class c: its header carries its tag
  * and the run mark, its size is its class's, its table names the class. */
 MEM_NO_ASAN static inline bool run_sound(const MemHeap *h, uint32_t g, const RunTable *t,
@@ -194,6 +204,8 @@ MEM_HOT void *run_take(MemHeap *h, uint32_t g, RunTable *t, RunClass *k, size_t 
     uint32_t i = w * 64u + (unsigned)__builtin_ctzll(~live | (uint64_t)1 << 63);
     if (n >= nw || i >= k->nslots || t->nlive >= k->nslots)
         return NULL;
+    if (t->nlive == 0 && k->spare == g)
+        run_unspare(h, k); /* the listed spare */
     bits[w] = live | (live + 1u);
     t->hint = (uint16_t)w;
     run_sizes(t, k)[i] = (unsigned char)(k->size - size);
@@ -369,6 +381,8 @@ MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)
     uint32_t i = w * 64u + (unsigned)__builtin_ctzll(~live);
     if (i >= k->nslots)
         return NULL;
+    if (n == 1u && k->spare == g)
+        run_unspare(h, k); /* the listed spare */
     return run_fast_take(h, k, t, word, live, i, n, size);
 }
 
@@ -394,21 +408,20 @@ MEM_HOT uint32_t run_find(const MemHeap *h, uint32_t q)
     return x * 64u + msb64(w);
 }
 
-/* The free fast path, in two copies: run_free_fast, the common case (the
- * run neither empties nor was full), and run_free_edge (edge), out of line
- * so that the common case saves no registers for it (run_free_fast returns
- * RUN_FREE_EDGE, the caller calls it), which also does two
- * moves of a run: one that empties while it is the only one listed becomes
- * its class's spare when the class has none (an allocation and a free
- * alternating in one run, as a program's temporaries do, then never leave
- * the fast paths), and a full run that gets a slot back goes to the head of
- * its list when the head is as last checked.  Anything else: false,
- * nothing changed.  exact: ptr must be the object's first byte
- * (MemHeap_FreeExact). */
+/* The free fast path, in two copies: run_free_fast, the common case, and
+ * run_free_edge (edge), out of line so that the common case saves no
+ * registers for it (run_free_fast returns RUN_FREE_EDGE, the caller calls
+ * it): a full run that gets a slot back goes to the head of its list when
+ * the head is as last checked.  A run that empties becomes its class's
+ * spare where it is, on its list, when the class has none: an allocation
+ * and a free alternating in one run, as a program's temporaries do, then
+ * never leave the fast paths (the next allocation from it makes it an
+ * ordinary run again).  Anything else: false, nothing changed.  exact: ptr
+ * must be the object's first byte (MemHeap_FreeExact). */
 MEM_NO_ASAN bool run_free_edge(MemHeap *h, const void *ptr, bool exact);
 
 /* What run_free_fast did: declined (the full path frees), freed, or left it
- * to run_free_edge (the run empties or was full). */
+ * to run_free_edge (the run was full). */
 enum { RUN_FREE_NO, RUN_FREE_DONE, RUN_FREE_EDGE };
 
 MEM_HOT unsigned run_free_fast_in(MemHeap *h, const void *ptr, const bool exact,
@@ -439,19 +452,16 @@ MEM_HOT unsigned run_free_fast_in(MemHeap *h, const void *ptr, const bool exact,
     if (!(bits & bit) || in - (size_t)i * k->size >= obj ||
         (exact && in != (size_t)i * k->size))
         return RUN_FREE_NO;
-    /* n is in [1, nslots]: n - 2 wraps when it is 1 */
-    if (!edge && __builtin_expect(n - 2u >= k->nslots - 2u, 0))
-        return RUN_FREE_EDGE;
-    bool empties = n == 1u, was_full = n == k->nslots;
     uint32_t head = k->partial;
     if (!edge) {
-        /* the common case: nothing more to check */
-    } else if (empties) {
-        if (head != g || t->next != NIL || k->spare != NIL)
+        if (__builtin_expect(n == k->nslots, 0))
+            return RUN_FREE_EDGE;
+        /* it empties, and the class has a spare: the full path gives it back */
+        if (n == 1u && k->spare != NIL)
             return RUN_FREE_NO;
-    } else if (was_full) {
-        if (head == g || (head != NIL && hdr_word(h, head) != k->head_hdr))
-            return RUN_FREE_NO;
+    } else if (n != k->nslots || head == g ||
+               (head != NIL && hdr_word(h, head) != k->head_hdr)) {
+        return RUN_FREE_NO;
     }
     *word = bits & ~bit;
     t->nlive = (uint16_t)(n - 1u);
@@ -459,14 +469,12 @@ MEM_HOT unsigned run_free_fast_in(MemHeap *h, const void *ptr, const bool exact,
     h->frees++;
     h->live_bytes -= obj;
     MEM_POISON(run_slot(t, k, i), obj);
-    if (edge && empties) {
-        k->partial = NIL;
-        k->head_hdr = 0;
-        t->prev = NIL;
-        t->hint = 0;
-        run_set_spare(k, g, hdr_word(h, g)); /* its tag was checked */
-        h->run_spares++;
-    } else if (edge && was_full) {
+    if (!edge) {
+        if (n == 1u) { /* the spare, on its list (it was neither full nor the spare) */
+            run_set_spare(k, g, 0);
+            h->run_spares++;
+        }
+    } else { /* it was full: to the head */
         t->prev = NIL;
         t->next = head;
         if (head != NIL)

@@ -723,7 +723,11 @@ Test(checker, notices_a_wrong_copy_of_a_runs_header)
 {
     MemHeap *h = th_heap(MEM_FAST, 1 << 20, MEM_OPT_NOLOCK);
     unsigned char *p = MemHeap_Alloc(h, 100), *q = MemHeap_Alloc(h, 20);
+    static Log log;
+    log.n = 0;
+    MemHeap_SetObserver(h, record, &log); /* the full path: an unlisted spare */
     cr_assert_eq(MemHeap_Free(h, p), MEM_OK); /* 112-byte class: the spare */
+    MemHeap_SetObserver(h, NULL, NULL);
     unsigned char *q2 = MemHeap_Alloc(h, 20); /* 32-byte class: its head's copy taken */
     cr_assert(q && q2);
     th_check(h);
