@@ -115,10 +115,10 @@ MEM_NO_ASAN static void check_run(Checker *c, uint32_t g, size_t *live, size_t *
     *nused += n;
 }
 
-/* A class's copy of its first listed run's or its spare's header (the
- * fast paths take the run when its header still reads so, runs.h): when
- * set, of that run, and the header as it is but for B_PREV_USED (which the
- * block before the run changes; the fast path then declines). */
+/* A class's copy of its first listed run's header (the allocation fast
+ * path takes the run when its header still reads so, runs.h): when set, of
+ * that run, and the header as it is but for B_PREV_USED (which the block
+ * before the run changes; the fast path then declines). */
 MEM_NO_ASAN static void check_hdr_copy(Checker *c, unsigned cls, const char *what, uint32_t g,
                                        uint64_t copy)
 {
@@ -150,7 +150,6 @@ MEM_NO_ASAN static void check_run_lists(Checker *c)
             fail(c, "class %u: %u live slots counted, the walk finds %u", cls, k->live,
                  c->live[cls]);
         check_hdr_copy(c, cls, "first listed", k->partial, k->head_hdr);
-        check_hdr_copy(c, cls, "spare", k->spare, k->spare_hdr);
         if (k->spare != NIL) {
             spares++;
             if (k->spare >= h->ngran || !((*mem_bm_word(h, 0, k->spare >> 6) >> (k->spare & 63u)) & 1u) ||

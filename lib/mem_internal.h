@@ -150,9 +150,7 @@ typedef struct RunClass {
     uint32_t spare;          /* an empty run kept for the next allocation
                                 (hysteresis), or NIL */
     uint32_t nruns;          /* runs of this class, the spare included */
-    uint64_t spare_hdr;      /* the spare's header, as it was when it became
-                                the spare (0: none, or not checked) */
-    uint32_t reserved2[2];
+    uint32_t reserved2[4];
 } RunClass;
 
 _Static_assert(sizeof(RunClass) == 64, "one cache line per class");

@@ -64,8 +64,7 @@ MEM_NO_ASAN void mem_runs_init(MemHeap *h)
     for (unsigned c = 0; c < RUN_CLASSES; c++) {
         RunClass *k = &h->runs[c];
         memset(k, 0, sizeof *k);
-        k->partial = NIL;
-        run_set_spare(k, NIL, 0);
+        k->partial = k->spare = NIL;
         k->head_hdr = 0;
         uint32_t size = mem_run_class_size[c], sg = size / GRAN;
         k->size = (uint16_t)size;
@@ -212,7 +211,7 @@ MEM_NO_ASAN void *mem_run_alloc_slow(MemHeap *h, unsigned c, size_t size, EventB
     if (g != NIL) {
         if (run_link(h, g, c) == NIL || run_table(h, g)->nlive)
             return NULL; /* a damaged spare: leave it to MemHeap_Check */
-        run_set_spare(k, NIL, 0);
+        k->spare = NIL;
         h->run_spares--;
     } else if ((g = run_make(h, c, eb)) == NIL) {
         return NULL;
@@ -257,9 +256,7 @@ MEM_NO_ASAN void mem_run_emptied(MemHeap *h, uint32_t g, RunClass *k, bool liste
     t->next = t->prev = NIL;
     t->hint = 0;
     if (k->spare == NIL) {
-        /* its header was checked (run_classify's caller): the fast path may
-         * take it back */
-        run_set_spare(k, g, hdr_word(h, g));
+        k->spare = g;
         h->run_spares++;
         return;
     }
@@ -333,7 +330,7 @@ MEM_NO_ASAN bool mem_run_release_for(MemHeap *h, uint32_t need, EventBuf *eb)
                     run_push(h, k, s);
                 continue;
             }
-            run_set_spare(k, NIL, 0);
+            k->spare = NIL;
             h->run_spares--;
             k->nruns--;
             h->run_bytes -= bytes;

@@ -127,18 +127,10 @@ MEM_NO_ASAN static inline void run_set_head(RunClass *k, uint32_t g)
     k->head_hdr = 0; /* no header reads 0: size 0 is never valid */
 }
 
-/* The spare changes (NIL: none); hdr, its header word when the caller has
- * checked it (then the allocation fast path may take it), else 0. */
-MEM_NO_ASAN static inline void run_set_spare(RunClass *k, uint32_t g, uint64_t hdr)
-{
-    k->spare = g;
-    k->spare_hdr = hdr;
-}
-
 /* The class's spare (listed: see run_free_fast_in) takes an object. */
 MEM_NO_ASAN static inline void run_unspare(MemHeap *h, RunClass *k)
 {
-    run_set_spare(k, NIL, 0);
+    k->spare = NIL;
     h->run_spares--;
 }
 
@@ -320,56 +312,11 @@ MEM_HOT unsigned run_mode(const MemHeap *h)
     return MEM_SINGLE_THREADED() ? RUN_FAST_BARE : RUN_FAST_LOCKED;
 }
 
-/* Takes slot i of run t (its bits word and that word's value; n: the
- * run's live slots after) for size bytes. */
-MEM_HOT void *run_fast_take(MemHeap *h, RunClass *k, RunTable *t, uint64_t *word,
-                            uint64_t live, uint32_t i, unsigned n, size_t size)
-{
-    *word = live | (live + 1u);
-    run_sizes(t, k)[i] = (unsigned char)(k->size - size);
-    t->nlive = (uint16_t)n;
-    k->live++;
-    h->allocs++;
-    size_t sum = h->live_bytes += size;
-    if (sum > h->peak_live)
-        h->peak_live = sum;
-    unsigned char *obj = run_slot(t, k, i);
-    MEM_UNPOISON(obj, size);
-    return obj;
-}
-
-/* No run of class k has a free slot: the class's spare, if its header is
- * as it was when it became the spare (then its table is as that left it:
- * empty, next to nothing), becomes the list's only run. */
-MEM_NO_ASAN __attribute__((noinline)) static void *run_alloc_spare(MemHeap *h, RunClass *k,
-                                                                   size_t size)
-{
-    uint32_t g = k->spare;
-    if (g == NIL || hdr_word(h, g) != k->spare_hdr)
-        return NULL;
-    RunTable *t = run_table(h, g);
-    uint64_t *word = run_bits(t), live = *word;
-    if (t->nlive || live == ~(uint64_t)0)
-        return NULL;
-    uint32_t i = (unsigned)__builtin_ctzll(~live);
-    if (i >= k->nslots)
-        return NULL;
-    t->next = t->prev = NIL;
-    t->hint = 0;
-    k->partial = g;
-    k->head_hdr = k->spare_hdr;
-    run_set_spare(k, NIL, 0);
-    h->run_spares--;
-    return run_fast_take(h, k, t, word, live, i, 1u, size);
-}
-
 MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)
 {
     RunClass *k = &h->runs[mem_run_class_of[(size - 1u) / GRAN]];
     uint32_t g = k->partial;
-    if (g == NIL)
-        return run_alloc_spare(h, k, size);
-    if (hdr_word(h, g) != k->head_hdr)
+    if (g == NIL || hdr_word(h, g) != k->head_hdr)
         return NULL;
     RunTable *t = run_table(h, g);
     unsigned n = t->nlive + 1u, w = t->hint & (RUN_WORDS_MAX - 1u);
@@ -382,8 +329,18 @@ MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)
     if (i >= k->nslots)
         return NULL;
     if (n == 1u && k->spare == g)
-        run_unspare(h, k); /* the listed spare */
-    return run_fast_take(h, k, t, word, live, i, n, size);
+        run_unspare(h, k); /* the listed spare (run_free_fast_in) */
+    *word = live | (live + 1u);
+    run_sizes(t, k)[i] = (unsigned char)(k->size - size);
+    t->nlive = (uint16_t)n;
+    k->live++;
+    h->allocs++;
+    size_t sum = h->live_bytes += size;
+    if (sum > h->peak_live)
+        h->peak_live = sum;
+    unsigned char *obj = run_slot(t, k, i);
+    MEM_UNPOISON(obj, size);
+    return obj;
 }
 
 /* The block start at or before granule q when it is in q's bitmap word or
@@ -413,7 +370,9 @@ MEM_HOT uint32_t run_find(const MemHeap *h, uint32_t q)
  * registers for it (run_free_fast returns RUN_FREE_EDGE, the caller calls
  * it): a full run that gets a slot back goes to the head of its list when
  * the head is as last checked.  A run that empties becomes its class's
- * spare where it is, on its list, when the class has none: an allocation
+ * spare where it is, the only run on its list, when the class has none (no
+ * other run has a free slot, so the next allocation takes it, as it would
+ * take an unlisted spare): an allocation
  * and a free alternating in one run, as a program's temporaries do, then
  * never leave the fast paths (the next allocation from it makes it an
  * ordinary run again).  Anything else: false, nothing changed.  exact: ptr
@@ -456,8 +415,10 @@ MEM_HOT unsigned run_free_fast_in(MemHeap *h, const void *ptr, const bool exact,
     if (!edge) {
         if (__builtin_expect(n == k->nslots, 0))
             return RUN_FREE_EDGE;
-        /* it empties, and the class has a spare: the full path gives it back */
-        if (n == 1u && k->spare != NIL)
+        /* it empties: the full path gives it back when the class has a
+         * spare, and unlists it when other runs are listed (they serve
+         * first, as before a spare) */
+        if (n == 1u && (k->spare != NIL || head != g || t->next != NIL))
             return RUN_FREE_NO;
     } else if (n != k->nslots || head == g ||
                (head != NIL && hdr_word(h, head) != k->head_hdr)) {
@@ -470,8 +431,8 @@ MEM_HOT unsigned run_free_fast_in(MemHeap *h, const void *ptr, const bool exact,
     h->live_bytes -= obj;
     MEM_POISON(run_slot(t, k, i), obj);
     if (!edge) {
-        if (n == 1u) { /* the spare, on its list (it was neither full nor the spare) */
-            run_set_spare(k, g, 0);
+        if (n == 1u) { /* the spare, the only run on its list */
+            k->spare = g;
             h->run_spares++;
         }
     } else { /* it was full: to the head */

@@ -722,22 +722,47 @@ Test(checker, notices_a_spare_whose_header_changed)
 Test(checker, notices_a_wrong_copy_of_a_runs_header)
 {
     MemHeap *h = th_heap(MEM_FAST, 1 << 20, MEM_OPT_NOLOCK);
-    unsigned char *p = MemHeap_Alloc(h, 100), *q = MemHeap_Alloc(h, 20);
-    static Log log;
-    log.n = 0;
-    MemHeap_SetObserver(h, record, &log); /* the full path: an unlisted spare */
-    cr_assert_eq(MemHeap_Free(h, p), MEM_OK); /* 112-byte class: the spare */
-    MemHeap_SetObserver(h, NULL, NULL);
-    unsigned char *q2 = MemHeap_Alloc(h, 20); /* 32-byte class: its head's copy taken */
-    cr_assert(q && q2);
+    unsigned char *q = MemHeap_Alloc(h, 20), *q2 = MemHeap_Alloc(h, 20);
+    cr_assert(q && q2); /* the second on the fast path: the head's copy taken */
     th_check(h);
-    unsigned spare = mem_run_class_of[(100 - 1) / 16], head = mem_run_class_of[(20 - 1) / 16];
-    cr_assert_neq(h->runs[spare].spare_hdr, 0, "the spare's header copied");
+    unsigned head = mem_run_class_of[(20 - 1) / 16];
     cr_assert_neq(h->runs[head].head_hdr, 0, "the head's header copied");
-    h->runs[spare].spare_hdr ^= 1u << 4; /* a size bit */
-    expect_broken(h, "spare copy", "copy of its spare run's header");
-    h->runs[spare].spare_hdr ^= 1u << 4;
+    h->runs[head].head_hdr ^= 1u << 4; /* a size bit */
+    expect_broken(h, "head copy", "copy of its first listed run's header");
+    h->runs[head].head_hdr ^= 1u << 4;
     th_check(h);
     h->runs[head].head_hdr ^= (uint64_t)1 << 60; /* a tag bit */
     expect_broken(h, "head copy", "copy of its first listed run's header");
+}
+
+/* A spare that the free fast path left on its list, behind another run,
+ * still goes back when the block heap needs its room: taken off the list
+ * first, the list intact. */
+Test(spare, a_listed_spare_behind_another_run_goes_back_for_a_large_request)
+{
+    MemHeap *h = th_heap(MEM_FAST, 1 << 20, MEM_OPT_NOLOCK);
+    unsigned char *p[600];
+    p[0] = MemHeap_Alloc(h, 64);
+    size_t n = run_of(h, p[0]).slots;
+    cr_assert_lt(n, sizeof p / sizeof p[0]);
+    for (size_t i = 1; i < n; i++)
+        cr_assert_not_null(p[i] = MemHeap_Alloc(h, 64)); /* run A is full */
+    unsigned char *q = MemHeap_Alloc(h, 64);              /* run B */
+    MemBlock b = run_of(h, q);
+    cr_assert_eq(MemHeap_Free(h, q), MEM_OK); /* B: the spare, listed */
+    cr_assert_eq(MemHeap_Free(h, p[3]), MEM_OK); /* A to the head: A, B */
+    th_check(h);
+    MemStats s = MemHeap_Stats(h);
+    cr_assert_eq(s.runs, 2);
+    size_t big = s.largest_request + b.size / 2;
+    static Log log;
+    log.n = 0;
+    MemHeap_SetObserver(h, record, &log);
+    unsigned char *x = MemHeap_Alloc(h, big);
+    cr_assert_not_null(x, "B's room, given back, makes the request fit");
+    cr_assert_eq(count(&log, MEM_EV_RUN_RELEASE), 1);
+    cr_assert_eq(count_runs(h), 1);
+    th_check(h);
+    cr_assert_eq(MemHeap_Alloc(h, 64), p[3], "A still serves its class");
+    th_check(h);
 }
