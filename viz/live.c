@@ -687,9 +687,15 @@ unsigned Live_Step(Ui *ui)
     l->stale = false;
     if (!ok && first)
         return R_NONE;
-    if (!lv->manual_zoom)
-        auto_zoom(ui, lv, l);
-    if (lv->last_gen != shown || first)
+    bool fresh = lv->last_gen != shown || first;
+    const MapGeom *g = &ui->geom[0];
+    int rows = g->valid ? g->rows : 0, cols = g->valid ? g->cols : 0;
+    if (!lv->manual_zoom && (fresh || rows != lv->zoom_rows || cols != lv->zoom_cols)) {
+        auto_zoom(ui, lv, l); /* a pass over the blocks: when they or the map change */
+        lv->zoom_rows = rows;
+        lv->zoom_cols = cols;
+    }
+    if (fresh)
         count_sites(lv, h, l);
     read_sites(lv, h, ui->sel);
     unsigned r = R_REDRAW;

@@ -79,6 +79,7 @@ typedef struct Live {
     bool zoom_split;          /* auto_zoom: the heap is two parts (live.c) */
     bool zoom_upper;          /*   and the map shows the upper one */
     size_t zoom_lo, zoom_hi;  /*   the part shown: [zoom_lo, zoom_hi) */
+    int zoom_rows, zoom_cols; /*   on a map of this size */
     Symbols *syms;            /* names for the program's code addresses */
     bool show_sites;          /* s: the sites panel instead of the events */
     LiveSiteRow top[LIVE_TOP_SITES]; /* the sites holding the most live bytes */
