@@ -205,8 +205,8 @@ static inline __attribute__((always_inline)) void site_add(const void *p, const 
  * those operations are counted (LiveHeader.unrecorded).  A program that
  * never makes more than LIVE_EVENT_BURST operations in a window loses no
  * event.  All under the heap's lock. */
-#define LIVE_EVENT_BURST 4096u
-#define LIVE_EVENT_WINDOW 50000000LL /* ns: 81,920 operations a second */
+#define LIVE_EVENT_BURST 1024u
+#define LIVE_EVENT_WINDOW 50000000LL /* ns: 20,480 operations a second */
 #define LIVE_EVENT_RECHECK 32u       /* operations between looks at the clock, when off */
 static void live_observe(const MemEvent *e, void *arg);
 static unsigned g_ev_ops;           /* operations since the last look at the clock */
