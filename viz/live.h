@@ -109,8 +109,9 @@ const char *Live_FindMalloc(char *buf, size_t len);
 unsigned Live_Step(Ui *ui);
 
 /* Live mode's own keys (Space pauses the program; keys that would change the
- * heap are refused; z and Z end the automatic zoom, which otherwise keeps the
- * map on the part of the arena the program has reached).  True when the key was handled, with *r its flags. */
+ * heap are refused; z, Z, PgUp and PgDn end the automatic zoom, which
+ * otherwise keeps the map on the program's heap: live.c, auto_zoom).  True
+ * when the key was handled, with *r its flags. */
 bool Live_Key(Ui *ui, int key, unsigned *r);
 
 /* Allocation sites (item of live.c): counted by Live_Step from the used
