@@ -11,7 +11,8 @@ packages=(make gcc pkg-config libncurses-dev ncurses-term locales)
 if [ "$job" = test ]; then
     # clang's sanitizer and libFuzzer runtimes are in libclang-rt-dev, which
     # clang only recommends
-    packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind)
+    packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind
+               libxml2-utils librsvg2-bin libpng-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -33,6 +33,8 @@ typedef struct Parser {
     size_t cap;           /* of t.ops */
     uint64_t *ids;        /* see the file comment */
     size_t nids_cap;
+    bool headerless;      /* no header: ids and ops are counted, not promised */
+    uint32_t max_id;      /* headerless: the largest id seen */
 } Parser;
 
 /* A line cut into at most 4 tokens (the longest valid line has 3). */
@@ -189,9 +191,11 @@ static int op_line(Parser *p, const Tokens *tk, size_t expected)
     if (number(p, tk->s[1], tk->len[1], UINT32_MAX, "id", &v) != 0)
         return -1;
     if (v >= p->t.nids)
-        return fail(p, p->line, "id %llu is out of range (the header says %u ids)",
-                    (unsigned long long)v, p->t.nids);
+        return fail(p, p->line, "id %llu is out of range (%s %u ids)", (unsigned long long)v,
+                    p->headerless ? "at most" : "the header says", p->t.nids);
     op.id = (uint32_t)v;
+    if (op.id > p->max_id)
+        p->max_id = op.id;
     if (want == 2) {
         const char *what = op.kind == OP_FREE ? "offset" : "size";
         if (number(p, tk->s[2], tk->len[2], TRACE_MAX_SIZE, what, &v) != 0)
@@ -262,6 +266,14 @@ static int parse(Parser *p, const char *text, size_t len)
         tokenize(s, n, &tk);
         if (tk.n == 0 || tk.s[0][0] == '#')
             continue;
+        if (field == 0 && tk.len[0] == 1 && strchr("afr", tk.s[0][0])) {
+            /* the first line is an op: a trace without its header */
+            p->headerless = true;
+            p->t.nids = TRACE_MAX_IDS;
+            p->t.weight = 1;
+            expected = TRACE_MAX_OPS;
+            field = 4;
+        }
         if (field < 4) {
             if (header_field(p, field, &tk) != 0)
                 return -1;
@@ -271,6 +283,10 @@ static int parse(Parser *p, const char *text, size_t len)
         }
         if (op_line(p, &tk, expected) != 0)
             return -1;
+    }
+    if (p->headerless) {
+        p->t.nids = p->t.nops ? p->max_id + 1u : 0u;
+        return 0;
     }
     if (field < 4)
         return fail(p, p->line + 1, "truncated: the header has no %s", missing[field]);

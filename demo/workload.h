@@ -35,9 +35,12 @@ typedef struct Op {
  * lines and lines whose first non-blank character is '#' are ignored.  A
  * malformed file is rejected whole with "path:line: what is wrong".
  *
- * One extension: "f id offset" frees through the byte at `offset` inside the
- * object (an interior pointer); plain "f id" is offset 0.  Files without it
- * are exactly malloc-lab's.
+ * Two extensions: "f id offset" frees through the byte at `offset` inside the
+ * object (an interior pointer); plain "f id" is offset 0.  And the header may
+ * be left out: when the first significant line is an op, the number of ids
+ * is the largest id + 1, the ops are those found, the heap size is 0 (none
+ * suggested) and the weight 1.  Files without either are exactly
+ * malloc-lab's.
  *
  * Rules beyond the syntax: every id is < the header's number of ids; "a"
  * names an id that holds nothing (never used, or freed); "f" and "r" name an

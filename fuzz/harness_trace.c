@@ -13,6 +13,7 @@
 
 #include "mem.h"
 #include "workload.h"
+#include "harness_play.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -27,19 +28,6 @@
 static _Alignas(16) unsigned char region[PLAY_REGION];
 static unsigned rounds;
 
-
-/* "fuzz:<digits>: <reason>" */
-static bool well_formed_error(const char *err, size_t cap)
-{
-    if (!memchr(err, '\0', cap) || strncmp(err, "fuzz:", 5) != 0)
-        return false;
-    const char *p = err + 5;
-    if (*p < '0' || *p > '9')
-        return false;
-    while (*p >= '0' && *p <= '9')
-        p++;
-    return p[0] == ':' && p[1] == ' ' && p[2] != '\0' && !strchr(err, '\n');
-}
 
 /* What the parser promises about a trace it accepted. */
 static const char *check_trace(const Trace *t)
@@ -114,7 +102,7 @@ static const char *round_trip(const Trace *t)
     return bad;
 }
 
-static const char *play(const Trace *t)
+const char *fuzz_play_trace(const Trace *t)
 {
     if (t->nids > PLAY_MAX_IDS)
         return NULL;
@@ -152,7 +140,7 @@ const char *Fuzz_Trace(const uint8_t *data, size_t size)
             return fuzz_fail("Trace_Parse returned %d", rc);
         if (t.ops || t.nops)
             return fuzz_fail("a refused trace is not empty (%zu ops)", t.nops);
-        if (!well_formed_error(err, sizeof err))
+        if (!fuzz_error_ok(err, sizeof err, false))
             return fuzz_fail("error is not \"fuzz:LINE: reason\": %.200s",
                           memchr(err, '\0', sizeof err) ? err : "(not terminated)");
         return NULL;
@@ -163,7 +151,7 @@ const char *Fuzz_Trace(const uint8_t *data, size_t size)
     if (!bad)
         bad = round_trip(&t);
     if (!bad)
-        bad = play(&t);
+        bad = fuzz_play_trace(&t);
     Trace_Free(&t);
     return bad;
 }
