@@ -546,7 +546,12 @@ const char *Script_Caption(const Script *s, size_t at)
 {
     if (!s)
         return NULL;
-    for (size_t i = notes_upto(s, at); i-- > 0;)
+    size_t end = notes_upto(s, at);
+    /* a pause at `at` holds back the captions written after it */
+    for (size_t i = end; i-- > 0 && s->notes[i].at == at;)
+        if (s->notes[i].kind == NOTE_PAUSE)
+            end = i;
+    for (size_t i = end; i-- > 0;)
         if (s->notes[i].kind == NOTE_CAPTION)
             return s->pool[s->notes[i].text] ? s->pool + s->notes[i].text : NULL;
     return NULL;

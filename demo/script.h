@@ -18,7 +18,8 @@
  *
  *   caption TEXT  from here on the caption bar shows TEXT (UTF-8, at most
  *                 SCRIPT_MAX_CAPTION bytes); "caption" alone clears it.
- *   pause         a running lecture stops here (before the next operation).
+ *   pause         a running lecture stops here (before the next operation);
+ *                 captions that follow it show once the lecture goes on.
  *   size SIZE     the arena's size, as a .rep header's first line suggests
  *                 one (a command-line --size wins).
  *
@@ -85,7 +86,10 @@ void Script_Free(Script *s);
 
 /* The caption in force once `at` operations have been applied: the text of
  * the last caption note at or before `at`, or NULL when there is none (or
- * it was cleared).  Time: O(log notes). */
+ * it was cleared).  A pause holds back the captions written after it at the
+ * same place: they show from the next operation on (so "pause" then
+ * "caption Next" keeps the old caption while the lecture waits).
+ * Time: O(log notes + notes at `at`). */
 const char *Script_Caption(const Script *s, size_t at);
 /* Whether a pause note stands at `at`.  Time: O(log notes). */
 bool Script_PausesAt(const Script *s, size_t at);

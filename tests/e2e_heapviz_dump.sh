@@ -69,6 +69,9 @@ golden selected_zoom     30 100 $U -- --skip 60 --keys 'lllllzz'
 golden interior_free     30 100 $U -- --skip 20 --keys $'a300\ni0x63c\n'
 golden trace_replay      30 100 $U -- --trace "$GOLD/lecture.rep" --frames 2 --skip 12
 golden fragmenter_fail   30 100 $U -- --workload fragmenter --skip 123
+golden script_ops        30 100 $U -- --ops "a100 a200 f0 a50 f1+30" --skip 5
+golden script_caption    24  80 $U -- --script "$GOLD/board.hvs" --frames 3 --skip 3
+golden script_ostep      24  80 C  -- --ops "+10,+20,-0,+5,-1" --size 4K --skip 5
 
 # the same seed gives the same frames; another seed other frames
 a=$(LINES=24 COLUMNS=80 NO_COLOR=1 "$BIN" --dump --frames 5 --seed 11 --skip 40 </dev/null)
@@ -108,6 +111,30 @@ if [ "$rc" -eq 0 ] && grep -q -- '--compare LIST' <<<"$out"; then ok "--help exi
 else not_ok "--help" "rc=$rc"; fi
 out=$("$BIN" --version)
 if grep -q '^heapviz [0-9]' <<<"$out"; then ok "--version: $out"; else not_ok "--version" "$out"; fi
+
+# a script with a mistake is refused with its line and column, and nothing runs
+err=$("$BIN" --dump --ops "a100 a200 f0 f0" 2>&1 >/dev/null)
+rc=$?
+if [ "$rc" -eq 1 ] && [ "$err" = "heapviz: --ops:1:14: 'f0': allocation 0 is already free (freed on line 1)" ]
+then ok "--ops with a double free: refused at line and column"
+else not_ok "--ops with a double free: refused at line and column" "rc=$rc: $err"; fi
+printf 'a10\ncaption fine\nf0+10\n' >"$tmp/bad.hvs"
+err=$("$BIN" --dump --script "$tmp/bad.hvs" 2>&1 >/dev/null)
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q "bad.hvs:3:4: 'f0+10': byte 10 is outside allocation 0 (10 bytes)" <<<"$err"
+then ok "--script: an offset outside its object is refused at line 3, column 4"
+else not_ok "--script: an offset outside its object is refused" "rc=$rc: $err"; fi
+err=$("$BIN" --dump --ops a1 --trace "$GOLD/lecture.rep" 2>&1 >/dev/null)
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "exclude each other" <<<"$err"; then ok "--ops and --trace exclude each other"
+else not_ok "--ops and --trace exclude each other" "rc=$rc: $err"; fi
+# a .rep without its four header lines runs as one with them
+printf 'a 0 200\na 1 300\nf 0\n' >"$tmp/nohdr.rep"
+a=$(LINES=24 COLUMNS=80 NO_COLOR=1 "$BIN" --dump --trace "$tmp/nohdr.rep" --skip 3 </dev/null | sed 1d)
+printf '4096\n2\n3\n1\na 0 200\na 1 300\nf 0\n' >"$tmp/hdr.rep"
+b=$(LINES=24 COLUMNS=80 NO_COLOR=1 "$BIN" --dump --trace "$tmp/hdr.rep" --skip 3 --size 8K </dev/null | sed 1d)
+if [ -n "$a" ] && [ "$a" = "$b" ]; then ok "a .rep without a header is accepted"
+else not_ok "a .rep without a header is accepted" "$(diff <(echo "$a") <(echo "$b") | head -5)"; fi
 
 # a malformed trace is refused with its line number
 printf '1000\n2\n2\n1\na 0 10\nz 1 2\n' >"$tmp/bad.rep"

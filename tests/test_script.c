@@ -87,12 +87,13 @@ Test(script, a_file_with_comments_captions_pauses_and_size)
                        "caption   Coalescing → one block  \n"
                        "f0 f1\n"
                        "caption\n"
-                       "pause # the end\n";
+                       "pause # the end\n"
+                       "caption after the end\n";
     Script s;
     cr_assert_eq(parse(text, &s), 0, "%s", err);
     cr_assert_eq(s.trace.heap_hint, 8192);
     cr_assert_eq(s.trace.nops, 4);
-    cr_assert_eq(s.nnotes, 5);
+    cr_assert_eq(s.nnotes, 6);
     cr_assert_eq(s.notes[0].at, 0);
     cr_assert_eq(s.notes[0].line, 4);
     cr_assert_eq(s.notes[1].kind, NOTE_PAUSE);
@@ -102,15 +103,21 @@ Test(script, a_file_with_comments_captions_pauses_and_size)
                      "Splitting: the object takes the low end # not a comment");
     cr_assert_str_eq(Script_Caption(&s, 1),
                      "Splitting: the object takes the low end # not a comment");
-    cr_assert_str_eq(Script_Caption(&s, 2), "Coalescing → one block", "trimmed, UTF-8 kept");
+    cr_assert_str_eq(Script_Caption(&s, 2),
+                     "Splitting: the object takes the low end # not a comment",
+                     "the pause holds the next caption back");
     cr_assert_str_eq(Script_Caption(&s, 3), "Coalescing → one block");
-    cr_assert_null(Script_Caption(&s, 4), "a bare caption clears it");
-    cr_assert_null(Script_Caption(&s, 99));
+    cr_assert_null(Script_Caption(&s, 4), "cleared before the pause");
+    cr_assert_str_eq(Script_Caption(&s, 3), "Coalescing → one block", "trimmed, UTF-8 kept");
+    cr_assert_str_eq(Script_Caption(&s, 99), "after the end", "past the pause");
     cr_assert_not(Script_PausesAt(&s, 0));
     cr_assert_not(Script_PausesAt(&s, 1));
     cr_assert(Script_PausesAt(&s, 2));
     cr_assert_not(Script_PausesAt(&s, 3));
     cr_assert(Script_PausesAt(&s, 4));
+    Script_Free(&s);
+    cr_assert_eq(parse("a1\ncaption\n", &s), 0, "%s", err);
+    cr_assert_null(Script_Caption(&s, 1), "a bare caption clears it");
     Script_Free(&s);
 }
 

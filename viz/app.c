@@ -5,6 +5,7 @@
 #include "app.h"
 
 #include "explain.h"
+#include "lecture.h"
 #include "options.h"
 
 #include <ctype.h>
@@ -90,6 +91,8 @@ unsigned App_Step(Ui *ui)
         say(ui, false, "the trace has ended: r replays it");
         return R_REDRAW | R_TIMING;
     }
+    if (Lecture_PauseHere(ui))
+        return R_REDRAW | R_FLASH | R_TIMING;
     return R_REDRAW | R_FLASH;
 }
 

@@ -9,6 +9,7 @@
 
 #include "frame.h"
 #include "model.h"
+#include "script.h"
 #include "theme.h"
 
 #include <stdbool.h>
@@ -61,7 +62,9 @@ typedef struct Ui {
     bool msg_warn;
     bool flash;              /* the last operation's blocks are flashing */
     int mouse_y, mouse_x;    /* for VK_MOUSE */
-    const char *trace_name;  /* --trace FILE, for the title */
+    const char *trace_name;  /* --trace/--script FILE or "--ops", for the title */
+    const Script *script;    /* the lecture script (or trace) that runs, or NULL:
+                                its captions and pauses (lecture.c) */
     int rows, cols;          /* screen size of the last composition */
     MapGeom geom[VIZ_LANES_MAX];
 } Ui;

@@ -4,9 +4,11 @@
  */
 #include "app.h"
 #include "frame.h"
+#include "lecture.h"
 #include "model.h"
 #include "options.h"
 #include "render.h"
+#include "script.h"
 
 #include <langinfo.h>
 #include <locale.h>
@@ -79,17 +81,21 @@ int main(int argc, char **argv)
     const char *cs = nl_langinfo(CODESET);
     bool utf8 = !o.ascii && cs && strcmp(cs, "UTF-8") == 0;
 
-    Trace trace;
-    memset(&trace, 0, sizeof trace);
+    /* --trace, --script and --ops: one loader takes a script or a .rep */
+    Script script;
+    memset(&script, 0, sizeof script);
+    const char *source = o.trace ? o.trace : o.script;
     size_t size = o.size;
-    if (o.trace) {
-        if (Trace_Load(o.trace, &trace, err, sizeof err) != 0) {
+    if (source || o.ops) {
+        int rc = o.ops ? Script_Parse(o.ops, strlen(o.ops), "--ops", &script, err, sizeof err)
+                       : Script_Load(source, &script, err, sizeof err);
+        if (rc != 0) {
             fprintf(stderr, "heapviz: %s\n", err);
             return 1;
         }
-        if (!o.size_given && trace.heap_hint) {
-            /* the trace's suggested heap */
-            size = trace.heap_hint;
+        if (!o.size_given && script.trace.heap_hint) {
+            /* the trace's suggested heap, or the script's size */
+            size = script.trace.heap_hint;
             if (size < MEM_MIN_REGION)
                 size = MEM_MIN_REGION;
             if (size > VIZ_MAX_SIZE)
@@ -104,7 +110,7 @@ int main(int argc, char **argv)
     cfg.flags = o.guard ? MEM_OPT_GUARD : 0;
     cfg.workload = o.workload;
     cfg.seed = o.seed;
-    cfg.trace = o.trace ? &trace : NULL;
+    cfg.trace = source || o.ops ? &script.trace : NULL;
     if (o.nlanes) {
         cfg.nlanes = o.nlanes;
         memcpy(cfg.policies, o.lanes, sizeof cfg.policies);
@@ -115,16 +121,18 @@ int main(int argc, char **argv)
     Model m;
     if (Model_Init(&m, &cfg, err, sizeof err) != 0) {
         fprintf(stderr, "heapviz: %s\n", err);
-        Trace_Free(&trace);
+        Script_Free(&script);
         return 1;
     }
     Ui ui;
     GlyphMode g = {utf8, 0};
     Ui_Init(&ui, &m, g, o.speed, o.paused);
-    const char *slash = o.trace ? strrchr(o.trace, '/') : NULL;
-    ui.trace_name = slash ? slash + 1 : o.trace;
+    const char *slash = source ? strrchr(source, '/') : NULL;
+    ui.trace_name = slash ? slash + 1 : o.ops ? "--ops" : source;
+    ui.script = cfg.trace ? &script : NULL;
     for (unsigned long i = 0; i < o.skip && Model_Step(&m); i++)
         ;
+    Lecture_Start(&ui);
     /* --keys: typed one by one, each on the screen the last one left, so
      * that keys which depend on the layout (zoom, up/down) work as live */
     unsigned typed = R_NONE;
@@ -151,6 +159,6 @@ int main(int argc, char **argv)
         status = Render_Run(&ui, &ro);
     }
     Model_Fini(&m);
-    Trace_Free(&trace);
+    Script_Free(&script);
     return status;
 }

@@ -20,6 +20,9 @@ static const char usage[] =
     "  -p, --policy NAME      first, next, best, worst or fast (default first)\n"
     "  -w, --workload NAME    random, stack, queue, fragmenter or phased (default random)\n"
     "  -t, --trace FILE       replay a malloc-lab .rep trace instead\n"
+    "      --ops TEXT         a lecture script: \"a100 a200 f0 a50 f1+30\" (n-th alloc is id n)\n"
+    "      --script FILE      a lecture script file (captions, pauses) or a .rep\n"
+    "      --predict          ask where each allocation lands before showing it\n"
     "      --seed N           seed of the workload (default 1): same seed, same frames\n"
     "      --speed N          operations per second while running (default 8)\n"
     "  -c, --compare LIST     one heap per policy, in lockstep: first,best,worst,fast\n"
@@ -34,6 +37,9 @@ static const char usage[] =
     "      --keys KEYS        type these keys before the first frame (Enter: a newline)\n"
     "      --dump             print the frames as plain text, no terminal needed;\n"
     "                         the screen size comes from LINES and COLUMNS (80x24)\n"
+    "      --handout          with --dump: one bar and one line per operation\n"
+    "      --svg FILE         write the frame as SVG (no terminal needed)\n"
+    "      --html FILE        write the frame as a standalone HTML page\n"
     "  -h, --help             this text\n"
     "  -V, --version          the version\n"
     "\n"
@@ -161,7 +167,8 @@ static int parse_compare(const char *s, Options *o, char *err, size_t errlen)
 
 typedef enum {
     O_SIZE, O_POLICY, O_WORKLOAD, O_TRACE, O_SEED, O_SPEED, O_COMPARE, O_GUARD, O_PAUSED,
-    O_ASCII, O_NOCOLOR, O_NOMOUSE, O_FRAMES, O_SKIP, O_KEYS, O_DUMP, O_HELP, O_VERSION
+    O_ASCII, O_NOCOLOR, O_NOMOUSE, O_FRAMES, O_SKIP, O_KEYS, O_DUMP, O_HELP, O_VERSION,
+    O_OPS, O_SCRIPT, O_SVG, O_HTML, O_HANDOUT, O_PREDICT
 } OptId;
 
 typedef struct {
@@ -180,7 +187,10 @@ static const OptDef defs[] = {
     {"no-color", 'C', false, O_NOCOLOR}, {"no-colour", 0, false, O_NOCOLOR},
     {"no-mouse", 0, false, O_NOMOUSE},   {"frames", 0, true, O_FRAMES},
     {"skip", 0, true, O_SKIP},           {"keys", 0, true, O_KEYS},
-    {"dump", 0, false, O_DUMP},
+    {"dump", 0, false, O_DUMP},          {"ops", 0, true, O_OPS},
+    {"script", 0, true, O_SCRIPT},       {"svg", 0, true, O_SVG},
+    {"html", 0, true, O_HTML},           {"handout", 0, false, O_HANDOUT},
+    {"predict", 0, false, O_PREDICT},
     {"help", 'h', false, O_HELP},        {"version", 'V', false, O_VERSION},
 };
 
@@ -237,6 +247,24 @@ static int apply(const OptDef *d, const char *v, Options *o, char *err, size_t e
     case O_KEYS:
         o->keys = v;
         return OPT_RUN;
+    case O_OPS:
+        o->ops = v;
+        o->workload = WL_TRACE;
+        return OPT_RUN;
+    case O_SCRIPT:
+    case O_SVG:
+    case O_HTML:
+        if (!*v)
+            return fail(err, errlen, "--%s: the file name is empty", d->name);
+        if (d->id == O_SCRIPT)
+            o->script = v, o->workload = WL_TRACE;
+        else if (d->id == O_SVG)
+            o->svg = v;
+        else
+            o->html = v;
+        return OPT_RUN;
+    case O_HANDOUT: o->handout = true; return OPT_RUN;
+    case O_PREDICT: o->predict = true; return OPT_RUN;
     case O_GUARD: o->guard = true; return OPT_RUN;
     case O_PAUSED: o->paused = true; return OPT_RUN;
     case O_ASCII: o->ascii = true; return OPT_RUN;
@@ -313,12 +341,26 @@ int Options_Parse(int argc, char **argv, Options *o, char *err, size_t errlen)
     }
     if (result != OPT_RUN)
         return result;
-    if (workload_named && named == WL_TRACE && !o->trace)
+    /* one source of operations: a workload, a trace, a script or --ops */
+    const char *source = o->trace ? "--trace" : NULL;
+    if (o->script) {
+        if (source)
+            return fail(err, errlen, "--script and %s exclude each other", source);
+        source = "--script";
+    }
+    if (o->ops) {
+        if (source)
+            return fail(err, errlen, "--ops and %s exclude each other", source);
+        source = "--ops";
+    }
+    if (workload_named && named == WL_TRACE && !source)
         return fail(err, errlen, "--workload trace needs --trace FILE");
-    if (o->trace && workload_named && named != WL_TRACE)
-        return fail(err, errlen, "--trace and --workload %s exclude each other",
+    if (source && workload_named && named != WL_TRACE)
+        return fail(err, errlen, "%s and --workload %s exclude each other", source,
                     Workload_Name(named));
-    if (o->trace)
+    if (source)
         o->workload = WL_TRACE;
+    if (o->handout && !o->dump)
+        return fail(err, errlen, "--handout works with --dump");
     return OPT_RUN;
 }

@@ -48,6 +48,13 @@ typedef struct Options {
     unsigned long frames;    /* 0: no limit */
     unsigned long skip;      /* operations applied before the first frame */
     const char *keys;        /* --keys: typed before the first frame (points into argv) */
+    /* lectures (pointers into argv, or NULL) */
+    const char *ops;         /* --ops TEXT: a lecture script on the command line */
+    const char *script;      /* --script FILE: a lecture script (or a .rep) */
+    const char *svg;         /* --svg FILE: write the frame as SVG and exit */
+    const char *html;        /* --html FILE: the same as a standalone HTML page */
+    bool handout;            /* --handout: --dump prints a bar and a line per op */
+    bool predict;            /* --predict: ask before each operation */
 } Options;
 
 enum {

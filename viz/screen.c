@@ -19,6 +19,7 @@
 #include "app.h"
 #include "bar.h"
 #include "explain.h"
+#include "lecture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -594,7 +595,9 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
     snprintf(parts[np++], sizeof parts[0], "arena %s",
              Explain_Bytes(l->snap.region.size, cap, sizeof cap));
     if (m->cfg.workload == WL_TRACE)
-        snprintf(parts[np++], sizeof parts[0], "trace %.100s", ui->trace_name ? ui->trace_name : "");
+        snprintf(parts[np++], sizeof parts[0], "%s %.100s",
+                 ui->script && !ui->script->was_trace ? "script" : "trace",
+                 ui->trace_name ? ui->trace_name : "");
     else
         snprintf(parts[np++], sizeof parts[0], "%s, seed %llu", Workload_Name(m->cfg.workload),
                  (unsigned long long)m->cfg.seed);
@@ -881,7 +884,10 @@ void Screen_Compose(Ui *ui, Frame *f)
         draw_too_small(f);
         return;
     }
-    int top = 1, avail = f->rows - 3;
+    int caption = Lecture_CaptionRows(ui, f);
+    int top = 1 + caption, avail = f->rows - 3 - caption;
+    if (caption)
+        Lecture_DrawCaption(ui, f, 1);
     if (ui->m->nlanes > 1)
         compose_compare(ui, f, top, avail);
     else
