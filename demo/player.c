@@ -145,20 +145,50 @@ StepResult Player_Apply(Player *p, const Op *op, Step *step)
     return st.result;
 }
 
+uint32_t Player_IdOf(const Player *p, const void *ptr)
+{
+    if (!p || !ptr)
+        return UINT32_MAX;
+    uintptr_t a = (uintptr_t)ptr;
+    for (uint32_t id = 0; id < p->max_ids; id++) {
+        const Slot *s = &p->slot[id];
+        if (s->ptr && a >= (uintptr_t)s->ptr && a - (uintptr_t)s->ptr < s->size)
+            return id;
+    }
+    return UINT32_MAX;
+}
+
 void Player_Forget(Player *p, const void *object)
 {
-    if (!p || !object)
+    uint32_t id = Player_IdOf(p, object);
+    if (id == UINT32_MAX)
         return;
-    uintptr_t a = (uintptr_t)object;
-    for (uint32_t id = 0; id < p->max_ids; id++) {
-        Slot *s = &p->slot[id];
-        if (s->ptr && a >= (uintptr_t)s->ptr && a - (uintptr_t)s->ptr < s->size) {
-            s->ptr = NULL;
-            s->size = 0;
-            p->live--;
-            return;
-        }
-    }
+    p->slot[id] = (Slot){NULL, 0};
+    p->live--;
+}
+
+/* The state: the live count, then the slots. */
+size_t Player_StateSize(const Player *p)
+{
+    return p ? sizeof p->live + (p->max_ids ? p->max_ids : 1) * sizeof *p->slot : 0;
+}
+
+void Player_SaveState(const Player *p, void *buf)
+{
+    if (!p || !buf)
+        return;
+    memcpy(buf, &p->live, sizeof p->live);
+    memcpy((unsigned char *)buf + sizeof p->live, p->slot,
+           (p->max_ids ? p->max_ids : 1) * sizeof *p->slot);
+}
+
+void Player_LoadState(Player *p, const void *buf)
+{
+    if (!p || !buf)
+        return;
+    memcpy(&p->live, buf, sizeof p->live);
+    memcpy(p->slot, (const unsigned char *)buf + sizeof p->live,
+           (p->max_ids ? p->max_ids : 1) * sizeof *p->slot);
 }
 
 void Player_Reset(Player *p, MemHeap *heap)

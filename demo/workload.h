@@ -159,6 +159,16 @@ void Player_Forget(Player *p, const void *object);
  * become empty. */
 void Player_Reset(Player *p, MemHeap *heap);
 uint32_t Player_Live(const Player *p);
+/* The id whose object ptr points into (any byte of it), or UINT32_MAX.
+ * Time: O(max_ids). */
+uint32_t Player_IdOf(const Player *p, const void *ptr);
+/* The id table as bytes, for a checkpoint (heapviz's time travel):
+ * SaveState writes Player_StateSize bytes, LoadState takes them back.  The
+ * table holds the objects' addresses, so a state is only valid for the same
+ * heap at the same address, holding the bytes it held when it was saved. */
+size_t Player_StateSize(const Player *p);
+void Player_SaveState(const Player *p, void *buf);
+void Player_LoadState(Player *p, const void *buf);
 void Player_Destroy(Player *p);
 
 #endif /* WORKLOAD_H */

@@ -5,6 +5,7 @@
 
 #include "app.h"
 #include "frame.h"
+#include "history.h"
 #include "model.h"
 
 #include <criterion/criterion.h>
@@ -64,7 +65,7 @@ static int token_key(const char *t)
     } named[] = {{"Space", ' '},    {"←", VK_LEFT},    {"→", VK_RIGHT},   {"↑", VK_UP},
                  {"↓", VK_DOWN},    {"Tab", '\t'},     {"S-Tab", VK_BTAB}, {"Home", VK_HOME},
                  {"End", VK_END},   {"PgUp", VK_PGUP}, {"PgDn", VK_PGDN}, {"F1", VK_F1},
-                 {"Ctrl-C", VK_CTRL('c')}, {"click", VK_MOUSE}};
+                 {"Ctrl-C", VK_CTRL('c')}, {"click", VK_MOUSE}, {"Bksp", VK_BACKSPACE}};
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
         if (strcmp(t, named[i].name) == 0)
             return named[i].key;
@@ -338,4 +339,95 @@ Test(model, regions_the_snapshot_cannot_hold_are_refused)
     char err[128] = "";
     cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), -1);
     cr_assert(strstr(err, "cannot show a region"), "%s", err);
+}
+
+/* The screen's rows but the status line, as text. */
+static void screen_text(char *out, size_t len)
+{
+    Screen_Compose(&ui, &frame);
+    size_t n = 0;
+    out[0] = '\0';
+    for (int y = 0; y < frame.rows - 1 && n + 200 < len; y++) {
+        Frame_RowText(&frame, y, out + n, len - n);
+        n += strlen(out + n);
+        out[n++] = '\n';
+        out[n] = '\0';
+    }
+}
+
+Test(keys, b_and_backspace_step_back_and_n_comes_forward_again)
+{
+    start(0, 1);
+    static char at40[8192], at41[8192], now[8192];
+    press(VK_HOME);
+    press('l');
+    size_t sel40 = ui.sel;
+    screen_text(at40, sizeof at40);
+    press('n');
+    press(VK_END);
+    screen_text(at41, sizeof at41);
+    press('b');
+    cr_assert(ui.paused);
+    cr_assert(strstr(ui.msg, "step 40 of 41"), "%s", ui.msg);
+    cr_assert_eq(ui.sel, sel40, "the selection of step 40");
+    screen_text(now, sizeof now);
+    cr_assert_str_eq(now, at40, "the screen of step 40 again");
+    press('n');
+    screen_text(now, sizeof now);
+    cr_assert_str_eq(now, at41, "n redoes step 41");
+    press(VK_BACKSPACE);
+    screen_text(now, sizeof now);
+    cr_assert_str_eq(now, at40, "Backspace is b");
+    stop();
+}
+
+Test(keys, brackets_go_ten_steps_and_g_goes_to_a_typed_step)
+{
+    start(0, 1);
+    History *h = model.hist;
+    cr_assert_eq(History_Pos(h), 40);
+    press('[');
+    cr_assert_eq(History_Pos(h), 30);
+    press('[');
+    press('[');
+    press('[');
+    press('[');
+    cr_assert_eq(History_Pos(h), 0);
+    press('[');
+    cr_assert(strstr(ui.msg, "this is the start"), "%s", ui.msg);
+    press(']');
+    cr_assert_eq(History_Pos(h), 10);
+    press('g');
+    cr_assert_eq(ui.prompt, PROMPT_GOTO);
+    type("35\n");
+    cr_assert_eq(History_Pos(h), 35);
+    press('g');
+    type("55\n");
+    cr_assert_eq(History_Pos(h), 55, "beyond the present: new operations");
+    cr_assert_eq(History_Last(h), 55);
+    press('g');
+    type("ten\n");
+    cr_assert(strstr(ui.msg, "'ten' is not a step number"), "%s", ui.msg);
+    cr_assert_eq(History_Pos(h), 55, "nothing moved");
+    press('g');
+    type("99999999999\n");
+    cr_assert(strstr(ui.msg, "too far ahead"), "%s", ui.msg);
+    cr_assert_eq(History_Pos(h), 55);
+    stop();
+}
+
+Test(keys, travel_works_in_compare_mode)
+{
+    start(0, 4);
+    static char at40[16384], now[16384];
+    screen_text(at40, sizeof at40);
+    press('a');
+    type("200\n");
+    press('n');
+    press('b');
+    press('b');
+    cr_assert_eq(History_Pos(model.hist), 40);
+    screen_text(now, sizeof now);
+    cr_assert_str_eq(now, at40, "every heap as it was");
+    stop();
 }

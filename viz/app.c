@@ -5,8 +5,10 @@
 #include "app.h"
 
 #include "explain.h"
+#include "history.h"
 #include "lecture.h"
 #include "options.h"
+#include "travel.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -21,7 +23,7 @@ typedef struct Binding {
     Action act;
 } Binding;
 
-__attribute__((format(printf, 3, 4))) static void say(Ui *ui, bool warn, const char *fmt, ...)
+void App_Say(Ui *ui, bool warn, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -29,6 +31,8 @@ __attribute__((format(printf, 3, 4))) static void say(Ui *ui, bool warn, const c
     va_end(ap);
     ui->msg_warn = warn;
 }
+
+#define say App_Say
 
 static Lane *focus(Ui *ui) { return &ui->m->lanes[ui->lane < ui->m->nlanes ? ui->lane : 0]; }
 
@@ -84,13 +88,17 @@ unsigned App_Slower(unsigned speed)
 
 unsigned App_Step(Ui *ui)
 {
-    if (ui->m->ended)
+    History_SetView(ui->m->hist, ui->sel, ui->lane);
+    bool redo = History_Pos(ui->m->hist) < History_Last(ui->m->hist);
+    if (ui->m->ended && !redo)
         return R_NONE;
     if (!Model_Step(ui->m)) {
         ui->paused = true;
         say(ui, false, "the trace has ended: r replays it");
         return R_REDRAW | R_TIMING;
     }
+    if (redo)
+        Travel_Arrive(ui); /* the selection that step had */
     if (Lecture_PauseHere(ui))
         return R_REDRAW | R_FLASH | R_TIMING;
     return R_REDRAW | R_FLASH;
@@ -500,6 +508,8 @@ static const Binding bindings[] = {
     {'z', act_zoom},       {'Z', act_zoom},       {'?', act_help},       {VK_F1, act_help},
     {'H', act_help},       {'q', act_quit},       {'Q', act_quit},       {VK_CTRL('c'), act_quit},
     {VK_CTRL('l'), act_redraw}, {VK_MOUSE, act_click}, {VK_RESIZE, act_resize},
+    {'b', Travel_Back},    {VK_BACKSPACE, Travel_Back}, {127, Travel_Back}, {8, Travel_Back},
+    {'[', Travel_Ten},     {']', Travel_Ten},     {'g', Travel_Prompt},
 };
 
 static const KeyHelp key_help[] = {
@@ -519,6 +529,9 @@ static const KeyHelp key_help[] = {
     {"p", "next policy, same ops"},
     {"w", "next workload"},
     {"r", "reset: start again"},
+    {"b Bksp", "step back one operation"},
+    {"[ ]", "ten steps back / forward"},
+    {"g", "go to a step (asks which)"},
     {"click", "select a block"},
     {"? F1 H", "this help"},
     {"q Ctrl-C", "quit"},
@@ -577,12 +590,9 @@ static unsigned run_prompt(Ui *ui)
             say(ui, true, "'%s' is not a size: type bytes, like 120 or 2K", ui->input);
             return R_REDRAW;
         }
-        void *p = NULL;
-        for (unsigned i = 0; i < ui->m->nlanes; i++) {
-            void *q = Model_Alloc(ui->m, i, size);
-            if (i == ui->lane)
-                p = q;
-        }
+        void *q[VIZ_LANES_MAX] = {NULL};
+        Model_AllocAll(ui->m, size, q);
+        void *p = q[ui->lane < ui->m->nlanes ? ui->lane : 0];
         ui->paused = true;
         char b[32];
         Explain_Bytes(size, b, sizeof b);
@@ -595,6 +605,8 @@ static unsigned run_prompt(Ui *ui)
         }
         return R_REDRAW | R_FLASH | R_TIMING;
     }
+    if (k == PROMPT_GOTO)
+        return Travel_Run(ui);
     if (k == PROMPT_IFREE) {
         size_t off;
         if (parse_offset(ui->input, &off) != 0) {
@@ -660,6 +672,7 @@ unsigned App_Key(Ui *ui, int key)
 {
     /* actions look at the walks: they see the heap as it is, and leave it so */
     Model_Sync(ui->m);
+    History_SetView(ui->m->hist, ui->sel, ui->lane);
     unsigned r = dispatch(ui, key);
     Model_Sync(ui->m);
     return r;

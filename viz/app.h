@@ -32,7 +32,7 @@ enum {
     R_QUIT = 16
 };
 
-typedef enum PromptKind { PROMPT_NONE, PROMPT_ALLOC, PROMPT_IFREE } PromptKind;
+typedef enum PromptKind { PROMPT_NONE, PROMPT_ALLOC, PROMPT_IFREE, PROMPT_GOTO } PromptKind;
 
 /* Where a lane's map landed on the last composed screen. */
 typedef struct MapGeom {
@@ -73,6 +73,9 @@ void Ui_Init(Ui *ui, Model *m, GlyphMode g, unsigned speed, bool paused);
 
 /* Dispatches one key through the key table (or the open prompt / help). */
 unsigned App_Key(Ui *ui, int key);
+
+/* Sets the status-line message (warn: shown as a warning). */
+__attribute__((format(printf, 3, 4))) void App_Say(Ui *ui, bool warn, const char *fmt, ...);
 
 /* One animation step when running: applies the workload's next operation. */
 unsigned App_Step(Ui *ui);

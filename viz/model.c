@@ -5,6 +5,7 @@
 #include "model.h"
 
 #include "explain.h"
+#include "history.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -369,11 +370,19 @@ int Model_Init(Model *m, const ModelConfig *cfg, char *err, size_t errlen)
         return -1;
     }
     announce(m);
+    m->hist = History_Create();
+    if (!m->hist || History_Reset(m->hist, m) != 0) {
+        snprintf(err, errlen, "out of memory for the history");
+        Model_Fini(m);
+        return -1;
+    }
     return 0;
 }
 
 void Model_Fini(Model *m)
 {
+    History_Destroy(m->hist);
+    m->hist = NULL;
     if (m->wl)
         Workload_Destroy(m->wl);
     m->wl = NULL;
@@ -400,6 +409,10 @@ int Model_Restart(Model *m, char *err, size_t errlen)
     if (make_workload(m, err, errlen) != 0)
         return -1;
     announce(m);
+    if (m->hist && History_Reset(m->hist, m) != 0) {
+        snprintf(err, errlen, "out of memory for the history");
+        return -1;
+    }
     return 0;
 }
 
@@ -427,18 +440,47 @@ static const char *op_name(OpKind k)
     return k == OP_ALLOC ? "alloc" : k == OP_FREE ? "free" : "realloc";
 }
 
+/* Records an operation just applied (nothing while the history replays). */
+static void record(Model *m, HistKind kind, unsigned lane, uint64_t arg, uint32_t n,
+                   const HistTyped *typed)
+{
+    HistEntry e;
+    memset(&e, 0, sizeof e);
+    e.kind = (uint8_t)kind;
+    e.lane = (uint8_t)lane;
+    e.arg = arg;
+    e.n = n;
+    History_Record(m->hist, m, e, typed);
+}
+
+static uint32_t offset_of(const Lane *l, const void *p)
+{
+    return p ? (uint32_t)((uintptr_t)p - (uintptr_t)l->snap.region.base) : UINT32_MAX;
+}
+
 bool Model_Step(Model *m)
 {
+    if (m->hist && History_Redo(m->hist, m))
+        return true;
     if (m->ended || !m->wl)
         return false;
     Op op;
-    if (!Workload_Next(m->wl, &op)) {
+    uint64_t index = m->steps;
+    if (!(m->hist ? History_WorkloadOp(m->hist, m->wl, index, &op) : Workload_Next(m->wl, &op))) {
         m->ended = true;
         for (unsigned i = 0; i < m->nlanes; i++)
             log_fmt(&m->lanes[i], 0, LOG_INFO, "the trace has ended after %llu operations",
                     (unsigned long long)m->steps);
         return false;
     }
+    Model_ApplyOp(m, &op);
+    record(m, H_STEP, H_ALL_LANES, index, 0, NULL);
+    return true;
+}
+
+void Model_ApplyOp(Model *m, const Op *opp)
+{
+    Op op = *opp;
     m->steps++;
     for (unsigned i = 0; i < m->nlanes; i++) {
         Lane *l = &m->lanes[i];
@@ -458,16 +500,37 @@ bool Model_Step(Model *m)
                                            "this %s", op.id, op_name(op.kind));
         }
     }
-    return true;
 }
 
-void *Model_Alloc(Model *m, unsigned lane, size_t size)
+static void *alloc_in(Lane *l, size_t size)
 {
-    Lane *l = &m->lanes[lane];
     l->npending = 0;
     void *p = MemHeap_Alloc(l->heap, size);
     digest(l, NULL);
     return p;
+}
+
+void *Model_Alloc(Model *m, unsigned lane, size_t size)
+{
+    HistTyped t;
+    memset(&t, 0xff, sizeof t);
+    void *p = alloc_in(&m->lanes[lane], size);
+    t.object[lane] = offset_of(&m->lanes[lane], p);
+    record(m, H_ALLOC, lane, size, 0, &t);
+    return p;
+}
+
+void Model_AllocAll(Model *m, size_t size, void **out)
+{
+    HistTyped t;
+    memset(&t, 0xff, sizeof t);
+    for (unsigned i = 0; i < m->nlanes; i++) {
+        void *p = alloc_in(&m->lanes[i], size);
+        t.object[i] = offset_of(&m->lanes[i], p);
+        if (out)
+            out[i] = p;
+    }
+    record(m, H_ALLOC, H_ALL_LANES, size, 0, &t);
 }
 
 int Model_FreeAt(Model *m, unsigned lane, size_t offset, size_t *object, size_t *size)
@@ -477,8 +540,12 @@ int Model_FreeAt(Model *m, unsigned lane, size_t offset, size_t *object, size_t 
     size_t objsize = 0;
     void *obj = MemHeap_Find(l->heap, ptr, &objsize);
     l->npending = 0;
+    HistTyped t;
+    memset(&t, 0xff, sizeof t);
     int r = MemHeap_Free(l->heap, ptr);
     if (r == MEM_OK && obj) {
+        t.object[lane] = offset_of(l, obj);
+        t.wid = Player_IdOf(l->player, obj);
         Player_Forget(l->player, obj);
         if (object)
             *object = (size_t)((uintptr_t)obj - (uintptr_t)l->snap.region.base);
@@ -486,6 +553,7 @@ int Model_FreeAt(Model *m, unsigned lane, size_t offset, size_t *object, size_t 
             *size = objsize;
     }
     digest(l, NULL);
+    record(m, H_FREE, lane, offset, 0, &t);
     return r;
 }
 
@@ -529,5 +597,6 @@ size_t Model_Overflow(Model *m, unsigned lane, size_t block_offset, size_t n)
     l->ntouch = 0;
     l->touch_serial++;
     touch_add(l, TOUCH_ALARM, b.offset, b.size);
+    record(m, H_OVERFLOW, lane, block_offset, (uint32_t)n, NULL);
     return n;
 }

@@ -113,6 +113,8 @@ typedef struct ModelConfig {
     const Trace *trace;               /* for WL_TRACE; must outlive the model */
 } ModelConfig;
 
+struct History;
+
 typedef struct Model {
     ModelConfig cfg;
     unsigned nlanes;
@@ -120,6 +122,7 @@ typedef struct Model {
     Workload *wl;
     uint64_t steps;          /* workload operations applied since the start */
     bool ended;              /* the trace has no more operations */
+    struct History *hist;    /* every operation applied, to go back to (history.h) */
 } Model;
 
 /* Maps the regions and creates the heaps, players and workload.  Returns 0,
@@ -136,9 +139,12 @@ int Model_SetPolicy(Model *m, MemPolicy policy, char *err, size_t errlen);
 /* Another workload kind (not WL_TRACE without a trace), then Restart. */
 int Model_SetWorkload(Model *m, WorkloadKind kind, char *err, size_t errlen);
 
-/* Applies the workload's next operation to every lane.  False (and nothing
- * changes) when a trace has ended. */
+/* Applies the next operation to every lane: the workload's next one, or,
+ * when the history shows a past position, the operation recorded there.
+ * False (and nothing changes) when a trace has ended. */
 bool Model_Step(Model *m);
+/* Applies op as a workload operation (m->steps counts it); for replays. */
+void Model_ApplyOp(Model *m, const Op *op);
 
 /* The user's own operations on one lane; each is logged like the workload's.
  * Alloc returns the object or NULL.  FreeAt frees through the byte at
@@ -147,6 +153,9 @@ bool Model_Step(Model *m);
  * starts at block_offset, through the object pointer, into its padding;
  * returns the bytes written (0 when there is no such object or no padding). */
 void *Model_Alloc(Model *m, unsigned lane, size_t size);
+/* The typed allocation of size bytes in every lane, one operation; out[i]
+ * (when out is not NULL) gets lane i's object or NULL. */
+void Model_AllocAll(Model *m, size_t size, void **out);
 /* FreeAt frees the object that byte `offset` of the arena is inside (any
  * byte: interior free) and returns MEM_OK or the library's MemReject; on
  * MEM_OK, *object and *size (when not NULL) name the object it was. */

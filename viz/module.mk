@@ -3,7 +3,8 @@
 # render.c includes curses.  `make run` builds heapviz and opens its demo.
 
 VIZ_CORE_SRC := viz/options.c viz/explain.c viz/model.c viz/theme.c viz/bar.c \
-                viz/frame.c viz/screen.c viz/app.c viz/lecture.c
+                viz/frame.c viz/screen.c viz/app.c viz/lecture.c \
+                viz/history.c viz/heapimage.c viz/travel.c
 VIZ_CORE_OBJ := $(VIZ_CORE_SRC:%.c=$(B)/%.o)
 # The map's reference implementation: linked into the tests only.
 VIZ_REF_OBJ  := $(B)/viz/bar_ref.o
@@ -43,3 +44,4 @@ install:: $(HEAPVIZ)
 
 uninstall::
 	rm -f $(DESTDIR)$(PREFIX)/bin/heapviz $(DESTDIR)$(PREFIX)/share/man/man1/heapviz.1
+TEST_DEPS_test_history := $(VIZ_CORE_OBJ) $(DEMO_OBJ)

@@ -635,7 +635,8 @@ static void draw_status(Frame *f, const Ui *ui, int y)
     int x = 1, w = f->cols;
     if (ui->prompt != PROMPT_NONE) {
         const char *q = ui->prompt == PROMPT_ALLOC ? "allocate how many bytes (K/M ok)? "
-                                                   : "free at which offset (like 0x1c4)? ";
+                        : ui->prompt == PROMPT_GOTO ? "go to which step? "
+                                                    : "free at which offset (like 0x1c4)? ";
         x += Frame_Text(f, y, x, w - x, S_STATUS_KEY, q);
         x += Frame_Text(f, y, x, w - x, S_STATUS, ui->input);
         Frame_Put(f, y, x++, f->utf8 ? 0x2588 : '_', S_STATUS);

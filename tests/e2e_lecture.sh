@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# e2e_lecture.sh - heapviz's lecture keys in a real terminal: tmux on a
+# private socket runs it, send-keys types, capture-pane reads the screen
+# (every check polls with a timeout).  Time travel (b, Backspace, [, ], g),
+# script captions and pauses, saving a script (s), export (e), predict
+# mode (P) and the free-list overlay (L).  Prints TAP lines; skips (as one
+# passing line) when tmux is missing.
+set -u
+cd "$(dirname "$0")/.."
+BIN=$(cd "$(dirname "${OUT:-.}/heapviz")" && pwd)/heapviz
+TOP=$(pwd)
+SOCK="heapviz-lecture-$$-0"
+sessions=0
+n=0
+failed=0
+WORK=$(mktemp -d)
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+    n=$((n + 1)); failed=1
+    echo "not ok $n - $1"
+    shift
+    for line in "$@"; do echo "#   $line"; done
+    echo "#   screen:"
+    cap | sed 's/^/#   | /'
+}
+
+if ! command -v tmux >/dev/null 2>&1; then
+    echo "ok 1 - # SKIP tmux is not installed"
+    exit 0
+fi
+if [ ! -x "$BIN" ]; then
+    echo "not ok 1 - $BIN is not built"
+    exit 1
+fi
+TERM_E2E=dumb
+for t in tmux-256color screen-256color screen xterm-256color xterm; do
+    if infocmp "$t" >/dev/null 2>&1; then TERM_E2E=$t; break; fi
+done
+LOC=C.UTF-8
+locale -a 2>/dev/null | grep -qi '^c\.utf-\?8$' || LOC=C
+
+t() { tmux -L "$SOCK" -f /dev/null "$@"; }
+cleanup() { t kill-server >/dev/null 2>&1; rm -rf "$WORK"; }
+trap cleanup EXIT
+# start COLS ROWS ARGS...: heapviz in a fresh server, run from $WORK
+start() {
+    local cols=$1 rows=$2
+    shift 2
+    t kill-server >/dev/null 2>&1
+    sessions=$((sessions + 1))
+    SOCK="heapviz-lecture-$$-$sessions"
+    t new-session -d -x "$cols" -y "$rows" -c "$WORK" \
+        "env TERM=$TERM_E2E LANG=$LOC LC_ALL=$LOC NO_COLOR= $BIN $*; echo HEAPVIZ-EXIT=\$?; sleep 60"
+}
+cap() { t capture-pane -p -t 0 2>/dev/null; }
+keys() { t send-keys -t 0 "$@"; }
+until_match() { # until_match TIMEOUT PATTERN
+    local i=0 limit=$(($1 * 20))
+    while [ $i -lt $limit ]; do
+        cap | grep -qE -- "$2" && return 0
+        sleep 0.05
+        i=$((i + 1))
+    done
+    return 1
+}
+check() { # check NAME TIMEOUT PATTERN
+    if until_match "$2" "$3"; then ok "$1"; else not_ok "$1" "waited ${2}s for /$3/"; fi
+}
+# the screen without its status line, once it has settled
+screen() { sleep 0.3; cap | head -n -1; }
+
+# ---- time travel ---------------------------------------------------------------
+start 100 30 --paused --seed 4 --skip 30
+until_match 5 '^\+0x0000 ' >/dev/null
+at30=$(screen)
+keys n
+until_match 3 'op 31 *$' >/dev/null
+keys b
+check "b steps back one operation" 3 'step 30 of 31: b back'
+if [ "$(screen)" = "$at30" ]; then ok "after b the screen is step 30's again (map, panels, events)"
+else not_ok "after b the screen is step 30's again" "$(diff <(echo "$at30") <(screen) | head -8)"; fi
+keys n
+until_match 3 'op 31 *$' >/dev/null
+keys BSpace
+check "Backspace steps back as b does" 3 'step 30 of 31'
+keys '['
+check "[ goes ten steps back" 3 'step 20 of 31'
+keys '['  '[' '['
+check "[ stops at the start" 3 'this is the start: step 0'
+keys ']'
+check "] goes ten steps forward" 3 'step 10 of 31'
+keys g
+check "g asks for a step" 3 'go to which step\?'
+keys 2 5 Enter
+check "g 25 goes to step 25" 3 'step 25 of 31'
+keys g x Enter
+check "g with a bad number says so and stays" 3 "'x' is not a step number"
+keys g 4 0 Enter
+check "g beyond the present applies new operations" 3 'step 40, the latest'
+keys b b a 6 4 Enter
+check "an allocation typed in the past forks the history" 3 'allocated 64 B'
+keys g 9 9 Enter
+until_match 3 'step 99, the latest' >/dev/null
+keys g 3 9 Enter
+check "the forked history has the typed operation at step 38" 3 'step 39 of 99'
+keys q
+check "q quits" 3 'HEAPVIZ-EXIT=0'
+
+# ---- travel in compare mode -------------------------------------------------------
+start 120 40 --compare first,best,fast --paused --seed 3 --skip 20
+until_match 5 'fast fit +ext' >/dev/null
+at20=$(screen)
+keys n n n b b b
+check "compare mode: three steps back" 3 'step 20 of 23'
+if [ "$(screen)" = "$at20" ]; then ok "compare mode: every heap is as it was"
+else not_ok "compare mode: every heap is as it was" "$(diff <(echo "$at20") <(screen) | head -8)"; fi
+keys q
+
+# ---- a script: its caption bar, and a running lecture stops at each pause -----------
+start 100 30 --script "$TOP/tests/golden/board.hvs" --speed 60
+check "the script's caption is shown" 5 '▍Splitting: each request takes the low end'
+check "the lecture stops at the first pause" 5 'the script pauses here'
+if cap | grep -q 'op 3 *$'; then ok "it stopped after the three allocations (op 3)"
+else not_ok "it stopped after the three allocations (op 3)"; fi
+keys Space
+check "Space goes on: the next caption" 5 '▍Freeing the middle object leaves a hole'
+check "and it stops at the second pause" 5 'op 4 *$'
+keys b
+check "b in a script goes back, with the caption of that step" 3 '▍Splitting: each request'
+keys q
+
+[ "$failed" -eq 0 ]
