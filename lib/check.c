@@ -6,7 +6,7 @@
  * yields a diagnosis rather than a crash.  It counts problems (as TLSF's
  * checker does) instead of asserting, so it works with NDEBUG.
  */
-#include "mem_internal.h"
+#include "block.h"
 
 #include <stdarg.h>
 #include <stdio.h>

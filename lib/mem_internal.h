@@ -1,6 +1,17 @@
 /*
  * mem_internal.h - the heap's private layout, shared by the files of lib/.
- * Nothing outside lib/ includes this file.  See heap.c for the overview.
+ * Nothing outside lib/ includes this file (but white-box tests).
+ *
+ * lib/ is split by layer, one job per file:
+ *   block.h, block.c   the block format, its integrity tag, the start bitmap
+ *   list.c             first/next/best/worst: one address-ordered free list
+ *   seg.h, seg.c       fast: segregated free lists indexed by bitmaps (TLSF)
+ *   heap.c             allocation, free and lookup: split, coalesce, classify
+ *   hooks.c            region, walks, statistics, observer and events
+ *   create.c           creating and releasing heaps, policy names
+ *   lock.c             the heap's lock
+ *   check.c            the invariant checker
+ *   facade.c           the classic Mem_* API over one default heap
  */
 #ifndef MEM_INTERNAL_H
 #define MEM_INTERNAL_H
@@ -148,21 +159,65 @@ struct MemHeap {
 #define MEM_SINGLE_THREADED() 0
 #endif
 
-/* "heap.c" */
-MemHeap *mem_heap_init(MemHeap *heap, void *arena, size_t size, MemPolicy policy,
-                       unsigned flags, size_t control);
-bool mem_lock_slow(const MemHeap *heap);
-void mem_unlock_slow(const MemHeap *heap);
-uint32_t mem_tag(uint32_t g, uint32_t size, uint32_t low);
+/* "block.c" */
+size_t mem_bm_words(uint32_t nbits, unsigned level);
+void mem_bm_set_up(const MemHeap *heap, size_t idx);
+void mem_bm_clear_up(const MemHeap *heap, size_t idx);
+uint32_t mem_bm_find_prev_slow(const MemHeap *heap, uint32_t q);
 MEM_NO_ASAN static inline uint64_t *mem_bm_word(const MemHeap *h, unsigned level, size_t word)
 {
     if (level == 0 && word == 0)
         return (uint64_t *)(void *)h->base;
     return h->bm_level[level] + word;
 }
-size_t mem_bm_words(uint32_t nbits, unsigned level);
+
+/* "lock.c" */
+bool mem_lock_slow(const MemHeap *heap);
+void mem_unlock_slow(const MemHeap *heap);
+
+/* "list.c": the free structure of first, next, best and worst fit.
+ * search finds a block of at least need granules (NIL if none); take
+ * removes block g from the list, leaving in its place the remainder r split
+ * off its end (NIL when the whole block is taken); release puts a freed
+ * block back: start is the merged block, right the right neighbour that it
+ * absorbed (when neighbours has MEM_RIGHT). */
+uint32_t mem_list_search(MemHeap *heap, uint32_t need, size_t *examined);
+void mem_list_take(MemHeap *heap, uint32_t g, uint32_t r);
+void mem_list_release(MemHeap *heap, uint32_t start, uint32_t right, unsigned neighbours,
+                      uint32_t rover_before);
+void mem_list_link(MemHeap *heap, uint32_t g, uint32_t prev, uint32_t next);
+
+/* "seg.c" (the rest of MEM_FAST's free structure is inline in seg.h) */
 void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl);
+
+/* "hooks.c": events.  An operation raises at most a handful of events; they
+ * are delivered when it has completed, so an observer always sees a
+ * consistent heap.  Nothing is built when no observer is installed. */
+typedef struct EventBuf {
+    bool on;     /* an observer is installed: build events at all */
+    unsigned n;
+    uint64_t op; /* this operation's number, from 1 */
+    MemEvent ev[4];
+} EventBuf;
+
+MEM_NO_ASAN static inline void mem_ev_begin(EventBuf *eb, const MemHeap *h)
+{
+    eb->n = 0;
+    eb->on = h->observer != NULL;
+    if (eb->on)
+        eb->op = h->allocs + h->frees + h->failed + h->rejected + 1u;
+}
+MemEvent *mem_ev_add(EventBuf *eb, const MemHeap *heap, MemEventKind kind);
+void mem_ev_flush(const MemHeap *heap, const EventBuf *eb);
+void mem_ev_rover(EventBuf *eb, const MemHeap *heap, uint32_t before);
 uint32_t mem_largest_free(const MemHeap *heap, size_t *bytes);
+
+/* "create.c" */
+MemHeap *mem_heap_init(MemHeap *heap, void *arena, size_t size, MemPolicy policy,
+                       unsigned flags, size_t control);
+
+/* "heap.c" */
+size_t mem_guard_damage(const MemHeap *heap, uint32_t g);
 
 /* "check.c" */
 int mem_diagnose_locked(const MemHeap *heap, char *why, size_t len);
@@ -183,36 +238,6 @@ MEM_NO_ASAN static inline void mem_unlock(const MemHeap *h, bool locked)
 {
     if (locked)
         mem_unlock_slow(h);
-}
-
-/* Block accessors, by granule index g (header at base + HDR + g * GRAN). */
-MEM_NO_ASAN static inline BlockHeader *mem_hdr(const MemHeap *h, uint32_t g)
-{
-    return (BlockHeader *)(void *)(h->base + HDR + (size_t)g * GRAN);
-}
-MEM_NO_ASAN static inline unsigned char *mem_payload(const MemHeap *h, uint32_t g)
-{
-    return h->base + (size_t)(g + 1u) * GRAN;
-}
-MEM_NO_ASAN static inline uint32_t *mem_links(const MemHeap *h, uint32_t g)
-{
-    return (uint32_t *)(void *)mem_payload(h, g); /* [0] next, [1] prev */
-}
-MEM_NO_ASAN static inline uint32_t *mem_footer_before(const MemHeap *h, uint32_t g)
-{
-    return (uint32_t *)(void *)(h->base + HDR + (size_t)g * GRAN - sizeof(uint32_t));
-}
-MEM_NO_ASAN static inline size_t mem_slack(const BlockHeader *b)
-{
-    return (b->info >> B_SLACK_SHIFT) & SLACK_MAX;
-}
-MEM_NO_ASAN static inline size_t mem_object_size(const BlockHeader *b)
-{
-    return (size_t)b->size * GRAN - HDR - mem_slack(b);
-}
-MEM_NO_ASAN static inline bool mem_is_list_policy(const MemHeap *h)
-{
-    return h->policy != MEM_FAST;
 }
 
 #endif /* MEM_INTERNAL_H */

@@ -4,7 +4,7 @@
  * checker that must notice corrupted metadata.
  */
 #include "testlib.h"
-#include "mem_internal.h" /* white-box: to corrupt metadata on purpose */
+#include "block.h" /* white-box: to corrupt metadata on purpose */
 
 #include <criterion/criterion.h>
 #include <stdio.h>

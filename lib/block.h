@@ -1,0 +1,191 @@
+/*
+ * block.h - the block layer: how a block looks in the arena, its integrity
+ * tag, the links of a free block, and the bitmap of block starts.  Inline,
+ * because every operation of every policy goes through it; the cold parts
+ * (the bitmap's summary levels, the tag's hash) are in block.c.
+ *
+ * The arena
+ * ---------
+ * Objects must start on 16-byte boundaries and every block carries an 8-byte
+ * header, so headers sit 8 bytes before a boundary.  The first 8 bytes of the
+ * arena can therefore never belong to a block; the bitmap's first word lives
+ * there.  Blocks tile the block area, and the rest of the bitmap follows it:
+ *
+ *   0        8                                    8+16N            arena
+ *   [bm w0 ][hdr|object...|pad][hdr|free .....ftr][bm w1 .. w(T-1)][slack]
+ *            ^ granule 0        ^ granule g
+ *
+ * A block is named by its granule index g: header at 8 + 16g, object at
+ * 16(g+1).  Every size and link inside the region is a 32-bit count or index
+ * of granules, never a pointer, so another process can read the region
+ * mapped at another address.  (A one-page heap: N = 254, T = 4, and a block
+ * of 4064 bytes holds an object of up to 4056 bytes: 40 bytes of metadata.)
+ *
+ * Blocks
+ * ------
+ *   used:  [size | USED PREV_USED slack tag][object ........][padding]
+ *   free:  [size | PREV_USED tag][next][prev] ............ [size footer]
+ *
+ * size counts granules (at least 2, so a free block can hold its links and
+ * its footer).  slack is block bytes - 8 - object bytes, so the exact
+ * requested size comes back from 6 bits.  PREV_USED says whether the block
+ * before holds an object; when it does not, the 4 bytes before this header
+ * are that free block's footer, which is how we coalesce to the left without
+ * spending a footer on used blocks.  tag is a 24-bit hash of (g, size, flags):
+ * a header overwritten by a stray store no longer matches, and the block is
+ * refused instead of trusted.
+ *
+ * Interior pointers
+ * -----------------
+ * A hierarchical bitmap has one bit per granule, set at block starts, and
+ * a summary bit per word above it (6 levels at most; the top word is in the
+ * control structure).  The block holding byte o is the last set bit at or
+ * before (o - 8) / 16: one masked word in the common case, O(log64 n) at
+ * worst, never a walk of the blocks.
+ */
+#ifndef MEM_BLOCK_H
+#define MEM_BLOCK_H
+
+#include "mem_internal.h"
+
+#define MEM_HOT MEM_NO_ASAN static inline __attribute__((always_inline))
+
+static inline unsigned msb64(uint64_t x) { return 63u - (unsigned)__builtin_clzll(x); }
+static inline unsigned msb32(uint32_t x) { return 31u - (unsigned)__builtin_clz(x); }
+static inline unsigned lsb32(uint32_t x) { return (unsigned)__builtin_ctz(x); }
+
+/* The offset of block g's header from the arena base. */
+static inline size_t goff(uint32_t g) { return HDR + (size_t)g * GRAN; }
+
+/* Block accessors, by granule index g (header at base + HDR + g * GRAN). */
+MEM_NO_ASAN static inline BlockHeader *mem_hdr(const MemHeap *h, uint32_t g)
+{
+    return (BlockHeader *)(void *)(h->base + HDR + (size_t)g * GRAN);
+}
+MEM_NO_ASAN static inline unsigned char *mem_payload(const MemHeap *h, uint32_t g)
+{
+    return h->base + (size_t)(g + 1u) * GRAN;
+}
+MEM_NO_ASAN static inline uint32_t *mem_links(const MemHeap *h, uint32_t g)
+{
+    return (uint32_t *)(void *)mem_payload(h, g); /* [0] next, [1] prev */
+}
+MEM_NO_ASAN static inline uint32_t *mem_footer_before(const MemHeap *h, uint32_t g)
+{
+    return (uint32_t *)(void *)(h->base + HDR + (size_t)g * GRAN - sizeof(uint32_t));
+}
+MEM_NO_ASAN static inline size_t mem_slack(const BlockHeader *b)
+{
+    return (b->info >> B_SLACK_SHIFT) & SLACK_MAX;
+}
+MEM_NO_ASAN static inline size_t mem_object_size(const BlockHeader *b)
+{
+    return (size_t)b->size * GRAN - HDR - mem_slack(b);
+}
+MEM_NO_ASAN static inline bool mem_is_list_policy(const MemHeap *h)
+{
+    return h->policy != MEM_FAST;
+}
+
+/* One multiply: a stray store that changes the size, the flags or the
+ * header's position is caught with probability 1 - 2^-24. */
+static inline uint32_t mem_tag(uint32_t g, uint32_t size, uint32_t low)
+{
+    uint32_t x = (g ^ low << 24) + size * 0x9E3779B1u;
+    return (x ^ x >> 15) & 0xFFFFFFu;
+}
+
+MEM_NO_ASAN static inline void hdr_write(const MemHeap *h, uint32_t g, uint32_t size, uint32_t low)
+{
+    BlockHeader *b = mem_hdr(h, g);
+    b->size = size;
+    b->info = low | mem_tag(g, size, low & B_TAGGED) << B_TAG_SHIFT;
+}
+
+/* A header read at block g (size and info as read) is in range and carries
+ * its tag. */
+MEM_NO_ASAN static inline bool hdr_valid(const MemHeap *h, uint32_t g, uint32_t size,
+                                         uint32_t info)
+{
+    return g < h->ngran && size >= MIN_GRANS && size <= h->ngran - g &&
+           info >> B_TAG_SHIFT == mem_tag(g, size, info & B_TAGGED);
+}
+
+MEM_NO_ASAN static inline bool hdr_ok(const MemHeap *h, uint32_t g, const BlockHeader *b)
+{
+    return hdr_valid(h, g, b->size, b->info);
+}
+
+/* Free block g can be trusted before the heap writes through it: a valid
+ * free header and links that stay inside the block area.  An overrun from
+ * the object before it, or a store into freed memory, fails here, and
+ * nothing is split, merged or unlinked through it.  (Its footer, at the far
+ * end of the block, is not read: every write that follows rewrites it, and
+ * MemHeap_Check compares it.) */
+MEM_NO_ASAN static inline bool free_block_ok(const MemHeap *h, uint32_t g)
+{
+    const BlockHeader *b = mem_hdr(h, g);
+    if (!hdr_ok(h, g, b) || (b->info & B_USED))
+        return false;
+    const uint32_t *l = mem_links(h, g);
+    return (l[0] == NIL || l[0] < h->ngran) && (l[1] == NIL || l[1] < h->ngran);
+}
+
+/* The next block of a free list, NIL at its end; a link out of the block
+ * area (a damaged list) ends the list instead of being followed. */
+MEM_NO_ASAN static inline uint32_t link_next(const MemHeap *h, uint32_t g)
+{
+    uint32_t n = mem_links(h, g)[0];
+    return n < h->ngran ? n : NIL;
+}
+
+/* A list head as stored, or NIL when it is out of range. */
+MEM_NO_ASAN static inline uint32_t link_first(const MemHeap *h, uint32_t head)
+{
+    return head < h->ngran ? head : NIL;
+}
+
+/* Rewrites the PREV_USED bit of block g (if g is a block, not the end). */
+MEM_NO_ASAN static inline void set_prev_used(const MemHeap *h, uint32_t g, bool used)
+{
+    if (g >= h->ngran)
+        return;
+    BlockHeader *b = mem_hdr(h, g);
+    b->info = (b->info & ~B_PREV_USED) | (used ? B_PREV_USED : 0u);
+}
+
+MEM_NO_ASAN static inline void footer_write(const MemHeap *h, uint32_t g, uint32_t size)
+{
+    *mem_footer_before(h, g + size) = size;
+}
+
+/* ---- the bitmap of block starts ----------------------------------------- */
+
+MEM_NO_ASAN static inline void bm_set(const MemHeap *h, uint32_t g)
+{
+    uint64_t *w = mem_bm_word(h, 0, g >> 6);
+    uint64_t was = *w;
+    *w = was | (uint64_t)1 << (g & 63u);
+    if (!was)
+        mem_bm_set_up(h, g >> 6);
+}
+
+MEM_NO_ASAN static inline void bm_clear(const MemHeap *h, uint32_t g)
+{
+    uint64_t *w = mem_bm_word(h, 0, g >> 6);
+    *w &= ~((uint64_t)1 << (g & 63u));
+    if (!*w)
+        mem_bm_clear_up(h, g >> 6);
+}
+
+/* The block start at or before granule q, or NIL.  Most objects start
+ * within 64 granules (1 KiB) of any of their bytes: one masked word answers. */
+MEM_NO_ASAN static inline uint32_t bm_find_prev(const MemHeap *h, uint32_t q)
+{
+    uint64_t w = *mem_bm_word(h, 0, q >> 6) & (~(uint64_t)0 >> (63u - (q & 63u)));
+    if (w)
+        return (q & ~(uint32_t)63) | msb64(w);
+    return mem_bm_find_prev_slow(h, q);
+}
+
+#endif /* MEM_BLOCK_H */

@@ -1,0 +1,161 @@
+/*
+ * seg.h - the free structure of MEM_FAST: TLSF-style segregated lists.
+ * Inline, because every allocation and free of the default policy runs
+ * through it (heap.c); seg.c has the parts nothing hot needs.
+ *
+ * The first level is the size's highest bit, the second splits each power
+ * of two into 16 classes; two bitmaps find the smallest non-empty class that
+ * is certain to fit in O(1) ("good fit").  If none is, the first 32 blocks
+ * of the request's own class are scanned before failing: a fitting block
+ * deeper in that class is not found, the price of O(1) (heapviz says so when
+ * it happens).  Each class is a doubly linked list, newest first.
+ *
+ * The same three steps as list.c: search finds a block of at least need
+ * granules (NIL if none); take removes block g (total granules), leaving
+ * the remainder r (rest granules) split off its end, or NIL; release puts
+ * back a merged block, given the sizes of the neighbours it absorbed.
+ */
+#ifndef MEM_SEG_H
+#define MEM_SEG_H
+
+#include "block.h"
+
+/* The class of a size, as one index fl * SL_COUNT + sl into fast_head:
+ * below SL_COUNT granules one class per size; above, the highest bit picks
+ * fl and the SL_BITS bits below it pick sl. */
+MEM_HOT unsigned fast_class(uint32_t size)
+{
+    if (size < SL_COUNT)
+        return size;
+    unsigned m = msb32(size);
+    return (m - (SL_BITS - 1u)) * SL_COUNT + ((size >> (m - SL_BITS)) & (SL_COUNT - 1u));
+}
+
+MEM_HOT void mem_seg_insert(MemHeap *h, uint32_t g, uint32_t size)
+{
+    unsigned c = fast_class(size);
+    uint32_t *heads = &h->fast_head[0][0];
+    uint32_t old = heads[c];
+    uint32_t *l = mem_links(h, g);
+    l[0] = old;
+    l[1] = NIL;
+    if (old != NIL)
+        mem_links(h, old)[1] = g;
+    heads[c] = g;
+    h->sl_map[c / SL_COUNT] |= 1u << (c % SL_COUNT);
+    h->fl_map |= 1u << (c / SL_COUNT);
+}
+
+MEM_HOT void fast_remove(MemHeap *h, uint32_t g, uint32_t size)
+{
+    uint32_t *l = mem_links(h, g);
+    uint32_t next = l[0], prev = l[1];
+    if (next != NIL)
+        mem_links(h, next)[1] = prev;
+    if (prev != NIL) {
+        mem_links(h, prev)[0] = next;
+        return;
+    }
+    unsigned c = fast_class(size);
+    (&h->fast_head[0][0])[c] = next;
+    if (next == NIL) {
+        unsigned fl = c / SL_COUNT;
+        h->sl_map[fl] &= ~(1u << (c % SL_COUNT));
+        if (!h->sl_map[fl])
+            h->fl_map &= ~(1u << fl);
+    }
+}
+
+/* new takes old's place in class c's list (a block that changed size without
+ * changing class): no bitmap changes. */
+MEM_HOT void fast_replace(MemHeap *h, uint32_t old, uint32_t new_g, unsigned c)
+{
+    uint32_t *l = mem_links(h, old);
+    uint32_t next = l[0], prev = l[1];
+    uint32_t *n = mem_links(h, new_g);
+    n[0] = next;
+    n[1] = prev;
+    if (prev != NIL)
+        mem_links(h, prev)[0] = new_g;
+    else
+        (&h->fast_head[0][0])[c] = new_g;
+    if (next != NIL)
+        mem_links(h, next)[1] = new_g;
+}
+
+/* Good fit: the first block of the smallest non-empty class whose every
+ * block fits, else a bounded first-fit scan of need's own class. */
+MEM_HOT uint32_t mem_seg_search(const MemHeap *h, uint32_t need, size_t *examined)
+{
+    uint64_t rounded = need;
+    if (need >= SL_COUNT)
+        rounded += ((uint64_t)1 << (msb32(need) - SL_BITS)) - 1u;
+    if (rounded <= UINT32_MAX) {
+        unsigned c = fast_class((uint32_t)rounded);
+        unsigned fl = c / SL_COUNT;
+        uint32_t slm = h->sl_map[fl] & (~0u << (c % SL_COUNT));
+        if (!slm) {
+            uint32_t flm = h->fl_map & (~0u << fl << 1);
+            if (flm) {
+                fl = lsb32(flm);
+                slm = h->sl_map[fl];
+            }
+        }
+        if (slm) {
+            *examined += 1;
+            return h->fast_head[fl][lsb32(slm)];
+        }
+    }
+    uint32_t g = link_first(h, (&h->fast_head[0][0])[fast_class(need)]);
+    for (unsigned n = 0; g != NIL && n < FAST_FALLBACK_SCAN; n++) {
+        *examined += 1;
+        if (mem_hdr(h, g)->size >= need)
+            return g;
+        g = link_next(h, g);
+    }
+    return NIL;
+}
+
+/* A small piece off a large block rarely changes its class: then the
+ * remainder simply takes the block's place. */
+MEM_HOT void mem_seg_take(MemHeap *h, uint32_t g, uint32_t total, uint32_t r, uint32_t rest)
+{
+    if (r == NIL) {
+        fast_remove(h, g, total);
+        return;
+    }
+    unsigned c = fast_class(total);
+    if (fast_class(rest) == c) {
+        fast_replace(h, g, r, c);
+    } else {
+        fast_remove(h, g, total);
+        mem_seg_insert(h, r, rest);
+    }
+}
+
+/* The merged block takes the place of the neighbour whose class it keeps,
+ * if any; else it goes to the head of its class. */
+MEM_HOT void mem_seg_release(MemHeap *h, uint32_t start, uint32_t merged, uint32_t right,
+                                 uint32_t left_size, uint32_t right_size, unsigned neighbours)
+{
+    unsigned c = fast_class(merged);
+    bool placed = false;
+    if (neighbours & MEM_RIGHT) {
+        if (!(neighbours & MEM_LEFT) && fast_class(right_size) == c) {
+            fast_replace(h, right, start, c);
+            placed = true;
+        } else {
+            fast_remove(h, right, right_size);
+        }
+    }
+    if (neighbours & MEM_LEFT) {
+        if (fast_class(left_size) == c)
+            placed = true; /* it stays where it is, grown */
+        else
+            fast_remove(h, start, left_size);
+    }
+    if (!placed)
+        mem_seg_insert(h, start, merged);
+}
+
+#endif /* MEM_SEG_H */
