@@ -56,6 +56,10 @@ L=12 C=40 run "40x12, phased, 300 frames" --workload phased --frames 300
 L=60 C=200 run "200x60, 64K heap" --size 64K --frames 200 --skip 500
 run "guard, an overflow freed" --guard --skip 50 --keys $'a100\nof' --frames 20
 run "trace replay" --trace tests/golden/lecture.rep --frames 20
+run "time travel: b, [, ], g, a fork, guard overflows" --guard --skip 120 \
+    --keys $'a100\nobbbb[[[]g7\nnna64\ng200\nb' --frames 30
+run "time travel in compare mode" --compare all --skip 300 --keys $'bbb[[g100\nn' --frames 10
+run "a script with captions and pauses" --script tests/golden/board.hvs --frames 12
 run "prompts, zoom, help, refused frees" --skip 80 \
     --keys $'lllzzZa64\ni0x1\ni99999999\nTab\tf?' --frames 10
 L=8 C=30 run "too small" --frames 3

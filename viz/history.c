@@ -193,8 +193,10 @@ static void restart_at(History *h, Model *m, size_t pos)
     uint64_t keep = m->steps > h->wl_first ? m->steps - h->wl_first : 0;
     if (keep > h->nwl)
         keep = h->nwl;
-    memmove(h->wl, h->wl + keep, (h->nwl - (size_t)keep) * sizeof *h->wl);
-    h->nwl -= (size_t)keep;
+    if (keep) {
+        memmove(h->wl, h->wl + keep, (h->nwl - (size_t)keep) * sizeof *h->wl);
+        h->nwl -= (size_t)keep;
+    }
     h->wl_first += keep;
     h->broken = checkpoint(h, m) != 0;
 }
