@@ -130,4 +130,29 @@ keys b
 check "b in a script goes back, with the caption of that step" 3 '▍Splitting: each request'
 keys q
 
+# ---- s saves the session as a script, which replays to the same heap ---------------------
+start 100 30 --paused --seed 6 --skip 25
+until_match 5 '^\+0x0000 ' >/dev/null
+keys a 5 0 0 Enter
+until_match 3 'allocated 500 B' >/dev/null
+keys n n n Home Tab
+keys s
+check "s asks where to save, offering a new file" 3 'save the session as a script in: heapviz-1.hvs'
+keys Enter
+check "s saves the operations and says where" 3 'saved 29 operations to heapviz-1.hvs'
+map_now=$(cap | grep -E '^\+0x')
+keys q
+until_match 3 'HEAPVIZ-EXIT' >/dev/null
+if [ -f "$WORK/heapviz-1.hvs" ] && grep -q '^a500' "$WORK/heapviz-1.hvs" ||
+   grep -q ' a500' "$WORK/heapviz-1.hvs" 2>/dev/null; then ok "the script holds the typed a500"
+else not_ok "the script holds the typed a500" "$(cat "$WORK/heapviz-1.hvs" 2>&1 | head -5)"; fi
+start 100 30 --paused --script "$WORK/heapviz-1.hvs" --skip 29
+until_match 5 '^\+0x0000 ' >/dev/null
+keys Home Tab
+sleep 0.3
+map_replay=$(cap | grep -E '^\+0x')
+keys q
+if [ -n "$map_now" ] && [ "$map_now" = "$map_replay" ]; then ok "the saved script replays to the same map"
+else not_ok "the saved script replays to the same map" "$(diff <(echo "$map_now") <(echo "$map_replay") | head -6)"; fi
+
 [ "$failed" -eq 0 ]

@@ -510,6 +510,7 @@ static const Binding bindings[] = {
     {VK_CTRL('l'), act_redraw}, {VK_MOUSE, act_click}, {VK_RESIZE, act_resize},
     {'b', Travel_Back},    {VK_BACKSPACE, Travel_Back}, {127, Travel_Back}, {8, Travel_Back},
     {'[', Travel_Ten},     {']', Travel_Ten},     {'g', Travel_Prompt},
+    {'s', Lecture_SavePrompt},
 };
 
 static const KeyHelp key_help[] = {
@@ -532,6 +533,7 @@ static const KeyHelp key_help[] = {
     {"b Bksp", "step back one operation"},
     {"[ ]", "ten steps back / forward"},
     {"g", "go to a step (asks which)"},
+    {"s", "save the session as a script"},
     {"click", "select a block"},
     {"? F1 H", "this help"},
     {"q Ctrl-C", "quit"},
@@ -607,6 +609,8 @@ static unsigned run_prompt(Ui *ui)
     }
     if (k == PROMPT_GOTO)
         return Travel_Run(ui);
+    if (k == PROMPT_SAVE)
+        return Lecture_RunSave(ui);
     if (k == PROMPT_IFREE) {
         size_t off;
         if (parse_offset(ui->input, &off) != 0) {

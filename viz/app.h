@@ -32,7 +32,11 @@ enum {
     R_QUIT = 16
 };
 
-typedef enum PromptKind { PROMPT_NONE, PROMPT_ALLOC, PROMPT_IFREE, PROMPT_GOTO } PromptKind;
+typedef enum PromptKind {
+    PROMPT_NONE, PROMPT_ALLOC, PROMPT_IFREE,
+    PROMPT_GOTO,   /* g: a step to go to (travel.c) */
+    PROMPT_SAVE    /* s: the file to save the session in (lecture.c) */
+} PromptKind;
 
 /* Where a lane's map landed on the last composed screen. */
 typedef struct MapGeom {

@@ -8,8 +8,15 @@
  */
 #include "lecture.h"
 
+#include "explain.h"
+#include "history.h"
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *Lecture_Caption(const Ui *ui)
 {
@@ -55,4 +62,256 @@ bool Lecture_PauseHere(Ui *ui)
     bool was = ui->paused;
     Lecture_Start(ui);
     return ui->paused && !was;
+}
+
+/* ---- saving a session as a script ------------------------------------------ */
+
+/* Script allocation numbers of what is live, as the session built them:
+ * `wid` maps the workload's ids (the same in every lane), `typed` lists the
+ * typed allocations by lane and object offset. */
+typedef struct Saver {
+    Script s;
+    size_t cap_ops, cap_notes;
+    uint32_t *wid;            /* workload id -> allocation number + 1, 0: none */
+    uint32_t nwid;
+    struct TypedObj {
+        unsigned lane;
+        uint32_t offset, k;
+    } *typed;
+    size_t ntyped, cap_typed;
+    size_t *size;             /* allocation number -> bytes + 1 while live */
+    size_t cap_size;
+    unsigned skipped;         /* overflows, refused frees, frees of the unknown */
+    bool oom;
+} Saver;
+
+static void *grow_to(Saver *sv, void *v, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return v;
+    size_t n = *cap ? *cap * 2 : 64;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(v, n * elem);
+    if (!p) {
+        sv->oom = true;
+        return v;
+    }
+    *cap = n;
+    return p;
+}
+
+static void emit(Saver *sv, OpKind kind, uint32_t k, size_t size, size_t at)
+{
+    Trace *t = &sv->s.trace;
+    t->ops = grow_to(sv, t->ops, &sv->cap_ops, t->nops + 1, sizeof *t->ops);
+    sv->size = grow_to(sv, sv->size, &sv->cap_size, (size_t)t->nids + 1, sizeof *sv->size);
+    if (sv->oom)
+        return;
+    if (kind == OP_ALLOC) {
+        k = t->nids++;
+        sv->size[k] = size + 1;
+    } else if (kind == OP_REALLOC) {
+        sv->size[k] = size + 1;
+    } else {
+        sv->size[k] = 0;
+    }
+    t->ops[t->nops++] = (Op){kind, k, size, at};
+}
+
+static bool live(const Saver *sv, uint32_t k) { return k < sv->s.trace.nids && sv->size[k]; }
+
+/* The workload's operation op, as the session applied it. */
+static void save_step(Saver *sv, const Op *op)
+{
+    if (op->id >= sv->nwid) {
+        sv->skipped++;
+        return;
+    }
+    uint32_t k = sv->wid[op->id] ? sv->wid[op->id] - 1 : UINT32_MAX;
+    bool held = k != UINT32_MAX && live(sv, k);
+    switch (op->kind) {
+    case OP_ALLOC:
+        if (held) /* the player frees what the id held first */
+            emit(sv, OP_FREE, k, 0, 0);
+        emit(sv, OP_ALLOC, 0, op->size ? op->size : 1, 0);
+        sv->wid[op->id] = sv->s.trace.nids;
+        break;
+    case OP_FREE:
+        if (held)
+            emit(sv, OP_FREE, k, 0, op->at % (sv->size[k] - 1)); /* as the player takes it */
+        sv->wid[op->id] = 0;
+        break;
+    case OP_REALLOC:
+        if (held)
+            emit(sv, OP_REALLOC, k, op->size ? op->size : 1, 0);
+        break;
+    }
+}
+
+static void save_typed(Saver *sv, const HistEntry *e, const HistTyped *t)
+{
+    if (e->kind == H_ALLOC) {
+        emit(sv, OP_ALLOC, 0, (size_t)e->arg, 0);
+        for (unsigned i = 0; t && i < VIZ_LANES_MAX; i++) {
+            if (t->object[i] == UINT32_MAX)
+                continue;
+            sv->typed = grow_to(sv, sv->typed, &sv->cap_typed, sv->ntyped + 1, sizeof *sv->typed);
+            if (!sv->oom)
+                sv->typed[sv->ntyped++] = (struct TypedObj){i, t->object[i], sv->s.trace.nids - 1};
+        }
+        return;
+    }
+    if (e->kind != H_FREE || !t || t->object[e->lane] == UINT32_MAX) {
+        sv->skipped++; /* an overflow, or a refused free: no script operation */
+        return;
+    }
+    uint32_t obj = t->object[e->lane], k = UINT32_MAX;
+    if (t->wid != UINT32_MAX && t->wid < sv->nwid && sv->wid[t->wid]) {
+        k = sv->wid[t->wid] - 1;
+        sv->wid[t->wid] = 0;
+    } else {
+        for (size_t i = 0; i < sv->ntyped; i++)
+            if (sv->typed[i].lane == e->lane && sv->typed[i].offset == obj &&
+                live(sv, sv->typed[i].k))
+                k = sv->typed[i].k;
+    }
+    if (k == UINT32_MAX || !live(sv, k)) {
+        sv->skipped++;
+        return;
+    }
+    size_t at = (size_t)e->arg - obj;
+    emit(sv, OP_FREE, k, 0, at < sv->size[k] - 1 ? at : 0);
+}
+
+/* The source script's notes at workload position `steps`, once. */
+static void save_notes(Saver *sv, const Script *src, size_t *next, uint64_t steps)
+{
+    for (; src && *next < src->nnotes && src->notes[*next].at <= steps; (*next)++) {
+        const ScriptNote *n = &src->notes[*next];
+        Script *s = &sv->s;
+        s->notes = grow_to(sv, s->notes, &sv->cap_notes, s->nnotes + 1, sizeof *s->notes);
+        if (sv->oom)
+            return;
+        s->notes[s->nnotes++] = (ScriptNote){s->trace.nops, n->kind, n->text, n->line};
+    }
+}
+
+long Lecture_WriteScript(const Ui *ui, FILE *f, char *err, size_t errlen)
+{
+    const Model *m = ui->m;
+    const History *h = m->hist;
+    if (History_First(h) != 0) {
+        snprintf(err, errlen, "the history no longer starts at step 0 (it keeps %zu steps): "
+                              "nothing to save", (size_t)HIST_MAX_OPS);
+        return -1;
+    }
+    Saver sv;
+    memset(&sv, 0, sizeof sv);
+    sv.nwid = Workload_MaxIds(m->wl);
+    sv.wid = calloc(sv.nwid ? sv.nwid : 1, sizeof *sv.wid);
+    sv.oom = !sv.wid;
+    const Script *src = ui->script && m->cfg.workload == WL_TRACE ? ui->script : NULL;
+    if (src) {
+        sv.s.pool = src->pool; /* borrowed: the notes point into it */
+        sv.s.poollen = src->poollen;
+    }
+    size_t next = 0;
+    uint64_t steps = 0;
+    for (size_t i = 0; i < History_Pos(h) && !sv.oom; i++) {
+        save_notes(&sv, src, &next, steps);
+        const HistEntry *e = History_Entry(h, i);
+        if (e->kind == H_STEP) {
+            const Op *op = History_WorkloadAt(h, e->arg);
+            if (op)
+                save_step(&sv, op);
+            steps = e->arg + 1;
+        } else {
+            save_typed(&sv, e, History_Typed(h, e));
+        }
+    }
+    if (!sv.oom)
+        save_notes(&sv, src, &next, steps);
+    long written = -1;
+    if (sv.oom) {
+        snprintf(err, errlen, "out of memory");
+    } else {
+        const Lane *l = &m->lanes[0];
+        char comment[400];
+        int n = snprintf(comment, sizeof comment,
+                         "saved by heapviz: %zu steps of a session (%s, %s%s%s)",
+                         History_Pos(h), m->nlanes > 1 ? "compare mode" : Explain_Policy(l->policy),
+                         m->cfg.workload == WL_TRACE ? "the operations of " : "the ",
+                         m->cfg.workload == WL_TRACE ? (ui->trace_name ? ui->trace_name : "a trace")
+                                                     : Workload_Name(m->cfg.workload),
+                         m->cfg.workload == WL_TRACE ? "" : " workload");
+        if (sv.skipped && n > 0 && (size_t)n < sizeof comment)
+            snprintf(comment + n, sizeof comment - (size_t)n,
+                     "\n%u operations are not in the script: overflows, refused frees, and frees "
+                     "the script language cannot name", sv.skipped);
+        if (m->nlanes > 1 && n > 0 && (size_t)n < sizeof comment)
+            snprintf(comment + strlen(comment), sizeof comment - strlen(comment),
+                     "\na free typed in one heap of compare mode frees in every heap here");
+        sv.s.trace.heap_hint = l->snap.region.size;
+        sv.s.trace.weight = 1;
+        if (Script_Write(&sv.s, comment, f) != 0)
+            snprintf(err, errlen, "cannot write the script: %s", strerror(errno));
+        else
+            written = (long)sv.s.trace.nops;
+    }
+    free(sv.s.trace.ops);
+    free(sv.s.notes);
+    free(sv.wid);
+    free(sv.typed);
+    free(sv.size);
+    return written;
+}
+
+unsigned Lecture_SavePrompt(Ui *ui, int key)
+{
+    (void)key;
+    ui->prompt = PROMPT_SAVE;
+    /* offer a name that does not exist yet */
+    for (unsigned i = 1; i < 1000; i++) {
+        snprintf(ui->input, sizeof ui->input, "heapviz-%u.hvs", i);
+        if (access(ui->input, F_OK) != 0)
+            break;
+    }
+    ui->ninput = (unsigned)strlen(ui->input);
+    return R_REDRAW;
+}
+
+unsigned Lecture_RunSave(Ui *ui)
+{
+    const char *path = ui->input;
+    if (!*path) {
+        App_Say(ui, true, "no file name: nothing saved");
+        return R_REDRAW;
+    }
+    /* never over another file: a lecture's notes may be there */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0) {
+        App_Say(ui, true, "cannot save to %s: %s%s", path, strerror(errno),
+                errno == EEXIST ? " (s again, another name)" : "");
+        return R_REDRAW;
+    }
+    FILE *f = fdopen(fd, "w");
+    char err[160];
+    long n = f ? Lecture_WriteScript(ui, f, err, sizeof err) : -1;
+    if (!f)
+        snprintf(err, sizeof err, "%s", strerror(errno));
+    if (f && fclose(f) != 0 && n >= 0) {
+        snprintf(err, sizeof err, "%s", strerror(errno));
+        n = -1;
+    } else if (!f) {
+        close(fd);
+    }
+    if (n < 0) {
+        unlink(path);
+        App_Say(ui, true, "cannot save to %s: %s", path, err);
+        return R_REDRAW;
+    }
+    App_Say(ui, false, "saved %ld operations to %s: heapviz --script %s replays them", n, path,
+            path);
+    return R_REDRAW;
 }

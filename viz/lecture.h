@@ -27,4 +27,19 @@ void Lecture_Start(Ui *ui);
  * here; if so ui is paused and the status line says so. */
 bool Lecture_PauseHere(Ui *ui);
 
+/* Key s: opens the prompt for a file name (a fresh heapviz-N.hvs is
+ * offered). */
+unsigned Lecture_SavePrompt(Ui *ui, int key);
+/* Enter on that prompt. */
+unsigned Lecture_RunSave(Ui *ui);
+
+/* Writes the operations from the start to the step shown as a lecture
+ * script: the workload's and the typed ones, in order, allocations
+ * numbered as the script language numbers them, with the captions and
+ * pauses of the script that ran (if any) where they stood.  Overflows and
+ * refused frees are left out (said in the header comment).  Returns the
+ * number of operations written, or -1 with a sentence in err (nothing is
+ * written then). */
+long Lecture_WriteScript(const Ui *ui, FILE *f, char *err, size_t errlen);
+
 #endif

@@ -45,3 +45,4 @@ install:: $(HEAPVIZ)
 uninstall::
 	rm -f $(DESTDIR)$(PREFIX)/bin/heapviz $(DESTDIR)$(PREFIX)/share/man/man1/heapviz.1
 TEST_DEPS_test_history := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
+TEST_DEPS_test_lecture := $(VIZ_CORE_OBJ) $(DEMO_OBJ)

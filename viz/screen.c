@@ -636,6 +636,7 @@ static void draw_status(Frame *f, const Ui *ui, int y)
     if (ui->prompt != PROMPT_NONE) {
         const char *q = ui->prompt == PROMPT_ALLOC ? "allocate how many bytes (K/M ok)? "
                         : ui->prompt == PROMPT_GOTO ? "go to which step? "
+                        : ui->prompt == PROMPT_SAVE ? "save the session as a script in: "
                                                     : "free at which offset (like 0x1c4)? ";
         x += Frame_Text(f, y, x, w - x, S_STATUS_KEY, q);
         x += Frame_Text(f, y, x, w - x, S_STATUS, ui->input);
