@@ -533,7 +533,7 @@ static const KeyHelp key_help[] = {
     {"b Bksp", "step back one operation"},
     {"[ ]", "ten steps back / forward"},
     {"g", "go to a step (asks which)"},
-    {"s", "save the session as a script"},
+    {"s", "save as a script"},
     {"click", "select a block"},
     {"? F1 H", "this help"},
     {"q Ctrl-C", "quit"},
