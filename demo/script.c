@@ -542,13 +542,13 @@ static size_t notes_upto(const Script *s, size_t at)
     return lo;
 }
 
-const char *Script_Caption(const Script *s, size_t at)
+const char *Script_Caption(const Script *s, size_t at, bool past_pause)
 {
     if (!s)
         return NULL;
     size_t end = notes_upto(s, at);
     /* a pause at `at` holds back the captions written after it */
-    for (size_t i = end; i-- > 0 && s->notes[i].at == at;)
+    for (size_t i = end; !past_pause && i-- > 0 && s->notes[i].at == at;)
         if (s->notes[i].kind == NOTE_PAUSE)
             end = i;
     for (size_t i = end; i-- > 0;)

@@ -86,11 +86,11 @@ void Script_Free(Script *s);
 
 /* The caption in force once `at` operations have been applied: the text of
  * the last caption note at or before `at`, or NULL when there is none (or
- * it was cleared).  A pause holds back the captions written after it at the
- * same place: they show from the next operation on (so "pause" then
- * "caption Next" keeps the old caption while the lecture waits).
- * Time: O(log notes + notes at `at`). */
-const char *Script_Caption(const Script *s, size_t at);
+ * it was cleared).  Unless past_pause, a pause at `at` holds back the
+ * captions written after it there (so "pause" then "caption Next" keeps the
+ * old caption while the lecture waits, and shows the new one when it goes
+ * on).  Time: O(log notes + notes at `at`). */
+const char *Script_Caption(const Script *s, size_t at, bool past_pause);
 /* Whether a pause note stands at `at`.  Time: O(log notes). */
 bool Script_PausesAt(const Script *s, size_t at);
 

@@ -72,6 +72,9 @@ golden fragmenter_fail   30 100 $U -- --workload fragmenter --skip 123
 golden script_ops        30 100 $U -- --ops "a100 a200 f0 a50 f1+30" --skip 5
 golden script_caption    24  80 $U -- --script "$GOLD/board.hvs" --frames 3 --skip 3
 golden script_ostep      24  80 C  -- --ops "+10,+20,-0,+5,-1" --size 4K --skip 5
+golden handout_board     24  80 $U -- --handout --script "$GOLD/board.hvs"
+golden handout_compare   24 100 $U -- --handout --compare first,best,worst --ops "a300 a100 a500 a100 f0 f2 a250 a90"
+golden handout_ascii     24  80 C  -- --handout --frames 6 --seed 2 --policy next
 
 # the same seed gives the same frames; another seed other frames
 a=$(LINES=24 COLUMNS=80 NO_COLOR=1 "$BIN" --dump --frames 5 --seed 11 --skip 40 </dev/null)
@@ -135,6 +138,27 @@ printf '4096\n2\n3\n1\na 0 200\na 1 300\nf 0\n' >"$tmp/hdr.rep"
 b=$(LINES=24 COLUMNS=80 NO_COLOR=1 "$BIN" --dump --trace "$tmp/hdr.rep" --skip 3 --size 8K </dev/null | sed 1d)
 if [ -n "$a" ] && [ "$a" = "$b" ]; then ok "a .rep without a header is accepted"
 else not_ok "a .rep without a header is accepted" "$(diff <(echo "$a") <(echo "$b") | head -5)"; fi
+
+# --svg and --html write the frame and exit without a terminal; a path that
+# cannot be written is an error
+if env LINES=30 COLUMNS=100 "$BIN" --skip 40 --svg "$tmp/f.svg" --html "$tmp/f.html" </dev/null &&
+   grep -q '<svg xmlns' "$tmp/f.svg" && grep -q '<pre>' "$tmp/f.html"
+then ok "--svg and --html write the frame"
+else not_ok "--svg and --html write the frame"; fi
+if command -v xmllint >/dev/null && xmllint --noout "$tmp/f.svg" 2>"$tmp/x.err"; then ok "the SVG is well-formed XML (xmllint)"
+else not_ok "the SVG is well-formed XML (xmllint)" "$(head -3 "$tmp/x.err" 2>/dev/null)"; fi
+err=$("$BIN" --svg /no/such/dir/f.svg </dev/null 2>&1)
+rc=$?
+if [ "$rc" -eq 1 ] && [ "$err" = "heapviz: /no/such/dir/f.svg: No such file or directory" ]
+then ok "--svg into a missing directory: exit 1 with the reason"
+else not_ok "--svg into a missing directory: exit 1 with the reason" "rc=$rc: $err"; fi
+err=$("$BIN" --handout 2>&1 >/dev/null)
+if [ $? -eq 2 ] && grep -q -- '--handout works with --dump' <<<"$err"; then ok "--handout without --dump is refused"
+else not_ok "--handout without --dump is refused" "$err"; fi
+# a handout stops at the end of its script: one bar for the start, one per operation
+lines=$(COLUMNS=80 "$BIN" --dump --handout --ops "a1 a2 f0" | grep -cE '^(start|#[0-9]+) ')
+if [ "$lines" -eq 4 ]; then ok "a handout of three operations has four bars"
+else not_ok "a handout of three operations has four bars" "$lines"; fi
 
 # a malformed trace is refused with its line number
 printf '1000\n2\n2\n1\na 0 10\nz 1 2\n' >"$tmp/bad.rep"

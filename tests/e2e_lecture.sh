@@ -155,4 +155,17 @@ keys q
 if [ -n "$map_now" ] && [ "$map_now" = "$map_replay" ]; then ok "the saved script replays to the same map"
 else not_ok "the saved script replays to the same map" "$(diff <(echo "$map_now") <(echo "$map_replay") | head -6)"; fi
 
+# ---- e exports the frame while it runs, and says where --------------------------------------
+start 100 30 --seed 8 --speed 4
+until_match 5 '^\+0x0000 ' >/dev/null
+keys e
+check "e exports the frame and says where" 3 'frame exported to heapviz-step[0-9]+\.svg and \.html'
+file=$(cap | grep -oE 'heapviz-step[0-9]+\.svg' | head -n 1)
+if [ -n "$file" ] && [ -s "$WORK/$file" ] && xmllint --noout "$WORK/$file" 2>/dev/null; then
+    ok "the exported $file is there and is well-formed"
+else not_ok "the exported SVG is there and is well-formed" "file=$file"; fi
+if cap | grep -q 'running'; then ok "exporting does not pause the run"
+else not_ok "exporting does not pause the run"; fi
+keys q
+
 [ "$failed" -eq 0 ]

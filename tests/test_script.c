@@ -99,17 +99,21 @@ Test(script, a_file_with_comments_captions_pauses_and_size)
     cr_assert_eq(s.notes[1].kind, NOTE_PAUSE);
     cr_assert_eq(s.notes[1].at, 2);
     cr_assert_eq(s.notes[4].at, 4);
-    cr_assert_str_eq(Script_Caption(&s, 0),
+    cr_assert_str_eq(Script_Caption(&s, 0, false),
                      "Splitting: the object takes the low end # not a comment");
-    cr_assert_str_eq(Script_Caption(&s, 1),
+    cr_assert_str_eq(Script_Caption(&s, 1, false),
                      "Splitting: the object takes the low end # not a comment");
-    cr_assert_str_eq(Script_Caption(&s, 2),
+    cr_assert_str_eq(Script_Caption(&s, 2, false),
                      "Splitting: the object takes the low end # not a comment",
                      "the pause holds the next caption back");
-    cr_assert_str_eq(Script_Caption(&s, 3), "Coalescing → one block");
-    cr_assert_null(Script_Caption(&s, 4), "cleared before the pause");
-    cr_assert_str_eq(Script_Caption(&s, 3), "Coalescing → one block", "trimmed, UTF-8 kept");
-    cr_assert_str_eq(Script_Caption(&s, 99), "after the end", "past the pause");
+    cr_assert_str_eq(Script_Caption(&s, 2, true), "Coalescing → one block",
+                     "past the pause, the caption after it");
+    cr_assert_str_eq(Script_Caption(&s, 3, false), "Coalescing → one block");
+    cr_assert_str_eq(Script_Caption(&s, 3, true), "Coalescing → one block");
+    cr_assert_null(Script_Caption(&s, 4, false), "cleared before the pause");
+    cr_assert_str_eq(Script_Caption(&s, 4, true), "after the end");
+    cr_assert_str_eq(Script_Caption(&s, 3, false), "Coalescing → one block", "trimmed, UTF-8 kept");
+    cr_assert_str_eq(Script_Caption(&s, 99, false), "after the end", "past the pause");
     cr_assert_not(Script_PausesAt(&s, 0));
     cr_assert_not(Script_PausesAt(&s, 1));
     cr_assert(Script_PausesAt(&s, 2));
@@ -117,7 +121,7 @@ Test(script, a_file_with_comments_captions_pauses_and_size)
     cr_assert(Script_PausesAt(&s, 4));
     Script_Free(&s);
     cr_assert_eq(parse("a1\ncaption\n", &s), 0, "%s", err);
-    cr_assert_null(Script_Caption(&s, 1), "a bare caption clears it");
+    cr_assert_null(Script_Caption(&s, 1, false), "a bare caption clears it");
     Script_Free(&s);
 }
 
@@ -125,10 +129,10 @@ Test(script, no_caption_before_the_first)
 {
     Script s;
     cr_assert_eq(parse("a1 a2\ncaption later\na3\n", &s), 0, "%s", err);
-    cr_assert_null(Script_Caption(&s, 0));
-    cr_assert_null(Script_Caption(&s, 1));
-    cr_assert_str_eq(Script_Caption(&s, 2), "later");
-    cr_assert_null(Script_Caption(NULL, 2));
+    cr_assert_null(Script_Caption(&s, 0, false));
+    cr_assert_null(Script_Caption(&s, 1, false));
+    cr_assert_str_eq(Script_Caption(&s, 2, false), "later");
+    cr_assert_null(Script_Caption(NULL, 2, false));
     cr_assert_not(Script_PausesAt(NULL, 0));
     Script_Free(&s);
 }

@@ -5,6 +5,7 @@
 #include "app.h"
 
 #include "explain.h"
+#include "export.h"
 #include "history.h"
 #include "lecture.h"
 #include "options.h"
@@ -510,7 +511,7 @@ static const Binding bindings[] = {
     {VK_CTRL('l'), act_redraw}, {VK_MOUSE, act_click}, {VK_RESIZE, act_resize},
     {'b', Travel_Back},    {VK_BACKSPACE, Travel_Back}, {127, Travel_Back}, {8, Travel_Back},
     {'[', Travel_Ten},     {']', Travel_Ten},     {'g', Travel_Prompt},
-    {'s', Lecture_SavePrompt},
+    {'s', Lecture_SavePrompt}, {'e', Export_Key},
 };
 
 static const KeyHelp key_help[] = {
@@ -534,6 +535,7 @@ static const KeyHelp key_help[] = {
     {"[ ]", "ten steps back / forward"},
     {"g", "go to a step (asks which)"},
     {"s", "save as a script"},
+    {"e", "export frame: SVG, HTML"},
     {"click", "select a block"},
     {"? F1 H", "this help"},
     {"q Ctrl-C", "quit"},

@@ -22,7 +22,8 @@ const char *Lecture_Caption(const Ui *ui)
 {
     if (!ui->script || ui->m->cfg.workload != WL_TRACE)
         return NULL;
-    return Script_Caption(ui->script, (size_t)ui->m->steps);
+    /* while the lecture waits at a pause, the captions after it wait too */
+    return Script_Caption(ui->script, (size_t)ui->m->steps, !ui->paused);
 }
 
 int Lecture_CaptionRows(const Ui *ui, const Frame *f)

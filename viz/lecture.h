@@ -10,8 +10,8 @@
 
 #include <stdio.h>
 
-/* The caption in force now (the script's, at the workload's position), or
- * NULL. */
+/* The caption in force now (the script's, at the workload's position; the
+ * captions after a pause there show once the lecture runs on), or NULL. */
 const char *Lecture_Caption(const Ui *ui);
 
 /* Rows the caption bar takes on a screen of this size (0 or 1). */

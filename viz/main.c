@@ -3,7 +3,9 @@
  * (render.c) or --dump, which prints the same composed frames as text.
  */
 #include "app.h"
+#include "export.h"
 #include "frame.h"
+#include "handout.h"
 #include "lecture.h"
 #include "model.h"
 #include "options.h"
@@ -11,6 +13,7 @@
 #include "script.h"
 
 #include <langinfo.h>
+#include <limits.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +73,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "heapviz: %s\n\n%s", err, Options_Usage());
         return 2;
     }
-    if (!o.dump && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+    if (!o.dump && !o.svg && !o.html && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
         fprintf(stderr, "heapviz: standard input and output must be a terminal to draw the "
                         "live map.\nUse --dump to print the frames as text instead (for "
                         "example: heapviz --dump --frames 3).\n");
@@ -150,8 +153,27 @@ int main(int argc, char **argv)
     }
 
     int status;
+    /* --svg, --html: the frame as a file, no terminal needed */
+    if (!(typed & R_QUIT) && (o.svg || o.html)) {
+        int rows = env_int("LINES", 24, 1, 1000), cols = env_int("COLUMNS", 80, 1, 1000);
+        if (Export_Screen(&ui, rows, cols, o.ascii, o.svg, o.html, true, err, sizeof err) != 0) {
+            fprintf(stderr, "heapviz: %s\n", err);
+            Model_Fini(&m);
+            Script_Free(&script);
+            return 1;
+        }
+        if (!o.dump) {
+            Model_Fini(&m);
+            Script_Free(&script);
+            return 0;
+        }
+    }
     if (typed & R_QUIT) {
         status = 0;
+    } else if (o.dump && o.handout) {
+        /* a trace or script to its end; a generated workload --frames ops (20) */
+        unsigned long max = o.frames ? o.frames : o.workload == WL_TRACE ? ULONG_MAX : 20;
+        status = Handout_Print(&ui, stdout, env_int("COLUMNS", 80, 20, 1000), utf8, max);
     } else if (o.dump) {
         status = run_dump(&ui, &o, utf8);
     } else {

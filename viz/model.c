@@ -167,6 +167,7 @@ static void log_add(Lane *l, uint64_t op, LogKind kind, const char *text)
     l->log_head = (l->log_head + 1) % LOG_CAP;
     if (l->log_count < LOG_CAP)
         l->log_count++;
+    l->log_total++;
 }
 
 __attribute__((format(printf, 4, 5))) static void log_fmt(Lane *l, uint64_t op, LogKind kind,

@@ -95,6 +95,7 @@ typedef struct Lane {
     unsigned npending;
     LogLine log[LOG_CAP];    /* ring */
     unsigned log_head, log_count;
+    uint64_t log_total;      /* lines logged in all (the ring keeps LOG_CAP) */
     HistPoint hist[HIST_CAP]; /* ring */
     size_t hist_count;       /* samples taken in all */
     Touch touch[3];
