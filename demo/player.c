@@ -145,29 +145,61 @@ StepResult Player_Apply(Player *p, const Op *op, Step *step)
     return st.result;
 }
 
-uint32_t Player_IdOf(const Player *p, const void *ptr)
+bool Player_IdOf(const Player *p, const void *ptr, uint32_t *id)
 {
     if (!p || !ptr)
-        return UINT32_MAX;
+        return false;
     uintptr_t a = (uintptr_t)ptr;
-    for (uint32_t id = 0; id < p->max_ids; id++) {
-        const Slot *s = &p->slot[id];
-        if (s->ptr && a >= (uintptr_t)s->ptr && a - (uintptr_t)s->ptr < s->size)
-            return id;
+    for (uint32_t i = 0; i < p->max_ids; i++) {
+        const Slot *s = &p->slot[i];
+        if (s->ptr && a >= (uintptr_t)s->ptr && a - (uintptr_t)s->ptr < s->size) {
+            if (id)
+                *id = i;
+            return true;
+        }
     }
-    return UINT32_MAX;
+    return false;
+}
+
+void *Player_Object(const Player *p, uint32_t id, size_t *size)
+{
+    if (!p || id >= p->max_ids || !p->slot[id].ptr)
+        return NULL;
+    if (size)
+        *size = p->slot[id].size;
+    return p->slot[id].ptr;
 }
 
 void Player_Forget(Player *p, const void *object)
 {
-    uint32_t id = Player_IdOf(p, object);
-    if (id == UINT32_MAX)
+    uint32_t id;
+    if (!Player_IdOf(p, object, &id))
         return;
-    p->slot[id] = (Slot){NULL, 0};
+    p->slot[id].ptr = NULL;
+    p->slot[id].size = 0;
     p->live--;
 }
 
-/* The state: the live count, then the slots. */
+void Player_Reset(Player *p, MemHeap *heap)
+{
+    if (!p)
+        return;
+    memset(p->slot, 0, (p->max_ids ? p->max_ids : 1) * sizeof *p->slot);
+    p->live = 0;
+    p->heap = heap;
+}
+
+uint32_t Player_Live(const Player *p) { return p ? p->live : 0; }
+
+void Player_Destroy(Player *p)
+{
+    if (!p)
+        return;
+    free(p->slot);
+    free(p);
+}
+
+/* The state for a checkpoint: the live count, then the slots. */
 size_t Player_StateSize(const Player *p)
 {
     return p ? sizeof p->live + (p->max_ids ? p->max_ids : 1) * sizeof *p->slot : 0;
@@ -189,23 +221,4 @@ void Player_LoadState(Player *p, const void *buf)
     memcpy(&p->live, buf, sizeof p->live);
     memcpy(p->slot, (const unsigned char *)buf + sizeof p->live,
            (p->max_ids ? p->max_ids : 1) * sizeof *p->slot);
-}
-
-void Player_Reset(Player *p, MemHeap *heap)
-{
-    if (!p)
-        return;
-    memset(p->slot, 0, (p->max_ids ? p->max_ids : 1) * sizeof *p->slot);
-    p->live = 0;
-    p->heap = heap;
-}
-
-uint32_t Player_Live(const Player *p) { return p ? p->live : 0; }
-
-void Player_Destroy(Player *p)
-{
-    if (!p)
-        return;
-    free(p->slot);
-    free(p);
 }

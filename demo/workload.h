@@ -155,13 +155,17 @@ StepResult Player_Apply(Player *p, const Op *op, Step *step);
  * user freed it by hand), so a later free of that id is skipped.
  * Time: O(max_ids). */
 void Player_Forget(Player *p, const void *object);
+/* The id whose object ptr points into: true and *id set, or false when no
+ * id holds that object.  Time: O(max_ids). */
+bool Player_IdOf(const Player *p, const void *ptr, uint32_t *id);
+/* The object id holds (its size in *size when size is not NULL), or NULL. */
+void *Player_Object(const Player *p, uint32_t id, size_t *size);
 /* Points the player at another heap (or the same one re-created): all ids
  * become empty. */
 void Player_Reset(Player *p, MemHeap *heap);
 uint32_t Player_Live(const Player *p);
-/* The id whose object ptr points into (any byte of it), or UINT32_MAX.
- * Time: O(max_ids). */
-uint32_t Player_IdOf(const Player *p, const void *ptr);
+void Player_Destroy(Player *p);
+
 /* The id table as bytes, for a checkpoint (heapviz's time travel):
  * SaveState writes Player_StateSize bytes, LoadState takes them back.  The
  * table holds the objects' addresses, so a state is only valid for the same
@@ -169,6 +173,5 @@ uint32_t Player_IdOf(const Player *p, const void *ptr);
 size_t Player_StateSize(const Player *p);
 void Player_SaveState(const Player *p, void *buf);
 void Player_LoadState(Player *p, const void *buf);
-void Player_Destroy(Player *p);
 
 #endif /* WORKLOAD_H */

@@ -546,7 +546,8 @@ int Model_FreeAt(Model *m, unsigned lane, size_t offset, size_t *object, size_t 
     int r = MemHeap_Free(l->heap, ptr);
     if (r == MEM_OK && obj) {
         t.object[lane] = offset_of(l, obj);
-        t.wid = Player_IdOf(l->player, obj);
+        if (!Player_IdOf(l->player, obj, &t.wid))
+            t.wid = UINT32_MAX;
         Player_Forget(l->player, obj);
         if (object)
             *object = (size_t)((uintptr_t)obj - (uintptr_t)l->snap.region.base);
