@@ -75,6 +75,9 @@ golden script_ostep      24  80 C  -- --ops "+10,+20,-0,+5,-1" --size 4K --skip 
 golden handout_board     24  80 $U -- --handout --script "$GOLD/board.hvs"
 golden handout_compare   24 100 $U -- --handout --compare first,best,worst --ops "a300 a100 a500 a100 f0 f2 a250 a90"
 golden handout_ascii     24  80 C  -- --handout --frames 6 --seed 2 --policy next
+golden worksheet_board   24  80 $U -- --predict --script "$GOLD/board.hvs"
+golden worksheet_compare 24 100 $U -- --predict --compare first,best,worst --ops "a300 a100 a500 a100 f0 f2 a250 a90"
+golden worksheet_ostep   24  80 C  -- --predict --ops "+3,-0,+5,+8,-1,+4" --size 4K --policy best
 
 # the same seed gives the same frames; another seed other frames
 a=$(LINES=24 COLUMNS=80 NO_COLOR=1 "$BIN" --dump --frames 5 --seed 11 --skip 40 </dev/null)

@@ -168,4 +168,25 @@ if cap | grep -q 'running'; then ok "exporting does not pause the run"
 else not_ok "exporting does not pause the run"; fi
 keys q
 
+# ---- P: predict mode asks before each operation, reveals and scores -----------------------------
+start 100 30 --paused --ops a100,a200,f0,a50,f1
+until_match 5 '^\+0x0000 ' >/dev/null
+keys P
+check "P asks where the allocation will land" 3 'predict alloc 100 B lands in which free block\? \[\+0x8\]'
+keys Enter
+check "Enter reveals and scores" 3 'right: the free block at \+0x8 · score 1/1'
+keys n Enter n
+check "a free asks which neighbours merge" 3 'predict free 100 B at \+0x10: which neighbours merge\? \[none\]'
+keys r Enter
+check "a wrong answer is marked wrong" 3 'wrong: it merged with no neighbour · score 2/3'
+keys n Right
+check "→ moves the guess to the next free block" 3 'lands in which free block\? \[\+0x148\]'
+keys '!'
+check "! predicts a failure" 3 '\[it fails\]'
+keys Escape
+check "Esc lets the operation go ahead unscored" 3 'not predicted'
+keys P
+check "P turns predict mode off" 3 'predict mode off'
+keys q
+
 [ "$failed" -eq 0 ]

@@ -234,3 +234,126 @@ Test(lecture, captions_follow_the_script_and_a_pause_stops_the_run)
     cr_assert_str_eq(Lecture_Caption(&ui), "first", "back in time, the caption of then");
     stop();
 }
+
+/* ---- predict mode -------------------------------------------------------------- */
+
+Test(predict, asks_before_each_operation_and_scores_from_the_events)
+{
+    start_with(1, WL_TRACE, "a100 a200 f0 a50 f1");
+    ui.predict.on = true;
+    press('n');
+    cr_assert_eq(ui.prompt, PROMPT_PREDICT, "a question, not a step");
+    cr_assert_eq(model.steps, 0);
+    cr_assert_eq(ui.predict.guess[0], model.lanes[0].snap.blocks[0].offset,
+                 "the first free block is offered");
+    press(VK_ENTER);
+    cr_assert_eq(model.steps, 1, "Enter reveals: the operation runs");
+    cr_assert(strstr(ui.msg, "right: the free block at +0x8 · score 1/1"), "%s", ui.msg);
+    press('n');
+    press(VK_ENTER);
+    cr_assert_eq(ui.predict.right[0], 2);
+    press('n');
+    cr_assert(ui.predict.is_free, "f0: which neighbours merge");
+    press(VK_ENTER); /* none: the heap's start and a used block */
+    cr_assert(strstr(ui.msg, "right: it merged with no neighbour · score 3/3"), "%s", ui.msg);
+    press('n');
+    cr_assert(!ui.predict.is_free);
+    press(VK_RIGHT); /* the second free block: first fit takes the first */
+    cr_assert_neq(ui.predict.guess[0], (size_t)0x8);
+    cr_assert_eq(ui.sel, ui.predict.guess[0], "the marker is the selection");
+    press(VK_ENTER);
+    cr_assert(strstr(ui.msg, "wrong: the free block at +0x8 · score 3/4"), "%s", ui.msg);
+    press('n');
+    press('b'); /* f1 sits between two free blocks */
+    press(VK_ENTER);
+    cr_assert(strstr(ui.msg, "right: it merged with both neighbours · score 4/5"), "%s", ui.msg);
+    stop();
+}
+
+Test(predict, a_failure_an_offset_escape_and_the_toggle)
+{
+    start_with(1, WL_TRACE, "a100000 a100 a200 a300");
+    press('P');
+    cr_assert(ui.predict.on);
+    cr_assert_eq(ui.prompt, PROMPT_PREDICT, "P asks at once");
+    press('!');
+    cr_assert_eq(ui.predict.guess[0], PREDICT_FAILS);
+    press(VK_ENTER);
+    cr_assert(strstr(ui.msg, "right: it failed"), "%s", ui.msg);
+    /* a typed offset names the free block it is in; a used block is refused */
+    press('n');
+    Model_Sync(&model);
+    char off[32];
+    snprintf(off, sizeof off, "%x", (unsigned)model.lanes[0].snap.blocks[0].offset + 40);
+    type(off);
+    press(VK_ENTER);
+    cr_assert(strstr(ui.msg, "right"), "%s", ui.msg);
+    press('n');
+    type("0x10");
+    press(VK_ENTER);
+    cr_assert(strstr(ui.msg, "is not inside a free block"), "%s", ui.msg);
+    cr_assert_eq(ui.prompt, PROMPT_PREDICT, "still asking");
+    uint64_t steps = model.steps;
+    press(VK_ESC);
+    cr_assert_eq(model.steps, steps + 1, "Esc: the operation goes ahead");
+    cr_assert_eq(ui.predict.asked[0], 2, "unscored");
+    press('n');
+    press('P');
+    cr_assert_not(ui.predict.on);
+    cr_assert_eq(ui.prompt, PROMPT_NONE);
+    cr_assert_eq(model.steps, steps + 1, "turning it off runs nothing");
+    press('n');
+    cr_assert_eq(model.steps, steps + 2, "and n steps again");
+    stop();
+}
+
+Test(predict, compare_mode_asks_each_heap_in_turn)
+{
+    start_with(3, WL_TRACE, "a300 a100 a500 a100 f0 f2 a250");
+    for (int i = 0; i < 6; i++)
+        Model_Step(&model);
+    ui.predict.on = true;
+    press('n');
+    cr_assert_eq(ui.predict.lane, 0);
+    press(VK_ENTER);
+    cr_assert_eq(ui.predict.lane, 1, "the next heap's turn");
+    cr_assert_eq(model.steps, 6);
+    press(VK_END);
+    press(VK_RIGHT);
+    press(VK_ENTER);
+    press(VK_LEFT); /* worst fit: its guess goes to "it fails", then back */
+    press(VK_RIGHT);
+    press(VK_ENTER);
+    cr_assert_eq(model.steps, 7, "revealed once every heap answered");
+    cr_assert_eq(ui.predict.asked[0] + ui.predict.asked[1] + ui.predict.asked[2], 3);
+    cr_assert(strstr(ui.msg, "first right 1/1"), "%s", ui.msg);
+    stop();
+}
+
+Test(predict, a_click_on_a_free_block_is_the_guess)
+{
+    start_with(1, WL_TRACE, "a100 a200 a300 f1 a50");
+    for (int i = 0; i < 4; i++)
+        Model_Step(&model);
+    ui.predict.on = true;
+    press('n');
+    Model_Sync(&model);
+    const Lane *l = &model.lanes[0];
+    size_t hole = SIZE_MAX;
+    for (size_t i = 0; i < l->snap.nblocks; i++)
+        if (!l->snap.blocks[i].used) {
+            hole = l->snap.blocks[i].offset;
+            break;
+        }
+    cr_assert_neq(hole, SIZE_MAX);
+    press(VK_RIGHT); /* away from it */
+    const MapGeom *g = &ui.geom[0];
+    size_t cell = (hole + 16) / g->bpc;
+    ui.mouse_y = g->y + 2 * (int)(cell / (size_t)g->cols);
+    ui.mouse_x = g->x + (int)(cell % (size_t)g->cols);
+    press(VK_MOUSE);
+    cr_assert_eq(ui.predict.guess[0], hole);
+    press(VK_ENTER);
+    cr_assert(strstr(ui.msg, "right"), "first fit fills the hole: %s", ui.msg);
+    stop();
+}

@@ -90,6 +90,8 @@ unsigned App_Slower(unsigned speed)
 unsigned App_Step(Ui *ui)
 {
     History_SetView(ui->m->hist, ui->sel, ui->lane);
+    if (Predict_Ask(ui))
+        return R_REDRAW | R_TIMING; /* the operation waits for the answer */
     bool redo = History_Pos(ui->m->hist) < History_Last(ui->m->hist);
     if (ui->m->ended && !redo)
         return R_NONE;
@@ -464,9 +466,8 @@ static unsigned act_redraw(Ui *ui, int key)
     return R_CLEAR | R_REDRAW;
 }
 
-static unsigned act_click(Ui *ui, int key)
+bool App_MouseOffset(const Ui *ui, unsigned *lane, size_t *offset)
 {
-    (void)key;
     for (unsigned i = 0; i < ui->m->nlanes; i++) {
         const MapGeom *g = &ui->geom[i];
         if (!g->valid || ui->mouse_y < g->y || ui->mouse_y >= g->y + 2 * g->rows ||
@@ -476,7 +477,20 @@ static unsigned act_click(Ui *ui, int key)
                       (size_t)(ui->mouse_x - g->x);
         size_t off = g->start + cell * g->bpc;
         if (off >= g->end)
-            break;
+            return false;
+        *lane = i;
+        *offset = off;
+        return true;
+    }
+    return false;
+}
+
+static unsigned act_click(Ui *ui, int key)
+{
+    (void)key;
+    unsigned i;
+    size_t off;
+    if (App_MouseOffset(ui, &i, &off)) {
         long bi = Snapshot_BlockAt(&ui->m->lanes[i].snap, off);
         if (bi < 0) {
             say(ui, false, "+0x%zx is in the heap's own tables, not a block", off);
@@ -511,7 +525,7 @@ static const Binding bindings[] = {
     {VK_CTRL('l'), act_redraw}, {VK_MOUSE, act_click}, {VK_RESIZE, act_resize},
     {'b', Travel_Back},    {VK_BACKSPACE, Travel_Back}, {127, Travel_Back}, {8, Travel_Back},
     {'[', Travel_Ten},     {']', Travel_Ten},     {'g', Travel_Prompt},
-    {'s', Lecture_SavePrompt}, {'e', Export_Key},
+    {'s', Lecture_SavePrompt}, {'e', Export_Key},  {'P', Predict_Toggle},
 };
 
 static const KeyHelp key_help[] = {
@@ -536,6 +550,7 @@ static const KeyHelp key_help[] = {
     {"g", "go to a step (asks which)"},
     {"s", "save as a script"},
     {"e", "export frame: SVG, HTML"},
+    {"P", "predict mode on / off"},
     {"click", "select a block"},
     {"? F1 H", "this help"},
     {"q Ctrl-C", "quit"},
@@ -686,6 +701,8 @@ unsigned App_Key(Ui *ui, int key)
 
 static unsigned dispatch(Ui *ui, int key)
 {
+    if (ui->prompt == PROMPT_PREDICT)
+        return Predict_Key(ui, key);
     if (ui->prompt != PROMPT_NONE)
         return prompt_key(ui, key);
     if (ui->help) {

@@ -9,6 +9,7 @@
 
 #include "frame.h"
 #include "model.h"
+#include "predict.h"
 #include "script.h"
 #include "theme.h"
 
@@ -35,7 +36,8 @@ enum {
 typedef enum PromptKind {
     PROMPT_NONE, PROMPT_ALLOC, PROMPT_IFREE,
     PROMPT_GOTO,   /* g: a step to go to (travel.c) */
-    PROMPT_SAVE    /* s: the file to save the session in (lecture.c) */
+    PROMPT_SAVE,   /* s: the file to save the session in (lecture.c) */
+    PROMPT_PREDICT /* predict mode's question (predict.c) */
 } PromptKind;
 
 /* Where a lane's map landed on the last composed screen. */
@@ -69,6 +71,7 @@ typedef struct Ui {
     const char *trace_name;  /* --trace/--script FILE or "--ops", for the title */
     const Script *script;    /* the lecture script (or trace) that runs, or NULL:
                                 its captions and pauses (lecture.c) */
+    Predict predict;         /* predict mode (predict.c) */
     int rows, cols;          /* screen size of the last composition */
     MapGeom geom[VIZ_LANES_MAX];
 } Ui;
@@ -77,6 +80,10 @@ void Ui_Init(Ui *ui, Model *m, GlyphMode g, unsigned speed, bool paused);
 
 /* Dispatches one key through the key table (or the open prompt / help). */
 unsigned App_Key(Ui *ui, int key);
+
+/* The arena offset under the mouse (ui->mouse_y, mouse_x) on the last
+ * composed screen, and its lane: false when the mouse is not on a map. */
+bool App_MouseOffset(const Ui *ui, unsigned *lane, size_t *offset);
 
 /* Sets the status-line message (warn: shown as a warning). */
 __attribute__((format(printf, 3, 4))) void App_Say(Ui *ui, bool warn, const char *fmt, ...);

@@ -168,6 +168,23 @@ void Handout_Heading(Ui *ui, FILE *out, int cols, bool utf8, const char *what)
     fputs(" last op\n", out);
 }
 
+void Handout_Notes(Ui *ui, FILE *out, size_t *note, int cols, bool utf8)
+{
+    const Script *sc = ui->m->cfg.workload == WL_TRACE ? ui->script : NULL;
+    uint64_t at = ui->m->steps;
+    while (sc && *note < sc->nnotes && sc->notes[*note].at < at)
+        (*note)++;
+    for (; sc && *note < sc->nnotes && sc->notes[*note].at == at; (*note)++) {
+        const ScriptNote *n = &sc->notes[*note];
+        if (n->kind == NOTE_PAUSE)
+            fprintf(out, "%*s(pause)\n", HANDOUT_GUTTER, "");
+        else if (sc->pool[n->text] && utf8)
+            fprintf(out, "▍%s\n", sc->pool + n->text);
+        else if (sc->pool[n->text])
+            fputs("| ", out), Handout_Wrap(out, sc->pool + n->text, cols - 2, 0, false);
+    }
+}
+
 /* The lines lane l's log gained since it had `before` in all. */
 static void new_lines(FILE *out, const Lane *l, uint64_t before, int cols, bool utf8)
 {
@@ -185,7 +202,6 @@ int Handout_Print(Ui *ui, FILE *out, int cols, bool utf8, unsigned long max_ops)
     Model *m = ui->m;
     Handout_Heading(ui, out, cols, utf8, "handout");
     uint64_t before[VIZ_LANES_MAX] = {0};
-    const Script *sc = m->cfg.workload == WL_TRACE ? ui->script : NULL;
     size_t note = 0;
     for (unsigned long k = 0;; k++) {
         char head[32], label[32];
@@ -203,18 +219,7 @@ int Handout_Print(Ui *ui, FILE *out, int cols, bool utf8, unsigned long max_ops)
             if (k > 0)
                 new_lines(out, l, before[i], cols, utf8);
         }
-        /* the script's notes before its next operation, in their order */
-        while (sc && note < sc->nnotes && sc->notes[note].at < m->steps)
-            note++;
-        for (; sc && note < sc->nnotes && sc->notes[note].at == m->steps; note++) {
-            const ScriptNote *n = &sc->notes[note];
-            if (n->kind == NOTE_PAUSE)
-                fprintf(out, "%*s(pause)\n", HANDOUT_GUTTER, "");
-            else if (sc->pool[n->text] && utf8)
-                fprintf(out, "▍%s\n", sc->pool + n->text);
-            else if (sc->pool[n->text])
-                fputs("| ", out), Handout_Wrap(out, sc->pool + n->text, cols - 2, 0, false);
-        }
+        Handout_Notes(ui, out, &note, cols, utf8);
         if (k >= max_ops)
             break;
         for (unsigned i = 0; i < m->nlanes; i++)

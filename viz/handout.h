@@ -25,6 +25,11 @@ void Handout_Bar(Ui *ui, Lane *l, FILE *out, int cols, bool utf8, const char *la
  * ASCII unless utf8). */
 void Handout_Wrap(FILE *out, const char *text, int cols, int indent, bool utf8);
 
+/* The running script's notes that stand before its next operation (the
+ * captions, "(pause)"), each once: *note is where the last call stopped
+ * (0 at first). */
+void Handout_Notes(Ui *ui, FILE *out, size_t *note, int cols, bool utf8);
+
 /* Columns before the bar (the label's). */
 #define HANDOUT_GUTTER 7
 

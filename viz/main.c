@@ -136,6 +136,7 @@ int main(int argc, char **argv)
     for (unsigned long i = 0; i < o.skip && Model_Step(&m); i++)
         ;
     Lecture_Start(&ui);
+    ui.predict.on = o.predict;
     /* --keys: typed one by one, each on the screen the last one left, so
      * that keys which depend on the layout (zoom, up/down) work as live */
     unsigned typed = R_NONE;
@@ -170,6 +171,9 @@ int main(int argc, char **argv)
     }
     if (typed & R_QUIT) {
         status = 0;
+    } else if (o.dump && o.predict) {
+        unsigned long max = o.frames ? o.frames : o.workload == WL_TRACE ? ULONG_MAX : 20;
+        status = Predict_Worksheet(&ui, stdout, env_int("COLUMNS", 80, 20, 1000), utf8, max);
     } else if (o.dump && o.handout) {
         /* a trace or script to its end; a generated workload --frames ops (20) */
         unsigned long max = o.frames ? o.frames : o.workload == WL_TRACE ? ULONG_MAX : 20;

@@ -236,6 +236,8 @@ static void digest(Lane *l, const char *prefix)
     l->snap.stats = MemHeap_Stats(l->heap);
     l->stale = true;
     l->rank.valid = false;
+    memcpy(l->events, l->pending, l->npending * sizeof l->pending[0]);
+    l->nevents = l->npending;
     if (l->npending == 0)
         return;
     char text[LOG_LEN], said[LOG_LEN];

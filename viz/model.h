@@ -93,6 +93,9 @@ typedef struct Lane {
     } rank;
     MemEvent pending[PENDING_CAP]; /* the observer's inbox, emptied by Lane_Digest */
     unsigned npending;
+    MemEvent events[PENDING_CAP]; /* the last operation's events, as the
+                                     library reported them (predict.c) */
+    unsigned nevents;
     LogLine log[LOG_CAP];    /* ring */
     unsigned log_head, log_count;
     uint64_t log_total;      /* lines logged in all (the ring keeps LOG_CAP) */

@@ -633,6 +633,12 @@ static void draw_status(Frame *f, const Ui *ui, int y)
     const Lane *l = &m->lanes[ui->lane < m->nlanes ? ui->lane : 0];
     Frame_Fill(f, y, 0, f->cols, ' ', S_STATUS);
     int x = 1, w = f->cols;
+    if (ui->prompt == PROMPT_PREDICT) {
+        char q[200];
+        Predict_Prompt(ui, q, sizeof q);
+        Frame_Text(f, y, x, w - x, S_STATUS_KEY, q);
+        return;
+    }
     if (ui->prompt != PROMPT_NONE) {
         const char *q = ui->prompt == PROMPT_ALLOC ? "allocate how many bytes (K/M ok)? "
                         : ui->prompt == PROMPT_GOTO ? "go to which step? "
