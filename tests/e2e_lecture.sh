@@ -189,4 +189,19 @@ keys P
 check "P turns predict mode off" 3 'predict mode off'
 keys q
 
+# ---- L: the free list in the policy's order ----------------------------------------------------
+start 100 30 --paused --ops a100,a200,a300,f1,a50 --skip 4 --policy fast
+until_match 5 '^\+0x0000 ' >/dev/null
+keys L
+check "L shows the free list by size class under fast" 3 'free list · fast fit: by size class'
+check "its rows: place, offset, bytes, class" 3 'place +offset +bytes +class'
+keys n
+check "a stepped allocation says which block the library took" 3 'took \+0x[0-9a-f]+ \([0-9]+ B\), place [0-9]+ of [0-9]+'
+keys Tab
+check "Tab marks the selected free block's row" 3 '▶ 1 '
+keys L
+if until_match 3 'free list hidden' && ! cap | grep -q 'free list ·'; then ok "L hides it again"
+else not_ok "L hides it again"; fi
+keys q
+
 [ "$failed" -eq 0 ]

@@ -357,3 +357,91 @@ Test(predict, a_click_on_a_free_block_is_the_guess)
     cr_assert(strstr(ui.msg, "right"), "first fit fills the hole: %s", ui.msg);
     stop();
 }
+
+/* ---- the free-list overlay ------------------------------------------------------- */
+
+static bool collect_free(const MemBlock *b, void *arg)
+{
+    size_t *v = arg;
+    if (v[0] < 63)
+        v[++v[0]] = b->offset;
+    return true;
+}
+
+/* Whether the screen shows text anywhere. */
+static bool on_screen(const char *text)
+{
+    char row[1024];
+    for (int y = 0; y < frame.rows; y++) {
+        Frame_RowText(&frame, y, row, sizeof row);
+        if (strstr(row, text))
+            return true;
+    }
+    return false;
+}
+
+Test(freelist, L_lists_the_free_blocks_in_the_policys_order)
+{
+    for (unsigned pol = 0; pol < MEM_POLICY_COUNT; pol++) {
+        start_with(1, WL_RANDOM, NULL);
+        char err[128];
+        cr_assert_eq(Model_SetPolicy(&model, (MemPolicy)pol, err, sizeof err), 0);
+        for (int i = 0; i < 70; i++)
+            Model_Step(&model);
+        press('L');
+        cr_assert(ui.freelist.on);
+        Screen_Compose(&ui, &frame);
+        cr_assert(on_screen(pol == MEM_FAST ? "fast fit: by size class" : "address order"),
+                  "%s", MemPolicy_Name((MemPolicy)pol));
+        size_t order[64] = {0};
+        MemHeap_WalkFree(model.lanes[0].heap, collect_free, order);
+        cr_assert_gt(order[0], 1, "a few free blocks");
+        /* row k shows place k and the k-th block of the library's walk */
+        for (size_t k = 1; k <= order[0] && k < 8; k++) {
+            char want[48];
+            snprintf(want, sizeof want, "%-5zu  +0x%-8zx", k, order[k]);
+            cr_assert(on_screen(want), "%s: place %zu is +0x%zx", MemPolicy_Name((MemPolicy)pol),
+                      k, order[k]);
+        }
+        press('L');
+        Screen_Compose(&ui, &frame);
+        cr_assert_not(on_screen("free list ·"), "L hides it");
+        stop();
+    }
+}
+
+Test(freelist, a_stepped_allocation_says_which_block_the_library_took_and_the_split)
+{
+    start_with(1, WL_RANDOM, NULL);
+    for (int i = 0; i < 60; i++)
+        Model_Step(&model);
+    press('L');
+    size_t order[64] = {0};
+    MemHeap_WalkFree(model.lanes[0].heap, collect_free, order);
+    /* step until an allocation */
+    for (int i = 0; i < 20; i++) {
+        memset(order, 0, sizeof order);
+        MemHeap_WalkFree(model.lanes[0].heap, collect_free, order);
+        press('n');
+        const Lane *l = &model.lanes[0];
+        if (l->nevents && l->events[0].kind == MEM_EV_ALLOC)
+            break;
+    }
+    const MemEvent *e = &model.lanes[0].events[0];
+    cr_assert_eq(e->kind, MEM_EV_ALLOC);
+    size_t place = 0;
+    for (size_t k = 1; k <= order[0]; k++)
+        if (order[k] == e->block)
+            place = k;
+    cr_assert_gt(place, 0);
+    char want[96];
+    snprintf(want, sizeof want, "took +0x%zx (%zu B), place %zu of %zu", e->block, e->size, place,
+             order[0]);
+    Screen_Compose(&ui, &frame);
+    cr_assert(on_screen(want), "want '%s'", want);
+    snprintf(want, sizeof want, "the library examined %zu", e->examined);
+    cr_assert(on_screen(want), "want '%s'", want);
+    if (e->remainder)
+        cr_assert(on_screen("← split"), "the split-off block is marked");
+    stop();
+}

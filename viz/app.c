@@ -92,6 +92,7 @@ unsigned App_Step(Ui *ui)
     History_SetView(ui->m->hist, ui->sel, ui->lane);
     if (Predict_Ask(ui))
         return R_REDRAW | R_TIMING; /* the operation waits for the answer */
+    FreeList_Before(ui);
     bool redo = History_Pos(ui->m->hist) < History_Last(ui->m->hist);
     if (ui->m->ended && !redo)
         return R_NONE;
@@ -526,6 +527,7 @@ static const Binding bindings[] = {
     {'b', Travel_Back},    {VK_BACKSPACE, Travel_Back}, {127, Travel_Back}, {8, Travel_Back},
     {'[', Travel_Ten},     {']', Travel_Ten},     {'g', Travel_Prompt},
     {'s', Lecture_SavePrompt}, {'e', Export_Key},  {'P', Predict_Toggle},
+    {'L', FreeList_Toggle},
 };
 
 static const KeyHelp key_help[] = {
@@ -551,6 +553,7 @@ static const KeyHelp key_help[] = {
     {"s", "save as a script"},
     {"e", "export frame: SVG, HTML"},
     {"P", "predict mode on / off"},
+    {"L", "the free list, in order"},
     {"click", "select a block"},
     {"? F1 H", "this help"},
     {"q Ctrl-C", "quit"},

@@ -8,6 +8,7 @@
 #define VIZ_APP_H
 
 #include "frame.h"
+#include "freelist.h"
 #include "model.h"
 #include "predict.h"
 #include "script.h"
@@ -72,6 +73,7 @@ typedef struct Ui {
     const Script *script;    /* the lecture script (or trace) that runs, or NULL:
                                 its captions and pauses (lecture.c) */
     Predict predict;         /* predict mode (predict.c) */
+    FreeList freelist;       /* the free-list overlay (freelist.c) */
     int rows, cols;          /* screen size of the last composition */
     MapGeom geom[VIZ_LANES_MAX];
 } Ui;

@@ -903,6 +903,7 @@ void Screen_Compose(Ui *ui, Frame *f)
     draw_title(f, ui, &ui->geom[0]);
     draw_legend(f, ui, f->rows - 2, f->cols);
     draw_status(f, ui, f->rows - 1);
+    FreeList_Draw(ui, f);
     if (ui->help)
         draw_help(f, ui);
 }
