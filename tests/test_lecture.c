@@ -4,6 +4,7 @@
 #include "testlib.h"
 
 #include "app.h"
+#include "explain.h"
 #include "frame.h"
 #include "history.h"
 #include "lecture.h"
@@ -443,5 +444,62 @@ Test(freelist, a_stepped_allocation_says_which_block_the_library_took_and_the_sp
     cr_assert(on_screen(want), "want '%s'", want);
     if (e->remainder)
         cr_assert(on_screen("← split"), "the split-off block is marked");
+    stop();
+}
+
+/* ---- compare mode: per-heap details and charts ----------------------------------- */
+
+Test(compare, every_heap_says_what_it_keeps_at_the_selected_place)
+{
+    start_with(4, WL_RANDOM, NULL);
+    Frame_Free(&frame);
+    cr_assert_eq(Frame_Init(&frame, 40, 120, true), 0);
+    for (int i = 0; i < 150; i++)
+        Model_Step(&model);
+    press(VK_HOME);
+    for (int i = 0; i < 5; i++)
+        press('l');
+    Screen_Compose(&ui, &frame);
+    char want[128];
+    snprintf(want, sizeof want, "selected +0x%zx, in every heap", ui.sel);
+    cr_assert(on_screen(want), "%s", want);
+    for (unsigned i = 0; i < 4; i++) {
+        Lane *l = &model.lanes[i];
+        MemBlock b = Snapshot_Block(&l->snap, (size_t)Snapshot_BlockAt(&l->snap, ui.sel));
+        snprintf(want, sizeof want, "%-7s%s · %zu B block at +0x%zx", MemPolicy_Name(l->policy),
+                 b.used ? "used" : "free", b.size, b.offset);
+        cr_assert(on_screen(want), "lane %u: '%s'", i, want);
+    }
+    stop();
+}
+
+Test(compare, each_heap_line_carries_its_fragmentation_chart)
+{
+    start_with(3, WL_FRAGMENTER, NULL);
+    Frame_Free(&frame);
+    cr_assert_eq(Frame_Init(&frame, 40, 140, true), 0);
+    for (int i = 0; i < 200; i++)
+        Model_Step(&model);
+    Screen_Compose(&ui, &frame);
+    for (unsigned i = 0; i < 3; i++) {
+        const Lane *l = &model.lanes[i];
+        /* the lane's line: its policy's name, then the chart at the end */
+        char row[1024], name[32];
+        snprintf(name, sizeof name, "%s", Explain_Policy(l->policy));
+        int y = -1;
+        for (int r = 0; r < frame.rows && y < 0; r++) {
+            Frame_RowText(&frame, r, row, sizeof row);
+            if (strstr(row, name) && strstr(row, "  ext "))
+                y = r;
+        }
+        cr_assert_geq(y, 0, "%s has a chart", name);
+        int x = frame.cols - 1;
+        while (x > 0 && Frame_At(&frame, y, x)->ch == ' ')
+            x--;
+        unsigned level = (Lane_Hist(l, 0)->ext * 8u + 9999u) / 10000u;
+        uint32_t want = level ? 0x2580u + level : 0x2581u;
+        cr_assert_eq(Frame_At(&frame, y, x)->ch, want, "%s: the newest column is %u eighths",
+                     name, level);
+    }
     stop();
 }

@@ -6,7 +6,7 @@ VIZ_CORE_SRC := viz/options.c viz/explain.c viz/model.c viz/theme.c viz/bar.c \
                 viz/frame.c viz/screen.c viz/app.c viz/lecture.c \
                 viz/history.c viz/heapimage.c viz/travel.c \
                 viz/export.c viz/handout.c viz/predict.c \
-                viz/freelist.c
+                viz/freelist.c viz/compare.c
 VIZ_CORE_OBJ := $(VIZ_CORE_SRC:%.c=$(B)/%.o)
 # The map's reference implementation: linked into the tests only.
 VIZ_REF_OBJ  := $(B)/viz/bar_ref.o

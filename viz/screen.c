@@ -18,6 +18,7 @@
  */
 #include "app.h"
 #include "bar.h"
+#include "compare.h"
 #include "explain.h"
 #include "lecture.h"
 
@@ -826,6 +827,8 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
     Model *m = ui->m;
     int w = f->cols;
     unsigned nl = m->nlanes;
+    int details = Compare_DetailRows(ui, avail), rows = avail;
+    avail -= details;
     int logh = avail - 1 >= (int)nl * 4 + (int)nl ? (int)nl : 0;
     int per = (avail - 1 - logh) / (int)nl; /* lines per lane */
     int maprows = (per - 1) / 2;
@@ -854,14 +857,19 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
         x += Frame_Printf(f, y, x, w - x, S_LABEL, "  largest %s", Explain_Bytes(s->largest_free, b2, sizeof b2));
         x += Frame_Printf(f, y, x, w - x, s->failed_allocs ? S_WARN : S_LABEL, "  failed %llu",
                           (unsigned long long)s->failed_allocs);
+        Compare_Spark(l, f, y, x, w - x);
         y++;
         draw_map(f, ui, l, focus, y, 0, w, maprows, &ui->geom[i]);
         y += 2 * maprows;
     }
     if (ui->geom[0].valid)
         draw_ruler(f, top, ui->geom[0].x, ui->geom[0].cols, ui->geom[0].bpc);
+    if (details) {
+        Compare_Details(ui, f, y, details);
+        y += details;
+    }
     /* the last events of each heap, as many a heap as the rest allows */
-    int left = top + avail - y;
+    int left = top + rows - y;
     int k = left / (int)nl;
     if (k > 4)
         k = 4;
