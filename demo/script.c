@@ -500,7 +500,7 @@ int Script_Load(const char *path, Script *out, char *err, size_t errlen)
         len += got;
         if (got == 0) {
             if (ferror(f))
-                why = "read error";
+                why = strerror(errno);
             break;
         }
     }
