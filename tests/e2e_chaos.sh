@@ -44,6 +44,9 @@ if [ ! -x "$bin" ]; then
 fi
 
 work=$(mktemp -d)
+# heapviz runs in $work: random keys export frames (e) and save scripts (s
+# then Enter) into its working directory, which must not be the tree
+case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
 sock="chaos-$$"
 T() { tmux -L "$sock" -f /dev/null "$@"; }
 cleanup() { T kill-server 2>/dev/null; rm -rf "$work"; }
@@ -105,7 +108,7 @@ for i in "${!configs[@]}"; do
     RANDOM=$((seed * 1000 + n))   # each configuration replays on its own
     st=$work/status.$n err=$work/err.$n rep=$work/report.$n
     : >"$st"
-    T new-session -d -s s -x 80 -y 24 \
+    T new-session -d -s s -x 80 -y 24 -c "$work" \
         "trap '' INT; env TERM=xterm-256color LANG=C.UTF-8 HEAPVIZ_CHAOS_REPORT=$rep \
          $bin $args --speed 2000 2>$err; echo \$? >$st; sleep 600"
     # wait for the first frame
@@ -171,7 +174,7 @@ done
 n=$((${#configs[@]} + 1)) st=$work/status.c err=$work/err.c
 if [ -z "${CHAOS_ONLY:-}" ] || [ "$CHAOS_ONLY" = "$n" ]; then
     : >"$st"
-    T new-session -d -s s -x 80 -y 24 \
+    T new-session -d -s s -x 80 -y 24 -c "$work" \
         "trap '' INT; env TERM=xterm-256color LANG=C.UTF-8 $bin --compare all 2>$err; \
          echo \$? >$st; sleep 600"
     sleep 0.5

@@ -11,6 +11,8 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 static Model model;
 static Ui ui;
@@ -78,6 +80,10 @@ Test(keys, every_key_in_the_help_does_something)
     size_t n;
     const KeyHelp *h = App_KeyHelp(&n);
     cr_assert_gt(n, 15);
+    /* e exports and s saves into the working directory: not the tree */
+    char dir[] = "/tmp/test_viz_keys_XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    cr_assert_eq(chdir(dir), 0);
     for (size_t i = 0; i < n; i++) {
         char buf[64];
         snprintf(buf, sizeof buf, "%s", h[i].keys);
@@ -94,6 +100,9 @@ Test(keys, every_key_in_the_help_does_something)
             stop();
         }
     }
+    char cmd[80];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
 }
 
 Test(keys, a_key_that_means_nothing_says_so)
