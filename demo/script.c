@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCRIPT_MAX_FILE ((size_t)64 << 20)
 #define SCRIPT_MAX_HINT ((uint64_t)1 << 48)
 
 typedef struct IdState {
@@ -472,46 +471,11 @@ int Script_Load(const char *path, Script *out, char *err, size_t errlen)
             snprintf(err, errlen, "no file");
         return -1;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    char *buf;
+    size_t len;
+    if (Demo_ReadFile(path, &buf, &len, err, errlen) != 0)
         return -1;
-    }
-    size_t cap = 1 << 14, len = 0;
-    char *buf = malloc(cap);
-    const char *why = buf ? NULL : "out of memory";
-    while (!why) {
-        if (len == cap) {
-            if (cap >= SCRIPT_MAX_FILE) {
-                if (fgetc(f) != EOF || ferror(f))
-                    why = "larger than 64 MiB";
-                break;
-            }
-            char *n = realloc(buf, cap * 2);
-            if (!n) {
-                why = "out of memory";
-                break;
-            }
-            buf = n;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f))
-                why = strerror(errno);
-            break;
-        }
-    }
-    fclose(f);
-    int rc = -1;
-    if (why) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s: %s", path, why);
-    } else {
-        rc = Script_Parse(buf, len, path, out, err, errlen);
-    }
+    int rc = Script_Parse(buf, len, path, out, err, errlen);
     free(buf);
     return rc;
 }

@@ -315,22 +315,22 @@ int Trace_Parse(const char *text, size_t len, const char *name, Trace *out, char
     return 0;
 }
 
-int Trace_Load(const char *path, Trace *out, char *err, size_t errlen)
+int Demo_ReadFile(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
-    if (out)
-        memset(out, 0, sizeof *out);
+    *text = NULL;
+    *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) {
         if (err && errlen)
             snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    size_t cap = 1 << 16, len = 0;
+    size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
     int rc = -1;
     const char *why = NULL;
     while (buf) {
-        if (len == cap) {
+        if (n == cap) {
             if (cap >= TRACE_MAX_FILE) {
                 if (fgetc(f) == EOF && !ferror(f))
                     rc = 0;
@@ -338,16 +338,16 @@ int Trace_Load(const char *path, Trace *out, char *err, size_t errlen)
                     why = "larger than 64 MiB";
                 break;
             }
-            char *n = realloc(buf, cap * 2);
-            if (!n) {
+            char *m = realloc(buf, cap * 2);
+            if (!m) {
                 why = "out of memory";
                 break;
             }
-            buf = n;
+            buf = m;
             cap *= 2;
         }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
         if (got == 0) {
             if (ferror(f))
                 why = strerror(errno);
@@ -359,10 +359,26 @@ int Trace_Load(const char *path, Trace *out, char *err, size_t errlen)
     if (!buf)
         why = "out of memory";
     fclose(f);
-    if (rc == 0)
-        rc = Trace_Parse(buf, len, path, out, err, errlen);
-    else if (err && errlen)
-        snprintf(err, errlen, "%s: %s", path, why ? why : "read error");
+    if (rc != 0) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: %s", path, why ? why : "read error");
+        free(buf);
+        return -1;
+    }
+    *text = buf;
+    *len = n;
+    return 0;
+}
+
+int Trace_Load(const char *path, Trace *out, char *err, size_t errlen)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    char *buf;
+    size_t len;
+    if (Demo_ReadFile(path, &buf, &len, err, errlen) != 0)
+        return -1;
+    int rc = Trace_Parse(buf, len, path, out, err, errlen);
     free(buf);
     return rc;
 }

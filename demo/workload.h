@@ -71,6 +71,9 @@ int Trace_Parse(const char *text, size_t len, const char *name, Trace *out, char
                 size_t errlen);
 /* Reads and parses a file (at most 64 MiB). */
 int Trace_Load(const char *path, Trace *out, char *err, size_t errlen);
+/* Reads a whole file of at most 64 MiB: 0 with *text (malloc'd, not
+ * NUL-terminated) and *len, or -1 with "path: reason" in err. */
+int Demo_ReadFile(const char *path, char **text, size_t *len, char *err, size_t errlen);
 /* Writes a trace in the same format; returns 0 or -1 (errno). */
 int Trace_Write(const Trace *t, FILE *f);
 void Trace_Free(Trace *t);

@@ -7,66 +7,13 @@
 # passing line) when tmux is missing.
 set -u
 cd "$(dirname "$0")/.."
-BIN=$(cd "$(dirname "${OUT:-.}/heapviz")" && pwd)/heapviz
 TOP=$(pwd)
-SOCK="heapviz-lecture-$$-0"
-sessions=0
-n=0
-failed=0
+. tests/tmux_lib.sh
+# heapviz runs in a scratch directory: s saves and e exports into it
 WORK=$(mktemp -d)
+trap 'cleanup; rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-    n=$((n + 1)); failed=1
-    echo "not ok $n - $1"
-    shift
-    for line in "$@"; do echo "#   $line"; done
-    echo "#   screen:"
-    cap | sed 's/^/#   | /'
-}
-
-if ! command -v tmux >/dev/null 2>&1; then
-    echo "ok 1 - # SKIP tmux is not installed"
-    exit 0
-fi
-if [ ! -x "$BIN" ]; then
-    echo "not ok 1 - $BIN is not built"
-    exit 1
-fi
-TERM_E2E=dumb
-for t in tmux-256color screen-256color screen xterm-256color xterm; do
-    if infocmp "$t" >/dev/null 2>&1; then TERM_E2E=$t; break; fi
-done
-LOC=C.UTF-8
-locale -a 2>/dev/null | grep -qi '^c\.utf-\?8$' || LOC=C
-
-t() { tmux -L "$SOCK" -f /dev/null "$@"; }
-cleanup() { t kill-server >/dev/null 2>&1; rm -rf "$WORK"; }
-trap cleanup EXIT
-# start COLS ROWS ARGS...: heapviz in a fresh server, run from $WORK
-start() {
-    local cols=$1 rows=$2
-    shift 2
-    t kill-server >/dev/null 2>&1
-    sessions=$((sessions + 1))
-    SOCK="heapviz-lecture-$$-$sessions"
-    t new-session -d -x "$cols" -y "$rows" -c "$WORK" \
-        "env TERM=$TERM_E2E LANG=$LOC LC_ALL=$LOC NO_COLOR= $BIN $*; echo HEAPVIZ-EXIT=\$?; sleep 60"
-}
-cap() { t capture-pane -p -t 0 2>/dev/null; }
-keys() { t send-keys -t 0 "$@"; }
-until_match() { # until_match TIMEOUT PATTERN
-    local i=0 limit=$(($1 * 20))
-    while [ $i -lt $limit ]; do
-        cap | grep -qE -- "$2" && return 0
-        sleep 0.05
-        i=$((i + 1))
-    done
-    return 1
-}
-check() { # check NAME TIMEOUT PATTERN
-    if until_match "$2" "$3"; then ok "$1"; else not_ok "$1" "waited ${2}s for /$3/"; fi
-}
 # the screen without its status line, once it has settled
 screen() { sleep 0.3; cap | head -n -1; }
 

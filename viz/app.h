@@ -99,6 +99,10 @@ unsigned App_Slower(unsigned speed);
 
 /* Composes the whole screen for ui into f (f's size is the screen). */
 void Screen_Compose(Ui *ui, Frame *f);
+/* Lane l's history of external fragmentation (or utilisation) as a column
+ * chart h rows high in [x, x + w), newest on the right, `per` samples a
+ * column (the history panel's chart). */
+void Screen_Chart(Frame *f, const Lane *l, bool util, int y, int x, int w, int h, size_t per);
 
 /* For the help overlay and the man page: the key table. */
 typedef struct KeyHelp {

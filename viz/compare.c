@@ -78,23 +78,5 @@ void Compare_Spark(const Lane *l, Frame *f, int y, int x, int w)
     size_t per = 1;
     while (per * (size_t)w < have)
         per *= 2;
-    for (int c = 0; c < w; c++) {
-        size_t from_right = (size_t)(w - 1 - c);
-        unsigned sum = 0, n = 0;
-        for (size_t k = 0; k < per; k++) {
-            const HistPoint *p = Lane_Hist(l, from_right * per + k);
-            if (!p)
-                break;
-            sum += p->ext;
-            n++;
-        }
-        if (!n)
-            continue;
-        unsigned level = (sum / n * 8u + 9999u) / 10000u; /* 0..8 eighths */
-        static const char ascii[] = " _..--=#";
-        uint32_t ch = level == 0 ? (f->utf8 ? 0x2581u : '_')
-                      : f->utf8  ? 0x2580u + (level > 8 ? 8u : level)
-                                 : (uint32_t)ascii[level > 7 ? 7 : level];
-        Frame_Put(f, y, x + c, ch, S_HIST_EXT);
-    }
+    Screen_Chart(f, l, false, y, x, w, 1, per);
 }

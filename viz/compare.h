@@ -14,8 +14,8 @@
 int Compare_DetailRows(const Ui *ui, int avail);
 /* Draws the details (a heading and a line per heap) from row y. */
 void Compare_Details(Ui *ui, Frame *f, int y, int rows);
-/* Lane l's external fragmentation, newest on the right, as one row of
- * eighth-height bars in [x, x + w) (nothing when w is too small). */
+/* Lane l's external fragmentation, newest on the right, as a one-row
+ * chart after "  ext " in [x, x + w) (nothing when w is too small). */
 void Compare_Spark(const Lane *l, Frame *f, int y, int x, int w);
 
 #endif

@@ -102,24 +102,14 @@ static bool answer(const Lane *l, bool is_free, size_t *out)
     return false;
 }
 
-static const char *merged(size_t n)
+/* The neighbours that merge, in a sentence (or one word, for the key). */
+static const char *merged(size_t n, bool word)
 {
-    switch (n & (MEM_LEFT | MEM_RIGHT)) {
-    case MEM_LEFT: return "the left neighbour";
-    case MEM_RIGHT: return "the right neighbour";
-    case MEM_LEFT | MEM_RIGHT: return "both neighbours";
-    default: return "no neighbour";
-    }
-}
-
-static const char *merged_short(size_t n)
-{
-    switch (n & (MEM_LEFT | MEM_RIGHT)) {
-    case MEM_LEFT: return "left";
-    case MEM_RIGHT: return "right";
-    case MEM_LEFT | MEM_RIGHT: return "both";
-    default: return "none";
-    }
+    static const char *const said[4][2] = {{"no neighbour", "none"},
+                                           {"the left neighbour", "left"},
+                                           {"the right neighbour", "right"},
+                                           {"both neighbours", "both"}};
+    return said[n & (MEM_LEFT | MEM_RIGHT)][word];
 }
 
 /* ---- the live question ------------------------------------------------------ */
@@ -175,7 +165,7 @@ void Predict_Prompt(const Ui *ui, char *buf, size_t len)
         size_t obj = bi >= 0 ? l->snap.blocks[bi].object : 0;
         snprintf(buf, len, "predict %sfree %zu B at +0x%zx: which neighbours merge? [%s] "
                            "←→ or n l r b, Enter",
-                 who, obj, b + MEM_HEADER_SIZE, merged_short(p->guess[p->lane]));
+                 who, obj, b + MEM_HEADER_SIZE, merged(p->guess[p->lane], true));
         return;
     }
     char g[40];
@@ -244,7 +234,7 @@ static unsigned reveal(Ui *ui)
         p->right[i] += ok;
         char said[64];
         if (is_free)
-            snprintf(said, sizeof said, "%s", merged(got));
+            snprintf(said, sizeof said, "%s", merged(got, false));
         else if (got == PREDICT_FAILS)
             snprintf(said, sizeof said, "it failed");
         else
@@ -461,7 +451,7 @@ static void key_line(FILE *ans, const Lane *l, const char *who, bool is_free, si
 {
     char a[16];
     if (is_free)
-        snprintf(a, sizeof a, "%s", merged_short(got));
+        snprintf(a, sizeof a, "%s", merged(got, true));
     else if (got == PREDICT_FAILS)
         snprintf(a, sizeof a, "fails");
     else

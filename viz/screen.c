@@ -377,6 +377,11 @@ static void chart(Frame *f, const Lane *l, bool util, int y, int x, int w, int h
     }
 }
 
+void Screen_Chart(Frame *f, const Lane *l, bool util, int y, int x, int w, int h, size_t per)
+{
+    chart(f, l, util, y, x, w, h, per);
+}
+
 static void panel_history(Frame *f, const Lane *l, int y, int x, int w, int h)
 {
     if (h < 3 || w < 24)
