@@ -11,6 +11,12 @@
  * The Lane record is the whole struct; restoring it keeps the lane's own
  * resources (region, heap, player, snapshot buffer), which are the same
  * objects at every position.
+ *
+ * The checkpoint at position 0 holds no heap image: the heaps are fresh
+ * there, and a fresh heap over the same region is made again on restore.
+ * Other checkpoints are taken only while one stays below 1/MIN_CHECKPOINTS
+ * of the budget; for larger heaps (above 8 MiB in all) every travel replays
+ * from position 0, and memory stays what heapviz needs without travel.
  */
 #include "history.h"
 
@@ -26,6 +32,7 @@ typedef struct Checkpoint {
     size_t pos;
     uint64_t steps;        /* the model's workload position */
     bool ended;
+    bool fresh;            /* no heap images: the heaps were just created */
     unsigned char *data;
     size_t size;
 } Checkpoint;
@@ -86,16 +93,22 @@ void History_Destroy(History *h)
 
 /* ---- checkpoints ------------------------------------------------------ */
 
-static size_t lane_bytes(const Lane *l)
+static size_t lane_bytes(const Lane *l, bool fresh)
 {
-    return sizeof(Lane) + Player_StateSize(l->player) + HeapImage_Size(l);
+    return sizeof(Lane) + Player_StateSize(l->player) + (fresh ? 0 : HeapImage_Size(l));
 }
 
+/* Takes a checkpoint of the present; 0 also when one is not worth taking
+ * (too large), -1 when out of memory or when the first of a history that
+ * does not start from fresh heaps would be too large. */
 static int checkpoint(History *h, Model *m)
 {
+    bool fresh = h->pos == 0;
     size_t size = 0;
     for (unsigned i = 0; i < m->nlanes; i++)
-        size += lane_bytes(&m->lanes[i]);
+        size += lane_bytes(&m->lanes[i], fresh);
+    if (!fresh && size > HIST_BUDGET / MIN_CHECKPOINTS)
+        return h->ncp ? 0 : -1;
     if (h->ncp == h->cap_cp) {
         size_t cap = h->cap_cp ? h->cap_cp * 2 : 64;
         Checkpoint *v = realloc(h->cp, cap * sizeof *v);
@@ -113,10 +126,12 @@ static int checkpoint(History *h, Model *m)
         p += sizeof *l;
         Player_SaveState(l->player, p);
         p += Player_StateSize(l->player);
-        HeapImage_Save(l, p);
-        p += HeapImage_Size(l);
+        if (!fresh) {
+            HeapImage_Save(l, p);
+            p += HeapImage_Size(l);
+        }
     }
-    h->cp[h->ncp++] = (Checkpoint){h->pos, m->steps, m->ended, d, size};
+    h->cp[h->ncp++] = (Checkpoint){h->pos, m->steps, m->ended, fresh, d, size};
     h->bytes += size;
     /* over budget: keep every other one (and the first), twice as far apart */
     while (h->bytes > HIST_BUDGET && h->ncp > MIN_CHECKPOINTS) {
@@ -140,6 +155,10 @@ static void restore(Model *m, const Checkpoint *c)
     const unsigned char *p = c->data;
     for (unsigned i = 0; i < m->nlanes; i++) {
         Lane *l = &m->lanes[i];
+        /* a fresh heap where the checkpoint has none (the region made one
+         * before, so this cannot fail; if it did, the old heap stays) */
+        if (c->fresh)
+            Lane_NewHeap(l);
         Lane keep = *l; /* only its resources are kept: see the file comment */
         memcpy(l, p, sizeof *l);
         p += sizeof *l;
@@ -151,8 +170,10 @@ static void restore(Model *m, const Checkpoint *c)
         l->snap.cap_blocks = keep.snap.cap_blocks;
         Player_LoadState(l->player, p);
         p += Player_StateSize(l->player);
-        HeapImage_Load(l, p);
-        p += HeapImage_Size(l);
+        if (!c->fresh) {
+            HeapImage_Load(l, p);
+            p += HeapImage_Size(l);
+        }
         l->npending = 0;
         /* the walk is re-taken when someone looks; the counters at once */
         l->snap.region = MemHeap_Region(l->heap);

@@ -17,7 +17,10 @@
  * player's id table and the lane's own record (log, chart, touches).  One
  * is taken every `every` operations; when they outgrow the memory budget,
  * every other one is dropped and `every` doubles, so a replay is never
- * longer than `every` operations and memory stays bounded.
+ * longer than `every` operations and memory stays bounded.  Position 0
+ * needs no copy of the heaps (they are fresh there); heaps of more than
+ * HIST_BUDGET / 8 bytes in all get no other checkpoint, and every travel
+ * replays from position 0.
  *
  * Stepping forward from a past position redoes the recorded operations; an
  * operation typed there forks: the recorded future is dropped.  The

@@ -280,16 +280,23 @@ static void digest(Lane *l, const char *prefix)
 
 /* ---- heaps ------------------------------------------------------------------ */
 
-static int lane_create(Lane *l, const ModelConfig *cfg, char *err, size_t errlen)
+int Lane_NewHeap(Lane *l)
 {
     if (l->heap)
         MemHeap_Release(l->heap);
     l->heap = MemHeap_Create(l->region, l->region_size, l->policy, l->flags | MEM_OPT_NOLOCK);
-    if (!l->heap) {
+    if (!l->heap)
+        return -1;
+    MemHeap_SetObserver(l->heap, observe, l);
+    return 0;
+}
+
+static int lane_create(Lane *l, const ModelConfig *cfg, char *err, size_t errlen)
+{
+    if (Lane_NewHeap(l) != 0) {
         snprintf(err, errlen, "cannot create a heap of %zu bytes", l->region_size);
         return -1;
     }
-    MemHeap_SetObserver(l->heap, observe, l);
     l->npending = 0;
     l->ntouch = 0;
     l->touch_serial++;

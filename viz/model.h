@@ -189,6 +189,10 @@ const LogLine *Lane_Log(const Lane *l, unsigned i);
 /* The i-th newest history sample (0 = newest), or NULL. */
 const HistPoint *Lane_Hist(const Lane *l, size_t i);
 
+/* A fresh heap over the lane's region (its policy and flags), observed as
+ * before; nothing else of the lane changes.  Returns 0 or -1. */
+int Lane_NewHeap(Lane *l);
+
 /* Re-takes a lane's snapshot through the hooks.  After an operation only
  * the statistics are re-taken at once (cheap); the walk waits for the next
  * Lane_Sync, so a frame pays for one walk however many operations it shows. */
