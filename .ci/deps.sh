@@ -10,7 +10,9 @@ job=${1:-build}
 packages=(make gcc pkg-config libncurses-dev ncurses-term locales)
 if [ "$job" = test ]; then
     # clang's sanitizer and libFuzzer runtimes are in libclang-rt-dev, which
-    # clang only recommends
+    # clang only recommends; test_export checks heapviz's SVG with xmllint
+    # (libxml2-utils), renders it with rsvg-convert (librsvg2-bin) and reads
+    # the PNG back with libpng
     packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind
                libxml2-utils librsvg2-bin libpng-dev)
 fi
