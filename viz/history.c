@@ -12,8 +12,9 @@
  * resources (region, heap, player, snapshot buffer), which are the same
  * objects at every position.
  *
- * The checkpoint at position 0 holds no heap image: the heaps are fresh
- * there, and a fresh heap over the same region is made again on restore.
+ * The checkpoint at position 0 holds no heap image and no player state: the
+ * heaps are fresh there and the players empty, and a fresh heap over the
+ * same region is made again on restore.
  * Other checkpoints are taken only while one stays below 1/MIN_CHECKPOINTS
  * of the budget; for larger heaps (above 8 MiB in all) every travel replays
  * from position 0, and memory stays what heapviz needs without travel.
@@ -95,7 +96,7 @@ void History_Destroy(History *h)
 
 static size_t lane_bytes(const Lane *l, bool fresh)
 {
-    return sizeof(Lane) + Player_StateSize(l->player) + (fresh ? 0 : HeapImage_Size(l));
+    return sizeof(Lane) + (fresh ? 0 : Player_StateSize(l->player) + HeapImage_Size(l));
 }
 
 /* Takes a checkpoint of the present; 0 also when one is not worth taking
@@ -124,9 +125,9 @@ static int checkpoint(History *h, Model *m)
         const Lane *l = &m->lanes[i];
         memcpy(p, l, sizeof *l);
         p += sizeof *l;
-        Player_SaveState(l->player, p);
-        p += Player_StateSize(l->player);
         if (!fresh) {
+            Player_SaveState(l->player, p);
+            p += Player_StateSize(l->player);
             HeapImage_Save(l, p);
             p += HeapImage_Size(l);
         }
@@ -168,9 +169,11 @@ static void restore(Model *m, const Checkpoint *c)
         l->player = keep.player;
         l->snap.blocks = keep.snap.blocks;
         l->snap.cap_blocks = keep.snap.cap_blocks;
-        Player_LoadState(l->player, p);
-        p += Player_StateSize(l->player);
-        if (!c->fresh) {
+        if (c->fresh) {
+            Player_Reset(l->player, l->heap); /* it held nothing then */
+        } else {
+            Player_LoadState(l->player, p);
+            p += Player_StateSize(l->player);
             HeapImage_Load(l, p);
             p += HeapImage_Size(l);
         }

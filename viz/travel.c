@@ -21,6 +21,13 @@ void Travel_Arrive(Ui *ui)
         ui->lane = 0;
 }
 
+static unsigned no_history(Ui *ui, size_t pos)
+{
+    App_Say(ui, true, "cannot go to step %zu: no history is kept now (out of memory, or heaps "
+                      "too large to copy)", pos);
+    return R_REDRAW | R_TIMING;
+}
+
 unsigned Travel_To(Ui *ui, size_t pos)
 {
     History *h = ui->m->hist;
@@ -32,15 +39,11 @@ unsigned Travel_To(Ui *ui, size_t pos)
         return R_REDRAW | R_TIMING;
     }
     if (pos <= last) {
-        if (History_Goto(h, ui->m, pos) != 0) {
-            App_Say(ui, true, "cannot go to step %zu (out of memory for the history)", pos);
-            return R_REDRAW | R_TIMING;
-        }
+        if (History_Goto(h, ui->m, pos) != 0)
+            return no_history(ui, pos);
     } else {
-        if (History_Goto(h, ui->m, last) != 0) {
-            App_Say(ui, true, "cannot go to step %zu (out of memory for the history)", pos);
-            return R_REDRAW | R_TIMING;
-        }
+        if (History_Goto(h, ui->m, last) != 0)
+            return no_history(ui, pos);
         while (History_Pos(h) < pos && Model_Step(ui->m))
             ;
     }
