@@ -60,6 +60,13 @@ run "time travel: b, [, ], g, a fork, guard overflows" --guard --skip 120 \
     --keys $'a100\nobbbb[[[]g7\nnna64\ng200\nb' --frames 30
 run "time travel in compare mode" --compare all --skip 300 --keys $'bbb[[g100\nn' --frames 10
 run "a script with captions and pauses" --script tests/golden/board.hvs --frames 12
+run "predict mode, the free list, compare details" --compare first,best,fast --skip 60 \
+    --keys $'LPn\n\t\n!\nx\x1bPlllL' --frames 5
+run "a handout and a worksheet" --handout --script tests/golden/board.hvs
+run "a worksheet in compare mode" --predict --compare all --ops "a300 a100 a500 f0 f2 a250"
+svgtmp=$(mktemp -d)
+run "SVG and HTML export" --skip 40 --keys lll --svg "$svgtmp/f.svg" --html "$svgtmp/f.html"
+rm -rf "$svgtmp"
 run "prompts, zoom, help, refused frees" --skip 80 \
     --keys $'lllzzZa64\ni0x1\ni99999999\nTab\tf?' --frames 10
 L=8 C=30 run "too small" --frames 3
