@@ -38,7 +38,7 @@ check "[ stops at the start" 3 'this is the start: step 0'
 keys ']'
 check "] goes ten steps forward" 3 'step 10 of 31'
 keys g
-check "g asks for a step" 3 'go to which step\?'
+check "g asks for a step, saying the range" 3 'go to which step \(0 to 31, or later\)\?'
 keys 2 5 Enter
 check "g 25 goes to step 25" 3 'step 25 of 31'
 keys g x Enter

@@ -20,6 +20,7 @@
 #include "bar.h"
 #include "compare.h"
 #include "explain.h"
+#include "history.h"
 #include "lecture.h"
 
 #include <stdio.h>
@@ -646,8 +647,11 @@ static void draw_status(Frame *f, const Ui *ui, int y)
         return;
     }
     if (ui->prompt != PROMPT_NONE) {
+        char steps[64];
+        snprintf(steps, sizeof steps, "go to which step (%zu to %zu, or later)? ",
+                 History_First(m->hist), History_Last(m->hist));
         const char *q = ui->prompt == PROMPT_ALLOC ? "allocate how many bytes (K/M ok)? "
-                        : ui->prompt == PROMPT_GOTO ? "go to which step? "
+                        : ui->prompt == PROMPT_GOTO ? steps
                         : ui->prompt == PROMPT_SAVE ? "save the session as a script in: "
                                                     : "free at which offset (like 0x1c4)? ";
         x += Frame_Text(f, y, x, w - x, S_STATUS_KEY, q);
