@@ -12,9 +12,12 @@ if [ "$job" = test ]; then
     # clang's sanitizer and libFuzzer runtimes are in libclang-rt-dev, which
     # clang only recommends; test_export checks heapviz's SVG with xmllint
     # (libxml2-utils), renders it with rsvg-convert (librsvg2-bin) and reads
-    # the PNG back with libpng
-    packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind
-               libxml2-utils librsvg2-bin libpng-dev)
+    # the PNG back with libpng; the allocators `make bench` compares with
+    # (not needed by `make test`, but installed with it so that a test
+    # machine can run the bench)
+    packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind time
+               libxml2-utils librsvg2-bin libpng-dev
+               libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -111,6 +111,13 @@ Workload *Workload_Create(WorkloadKind kind, uint64_t seed, size_t capacity,
 bool Workload_Next(Workload *w, Op *op);
 /* How many ids the workload can use at once (sizes the player). */
 uint32_t Workload_MaxIds(const Workload *w);
+/* The generator's state as bytes, for a checkpoint (heapviz's time
+ * travel): SaveState writes Workload_StateSize bytes, LoadState takes them
+ * back into the same workload (same kind, capacity and trace), which then
+ * goes on with the operations it made after the save.  Time: O(max ids). */
+size_t Workload_StateSize(const Workload *w);
+void Workload_SaveState(const Workload *w, void *buf);
+void Workload_LoadState(Workload *w, const void *buf);
 void Workload_Destroy(Workload *w);
 
 /* Writes n operations of a generated workload as a trace file. */
@@ -141,6 +148,12 @@ typedef struct Step {
 
 /* A player for ids 0 .. max_ids-1 on heap; NULL when out of memory. */
 Player *Player_Create(MemHeap *heap, uint32_t max_ids);
+/* Fills and checks only the first and the last `bytes` bytes of each object
+ * (all of an object up to twice that): a heap of large objects then costs
+ * two windows of memory and time per object, not its size.  0, the
+ * default, fills and checks every byte.  A realloc copies what the old
+ * object's windows hold and fills the rest of the new one's. */
+void Player_SetWindow(Player *p, size_t bytes);
 /* Applies op; fills *step when step is not NULL.
  *   ALLOC    size 0 is made as 1 byte (malloc(0) gives an object too).  An id
  *            that still holds an object has it freed first.  FAILED leaves

@@ -3,9 +3,11 @@
  * split), free (find the object behind any interior pointer, check the
  * neighbours, coalesce), and the lookups behind Find and Classify.  The
  * block format is in block.h; the free structures are list.c (first, next,
- * best, worst) and seg.c (fast); this file ties them together and raises
- * the events.
+ * best, worst) and seg.c (fast); MEM_FAST serves small requests from runs
+ * first (runs.h), whose blocks come from and go back to the block heap
+ * here.  This file ties them together and raises the events.
  */
+#include "runs.h"
 #include "seg.h"
 
 /* ---- guard mode ------------------------------------------------------------- */
@@ -55,25 +57,15 @@ MEM_NO_ASAN static void alloc_failed(MemHeap *h, size_t size, size_t examined, E
     }
 }
 
-MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool list)
+/* Takes free block g (total granules) out of the free structure for a used
+ * block of need granules: the rest is split off as a free block (*r, *rest)
+ * when it can be one, else the whole block is taken.  Returns the granules
+ * taken.  g's header is the caller's to write. */
+MEM_HOT uint32_t take_block(MemHeap *h, uint32_t g, uint32_t total, uint32_t need, const bool list,
+                            uint32_t *r_out, uint32_t *rest_out)
 {
-    uint32_t need = need_grans(h, size);
-    uint32_t rover_before = h->rover;
-    size_t examined = 0;
-    uint32_t g = NIL;
-    if (need)
-        g = list ? mem_list_search(h, need, &examined) : mem_seg_search(h, need, &examined);
-    if (g == NIL || !free_block_ok(h, g)) {
-        alloc_failed(h, size, examined, eb);
-        return NULL;
-    }
-
-    BlockHeader *b = mem_hdr(h, g);
-    uint32_t total = b->size;
-    uint32_t prev_used = b->info & B_PREV_USED;
     uint32_t rest = total - need;
     uint32_t r = NIL;
-
     if (rest >= MIN_GRANS) {
         /* [------ free ------] => [used][ free ] */
         r = g + need;
@@ -89,10 +81,38 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
         mem_list_take(h, g, r);
     else
         mem_seg_take(h, g, total, r, rest);
+    *r_out = r;
+    *rest_out = rest;
+    return need;
+}
+
+
+static void *alloc_again(MemHeap *h, size_t size, EventBuf *eb);
+
+MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool list)
+{
+    uint32_t need = need_grans(h, size);
+    uint32_t rover_before = h->rover;
+    size_t examined = 0;
+    uint32_t g = NIL;
+    if (need)
+        g = list ? mem_list_search(h, need, &examined) : mem_seg_search(h, need, &examined);
+    if (g == NIL || !free_block_ok(h, g)) {
+        if (!list && need && h->run_spares && mem_run_release_for(h, need, eb))
+            return alloc_again(h, size, eb); /* it fits now */
+        alloc_failed(h, size, examined, eb);
+        return NULL;
+    }
+
+    BlockHeader *b = mem_hdr(h, g);
+    uint32_t total = b->size;
+    uint32_t prev_used = b->info & B_PREV_USED;
+    uint32_t r, rest;
+    need = take_block(h, g, total, need, list, &r, &rest);
 
     size_t block_bytes = (size_t)need * GRAN;
     uint32_t slack = (uint32_t)(block_bytes - HDR - size);
-    MEM_ASSERT(slack <= SLACK_MAX);
+    MEM_ASSERT(slack < SLACK_MAX); /* SLACK_MAX marks a run */
     hdr_write(h, g, need, B_USED | prev_used | slack << B_SLACK_SHIFT);
     unsigned char *obj = mem_payload(h, g);
     if (h->flags & MEM_OPT_GUARD)
@@ -120,7 +140,33 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
     return obj;
 }
 
-MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
+/* After a spare run went back: the search again (out of line: the failure
+ * path of the copy inlined here may come back once per spare). */
+MEM_NO_ASAN __attribute__((noinline)) static void *alloc_again(MemHeap *h, size_t size,
+                                                               EventBuf *eb)
+{
+    return alloc_locked(h, size, eb, false);
+}
+
+/* ---- blocks for runs (runs.c) ------------------------------------------------- */
+
+MEM_NO_ASAN uint32_t mem_block_for_run(MemHeap *h, uint32_t need, size_t *examined,
+                                       size_t *remainder)
+{
+    uint32_t g = mem_seg_search(h, need, examined);
+    if (g == NIL || !free_block_ok(h, g))
+        return NIL;
+    BlockHeader *b = mem_hdr(h, g);
+    uint32_t total = b->size, prev_used = b->info & B_PREV_USED, r, rest;
+    need = take_block(h, g, total, need, false, &r, &rest);
+    hdr_write(h, g, need, B_RUN_MARK | prev_used);
+    h->used_bytes += (size_t)need * GRAN;
+    *remainder = r != NIL ? (size_t)rest * GRAN : 0u;
+    return g;
+}
+
+/* MemHeap_Alloc's full path: every case, with the lock and the events. */
+MEM_NO_ASAN __attribute__((noinline)) static void *alloc_full(MemHeap *h, size_t size)
 {
     if (!h || size == 0)
         return NULL;
@@ -128,9 +174,13 @@ MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
     bool locked = mem_lock(h);
     mem_ev_begin(&eb, h);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
-    /* two copies, each specialised for its family of policies */
-    void *p = mem_is_list_policy(h) ? alloc_locked(h, size, &eb, true)
-                                    : alloc_locked(h, size, &eb, false);
+    /* two copies, each specialised for its family of policies; under
+     * MEM_FAST a small request tries the runs first */
+    void *p;
+    if (mem_is_list_policy(h))
+        p = alloc_locked(h, size, &eb, true);
+    else if (size > RUN_MAX_SIZE || !(p = run_alloc(h, size, &eb)))
+        p = alloc_locked(h, size, &eb, false);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     if (eb.on)
         mem_ev_flush(h, &eb);
@@ -146,10 +196,11 @@ MEM_NO_ASAN static MemReject classify_outside(const MemHeap *h, uintptr_t a)
     return a >= b && a - b < h->arena ? MEM_REJECT_TABLE : MEM_REJECT_OUTSIDE;
 }
 
-/* Which block holds ptr (*gout, NIL if none), and whether ptr is inside its
- * live object.  Nothing read from the region is trusted before it is checked:
- * the bitmap's answer must be a block whose tagged header covers ptr. */
-MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout)
+/* Which block holds ptr (*gout, NIL if none), in a run which slot (*slot,
+ * left alone otherwise), and whether ptr is inside its live object.
+ * Nothing read from the region is trusted before it is checked: the
+ * bitmap's answer must be a block whose tagged header covers ptr. */
+MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout, uint32_t *slot)
 {
     uintptr_t a = (uintptr_t)ptr;
     size_t o = (size_t)(a - (uintptr_t)h->base) - HDR; /* wraps below the area */
@@ -174,6 +225,8 @@ MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout)
     *gout = g;
     if (!(info & B_USED))
         return MEM_REJECT_FREE;
+    if (hdr_is_run(info))
+        return run_classify(h, g, size, o, slot);
     size_t start = (size_t)g * GRAN + (GRAN - HDR); /* the object, as o counts */
     if (o < start)
         return MEM_REJECT_HEADER;
@@ -186,9 +239,9 @@ MEM_NO_ASAN MemReject MemHeap_Classify(const MemHeap *h, const void *ptr)
 {
     if (!h)
         return MEM_REJECT_NULL_HEAP;
-    uint32_t g;
+    uint32_t g, slot;
     bool locked = mem_lock(h);
-    MemReject r = classify(h, ptr, &g);
+    MemReject r = classify(h, ptr, &g, &slot);
     mem_unlock(h, locked);
     return r;
 }
@@ -197,13 +250,21 @@ MEM_NO_ASAN void *MemHeap_Find(const MemHeap *h, const void *ptr, size_t *size)
 {
     if (!h)
         return NULL;
-    uint32_t g;
+    uint32_t g, slot = NIL;
     void *obj = NULL;
     bool locked = mem_lock(h);
-    if (classify(h, ptr, &g) == MEM_OK) {
-        obj = mem_payload(h, g);
-        if (size)
-            *size = mem_object_size(mem_hdr(h, g));
+    if (classify(h, ptr, &g, &slot) == MEM_OK) {
+        if (slot != NIL) {
+            const RunTable *t = run_table(h, g);
+            const RunClass *k = &h->runs[t->cls];
+            obj = h->base + run_slot_off(g, k, slot);
+            if (size)
+                *size = k->size - run_slack(t, k, slot);
+        } else {
+            obj = mem_payload(h, g);
+            if (size)
+                *size = mem_object_size(mem_hdr(h, g));
+        }
     }
     mem_unlock(h, locked);
     return obj;
@@ -266,23 +327,18 @@ MEM_NO_ASAN static void free_events(MemHeap *h, EventBuf *eb, uint32_t g, uint32
     mem_ev_rover(eb, h, rover_before);
 }
 
-/* Frees used block g; `given` is the pointer the caller passed, as an
- * offset, for the events. */
-MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list, ptrdiff_t given)
+/* What merging a freed block did, for the events. */
+typedef struct Merge {
+    uint32_t start, merged; /* the free block that results */
+    unsigned neighbours;    /* MEM_LEFT | MEM_RIGHT absorbed */
+} Merge;
+
+/* Puts used block g (size granules, header info) back as a free block,
+ * merged with its free neighbours. */
+MEM_HOT Merge merge_block(MemHeap *h, uint32_t g, uint32_t size, uint32_t info, const bool list,
+                          uint32_t rover_before)
 {
-    BlockHeader *b = mem_hdr(h, g);
-    uint32_t size = b->size;
-    uint32_t info = b->info;
-    size_t obj_size = mem_object_size(b);
-    uint32_t rover_before = h->rover;
-
-    if (h->flags & MEM_OPT_GUARD)
-        guard_report(h, g, obj_size, eb, given);
-    MEM_POISON(mem_payload(h, g), obj_size);
-
-    h->live_bytes -= obj_size;
     h->used_bytes -= (size_t)size * GRAN;
-    h->frees++;
 
     /* [left][this][right] => [-------- merged --------] */
     uint32_t start = g, merged = size, prev_used = info & B_PREV_USED;
@@ -319,9 +375,29 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list, 
     /* one block more, less each neighbour it absorbed */
     h->free_blocks = h->free_blocks + 1u - (neighbours & MEM_LEFT ? 1u : 0u) -
                      (neighbours & MEM_RIGHT ? 1u : 0u);
+    return (Merge){start, merged, neighbours};
+}
 
+/* Frees used block g; `given` is the pointer the caller passed, as an
+ * offset, for the events. */
+MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list, ptrdiff_t given)
+{
+    BlockHeader *b = mem_hdr(h, g);
+    uint32_t size = b->size;
+    uint32_t info = b->info;
+    size_t obj_size = mem_object_size(b);
+    uint32_t rover_before = h->rover;
+
+    if (h->flags & MEM_OPT_GUARD)
+        guard_report(h, g, obj_size, eb, given);
+    MEM_POISON(mem_payload(h, g), obj_size);
+
+    h->live_bytes -= obj_size;
+    h->frees++;
+    Merge m = merge_block(h, g, size, info, list, rover_before);
     if (eb->on)
-        free_events(h, eb, g, size, obj_size, start, merged, neighbours, rover_before, given);
+        free_events(h, eb, g, size, obj_size, m.start, m.merged, m.neighbours, rover_before,
+                    given);
 }
 
 /* Coalescing will trust both neighbours of used block g: the right one's
@@ -347,8 +423,32 @@ MEM_HOT bool neighbours_ok(const MemHeap *h, uint32_t g)
     return true;
 }
 
+/* Gives run g's block back to the block heap, where it coalesces; false
+ * (and nothing changes) when its neighbours fail their checks. */
+MEM_NO_ASAN bool mem_block_release_run(MemHeap *h, uint32_t g, EventBuf *eb)
+{
+    if (!neighbours_ok(h, g))
+        return false;
+    BlockHeader *b = mem_hdr(h, g);
+    MemEvent *e = mem_ev_add(eb, h, MEM_EV_RUN_RELEASE);
+    if (e) {
+        e->block = e->run = goff(g);
+        e->size = (size_t)b->size * GRAN;
+    }
+    Merge m = merge_block(h, g, b->size, b->info, false, h->rover);
+    if (m.neighbours) {
+        e = mem_ev_add(eb, h, MEM_EV_COALESCE);
+        if (e) {
+            e->neighbours = m.neighbours;
+            e->block = goff(m.start);
+            e->size = (size_t)m.merged * GRAN;
+        }
+    }
+    return true;
+}
+
 MEM_NO_ASAN static void reject_event(MemHeap *h, EventBuf *eb, const void *ptr, MemReject r,
-                                     uint32_t g)
+                                     uint32_t g, uint32_t slot)
 {
     MemEvent *e = mem_ev_add(eb, h, MEM_EV_REJECT);
     if (e) {
@@ -357,42 +457,72 @@ MEM_NO_ASAN static void reject_event(MemHeap *h, EventBuf *eb, const void *ptr, 
         if (g != NIL) {
             e->block = goff(g);
             e->size = (size_t)mem_hdr(h, g)->size * GRAN;
+            if (hdr_is_run(mem_hdr(h, g)->info)) {
+                e->run = goff(g);
+                e->slot = slot != NIL ? slot : 0u;
+            }
         }
     }
 }
 
-MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
+/* MemHeap_Free's full path: every case, with the lock and the events. */
+MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr)
 {
     if (!ptr)
         return MEM_OK;
     if (!h)
         return MEM_REJECT_NULL_HEAP;
     EventBuf eb;
-    uint32_t g = NIL;
+    uint32_t g = NIL, slot = NIL;
     bool locked = mem_lock(h);
     mem_ev_begin(&eb, h);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
-    MemReject r = classify(h, ptr, &g);
+    MemReject r = classify(h, ptr, &g, &slot);
     ptrdiff_t given = (ptrdiff_t)((uintptr_t)ptr - (uintptr_t)h->base);
-    if (r == MEM_OK && !neighbours_ok(h, g)) {
+    if (r == MEM_OK && slot != NIL) {
+        if (!run_free_ok(h, g))
+            r = MEM_REJECT_CORRUPT;
+    } else if (r == MEM_OK && !neighbours_ok(h, g)) {
         r = MEM_REJECT_CORRUPT;
         /* Guard mode says what reached the neighbour: this object's guard. */
         if (h->flags & MEM_OPT_GUARD)
             guard_report(h, g, mem_object_size(mem_hdr(h, g)), &eb, given);
     }
-    if (r == MEM_OK) {
-        if (mem_is_list_policy(h))
-            free_locked(h, g, &eb, true, given);
-        else
-            free_locked(h, g, &eb, false, given);
-    } else {
+    if (r != MEM_OK) {
         h->rejected++;
         if (eb.on)
-            reject_event(h, &eb, ptr, r, g);
+            reject_event(h, &eb, ptr, r, g, slot);
+    } else if (slot != NIL) {
+        run_free(h, g, slot, &eb, given);
+    } else if (mem_is_list_policy(h)) {
+        free_locked(h, g, &eb, true, given);
+    } else {
+        free_locked(h, g, &eb, false, given);
     }
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     if (eb.on)
         mem_ev_flush(h, &eb);
     mem_unlock(h, locked);
     return (int)r;
+}
+
+/* ---- the entry points ---------------------------------------------------------- */
+
+/* A small request or free under MEM_FAST tries the run fast path (runs.h)
+ * first; whatever it declines goes the full way. */
+MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
+{
+    if (h && size - 1u < RUN_MAX_SIZE && run_hot(h)) {
+        void *p = run_alloc_fast(h, size);
+        if (p)
+            return p;
+    }
+    return alloc_full(h, size);
+}
+
+MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
+{
+    if (h && run_hot(h) && run_free_fast(h, ptr))
+        return MEM_OK;
+    return free_full(h, ptr);
 }

@@ -4,7 +4,7 @@
  * the events the operations raise.  Everything is read under the heap's lock
  * and nothing read from the arena is followed before it is checked.
  */
-#include "block.h"
+#include "runs.h"
 
 #include <string.h>
 
@@ -48,6 +48,7 @@ MEM_NO_ASAN void MemHeap_SetObserver(MemHeap *h, MemObserver observer, void *arg
     bool locked = mem_lock(h);
     h->observer = observer;
     h->observer_arg = arg;
+    mem_run_gate(h);
     mem_unlock(h, locked);
 }
 
@@ -72,6 +73,11 @@ MEM_NO_ASAN MemRegion MemHeap_Region(const MemHeap *h)
 MEM_NO_ASAN static void describe(const MemHeap *h, uint32_t g, MemBlock *out)
 {
     const BlockHeader *b = mem_hdr(h, g);
+    memset(out, 0, sizeof *out);
+    if (hdr_is_run(b->info)) {
+        mem_run_describe(h, g, out);
+        return;
+    }
     out->offset = goff(g);
     out->size = (size_t)b->size * GRAN;
     out->header = HDR;
@@ -198,6 +204,7 @@ MEM_NO_ASAN MemStats MemHeap_Stats(const MemHeap *h)
     s.rejected_frees = h->rejected;
     s.overflows = h->overflows;
     s.ops = h->allocs + h->frees + h->failed + h->rejected;
+    mem_run_stats(h, &s);
     mem_unlock(h, locked);
     return s;
 }

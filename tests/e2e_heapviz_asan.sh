@@ -69,7 +69,7 @@ run "SVG and HTML export" --skip 40 --keys lll --svg "$svgtmp/f.svg" --html "$sv
 rm -rf "$svgtmp"
 run "prompts, zoom, help, refused frees" --skip 80 \
     --keys $'lllzzZa64\ni0x1\ni99999999\nTab\tf?' --frames 10
-L=8 C=30 run "too small" --frames 3
+L=10 C=40 run "the smallest screen" --frames 3
 # every key, in a jumble, on a guarded heap and in compare mode
 jumble=$'lhjkzZz\tHl?\e?a0\na99999999\nfio\nafoo\x1b\tjjjjkkkk+-+-pwr.n nq'
 run "a jumble of keys, guarded" --guard --skip 150 --keys "${jumble%q}" --frames 5

@@ -21,23 +21,26 @@ static Model model;
 static Ui ui;
 static char dir[] = "/tmp/test_export_XXXXXX";
 
-static void start(unsigned nlanes)
+/* nlanes heaps of the first policies (policy >= 0: one heap of it). */
+static void start_at(unsigned nlanes, int policy, size_t arena, int steps)
 {
     cr_assert_not_null(mkdtemp(dir));
     ModelConfig cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.region_size = MemHeap_ControlSize() + 8192;
+    cfg.region_size = MemHeap_ControlSize() + arena;
     cfg.nlanes = nlanes;
     for (unsigned i = 0; i < nlanes; i++)
-        cfg.policies[i] = (MemPolicy)i;
+        cfg.policies[i] = policy >= 0 ? (MemPolicy)policy : (MemPolicy)i;
     cfg.workload = WL_RANDOM;
     cfg.seed = 2;
     char err[128];
     cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), 0, "%s", err);
     Ui_Init(&ui, &model, (GlyphMode){1, 0}, 8, true);
-    for (int i = 0; i < 50; i++)
+    for (int i = 0; i < steps; i++)
         Model_Step(&model);
 }
+
+static void start(unsigned nlanes) { start_at(nlanes, -1, 8192, 50); }
 
 static void stop(void)
 {
@@ -90,9 +93,9 @@ Test(export, the_svg_is_valid_and_renders_in_the_map_colours)
                  err);
     cr_assert_eq(run("xmllint --noout", svg, ""), 0, "xmllint accepts the SVG");
     cr_assert_eq(run("rsvg-convert -o", png, svg), 0, "rsvg-convert renders it");
-    uint32_t want[] = {Export_StyleRgb(S_OBJECT_A, 0), Export_StyleRgb(S_OBJECT_B, 0),
-                       Export_StyleRgb(S_FREE, 0), Export_StyleRgb(S_HEADER, 0),
-                       Export_StyleRgb(S_TITLE, 0)};
+    uint32_t want[] = {Export_StyleRgb(THEME_DARK, S_OBJECT_A, false), Export_StyleRgb(THEME_DARK, S_OBJECT_B, false),
+                       Export_StyleRgb(THEME_DARK, S_FREE, false), Export_StyleRgb(THEME_DARK, S_HEADER, false),
+                       Export_StyleRgb(THEME_DARK, S_TITLE, false)};
     const char *what[] = {"object", "next object", "free", "header", "title bar"};
     check_png(png, 100 * EXPORT_CELL_W, 30 * EXPORT_CELL_H, want, 5, what);
     stop();
@@ -108,7 +111,7 @@ Test(export, compare_mode_and_a_wide_frame_render_too)
                  err);
     cr_assert_eq(run("xmllint --noout", svg, ""), 0);
     cr_assert_eq(run("rsvg-convert -o", png, svg), 0);
-    uint32_t want[] = {Export_StyleRgb(S_OBJECT_A, 0), Export_StyleRgb(S_FREE, 0)};
+    uint32_t want[] = {Export_StyleRgb(THEME_DARK, S_OBJECT_A, false), Export_StyleRgb(THEME_DARK, S_FREE, false)};
     const char *what[] = {"object", "free"};
     check_png(png, 160 * EXPORT_CELL_W, 50 * EXPORT_CELL_H, want, 2, what);
     stop();
@@ -128,11 +131,59 @@ Test(export, the_html_page_parses_and_carries_the_colours)
     fclose(f);
     text[n] = '\0';
     char colour[32];
-    snprintf(colour, sizeof colour, "background:#%06X", Export_StyleRgb(S_OBJECT_A, 0));
+    snprintf(colour, sizeof colour, "background:#%06X", Export_StyleRgb(THEME_DARK, S_OBJECT_A, false));
     cr_assert(strstr(text, colour), "object cells are filled with their colour");
-    snprintf(colour, sizeof colour, "background:#%06X", Export_StyleRgb(S_FREE, 0));
+    snprintf(colour, sizeof colour, "background:#%06X", Export_StyleRgb(THEME_DARK, S_FREE, false));
     cr_assert(strstr(text, colour), "and free cells with theirs");
     cr_assert(strstr(text, "first fit"), "the title bar's text");
+    stop();
+}
+
+Test(export, runs_are_drawn_slot_by_slot_in_their_colours)
+{
+    /* fast fit serves small objects from runs: the table, the slots in
+     * their two shades and the free slots have colours of their own */
+    start_at(1, MEM_FAST, 65536, 300);
+    cr_assert_gt(model.lanes[0].snap.stats.runs, 0, "the heap has runs");
+    char svg[128], png[128], err[200];
+    snprintf(svg, sizeof svg, "%s/runs.svg", dir);
+    snprintf(png, sizeof png, "%s/runs.png", dir);
+    cr_assert_eq(Export_Screen(&ui, 30, 100, false, svg, NULL, false, err, sizeof err), 0, "%s",
+                 err);
+    cr_assert_eq(run("xmllint --noout", svg, ""), 0);
+    cr_assert_eq(run("rsvg-convert -o", png, svg), 0);
+    uint32_t want[] = {Export_StyleRgb(THEME_DARK, S_SLOT_A, false),
+                       Export_StyleRgb(THEME_DARK, S_SLOT_FREE, false),
+                       Export_StyleRgb(THEME_DARK, S_RUN, false)};
+    const char *what[] = {"slot", "free slot", "run table"};
+    check_png(png, 100 * EXPORT_CELL_W, 30 * EXPORT_CELL_H, want, 3, what);
+    stop();
+}
+
+Test(export, the_theme_of_the_screen_is_the_theme_of_the_picture)
+{
+    start(1);
+    char html[128], err[200];
+    static char text[1 << 20];
+    const ThemeId themes[] = {THEME_LIGHT, THEME_CONTRAST};
+    for (size_t k = 0; k < 2; k++) {
+        ui.theme = themes[k];
+        snprintf(html, sizeof html, "%s/theme%zu.html", dir, k);
+        cr_assert_eq(Export_Screen(&ui, 24, 80, false, NULL, html, false, err, sizeof err), 0,
+                     "%s", err);
+        FILE *f = fopen(html, "r");
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[n] = '\0';
+        char want[64];
+        snprintf(want, sizeof want, "body { background: #%06X;",
+                 Export_Rgb(themes[k], themes[k] == THEME_CONTRAST ? 16 : -1, false));
+        cr_assert(strstr(text, want), "%s: the page's paper (%s)", Theme_Name(themes[k]), want);
+        snprintf(want, sizeof want, "background:#%06X",
+                 Export_StyleRgb(themes[k], S_OBJECT_A, false));
+        cr_assert(strstr(text, want), "%s: objects in the theme's object colour",
+                  Theme_Name(themes[k]));
+    }
     stop();
 }
 
@@ -144,7 +195,7 @@ Test(export, text_is_escaped)
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
-    cr_assert_eq(Export_Svg(&f, "x < y & z", out), 0);
+    cr_assert_eq(Export_Svg(&f, THEME_DARK, "x < y & z", out), 0);
     fclose(out);
     cr_assert(strstr(buf, "&lt;a &amp; &quot;b&quot;&gt; →"), "%s", buf);
     cr_assert(strstr(buf, "<title>x &lt; y &amp; z</title>"), "%s", buf);
@@ -154,13 +205,13 @@ Test(export, text_is_escaped)
 
 Test(export, the_colour_table_is_xterms)
 {
-    cr_assert_eq(Export_Rgb(0, 0), 0x000000);
-    cr_assert_eq(Export_Rgb(196, 0), 0xFF0000);
-    cr_assert_eq(Export_Rgb(25, 0), 0x005FAF);
-    cr_assert_eq(Export_Rgb(231, 0), 0xFFFFFF);
-    cr_assert_eq(Export_Rgb(232, 0), 0x080808);
-    cr_assert_eq(Export_Rgb(255, 0), 0xEEEEEE);
-    cr_assert_neq(Export_Rgb(-1, 1), Export_Rgb(-1, 0), "default text shows on the background");
+    cr_assert_eq(Export_Rgb(THEME_DARK, 0, false), 0x000000);
+    cr_assert_eq(Export_Rgb(THEME_DARK, 196, false), 0xFF0000);
+    cr_assert_eq(Export_Rgb(THEME_DARK, 25, false), 0x005FAF);
+    cr_assert_eq(Export_Rgb(THEME_DARK, 231, false), 0xFFFFFF);
+    cr_assert_eq(Export_Rgb(THEME_DARK, 232, false), 0x080808);
+    cr_assert_eq(Export_Rgb(THEME_DARK, 255, false), 0xEEEEEE);
+    cr_assert_neq(Export_Rgb(THEME_DARK, -1, true), Export_Rgb(THEME_DARK, -1, false), "default text shows on the background");
 }
 
 Test(export, a_file_that_cannot_be_written_is_an_error_and_leaves_nothing)

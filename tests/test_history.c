@@ -1,8 +1,9 @@
 /* test_history.c - heapviz's time travel (viz/history.h): every position
- * shown again is exactly the state that was (blocks, counters, log, chart,
- * touches, the player's objects, the selection), with typed operations,
- * guard overflows, compare mode and thinned checkpoints; forks drop the
- * future and the workload goes on; bad positions change nothing. */
+ * shown again is exactly the state that was (blocks, runs, counters, log,
+ * chart, touches, the player's objects, the selection), with typed
+ * operations, guard overflows, compare mode, runs and thinned checkpoints;
+ * an operation typed in the past goes into the model's list there, the
+ * later ones stay, the workload goes on; bad positions change nothing. */
 #include "testlib.h"
 
 #include "app.h"
@@ -14,6 +15,7 @@
 #include <string.h>
 
 static Model model;
+static bool fast_first; /* lane 0 is fast fit (runs) */
 
 static void start(size_t arena, unsigned nlanes, unsigned flags, WorkloadKind wl)
 {
@@ -23,6 +25,8 @@ static void start(size_t arena, unsigned nlanes, unsigned flags, WorkloadKind wl
     cfg.nlanes = nlanes;
     for (unsigned i = 0; i < nlanes; i++)
         cfg.policies[i] = (MemPolicy)((i + 1) % MEM_POLICY_COUNT);
+    if (fast_first)
+        cfg.policies[0] = MEM_FAST;
     cfg.flags = flags;
     cfg.workload = wl;
     cfg.seed = 3;
@@ -42,12 +46,28 @@ static void mix(Fp *f, const void *p, size_t n)
         f->h = (f->h ^ b[i]) * 0x100000001b3u;
 }
 
-static bool mix_block(const MemBlock *b, void *arg)
+static bool mix_slot(const MemSlot *sl, void *arg)
 {
     Fp *f = arg;
-    size_t v[5] = {b->offset, b->size, b->object, b->padding,
-                   (size_t)b->used | (size_t)b->overflowed << 1};
+    size_t v[4] = {sl->offset, sl->size, sl->object, sl->live};
     mix(f, v, sizeof v);
+    return true;
+}
+
+typedef struct MixRun {
+    Fp *f;
+    const MemHeap *h;
+} MixRun;
+
+static bool mix_block(const MemBlock *b, void *arg)
+{
+    MixRun *m = arg;
+    size_t v[7] = {b->offset, b->size, b->object, b->padding,
+                   (size_t)b->used | (size_t)b->overflowed << 1 | (size_t)b->run << 2,
+                   b->live_slots, b->run_class};
+    mix(m->f, v, sizeof v);
+    if (b->run)
+        MemHeap_WalkSlots(m->h, b->offset, mix_slot, m->f);
     return true;
 }
 
@@ -64,6 +84,8 @@ static uint64_t fingerprint(void)
     Fp f = {0xcbf29ce484222325u};
     Model_Sync(&model);
     mix(&f, &model.steps, sizeof model.steps);
+    mix(&f, &model.ops, sizeof model.ops);
+    mix(&f, &model.next_typed, sizeof model.next_typed);
     mix(&f, &model.ended, sizeof model.ended);
     for (unsigned i = 0; i < model.nlanes; i++) {
         Lane *l = &model.lanes[i];
@@ -74,7 +96,8 @@ static uint64_t fingerprint(void)
             cr_assert_eq(problems, 0, "%s", why);
         mix(&f, &problems, sizeof problems);
         mix(&f, why, strlen(why));
-        MemHeap_Walk(l->heap, mix_block, &f);
+        MixRun mr = {&f, l->heap};
+        MemHeap_Walk(l->heap, mix_block, &mr);
         MemHeap_WalkFree(l->heap, mix_free, &f);
         MemStats s = MemHeap_Stats(l->heap);
         uint64_t c[8] = {s.allocs, s.frees, s.failed_allocs, s.rejected_frees, s.overflows,
@@ -102,13 +125,14 @@ static uint64_t fingerprint(void)
  * fingerprint of every position. */
 static size_t play(size_t n, uint64_t *fp, ThRng *r)
 {
-    fp[History_Pos(model.hist)] = fingerprint();
+    fp[model.ops] = fingerprint();
     for (size_t i = 0; i < n; i++) {
         unsigned lane = (unsigned)th_below(r, model.nlanes);
         Lane *l = &model.lanes[lane];
+        uint64_t before = model.ops;
         switch (th_below(r, 10)) {
         case 0:
-            Model_AllocAll(&model, 1 + (size_t)th_below(r, 300), NULL);
+            Model_Alloc(&model, lane, 1 + (size_t)th_below(r, 300));
             break;
         case 1: {
             Model_Sync(&model);
@@ -120,18 +144,18 @@ static size_t play(size_t n, uint64_t *fp, ThRng *r)
             Model_Sync(&model);
             if (l->snap.nblocks) {
                 const SnapBlock *b = &l->snap.blocks[th_below(r, l->snap.nblocks)];
-                if (Model_Overflow(&model, lane, b->offset, 1 + (size_t)th_below(r, 6)) == 0)
-                    Model_Step(&model); /* nothing written, nothing recorded */
-            } else {
-                Model_Step(&model);
+                Model_Overflow(&model, lane, b->offset, 1 + (size_t)th_below(r, 6));
             }
+            if (model.ops == before)
+                Model_Step(&model); /* no operation: the workload's then */
             break;
         default:
             if (!Model_Step(&model))
                 return i;
         }
-        cr_assert_eq(History_Pos(model.hist), History_Last(model.hist));
-        fp[History_Pos(model.hist)] = fingerprint();
+        cr_assert_eq(model.ops, before + 1, "one operation a move");
+        cr_assert_eq(model.ops, History_Last(model.hist));
+        fp[model.ops] = fingerprint();
     }
     return n;
 }
@@ -141,7 +165,7 @@ static void travel_and_compare(const uint64_t *fp, size_t last, ThRng *r, unsign
     for (unsigned v = 0; v < visits; v++) {
         size_t to = (size_t)th_below(r, last + 1);
         cr_assert_eq(History_Goto(model.hist, &model, to), 0);
-        cr_assert_eq(History_Pos(model.hist), to);
+        cr_assert_eq(model.ops, to);
         cr_assert_eq(fingerprint(), fp[to], "position %zu is what it was", to);
     }
     /* step back one at a time over a stretch, as b does */
@@ -181,6 +205,19 @@ Test(history, guard_mode_overflows_and_compare_mode)
     Model_Fini(&model);
 }
 
+Test(history, runs_come_back_exactly)
+{
+    /* fast fit's runs: slots, spares, released runs, in compare mode */
+    fast_first = true;
+    start(32768, 2, 0, WL_RANDOM);
+    static uint64_t fp[1201];
+    ThRng r = {th_seed(14)};
+    play(1200, fp, &r);
+    cr_assert_gt(model.lanes[0].snap.stats.runs, 0, "the fast heap has runs");
+    travel_and_compare(fp, History_Last(model.hist), &r, 100);
+    Model_Fini(&model);
+}
+
 Test(history, thinned_checkpoints_keep_it_exact_and_bounded, .timeout = 120)
 {
     /* 4 MiB heaps: the budget holds 15 checkpoints, so `every` doubles */
@@ -191,7 +228,7 @@ Test(history, thinned_checkpoints_keep_it_exact_and_bounded, .timeout = 120)
     HistoryFigures f = History_Figures(model.hist);
     cr_assert_gt(f.every, 32, "thinned: every %zu", f.every);
     cr_assert_leq(f.bytes, HIST_BUDGET, "%zu bytes of checkpoints", f.bytes);
-    cr_assert_eq(f.ops, 1600);
+    cr_assert_eq(f.last, 1600);
     travel_and_compare(fp, 1600, &r, 25);
     Model_Fini(&model);
 }
@@ -232,27 +269,50 @@ Test(history, a_trace_that_ended_can_be_stepped_back_and_replayed)
     Model_Fini(&model);
 }
 
-Test(history, an_operation_typed_in_the_past_forks)
+static bool log_has(const Lane *l, const char *needle)
+{
+    for (unsigned i = 0; Lane_Log(l, i); i++)
+        if (strstr(Lane_Log(l, i)->text, needle))
+            return true;
+    return false;
+}
+
+Test(history, an_operation_typed_in_the_past_goes_in_there)
 {
     start(8192, 1, 0, WL_RANDOM);
-    for (int i = 0; i < 50; i++)
+    for (int i = 0; i < 40; i++)
         Model_Step(&model);
+    Model_Alloc(&model, 0, 777); /* step 41, after 40 workload operations */
+    for (int i = 0; i < 9; i++)
+        Model_Step(&model);
+    cr_assert_eq(model.ops, 50);
     cr_assert_eq(History_Goto(model.hist, &model, 20), 0);
     cr_assert_eq(History_Last(model.hist), 50);
-    Model_AllocAll(&model, 123, NULL);
-    cr_assert_eq(History_Pos(model.hist), 21);
-    cr_assert_eq(History_Last(model.hist), 21, "the future is dropped");
-    const HistEntry *e = History_Entry(model.hist, 20);
-    cr_assert_not_null(e);
-    cr_assert_eq(e->kind, H_ALLOC);
-    cr_assert_eq(e->arg, 123);
-    /* the workload goes on with its 21st operation (index 20) */
-    uint64_t steps = model.steps;
-    cr_assert_eq(steps, 20);
+    cr_assert_not(log_has(&model.lanes[0], "alloc 777 B"), "not yet at step 20");
+    Model_Alloc(&model, 0, 123);
+    cr_assert_eq(model.ops, 21);
+    cr_assert_eq(History_Last(model.hist), 21, "the steps after it are made again");
+    size_t n;
+    const TypedOp *t = Model_TypedOps(&model, &n);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(t[0].size, 123, "in the list where it applied");
+    cr_assert_eq(t[0].after, 20);
+    cr_assert_eq(t[1].size, 777, "the later one stays");
+    /* the workload goes on with its 21st operation */
+    cr_assert_eq(model.steps, 20);
     cr_assert(Model_Step(&model));
-    e = History_Entry(model.hist, 21);
-    cr_assert_eq(e->kind, H_STEP);
-    cr_assert_eq(e->arg, 20, "the workload's own next operation");
+    cr_assert_eq(model.steps, 21, "the workload's own next operation");
+    while (model.steps < 40)
+        cr_assert(Model_Step(&model));
+    cr_assert(Model_Step(&model));
+    cr_assert_eq(model.ops, 42, "the typed 777 B at its place, one step later");
+    cr_assert(strstr(Lane_Log(&model.lanes[0], 0)->text, "alloc 777 B"), "%s",
+              Lane_Log(&model.lanes[0], 0)->text);
+    /* and travel back over the new history is exact */
+    uint64_t at42 = fingerprint();
+    cr_assert_eq(History_Goto(model.hist, &model, 5), 0);
+    cr_assert_eq(History_Goto(model.hist, &model, 42), 0);
+    cr_assert_eq(fingerprint(), at42);
     Model_Fini(&model);
 }
 
@@ -267,29 +327,44 @@ Test(history, the_selection_is_kept_with_each_position)
     cr_assert_eq(History_Goto(model.hist, &model, 7), 0);
     size_t sel;
     unsigned lane;
-    History_GetView(model.hist, &sel, &lane);
+    History_GetView(model.hist, 7, &sel, &lane);
     cr_assert_eq(sel, 7 * 16, "the selection when step 7 was shown");
     History_SetView(model.hist, 4242, 0); /* the user selects in the past */
     cr_assert_eq(History_Goto(model.hist, &model, 30), 0);
-    History_GetView(model.hist, &sel, &lane);
+    History_GetView(model.hist, 30, &sel, &lane);
     cr_assert_eq(sel, 999, "the present's selection");
+    History_GetView(model.hist, 8, &sel, &lane);
+    cr_assert_eq(sel, 8 * 16, "step 8 keeps its own");
     cr_assert_eq(History_Goto(model.hist, &model, 7), 0);
-    History_GetView(model.hist, &sel, &lane);
+    History_GetView(model.hist, 7, &sel, &lane);
     cr_assert_eq(sel, 4242, "what was selected there last");
+    History_GetView(model.hist, 6, &sel, &lane);
+    cr_assert_eq(sel, 6 * 16, "and step 6 its own");
     Model_Fini(&model);
 }
 
-Test(history, bad_positions_change_nothing)
+Test(history, going_past_the_end_of_a_trace_stops_there_and_no_history_is_no_travel)
 {
-    start(8192, 1, 0, WL_RANDOM);
-    for (int i = 0; i < 10; i++)
-        Model_Step(&model);
+    static Trace t;
+    static Op ops[3] = {{OP_ALLOC, 0, 100, 0}, {OP_ALLOC, 1, 200, 0}, {OP_FREE, 0, 0, 0}};
+    t.ops = ops;
+    t.nops = 3;
+    t.nids = 2;
+    ModelConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.region_size = MemHeap_ControlSize() + 4096;
+    cfg.nlanes = 1;
+    cfg.workload = WL_TRACE;
+    cfg.trace = &t;
+    char err[128];
+    cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(History_Goto(model.hist, &model, 100), 0);
+    cr_assert_eq(model.ops, 3, "the trace's end");
+    cr_assert(model.ended);
     uint64_t before = fingerprint();
-    cr_assert_eq(History_Goto(model.hist, &model, 11), -1);
-    cr_assert_eq(History_Goto(model.hist, &model, SIZE_MAX), -1);
-    cr_assert_eq(History_Goto(NULL, &model, 3), -1);
-    cr_assert_eq(History_Pos(model.hist), 10);
-    cr_assert_eq(fingerprint(), before);
+    cr_assert_eq(History_Goto(NULL, &model, 1), -1);
+    cr_assert_eq(model.ops, 3);
+    cr_assert_eq(fingerprint(), before, "nothing changed");
     Model_Fini(&model);
 }
 
@@ -300,7 +375,7 @@ Test(history, reset_and_policy_change_start_a_new_history)
         Model_Step(&model);
     char err[128];
     cr_assert_eq(Model_SetPolicy(&model, MEM_BEST_FIT, err, sizeof err), 0);
-    cr_assert_eq(History_Pos(model.hist), 0);
+    cr_assert_eq(model.ops, 0);
     cr_assert_eq(History_Last(model.hist), 0);
     uint64_t fresh = fingerprint();
     Model_Step(&model);

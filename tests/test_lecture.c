@@ -461,13 +461,16 @@ Test(compare, every_heap_says_what_it_keeps_at_the_selected_place)
         press('l');
     Screen_Compose(&ui, &frame);
     char want[128];
-    snprintf(want, sizeof want, "selected +0x%zx, in every heap", ui.sel);
+    snprintf(want, sizeof want, "selected in %s: ", Explain_Policy(model.lanes[0].policy));
     cr_assert(on_screen(want), "%s", want);
     for (unsigned i = 0; i < 4; i++) {
         Lane *l = &model.lanes[i];
         MemBlock b = Snapshot_Block(&l->snap, (size_t)Snapshot_BlockAt(&l->snap, ui.sel));
-        snprintf(want, sizeof want, "%-7s%s · %zu B block at +0x%zx", MemPolicy_Name(l->policy),
-                 b.used ? "used" : "free", b.size, b.offset);
+        if (b.run)
+            snprintf(want, sizeof want, "%s: +0x", Explain_Policy(l->policy));
+        else
+            snprintf(want, sizeof want, "%s: +0x%zx %s · %zu B block", Explain_Policy(l->policy),
+                     b.offset, b.used ? "used" : "free", b.size);
         cr_assert(on_screen(want), "lane %u: '%s'", i, want);
     }
     stop();

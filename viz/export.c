@@ -12,7 +12,6 @@
 
 #include "app.h"
 #include "explain.h"
-#include "history.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,33 +19,31 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The terminal's own colours, as a dark projector theme shows them. */
-#define DEFAULT_FG 0xD0D0D0u
-#define DEFAULT_BG 0x1C1C1Cu
-
-uint32_t Export_Rgb(int index, int fg)
+/* The terminal's own colours under each theme (where the table says -1):
+ * a dark terminal's (xterm-256 234 and 252), a light one's (white and
+ * black); the contrast theme paints its own everywhere. */
+static uint32_t paper(ThemeId t)
 {
-    static const uint32_t base16[16] = {
-        0x000000, 0xCD0000, 0x00CD00, 0xCDCD00, 0x0000EE, 0xCD00CD, 0x00CDCD, 0xE5E5E5,
-        0x7F7F7F, 0xFF0000, 0x00FF00, 0xFFFF00, 0x5C5CFF, 0xFF00FF, 0x00FFFF, 0xFFFFFF};
-    static const uint32_t level[6] = {0x00, 0x5F, 0x87, 0xAF, 0xD7, 0xFF};
-    if (index < 0 || index > 255)
-        return fg ? DEFAULT_FG : DEFAULT_BG;
-    if (index < 16)
-        return base16[index];
-    if (index < 232) {
-        unsigned i = (unsigned)index - 16u;
-        return level[i / 36] << 16 | level[i / 6 % 6] << 8 | level[i % 6];
-    }
-    uint32_t g = 8u + 10u * ((unsigned)index - 232u);
-    return g << 16 | g << 8 | g;
+    return t == THEME_LIGHT ? 0xFFFFFFu : t == THEME_CONTRAST ? 0x000000u : 0x1C1C1Cu;
 }
 
-uint32_t Export_StyleRgb(Style s, int fg)
+static uint32_t ink(ThemeId t)
 {
-    if ((unsigned)s >= S_COUNT)
-        s = S_NORMAL;
-    return Export_Rgb(fg ? Theme_Styles[s].fg : Theme_Styles[s].bg, fg);
+    return t == THEME_LIGHT ? 0x000000u : t == THEME_CONTRAST ? 0xFFFFFFu : 0xD0D0D0u;
+}
+
+uint32_t Export_Rgb(ThemeId t, int index, bool fg)
+{
+    if (index < 0 || index > 255)
+        return fg ? ink(t) : paper(t);
+    return Theme_Rgb(index);
+}
+
+uint32_t Export_StyleRgb(ThemeId t, Style s, bool fg)
+{
+    int f, b;
+    Theme_Colors(t, (unsigned)s < S_COUNT ? s : S_NORMAL, true, &f, &b);
+    return Export_Rgb(t, fg ? f : b, fg);
 }
 
 /* What one cell looks like. */
@@ -58,16 +55,17 @@ typedef struct Paint {
     uint32_t ch;          /* the glyph; ' ' when the fills say it all */
 } Paint;
 
-static Paint paint(const FCell *c)
+/* The cell as render.c paints it with 256 colours (Frame_CellColors). */
+static Paint paint(const FCell *c, ThemeId t)
 {
-    Style fs = (Style)(c->fg < S_COUNT ? c->fg : S_NORMAL);
-    Style bs = (Style)(c->bg < S_COUNT ? c->bg : S_NORMAL);
-    unsigned attr = Theme_Styles[fs].attr | c->attr;
-    Paint p = {Export_StyleRgb(fs, 1), Export_StyleRgb(bs, 0), 0, 8, (attr & VA_BOLD) != 0,
+    int fg, bg;
+    unsigned attr;
+    Frame_CellColors(c, t, true, &fg, &bg, &attr);
+    Paint p = {Export_Rgb(t, fg, true), Export_Rgb(t, bg, false), 0, 8, (attr & VA_BOLD) != 0,
                (attr & VA_UNDERLINE) != 0, (attr & VA_DIM) != 0, c->ch};
     if ((c->attr & VA_SPLIT) && c->ch >= 0x2589 && c->ch <= 0x258F) {
         /* ▉..▏: the left part is the fg style's fill, to the eighth */
-        p.left = Export_StyleRgb(fs, 0);
+        p.left = p.fg;
         p.eighths = 0x2590u - c->ch;
         p.ch = ' ';
         p.fg = p.bg;
@@ -77,9 +75,9 @@ static Paint paint(const FCell *c)
         p.ch = ' ';
     }
     if (attr & VA_REVERSE) {
-        uint32_t t = p.fg;
+        uint32_t x = p.fg;
         p.fg = p.bg;
-        p.bg = t;
+        p.bg = x;
     }
     return p;
 }
@@ -116,7 +114,7 @@ static bool same_text_paint(const Paint *a, const Paint *b)
     return a->fg == b->fg && a->bold == b->bold && a->dim == b->dim;
 }
 
-int Export_Svg(const Frame *f, const char *title, FILE *out)
+int Export_Svg(const Frame *f, ThemeId t, const char *title, FILE *out)
 {
     const int cw = EXPORT_CELL_W, ch = EXPORT_CELL_H;
     fprintf(out,
@@ -128,19 +126,19 @@ int Export_Svg(const Frame *f, const char *title, FILE *out)
     fprintf(out, "</title>\n<rect width=\"100%%\" height=\"100%%\" fill=\"#%06X\"/>\n"
                  "<g font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\" "
                  "font-size=\"%d\" xml:space=\"preserve\">\n",
-            DEFAULT_BG, ch * 4 / 5);
+            paper(t), ch * 4 / 5);
     for (int y = 0; y < f->rows; y++) {
         /* fills: runs of one colour, then the left parts of split cells */
         for (int x = 0; x < f->cols;) {
-            Paint p = paint(cell(f, y, x));
+            Paint p = paint(cell(f, y, x), t);
             int end = x + 1;
             while (end < f->cols) {
-                Paint q = paint(cell(f, y, end));
+                Paint q = paint(cell(f, y, end), t);
                 if (q.bg != p.bg || q.eighths != 8 || p.eighths != 8)
                     break;
                 end++;
             }
-            if (p.bg != DEFAULT_BG)
+            if (p.bg != paper(t))
                 fprintf(out,
                         "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#%06X\"/>\n",
                         x * cw, y * ch, (end - x) * cw, ch, p.bg);
@@ -152,16 +150,16 @@ int Export_Svg(const Frame *f, const char *title, FILE *out)
         }
         /* glyphs: runs of one paint, each stretched to its cells exactly */
         for (int x = 0; x < f->cols;) {
-            Paint p = paint(cell(f, y, x));
+            Paint p = paint(cell(f, y, x), t);
             int end = x + 1;
             while (end < f->cols) {
-                Paint q = paint(cell(f, y, end));
+                Paint q = paint(cell(f, y, end), t);
                 if (!same_text_paint(&p, &q))
                     break;
                 end++;
             }
             int last = end;
-            while (last > x && paint(cell(f, y, last - 1)).ch == ' ')
+            while (last > x && paint(cell(f, y, last - 1), t).ch == ' ')
                 last--;
             if (last > x) {
                 fprintf(out, "<text x=\"%d\" y=\"%d\" textLength=\"%d\" "
@@ -169,13 +167,13 @@ int Export_Svg(const Frame *f, const char *title, FILE *out)
                         x * cw, y * ch + ch * 4 / 5 - 1, (last - x) * cw, p.fg,
                         p.bold ? " font-weight=\"bold\"" : "", p.dim ? " opacity=\"0.7\"" : "");
                 for (int i = x; i < last; i++)
-                    put_escaped(out, paint(cell(f, y, i)).ch);
+                    put_escaped(out, paint(cell(f, y, i), t).ch);
                 fputs("</text>\n", out);
             }
             x = end;
         }
         for (int x = 0; x < f->cols; x++) {
-            Paint p = paint(cell(f, y, x));
+            Paint p = paint(cell(f, y, x), t);
             if (p.underline)
                 fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"2\" fill=\"#%06X\"/>\n",
                         x * cw, y * ch + ch - 2, cw, p.fg);
@@ -185,7 +183,7 @@ int Export_Svg(const Frame *f, const char *title, FILE *out)
     return fflush(out) != 0 || ferror(out) ? -1 : 0;
 }
 
-int Export_Html(const Frame *f, const char *title, FILE *out)
+int Export_Html(const Frame *f, ThemeId t, const char *title, FILE *out)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", out);
     put_text(out, title);
@@ -195,13 +193,13 @@ int Export_Html(const Frame *f, const char *title, FILE *out)
                  "color: #%06X; margin: 0; }\n"
                  "pre span { white-space: pre; }\n"
                  "</style>\n</head>\n<body>\n<pre>",
-            DEFAULT_BG, DEFAULT_FG);
+            paper(t), ink(t));
     for (int y = 0; y < f->rows; y++) {
         for (int x = 0; x < f->cols;) {
-            Paint p = paint(cell(f, y, x));
+            Paint p = paint(cell(f, y, x), t);
             int end = x + 1;
             while (end < f->cols && p.eighths == 8) {
-                Paint q = paint(cell(f, y, end));
+                Paint q = paint(cell(f, y, end), t);
                 if (q.fg != p.fg || q.bg != p.bg || q.eighths != 8 || q.bold != p.bold ||
                     q.underline != p.underline || q.dim != p.dim)
                     break;
@@ -211,12 +209,12 @@ int Export_Html(const Frame *f, const char *title, FILE *out)
             if (p.eighths < 8)
                 fprintf(out, "background:linear-gradient(to right,#%06X %d%%,#%06X %d%%);",
                         p.left, p.eighths * 100 / 8, p.bg, p.eighths * 100 / 8);
-            else if (p.bg != DEFAULT_BG)
+            else if (p.bg != paper(t))
                 fprintf(out, "background:#%06X;", p.bg);
             fprintf(out, "%s%s%s\">", p.bold ? "font-weight:bold;" : "",
                     p.underline ? "text-decoration:underline;" : "", p.dim ? "opacity:0.7;" : "");
             for (int i = x; i < end; i++)
-                put_escaped(out, paint(cell(f, y, i)).ch);
+                put_escaped(out, paint(cell(f, y, i), t).ch);
             fputs("</span>", out);
             x = end;
         }
@@ -228,9 +226,9 @@ int Export_Html(const Frame *f, const char *title, FILE *out)
 
 /* ---- files ------------------------------------------------------------------ */
 
-typedef int (*Writer)(const Frame *f, const char *title, FILE *out);
+typedef int (*Writer)(const Frame *f, ThemeId t, const char *title, FILE *out);
 
-static int write_file(const Frame *f, const char *title, const char *path, Writer w,
+static int write_file(const Frame *f, ThemeId t, const char *title, const char *path, Writer w,
                       bool replace, char *err, size_t errlen)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | (replace ? 0 : O_EXCL), 0644);
@@ -241,7 +239,7 @@ static int write_file(const Frame *f, const char *title, const char *path, Write
             close(fd);
         return -1;
     }
-    int rc = w(f, title, out);
+    int rc = w(f, t, title, out);
     int e = errno;
     if (fclose(out) != 0 && rc == 0)
         rc = -1, e = errno;
@@ -268,12 +266,12 @@ int Export_Screen(Ui *ui, int rows, int cols, bool ascii, const char *svg, const
     char title[200];
     snprintf(title, sizeof title, "heapviz: %s, step %zu",
              ui->m->nlanes > 1 ? "compare mode" : Explain_Policy(ui->m->lanes[0].policy),
-             History_Pos(ui->m->hist));
+             (size_t)ui->m->ops);
     int rc = 0;
     if (svg)
-        rc = write_file(&f, title, svg, Export_Svg, replace, err, errlen);
+        rc = write_file(&f, ui->theme, title, svg, Export_Svg, replace, err, errlen);
     if (rc == 0 && html)
-        rc = write_file(&f, title, html, Export_Html, replace, err, errlen);
+        rc = write_file(&f, ui->theme, title, html, Export_Html, replace, err, errlen);
     Frame_Free(&f);
     return rc;
 }
@@ -282,7 +280,7 @@ unsigned Export_Key(Ui *ui, int key)
 {
     (void)key;
     char base[48], svg[64], html[64], err[200];
-    size_t step = History_Pos(ui->m->hist);
+    size_t step = (size_t)ui->m->ops;
     for (unsigned i = 1; i < 1000; i++) {
         if (i == 1)
             snprintf(base, sizeof base, "heapviz-step%zu", step);

@@ -19,24 +19,26 @@
 #define EXPORT_CELL_W 10
 #define EXPORT_CELL_H 20
 
-/* The RGB (0xRRGGBB) of an xterm-256 colour index; -1 (the terminal's own)
- * is the foreground's or the background's default, as `fg` says. */
-uint32_t Export_Rgb(int index, int fg);
+/* The RGB (0xRRGGBB) of an xterm-256 colour index under theme t; -1 (the
+ * terminal's own) is the theme's ink (fg) or paper: a dark terminal's, a
+ * light one's, the contrast theme's black. */
+uint32_t Export_Rgb(ThemeId t, int index, bool fg);
 
-/* The colour a style paints its background (bg) or its glyph (fg) with. */
-uint32_t Export_StyleRgb(Style s, int fg);
+/* The colour style s paints its glyph (fg) or its fill with under theme t. */
+uint32_t Export_StyleRgb(ThemeId t, Style s, bool fg);
 
-/* Writes f as an SVG document (UTF-8) titled `title`.  Returns 0, or -1
- * when writing failed (errno). */
-int Export_Svg(const Frame *f, const char *title, FILE *out);
+/* Writes f as an SVG document (UTF-8) titled `title`, in theme t's colours
+ * as a 256-colour terminal shows them.  Returns 0, or -1 when writing
+ * failed (errno). */
+int Export_Svg(const Frame *f, ThemeId t, const char *title, FILE *out);
 
 /* Writes f as a standalone HTML page: one <pre>, a span a run of cells. */
-int Export_Html(const Frame *f, const char *title, FILE *out);
+int Export_Html(const Frame *f, ThemeId t, const char *title, FILE *out);
 
 struct Ui;
 
 /* Composes ui's screen at rows x cols in colour (UTF-8 unless ascii) and
- * writes it to svg and/or html (either may be NULL).  An existing file is
+ * writes it, in ui->theme's colours, to svg and/or html (either may be NULL).  An existing file is
  * replaced only when `replace`; else it is an error (EEXIST).  Returns 0,
  * or -1 with "FILE: reason" in err; a file that could not be written whole
  * is removed. */

@@ -205,7 +205,7 @@ int Handout_Print(Ui *ui, FILE *out, int cols, bool utf8, unsigned long max_ops)
     size_t note = 0;
     for (unsigned long k = 0;; k++) {
         char head[32], label[32];
-        size_t step = History_Pos(m->hist);
+        size_t step = (size_t)m->ops;
         if (k == 0)
             snprintf(head, sizeof head, "%s", step ? "now" : "start");
         else

@@ -1,23 +1,24 @@
 /*
- * history.c - the operation journal and its checkpoints (see history.h).
+ * history.c - checkpoints and the selections of the positions (see
+ * history.h).
  *
- * Positions are absolute: entry i of the journal is operation first + i;
- * checkpoint positions are absolute too, ascending.  The checkpoint at
- * `first` is always kept (it is where every replay can start).  A
- * checkpoint's bytes, per lane in order:
+ * Checkpoint positions ascend; the one at position 0 is always kept (every
+ * replay can start there).  A checkpoint's bytes:
  *
- *   [Lane record][player state][heap image]
+ *   [Place][typed allocations' objects][workload state]
+ *   then per lane: [Lane record][player state][heap image]
  *
  * The Lane record is the whole struct; restoring it keeps the lane's own
- * resources (region, heap, player, snapshot buffer), which are the same
- * objects at every position.
- *
- * The checkpoint at position 0 holds no heap image and no player state: the
- * heaps are fresh there and the players empty, and a fresh heap over the
- * same region is made again on restore.
+ * resources (region, heap, player, snapshot buffers), which are the same
+ * objects at every position.  The checkpoint at position 0 holds no heap
+ * image and no player state: the heaps are fresh there and the players
+ * empty, and a fresh heap over the same region is made again on restore.
  * Other checkpoints are taken only while one stays below 1/MIN_CHECKPOINTS
- * of the budget; for larger heaps (above 8 MiB in all) every travel replays
- * from position 0, and memory stays what heapviz needs without travel.
+ * of the budget.
+ *
+ * Selections change far less often than positions do, so they are kept as
+ * changes: (position, selection) in position order, each in force until
+ * the next.
  */
 #include "history.h"
 
@@ -29,42 +30,48 @@
 #define FIRST_EVERY 32u
 #define MIN_CHECKPOINTS 8u
 
+/* The model's place in its operations. */
+typedef struct Place {
+    uint64_t steps, ops;
+    size_t next_typed;
+    size_t ntyped;         /* rows of typed_obj that follow */
+    Op next;
+    bool have_next, ended;
+} Place;
+
 typedef struct Checkpoint {
-    size_t pos;
-    uint64_t steps;        /* the model's workload position */
-    bool ended;
+    uint64_t pos;
     bool fresh;            /* no heap images: the heaps were just created */
     unsigned char *data;
     size_t size;
 } Checkpoint;
 
+typedef struct View {
+    uint64_t pos;
+    size_t sel;
+    unsigned lane;
+} View;
+
 struct History {
-    HistEntry *e;
-    size_t len, cap;       /* entries: operations first .. first + len - 1 */
-    size_t first;          /* the position of e[0] */
-    size_t pos;            /* the position shown */
-    HistTyped *typed;
-    size_t ntyped, cap_typed;
-    Op *wl;                /* the workload's operations wl_first .. */
-    size_t nwl, cap_wl;
-    uint64_t wl_first;
     Checkpoint *cp;
     size_t ncp, cap_cp;
-    size_t every;          /* checkpoints at multiples of this (and `first`) */
+    size_t every;          /* checkpoints at multiples of this (and 0) */
     size_t bytes;          /* in all checkpoints */
-    bool replaying;
+    uint64_t pos;          /* the position the history last saw */
+    uint64_t last;         /* the present */
+    bool replaying;        /* Goto applies operations: no selection is kept */
     bool broken;           /* out of memory: no travel until the next reset */
+    View *views;           /* selection changes, by position */
+    size_t nviews, cap_views;
     size_t view_sel;       /* the UI's selection now */
     unsigned view_lane;
-    size_t last_sel;       /* the selection kept with the present position */
-    unsigned last_lane;
 };
 
 History *History_Create(void)
 {
     History *h = calloc(1, sizeof *h);
     if (h) {
-        h->view_sel = h->last_sel = SIZE_MAX;
+        h->view_sel = SIZE_MAX;
         h->every = FIRST_EVERY;
     }
     return h;
@@ -86,10 +93,24 @@ void History_Destroy(History *h)
         return;
     drop_checkpoints(h, 0);
     free(h->cp);
-    free(h->e);
-    free(h->typed);
-    free(h->wl);
+    free(h->views);
     free(h);
+}
+
+/* Room for `need` elements in *v (of `elem` bytes, *cap allocated). */
+static int grow(void **v, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 64;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*v, n * elem);
+    if (!p)
+        return -1;
+    *v = p;
+    *cap = n;
+    return 0;
 }
 
 /* ---- checkpoints ------------------------------------------------------ */
@@ -99,28 +120,37 @@ static size_t lane_bytes(const Lane *l, bool fresh)
     return sizeof(Lane) + (fresh ? 0 : Player_StateSize(l->player) + HeapImage_Size(l));
 }
 
+static size_t model_bytes(const Model *m)
+{
+    return sizeof(Place) + m->ntyped * VIZ_LANES_MAX * sizeof *m->typed_obj +
+           Workload_StateSize(m->wl);
+}
+
 /* Takes a checkpoint of the present; 0 also when one is not worth taking
- * (too large), -1 when out of memory or when the first of a history that
- * does not start from fresh heaps would be too large. */
+ * (too large), -1 when out of memory. */
 static int checkpoint(History *h, Model *m)
 {
-    bool fresh = h->pos == 0;
-    size_t size = 0;
+    bool fresh = m->ops == 0;
+    size_t heaps = 0;
     for (unsigned i = 0; i < m->nlanes; i++)
-        size += lane_bytes(&m->lanes[i], fresh);
-    if (!fresh && size > HIST_BUDGET / MIN_CHECKPOINTS)
-        return h->ncp ? 0 : -1;
-    if (h->ncp == h->cap_cp) {
-        size_t cap = h->cap_cp ? h->cap_cp * 2 : 64;
-        Checkpoint *v = realloc(h->cp, cap * sizeof *v);
-        if (!v)
-            return -1;
-        h->cp = v;
-        h->cap_cp = cap;
-    }
+        heaps += lane_bytes(&m->lanes[i], fresh);
+    if (!fresh && heaps > HIST_BUDGET / MIN_CHECKPOINTS)
+        return 0;
+    size_t size = model_bytes(m) + heaps;
+    if (grow((void **)&h->cp, &h->cap_cp, h->ncp + 1, sizeof *h->cp) != 0)
+        return -1;
     unsigned char *d = malloc(size), *p = d;
     if (!d)
         return -1;
+    Place pl = {m->steps, m->ops, m->next_typed, m->ntyped, m->next, m->have_next, m->ended};
+    memcpy(p, &pl, sizeof pl);
+    p += sizeof pl;
+    size_t rows = m->ntyped * VIZ_LANES_MAX * sizeof *m->typed_obj;
+    if (rows)
+        memcpy(p, m->typed_obj, rows);
+    p += rows;
+    Workload_SaveState(m->wl, p);
+    p += Workload_StateSize(m->wl);
     for (unsigned i = 0; i < m->nlanes; i++) {
         const Lane *l = &m->lanes[i];
         memcpy(p, l, sizeof *l);
@@ -132,7 +162,7 @@ static int checkpoint(History *h, Model *m)
             p += HeapImage_Size(l);
         }
     }
-    h->cp[h->ncp++] = (Checkpoint){h->pos, m->steps, m->ended, fresh, d, size};
+    h->cp[h->ncp++] = (Checkpoint){m->ops, fresh, d, size};
     h->bytes += size;
     /* over budget: keep every other one (and the first), twice as far apart */
     while (h->bytes > HIST_BUDGET && h->ncp > MIN_CHECKPOINTS) {
@@ -154,6 +184,24 @@ static int checkpoint(History *h, Model *m)
 static void restore(Model *m, const Checkpoint *c)
 {
     const unsigned char *p = c->data;
+    Place pl;
+    memcpy(&pl, p, sizeof pl);
+    p += sizeof pl;
+    m->steps = pl.steps;
+    m->ops = pl.ops;
+    m->next_typed = pl.next_typed;
+    m->next = pl.next;
+    m->have_next = pl.have_next;
+    m->ended = pl.ended;
+    /* typed allocations made since hold nothing here (the list only grows) */
+    size_t rows = pl.ntyped * VIZ_LANES_MAX;
+    if (rows)
+        memcpy(m->typed_obj, p, rows * sizeof *m->typed_obj);
+    for (size_t i = rows; i < (size_t)m->cap_obj * VIZ_LANES_MAX; i++)
+        m->typed_obj[i] = SIZE_MAX;
+    p += rows * sizeof *m->typed_obj;
+    Workload_LoadState(m->wl, p);
+    p += Workload_StateSize(m->wl);
     for (unsigned i = 0; i < m->nlanes; i++) {
         Lane *l = &m->lanes[i];
         /* a fresh heap where the checkpoint has none (the region made one
@@ -169,6 +217,8 @@ static void restore(Model *m, const Checkpoint *c)
         l->player = keep.player;
         l->snap.blocks = keep.snap.blocks;
         l->snap.cap_blocks = keep.snap.cap_blocks;
+        l->snap.runs = keep.snap.runs;
+        l->snap.cap_runs = keep.snap.cap_runs;
         if (c->fresh) {
             Player_Reset(l->player, l->heap); /* it held nothing then */
         } else {
@@ -182,15 +232,14 @@ static void restore(Model *m, const Checkpoint *c)
         l->snap.region = MemHeap_Region(l->heap);
         l->snap.stats = MemHeap_Stats(l->heap);
         l->snap.nblocks = 0;
+        l->snap.nruns = 0;
         l->stale = true;
         l->rank.valid = false;
     }
-    m->steps = c->steps;
-    m->ended = c->ended;
 }
 
 /* The last checkpoint at or before pos. */
-static const Checkpoint *checkpoint_before(const History *h, size_t pos)
+static const Checkpoint *checkpoint_before(const History *h, uint64_t pos)
 {
     size_t lo = 0, hi = h->ncp;
     while (lo < hi) {
@@ -203,153 +252,72 @@ static const Checkpoint *checkpoint_before(const History *h, size_t pos)
     return lo ? &h->cp[lo - 1] : NULL;
 }
 
-/* ---- the journal --------------------------------------------------------- */
+/* ---- selections ----------------------------------------------------------- */
 
-/* Starts the history again at the present state of the model. */
-static void restart_at(History *h, Model *m, size_t pos)
+/* The first change after pos. */
+static size_t view_after(const History *h, uint64_t pos)
 {
-    drop_checkpoints(h, 0);
-    h->len = 0;
-    h->ntyped = 0;
-    h->first = h->pos = pos;
-    h->every = FIRST_EVERY;
-    /* the workload's operations before the present are no longer needed */
-    uint64_t keep = m->steps > h->wl_first ? m->steps - h->wl_first : 0;
-    if (keep > h->nwl)
-        keep = h->nwl;
-    if (keep) {
-        memmove(h->wl, h->wl + keep, (h->nwl - (size_t)keep) * sizeof *h->wl);
-        h->nwl -= (size_t)keep;
+    size_t lo = 0, hi = h->nviews;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->views[mid].pos <= pos)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    h->wl_first += keep;
-    h->broken = checkpoint(h, m) != 0;
+    return lo;
 }
 
-int History_Reset(History *h, Model *m)
+static View view_at(const History *h, uint64_t pos)
 {
-    h->nwl = 0;
-    h->wl_first = 0;
-    h->last_sel = SIZE_MAX;
-    h->last_lane = 0;
-    restart_at(h, m, 0);
-    return h->broken ? -1 : 0;
+    size_t i = view_after(h, pos);
+    return i ? h->views[i - 1] : (View){0, SIZE_MAX, 0};
 }
 
-bool History_Replaying(const History *h) { return h && h->replaying; }
+static bool same(View a, View b) { return a.sel == b.sel && a.lane == b.lane; }
 
-static int grow(void **v, size_t *cap, size_t need, size_t elem)
+/* Inserts v at index i (out of memory: the selection is not kept). */
+static void view_insert(History *h, size_t i, View v)
 {
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 256;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(*v, n * elem);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = n;
-    return 0;
-}
-
-void History_Record(History *h, Model *m, HistEntry e, const HistTyped *typed)
-{
-    if (!h || h->replaying)
+    if (grow((void **)&h->views, &h->cap_views, h->nviews + 1, sizeof *h->views) != 0)
         return;
-    size_t at = h->pos - h->first;
-    if (at < h->len) {
-        /* a fork: the recorded future goes, with its checkpoints */
-        h->len = at;
-        const Checkpoint *c = checkpoint_before(h, h->pos);
-        drop_checkpoints(h, c ? (size_t)(c - h->cp) + 1 : 0);
-        size_t nt = 0;
-        for (size_t i = 0; i < h->len; i++)
-            if (h->e[i].typed != UINT32_MAX)
-                nt = h->e[i].typed + 1u;
-        h->ntyped = nt;
-    }
-    e.sel = h->view_sel < UINT32_MAX ? (uint32_t)h->view_sel : UINT32_MAX;
-    e.sel_lane = (uint8_t)h->view_lane;
-    e.typed = UINT32_MAX;
-    bool ok = h->len < HIST_MAX_OPS &&
-              grow((void **)&h->e, &h->cap, h->len + 1, sizeof *h->e) == 0;
-    if (ok && typed) {
-        ok = grow((void **)&h->typed, &h->cap_typed, h->ntyped + 1, sizeof *h->typed) == 0;
-        if (ok) {
-            e.typed = (uint32_t)h->ntyped;
-            h->typed[h->ntyped++] = *typed;
+    memmove(&h->views[i + 1], &h->views[i], (h->nviews - i) * sizeof *h->views);
+    h->views[i] = v;
+    h->nviews++;
+}
+
+static void view_remove(History *h, size_t i)
+{
+    memmove(&h->views[i], &h->views[i + 1], (h->nviews - i - 1) * sizeof *h->views);
+    h->nviews--;
+}
+
+/* Position pos shows the selection v; the positions after it keep theirs. */
+static void view_put(History *h, uint64_t pos, size_t sel, unsigned lane)
+{
+    View v = {pos, sel, lane};
+    if (same(view_at(h, pos), v))
+        return;
+    if (pos < h->last) {
+        /* the next position keeps what it showed */
+        View next = view_at(h, pos + 1);
+        size_t j = view_after(h, pos);
+        if (!(j < h->nviews && h->views[j].pos == pos + 1)) {
+            next.pos = pos + 1;
+            view_insert(h, j, next);
         }
     }
-    h->pos++;
-    if (!ok) {
-        restart_at(h, m, h->pos);
-        return;
-    }
-    h->e[h->len++] = e;
-    if (h->pos % h->every == 0 && checkpoint(h, m) != 0)
-        restart_at(h, m, h->pos);
+    size_t i = view_after(h, pos);
+    if (i && h->views[i - 1].pos == pos)
+        h->views[i - 1] = v;
+    else
+        view_insert(h, i, v), i++;
+    /* no change that changes nothing */
+    if (i < h->nviews && same(h->views[i], v))
+        view_remove(h, i);
+    if (i >= 2 && same(h->views[i - 2], v))
+        view_remove(h, i - 1);
 }
-
-bool History_WorkloadOp(History *h, Workload *wl, uint64_t index, Op *op)
-{
-    if (index >= h->wl_first && index - h->wl_first < h->nwl) {
-        *op = h->wl[index - h->wl_first];
-        return true;
-    }
-    if (!Workload_Next(wl, op))
-        return false;
-    /* kept when it is the next in line (a reset starts the line again) */
-    if (index == h->wl_first + h->nwl &&
-        grow((void **)&h->wl, &h->cap_wl, h->nwl + 1, sizeof *h->wl) == 0)
-        h->wl[h->nwl++] = *op;
-    return true;
-}
-
-const Op *History_WorkloadAt(const History *h, uint64_t k)
-{
-    return k >= h->wl_first && k - h->wl_first < h->nwl ? &h->wl[k - h->wl_first] : NULL;
-}
-
-/* Applies e, as the model did when it was recorded. */
-static void apply(History *h, Model *m, const HistEntry *e)
-{
-    h->replaying = true;
-    switch ((HistKind)e->kind) {
-    case H_STEP: {
-        const Op *op = History_WorkloadAt(h, e->arg);
-        if (op)
-            Model_ApplyOp(m, op);
-        break;
-    }
-    case H_ALLOC:
-        if (e->lane == H_ALL_LANES)
-            Model_AllocAll(m, (size_t)e->arg, NULL);
-        else
-            Model_Alloc(m, e->lane, (size_t)e->arg);
-        break;
-    case H_FREE: Model_FreeAt(m, e->lane, (size_t)e->arg, NULL, NULL); break;
-    case H_OVERFLOW: Model_Overflow(m, e->lane, (size_t)e->arg, e->n); break;
-    }
-    h->replaying = false;
-    h->pos++;
-}
-
-bool History_Redo(History *h, Model *m)
-{
-    if (!h || h->broken || h->pos - h->first >= h->len)
-        return false;
-    /* the selection of the position left stays with it */
-    h->e[h->pos - h->first].sel = h->view_sel < UINT32_MAX ? (uint32_t)h->view_sel : UINT32_MAX;
-    h->e[h->pos - h->first].sel_lane = (uint8_t)h->view_lane;
-    apply(h, m, &h->e[h->pos - h->first]);
-    return true;
-}
-
-/* ---- travel ----------------------------------------------------------------- */
-
-size_t History_First(const History *h) { return h->first; }
-size_t History_Last(const History *h) { return h->first + h->len; }
-size_t History_Pos(const History *h) { return h->pos; }
 
 void History_SetView(History *h, size_t sel, unsigned lane)
 {
@@ -359,58 +327,81 @@ void History_SetView(History *h, size_t sel, unsigned lane)
     h->view_lane = lane;
 }
 
-void History_GetView(const History *h, size_t *sel, unsigned *lane)
+void History_GetView(const History *h, uint64_t pos, size_t *sel, unsigned *lane)
 {
-    size_t at = h->pos - h->first;
-    if (at < h->len) {
-        *sel = h->e[at].sel == UINT32_MAX ? SIZE_MAX : h->e[at].sel;
-        *lane = h->e[at].sel_lane;
-    } else {
-        *sel = h->last_sel;
-        *lane = h->last_lane;
-    }
+    View v = h ? view_at(h, pos) : (View){0, SIZE_MAX, 0};
+    *sel = v.sel;
+    *lane = v.lane;
 }
 
-int History_Goto(History *h, Model *m, size_t pos)
+/* ---- the present ------------------------------------------------------------ */
+
+int History_Reset(History *h, Model *m)
 {
-    if (!h || h->broken || pos < h->first || pos > h->first + h->len)
+    drop_checkpoints(h, 0);
+    h->nviews = 0;
+    h->every = FIRST_EVERY;
+    h->pos = h->last = m->ops;
+    h->replaying = false;
+    h->broken = checkpoint(h, m) != 0;
+    return h->broken ? -1 : 0;
+}
+
+void History_Note(History *h, Model *m)
+{
+    if (!h)
+        return;
+    if (!h->replaying)
+        view_put(h, h->pos, h->view_sel, h->view_lane);
+    h->pos = m->ops;
+    if (m->ops > h->last)
+        h->last = m->ops;
+    if (h->broken || m->ops % h->every != 0 || (h->ncp && h->cp[h->ncp - 1].pos >= m->ops))
+        return;
+    if (checkpoint(h, m) != 0)
+        h->broken = true;
+}
+
+void History_Fork(History *h, Model *m)
+{
+    if (!h || m->ops >= h->last)
+        return;
+    const Checkpoint *c = checkpoint_before(h, m->ops);
+    drop_checkpoints(h, c ? (size_t)(c - h->cp) + 1 : 0);
+    h->nviews = view_after(h, m->ops);
+    h->last = m->ops;
+}
+
+/* ---- travel ----------------------------------------------------------------- */
+
+uint64_t History_Last(const History *h) { return h ? h->last : 0; }
+
+int History_Goto(History *h, Model *m, uint64_t pos)
+{
+    if (!h || h->broken)
         return -1;
     /* the selection of the position left stays with it */
-    size_t at = h->pos - h->first;
-    if (at < h->len) {
-        h->e[at].sel = h->view_sel < UINT32_MAX ? (uint32_t)h->view_sel : UINT32_MAX;
-        h->e[at].sel_lane = (uint8_t)h->view_lane;
-    } else {
-        h->last_sel = h->view_sel;
-        h->last_lane = h->view_lane;
+    view_put(h, m->ops, h->view_sel, h->view_lane);
+    if (pos != m->ops) {
+        const Checkpoint *c = checkpoint_before(h, pos);
+        if (!c)
+            return -1;
+        if (pos < m->ops || c->pos > m->ops)
+            restore(m, c);
+        h->replaying = true;
+        while (m->ops < pos && Model_Step(m))
+            ;
+        h->replaying = false;
     }
-    if (pos == h->pos)
-        return 0;
-    const Checkpoint *c = checkpoint_before(h, pos);
-    if (!c)
-        return -1;
-    if (pos < h->pos || c->pos > h->pos) {
-        restore(m, c);
-        h->pos = c->pos;
-    }
-    while (h->pos < pos)
-        apply(h, m, &h->e[h->pos - h->first]);
+    h->pos = m->ops;
     Model_Sync(m);
-    History_GetView(h, &h->view_sel, &h->view_lane);
+    View v = view_at(h, m->ops);
+    h->view_sel = v.sel;
+    h->view_lane = v.lane;
     return 0;
-}
-
-const HistEntry *History_Entry(const History *h, size_t i)
-{
-    return i >= h->first && i - h->first < h->len ? &h->e[i - h->first] : NULL;
-}
-
-const HistTyped *History_Typed(const History *h, const HistEntry *e)
-{
-    return e && e->typed < h->ntyped ? &h->typed[e->typed] : NULL;
 }
 
 HistoryFigures History_Figures(const History *h)
 {
-    return (HistoryFigures){h->ncp, h->bytes, h->every, h->len};
+    return (HistoryFigures){h->ncp, h->bytes, h->every, h->last};
 }

@@ -9,7 +9,6 @@
 #include "lecture.h"
 
 #include "explain.h"
-#include "history.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,7 +53,7 @@ void Lecture_Start(Ui *ui)
     if (ui->script && ui->m->cfg.workload == WL_TRACE && !ui->paused &&
         Script_PausesAt(ui->script, (size_t)ui->m->steps)) {
         ui->paused = true;
-        snprintf(ui->msg, sizeof ui->msg, "the script pauses here: Space goes on, n steps");
+        App_Say(ui, false, "the script pauses here: Space goes on, n steps");
     }
 }
 
@@ -67,22 +66,23 @@ bool Lecture_PauseHere(Ui *ui)
 
 /* ---- saving a session as a script ------------------------------------------ */
 
-/* Script allocation numbers of what is live, as the session built them:
- * `wid` maps the workload's ids (the same in every lane), `typed` lists the
- * typed allocations by lane and object offset. */
+/* The session again, from its own data: the workload's operations (made
+ * again from its kind, seed and capacity, or the trace) and the model's
+ * typed operations (TypedOp), interleaved as Model_Step applies them.  A
+ * typed operation names its object by what it is (a typed allocation's
+ * number, a workload id), so the script's allocation numbers follow from
+ * the operations alone.  Saver maps the workload's ids and the typed
+ * allocations to those numbers while they are live. */
 typedef struct Saver {
     Script s;
     size_t cap_ops, cap_notes;
     uint32_t *wid;            /* workload id -> allocation number + 1, 0: none */
     uint32_t nwid;
-    struct TypedObj {
-        unsigned lane;
-        uint32_t offset, k;
-    } *typed;
-    size_t ntyped, cap_typed;
+    uint32_t *typed;          /* typed allocation no -> allocation number + 1 */
+    size_t ntyped;
     size_t *size;             /* allocation number -> bytes + 1 while live */
     size_t cap_size;
-    unsigned skipped;         /* overflows, refused frees, frees of the unknown */
+    unsigned skipped;         /* overflows, frees of the unknown or the dead */
     bool oom;
 } Saver;
 
@@ -150,39 +150,31 @@ static void save_step(Saver *sv, const Op *op)
     }
 }
 
-static void save_typed(Saver *sv, const HistEntry *e, const HistTyped *t)
+/* A typed operation: allocations every lane made, and frees of an object
+ * named by what it is.  Overflows, and frees of a bare offset (which
+ * named no object when typed: refused), have no script operation. */
+static void save_typed(Saver *sv, const TypedOp *t)
 {
-    if (e->kind == H_ALLOC) {
-        emit(sv, OP_ALLOC, 0, (size_t)e->arg, 0);
-        for (unsigned i = 0; t && i < VIZ_LANES_MAX; i++) {
-            if (t->object[i] == UINT32_MAX)
-                continue;
-            sv->typed = grow_to(sv, sv->typed, &sv->cap_typed, sv->ntyped + 1, sizeof *sv->typed);
-            if (!sv->oom)
-                sv->typed[sv->ntyped++] = (struct TypedObj){i, t->object[i], sv->s.trace.nids - 1};
-        }
+    if (t->kind == TYPED_ALLOC) {
+        emit(sv, OP_ALLOC, 0, t->size, 0);
+        if (t->no < sv->ntyped && !sv->oom)
+            sv->typed[t->no] = sv->s.trace.nids;
         return;
     }
-    if (e->kind != H_FREE || !t || t->object[e->lane] == UINT32_MAX) {
-        sv->skipped++; /* an overflow, or a refused free: no script operation */
-        return;
-    }
-    uint32_t obj = t->object[e->lane], k = UINT32_MAX;
-    if (t->wid != UINT32_MAX && t->wid < sv->nwid && sv->wid[t->wid]) {
-        k = sv->wid[t->wid] - 1;
-        sv->wid[t->wid] = 0;
-    } else {
-        for (size_t i = 0; i < sv->ntyped; i++)
-            if (sv->typed[i].lane == e->lane && sv->typed[i].offset == obj &&
-                live(sv, sv->typed[i].k))
-                k = sv->typed[i].k;
+    uint32_t k = UINT32_MAX;
+    if (t->kind == TYPED_FREE && t->target == TARGET_WORKLOAD && t->id < sv->nwid &&
+        sv->wid[t->id]) {
+        k = sv->wid[t->id] - 1;
+        sv->wid[t->id] = 0; /* the workload's later free of it is skipped */
+    } else if (t->kind == TYPED_FREE && t->target == TARGET_TYPED && t->id < sv->ntyped &&
+               sv->typed[t->id]) {
+        k = sv->typed[t->id] - 1;
     }
     if (k == UINT32_MAX || !live(sv, k)) {
         sv->skipped++;
         return;
     }
-    size_t at = (size_t)e->arg - obj;
-    emit(sv, OP_FREE, k, 0, at < sv->size[k] - 1 ? at : 0);
+    emit(sv, OP_FREE, k, 0, t->offset < sv->size[k] - 1 ? t->offset : 0);
 }
 
 /* The source script's notes at workload position `steps`, once. */
@@ -198,41 +190,53 @@ static void save_notes(Saver *sv, const Script *src, size_t *next, uint64_t step
     }
 }
 
+/* The operations up to the step shown, as Model_Step applied them. */
+static void save_session(Saver *sv, const Model *m, const Script *src)
+{
+    Workload *wl = Workload_Create(m->cfg.workload, m->cfg.seed,
+                                   m->lanes[0].snap.stats.capacity, m->cfg.trace);
+    if (!wl) {
+        sv->oom = true;
+        return;
+    }
+    size_t n;
+    const TypedOp *typed = Model_TypedOps(m, &n);
+    size_t next = 0, t = 0;
+    uint64_t steps = 0;
+    for (uint64_t pos = 0; pos < m->ops && !sv->oom; pos++) {
+        save_notes(sv, src, &next, steps);
+        if (t < m->next_typed && typed[t].after <= steps) {
+            save_typed(sv, &typed[t++]);
+            continue;
+        }
+        Op op;
+        if (!Workload_Next(wl, &op))
+            break;
+        save_step(sv, &op);
+        steps++;
+    }
+    if (!sv->oom)
+        save_notes(sv, src, &next, steps);
+    Workload_Destroy(wl);
+}
+
 long Lecture_WriteScript(const Ui *ui, FILE *f, char *err, size_t errlen)
 {
     const Model *m = ui->m;
-    const History *h = m->hist;
-    if (History_First(h) != 0) {
-        snprintf(err, errlen, "the history no longer starts at step 0 (it keeps %zu steps): "
-                              "nothing to save", (size_t)HIST_MAX_OPS);
-        return -1;
-    }
     Saver sv;
     memset(&sv, 0, sizeof sv);
     sv.nwid = Workload_MaxIds(m->wl);
     sv.wid = calloc(sv.nwid ? sv.nwid : 1, sizeof *sv.wid);
-    sv.oom = !sv.wid;
+    Model_TypedOps(m, &sv.ntyped);
+    sv.typed = calloc(sv.ntyped ? sv.ntyped : 1, sizeof *sv.typed);
+    sv.oom = !sv.wid || !sv.typed;
     const Script *src = ui->script && m->cfg.workload == WL_TRACE ? ui->script : NULL;
     if (src) {
         sv.s.pool = src->pool; /* borrowed: the notes point into it */
         sv.s.poollen = src->poollen;
     }
-    size_t next = 0;
-    uint64_t steps = 0;
-    for (size_t i = 0; i < History_Pos(h) && !sv.oom; i++) {
-        save_notes(&sv, src, &next, steps);
-        const HistEntry *e = History_Entry(h, i);
-        if (e->kind == H_STEP) {
-            const Op *op = History_WorkloadAt(h, e->arg);
-            if (op)
-                save_step(&sv, op);
-            steps = e->arg + 1;
-        } else {
-            save_typed(&sv, e, History_Typed(h, e));
-        }
-    }
     if (!sv.oom)
-        save_notes(&sv, src, &next, steps);
+        save_session(&sv, m, src);
     long written = -1;
     if (sv.oom) {
         snprintf(err, errlen, "out of memory");
@@ -240,8 +244,9 @@ long Lecture_WriteScript(const Ui *ui, FILE *f, char *err, size_t errlen)
         const Lane *l = &m->lanes[0];
         char comment[400];
         int n = snprintf(comment, sizeof comment,
-                         "saved by heapviz: %zu steps of a session (%s, %s%s%s)",
-                         History_Pos(h), m->nlanes > 1 ? "compare mode" : Explain_Policy(l->policy),
+                         "saved by heapviz: %llu steps of a session (%s, %s%s%s)",
+                         (unsigned long long)m->ops,
+                         m->nlanes > 1 ? "compare mode" : Explain_Policy(l->policy),
                          m->cfg.workload == WL_TRACE ? "the operations of " : "the ",
                          m->cfg.workload == WL_TRACE ? (ui->trace_name ? ui->trace_name : "a trace")
                                                      : Workload_Name(m->cfg.workload),
@@ -250,9 +255,6 @@ long Lecture_WriteScript(const Ui *ui, FILE *f, char *err, size_t errlen)
             snprintf(comment + n, sizeof comment - (size_t)n,
                      "\n%u operations are not in the script: overflows, refused frees, and frees "
                      "the script language cannot name", sv.skipped);
-        if (m->nlanes > 1 && n > 0 && (size_t)n < sizeof comment)
-            snprintf(comment + strlen(comment), sizeof comment - strlen(comment),
-                     "\na free typed in one heap of compare mode frees in every heap here");
         sv.s.trace.heap_hint = l->snap.region.size;
         sv.s.trace.weight = 1;
         if (Script_Write(&sv.s, comment, f) != 0)

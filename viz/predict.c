@@ -15,7 +15,6 @@
 #include "app.h"
 #include "explain.h"
 #include "handout.h"
-#include "history.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -23,22 +22,12 @@
 
 /* ---- the operation asked about ------------------------------------------- */
 
-/* The operation Model_Step applies next, when it is the workload's. */
+/* The operation Model_Step applies next, when it is the workload's (a
+ * typed one is the user's own: not asked about). */
 static bool next_op(Model *m, Op *op)
 {
-    History *h = m->hist;
-    size_t pos = History_Pos(h);
-    if (pos < History_Last(h)) {
-        const HistEntry *e = History_Entry(h, pos);
-        const Op *o = e && e->kind == H_STEP ? History_WorkloadAt(h, e->arg) : NULL;
-        if (!o)
-            return false;
-        *op = *o;
-        return true;
-    }
-    if (m->ended || !m->wl)
-        return false;
-    return History_WorkloadOp(h, m->wl, m->steps, op);
+    const TypedOp *t;
+    return Model_Peek(m, &t, op) && !t;
 }
 
 /* The block of the object id holds in lane l, or SIZE_MAX. */
@@ -491,7 +480,7 @@ int Predict_Worksheet(Ui *ui, FILE *out, int cols, bool utf8, unsigned long max_
         if (ask)
             snprintf(head, sizeof head, "Q%u", ++q);
         else
-            snprintf(head, sizeof head, "#%zu", History_Pos(m->hist) + 1);
+            snprintf(head, sizeof head, "#%zu", (size_t)m->ops + 1);
         if (m->nlanes > 1)
             fprintf(out, "%s\n", head);
         size_t *offs[VIZ_LANES_MAX] = {NULL}, noffs[VIZ_LANES_MAX] = {0};

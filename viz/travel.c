@@ -16,45 +16,32 @@
 
 void Travel_Arrive(Ui *ui)
 {
-    History_GetView(ui->m->hist, &ui->sel, &ui->lane);
+    History_GetView(ui->m->hist, ui->m->ops, &ui->sel, &ui->lane);
     if (ui->lane >= ui->m->nlanes)
         ui->lane = 0;
 }
 
 static unsigned no_history(Ui *ui, size_t pos)
 {
-    App_Say(ui, true, "cannot go to step %zu: no history is kept now (out of memory, or heaps "
-                      "too large to copy)", pos);
+    App_Say(ui, true, "cannot go to step %zu: no history is kept now (out of memory; r starts "
+                      "again)", pos);
     return R_REDRAW | R_TIMING;
 }
 
 unsigned Travel_To(Ui *ui, size_t pos)
 {
     History *h = ui->m->hist;
-    size_t from = History_Pos(h), first = History_First(h), last = History_Last(h);
+    size_t from = (size_t)ui->m->ops;
     ui->paused = true;
-    if (pos < first) {
-        App_Say(ui, true, "step %zu is no longer kept: the history starts at step %zu", pos,
-                first);
-        return R_REDRAW | R_TIMING;
-    }
-    if (pos <= last) {
-        if (History_Goto(h, ui->m, pos) != 0)
-            return no_history(ui, pos);
-    } else {
-        if (History_Goto(h, ui->m, last) != 0)
-            return no_history(ui, pos);
-        while (History_Pos(h) < pos && Model_Step(ui->m))
-            ;
-    }
+    if (History_Goto(h, ui->m, pos) != 0)
+        return no_history(ui, pos);
     Travel_Arrive(ui);
-    size_t now = History_Pos(h);
-    last = History_Last(h);
+    size_t now = (size_t)ui->m->ops, last = (size_t)History_Last(h);
     if (now < pos)
         App_Say(ui, true, "the operations end at step %zu", now);
     else if (now < last)
         App_Say(ui, false, "step %zu of %zu: b back, n or ] forward, g goes to a step; an "
-                           "operation typed here starts a new history", now, last);
+                           "operation typed here goes in here", now, last);
     else if (now != from)
         App_Say(ui, false, "step %zu, the latest: n goes on", now);
     else
@@ -65,11 +52,10 @@ unsigned Travel_To(Ui *ui, size_t pos)
 unsigned Travel_Back(Ui *ui, int key)
 {
     (void)key;
-    size_t pos = History_Pos(ui->m->hist);
-    if (pos == History_First(ui->m->hist)) {
+    size_t pos = (size_t)ui->m->ops;
+    if (pos == 0) {
         ui->paused = true;
-        App_Say(ui, true, pos ? "step %zu is the first kept" : "this is the start: step %zu",
-                pos);
+        App_Say(ui, true, "this is the start: step 0");
         return R_REDRAW | R_TIMING;
     }
     return Travel_To(ui, pos - 1);
@@ -77,11 +63,11 @@ unsigned Travel_Back(Ui *ui, int key)
 
 unsigned Travel_Ten(Ui *ui, int key)
 {
-    size_t pos = History_Pos(ui->m->hist), first = History_First(ui->m->hist);
+    size_t pos = (size_t)ui->m->ops;
     if (key == '[') {
-        if (pos == first)
+        if (pos == 0)
             return Travel_Back(ui, key);
-        return Travel_To(ui, pos - first >= 10 ? pos - 10 : first);
+        return Travel_To(ui, pos >= 10 ? pos - 10 : 0);
     }
     return Travel_To(ui, pos + 10);
 }
@@ -105,9 +91,10 @@ unsigned Travel_Run(Ui *ui)
         App_Say(ui, true, "'%s' is not a step number: type one like 40", ui->input);
         return R_REDRAW;
     }
-    if (pos > History_Last(ui->m->hist) + TRAVEL_MAX_AHEAD) {
+    size_t last = (size_t)History_Last(ui->m->hist);
+    if (pos > last + TRAVEL_MAX_AHEAD) {
         App_Say(ui, true, "step %zu is too far ahead: at most %u steps beyond %zu", pos,
-                TRAVEL_MAX_AHEAD, History_Last(ui->m->hist));
+                TRAVEL_MAX_AHEAD, last);
         return R_REDRAW;
     }
     return Travel_To(ui, pos);
