@@ -80,6 +80,9 @@ golden ostep_strategies  24 120 $U -- --predict --compare first,best,worst --scr
 golden worksheet_board   24  80 $U -- --predict --script "$GOLD/board.hvs"
 golden worksheet_compare 24 100 $U -- --predict --compare first,best,worst --ops "a300 a100 a500 a100 f0 f2 a250 a90"
 golden worksheet_ostep   24  80 C  -- --predict --ops "+3,-0,+5,+8,-1,+4" --size 4K --policy best
+# runs in the lecture's outputs: the worksheet asks for slots (R1 slot 2), the handout draws them
+golden worksheet_runs    24  80 $U -- --predict --policy fast --size 16K --ops "a24 a24 a40 a300 a24 f0 f1 f4 a500 a30"
+golden handout_runs      24  80 $U -- --handout --policy fast --size 16K --ops "a24 a24 a40 a300 a24 f0 f1 f4 a500 a30"
 # runs (fast): slots drawn one by one, the selected slot's run in the panel
 golden runs_selected     30 100 $U -- --policy fast --size 64K --skip 300 --keys 'llll'
 golden runs_ascii        24  80 $U -- --ascii --policy fast --size 64K --skip 200 --keys 'lll'

@@ -359,6 +359,80 @@ Test(predict, a_click_on_a_free_block_is_the_guess)
     stop();
 }
 
+/* One fast-fit heap of 16 KiB running ops: small requests go to runs. */
+static void start_fast(const char *ops)
+{
+    ModelConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.region_size = MemHeap_ControlSize() + 16384;
+    cfg.nlanes = 1;
+    cfg.policies[0] = MEM_FAST;
+    cfg.workload = WL_TRACE;
+    char err[256];
+    cr_assert_eq(Script_Parse(ops, strlen(ops), "t", &script, err, sizeof err), 0, "%s", err);
+    cfg.trace = &script.trace;
+    cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), 0, "%s", err);
+    Ui_Init(&ui, &model, (GlyphMode){1, 1}, 8, true);
+    ui.script = &script;
+    ui.trace_name = "t";
+    cr_assert_eq(Frame_Init(&frame, 30, 100, true), 0);
+    Screen_Compose(&ui, &frame);
+}
+
+Test(predict, an_allocation_served_from_a_run_asks_for_a_slot)
+{
+    start_fast("a24 a24 a24 f1 a300");
+    const Lane *l = &model.lanes[0];
+    ui.predict.on = true;
+    press('n');
+    cr_assert_eq(ui.predict.slot[0], MemHeap_SlotSize(l->heap, 24), "a slot size is asked for");
+    cr_assert_gt(ui.predict.slot[0], 0);
+    /* no run yet: the new run is carved from the free block, which is the answer */
+    press(VK_ENTER);
+    cr_assert(strstr(ui.msg, "right: a new run of 32 B slots, carved from the free block at +0x8"),
+              "%s", ui.msg);
+    /* now the run's free slots are choices too, in address order */
+    press('n');
+    Model_Sync(&model);
+    const SnapRun *r = Snapshot_RunAt(&l->snap, 0x8);
+    cr_assert_not_null(r);
+    cr_assert_eq(ui.predict.guess[0], r->slot_offset + r->slot_size, "slot 1 is offered first");
+    Screen_Compose(&ui, &frame);
+    char row[512];
+    Frame_RowText(&frame, frame.rows - 1, row, sizeof row);
+    cr_assert(strstr(row, "alloc 24 B (a 32 B slot) lands where? [slot 1 of the run at +0x8]"),
+              "%s", row);
+    press(VK_ENTER);
+    cr_assert(strstr(ui.msg, "right: slot 1 of the run at +0x8 · score 2/2"), "%s", ui.msg);
+    press('n');
+    press(VK_RIGHT); /* slot 3: the run takes its lowest free slot */
+    cr_assert_eq(ui.predict.guess[0], r->slot_offset + 3 * r->slot_size);
+    press(VK_ENTER);
+    cr_assert(strstr(ui.msg, "wrong: slot 2 of the run at +0x8 · score 2/3"), "%s", ui.msg);
+    /* a slot's free merges with nothing */
+    press('n');
+    cr_assert(ui.predict.is_free);
+    Screen_Compose(&ui, &frame);
+    Frame_RowText(&frame, frame.rows - 1, row, sizeof row);
+    cr_assert(strstr(row, "free 24 B at +0x50 (a slot)"), "%s", row);
+    press(VK_ENTER);
+    cr_assert(strstr(ui.msg, "right: it merged with no neighbour (a slot never merges)"), "%s",
+              ui.msg);
+    /* a request too large for runs: the free blocks only, no slot */
+    press('n');
+    cr_assert_eq(ui.predict.slot[0], 0);
+    Model_Sync(&model);
+    long bi = Snapshot_BlockAt(&l->snap, ui.predict.guess[0]);
+    cr_assert(bi >= 0 && !Snap_InRun(&l->snap.blocks[bi]), "a free block is offered");
+    for (int i = 0; i < 8; i++) {
+        press(VK_RIGHT);
+        bi = ui.predict.guess[0] == PREDICT_FAILS ? -1
+                                                  : Snapshot_BlockAt(&l->snap, ui.predict.guess[0]);
+        cr_assert(bi < 0 || !Snap_InRun(&l->snap.blocks[bi]), "never a slot for 300 B");
+    }
+    stop();
+}
+
 /* ---- the free-list overlay ------------------------------------------------------- */
 
 static bool collect_free(const MemBlock *b, void *arg)

@@ -1,7 +1,7 @@
 /*
  * handout.c - the lecture on paper (see handout.h).
  *
- *   heapviz handout · first fit · script board.hvs · arena 4.0 KiB · 64 B/cell
+ *   heapviz handout · first fit · script board.hvs · arena 4 KiB · 64 B/cell
  *          +0x0            +0x400          +0x800 ...
  *          │ header  █ object  ░ padding  · free  ╱ tables  ╌ last op
  *   start  ······································
@@ -157,13 +157,24 @@ void Handout_Heading(Ui *ui, FILE *out, int cols, bool utf8, const char *what)
     while (len > 0 && ruler[len - 1] == ' ')
         len--;
     fprintf(out, "%.*s\n", len, ruler);
-    static const Kind legend[] = {K_HEADER, K_OBJECT_A, K_PADDING, K_FREE, K_TABLE};
+    static const Kind legend[] = {K_HEADER, K_OBJECT_A, K_PADDING, K_FREE, K_TABLE,
+                                  K_RUN,    K_SLOT_A,   K_SLOT_FREE};
+    /* the runs' kinds when a heap serves small objects from runs */
+    size_t nkinds = 5;
+    for (unsigned i = 0; i < m->nlanes; i++)
+        if (MemHeap_SlotSize(m->lanes[i].heap, 1))
+            nkinds = sizeof legend / sizeof legend[0];
     fprintf(out, "%*s", HANDOUT_GUTTER, "");
     GlyphMode g = {utf8, 0};
-    for (size_t i = 0; i < sizeof legend / sizeof legend[0]; i++) {
+    for (size_t i = 0; i < nkinds; i++) {
+        if (i == 5) /* the runs on a line of their own */
+            fprintf(out, "\n%*s", HANDOUT_GUTTER, "");
+        else if (i)
+            fputs("  ", out);
         put_glyph(out, Theme_Glyph(legend[i], g), utf8);
-        fprintf(out, " %s  ", Theme_Kinds[legend[i]].label);
+        fprintf(out, " %s", Theme_Kinds[legend[i]].label);
     }
+    fputs("  ", out);
     put_glyph(out, Theme_MarkTouch(g), utf8);
     fputs(" last op\n", out);
 }

@@ -3,12 +3,16 @@
  *
  * The question is asked about the operation Model_Step applies next (the
  * workload's, a trace's or a script's; typed ones are the user's own and
- * are not asked about).  Choices are what the heap shows now: the free
- * blocks in address order (and "it fails") for an allocation, the four
- * ways a free can merge for a free.  The right answer is read afterwards
- * from the events the library reported for that operation: the ALLOC
- * event's chosen block (its offset before the split) or a FAIL event, and
- * the COALESCE event's neighbours.  Nothing here knows how a policy chooses.
+ * are not asked about).  Choices are what the heap shows now: for an
+ * allocation the free blocks in address order (and "it fails"), and when
+ * the heap serves the request from a run (MemHeap_SlotSize: fast fit's
+ * small objects) the free slots of the runs of its size class too; the
+ * four ways a free can merge for a free.  The right answer is read
+ * afterwards from the events the library reported for that operation: the
+ * ALLOC event's chosen block (its offset before the split) or slot, the
+ * RUN_NEW event's block when a new run was carved from a free block, a
+ * FAIL event, and the COALESCE event's neighbours.  Nothing here knows how
+ * a policy chooses.
  */
 #include "predict.h"
 
@@ -30,13 +34,48 @@ static bool next_op(Model *m, Op *op)
     return Model_Peek(m, &t, op) && !t;
 }
 
-/* The block of the object id holds in lane l, or SIZE_MAX. */
+/* The block (or run slot) of the object id holds in lane l, or SIZE_MAX. */
 static size_t held_block(const Lane *l, uint32_t id)
 {
     unsigned char *obj = Player_Object(l->player, id, NULL);
     if (!obj)
         return SIZE_MAX;
-    return (size_t)(obj - (unsigned char *)l->snap.region.base) - MEM_HEADER_SIZE;
+    long bi = Snapshot_BlockAt(&l->snap, (size_t)(obj - (unsigned char *)l->snap.region.base));
+    return bi < 0 ? SIZE_MAX : l->snap.blocks[bi].offset;
+}
+
+/* Whether snapshot piece b can take an allocation served with slots of
+ * `slot` bytes (0: a block): a free block (a new run is carved from one),
+ * or a free slot of a run of that size. */
+static bool is_choice(const Snapshot *s, const SnapBlock *b, size_t slot)
+{
+    if (b->used)
+        return false;
+    if (!Snap_InRun(b))
+        return true;
+    const SnapRun *r = slot && Snap_IsSlot(b) ? Snapshot_RunAt(s, b->offset) : NULL;
+    return r && r->slot_size == slot;
+}
+
+/* "slot 3 of the run at +0x8" or "the free block at +0x1a0". */
+static void choice_name(const Snapshot *s, size_t off, char *buf, size_t len)
+{
+    long bi = Snapshot_BlockAt(s, off);
+    const SnapRun *r = bi >= 0 && Snap_IsSlot(&s->blocks[bi]) ? Snapshot_RunAt(s, off) : NULL;
+    if (r)
+        snprintf(buf, len, "slot %zu of the run at +0x%x", (off - r->slot_offset) / r->slot_size,
+                 r->offset);
+    else
+        snprintf(buf, len, "the free block at +0x%zx", off);
+}
+
+/* The object of the block or slot at `block` in lane l, as an offset. */
+static size_t object_at(const Lane *l, size_t block, size_t *size)
+{
+    long bi = Snapshot_BlockAt(&l->snap, block);
+    MemBlock b = Snapshot_Block(&l->snap, bi >= 0 ? (size_t)bi : 0);
+    *size = bi >= 0 ? b.object : 0;
+    return bi >= 0 ? b.offset + b.header : block;
 }
 
 /* Sets up p for op; false when op is not one to ask about. */
@@ -49,6 +88,7 @@ static bool setup(Predict *p, Model *m, const Op *op)
     for (unsigned i = 0; i < m->nlanes; i++) {
         const Lane *l = &m->lanes[i];
         p->block[i] = held_block(l, op->id);
+        p->slot[i] = p->is_free ? 0 : MemHeap_SlotSize(l->heap, p->request);
         if (p->is_free || op->kind == OP_REALLOC) {
             any |= p->block[i] != SIZE_MAX;
         } else {
@@ -57,7 +97,7 @@ static bool setup(Predict *p, Model *m, const Op *op)
         }
         p->guess[i] = p->is_free ? 0 : PREDICT_FAILS;
         for (size_t b = 0; !p->is_free && b < l->snap.nblocks; b++)
-            if (!l->snap.blocks[b].used) {
+            if (is_choice(&l->snap, &l->snap.blocks[b], p->slot[i])) {
                 p->guess[i] = l->snap.blocks[b].offset;
                 break;
             }
@@ -65,14 +105,15 @@ static bool setup(Predict *p, Model *m, const Op *op)
     return any;
 }
 
-/* The answer lane l's events give: the chosen block (or PREDICT_FAILS), or
- * the neighbours that merged.  False when the operation did not reach the
+/* The answer lane l's events give: the chosen block or slot (for a new
+ * run, the free block it was carved from; or PREDICT_FAILS), or the
+ * neighbours that merged.  False when the operation did not reach the
  * heap (a skipped free). */
 static bool answer(const Lane *l, bool is_free, size_t *out)
 {
     for (unsigned i = 0; i < l->nevents; i++) {
         const MemEvent *e = &l->events[i];
-        if (!is_free && e->kind == MEM_EV_ALLOC) {
+        if (!is_free && (e->kind == MEM_EV_ALLOC || e->kind == MEM_EV_RUN_NEW)) {
             *out = e->block;
             return true;
         }
@@ -99,6 +140,41 @@ static const char *merged(size_t n, bool word)
                                            {"the right neighbour", "right"},
                                            {"both neighbours", "both"}};
     return said[n & (MEM_LEFT | MEM_RIGHT)][word];
+}
+
+/* The answer in words, from lane l's events: where the object went, or
+ * what merged (and what a slot does instead). */
+static void answer_words(const Lane *l, bool is_free, size_t got, char *buf, size_t len)
+{
+    const MemEvent *run_new = NULL, *alloc = NULL, *freed = NULL;
+    bool released = false;
+    for (unsigned i = 0; i < l->nevents; i++) {
+        const MemEvent *e = &l->events[i];
+        if (e->kind == MEM_EV_RUN_NEW && !run_new)
+            run_new = e;
+        else if (e->kind == MEM_EV_ALLOC && !alloc)
+            alloc = e;
+        else if (e->kind == MEM_EV_FREE && !freed)
+            freed = e;
+        else if (e->kind == MEM_EV_RUN_RELEASE)
+            released = true;
+    }
+    if (is_free && released)
+        snprintf(buf, len, "its run emptied and went back to the free blocks, merging with %s",
+                 merged(got, false));
+    else if (is_free && freed && freed->run)
+        snprintf(buf, len, "%s (a slot never merges)", merged(got, false));
+    else if (is_free)
+        snprintf(buf, len, "%s", merged(got, false));
+    else if (got == PREDICT_FAILS)
+        snprintf(buf, len, "it failed");
+    else if (run_new)
+        snprintf(buf, len, "a new run of %zu B slots, carved from the free block at +0x%zx",
+                 run_new->request, run_new->block);
+    else if (alloc && alloc->run)
+        snprintf(buf, len, "slot %zu of the run at +0x%zx", alloc->slot, alloc->run);
+    else
+        snprintf(buf, len, "the free block at +0x%zx", got);
 }
 
 /* ---- the live question ------------------------------------------------------ */
@@ -149,24 +225,29 @@ void Predict_Prompt(const Ui *ui, char *buf, size_t len)
     if (ui->m->nlanes > 1)
         snprintf(who, sizeof who, "%s: ", Explain_Policy(l->policy));
     if (p->is_free) {
-        size_t b = p->block[p->lane];
+        size_t b = p->block[p->lane], size;
+        size_t obj = object_at(l, b, &size);
         long bi = Snapshot_BlockAt(&l->snap, b);
-        size_t obj = bi >= 0 ? l->snap.blocks[bi].object : 0;
-        snprintf(buf, len, "predict %sfree %zu B at +0x%zx: which neighbours merge? [%s] "
+        bool slot = bi >= 0 && Snap_IsSlot(&l->snap.blocks[bi]);
+        snprintf(buf, len, "predict %sfree %zu B at +0x%zx%s: which neighbours merge? [%s] "
                            "←→ or n l r b, Enter",
-                 who, obj, b + MEM_HEADER_SIZE, merged(p->guess[p->lane], true));
+                 who, size, obj, slot ? " (a slot)" : "", merged(p->guess[p->lane], true));
         return;
     }
-    char g[40];
+    char g[48], slot[40] = "";
     if (p->ninput)
         snprintf(g, sizeof g, "+%s", p->input);
     else if (p->guess[p->lane] == PREDICT_FAILS)
         snprintf(g, sizeof g, "it fails");
+    else if (Snap_InRun(&l->snap.blocks[Snapshot_BlockAt(&l->snap, p->guess[p->lane])]))
+        choice_name(&l->snap, p->guess[p->lane], g, sizeof g);
     else
         snprintf(g, sizeof g, "+0x%zx", p->guess[p->lane]);
-    snprintf(buf, len, "predict %salloc %zu B lands in which free block? [%s] ←→ click, an "
-                       "offset, ! fails, Enter",
-             who, p->request, g);
+    if (p->slot[p->lane])
+        snprintf(slot, sizeof slot, " (a %zu B slot)", p->slot[p->lane]);
+    snprintf(buf, len, "predict %salloc %zu B%s lands where? [%s] ←→ click, an offset, ! fails, "
+                       "Enter",
+             who, p->request, slot, g);
 }
 
 /* Moves the guess to the next (dir 1) or previous free block, past the last
@@ -186,18 +267,20 @@ static void move_guess(Ui *ui, int dir)
             cur = i;
     for (size_t k = 0; k <= n; k++) {
         cur = dir > 0 ? (cur + 1) % (n + 1) : (cur + n) % (n + 1);
-        if (cur == n || !s->blocks[cur].used)
+        if (cur == n || is_choice(s, &s->blocks[cur], p->slot[p->lane]))
             break;
     }
     *g = cur == n ? PREDICT_FAILS : s->blocks[cur].offset;
 }
 
-/* The free block holding arena byte off in lane, or SIZE_MAX. */
+/* The choice (free block, or free slot of the request's class) holding
+ * arena byte off in lane, or SIZE_MAX. */
 static size_t free_block_at(const Ui *ui, unsigned lane, size_t off)
 {
     const Snapshot *s = &ui->m->lanes[lane].snap;
     long bi = Snapshot_BlockAt(s, off);
-    return bi >= 0 && !s->blocks[bi].used ? s->blocks[bi].offset : SIZE_MAX;
+    return bi >= 0 && is_choice(s, &s->blocks[bi], ui->predict.slot[lane]) ? s->blocks[bi].offset
+                                                                            : SIZE_MAX;
 }
 
 static unsigned reveal(Ui *ui)
@@ -221,13 +304,8 @@ static unsigned reveal(Ui *ui)
         bool ok = got == guess[i];
         p->asked[i]++;
         p->right[i] += ok;
-        char said[64];
-        if (is_free)
-            snprintf(said, sizeof said, "%s", merged(got, false));
-        else if (got == PREDICT_FAILS)
-            snprintf(said, sizeof said, "it failed");
-        else
-            snprintf(said, sizeof said, "the free block at +0x%zx", got);
+        char said[120];
+        answer_words(&m->lanes[i], is_free, got, said, sizeof said);
         if (m->nlanes > 1)
             n += snprintf(msg + n, sizeof msg - (size_t)n, "%s%s %s %u/%u", n ? " · " : "",
                           MemPolicy_Name(m->lanes[i].policy), ok ? "right" : "wrong",
@@ -388,34 +466,83 @@ static void label_of(size_t k, char *buf, size_t len)
         snprintf(buf, len, "%zu", k + 1);
 }
 
-static void free_list(const Lane *l, FILE *out, int cols, bool utf8, const char *who)
+/* A place an allocation can land, with its worksheet label. */
+typedef struct Choice {
+    size_t off;
+    char label[20];
+} Choice;
+
+/* Lane l's choices for an allocation served with `slot`-byte slots (0: a
+ * block), in address order: the free blocks lettered A, B, ..., and the
+ * free slots of the runs of that size as "R1 slot 3" (those runs numbered
+ * from 1).  malloc'd; *n gets their number (0 and NULL when out of memory). */
+static Choice *choices(const Lane *l, size_t slot, size_t *n)
 {
-    char line[4096], lab[16];
-    int n = snprintf(line, sizeof line, "%sfree blocks:", who);
+    const Snapshot *s = &l->snap;
+    Choice *v = malloc((s->nblocks + 1) * sizeof *v);
     size_t k = 0;
-    for (size_t i = 0; i < l->snap.nblocks && n < (int)sizeof line - 64; i++) {
-        const SnapBlock *b = &l->snap.blocks[i];
-        if (b->used)
+    unsigned runs = 0;
+    uint32_t run_at = UINT32_MAX;
+    *n = 0;
+    for (size_t i = 0; v && i < s->nblocks; i++) {
+        const SnapBlock *b = &s->blocks[i];
+        if (!is_choice(s, b, slot))
             continue;
-        label_of(k++, lab, sizeof lab);
-        n += snprintf(line + n, sizeof line - (size_t)n, "%s %s +0x%x (%u B)", k > 1 ? "," : "",
-                      lab, b->offset, b->size);
+        Choice *c = &v[(*n)++];
+        c->off = b->offset;
+        const SnapRun *r = Snap_InRun(b) ? Snapshot_RunAt(s, b->offset) : NULL;
+        if (!r) {
+            label_of(k++, c->label, sizeof c->label);
+            continue;
+        }
+        if (r->offset != run_at)
+            runs++, run_at = r->offset;
+        snprintf(c->label, sizeof c->label, "R%u slot %zu", runs,
+                 (size_t)(b->offset - r->slot_offset) / r->slot_size);
+    }
+    return v;
+}
+
+/* The choices as the worksheet lists them: the free blocks, then (for a
+ * request served from runs) the free slots, run by run. */
+static void free_list(const Lane *l, const Choice *c, size_t nc, size_t slot, FILE *out, int cols,
+                      bool utf8)
+{
+    char line[4096];
+    int n = snprintf(line, sizeof line, "free blocks:");
+    size_t k = 0;
+    for (size_t i = 0; i < nc && n < (int)sizeof line - 64; i++) {
+        long bi = Snapshot_BlockAt(&l->snap, c[i].off);
+        if (bi < 0 || Snap_InRun(&l->snap.blocks[bi]))
+            continue;
+        n += snprintf(line + n, sizeof line - (size_t)n, "%s %s +0x%zx (%u B)", k++ ? "," : "",
+                      c[i].label, c[i].off, l->snap.blocks[bi].size);
     }
     if (!k)
         snprintf(line + n, sizeof line - (size_t)n, " none");
     Handout_Wrap(out, line, cols, HANDOUT_GUTTER, utf8);
-}
-
-/* The free blocks' offsets in lane l's snapshot, address order (malloc'd;
- * *n gets their number). */
-static size_t *free_offsets(const Lane *l, size_t *n)
-{
-    size_t *v = malloc((l->snap.stats.free_blocks + 1) * sizeof *v);
-    *n = 0;
-    for (size_t i = 0; v && i < l->snap.nblocks; i++)
-        if (!l->snap.blocks[i].used && *n <= l->snap.stats.free_blocks)
-            v[(*n)++] = l->snap.blocks[i].offset;
-    return v;
+    if (!slot)
+        return;
+    n = snprintf(line, sizeof line, "free slots of the %zu B runs:", slot);
+    uint32_t run_at = UINT32_MAX;
+    k = 0;
+    for (size_t i = 0; i < nc && n < (int)sizeof line - 64; i++) {
+        const SnapRun *r = Snapshot_RunAt(&l->snap, c[i].off);
+        long bi = Snapshot_BlockAt(&l->snap, c[i].off);
+        if (!r || bi < 0 || !Snap_InRun(&l->snap.blocks[bi]))
+            continue;
+        const char *sp = strchr(c[i].label, ' ');
+        if (r->offset != run_at) {
+            n += snprintf(line + n, sizeof line - (size_t)n, "%s %.*s at +0x%x: slots",
+                          k++ ? ";" : "", sp ? (int)(sp - c[i].label) : 0, c[i].label, r->offset);
+            run_at = r->offset;
+        }
+        n += snprintf(line + n, sizeof line - (size_t)n, " %zu",
+                      (size_t)(c[i].off - r->slot_offset) / r->slot_size);
+    }
+    if (!k)
+        snprintf(line + n, sizeof line - (size_t)n, " none (a new run takes a free block)");
+    Handout_Wrap(out, line, cols, HANDOUT_GUTTER, utf8);
 }
 
 /* "free the 50 B object at +0x10 (through its byte 30): ..." */
@@ -429,25 +556,35 @@ static void free_question(const Model *m, const Predict *p, const Op *op, char *
     char at[48] = "";
     if (op->at && size)
         snprintf(at, sizeof at, " (through its byte %zu)", op->at % size);
-    snprintf(line, len, "free the %zu B object at +0x%zx%s: which neighbours merge with it?   "
+    size_t osize;
+    const Lane *l = &m->lanes[i];
+    size_t obj = object_at(l, p->block[i], &osize);
+    long bi = Snapshot_BlockAt(&l->snap, p->block[i]);
+    const SnapRun *r = bi >= 0 && Snap_IsSlot(&l->snap.blocks[bi])
+                           ? Snapshot_RunAt(&l->snap, p->block[i]) : NULL;
+    char slot[64] = "";
+    if (r)
+        snprintf(slot, sizeof slot, " in slot %zu of the run at +0x%x",
+                 (size_t)(p->block[i] - r->slot_offset) / r->slot_size, r->offset);
+    snprintf(line, len, "free the %zu B object at +0x%zx%s%s: which neighbours merge with it?   "
                         "________",
-             size, p->block[i] + MEM_HEADER_SIZE, at);
+             size, obj, slot, at);
 }
 
 /* The key: the answer, then the library's sentence for it. */
 static void key_line(FILE *ans, const Lane *l, const char *who, bool is_free, size_t got,
-                     const size_t *offs, size_t noffs, uint64_t before, int cols, bool utf8)
+                     const Choice *c, size_t nc, uint64_t before, int cols, bool utf8)
 {
-    char a[16];
+    char a[20];
     if (is_free)
         snprintf(a, sizeof a, "%s", merged(got, true));
     else if (got == PREDICT_FAILS)
         snprintf(a, sizeof a, "fails");
     else
         snprintf(a, sizeof a, "?");
-    for (size_t k = 0; !is_free && got != PREDICT_FAILS && k < noffs; k++)
-        if (offs[k] == got)
-            label_of(k, a, sizeof a);
+    for (size_t k = 0; !is_free && got != PREDICT_FAILS && k < nc; k++)
+        if (c[k].off == got)
+            snprintf(a, sizeof a, "%s", c[k].label);
     const LogLine *ln = l->log_total > before ? Lane_Log(l, 0) : NULL;
     fprintf(ans, "%-*s%s\n", HANDOUT_GUTTER, who, a);
     if (ln)
@@ -463,9 +600,17 @@ int Predict_Worksheet(Ui *ui, FILE *out, int cols, bool utf8, unsigned long max_
     if (!ans)
         return 1;
     Handout_Heading(ui, out, cols, utf8, "worksheet");
-    Handout_Wrap(out, "Before each allocation: in which free block (its letter) will the "
-                      "object land, or does it fail?  Before each free: which neighbours merge "
-                      "with it (none, left, right, both)?", cols, 0, utf8);
+    bool runs = false;
+    for (unsigned i = 0; i < m->nlanes; i++)
+        runs |= MemHeap_SlotSize(m->lanes[i].heap, 1) > 0;
+    Handout_Wrap(out, runs ? "Before each allocation: in which free block (its letter) or free "
+                             "slot of a run (R1 slot 3) will the object land, or does it fail?  "
+                             "Before each free: which neighbours merge with it (none, left, "
+                             "right, both)?"
+                           : "Before each allocation: in which free block (its letter) will the "
+                             "object land, or does it fail?  Before each free: which neighbours "
+                             "merge with it (none, left, right, both)?",
+                 cols, 0, utf8);
     size_t note = 0;
     unsigned q = 0;
     for (unsigned long k = 0; k < max_ops; k++) {
@@ -483,15 +628,16 @@ int Predict_Worksheet(Ui *ui, FILE *out, int cols, bool utf8, unsigned long max_
             snprintf(head, sizeof head, "#%zu", (size_t)m->ops + 1);
         if (m->nlanes > 1)
             fprintf(out, "%s\n", head);
-        size_t *offs[VIZ_LANES_MAX] = {NULL}, noffs[VIZ_LANES_MAX] = {0};
+        Choice *ch[VIZ_LANES_MAX] = {NULL};
+        size_t nch[VIZ_LANES_MAX] = {0};
         uint64_t before[VIZ_LANES_MAX];
         for (unsigned i = 0; i < m->nlanes; i++) {
             const Lane *l = &m->lanes[i];
             Handout_Bar(ui, &m->lanes[i], out, cols, utf8,
                         m->nlanes > 1 ? MemPolicy_Name(l->policy) : head);
+            ch[i] = choices(l, p.slot[i], &nch[i]);
             if (ask && !p.is_free)
-                free_list(l, out, cols, utf8, "");
-            offs[i] = free_offsets(l, &noffs[i]);
+                free_list(l, ch[i], nch[i], p.slot[i], out, cols, utf8);
             before[i] = l->log_total;
         }
         if (!ask)
@@ -500,8 +646,9 @@ int Predict_Worksheet(Ui *ui, FILE *out, int cols, bool utf8, unsigned long max_
         else if (p.is_free)
             free_question(m, &p, &op, line, sizeof line);
         else
-            snprintf(line, sizeof line, "%s %zu B: in which free block does it land?   ________",
-                     op.kind == OP_REALLOC ? "realloc to" : "alloc", p.request);
+            snprintf(line, sizeof line, "%s %zu B: in which free block%s does it land?   ________",
+                     op.kind == OP_REALLOC ? "realloc to" : "alloc", p.request,
+                     p.slot[0] ? " or free slot" : "");
         Handout_Wrap(out, line, cols, HANDOUT_GUTTER, utf8);
         bool stepped = Model_Step(m);
         if (stepped && ask && m->nlanes > 1)
@@ -511,10 +658,10 @@ int Predict_Worksheet(Ui *ui, FILE *out, int cols, bool utf8, unsigned long max_
             const Lane *l = &m->lanes[i];
             if (asked_in(&p, i) && answer(l, p.is_free, &got))
                 key_line(ans, l, m->nlanes > 1 ? MemPolicy_Name(l->policy) : head, p.is_free,
-                         got, offs[i], noffs[i], before[i], cols, utf8);
+                         got, ch[i], nch[i], before[i], cols, utf8);
         }
         for (unsigned i = 0; i < m->nlanes; i++)
-            free(offs[i]);
+            free(ch[i]);
         if (!stepped)
             break;
     }

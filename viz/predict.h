@@ -26,6 +26,8 @@ typedef struct Predict {
     bool asking;              /* a question is open (the run is paused) */
     bool is_free;             /* the question: where (alloc) or which neighbours (free) */
     size_t request;           /* bytes the allocation asks for */
+    size_t slot[VIZ_LANES_MAX];   /* alloc: the slot size each heap serves it
+                                     with (MemHeap_SlotSize), 0: a block */
     size_t block[VIZ_LANES_MAX];  /* free: the block being freed, per lane */
     unsigned lane;            /* the heap being asked (compare mode: in turn) */
     size_t guess[VIZ_LANES_MAX];
