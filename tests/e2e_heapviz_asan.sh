@@ -59,6 +59,9 @@ run "trace replay" --trace tests/golden/lecture.rep --frames 20
 run "time travel: b, [, ], g, a fork, guard overflows" --guard --skip 120 \
     --keys $'a100\nobbbb[[[]g7\nnna64\ng200\nb' --frames 30
 run "time travel in compare mode" --compare all --skip 300 --keys $'bbb[[g100\nn' --frames 10
+run "time travel over runs (fast), numbered free blocks" --policy fast --size 64K --skip 400 \
+    --keys $'bbbbb[[[g150\nnnn#a24\nb]' --frames 10
+run "a worksheet with runs" --predict --policy fast --size 16K --ops "a24 a24 a40 f0 a300 f1 f2"
 run "a script with captions and pauses" --script tests/golden/board.hvs --frames 12
 run "predict mode, the free list, compare details" --compare first,best,fast --skip 60 \
     --keys $'LPn\n\t\n!\nx\x1bPlllL' --frames 5

@@ -83,6 +83,9 @@ golden worksheet_ostep   24  80 C  -- --predict --ops "+3,-0,+5,+8,-1,+4" --size
 # runs in the lecture's outputs: the worksheet asks for slots (R1 slot 2), the handout draws them
 golden worksheet_runs    24  80 $U -- --predict --policy fast --size 16K --ops "a24 a24 a40 a300 a24 f0 f1 f4 a500 a30"
 golden handout_runs      24  80 $U -- --handout --policy fast --size 16K --ops "a24 a24 a40 a300 a24 f0 f1 f4 a500 a30"
+# key #: the free blocks numbered in the free list's order, in both layouts
+golden free_numbers      30 100 $U -- --skip 150 --keys '#'
+golden free_numbers_fast 24  80 C  -- --policy fast --skip 150 --keys '#'
 # runs (fast): slots drawn one by one, the selected slot's run in the panel
 golden runs_selected     30 100 $U -- --policy fast --size 64K --skip 300 --keys 'llll'
 golden runs_ascii        24  80 $U -- --ascii --policy fast --size 64K --skip 200 --keys 'lll'

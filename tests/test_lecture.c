@@ -521,6 +521,105 @@ Test(freelist, a_stepped_allocation_says_which_block_the_library_took_and_the_sp
     stop();
 }
 
+Test(freelist, under_fast_a_new_run_and_a_slot_are_told_apart)
+{
+    start_fast("a24 a24");
+    press('L');
+    press('n');
+    Screen_Compose(&ui, &frame);
+    cr_assert(on_screen("new run at +0x8 (place 1 of 1), slot 0"),
+              "the free block the run took, its place, and the slot");
+    cr_assert(on_screen("← split"), "the rest of the block is marked");
+    press('n');
+    Screen_Compose(&ui, &frame);
+    cr_assert(on_screen("alloc 24 B took slot 1 of the run at +0x8"), "a slot of that run");
+    cr_assert(on_screen("a run's slot: no free-list search"));
+    stop();
+}
+
+Test(freelist, the_search_path_is_marked_as_far_as_it_was_shown)
+{
+    /* libmem has no dry-run query of a search yet: the path is empty after
+     * a step, and the overlay's half of the animation is tested with a
+     * path set here */
+    start_with(1, WL_RANDOM, NULL);
+    for (int i = 0; i < 150; i++)
+        Model_Step(&model);
+    press('L');
+    press('n');
+    cr_assert_eq(ui.freelist.npath, 0, "no path without the library's query");
+    size_t order[64] = {0};
+    MemHeap_WalkFree(model.lanes[0].heap, collect_free, order);
+    cr_assert_geq(order[0], 3);
+    ui.freelist.path[0] = (uint32_t)order[1];
+    ui.freelist.path[1] = (uint32_t)order[2];
+    ui.freelist.path[2] = (uint32_t)order[3];
+    ui.freelist.npath = 3;
+    ui.freelist.shown = 2;
+    ui.freelist.before_serial = 0; /* no last operation to describe */
+    Screen_Compose(&ui, &frame);
+    unsigned marks = 0;
+    char row[1024];
+    for (int y = 0; y < frame.rows; y++) {
+        Frame_RowText(&frame, y, row, sizeof row);
+        if (strstr(row, "← examined")) {
+            char off[24];
+            snprintf(off, sizeof off, "+0x%zx", marks == 0 ? order[1] : order[2]);
+            cr_assert(strstr(row, off), "row %d marks %s: %s", y, off, row);
+            marks++;
+        }
+    }
+    cr_assert_eq(marks, 2, "the two blocks shown so far, not the third");
+    stop();
+}
+
+static bool first_fit_numbers(const MemBlock *b, void *arg)
+{
+    /* the map's rule: the digits go in the first cells wholly inside the
+     * block, when they fit there on one row */
+    const MapGeom *g = &ui.geom[0];
+    size_t *checked = arg, bpc = g->bpc, cols = (size_t)g->cols;
+    size_t lo = (b->offset + bpc - 1) / bpc, hi = (b->offset + b->size) / bpc;
+    char want[16];
+    size_t len = (size_t)snprintf(want, sizeof want, "%zu", b->rank + 1);
+    if (lo % cols + len > cols || lo + len > hi)
+        return true;
+    char row[1024];
+    Frame_RowText(&frame, g->y + 2 * (int)(lo / cols), row, sizeof row);
+    /* the row's text up to the cell: the gutter is ASCII, the map one
+     * glyph a column */
+    const char *p = row;
+    for (int c = 0; c < g->x + (int)(lo % cols); c++) {
+        p++;
+        while (((unsigned char)*p & 0xC0) == 0x80)
+            p++;
+    }
+    cr_assert(strncmp(p, want, len) == 0, "free block %zu at +0x%zx: '%.*s' on the map", b->rank,
+              b->offset, (int)len, p);
+    (*checked)++;
+    return true;
+}
+
+Test(freelist, key_hash_numbers_the_free_blocks_on_the_map_in_list_order)
+{
+    start_with(1, WL_RANDOM, NULL);
+    for (int i = 0; i < 150; i++)
+        Model_Step(&model);
+    press('#');
+    cr_assert(ui.numbers);
+    cr_assert(strstr(ui.msg, "numbered in the free list's order"), "%s", ui.msg);
+    Screen_Compose(&ui, &frame);
+    size_t checked = 0;
+    MemHeap_WalkFree(model.lanes[0].heap, first_fit_numbers, &checked);
+    cr_assert_geq(checked, 3, "free blocks numbered: %zu", checked);
+    press('#');
+    Screen_Compose(&ui, &frame);
+    char row[1024];
+    Frame_RowText(&frame, ui.geom[0].y, row, sizeof row);
+    cr_assert_null(strpbrk(row + 9, "123456789"), "the numbers are gone: %s", row);
+    stop();
+}
+
 /* ---- compare mode: per-heap details and charts ----------------------------------- */
 
 Test(compare, every_heap_says_what_it_keeps_at_the_selected_place)

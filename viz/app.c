@@ -528,6 +528,19 @@ static unsigned act_zoom(Ui *ui, int key)
     return R_REDRAW;
 }
 
+/* #: the map numbers the free blocks in the order the policy keeps them. */
+static unsigned act_numbers(Ui *ui, int key)
+{
+    (void)key;
+    ui->numbers = !ui->numbers;
+    if (ui->numbers)
+        say(ui, false, "free blocks numbered in %s order (where the number fits; z makes room)",
+            focus(ui)->policy == MEM_FAST ? "the size classes'" : "the free list's");
+    else
+        say(ui, false, "free blocks no longer numbered");
+    return R_REDRAW;
+}
+
 static unsigned act_help(Ui *ui, int key)
 {
     (void)key;
@@ -618,7 +631,7 @@ static const Binding bindings[] = {
     {'b', Travel_Back},    {VK_BACKSPACE, Travel_Back}, {127, Travel_Back}, {8, Travel_Back},
     {'[', Travel_Ten},     {']', Travel_Ten},     {'g', Travel_Prompt},
     {'s', Lecture_SavePrompt}, {'e', Export_Key},  {'P', Predict_Toggle},
-    {'L', FreeList_Toggle},
+    {'L', FreeList_Toggle},    {'#', act_numbers},
     {VK_CTRL('z'), act_suspend},
 };
 
@@ -646,6 +659,7 @@ static const KeyHelp key_help[] = {
     {"e", "export frame: SVG, HTML"},
     {"P", "predict mode on / off"},
     {"L", "the free list, in order"},
+    {"#", "number free blocks so"},
     {"click", "select a block"},
     {"? F1 H", "this help"},
     {"Ctrl-L", "repaint the screen"},

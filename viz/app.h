@@ -71,6 +71,7 @@ typedef struct Ui {
     size_t zoom;             /* bytes a cell when zoomed in; 0: the whole arena */
     size_t view_start;       /* first byte of the zoomed view */
     size_t followed;         /* the selection the view last moved to show */
+    bool numbers;            /* key #: free blocks numbered in list order */
     PromptKind prompt;
     char input[40];
     unsigned ninput;

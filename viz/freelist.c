@@ -39,6 +39,16 @@ static bool keep_before(const MemBlock *b, void *arg)
     return true;
 }
 
+/* The free blocks an allocation of `request` bytes would examine, in
+ * order, into fl->path.  libmem has no dry-run query yet (freelist.h): the
+ * path stays empty and nothing is animated. */
+static void search_path(FreeList *fl, const Lane *l, size_t request)
+{
+    (void)l;
+    (void)request;
+    fl->npath = fl->shown = 0;
+}
+
 void FreeList_Before(Ui *ui)
 {
     FreeList *fl = &ui->freelist;
@@ -49,6 +59,11 @@ void FreeList_Before(Ui *ui)
     fl->before_total = MemHeap_Stats(l->heap).free_blocks;
     MemHeap_WalkFree(l->heap, keep_before, fl);
     fl->before_serial = l->touch_serial;
+    const TypedOp *t;
+    Op op;
+    fl->npath = fl->shown = 0;
+    if (Model_Peek(ui->m, &t, &op) && (t ? t->kind == TYPED_ALLOC : op.kind != OP_FREE))
+        search_path(fl, l, t ? t->size : op.size);
 }
 
 /* Rows of the overlay: the free walk from place `from`, `max` of them. */
@@ -58,7 +73,17 @@ typedef struct Rows {
     size_t from, shown, max;
     size_t sel, split;       /* offsets to mark */
     bool fast;
+    const FreeList *fl;      /* the search path shown so far */
 } Rows;
+
+/* Whether the search shown so far examined the block at off. */
+static bool examined(const FreeList *fl, size_t off)
+{
+    for (unsigned i = 0; i < fl->shown && i < fl->npath; i++)
+        if (fl->path[i] == off)
+            return true;
+    return false;
+}
 
 static bool draw_row(const MemBlock *b, void *arg)
 {
@@ -78,6 +103,8 @@ static bool draw_row(const MemBlock *b, void *arg)
     int k = Frame_Text(r->f, y, r->x + 2, r->w - 2, st, line);
     if (b->offset == r->split)
         Frame_Text(r->f, y, r->x + 2 + k, r->w - 2 - k, S_LOG_ALLOC, "  ← split");
+    else if (examined(r->fl, b->offset))
+        Frame_Text(r->f, y, r->x + 2 + k, r->w - 2 - k, S_KEY, "  ← examined");
     return true;
 }
 
@@ -90,9 +117,38 @@ static bool last_search(const Ui *ui, const Lane *l, char *a, char *b, size_t le
     *split = SIZE_MAX;
     if (fl->before_serial + 1 != l->touch_serial)
         return false; /* the events are not of the operation stepped with L on */
+    const MemEvent *run_new = NULL;
     for (unsigned i = 0; i < l->nevents; i++) {
         const MemEvent *e = &l->events[i];
         char b1[32];
+        if (e->kind == MEM_EV_RUN_NEW) {
+            run_new = e; /* the block the new run took, then the ALLOC in it */
+            continue;
+        }
+        if (e->kind == MEM_EV_ALLOC && e->run && !run_new) {
+            snprintf(a, len, "alloc %zu B took slot %zu of the run at +0x%zx", e->request,
+                     e->slot, e->run);
+            snprintf(b, len, "a run's slot: no free-list search");
+            return true;
+        }
+        if (e->kind == MEM_EV_ALLOC && run_new) {
+            long place = -1;
+            for (unsigned k = 0; k < fl->nbefore; k++)
+                if (fl->before[k] == run_new->block)
+                    place = (long)k + 1;
+            char where[48];
+            if (place > 0)
+                snprintf(where, sizeof where, "place %ld of %zu", place, fl->before_total);
+            else
+                snprintf(where, sizeof where, "past place %u", fl->nbefore);
+            snprintf(a, len, "new run at +0x%zx (%s), slot %zu", run_new->block, where, e->slot);
+            if (run_new->remainder)
+                *split = run_new->block + run_new->size;
+            snprintf(b, len, "the library examined %zu; %s%s", run_new->examined,
+                     run_new->remainder ? "split off " : "no split",
+                     run_new->remainder ? Explain_Bytes(run_new->remainder, b1, sizeof b1) : "");
+            return true;
+        }
         if (e->kind == MEM_EV_ALLOC) {
             long place = -1;
             for (unsigned k = 0; k < fl->nbefore; k++)
@@ -156,7 +212,7 @@ void FreeList_Draw(Ui *ui, Frame *f)
         return;
     Frame_Text(f, y++, x + 2, iw - 2, S_LABEL, fast ? "place  offset          bytes  class"
                                                     : "place  offset          bytes");
-    Rows r = {f, y, x, iw, 0, 0, (size_t)(end - y), ui->sel, split, fast};
+    Rows r = {f, y, x, iw, 0, 0, (size_t)(end - y), ui->sel, split, fast, &ui->freelist};
     /* the selected free block stays in view */
     long rank = ui->sel != SIZE_MAX ? Lane_FreeRank(l, ui->sel, NULL) : -1;
     if (rank >= 0 && (size_t)rank >= r.max)

@@ -5,11 +5,16 @@
  * with the selected block's row marked and, after an allocation, the block
  * the library chose (its place in the list before) and the block split off.
  *
- * What it cannot show: which blocks a search examined, one by one.  The
- * library's events give their number (MemEvent.examined), not the blocks;
- * telling them apart here would mean re-running the policy's search in
- * heapviz.  The hook that would make the animation possible is an event
- * per examined block (see the report of issue 11).  No curses.
+ * What it cannot show yet: which blocks a search examines, one by one.
+ * The library's events give their number (MemEvent.examined), not the
+ * blocks; telling them apart here would mean re-running the policy's search
+ * in heapviz, which is not allowed (everything comes from the library).
+ * The place for it is ready: once libmem answers a dry-run query (which
+ * free blocks an allocation of n bytes would examine, in order, without
+ * allocating), FreeList_Before asks it (search_path in freelist.c) and
+ * fills `path`; the overlay already marks path[0..shown) as examined, and
+ * the animation then moves `shown` on, one block a tick, before the
+ * allocation is applied.  Until then `npath` stays 0.  No curses.
  */
 #ifndef VIZ_FREELIST_H
 #define VIZ_FREELIST_H
@@ -29,6 +34,11 @@ typedef struct FreeList {
     unsigned nbefore;
     size_t before_total;     /* free blocks then, in all */
     uint64_t before_serial;  /* the lane's touch_serial then */
+    /* the search of the allocation about to be stepped, block by block
+     * (see the file comment): offsets in the order examined, and how many
+     * of them the animation has shown */
+    uint32_t path[FREELIST_BEFORE];
+    unsigned npath, shown;
 } FreeList;
 
 struct Ui;

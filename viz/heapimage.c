@@ -15,20 +15,36 @@
 #ifdef IMAGE_ASAN
 #include <sanitizer/asan_interface.h>
 
-/* The library keeps its arena poisoned but for the live objects: the
- * copies look at every byte, so the arena is opened for them, then closed
- * again the way the library keeps it. */
+/* The library keeps its arena poisoned but for the live objects (a run's
+ * live slots included): the copies look at every byte, so the arena is
+ * opened for them, then closed again the way the library keeps it. */
 static void open_arena(const Lane *l)
 {
     MemRegion r = MemHeap_Region(l->heap);
     __asan_unpoison_memory_region(r.base, r.size);
 }
 
+typedef struct Open {
+    const MemHeap *heap;
+    unsigned char *base;
+} Open;
+
+static bool unpoison_slot(const MemSlot *sl, void *arg)
+{
+    Open *o = arg;
+    if (sl->live && sl->object)
+        __asan_unpoison_memory_region(o->base + sl->offset, sl->object);
+    return true;
+}
+
+/* A live object (in a run: each live slot's). */
 static bool unpoison_object(const MemBlock *b, void *arg)
 {
-    unsigned char *base = arg;
-    if (b->used && b->object)
-        __asan_unpoison_memory_region(base + b->offset + b->header, b->object);
+    Open *o = arg;
+    if (b->run)
+        MemHeap_WalkSlots(o->heap, b->offset, unpoison_slot, o);
+    else if (b->used && b->object)
+        __asan_unpoison_memory_region(o->base + b->offset + b->header, b->object);
     return true;
 }
 
@@ -36,7 +52,8 @@ static void close_arena(const Lane *l)
 {
     MemRegion r = MemHeap_Region(l->heap);
     __asan_poison_memory_region(r.base, r.size);
-    MemHeap_Walk(l->heap, unpoison_object, r.base);
+    Open o = {l->heap, r.base};
+    MemHeap_Walk(l->heap, unpoison_object, &o);
 }
 #else
 static void open_arena(const Lane *l) { (void)l; }

@@ -158,6 +158,42 @@ static void draw_ruler(Frame *f, int y, int x, int cols, size_t bpc)
 
 /* Draws the bar rows of `view` (each with its marker row) for lane l at
  * (y, x), and records where they went in *g. */
+/* Key #: each free block's place in the free list (from 1), written over
+ * its cells where the digits fit inside it on one row. */
+typedef struct Numbers {
+    Frame *f;
+    const MapGeom *g;
+    size_t cells;     /* of the view */
+} Numbers;
+
+static bool number_block(const MemBlock *b, void *arg)
+{
+    Numbers *nb = arg;
+    const MapGeom *g = nb->g;
+    size_t end = b->offset + b->size, bpc = g->bpc, cols = (size_t)g->cols;
+    if (end <= g->start || b->offset >= g->end)
+        return true;
+    /* the cells wholly inside the block */
+    size_t lo = b->offset > g->start ? (b->offset - g->start + bpc - 1) / bpc : 0;
+    size_t hi = (end - g->start) / bpc;
+    if (hi > nb->cells)
+        hi = nb->cells;
+    char digits[24];
+    size_t len = (size_t)snprintf(digits, sizeof digits, "%zu", b->rank + 1);
+    if (lo % cols + len > cols)
+        lo = (lo / cols + 1) * cols; /* not across a row's end */
+    if (lo + len > hi)
+        return true;
+    int row = (int)(lo / cols), col = (int)(lo % cols);
+    for (size_t i = 0; i < len; i++) {
+        FCell *fc = Frame_At(nb->f, g->y + 2 * row, g->x + col + (int)i);
+        if (fc)
+            *fc = (FCell){(uint32_t)digits[i], S_FREE_RANK, S_FREE_RANK,
+                          (uint8_t)(fc->attr & ~(unsigned)VA_SPLIT)};
+    }
+    return true;
+}
+
 static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x,
                      const MapGeom *view, MapGeom *g)
 {
@@ -217,6 +253,10 @@ static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x
                 Frame_Put(f, by + 1, g->x + c, bc->mark, ms);
             }
         }
+    }
+    if (ui->numbers) {
+        Numbers nb = {f, g, n};
+        MemHeap_WalkFree(l->heap, number_block, &nb);
     }
     free(cells);
 }
