@@ -3,7 +3,7 @@
 # private socket runs it, send-keys types, capture-pane reads the screen
 # (every check polls with a timeout).  Time travel (b, Backspace, [, ], g),
 # script captions and pauses, saving a script (s), export (e), predict
-# mode (P) and the free-list overlay (L).  Prints TAP lines; skips (as one
+# mode (P), the free-list overlay (L) and the numbered free blocks (#).  Prints TAP lines; skips (as one
 # passing line) when tmux is missing.
 set -u
 cd "$(dirname "$0")/.."
@@ -46,11 +46,11 @@ check "g with a bad number says so and stays" 3 "'x' is not a step number"
 keys g 4 0 Enter
 check "g beyond the present applies new operations" 3 'step 40, the latest'
 keys b b a 6 4 Enter
-check "an allocation typed in the past forks the history" 3 'allocated 64 B'
+check "an allocation typed in the past goes in there" 3 'allocated 64 B'
 keys g 9 9 Enter
 until_match 3 'step 99, the latest' >/dev/null
 keys g 3 9 Enter
-check "the forked history has the typed operation at step 38" 3 'step 39 of 99'
+check "the new history has the typed operation at step 38" 3 'step 39 of 99'
 keys q
 check "q quits" 3 'HEAPVIZ-EXIT=0'
 
@@ -149,6 +149,19 @@ check "Tab marks the selected free block's row" 3 '▶ 1 '
 keys L
 if until_match 3 'free list hidden' && ! cap | grep -q 'free list ·'; then ok "L hides it again"
 else not_ok "L hides it again"; fi
+keys q
+
+# ---- #: the free blocks numbered on the map, in the free list's order --------------------------
+start 100 30 --paused --seed 4 --skip 150
+until_match 5 '^\+0x0000 ' >/dev/null
+keys '#'
+check "# numbers the free blocks" 3 "free blocks numbered in the free list's order"
+if cap | grep -E '^\+0x[0-9a-f]+ ' | grep -qE '·1|1·'; then ok "the map shows block 1's number"
+else not_ok "the map shows block 1's number" "$(cap | head -n 8)"; fi
+keys '#'
+check "# again hides them" 3 'free blocks no longer numbered'
+if ! cap | grep -E '^\+0x[0-9a-f]+ ' | grep -qE '·[1-9]'; then ok "and the map has no numbers"
+else not_ok "and the map has no numbers" "$(cap | head -n 8)"; fi
 keys q
 
 [ "$failed" -eq 0 ]
