@@ -83,19 +83,42 @@ static void check_png(const char *path, unsigned w, unsigned h, const uint32_t *
     free(px);
 }
 
-Test(export, the_svg_is_valid_and_renders_in_the_map_colours)
+/* Exports ui's screen at rows x cols as DIR/name.svg, checks it with
+ * xmllint and renders it to DIR/name.png (its path into png). */
+static void svg_to_png(const char *name, int rows, int cols, char *png, size_t len)
 {
-    start(1);
-    char svg[128], png[128], err[200];
-    snprintf(svg, sizeof svg, "%s/frame.svg", dir);
-    snprintf(png, sizeof png, "%s/frame.png", dir);
-    cr_assert_eq(Export_Screen(&ui, 30, 100, false, svg, NULL, false, err, sizeof err), 0, "%s",
+    char svg[128], err[200];
+    snprintf(svg, sizeof svg, "%s/%s.svg", dir, name);
+    snprintf(png, len, "%s/%s.png", dir, name);
+    cr_assert_eq(Export_Screen(&ui, rows, cols, false, svg, NULL, false, err, sizeof err), 0, "%s",
                  err);
     cr_assert_eq(run("xmllint --noout", svg, ""), 0, "xmllint accepts the SVG");
     cr_assert_eq(run("rsvg-convert -o", png, svg), 0, "rsvg-convert renders it");
-    uint32_t want[] = {Export_StyleRgb(THEME_DARK, S_OBJECT_A, false), Export_StyleRgb(THEME_DARK, S_OBJECT_B, false),
-                       Export_StyleRgb(THEME_DARK, S_FREE, false), Export_StyleRgb(THEME_DARK, S_HEADER, false),
-                       Export_StyleRgb(THEME_DARK, S_TITLE, false)};
+}
+
+/* Exports ui's screen at 24 x 80 as the HTML page DIR/name.html into text. */
+static void html_text(const char *name, char *text, size_t len)
+{
+    char html[128], err[200];
+    snprintf(html, sizeof html, "%s/%s.html", dir, name);
+    cr_assert_eq(Export_Screen(&ui, 24, 80, false, NULL, html, false, err, sizeof err), 0, "%s",
+                 err);
+    cr_assert_eq(run("xmllint --html --noout", html, ""), 0, "the page parses");
+    FILE *f = fopen(html, "r");
+    size_t n = fread(text, 1, len - 1, f);
+    fclose(f);
+    text[n] = '\0';
+}
+
+#define DARK(style) Export_StyleRgb(THEME_DARK, style, false)
+
+Test(export, the_svg_is_valid_and_renders_in_the_map_colours)
+{
+    start(1);
+    char png[128];
+    svg_to_png("frame", 30, 100, png, sizeof png);
+    uint32_t want[] = {DARK(S_OBJECT_A), DARK(S_OBJECT_B), DARK(S_FREE), DARK(S_HEADER),
+                       DARK(S_TITLE)};
     const char *what[] = {"object", "next object", "free", "header", "title bar"};
     check_png(png, 100 * EXPORT_CELL_W, 30 * EXPORT_CELL_H, want, 5, what);
     stop();
@@ -104,14 +127,9 @@ Test(export, the_svg_is_valid_and_renders_in_the_map_colours)
 Test(export, compare_mode_and_a_wide_frame_render_too)
 {
     start(3);
-    char svg[128], png[128], err[200];
-    snprintf(svg, sizeof svg, "%s/cmp.svg", dir);
-    snprintf(png, sizeof png, "%s/cmp.png", dir);
-    cr_assert_eq(Export_Screen(&ui, 50, 160, false, svg, NULL, false, err, sizeof err), 0, "%s",
-                 err);
-    cr_assert_eq(run("xmllint --noout", svg, ""), 0);
-    cr_assert_eq(run("rsvg-convert -o", png, svg), 0);
-    uint32_t want[] = {Export_StyleRgb(THEME_DARK, S_OBJECT_A, false), Export_StyleRgb(THEME_DARK, S_FREE, false)};
+    char png[128];
+    svg_to_png("cmp", 50, 160, png, sizeof png);
+    uint32_t want[] = {DARK(S_OBJECT_A), DARK(S_FREE)};
     const char *what[] = {"object", "free"};
     check_png(png, 160 * EXPORT_CELL_W, 50 * EXPORT_CELL_H, want, 2, what);
     stop();
@@ -120,20 +138,12 @@ Test(export, compare_mode_and_a_wide_frame_render_too)
 Test(export, the_html_page_parses_and_carries_the_colours)
 {
     start(1);
-    char html[128], err[200];
-    snprintf(html, sizeof html, "%s/frame.html", dir);
-    cr_assert_eq(Export_Screen(&ui, 24, 80, false, NULL, html, false, err, sizeof err), 0, "%s",
-                 err);
-    cr_assert_eq(run("xmllint --html --noout", html, ""), 0, "the page parses");
-    FILE *f = fopen(html, "r");
     static char text[1 << 20];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
+    html_text("frame", text, sizeof text);
     char colour[32];
-    snprintf(colour, sizeof colour, "background:#%06X", Export_StyleRgb(THEME_DARK, S_OBJECT_A, false));
+    snprintf(colour, sizeof colour, "background:#%06X", DARK(S_OBJECT_A));
     cr_assert(strstr(text, colour), "object cells are filled with their colour");
-    snprintf(colour, sizeof colour, "background:#%06X", Export_StyleRgb(THEME_DARK, S_FREE, false));
+    snprintf(colour, sizeof colour, "background:#%06X", DARK(S_FREE));
     cr_assert(strstr(text, colour), "and free cells with theirs");
     cr_assert(strstr(text, "first fit"), "the title bar's text");
     stop();
@@ -145,16 +155,9 @@ Test(export, runs_are_drawn_slot_by_slot_in_their_colours)
      * their two shades and the free slots have colours of their own */
     start_at(1, MEM_FAST, 65536, 300);
     cr_assert_gt(model.lanes[0].snap.stats.runs, 0, "the heap has runs");
-    char svg[128], png[128], err[200];
-    snprintf(svg, sizeof svg, "%s/runs.svg", dir);
-    snprintf(png, sizeof png, "%s/runs.png", dir);
-    cr_assert_eq(Export_Screen(&ui, 30, 100, false, svg, NULL, false, err, sizeof err), 0, "%s",
-                 err);
-    cr_assert_eq(run("xmllint --noout", svg, ""), 0);
-    cr_assert_eq(run("rsvg-convert -o", png, svg), 0);
-    uint32_t want[] = {Export_StyleRgb(THEME_DARK, S_SLOT_A, false),
-                       Export_StyleRgb(THEME_DARK, S_SLOT_FREE, false),
-                       Export_StyleRgb(THEME_DARK, S_RUN, false)};
+    char png[128];
+    svg_to_png("runs", 30, 100, png, sizeof png);
+    uint32_t want[] = {DARK(S_SLOT_A), DARK(S_SLOT_FREE), DARK(S_RUN)};
     const char *what[] = {"slot", "free slot", "run table"};
     check_png(png, 100 * EXPORT_CELL_W, 30 * EXPORT_CELL_H, want, 3, what);
     stop();
@@ -163,18 +166,11 @@ Test(export, runs_are_drawn_slot_by_slot_in_their_colours)
 Test(export, the_theme_of_the_screen_is_the_theme_of_the_picture)
 {
     start(1);
-    char html[128], err[200];
     static char text[1 << 20];
     const ThemeId themes[] = {THEME_LIGHT, THEME_CONTRAST};
     for (size_t k = 0; k < 2; k++) {
         ui.theme = themes[k];
-        snprintf(html, sizeof html, "%s/theme%zu.html", dir, k);
-        cr_assert_eq(Export_Screen(&ui, 24, 80, false, NULL, html, false, err, sizeof err), 0,
-                     "%s", err);
-        FILE *f = fopen(html, "r");
-        size_t n = fread(text, 1, sizeof text - 1, f);
-        fclose(f);
-        text[n] = '\0';
+        html_text(Theme_Name(themes[k]), text, sizeof text);
         char want[64];
         snprintf(want, sizeof want, "body { background: #%06X;",
                  Export_Rgb(themes[k], themes[k] == THEME_CONTRAST ? 16 : -1, false));

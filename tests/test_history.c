@@ -9,6 +9,7 @@
 #include "app.h"
 #include "history.h"
 #include "model.h"
+#include "viz_fixture.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -16,6 +17,23 @@
 
 static Model model;
 static bool fast_first; /* lane 0 is fast fit (runs) */
+
+/* One first-fit heap of 4 KiB running the n operations of ops (ids 0, 1). */
+static void start_trace(Op *ops, size_t n)
+{
+    static Trace t;
+    t.ops = ops;
+    t.nops = n;
+    t.nids = 2;
+    ModelConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.region_size = MemHeap_ControlSize() + 4096;
+    cfg.nlanes = 1;
+    cfg.workload = WL_TRACE;
+    cfg.trace = &t;
+    char err[128];
+    cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), 0, "%s", err);
+}
 
 static void start(size_t arena, unsigned nlanes, unsigned flags, WorkloadKind wl)
 {
@@ -235,20 +253,9 @@ Test(history, thinned_checkpoints_keep_it_exact_and_bounded, .timeout = 120)
 
 Test(history, a_trace_that_ended_can_be_stepped_back_and_replayed)
 {
-    static Trace t;
     static Op ops[6] = {{OP_ALLOC, 0, 100, 0}, {OP_ALLOC, 1, 200, 0}, {OP_FREE, 0, 0, 0},
                         {OP_REALLOC, 1, 400, 0}, {OP_FREE, 1, 0, 7}, {OP_ALLOC, 0, 50, 0}};
-    t.ops = ops;
-    t.nops = 6;
-    t.nids = 2;
-    ModelConfig cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.region_size = MemHeap_ControlSize() + 4096;
-    cfg.nlanes = 1;
-    cfg.workload = WL_TRACE;
-    cfg.trace = &t;
-    char err[128];
-    cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), 0, "%s", err);
+    start_trace(ops, 6);
     uint64_t fp[7];
     fp[0] = fingerprint();
     for (int i = 0; i < 6; i++) {
@@ -269,13 +276,6 @@ Test(history, a_trace_that_ended_can_be_stepped_back_and_replayed)
     Model_Fini(&model);
 }
 
-static bool log_has(const Lane *l, const char *needle)
-{
-    for (unsigned i = 0; Lane_Log(l, i); i++)
-        if (strstr(Lane_Log(l, i)->text, needle))
-            return true;
-    return false;
-}
 
 Test(history, an_operation_typed_in_the_past_goes_in_there)
 {
@@ -288,7 +288,7 @@ Test(history, an_operation_typed_in_the_past_goes_in_there)
     cr_assert_eq(model.ops, 50);
     cr_assert_eq(History_Goto(model.hist, &model, 20), 0);
     cr_assert_eq(History_Last(model.hist), 50);
-    cr_assert_not(log_has(&model.lanes[0], "alloc 777 B"), "not yet at step 20");
+    cr_assert_not(viz_log_has(&model.lanes[0], "alloc 777 B"), "not yet at step 20");
     Model_Alloc(&model, 0, 123);
     cr_assert_eq(model.ops, 21);
     cr_assert_eq(History_Last(model.hist), 21, "the steps after it are made again");
@@ -345,19 +345,8 @@ Test(history, the_selection_is_kept_with_each_position)
 
 Test(history, going_past_the_end_of_a_trace_stops_there_and_no_history_is_no_travel)
 {
-    static Trace t;
     static Op ops[3] = {{OP_ALLOC, 0, 100, 0}, {OP_ALLOC, 1, 200, 0}, {OP_FREE, 0, 0, 0}};
-    t.ops = ops;
-    t.nops = 3;
-    t.nids = 2;
-    ModelConfig cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.region_size = MemHeap_ControlSize() + 4096;
-    cfg.nlanes = 1;
-    cfg.workload = WL_TRACE;
-    cfg.trace = &t;
-    char err[128];
-    cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), 0, "%s", err);
+    start_trace(ops, 3);
     cr_assert_eq(History_Goto(model.hist, &model, 100), 0);
     cr_assert_eq(model.ops, 3, "the trace's end");
     cr_assert(model.ended);

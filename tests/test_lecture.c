@@ -10,6 +10,7 @@
 #include "lecture.h"
 #include "model.h"
 #include "script.h"
+#include "viz_fixture.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -53,17 +54,8 @@ static void stop(void)
     Script_Free(&script);
 }
 
-static unsigned press(int key)
-{
-    Screen_Compose(&ui, &frame);
-    return App_Key(&ui, key);
-}
-
-static void type(const char *s)
-{
-    for (; *s; s++)
-        press(*s == '\n' ? VK_ENTER : *s);
-}
+static unsigned press(int key) { return viz_press(&ui, &frame, key); }
+static void type(const char *s) { viz_type(&ui, &frame, s); }
 
 static char *layout(const Lane *l)
 {

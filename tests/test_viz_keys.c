@@ -7,6 +7,7 @@
 #include "frame.h"
 #include "history.h"
 #include "model.h"
+#include "viz_fixture.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -44,18 +45,8 @@ static void stop(void)
     Model_Fini(&model);
 }
 
-/* presses a key the way the live loop does: compose, then dispatch */
-static unsigned press(int key)
-{
-    Screen_Compose(&ui, &frame);
-    return App_Key(&ui, key);
-}
-
-static void type(const char *s)
-{
-    for (; *s; s++)
-        press(*s == '\n' ? VK_ENTER : *s);
-}
+static unsigned press(int key) { return viz_press(&ui, &frame, key); }
+static void type(const char *s) { viz_type(&ui, &frame, s); }
 
 static uint64_t ops(void) { return model.lanes[0].snap.stats.ops; }
 
@@ -308,13 +299,6 @@ static long block_of_size(const Lane *l, size_t size)
     return -1;
 }
 
-static bool log_has(const Lane *l, const char *needle)
-{
-    for (unsigned i = 0; Lane_Log(l, i); i++)
-        if (strstr(Lane_Log(l, i)->text, needle))
-            return true;
-    return false;
-}
 
 Test(keys, typed_operations_survive_p_w_and_r)
 {
@@ -357,10 +341,10 @@ Test(keys, typed_operations_survive_p_w_and_r)
     cr_assert_eq(model.ops, before, "p: the same operations, typed ones included");
     cr_assert_geq(block_of_size(l, 777), 0, "the typed allocation is there under next fit");
     cr_assert_eq(block_of_size(l, 333), -1, "and the typed free freed it again");
-    cr_assert(log_has(l, "alloc 777 B: next fit"), "the replay is in the events");
+    cr_assert(viz_log_has(l, "alloc 777 B: next fit"), "the replay is in the events");
     char want[64];
     snprintf(want, sizeof want, "(%u B), ", wsize);
-    cr_assert(log_has(l, want), "the workload object (%u B) is freed again", wsize);
+    cr_assert(viz_log_has(l, want), "the workload object (%u B) is freed again", wsize);
     cr_assert(strstr(ui.msg, "4 of them yours"), "%s", ui.msg);
 
     press('r');
@@ -423,7 +407,7 @@ Test(keys, compare_mode_allocates_in_every_heap_and_moves_between_them)
     cr_assert(strstr(ui.msg, "the next fit heap is fast fit now"), "%s", ui.msg);
     cr_assert_eq(model.ops, before, "the same operations, up to where they were");
     for (unsigned i = 0; i < 4; i++)
-        cr_assert(log_has(&model.lanes[i], "alloc 64 B"), "lane %u replays the typed alloc", i);
+        cr_assert(viz_log_has(&model.lanes[i], "alloc 64 B"), "lane %u replays the typed alloc", i);
     press('i');
     cr_assert(strstr(ui.msg, "one heap"), "%s", ui.msg);
     stop();

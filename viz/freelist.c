@@ -108,6 +108,17 @@ static bool draw_row(const MemBlock *b, void *arg)
     return true;
 }
 
+/* "place 3 of 7": where the block at off stood in the list before. */
+static void place_before(const FreeList *fl, size_t off, char *buf, size_t len)
+{
+    for (unsigned k = 0; k < fl->nbefore; k++)
+        if (fl->before[k] == off) {
+            snprintf(buf, len, "place %u of %zu", k + 1, fl->before_total);
+            return;
+        }
+    snprintf(buf, len, "past place %u", fl->nbefore);
+}
+
 /* The last operation's two lines, from the lane's events; false when
  * there is nothing to say. */
 static bool last_search(const Ui *ui, const Lane *l, char *a, char *b, size_t len,
@@ -132,15 +143,8 @@ static bool last_search(const Ui *ui, const Lane *l, char *a, char *b, size_t le
             return true;
         }
         if (e->kind == MEM_EV_ALLOC && run_new) {
-            long place = -1;
-            for (unsigned k = 0; k < fl->nbefore; k++)
-                if (fl->before[k] == run_new->block)
-                    place = (long)k + 1;
             char where[48];
-            if (place > 0)
-                snprintf(where, sizeof where, "place %ld of %zu", place, fl->before_total);
-            else
-                snprintf(where, sizeof where, "past place %u", fl->nbefore);
+            place_before(fl, run_new->block, where, sizeof where);
             snprintf(a, len, "new run at +0x%zx (%s), slot %zu", run_new->block, where, e->slot);
             if (run_new->remainder)
                 *split = run_new->block + run_new->size;
@@ -150,15 +154,8 @@ static bool last_search(const Ui *ui, const Lane *l, char *a, char *b, size_t le
             return true;
         }
         if (e->kind == MEM_EV_ALLOC) {
-            long place = -1;
-            for (unsigned k = 0; k < fl->nbefore; k++)
-                if (fl->before[k] == e->block)
-                    place = (long)k + 1;
             char where[48];
-            if (place > 0)
-                snprintf(where, sizeof where, "place %ld of %zu", place, fl->before_total);
-            else
-                snprintf(where, sizeof where, "past place %u", fl->nbefore);
+            place_before(fl, e->block, where, sizeof where);
             snprintf(a, len, "alloc %zu B took +0x%zx (%zu B), %s", e->request, e->block,
                      e->size, where);
             if (e->remainder)

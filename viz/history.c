@@ -40,14 +40,14 @@ typedef struct Place {
 } Place;
 
 typedef struct Checkpoint {
-    uint64_t pos;
+    uint64_t pos;          /* first: first_after reads it */
     bool fresh;            /* no heap images: the heaps were just created */
     unsigned char *data;
     size_t size;
 } Checkpoint;
 
 typedef struct View {
-    uint64_t pos;
+    uint64_t pos;          /* first: first_after reads it */
     size_t sel;
     unsigned lane;
 } View;
@@ -238,18 +238,28 @@ static void restore(Model *m, const Checkpoint *c)
     }
 }
 
-/* The last checkpoint at or before pos. */
-static const Checkpoint *checkpoint_before(const History *h, uint64_t pos)
+/* The index of the first of n records (of `stride` bytes, each starting
+ * with its uint64_t position, ascending) after pos. */
+static size_t first_after(const void *v, size_t n, size_t stride, uint64_t pos)
 {
-    size_t lo = 0, hi = h->ncp;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (h->cp[mid].pos <= pos)
+        uint64_t at;
+        memcpy(&at, (const unsigned char *)v + mid * stride, sizeof at);
+        if (at <= pos)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo ? &h->cp[lo - 1] : NULL;
+    return lo;
+}
+
+/* The last checkpoint at or before pos. */
+static const Checkpoint *checkpoint_before(const History *h, uint64_t pos)
+{
+    size_t i = first_after(h->cp, h->ncp, sizeof *h->cp, pos);
+    return i ? &h->cp[i - 1] : NULL;
 }
 
 /* ---- selections ----------------------------------------------------------- */
@@ -257,15 +267,7 @@ static const Checkpoint *checkpoint_before(const History *h, uint64_t pos)
 /* The first change after pos. */
 static size_t view_after(const History *h, uint64_t pos)
 {
-    size_t lo = 0, hi = h->nviews;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (h->views[mid].pos <= pos)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return first_after(h->views, h->nviews, sizeof *h->views, pos);
 }
 
 static View view_at(const History *h, uint64_t pos)
