@@ -392,7 +392,8 @@ Test(predict, an_allocation_served_from_a_run_asks_for_a_slot)
     Screen_Compose(&ui, &frame);
     char row[512];
     Frame_RowText(&frame, frame.rows - 1, row, sizeof row);
-    cr_assert(strstr(row, "alloc 24 B (a 32 B slot) lands where? [slot 1 of the run at +0x8]"),
+    cr_assert(strstr(row, "alloc 24 B (a 32 B slot) lands in which free block or slot? [slot 1 of the run "
+                         "at +0x8]"),
               "%s", row);
     press(VK_ENTER);
     cr_assert(strstr(ui.msg, "right: slot 1 of the run at +0x8 · score 2/2"), "%s", ui.msg);

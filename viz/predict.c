@@ -245,9 +245,9 @@ void Predict_Prompt(const Ui *ui, char *buf, size_t len)
         snprintf(g, sizeof g, "+0x%zx", p->guess[p->lane]);
     if (p->slot[p->lane])
         snprintf(slot, sizeof slot, " (a %zu B slot)", p->slot[p->lane]);
-    snprintf(buf, len, "predict %salloc %zu B%s lands where? [%s] ←→ click, an offset, ! fails, "
-                       "Enter",
-             who, p->request, slot, g);
+    snprintf(buf, len, "predict %salloc %zu B%s lands in which free block%s? [%s] ←→ click, an "
+                       "offset, ! fails, Enter",
+             who, p->request, slot, p->slot[p->lane] ? " or slot" : "", g);
 }
 
 /* Moves the guess to the next (dir 1) or previous free block, past the last
