@@ -251,6 +251,39 @@ Test(history, thinned_checkpoints_keep_it_exact_and_bounded, .timeout = 120)
     Model_Fini(&model);
 }
 
+Test(history, near_checkpoints_follow_the_user_and_keep_it_exact, .timeout = 120)
+{
+    /* 6 MiB: ten checkpoints fill the budget, so they are soon `every` =
+     * 512 and more apart, and the near ones (256 apart) do the work */
+    start((size_t)6 << 20, 1, 0, WL_RANDOM);
+    static uint64_t fp[3001];
+    ThRng r = {th_seed(15)};
+    play(3000, fp, &r);
+    HistoryFigures f = History_Figures(model.hist);
+    cr_assert_gt(f.every, 256, "thinned: every %zu", f.every);
+    cr_assert_gt(f.near, 0, "near checkpoints at the present (every %zu, %zu checkpoints, last %llu)", f.every, f.checkpoints, (unsigned long long)f.last);
+    bool recent = false;
+    for (size_t i = 0; i < f.near; i++)
+        recent |= f.near_pos[i] + 256 >= 3000 && f.near_pos[i] % f.every != 0;
+    cr_assert(recent, "one in the last 256 operations, between thinned checkpoints");
+    cr_assert_leq(f.bytes, HIST_BUDGET, "%zu bytes in all", f.bytes);
+    /* a far jump, then b after b across near checkpoints */
+    size_t to = 1500;
+    cr_assert_eq(History_Goto(model.hist, &model, to), 0);
+    cr_assert_eq(fingerprint(), fp[to]);
+    f = History_Figures(model.hist);
+    bool near_there = false;
+    for (size_t i = 0; i < f.near; i++)
+        near_there |= f.near_pos[i] <= to && f.near_pos[i] + 4 * 256 >= to;
+    cr_assert(near_there, "the replay left near checkpoints before step %zu", to);
+    for (size_t p = to; p-- > to - 700;) {
+        cr_assert_eq(History_Goto(model.hist, &model, p), 0);
+        cr_assert_eq(fingerprint(), fp[p], "b at %zu", p);
+    }
+    travel_and_compare(fp, 3000, &r, 20);
+    Model_Fini(&model);
+}
+
 Test(history, a_trace_that_ended_can_be_stepped_back_and_replayed)
 {
     static Op ops[6] = {{OP_ALLOC, 0, 100, 0}, {OP_ALLOC, 1, 200, 0}, {OP_FREE, 0, 0, 0},

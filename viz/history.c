@@ -16,6 +16,15 @@
  * Other checkpoints are taken only while one stays below 1/MIN_CHECKPOINTS
  * of the budget.
  *
+ * The thinned checkpoints can be `every` = thousands of operations apart,
+ * and a step back from the middle of such a stretch replays them all.  So
+ * a few near checkpoints, NEAR_EVERY operations apart, follow the user:
+ * taken at the present as it moves on, and in the last stretch of every
+ * long replay, the one farthest from the new one giving way.  Stepping
+ * back again (b, [) then replays at most NEAR_EVERY operations until the
+ * user has gone NEAR_MAX * NEAR_EVERY operations back; the budget holds
+ * them too.
+ *
  * Selections change far less often than positions do, so they are kept as
  * changes: (position, selection) in position order, each in force until
  * the next.
@@ -29,6 +38,10 @@
 
 #define FIRST_EVERY 32u
 #define MIN_CHECKPOINTS 8u
+/* Near checkpoints: NEAR_MAX more, NEAR_EVERY operations apart, around
+ * where the user is (see the file comment). */
+#define NEAR_EVERY 256u
+#define NEAR_MAX 4u
 
 /* The model's place in its operations. */
 typedef struct Place {
@@ -55,6 +68,9 @@ typedef struct View {
 struct History {
     Checkpoint *cp;
     size_t ncp, cap_cp;
+    Checkpoint near[NEAR_MAX]; /* in no order; data NULL: none */
+    size_t near_bytes;
+    uint64_t target;       /* where a Goto's replay goes */
     size_t every;          /* checkpoints at multiples of this (and 0) */
     size_t bytes;          /* in all checkpoints */
     uint64_t pos;          /* the position the history last saw */
@@ -87,10 +103,23 @@ static void drop_checkpoints(History *h, size_t from)
         h->ncp = from;
 }
 
+/* The near checkpoints after position `after` go (0: all of them, none is
+ * at 0). */
+static void drop_near(History *h, uint64_t after)
+{
+    for (unsigned i = 0; i < NEAR_MAX; i++)
+        if (h->near[i].data && h->near[i].pos > after) {
+            h->near_bytes -= h->near[i].size;
+            free(h->near[i].data);
+            h->near[i].data = NULL;
+        }
+}
+
 void History_Destroy(History *h)
 {
     if (!h)
         return;
+    drop_near(h, 0);
     drop_checkpoints(h, 0);
     free(h->cp);
     free(h->views);
@@ -126,9 +155,9 @@ static size_t model_bytes(const Model *m)
            Workload_StateSize(m->wl);
 }
 
-/* Takes a checkpoint of the present; 0 also when one is not worth taking
- * (too large), -1 when out of memory. */
-static int checkpoint(History *h, Model *m)
+/* A checkpoint of the present into *c: 1, or 0 when one is not worth
+ * taking (too large), -1 when out of memory. */
+static int take(const Model *m, Checkpoint *c)
 {
     bool fresh = m->ops == 0;
     size_t heaps = 0;
@@ -137,8 +166,6 @@ static int checkpoint(History *h, Model *m)
     if (!fresh && heaps > HIST_BUDGET / MIN_CHECKPOINTS)
         return 0;
     size_t size = model_bytes(m) + heaps;
-    if (grow((void **)&h->cp, &h->cap_cp, h->ncp + 1, sizeof *h->cp) != 0)
-        return -1;
     unsigned char *d = malloc(size), *p = d;
     if (!d)
         return -1;
@@ -162,19 +189,38 @@ static int checkpoint(History *h, Model *m)
             p += HeapImage_Size(l);
         }
     }
-    h->cp[h->ncp++] = (Checkpoint){m->ops, fresh, d, size};
-    h->bytes += size;
+    *c = (Checkpoint){m->ops, fresh, d, size};
+    return 1;
+}
+
+static void near_put(History *h, Checkpoint c);
+
+/* Takes a checkpoint of the present; 0 also when one is not worth taking
+ * (too large), -1 when out of memory. */
+static int checkpoint(History *h, Model *m)
+{
+    Checkpoint c;
+    if (grow((void **)&h->cp, &h->cap_cp, h->ncp + 1, sizeof *h->cp) != 0)
+        return -1;
+    int r = take(m, &c);
+    if (r <= 0)
+        return r;
+    h->cp[h->ncp++] = c;
+    h->bytes += c.size;
     /* over budget: keep every other one (and the first), twice as far apart */
-    while (h->bytes > HIST_BUDGET && h->ncp > MIN_CHECKPOINTS) {
+    while (h->bytes + h->near_bytes > HIST_BUDGET && h->ncp > MIN_CHECKPOINTS) {
         h->every *= 2;
         size_t k = 0;
         for (size_t i = 0; i < h->ncp; i++) {
             if (i == 0 || h->cp[i].pos % h->every == 0) {
                 h->cp[k++] = h->cp[i];
-            } else {
-                h->bytes -= h->cp[i].size;
-                free(h->cp[i].data);
+                continue;
             }
+            h->bytes -= h->cp[i].size;
+            if (h->cp[i].pos == m->ops)
+                near_put(h, h->cp[i]); /* the present's: near the user */
+            else
+                free(h->cp[i].data);
         }
         h->ncp = k;
     }
@@ -255,11 +301,56 @@ static size_t first_after(const void *v, size_t n, size_t stride, uint64_t pos)
     return lo;
 }
 
-/* The last checkpoint at or before pos. */
+/* The last checkpoint at or before pos, near ones included. */
 static const Checkpoint *checkpoint_before(const History *h, uint64_t pos)
 {
     size_t i = first_after(h->cp, h->ncp, sizeof *h->cp, pos);
-    return i ? &h->cp[i - 1] : NULL;
+    const Checkpoint *c = i ? &h->cp[i - 1] : NULL;
+    for (unsigned k = 0; k < NEAR_MAX; k++) {
+        const Checkpoint *n = &h->near[k];
+        if (n->data && n->pos <= pos && (!c || n->pos > c->pos))
+            c = n;
+    }
+    return c;
+}
+
+/* The near checkpoint at pos, or the place for one: an empty place, or the
+ * one farthest from pos. */
+static Checkpoint *near_place(History *h, uint64_t pos)
+{
+    unsigned k = 0;
+    uint64_t far = 0;
+    for (unsigned i = 0; i < NEAR_MAX; i++) {
+        const Checkpoint *n = &h->near[i];
+        if (n->data && n->pos == pos)
+            return &h->near[i];
+        uint64_t d = !n->data ? UINT64_MAX : n->pos > pos ? n->pos - pos : pos - n->pos;
+        if (i == 0 || d > far)
+            far = d, k = i;
+    }
+    return &h->near[k];
+}
+
+/* c becomes a near checkpoint (it is the history's now). */
+static void near_put(History *h, Checkpoint c)
+{
+    Checkpoint *n = near_place(h, c.pos);
+    if (n->data) {
+        h->near_bytes -= n->size;
+        free(n->data);
+    }
+    *n = c;
+    h->near_bytes += c.size;
+}
+
+/* A near checkpoint of the present, unless there is one. */
+static void take_near(History *h, Model *m)
+{
+    Checkpoint c, *n = near_place(h, m->ops);
+    if (n->data && n->pos == m->ops)
+        return;
+    if (take(m, &c) > 0) /* too large, or no memory: they are only a help */
+        near_put(h, c);
 }
 
 /* ---- selections ----------------------------------------------------------- */
@@ -340,6 +431,7 @@ void History_GetView(const History *h, uint64_t pos, size_t *sel, unsigned *lane
 
 int History_Reset(History *h, Model *m)
 {
+    drop_near(h, 0);
     drop_checkpoints(h, 0);
     h->nviews = 0;
     h->every = FIRST_EVERY;
@@ -358,18 +450,25 @@ void History_Note(History *h, Model *m)
     h->pos = m->ops;
     if (m->ops > h->last)
         h->last = m->ops;
-    if (h->broken || m->ops % h->every != 0 || (h->ncp && h->cp[h->ncp - 1].pos >= m->ops))
+    if (h->broken)
         return;
-    if (checkpoint(h, m) != 0)
-        h->broken = true;
+    if (m->ops % h->every == 0) {
+        if (!(h->ncp && h->cp[h->ncp - 1].pos >= m->ops) && checkpoint(h, m) != 0)
+            h->broken = true;
+        return;
+    }
+    /* near ones at the present, and in a replay's last stretch */
+    if (m->ops % NEAR_EVERY == 0 &&
+        (!h->replaying || h->target - m->ops < (uint64_t)NEAR_MAX * NEAR_EVERY))
+        take_near(h, m);
 }
 
 void History_Fork(History *h, Model *m)
 {
     if (!h || m->ops >= h->last)
         return;
-    const Checkpoint *c = checkpoint_before(h, m->ops);
-    drop_checkpoints(h, c ? (size_t)(c - h->cp) + 1 : 0);
+    drop_checkpoints(h, first_after(h->cp, h->ncp, sizeof *h->cp, m->ops));
+    drop_near(h, m->ops);
     h->nviews = view_after(h, m->ops);
     h->last = m->ops;
 }
@@ -391,6 +490,7 @@ int History_Goto(History *h, Model *m, uint64_t pos)
         if (pos < m->ops || c->pos > m->ops)
             restore(m, c);
         h->replaying = true;
+        h->target = pos;
         while (m->ops < pos && Model_Step(m))
             ;
         h->replaying = false;
@@ -403,7 +503,13 @@ int History_Goto(History *h, Model *m, uint64_t pos)
     return 0;
 }
 
+_Static_assert(NEAR_MAX <= 4, "HistoryFigures.near_pos holds them");
+
 HistoryFigures History_Figures(const History *h)
 {
-    return (HistoryFigures){h->ncp, h->bytes, h->every, h->last};
+    HistoryFigures f = {h->ncp, h->bytes + h->near_bytes, h->every, 0, {0}, h->last};
+    for (unsigned i = 0; i < NEAR_MAX; i++)
+        if (h->near[i].data)
+            f.near_pos[f.near++] = h->near[i].pos;
+    return f;
 }

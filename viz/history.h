@@ -20,7 +20,9 @@
  * lane's own record (log, chart, touches).  One is taken every `every`
  * operations; when they outgrow the memory budget, every other one is
  * dropped and `every` doubles, so a replay is never longer than `every`
- * operations and memory stays bounded.  Position 0 needs no copy of the
+ * operations and memory stays bounded; a few near checkpoints follow the
+ * user, so that a step back replays at most a few hundred operations
+ * (history.c).  Position 0 needs no copy of the
  * heaps (they are fresh there); heaps of more than HIST_BUDGET / 8 bytes
  * in all get no other checkpoint, and every travel replays from position 0.
  *
@@ -79,10 +81,13 @@ void History_GetView(const History *h, uint64_t pos, size_t *sel, unsigned *lane
  * most `every` operations replayed (beyond the present: pos - present). */
 int History_Goto(History *h, Model *m, uint64_t pos);
 
-/* Figures for the report and the bench: checkpoints, their bytes, and the
- * operations between two of them. */
+/* Figures for the report and the bench: checkpoints, their bytes, the
+ * operations between two of them, the near ones (and their positions, 0:
+ * none) and the present. */
 typedef struct HistoryFigures {
     size_t checkpoints, bytes, every;
+    size_t near;
+    uint64_t near_pos[4];
     uint64_t last;
 } HistoryFigures;
 HistoryFigures History_Figures(const History *h);
