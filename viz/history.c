@@ -473,6 +473,12 @@ void History_Fork(History *h, Model *m)
     h->last = m->ops;
 }
 
+void History_Lost(History *h)
+{
+    if (h)
+        h->broken = true;
+}
+
 /* ---- travel ----------------------------------------------------------------- */
 
 uint64_t History_Last(const History *h) { return h ? h->last : 0; }

@@ -63,6 +63,10 @@ void History_Note(History *h, Model *m);
 /* Before an operation is typed: at a past position, the later positions
  * are dropped (see the file comment). */
 void History_Fork(History *h, Model *m);
+/* An operation was applied that the model could not keep (out of memory):
+ * the operations no longer make the heaps, so travel refuses to move until
+ * the next reset. */
+void History_Lost(History *h);
 
 /* ---- travel ------------------------------------------------------------- */
 

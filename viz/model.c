@@ -918,6 +918,8 @@ static const TypedOp *keep(Model *m, TypedOp op)
 static Outcome type_op(Model *m, TypedOp op, unsigned lane)
 {
     const TypedOp *k = keep(m, op);
+    if (!k)
+        History_Lost(m->hist); /* a replay would miss it */
     Outcome r = apply(m, k ? k : &op, lane);
     History_Note(m->hist, m);
     return r;
