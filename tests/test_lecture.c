@@ -371,6 +371,19 @@ static void start_fast(const char *ops)
     Screen_Compose(&ui, &frame);
 }
 
+Test(predict, a_typed_allocation_in_a_run_selects_its_slot)
+{
+    start_fast("a24");
+    press('a');
+    type("24\n");
+    Model_Sync(&model);
+    const Lane *l = &model.lanes[0];
+    const SnapRun *r = Snapshot_RunAt(&l->snap, ui.sel);
+    cr_assert_not_null(r, "the selection is in the run");
+    cr_assert_eq(ui.sel, r->slot_offset, "its slot 0, not the table before it");
+    stop();
+}
+
 Test(predict, an_allocation_served_from_a_run_asks_for_a_slot)
 {
     start_fast("a24 a24 a24 f1 a300");

@@ -710,6 +710,17 @@ int App_ParseOffset(const char *s, size_t *out)
     return (int)base;
 }
 
+/* Selects the block (or run slot) that held or holds the object at arena
+ * offset obj in the focused heap: a block's header comes before its
+ * object, a slot has none. */
+static void select_object(Ui *ui, size_t obj)
+{
+    Lane *l = focus(ui);
+    Lane_Sync(l);
+    long bi = Snapshot_BlockAt(&l->snap, obj);
+    ui->sel = bi >= 0 ? l->snap.blocks[bi].offset : obj - MEM_HEADER_SIZE;
+}
+
 static unsigned run_prompt(Ui *ui)
 {
     PromptKind k = ui->prompt;
@@ -726,7 +737,7 @@ static unsigned run_prompt(Ui *ui)
         Explain_Exact(size, b, sizeof b);
         if (p) {
             size_t off = (size_t)((uintptr_t)p - (uintptr_t)focus(ui)->snap.region.base);
-            ui->sel = off - MEM_HEADER_SIZE;
+            select_object(ui, off);
             say(ui, false, "allocated %s: the object is at +0x%zx (paused: Space runs)", b, off);
         } else {
             say(ui, true, "alloc %s failed: the events say why", b);
@@ -758,7 +769,7 @@ static unsigned run_prompt(Ui *ui)
             else
                 say(ui, false, "%s+0x%zx is byte %zu of the %zu B object at +0x%zx: freed it",
                     dec, off, off - o, objsize, o);
-            ui->sel = o - MEM_HEADER_SIZE;
+            select_object(ui, o);
         } else {
             say(ui, true, "%sfree +0x%zx refused: it %s", dec, off,
                 MemReject_Describe((MemReject)r));
