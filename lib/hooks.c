@@ -66,7 +66,9 @@ MEM_NO_ASAN MemRegion MemHeap_Region(const MemHeap *h)
     r.heap_end = HDR + (size_t)h->ngran * GRAN;
     r.control = h->control;
     r.policy = (MemPolicy)h->policy;
-    r.flags = h->flags;
+    r.flags = h->flags & ~(unsigned)MEM_VIEW_FLAG;
+    r.order = (MemOrder)h->order;
+    r.coalesce = (MemCoalesce)h->coalesce;
     return r;
 }
 
@@ -84,7 +86,8 @@ MEM_NO_ASAN static void describe(const MemHeap *h, uint32_t g, MemBlock *out)
     out->used = (b->info & B_USED) != 0;
     out->object = out->used ? mem_object_size(b) : 0;
     out->padding = out->used ? mem_slack(b) : 0;
-    out->overflowed = out->used && (h->flags & MEM_OPT_GUARD) && mem_guard_damage(h, g) != 0;
+    out->overflowed = out->used && (((h->flags & MEM_OPT_GUARD) && mem_guard_damage(h, g) != 0) ||
+                                    !wide_ok(b)); /* an overflow reached the size word */
     out->list = 0;
 }
 
@@ -125,6 +128,16 @@ MEM_NO_ASAN size_t MemHeap_WalkFree(const MemHeap *h, MemVisitor visit, void *ar
             blk.rank = n++;
             go = visit(&blk, arg);
         }
+    } else if (h->policy == MEM_BUDDY) {
+        for (unsigned k = BUDDY_MIN_ORDER; go && k <= BUDDY_MAX_ORDER; k++) {
+            for (uint32_t g = link_first(h, h->buddy_head[k]); go && g != NIL && n < limit;
+                 g = link_next(h, g)) {
+                describe(h, g, &blk);
+                blk.list = k;
+                blk.rank = n++;
+                go = visit(&blk, arg);
+            }
+        }
     } else {
         for (unsigned fl = 0; go && fl < FL_COUNT; fl++) {
             if (!(h->sl_map[fl]))
@@ -147,10 +160,13 @@ MEM_NO_ASAN size_t MemHeap_WalkFree(const MemHeap *h, MemVisitor visit, void *ar
 /* ---- statistics ------------------------------------------------------------- */
 
 /* The largest free block (the lowest of equals), NIL when there is none.
- * Under MEM_FAST it is in the highest non-empty class. */
+ * Under MEM_FAST it is in the highest non-empty class, under MEM_BUDDY in the
+ * highest non-empty order. */
 MEM_NO_ASAN uint32_t mem_largest_free(const MemHeap *h, size_t *bytes)
 {
     uint32_t best = NIL, best_size = 0, g = NIL;
+    if (h->policy == MEM_BUDDY)
+        return mem_buddy_largest(h, bytes);
     if (mem_is_list_policy(h)) {
         g = h->head;
     } else if (h->fl_map) {
@@ -197,13 +213,16 @@ MEM_NO_ASAN MemStats MemHeap_Stats(const MemHeap *h)
         s.used_bytes ? (double)(s.used_bytes - s.live_bytes) / (double)s.used_bytes : 0.0;
     s.utilisation = (double)s.live_bytes / (double)s.capacity;
     s.peak_live_bytes = h->peak_live;
+    s.peak_used_bytes = h->peak_used;
     s.rover = h->policy == MEM_NEXT_FIT && h->rover != NIL ? goff(h->rover) : SIZE_MAX;
     s.allocs = h->allocs;
     s.frees = h->frees;
     s.failed_allocs = h->failed;
     s.rejected_frees = h->rejected;
     s.overflows = h->overflows;
-    s.ops = h->allocs + h->frees + h->failed + h->rejected;
+    s.deferred_coalesces = h->deferred;
+    s.resizes = h->resizes;
+    s.ops = h->allocs + h->frees + h->failed + h->rejected + h->resizes;
     mem_run_stats(h, &s);
     mem_unlock(h, locked);
     return s;

@@ -18,8 +18,8 @@
  *   live bitmap one bit per slot, 1 = live; the bits past the last slot are 1,
  *               so the search never picks them
  *   sizes       a byte per slot: slot size minus the exact requested size
- *               (a class's sizes are at most 255 bytes apart), so a 16-byte
- *               object costs 17.2 bytes with everything
+ *               (a class's sizes are at most 64 bytes apart), so a 16-byte
+ *               object costs 17.3 bytes with everything
  *
  * Everything is an index or a count (granules, slots, bytes), never a
  * pointer, so another process reads it at another address.  The table is
@@ -319,24 +319,30 @@ MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)
     return obj;
 }
 
-/* The block start at or before granule q when it is at most RUN_FIND_WORDS
- * bitmap words back (every run), else NIL: the caller takes the full
- * lookup (bm_find_prev).  Straight-line for the words; the first few words
- * of the arena (word 0 lives apart) go the full way. */
+/* The block start at or before granule q when it is in q's bitmap word or
+ * in the RUN_FIND_WORDS - 1 words before it (any byte of any run), else
+ * NIL: the caller takes the full lookup (bm_find_prev).  Straight-line for
+ * the words; near the arena's start a loop, as word 0 lives apart. */
 MEM_HOT uint32_t run_find(const MemHeap *h, uint32_t q)
 {
     uint32_t x = q >> 6;
-    if (x < RUN_FIND_WORDS)
-        return NIL;
+    uint64_t w = *mem_bm_word(h, 0, x) & (~(uint64_t)0 >> (63u - (q & 63u)));
+    if (w)
+        return x * 64u + msb64(w);
+    if (x < RUN_FIND_WORDS) { /* near the arena's start, where word 0 lives apart */
+        while (x && !(w = *mem_bm_word(h, 0, --x)))
+            ;
+        return w ? x * 64u + msb64(w) : NIL;
+    }
     const uint64_t *bm = h->bm_level[0];
-    uint64_t w = bm[x] & (~(uint64_t)0 >> (63u - (q & 63u)));
-    if (!w && !(w = bm[--x]) && !(w = bm[--x]) && !(w = bm[--x]) && !(w = bm[--x]) &&
+    if (!(w = bm[--x]) && !(w = bm[--x]) && !(w = bm[--x]) && !(w = bm[--x]) &&
         !(w = bm[--x]))
         return NIL;
     return x * 64u + msb64(w);
 }
 
-MEM_HOT bool run_free_fast(MemHeap *h, const void *ptr)
+/* exact: ptr must be the object's first byte (MemHeap_FreeExact). */
+MEM_HOT bool run_free_fast(MemHeap *h, const void *ptr, const bool exact)
 {
     size_t o = (size_t)((uintptr_t)ptr - (uintptr_t)h->base) - HDR;
     if (o >= (size_t)h->ngran * GRAN)
@@ -361,7 +367,8 @@ MEM_HOT bool run_free_fast(MemHeap *h, const void *ptr)
     uint32_t i = (uint32_t)(((uint64_t)(in / GRAN) * k->recip) >> RUN_RECIP_SHIFT);
     uint64_t *word = &run_bits(t)[i >> 6], bits = *word, bit = (uint64_t)1 << (i & 63u);
     size_t obj = k->size - run_slack(t, k, i);
-    if (!(bits & bit) || in - (size_t)i * k->size >= obj)
+    if (!(bits & bit) || in - (size_t)i * k->size >= obj ||
+        (exact && in != (size_t)i * k->size))
         return false;
     *word = bits & ~bit;
     t->nlive = (uint16_t)(n - 1u);

@@ -351,12 +351,13 @@ Test(predict, a_click_on_a_free_block_is_the_guess)
     stop();
 }
 
-/* One fast-fit heap of 16 KiB running ops: small requests go to runs. */
+/* One fast-fit heap of 64 KiB running ops: small requests go to runs (a
+ * heap below 28 KiB has none; each run is cut from the top of a free block). */
 static void start_fast(const char *ops)
 {
     ModelConfig cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.region_size = MemHeap_ControlSize() + 16384;
+    cfg.region_size = MemHeap_ControlSize() + 65536;
     cfg.nlanes = 1;
     cfg.policies[0] = MEM_FAST;
     cfg.workload = WL_TRACE;
@@ -396,31 +397,41 @@ Test(predict, an_allocation_served_from_a_run_asks_for_a_slot)
     press(VK_ENTER);
     cr_assert(strstr(ui.msg, "right: a new run of 32 B slots, carved from the free block at +0x8"),
               "%s", ui.msg);
-    /* now the run's free slots are choices too, in address order */
+    /* now the run's free slots are choices too, in address order; the run
+     * was cut from the top of the free block */
     press('n');
     Model_Sync(&model);
-    const SnapRun *r = Snapshot_RunAt(&l->snap, 0x8);
+    const SnapRun *r = NULL;
+    for (size_t i = 0; i < l->snap.nruns && !r; i++)
+        r = &l->snap.runs[i];
     cr_assert_not_null(r);
-    cr_assert_eq(ui.predict.guess[0], r->slot_offset + r->slot_size, "slot 1 is offered first");
+    cr_assert_gt(r->offset, 0x8, "the run is not at the block's start");
+    cr_assert_eq(ui.predict.guess[0], 0x8, "the free block below the run is offered first");
+    press(VK_RIGHT);
+    cr_assert_eq(ui.predict.guess[0], r->slot_offset + r->slot_size, "then slot 1");
     Screen_Compose(&ui, &frame);
-    char row[512];
+    char row[512], want[160];
     Frame_RowText(&frame, frame.rows - 1, row, sizeof row);
-    cr_assert(strstr(row, "alloc 24 B (a 32 B slot) lands in which free block or slot? [slot 1 of the run "
-                         "at +0x8]"),
-              "%s", row);
+    snprintf(want, sizeof want, "alloc 24 B (a 32 B slot) lands in which free block or slot? "
+                                "[slot 1 of the run at +0x%x]", r->offset);
+    cr_assert(strstr(row, want), "%s", row);
     press(VK_ENTER);
-    cr_assert(strstr(ui.msg, "right: slot 1 of the run at +0x8 · score 2/2"), "%s", ui.msg);
+    snprintf(want, sizeof want, "right: slot 1 of the run at +0x%x · score 2/2", r->offset);
+    cr_assert(strstr(ui.msg, want), "%s", ui.msg);
     press('n');
+    press(VK_RIGHT);
     press(VK_RIGHT); /* slot 3: the run takes its lowest free slot */
     cr_assert_eq(ui.predict.guess[0], r->slot_offset + 3 * r->slot_size);
     press(VK_ENTER);
-    cr_assert(strstr(ui.msg, "wrong: slot 2 of the run at +0x8 · score 2/3"), "%s", ui.msg);
+    snprintf(want, sizeof want, "wrong: slot 2 of the run at +0x%x · score 2/3", r->offset);
+    cr_assert(strstr(ui.msg, want), "%s", ui.msg);
     /* a slot's free merges with nothing */
     press('n');
     cr_assert(ui.predict.is_free);
     Screen_Compose(&ui, &frame);
     Frame_RowText(&frame, frame.rows - 1, row, sizeof row);
-    cr_assert(strstr(row, "free 24 B at +0x50 (a slot)"), "%s", row);
+    snprintf(want, sizeof want, "free 24 B at +0x%x (a slot)", r->slot_offset + r->slot_size);
+    cr_assert(strstr(row, want), "%s", row);
     press(VK_ENTER);
     cr_assert(strstr(ui.msg, "right: it merged with no neighbour (a slot never merges)"), "%s",
               ui.msg);
@@ -533,12 +544,18 @@ Test(freelist, under_fast_a_new_run_and_a_slot_are_told_apart)
     press('L');
     press('n');
     Screen_Compose(&ui, &frame);
-    cr_assert(on_screen("new run at +0x8 (place 1 of 1), slot 0"),
-              "the free block the run took, its place, and the slot");
+    Model_Sync(&model);
+    const Lane *l = &model.lanes[0];
+    cr_assert_eq(l->snap.nruns, 1);
+    size_t run = l->snap.runs[0].offset;
+    char want[96];
+    snprintf(want, sizeof want, "new run at +0x%zx (place 1 of 1), slot 0", run);
+    cr_assert(on_screen(want), "the run, the place of the free block it took, and the slot");
     cr_assert(on_screen("← split"), "the rest of the block is marked");
     press('n');
     Screen_Compose(&ui, &frame);
-    cr_assert(on_screen("alloc 24 B took slot 1 of the run at +0x8"), "a slot of that run");
+    snprintf(want, sizeof want, "alloc 24 B took slot 1 of the run at +0x%zx", run);
+    cr_assert(on_screen(want), "a slot of that run");
     cr_assert(on_screen("a run's slot: no free-list search"));
     stop();
 }

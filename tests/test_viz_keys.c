@@ -371,6 +371,74 @@ Test(keys, typed_operations_survive_p_w_and_r)
     stop();
 }
 
+/* The knobs (--order, --coalesce) hold for typed operations replayed by p
+ * and by time travel: the replay's heaps are made with them, as the first. */
+Test(keys, typed_operations_replay_under_the_knobs)
+{
+    ModelConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.region_size = 8192;
+    cfg.nlanes = 1;
+    cfg.policies[0] = MEM_FIRST_FIT;
+    cfg.order = MEM_ORDER_LIFO;
+    cfg.coalesce = MEM_COALESCE_NEVER;
+    cfg.workload = WL_RANDOM;
+    cfg.seed = 5;
+    char err[128];
+    cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), 0, "%s", err);
+    Ui_Init(&ui, &model, (GlyphMode){1, 1}, 8, true);
+    cr_assert_eq(Frame_Init(&frame, 30, 100, true), 0);
+    Screen_Compose(&ui, &frame);
+    const Lane *l = &model.lanes[0];
+    /* three neighbours, the outer two freed: never coalesced, the last
+     * freed heads the LIFO list */
+    for (int i = 0; i < 3; i++) {
+        press('a');
+        type("200\n");
+    }
+    size_t at[3], k = 0;
+    for (size_t i = 0; i < l->snap.nblocks && k < 3; i++)
+        if (l->snap.blocks[i].used && l->snap.blocks[i].object == 200)
+            at[k++] = l->snap.blocks[i].offset + l->snap.blocks[i].header;
+    cr_assert_eq(k, 3);
+    char off[32];
+    for (int i = 0; i < 3; i++) {
+        snprintf(off, sizeof off, "%zx\n", at[i]);
+        press('i');
+        type(off);
+    }
+    uint64_t ops = model.ops;
+    cr_assert_eq(ops, 6);
+    cr_assert(viz_log_has(l, "not coalesced"), "never: the neighbours stay apart");
+    size_t free_before = l->snap.stats.free_blocks;
+    cr_assert_geq(free_before, 4, "three freed blocks and the rest, apart");
+
+    press('p'); /* next fit, the same knobs and operations */
+    MemRegion r = MemHeap_Region(l->heap);
+    cr_assert_eq(r.policy, MEM_NEXT_FIT);
+    cr_assert_eq(r.order, MEM_ORDER_LIFO, "p keeps the list order");
+    cr_assert_eq(r.coalesce, MEM_COALESCE_NEVER, "p keeps coalescing off");
+    cr_assert_eq(model.ops, ops, "the typed operations are replayed");
+    cr_assert_eq(l->snap.stats.free_blocks, free_before, "and their frees stay apart");
+    cr_assert_eq(MemHeap_Check(l->heap), 0);
+
+    /* back to the start and forward again: the replayed heap is made with
+     * the knobs too */
+    press('g');
+    type("0\n");
+    cr_assert_eq(model.ops, 0);
+    press('g');
+    snprintf(off, sizeof off, "%llu\n", (unsigned long long)ops);
+    type(off);
+    cr_assert_eq(model.ops, ops);
+    r = MemHeap_Region(l->heap);
+    cr_assert_eq(r.order, MEM_ORDER_LIFO);
+    cr_assert_eq(r.coalesce, MEM_COALESCE_NEVER);
+    cr_assert_eq(l->snap.stats.free_blocks, free_before);
+    cr_assert_eq(MemHeap_Check(l->heap), 0);
+    stop();
+}
+
 Test(keys, the_overflow_key_breaks_a_guard_that_free_then_reports)
 {
     start(MEM_OPT_GUARD, 1);
@@ -415,7 +483,7 @@ Test(keys, compare_mode_allocates_in_every_heap_and_moves_between_them)
 
 Test(keys, p_with_every_policy_on_the_screen_says_so)
 {
-    start(0, 5);
+    start(0, MEM_POLICY_COUNT);
     press('p');
     cr_assert(strstr(ui.msg, "every policy is on the screen"), "%s", ui.msg);
     stop();

@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct Live;
+
 /* Keys beyond Unicode, as render.c translates them from curses. */
 enum {
     VK_UP = 0x110000, VK_DOWN, VK_LEFT, VK_RIGHT, VK_HOME, VK_END, VK_PGUP, VK_PGDN,
@@ -47,6 +49,8 @@ typedef struct MapGeom {
     bool valid;
     int y, x;        /* top-left bar cell */
     int rows, cols;  /* bar rows (each followed by a marker row), cells a row */
+    int stride;      /* screen lines a bar row takes: 2, or 3 with buddy's
+                        level row above it (map_stride) */
     size_t start, end, bpc;
 } MapGeom;
 
@@ -87,6 +91,7 @@ typedef struct Ui {
                                 its captions and pauses (lecture.c) */
     Predict predict;         /* predict mode (predict.c) */
     FreeList freelist;       /* the free-list overlay (freelist.c) */
+    struct Live *live;       /* live mode (viz/live.h), else NULL */
     int rows, cols;          /* screen size of the last composition */
     MapGeom geom[VIZ_LANES_MAX];
 } Ui;

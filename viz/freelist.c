@@ -144,10 +144,13 @@ static bool last_search(const Ui *ui, const Lane *l, char *a, char *b, size_t le
         }
         if (e->kind == MEM_EV_ALLOC && run_new) {
             char where[48];
-            place_before(fl, run_new->block, where, sizeof where);
+            /* the run is cut from the top of the free block: what is left
+             * of that block stays where it was */
+            size_t took = run_new->block - run_new->remainder;
+            place_before(fl, took, where, sizeof where);
             snprintf(a, len, "new run at +0x%zx (%s), slot %zu", run_new->block, where, e->slot);
             if (run_new->remainder)
-                *split = run_new->block + run_new->size;
+                *split = took;
             snprintf(b, len, "the library examined %zu; %s%s", run_new->examined,
                      run_new->remainder ? "split off " : "no split",
                      run_new->remainder ? Explain_Bytes(run_new->remainder, b1, sizeof b1) : "");

@@ -131,6 +131,9 @@ void Handout_Heading(Ui *ui, FILE *out, int cols, bool utf8, const char *what)
     } else {
         fputs(Explain_Policy(l->policy), out);
     }
+    char knobs[64];
+    if (Model_Knobs(m, knobs, sizeof knobs)[0])
+        fprintf(out, " (%s)", knobs);
     if (m->cfg.workload == WL_TRACE)
         fprintf(out, " %s %s %s", utf8 ? "·" : "-",
                 ui->script && !ui->script->was_trace ? "script" : "trace",

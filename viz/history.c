@@ -253,7 +253,7 @@ static void restore(Model *m, const Checkpoint *c)
         /* a fresh heap where the checkpoint has none (the region made one
          * before, so this cannot fail; if it did, the old heap stays) */
         if (c->fresh)
-            Lane_NewHeap(l);
+            Lane_NewHeap(l, &m->cfg);
         Lane keep = *l; /* only its resources are kept: see the file comment */
         memcpy(l, p, sizeof *l);
         p += sizeof *l;

@@ -384,7 +384,8 @@ static void digest(Lane *l, const char *prefix, uint64_t op)
             touch_add(l, TOUCH_SPLIT, e->block + e->size - e->remainder, e->remainder);
             break;
         case MEM_EV_FREE:
-            if (i + 1 < l->npending && l->pending[i + 1].kind == MEM_EV_COALESCE)
+            if (i + 1 < l->npending && (l->pending[i + 1].kind == MEM_EV_COALESCE ||
+                                        l->pending[i + 1].kind == MEM_EV_MERGE))
                 touch_add(l, TOUCH_COALESCE, l->pending[i + 1].block, l->pending[i + 1].size);
             else
                 touch_add(l, TOUCH_FREE, e->block, e->size);
@@ -401,6 +402,10 @@ static void digest(Lane *l, const char *prefix, uint64_t op)
             if (!(i + 1 < l->npending && l->pending[i + 1].kind == MEM_EV_COALESCE))
                 touch_add(l, TOUCH_FREE, e->block, e->size);
             break;
+        case MEM_EV_RESIZE:
+            touch_add(l, TOUCH_ALLOC, e->block, e->size);
+            touch_add(l, TOUCH_SPLIT, e->block + e->size, e->remainder);
+            break;
         case MEM_EV_COALESCE:
             if (i > 0 && l->pending[i - 1].kind == MEM_EV_RUN_RELEASE)
                 touch_add(l, TOUCH_COALESCE, e->block, e->size);
@@ -408,6 +413,13 @@ static void digest(Lane *l, const char *prefix, uint64_t op)
         case MEM_EV_OVERFLOW:
         case MEM_EV_RUN_NEW:
         case MEM_EV_ROVER:
+        case MEM_EV_COALESCE_ALL:
+            /* the largest free block the deferred coalesce left */
+            if (e->block != SIZE_MAX)
+                touch_add(l, TOUCH_COALESCE, e->block, e->size);
+            break;
+        case MEM_EV_SPLIT: /* its ALLOC touches the halves split off */
+        case MEM_EV_MERGE:
             break;
         }
     }
@@ -417,11 +429,16 @@ static void digest(Lane *l, const char *prefix, uint64_t op)
 
 /* ---- heaps ------------------------------------------------------------------ */
 
-int Lane_NewHeap(Lane *l)
+int Lane_NewHeap(Lane *l, const ModelConfig *cfg)
 {
     if (l->heap)
         MemHeap_Release(l->heap);
-    l->heap = MemHeap_Create(l->region, l->region_size, l->policy, l->flags | MEM_OPT_NOLOCK);
+    /* the knobs are the list policies' (fast and buddy keep their own) */
+    bool list = l->policy < MEM_FAST;
+    MemOptions o = {l->policy, l->flags | MEM_OPT_NOLOCK,
+                    list ? cfg->order : MEM_ORDER_ADDRESS,
+                    list ? cfg->coalesce : MEM_COALESCE_NOW};
+    l->heap = MemHeap_CreateEx(l->region, l->region_size, &o);
     if (!l->heap)
         return -1;
     MemHeap_SetObserver(l->heap, observe, l);
@@ -430,7 +447,7 @@ int Lane_NewHeap(Lane *l)
 
 static int lane_create(Lane *l, const ModelConfig *cfg, char *err, size_t errlen)
 {
-    if (Lane_NewHeap(l) != 0) {
+    if (Lane_NewHeap(l, cfg) != 0) {
         snprintf(err, errlen, "cannot create a heap of %zu bytes", l->region_size);
         return -1;
     }
@@ -444,7 +461,6 @@ static int lane_create(Lane *l, const ModelConfig *cfg, char *err, size_t errlen
     l->last[0] = '\0';
     Lane_Refresh(l);
     hist_add(l);
-    (void)cfg;
     return 0;
 }
 
@@ -493,10 +509,30 @@ static void announce(Model *m)
     }
 }
 
+void Lane_Live(Lane *l, MemHeap *view)
+{
+    l->heap = view;
+    l->policy = MemHeap_Region(view).policy;
+    Lane_Refresh(l);
+}
+
+void Lane_Feed(Lane *l, const MemEvent *ev, unsigned n)
+{
+    l->npending = 0;
+    for (unsigned i = 0; i < n; i++)
+        observe(&ev[i], l);
+    digest(l, NULL, n ? ev[0].op : 0);
+    l->stale = false; /* the caller re-took the snapshot, consistently */
+}
+
 int Model_Init(Model *m, const ModelConfig *cfg, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
+    if (cfg->live) {
+        m->nlanes = 1;
+        return 0;
+    }
     m->nlanes = cfg->nlanes ? cfg->nlanes : 1;
     if (m->nlanes > VIZ_LANES_MAX)
         m->nlanes = VIZ_LANES_MAX;
@@ -548,7 +584,7 @@ void Model_Fini(Model *m)
         Lane *l = &m->lanes[i];
         if (l->player)
             Player_Destroy(l->player);
-        if (l->heap)
+        if (l->heap && l->region)
             MemHeap_Release(l->heap);
         if (l->region)
             munmap(l->region, l->region_size);
@@ -568,6 +604,10 @@ void Model_Fini(Model *m)
 /* Fresh heaps and the workload from its seed: operation 0. */
 static int restart(Model *m, char *err, size_t errlen)
 {
+    if (m->cfg.live) {
+        snprintf(err, errlen, "live: the program's heap is not heapviz's to change");
+        return -1;
+    }
     for (unsigned i = 0; i < m->nlanes; i++) {
         if (lane_create(&m->lanes[i], &m->cfg, err, errlen) != 0)
             return -1;
@@ -600,6 +640,17 @@ int Model_Replay(Model *m, uint64_t ops, char *err, size_t errlen)
     while (m->ops < ops && Model_Step(m))
         ;
     return 0;
+}
+
+char *Model_Knobs(const Model *m, char *buf, size_t len)
+{
+    bool listed = false;
+    for (unsigned i = 0; i < m->nlanes; i++)
+        listed |= m->lanes[i].policy < MEM_FAST;
+    Explain_Knobs(m->cfg.order, m->cfg.coalesce, buf, len);
+    if (!listed && len)
+        buf[0] = '\0';
+    return buf;
 }
 
 int Model_SetLanePolicy(Model *m, unsigned lane, MemPolicy policy, char *err, size_t errlen)

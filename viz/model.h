@@ -193,9 +193,13 @@ typedef struct ModelConfig {
     unsigned nlanes;                  /* >= 1 */
     MemPolicy policies[VIZ_LANES_MAX];
     unsigned flags;                   /* MEM_OPT_GUARD or 0 */
+    MemOrder order;                   /* the knobs, given to the list */
+    MemCoalesce coalesce;             /* policies' heaps only */
     WorkloadKind workload;
     uint64_t seed;
     const Trace *trace;               /* for WL_TRACE; must outlive the model */
+    bool live;                        /* heapviz -- CMD: one lane, no heap of its
+                                         own, no workload (viz/live.c feeds it) */
 } ModelConfig;
 
 struct History;
@@ -307,13 +311,25 @@ size_t Lane_FreeNth(const Lane *l, size_t rank);
 
 /* The i-th newest log line (0 = newest), or NULL. */
 const LogLine *Lane_Log(const Lane *l, unsigned i);
+/* The knobs in words ("LIFO list, no coalescing") when they are not the
+ * defaults and a list policy's heap (the only ones that take them) is
+ * shown, else "".  Returns buf. */
+char *Model_Knobs(const Model *m, char *buf, size_t len);
+
 /* The i-th newest history sample (0 = newest), or NULL. */
 const HistPoint *Lane_Hist(const Lane *l, size_t i);
 
-/* A fresh heap over the lane's region (its policy and flags), observed as
- * before; nothing else of the lane changes.  Returns 0 or -1. */
-int Lane_NewHeap(Lane *l);
+/* A fresh heap over the lane's region (its policy and flags, cfg's knobs),
+ * observed as before; nothing else of the lane changes.  Returns 0 or -1. */
+int Lane_NewHeap(Lane *l, const ModelConfig *cfg);
 
+/* Live mode: the lane shows `view`, a MemHeap_View of a running program's
+ * heap that the caller re-opens for every read, and re-takes its snapshot
+ * from it now.  Feed logs the events of one operation of that program
+ * (MemEvent as the library raised them), as the observer does for a lane's
+ * own heap. */
+void Lane_Live(Lane *l, MemHeap *view);
+void Lane_Feed(Lane *l, const MemEvent *ev, unsigned n);
 /* The size class (FREE_CLASSES) of a free block of `size` bytes. */
 unsigned Free_Class(size_t size);
 

@@ -113,7 +113,11 @@ static bool answer(const Lane *l, bool is_free, size_t *out)
 {
     for (unsigned i = 0; i < l->nevents; i++) {
         const MemEvent *e = &l->events[i];
-        if (!is_free && (e->kind == MEM_EV_ALLOC || e->kind == MEM_EV_RUN_NEW)) {
+        if (!is_free && e->kind == MEM_EV_RUN_NEW) {
+            *out = e->block - e->remainder; /* a run is cut from its block's top */
+            return true;
+        }
+        if (!is_free && e->kind == MEM_EV_ALLOC) {
             *out = e->block;
             return true;
         }
@@ -170,7 +174,7 @@ static void answer_words(const Lane *l, bool is_free, size_t got, char *buf, siz
         snprintf(buf, len, "it failed");
     else if (run_new)
         snprintf(buf, len, "a new run of %zu B slots, carved from the free block at +0x%zx",
-                 run_new->request, run_new->block);
+                 run_new->request, run_new->block - run_new->remainder);
     else if (alloc && alloc->run)
         snprintf(buf, len, "slot %zu of the run at +0x%zx", alloc->slot, alloc->run);
     else
