@@ -118,11 +118,12 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 # stat FIELD FILE: a figure of heapviz's HEAPVIZ_LIVE_STATS line
 stat() { sed -n 's/^heapviz: live: //p' "$2" | awk -v f="$1" '{
     if (f == "frames") print $1; else if (f == "fresh") print $3;
-    else if (f == "stopped") { for (i = 1; i <= NF; i++) if ($i == "stopped" && $(i+1) == "in") print $(i-2) } }'; }
+    else if (f == "stopped") { for (i = 1; i <= NF; i++) if ($i == "stopped" && $(i+1) == "in") print $(i-2) }
+    else if (f == "cpu") print $(NF - 1) }'; }
 live_section() {
     [ -x "$HEAPVIZ" ] || { echo; echo "(live mode not measured: ./heapviz is not built)"; return; }
     cc -O2 -w -o "$tmp/live" tests/programs/live.c
-    local f1=() f101=() fr=() pw=() pc=() sw=() sc=() ww=() wc=() wst=() wfr=() perl_plain=()
+    local f1=() f101=() c1=() c101=() fr=() pw=() pc=() sw=() sc=() ww=() wc=() wst=() wfr=() perl_plain=()
     local perl_watched=() perl_pc=() perl_wc=() lfps=() lplain=() lwatch=() lperl=()
     for ((r = 1; r <= runs; r++)); do
         echo "programs.sh: live mode, round $r of $runs" >&2
@@ -135,8 +136,10 @@ live_section() {
             t1=$EPOCHREALTIME
             if [ $frames = 1 ]; then
                 f1+=("$(elapsed "$t0" "$t1")")
+                c1+=("$(stat cpu "$tmp/stats")")
             else
                 f101+=("$(elapsed "$t0" "$t1")")
+                c101+=("$(stat cpu "$tmp/stats")")
                 fresh=$(stat fresh "$tmp/stats")
                 fr+=("$(awk -v n="$fresh" -v a="${f1[-1]}" -v b="${f101[-1]}" 'BEGIN { printf "%.1f", (n - 1) / (b - a) }')")
             fi
@@ -180,6 +183,7 @@ live_section() {
     echo "| measure | without heapviz | under heapviz | ratio | load average |"
     echo "|---|--:|--:|--:|--:|"
     awk -v a="$m1" -v b="$m101" -v l="$(loads "${lfps[@]}")" 'BEGIN { printf "| frames a second, 10^5 live blocks changing (80x24, --interval 1) | | %.1f | | %s |\n", 100 / (b - a), l }'
+    awk -v a="$(printf '%s\n' "${c1[@]}" | median)" -v b="$(printf '%s\n' "${c101[@]}" | median)" 'BEGIN { printf "| the same by heapviz'"'"'s CPU time: frames a second of one CPU | | %.1f | | |\n", (b > a) ? 100 / (b - a) : 0 }'
     printf '| of which frames showing a newly read heap, a second | | %s | | |\n' "$(printf '%s\n' "${fr[@]}" | median)"
     printf '| frames a second at --interval 50 (--dump sleeps 50 ms after each frame; the run below) | | %s | | %s |\n' "$(printf '%s\n' "${wfr[@]}" | median)" "$(loads "${lwatch[@]}")"
     printf '| the program'"'"'s time stopped for reads, %% of its wall time | | %s %% | | |\n' "$(printf '%s\n' "${wst[@]}" | median)"

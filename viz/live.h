@@ -39,6 +39,7 @@
 #define LIVE_TRIES 4u
 #define LIVE_QUIET_US 300 /* how long the generation must stand still */
 #define LIVE_STOP_SHARE 0.05
+#define LIVE_WARM_NS 500000000LL /* a walk without stopping, at most this often */
 /* Sites listed by the sites panel (s). */
 #define LIVE_TOP_SITES 12u
 
@@ -75,6 +76,7 @@ typedef struct Live {
     uint64_t frames, reads, fresh, unchanged, quiet, torn, stops, stop_rounds;
     long long stop_ns, stop_max_ns; /* the program's time stopped for reads */
     long long next_stop;      /* CLOCK_MONOTONIC ns: no stopping read before */
+    long long warmed;         /* when the last walk without stopping was tried */
     bool manual_zoom;         /* z, Z, PgUp or PgDn: the view is the user's */
     bool zoom_split;          /* auto_zoom: the heap is two parts (live.c) */
     bool zoom_upper;          /*   and the map shows the upper one */
