@@ -630,7 +630,7 @@ static void count_sites(Live *lv, const LiveHeader *h, const Lane *l)
 static void read_sites(Live *lv, const LiveHeader *h, size_t sel)
 {
     lv->ntop = 0;
-    for (uint32_t i = 0; i < LIVE_SITES; i++) {
+    for (uint32_t i = 0; i < LIVE_SITES && lv->show_sites; i++) {
         int64_t bytes = lv->site_bytes[i];
         if (bytes <= 0)
             continue;
@@ -710,8 +710,12 @@ unsigned Live_Step(Ui *ui)
         lv->zoom_rows = rows;
         lv->zoom_cols = cols;
     }
-    if (fresh)
+    /* the sites panel only: the counts read the owners entry of every used
+     * block, lines the program writes again (a walk touches far fewer) */
+    if (lv->show_sites && (fresh || lv->sites_gen != lv->last_gen)) {
         count_sites(lv, h, l);
+        lv->sites_gen = lv->last_gen;
+    }
     read_sites(lv, h, ui->sel);
     unsigned r = R_REDRAW;
     if (l->snap.stats.ops != before)
@@ -740,6 +744,11 @@ bool Live_Key(Ui *ui, int key, unsigned *r)
         return false;
     case 's':
         lv->show_sites = !lv->show_sites;
+        if (lv->show_sites && ui->m->lanes[0].heap && header(lv)) {
+            count_sites(lv, header(lv), &ui->m->lanes[0]);
+            lv->sites_gen = lv->last_gen;
+            read_sites(lv, header(lv), ui->sel);
+        }
         snprintf(ui->msg, sizeof ui->msg, "%s", lv->show_sites
                      ? "sites holding the most live bytes (s: the events again)"
                      : "events (s: the allocation sites)");

@@ -84,6 +84,7 @@ typedef struct Live {
     int zoom_rows, zoom_cols; /*   on a map of this size */
     Symbols *syms;            /* names for the program's code addresses */
     bool show_sites;          /* s: the sites panel instead of the events */
+    uint64_t sites_gen;       /* the read whose sites top[] counts */
     LiveSiteRow top[LIVE_TOP_SITES]; /* the sites holding the most live bytes */
     unsigned ntop;
     size_t sel_block;         /* the block sel_site is about (SIZE_MAX: none) */
