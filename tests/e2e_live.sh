@@ -64,6 +64,16 @@ if grep -Eq '#[0-9]+ +(alloc|free)' "$tmp/frames" && [ -n "$holding" ]; then
 else
     not_ok "its events are logged" "$(head -n 24 "$tmp/frames")"
 fi
+# the title counts the program's operations (its heap's count), not frames:
+# at the end at least its 1000 allocations and 990 frees, and no event
+# shown is numbered beyond it
+op=$(head -n 1 <<<"$last" | grep -Eo 'op [0-9]+ *$' | grep -Eo '[0-9]+')
+top=$(grep -Eo '^ #[0-9]+' <<<"$last" | tr -d ' #' | sort -n | tail -n 1)
+if [ -n "$op" ] && [ "$op" -ge 1990 ] && [ "${top:-0}" -le "$op" ]; then
+    ok "the title's op counts the program's operations (op $op, last event #${top:-none})"
+else
+    not_ok "the title's op counts the program's operations" "title: $(head -n 1 <<<"$last")" "last event #$top"
+fi
 
 # 1b. Where the blocks came from: the sites panel (s) and the selected block
 # name the allocating function and its file:line through libdw (libdw1);

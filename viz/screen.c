@@ -893,7 +893,10 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
     const Lane *l = &m->lanes[0];
     Frame_Fill(f, 0, 0, f->cols, ' ', S_TITLE);
     char right[48];
-    snprintf(right, sizeof right, "op %llu ", (unsigned long long)m->ops);
+    /* live mode's model ticks once a frame; the program's operations are
+     * the count its heap keeps (the events are numbered by it too) */
+    uint64_t op = ui->live ? l->snap.stats.ops : m->ops;
+    snprintf(right, sizeof right, "op %llu ", (unsigned long long)op);
     int rw = (int)strlen(right);
     int room = f->cols - rw - 1;
     enum { T_POLICY, T_SCALE, T_ARENA, T_WORKLOAD, T_ZOOM, T_N };
