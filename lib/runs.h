@@ -202,11 +202,19 @@ MEM_HOT void *run_take(MemHeap *h, uint32_t g, RunTable *t, RunClass *k, size_t 
     t->hint = (uint16_t)w;
     run_sizes(t, k)[i] = (unsigned char)(k->size - size);
     if (++t->nlive == k->nslots) {
-        /* full: off the list (it is the head) */
+        /* full: off the list (it is the head).  The next run becomes the
+         * head; checked here, so that the next allocation takes the fast
+         * path (a class whose runs fill and get a slot back by turns, as
+         * growing vectors make them, would go the full way twice a turn) */
         uint32_t next = t->next < h->ngran ? t->next : NIL;
         run_set_head(k, next);
-        if (next != NIL)
-            run_table(h, next)->prev = NIL;
+        if (next != NIL) {
+            RunTable *nt = run_table(h, next);
+            nt->prev = NIL;
+            if (((*mem_bm_word(h, 0, next >> 6) >> (next & 63u)) & 1u) &&
+                run_sound(h, next, nt, t->cls))
+                k->head_hdr = hdr_word(h, next);
+        }
         t->next = NIL;
     }
     k->live++;
