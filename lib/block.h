@@ -31,9 +31,27 @@
  * requested size comes back from 6 bits.  PREV_USED says whether the block
  * before holds an object; when it does not, the 4 bytes before this header
  * are that free block's footer, which is how we coalesce to the left without
- * spending a footer on used blocks.  tag is a 24-bit hash of (g, size, flags):
- * a header overwritten by a stray store no longer matches, and the block is
- * refused instead of trusted.
+ * spending a footer on used blocks.
+ *
+ * Integrity (issue 9: the program may be hostile)
+ * ------------------------------------------------
+ * tag is a 24-bit keyed hash of (g, size, and all 8 flag and slack bits),
+ * under the heap's secret: a header overwritten by a stray store no longer
+ * matches, and a program that knows this format but not the secret cannot
+ * forge one (a guess holds with probability 2^-24) nor move one elsewhere.
+ * Changing a flag re-tags the header.  A header absorbed by coalescing is
+ * cleared, so no valid header lies inside a block.
+ *
+ * next and prev are stored XOR-ed with a mask keyed by the secret and by g
+ * (glibc's safe-linking, position dependent but not address dependent, so
+ * the region still reads at any address).  Nothing writes through a link
+ * before it is checked (node_ok, linked_ok): the block it names starts in
+ * the bitmap, has a valid tag, is free, and links back.
+ *
+ * Sizes and the flag and slack bits stay in the clear: a reader without the
+ * secret (another process) walks the blocks by their sizes, and can check
+ * that they tile the area, that free blocks' footers repeat their sizes and
+ * that PREV_USED agrees with the block before; not the tags, nor the links.
  *
  * Interior pointers
  * -----------------
@@ -87,33 +105,73 @@ MEM_NO_ASAN static inline bool mem_is_list_policy(const MemHeap *h)
     return h->policy != MEM_FAST;
 }
 
-/* One multiply: a stray store that changes the size, the flags or the
- * header's position is caught with probability 1 - 2^-24. */
-static inline uint32_t mem_tag(uint32_t g, uint32_t size, uint32_t low)
+/* Two rounds of multiply by secret odd numbers over (size, g), the low 8
+ * bits mixed in between: every bit of the header and its position reach
+ * the tag's 24 bits, and without the heap's keys no tag can be computed. */
+MEM_NO_ASAN static inline uint32_t mem_tag(const MemHeap *h, uint32_t g, uint32_t size, uint32_t low)
 {
-    uint32_t x = (g ^ low << 24) + size * 0x9E3779B1u;
-    return (x ^ x >> 15) & 0xFFFFFFu;
+    uint64_t x = ((uint64_t)size << 32 | g) ^ mem_key(h, K_TAG0);
+    x = (x * mem_key(h, K_TAG1) ^ low) * mem_key(h, K_TAG2);
+    return (uint32_t)(x >> 40);
 }
 
+/* Writes block g's header; low is the flag and slack bits (B_LOW_MASK). */
 MEM_NO_ASAN static inline void hdr_write(const MemHeap *h, uint32_t g, uint32_t size, uint32_t low)
 {
     BlockHeader *b = mem_hdr(h, g);
     b->size = size;
-    b->info = low | mem_tag(g, size, low & B_TAGGED) << B_TAG_SHIFT;
+    b->info = low | mem_tag(h, g, size, low) << B_TAG_SHIFT;
 }
 
 /* A header read at block g (size and info as read) is in range and carries
  * its tag. */
-MEM_NO_ASAN static inline bool hdr_valid(const MemHeap *h, uint32_t g, uint32_t size,
-                                         uint32_t info)
+MEM_NO_ASAN static inline bool hdr_valid(const MemHeap *h, uint32_t g, uint32_t size, uint32_t info)
 {
     return g < h->ngran && size >= MIN_GRANS && size <= h->ngran - g &&
-           info >> B_TAG_SHIFT == mem_tag(g, size, info & B_TAGGED);
+           info >> B_TAG_SHIFT == mem_tag(h, g, size, info & B_LOW_MASK);
 }
 
 MEM_NO_ASAN static inline bool hdr_ok(const MemHeap *h, uint32_t g, const BlockHeader *b)
 {
     return hdr_valid(h, g, b->size, b->info);
+}
+
+/* A header absorbed by coalescing: never valid again. */
+MEM_NO_ASAN static inline void hdr_clear(const MemHeap *h, uint32_t g)
+{
+    BlockHeader *b = mem_hdr(h, g);
+    b->size = 0;
+    b->info = 0;
+}
+
+/* ---- links, stored masked ---------------------------------------------------- */
+
+/* The mask of block g's links: next is XOR-ed with its high half, prev
+ * with its low half. */
+MEM_NO_ASAN static inline uint64_t link_mask(const MemHeap *h, uint32_t g)
+{
+    return ((uint64_t)g ^ mem_key(h, K_LINK0)) * mem_key(h, K_LINK1);
+}
+
+/* Link i (0: next, 1: prev) of free block g, decoded but not checked. */
+MEM_NO_ASAN static inline uint32_t link_get(const MemHeap *h, uint32_t g, unsigned i)
+{
+    uint64_t m = link_mask(h, g);
+    return mem_links(h, g)[i] ^ (uint32_t)(i ? m : m >> 32);
+}
+
+MEM_NO_ASAN static inline void link_put(const MemHeap *h, uint32_t g, unsigned i, uint32_t v)
+{
+    uint64_t m = link_mask(h, g);
+    mem_links(h, g)[i] = v ^ (uint32_t)(i ? m : m >> 32);
+}
+
+MEM_NO_ASAN static inline void links_put(const MemHeap *h, uint32_t g, uint32_t next, uint32_t prev)
+{
+    uint64_t m = link_mask(h, g);
+    uint32_t *l = mem_links(h, g);
+    l[0] = next ^ (uint32_t)(m >> 32);
+    l[1] = prev ^ (uint32_t)m;
 }
 
 /* Free block g can be trusted before the heap writes through it: a valid
@@ -127,15 +185,15 @@ MEM_NO_ASAN static inline bool free_block_ok(const MemHeap *h, uint32_t g)
     const BlockHeader *b = mem_hdr(h, g);
     if (!hdr_ok(h, g, b) || (b->info & B_USED))
         return false;
-    const uint32_t *l = mem_links(h, g);
-    return (l[0] == NIL || l[0] < h->ngran) && (l[1] == NIL || l[1] < h->ngran);
+    uint32_t next = link_get(h, g, 0), prev = link_get(h, g, 1);
+    return (next == NIL || next < h->ngran) && (prev == NIL || prev < h->ngran);
 }
 
 /* The next block of a free list, NIL at its end; a link out of the block
  * area (a damaged list) ends the list instead of being followed. */
 MEM_NO_ASAN static inline uint32_t link_next(const MemHeap *h, uint32_t g)
 {
-    uint32_t n = mem_links(h, g)[0];
+    uint32_t n = link_get(h, g, 0);
     return n < h->ngran ? n : NIL;
 }
 
@@ -145,13 +203,16 @@ MEM_NO_ASAN static inline uint32_t link_first(const MemHeap *h, uint32_t head)
     return head < h->ngran ? head : NIL;
 }
 
-/* Rewrites the PREV_USED bit of block g (if g is a block, not the end). */
+/* Rewrites the PREV_USED bit of block g (if g is a block, not the end), and
+ * so its tag.  The caller has checked g's header: a damaged one is never
+ * re-tagged into a valid one. */
 MEM_NO_ASAN static inline void set_prev_used(const MemHeap *h, uint32_t g, bool used)
 {
     if (g >= h->ngran)
         return;
     BlockHeader *b = mem_hdr(h, g);
-    b->info = (b->info & ~B_PREV_USED) | (used ? B_PREV_USED : 0u);
+    uint32_t low = (b->info & B_LOW_MASK & ~B_PREV_USED) | (used ? B_PREV_USED : 0u);
+    hdr_write(h, g, b->size, low);
 }
 
 MEM_NO_ASAN static inline void footer_write(const MemHeap *h, uint32_t g, uint32_t size)
@@ -178,6 +239,12 @@ MEM_NO_ASAN static inline void bm_clear(const MemHeap *h, uint32_t g)
         mem_bm_clear_up(h, g >> 6);
 }
 
+/* A block starts at granule g (g < ngran). */
+MEM_NO_ASAN static inline bool bm_test(const MemHeap *h, uint32_t g)
+{
+    return (*mem_bm_word(h, 0, g >> 6) >> (g & 63u)) & 1u;
+}
+
 /* The block start at or before granule q, or NIL.  Most objects start
  * within 64 granules (1 KiB) of any of their bytes: one masked word answers. */
 MEM_NO_ASAN static inline uint32_t bm_find_prev(const MemHeap *h, uint32_t q)
@@ -186,6 +253,41 @@ MEM_NO_ASAN static inline uint32_t bm_find_prev(const MemHeap *h, uint32_t q)
     if (w)
         return (q & ~(uint32_t)63) | msb64(w);
     return mem_bm_find_prev_slow(h, q);
+}
+
+/* ---- checks before the heap writes through a link ------------------------------ */
+
+/* x names a free block: a block start in the bitmap (so no stale or copied
+ * header inside a block passes), with a valid tag, free. */
+MEM_NO_ASAN static inline bool node_ok(const MemHeap *h, uint32_t x)
+{
+    if (x >= h->ngran || !bm_test(h, x))
+        return false;
+    const BlockHeader *b = mem_hdr(h, x);
+    return hdr_ok(h, x, b) && !(b->info & B_USED);
+}
+
+/* Free block g's place in its list is sound: its prev is a free block whose
+ * next is g (or, with no prev, head is g), and its next is NIL or a free
+ * block whose prev is g (glibc's double-linked check, on checked blocks).
+ * Unlinking or replacing g writes through exactly these two.  *next gets
+ * the next block. */
+MEM_NO_ASAN static inline bool linked_ok(const MemHeap *h, uint32_t g, uint32_t head, uint32_t *next)
+{
+    uint64_t m = link_mask(h, g);
+    const uint32_t *l = mem_links(h, g);
+    uint32_t n = l[0] ^ (uint32_t)(m >> 32), p = l[1] ^ (uint32_t)m;
+    if (p == NIL ? head != g : p == g || !node_ok(h, p) || link_get(h, p, 0) != g)
+        return false;
+    *next = n;
+    return n == NIL || (n != g && node_ok(h, n) && link_get(h, n, 1) == g);
+}
+
+/* A list's head may take a block before it: NIL, or a free block with no
+ * prev. */
+MEM_NO_ASAN static inline bool head_ok(const MemHeap *h, uint32_t head)
+{
+    return head == NIL || (node_ok(h, head) && link_get(h, head, 1) == NIL);
 }
 
 #endif /* MEM_BLOCK_H */

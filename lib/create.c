@@ -36,6 +36,7 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
     if (n < MIN_GRANS)
         return NULL;
 
+    mem_secret_init();
     memset(h, 0, sizeof *h);
     h->magic = MEM_MAGIC;
     h->policy = (uint8_t)policy;
@@ -45,25 +46,18 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
     h->arena = size;
     h->control = control;
     h->ngran = (uint32_t)n;
-    size_t off = 0;
-    uint64_t *tail = (uint64_t *)(void *)((unsigned char *)arena + HDR + n * GRAN);
-    for (unsigned l = 0; l < levels; l++) {
-        h->bm_off[l] = (uint32_t)off;
-        h->bm_nwords[l] = (uint32_t)mem_bm_words((uint32_t)n, l);
-        off += h->bm_nwords[l];
-        /* storage word i >= 1 is tail[i - 1]; a top level above level 0 is
-         * in here (a lone level 0 is just the arena's first word) */
-        h->bm_level[l] = l > 0 && l + 1u == levels ? &h->bm_top : tail + h->bm_off[l] - 1;
-    }
     h->head = h->tail = h->rover = NIL;
     for (unsigned i = 0; i < FL_COUNT; i++)
         for (unsigned j = 0; j < SL_COUNT; j++)
             h->fast_head[i][j] = NIL;
+    h->big = NIL;
+    h->big_known = true;
     atomic_init(&h->lock_owner, 0);
+    mem_key_draw(h);
 
     MEM_UNPOISON(arena, size);
     for (unsigned l = 0; l < levels; l++)
-        for (size_t w = 0; w < h->bm_nwords[l]; w++)
+        for (size_t w = 0; w < mem_bm_words((uint32_t)n, l); w++)
             *mem_bm_word(h, l, w) = 0;
 
     uint32_t g = 0, s = (uint32_t)n;
@@ -79,6 +73,7 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
     }
     h->free_blocks = 1;
     MEM_POISON(arena, size);
+    h->seal[0] = h->seal[1] = mem_seal_of(h);
     return h;
 }
 
@@ -102,12 +97,15 @@ MEM_NO_ASAN MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy,
                          control);
 }
 
+/* Not a heap (never created, released, or its seal broken): ignored. */
 MEM_NO_ASAN void MemHeap_Release(MemHeap *h)
 {
-    if (!h)
+    if (!mem_heap_ok(h))
         return;
     MEM_UNPOISON(h->base, h->arena);
     h->magic = 0;
+    h->seal[0] = h->seal[1] = 0;
+    h->observer = NULL;
 }
 
 /* ---- policies by name ---------------------------------------------------------- */

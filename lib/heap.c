@@ -55,6 +55,27 @@ MEM_NO_ASAN static void alloc_failed(MemHeap *h, size_t size, size_t examined, E
     }
 }
 
+/* Block g may be taken for need granules: a free block (node_ok) at least
+ * that large, everything the take writes through is sound (its list
+ * neighbours; the head the remainder goes to), and when it is taken whole,
+ * the block after it, whose PREV_USED is set and re-tagged, is a used block
+ * with a valid header that knows g is free. */
+MEM_HOT bool take_ok(const MemHeap *h, uint32_t g, uint32_t need, const bool list)
+{
+    if (!node_ok(h, g))
+        return false;
+    uint32_t total = mem_hdr(h, g)->size;
+    if (total < need)
+        return false;
+    uint32_t rest = total - need;
+    if (rest < MIN_GRANS && g + total < h->ngran) {
+        const BlockHeader *after = mem_hdr(h, g + total);
+        if (!hdr_ok(h, g + total, after) || (after->info & (B_USED | B_PREV_USED)) != B_USED)
+            return false;
+    }
+    return list ? mem_list_take_ok(h, g) : mem_seg_take_ok(h, g, total, rest);
+}
+
 MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool list)
 {
     uint32_t need = need_grans(h, size);
@@ -63,7 +84,7 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
     uint32_t g = NIL;
     if (need)
         g = list ? mem_list_search(h, need, &examined) : mem_seg_search(h, need, &examined);
-    if (g == NIL || !free_block_ok(h, g)) {
+    if (g == NIL || !take_ok(h, g, need, list)) {
         alloc_failed(h, size, examined, eb);
         return NULL;
     }
@@ -122,7 +143,7 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
 
 MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
 {
-    if (!h || size == 0)
+    if (size == 0 || !mem_heap_ok(h))
         return NULL;
     EventBuf eb;
     bool locked = mem_lock(h);
@@ -148,7 +169,9 @@ MEM_NO_ASAN static MemReject classify_outside(const MemHeap *h, uintptr_t a)
 
 /* Which block holds ptr (*gout, NIL if none), and whether ptr is inside its
  * live object.  Nothing read from the region is trusted before it is checked:
- * the bitmap's answer must be a block whose tagged header covers ptr. */
+ * the bitmap's answer must be a block whose tagged header covers ptr.  Only
+ * the bitmap and the header are read, never a byte of an object, which its
+ * owner may be writing at the same time. */
 MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout)
 {
     uintptr_t a = (uintptr_t)ptr;
@@ -156,19 +179,11 @@ MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout)
     if (o >= (size_t)h->ngran * GRAN)
         return classify_outside(h, a);
     uint32_t q = (uint32_t)(o / GRAN);
-    /* Guess that ptr is in its object's first granule, whose header is at q:
-     * that load then overlaps the bitmap's instead of waiting for it (two
-     * cache misses in parallel on a large heap).  The bitmap decides. */
-    const BlockHeader *guess = mem_hdr(h, q);
-    uint32_t size = guess->size, info = guess->info;
     uint32_t g = bm_find_prev(h, q);
-    if (g != q) {
-        if (g == NIL)
-            return MEM_REJECT_CORRUPT;
-        const BlockHeader *bh = mem_hdr(h, g);
-        size = bh->size;
-        info = bh->info;
-    }
+    if (g == NIL)
+        return MEM_REJECT_CORRUPT;
+    const BlockHeader *bh = mem_hdr(h, g);
+    uint32_t size = bh->size, info = bh->info;
     if (!hdr_valid(h, g, size, info) || g + size <= q)
         return MEM_REJECT_CORRUPT;
     *gout = g;
@@ -184,7 +199,7 @@ MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout)
 
 MEM_NO_ASAN MemReject MemHeap_Classify(const MemHeap *h, const void *ptr)
 {
-    if (!h)
+    if (!mem_heap_ok(h))
         return MEM_REJECT_NULL_HEAP;
     uint32_t g;
     bool locked = mem_lock(h);
@@ -195,7 +210,7 @@ MEM_NO_ASAN MemReject MemHeap_Classify(const MemHeap *h, const void *ptr)
 
 MEM_NO_ASAN void *MemHeap_Find(const MemHeap *h, const void *ptr, size_t *size)
 {
-    if (!h)
+    if (!mem_heap_ok(h))
         return NULL;
     uint32_t g;
     void *obj = NULL;
@@ -213,7 +228,7 @@ MEM_NO_ASAN const char *MemReject_Describe(MemReject r)
 {
     switch (r) {
     case MEM_OK: return "points into a live object";
-    case MEM_REJECT_NULL_HEAP: return "there is no heap";
+    case MEM_REJECT_NULL_HEAP: return "there is no heap (NULL, released, or its control is damaged)";
     case MEM_REJECT_OUTSIDE: return "points outside the heap";
     case MEM_REJECT_TABLE: return "points into the heap's own tables, not a block";
     case MEM_REJECT_FREE: return "points into a free block (never allocated, or already freed)";
@@ -266,13 +281,63 @@ MEM_NO_ASAN static void free_events(MemHeap *h, EventBuf *eb, uint32_t g, uint32
     mem_ev_rover(eb, h, rover_before);
 }
 
-/* Frees used block g; `given` is the pointer the caller passed, as an
- * offset, for the events. */
-MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list, ptrdiff_t given)
+/* What freeing used block g will do: [left][g][right] => [--- merged ---].
+ * Made and checked (free_plan) before anything is written. */
+typedef struct FreePlan {
+    uint32_t start, merged, right, left_size, right_size;
+    unsigned neighbours;
+    uint32_t prev, next; /* list policies, no free neighbour: where it goes */
+} FreePlan;
+
+/* Coalescing will trust both neighbours of used block g, and the free
+ * structure will be written through their list neighbours: all are checked
+ * here.  The right one's header (its tag covers PREV_USED, which must say g
+ * is used); on the left, the footer and the free block it leads to, which
+ * must start in the bitmap, carry a valid free header of exactly the
+ * footer's size, and be linked where it belongs.  An overflow that reached
+ * a header, or a forged footer and header inside an object, fails here,
+ * and the free is refused instead of merging through them. */
+MEM_HOT bool free_plan(const MemHeap *h, uint32_t g, FreePlan *p, const bool list)
+{
+    const BlockHeader *b = mem_hdr(h, g);
+    uint32_t size = b->size;
+    p->start = g;
+    p->merged = size;
+    p->left_size = p->right_size = 0;
+    p->neighbours = 0;
+    p->right = g + size;
+    if (p->right < h->ngran) {
+        const BlockHeader *rb = mem_hdr(h, p->right);
+        if (!hdr_ok(h, p->right, rb) || !(rb->info & B_PREV_USED))
+            return false;
+        if (!(rb->info & B_USED)) {
+            p->right_size = rb->size;
+            p->merged += rb->size;
+            p->neighbours = MEM_RIGHT;
+        }
+    }
+    if (!(b->info & B_PREV_USED)) {
+        uint32_t ls = *mem_footer_before(h, g);
+        if (ls < MIN_GRANS || ls > g || !node_ok(h, g - ls) || mem_hdr(h, g - ls)->size != ls)
+            return false;
+        p->left_size = ls;
+        p->start = g - ls;
+        p->merged += ls;
+        p->neighbours |= MEM_LEFT;
+    }
+    if (list)
+        return mem_list_release_ok(h, p->start, p->right, p->neighbours, &p->prev, &p->next);
+    return mem_seg_release_ok(h, p->start, p->merged, p->right, p->left_size, p->right_size,
+                              p->neighbours);
+}
+
+/* Frees used block g as planned; `given` is the pointer the caller passed,
+ * as an offset, for the events. */
+MEM_HOT void free_locked(MemHeap *h, uint32_t g, const FreePlan *p, EventBuf *eb, const bool list,
+                         ptrdiff_t given)
 {
     BlockHeader *b = mem_hdr(h, g);
     uint32_t size = b->size;
-    uint32_t info = b->info;
     size_t obj_size = mem_object_size(b);
     uint32_t rover_before = h->rover;
 
@@ -284,33 +349,23 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list, 
     h->used_bytes -= (size_t)size * GRAN;
     h->frees++;
 
-    /* [left][this][right] => [-------- merged --------] */
-    uint32_t start = g, merged = size, prev_used = info & B_PREV_USED;
-    uint32_t left_size = 0, right_size = 0;
-    unsigned neighbours = 0;
-    if (!prev_used) {
-        left_size = *mem_footer_before(h, g);
-        start = g - left_size;
-        merged += left_size;
-        prev_used = mem_hdr(h, start)->info & B_PREV_USED;
-        neighbours = MEM_LEFT;
+    uint32_t start = p->start, merged = p->merged, right = p->right;
+    unsigned neighbours = p->neighbours;
+    uint32_t prev_used = mem_hdr(h, start)->info & B_PREV_USED;
+    if (neighbours & MEM_LEFT)
         bm_clear(h, g);
-    }
-    uint32_t right = g + size;
-    if (right < h->ngran) {
-        const BlockHeader *rb = mem_hdr(h, right);
-        if (!(rb->info & B_USED)) {
-            right_size = rb->size;
-            merged += right_size;
-            neighbours |= MEM_RIGHT;
-            bm_clear(h, right);
-        }
-    }
+    if (neighbours & MEM_RIGHT)
+        bm_clear(h, right);
 
     if (list)
-        mem_list_release(h, start, right, neighbours, rover_before);
+        mem_list_release(h, start, right, neighbours, rover_before, p->prev, p->next);
     else
-        mem_seg_release(h, start, merged, right, left_size, right_size, neighbours);
+        mem_seg_release(h, start, merged, right, p->left_size, p->right_size, neighbours);
+    /* headers swallowed by the merge: nothing may find them again */
+    if (neighbours & MEM_LEFT)
+        hdr_clear(h, g);
+    if (neighbours & MEM_RIGHT)
+        hdr_clear(h, right);
     hdr_write(h, start, merged, prev_used);
     footer_write(h, start, merged);
     if (!(neighbours & MEM_RIGHT))
@@ -322,29 +377,6 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list, 
 
     if (eb->on)
         free_events(h, eb, g, size, obj_size, start, merged, neighbours, rover_before, given);
-}
-
-/* Coalescing will trust both neighbours of used block g: the right one's
- * header (tag, and PREV_USED, which the tag does not cover), and on the left
- * the footer and the free header it leads to.  An overflow that reached a
- * header fails here, and the free is refused instead of merging through
- * garbage links. */
-MEM_HOT bool neighbours_ok(const MemHeap *h, uint32_t g)
-{
-    const BlockHeader *b = mem_hdr(h, g);
-    uint32_t right = g + b->size;
-    if (right < h->ngran) {
-        const BlockHeader *rb = mem_hdr(h, right);
-        if (!hdr_ok(h, right, rb) || !(rb->info & B_PREV_USED) ||
-            (!(rb->info & B_USED) && !free_block_ok(h, right)))
-            return false;
-    }
-    if (!(b->info & B_PREV_USED)) {
-        uint32_t ls = *mem_footer_before(h, g);
-        if (ls < MIN_GRANS || ls > g || !free_block_ok(h, g - ls) || mem_hdr(h, g - ls)->size != ls)
-            return false;
-    }
-    return true;
 }
 
 MEM_NO_ASAN static void reject_event(MemHeap *h, EventBuf *eb, const void *ptr, MemReject r,
@@ -365,26 +397,28 @@ MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
 {
     if (!ptr)
         return MEM_OK;
-    if (!h)
+    if (!mem_heap_ok(h))
         return MEM_REJECT_NULL_HEAP;
     EventBuf eb;
+    FreePlan plan;
     uint32_t g = NIL;
     bool locked = mem_lock(h);
     mem_ev_begin(&eb, h);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     MemReject r = classify(h, ptr, &g);
     ptrdiff_t given = (ptrdiff_t)((uintptr_t)ptr - (uintptr_t)h->base);
-    if (r == MEM_OK && !neighbours_ok(h, g)) {
+    bool list = mem_is_list_policy(h);
+    if (r == MEM_OK && !(list ? free_plan(h, g, &plan, true) : free_plan(h, g, &plan, false))) {
         r = MEM_REJECT_CORRUPT;
         /* Guard mode says what reached the neighbour: this object's guard. */
         if (h->flags & MEM_OPT_GUARD)
             guard_report(h, g, mem_object_size(mem_hdr(h, g)), &eb, given);
     }
     if (r == MEM_OK) {
-        if (mem_is_list_policy(h))
-            free_locked(h, g, &eb, true, given);
+        if (list)
+            free_locked(h, g, &plan, &eb, true, given);
         else
-            free_locked(h, g, &eb, false, given);
+            free_locked(h, g, &plan, &eb, false, given);
     } else {
         h->rejected++;
         if (eb.on)

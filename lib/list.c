@@ -7,37 +7,36 @@
  * merged block takes the neighbour's place.  Only a block freed between two
  * used ones searches the list for its place, from the nearer end.  Every
  * walk is bounded by the number of free blocks and stops at a link out of
- * range: a damaged list cannot loop or lead out of the heap.
+ * range: a damaged list cannot loop or lead out of the heap.  Nothing is
+ * written through a link before it is checked (the *_ok functions, which
+ * heap.c calls before it changes anything).
  */
 #include "block.h"
 
 MEM_NO_ASAN void mem_list_link(MemHeap *h, uint32_t g, uint32_t prev, uint32_t next)
 {
-    uint32_t *l = mem_links(h, g);
-    l[0] = next;
-    l[1] = prev;
+    links_put(h, g, next, prev);
     if (prev == NIL)
         h->head = g;
     else
-        mem_links(h, prev)[0] = g;
+        link_put(h, prev, 0, g);
     if (next == NIL)
         h->tail = g;
     else
-        mem_links(h, next)[1] = g;
+        link_put(h, next, 1, g);
 }
 
 MEM_HOT void list_unlink(MemHeap *h, uint32_t g)
 {
-    uint32_t *l = mem_links(h, g);
-    uint32_t next = l[0], prev = l[1];
+    uint32_t next = link_get(h, g, 0), prev = link_get(h, g, 1);
     if (prev == NIL)
         h->head = next;
     else
-        mem_links(h, prev)[0] = next;
+        link_put(h, prev, 0, next);
     if (next == NIL)
         h->tail = prev;
     else
-        mem_links(h, next)[1] = prev;
+        link_put(h, next, 1, prev);
     if (h->rover == g)
         h->rover = next != NIL ? next : h->head;
 }
@@ -45,33 +44,54 @@ MEM_HOT void list_unlink(MemHeap *h, uint32_t g)
 /* new takes old's place in the list (same neighbours in address order). */
 MEM_HOT void list_replace(MemHeap *h, uint32_t old, uint32_t new_g)
 {
-    uint32_t *l = mem_links(h, old);
-    mem_list_link(h, new_g, l[1], l[0]);
+    mem_list_link(h, new_g, link_get(h, old, 1), link_get(h, old, 0));
     if (h->rover == old)
         h->rover = new_g;
 }
 
-/* Inserts a block that has no free neighbour: search from the nearer end. */
-MEM_NO_ASAN static void list_insert(MemHeap *h, uint32_t g)
+/* Most steps a walk of the list may take: one per free block, and never
+ * more than the blocks that fit (the counter may be damaged too). */
+MEM_NO_ASAN static size_t list_bound(const MemHeap *h)
 {
-    uint32_t prev = NIL, next = h->head;
+    size_t most = h->ngran / MIN_GRANS;
+    return h->free_blocks < most ? h->free_blocks : most;
+}
+
+/* Free block g is linked where it belongs: unlinking or replacing it writes
+ * through sound blocks only. */
+MEM_NO_ASAN bool mem_list_take_ok(const MemHeap *h, uint32_t g)
+{
+    uint32_t next;
+    return linked_ok(h, g, h->head, &next) && (next != NIL || h->tail == g);
+}
+
+/* Where a free block g with no free neighbour goes: between *prev and
+ * *next, found from the nearer end; false when the list there is unsound. */
+MEM_NO_ASAN static bool list_place(const MemHeap *h, uint32_t g, uint32_t *prev, uint32_t *next)
+{
+    uint32_t p = NIL, n = h->head;
     if (h->tail != NIL && h->tail < g) {
-        prev = h->tail;
-        next = NIL;
+        p = h->tail;
+        n = NIL;
     } else {
-        next = link_first(h, next);
-        for (size_t n = 0; next != NIL && next < g && n <= h->free_blocks; n++) {
-            prev = next;
-            next = link_next(h, next);
+        n = link_first(h, n);
+        for (size_t k = 0, most = list_bound(h); n != NIL && n < g && k <= most; k++) {
+            p = n;
+            n = link_next(h, n);
         }
     }
-    mem_list_link(h, g, prev, next);
+    *prev = p;
+    *next = n;
+    if (n != NIL && n <= g)
+        return false; /* the walk was cut short */
+    return (p == NIL ? h->head == n : node_ok(h, p) && link_get(h, p, 0) == n) &&
+           (n == NIL ? h->tail == p : node_ok(h, n) && link_get(h, n, 1) == p);
 }
 
 MEM_NO_ASAN uint32_t mem_list_search(MemHeap *h, uint32_t need, size_t *examined)
 {
     uint32_t g, best = NIL, best_size = 0;
-    size_t n, limit = h->free_blocks;
+    size_t n, limit = list_bound(h);
     switch ((MemPolicy)h->policy) {
     case MEM_FIRST_FIT:
         for (g = link_first(h, h->head), n = 0; g != NIL && n < limit; g = link_next(h, g), n++) {
@@ -133,17 +153,31 @@ MEM_NO_ASAN void mem_list_take(MemHeap *h, uint32_t g, uint32_t r)
             h->rover = r;
         return;
     }
-    uint32_t next = mem_links(h, g)[0];
+    uint32_t next = link_get(h, g, 0);
     list_unlink(h, g);
     if (h->policy == MEM_NEXT_FIT)
         h->rover = next != NIL ? next : h->head;
 }
 
+/* Releasing writes through: the free neighbours (the left one keeps its
+ * place, the right one gives it up) and their list neighbours; or, with
+ * neither, the blocks between which it goes (*prev, *next). */
+MEM_NO_ASAN bool mem_list_release_ok(const MemHeap *h, uint32_t start, uint32_t right,
+                                     unsigned neighbours, uint32_t *prev, uint32_t *next)
+{
+    *prev = *next = NIL;
+    if ((neighbours & MEM_LEFT) && !mem_list_take_ok(h, start))
+        return false;
+    if ((neighbours & MEM_RIGHT) && !mem_list_take_ok(h, right))
+        return false;
+    return neighbours || list_place(h, start, prev, next);
+}
+
 /* [left][freed][right]: a free left neighbour already holds the merged
  * block's place; a right one hands its place over; with neither the block
- * searches for its place. */
+ * goes between prev and next (mem_list_release_ok). */
 MEM_NO_ASAN void mem_list_release(MemHeap *h, uint32_t start, uint32_t right, unsigned neighbours,
-                                  uint32_t rover_before)
+                                  uint32_t rover_before, uint32_t prev, uint32_t next)
 {
     if (neighbours == (MEM_LEFT | MEM_RIGHT)) {
         list_unlink(h, right);
@@ -152,7 +186,7 @@ MEM_NO_ASAN void mem_list_release(MemHeap *h, uint32_t start, uint32_t right, un
     } else if (neighbours == MEM_RIGHT) {
         list_replace(h, right, start);
     } else if (!neighbours) {
-        list_insert(h, start);
+        mem_list_link(h, start, prev, next);
     }
     if (h->policy == MEM_NEXT_FIT && h->rover == NIL)
         h->rover = start; /* the heap was full: the search starts here */

@@ -9,7 +9,8 @@
  *   heap.c             allocation, free and lookup: split, coalesce, classify
  *   hooks.c            region, walks, statistics, observer and events
  *   create.c           creating and releasing heaps, policy names
- *   lock.c             the heap's lock
+ *   secret.c           the secrets that key the metadata, and the seals
+ *   lock.c             the heap's lock, and the gate that makes fork safe
  *   check.c            the invariant checker
  *   facade.c           the classic Mem_* API over one default heap
  */
@@ -79,9 +80,8 @@
 #define B_USED 1u            /* this block holds an object */
 #define B_PREV_USED 2u       /* the block before is used (it has no footer) */
 #define B_SLACK_SHIFT 2u     /* 6 bits: block bytes - HDR - object bytes */
-#define B_LOW_MASK 0xFFu     /* the flag and slack bits; above: the tag */
-#define B_TAGGED (B_LOW_MASK & ~B_PREV_USED) /* what the tag covers, with g and
-                        size: not PREV_USED, which a neighbour's change flips */
+#define B_LOW_MASK 0xFFu     /* the flag and slack bits; above: the tag, which
+                                covers them all, the size and the position */
 #define B_TAG_SHIFT 8u
 
 typedef struct BlockHeader {
@@ -96,8 +96,25 @@ _Static_assert(MIN_GRANS * GRAN == MEM_MIN_BLOCK, "minimum block");
 /* ---- Bitmap of block starts ---------------------------------------------
  * Level 0 has one bit per granule index; level k+1 one bit per word of
  * level k (set iff that word is not zero).  The last level is one word and
- * lives in the control structure; the others live in the arena. */
+ * lives in the control structure; the others live in the arena.  Where a
+ * word lives is computed from ngran alone (block.c), never from stored
+ * pointers: a damaged control structure cannot send a bitmap store astray. */
 #define BM_LEVELS 6u
+
+/* ---- Keys ------------------------------------------------------------------
+ * Each heap has its own secret (secret.c), drawn from the OS at creation:
+ * the header tags and the free-list links are keyed with it.  The control
+ * structure keeps it XOR-ed with the process's secret, which lives in the
+ * library's static storage, out of every region. */
+enum {
+    K_TAG0,      /* XOR-ed into a header's size and position */
+    K_TAG1,      /* odd multipliers of the tag's two rounds */
+    K_TAG2,
+    K_LINK0,     /* a free block's link mask: (g ^ K_LINK0) * K_LINK1 */
+    K_LINK1,
+    K_OBSERVER,  /* the observer's keyed copy */
+    MEM_KEYS
+};
 
 /* ---- Two-level segregated lists (MEM_FAST) ------------------------------ */
 #define SL_BITS 4u
@@ -109,21 +126,21 @@ struct MemHeap {
     uint32_t magic;
     uint8_t policy;          /* MemPolicy */
     uint8_t flags;           /* MEM_OPT_* */
-    uint8_t bm_levels;       /* levels of the bitmap, the top one included */
+    uint8_t bm_levels;       /* levels of the bitmap, the top one included
+                                (for readers: the library recomputes it) */
     uint8_t reserved;
-    unsigned char *base;     /* arena base.  This, bm_level, the observer and
-                                the lock owner are this process's pointers:
-                                a reader mapping the region elsewhere must
-                                recompute them; everything inside the arena
-                                is offsets and counts */
+    /* process-local, first: as far as can be from the arena, which an
+     * object's underflow reaches through the seal first */
+    uint32_t lock_depth;         /* re-entries by the owner (observers, visitors) */
+    atomic_uintptr_t lock_owner; /* the owning thread's token, 0 when free */
+    unsigned char *base;     /* arena base.  This, the observer and the lock
+                                owner are this process's pointers: a reader
+                                mapping the region elsewhere must recompute
+                                them; everything inside the arena is offsets
+                                and counts */
     size_t arena;            /* bytes of the arena */
     size_t control;          /* bytes of control before the arena (Create) */
     uint32_t ngran;          /* N: the block area is [HDR, HDR + N * GRAN) */
-    uint32_t bm_off[BM_LEVELS]; /* first storage word of each stored level */
-    uint32_t bm_nwords[BM_LEVELS]; /* words in each level */
-    uint64_t *bm_level[BM_LEVELS]; /* process-local: word w of level l is
-                                      bm_level[l][w], except word 0 of level 0,
-                                      which is the arena's first 8 bytes */
     uint64_t bm_top;         /* the top level's only word */
 
     /* list policies: one address-ordered doubly linked list */
@@ -135,20 +152,67 @@ struct MemHeap {
     uint32_t sl_map[FL_COUNT];
     uint32_t fast_head[FL_COUNT][SL_COUNT];
 
+    /* MEM_FAST: a largest free block, kept as blocks come and go so that
+     * Stats and a failed allocation need no search (hooks.c) */
+    uint32_t big;            /* its granule, NIL when there is no free block */
+    uint32_t big_size;       /* its granules */
+    bool big_known;          /* false: it left, the next question searches */
+
     /* counters, kept as the operations go; MemHeap_Check recounts them */
     size_t live_bytes, used_bytes, free_blocks; /* free bytes: the rest;
                                                   used blocks: allocs - frees */
     size_t peak_live;
     uint64_t allocs, frees, failed, rejected, overflows;
 
+    uint64_t key[MEM_KEYS];  /* this heap's secret XOR the process's (K_*) */
+
     /* process-local */
     MemObserver observer;
     void *observer_arg;
-    atomic_uintptr_t lock_owner; /* the owning thread's token, 0 when free */
-    uint32_t lock_depth;         /* re-entries by the owner (observers, visitors) */
+    uint64_t observer_seal;      /* keyed hash of the two: checked before a call */
+
+    /* Last, next to the arena: an underflow from the first object reaches it
+     * before any other field.  A keyed hash of the heap's address and of the
+     * fields that steer every store (base, arena, ngran, policy, flags);
+     * every entry point compares it, and refuses a heap whose seal fails
+     * (released, never created, or damaged).  Both words hold it; the
+     * second ends the structure. */
+    _Alignas(MEM_ALIGNMENT) uint64_t seal[2];
 };
 
+_Static_assert(sizeof(struct MemHeap) % MEM_ALIGNMENT == 0, "the seal ends the control structure");
+
 #define MEM_MAGIC 0x4d454d31u /* "MEM1" */
+
+/* "secret.c" */
+#define MEM_SECRETS (MEM_KEYS + 4u)
+extern uint64_t mem_secret[MEM_SECRETS]; /* [0, MEM_KEYS): masks of the heaps'
+                                            keys; then the seal's keys */
+void mem_secret_init(void);
+void mem_key_draw(MemHeap *heap);
+uint64_t mem_observer_seal(const MemHeap *heap, MemObserver observer, const void *arg);
+
+/* One of the heap's keys, unmasked. */
+static inline uint64_t mem_key(const MemHeap *h, unsigned k)
+{
+    return h->key[k] ^ mem_secret[k];
+}
+
+/* The seal of a heap at this address with these fields: two independent
+ * multiplies by secret odd numbers, so it costs little on every call. */
+static inline uint64_t mem_seal_of(const MemHeap *h)
+{
+    uint64_t a = ((uintptr_t)h->base ^ mem_secret[MEM_KEYS]) +
+                 ((uint64_t)h->ngran << 32 | (uint64_t)h->policy << 8 | h->flags);
+    uint64_t b = ((uintptr_t)h ^ mem_secret[MEM_KEYS + 1u]) + h->arena;
+    return a * mem_secret[MEM_KEYS + 2u] ^ b * mem_secret[MEM_KEYS + 3u];
+}
+
+/* heap is a live heap of this process: created, not released, its seal whole. */
+static inline bool mem_heap_ok(const MemHeap *h)
+{
+    return h && h->seal[1] == mem_seal_of(h);
+}
 
 /* While the process has one thread (glibc says so) there is nobody to
  * exclude, and the lock's atomic is skipped, as glibc's own malloc does. */
@@ -161,14 +225,23 @@ struct MemHeap {
 
 /* "block.c" */
 size_t mem_bm_words(uint32_t nbits, unsigned level);
+unsigned mem_bm_levels(uint32_t ngran);
+uint64_t *mem_bm_summary_word(const MemHeap *heap, unsigned level, size_t word);
 void mem_bm_set_up(const MemHeap *heap, size_t idx);
 void mem_bm_clear_up(const MemHeap *heap, size_t idx);
 uint32_t mem_bm_find_prev_slow(const MemHeap *heap, uint32_t q);
+
+/* Word w of the bitmap's level l.  Level 0's word 0 is the arena's first 8
+ * bytes; its others follow the block area; the summary levels after them
+ * (block.c).  Callers keep w below the level's words. */
 MEM_NO_ASAN static inline uint64_t *mem_bm_word(const MemHeap *h, unsigned level, size_t word)
 {
-    if (level == 0 && word == 0)
-        return (uint64_t *)(void *)h->base;
-    return h->bm_level[level] + word;
+    if (level == 0) {
+        unsigned char *w = word == 0 ? h->base
+                                     : h->base + HDR + (size_t)h->ngran * GRAN + (word - 1u) * 8u;
+        return (uint64_t *)(void *)w;
+    }
+    return mem_bm_summary_word(h, level, word);
 }
 
 /* "lock.c" */
@@ -180,11 +253,16 @@ void mem_unlock_slow(const MemHeap *heap);
  * removes block g from the list, leaving in its place the remainder r split
  * off its end (NIL when the whole block is taken); release puts a freed
  * block back: start is the merged block, right the right neighbour that it
- * absorbed (when neighbours has MEM_RIGHT). */
+ * absorbed (when neighbours has MEM_RIGHT), prev and next its place when it
+ * has no free neighbour.  take_ok and release_ok check, before anything is
+ * written, every block that take and release will write through. */
 uint32_t mem_list_search(MemHeap *heap, uint32_t need, size_t *examined);
+bool mem_list_take_ok(const MemHeap *heap, uint32_t g);
 void mem_list_take(MemHeap *heap, uint32_t g, uint32_t r);
+bool mem_list_release_ok(const MemHeap *heap, uint32_t start, uint32_t right,
+                         unsigned neighbours, uint32_t *prev, uint32_t *next);
 void mem_list_release(MemHeap *heap, uint32_t start, uint32_t right, unsigned neighbours,
-                      uint32_t rover_before);
+                      uint32_t rover_before, uint32_t prev, uint32_t next);
 void mem_list_link(MemHeap *heap, uint32_t g, uint32_t prev, uint32_t next);
 
 /* "seg.c" (the rest of MEM_FAST's free structure is inline in seg.h) */

@@ -42,6 +42,9 @@ void th_expose(const MemHeap *heap);
 /* How many times the library called mmap (counted through --wrap=mmap). */
 extern unsigned th_mmap_calls;
 
+/* The next th_mmap_fail calls of mmap by the library fail with ENOMEM. */
+extern unsigned th_mmap_fail;
+
 /* A small deterministic generator (xorshift64*). */
 typedef struct { uint64_t s; } ThRng;
 uint64_t th_rand(ThRng *r);
