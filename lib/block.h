@@ -45,8 +45,8 @@
  * next and prev are stored XOR-ed with a mask keyed by the secret and by g
  * (glibc's safe-linking, position dependent but not address dependent, so
  * the region still reads at any address).  Nothing writes through a link
- * before it is checked (node_ok, linked_ok): the block it names starts in
- * the bitmap, has a valid tag, is free, and links back.
+ * before it is checked (node_ok, linked_ok): the block it names is in
+ * range, has a valid tag, is free, and links back.
  *
  * Sizes and the flag and slack bits stay in the clear: a reader without the
  * secret (another process) walks the blocks by their sizes, and can check
@@ -105,39 +105,55 @@ MEM_NO_ASAN static inline bool mem_is_list_policy(const MemHeap *h)
     return h->policy != MEM_FAST;
 }
 
-/* Two rounds of multiply by secret odd numbers over (size, g), the low 8
- * bits mixed in between: every bit of the header and its position reach
- * the tag's 24 bits, and without the heap's keys no tag can be computed. */
-MEM_NO_ASAN static inline uint32_t mem_tag(const MemHeap *h, uint32_t g, uint32_t size, uint32_t low)
+/* One multiply: (size, g) masked by one secret, times a secret odd number
+ * that the 8 flag and slack bits perturb; the product's top 24 bits depend
+ * on every bit of the header and its position, and without the heap's keys
+ * no tag can be computed. */
+MEM_HOT uint32_t mem_tag(const MemKeys *k, uint32_t g, uint32_t size, uint32_t low)
 {
-    uint64_t x = ((uint64_t)size << 32 | g) ^ mem_key(h, K_TAG0);
-    x = (x * mem_key(h, K_TAG1) ^ low) * mem_key(h, K_TAG2);
-    return (uint32_t)(x >> 40);
+    uint64_t x = ((uint64_t)size << 32 | g) ^ k->tag0;
+    return (uint32_t)((x * (k->tag1 ^ (uint64_t)low << 1)) >> 40);
 }
 
 /* Writes block g's header; low is the flag and slack bits (B_LOW_MASK). */
-MEM_NO_ASAN static inline void hdr_write(const MemHeap *h, uint32_t g, uint32_t size, uint32_t low)
+MEM_HOT void hdr_write_k(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t size,
+                         uint32_t low)
 {
     BlockHeader *b = mem_hdr(h, g);
     b->size = size;
-    b->info = low | mem_tag(h, g, size, low) << B_TAG_SHIFT;
+    b->info = low | mem_tag(k, g, size, low) << B_TAG_SHIFT;
 }
 
 /* A header read at block g (size and info as read) is in range and carries
  * its tag. */
-MEM_NO_ASAN static inline bool hdr_valid(const MemHeap *h, uint32_t g, uint32_t size, uint32_t info)
+MEM_HOT bool hdr_valid(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t size,
+                       uint32_t info)
 {
     return g < h->ngran && size >= MIN_GRANS && size <= h->ngran - g &&
-           info >> B_TAG_SHIFT == mem_tag(h, g, size, info & B_LOW_MASK);
+           info >> B_TAG_SHIFT == mem_tag(k, g, size, info & B_LOW_MASK);
 }
 
-MEM_NO_ASAN static inline bool hdr_ok(const MemHeap *h, uint32_t g, const BlockHeader *b)
+MEM_HOT bool hdr_ok_k(const MemHeap *h, const MemKeys *k, uint32_t g, const BlockHeader *b)
 {
-    return hdr_valid(h, g, b->size, b->info);
+    return hdr_valid(h, k, g, b->size, b->info);
+}
+
+/* The same, for code that does not carry the keys (the names other layers
+ * use: they take the keys themselves). */
+MEM_HOT void hdr_write(const MemHeap *h, uint32_t g, uint32_t size, uint32_t low)
+{
+    MemKeys k = mem_keys(h);
+    hdr_write_k(h, &k, g, size, low);
+}
+
+MEM_HOT bool hdr_ok(const MemHeap *h, uint32_t g, const BlockHeader *b)
+{
+    MemKeys k = mem_keys(h);
+    return hdr_ok_k(h, &k, g, b);
 }
 
 /* A header absorbed by coalescing: never valid again. */
-MEM_NO_ASAN static inline void hdr_clear(const MemHeap *h, uint32_t g)
+MEM_HOT void hdr_clear(const MemHeap *h, uint32_t g)
 {
     BlockHeader *b = mem_hdr(h, g);
     b->size = 0;
@@ -148,27 +164,28 @@ MEM_NO_ASAN static inline void hdr_clear(const MemHeap *h, uint32_t g)
 
 /* The mask of block g's links: next is XOR-ed with its high half, prev
  * with its low half. */
-MEM_NO_ASAN static inline uint64_t link_mask(const MemHeap *h, uint32_t g)
+MEM_HOT uint64_t link_mask(const MemKeys *k, uint32_t g)
 {
-    return ((uint64_t)g ^ mem_key(h, K_LINK0)) * mem_key(h, K_LINK1);
+    return ((uint64_t)g ^ k->link0) * k->link1;
 }
 
 /* Link i (0: next, 1: prev) of free block g, decoded but not checked. */
-MEM_NO_ASAN static inline uint32_t link_get(const MemHeap *h, uint32_t g, unsigned i)
+MEM_HOT uint32_t link_get(const MemHeap *h, const MemKeys *k, uint32_t g, unsigned i)
 {
-    uint64_t m = link_mask(h, g);
+    uint64_t m = link_mask(k, g);
     return mem_links(h, g)[i] ^ (uint32_t)(i ? m : m >> 32);
 }
 
-MEM_NO_ASAN static inline void link_put(const MemHeap *h, uint32_t g, unsigned i, uint32_t v)
+MEM_HOT void link_put(const MemHeap *h, const MemKeys *k, uint32_t g, unsigned i, uint32_t v)
 {
-    uint64_t m = link_mask(h, g);
+    uint64_t m = link_mask(k, g);
     mem_links(h, g)[i] = v ^ (uint32_t)(i ? m : m >> 32);
 }
 
-MEM_NO_ASAN static inline void links_put(const MemHeap *h, uint32_t g, uint32_t next, uint32_t prev)
+MEM_HOT void links_put(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t next,
+                       uint32_t prev)
 {
-    uint64_t m = link_mask(h, g);
+    uint64_t m = link_mask(k, g);
     uint32_t *l = mem_links(h, g);
     l[0] = next ^ (uint32_t)(m >> 32);
     l[1] = prev ^ (uint32_t)m;
@@ -180,20 +197,26 @@ MEM_NO_ASAN static inline void links_put(const MemHeap *h, uint32_t g, uint32_t 
  * nothing is split, merged or unlinked through it.  (Its footer, at the far
  * end of the block, is not read: every write that follows rewrites it, and
  * MemHeap_Check compares it.) */
-MEM_NO_ASAN static inline bool free_block_ok(const MemHeap *h, uint32_t g)
+MEM_HOT bool free_block_ok_k(const MemHeap *h, const MemKeys *k, uint32_t g)
 {
     const BlockHeader *b = mem_hdr(h, g);
-    if (!hdr_ok(h, g, b) || (b->info & B_USED))
+    if (!hdr_ok_k(h, k, g, b) || (b->info & B_USED))
         return false;
-    uint32_t next = link_get(h, g, 0), prev = link_get(h, g, 1);
+    uint32_t next = link_get(h, k, g, 0), prev = link_get(h, k, g, 1);
     return (next == NIL || next < h->ngran) && (prev == NIL || prev < h->ngran);
+}
+
+MEM_HOT bool free_block_ok(const MemHeap *h, uint32_t g)
+{
+    MemKeys k = mem_keys(h);
+    return free_block_ok_k(h, &k, g);
 }
 
 /* The next block of a free list, NIL at its end; a link out of the block
  * area (a damaged list) ends the list instead of being followed. */
-MEM_NO_ASAN static inline uint32_t link_next(const MemHeap *h, uint32_t g)
+MEM_HOT uint32_t link_next(const MemHeap *h, const MemKeys *k, uint32_t g)
 {
-    uint32_t n = link_get(h, g, 0);
+    uint32_t n = link_get(h, k, g, 0);
     return n < h->ngran ? n : NIL;
 }
 
@@ -206,16 +229,16 @@ MEM_NO_ASAN static inline uint32_t link_first(const MemHeap *h, uint32_t head)
 /* Rewrites the PREV_USED bit of block g (if g is a block, not the end), and
  * so its tag.  The caller has checked g's header: a damaged one is never
  * re-tagged into a valid one. */
-MEM_NO_ASAN static inline void set_prev_used(const MemHeap *h, uint32_t g, bool used)
+MEM_HOT void set_prev_used(const MemHeap *h, const MemKeys *k, uint32_t g, bool used)
 {
     if (g >= h->ngran)
         return;
     BlockHeader *b = mem_hdr(h, g);
     uint32_t low = (b->info & B_LOW_MASK & ~B_PREV_USED) | (used ? B_PREV_USED : 0u);
-    hdr_write(h, g, b->size, low);
+    hdr_write_k(h, k, g, b->size, low);
 }
 
-MEM_NO_ASAN static inline void footer_write(const MemHeap *h, uint32_t g, uint32_t size)
+MEM_HOT void footer_write(const MemHeap *h, uint32_t g, uint32_t size)
 {
     *mem_footer_before(h, g + size) = size;
 }
@@ -240,7 +263,7 @@ MEM_NO_ASAN static inline void bm_clear(const MemHeap *h, uint32_t g)
 }
 
 /* A block starts at granule g (g < ngran). */
-MEM_NO_ASAN static inline bool bm_test(const MemHeap *h, uint32_t g)
+MEM_HOT bool bm_test(const MemHeap *h, uint32_t g)
 {
     return (*mem_bm_word(h, 0, g >> 6) >> (g & 63u)) & 1u;
 }
@@ -257,14 +280,16 @@ MEM_NO_ASAN static inline uint32_t bm_find_prev(const MemHeap *h, uint32_t q)
 
 /* ---- checks before the heap writes through a link ------------------------------ */
 
-/* x names a free block: a block start in the bitmap (so no stale or copied
- * header inside a block passes), with a valid tag, free. */
-MEM_NO_ASAN static inline bool node_ok(const MemHeap *h, uint32_t x)
+/* x names a free block: in range, with a valid tag, free.  (Only block
+ * starts carry valid headers: the library erases those that coalescing
+ * swallows.  A header copied elsewhere fails its tag, which covers its
+ * position.) */
+MEM_HOT bool node_ok(const MemHeap *h, const MemKeys *k, uint32_t x)
 {
-    if (x >= h->ngran || !bm_test(h, x))
+    if (x >= h->ngran)
         return false;
     const BlockHeader *b = mem_hdr(h, x);
-    return hdr_ok(h, x, b) && !(b->info & B_USED);
+    return hdr_ok_k(h, k, x, b) && !(b->info & B_USED);
 }
 
 /* Free block g's place in its list is sound: its prev is a free block whose
@@ -272,22 +297,23 @@ MEM_NO_ASAN static inline bool node_ok(const MemHeap *h, uint32_t x)
  * block whose prev is g (glibc's double-linked check, on checked blocks).
  * Unlinking or replacing g writes through exactly these two.  *next gets
  * the next block. */
-MEM_NO_ASAN static inline bool linked_ok(const MemHeap *h, uint32_t g, uint32_t head, uint32_t *next)
+MEM_HOT bool linked_ok(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t head,
+                       uint32_t *next)
 {
-    uint64_t m = link_mask(h, g);
+    uint64_t m = link_mask(k, g);
     const uint32_t *l = mem_links(h, g);
     uint32_t n = l[0] ^ (uint32_t)(m >> 32), p = l[1] ^ (uint32_t)m;
-    if (p == NIL ? head != g : p == g || !node_ok(h, p) || link_get(h, p, 0) != g)
+    if (p == NIL ? head != g : p == g || !node_ok(h, k, p) || link_get(h, k, p, 0) != g)
         return false;
     *next = n;
-    return n == NIL || (n != g && node_ok(h, n) && link_get(h, n, 1) == g);
+    return n == NIL || (n != g && node_ok(h, k, n) && link_get(h, k, n, 1) == g);
 }
 
 /* A list's head may take a block before it: NIL, or a free block with no
  * prev. */
-MEM_NO_ASAN static inline bool head_ok(const MemHeap *h, uint32_t head)
+MEM_HOT bool head_ok(const MemHeap *h, const MemKeys *k, uint32_t head)
 {
-    return head == NIL || (node_ok(h, head) && link_get(h, head, 1) == NIL);
+    return head == NIL || (node_ok(h, k, head) && link_get(h, k, head, 1) == NIL);
 }
 
 #endif /* MEM_BLOCK_H */

@@ -15,6 +15,7 @@
 
 typedef struct Checker {
     const MemHeap *h;
+    MemKeys keys;
     int problems;
     char *why;
     size_t len;
@@ -41,6 +42,7 @@ static size_t off(uint32_t g) { return HDR + (size_t)g * GRAN; }
 MEM_NO_ASAN static bool check_blocks(Checker *c)
 {
     const MemHeap *h = c->h;
+    const MemKeys *k = &c->keys;
     size_t used = 0, free_b = 0, live = 0, nused = 0, nfree = 0;
     bool prev_used = true;
     uint32_t g = 0;
@@ -51,7 +53,7 @@ MEM_NO_ASAN static bool check_blocks(Checker *c)
                  b->size);
             return false;
         }
-        bool tagged = hdr_ok(h, g, b);
+        bool tagged = hdr_ok_k(h, k, g, b);
         if (!tagged)
             fail(c, "block at +%#zx: header integrity tag does not match", off(g));
         bool is_used = (b->info & B_USED) != 0;
@@ -120,7 +122,7 @@ MEM_NO_ASAN static void check_bitmap(Checker *c)
 {
     const MemHeap *h = c->h;
     uint32_t next_start = 0; /* the next block start the walk expects */
-    unsigned levels = mem_bm_levels(h->ngran);
+    unsigned levels = h->bm_levels;
     for (size_t w = 0; w < mem_bm_words(h->ngran, 0); w++) {
         uint64_t expect = 0;
         size_t lo = w * 64u, hi = lo + 64u;
@@ -169,10 +171,11 @@ MEM_NO_ASAN static bool free_node_ok(Checker *c, uint32_t g, const char *where)
 MEM_NO_ASAN static void check_address_list(Checker *c)
 {
     const MemHeap *h = c->h;
+    const MemKeys *k = &c->keys;
     size_t n = 0;
     uint32_t prev = NIL;
     bool rover_seen = h->rover == NIL;
-    for (uint32_t g = h->head; g != NIL; g = link_get(h, g, 0)) {
+    for (uint32_t g = h->head; g != NIL; g = link_get(h, k, g, 0)) {
         if (n++ > h->free_blocks) {
             fail(c, "the free list is longer than the %zu free blocks (a cycle?)",
                  h->free_blocks);
@@ -180,7 +183,7 @@ MEM_NO_ASAN static void check_address_list(Checker *c)
         }
         if (!free_node_ok(c, g, "the free list"))
             return;
-        if (link_get(h, g, 1) != prev)
+        if (link_get(h, k, g, 1) != prev)
             fail(c, "free block at +%#zx: prev link is not the block before it in the list",
                  off(g));
         if (prev != NIL && prev >= g)
@@ -223,6 +226,7 @@ MEM_NO_ASAN static void check_largest(Checker *c)
 MEM_NO_ASAN static void check_fast_lists(Checker *c)
 {
     const MemHeap *h = c->h;
+    const MemKeys *k = &c->keys;
     size_t n = 0;
     for (unsigned fl = 0; fl < FL_COUNT; fl++) {
         if (((h->fl_map >> fl) & 1u) != (h->sl_map[fl] != 0))
@@ -232,7 +236,7 @@ MEM_NO_ASAN static void check_fast_lists(Checker *c)
             if (((h->sl_map[fl] >> sl) & 1u) != (head != NIL))
                 fail(c, "class %u/%u: bitmap bit disagrees with its list", fl, sl);
             uint32_t prev = NIL;
-            for (uint32_t g = head; g != NIL; g = link_get(h, g, 0)) {
+            for (uint32_t g = head; g != NIL; g = link_get(h, k, g, 0)) {
                 if (n++ > h->free_blocks) {
                     fail(c, "the size classes hold more than the %zu free blocks",
                          h->free_blocks);
@@ -245,7 +249,7 @@ MEM_NO_ASAN static void check_fast_lists(Checker *c)
                 if (f != fl || s != sl)
                     fail(c, "free block at +%#zx of %u granules is in class %u/%u, not %u/%u",
                          off(g), mem_hdr(h, g)->size, fl, sl, f, s);
-                if (link_get(h, g, 1) != prev)
+                if (link_get(h, k, g, 1) != prev)
                     fail(c, "free block at +%#zx: prev link is wrong", off(g));
                 prev = g;
             }
@@ -260,16 +264,20 @@ MEM_NO_ASAN static void check_fast_lists(Checker *c)
 
 MEM_NO_ASAN int mem_diagnose_locked(const MemHeap *h, char *why, size_t len)
 {
-    Checker c = {h, 0, why, len};
+    Checker c = {h, {0, 0, 0, 0}, 0, why, len};
     if (why && len)
         why[0] = '\0';
     if (!mem_heap_ok(h) || h->magic != MEM_MAGIC) {
         fail(&c, "not a heap"); /* never created, released, or its seal is broken */
         return c.problems;
     }
+    c.keys = mem_keys(h);
     if (h->observer && h->observer_seal != mem_observer_seal(h, h->observer, h->observer_arg))
         fail(&c, "the observer's pointers were overwritten (they fail their keyed copy)");
-    if (h->policy >= MEM_POLICY_COUNT || h->ngran < MIN_GRANS) {
+    bool geometry = h->ngran >= MIN_GRANS && h->bm_levels == mem_bm_levels(h->ngran);
+    for (unsigned l = 0, off = 0; geometry && l < h->bm_levels; off += h->bm_nwords[l], l++)
+        geometry = h->bm_off[l] == off && h->bm_nwords[l] == mem_bm_words(h->ngran, l);
+    if (h->policy >= MEM_POLICY_COUNT || !geometry) {
         fail(&c, "the control structure is corrupt");
     } else if (check_blocks(&c)) {
         check_bitmap(&c);

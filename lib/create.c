@@ -46,6 +46,12 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
     h->arena = size;
     h->control = control;
     h->ngran = (uint32_t)n;
+    size_t off = 0;
+    for (unsigned l = 0; l < levels; l++) {
+        h->bm_off[l] = (uint32_t)off;
+        h->bm_nwords[l] = (uint32_t)mem_bm_words((uint32_t)n, l);
+        off += h->bm_nwords[l];
+    }
     h->head = h->tail = h->rover = NIL;
     for (unsigned i = 0; i < FL_COUNT; i++)
         for (unsigned j = 0; j < SL_COUNT; j++)
@@ -61,15 +67,16 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
             *mem_bm_word(h, l, w) = 0;
 
     uint32_t g = 0, s = (uint32_t)n;
-    hdr_write(h, g, s, B_PREV_USED);
+    const MemKeys keys = mem_keys(h), *k = &keys;
+    hdr_write_k(h, k, g, s, B_PREV_USED);
     footer_write(h, g, s);
     bm_set(h, g);
     if (mem_is_list_policy(h)) {
-        mem_list_link(h, g, NIL, NIL);
+        mem_list_link(h, k, g, NIL, NIL);
         if (policy == MEM_NEXT_FIT)
             h->rover = g;
     } else {
-        mem_seg_insert(h, g, s);
+        mem_seg_insert(h, k, g, s);
     }
     h->free_blocks = 1;
     MEM_POISON(arena, size);

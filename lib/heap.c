@@ -60,9 +60,9 @@ MEM_NO_ASAN static void alloc_failed(MemHeap *h, size_t size, size_t examined, E
  * neighbours; the head the remainder goes to), and when it is taken whole,
  * the block after it, whose PREV_USED is set and re-tagged, is a used block
  * with a valid header that knows g is free. */
-MEM_HOT bool take_ok(const MemHeap *h, uint32_t g, uint32_t need, const bool list)
+MEM_HOT bool take_ok(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t need, const bool list)
 {
-    if (!node_ok(h, g))
+    if (!node_ok(h, k, g))
         return false;
     uint32_t total = mem_hdr(h, g)->size;
     if (total < need)
@@ -70,21 +70,21 @@ MEM_HOT bool take_ok(const MemHeap *h, uint32_t g, uint32_t need, const bool lis
     uint32_t rest = total - need;
     if (rest < MIN_GRANS && g + total < h->ngran) {
         const BlockHeader *after = mem_hdr(h, g + total);
-        if (!hdr_ok(h, g + total, after) || (after->info & (B_USED | B_PREV_USED)) != B_USED)
+        if (!hdr_ok_k(h, k, g + total, after) || (after->info & (B_USED | B_PREV_USED)) != B_USED)
             return false;
     }
-    return list ? mem_list_take_ok(h, g) : mem_seg_take_ok(h, g, total, rest);
+    return list ? mem_list_take_ok(h, k, g) : mem_seg_take_ok(h, k, g, total, rest);
 }
 
-MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool list)
+MEM_HOT void *alloc_locked(MemHeap *h, const MemKeys *k, size_t size, EventBuf *eb, const bool list)
 {
     uint32_t need = need_grans(h, size);
     uint32_t rover_before = h->rover;
     size_t examined = 0;
     uint32_t g = NIL;
     if (need)
-        g = list ? mem_list_search(h, need, &examined) : mem_seg_search(h, need, &examined);
-    if (g == NIL || !take_ok(h, g, need, list)) {
+        g = list ? mem_list_search(h, k, need, &examined) : mem_seg_search(h, k, need, &examined);
+    if (g == NIL || !take_ok(h, k, g, need, list)) {
         alloc_failed(h, size, examined, eb);
         return NULL;
     }
@@ -98,23 +98,23 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
     if (rest >= MIN_GRANS) {
         /* [------ free ------] => [used][ free ] */
         r = g + need;
-        hdr_write(h, r, rest, B_PREV_USED);
+        hdr_write_k(h, k, r, rest, B_PREV_USED);
         footer_write(h, r, rest);
         bm_set(h, r);
     } else {
         need = total;
-        set_prev_used(h, g + total, true);
+        set_prev_used(h, k, g + total, true);
         h->free_blocks--;
     }
     if (list)
-        mem_list_take(h, g, r);
+        mem_list_take(h, k, g, r);
     else
-        mem_seg_take(h, g, total, r, rest);
+        mem_seg_take(h, k, g, total, r, rest);
 
     size_t block_bytes = (size_t)need * GRAN;
     uint32_t slack = (uint32_t)(block_bytes - HDR - size);
     MEM_ASSERT(slack <= SLACK_MAX);
-    hdr_write(h, g, need, B_USED | prev_used | slack << B_SLACK_SHIFT);
+    hdr_write_k(h, k, g, need, B_USED | prev_used | slack << B_SLACK_SHIFT);
     unsigned char *obj = mem_payload(h, g);
     if (h->flags & MEM_OPT_GUARD)
         guard_fill(obj + size, slack);
@@ -146,12 +146,13 @@ MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
     if (size == 0 || !mem_heap_ok(h))
         return NULL;
     EventBuf eb;
+    const MemKeys keys = mem_keys(h), *k = &keys;
     bool locked = mem_lock(h);
     mem_ev_begin(&eb, h);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     /* two copies, each specialised for its family of policies */
-    void *p = mem_is_list_policy(h) ? alloc_locked(h, size, &eb, true)
-                                    : alloc_locked(h, size, &eb, false);
+    void *p = mem_is_list_policy(h) ? alloc_locked(h, k, size, &eb, true)
+                                    : alloc_locked(h, k, size, &eb, false);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     if (eb.on)
         mem_ev_flush(h, &eb);
@@ -172,7 +173,7 @@ MEM_NO_ASAN static MemReject classify_outside(const MemHeap *h, uintptr_t a)
  * the bitmap's answer must be a block whose tagged header covers ptr.  Only
  * the bitmap and the header are read, never a byte of an object, which its
  * owner may be writing at the same time. */
-MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout)
+MEM_HOT MemReject classify(const MemHeap *h, const MemKeys *k, const void *ptr, uint32_t *gout)
 {
     uintptr_t a = (uintptr_t)ptr;
     size_t o = (size_t)(a - (uintptr_t)h->base) - HDR; /* wraps below the area */
@@ -184,7 +185,7 @@ MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout)
         return MEM_REJECT_CORRUPT;
     const BlockHeader *bh = mem_hdr(h, g);
     uint32_t size = bh->size, info = bh->info;
-    if (!hdr_valid(h, g, size, info) || g + size <= q)
+    if (!hdr_valid(h, k, g, size, info) || g + size <= q)
         return MEM_REJECT_CORRUPT;
     *gout = g;
     if (!(info & B_USED))
@@ -202,8 +203,9 @@ MEM_NO_ASAN MemReject MemHeap_Classify(const MemHeap *h, const void *ptr)
     if (!mem_heap_ok(h))
         return MEM_REJECT_NULL_HEAP;
     uint32_t g;
+    const MemKeys keys = mem_keys(h), *k = &keys;
     bool locked = mem_lock(h);
-    MemReject r = classify(h, ptr, &g);
+    MemReject r = classify(h, k, ptr, &g);
     mem_unlock(h, locked);
     return r;
 }
@@ -214,8 +216,9 @@ MEM_NO_ASAN void *MemHeap_Find(const MemHeap *h, const void *ptr, size_t *size)
         return NULL;
     uint32_t g;
     void *obj = NULL;
+    const MemKeys keys = mem_keys(h), *k = &keys;
     bool locked = mem_lock(h);
-    if (classify(h, ptr, &g) == MEM_OK) {
+    if (classify(h, k, ptr, &g) == MEM_OK) {
         obj = mem_payload(h, g);
         if (size)
             *size = mem_object_size(mem_hdr(h, g));
@@ -297,7 +300,7 @@ typedef struct FreePlan {
  * footer's size, and be linked where it belongs.  An overflow that reached
  * a header, or a forged footer and header inside an object, fails here,
  * and the free is refused instead of merging through them. */
-MEM_HOT bool free_plan(const MemHeap *h, uint32_t g, FreePlan *p, const bool list)
+MEM_HOT bool free_plan(const MemHeap *h, const MemKeys *k, uint32_t g, FreePlan *p, const bool list)
 {
     const BlockHeader *b = mem_hdr(h, g);
     uint32_t size = b->size;
@@ -308,7 +311,7 @@ MEM_HOT bool free_plan(const MemHeap *h, uint32_t g, FreePlan *p, const bool lis
     p->right = g + size;
     if (p->right < h->ngran) {
         const BlockHeader *rb = mem_hdr(h, p->right);
-        if (!hdr_ok(h, p->right, rb) || !(rb->info & B_PREV_USED))
+        if (!hdr_ok_k(h, k, p->right, rb) || !(rb->info & B_PREV_USED))
             return false;
         if (!(rb->info & B_USED)) {
             p->right_size = rb->size;
@@ -318,7 +321,8 @@ MEM_HOT bool free_plan(const MemHeap *h, uint32_t g, FreePlan *p, const bool lis
     }
     if (!(b->info & B_PREV_USED)) {
         uint32_t ls = *mem_footer_before(h, g);
-        if (ls < MIN_GRANS || ls > g || !node_ok(h, g - ls) || mem_hdr(h, g - ls)->size != ls)
+        if (ls < MIN_GRANS || ls > g || !bm_test(h, g - ls) || !node_ok(h, k, g - ls) ||
+            mem_hdr(h, g - ls)->size != ls)
             return false;
         p->left_size = ls;
         p->start = g - ls;
@@ -326,14 +330,14 @@ MEM_HOT bool free_plan(const MemHeap *h, uint32_t g, FreePlan *p, const bool lis
         p->neighbours |= MEM_LEFT;
     }
     if (list)
-        return mem_list_release_ok(h, p->start, p->right, p->neighbours, &p->prev, &p->next);
-    return mem_seg_release_ok(h, p->start, p->merged, p->right, p->left_size, p->right_size,
+        return mem_list_release_ok(h, k, p->start, p->right, p->neighbours, &p->prev, &p->next);
+    return mem_seg_release_ok(h, k, p->start, p->merged, p->right, p->left_size, p->right_size,
                               p->neighbours);
 }
 
 /* Frees used block g as planned; `given` is the pointer the caller passed,
  * as an offset, for the events. */
-MEM_HOT void free_locked(MemHeap *h, uint32_t g, const FreePlan *p, EventBuf *eb, const bool list,
+MEM_HOT void free_locked(MemHeap *h, const MemKeys *k, uint32_t g, const FreePlan *p, EventBuf *eb, const bool list,
                          ptrdiff_t given)
 {
     BlockHeader *b = mem_hdr(h, g);
@@ -358,18 +362,18 @@ MEM_HOT void free_locked(MemHeap *h, uint32_t g, const FreePlan *p, EventBuf *eb
         bm_clear(h, right);
 
     if (list)
-        mem_list_release(h, start, right, neighbours, rover_before, p->prev, p->next);
+        mem_list_release(h, k, start, right, neighbours, rover_before, p->prev, p->next);
     else
-        mem_seg_release(h, start, merged, right, p->left_size, p->right_size, neighbours);
+        mem_seg_release(h, k, start, merged, right, p->left_size, p->right_size, neighbours);
     /* headers swallowed by the merge: nothing may find them again */
     if (neighbours & MEM_LEFT)
         hdr_clear(h, g);
     if (neighbours & MEM_RIGHT)
         hdr_clear(h, right);
-    hdr_write(h, start, merged, prev_used);
+    hdr_write_k(h, k, start, merged, prev_used);
     footer_write(h, start, merged);
     if (!(neighbours & MEM_RIGHT))
-        set_prev_used(h, start + merged, false);
+        set_prev_used(h, k, start + merged, false);
 
     /* one block more, less each neighbour it absorbed */
     h->free_blocks = h->free_blocks + 1u - (neighbours & MEM_LEFT ? 1u : 0u) -
@@ -402,13 +406,15 @@ MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
     EventBuf eb;
     FreePlan plan;
     uint32_t g = NIL;
+    const MemKeys keys = mem_keys(h), *k = &keys;
     bool locked = mem_lock(h);
     mem_ev_begin(&eb, h);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
-    MemReject r = classify(h, ptr, &g);
+    MemReject r = classify(h, k, ptr, &g);
     ptrdiff_t given = (ptrdiff_t)((uintptr_t)ptr - (uintptr_t)h->base);
     bool list = mem_is_list_policy(h);
-    if (r == MEM_OK && !(list ? free_plan(h, g, &plan, true) : free_plan(h, g, &plan, false))) {
+    if (r == MEM_OK &&
+        !(list ? free_plan(h, k, g, &plan, true) : free_plan(h, k, g, &plan, false))) {
         r = MEM_REJECT_CORRUPT;
         /* Guard mode says what reached the neighbour: this object's guard. */
         if (h->flags & MEM_OPT_GUARD)
@@ -416,9 +422,9 @@ MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
     }
     if (r == MEM_OK) {
         if (list)
-            free_locked(h, g, &plan, &eb, true, given);
+            free_locked(h, k, g, &plan, &eb, true, given);
         else
-            free_locked(h, g, &plan, &eb, false, given);
+            free_locked(h, k, g, &plan, &eb, false, given);
     } else {
         h->rejected++;
         if (eb.on)

@@ -99,11 +99,12 @@ MEM_NO_ASAN size_t MemHeap_Walk(const MemHeap *h, MemVisitor visit, void *arg)
     if (!mem_heap_ok(h) || !visit)
         return 0;
     size_t n = 0;
+    const MemKeys keys = mem_keys(h), *k = &keys;
     bool locked = mem_lock(h);
     for (uint32_t g = 0; g < h->ngran;) {
         MemBlock blk;
         const BlockHeader *b = mem_hdr(h, g);
-        if (!hdr_ok(h, g, b))
+        if (!hdr_ok_k(h, k, g, b))
             break; /* corrupt: MemHeap_Check says more */
         describe(h, g, &blk);
         blk.rank = n++;
@@ -125,20 +126,20 @@ MEM_NO_ASAN static size_t free_bound(const MemHeap *h)
 
 /* The next node of a free list after g (prev before it), or NIL at its end
  * or at the first node that is not a free block linking back. */
-MEM_NO_ASAN static uint32_t next_node(const MemHeap *h, uint32_t g)
+MEM_NO_ASAN static uint32_t next_node(const MemHeap *h, const MemKeys *k, uint32_t g)
 {
-    uint32_t n = link_next(h, g);
-    return n != NIL && node_ok(h, n) && link_get(h, n, 1) == g ? n : NIL;
+    uint32_t n = link_next(h, k, g);
+    return n != NIL && node_ok(h, k, n) && link_get(h, k, n, 1) == g ? n : NIL;
 }
 
 /* Visits list `head` (a size class's if cls is not NIL): *n counts the
  * blocks visited against limit; returns false when the visitor stopped. */
-MEM_NO_ASAN static bool walk_list(const MemHeap *h, uint32_t head, unsigned cls, size_t *n,
+MEM_NO_ASAN static bool walk_list(const MemHeap *h, const MemKeys *k, uint32_t head, unsigned cls, size_t *n,
                                   size_t limit, MemVisitor visit, void *arg)
 {
     MemBlock blk;
-    uint32_t g = head_ok(h, link_first(h, head)) ? link_first(h, head) : NIL;
-    for (; g != NIL && *n < limit; g = next_node(h, g)) {
+    uint32_t g = head_ok(h, k, link_first(h, head)) ? link_first(h, head) : NIL;
+    for (; g != NIL && *n < limit; g = next_node(h, k, g)) {
         describe(h, g, &blk);
         blk.list = cls;
         blk.rank = (*n)++;
@@ -153,17 +154,18 @@ MEM_NO_ASAN size_t MemHeap_WalkFree(const MemHeap *h, MemVisitor visit, void *ar
     if (!mem_heap_ok(h) || !visit)
         return 0;
     size_t n = 0;
+    const MemKeys keys = mem_keys(h), *k = &keys;
     bool locked = mem_lock(h);
     size_t limit = free_bound(h);
     if (mem_is_list_policy(h)) {
-        walk_list(h, h->head, 0, &n, limit, visit, arg);
+        walk_list(h, k, h->head, 0, &n, limit, visit, arg);
     } else {
         bool go = true;
         for (unsigned fl = 0; go && fl < FL_COUNT; fl++) {
             if (!(h->sl_map[fl]))
                 continue;
             for (unsigned sl = 0; go && sl < SL_COUNT; sl++)
-                go = walk_list(h, h->fast_head[fl][sl], fl * SL_COUNT + sl, &n, limit, visit,
+                go = walk_list(h, k, h->fast_head[fl][sl], fl * SL_COUNT + sl, &n, limit, visit,
                                arg);
         }
     }
@@ -175,11 +177,11 @@ MEM_NO_ASAN size_t MemHeap_WalkFree(const MemHeap *h, MemVisitor visit, void *ar
 
 /* The largest free block of the list from head (the lowest of equals),
  * NIL when there is none; a walk that stops at the first unsound node. */
-MEM_NO_ASAN static uint32_t largest_of(const MemHeap *h, uint32_t head, uint32_t *size)
+MEM_NO_ASAN static uint32_t largest_of(const MemHeap *h, const MemKeys *k, uint32_t head, uint32_t *size)
 {
     uint32_t best = NIL, best_size = 0;
-    uint32_t g = head_ok(h, link_first(h, head)) ? link_first(h, head) : NIL;
-    for (size_t n = 0, limit = free_bound(h); g != NIL && n < limit; g = next_node(h, g), n++) {
+    uint32_t g = head_ok(h, k, link_first(h, head)) ? link_first(h, head) : NIL;
+    for (size_t n = 0, limit = free_bound(h); g != NIL && n < limit; g = next_node(h, k, g), n++) {
         uint32_t s = mem_hdr(h, g)->size;
         if (s > best_size || (s == best_size && g < best)) {
             best = g;
@@ -198,9 +200,10 @@ MEM_NO_ASAN static uint32_t largest_of(const MemHeap *h, uint32_t head, uint32_t
 MEM_NO_ASAN uint32_t mem_largest_free(const MemHeap *heap, size_t *bytes)
 {
     MemHeap *h = (MemHeap *)(uintptr_t)heap; /* the cache: under the lock */
+    const MemKeys keys = mem_keys(h), *k = &keys;
     uint32_t best = NIL, best_size = 0;
     if (mem_is_list_policy(h)) {
-        best = largest_of(h, h->head, &best_size);
+        best = largest_of(h, k, h->head, &best_size);
     } else if (h->big_known) {
         best = h->big;
         best_size = best != NIL ? h->big_size : 0;
@@ -209,11 +212,11 @@ MEM_NO_ASAN uint32_t mem_largest_free(const MemHeap *heap, size_t *bytes)
         if (h->fl_map && fl < FL_COUNT && h->sl_map[fl]) {
             unsigned sl = msb32(h->sl_map[fl]);
             uint32_t head = link_first(h, h->fast_head[fl][sl]);
-            if (fl * SL_COUNT + sl < 2u * SL_COUNT && head_ok(h, head)) {
+            if (fl * SL_COUNT + sl < 2u * SL_COUNT && head_ok(h, k, head)) {
                 best = head;
                 best_size = head != NIL ? mem_hdr(h, head)->size : 0;
             } else {
-                best = largest_of(h, head, &best_size);
+                best = largest_of(h, k, head, &best_size);
             }
         }
         h->big = best;

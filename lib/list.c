@@ -13,38 +13,38 @@
  */
 #include "block.h"
 
-MEM_NO_ASAN void mem_list_link(MemHeap *h, uint32_t g, uint32_t prev, uint32_t next)
+MEM_NO_ASAN void mem_list_link(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t prev, uint32_t next)
 {
-    links_put(h, g, next, prev);
+    links_put(h, k, g, next, prev);
     if (prev == NIL)
         h->head = g;
     else
-        link_put(h, prev, 0, g);
+        link_put(h, k, prev, 0, g);
     if (next == NIL)
         h->tail = g;
     else
-        link_put(h, next, 1, g);
+        link_put(h, k, next, 1, g);
 }
 
-MEM_HOT void list_unlink(MemHeap *h, uint32_t g)
+MEM_HOT void list_unlink(MemHeap *h, const MemKeys *k, uint32_t g)
 {
-    uint32_t next = link_get(h, g, 0), prev = link_get(h, g, 1);
+    uint32_t next = link_get(h, k, g, 0), prev = link_get(h, k, g, 1);
     if (prev == NIL)
         h->head = next;
     else
-        link_put(h, prev, 0, next);
+        link_put(h, k, prev, 0, next);
     if (next == NIL)
         h->tail = prev;
     else
-        link_put(h, next, 1, prev);
+        link_put(h, k, next, 1, prev);
     if (h->rover == g)
         h->rover = next != NIL ? next : h->head;
 }
 
 /* new takes old's place in the list (same neighbours in address order). */
-MEM_HOT void list_replace(MemHeap *h, uint32_t old, uint32_t new_g)
+MEM_HOT void list_replace(MemHeap *h, const MemKeys *k, uint32_t old, uint32_t new_g)
 {
-    mem_list_link(h, new_g, link_get(h, old, 1), link_get(h, old, 0));
+    mem_list_link(h, k, new_g, link_get(h, k, old, 1), link_get(h, k, old, 0));
     if (h->rover == old)
         h->rover = new_g;
 }
@@ -59,15 +59,16 @@ MEM_NO_ASAN static size_t list_bound(const MemHeap *h)
 
 /* Free block g is linked where it belongs: unlinking or replacing it writes
  * through sound blocks only. */
-MEM_NO_ASAN bool mem_list_take_ok(const MemHeap *h, uint32_t g)
+MEM_NO_ASAN bool mem_list_take_ok(const MemHeap *h, const MemKeys *k, uint32_t g)
 {
     uint32_t next;
-    return linked_ok(h, g, h->head, &next) && (next != NIL || h->tail == g);
+    return linked_ok(h, k, g, h->head, &next) && (next != NIL || h->tail == g);
 }
 
 /* Where a free block g with no free neighbour goes: between *prev and
  * *next, found from the nearer end; false when the list there is unsound. */
-MEM_NO_ASAN static bool list_place(const MemHeap *h, uint32_t g, uint32_t *prev, uint32_t *next)
+MEM_NO_ASAN static bool list_place(const MemHeap *h, const MemKeys *k, uint32_t g,
+                                   uint32_t *prev, uint32_t *next)
 {
     uint32_t p = NIL, n = h->head;
     if (h->tail != NIL && h->tail < g) {
@@ -75,26 +76,26 @@ MEM_NO_ASAN static bool list_place(const MemHeap *h, uint32_t g, uint32_t *prev,
         n = NIL;
     } else {
         n = link_first(h, n);
-        for (size_t k = 0, most = list_bound(h); n != NIL && n < g && k <= most; k++) {
+        for (size_t i = 0, most = list_bound(h); n != NIL && n < g && i <= most; i++) {
             p = n;
-            n = link_next(h, n);
+            n = link_next(h, k, n);
         }
     }
     *prev = p;
     *next = n;
     if (n != NIL && n <= g)
         return false; /* the walk was cut short */
-    return (p == NIL ? h->head == n : node_ok(h, p) && link_get(h, p, 0) == n) &&
-           (n == NIL ? h->tail == p : node_ok(h, n) && link_get(h, n, 1) == p);
+    return (p == NIL ? h->head == n : node_ok(h, k, p) && link_get(h, k, p, 0) == n) &&
+           (n == NIL ? h->tail == p : node_ok(h, k, n) && link_get(h, k, n, 1) == p);
 }
 
-MEM_NO_ASAN uint32_t mem_list_search(MemHeap *h, uint32_t need, size_t *examined)
+MEM_NO_ASAN uint32_t mem_list_search(MemHeap *h, const MemKeys *k, uint32_t need, size_t *examined)
 {
     uint32_t g, best = NIL, best_size = 0;
     size_t n, limit = list_bound(h);
     switch ((MemPolicy)h->policy) {
     case MEM_FIRST_FIT:
-        for (g = link_first(h, h->head), n = 0; g != NIL && n < limit; g = link_next(h, g), n++) {
+        for (g = link_first(h, h->head), n = 0; g != NIL && n < limit; g = link_next(h, k, g), n++) {
             ++*examined;
             if (mem_hdr(h, g)->size >= need)
                 return g;
@@ -110,14 +111,14 @@ MEM_NO_ASAN uint32_t mem_list_search(MemHeap *h, uint32_t need, size_t *examined
             ++*examined;
             if (mem_hdr(h, g)->size >= need)
                 return g;
-            g = link_next(h, g);
+            g = link_next(h, k, g);
             if (g == NIL)
                 g = link_first(h, h->head);
         } while (g != start && g != NIL && ++n < limit);
         return NIL;
     }
     case MEM_BEST_FIT:
-        for (g = link_first(h, h->head), n = 0; g != NIL && n < limit; g = link_next(h, g), n++) {
+        for (g = link_first(h, h->head), n = 0; g != NIL && n < limit; g = link_next(h, k, g), n++) {
             uint32_t s = mem_hdr(h, g)->size;
             ++*examined;
             if (s >= need && (best == NIL || s < best_size)) {
@@ -129,7 +130,7 @@ MEM_NO_ASAN uint32_t mem_list_search(MemHeap *h, uint32_t need, size_t *examined
         }
         return best;
     case MEM_WORST_FIT:
-        for (g = link_first(h, h->head), n = 0; g != NIL && n < limit; g = link_next(h, g), n++) {
+        for (g = link_first(h, h->head), n = 0; g != NIL && n < limit; g = link_next(h, k, g), n++) {
             uint32_t s = mem_hdr(h, g)->size;
             ++*examined;
             if (s >= need && (best == NIL || s > best_size)) {
@@ -145,16 +146,16 @@ MEM_NO_ASAN uint32_t mem_list_search(MemHeap *h, uint32_t need, size_t *examined
     return NIL;
 }
 
-MEM_NO_ASAN void mem_list_take(MemHeap *h, uint32_t g, uint32_t r)
+MEM_NO_ASAN void mem_list_take(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t r)
 {
     if (r != NIL) {
-        list_replace(h, g, r);
+        list_replace(h, k, g, r);
         if (h->policy == MEM_NEXT_FIT)
             h->rover = r;
         return;
     }
-    uint32_t next = link_get(h, g, 0);
-    list_unlink(h, g);
+    uint32_t next = link_get(h, k, g, 0);
+    list_unlink(h, k, g);
     if (h->policy == MEM_NEXT_FIT)
         h->rover = next != NIL ? next : h->head;
 }
@@ -162,31 +163,31 @@ MEM_NO_ASAN void mem_list_take(MemHeap *h, uint32_t g, uint32_t r)
 /* Releasing writes through: the free neighbours (the left one keeps its
  * place, the right one gives it up) and their list neighbours; or, with
  * neither, the blocks between which it goes (*prev, *next). */
-MEM_NO_ASAN bool mem_list_release_ok(const MemHeap *h, uint32_t start, uint32_t right,
+MEM_NO_ASAN bool mem_list_release_ok(const MemHeap *h, const MemKeys *k, uint32_t start, uint32_t right,
                                      unsigned neighbours, uint32_t *prev, uint32_t *next)
 {
     *prev = *next = NIL;
-    if ((neighbours & MEM_LEFT) && !mem_list_take_ok(h, start))
+    if ((neighbours & MEM_LEFT) && !mem_list_take_ok(h, k, start))
         return false;
-    if ((neighbours & MEM_RIGHT) && !mem_list_take_ok(h, right))
+    if ((neighbours & MEM_RIGHT) && !mem_list_take_ok(h, k, right))
         return false;
-    return neighbours || list_place(h, start, prev, next);
+    return neighbours || list_place(h, k, start, prev, next);
 }
 
 /* [left][freed][right]: a free left neighbour already holds the merged
  * block's place; a right one hands its place over; with neither the block
  * goes between prev and next (mem_list_release_ok). */
-MEM_NO_ASAN void mem_list_release(MemHeap *h, uint32_t start, uint32_t right, unsigned neighbours,
+MEM_NO_ASAN void mem_list_release(MemHeap *h, const MemKeys *k, uint32_t start, uint32_t right, unsigned neighbours,
                                   uint32_t rover_before, uint32_t prev, uint32_t next)
 {
     if (neighbours == (MEM_LEFT | MEM_RIGHT)) {
-        list_unlink(h, right);
+        list_unlink(h, k, right);
         if (rover_before == right)
             h->rover = start; /* the rover stays on the bytes it was on */
     } else if (neighbours == MEM_RIGHT) {
-        list_replace(h, right, start);
+        list_replace(h, k, right, start);
     } else if (!neighbours) {
-        mem_list_link(h, start, prev, next);
+        mem_list_link(h, k, start, prev, next);
     }
     if (h->policy == MEM_NEXT_FIT && h->rover == NIL)
         h->rover = start; /* the heap was full: the search starts here */

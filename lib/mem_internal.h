@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* MEM_DEBUG 0: none; 1: cheap assertions; 2: MemHeap_Check at the entry and
  * exit of every operation.  MEM_ASSERT may be overridden by the build. */
@@ -97,8 +98,8 @@ _Static_assert(MIN_GRANS * GRAN == MEM_MIN_BLOCK, "minimum block");
  * Level 0 has one bit per granule index; level k+1 one bit per word of
  * level k (set iff that word is not zero).  The last level is one word and
  * lives in the control structure; the others live in the arena.  Where a
- * word lives is computed from ngran alone (block.c), never from stored
- * pointers: a damaged control structure cannot send a bitmap store astray. */
+ * word lives is an offset, bounded by the arena on use, never a stored
+ * pointer: a damaged control structure cannot send a bitmap store astray. */
 #define BM_LEVELS 6u
 
 /* ---- Keys ------------------------------------------------------------------
@@ -108,8 +109,7 @@ _Static_assert(MIN_GRANS * GRAN == MEM_MIN_BLOCK, "minimum block");
  * library's static storage, out of every region. */
 enum {
     K_TAG0,      /* XOR-ed into a header's size and position */
-    K_TAG1,      /* odd multipliers of the tag's two rounds */
-    K_TAG2,
+    K_TAG1,      /* the tag's odd multiplier */
     K_LINK0,     /* a free block's link mask: (g ^ K_LINK0) * K_LINK1 */
     K_LINK1,
     K_OBSERVER,  /* the observer's keyed copy */
@@ -126,8 +126,7 @@ struct MemHeap {
     uint32_t magic;
     uint8_t policy;          /* MemPolicy */
     uint8_t flags;           /* MEM_OPT_* */
-    uint8_t bm_levels;       /* levels of the bitmap, the top one included
-                                (for readers: the library recomputes it) */
+    uint8_t bm_levels;       /* levels of the bitmap, the top one included */
     uint8_t reserved;
     /* process-local, first: as far as can be from the arena, which an
      * object's underflow reaches through the seal first */
@@ -141,6 +140,8 @@ struct MemHeap {
     size_t arena;            /* bytes of the arena */
     size_t control;          /* bytes of control before the arena (Create) */
     uint32_t ngran;          /* N: the block area is [HDR, HDR + N * GRAN) */
+    uint32_t bm_off[BM_LEVELS]; /* first storage word of each stored level */
+    uint32_t bm_nwords[BM_LEVELS]; /* words in each level */
     uint64_t bm_top;         /* the top level's only word */
 
     /* list policies: one address-ordered doubly linked list */
@@ -164,7 +165,10 @@ struct MemHeap {
     size_t peak_live;
     uint64_t allocs, frees, failed, rejected, overflows;
 
-    uint64_t key[MEM_KEYS];  /* this heap's secret XOR the process's (K_*) */
+    /* this heap's secret XOR the process's (K_*).  unsigned long long, not
+     * uint64_t (unsigned long): no store to a counter or a bitmap word can
+     * alias it, so the compiler keeps the keys in registers across them. */
+    unsigned long long key[MEM_KEYS];
 
     /* process-local */
     MemObserver observer;
@@ -185,9 +189,9 @@ _Static_assert(sizeof(struct MemHeap) % MEM_ALIGNMENT == 0, "the seal ends the c
 #define MEM_MAGIC 0x4d454d31u /* "MEM1" */
 
 /* "secret.c" */
-#define MEM_SECRETS (MEM_KEYS + 4u)
-extern uint64_t mem_secret[MEM_SECRETS]; /* [0, MEM_KEYS): masks of the heaps'
-                                            keys; then the seal's keys */
+#define MEM_SECRETS (MEM_KEYS + 2u)
+extern unsigned long long mem_secret[MEM_SECRETS]; /* [0, MEM_KEYS): masks of the
+                                                      heaps' keys; then the seal's */
 void mem_secret_init(void);
 void mem_key_draw(MemHeap *heap);
 uint64_t mem_observer_seal(const MemHeap *heap, MemObserver observer, const void *arg);
@@ -198,14 +202,28 @@ static inline uint64_t mem_key(const MemHeap *h, unsigned k)
     return h->key[k] ^ mem_secret[k];
 }
 
-/* The seal of a heap at this address with these fields: two independent
- * multiplies by secret odd numbers, so it costs little on every call. */
+/* The heap's keys, unmasked: an operation takes them once (mem_keys) and
+ * passes them down (block.h), so they stay in registers whatever it stores. */
+typedef struct MemKeys {
+    unsigned long long tag0, tag1, link0, link1;
+} MemKeys;
+
+static inline MemKeys mem_keys(const MemHeap *h)
+{
+    MemKeys k = {mem_key(h, K_TAG0), mem_key(h, K_TAG1), mem_key(h, K_LINK0),
+                 mem_key(h, K_LINK1)};
+    return k;
+}
+
+/* The seal of a heap at this address with these fields: one multiply by a
+ * secret odd number, so that it costs little on every call.  The structure's
+ * first 8 bytes (magic, policy, flags, bm_levels) are taken as one word. */
 static inline uint64_t mem_seal_of(const MemHeap *h)
 {
-    uint64_t a = ((uintptr_t)h->base ^ mem_secret[MEM_KEYS]) +
-                 ((uint64_t)h->ngran << 32 | (uint64_t)h->policy << 8 | h->flags);
-    uint64_t b = ((uintptr_t)h ^ mem_secret[MEM_KEYS + 1u]) + h->arena;
-    return a * mem_secret[MEM_KEYS + 2u] ^ b * mem_secret[MEM_KEYS + 3u];
+    uint64_t head;
+    memcpy(&head, h, sizeof head);
+    uint64_t a = (uintptr_t)h->base ^ (uintptr_t)h ^ h->arena ^ (uint64_t)h->ngran << 32 ^ head;
+    return (a ^ mem_secret[MEM_KEYS]) * mem_secret[MEM_KEYS + 1u];
 }
 
 /* heap is a live heap of this process: created, not released, its seal whole. */
@@ -256,14 +274,14 @@ void mem_unlock_slow(const MemHeap *heap);
  * absorbed (when neighbours has MEM_RIGHT), prev and next its place when it
  * has no free neighbour.  take_ok and release_ok check, before anything is
  * written, every block that take and release will write through. */
-uint32_t mem_list_search(MemHeap *heap, uint32_t need, size_t *examined);
-bool mem_list_take_ok(const MemHeap *heap, uint32_t g);
-void mem_list_take(MemHeap *heap, uint32_t g, uint32_t r);
-bool mem_list_release_ok(const MemHeap *heap, uint32_t start, uint32_t right,
+uint32_t mem_list_search(MemHeap *heap, const MemKeys *k, uint32_t need, size_t *examined);
+bool mem_list_take_ok(const MemHeap *heap, const MemKeys *k, uint32_t g);
+void mem_list_take(MemHeap *heap, const MemKeys *k, uint32_t g, uint32_t r);
+bool mem_list_release_ok(const MemHeap *heap, const MemKeys *k, uint32_t start, uint32_t right,
                          unsigned neighbours, uint32_t *prev, uint32_t *next);
-void mem_list_release(MemHeap *heap, uint32_t start, uint32_t right, unsigned neighbours,
+void mem_list_release(MemHeap *heap, const MemKeys *k, uint32_t start, uint32_t right, unsigned neighbours,
                       uint32_t rover_before, uint32_t prev, uint32_t next);
-void mem_list_link(MemHeap *heap, uint32_t g, uint32_t prev, uint32_t next);
+void mem_list_link(MemHeap *heap, const MemKeys *k, uint32_t g, uint32_t prev, uint32_t next);
 
 /* "seg.c" (the rest of MEM_FAST's free structure is inline in seg.h) */
 void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl);

@@ -10,7 +10,7 @@
  * with the first MEM_KEYS words of the process's secret, so the bytes of a
  * control structure that an overflow could read reveal nothing, and bytes it
  * could write change the key: every header then fails its tag and the heap
- * refuses everything, which is caught, not trusted.  The last words of the
+ * refuses everything, which is caught, not trusted.  The next words of the
  * process's secret key the heaps' seals (mem_internal.h).
  *
  * A child of fork() keeps its parent's secrets; the metadata stays valid.
@@ -23,7 +23,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-uint64_t mem_secret[MEM_SECRETS];
+unsigned long long mem_secret[MEM_SECRETS];
 static atomic_int secret_state; /* 0: not drawn, 1: being drawn, 2: ready */
 
 /* splitmix64's finaliser: spreads what little entropy a fallback has. */
@@ -37,7 +37,7 @@ static uint64_t mix(uint64_t z)
 /* Fills v[0, n) from the OS; where getrandom fails, from AT_RANDOM, the
  * clock, an address of this process and a counter, mixed with what is
  * already there (the process's secret, once drawn). */
-MEM_NO_ASAN static void draw(uint64_t *v, size_t n, uint64_t salt)
+MEM_NO_ASAN static void draw(unsigned long long *v, size_t n, uint64_t salt)
 {
     size_t bytes = n * sizeof *v, got = 0;
     while (got < bytes) {
@@ -68,12 +68,11 @@ MEM_NO_ASAN void mem_secret_init(void)
         return;
     int expected = 0;
     if (atomic_compare_exchange_strong(&secret_state, &expected, 1)) {
-        uint64_t s[MEM_SECRETS] = {0};
+        unsigned long long s[MEM_SECRETS] = {0};
         draw(s, MEM_SECRETS, (uintptr_t)&secret_state);
         for (unsigned i = 0; i < MEM_SECRETS; i++)
             mem_secret[i] = s[i];
-        mem_secret[MEM_KEYS + 2u] |= 1u; /* the seal's multipliers are odd */
-        mem_secret[MEM_KEYS + 3u] |= 1u;
+        mem_secret[MEM_KEYS + 1u] |= 1u; /* the seal's multiplier is odd */
         atomic_store_explicit(&secret_state, 2, memory_order_release);
         return;
     }
@@ -88,10 +87,9 @@ __attribute__((constructor)) static void secret_at_load(void) { mem_secret_init(
 
 MEM_NO_ASAN void mem_key_draw(MemHeap *h)
 {
-    uint64_t k[MEM_KEYS] = {0};
+    unsigned long long k[MEM_KEYS] = {0};
     draw(k, MEM_KEYS, (uintptr_t)h);
     k[K_TAG1] |= 1u; /* the multipliers are odd: no bit of the input is lost */
-    k[K_TAG2] |= 1u;
     k[K_LINK1] |= 1u;
     for (unsigned i = 0; i < MEM_KEYS; i++)
         h->key[i] = k[i] ^ mem_secret[i];

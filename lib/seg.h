@@ -53,29 +53,29 @@ MEM_HOT void big_offer(MemHeap *h, uint32_t g, uint32_t size)
     }
 }
 
-MEM_HOT void mem_seg_insert(MemHeap *h, uint32_t g, uint32_t size)
+MEM_HOT void mem_seg_insert(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t size)
 {
     unsigned c = fast_class(size);
     uint32_t *heads = &h->fast_head[0][0];
     uint32_t old = heads[c];
-    links_put(h, g, old, NIL);
+    links_put(h, k, g, old, NIL);
     if (old != NIL)
-        link_put(h, old, 1, g);
+        link_put(h, k, old, 1, g);
     heads[c] = g;
     h->sl_map[c / SL_COUNT] |= 1u << (c % SL_COUNT);
     h->fl_map |= 1u << (c / SL_COUNT);
     big_offer(h, g, size);
 }
 
-MEM_HOT void fast_remove(MemHeap *h, uint32_t g, uint32_t size)
+MEM_HOT void fast_remove(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t size)
 {
-    uint32_t next = link_get(h, g, 0), prev = link_get(h, g, 1);
+    uint32_t next = link_get(h, k, g, 0), prev = link_get(h, k, g, 1);
     if (g == h->big)
         h->big_known = false;
     if (next != NIL)
-        link_put(h, next, 1, prev);
+        link_put(h, k, next, 1, prev);
     if (prev != NIL) {
-        link_put(h, prev, 0, next);
+        link_put(h, k, prev, 0, next);
         return;
     }
     unsigned c = fast_class(size);
@@ -90,16 +90,16 @@ MEM_HOT void fast_remove(MemHeap *h, uint32_t g, uint32_t size)
 
 /* new (of size granules) takes old's place in class c's list (a block that
  * changed size without changing class): no bitmap changes. */
-MEM_HOT void fast_replace(MemHeap *h, uint32_t old, uint32_t new_g, unsigned c, uint32_t size)
+MEM_HOT void fast_replace(MemHeap *h, const MemKeys *k, uint32_t old, uint32_t new_g, unsigned c, uint32_t size)
 {
-    uint32_t next = link_get(h, old, 0), prev = link_get(h, old, 1);
-    links_put(h, new_g, next, prev);
+    uint32_t next = link_get(h, k, old, 0), prev = link_get(h, k, old, 1);
+    links_put(h, k, new_g, next, prev);
     if (prev != NIL)
-        link_put(h, prev, 0, new_g);
+        link_put(h, k, prev, 0, new_g);
     else
         (&h->fast_head[0][0])[c] = new_g;
     if (next != NIL)
-        link_put(h, next, 1, new_g);
+        link_put(h, k, next, 1, new_g);
     if (old == h->big && size < h->big_size)
         h->big_known = false;
     else if (old == h->big)
@@ -110,26 +110,26 @@ MEM_HOT void fast_replace(MemHeap *h, uint32_t old, uint32_t new_g, unsigned c, 
 
 /* Free block g (size granules) can be taken off its class's list: it is
  * linked where its class says, between sound neighbours. */
-MEM_HOT bool mem_seg_unlink_ok(const MemHeap *h, uint32_t g, uint32_t size)
+MEM_HOT bool mem_seg_unlink_ok(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t size)
 {
     uint32_t next;
-    return linked_ok(h, g, fast_head_of(h, size), &next);
+    return linked_ok(h, k, g, fast_head_of(h, size), &next);
 }
 
 /* Taking free block g (total granules, checked by node_ok) for need
  * granules, leaving rest, writes through: g's neighbours in its list, and
  * when the remainder changes class, the head of its new class. */
-MEM_HOT bool mem_seg_take_ok(const MemHeap *h, uint32_t g, uint32_t total, uint32_t rest)
+MEM_HOT bool mem_seg_take_ok(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t total, uint32_t rest)
 {
-    if (!mem_seg_unlink_ok(h, g, total))
+    if (!mem_seg_unlink_ok(h, k, g, total))
         return false;
     return rest < MIN_GRANS || fast_class(rest) == fast_class(total) ||
-           head_ok(h, fast_head_of(h, rest));
+           head_ok(h, k, fast_head_of(h, rest));
 }
 
 /* Good fit: the first block of the smallest non-empty class whose every
  * block fits, else a bounded first-fit scan of need's own class. */
-MEM_HOT uint32_t mem_seg_search(const MemHeap *h, uint32_t need, size_t *examined)
+MEM_HOT uint32_t mem_seg_search(const MemHeap *h, const MemKeys *k, uint32_t need, size_t *examined)
 {
     uint64_t rounded = need;
     if (need >= SL_COUNT)
@@ -155,41 +155,41 @@ MEM_HOT uint32_t mem_seg_search(const MemHeap *h, uint32_t need, size_t *examine
         *examined += 1;
         if (mem_hdr(h, g)->size >= need)
             return g; /* read before it is checked: the caller checks it */
-        g = link_next(h, g);
+        g = link_next(h, k, g);
     }
     return NIL;
 }
 
 /* A small piece off a large block rarely changes its class: then the
  * remainder simply takes the block's place. */
-MEM_HOT void mem_seg_take(MemHeap *h, uint32_t g, uint32_t total, uint32_t r, uint32_t rest)
+MEM_HOT void mem_seg_take(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t total, uint32_t r, uint32_t rest)
 {
     if (r == NIL) {
-        fast_remove(h, g, total);
+        fast_remove(h, k, g, total);
         return;
     }
     unsigned c = fast_class(total);
     if (fast_class(rest) == c) {
-        fast_replace(h, g, r, c, rest);
+        fast_replace(h, k, g, r, c, rest);
     } else {
-        fast_remove(h, g, total);
-        mem_seg_insert(h, r, rest);
+        fast_remove(h, k, g, total);
+        mem_seg_insert(h, k, r, rest);
     }
 }
 
 /* The merged block takes the place of the neighbour whose class it keeps,
  * if any; else it goes to the head of its class. */
-MEM_HOT void mem_seg_release(MemHeap *h, uint32_t start, uint32_t merged, uint32_t right,
+MEM_HOT void mem_seg_release(MemHeap *h, const MemKeys *k, uint32_t start, uint32_t merged, uint32_t right,
                                  uint32_t left_size, uint32_t right_size, unsigned neighbours)
 {
     unsigned c = fast_class(merged);
     bool placed = false;
     if (neighbours & MEM_RIGHT) {
         if (!(neighbours & MEM_LEFT) && fast_class(right_size) == c) {
-            fast_replace(h, right, start, c, merged);
+            fast_replace(h, k, right, start, c, merged);
             placed = true;
         } else {
-            fast_remove(h, right, right_size);
+            fast_remove(h, k, right, right_size);
         }
     }
     if (neighbours & MEM_LEFT) {
@@ -199,32 +199,32 @@ MEM_HOT void mem_seg_release(MemHeap *h, uint32_t start, uint32_t merged, uint32
             if (start == h->big)
                 h->big_size = merged;
         } else {
-            fast_remove(h, start, left_size);
+            fast_remove(h, k, start, left_size);
         }
     }
     if (!placed)
-        mem_seg_insert(h, start, merged);
+        mem_seg_insert(h, k, start, merged);
 }
 
 /* Putting back a block merged from start (merged granules) writes through:
  * the free neighbours it absorbed and their list neighbours, and the head
  * of the class it goes to unless it takes a neighbour's place. */
-MEM_HOT bool mem_seg_release_ok(const MemHeap *h, uint32_t start, uint32_t merged, uint32_t right,
+MEM_HOT bool mem_seg_release_ok(const MemHeap *h, const MemKeys *k, uint32_t start, uint32_t merged, uint32_t right,
                                 uint32_t left_size, uint32_t right_size, unsigned neighbours)
 {
     unsigned c = fast_class(merged);
     bool placed = false;
     if (neighbours & MEM_RIGHT) {
-        if (!mem_seg_unlink_ok(h, right, right_size))
+        if (!mem_seg_unlink_ok(h, k, right, right_size))
             return false;
         placed = !(neighbours & MEM_LEFT) && fast_class(right_size) == c;
     }
     if (neighbours & MEM_LEFT) {
-        if (!mem_seg_unlink_ok(h, start, left_size))
+        if (!mem_seg_unlink_ok(h, k, start, left_size))
             return false;
         placed |= fast_class(left_size) == c;
     }
-    return placed || head_ok(h, (&h->fast_head[0][0])[c]);
+    return placed || head_ok(h, k, (&h->fast_head[0][0])[c]);
 }
 
 #endif /* MEM_SEG_H */

@@ -415,7 +415,8 @@ Test(checker, notices_a_broken_free_list_link)
         MemHeap *h = busy_heap((MemPolicy)p, o);
         /* o[3]'s block is free; its links are stored masked (block.h) */
         uint32_t g = (uint32_t)((o[3] - 16 - (char *)MemHeap_Region(h).base) / 16);
-        link_put(h, g, 1, link_get(h, g, 1) == NIL ? 3u : NIL);
+        MemKeys k = mem_keys(h);
+        link_put(h, &k, g, 1, link_get(h, &k, g, 1) == NIL ? 3u : NIL);
         expect_broken(h, MemPolicy_Name((MemPolicy)p));
     }
 }
@@ -496,7 +497,8 @@ Test(checker, a_cyclic_free_list_does_not_hang_the_search, .timeout = 10)
         MemHeap_Free(h, o[3]);
         th_expose(h);
         uint32_t self = (uint32_t)((o[3] - 16 - (char *)MemHeap_Region(h).base) / 16);
-        links_put(h, self, self, self); /* o[3]'s block now follows itself */
+        MemKeys k = mem_keys(h);
+        links_put(h, &k, self, self, self); /* o[3]'s block now follows itself */
         /* larger than every free block, not than the heap: a full search */
         MemRegion r = MemHeap_Region(h);
         size_t want = r.heap_end - r.heap_begin - 64;
