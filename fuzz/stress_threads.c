@@ -11,8 +11,9 @@
  *     (Find, Classify, Stats, Walk, Check) while the others write; every
  *     thread also asks Find and Classify about interior bytes of the other
  *     threads' live objects while their owners rewrite them (the lookup
- *     may read no byte of an object: issue 9); an observer counts events;
- *     afterwards the heap checks and its counters add up;
+ *     may read no byte of an object: issue 9, BAD_INPUT.md E13); an
+ *     observer counts events; afterwards the heap checks and its counters
+ *     add up;
  *   - Mem_Init raced by 4 threads: exactly one succeeds (the others get
  *     EBUSY), then all 4 use the default heap.
  * STRESS_OPS sets the operations per thread (default 20000).  Prints one line
