@@ -11,7 +11,10 @@ packages=(make gcc pkg-config libncurses-dev ncurses-term locales)
 if [ "$job" = test ]; then
     # clang's sanitizer and libFuzzer runtimes are in libclang-rt-dev, which
     # clang only recommends
-    packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind)
+    # the allocators `make bench` compares with (not needed by `make test`,
+    # but installed with it so that a test machine can run the bench)
+    packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind time
+               libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -48,5 +48,22 @@ record: $(RECORD_SO)
 bench-traces: $(BENCH)
 	$(BENCH) --write-workloads bench/traces
 
+# The malloc runners: one source, linked against each allocator (bench.h
+# says why).  Built by `make bench` only, so that `make` needs none of the
+# three libraries; a runner whose library is missing is left out, and the
+# harness leaves its columns out.
+MALLOCRUN_LIBS := glibc: jemalloc:-ljemalloc mimalloc:-lmimalloc tcmalloc:-ltcmalloc_minimal
+MALLOCRUNS := $(foreach m,$(MALLOCRUN_LIBS),$(OUT)/bench/mallocrun-$(firstword $(subst :, ,$(m))))
+CLEAN_FILES += $(foreach m,$(MALLOCRUN_LIBS),bench/mallocrun-$(firstword $(subst :, ,$(m))))
+$(B)/bench/mallocrun.o: LOCAL_CFLAGS += -O2
+# the library that must provide malloc, as dladdr names its file
+runner_lib = $(if $(filter glibc,$1),libc.so,$1)
+$(OUT)/bench/mallocrun-%: bench/mallocrun.c bench/bench.h demo/workload.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -D_GNU_SOURCE -Ilib -Idemo -O2 -DRUNNER_LIB='"$(call runner_lib,$*)"' -o $@ $< \
+	      $(patsubst $*:%,%,$(filter $*:%,$(MALLOCRUN_LIBS))) -ldl \
+	    || { rm -f $@; echo "bench: mallocrun-$* not built (is its library installed? .ci/deps.sh test)"; }
+
 bench: $(BENCH)
+	@$(MAKE) --no-print-directory -k $(MALLOCRUNS) || true
 	$(BENCH) --out bench/RESULTS.md bench/traces/*.rep

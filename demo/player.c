@@ -28,8 +28,21 @@ struct Player {
     MemHeap *heap;
     uint32_t max_ids;
     uint32_t live;        /* slots holding objects */
+    size_t window;        /* bytes filled at each end of an object, 0: all */
     Slot *slot;
 };
+
+/* The bytes of an object of `size` bytes that hold the pattern: [0, a)
+ * and [b, size). */
+static void windows(const Player *p, size_t size, size_t *a, size_t *b)
+{
+    if (p->window == 0 || size <= 2 * p->window) {
+        *a = *b = size;
+        return;
+    }
+    *a = p->window;
+    *b = size - p->window;
+}
 
 static unsigned char key(uint32_t id) { return (unsigned char)((id * 0x9E3779B1u) >> 24); }
 
@@ -38,11 +51,20 @@ static unsigned char pattern(unsigned char k, size_t i)
     return (unsigned char)(k + 37u * (unsigned)(i & 0xFF) + 59u * (unsigned)((i >> 8) & 0xFF));
 }
 
-static void fill(unsigned char *p, uint32_t id, size_t from, size_t to)
+static void fill_range(unsigned char *p, uint32_t id, size_t from, size_t to)
 {
     unsigned char k = key(id);
     for (size_t i = from; i < to; i++)
         p[i] = pattern(k, i);
+}
+
+/* Fills the windows of an object of `size` bytes. */
+static void fill(const Player *pl, unsigned char *p, uint32_t id, size_t size)
+{
+    size_t a, b;
+    windows(pl, size, &a, &b);
+    fill_range(p, id, 0, a);
+    fill_range(p, id, b, size);
 }
 
 /* The slot's object is still the live object it was (it was not freed
@@ -54,10 +76,33 @@ static bool intact(const Player *p, const Slot *s, uint32_t id)
     if (MemHeap_Find(p->heap, s->ptr, &size) != s->ptr || size != s->size)
         return false;
     unsigned char k = key(id);
-    for (size_t i = 0; i < s->size; i++)
+    size_t a, b;
+    windows(p, s->size, &a, &b);
+    for (size_t i = 0; i < s->size; i = i + 1 == a ? b : i + 1)
         if (s->ptr[i] != pattern(k, i))
             return false;
     return true;
+}
+
+/* After a realloc: the new object's windows hold the pattern, and the
+ * bytes below `keep` that the old object's windows held are copied. */
+static void carry(const Player *p, unsigned char *n, size_t size, const Slot *old, uint32_t id,
+                  size_t keep)
+{
+    fill(p, n, id, size);
+    size_t na, nb, oa, ob;
+    windows(p, size, &na, &nb);
+    windows(p, old->size, &oa, &ob);
+    const size_t nr[2][2] = {{0, na}, {nb, size}}, orr[2][2] = {{0, oa}, {ob, old->size}};
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            size_t lo = nr[i][0] > orr[j][0] ? nr[i][0] : orr[j][0];
+            size_t hi = nr[i][1] < orr[j][1] ? nr[i][1] : orr[j][1];
+            if (hi > keep)
+                hi = keep;
+            if (lo < hi)
+                memcpy(n + lo, old->ptr + lo, hi - lo);
+        }
 }
 
 Player *Player_Create(MemHeap *heap, uint32_t max_ids)
@@ -110,7 +155,7 @@ StepResult Player_Apply(Player *p, const Op *op, Step *step)
             st.result = old == STEP_OK ? STEP_FAILED : old;
             break;
         }
-        fill(n, op->id, 0, size);
+        fill(p, n, op->id, size);
         *s = (Slot){n, size};
         p->live++;
         st.ptr = n;
@@ -131,8 +176,7 @@ StepResult Player_Apply(Player *p, const Op *op, Step *step)
             break;
         }
         size_t keep = ok ? (s->size < size ? s->size : size) : 0;
-        memcpy(n, s->ptr, keep);
-        fill(n, op->id, keep, size);
+        carry(p, n, size, s, op->id, keep);
         int rc = MemHeap_Free(p->heap, s->ptr);
         *s = (Slot){n, size};
         st.ptr = n;
@@ -145,20 +189,45 @@ StepResult Player_Apply(Player *p, const Op *op, Step *step)
     return st.result;
 }
 
-void Player_Forget(Player *p, const void *object)
+bool Player_IdOf(const Player *p, const void *ptr, uint32_t *id)
 {
-    if (!p || !object)
-        return;
-    uintptr_t a = (uintptr_t)object;
-    for (uint32_t id = 0; id < p->max_ids; id++) {
-        Slot *s = &p->slot[id];
+    if (!p || !ptr)
+        return false;
+    uintptr_t a = (uintptr_t)ptr;
+    for (uint32_t i = 0; i < p->max_ids; i++) {
+        const Slot *s = &p->slot[i];
         if (s->ptr && a >= (uintptr_t)s->ptr && a - (uintptr_t)s->ptr < s->size) {
-            s->ptr = NULL;
-            s->size = 0;
-            p->live--;
-            return;
+            if (id)
+                *id = i;
+            return true;
         }
     }
+    return false;
+}
+
+void Player_SetWindow(Player *p, size_t bytes)
+{
+    if (p)
+        p->window = bytes;
+}
+
+void *Player_Object(const Player *p, uint32_t id, size_t *size)
+{
+    if (!p || id >= p->max_ids || !p->slot[id].ptr)
+        return NULL;
+    if (size)
+        *size = p->slot[id].size;
+    return p->slot[id].ptr;
+}
+
+void Player_Forget(Player *p, const void *object)
+{
+    uint32_t id;
+    if (!Player_IdOf(p, object, &id))
+        return;
+    p->slot[id].ptr = NULL;
+    p->slot[id].size = 0;
+    p->live--;
 }
 
 void Player_Reset(Player *p, MemHeap *heap)

@@ -135,6 +135,12 @@ typedef struct Step {
 
 /* A player for ids 0 .. max_ids-1 on heap; NULL when out of memory. */
 Player *Player_Create(MemHeap *heap, uint32_t max_ids);
+/* Fills and checks only the first and the last `bytes` bytes of each object
+ * (all of an object up to twice that): a heap of large objects then costs
+ * two windows of memory and time per object, not its size.  0, the
+ * default, fills and checks every byte.  A realloc copies what the old
+ * object's windows hold and fills the rest of the new one's. */
+void Player_SetWindow(Player *p, size_t bytes);
 /* Applies op; fills *step when step is not NULL.
  *   ALLOC    size 0 is made as 1 byte (malloc(0) gives an object too).  An id
  *            that still holds an object has it freed first.  FAILED leaves
@@ -152,6 +158,11 @@ StepResult Player_Apply(Player *p, const Op *op, Step *step);
  * user freed it by hand), so a later free of that id is skipped.
  * Time: O(max_ids). */
 void Player_Forget(Player *p, const void *object);
+/* The id whose object ptr points into: true and *id set, or false when no
+ * id holds that object.  Time: O(max_ids). */
+bool Player_IdOf(const Player *p, const void *ptr, uint32_t *id);
+/* The object id holds (its size in *size when size is not NULL), or NULL. */
+void *Player_Object(const Player *p, uint32_t id, size_t *size);
 /* Points the player at another heap (or the same one re-created): all ids
  * become empty. */
 void Player_Reset(Player *p, MemHeap *heap);

@@ -12,9 +12,11 @@ static void report(void)
 {
     FuzzDamageTotals t = Fuzz_DamageTotals();
     fprintf(stderr,
-            "fuzz_damage totals: %llu inputs, %llu corruptions, %llu bit flips, %llu "
-            "allocations (%llu refused), %llu frees (%llu refused), %llu rounds of hooks\n",
+            "fuzz_damage totals: %llu inputs, %llu corruptions (%llu in run tables), %llu "
+            "bit flips, %llu allocations (%llu refused), %llu frees (%llu refused), %llu "
+            "rounds of hooks\n",
             (unsigned long long)t.inputs, (unsigned long long)t.corruptions,
+            (unsigned long long)t.run_tables,
             (unsigned long long)t.flips, (unsigned long long)t.allocs,
             (unsigned long long)t.refused_allocs, (unsigned long long)t.frees,
             (unsigned long long)t.refused_frees, (unsigned long long)t.hooks);

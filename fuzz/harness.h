@@ -62,6 +62,7 @@ const char *Fuzz_Damage(const uint8_t *data, size_t size);
 typedef struct FuzzDamageTotals {
     uint64_t inputs;
     uint64_t corruptions;    /* bytes changed in the arena */
+    uint64_t run_tables;     /* of which in a run's header or table */
     uint64_t flips;          /* single bits flipped in freed memory */
     uint64_t allocs, refused_allocs;
     uint64_t frees, refused_frees;

@@ -9,8 +9,9 @@
  * The operations are the program's (allocate, free through an interior
  * byte, write into its own objects) and the damage: a byte changed anywhere
  * in the arena, in a header, in a free block's links or footer, in the start
- * bitmap, in the guard after an object; one bit flipped in freed memory; a
- * wild free.  Every hook is called now and then (Walk, WalkFree, Stats,
+ * bitmap, in the guard after an object, in a run's table (MEM_FAST's small
+ * objects: links, counts, bitmap and its hashes, sizes); one bit flipped in
+ * freed memory; a wild free.  Every hook is called now and then (Walk, WalkFree, Stats,
  * Check, Diagnose, Find, Classify, Region).
  *
  * No check of the heap's answers but what BAD_INPUT.md's section E
@@ -103,6 +104,24 @@ static long owner(const unsigned char *p)
         if (inside(p, D.obj[i].p, D.obj[i].n))
             return (long)i;
     return -1;
+}
+
+/* The live object whose block or slot may hold byte p: the nearest start at
+ * or before p, if p is no further than a block's or slot's padding past the
+ * object's end (when the exact size in the metadata is damaged, the heap
+ * may take padding for the object: a wrong answer about a live object, not
+ * an overlap), or -1. */
+#define PAD_MAX 1040u
+static long owner_near(const unsigned char *p)
+{
+    long best = -1;
+    for (size_t i = 0; i < D.nobj; i++)
+        if ((uintptr_t)p >= (uintptr_t)D.obj[i].p &&
+            (best < 0 || (uintptr_t)D.obj[i].p > (uintptr_t)D.obj[best].p))
+            best = (long)i;
+    if (best >= 0 && (uintptr_t)p - (uintptr_t)D.obj[best].p >= D.obj[best].n + PAD_MAX)
+        best = -1;
+    return best;
 }
 
 /* A store by the program or the damage: the shadow follows it where it
@@ -218,6 +237,22 @@ static void damage(unsigned char *p)
     totals.corruptions++;
 }
 
+/* Where the walk finds runs: the header's offset and slot 0's. */
+typedef struct Runs {
+    size_t at[16], table[16];
+    unsigned n;
+} Runs;
+
+static bool find_runs(const MemBlock *b, void *arg)
+{
+    Runs *r = arg;
+    if (b->run && b->slot_offset > b->offset && r->n < 16) {
+        r->at[r->n] = b->offset;
+        r->table[r->n++] = b->slot_offset;
+    }
+    return true;
+}
+
 static const char *do_damage(unsigned kind)
 {
     unsigned char *base = D.r.base;
@@ -244,12 +279,22 @@ static const char *do_damage(unsigned kind)
         else
             damage(base + D.r.heap_end + u16() % (D.r.size - D.r.heap_end));
         break;
-    default: /* the guard (or padding) after a live object */
+    case 4: /* the guard (or padding) after a live object */
         if (D.nobj) {
             const Obj *o = &D.obj[byte() % D.nobj];
             damage(o->p + o->n + byte() % 8);
         }
         break;
+    default: { /* a run's header or table */
+        Runs runs = {{0}, {0}, 0};
+        MemHeap_Walk(D.h, find_runs, &runs);
+        if (runs.n) {
+            unsigned i = byte() % runs.n;
+            damage(base + runs.at[i] + u16() % (runs.table[i] - runs.at[i]));
+            totals.run_tables++;
+        }
+        break;
+    }
     }
     return verify("a corruption");
 }
@@ -321,7 +366,7 @@ static const char *do_hooks(void)
     /* a wild pointer anywhere in the region and around it */
     unsigned char *wild = space + u32() % sizeof space;
     unsigned char *f = MemHeap_Find(D.h, wild, NULL);
-    long k = owner(wild);
+    long k = owner_near(wild);
     if (f && (k < 0 || D.obj[k].p != f))
         return fuzz_fail("Find answers +%#zx for a byte of no live object",
                          (size_t)(f - (unsigned char *)D.r.base));
@@ -361,7 +406,7 @@ const char *Fuzz_Damage(const uint8_t *data, size_t size)
             why = do_alloc();
         else if (op < 20)
             why = do_free();
-        else if (op < 25)
+        else if (op < 26)
             why = do_damage(op - 20u);
         else if (op < 28)
             why = do_flip();

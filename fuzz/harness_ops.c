@@ -2,7 +2,8 @@
  * ops.c - the operation-stream harness over the MemHeap_* API.
  *
  * Input layout (missing bytes read as 0, so every input is valid):
- *   [0] policy (% 5), bit 3: guard mode, bit 4: no lock
+ *   [0] policy (% 5), bit 3: guard mode, bit 4: no lock (MEM_FAST: always
+ *       MEM_OPT_NORUNS, the block heap this model describes)
  *   [1] region size (% 8, from the table below), bits 3..6: base misalignment
  *   [2] the byte the region is filled with before the heap is created
  *   then operations, one opcode byte and its arguments each.
@@ -886,7 +887,10 @@ static void op_overflow(void)
 static void create_heap(unsigned pbyte, unsigned sbyte, unsigned fillb)
 {
     W.policy = (MemPolicy)(pbyte % MEM_POLICY_COUNT);
-    W.flags = ((pbyte & 8u) ? MEM_OPT_GUARD : 0u) | ((pbyte & 16u) ? MEM_OPT_NOLOCK : 0u);
+    /* The model is the block heap's: MEM_FAST runs without its runs here
+     * (the trace harness, test_random and test_runs exercise runs). */
+    W.flags = ((pbyte & 8u) ? MEM_OPT_GUARD : 0u) | ((pbyte & 16u) ? MEM_OPT_NOLOCK : 0u) |
+              (W.policy == MEM_FAST ? MEM_OPT_NORUNS : 0u);
     W.region_size = region_sizes[sbyte % 8u];
     W.region = mapping + ((sbyte >> 3) & 15u);
     /* Garbage before creation: the heap must not rely on zeroed memory. */

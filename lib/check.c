@@ -8,6 +8,7 @@
  * its block.  It counts problems (as TLSF's checker does) instead of
  * asserting, so it works with NDEBUG.
  */
+#include "runs.h"
 #include "seg.h"
 
 #include <stdarg.h>
@@ -19,6 +20,10 @@ typedef struct Checker {
     int problems;
     char *why;
     size_t len;
+    uint32_t runs[RUN_CLASSES];  /* runs of each class the walk finds */
+    uint32_t live[RUN_CLASSES];  /* their live slots */
+    uint32_t listable[RUN_CLASSES]; /* those with a free slot, but the spare */
+    size_t run_bytes;
 } Checker;
 
 #if defined(__GNUC__)
@@ -35,6 +40,120 @@ MEM_NO_ASAN static void fail(Checker *c, const char *fmt, ...)
 }
 
 static size_t off(uint32_t g) { return HDR + (size_t)g * GRAN; }
+
+/* Run g (its header says it is one): its table against its class and its
+ * block, its bitmap against its count, every live slot's size within its
+ * slot and its class.  Adds its live objects to *live and *nused. */
+MEM_NO_ASAN static void check_run(Checker *c, uint32_t g, size_t *live, size_t *nused)
+{
+    const MemHeap *h = c->h;
+    const BlockHeader *b = mem_hdr(h, g);
+    const RunTable *t = run_table(h, g);
+    unsigned cls = t->cls;
+    if (cls >= RUN_CLASSES) {
+        fail(c, "run at +%#zx: its table names class %u, there are %u", off(g), cls, RUN_CLASSES);
+        return;
+    }
+    const RunClass *k = &h->runs[cls];
+    if (!k->nslots) {
+        fail(c, "run at +%#zx: class %u (%u bytes) is not served by runs in this heap", off(g),
+             cls, k->size);
+        return;
+    }
+    if (b->size - k->grans > 1u) {
+        fail(c, "run at +%#zx: %u granules, a run of class %u has %u", off(g), b->size, cls,
+             k->grans);
+        return;
+    }
+    c->runs[cls]++;
+    c->run_bytes += (size_t)b->size * GRAN;
+    const uint64_t *bits = run_bits_c(t);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < k->nslots; i++) {
+        if (!((bits[i >> 6] >> (i & 63u)) & 1u))
+            continue;
+        n++;
+        unsigned slack = run_slack(t, k, i);
+        unsigned below = cls ? mem_run_class_size[cls - 1] : 0u;
+        if (slack >= k->size - below)
+            fail(c, "run at +%#zx slot %u: object of %u bytes is not of its class (%u..%u)",
+                 off(g), i, k->size - slack, below + 1u, k->size);
+        *live += k->size - slack;
+    }
+    if (k->nslots % 64u &&
+        (bits[k->words - 1u] | (~(uint64_t)0 >> (64u - k->nslots % 64u))) != ~(uint64_t)0)
+        fail(c, "run at +%#zx: bitmap bits past its %u slots are clear", off(g), k->nslots);
+    for (unsigned w = 0; w < k->words; w++)
+        if (!run_word_ok(h, g, t, w))
+            fail(c, "run at +%#zx: word %u of its live bitmap fails its keyed hash", off(g), w);
+    if (n != t->nlive)
+        fail(c, "run at +%#zx: %u live bits in its bitmap, its count says %u", off(g), n,
+             t->nlive);
+    if (t->hint >= k->words)
+        fail(c, "run at +%#zx: the search starts at word %u of %u", off(g), t->hint, k->words);
+    c->live[cls] += n;
+    if (n < k->nslots && h->runs[cls].spare != g)
+        c->listable[cls]++;
+    *nused += n;
+}
+
+/* Every class's list holds exactly its runs with a free slot but the
+ * spare, mutually linked; the spare is an empty run of its class; the
+ * counts agree with the walk. */
+MEM_NO_ASAN static void check_run_lists(Checker *c)
+{
+    const MemHeap *h = c->h;
+    uint32_t spares = 0;
+    size_t runs = 0;
+    for (unsigned cls = 0; cls < RUN_CLASSES; cls++) {
+        const RunClass *k = &h->runs[cls];
+        runs += c->runs[cls];
+        if (k->nruns != c->runs[cls])
+            fail(c, "class %u: %u runs counted, the walk finds %u", cls, k->nruns, c->runs[cls]);
+        if (k->live != c->live[cls])
+            fail(c, "class %u: %u live slots counted, the walk finds %u", cls, k->live,
+                 c->live[cls]);
+        if (k->spare != NIL) {
+            spares++;
+            if (k->spare >= h->ngran || !((*mem_bm_word(h, 0, k->spare >> 6) >> (k->spare & 63u)) & 1u) ||
+                !run_sound(h, k->spare, run_table(h, k->spare), cls))
+                fail(c, "class %u: its spare run at granule %u is not a run of the class", cls,
+                     k->spare);
+            else if (run_table(h, k->spare)->nlive)
+                fail(c, "class %u: its spare run at +%#zx is not empty", cls, off(k->spare));
+        }
+        uint32_t n = 0, prev = NIL;
+        for (uint32_t g = k->partial; g != NIL; g = run_table(h, g)->next) {
+            if (n++ > c->runs[cls]) {
+                fail(c, "class %u: its list of runs is longer than its %u runs (a cycle?)", cls,
+                     c->runs[cls]);
+                break;
+            }
+            if (g >= h->ngran || !((*mem_bm_word(h, 0, g >> 6) >> (g & 63u)) & 1u) ||
+                !run_sound(h, g, run_table(h, g), cls)) {
+                fail(c, "class %u: its list of runs leads to granule %u, not a run of the class",
+                     cls, g);
+                break;
+            }
+            const RunTable *t = run_table(h, g);
+            if (t->prev != prev)
+                fail(c, "run at +%#zx: prev link is not the run before it in the list", off(g));
+            if (t->nlive >= k->nslots)
+                fail(c, "run at +%#zx is full but listed as having a free slot", off(g));
+            if (g == k->spare)
+                fail(c, "run at +%#zx is both its class's spare and listed", off(g));
+            prev = g;
+        }
+        if (n != c->listable[cls])
+            fail(c, "class %u: %u runs listed as having a free slot, the walk finds %u", cls, n,
+                 c->listable[cls]);
+    }
+    if (spares != h->run_spares)
+        fail(c, "%u spare runs counted, the classes hold %u", h->run_spares, spares);
+    if (c->run_bytes != h->run_bytes)
+        fail(c, "run bytes counter %zu, the walk finds %zu", h->run_bytes, c->run_bytes);
+    (void)runs;
+}
 
 /* Blocks tile the area; headers, flags, footers and neighbours agree; the
  * counters match.  Returns false when the tiling itself is broken (then
@@ -61,7 +180,10 @@ MEM_NO_ASAN static bool check_blocks(Checker *c)
             fail(c, "block at +%#zx: PREV_USED flag says %d, the block before is %s", off(g),
                  (b->info & B_PREV_USED) != 0, prev_used ? "used" : "free");
         size_t bytes = (size_t)b->size * GRAN;
-        if (is_used) {
+        if (is_used && hdr_is_run(b->info)) {
+            used += bytes;
+            check_run(c, g, &live, &nused);
+        } else if (is_used) {
             size_t slack = mem_slack(b);
             bool sane = tagged && slack < bytes - HDR; /* the object lies in the block */
             if (slack >= bytes - HDR)
@@ -264,7 +386,7 @@ MEM_NO_ASAN static void check_fast_lists(Checker *c)
 
 MEM_NO_ASAN int mem_diagnose_locked(const MemHeap *h, char *why, size_t len)
 {
-    Checker c = {h, {0, 0, 0, 0}, 0, why, len};
+    Checker c = {.h = h, .why = why, .len = len};
     if (why && len)
         why[0] = '\0';
     if (!mem_heap_ok(h) || h->magic != MEM_MAGIC) {
@@ -285,6 +407,7 @@ MEM_NO_ASAN int mem_diagnose_locked(const MemHeap *h, char *why, size_t len)
             check_address_list(&c);
         else
             check_fast_lists(&c);
+        check_run_lists(&c);
     }
     return c.problems;
 }

@@ -79,6 +79,7 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, MemPoli
         mem_seg_insert(h, k, g, s);
     }
     h->free_blocks = 1;
+    mem_runs_init(h);
     MEM_POISON(arena, size);
     h->seal[0] = h->seal[1] = mem_seal_of(h);
     return h;
@@ -92,7 +93,7 @@ MEM_NO_ASAN size_t MemHeap_ControlSize(void)
 MEM_NO_ASAN MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags)
 {
     if (!region || size < MEM_MIN_REGION || (unsigned)policy >= MEM_POLICY_COUNT ||
-        (flags & ~(unsigned)(MEM_OPT_NOLOCK | MEM_OPT_GUARD)))
+        (flags & ~(unsigned)(MEM_OPT_NOLOCK | MEM_OPT_GUARD | MEM_OPT_NORUNS)))
         return NULL;
     uintptr_t p = (uintptr_t)region;
     size_t lead = (size_t)((GRAN - p % GRAN) % GRAN);

@@ -3,9 +3,11 @@
  * split), free (find the object behind any interior pointer, check the
  * neighbours, coalesce), and the lookups behind Find and Classify.  The
  * block format is in block.h; the free structures are list.c (first, next,
- * best, worst) and seg.c (fast); this file ties them together and raises
- * the events.
+ * best, worst) and seg.c (fast); MEM_FAST serves small requests from runs
+ * first (runs.h), whose blocks come from and go back to the block heap
+ * here.  This file ties them together and raises the events.
  */
+#include "runs.h"
 #include "seg.h"
 
 /* ---- guard mode ------------------------------------------------------------- */
@@ -60,7 +62,8 @@ MEM_NO_ASAN static void alloc_failed(MemHeap *h, size_t size, size_t examined, E
  * neighbours; the head the remainder goes to), and when it is taken whole,
  * the block after it, whose PREV_USED is set and re-tagged, is a used block
  * with a valid header that knows g is free. */
-MEM_HOT bool take_ok(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t need, const bool list)
+MEM_HOT bool take_ok(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t need,
+                     const bool list)
 {
     if (!node_ok(h, k, g))
         return false;
@@ -76,25 +79,15 @@ MEM_HOT bool take_ok(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t ne
     return list ? mem_list_take_ok(h, k, g) : mem_seg_take_ok(h, k, g, total, rest);
 }
 
-MEM_HOT void *alloc_locked(MemHeap *h, const MemKeys *k, size_t size, EventBuf *eb, const bool list)
+/* Takes free block g (total granules, checked by take_ok) out of the free
+ * structure for a used block of need granules: the rest is split off as a
+ * free block (*r, *rest) when it can be one, else the whole block is taken.
+ * Returns the granules taken.  g's header is the caller's to write. */
+MEM_HOT uint32_t take_block(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t total,
+                            uint32_t need, const bool list, uint32_t *r_out, uint32_t *rest_out)
 {
-    uint32_t need = need_grans(h, size);
-    uint32_t rover_before = h->rover;
-    size_t examined = 0;
-    uint32_t g = NIL;
-    if (need)
-        g = list ? mem_list_search(h, k, need, &examined) : mem_seg_search(h, k, need, &examined);
-    if (g == NIL || !take_ok(h, k, g, need, list)) {
-        alloc_failed(h, size, examined, eb);
-        return NULL;
-    }
-
-    BlockHeader *b = mem_hdr(h, g);
-    uint32_t total = b->size;
-    uint32_t prev_used = b->info & B_PREV_USED;
     uint32_t rest = total - need;
     uint32_t r = NIL;
-
     if (rest >= MIN_GRANS) {
         /* [------ free ------] => [used][ free ] */
         r = g + need;
@@ -110,10 +103,39 @@ MEM_HOT void *alloc_locked(MemHeap *h, const MemKeys *k, size_t size, EventBuf *
         mem_list_take(h, k, g, r);
     else
         mem_seg_take(h, k, g, total, r, rest);
+    *r_out = r;
+    *rest_out = rest;
+    return need;
+}
+
+
+static void *alloc_again(MemHeap *h, const MemKeys *k, size_t size, EventBuf *eb);
+
+MEM_HOT void *alloc_locked(MemHeap *h, const MemKeys *k, size_t size, EventBuf *eb,
+                           const bool list)
+{
+    uint32_t need = need_grans(h, size);
+    uint32_t rover_before = h->rover;
+    size_t examined = 0;
+    uint32_t g = NIL;
+    if (need)
+        g = list ? mem_list_search(h, k, need, &examined) : mem_seg_search(h, k, need, &examined);
+    if (g == NIL || !take_ok(h, k, g, need, list)) {
+        if (!list && need && h->run_spares && mem_run_release_for(h, need, eb))
+            return alloc_again(h, k, size, eb); /* it fits now */
+        alloc_failed(h, size, examined, eb);
+        return NULL;
+    }
+
+    BlockHeader *b = mem_hdr(h, g);
+    uint32_t total = b->size;
+    uint32_t prev_used = b->info & B_PREV_USED;
+    uint32_t r, rest;
+    need = take_block(h, k, g, total, need, list, &r, &rest);
 
     size_t block_bytes = (size_t)need * GRAN;
     uint32_t slack = (uint32_t)(block_bytes - HDR - size);
-    MEM_ASSERT(slack <= SLACK_MAX);
+    MEM_ASSERT(slack < SLACK_MAX); /* SLACK_MAX marks a run */
     hdr_write_k(h, k, g, need, B_USED | prev_used | slack << B_SLACK_SHIFT);
     unsigned char *obj = mem_payload(h, g);
     if (h->flags & MEM_OPT_GUARD)
@@ -141,7 +163,34 @@ MEM_HOT void *alloc_locked(MemHeap *h, const MemKeys *k, size_t size, EventBuf *
     return obj;
 }
 
-MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
+/* After a spare run went back: the search again (out of line: the failure
+ * path of the copy inlined here may come back once per spare). */
+MEM_NO_ASAN __attribute__((noinline)) static void *alloc_again(MemHeap *h, const MemKeys *k,
+                                                               size_t size, EventBuf *eb)
+{
+    return alloc_locked(h, k, size, eb, false);
+}
+
+/* ---- blocks for runs (runs.c) ------------------------------------------------- */
+
+MEM_NO_ASAN uint32_t mem_block_for_run(MemHeap *h, uint32_t need, size_t *examined,
+                                       size_t *remainder)
+{
+    const MemKeys keys = mem_keys(h), *k = &keys;
+    uint32_t g = mem_seg_search(h, k, need, examined);
+    if (g == NIL || !take_ok(h, k, g, need, false))
+        return NIL;
+    BlockHeader *b = mem_hdr(h, g);
+    uint32_t total = b->size, prev_used = b->info & B_PREV_USED, r, rest;
+    need = take_block(h, k, g, total, need, false, &r, &rest);
+    hdr_write_k(h, k, g, need, B_RUN_MARK | prev_used);
+    h->used_bytes += (size_t)need * GRAN;
+    *remainder = r != NIL ? (size_t)rest * GRAN : 0u;
+    return g;
+}
+
+/* MemHeap_Alloc's full path: every case, with the lock and the events. */
+MEM_NO_ASAN __attribute__((noinline)) static void *alloc_full(MemHeap *h, size_t size)
 {
     if (size == 0 || !mem_heap_ok(h))
         return NULL;
@@ -150,9 +199,13 @@ MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
     bool locked = mem_lock(h);
     mem_ev_begin(&eb, h);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
-    /* two copies, each specialised for its family of policies */
-    void *p = mem_is_list_policy(h) ? alloc_locked(h, k, size, &eb, true)
-                                    : alloc_locked(h, k, size, &eb, false);
+    /* two copies, each specialised for its family of policies; under
+     * MEM_FAST a small request tries the runs first */
+    void *p;
+    if (mem_is_list_policy(h))
+        p = alloc_locked(h, k, size, &eb, true);
+    else if (size > RUN_MAX_SIZE || !(p = run_alloc(h, size, &eb)))
+        p = alloc_locked(h, k, size, &eb, false);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     if (eb.on)
         mem_ev_flush(h, &eb);
@@ -168,12 +221,14 @@ MEM_NO_ASAN static MemReject classify_outside(const MemHeap *h, uintptr_t a)
     return a >= b && a - b < h->arena ? MEM_REJECT_TABLE : MEM_REJECT_OUTSIDE;
 }
 
-/* Which block holds ptr (*gout, NIL if none), and whether ptr is inside its
- * live object.  Nothing read from the region is trusted before it is checked:
- * the bitmap's answer must be a block whose tagged header covers ptr.  Only
- * the bitmap and the header are read, never a byte of an object, which its
- * owner may be writing at the same time. */
-MEM_HOT MemReject classify(const MemHeap *h, const MemKeys *k, const void *ptr, uint32_t *gout)
+/* Which block holds ptr (*gout, NIL if none), in a run which slot (*slot,
+ * left alone otherwise), and whether ptr is inside its live object.
+ * Nothing read from the region is trusted before it is checked: the
+ * bitmap's answer must be a block whose tagged header covers ptr.  Only the
+ * bitmap, the headers and the run tables are read, never a byte of an
+ * object, which its owner may be writing at the same time. */
+MEM_HOT MemReject classify(const MemHeap *h, const MemKeys *k, const void *ptr, uint32_t *gout,
+                           uint32_t *slot)
 {
     uintptr_t a = (uintptr_t)ptr;
     size_t o = (size_t)(a - (uintptr_t)h->base) - HDR; /* wraps below the area */
@@ -190,6 +245,8 @@ MEM_HOT MemReject classify(const MemHeap *h, const MemKeys *k, const void *ptr, 
     *gout = g;
     if (!(info & B_USED))
         return MEM_REJECT_FREE;
+    if (hdr_is_run(info))
+        return run_classify(h, g, size, o, slot);
     size_t start = (size_t)g * GRAN + (GRAN - HDR); /* the object, as o counts */
     if (o < start)
         return MEM_REJECT_HEADER;
@@ -202,10 +259,10 @@ MEM_NO_ASAN MemReject MemHeap_Classify(const MemHeap *h, const void *ptr)
 {
     if (!mem_heap_ok(h))
         return MEM_REJECT_NULL_HEAP;
-    uint32_t g;
+    uint32_t g, slot;
     const MemKeys keys = mem_keys(h), *k = &keys;
     bool locked = mem_lock(h);
-    MemReject r = classify(h, k, ptr, &g);
+    MemReject r = classify(h, k, ptr, &g, &slot);
     mem_unlock(h, locked);
     return r;
 }
@@ -214,14 +271,22 @@ MEM_NO_ASAN void *MemHeap_Find(const MemHeap *h, const void *ptr, size_t *size)
 {
     if (!mem_heap_ok(h))
         return NULL;
-    uint32_t g;
+    uint32_t g, slot = NIL;
     void *obj = NULL;
     const MemKeys keys = mem_keys(h), *k = &keys;
     bool locked = mem_lock(h);
-    if (classify(h, k, ptr, &g) == MEM_OK) {
-        obj = mem_payload(h, g);
-        if (size)
-            *size = mem_object_size(mem_hdr(h, g));
+    if (classify(h, k, ptr, &g, &slot) == MEM_OK) {
+        if (slot != NIL) {
+            const RunTable *t = run_table(h, g);
+            const RunClass *rc = &h->runs[t->cls];
+            obj = h->base + run_slot_off(g, rc, slot);
+            if (size)
+                *size = rc->size - run_slack(t, rc, slot);
+        } else {
+            obj = mem_payload(h, g);
+            if (size)
+                *size = mem_object_size(mem_hdr(h, g));
+        }
     }
     mem_unlock(h, locked);
     return obj;
@@ -300,7 +365,8 @@ typedef struct FreePlan {
  * footer's size, and be linked where it belongs.  An overflow that reached
  * a header, or a forged footer and header inside an object, fails here,
  * and the free is refused instead of merging through them. */
-MEM_HOT bool free_plan(const MemHeap *h, const MemKeys *k, uint32_t g, FreePlan *p, const bool list)
+MEM_HOT bool free_plan(const MemHeap *h, const MemKeys *k, uint32_t g, FreePlan *p,
+                       const bool list)
 {
     const BlockHeader *b = mem_hdr(h, g);
     uint32_t size = b->size;
@@ -335,23 +401,12 @@ MEM_HOT bool free_plan(const MemHeap *h, const MemKeys *k, uint32_t g, FreePlan 
                               p->neighbours);
 }
 
-/* Frees used block g as planned; `given` is the pointer the caller passed,
- * as an offset, for the events. */
-MEM_HOT void free_locked(MemHeap *h, const MemKeys *k, uint32_t g, const FreePlan *p, EventBuf *eb, const bool list,
-                         ptrdiff_t given)
+/* Puts used block g (size granules) back as a free block, merged with its
+ * free neighbours as planned (free_plan). */
+MEM_HOT void merge_block(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t size,
+                         const FreePlan *p, const bool list, uint32_t rover_before)
 {
-    BlockHeader *b = mem_hdr(h, g);
-    uint32_t size = b->size;
-    size_t obj_size = mem_object_size(b);
-    uint32_t rover_before = h->rover;
-
-    if (h->flags & MEM_OPT_GUARD)
-        guard_report(h, g, obj_size, eb, given);
-    MEM_POISON(mem_payload(h, g), obj_size);
-
-    h->live_bytes -= obj_size;
     h->used_bytes -= (size_t)size * GRAN;
-    h->frees++;
 
     uint32_t start = p->start, merged = p->merged, right = p->right;
     unsigned neighbours = p->neighbours;
@@ -378,13 +433,58 @@ MEM_HOT void free_locked(MemHeap *h, const MemKeys *k, uint32_t g, const FreePla
     /* one block more, less each neighbour it absorbed */
     h->free_blocks = h->free_blocks + 1u - (neighbours & MEM_LEFT ? 1u : 0u) -
                      (neighbours & MEM_RIGHT ? 1u : 0u);
+}
 
+/* Frees used block g as planned; `given` is the pointer the caller passed,
+ * as an offset, for the events. */
+MEM_HOT void free_locked(MemHeap *h, const MemKeys *k, uint32_t g, const FreePlan *p,
+                         EventBuf *eb, const bool list, ptrdiff_t given)
+{
+    BlockHeader *b = mem_hdr(h, g);
+    uint32_t size = b->size;
+    size_t obj_size = mem_object_size(b);
+    uint32_t rover_before = h->rover;
+
+    if (h->flags & MEM_OPT_GUARD)
+        guard_report(h, g, obj_size, eb, given);
+    MEM_POISON(mem_payload(h, g), obj_size);
+
+    h->live_bytes -= obj_size;
+    h->frees++;
+    merge_block(h, k, g, size, p, list, rover_before);
     if (eb->on)
-        free_events(h, eb, g, size, obj_size, start, merged, neighbours, rover_before, given);
+        free_events(h, eb, g, size, obj_size, p->start, p->merged, p->neighbours, rover_before,
+                    given);
+}
+
+/* Gives run g's block back to the block heap, where it coalesces; false
+ * (and nothing changes) when its neighbours fail their checks. */
+MEM_NO_ASAN bool mem_block_release_run(MemHeap *h, uint32_t g, EventBuf *eb)
+{
+    const MemKeys keys = mem_keys(h), *k = &keys;
+    FreePlan plan;
+    if (!free_plan(h, k, g, &plan, false))
+        return false;
+    BlockHeader *b = mem_hdr(h, g);
+    MemEvent *e = mem_ev_add(eb, h, MEM_EV_RUN_RELEASE);
+    if (e) {
+        e->block = e->run = goff(g);
+        e->size = (size_t)b->size * GRAN;
+    }
+    merge_block(h, k, g, b->size, &plan, false, h->rover);
+    if (plan.neighbours) {
+        e = mem_ev_add(eb, h, MEM_EV_COALESCE);
+        if (e) {
+            e->neighbours = plan.neighbours;
+            e->block = goff(plan.start);
+            e->size = (size_t)plan.merged * GRAN;
+        }
+    }
+    return true;
 }
 
 MEM_NO_ASAN static void reject_event(MemHeap *h, EventBuf *eb, const void *ptr, MemReject r,
-                                     uint32_t g)
+                                     uint32_t g, uint32_t slot)
 {
     MemEvent *e = mem_ev_add(eb, h, MEM_EV_REJECT);
     if (e) {
@@ -393,11 +493,16 @@ MEM_NO_ASAN static void reject_event(MemHeap *h, EventBuf *eb, const void *ptr, 
         if (g != NIL) {
             e->block = goff(g);
             e->size = (size_t)mem_hdr(h, g)->size * GRAN;
+            if (hdr_is_run(mem_hdr(h, g)->info)) {
+                e->run = goff(g);
+                e->slot = slot != NIL ? slot : 0u;
+            }
         }
     }
 }
 
-MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
+/* MemHeap_Free's full path: every case, with the lock and the events. */
+MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr)
 {
     if (!ptr)
         return MEM_OK;
@@ -405,34 +510,61 @@ MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
         return MEM_REJECT_NULL_HEAP;
     EventBuf eb;
     FreePlan plan;
-    uint32_t g = NIL;
+    uint32_t g = NIL, slot = NIL;
     const MemKeys keys = mem_keys(h), *k = &keys;
     bool locked = mem_lock(h);
     mem_ev_begin(&eb, h);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
-    MemReject r = classify(h, k, ptr, &g);
+    MemReject r = classify(h, k, ptr, &g, &slot);
     ptrdiff_t given = (ptrdiff_t)((uintptr_t)ptr - (uintptr_t)h->base);
     bool list = mem_is_list_policy(h);
-    if (r == MEM_OK &&
-        !(list ? free_plan(h, k, g, &plan, true) : free_plan(h, k, g, &plan, false))) {
+    if (r == MEM_OK && slot != NIL) {
+        if (!run_free_ok(h, g))
+            r = MEM_REJECT_CORRUPT;
+    } else if (r == MEM_OK &&
+               !(list ? free_plan(h, k, g, &plan, true) : free_plan(h, k, g, &plan, false))) {
         r = MEM_REJECT_CORRUPT;
         /* Guard mode says what reached the neighbour: this object's guard. */
         if (h->flags & MEM_OPT_GUARD)
             guard_report(h, g, mem_object_size(mem_hdr(h, g)), &eb, given);
     }
-    if (r == MEM_OK) {
-        if (list)
-            free_locked(h, k, g, &plan, &eb, true, given);
-        else
-            free_locked(h, k, g, &plan, &eb, false, given);
-    } else {
+    if (r != MEM_OK) {
         h->rejected++;
         if (eb.on)
-            reject_event(h, &eb, ptr, r, g);
+            reject_event(h, &eb, ptr, r, g, slot);
+    } else if (slot != NIL) {
+        run_free(h, g, slot, &eb, given);
+    } else if (list) {
+        free_locked(h, k, g, &plan, &eb, true, given);
+    } else {
+        free_locked(h, k, g, &plan, &eb, false, given);
     }
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     if (eb.on)
         mem_ev_flush(h, &eb);
     mem_unlock(h, locked);
     return (int)r;
+}
+
+/* ---- the entry points ---------------------------------------------------------- */
+
+/* A small request or free under MEM_FAST tries the run fast path (runs.h)
+ * first; whatever it declines goes the full way. */
+/* Both entry points check the heap's seal before anything else, the fast
+ * paths too: a released or damaged control structure is never used. */
+MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
+{
+    if (size - 1u < RUN_MAX_SIZE && mem_heap_ok(h) && run_hot(h)) {
+        void *p = run_alloc_fast(h, size);
+        if (p)
+            return p;
+    }
+    return alloc_full(h, size);
+}
+
+MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
+{
+    if (mem_heap_ok(h) && run_hot(h) && run_free_fast(h, ptr))
+        return MEM_OK;
+    return free_full(h, ptr);
 }

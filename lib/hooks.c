@@ -5,6 +5,7 @@
  * and nothing read from the arena is followed before it is checked: a walk
  * stops at the first block that fails, whatever the arena holds.
  */
+#include "runs.h"
 #include "seg.h"
 
 #include <string.h>
@@ -58,6 +59,7 @@ MEM_NO_ASAN void MemHeap_SetObserver(MemHeap *h, MemObserver observer, void *arg
     h->observer = observer;
     h->observer_arg = arg;
     h->observer_seal = mem_observer_seal(h, observer, arg);
+    mem_run_gate(h);
     mem_unlock(h, locked);
 }
 
@@ -84,6 +86,11 @@ MEM_NO_ASAN MemRegion MemHeap_Region(const MemHeap *h)
 MEM_NO_ASAN static void describe(const MemHeap *h, uint32_t g, MemBlock *out)
 {
     const BlockHeader *b = mem_hdr(h, g);
+    memset(out, 0, sizeof *out);
+    if (hdr_is_run(b->info)) {
+        mem_run_describe(h, g, out);
+        return;
+    }
     out->offset = goff(g);
     out->size = (size_t)b->size * GRAN;
     out->header = HDR;
@@ -262,6 +269,7 @@ MEM_NO_ASAN MemStats MemHeap_Stats(const MemHeap *h)
     s.rejected_frees = h->rejected;
     s.overflows = h->overflows;
     s.ops = h->allocs + h->frees + h->failed + h->rejected;
+    mem_run_stats(h, &s);
     mem_unlock(h, locked);
     return s;
 }

@@ -61,6 +61,9 @@ extern "C" {
 /* Smallest block the heap manages, header included. */
 #define MEM_MIN_BLOCK 32
 
+/* The largest request MEM_FAST serves from a run (MemHeap_SlotSize). */
+#define MEM_RUN_MAX 1024
+
 /* Smallest region MemHeap_Create() accepts, control structure included. */
 #define MEM_MIN_REGION 4096
 
@@ -91,9 +94,10 @@ MEM_API int Mem_Init(int sizeOfRegion);
 /*
  * Returns a new object of exactly size bytes, aligned to MEM_ALIGNMENT.
  * Returns NULL iff size <= 0, Mem_Init has not succeeded, or no free block
- * fits (under MEM_FAST: none that its bounded search finds, see
- * MemHeap_Alloc); after NULL the heap is exactly as before (only the failure
- * counter of its statistics moves).
+ * fits (under MEM_FAST: no run has a free slot for it and none of the
+ * blocks its bounded search finds fits, see MemHeap_Alloc); after NULL the
+ * heap is exactly as before (only the failure counter of its statistics
+ * moves).
  * Time: O(1) under MEM_FAST; O(free blocks) under the list policies.
  */
 MEM_API void *Mem_Alloc(int size);
@@ -101,7 +105,9 @@ MEM_API void *Mem_Alloc(int size);
 /*
  * Frees the live object that ptr points into: ptr may be any address in
  * [start, start + size) where size is the size that was requested.  The block
- * is coalesced with free neighbours at once.  Mem_Free(NULL) does nothing.
+ * is coalesced with free neighbours at once; under MEM_FAST an object of at
+ * most MEM_RUN_MAX bytes is a slot of a run instead, and its slot does not
+ * coalesce (see MemHeap_Free).  Mem_Free(NULL) does nothing.
  * Returns 0 on success or for NULL.  Returns -1 and changes nothing for any
  * other pointer: outside the region, into free space, into a header, into the
  * padding after an object, into an object already freed, or before Mem_Init.
@@ -135,9 +141,20 @@ MEM_API MemHeap *Mem_DefaultHeap(void);
 /* Where an allocation is placed.  FIRST, NEXT, BEST and WORST search one
  * explicit doubly linked free list kept in address order; ties go to the
  * lowest address; the object takes the low end of the chosen block and the
- * rest is split off when it can form a block of MEM_MIN_BLOCK bytes.
+ * rest is split off when it can form a block of MEM_MIN_BLOCK bytes.  They
+ * are pure list allocators: every object is a block with a header.
  * FAST keeps segregated free lists in two levels of size classes indexed by
- * bitmaps (as TLSF does): allocation and free in constant time. */
+ * bitmaps (as TLSF does): allocation and free in constant time.  In front
+ * of them, requests of 1..MEM_RUN_MAX bytes are served from runs (as slab
+ * allocators do): a run is one used block cut into equal slots of one size
+ * class (MemHeap_SlotSize), with its table (class, a live bitmap, the exact
+ * size of each object) at its start and no header per object.  A freed slot
+ * does not coalesce; the run is the unit that does: when it empties it is
+ * kept as its class's spare if the class has none, else it goes back to the
+ * free blocks and coalesces there.  Spares go back, too, when the free
+ * blocks alone cannot serve a request that they would.  Runs are sized to
+ * the heap (at most 1/64 of the arena each, 5 KiB at most), so a one-page
+ * heap has none. */
 typedef enum MemPolicy {
     MEM_FIRST_FIT = 0,
     MEM_NEXT_FIT,
@@ -165,8 +182,14 @@ enum {
     MEM_OPT_NOLOCK = 1u << 0,
     /* Guard mode: the padding after every object (at least 8 bytes) holds
      * a known pattern that is verified on free and by MemHeap_Check, so an
-     * overflow past the end of an object is detected and reported. */
-    MEM_OPT_GUARD = 1u << 1
+     * overflow past the end of an object is detected and reported.  Every
+     * object is then a block (MEM_FAST makes no runs: a slot has no room for
+     * a guard). */
+    MEM_OPT_GUARD = 1u << 1,
+    /* MEM_FAST without its runs: every request is a block of the
+     * segregated lists (what MEM_FAST was before runs; for lectures and
+     * tests of that layer).  Ignored by the other policies. */
+    MEM_OPT_NORUNS = 1u << 2
 };
 
 /*
@@ -207,8 +230,13 @@ MEM_API void MemHeap_Release(MemHeap *heap);
  * MEM_FAST, to stay O(1), takes the first block of the smallest size class
  * in which every block fits, and else looks at no more than the first 32
  * blocks of the request's own class: it can fail while a block that fits
- * lies deeper in that class.  A free block that fails its integrity check
- * (an overrun reached it) is never allocated from.
+ * lies deeper in that class.  A request of 1..MEM_RUN_MAX bytes under
+ * MEM_FAST takes a slot of a run of its class when one has a free slot,
+ * else a new run (or the class's spare), else a block; so it fails only
+ * when no run of its class has a free slot and no free block fits.  Empty
+ * spare runs are given back first when that lets a block fit; a failed
+ * allocation gives back nothing.  A free block or a run that fails its
+ * integrity check (an overrun reached it) is never allocated from.
  * Time: O(1) under MEM_FAST, O(free blocks) otherwise.
  */
 MEM_API void *MemHeap_Alloc(MemHeap *heap, size_t size);
@@ -232,8 +260,10 @@ MEM_API const char *MemReject_Describe(MemReject reason);
 
 /*
  * Frees the live object that ptr points into (any byte of it) and coalesces
- * it with free neighbours.  Returns MEM_OK (0), also for ptr == NULL (which
- * does nothing); otherwise a MemReject value (> 0) and the heap is unchanged
+ * it with free neighbours; an object in a run (MEM_FAST) frees its slot,
+ * which does not coalesce, and a run that empties is kept as its class's
+ * spare or goes back and coalesces.  Returns MEM_OK (0), also for ptr ==
+ * NULL (which does nothing); otherwise a MemReject value (> 0) and the heap is unchanged
  * except for the rejected-free counter.  A free whose block or neighbours
  * fail their integrity checks is refused as MEM_REJECT_CORRUPT rather than
  * merged through damaged metadata.  Under MEM_OPT_GUARD an overwritten guard
@@ -242,6 +272,11 @@ MEM_API const char *MemReject_Describe(MemReject reason);
  * reached the next header.
  */
 MEM_API int MemHeap_Free(MemHeap *heap, void *ptr);
+/* (For an object in a run: a pointer into the run's table is
+ * MEM_REJECT_HEADER, into a free slot MEM_REJECT_FREE, past the object's
+ * last byte in its slot or after the run's last slot MEM_REJECT_PADDING, and
+ * every pointer into a run whose header fails its check MEM_REJECT_CORRUPT.
+ * Time: O(log64 n) to find the object, O(1) to free a slot.) */
 
 /*
  * Finds the live object that ptr points into.  Returns its first byte and
@@ -253,6 +288,17 @@ MEM_API void *MemHeap_Find(const MemHeap *heap, const void *ptr, size_t *size);
 
 /* Like Find, but says why a pointer is not inside a live object. */
 MEM_API MemReject MemHeap_Classify(const MemHeap *heap, const void *ptr);
+
+/*
+ * The slot size that a request of size bytes gets in this heap: MEM_FAST
+ * serves requests of 1..MEM_RUN_MAX bytes from runs of equal slots, in size
+ * classes 16 bytes apart up to 128, then four per doubling (160, 192, 224,
+ * 256, 320, ... 1024).  Returns 0 when such a request is served by a block
+ * instead: the list policies, guard mode, MEM_OPT_NORUNS, size 0 or above
+ * MEM_RUN_MAX, and the classes too large for runs in a small heap (a run
+ * takes at most 1/64 of the arena; a one-page heap has none).  Time: O(1).
+ */
+MEM_API size_t MemHeap_SlotSize(const MemHeap *heap, size_t size);
 
 /* ------------------------------------------------------------------------ */
 /* Hooks: how a visualiser sees the heap                                    */
@@ -285,13 +331,26 @@ typedef struct MemBlock {
     unsigned list;         /* free walks: which list holds it (size class under
                               MEM_FAST, 0 otherwise); 0 in address walks */
     size_t rank;           /* position in the walk, from 0 */
+    /* A run (MEM_FAST's small objects): one used block cut into equal slots
+     * of one size class, with no header per object.  For a run, header is
+     * the block header and the run's table (bytes before slot 0), object
+     * the requested bytes of its live slots, padding their unused bytes and
+     * the tail after the last slot; size = header + object + padding +
+     * (slots - live_slots) * slot_size.  MemHeap_WalkSlots visits its slots. */
+    bool run;
+    unsigned run_class;    /* run: its size class, from 0 (the smallest) */
+    size_t slot_size;      /* run: bytes per slot */
+    size_t slots;          /* run: slots in all */
+    size_t live_slots;     /* run: slots holding an object */
+    size_t slot_offset;    /* run: slot 0's offset from MemRegion.base */
 } MemBlock;
 
 /* Return true to go on, false to stop the walk. */
 typedef bool (*MemVisitor)(const MemBlock *block, void *arg);
 
 /*
- * Visits every block in address order.  Returns the number of blocks visited
+ * Visits every block in address order; a run is one block (MemBlock.run),
+ * whose slots MemHeap_WalkSlots visits.  Returns the number of blocks visited
  * (the one that stopped the walk included), or 0 when heap or visit is NULL.
  * The heap is locked during the walk: the visitor must not change the heap,
  * but may call the query functions of this header on it.  Time: O(blocks).
@@ -301,22 +360,49 @@ MEM_API size_t MemHeap_Walk(const MemHeap *heap, MemVisitor visit, void *arg);
 /*
  * Visits every free block in the order the policy keeps them: address order
  * for the list policies; for MEM_FAST, size class by size class, ascending,
- * each list from its head (block.list is the class).  Same contract as Walk.
+ * each list from its head (block.list is the class).  Free slots of runs are
+ * not free blocks (MemStats.run_free_bytes counts them).  Same contract as
+ * Walk.
  */
 MEM_API size_t MemHeap_WalkFree(const MemHeap *heap, MemVisitor visit, void *arg);
+
+/* One slot of a run. */
+typedef struct MemSlot {
+    size_t offset;         /* of the slot's first byte (its object's, when
+                              live) from MemRegion.base */
+    size_t size;           /* bytes of the slot (the class size) */
+    size_t object;         /* requested bytes of its object; 0 when free */
+    size_t index;          /* from 0, in address order */
+    bool live;
+} MemSlot;
+
+/* Return true to go on, false to stop the walk. */
+typedef bool (*MemSlotVisitor)(const MemSlot *slot, void *arg);
+
+/*
+ * Visits the slots of the run whose block starts at run_offset (a
+ * MemBlock.offset with run set), in address order.  Returns the number of
+ * slots visited (the one that stopped the walk included); 0 when heap or
+ * visit is NULL or no sound run starts there.  Same locking and visitor
+ * contract as MemHeap_Walk.  Time: O(slots of the run).
+ */
+MEM_API size_t MemHeap_WalkSlots(const MemHeap *heap, size_t run_offset, MemSlotVisitor visit,
+                                 void *arg);
 
 /* Counters and derived measures, all taken from the heap itself. */
 typedef struct MemStats {
     MemPolicy policy;
     size_t capacity;        /* bytes of the arena */
     size_t live_bytes;      /* sum of the requested sizes of live objects */
-    size_t used_bytes;      /* bytes in used blocks: headers+objects+padding */
-    size_t header_bytes;    /* headers of used blocks */
-    size_t padding_bytes;   /* unused bytes after objects (internal frag.) */
+    size_t used_bytes;      /* bytes in used blocks: headers+objects+padding
+                               (+ the free slots of runs) */
+    size_t header_bytes;    /* headers of used blocks, runs' tables */
+    size_t padding_bytes;   /* unused bytes after objects (internal frag.),
+                               in blocks and slots, and runs' tails */
     size_t table_bytes;     /* arena bytes outside blocks (bitmap, pads) */
     size_t metadata_bytes;  /* header_bytes + table_bytes */
     size_t free_bytes;      /* bytes in free blocks, their headers included */
-    size_t used_blocks;
+    size_t used_blocks;     /* live objects: used blocks and live slots */
     size_t free_blocks;
     size_t largest_free;    /* bytes of the largest free block */
     size_t largest_free_offset; /* its offset (the lowest of equals), or
@@ -324,7 +410,8 @@ typedef struct MemStats {
     size_t largest_request; /* the largest object the largest free block can
                                hold (MEM_FAST may not find it: MemHeap_Alloc) */
     double external_frag;   /* 1 - largest_free / free_bytes; 0 if no free */
-    double internal_frag;   /* (used_bytes - live_bytes) / used_bytes; 0 if none */
+    double internal_frag;   /* (used_bytes - live_bytes - run_free_bytes) /
+                               used_bytes; 0 if none */
     double utilisation;     /* live_bytes / capacity */
     size_t peak_live_bytes; /* highest live_bytes so far */
     size_t rover;           /* next fit: offset of the rover's block, or
@@ -335,16 +422,29 @@ typedef struct MemStats {
     uint64_t rejected_frees;
     uint64_t overflows;     /* guard mode: broken guards detected */
     uint64_t ops;           /* allocs + frees + failed + rejected */
+    /* Runs (MEM_FAST's small objects; 0 under the other policies).  A run
+     * is a used block: its bytes are in used_bytes, its header and table in
+     * header_bytes, its slots' unused bytes and its tail in padding_bytes,
+     * and its free slots in run_free_bytes alone. */
+    size_t runs;            /* runs, the empty ones kept as spares included */
+    size_t run_bytes;       /* bytes of their blocks */
+    size_t run_slots;       /* slots in them */
+    size_t run_free_slots;  /* slots holding no object */
+    size_t run_free_bytes;  /* bytes of those free slots */
+    double run_frag;        /* run_free_bytes / run_bytes: free space inside
+                               runs, usable only by their own class; 0 if
+                               there are no runs */
 } MemStats;
 
 /* The statistics, by value; a zeroed struct when heap is NULL (or not a
  * heap).  Under MEM_FAST, largest_free_offset names a largest free block,
  * not always the lowest of equals.
- * Time: under MEM_FAST, O(1), but for the first call after the largest free
- * block was split, merged or taken, when blocks of 32 granules (512 bytes)
- * or more were the largest: that call walks one size class, O(free blocks
- * in it), and the answer is kept until the largest block changes again.
- * O(free blocks) under the list policies. */
+ * Time: O(1) under MEM_FAST (a sum over its size classes for the runs), but
+ * for the first call after the largest free block was split, merged or
+ * taken, when blocks of 32 granules (512 bytes) or more were the largest:
+ * that call walks one size class, O(free blocks in it), and the answer is
+ * kept until the largest block changes again.  O(free blocks) under the list
+ * policies (largest_free). */
 MEM_API MemStats MemHeap_Stats(const MemHeap *heap);
 
 /* ------------------------------------------------------------------------ */
@@ -353,17 +453,24 @@ MEM_API MemStats MemHeap_Stats(const MemHeap *heap);
 
 typedef enum MemEventKind {
     MEM_EV_ALLOC,     /* request, examined, block/size (chosen block before
-                         the split), remainder (bytes split off), object */
+                         the split), remainder (bytes split off), object;
+                         in a run: run, slot, block/size the slot */
     MEM_EV_FAIL,      /* request, examined, free_total, largest_free; block/size:
                          the largest free block (SIZE_MAX/0 when none), at
                          the cost of MemHeap_Stats */
     MEM_EV_FREE,      /* pointer given, object (its start), request (object
-                         size), block/size (the freed block before merging) */
+                         size), block/size (the freed block before merging);
+                         in a run: run, slot, block/size the slot */
     MEM_EV_COALESCE,  /* neighbours (MEM_LEFT|MEM_RIGHT), block/size: result */
-    MEM_EV_REJECT,    /* pointer given, reason */
+    MEM_EV_REJECT,    /* pointer given, reason; block/size the block there
+                         (run, slot when it is a run) */
     MEM_EV_OVERFLOW,  /* guard mode: object, request, block; size = bytes of
                          the guard found overwritten */
-    MEM_EV_ROVER      /* next fit: block = the rover's new block offset */
+    MEM_EV_ROVER,     /* next fit: block = the rover's new block offset */
+    MEM_EV_RUN_NEW,   /* a run was made: block/size the run's block, request
+                         its slot size, examined, remainder as for ALLOC */
+    MEM_EV_RUN_RELEASE /* an empty run went back to the block heap: block/
+                         size the run's block (a COALESCE may follow) */
 } MemEventKind;
 
 enum { MEM_LEFT = 1u, MEM_RIGHT = 2u };
@@ -384,6 +491,11 @@ typedef struct MemEvent {
     MemReject reason;     /* REJECT */
     size_t free_total;    /* FAIL: bytes free in all */
     size_t largest_free;  /* FAIL: the largest free block */
+    size_t run;           /* ALLOC/FREE in a run, RUN_NEW, RUN_RELEASE: the
+                             offset of the run's block; 0 otherwise (no block
+                             starts at 0).  For an object in a run, block/size
+                             are its slot, and remainder is 0 */
+    size_t slot;          /* ALLOC/FREE in a run: the slot's index */
 } MemEvent;
 
 typedef void (*MemObserver)(const MemEvent *event, void *arg);
@@ -410,7 +522,12 @@ MEM_API void MemHeap_SetObserver(MemHeap *heap, MemObserver observer, void *arg)
  * the free blocks, are mutually linked, in range, and ordered as the policy
  * requires (address order; size classes and bitmaps under MEM_FAST); the
  * interior-pointer bitmap marks exactly the block starts, at every level; the
- * counters agree with a walk; guards are intact (guard mode).
+ * counters agree with a walk; guards are intact (guard mode); every run's
+ * table names a class served here and the size of its block, its live bitmap
+ * agrees with its count (and marks no slot past the last), every live slot's
+ * size is of its class, each class's list holds exactly its runs with a free
+ * slot (mutually linked, in range, none full), its spare is an empty run of
+ * the class, and the per-class counts agree with the runs.
  * Returns 0 when all hold, -1 otherwise (also for NULL).  Works with NDEBUG.
  * Time: O(arena / 1024 + blocks).
  */
@@ -454,7 +571,11 @@ MEM_API void MemHeap_ForkChild(void);
  * blocks' links are stored masked by a key that depends on their position
  * (as glibc's safe-linking), and are followed only to a block that starts
  * in the start bitmap, carries a valid tag, is free and links back.  A
- * header absorbed by coalescing is erased.  So a program that knows the
+ * header absorbed by coalescing is erased.  In a run (MEM_FAST's small
+ * objects), every word of the live bitmap carries a keyed hash of itself,
+ * its place and the run's class, checked before a slot is handed out or
+ * taken back, and a run goes back to the block heap only when its bitmap
+ * proves it empty.  So a program that knows the
  * format but not the secret cannot forge a header (a guess holds with
  * probability 2^-24), move one, or redirect a link: a block or link that
  * fails is refused (MEM_REJECT_CORRUPT, a failed allocation), and no
@@ -476,7 +597,7 @@ MEM_API void MemHeap_ForkChild(void);
  * bits, and can check that the blocks tile [heap_begin, heap_end), that a
  * free block's last 4 bytes repeat its size, that PREV_USED agrees with the
  * block before, and that the start bitmap marks exactly the block starts.
- * It cannot check tags or follow the free lists.
+ * It cannot check tags or hashes, nor follow the free lists.
  */
 
 #ifdef __cplusplus

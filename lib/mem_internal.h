@@ -6,6 +6,7 @@
  *   block.h, block.c   the block format, its integrity tag, the start bitmap
  *   list.c             first/next/best/worst: one address-ordered free list
  *   seg.h, seg.c       fast: segregated free lists indexed by bitmaps (TLSF)
+ *   runs.h, runs.c     fast: small objects in runs of equal slots
  *   heap.c             allocation, free and lookup: split, coalesce, classify
  *   hooks.c            region, walks, statistics, observer and events
  *   create.c           creating and releasing heaps, policy names
@@ -84,6 +85,11 @@
 #define B_LOW_MASK 0xFFu     /* the flag and slack bits; above: the tag, which
                                 covers them all, the size and the position */
 #define B_TAG_SHIFT 8u
+/* A run (MEM_FAST's small objects, runs.h) is a used block whose slack
+ * field is all ones.  An object's block never has more than 39 bytes of
+ * slack (need_grans: 23 for the smallest block, 16 more when a block is
+ * taken whole), so no object block carries this mark. */
+#define B_RUN_MARK (B_USED | SLACK_MAX << B_SLACK_SHIFT)
 
 typedef struct BlockHeader {
     uint32_t size;           /* granules in the whole block, header included */
@@ -113,6 +119,8 @@ enum {
     K_LINK0,     /* a free block's link mask: (g ^ K_LINK0) * K_LINK1 */
     K_LINK1,
     K_OBSERVER,  /* the observer's keyed copy */
+    K_RUN0,      /* a run's live bitmap words: (bits ^ K_RUN0) * K_RUN1 */
+    K_RUN1,
     MEM_KEYS
 };
 
@@ -121,6 +129,41 @@ enum {
 #define SL_COUNT (1u << SL_BITS)
 #define FL_COUNT 29u         /* sizes up to 2^32 granules */
 #define FAST_FALLBACK_SCAN 32u /* blocks examined in the exact class at most */
+
+/* ---- Runs (MEM_FAST's small objects; runs.h explains them) ------------- */
+#define RUN_CLASSES 20u      /* size classes served by runs */
+#define RUN_MAX_SIZE 1024u   /* the largest request a run serves */
+_Static_assert(RUN_MAX_SIZE == MEM_RUN_MAX, "one limit");
+
+/* One size class of one heap: 64 bytes, the fields of the fast paths
+ * first.  The geometry is fixed when the heap is created (runs are sized
+ * to the heap); the lists and counts change. */
+typedef struct RunClass {
+    uint64_t head_hdr;       /* the first listed run's header, as it was
+                                when last checked (runs.h: the fast path) */
+    uint32_t partial;        /* the runs with a free slot: a list through
+                                their tables (RunTable.next), NIL-ended */
+    uint32_t live;           /* live slots in this class's runs */
+    uint16_t size;           /* bytes per slot */
+    uint16_t nslots;         /* slots per run; 0: the class is not served
+                                by runs in this heap */
+    uint16_t slots_at;       /* bytes from a run's table to its slot 0 */
+    uint16_t sizes_at;       /* bytes from a run's table to its sizes */
+    uint32_t slot_bytes;     /* nslots * size */
+    uint32_t recip;          /* slot = (granules into the slots * recip)
+                                >> RUN_RECIP_SHIFT */
+    uint32_t grans;          /* granules of a run's block (one more when the
+                                rest of its free block could not be split
+                                off) */
+    uint8_t words;           /* 64-bit words of the live bitmap */
+    uint8_t reserved[3];
+    uint32_t spare;          /* an empty run kept for the next allocation
+                                (hysteresis), or NIL */
+    uint32_t nruns;          /* runs of this class, the spare included */
+    uint32_t reserved2[4];
+} RunClass;
+
+_Static_assert(sizeof(RunClass) == 64, "one cache line per class");
 
 struct MemHeap {
     uint32_t magic;
@@ -158,6 +201,13 @@ struct MemHeap {
     uint32_t big;            /* its granule, NIL when there is no free block */
     uint32_t big_size;       /* its granules */
     bool big_known;          /* false: it left, the next question searches */
+    /* MEM_FAST: small objects in runs (all classes off for the list
+     * policies and in guard mode) */
+    RunClass runs[RUN_CLASSES];
+    uint8_t run_gate;        /* 0: MemHeap_Alloc and _Free may try the run
+                                fast paths (runs.h); else RUN_GATE_* bits */
+    uint32_t run_spares;     /* classes holding a spare run */
+    size_t run_bytes;        /* bytes of all runs' blocks */
 
     /* counters, kept as the operations go; MemHeap_Check recounts them */
     size_t live_bytes, used_bytes, free_blocks; /* free bytes: the rest;
@@ -249,6 +299,13 @@ void mem_bm_set_up(const MemHeap *heap, size_t idx);
 void mem_bm_clear_up(const MemHeap *heap, size_t idx);
 uint32_t mem_bm_find_prev_slow(const MemHeap *heap, uint32_t q);
 
+/* Level 0 as an array from which words 1 and up are read directly (word 0
+ * is the arena's first 8 bytes: mem_bm_word). */
+MEM_NO_ASAN static inline const uint64_t *mem_bm_level0(const MemHeap *h)
+{
+    return (const uint64_t *)(const void *)(h->base + HDR + (size_t)h->ngran * GRAN) - 1;
+}
+
 /* Word w of the bitmap's level l.  Level 0's word 0 is the arena's first 8
  * bytes; its others follow the block area; the summary levels after them
  * (block.c).  Callers keep w below the level's words. */
@@ -293,7 +350,8 @@ typedef struct EventBuf {
     bool on;     /* an observer is installed: build events at all */
     unsigned n;
     uint64_t op; /* this operation's number, from 1 */
-    MemEvent ev[4];
+    MemEvent ev[2u * RUN_CLASSES + 4u]; /* an allocation that gives back
+                        every spare run: a RUN_RELEASE and a COALESCE each */
 } EventBuf;
 
 MEM_NO_ASAN static inline void mem_ev_begin(EventBuf *eb, const MemHeap *h)
@@ -314,6 +372,23 @@ MemHeap *mem_heap_init(MemHeap *heap, void *arena, size_t size, MemPolicy policy
 
 /* "heap.c" */
 size_t mem_guard_damage(const MemHeap *heap, uint32_t g);
+/* A block of need granules (or one more) for a run, its header written as
+ * a run's (B_RUN_MARK), or NIL when MEM_FAST's search finds none; nothing
+ * is counted as failed.  *remainder: the bytes split off. */
+uint32_t mem_block_for_run(MemHeap *heap, uint32_t need, size_t *examined, size_t *remainder);
+/* Gives run g's block back (MEM_EV_RUN_RELEASE, then it coalesces); false,
+ * changing nothing, when its neighbours fail their checks. */
+bool mem_block_release_run(MemHeap *heap, uint32_t g, EventBuf *eb);
+
+/* "runs.c" (the hot paths are inline in runs.h) */
+void mem_runs_init(MemHeap *heap);
+/* Sets run_gate from the policy, flags and observer (SetObserver calls it). */
+void mem_run_gate(MemHeap *heap);
+/* Gives back a spare run whose block, merged with its free neighbours,
+ * holds need granules; false (nothing changed) when there is none. */
+bool mem_run_release_for(MemHeap *heap, uint32_t need, EventBuf *eb);
+void mem_run_describe(const MemHeap *heap, uint32_t g, MemBlock *out);
+void mem_run_stats(const MemHeap *heap, MemStats *s);
 
 /* "check.c" */
 int mem_diagnose_locked(const MemHeap *heap, char *why, size_t len);

@@ -91,6 +91,7 @@ MEM_NO_ASAN void mem_key_draw(MemHeap *h)
     draw(k, MEM_KEYS, (uintptr_t)h);
     k[K_TAG1] |= 1u; /* the multipliers are odd: no bit of the input is lost */
     k[K_LINK1] |= 1u;
+    k[K_RUN1] |= 1u;
     for (unsigned i = 0; i < MEM_KEYS; i++)
         h->key[i] = k[i] ^ mem_secret[i];
 }

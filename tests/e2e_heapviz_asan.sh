@@ -58,7 +58,7 @@ run "guard, an overflow freed" --guard --skip 50 --keys $'a100\nof' --frames 20
 run "trace replay" --trace tests/golden/lecture.rep --frames 20
 run "prompts, zoom, help, refused frees" --skip 80 \
     --keys $'lllzzZa64\ni0x1\ni99999999\nTab\tf?' --frames 10
-L=8 C=30 run "too small" --frames 3
+L=10 C=40 run "the smallest screen" --frames 3
 # every key, in a jumble, on a guarded heap and in compare mode
 jumble=$'lhjkzZz\tHl?\e?a0\na99999999\nfio\nafoo\x1b\tjjjjkkkk+-+-pwr.n nq'
 run "a jumble of keys, guarded" --guard --skip 150 --keys "${jumble%q}" --frames 5

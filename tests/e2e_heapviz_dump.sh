@@ -60,15 +60,18 @@ golden ascii_fragmenter  24  80 $U -- --ascii --workload fragmenter --seed 7 --s
 golden c_locale_next     30 100 C  -- --policy next --skip 90
 golden compare_120x40    40 120 $U -- --compare first,best,worst,fast --seed 3 --skip 150
 golden small_40x12       12  40 $U -- --frames 2 --skip 50
-golden too_small_30x8     8  30 $U --
 golden wide_200x60       60 200 $U -- --workload phased --size 32K --skip 300
 golden help_100x40       40 100 $U -- --skip 10 --keys '?'
 golden guard_overflow    30 100 $U -- --guard --skip 40 --keys $'a100\no'
 golden guard_freed       30 100 $U -- --guard --skip 40 --keys $'a100\nof'
 golden selected_zoom     30 100 $U -- --skip 60 --keys 'lllllzz'
-golden interior_free     30 100 $U -- --skip 20 --keys $'a300\ni0x63c\n'
+golden interior_free     30 100 $U -- --skip 20 --keys $'a300\ni4e4\n'
 golden trace_replay      30 100 $U -- --trace "$GOLD/lecture.rep" --frames 2 --skip 12
 golden fragmenter_fail   30 100 $U -- --workload fragmenter --skip 123
+# runs (fast): slots drawn one by one, the selected slot's run in the panel
+golden runs_selected     30 100 $U -- --policy fast --size 64K --skip 300 --keys 'llll'
+golden runs_ascii        24  80 $U -- --ascii --policy fast --size 64K --skip 200 --keys 'lll'
+golden runs_compare      40 120 $U -- --compare fast,best --size 32K --seed 5 --skip 250
 
 # the same seed gives the same frames; another seed other frames
 a=$(LINES=24 COLUMNS=80 NO_COLOR=1 "$BIN" --dump --frames 5 --seed 11 --skip 40 </dev/null)
@@ -89,18 +92,65 @@ ops=$(printf '%s\n' "$out" | grep -o 'op [0-9]*$' | tr '\n' ' ')
 if [ "$ops" = "op 0 op 1 op 2 op 3 " ]; then ok "one operation a frame"
 else not_ok "one operation a frame" "title counters: $ops"; fi
 
+# a trace ends: --dump stops at its last operation, whatever --frames says
+out=$(LINES=24 COLUMNS=80 "$BIN" --dump --trace "$GOLD/lecture.rep" --frames 100 </dev/null)
+frames=$(( $(printf '%s\n' "$out" | grep -c $'^\f$') + 1 ))
+last=$(printf '%s\n' "$out" | grep -o 'op [0-9]*$' | tail -n 1)
+if [ "$frames" -eq 15 ] && [ "$last" = "op 14" ]; then ok "--dump stops with the trace: 15 frames for 14 operations"
+else not_ok "--dump stops with the trace" "$frames frames, the last at '$last'"; fi
+
+# --skip N shows op N, whatever the library counted (a realloc is one
+# operation, a failed allocation too), and the events are numbered alike
+for w in random fragmenter; do
+    t=$(LINES=24 COLUMNS=80 "$BIN" --dump --workload $w --skip 200 </dev/null | head -n 1 | grep -o 'op [0-9]*$')
+    if [ "$t" = "op 200" ]; then ok "--skip 200 --workload $w: the title says op 200"
+    else not_ok "--skip 200 --workload $w: the title says op 200" "it says '$t'"; fi
+done
+nums=$(LINES=60 COLUMNS=120 "$BIN" --dump --trace "$GOLD/lecture.rep" --skip 14 </dev/null \
+       | grep -oE '^ #[0-9]+' | tr -d ' #' | tr '\n' ' ')
+if [ "$nums" = "$(seq -s ' ' 1 14) " ] || [ "$nums" = "$(seq -s ' ' $(( 15 - $(echo "$nums" | wc -w) )) 14) " ]
+then ok "a trace's events are numbered one by one, its realloc once ($nums)"
+else not_ok "a trace's events are numbered one by one, its realloc once" "numbers: $nums"; fi
+
+# a 1 GiB arena costs what is drawn, not the arena: the player fills the
+# ends of the large objects only (it filled all of them: 6.9 s and 846 MB)
+if [ -x /usr/bin/time ]; then
+    for args in "--skip 1000" "--workload phased --skip 3000" "--compare all --skip 1000"; do
+        # shellcheck disable=SC2086
+        m=$( { LINES=24 COLUMNS=80 /usr/bin/time -f '%e %M' "$BIN" --size 1G $args --dump >/dev/null; } 2>&1 | tail -n 1)
+        secs=${m% *}; kb=${m#* }
+        if [ "${kb:-999999}" -le 100000 ] && awk -v s="$secs" 'BEGIN { exit !(s < 2.0) }'; then
+            ok "--size 1G $args --dump: $secs s, $((kb / 1024)) MB"
+        else not_ok "--size 1G $args --dump: at most 2 s and 100 MB" "$secs s, $kb KB"; fi
+    done
+else
+    ok "# SKIP /usr/bin/time is not installed (Debian: time)"
+fi
+
+# a screen too small for --dump is an error, not a frame that asks to enlarge it
+out=$(LINES=5 COLUMNS=30 "$BIN" --dump 2>"$tmp/small.err" </dev/null)
+rc=$?
+if [ "$rc" -eq 1 ] && [ -z "$out" ] && grep -q 'at least 40x10' "$tmp/small.err" \
+    && grep -q 'LINES=5 COLUMNS=30' "$tmp/small.err"; then ok "--dump at 30x5: an error on stderr, exit 1"
+else not_ok "--dump at 30x5: an error on stderr, exit 1" "rc=$rc out=$out" "$(cat "$tmp/small.err")"; fi
+
 # without a terminal and without --dump: explain, exit non-zero
 err=$("$BIN" </dev/null 2>&1 >/dev/null)
 rc=$?
 if [ "$rc" -ne 0 ] && grep -q -- '--dump' <<<"$err"; then ok "no terminal: explains and exits $rc"
 else not_ok "no terminal: explains and exits non-zero" "rc=$rc: $err"; fi
 
-# an unknown option prints the usage and exits 2
+# a mistake on the command line: the error and one line pointing at --help
+# (the whole usage would scroll the error away at 80x24), exit 2
 err=$("$BIN" --frobnicate 2>&1 >/dev/null)
 rc=$?
-if [ "$rc" -eq 2 ] && grep -q "unknown option '--frobnicate'" <<<"$err" && grep -q '^usage: heapviz' <<<"$err"
-then ok "unknown option: usage, exit 2"
-else not_ok "unknown option: usage, exit 2" "rc=$rc" "$err"; fi
+if [ "$rc" -eq 2 ] && [ "$(printf '%s\n' "$err" | wc -l)" -eq 2 ] \
+    && grep -q "^heapviz: unknown option '--frobnicate'$" <<<"$err" && grep -q -- '--help' <<<"$err"
+then ok "unknown option: the error and a pointer at --help, exit 2"
+else not_ok "unknown option: the error and a pointer at --help, exit 2" "rc=$rc" "$err"; fi
+wide=$("$BIN" --help | LC_ALL=C.UTF-8 awk 'length($0) > 80')
+if [ -z "$wide" ]; then ok "every line of --help fits 80 columns"
+else not_ok "every line of --help fits 80 columns" "$wide"; fi
 
 out=$("$BIN" --help)
 rc=$?

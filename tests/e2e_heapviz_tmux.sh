@@ -5,39 +5,8 @@
 # Prints TAP lines; skips (as one passing line) when tmux is missing.
 set -u
 cd "$(dirname "$0")/.."
-BIN=$(cd "$(dirname "${OUT:-.}/heapviz")" && pwd)/heapviz
-SOCK="heapviz-e2e-$$-0"
-sessions=0
-PIDFILE=$(mktemp)
-n=0
-failed=0
+. tests/tmux_lib.sh
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-    n=$((n + 1)); failed=1
-    echo "not ok $n - $1"
-    shift
-    for line in "$@"; do echo "#   $line"; done
-    echo "#   screen:"
-    cap | sed 's/^/#   | /'
-}
-
-if ! command -v tmux >/dev/null 2>&1; then
-    echo "ok 1 - # SKIP tmux is not installed"
-    exit 0
-fi
-if [ ! -x "$BIN" ]; then
-    echo "not ok 1 - $BIN is not built"
-    exit 1
-fi
-
-# Inside tmux the terminal is tmux: its keys (Home is ESC [ 1 ~) match the
-# tmux/screen descriptions, not xterm's.  The first whose terminfo exists
-# here, preferring 256 colours; xterm-256color as the last resort.
-TERM_E2E=dumb
-for t in tmux-256color screen-256color screen xterm-256color xterm; do
-    if infocmp "$t" >/dev/null 2>&1; then TERM_E2E=$t; break; fi
-done
 # A left click at column $1, row $2 (1-based) as this terminal reports it:
 # SGR 1006 when its kmous says so, else the X10 bytes.
 click() {
@@ -50,56 +19,6 @@ click() {
         keys -l $'\e[M '"$x$y"$'\e[M#'"$x$y"
     fi
 }
-LOC=C.UTF-8
-locale -a 2>/dev/null | grep -qi '^c\.utf-\?8$' || LOC=C
-
-t() { tmux -L "$SOCK" -f /dev/null "$@"; }
-cleanup() { t kill-server >/dev/null 2>&1; rm -f "$PIDFILE"; }
-# every session gets its own server (socket), so no kill races a start
-fresh() {
-    t kill-server >/dev/null 2>&1
-    sessions=$((sessions + 1))
-    SOCK="heapviz-e2e-$$-$sessions"
-}
-trap cleanup EXIT
-
-# start COLS ROWS ARGS...: heapviz in a fresh session; the pane stays
-# after it exits and says how it ended.
-start() {
-    local cols=$1 rows=$2
-    shift 2
-    fresh
-    t new-session -d -x "$cols" -y "$rows" \
-        "env TERM=$TERM_E2E LANG=$LOC LC_ALL=$LOC NO_COLOR= $BIN $*; echo HEAPVIZ-EXIT=\$?; sleep 60"
-}
-cap() { t capture-pane -p -t 0 2>/dev/null; }
-keys() { t send-keys -t 0 "$@"; }
-
-# until TIMEOUT PATTERN: waits for the screen to match (grep -E)
-until_match() {
-    local timeout=$1 pat=$2 i=0
-    local limit=$((timeout * 20))
-    while [ $i -lt $limit ]; do
-        cap | grep -qE -- "$pat" && return 0
-        sleep 0.05
-        i=$((i + 1))
-    done
-    return 1
-}
-until_gone() {
-    local timeout=$1 pat=$2 i=0
-    local limit=$((timeout * 20))
-    while [ $i -lt $limit ]; do
-        cap | grep -qE -- "$pat" || return 0
-        sleep 0.05
-        i=$((i + 1))
-    done
-    return 1
-}
-check() { # check NAME TIMEOUT PATTERN
-    if until_match "$2" "$3"; then ok "$1"; else not_ok "$1" "waited ${2}s for /$3/"; fi
-}
-op_count() { cap | head -n 1 | grep -oE 'op [0-9]+ *$' | grep -oE '[0-9]+'; }
 
 # ---- starts, draws the bar, pause and step ------------------------------------
 start 100 30 --paused --seed 5
@@ -179,9 +98,11 @@ keys x
 check "an unknown key says so" 3 "'x' does nothing here"
 keys '?'
 check "? opens the help" 3 'heapviz help'
-if cap | grep -q 'padding: unused bytes after an object' && cap | grep -q 'zoom in / out'; then
-    ok "the help has the legend and the keys"
-else not_ok "the help has the legend and the keys"; fi
+if cap | grep -q 'padding: unused bytes after an object'; then ok "the help has the legend"
+else not_ok "the help has the legend"; fi
+keys End
+check "End scrolls the help to the keys" 3 'zoom in / out'
+keys Home
 keys Escape
 if until_gone 3 'heapviz help'; then ok "Esc closes the help"; else not_ok "Esc closes the help"; fi
 keys F1
@@ -200,7 +121,7 @@ keys Z Z Z Z
 check "Z zooms back out to the whole arena" 3 'already showing the whole arena'
 keys p
 check "p cycles the policy (first → next)" 3 'heapviz · next fit'
-check "p restarts the same workload" 3 'policy: next fit; the same workload starts again'
+check "p replays the same operations under the next policy" 3 'policy: next fit; the same [0-9]+ operations again'
 keys p
 check "p again: best fit" 3 'heapviz · best fit'
 keys w
@@ -235,7 +156,8 @@ else not_ok "four bars on one scale"; fi
 keys Down
 check "Down moves to the next heap" 3 '▶ best fit'
 keys p
-check "p in compare mode says why not" 3 'compare mode shows several policies'
+check "p in compare mode changes the selected heap's policy" 3 'the best fit heap is next fit now'
+check "the heap's line names its new policy" 3 '▶ next fit +ext'
 keys a 6 4 Enter
 check "a allocates in every heap in lockstep" 3 'allocated 64 B'
 keys q
@@ -290,7 +212,8 @@ keys Z Z Z Z H
 check "H opens the help as well" 3 'heapviz help'
 keys Escape r
 check "r resets: empty heap, the workload from its seed" 3 'reset: empty heaps'
-check "the operation count starts again" 3 'op 0 *$'
+check "r keeps what was typed: it comes back where it was" 3 'your 5 operations come back'
+check "the operation count starts again, with the typed operations at op 0" 3 'op 5 *$'
 keys q
 check "q quits guard mode" 3 'HEAPVIZ-EXIT=0'
 

@@ -440,6 +440,55 @@ Test(overflow, a_cleared_prev_used_and_a_fake_chunk_give_no_overlap)
     }
 }
 
+/* MEM_FAST's small objects live in runs, whose table (counts, live bitmap,
+ * sizes) lies just before slot 0: an underflow from the object in slot 0
+ * that clears the live bitmap would have the run hand out its live slots
+ * again. */
+static bool first_run(const MemBlock *b, void *arg)
+{
+    if (!b->run || !b->live_slots)
+        return true;
+    *(MemBlock *)arg = *b;
+    return false;
+}
+
+Test(overflow, an_underflow_from_a_slot_through_its_runs_table_gives_no_overlap)
+{
+    World w;
+    world_open(&w, MEM_FAST, 0, 256u << 10);
+    for (int i = 0; i < 40; i++)
+        cr_assert_not_null(w_alloc(&w, 24));
+    MemBlock run;
+    memset(&run, 0, sizeof run);
+    MemHeap_Walk(w.h, first_run, &run);
+    cr_assert(run.run && run.slot_offset, "small objects are in runs");
+    unsigned char *slot0 = (unsigned char *)w.r.base + run.slot_offset;
+    cr_assert_eq(w_index(&w, slot0), w_index(&w, slot0), "slot 0 holds a live object");
+    /* The live bitmap: a word whose low bits are the live slots (the
+     * program knows which slots it holds); cleared, as a store reaching
+     * back from slot 0 would. */
+    uint64_t pattern = run.live_slots >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << run.live_slots) - 1;
+    unsigned char *table = (unsigned char *)w.r.base + run.offset + HDR, *word = NULL;
+    attacker_may_touch(&w);
+    for (unsigned char *q = table; q + 8 <= slot0; q += 8) {
+        uint64_t v;
+        memcpy(&v, q, sizeof v);
+        if (v == pattern)
+            word = q;
+    }
+    cr_assert_not_null(word, "the attacker finds the live bitmap");
+    memset(word, 0, 8);
+    w.own_lo = word;
+    w.own_hi = word + 8;
+    for (int i = 0; i < 60; i++) {
+        w_alloc(&w, 24);
+        intact(&w, ID("E14") " an underflow into a run's table");
+    }
+    w_free(&w, slot0);
+    aftermath(&w, ID("E14") " an underflow into a run's table");
+    world_close(&w);
+}
+
 /* ---- 3: use after free ----------------------------------------------------------------- */
 
 /* Issue 9, break 3: one bit of a freed block flips (a stale pointer's
@@ -516,15 +565,48 @@ Test(damage, twenty_thousand_random_corruptions_anywhere_in_the_arena, .timeout 
         inputs++;
     }
     FuzzDamageTotals t = Fuzz_DamageTotals();
-    cr_log_info("damage: %u inputs, %llu corruptions, %llu bit flips in freed memory, "
-                "%llu allocations (%llu refused), %llu frees (%llu refused), %llu hook calls",
+    cr_log_info("damage: %u inputs, %llu corruptions (%llu in run tables), %llu bit flips in "
+                "freed memory, %llu allocations (%llu refused), %llu frees (%llu refused), "
+                "%llu hook calls",
                 inputs, (unsigned long long)(t.corruptions - before.corruptions),
+                (unsigned long long)(t.run_tables - before.run_tables),
                 (unsigned long long)(t.flips - before.flips),
                 (unsigned long long)(t.allocs - before.allocs),
                 (unsigned long long)(t.refused_allocs - before.refused_allocs),
                 (unsigned long long)(t.frees - before.frees),
                 (unsigned long long)(t.refused_frees - before.refused_frees),
                 (unsigned long long)(t.hooks - before.hooks));
+}
+
+/* The same, on MEM_FAST heaps of 64 KiB without guard mode, where small
+ * objects live in runs: 5,000 corruptions of runs' headers and tables (links,
+ * counts, the live bitmap and its hashes, sizes) among the rest. */
+Test(damage, five_thousand_corruptions_of_run_tables, .timeout = 900)
+{
+    uint64_t seed = th_seed(0x5105u);
+    ThRng rng = {seed};
+    FuzzDamageTotals before = Fuzz_DamageTotals();
+    uint64_t want = th_scaled(5000);
+    uint8_t buf[2048];
+    unsigned inputs = 0;
+    while (Fuzz_DamageTotals().run_tables - before.run_tables < want) {
+        for (size_t k = 0; k < sizeof buf; k++)
+            buf[k] = (uint8_t)(th_rand(&rng) >> 24);
+        buf[0] = MEM_FAST;         /* no guard mode */
+        buf[1] = (uint8_t)(3u | (buf[1] & 0x3cu)); /* 64 KiB */
+        const char *why = Fuzz_Damage(buf, sizeof buf);
+        cr_assert_null(why, ID("E14") ": run tables: input %u of seed %#llx: %s", inputs,
+                       (unsigned long long)seed, why);
+        inputs++;
+        cr_assert_lt(inputs, 100000u, "the inputs make no runs");
+    }
+    FuzzDamageTotals t = Fuzz_DamageTotals();
+    cr_log_info("damage on runs: %u inputs, %llu corruptions (%llu in run tables), %llu "
+                "allocations (%llu refused)",
+                inputs, (unsigned long long)(t.corruptions - before.corruptions),
+                (unsigned long long)(t.run_tables - before.run_tables),
+                (unsigned long long)(t.allocs - before.allocs),
+                (unsigned long long)(t.refused_allocs - before.refused_allocs));
 }
 
 /* ---- 4: the control structure --------------------------------------------------------- */
@@ -663,7 +745,7 @@ Test(hooks, no_hook_reads_outside_a_block_whose_header_is_damaged)
 Test(complexity, fast_stats_and_a_failed_allocation_read_no_free_block)
 {
     World w;
-    world_open(&w, MEM_FAST, 0, 4u << 20);
+    world_open(&w, MEM_FAST, MEM_OPT_NORUNS, 4u << 20); /* blocks, not runs */
     /* 600-byte free blocks (a class of several sizes) between live ones */
     enum { N = 2000 };
     static unsigned char *o[N];

@@ -293,12 +293,18 @@ static unsigned char *at(const void *base, intptr_t o)
     return (unsigned char *)((uintptr_t)base + (uintptr_t)o);
 }
 
+/* B11-B18 are about blocks: MEM_FAST without its runs (B21-B25: runs). */
+static unsigned blocks_only(int pol)
+{
+    return pol == MEM_FAST ? MEM_OPT_NORUNS : 0u;
+}
+
 Test(pointers, every_kind_of_stray_pointer_on_every_policy)
 {
     for (int pol = 0; pol < MEM_POLICY_COUNT; pol++) {
         for (unsigned flags = 0; flags <= MEM_OPT_GUARD; flags += MEM_OPT_GUARD) {
-            MemHeap *h = th_heap((MemPolicy)pol, 1 << 15, flags);
-            MemHeap *other = th_heap((MemPolicy)pol, 1 << 14, flags);
+            MemHeap *h = th_heap((MemPolicy)pol, 1 << 15, flags | blocks_only(pol));
+            MemHeap *other = th_heap((MemPolicy)pol, 1 << 14, flags | blocks_only(pol));
             unsigned char *a = MemHeap_Alloc(h, 100);
             unsigned char *b = MemHeap_Alloc(h, 40);
             unsigned char *c = MemHeap_Alloc(h, 1);
@@ -359,7 +365,7 @@ Test(pointers, every_kind_of_stray_pointer_on_every_policy)
 Test(pointers, an_object_whose_header_was_overwritten)
 {
     for (int pol = 0; pol < MEM_POLICY_COUNT; pol++) {
-        MemHeap *h = th_heap((MemPolicy)pol, 1 << 14, 0);
+        MemHeap *h = th_heap((MemPolicy)pol, 1 << 14, blocks_only(pol));
         unsigned char *a = MemHeap_Alloc(h, 24);
         unsigned char *b = MemHeap_Alloc(h, 24);
         unsigned char *c = MemHeap_Alloc(h, 24);
@@ -387,7 +393,7 @@ Test(pointers, an_object_whose_neighbours_header_was_overwritten)
         cr_assert_neq(map, MAP_FAILED);
         memset(map, 0xC5, page);
         memset(map + page + len, 0xC5, page);
-        MemHeap *h = MemHeap_Create(map + page, len, (MemPolicy)pol, 0);
+        MemHeap *h = MemHeap_Create(map + page, len, (MemPolicy)pol, blocks_only(pol));
         unsigned char *a = MemHeap_Alloc(h, 24);
         unsigned char *b = MemHeap_Alloc(h, 24);
         unsigned char *c = MemHeap_Alloc(h, 24);
@@ -405,6 +411,92 @@ Test(pointers, an_object_whose_neighbours_header_was_overwritten)
         MemHeap_Release(h);
         munmap(map, len + 2 * page);
     }
+}
+
+typedef struct RunQuery {
+    size_t offset;  /* an object's offset */
+    MemBlock run;   /* the run holding it */
+} RunQuery;
+
+static bool run_visit(const MemBlock *b, void *arg)
+{
+    RunQuery *q = arg;
+    if (b->run && q->offset >= b->offset && q->offset < b->offset + b->size) {
+        q->run = *b;
+        return false;
+    }
+    return true;
+}
+
+/* The run that holds obj (run set false when none does). */
+static MemBlock run_of(const MemHeap *h, const unsigned char *obj)
+{
+    RunQuery q = {(size_t)(obj - (unsigned char *)MemHeap_Region(h).base), {0}};
+    MemHeap_Walk(h, run_visit, &q);
+    return q.run;
+}
+
+Test(pointers, into_runs)
+{
+    MemHeap *h = th_heap(MEM_FAST, 1 << 16, 0);
+    MemHeap *other = th_heap(MEM_FAST, 1 << 14, 0);
+    unsigned char *a = MemHeap_Alloc(h, 20); /* three slots of the 32-byte class */
+    unsigned char *b = MemHeap_Alloc(h, 32);
+    unsigned char *c = MemHeap_Alloc(h, 17);
+    unsigned char *o = MemHeap_Alloc(other, 20);
+    cr_assert(a && b && c && o);
+    MemRegion r = MemHeap_Region(h);
+    MemBlock run = run_of(h, a);
+    cr_assert(run.run && run.slot_size == 32 && run.live_slots == 3, "the three share a run");
+    cr_assert_eq(MemHeap_SlotSize(h, 20), 32);
+    unsigned char *slot0 = at(r.base, (intptr_t)run.slot_offset);
+    int local = 0;
+    Snap before = snap(h);
+    cr_assert_eq(MemHeap_Free(h, NULL), MEM_OK, ID("B1"));
+    expect_unchanged(h, &before, 0, 0, ID("B1"));
+    expect_refused(h, &local, MEM_REJECT_OUTSIDE, ID("B2") ": runs");
+    expect_refused(h, &global_object, MEM_REJECT_OUTSIDE, ID("B3") ": runs");
+    expect_refused(h, o, MEM_REJECT_OUTSIDE, ID("B6") ": another heap's slot");
+    expect_refused(h, h, MEM_REJECT_OUTSIDE, ID("B7") ": runs");
+    expect_refused(h, r.base, MEM_REJECT_TABLE, ID("B8") ": runs");
+    expect_refused(h, at(r.base, (intptr_t)r.size - 1), MEM_REJECT_TABLE, ID("B9") ": runs");
+    expect_refused(h, at(r.base, (intptr_t)r.size), MEM_REJECT_OUTSIDE, ID("B10") ": runs");
+    expect_refused(h, at(r.base, (intptr_t)run.offset + 8), MEM_REJECT_HEADER,
+                   ID("B21") ": the table's first byte");
+    expect_refused(h, slot0 - 1, MEM_REJECT_HEADER, ID("B21") ": the table's last byte");
+    expect_refused(h, a + 20, MEM_REJECT_PADDING, ID("B22") ": a slot's first unused byte");
+    expect_refused(h, a + 31, MEM_REJECT_PADDING, ID("B22") ": a slot's last unused byte");
+    expect_refused(h, c + 17, MEM_REJECT_PADDING, ID("B22") ": 17 bytes in a 32-byte slot");
+    size_t tail = run.size - (run.slot_offset - run.offset) - run.slots * run.slot_size;
+    cr_assert_gt(tail, 0);
+    expect_refused(h, at(r.base, (intptr_t)(run.offset + run.size) - 1), MEM_REJECT_PADDING,
+                   ID("B23") ": the run's last byte");
+    expect_refused(h, c + 32, MEM_REJECT_FREE, ID("B24") ": the slot after the last used");
+    expect_refused(h, slot0 + (run.slots - 1) * 32 + 5, MEM_REJECT_FREE,
+                   ID("B24") ": the run's last slot");
+    expect_refused(h, at(r.base, (intptr_t)r.heap_end - 100), MEM_REJECT_FREE,
+                   ID("B13") ": free space beside runs");
+    cr_assert_eq(MemHeap_Free(h, b + 31), MEM_OK, "an interior free of a slot");
+    expect_refused(h, b, MEM_REJECT_FREE, ID("B14") ": runs");
+    expect_refused(h, b, MEM_REJECT_FREE, ID("B24") ": a slot freed twice, at its start");
+    expect_refused(h, b + 7, MEM_REJECT_FREE, ID("B24") ": a slot freed twice, inside");
+    expect_refused(h, (void *)UINTPTR_MAX, MEM_REJECT_OUTSIDE, ID("B16") ": runs");
+    cr_assert_eq(MemHeap_Find(h, c + 16, NULL), c, "c is still there");
+    /* The run's header is overwritten: every slot is refused, nothing moves. */
+    scribble(at(r.base, (intptr_t)run.offset + 5), 0x40);
+    Snap damaged = snap(h);
+    for (unsigned char *p = a; p < c + 17; p += 7)
+        cr_assert_eq(MemHeap_Classify(h, p), MEM_REJECT_CORRUPT, ID("B25") ": +%td", p - a);
+    cr_assert_null(MemHeap_Find(h, a, NULL), ID("B25"));
+    cr_assert_eq(MemHeap_Free(h, a), MEM_REJECT_CORRUPT, ID("B25"));
+    cr_assert_eq(MemHeap_Free(h, c + 3), MEM_REJECT_CORRUPT, ID("B25"));
+    cr_assert_eq(MemHeap_Stats(h).live_bytes, damaged.s.live_bytes, ID("B25"));
+    cr_assert_eq(MemHeap_Check(h), -1, ID("B25"));
+    /* and an allocation of the class does not take a slot of that run */
+    unsigned char *d = MemHeap_Alloc(h, 30);
+    cr_assert(d == NULL || d < at(r.base, (intptr_t)run.offset) ||
+                  d >= at(r.base, (intptr_t)(run.offset + run.size)),
+              ID("B25") ": a slot of the damaged run was handed out");
 }
 
 Test(pointers, a_heap_created_again_over_the_same_region)
@@ -613,6 +705,12 @@ static const CliCase cli_cases[] = {
      "heapviz: --trace and --workload random exclude each other"},
     {ID("D24"), {"--frames", "1"}, 1,
      "heapviz: standard input and output must be a terminal"},
+    {ID("D28"), {"--compare", "first,next", "--policy", "best"}, 2,
+     "heapviz: --policy and --compare exclude each other"},
+    {ID("D29"), {"--theme", "sepia"}, 2,
+     "heapviz: --theme: 'sepia' is not a theme (dark, light, contrast)"},
+    {ID("D30"), {"--flash", "99999"}, 2,
+     "heapviz: --flash: '99999' is not 0 to 60000 milliseconds"},
 };
 
 Test(cli, every_bad_command_line_exits_with_its_message, .timeout = 120)
@@ -630,8 +728,10 @@ Test(cli, every_bad_command_line_exits_with_its_message, .timeout = 120)
         const char *nl = strchr(r.err, '\n');
         cr_assert(nl && (size_t)(nl - r.err) >= strlen(c->first_line),
                   "%s: the message is not one line: \"%.300s\"", c->id, r.err);
+        /* one line to point at --help, not the usage that scrolls the error away */
         if (c->status == 2)
-            cr_assert(strstr(r.err, "usage: heapviz"), "%s: no usage after the error", c->id);
+            cr_assert_str_eq(nl + 1, "heapviz --help lists the options.\n",
+                             "%s: after the error: \"%.300s\"", c->id, nl + 1);
     }
 }
 
@@ -646,7 +746,7 @@ Test(cli, a_newline_in_an_argument_gives_a_one_line_message, .timeout = 60)
     cr_assert(strncmp(r.err, "heapviz: unknown option '--siz", 30) == 0, ID("D27") ": %s",
               r.err);
     const char *nl = strchr(r.err, '\n');
-    cr_assert(nl && strncmp(nl, "\n\nusage:", 8) == 0,
+    cr_assert(nl && strcmp(nl, "\nheapviz --help lists the options.\n") == 0,
               ID("D27") ": the message spans lines: \"%.200s\"", r.err);
 }
 
@@ -660,8 +760,10 @@ Test(cli, bad_terminal_sizes_in_the_environment, .timeout = 60)
     cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
               ID("D25") ": status %#x: %s", r.status, r.err);
     heapviz(&r, args, tiny);
-    cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0,
+    cr_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 1,
               ID("D26") ": status %#x: %s", r.status, r.err);
+    cr_assert(strstr(r.err, "heapviz: --dump needs a screen of at least 40x10; LINES=1 COLUMNS=1 "
+                            "give 1x1"), ID("D26") ": %s", r.err);
 }
 
 /* ---- the table and the tests agree ----------------------------------------------------- */

@@ -12,6 +12,13 @@
 
 static _Alignas(16) unsigned char region[1 << 16];
 
+/* The block layer's tests: MEM_FAST without its runs, so that small
+ * objects are blocks with headers (test_runs.c covers runs). */
+static unsigned blocks_only(MemPolicy p)
+{
+    return p == MEM_FAST ? MEM_OPT_NORUNS : 0u;
+}
+
 Test(create, refuses_bad_arguments)
 {
     cr_assert_null(MemHeap_Create(NULL, sizeof region, MEM_FAST, 0));
@@ -118,7 +125,7 @@ Test(classify, names_each_kind_of_bad_pointer)
 /* ---- walks ------------------------------------------------------------- */
 
 typedef struct Tally {
-    size_t blocks, bytes, used, object, padding, header, stop_after;
+    size_t blocks, bytes, used, objects, object, padding, header, run_free, stop_after;
     size_t last_end;
     bool contiguous;
 } Tally;
@@ -134,11 +141,20 @@ static bool tally(const MemBlock *b, void *arg)
     t->used += b->used;
     t->object += b->object;
     t->padding += b->padding;
-    t->header += b->header;
     if (b->used)
+        t->header += b->header;
+    if (b->run) {
+        size_t free_slots = (b->slots - b->live_slots) * b->slot_size;
+        cr_assert(b->used, "a run is a used block");
+        cr_assert_eq(b->size, b->header + b->object + b->padding + free_slots);
+        t->objects += b->live_slots;
+        t->run_free += free_slots;
+    } else if (b->used) {
         cr_assert_eq(b->size, b->header + b->object + b->padding);
-    else
+        t->objects++;
+    } else {
         cr_assert_eq(b->object + b->padding, 0);
+    }
     return !t->stop_after || t->blocks < t->stop_after;
 }
 
@@ -158,10 +174,14 @@ Test(walk, visits_every_block_in_address_order_and_agrees_with_stats)
         cr_assert_eq(n, t.blocks);
         cr_assert(t.contiguous, "blocks tile the heap");
         cr_assert_eq(t.bytes, r.heap_end - r.heap_begin);
-        cr_assert_eq(t.used, s.used_blocks);
+        cr_assert_eq(t.objects, s.used_blocks, "used_blocks counts objects, slots included");
         cr_assert_eq(t.blocks - t.used, s.free_blocks);
         cr_assert_eq(t.object, s.live_bytes);
         cr_assert_eq(t.padding, s.padding_bytes);
+        cr_assert_eq(t.header, s.header_bytes);
+        cr_assert_eq(t.run_free, s.run_free_bytes);
+        cr_assert_eq(s.used_bytes, s.live_bytes + s.header_bytes + s.padding_bytes +
+                                       s.run_free_bytes);
         cr_assert_eq(s.used_bytes + s.free_bytes + s.table_bytes, s.capacity);
         cr_assert_eq(s.metadata_bytes, s.header_bytes + s.table_bytes);
     }
@@ -169,7 +189,7 @@ Test(walk, visits_every_block_in_address_order_and_agrees_with_stats)
 
 Test(walk, the_visitor_can_stop_it)
 {
-    MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FAST, 0);
+    MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FAST, MEM_OPT_NORUNS);
     for (int i = 0; i < 10; i++)
         MemHeap_Alloc(h, 30);
     Tally t = {.stop_after = 3, .contiguous = true};
@@ -272,7 +292,7 @@ Test(events, failure_explains_itself)
 
 Test(events, rejected_free_gives_the_reason)
 {
-    MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FAST, 0);
+    MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FAST, MEM_OPT_NORUNS);
     char *a = MemHeap_Alloc(h, 20);
     Log log = {0};
     MemHeap_SetObserver(h, record, &log);
@@ -363,7 +383,7 @@ Test(stats, fragmentation_and_peak)
 
 static MemHeap *busy_heap(MemPolicy p, char **objs)
 {
-    MemHeap *h = MemHeap_Create(region, sizeof region, p, 0);
+    MemHeap *h = MemHeap_Create(region, sizeof region, p, blocks_only(p));
     for (int i = 0; i < 6; i++)
         objs[i] = MemHeap_Alloc(h, 100);
     MemHeap_Free(h, objs[1]);
@@ -454,7 +474,7 @@ Test(checker, notices_adjacent_free_blocks)
 Test(checker, free_refuses_to_merge_with_a_damaged_neighbour)
 {
     for (int p = 0; p < MEM_POLICY_COUNT; p++) {
-        MemHeap *h = MemHeap_Create(region, sizeof region, (MemPolicy)p, 0);
+        MemHeap *h = MemHeap_Create(region, sizeof region, (MemPolicy)p, blocks_only((MemPolicy)p));
         char *a = MemHeap_Alloc(h, 24), *b = MemHeap_Alloc(h, 24);
         MemHeap_Alloc(h, 24);
         th_expose(h);
@@ -474,7 +494,7 @@ Test(checker, free_refuses_to_merge_with_a_damaged_neighbour)
 Test(checker, alloc_refuses_a_damaged_free_block)
 {
     for (int p = 0; p < MEM_POLICY_COUNT; p++) {
-        MemHeap *h = MemHeap_Create(region, sizeof region, (MemPolicy)p, 0);
+        MemHeap *h = MemHeap_Create(region, sizeof region, (MemPolicy)p, blocks_only((MemPolicy)p));
         char *a = MemHeap_Alloc(h, 24); /* the rest of the heap is one free block */
         th_expose(h);
         memset(a + 24, 0x41, 16);       /* its header and its links */
@@ -489,7 +509,7 @@ Test(checker, alloc_refuses_a_damaged_free_block)
 Test(checker, a_cyclic_free_list_does_not_hang_the_search, .timeout = 10)
 {
     for (int p = 0; p < MEM_POLICY_COUNT; p++) {
-        MemHeap *h = MemHeap_Create(region, sizeof region, (MemPolicy)p, 0);
+        MemHeap *h = MemHeap_Create(region, sizeof region, (MemPolicy)p, blocks_only((MemPolicy)p));
         char *o[6];
         for (int i = 0; i < 6; i++)
             o[i] = MemHeap_Alloc(h, 40);
@@ -510,7 +530,7 @@ Test(checker, a_cyclic_free_list_does_not_hang_the_search, .timeout = 10)
 
 Test(checker, free_refuses_a_bogus_left_footer)
 {
-    MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FAST, 0);
+    MemHeap *h = MemHeap_Create(region, sizeof region, MEM_FAST, MEM_OPT_NORUNS);
     char *a = MemHeap_Alloc(h, 40), *b = MemHeap_Alloc(h, 40);
     MemHeap_Alloc(h, 40);
     th_expose(h);

@@ -4,12 +4,22 @@
  *
  * Block sizes: a request of r bytes takes max(32, round16(r + 8)) bytes, so
  * 24 -> 32, 56 -> 64, 120 -> 128, 248 -> 256.
+ *
+ * These are the block layer's rules, so MEM_FAST runs here without its runs
+ * (MEM_OPT_NORUNS): with them, these small requests would be slots of runs,
+ * which test_runs.c covers.
  */
 #include "testlib.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The flags that keep every request of this file a block. */
+static unsigned blocks_only(MemPolicy policy)
+{
+    return policy == MEM_FAST ? MEM_OPT_NORUNS : 0u;
+}
 
 typedef struct Script {
     MemHeap *h;
@@ -22,7 +32,7 @@ typedef struct Script {
 static Script holes(MemPolicy policy)
 {
     Script s;
-    s.h = th_heap(policy, 1 << 16, MEM_OPT_NOLOCK);
+    s.h = th_heap(policy, 1 << 16, MEM_OPT_NOLOCK | blocks_only(policy));
     cr_assert_not_null(s.h);
     static const size_t req[] = {120, 24, 56, 24, 248, 24, 56, 24};
     void *p[8];
@@ -233,7 +243,7 @@ Test(list_policies, free_order_is_address_order)
 /* [A][B][C][D][tail]: free patterns that coalesce left, right and both. */
 static void coalesce_case(MemPolicy pol, const int *order, int n, const char *head)
 {
-    MemHeap *h = th_heap(pol, 1 << 16, 0);
+    MemHeap *h = th_heap(pol, 1 << 16, blocks_only(pol));
     void *p[4];
     static const size_t req[] = {56, 120, 248, 24};
     for (int i = 0; i < 4; i++)
@@ -278,7 +288,7 @@ Test(coalesce, with_the_free_tail)
 {
     static const int order[] = {3, 2, 1, 0};
     for (int p = 0; p < MEM_POLICY_COUNT; p++) {
-        MemHeap *h = th_heap((MemPolicy)p, 1 << 16, 0);
+        MemHeap *h = th_heap((MemPolicy)p, 1 << 16, blocks_only((MemPolicy)p));
         size_t whole = th_first_free(h);
         void *q[4];
         static const size_t req[] = {56, 120, 248, 24};
@@ -329,7 +339,7 @@ Test(exhaustion, then_refill_with_one_allocation_of_nearly_the_whole_region)
  * its list.  First fit finds it. */
 static MemHeap *deep_class(MemPolicy p)
 {
-    MemHeap *h = th_heap(p, 1 << 16, 0);
+    MemHeap *h = th_heap(p, 1 << 16, blocks_only(p));
     void *big = MemHeap_Alloc(h, 1064);
     MemHeap_Alloc(h, 24);
     void *small[40];

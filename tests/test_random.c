@@ -9,6 +9,12 @@
  * thrown at Free, Find and Classify.  Every failure message names the seed
  * and the operation; SEED=n replays a run.
  *
+ * MEM_FAST serves small requests from runs of equal slots: the sizes drawn
+ * for it lean on the edges of its size classes and on the edge between
+ * runs and blocks (MEM_RUN_MAX); runs fill, empty, are kept as spares and
+ * reused; every allocation is checked against the runs it could have used
+ * (a class with a free slot must not fall back to a block).
+ *
  * 1,000,000 operations per policy across the suite (4 x 250,000), plus the
  * Mem_* facade under each policy.  TEST_SCALE=percent scales them (valgrind
  * runs a share).
@@ -46,6 +52,7 @@ typedef struct Run {
     unsigned char *stale[64];
     unsigned nstale;
     size_t checked;
+    size_t runs, max_runs, runs_released, slot_allocs, block_allocs_small;
 } Run;
 
 __attribute__((format(printf, 2, 3))) static void ctx_fail(const Run *r, const char *fmt, ...)
@@ -142,6 +149,10 @@ static void check_all(Run *r)
     expect(r, s.live_bytes == r->live_bytes, "live bytes %zu, shadow %zu", s.live_bytes,
            r->live_bytes);
     expect(r, s.used_blocks == r->nlive, "used blocks %zu, shadow %u", s.used_blocks, r->nlive);
+    r->runs_released += s.runs < r->runs;
+    r->runs = s.runs;
+    if (s.runs > r->max_runs)
+        r->max_runs = s.runs;
     r->checked++;
 }
 
@@ -152,9 +163,19 @@ static size_t block_need(const Run *r, size_t size)
     return n < 32 ? 32 : n;
 }
 
+static const size_t class_edges[] = {16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224,
+                                     256, 320, 384, 448, 512, 640, 768, 896, 1024};
+
 static size_t random_size(Run *r)
 {
     uint64_t k = th_below(&r->rng, 1000);
+    if (r->policy == MEM_FAST && k < 300) {
+        /* a class's edge, one byte either side, or the edge of runs */
+        size_t e = class_edges[th_below(&r->rng, sizeof class_edges / sizeof class_edges[0])];
+        if (k < 40)
+            e = MEM_RUN_MAX;
+        return e - 1 + th_below(&r->rng, 3);
+    }
     if (k < 700)
         return 1 + th_below(&r->rng, 256);
     if (k < 950)
@@ -164,6 +185,38 @@ static size_t random_size(Run *r)
     return r->r.size + th_below(&r->rng, 100); /* cannot fit */
 }
 
+/* The runs of one slot size, as the walk shows them. */
+typedef struct RunScan {
+    size_t slot;        /* the slot size asked about */
+    size_t room;        /* its runs with a free slot */
+    size_t empty;       /* runs of any class with no live slot (spares) */
+    const void *obj;    /* and whether this object is in one of its runs */
+    size_t base;
+    bool obj_in_run;
+} RunScan;
+
+static bool scan_visit(const MemBlock *b, void *arg)
+{
+    RunScan *s = arg;
+    if (!b->run)
+        return true;
+    s->empty += b->live_slots == 0;
+    if (b->slot_size == s->slot) {
+        s->room += b->live_slots < b->slots;
+        size_t o = (size_t)((uintptr_t)s->obj - s->base);
+        if (s->obj && o >= b->slot_offset && o < b->slot_offset + b->slots * b->slot_size)
+            s->obj_in_run = true;
+    }
+    return true;
+}
+
+static RunScan scan_runs(const Run *r, size_t slot, const void *obj)
+{
+    RunScan s = {.slot = slot, .obj = obj, .base = (size_t)(uintptr_t)r->r.base};
+    MemHeap_Walk(r->h, scan_visit, &s);
+    return s;
+}
+
 static void op_alloc(Run *r)
 {
     if (r->nlive >= MAX_LIVE)
@@ -171,8 +224,16 @@ static void op_alloc(Run *r)
     size_t size = random_size(r);
     MemStats before = MemHeap_Stats(r->h);
     size_t need = block_need(r, size);
+    size_t slot = MemHeap_SlotSize(r->h, size);
+    RunScan runs = scan_runs(r, slot, NULL);
+    if (slot)
+        expect(r, r->policy == MEM_FAST && !(r->flags & MEM_OPT_GUARD) && size <= MEM_RUN_MAX &&
+                      slot >= size && slot - size < 256,
+               "a slot of %zu bytes for %zu", slot, size);
     unsigned char *p = do_alloc(r, size);
     if (!p) {
+        expect(r, !slot || !runs.room, "alloc %zu failed though a run of %zu has a free slot",
+               size, slot);
         if (r->policy != MEM_FAST)
             expect(r, before.largest_free < need,
                    "alloc %zu failed though a free block of %zu fits", size, before.largest_free);
@@ -186,8 +247,14 @@ static void op_alloc(Run *r)
         expect(r, after.failed_allocs == before.failed_allocs + 1, "failure not counted");
         return;
     }
-    expect(r, before.largest_free >= need, "alloc %zu succeeded without a block of %zu", size,
-           need);
+    expect(r, before.largest_free >= need || (slot && runs.room) || runs.empty,
+           "alloc %zu succeeded without a block of %zu or a run's slot", size, need);
+    bool in_run = slot && scan_runs(r, slot, p).obj_in_run;
+    if (slot && runs.room)
+        expect(r, in_run, "alloc %zu is not in a run of %zu-byte slots, though one had room",
+               size, slot);
+    r->slot_allocs += in_run;
+    r->block_allocs_small += !in_run && size <= MEM_RUN_MAX;
     expect(r, (uintptr_t)p % MEM_ALIGNMENT == 0, "misaligned %p", (void *)p);
     expect(r, p >= (unsigned char *)r->r.base + r->r.heap_begin + 8 &&
                   p + size <= (unsigned char *)r->r.base + r->r.heap_end,
@@ -313,7 +380,12 @@ static void free_everything(Run *r)
     }
     check_all(r);
     MemStats s = MemHeap_Stats(r->h);
-    expect(r, s.free_blocks == 1, "after freeing everything: %zu free blocks", s.free_blocks);
+    /* everything coalesced, but for the empty runs kept as spares */
+    expect(r, s.run_free_slots == s.run_slots && s.runs <= 20,
+           "after freeing everything: %zu runs, %zu of %zu slots free", s.runs,
+           s.run_free_slots, s.run_slots);
+    expect(r, s.free_blocks <= s.runs + 1, "after freeing everything: %zu free blocks",
+           s.free_blocks);
 }
 
 static void run(MemHeap *h, bool facade, uint64_t seed, size_t ops)
@@ -359,8 +431,19 @@ static void run(MemHeap *h, bool facade, uint64_t seed, size_t ops)
     cr_assert_gt(s.failed_allocs, 0, "no allocation ever failed");
     cr_assert_gt(s.rejected_frees, ops / 50, "rejected frees: %llu",
                  (unsigned long long)s.rejected_frees);
-    cr_log_info("%s: %zu operations checked (seed %llu)", MemPolicy_Name(r.policy), r.checked,
-                (unsigned long long)r.seed);
+    if (r.policy == MEM_FAST && !(r.flags & MEM_OPT_GUARD)) {
+        /* runs were made, filled, emptied and given back; small requests
+         * went to slots, and to blocks when no run had room or could be made */
+        cr_assert_gt(r.max_runs, 2, "runs at most %zu", r.max_runs);
+        cr_assert_gt(r.runs_released, 0, "no run was ever given back");
+        cr_assert_gt(r.slot_allocs, ops / 20, "slots allocated: %zu", r.slot_allocs);
+    } else {
+        cr_assert_eq(r.max_runs, 0, "runs under %s", MemPolicy_Name(r.policy));
+    }
+    cr_log_info("%s: %zu operations checked (seed %llu), runs at most %zu, %zu given back, "
+                "%zu slots and %zu small blocks allocated",
+                MemPolicy_Name(r.policy), r.checked, (unsigned long long)r.seed, r.max_runs,
+                r.runs_released, r.slot_allocs, r.block_allocs_small);
     free(r.owner);
 }
 

@@ -64,7 +64,8 @@ static int token_key(const char *t)
     } named[] = {{"Space", ' '},    {"←", VK_LEFT},    {"→", VK_RIGHT},   {"↑", VK_UP},
                  {"↓", VK_DOWN},    {"Tab", '\t'},     {"S-Tab", VK_BTAB}, {"Home", VK_HOME},
                  {"End", VK_END},   {"PgUp", VK_PGUP}, {"PgDn", VK_PGDN}, {"F1", VK_F1},
-                 {"Ctrl-C", VK_CTRL('c')}, {"click", VK_MOUSE}};
+                 {"Ctrl-C", VK_CTRL('c')}, {"Ctrl-L", VK_CTRL('l')}, {"Ctrl-Z", VK_CTRL('z')},
+                 {"click", VK_MOUSE}};
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
         if (strcmp(t, named[i].name) == 0)
             return named[i].key;
@@ -180,9 +181,13 @@ Test(keys, interior_free_at_a_typed_offset_and_a_refusal)
     cr_assert(!l->snap.blocks[Snapshot_BlockAt(&l->snap, obj)].used);
     /* the header of the first block is refused with the library's words */
     press('i');
-    snprintf(off, sizeof off, "%zu\n", (size_t)l->snap.blocks[0].offset + 2);
+    snprintf(off, sizeof off, "d%zu\n", (size_t)l->snap.blocks[0].offset + 2);
     type(off);
     cr_assert(strstr(ui.msg, "refused: it points into"), "%s", ui.msg);
+    char echo[64];
+    snprintf(echo, sizeof echo, "decimal %zu is +0x%zx", (size_t)l->snap.blocks[0].offset + 2,
+             (size_t)l->snap.blocks[0].offset + 2);
+    cr_assert(strstr(ui.msg, echo), "what was understood is said: %s", ui.msg);
     cr_assert_gt(l->snap.stats.rejected_frees, 0);
     stop();
 }
@@ -256,21 +261,114 @@ Test(keys, zoom_in_and_out_changes_the_scale)
 Test(keys, policy_workload_and_reset_restart_the_same_operations)
 {
     start(0, 1);
+    uint64_t before = ops(); /* a realloc is two of the library's operations */
     press('p');
     cr_assert_eq(model.lanes[0].policy, MEM_NEXT_FIT);
-    cr_assert_eq(ops(), 0, "a fresh heap");
+    cr_assert_eq(ops(), before, "p replays the same operations, up to where they were");
+    cr_assert_eq(model.ops, 40);
+    press('r');
+    cr_assert_eq(ops(), 0);
+    cr_assert_eq(model.ops, 0);
+    cr_assert_not_null(Lane_Log(&model.lanes[0], 0));
+    cr_assert(strstr(Lane_Log(&model.lanes[0], 0)->text, "start: next fit"), "%s",
+              Lane_Log(&model.lanes[0], 0)->text);
+    cr_assert_null(Lane_Log(&model.lanes[0], 1), "r empties the log: the old run's events go");
     press('n');
     press('n');
     const LogLine *a = Lane_Log(&model.lanes[0], 0);
     char first[LOG_LEN];
     snprintf(first, sizeof first, "%s", a->text);
+    cr_assert_eq(a->op, 2);
     press('r');
-    cr_assert_eq(ops(), 0);
     press('n');
     press('n');
     cr_assert_str_eq(Lane_Log(&model.lanes[0], 0)->text, first, "same seed, same operations");
     press('w');
     cr_assert_eq(model.cfg.workload, WL_STACK);
+    cr_assert(strstr(ui.msg, "last in, first out"), "w says what the workload does: %s", ui.msg);
+    stop();
+}
+
+/* The used block whose object is `size` bytes, or -1. */
+static long block_of_size(const Lane *l, size_t size)
+{
+    for (size_t i = 0; i < l->snap.nblocks; i++)
+        if (l->snap.blocks[i].used && l->snap.blocks[i].object == size)
+            return (long)i;
+    return -1;
+}
+
+static bool log_has(const Lane *l, const char *needle)
+{
+    for (unsigned i = 0; Lane_Log(l, i); i++)
+        if (strstr(Lane_Log(l, i)->text, needle))
+            return true;
+    return false;
+}
+
+Test(keys, typed_operations_survive_p_w_and_r)
+{
+    start(0, 1);
+    const Lane *l = &model.lanes[0];
+    press('a');
+    type("777\n");
+    press('a');
+    type("333\n");
+    press('f'); /* the 333 B object, just selected */
+    cr_assert_eq(block_of_size(l, 333), -1);
+    /* a workload object, freed through a byte inside it */
+    long w = -1;
+    for (size_t i = 0; i < l->snap.nblocks && w < 0; i++)
+        if (l->snap.blocks[i].used && l->snap.blocks[i].object != 777 &&
+            l->snap.blocks[i].object > 20)
+            w = (long)i;
+    cr_assert_geq(w, 0);
+    size_t wobj = l->snap.blocks[w].offset + l->snap.blocks[w].header;
+    uint32_t wsize = l->snap.blocks[w].object;
+    char off[32];
+    snprintf(off, sizeof off, "%zx\n", wobj + 10);
+    press('i');
+    type(off);
+    cr_assert(!l->snap.blocks[Snapshot_BlockAt(&l->snap, wobj)].used);
+    size_t n;
+    const TypedOp *t = Model_TypedOps(&model, &n);
+    cr_assert_eq(n, 4);
+    cr_assert_eq(t[0].kind, TYPED_ALLOC);
+    cr_assert_eq(t[0].after, 40);
+    cr_assert_eq(t[2].kind, TYPED_FREE);
+    cr_assert_eq(t[2].target, TARGET_TYPED, "the free names the typed allocation");
+    cr_assert_eq(t[2].id, t[1].no);
+    cr_assert_eq(t[3].target, TARGET_WORKLOAD, "a workload object is named by its id");
+    cr_assert_eq(t[3].offset, 10, "the interior byte is kept");
+    uint64_t before = model.ops;
+    cr_assert_eq(before, 44);
+
+    press('p');
+    cr_assert_eq(model.ops, before, "p: the same operations, typed ones included");
+    cr_assert_geq(block_of_size(l, 777), 0, "the typed allocation is there under next fit");
+    cr_assert_eq(block_of_size(l, 333), -1, "and the typed free freed it again");
+    cr_assert(log_has(l, "alloc 777 B: next fit"), "the replay is in the events");
+    char want[64];
+    snprintf(want, sizeof want, "(%u B), ", wsize);
+    cr_assert(log_has(l, want), "the workload object (%u B) is freed again", wsize);
+    cr_assert(strstr(ui.msg, "4 of them yours"), "%s", ui.msg);
+
+    press('r');
+    cr_assert_eq(model.ops, 0);
+    cr_assert_eq(block_of_size(l, 777), -1, "not yet: it comes back after 40 operations");
+    for (int i = 0; i < 40; i++)
+        press('n');
+    cr_assert_eq(model.ops, 44, "40 workload operations and the 4 typed ones");
+    cr_assert_geq(block_of_size(l, 777), 0, "back where it was");
+    Model_TypedOps(&model, &n);
+    cr_assert_eq(n, 4, "a replay adds nothing to the list");
+
+    press('w');
+    cr_assert_eq(model.cfg.workload, WL_STACK);
+    cr_assert(strstr(ui.msg, "your 4 operations come back"), "%s", ui.msg);
+    for (int i = 0; i < 40; i++)
+        press('n');
+    cr_assert_geq(block_of_size(l, 777), 0, "and under the next workload too");
     stop();
 }
 
@@ -301,10 +399,26 @@ Test(keys, compare_mode_allocates_in_every_heap_and_moves_between_them)
         cr_assert(strstr(Lane_Log(&model.lanes[i], 0)->text, "alloc 64 B"), "lane %u", i);
     press(VK_DOWN);
     cr_assert_eq(ui.lane, 1);
+    uint64_t before = model.ops;
     press('p');
-    cr_assert(strstr(ui.msg, "compare mode"), "%s", ui.msg);
+    /* next fit becomes the next policy no other heap shows: fast fit */
+    cr_assert_eq(model.lanes[1].policy, MEM_FAST, "%s", ui.msg);
+    cr_assert_eq(model.lanes[0].policy, MEM_FIRST_FIT);
+    cr_assert_eq(model.lanes[2].policy, MEM_BEST_FIT);
+    cr_assert(strstr(ui.msg, "the next fit heap is fast fit now"), "%s", ui.msg);
+    cr_assert_eq(model.ops, before, "the same operations, up to where they were");
+    for (unsigned i = 0; i < 4; i++)
+        cr_assert(log_has(&model.lanes[i], "alloc 64 B"), "lane %u replays the typed alloc", i);
     press('i');
     cr_assert(strstr(ui.msg, "one heap"), "%s", ui.msg);
+    stop();
+}
+
+Test(keys, p_with_every_policy_on_the_screen_says_so)
+{
+    start(0, 5);
+    press('p');
+    cr_assert(strstr(ui.msg, "every policy is on the screen"), "%s", ui.msg);
     stop();
 }
 
@@ -338,4 +452,116 @@ Test(model, regions_the_snapshot_cannot_hold_are_refused)
     char err[128] = "";
     cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), -1);
     cr_assert(strstr(err, "cannot show a region"), "%s", err);
+}
+
+/* ---- issue 12 ------------------------------------------------------------------ */
+
+/* The zoomed view as the title states it: [start, end). */
+static void view(size_t *a, size_t *b)
+{
+    Screen_Compose(&ui, &frame);
+    *a = ui.geom[0].start;
+    *b = ui.geom[0].end;
+}
+
+Test(keys, paging_a_zoomed_view_moves_one_page_a_press_and_reaches_both_ends)
+{
+    start(0, 1);
+    Frame_Free(&frame);
+    cr_assert_eq(Frame_Init(&frame, 48, 160, true), 0);
+    press(VK_HOME);
+    press('z');
+    press('z');
+    size_t a, b, size = model.lanes[0].snap.region.size;
+    view(&a, &b);
+    cr_assert_eq(a, 0, "zoomed around the first block");
+    size_t span = (size_t)ui.geom[0].rows * (size_t)ui.geom[0].cols * ui.geom[0].bpc;
+    cr_assert_lt(span, size, "the zoomed view shows part of the arena");
+    size_t sel = ui.sel;
+    size_t prev = a;
+    int presses = 0;
+    while (b < size) {
+        cr_assert_lt(presses++, 64, "PgDn never reached the end (stuck at +0x%zx)", a);
+        press(VK_PGDN);
+        view(&a, &b);
+        cr_assert_gt(a, prev, "PgDn moved the view (+0x%zx, then +0x%zx)", prev, a);
+        cr_assert(a - prev == span || b == size,
+                  "a full page (+0x%zx bytes), unless it reaches the end: +0x%zx -> +0x%zx", span,
+                  prev, a);
+        cr_assert_eq(ui.sel, sel, "paging leaves the selection alone");
+        prev = a;
+    }
+    press(VK_PGDN);
+    cr_assert(strstr(ui.msg, "end of the arena"), "%s", ui.msg);
+    while (a > 0) {
+        cr_assert_lt(presses++, 128, "PgUp never reached the start (stuck at +0x%zx)", a);
+        press(VK_PGUP);
+        view(&a, &b);
+        cr_assert_lt(a, prev, "PgUp moved the view (+0x%zx, then +0x%zx)", prev, a);
+        prev = a;
+    }
+    press(VK_PGUP);
+    cr_assert(strstr(ui.msg, "start of the arena"), "%s", ui.msg);
+    /* a selection that moves brings the view back to it */
+    press(VK_END);
+    view(&a, &b);
+    cr_assert(ui.sel >= a && ui.sel < b, "the view follows a moved selection");
+    stop();
+}
+
+Test(keys, offsets_are_hex_unless_marked_decimal)
+{
+    size_t v = 0;
+    cr_assert_eq(App_ParseOffset("100", &v), 16);
+    cr_assert_eq(v, 0x100, "100 is hex, like every offset on the screen");
+    cr_assert_eq(App_ParseOffset("1c4", &v), 16);
+    cr_assert_eq(v, 0x1c4);
+    cr_assert_eq(App_ParseOffset("abc", &v), 16);
+    cr_assert_eq(v, 0xabc);
+    cr_assert_eq(App_ParseOffset("+0x1C4", &v), 16);
+    cr_assert_eq(v, 0x1c4);
+    cr_assert_eq(App_ParseOffset("d452", &v), 10);
+    cr_assert_eq(v, 452);
+    cr_assert_eq(App_ParseOffset("452.", &v), 10);
+    cr_assert_eq(v, 452);
+    cr_assert_eq(App_ParseOffset(" 0xd100 ", &v), 16);
+    cr_assert_eq(v, 0xd100);
+    v = 7;
+    cr_assert_eq(App_ParseOffset("d4a", &v), -1, "no hex digit in a decimal");
+    cr_assert_eq(App_ParseOffset("0x", &v), -1);
+    cr_assert_eq(App_ParseOffset("", &v), -1);
+    cr_assert_eq(App_ParseOffset("12g", &v), -1);
+    cr_assert_eq(App_ParseOffset("fffffffffffffffff", &v), -1, "overflow");
+    cr_assert_eq(v, 7, "nothing set on a refusal");
+}
+
+Test(keys, the_offset_prompt_echoes_what_it_understood)
+{
+    start(0, 1);
+    press('i');
+    type("d100");
+    Screen_Compose(&ui, &frame);
+    char row[512];
+    Frame_RowText(&frame, frame.rows - 1, row, sizeof row);
+    cr_assert(strstr(row, "d100█ = +0x64 (decimal 100)"), "%s", row);
+    press(VK_BACKSPACE);
+    press(VK_BACKSPACE);
+    press(VK_BACKSPACE);
+    press(VK_BACKSPACE);
+    type("1c4");
+    Screen_Compose(&ui, &frame);
+    Frame_RowText(&frame, frame.rows - 1, row, sizeof row);
+    cr_assert(strstr(row, "1c4█ = +0x1c4"), "%s", row);
+    stop();
+}
+
+Test(keys, named_keys_in_a_key_string)
+{
+    const char *s = "a1<Enter><PgDn><S-Tab><C-l><lt><Bogus>x";
+    int want[] = {'a', '1', VK_ENTER, VK_PGDN, VK_BTAB, VK_CTRL('l'), '<', '<'};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_assert_eq(App_NextKey(&s), want[i], "key %zu", i);
+    cr_assert_str_eq(s, "Bogus>x", "an unknown name is a literal '<'");
+    s = "";
+    cr_assert_eq(App_NextKey(&s), 0);
 }

@@ -12,7 +12,7 @@ static char text[512], brief[128];
 
 static LogKind say(const MemEvent *ev, unsigned n)
 {
-    return Explain_Events(ev, n, text, sizeof text, brief, sizeof brief);
+    return Explain_Events(ev, n, 0, text, sizeof text, brief, sizeof brief);
 }
 
 Test(explain, bytes_read_like_a_person_writes_them)
@@ -20,11 +20,56 @@ Test(explain, bytes_read_like_a_person_writes_them)
     char b[32];
     cr_assert_str_eq(Explain_Bytes(0, b, sizeof b), "0 B");
     cr_assert_str_eq(Explain_Bytes(1023, b, sizeof b), "1023 B");
-    cr_assert_str_eq(Explain_Bytes(1024, b, sizeof b), "1.0 KiB");
-    cr_assert_str_eq(Explain_Bytes(2150, b, sizeof b), "2.1 KiB");
-    cr_assert_str_eq(Explain_Bytes(9318, b, sizeof b), "9.1 KiB");
-    cr_assert_str_eq(Explain_Bytes(3u << 20, b, sizeof b), "3.0 MiB");
+    cr_assert_str_eq(Explain_Bytes(1024, b, sizeof b), "1 KiB", "whole units stay whole");
+    cr_assert_str_eq(Explain_Bytes(2150, b, sizeof b), "2150 B", "exact below 10000");
+    cr_assert_str_eq(Explain_Bytes(9318, b, sizeof b), "9318 B");
+    cr_assert_str_eq(Explain_Bytes(10100, b, sizeof b), "9.9 KiB");
+    cr_assert_str_eq(Explain_Bytes(3u << 20, b, sizeof b), "3 MiB");
     cr_assert_str_eq(Explain_Bytes(1048575, b, sizeof b), "1.0 MiB");
+    cr_assert_str_eq(Explain_Exact(7968, b, sizeof b), "7968 B");
+    cr_assert_str_eq(Explain_Exact(1024, b, sizeof b), "1024 B");
+    cr_assert_str_eq(Explain_Exact(3145712, b, sizeof b), "3145712 B (3.0 MiB)");
+}
+
+Test(explain, a_split_is_told_in_exact_bytes)
+{
+    /* "chose 7.8 KiB at +0x98, split off 7.8 KiB" hid the 32 bytes taken */
+    MemEvent e = {.kind = MEM_EV_ALLOC, .policy = MEM_FIRST_FIT, .op = 2, .request = 20,
+                  .examined = 1, .block = 0x98, .size = 7968, .remainder = 7936, .object = 0xa0};
+    say(&e, 1);
+    cr_assert_str_eq(text, "alloc 20 B: first fit examined 1 free block, chose 7968 B at +0x98, "
+                           "split off 7936 B");
+    e.request = 1024;
+    e.size = 3145728;
+    e.remainder = 3145728 - 1040;
+    say(&e, 1);
+    cr_assert(strstr(text, "alloc 1024 B: "), "the request as the program wrote it: %s", text);
+    cr_assert(strstr(text, "chose 3145728 B (3 MiB) at +0x98, split off 3144688 B (3.0 MiB)"),
+              "%s", text);
+    cr_assert_str_eq(brief, "alloc 1024 B → +0x98");
+}
+
+Test(explain, a_failure_says_what_the_request_needs)
+{
+    /* 27 B + the 8 B header, rounded up to 16 B, needs a 48 B block */
+    MemEvent e = {.kind = MEM_EV_FAIL, .policy = MEM_FIRST_FIT, .op = 3, .request = 27,
+                  .free_total = 32, .largest_free = 32};
+    say(&e, 1);
+    cr_assert_str_eq(text, "alloc 27 B failed: it needs a 48 B block (27 B + 8 B header, "
+                           "rounded up to 16 B), and only 32 B are free in total");
+    cr_assert(!strstr(text, "but the largest"), "not blamed on fragmentation: %s", text);
+    /* in guard mode the guard takes 8 B more */
+    Explain_Events(&e, 1, MEM_OPT_GUARD, text, sizeof text, brief, sizeof brief);
+    cr_assert(strstr(text, "it needs a 48 B block (27 B + 8 B header + 8 B guard, rounded up "
+                           "to 16 B)"), "%s", text);
+    e.request = 40;
+    Explain_Events(&e, 1, MEM_OPT_GUARD, text, sizeof text, brief, sizeof brief);
+    cr_assert(strstr(text, "needs a 64 B block"), "%s", text);
+    /* the smallest block is MEM_MIN_BLOCK */
+    e.request = 1;
+    e.free_total = e.largest_free = 16;
+    say(&e, 1);
+    cr_assert(strstr(text, "needs a 32 B block (the smallest block)"), "%s", text);
 }
 
 Test(explain, an_allocation_says_how_it_searched_and_split)
@@ -53,7 +98,7 @@ Test(explain, a_free_names_the_object_and_what_it_merged_with)
     };
     cr_assert_eq(say(ev, 2), LOG_FREE);
     cr_assert_str_eq(text, "free +0x1c4 → object at +0x1a0 (120 B), coalesced with the right "
-                           "neighbour → 2.1 KiB free");
+                           "neighbour → 2150 B free");
     cr_assert_str_eq(brief, "free +0x1c4");
     ev[1].neighbours = MEM_LEFT | MEM_RIGHT;
     say(ev, 2);
@@ -68,11 +113,13 @@ Test(explain, a_failure_separates_total_free_from_the_largest_block)
     MemEvent e = {.kind = MEM_EV_FAIL, .op = 3, .request = 4000, .free_total = 9318,
                   .largest_free = 2048};
     cr_assert_eq(say(&e, 1), LOG_FAIL);
-    cr_assert_str_eq(text, "alloc 4000 B failed: 9.1 KiB free in total, but the largest free "
-                           "block is 2.0 KiB");
+    cr_assert_str_eq(text, "alloc 4000 B failed: it needs a 4016 B block (4000 B + 8 B header, "
+                           "rounded up to 16 B); 9318 B are free in total, but the largest free "
+                           "block is 2048 B");
     e.free_total = 1000;
     say(&e, 1);
-    cr_assert_str_eq(text, "alloc 4000 B failed: only 1000 B free in total");
+    cr_assert_str_eq(text, "alloc 4000 B failed: it needs a 4016 B block (4000 B + 8 B header, "
+                           "rounded up to 16 B), and only 1000 B are free in total");
 }
 
 Test(explain, a_fast_fit_miss_is_not_blamed_on_fragmentation)
@@ -80,7 +127,7 @@ Test(explain, a_fast_fit_miss_is_not_blamed_on_fragmentation)
     MemEvent e = {.kind = MEM_EV_FAIL, .op = 9, .request = 1032, .free_total = 42000,
                   .largest_free = 1072, .policy = MEM_FAST};
     cr_assert_eq(say(&e, 1), LOG_FAIL);
-    cr_assert(strstr(text, "the largest free block (1.0 KiB) could hold it"), "%s", text);
+    cr_assert(strstr(text, "the largest free block (1072 B) could hold it"), "%s", text);
     cr_assert(strstr(text, "bounded search"), "%s", text);
 }
 
@@ -186,6 +233,11 @@ Test(options, compare_lists_policies_once_each)
     cr_assert_eq(parse(ARGS("--compare", "first,,best")), OPT_ERROR);
     cr_assert_eq(parse(ARGS("--compare", "first,bestest")), OPT_ERROR);
     cr_assert(strstr(err, "'bestest' is not a policy"), "%s", err);
+    /* --policy would be ignored: it is refused instead, in either order */
+    cr_assert_eq(parse(ARGS("--compare", "first,best", "--policy", "worst")), OPT_ERROR);
+    cr_assert_str_eq(err, "--policy and --compare exclude each other: --compare names the "
+                          "policies (p changes the selected heap's)");
+    cr_assert_eq(parse(ARGS("-p", "best", "-c", "all")), OPT_ERROR);
 }
 
 Test(options, mistakes_are_errors_with_a_reason)
@@ -213,6 +265,19 @@ Test(options, mistakes_are_errors_with_a_reason)
     cr_assert_eq(parse(ARGS("--trace", "x.rep")), OPT_RUN);
     cr_assert_eq(o.workload, WL_TRACE);
     cr_assert_str_eq(o.trace, "x.rep");
+}
+
+Test(options, flash_is_a_time_in_milliseconds)
+{
+    cr_assert_eq(parse(ARGS("--paused")), OPT_RUN);
+    cr_assert_eq(o.flash_ms, VIZ_DEFAULT_FLASH_MS);
+    cr_assert_eq(parse(ARGS("--flash", "1500")), OPT_RUN, "%s", err);
+    cr_assert_eq(o.flash_ms, 1500);
+    cr_assert_eq(parse(ARGS("--flash=0")), OPT_RUN, "0: no flash while running");
+    cr_assert_eq(o.flash_ms, 0);
+    cr_assert_eq(parse(ARGS("--flash", "60001")), OPT_ERROR);
+    cr_assert_str_eq(err, "--flash: '60001' is not 0 to 60000 milliseconds");
+    cr_assert_eq(parse(ARGS("--flash", "soon")), OPT_ERROR);
 }
 
 Test(options, an_error_is_one_line_whatever_argv_holds)

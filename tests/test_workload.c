@@ -486,6 +486,60 @@ Test(player, forget_after_a_hand_free_and_rejection_without_it, .init = player_s
     cr_assert_eq(Player_Live(player), 0);
 }
 
+Test(player, a_window_fills_and_checks_only_the_ends_of_large_objects, .init = player_setup,
+     .fini = player_teardown)
+{
+    Player_SetWindow(player, 64);
+    Step st;
+    cr_assert_eq(apply(OP_ALLOC, 1, 1000, 0, &st), STEP_OK);
+    unsigned char *a = st.ptr;
+    unsigned char *copy = malloc(1000);
+    cr_assert_not_null(copy);
+    memcpy(copy, a, 1000);
+    /* the middle is left as the heap gave it: a byte there changes nothing */
+    a[500] ^= 0xff;
+    cr_assert_eq(apply(OP_REALLOC, 1, 900, 0, &st), STEP_OK, "the middle is not checked");
+    unsigned char *b = st.ptr;
+    /* shrunk to 900: its new tail window was never filled in the old object,
+     * so it is filled afresh, not copied from what the middle held */
+    cr_assert_eq(memcmp(b, copy, 64), 0, "the head window is copied");
+    cr_assert_eq(apply(OP_FREE, 1, 0, 0, &st), STEP_OK, "the new tail window holds the pattern");
+    /* a byte in a window is checked */
+    cr_assert_eq(apply(OP_ALLOC, 4, 1000, 0, &st), STEP_OK);
+    ((unsigned char *)st.ptr)[999 - 63] ^= 0xff;
+    cr_assert_eq(apply(OP_FREE, 4, 0, 0, &st), STEP_CORRUPT);
+    /* an object smaller than two windows is filled whole */
+    cr_assert_eq(apply(OP_ALLOC, 2, 100, 0, &st), STEP_OK);
+    ((unsigned char *)st.ptr)[64] ^= 0xff;
+    cr_assert_eq(apply(OP_FREE, 2, 0, 0, &st), STEP_CORRUPT);
+    /* 0: every byte again */
+    Player_SetWindow(player, 0);
+    cr_assert_eq(apply(OP_ALLOC, 3, 1000, 0, &st), STEP_OK);
+    ((unsigned char *)st.ptr)[500] ^= 0xff;
+    cr_assert_eq(apply(OP_FREE, 3, 0, 0, &st), STEP_CORRUPT);
+    free(copy);
+}
+
+Test(player, names_the_id_an_object_belongs_to, .init = player_setup,
+     .fini = player_teardown)
+{
+    Step st;
+    apply(OP_ALLOC, 4, 300, 0, &st);
+    unsigned char *obj = st.ptr;
+    uint32_t id = 99;
+    cr_assert(Player_IdOf(player, obj + 299, &id), "any byte of it");
+    cr_assert_eq(id, 4);
+    cr_assert(!Player_IdOf(player, obj + 300, &id), "not past its end");
+    size_t size = 0;
+    cr_assert_eq(Player_Object(player, 4, &size), obj);
+    cr_assert_eq(size, 300);
+    cr_assert_null(Player_Object(player, 5, NULL), "an empty id");
+    cr_assert_null(Player_Object(player, 1000, NULL), "an id out of range");
+    apply(OP_FREE, 4, 0, 0, NULL);
+    cr_assert(!Player_IdOf(player, obj, &id));
+    cr_assert_null(Player_Object(player, 4, NULL));
+}
+
 Test(player, edge_cases, .init = player_setup, .fini = player_teardown)
 {
     Step st;

@@ -66,7 +66,10 @@ __attribute__((format(printf, 2, 3))) static void put(Sink *s, const char *fmt, 
 static bool layout_visit(const MemBlock *b, void *arg)
 {
     Sink *s = arg;
-    put(s, "%c%zu", b->used ? 'U' : 'F', b->size);
+    if (b->run)
+        put(s, "R%zu:%zu/%zu", b->size, b->live_slots, b->slots);
+    else
+        put(s, "%c%zu", b->used ? 'U' : 'F', b->size);
     return true;
 }
 

@@ -26,7 +26,8 @@
 MemHeap *th_heap(MemPolicy policy, size_t arena, unsigned flags);
 
 /* The heap as a string of blocks in address order, "U32 F96 U64": U for used,
- * F for free, then the block's size in bytes.  Returns a static buffer. */
+ * F for free, then the block's size in bytes; a run is R, its size, and its
+ * live and total slots: "R1088:3/64".  Returns a static buffer. */
 const char *th_layout(const MemHeap *heap);
 
 /* The free blocks in the policy's order, "+0x8:32 +0x48:96". */

@@ -27,6 +27,16 @@ __attribute__((format(printf, 3, 4))) static void say(Ui *ui, bool warn, const c
     vsnprintf(ui->msg, sizeof ui->msg, fmt, ap);
     va_end(ap);
     ui->msg_warn = warn;
+    ui->msg_op = ui->m->ops;
+}
+
+const char *App_Message(const Ui *ui)
+{
+    if (!ui->msg[0])
+        return NULL;
+    uint64_t since = ui->m->ops - ui->msg_op;
+    uint64_t hold = ui->paused ? 0 : (uint64_t)ui->speed * VIZ_MSG_SECONDS;
+    return since <= hold ? ui->msg : NULL;
 }
 
 static Lane *focus(Ui *ui) { return &ui->m->lanes[ui->lane < ui->m->nlanes ? ui->lane : 0]; }
@@ -60,6 +70,7 @@ void Ui_Init(Ui *ui, Model *m, GlyphMode g, unsigned speed, bool paused)
     ui->speed = speed ? speed : VIZ_DEFAULT_SPEED;
     ui->paused = paused;
     ui->sel = SIZE_MAX;
+    ui->followed = SIZE_MAX;
 }
 
 static const unsigned ladder[] = {1, 2, 4, 8, 15, 30, 60, 120, 250, 500, 1000, 2000, 5000, 10000};
@@ -81,9 +92,14 @@ unsigned App_Slower(unsigned speed)
     return ladder[0];
 }
 
+bool App_Running(const Ui *ui)
+{
+    return !ui->paused && !ui->m->ended && !ui->help && ui->prompt == PROMPT_NONE;
+}
+
 unsigned App_Step(Ui *ui)
 {
-    if (ui->m->ended)
+    if (ui->m->ended || ui->help || ui->prompt != PROMPT_NONE)
         return R_NONE;
     if (!Model_Step(ui->m)) {
         ui->paused = true;
@@ -103,7 +119,11 @@ static unsigned act_pause(Ui *ui, int key)
         return R_REDRAW;
     }
     ui->paused = !ui->paused;
-    say(ui, false, ui->paused ? "paused: n steps, Space runs" : "running");
+    /* the status line says running or paused already */
+    if (ui->paused)
+        say(ui, false, "n steps, Space runs");
+    else
+        ui->msg[0] = '\0';
     return R_REDRAW | R_TIMING;
 }
 
@@ -151,7 +171,7 @@ static unsigned open_prompt(Ui *ui, PromptKind k)
     ui->prompt = k;
     ui->ninput = 0;
     ui->input[0] = '\0';
-    return R_REDRAW;
+    return R_REDRAW | R_TIMING;
 }
 
 static unsigned act_alloc(Ui *ui, int key)
@@ -180,7 +200,12 @@ static unsigned act_free(Ui *ui, int key)
         return R_REDRAW;
     }
     if (!b->used) {
-        say(ui, true, "the selected block at +0x%zx is already free", b->offset);
+        say(ui, true, "the selected %s at +0x%zx is already free", b->run ? "slot" : "block",
+            b->offset);
+        return R_REDRAW;
+    }
+    if (b->object == 0) {
+        say(ui, true, "that is a run's table or tail, no object: select one of its slots");
         return R_REDRAW;
     }
     size_t off = b->offset, obj = b->offset + b->header;
@@ -199,7 +224,7 @@ static unsigned act_overflow(Ui *ui, int key)
     (void)key;
     MemBlock sb;
     const MemBlock *b = selected(ui, &sb);
-    if (!b || !b->used) {
+    if (!b || !b->used || b->object == 0) {
         say(ui, true, "o overflows the selected object: select a used block first");
         return R_REDRAW;
     }
@@ -328,6 +353,8 @@ static unsigned act_tab(Ui *ui, int key)
     return R_REDRAW;
 }
 
+/* Pages keep the selection where it is: the view follows a selection only
+ * when the selection moves. */
 static unsigned act_page(Ui *ui, int key)
 {
     if (ui->zoom == 0) {
@@ -337,37 +364,79 @@ static unsigned act_page(Ui *ui, int key)
     const MapGeom *g = &ui->geom[ui->lane];
     if (!g->valid)
         return R_REDRAW;
-    size_t span = g->end - g->start;
-    size_t size = focus(ui)->snap.region.size;
-    size_t start = g->start;
-    if (key == VK_PGUP)
-        start = start > span ? start - span : 0;
-    else
-        start = start + span < size ? start + span : start;
-    ui->view_start = start;
-    long i = Snapshot_BlockAt(&focus(ui)->snap, start);
-    if (i < 0)
-        i = Snapshot_BlockAt(&focus(ui)->snap, start + span / 2);
-    if (i >= 0)
-        select_index(ui, i);
+    size_t span = (size_t)g->rows * (size_t)g->cols * g->bpc;
     ui->msg[0] = '\0';
+    if (key == VK_PGUP) {
+        if (g->start == 0) {
+            say(ui, true, "this is the start of the arena");
+            return R_REDRAW;
+        }
+        ui->view_start = g->start > span ? g->start - span : 0;
+    } else {
+        if (g->end >= focus(ui)->snap.region.size) {
+            say(ui, true, "this is the end of the arena");
+            return R_REDRAW;
+        }
+        ui->view_start = g->start + span; /* the screen stops at the last page */
+    }
     return R_REDRAW;
 }
 
+/* "; the same 150 operations again (2 of them yours)" */
+static void replayed(const Model *m, char *buf, size_t len)
+{
+    size_t n;
+    Model_TypedOps(m, &n);
+    if (n)
+        snprintf(buf, len, "; the same %llu operations again (%zu of them yours)",
+                 (unsigned long long)m->ops, n);
+    else
+        snprintf(buf, len, "; the same %llu operations again", (unsigned long long)m->ops);
+}
+
+/* "; your 2 operations come back where they were" */
+static void typed_back(const Model *m, char *buf, size_t len)
+{
+    size_t n;
+    Model_TypedOps(m, &n);
+    buf[0] = '\0';
+    if (n)
+        snprintf(buf, len, "; your %zu operation%s come%s back where %s", n, n == 1 ? "" : "s",
+                 n == 1 ? "s" : "", n == 1 ? "it was" : "they were");
+}
+
+/* p: the focused heap's next policy (in compare mode, the next one no other
+ * heap shows), with the same operations up to where they were. */
 static unsigned act_policy(Ui *ui, int key)
 {
     (void)key;
-    if (ui->m->nlanes > 1) {
-        say(ui, true, "compare mode shows several policies at once: p cycles one heap's policy");
+    Model *m = ui->m;
+    unsigned lane = ui->lane < m->nlanes ? ui->lane : 0;
+    MemPolicy was = m->lanes[lane].policy, p = was;
+    for (unsigned k = 0; k < MEM_POLICY_COUNT; k++) {
+        p = (MemPolicy)((p + 1) % MEM_POLICY_COUNT);
+        bool shown = false;
+        for (unsigned j = 0; j < m->nlanes; j++)
+            shown |= j != lane && m->lanes[j].policy == p;
+        if (!shown)
+            break;
+    }
+    if (p == was) {
+        say(ui, true, "every policy is on the screen already");
         return R_REDRAW;
     }
-    MemPolicy p = (MemPolicy)((ui->m->lanes[0].policy + 1) % MEM_POLICY_COUNT);
-    char err[160];
-    if (Model_SetPolicy(ui->m, p, err, sizeof err) != 0) {
+    char err[160], tail[96];
+    uint64_t steps = m->steps;
+    if (Model_SetLanePolicy(m, lane, p, err, sizeof err) != 0 ||
+        Model_Replay(m, steps, err, sizeof err) != 0) {
         say(ui, true, "%s", err);
         return R_REDRAW;
     }
-    say(ui, false, "policy: %s; the same workload starts again", Explain_Policy(p));
+    replayed(m, tail, sizeof tail);
+    if (m->nlanes > 1)
+        say(ui, false, "the %s heap is %s now%s", Explain_Policy(was), Explain_Policy(p), tail);
+    else
+        say(ui, false, "policy: %s%s", Explain_Policy(p), tail);
     return R_REDRAW | R_TIMING;
 }
 
@@ -378,24 +447,29 @@ static unsigned act_workload(Ui *ui, int key)
     do {
         k = (WorkloadKind)((k + 1) % WL_COUNT);
     } while (k == WL_TRACE && !ui->m->cfg.trace);
-    char err[160];
+    char err[160], tail[96];
     if (Model_SetWorkload(ui->m, k, err, sizeof err) != 0) {
         say(ui, true, "%s", err);
         return R_REDRAW;
     }
-    say(ui, false, "workload: %s", Workload_Name(k));
+    typed_back(ui->m, tail, sizeof tail);
+    say(ui, false, "workload: %s, %s%s", Workload_Name(k), Workload_Describe(k), tail);
     return R_REDRAW | R_TIMING;
 }
 
 static unsigned act_reset(Ui *ui, int key)
 {
     (void)key;
-    char err[160];
+    char err[160], tail[96];
     if (Model_Restart(ui->m, err, sizeof err) != 0) {
         say(ui, true, "%s", err);
         return R_REDRAW;
     }
-    say(ui, false, "reset: empty heaps, the workload from its seed");
+    typed_back(ui->m, tail, sizeof tail);
+    if (tail[0])
+        say(ui, false, "reset: empty heaps%s", tail);
+    else
+        say(ui, false, "reset: empty heaps, the workload from its seed");
     return R_REDRAW | R_TIMING;
 }
 
@@ -405,13 +479,11 @@ static unsigned act_zoom(Ui *ui, int key)
     if (!g->valid)
         return R_REDRAW;
     if (key == 'z') {
-        if (g->bpc <= 1) {
-            say(ui, true, "already at one byte a cell");
+        if (g->bpc <= (g->cols % 16 ? 2u : 1u)) {
+            say(ui, true, "already at %zu byte%s a cell", g->bpc, g->bpc == 1 ? "" : "s");
             return R_REDRAW;
         }
-        ui->zoom = g->bpc / 2 ? g->bpc / 2 : 1;
-        if (ui->zoom > 8)
-            ui->zoom = (ui->zoom + 7) / 8 * 8;
+        ui->zoom = g->bpc / 2; /* a power of two, as the scale is */
         size_t span = (size_t)g->rows * (size_t)g->cols * ui->zoom;
         size_t centre = ui->sel != SIZE_MAX ? ui->sel : g->start + (g->end - g->start) / 2;
         ui->view_start = centre > span / 2 ? centre - span / 2 : 0;
@@ -434,8 +506,16 @@ static unsigned act_help(Ui *ui, int key)
 {
     (void)key;
     ui->help = !ui->help;
+    ui->help_top = 0;
     ui->msg[0] = '\0';
-    return R_REDRAW;
+    return R_REDRAW | R_TIMING;
+}
+
+static unsigned act_suspend(Ui *ui, int key)
+{
+    (void)ui;
+    (void)key;
+    return R_SUSPEND | R_CLEAR | R_REDRAW;
 }
 
 static unsigned act_quit(Ui *ui, int key)
@@ -497,6 +577,7 @@ static const Binding bindings[] = {
     {'z', act_zoom},       {'Z', act_zoom},       {'?', act_help},       {VK_F1, act_help},
     {'H', act_help},       {'q', act_quit},       {'Q', act_quit},       {VK_CTRL('c'), act_quit},
     {VK_CTRL('l'), act_redraw}, {VK_MOUSE, act_click}, {VK_RESIZE, act_resize},
+    {VK_CTRL('z'), act_suspend},
 };
 
 static const KeyHelp key_help[] = {
@@ -518,6 +599,8 @@ static const KeyHelp key_help[] = {
     {"r", "reset: start again"},
     {"click", "select a block"},
     {"? F1 H", "this help"},
+    {"Ctrl-L", "repaint the screen"},
+    {"Ctrl-Z", "suspend (fg resumes)"},
     {"q Ctrl-C", "quit"},
 };
 
@@ -529,39 +612,39 @@ const KeyHelp *App_KeyHelp(size_t *n)
 
 /* ---- prompts ------------------------------------------------------------------- */
 
-static int parse_offset(const char *s, size_t *out)
+int App_ParseOffset(const char *s, size_t *out)
 {
     while (*s == ' ')
         s++;
     if (*s == '+')
         s++;
-    bool hex = false;
+    size_t base = 16, len = strlen(s);
+    while (len && s[len - 1] == ' ')
+        len--;
     if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        hex = true;
-        s += 2;
-    } else {
-        for (const char *p = s; *p; p++)
-            if (isxdigit((unsigned char)*p) && !isdigit((unsigned char)*p))
-                hex = true;
+        s += 2, len -= 2;
+    } else if (s[0] == 'd' || s[0] == 'D') {
+        base = 10, s++, len--;
+    } else if (len && s[len - 1] == '.') {
+        base = 10, len--;
     }
-    if (!*s)
+    if (len == 0)
         return -1;
     size_t v = 0;
-    for (; *s; s++) {
-        int d;
-        if (isdigit((unsigned char)*s))
-            d = *s - '0';
-        else if (hex && isxdigit((unsigned char)*s))
-            d = tolower((unsigned char)*s) - 'a' + 10;
+    for (size_t i = 0; i < len; i++) {
+        int c = (unsigned char)s[i], d;
+        if (isdigit(c))
+            d = c - '0';
+        else if (base == 16 && isxdigit(c))
+            d = tolower(c) - 'a' + 10;
         else
             return -1;
-        size_t base = hex ? 16u : 10u;
         if (v > (SIZE_MAX - (size_t)d) / base)
             return -1;
         v = v * base + (size_t)d;
     }
     *out = v;
-    return 0;
+    return (int)base;
 }
 
 static unsigned run_prompt(Ui *ui)
@@ -574,15 +657,10 @@ static unsigned run_prompt(Ui *ui)
             say(ui, true, "'%s' is not a size: type bytes, like 120 or 2K", ui->input);
             return R_REDRAW;
         }
-        void *p = NULL;
-        for (unsigned i = 0; i < ui->m->nlanes; i++) {
-            void *q = Model_Alloc(ui->m, i, size);
-            if (i == ui->lane)
-                p = q;
-        }
+        void *p = Model_Alloc(ui->m, ui->lane, size);
         ui->paused = true;
         char b[32];
-        Explain_Bytes(size, b, sizeof b);
+        Explain_Exact(size, b, sizeof b);
         if (p) {
             size_t off = (size_t)((uintptr_t)p - (uintptr_t)focus(ui)->snap.region.base);
             ui->sel = off - MEM_HEADER_SIZE;
@@ -594,22 +672,29 @@ static unsigned run_prompt(Ui *ui)
     }
     if (k == PROMPT_IFREE) {
         size_t off;
-        if (parse_offset(ui->input, &off) != 0) {
-            say(ui, true, "'%s' is not an offset: type one like 0x1c4 or 452", ui->input);
+        int base = App_ParseOffset(ui->input, &off);
+        if (base < 0) {
+            say(ui, true, "'%s' is not an offset: type hex like 1c4 (0x optional), or decimal "
+                          "like d452", ui->input);
             return R_REDRAW;
         }
         size_t o = off, objsize = 0;
         int r = Model_FreeAt(ui->m, ui->lane, off, &o, &objsize);
         ui->paused = true;
+        /* what was understood, when it was not hex */
+        char dec[40] = "";
+        if (base == 10)
+            snprintf(dec, sizeof dec, "decimal %zu is +0x%zx; ", off, off);
         if (r == MEM_OK) {
             if (o == off)
-                say(ui, false, "freed the object at +0x%zx", o);
+                say(ui, false, "%sfreed the object at +0x%zx", dec, o);
             else
-                say(ui, false, "+0x%zx is byte %zu of the %zu B object at +0x%zx: freed it",
-                    off, off - o, objsize, o);
+                say(ui, false, "%s+0x%zx is byte %zu of the %zu B object at +0x%zx: freed it",
+                    dec, off, off - o, objsize, o);
             ui->sel = o - MEM_HEADER_SIZE;
         } else {
-            say(ui, true, "free +0x%zx refused: it %s", off, MemReject_Describe((MemReject)r));
+            say(ui, true, "%sfree +0x%zx refused: it %s", dec, off,
+                MemReject_Describe((MemReject)r));
         }
         return R_REDRAW | R_FLASH | R_TIMING;
     }
@@ -621,7 +706,7 @@ static unsigned prompt_key(Ui *ui, int key)
     if (key == VK_ESC || key == VK_CTRL('g')) {
         ui->prompt = PROMPT_NONE;
         say(ui, false, "cancelled");
-        return R_REDRAW;
+        return R_REDRAW | R_TIMING;
     }
     if (key == VK_CTRL('c'))
         return R_QUIT;
@@ -651,7 +736,69 @@ static void key_name(int key, char *buf, size_t len)
         snprintf(buf, len, "this key");
 }
 
+int App_NextKey(const char **s)
+{
+    static const struct {
+        const char *name;
+        int key;
+    } names[] = {{"Up", VK_UP},       {"Down", VK_DOWN},   {"Left", VK_LEFT},   {"Right", VK_RIGHT},
+                 {"Home", VK_HOME},   {"End", VK_END},     {"PgUp", VK_PGUP},   {"PgDn", VK_PGDN},
+                 {"Tab", '\t'},       {"S-Tab", VK_BTAB},  {"Esc", VK_ESC},     {"Enter", VK_ENTER},
+                 {"BS", VK_BACKSPACE}, {"Del", VK_DELETE}, {"F1", VK_F1},       {"lt", '<'}};
+    const char *p = *s;
+    if (!*p)
+        return 0;
+    if (*p == '<') {
+        const char *close = strchr(p, '>');
+        size_t n = close ? (size_t)(close - p - 1) : 0;
+        for (size_t i = 0; close && i < sizeof names / sizeof names[0]; i++)
+            if (strlen(names[i].name) == n && strncmp(p + 1, names[i].name, n) == 0) {
+                *s = close + 1;
+                return names[i].key;
+            }
+        if (close && n == 3 && p[1] == 'C' && p[2] == '-' && isalpha((unsigned char)p[3])) {
+            *s = close + 1;
+            return VK_CTRL(p[3]);
+        }
+    }
+    *s = p + 1;
+    if (*p == '\n' || *p == '\r')
+        return VK_ENTER;
+    return *p == 27 ? VK_ESC : (unsigned char)*p;
+}
+
 static unsigned dispatch(Ui *ui, int key);
+
+/* Keys while the help is open: they scroll it or close it (q too, as its
+ * box says); Ctrl-C still quits. */
+static unsigned help_key(Ui *ui, int key)
+{
+    int page = ui->help_rows > 1 ? ui->help_rows - 1 : 1;
+    switch (key) {
+    case '?': case VK_F1: case 'H': case VK_ESC: case 'q': case 'Q':
+        ui->help = false;
+        ui->msg[0] = '\0';
+        return R_REDRAW | R_TIMING;
+    case VK_CTRL('c'):
+        return R_QUIT;
+    case VK_UP: case 'k': ui->help_top--; break;
+    case VK_DOWN: case 'j': case VK_ENTER: ui->help_top++; break;
+    case VK_PGUP: case 'b': ui->help_top -= page; break;
+    case VK_PGDN: case ' ': ui->help_top += page; break;
+    case VK_HOME: ui->help_top = 0; break;
+    case VK_END: ui->help_top = 1 << 20; break; /* the screen clamps it */
+    case VK_RESIZE: case VK_CTRL('l'): return R_CLEAR | R_REDRAW;
+    case VK_CTRL('z'): return R_SUSPEND | R_CLEAR | R_REDRAW;
+    case VK_MOUSE: return R_NONE;
+    default:
+        say(ui, true, "in the help: ↑ ↓ scroll, q closes");
+        return R_REDRAW;
+    }
+    if (ui->help_top < 0)
+        ui->help_top = 0;
+    ui->msg[0] = '\0';
+    return R_REDRAW;
+}
 
 unsigned App_Key(Ui *ui, int key)
 {
@@ -666,16 +813,8 @@ static unsigned dispatch(Ui *ui, int key)
 {
     if (ui->prompt != PROMPT_NONE)
         return prompt_key(ui, key);
-    if (ui->help) {
-        if (key == 'q' || key == 'Q' || key == VK_CTRL('c'))
-            return R_QUIT;
-        if (key == VK_RESIZE)
-            return R_CLEAR | R_REDRAW;
-        if (key == VK_MOUSE)
-            return R_NONE;
-        ui->help = false;
-        return R_REDRAW;
-    }
+    if (ui->help)
+        return help_key(ui, key);
     if (key == VK_ESC) {
         ui->msg[0] = '\0';
         return R_REDRAW;

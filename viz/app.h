@@ -28,7 +28,8 @@ enum {
     R_TIMING = 2,   /* running/paused or speed changed: recompute the timer */
     R_FLASH = 4,    /* an operation happened: start the flash */
     R_CLEAR = 8,    /* repaint the whole terminal (Ctrl-L, resize) */
-    R_QUIT = 16
+    R_QUIT = 16,
+    R_SUSPEND = 32  /* Ctrl-Z: give the terminal back and stop until fg */
 };
 
 typedef enum PromptKind { PROMPT_NONE, PROMPT_ALLOC, PROMPT_IFREE } PromptKind;
@@ -41,6 +42,7 @@ typedef struct MapGeom {
     size_t start, end, bpc;
 } MapGeom;
 
+#define VIZ_MSG_SECONDS 6
 #define VIZ_MIN_COLS 40
 #define VIZ_MIN_ROWS 10
 
@@ -49,16 +51,25 @@ typedef struct Ui {
     GlyphMode glyphs;
     bool paused;
     bool help;
-    unsigned speed;          /* operations a second */
+    int help_top;            /* first help line shown (the screen clamps it) */
+    int help_rows;           /* help lines the last screen showed at once */
+    unsigned speed;          /* operations a second asked for */
+    unsigned rate;           /* operations a second done over the last second
+                                while running, as the live loop measures it;
+                                0: not measured (paused, --dump) */
     unsigned lane;           /* focused lane (compare mode) */
     size_t sel;              /* offset of the selected block, SIZE_MAX: none */
     size_t zoom;             /* bytes a cell when zoomed in; 0: the whole arena */
     size_t view_start;       /* first byte of the zoomed view */
+    size_t followed;         /* the selection the view last moved to show */
     PromptKind prompt;
     char input[40];
     unsigned ninput;
     char msg[200];           /* status-line message, "" for none */
     bool msg_warn;
+    uint64_t msg_op;         /* Model.ops when it was said: it goes stale with
+                                the next step when paused, after VIZ_MSG_SECONDS
+                                of operations when running (App_MessageShown) */
     bool flash;              /* the last operation's blocks are flashing */
     int mouse_y, mouse_x;    /* for VK_MOUSE */
     const char *trace_name;  /* --trace FILE, for the title */
@@ -71,8 +82,28 @@ void Ui_Init(Ui *ui, Model *m, GlyphMode g, unsigned speed, bool paused);
 /* Dispatches one key through the key table (or the open prompt / help). */
 unsigned App_Key(Ui *ui, int key);
 
-/* One animation step when running: applies the workload's next operation. */
+/* The next key of a --keys string, advancing *s; 0 at its end.  A newline is
+ * Enter; <Name> names a key that has no character: Up Down Left Right Home
+ * End PgUp PgDn Tab S-Tab Esc Enter BS Del F1 C-x (Ctrl-x), and <lt> is '<'.
+ * A '<' that starts no known name is itself. */
+int App_NextKey(const char **s);
+
+/* The offset typed at the i prompt.  Every offset on screen is hex, so hex
+ * is the default ("1c4", "0x1c4", "+0x1c4"); decimal takes a leading d
+ * ("d452") or a trailing dot ("452.").  Returns the base understood (16 or
+ * 10) and sets *out, or -1 for anything else (nothing set). */
+int App_ParseOffset(const char *s, size_t *out);
+
+/* One animation step when running: applies the workload's next operation.
+ * Nothing while the help or a prompt is open: they hold the workload, so
+ * the map stays what the user is reading (or typing an offset from). */
 unsigned App_Step(Ui *ui);
+/* Whether the workload moves on its own now: not paused, not ended, and
+ * neither the help nor a prompt open. */
+bool App_Running(const Ui *ui);
+
+/* The status-line message, or NULL when there is none or it is stale. */
+const char *App_Message(const Ui *ui);
 
 /* The speed ladder (operations a second). */
 unsigned App_Faster(unsigned speed);

@@ -46,16 +46,11 @@ size_t Bar_Cells(const BarView *v)
 
 size_t Bar_Scale(size_t bytes, size_t cells)
 {
-    if (cells == 0)
-        return bytes ? bytes : 1;
-    size_t b = bytes / cells + (bytes % cells != 0);
-    if (b <= 1)
-        return 1;
-    if (b <= 2)
-        return 2;
-    if (b <= 4)
-        return 4;
-    return (b + 7) / 8 * 8;
+    size_t b = cells ? bytes / cells + (bytes % cells != 0) : bytes;
+    size_t p = 1;
+    while (p < b && p <= SIZE_MAX / 2)
+        p *= 2;
+    return p;
 }
 
 /* ---- pieces and a cell's totals ------------------------------------------------ */
@@ -282,13 +277,16 @@ static unsigned unit_segments(const Walk *w, Seg *g, bool *ovf)
     }
     const SnapBlock *blk = &w->s->blocks[w->u];
     if (!blk->used) {
-        g[0] = (Seg){K_FREE, a, b};
+        g[0] = (Seg){Snap_IsSlot(blk) ? K_SLOT_FREE : K_FREE, a, b};
         return 1;
     }
     *ovf = blk->overflowed;
     size_t h = a + blk->header, obj = h + blk->object;
-    Seg all[3] = {{K_HEADER, a, h},
-                  {shade_of(w) ? K_OBJECT_B : K_OBJECT_A, h, obj},
+    bool slot = Snap_IsSlot(blk);
+    Seg all[3] = {{Snap_IsRunTable(blk) ? K_RUN : K_HEADER, a, h},
+                  {slot ? (shade_of(w) ? K_SLOT_B : K_SLOT_A)
+                        : (shade_of(w) ? K_OBJECT_B : K_OBJECT_A),
+                   h, obj},
                   {blk->overflowed ? K_ALARM : K_PADDING, obj, b}};
     unsigned n = 0;
     for (unsigned i = 0; i < 3; i++)
@@ -357,8 +355,8 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
     for (; u < n; u++) {
         const SnapBlock *blk = &blocks[u];
         size_t o = blk->offset, size = blk->size;
-        if (o + size > b || size == 0)
-            break;
+        if (o + size > b || size == 0 || Snap_InRun(blk))
+            break; /* a piece of a run: its own kinds, the general path */
         /* the owner: a whole block's bytes here are its size */
         if (size > owner_bytes) { /* rare after the first few */
             owner = u;
@@ -398,8 +396,7 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
 
 /* Glyph modes: pieces, the header and alarm flags, the owner, the overflow
  * mark, the free bytes, the largest free piece and the free blocks met.
- * Like fast_split; a used block without a header (never from the library)
- * is left to the general path.  A used block's header decides the glyph
+ * Like fast_split; the pieces of a run are left to the general path.  A used block's header decides the glyph
  * (unless an alarm does), so used blocks add no byte totals; the free
  * bytes take their place in the order of kinds at the run's first free
  * block, which no other kind follows within the run. */
@@ -415,8 +412,8 @@ static void fast_glyph(Acc *acc, Walk *w, size_t b)
     for (; u < n; u++) {
         const SnapBlock *blk = &blocks[u];
         size_t o = blk->offset, size = blk->size;
-        if (o + size > b || size == 0 || (blk->used && blk->header == 0))
-            break;
+        if (o + size > b || size == 0 || Snap_InRun(blk))
+            break; /* a piece of a run: its own kinds, the general path */
         if (size > owner_bytes) { /* rare after the first few */
             owner = u;
             owner_bytes = size;

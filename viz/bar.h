@@ -4,7 +4,11 @@
  * The map is linear: cell i covers bytes [start + i*bpc, start + (i+1)*bpc)
  * of the arena.  Every byte is one kind: a block's header, its object, its
  * padding (used blocks), free (a free block, its header included, as the
- * library counts it), or the arena's own tables (outside the blocks).
+ * library counts it), or the arena's own tables (outside the blocks); in a
+ * run (model.h: SnapRun), the run's header and table, a slot's object, its
+ * padding, or a free slot.  The slots are the run's pieces in the snapshot:
+ * they shade like used blocks; a free slot is not a free block (the rule
+ * that every free block shows is for free blocks).
  * Adjacent used blocks alternate two object shades (reset after any free
  * block), so that their boundary shows.  A piece is a run of one kind.
  *
@@ -73,7 +77,7 @@ typedef struct BarCell {
 size_t Bar_Cells(const BarView *v);
 
 /* Bytes per cell to show `bytes` in at most `cells` cells: the exact
- * ceiling rounded up to 1, 2, 4, 8 or a multiple of 8. */
+ * ceiling rounded up to a power of two, so that offsets read aloud. */
 size_t Bar_Scale(size_t bytes, size_t cells);
 
 /* Fills out[0 .. Bar_Cells(v)-1].  Allocates nothing.  Time: O(cells +

@@ -79,7 +79,7 @@ static bool seg_raw(SegIt *it, Seg *g)
             size_t o = b->offset, h = o + b->header, obj = h + b->object;
             long bi = (long)it->i;
             if (!b->used) {
-                *g = (Seg){K_FREE, o, o + b->size, bi, o, false};
+                *g = (Seg){Snap_IsSlot(b) ? K_SLOT_FREE : K_FREE, o, o + b->size, bi, o, false};
                 it->prev_used = false;
                 it->i++;
                 return true;
@@ -93,8 +93,11 @@ static bool seg_raw(SegIt *it, Seg *g)
                 it->prev_used = true;
                 it->i++;
             }
+            bool slot = Snap_IsSlot(b);
             if (part == 0)
-                *g = (Seg){K_HEADER, o, h, bi, o, ovf};
+                *g = (Seg){Snap_IsRunTable(b) ? K_RUN : K_HEADER, o, h, bi, o, ovf};
+            else if (part == 1 && slot)
+                *g = (Seg){it->shade ? K_SLOT_B : K_SLOT_A, h, obj, bi, o, ovf};
             else if (part == 1)
                 *g = (Seg){it->shade ? K_OBJECT_B : K_OBJECT_A, h, obj, bi, o, ovf};
             else

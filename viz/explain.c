@@ -4,23 +4,48 @@
 #include "explain.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 char *Explain_Bytes(size_t bytes, char *buf, size_t len)
 {
     static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB"};
-    if (bytes < 1024) {
+    if (bytes < 10000 && bytes % 1024 != 0) {
         snprintf(buf, len, "%zu B", bytes);
         return buf;
     }
-    double v = (double)bytes / 1024.0;
+    if (bytes == 0) {
+        snprintf(buf, len, "0 B");
+        return buf;
+    }
     unsigned u = 0;
+    size_t whole = bytes / 1024;
+    bool exact = bytes % 1024 == 0;
+    while (exact && whole % 1024 == 0 && u + 1 < sizeof unit / sizeof unit[0])
+        whole /= 1024, u++;
+    if (exact) {
+        snprintf(buf, len, "%zu %s", whole, unit[u]);
+        return buf;
+    }
+    double v = (double)bytes / 1024.0;
+    u = 0;
     while (v >= 1023.95 && u + 1 < sizeof unit / sizeof unit[0]) {
         v /= 1024.0;
         u++;
     }
     snprintf(buf, len, "%.1f %s", v, unit[u]);
+    return buf;
+}
+
+char *Explain_Exact(size_t bytes, char *buf, size_t len)
+{
+    if (bytes < 10000) {
+        snprintf(buf, len, "%zu B", bytes);
+    } else {
+        char r[24];
+        snprintf(buf, len, "%zu B (%s)", bytes, Explain_Bytes(bytes, r, sizeof r));
+    }
     return buf;
 }
 
@@ -37,20 +62,22 @@ const char *Explain_Policy(MemPolicy p)
     return "?";
 }
 
-/* A request is shown exactly, as the program wrote it, unless it is large. */
-static char *request_text(size_t bytes, char *buf, size_t len)
+size_t Explain_BlockFor(size_t request, unsigned flags)
 {
-    if (bytes < 10000)
-        snprintf(buf, len, "%zu B", bytes);
-    else
-        Explain_Bytes(bytes, buf, len);
-    return buf;
+    size_t extra = MEM_HEADER_SIZE + ((flags & MEM_OPT_GUARD) ? 8u : 0u);
+    if (request > SIZE_MAX - extra - MEM_ALIGNMENT)
+        return SIZE_MAX;
+    size_t need = (request + extra + MEM_ALIGNMENT - 1) / MEM_ALIGNMENT * MEM_ALIGNMENT;
+    return need < MEM_MIN_BLOCK ? MEM_MIN_BLOCK : need;
 }
+
 
 typedef struct Out {
     char *buf;
     size_t len, used;
 } Out;
+
+#define request_text Explain_Exact
 
 __attribute__((format(printf, 2, 3))) static void put(Out *o, const char *fmt, ...)
 {
@@ -65,6 +92,18 @@ __attribute__((format(printf, 2, 3))) static void put(Out *o, const char *fmt, .
     o->used += (size_t)n;
     if (o->used >= o->len)
         o->used = o->len - 1;
+}
+
+/* "it needs a 48 B block (27 B + 8 B header, rounded up to 16 B)" */
+static void put_need(Out *o, size_t request, unsigned flags, size_t need)
+{
+    char r[32], nb[32];
+    put(o, "it needs a %s block", Explain_Exact(need, nb, sizeof nb));
+    if (need == MEM_MIN_BLOCK && request + MEM_HEADER_SIZE < MEM_MIN_BLOCK)
+        put(o, " (the smallest block)");
+    else
+        put(o, " (%s + %d B header%s, rounded up to %d B)", Explain_Exact(request, r, sizeof r),
+            MEM_HEADER_SIZE, (flags & MEM_OPT_GUARD) ? " + 8 B guard" : "", MEM_ALIGNMENT);
 }
 
 static const char *ptr_text(ptrdiff_t p, char *buf, size_t len)
@@ -98,8 +137,8 @@ static LogKind worse(LogKind a, LogKind b)
     return rank[b] > rank[a] ? b : a;
 }
 
-LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, char *brief,
-                       size_t brieflen)
+LogKind Explain_Events(const MemEvent *ev, unsigned n, unsigned flags, char *buf, size_t len,
+                       char *brief, size_t brieflen)
 {
     Out o = {buf, len, 0};
     Out b = {brief, brieflen, 0};
@@ -115,35 +154,57 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
         const char *bsep = b.used ? "; " : "";
         switch (e->kind) {
         case MEM_EV_ALLOC:
+            if (e->run) {
+                put(&o, "%salloc %s: %s took slot %zu of the run of %s slots at +0x%zx → +0x%zx", sep,
+                    request_text(e->request, s1, sizeof s1), Explain_Policy(e->policy), e->slot,
+                    Explain_Bytes(e->size, s2, sizeof s2), e->run, e->object);
+                put(&b, "%salloc %s → +0x%zx", bsep, s1, e->object);
+                kind = worse(kind, LOG_ALLOC);
+                break;
+            }
             put(&o, "%salloc %s: %s examined %zu free %s, chose %s at +0x%zx, split off %s",
                 sep, request_text(e->request, s1, sizeof s1), Explain_Policy(e->policy),
                 e->examined, plural(e->examined, "block", "blocks"),
-                Explain_Bytes(e->size, s2, sizeof s2), e->block,
-                Explain_Bytes(e->remainder, s3, sizeof s3));
+                Explain_Exact(e->size, s2, sizeof s2), e->block,
+                Explain_Exact(e->remainder, s3, sizeof s3));
             put(&b, "%salloc %s → +0x%zx", bsep, s1, e->block);
             kind = worse(kind, LOG_ALLOC);
             break;
-        case MEM_EV_FAIL:
+        case MEM_EV_FAIL: {
+            size_t need = Explain_BlockFor(e->request, flags);
             request_text(e->request, s1, sizeof s1);
-            Explain_Bytes(e->free_total, s2, sizeof s2);
-            Explain_Bytes(e->largest_free, s3, sizeof s3);
-            if (e->largest_free >= e->request + MEM_HEADER_SIZE)
+            Explain_Exact(e->free_total, s2, sizeof s2);
+            Explain_Exact(e->largest_free, s3, sizeof s3);
+            put(&o, "%salloc %s failed: ", sep, s1);
+            if (e->largest_free >= need) {
                 /* MEM_FAST's good fit is bounded: it can miss a block that fits */
-                put(&o, "%salloc %s failed: the largest free block (%s) could hold it, but "
-                        "fast fit's bounded search did not reach it",
-                    sep, s1, s3);
-            else if (e->free_total > e->request)
-                put(&o, "%salloc %s failed: %s free in total, but the largest free block is %s",
-                    sep, s1, s2, s3);
-            else
-                put(&o, "%salloc %s failed: only %s free in total", sep, s1, s2);
+                put(&o, "the largest free block (%s) could hold it, but fast fit's bounded "
+                        "search did not reach it", s3);
+            } else {
+                put_need(&o, e->request, flags, need);
+                if (e->free_total >= need)
+                    put(&o, "; %s are free in total, but the largest free block is %s", s2, s3);
+                else
+                    put(&o, ", and only %s %s free in total", s2, e->free_total == 1 ? "is" : "are");
+            }
             if (e->examined)
                 put(&o, " (%s examined %zu)", Explain_Policy(e->policy), e->examined);
             put(&b, "%salloc %s failed", bsep, s1);
             kind = worse(kind, LOG_FAIL);
             break;
+        }
         case MEM_EV_FREE: {
             const MemEvent *c = NULL;
+            if (e->run) {
+                put(&o, "%sfree %s → object at +0x%zx (%s), slot %zu of the run of %s slots at "
+                        "+0x%zx is free (slots do not coalesce)",
+                    sep, ptr_text(e->pointer, p1, sizeof p1), e->object,
+                    request_text(e->request, s1, sizeof s1), e->slot,
+                    Explain_Bytes(e->size, s2, sizeof s2), e->run);
+                put(&b, "%sfree %s", bsep, p1);
+                kind = worse(kind, LOG_FREE);
+                break;
+            }
             if (i + 1 < n && ev[i + 1].kind == MEM_EV_COALESCE && ev[i + 1].op == e->op)
                 c = &ev[++i];
             put(&o, "%sfree %s → object at +0x%zx (%s), ", sep,
@@ -151,9 +212,9 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
                 request_text(e->request, s1, sizeof s1));
             if (c)
                 put(&o, "coalesced with %s → %s free", neighbours(c->neighbours),
-                    Explain_Bytes(c->size, s2, sizeof s2));
+                    Explain_Exact(c->size, s2, sizeof s2));
             else
-                put(&o, "no free neighbour → %s free", Explain_Bytes(e->size, s2, sizeof s2));
+                put(&o, "no free neighbour → %s free", Explain_Exact(e->size, s2, sizeof s2));
             put(&b, "%sfree %s", bsep, p1);
             kind = worse(kind, LOG_FREE);
             break;
@@ -161,7 +222,7 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
         case MEM_EV_COALESCE:
             /* only reached when it does not follow its FREE */
             put(&o, "%scoalesced with %s → %s free at +0x%zx", sep, neighbours(e->neighbours),
-                Explain_Bytes(e->size, s1, sizeof s1), e->block);
+                Explain_Exact(e->size, s1, sizeof s1), e->block);
             break;
         case MEM_EV_REJECT:
             put(&o, "%sfree %s refused: it %s", sep, ptr_text(e->pointer, p1, sizeof p1),
@@ -172,10 +233,19 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, char *buf, size_t len, ch
         case MEM_EV_OVERFLOW:
             put(&o, "%sOVERFLOW: %s of the guard after the %s object at +0x%zx were "
                     "overwritten (a buffer overflow)",
-                sep, Explain_Bytes(e->size, s1, sizeof s1),
+                sep, Explain_Exact(e->size, s1, sizeof s1),
                 request_text(e->request, s2, sizeof s2), e->object);
             put(&b, "%soverflow at +0x%zx", bsep, e->object);
             kind = worse(kind, LOG_ALARM);
+            break;
+        case MEM_EV_RUN_NEW:
+            put(&o, "%snew run of %s slots at +0x%zx (%s, split off %s)", sep,
+                Explain_Bytes(e->request, s1, sizeof s1), e->block,
+                Explain_Bytes(e->size, s2, sizeof s2), Explain_Bytes(e->remainder, s3, sizeof s3));
+            break;
+        case MEM_EV_RUN_RELEASE:
+            put(&o, "%sthe empty run at +0x%zx (%s) goes back to the free blocks", sep, e->block,
+                Explain_Bytes(e->size, s1, sizeof s1));
             break;
         case MEM_EV_ROVER:
             if (e->block == SIZE_MAX)

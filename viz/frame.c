@@ -126,12 +126,21 @@ int Frame_Text(Frame *f, int y, int x, int maxw, Style s, const char *text)
         return 0;
     if (maxw < 0 || x + maxw > f->cols)
         maxw = f->cols - x;
+    if (maxw <= 0)
+        return 0;
+    /* text that does not fit is cut one column early and marked there */
+    bool cut = Frame_TextWidth(f, text) > maxw;
+    int room = cut ? maxw - 1 : maxw;
     int w = 0;
     const unsigned char *p = (const unsigned char *)text;
-    while (*p && w < maxw) {
+    while (*p && w < room) {
         uint32_t cp;
         p += decode(p, &cp);
-        w += put_cp(f, y, x + w, maxw - w, s, cp);
+        w += put_cp(f, y, x + w, room - w, s, cp);
+    }
+    if (cut) {
+        Frame_Put(f, y, x + w, f->utf8 ? 0x2026 : '>', s); /* … */
+        w++;
     }
     return w;
 }
@@ -180,6 +189,16 @@ void Frame_Box(Frame *f, int y, int x, int h, int w, Style s, const char *title)
         int n = Frame_Text(f, y, x + 2, w - 4, S_HEAD, title);
         Frame_Put(f, y, x + 2 + n, ' ', s);
     }
+}
+
+void Frame_CellColors(const FCell *c, ThemeId t, bool many, int *fg, int *bg, unsigned *attr)
+{
+    int ff, fb, bf, bb;
+    Theme_Colors(t, (Style)c->fg, many, &ff, &fb);
+    Theme_Colors(t, (Style)c->bg, many, &bf, &bb);
+    *fg = (c->attr & VA_SPLIT) ? fb : ff;
+    *bg = bb;
+    *attr = (Theme_Styles[c->fg < S_COUNT ? c->fg : S_NORMAL].attr | c->attr) & ~(unsigned)VA_SPLIT;
 }
 
 int Frame_EncodeUtf8(uint32_t cp, char out[4])

@@ -33,8 +33,9 @@ void Frame_Put(Frame *f, int y, int x, uint32_t ch, Style s);
 /* Fills [x, x+w) of row y with ch in style s. */
 void Frame_Fill(Frame *f, int y, int x, int w, uint32_t ch, Style s);
 /* Writes UTF-8 text from (y, x), at most maxw columns (clipped to the
- * frame); returns the columns written.  In an ASCII frame, arrows and
- * other symbols are folded ("→" becomes "->"). */
+ * frame); returns the columns written.  Text that does not fit ends in
+ * "…" ('>' in an ASCII frame) in its last column.  In an ASCII frame,
+ * arrows and other symbols are folded ("→" becomes "->"). */
 int Frame_Text(Frame *f, int y, int x, int maxw, Style s, const char *text);
 __attribute__((format(printf, 6, 7))) int Frame_Printf(Frame *f, int y, int x, int maxw,
                                                        Style s, const char *fmt, ...);
@@ -47,6 +48,12 @@ void Frame_Box(Frame *f, int y, int x, int h, int w, Style s, const char *title)
 void Frame_Dump(const Frame *f, FILE *out);
 /* One row as UTF-8 text into buf (trailing blanks trimmed); for tests. */
 void Frame_RowText(const Frame *f, int y, char *buf, size_t len);
+
+/* The colours and attributes the terminal gives cell c under theme t with
+ * 256 colours (many) or 8: fg draws the glyph (in a split cell, the left
+ * piece's fill), bg fills the cell; palette indices, -1 the terminal's own;
+ * attr VA_* without VA_SPLIT. */
+void Frame_CellColors(const FCell *c, ThemeId t, bool many, int *fg, int *bg, unsigned *attr);
 
 /* Encodes one code point as UTF-8; returns the bytes (1..4). */
 int Frame_EncodeUtf8(uint32_t cp, char out[4]);

@@ -29,9 +29,16 @@ static int env_int(const char *name, int fallback, int lo, int hi)
     return (int)n;
 }
 
+/* Frames as text: the first before any operation, then one a step, until
+ * --frames or the end of a trace. */
 static int run_dump(Ui *ui, const Options *o, bool utf8)
 {
     int rows = env_int("LINES", 24, 1, 1000), cols = env_int("COLUMNS", 80, 1, 1000);
+    if (rows < VIZ_MIN_ROWS || cols < VIZ_MIN_COLS) {
+        fprintf(stderr, "heapviz: --dump needs a screen of at least %dx%d; LINES=%d COLUMNS=%d "
+                        "give %dx%d\n", VIZ_MIN_COLS, VIZ_MIN_ROWS, rows, cols, cols, rows);
+        return 1;
+    }
     Frame f;
     if (Frame_Init(&f, rows, cols, utf8) != 0) {
         fprintf(stderr, "heapviz: out of memory\n");
@@ -39,8 +46,11 @@ static int run_dump(Ui *ui, const Options *o, bool utf8)
     }
     unsigned long frames = o->frames ? o->frames : 1;
     for (unsigned long i = 0; i < frames; i++) {
-        if (i > 0)
+        if (i > 0) {
             App_Step(ui);
+            if (ui->m->ended)
+                break; /* the trace has no more operations */
+        }
         Screen_Compose(ui, &f);
         if (i > 0)
             fputs("\f\n", stdout);
@@ -65,7 +75,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (r == OPT_ERROR) {
-        fprintf(stderr, "heapviz: %s\n\n%s", err, Options_Usage());
+        /* one line that stays on the screen, and where the rest is */
+        fprintf(stderr, "heapviz: %s\nheapviz --help lists the options.\n", err);
         return 2;
     }
     if (!o.dump && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
@@ -132,9 +143,9 @@ int main(int argc, char **argv)
         Frame scratch;
         if (Frame_Init(&scratch, env_int("LINES", 24, 1, 1000), env_int("COLUMNS", 80, 1, 1000),
                        utf8) == 0) {
-            for (const char *k = o.keys; *k && !(typed & R_QUIT); k++) {
+            const char *k = o.keys;
+            for (int key; !(typed & R_QUIT) && (key = App_NextKey(&k)) != 0;) {
                 Screen_Compose(&ui, &scratch);
-                int key = *k == '\n' || *k == '\r' ? VK_ENTER : *k == 27 ? VK_ESC : (unsigned char)*k;
                 typed |= App_Key(&ui, key);
             }
             Frame_Free(&scratch);
@@ -147,7 +158,8 @@ int main(int argc, char **argv)
     } else if (o.dump) {
         status = run_dump(&ui, &o, utf8);
     } else {
-        RenderOptions ro = {colour, utf8, !o.no_mouse, o.frames};
+        ThemeId theme = o.theme_given ? o.theme : Theme_FromColorFgBg(getenv("COLORFGBG"));
+        RenderOptions ro = {colour, utf8, !o.no_mouse, o.frames, theme, o.flash_ms};
         status = Render_Run(&ui, &ro);
     }
     Model_Fini(&m);

@@ -24,6 +24,10 @@
 #define LOG_LEN 224
 #define HIST_CAP 4096
 #define PENDING_CAP 16
+/* Bytes the player fills and checks at each end of an object (the whole of
+ * a smaller one): memory and time follow the number of objects, not their
+ * sizes (Player_SetWindow). */
+#define VIZ_PLAYER_WINDOW 256
 
 /* One block of a snapshot: what the map and the panels need of the walk's
  * MemBlock, in 16 bytes instead of 80, so that a frame of a million blocks
@@ -41,20 +45,51 @@ typedef struct SnapBlock {
 
 #define VIZ_MODEL_MAX_REGION ((size_t)UINT32_MAX)
 
+/* A run (MEM_FAST's small objects: a block cut into equal slots) as the
+ * walk reports it.  Its bytes are in Snapshot.blocks as pieces, so that the
+ * map draws its slots one by one (MemHeap_WalkSlots): its header and table
+ * (used, header = those bytes, no object), one piece per slot (header 0:
+ * used, with the object's exact size and the slot's unused bytes as
+ * padding; or free), and its tail after the last slot (used, header 0, no
+ * object).  No block of the heap looks like that: a block's header is 8
+ * bytes, a used block's object at least 1. */
+typedef struct SnapRun {
+    uint32_t offset, size;   /* the run's block */
+    uint32_t slot_offset;    /* slot 0 */
+    uint32_t slot_size, slots, live;
+    unsigned cls;            /* its size class, from 0 */
+} SnapRun;
+
+/* Snapshot pieces of runs (see SnapRun). */
+static inline bool Snap_InRun(const SnapBlock *b)
+{
+    return b->header == 0 || (b->used && b->object == 0);
+}
+static inline bool Snap_IsSlot(const SnapBlock *b)
+{
+    return b->header == 0 && (!b->used || b->object > 0);
+}
+static inline bool Snap_IsRunTable(const SnapBlock *b)
+{
+    return b->used && b->object == 0 && b->header > 0;
+}
+
 /* The heap as the hooks report it at one moment.  The free list is not
  * copied: stats.free_blocks counts it, and Lane_FreeRank / Lane_FreeNth
  * walk it (MemHeap_WalkFree) only when a place in it is asked for. */
 typedef struct Snapshot {
     MemRegion region;
     MemStats stats;
-    SnapBlock *blocks; /* address order (MemHeap_Walk) */
+    SnapBlock *blocks; /* address order (MemHeap_Walk; runs as pieces) */
     size_t nblocks, cap_blocks;
+    SnapRun *runs;     /* address order */
+    size_t nruns, cap_runs;
 } Snapshot;
 
 typedef enum LogKind { LOG_INFO, LOG_ALLOC, LOG_FREE, LOG_FAIL, LOG_REJECT, LOG_ALARM } LogKind;
 
 typedef struct LogLine {
-    uint64_t op;       /* the heap's operation number (0: not a heap op) */
+    uint64_t op;       /* Model.ops of the operation (0: not an operation) */
     LogKind kind;
     char text[LOG_LEN];
 } LogLine;
@@ -74,6 +109,21 @@ typedef struct HistPoint {
     uint16_t ext;   /* external fragmentation, per ten thousand */
     uint16_t util;  /* utilisation, per ten thousand */
 } HistPoint;
+
+/* Free blocks by size class, counted from the walk: class k holds blocks
+ * of [32 << k, 64 << k) bytes (the last class: that and up). */
+#define FREE_CLASSES 24
+
+/* What the walk says about the free blocks, for figures that need more than
+ * MemHeap_Stats: the size histogram, and fragmentation without the heap's
+ * untouched tail (the bytes after the highest byte ever allocated, which
+ * make a fresh heap look unfragmented however chopped up the rest is). */
+typedef struct FreeSummary {
+    size_t count[FREE_CLASSES];
+    size_t touched_free;      /* free bytes below the high-water mark */
+    size_t touched_largest;   /* the largest free block's bytes below it */
+    double frag_no_tail;      /* 1 - touched_largest / touched_free; 0 if none */
+} FreeSummary;
 
 typedef struct Lane {
     MemPolicy policy;
@@ -101,7 +151,38 @@ typedef struct Lane {
     unsigned ntouch;
     uint64_t touch_serial;   /* bumps whenever touch[] changes (flash timing) */
     char last[96];           /* the last operation, short, for the status line */
+    size_t high_water;       /* one past the highest byte any allocation took
+                                (from the ALLOC events since the heap began) */
+    FreeSummary free;        /* from the walk, with the snapshot's blocks */
 } Lane;
+
+/* The user's own operations (keys a, f, i, o).  Each is kept, in the order
+ * it applies, so that a restart replays it where it happened: after `after`
+ * workload operations.  The object a free or an overflow names is recorded
+ * by what it is, not where it was, so a replay under another policy or
+ * workload finds it wherever it went:
+ *   TARGET_TYPED     the object of typed allocation number `id`;
+ *   TARGET_WORKLOAD  the object the workload's id `id` holds;
+ *   TARGET_OFFSET    whatever holds byte `offset` of the arena (an object
+ *                    nobody named, or none: a refused free is replayed too).
+ * For the first two, `offset` is the byte inside the object (interior
+ * frees).  Typed operations are the lockstep kind: they apply to every
+ * lane, except TARGET_OFFSET ones, which apply to `lane` only.  The list is
+ * plain data (a script of the session): a caller may save it, and
+ * Model_Replay runs it again. */
+typedef enum TypedKind { TYPED_ALLOC, TYPED_FREE, TYPED_OVERFLOW } TypedKind;
+typedef enum TypedTarget { TARGET_OFFSET, TARGET_TYPED, TARGET_WORKLOAD } TypedTarget;
+
+typedef struct TypedOp {
+    TypedKind kind;
+    uint32_t no;          /* its number among the typed operations, from 0 */
+    uint64_t after;       /* workload operations applied before it */
+    size_t size;          /* ALLOC: bytes asked for; OVERFLOW: bytes written */
+    TypedTarget target;   /* FREE, OVERFLOW: the object (see above) */
+    uint32_t id;          /* TARGET_TYPED: an ALLOC's no; TARGET_WORKLOAD: a workload id */
+    size_t offset;        /* TARGET_OFFSET: arena byte; else byte inside the object */
+    unsigned lane;        /* TARGET_OFFSET: the lane it was typed on */
+} TypedOp;
 
 typedef struct ModelConfig {
     size_t region_size;
@@ -119,7 +200,15 @@ typedef struct Model {
     Lane lanes[VIZ_LANES_MAX];
     Workload *wl;
     uint64_t steps;          /* workload operations applied since the start */
+    uint64_t ops;            /* operations applied since the start, typed ones
+                                included (a realloc is one): the title's "op N" */
     bool ended;              /* the trace has no more operations */
+    TypedOp *typed;          /* the user's operations, by `after` (see TypedOp) */
+    size_t ntyped, cap_typed;
+    size_t next_typed;       /* typed[next_typed..] have not applied in this run */
+    size_t *typed_obj;       /* [no * VIZ_LANES_MAX + lane]: offset of typed
+                                allocation no's live object, SIZE_MAX: none */
+    uint32_t cap_obj;        /* typed numbers typed_obj has room for */
 } Model;
 
 /* Maps the regions and creates the heaps, players and workload.  Returns 0,
@@ -128,37 +217,59 @@ typedef struct Model {
 int Model_Init(Model *m, const ModelConfig *cfg, char *err, size_t errlen);
 void Model_Fini(Model *m);
 
-/* Re-creates every heap over its region (with the lane's policy) and starts
- * the workload again from its seed.  Returns 0 or -1 (err). */
+/* Re-creates every heap over its region (with the lane's policy), empties
+ * the logs and starts the workload again from its seed; the typed
+ * operations are kept and apply again as the workload reaches them (those
+ * typed before any workload operation at once).  Returns 0 or -1 (err). */
 int Model_Restart(Model *m, char *err, size_t errlen);
-/* Single-heap mode: the next policy in MemPolicy order, then Restart. */
+/* Restart, then workload operations (and the typed ones due) until `steps`
+ * workload operations are applied or a trace ends: the session again, up
+ * to that point.  Returns 0 or -1 (err).  Time: O(steps) operations. */
+int Model_Replay(Model *m, uint64_t steps, char *err, size_t errlen);
+/* Lane 0's policy, then Restart. */
 int Model_SetPolicy(Model *m, MemPolicy policy, char *err, size_t errlen);
+/* A lane's policy, then Restart. */
+int Model_SetLanePolicy(Model *m, unsigned lane, MemPolicy policy, char *err, size_t errlen);
 /* Another workload kind (not WL_TRACE without a trace), then Restart. */
 int Model_SetWorkload(Model *m, WorkloadKind kind, char *err, size_t errlen);
 
-/* Applies the workload's next operation to every lane.  False (and nothing
- * changes) when a trace has ended. */
+/* Applies the workload's next operation to every lane, then the typed
+ * operations that come after it.  False (and nothing changes) when a trace
+ * has ended. */
 bool Model_Step(Model *m);
 
-/* The user's own operations on one lane; each is logged like the workload's.
- * Alloc returns the object or NULL.  FreeAt frees through the byte at
- * `offset` from the arena base and returns MemHeap_Free's answer.
- * Overflow writes `n` bytes past the end of the live object whose block
- * starts at block_offset, through the object pointer, into its padding;
- * returns the bytes written (0 when there is no such object or no padding). */
+/* The user's own operations.  Each is numbered and logged like a workload
+ * operation and kept in the typed list (TypedOp), which Restart replays.
+ * Alloc allocates `size` bytes in every lane (lockstep) and returns lane
+ * `lane`'s object, or NULL when its allocation failed. */
 void *Model_Alloc(Model *m, unsigned lane, size_t size);
-/* FreeAt frees the object that byte `offset` of the arena is inside (any
- * byte: interior free) and returns MEM_OK or the library's MemReject; on
- * MEM_OK, *object and *size (when not NULL) name the object it was. */
+/* FreeAt frees the object that byte `offset` of lane `lane`'s arena is
+ * inside (any byte: interior free) and returns MEM_OK or the library's
+ * MemReject; on MEM_OK, *object and *size (when not NULL) name the object
+ * it was.  An object allocated by the user or held by the workload is freed
+ * in every lane (where it is there); any other offset on `lane` alone. */
 int Model_FreeAt(Model *m, unsigned lane, size_t offset, size_t *object, size_t *size);
+/* Writes `n` bytes past the end of the live object whose block starts at
+ * block_offset in lane `lane`, through the object pointer, into its padding
+ * (in every lane that holds the same object); returns the bytes written in
+ * `lane` (0 when there is no such object or no padding). */
 size_t Model_Overflow(Model *m, unsigned lane, size_t block_offset, size_t n);
+
+/* The typed operations, in the order they apply; *n gets their number. */
+const TypedOp *Model_TypedOps(const Model *m, size_t *n);
 
 /* Lookup in a snapshot: the index in blocks[] of the block holding the
  * byte at offset, or -1.  Time: O(log blocks). */
 long Snapshot_BlockAt(const Snapshot *s, size_t offset);
 
-/* blocks[i] as the walk reported it (rank i, list 0).  i < nblocks. */
+/* blocks[i] as the walk reported it (rank i, list 0).  i < nblocks.  For a
+ * piece of a run (its table, a slot, its tail) it is that piece, with run
+ * set and the run fields of its run. */
 MemBlock Snapshot_Block(const Snapshot *s, size_t i);
+
+/* The run whose block holds the byte at offset, or NULL.
+ * Time: O(log runs). */
+const SnapRun *Snapshot_RunAt(const Snapshot *s, size_t offset);
 
 /* The place (from 0) of the free block that starts at offset in the
  * policy's free-list order, taken from the heap itself by a MemHeap_WalkFree
@@ -175,6 +286,9 @@ size_t Lane_FreeNth(const Lane *l, size_t rank);
 const LogLine *Lane_Log(const Lane *l, unsigned i);
 /* The i-th newest history sample (0 = newest), or NULL. */
 const HistPoint *Lane_Hist(const Lane *l, size_t i);
+
+/* The size class (FREE_CLASSES) of a free block of `size` bytes. */
+unsigned Free_Class(size_t size);
 
 /* Re-takes a lane's snapshot through the hooks.  After an operation only
  * the statistics are re-taken at once (cheap); the walk waits for the next

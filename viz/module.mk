@@ -34,6 +34,8 @@ run: deps
 TEST_DEPS_test_layout := $(VIZ_CORE_OBJ) $(VIZ_REF_OBJ) $(DEMO_OBJ)
 TEST_DEPS_test_viz_text := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
 TEST_DEPS_test_viz_keys := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
+TEST_DEPS_test_viz_screen := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
+TEST_DEPS_test_viz_theme := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
 
 # `make install` also installs heapviz and its man page.
 install:: $(HEAPVIZ)

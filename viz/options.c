@@ -18,20 +18,24 @@ static const char usage[] =
     "\n"
     "  -s, --size SIZE        bytes of each heap, K/M/G suffixes (default 8K)\n"
     "  -p, --policy NAME      first, next, best, worst or fast (default first)\n"
-    "  -w, --workload NAME    random, stack, queue, fragmenter or phased (default random)\n"
+    "  -w, --workload NAME    random (default), stack, queue, fragmenter or phased\n"
     "  -t, --trace FILE       replay a malloc-lab .rep trace instead\n"
-    "      --seed N           seed of the workload (default 1): same seed, same frames\n"
+    "      --seed N           seed of the workload (default 1): same seed, same run\n"
     "      --speed N          operations per second while running (default 8)\n"
     "  -c, --compare LIST     one heap per policy, in lockstep: first,best,worst,fast\n"
     "                         (\"all\" for the five)\n"
     "      --guard            guard bytes after every object: overflows are caught\n"
     "      --paused           start paused (Space runs, n steps)\n"
+    "      --flash MS         the last operation's colours stay MS ms while running\n"
+    "                         (default 400); paused, until the next operation\n"
     "      --ascii            ASCII glyphs only (also in a non-UTF-8 locale)\n"
     "  -C, --no-color         no colour (also when NO_COLOR is set): glyphs carry all\n"
+    "      --theme NAME       dark, light or contrast (a projector); default from\n"
+    "                         COLORFGBG: light on a light background, else dark\n"
     "      --no-mouse         do not take mouse clicks\n"
     "      --frames N         stop after N frames\n"
     "      --skip N           apply N operations before the first frame\n"
-    "      --keys KEYS        type these keys before the first frame (Enter: a newline)\n"
+    "      --keys KEYS        type these keys first (a newline is Enter, <PgDn> PgDn)\n"
     "      --dump             print the frames as plain text, no terminal needed;\n"
     "                         the screen size comes from LINES and COLUMNS (80x24)\n"
     "  -h, --help             this text\n"
@@ -161,7 +165,8 @@ static int parse_compare(const char *s, Options *o, char *err, size_t errlen)
 
 typedef enum {
     O_SIZE, O_POLICY, O_WORKLOAD, O_TRACE, O_SEED, O_SPEED, O_COMPARE, O_GUARD, O_PAUSED,
-    O_ASCII, O_NOCOLOR, O_NOMOUSE, O_FRAMES, O_SKIP, O_KEYS, O_DUMP, O_HELP, O_VERSION
+    O_ASCII, O_NOCOLOR, O_NOMOUSE, O_FRAMES, O_SKIP, O_KEYS, O_DUMP, O_HELP, O_VERSION,
+    O_THEME, O_FLASH
 } OptId;
 
 typedef struct {
@@ -180,7 +185,8 @@ static const OptDef defs[] = {
     {"no-color", 'C', false, O_NOCOLOR}, {"no-colour", 0, false, O_NOCOLOR},
     {"no-mouse", 0, false, O_NOMOUSE},   {"frames", 0, true, O_FRAMES},
     {"skip", 0, true, O_SKIP},           {"keys", 0, true, O_KEYS},
-    {"dump", 0, false, O_DUMP},
+    {"dump", 0, false, O_DUMP},          {"theme", 0, true, O_THEME},
+    {"flash", 0, true, O_FLASH},
     {"help", 'h', false, O_HELP},        {"version", 'V', false, O_VERSION},
 };
 
@@ -237,6 +243,17 @@ static int apply(const OptDef *d, const char *v, Options *o, char *err, size_t e
     case O_KEYS:
         o->keys = v;
         return OPT_RUN;
+    case O_FLASH:
+        if (parse_u64(v, VIZ_MAX_FLASH_MS, &n) != 0)
+            return fail(err, errlen, "--flash: '%.40s' is not 0 to %u milliseconds", v,
+                        VIZ_MAX_FLASH_MS);
+        o->flash_ms = (unsigned)n;
+        return OPT_RUN;
+    case O_THEME:
+        if (Theme_Parse(v, &o->theme) != 0)
+            return fail(err, errlen, "--theme: '%.40s' is not a theme (dark, light, contrast)", v);
+        o->theme_given = true;
+        return OPT_RUN;
     case O_GUARD: o->guard = true; return OPT_RUN;
     case O_PAUSED: o->paused = true; return OPT_RUN;
     case O_ASCII: o->ascii = true; return OPT_RUN;
@@ -257,11 +274,12 @@ int Options_Parse(int argc, char **argv, Options *o, char *err, size_t errlen)
     o->workload = WL_RANDOM;
     o->seed = VIZ_DEFAULT_SEED;
     o->speed = VIZ_DEFAULT_SPEED;
+    o->flash_ms = VIZ_DEFAULT_FLASH_MS;
     if (err && errlen)
         err[0] = '\0';
 
     int result = OPT_RUN;
-    bool workload_named = false;
+    bool workload_named = false, policy_named = false;
     WorkloadKind named = WL_RANDOM;
     for (int i = 1; i < argc && argv; i++) {
         const char *a = argv[i];
@@ -304,6 +322,7 @@ int Options_Parse(int argc, char **argv, Options *o, char *err, size_t errlen)
         int r = apply(d, value ? value : "", o, err, errlen);
         if (r == OPT_ERROR)
             return r;
+        policy_named |= d->id == O_POLICY;
         if (d->id == O_WORKLOAD) {
             workload_named = true;
             named = o->workload;
@@ -318,6 +337,9 @@ int Options_Parse(int argc, char **argv, Options *o, char *err, size_t errlen)
     if (o->trace && workload_named && named != WL_TRACE)
         return fail(err, errlen, "--trace and --workload %s exclude each other",
                     Workload_Name(named));
+    if (policy_named && o->nlanes)
+        return fail(err, errlen, "--policy and --compare exclude each other: --compare names "
+                                 "the policies (p changes the selected heap's)");
     if (o->trace)
         o->workload = WL_TRACE;
     return OPT_RUN;

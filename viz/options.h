@@ -4,12 +4,14 @@
  * Options_Parse reads only argv, writes only *o and err, keeps no state
  * between calls, never prints, never exits and never allocates: it can be
  * fuzzed (libFuzzer) and unit-tested directly.  Environment variables
- * (NO_COLOR, LINES, COLUMNS) and the locale are looked at by the caller.
+ * (NO_COLOR, COLORFGBG, LINES, COLUMNS) and the locale are looked at by the
+ * caller.
  */
 #ifndef VIZ_OPTIONS_H
 #define VIZ_OPTIONS_H
 
 #include "mem.h"
+#include "theme.h"
 #include "workload.h"
 
 #include <stdbool.h>
@@ -27,6 +29,10 @@
 #define VIZ_DEFAULT_SPEED 8u
 #define VIZ_MAX_SPEED 10000u
 #define VIZ_MAX_LANES MEM_POLICY_COUNT
+/* How long the last operation's colours stay while running (ms); paused,
+ * they stay until the next operation. */
+#define VIZ_DEFAULT_FLASH_MS 400u
+#define VIZ_MAX_FLASH_MS 60000u
 
 typedef struct Options {
     size_t size;             /* bytes of each heap's arena (the region adds
@@ -48,13 +54,16 @@ typedef struct Options {
     unsigned long frames;    /* 0: no limit */
     unsigned long skip;      /* operations applied before the first frame */
     const char *keys;        /* --keys: typed before the first frame (points into argv) */
+    unsigned flash_ms;       /* --flash */
+    ThemeId theme;           /* --theme; without it the caller asks COLORFGBG */
+    bool theme_given;
 } Options;
 
 enum {
     OPT_RUN = 0,      /* run with *o */
     OPT_HELP = 1,     /* --help: print Options_Usage, exit 0 */
     OPT_VERSION = 2,  /* --version */
-    OPT_ERROR = -1    /* err says what is wrong: print it and the usage, exit 2 */
+    OPT_ERROR = -1    /* err says what is wrong: print it (not the usage), exit 2 */
 };
 
 /* Sets the defaults, then applies argv[1..argc-1].  Returns an OPT_* value.

@@ -11,6 +11,7 @@
 #include "theme.h"
 
 #include <curses.h>
+#include <term.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,14 +22,16 @@
 #include <unistd.h>
 #include <wchar.h>
 
-#define FLASH_MS 400
 #define FRAME_MS 33
 #define MSG_MS 6000 /* a status message fades after this long */
 #define MAX_WAIT_MS 500 /* the longest a key read blocks, even while paused */
 
 static volatile sig_atomic_t got_signal;
 static volatile sig_atomic_t curses_on;
-static struct sigaction old_crash[32];
+#ifndef NSIG
+#define NSIG 65
+#endif
+static struct sigaction old_crash[NSIG];
 
 /* What a crash handler may do without re-entering curses or stdio: write
  * bytes worked out at start-up (attributes off, cursor on, mouse reports off,
@@ -60,6 +63,12 @@ static void restore_terminal(void)
 
 static void on_quit_signal(int sig) { got_signal = sig; }
 
+/* Ctrl-Z: the terminal's SIGTSTP (or the key, where the terminal sends it
+ * as one) asks to suspend; SIGCONT says a shell resumed us. */
+static volatile sig_atomic_t got_stop, got_cont;
+static void on_stop(int sig) { (void)sig; got_stop = 1; }
+static void on_cont(int sig) { (void)sig; got_cont = 1; }
+
 static void on_crash(int sig)
 {
     if (curses_on) {
@@ -72,28 +81,77 @@ static void on_crash(int sig)
     static const char msg[] = "heapviz: crashed (signal); the terminal was restored\n";
     ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)w;
-    if (sig > 0 && sig < 32)
+    if (sig > 0 && sig < NSIG)
         sigaction(sig, &old_crash[sig], NULL);
     else
         signal(sig, SIG_DFL);
     raise(sig);
 }
 
+/* Every signal whose default action ends the process gets a handler, so
+ * that none leaves the terminal in heapviz's modes.  Those a user or the
+ * system sends end it the orderly way (the loop notices, curses restores
+ * the terminal, the signal is raised again); faults, and signals that may
+ * come from a fault, take the crash path: bytes worked out at start-up and
+ * the shell's modes, from the handler itself.  Ctrl-C and the other keys
+ * and hangups that mean "stop" always end heapviz; any other signal that
+ * was ignored when heapviz started (nohup, a shell's trap) stays ignored. */
 static void install_signals(void)
 {
-    struct sigaction sa;
+    static const int always[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    static const int orderly[] = {SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE, SIGVTALRM, SIGPROF, SIGIO,
+#ifdef SIGPWR
+                                  SIGPWR,
+#endif
+#ifdef SIGSTKFLT
+                                  SIGSTKFLT,
+#endif
+    };
+    static const int crash[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGSYS, SIGTRAP,
+                                SIGXCPU, SIGXFSZ};
+    struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
     sa.sa_handler = on_quit_signal; /* no SA_RESTART: the key read returns */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGQUIT, &sa, NULL);
-    static const int crash[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL};
+    for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
+        sigaction(always[i], &sa, NULL);
+    for (size_t i = 0; i < sizeof orderly / sizeof orderly[0]; i++)
+        if (sigaction(orderly[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(orderly[i], &sa, NULL);
+    for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+        if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+            sigaction(sig, &sa, NULL);
+    sa.sa_handler = on_stop;
+    sigaction(SIGTSTP, &sa, NULL);
+    sa.sa_handler = on_cont;
+    sigaction(SIGCONT, &sa, NULL);
     sa.sa_handler = on_crash;
     sa.sa_flags = (int)(SA_RESETHAND | SA_NODEFER);
     for (size_t i = 0; i < sizeof crash / sizeof crash[0]; i++)
         sigaction(crash[i], &sa, &old_crash[crash[i]]);
+}
+
+/* Gives the terminal back to the shell and stops the process group (as
+ * the shell's own Ctrl-Z would), then takes the terminal again when
+ * continued.  A group that no shell controls (started by `sh -c` in a
+ * terminal, say) cannot be stopped: the kernel drops the stop, and heapviz
+ * says so instead of leaving the user guessing.  Returns true when it was
+ * stopped and resumed. */
+static bool suspend_self(void)
+{
+    endwin();
+    got_cont = 0;
+    struct sigaction dfl, old;
+    memset(&dfl, 0, sizeof dfl);
+    sigemptyset(&dfl.sa_mask);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGTSTP, &dfl, &old);
+    kill(0, SIGTSTP);
+    sigaction(SIGTSTP, &old, NULL);
+    got_stop = 0;
+    clearok(curscr, TRUE);
+    refresh(); /* back in the program's terminal modes, redrawn */
+    return got_cont != 0;
 }
 
 static long long now_ms(void)
@@ -145,22 +203,22 @@ static attr_t va_to_curses(unsigned a)
     return r;
 }
 
-static int fg_of(Style s) { return many_colours ? Theme_Styles[s].fg : Theme_Styles[s].fg8; }
-static int bg_of(Style s) { return many_colours ? Theme_Styles[s].bg : Theme_Styles[s].bg8; }
+static ThemeId theme;
 
 static void draw_frame(const Frame *f)
 {
     for (int y = 0; y < f->rows; y++) {
         for (int x = 0; x < f->cols; x++) {
             const FCell *c = &f->c[(size_t)y * (size_t)f->cols + (size_t)x];
-            Style fs = (Style)c->fg, bs = (Style)c->bg;
+            Style fs = (Style)c->fg;
             attr_t attr;
             int pair = 0;
             if (use_colour) {
-                int fg = (c->attr & VA_SPLIT) ? bg_of(fs) : fg_of(fs);
-                int bg = bg_of(bs);
+                int fg, bg;
+                unsigned va;
+                Frame_CellColors(c, theme, many_colours, &fg, &bg, &va);
                 pair = pair_for(fg, bg);
-                attr = va_to_curses(Theme_Styles[fs].attr | (c->attr & ~(unsigned)VA_SPLIT));
+                attr = va_to_curses(va);
             } else {
                 attr = va_to_curses(Theme_Styles[fs].mono_attr | (c->attr & ~(unsigned)VA_SPLIT));
             }
@@ -216,16 +274,39 @@ static int translate(Ui *ui, int r, wint_t wc)
     return (int)wc;
 }
 
+/* Why this terminal cannot show the live map, or NULL when it can: the
+ * map is drawn by placing the cursor (terminfo's cup). */
+static const char *unusable_terminal(void)
+{
+    int err = 0;
+    if (setupterm(NULL, STDOUT_FILENO, &err) != OK)
+        return "is not in the terminal database";
+    const char *cup = tigetstr("cup");
+    bool can = cup && cup != (const char *)-1;
+    del_curterm(cur_term);
+    return can ? NULL : "cannot place the cursor";
+}
+
+static int refuse_terminal(const char *why)
+{
+    const char *term = getenv("TERM");
+    fprintf(stderr, "heapviz: this terminal (TERM=%s) %s, so it cannot show the live map.\n"
+                    "Use --dump to print the frames as text instead (for example: heapviz "
+                    "--dump --frames 3).\n",
+            term ? term : "", why);
+    return 1;
+}
+
 int Render_Run(Ui *ui, const RenderOptions *ro)
 {
+    const char *why = unusable_terminal();
+    if (why)
+        return refuse_terminal(why);
     install_signals();
     have_shell_modes = tcgetattr(STDIN_FILENO, &shell_modes) == 0;
     SCREEN *scr = newterm(NULL, stdout, stdin);
-    if (!scr) {
-        fprintf(stderr, "heapviz: cannot use this terminal (TERM=%s)\n",
-                getenv("TERM") ? getenv("TERM") : "");
-        return 1;
-    }
+    if (!scr)
+        return refuse_terminal("cannot be opened");
     curses_on = 1;
     atexit(restore_terminal);
     cbreak();
@@ -243,6 +324,7 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
     keypad(stdscr, TRUE);
     set_escdelay(25);
     curs_set(0);
+    theme = ro->theme;
     use_colour = ro->colour && has_colors();
     if (use_colour) {
         start_color();
@@ -253,6 +335,7 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
         mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, NULL), mouseinterval(0);
     crash_add(tigetstr("sgr0"));
     crash_add(tigetstr("cnorm"));
+    crash_add(tigetstr("rmkx")); /* keypad-transmit off */
     if (ro->mouse && tigetstr("kmous") && tigetstr("kmous") != (char *)-1)
         crash_add("\033[?1000l\033[?1006l"); /* xterm-style mouse reports off */
     crash_add(tigetstr("rmcup"));
@@ -265,15 +348,30 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
     char shown_msg[sizeof ui->msg] = "";
     unsigned pending = R_REDRAW | R_CLEAR;
     int status = 0;
+    /* the rate that runs: operations over the last second of running */
+    long long rate_t0 = now_ms();
+    uint64_t rate_ops0 = ui->m->ops;
+    unsigned rate_speed = ui->speed;
     for (;;) {
         if (got_signal)
             break;
         long long t = now_ms();
-        if (ui->flash && t >= flash_until) {
+        if (!App_Running(ui) || rate_speed != ui->speed) {
+            rate_t0 = t, rate_ops0 = ui->m->ops, rate_speed = ui->speed;
+            ui->rate = 0;
+        } else if (t - rate_t0 >= 1000) {
+            unsigned r = (unsigned)((ui->m->ops - rate_ops0) * 1000 / (uint64_t)(t - rate_t0));
+            if (r != ui->rate)
+                pending |= R_REDRAW;
+            ui->rate = r;
+            rate_t0 = t, rate_ops0 = ui->m->ops;
+        }
+        /* paused, the last operation keeps its colours until the next */
+        if (ui->flash && !ui->paused && t >= flash_until) {
             ui->flash = false;
             pending |= R_REDRAW;
         }
-        if (!ui->paused && !ui->m->ended && t >= next_tick) {
+        if (App_Running(ui) && t >= next_tick) {
             unsigned per = ui->speed > 1000 / FRAME_MS ? ui->speed / (1000 / FRAME_MS) : 1;
             /* at most a frame's time of work, so keys stay responsive */
             for (unsigned i = 0; i < per && (i == 0 || now_ms() - t < FRAME_MS); i++)
@@ -285,10 +383,17 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
         }
         if (pending & R_FLASH) {
             ui->flash = true;
-            flash_until = now_ms() + FLASH_MS;
+            flash_until = now_ms() + ro->flash_ms;
         }
         if (pending & R_QUIT)
             break;
+        if ((pending & R_SUSPEND) || got_stop) {
+            bool resumed = suspend_self();
+            if (!resumed)
+                snprintf(ui->msg, sizeof ui->msg, "Ctrl-Z: no job control here to suspend heapviz");
+            ui->msg_warn = !resumed;
+            pending |= R_CLEAR | R_REDRAW | R_TIMING;
+        }
         /* a message stays a while, then the status line shows the last op */
         if (strcmp(shown_msg, ui->msg) != 0) {
             snprintf(shown_msg, sizeof shown_msg, "%s", ui->msg);
@@ -321,9 +426,9 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
         /* how long to wait for a key: forever when nothing moves */
         long long wait = -1;
         t = now_ms();
-        if (!ui->paused && !ui->m->ended)
+        if (App_Running(ui))
             wait = next_tick > t ? next_tick - t : 0;
-        if (ui->flash) {
+        if (ui->flash && !ui->paused) {
             long long fw = flash_until > t ? flash_until - t : 0;
             wait = wait < 0 || fw < wait ? fw : wait;
         }

@@ -13,6 +13,8 @@ typedef struct RenderOptions {
     bool utf8;            /* UTF-8 glyphs wanted (locale, no --ascii) */
     bool mouse;
     unsigned long frames; /* stop after this many frames (0: never) */
+    ThemeId theme;
+    unsigned flash_ms;    /* the last operation's colours while running */
 } RenderOptions;
 
 /* Runs the interactive loop until q, Ctrl-C or a signal.  Returns the exit

@@ -19,6 +19,7 @@
 #include "app.h"
 #include "bar.h"
 #include "explain.h"
+#include "options.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,53 +70,82 @@ static const char *ordinal(size_t n, char *buf, size_t len)
 
 /* ---- the map ----------------------------------------------------------------- */
 
+/* Cells a map row takes of `avail` columns: a power of two (rows then start
+ * at round offsets: +0x400, +0x800...) unless that leaves a quarter of the
+ * width unused, then a multiple of 16 (of 8 below 64 columns).  Bytes per
+ * cell are a power of two (at least 2 when a row is not a multiple of 16
+ * cells: min_bpc), so a row's bytes are a power of two or a multiple of 16
+ * times one, and the 16-byte grid lines up from row to row. */
+static int map_cols(int avail)
+{
+    if (avail < 16)
+        return avail < 8 ? avail : avail / 8 * 8;
+    int p = 16;
+    while (p * 2 <= avail)
+        p *= 2;
+    if (p * 4 >= avail * 3)
+        return p;
+    return avail >= 64 ? avail / 16 * 16 : avail / 8 * 8;
+}
+
+static size_t min_bpc(int cols) { return cols % 16 ? 2 : 1; }
+
 static int gutter_width(const Lane *l)
 {
     size_t size = l->snap.region.size;
     return 3 + hex_digits(size ? size - 1 : 0) + 1;
 }
 
-/* Picks the view for a map of `rows` x `cols` cells and records it. */
+/* The first byte of the last page: the page whose last row holds the
+ * arena's last byte (0 when one page holds it all). */
+static size_t last_start(size_t size, size_t row_bytes, int rows)
+{
+    size_t last_row = size ? (size - 1) / row_bytes * row_bytes : 0;
+    size_t above = (size_t)(rows - 1) * row_bytes;
+    return last_row > above ? last_row - above : 0;
+}
+
+/* Picks the view for a map of `rows` x `cols` cells of lane l (the focused
+ * one) and records it.  A zoomed view starts on a row boundary; it moves to
+ * show the selection when the selection has moved since the last frame, and
+ * otherwise stays where zoom and paging put it. */
 static void choose_view(Ui *ui, const Lane *l, int rows, int cols, MapGeom *g)
 {
     size_t size = l->snap.region.size;
     size_t cells = (size_t)rows * (size_t)cols;
     g->rows = rows;
     g->cols = cols;
-    if (ui->zoom == 0) {
-        g->bpc = Bar_Scale(size, cells);
-        g->start = 0;
-        g->end = size;
-        return;
-    }
     size_t full = Bar_Scale(size, cells);
-    if (ui->zoom >= full) {
+    if (full < min_bpc(cols))
+        full = min_bpc(cols);
+    if (ui->zoom >= full)
         ui->zoom = 0;
+    if (ui->zoom && ui->zoom < min_bpc(cols))
+        ui->zoom = min_bpc(cols);
+    if (ui->zoom == 0) {
         g->bpc = full;
         g->start = 0;
         g->end = size;
+        ui->followed = ui->sel;
         return;
     }
     g->bpc = ui->zoom;
     size_t span = cells * g->bpc;
     size_t row_bytes = (size_t)cols * g->bpc;
     size_t start = ui->view_start;
-    /* the view follows the selection */
-    if (ui->sel != SIZE_MAX) {
-        long bi = Snapshot_BlockAt(&l->snap, ui->sel);
+    if (ui->sel != ui->followed) {
+        long bi = ui->sel == SIZE_MAX ? -1 : Snapshot_BlockAt(&l->snap, ui->sel);
         if (bi >= 0) {
-            const SnapBlock *b = &l->snap.blocks[bi];
-            if (b->offset < start || b->offset >= start + span) {
-                size_t c = b->offset > span / 2 ? b->offset - span / 2 : 0;
-                start = c;
-            }
+            size_t off = l->snap.blocks[bi].offset;
+            if (off < start || off >= start + span)
+                start = off > span / 2 ? off - span / 2 : 0;
         }
+        ui->followed = ui->sel;
     }
-    if (start > size)
-        start = size;
-    if (start + span > size)
-        start = size > span ? size - span : 0;
+    size_t last = last_start(size, row_bytes, rows);
     start = start / row_bytes * row_bytes;
+    if (start > last)
+        start = last;
     ui->view_start = start;
     g->start = start;
     g->end = start + span < size ? start + span : size;
@@ -138,15 +168,16 @@ static void draw_ruler(Frame *f, int y, int x, int cols, size_t bpc)
     }
 }
 
-/* Draws `rows` bar rows (each with its marker row) for lane l at (y, x). */
-static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x, int w,
-                     int rows, MapGeom *g)
+/* Draws the bar rows of `view` (each with its marker row) for lane l at
+ * (y, x), and records where they went in *g. */
+static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x,
+                     const MapGeom *view, MapGeom *g)
 {
     int gw = gutter_width(l);
-    int cols = w - gw;
+    int rows = view->rows, cols = view->cols;
     if (cols < 8 || rows < 1)
         return;
-    choose_view(ui, l, rows, cols, g);
+    *g = *view;
     g->valid = true;
     g->y = y;
     g->x = x + gw;
@@ -209,6 +240,8 @@ static int rows_needed(const Lane *l, int maxrows, int cols)
         return 0;
     size_t size = l->snap.region.size;
     size_t bpc = Bar_Scale(size, (size_t)maxrows * (size_t)cols);
+    if (bpc < min_bpc(cols))
+        bpc = min_bpc(cols);
     size_t cells = (size + bpc - 1) / bpc;
     size_t r = (cells + (size_t)cols - 1) / (size_t)cols;
     return r < (size_t)maxrows ? (int)r : maxrows;
@@ -222,6 +255,7 @@ typedef struct Field {
     Style style;
 } Field;
 
+/* The statistics, most important first: a smaller screen shows a prefix. */
 static size_t stat_fields(const Lane *l, Field *fl, size_t cap)
 {
     const MemStats *s = &l->snap.stats;
@@ -237,50 +271,164 @@ static size_t stat_fields(const Lane *l, Field *fl, size_t cap)
     } while (0)
     char b[32];
     ADD("ext. frag", s->external_frag > 0.5 ? S_WARN : S_VALUE, "%.1f %%", s->external_frag * 100);
+    ADD("frag. no tail", l->free.frag_no_tail > 0.5 ? S_WARN : S_VALUE, "%.1f %%",
+        l->free.frag_no_tail * 100);
     ADD("utilisation", S_VALUE, "%.1f %%", s->utilisation * 100);
     ADD("int. frag", S_VALUE, "%.1f %%", s->internal_frag * 100);
     ADD("free", S_VALUE, "%s", Explain_Bytes(s->free_bytes, b, sizeof b));
     ADD("free blocks", S_VALUE, "%zu", s->free_blocks);
     ADD("largest free", S_VALUE, "%s", Explain_Bytes(s->largest_free, b, sizeof b));
+    if (s->runs) /* free space inside runs: for their own classes only */
+        ADD("free slots", S_VALUE, "%zu, %s", s->run_free_slots,
+            Explain_Bytes(s->run_free_bytes, b, sizeof b));
     ADD("live objects", S_VALUE, "%s", Explain_Bytes(s->live_bytes, b, sizeof b));
-    ADD("padding", S_VALUE, "%s", Explain_Bytes(s->padding_bytes, b, sizeof b));
-    ADD("metadata", S_VALUE, "%s", Explain_Bytes(s->metadata_bytes, b, sizeof b));
-    ADD("peak live", S_VALUE, "%s", Explain_Bytes(s->peak_live_bytes, b, sizeof b));
+    ADD("used blocks", S_VALUE, "%zu", s->used_blocks);
     ADD("failed allocs", s->failed_allocs ? S_WARN : S_VALUE, "%llu",
         (unsigned long long)s->failed_allocs);
-    ADD("operations", S_VALUE, "%llu", (unsigned long long)s->ops);
-    ADD("capacity", S_VALUE, "%s", Explain_Bytes(s->capacity, b, sizeof b));
-    ADD("policy", S_VALUE, "%s", Explain_Policy(s->policy));
-    ADD("used blocks", S_VALUE, "%zu", s->used_blocks);
     ADD("refused frees", s->rejected_frees ? S_WARN : S_VALUE, "%llu",
         (unsigned long long)s->rejected_frees);
     if (l->flags & MEM_OPT_GUARD)
         ADD("overflows", s->overflows ? S_WARN : S_VALUE, "%llu",
             (unsigned long long)s->overflows);
+    ADD("padding", S_VALUE, "%s", Explain_Bytes(s->padding_bytes, b, sizeof b));
+    ADD("metadata", S_VALUE, "%s", Explain_Bytes(s->metadata_bytes, b, sizeof b));
+    ADD("peak live", S_VALUE, "%s", Explain_Bytes(s->peak_live_bytes, b, sizeof b));
+    ADD("allocs", S_VALUE, "%llu", (unsigned long long)s->allocs);
+    ADD("frees", S_VALUE, "%llu", (unsigned long long)s->frees);
 #undef ADD
     return n;
 }
 
-static void panel_stats(Frame *f, const Lane *l, int y, int x, int w, int h)
+/* "32 B" .. "512 B", then "1K", "2K" .. "1M": a free size class's floor. */
+static const char *class_label(unsigned k, char *buf, size_t len)
+{
+    size_t lo = (size_t)MEM_MIN_BLOCK << k;
+    if (lo >= ((size_t)1 << 30))
+        snprintf(buf, len, "%zuG", lo >> 30);
+    else if (lo >= ((size_t)1 << 20))
+        snprintf(buf, len, "%zuM", lo >> 20);
+    else if (lo >= 1024)
+        snprintf(buf, len, "%zuK", lo >> 10);
+    else
+        snprintf(buf, len, "%zu", lo);
+    return buf;
+}
+
+/* The free sizes as one line of words: "by size  32:4 64:2 1K:1" (a class
+ * is its floor: 64 holds 64 to 127 bytes). */
+static void free_sizes_line(Frame *f, const Lane *l, int y, int x, int w)
+{
+    int n = Frame_Text(f, y, x, w, S_LABEL, "by size");
+    n += 7; /* under the values of the fields above */
+    char buf[512] = "", lab[16];
+    size_t used = 0;
+    for (unsigned k = 0; k < FREE_CLASSES && used + 24 < sizeof buf; k++)
+        if (l->free.count[k])
+            used += (size_t)snprintf(buf + used, sizeof buf - used, " %s:%zu",
+                                     class_label(k, lab, sizeof lab), l->free.count[k]);
+    Frame_Text(f, y, x + n - 1, w - n + 1, S_VALUE, used ? buf : " none");
+}
+
+static void panel_stats(Frame *f, const Lane *l, int y, int x, int w, int h, bool sizes_line)
 {
     if (h < 2 || w < 20)
         return;
-    Frame_Text(f, y, x, w, S_HEAD, "stats");
-    Field fl[20];
-    size_t n = stat_fields(l, fl, 20);
+    Field fl[24];
+    size_t n = stat_fields(l, fl, 24);
     int colw = 26;
     int ncols = (w + GAP) / colw;
     if (ncols < 1)
         ncols = 1;
-    int rows = h - 1;
-    for (size_t i = 0; i < n; i++) {
+    int rows = h - 1 - (sizes_line ? 1 : 0);
+    if (rows < 1)
+        rows = 1, sizes_line = false;
+    size_t shown = (size_t)ncols * (size_t)rows < n ? (size_t)ncols * (size_t)rows : n;
+    int hw = Frame_Text(f, y, x, w, S_HEAD, "stats");
+    if (shown < n)
+        Frame_Printf(f, y, x + hw, w - hw, S_DIM, "  %zu of %zu shown (more on a larger screen)",
+                     shown, n);
+    for (size_t i = 0; i < shown; i++) {
         int c = (int)(i / (size_t)rows), r = (int)(i % (size_t)rows);
-        if (c >= ncols)
-            break;
         int cx = x + c * colw;
         Frame_Text(f, y + 1 + r, cx, 14, S_LABEL, fl[i].label);
         Frame_Text(f, y + 1 + r, cx + 14, colw - 15, fl[i].style, fl[i].value);
     }
+    if (sizes_line)
+        free_sizes_line(f, l, y + 1 + rows, x, w);
+}
+
+/* The free sizes as a chart, one class a row: "  64 B ▇▇▇▇ 3". */
+static void panel_free_sizes(Frame *f, const Lane *l, int y, int x, int w, int h)
+{
+    if (h < 2 || w < 20)
+        return;
+    Frame_Text(f, y, x, w, S_HEAD, "free blocks by size");
+    unsigned lo = FREE_CLASSES, hi = 0;
+    size_t most = 0;
+    for (unsigned k = 0; k < FREE_CLASSES; k++)
+        if (l->free.count[k]) {
+            lo = k < lo ? k : lo;
+            hi = k;
+            most = l->free.count[k] > most ? l->free.count[k] : most;
+        }
+    if (lo == FREE_CLASSES) {
+        Frame_Text(f, y + 1, x, w, S_DIM, "no free block");
+        return;
+    }
+    /* the classes from the smallest to the largest present, as rows allow */
+    int rows = h - 1;
+    if ((int)(hi - lo + 1) > rows)
+        lo = hi + 1 - (unsigned)rows;
+    int barw = w - 7 - 7;
+    char lab[16];
+    for (unsigned k = lo; k <= hi; k++) {
+        int ry = y + 1 + (int)(k - lo);
+        size_t lo_b = (size_t)MEM_MIN_BLOCK << k;
+        Frame_Printf(f, ry, x, 6, S_LABEL, lo_b >= 1024 ? "%6s" : "%4s B",
+                     class_label(k, lab, sizeof lab));
+        size_t c = l->free.count[k];
+        int len = c ? (int)((c * (size_t)barw + most - 1) / most) : 0;
+        Frame_Fill(f, ry, x + 7, len, f->utf8 ? 0x2588 : '#', S_HIST_EXT);
+        Frame_Printf(f, ry, x + 7 + len + (len ? 1 : 0), 7, S_VALUE, "%zu", c);
+    }
+}
+
+/* The selected piece of a run: the run (class, slot size, live slots, its
+ * block) and what is under the cursor (a slot, the table, the tail). */
+static void panel_run(Frame *f, const Snapshot *s, const MemBlock *b, int y, int x, int w, int h)
+{
+    const SnapRun *run = Snapshot_RunAt(s, b->offset);
+    if (!run)
+        return;
+    char b1[32], b2[32], b3[32];
+    int r = y + 1, end = y + h;
+    int n = Frame_Printf(f, r, x, w, S_VALUE, "+0x%x ", run->offset);
+    n += Frame_Text(f, r, x + n, w - n, S_RUN, "run");
+    Frame_Printf(f, r++, x + n, w - n, S_VALUE, " · %s slots · class %u",
+                 Explain_Bytes(run->slot_size, b1, sizeof b1), run->cls);
+    if (r < end)
+        Frame_Printf(f, r++, x, w, S_LABEL, "%u of %u slots live · block %s", run->live,
+                     run->slots, Explain_Bytes(run->size, b2, sizeof b2));
+    const SnapBlock *p = &s->blocks[b->rank];
+    if (r < end && Snap_IsSlot(p)) {
+        unsigned i = (unsigned)((b->offset - run->slot_offset) / run->slot_size);
+        if (b->used)
+            Frame_Printf(f, r++, x, w, S_LOG_ALLOC, "slot %u: object %s at +0x%zx, %s unused", i,
+                         Explain_Bytes(b->object, b1, sizeof b1), b->offset,
+                         Explain_Bytes(b->padding, b3, sizeof b3));
+        else
+            Frame_Printf(f, r++, x, w, S_LOG_FREE, "slot %u: free (a slot does not coalesce)", i);
+    } else if (r < end && Snap_IsRunTable(p)) {
+        Frame_Printf(f, r++, x, w, S_LABEL, "its header and table: %s (class, live bitmap, sizes)",
+                     Explain_Bytes(b->size, b1, sizeof b1));
+    } else if (r < end) {
+        Frame_Printf(f, r++, x, w, S_LABEL, "its tail, after the last slot: %s unused",
+                     Explain_Bytes(b->size, b1, sizeof b1));
+    }
+    if (r < end)
+        Frame_Text(f, r++, x, w, S_DIM,
+                   b->used && b->object ? "f frees it · i frees inside"
+                                        : "an empty run goes back to the free blocks");
 }
 
 static void panel_selected(Frame *f, const Ui *ui, Lane *l, int y, int x, int w, int h)
@@ -296,6 +444,10 @@ static void panel_selected(Frame *f, const Ui *ui, Lane *l, int y, int x, int w,
     }
     MemBlock sb = Snapshot_Block(s, (size_t)bi);
     const MemBlock *b = &sb;
+    if (b->run) {
+        panel_run(f, s, b, y, x, w, h);
+        return;
+    }
     char b1[32], b2[32], b3[32], o1[32];
     int r = y + 1, end = y + h;
     int n = Frame_Printf(f, r, x, w, S_VALUE, "+0x%zx ", b->offset);
@@ -336,6 +488,35 @@ static void panel_selected(Frame *f, const Ui *ui, Lane *l, int y, int x, int w,
         if (r < end)
             Frame_Text(f, r++, x, w, S_DIM, "Tab: next in the free list");
     }
+}
+
+/* Compare mode: the selected block of the focused heap on one line. */
+static void selected_line(Frame *f, const Ui *ui, Lane *l, int y, int x, int w)
+{
+    int n = Frame_Printf(f, y, x, w, S_HEAD, "selected in %s: ", Explain_Policy(l->policy));
+    const Snapshot *s = &l->snap;
+    long bi = ui->sel == SIZE_MAX ? -1 : Snapshot_BlockAt(s, ui->sel);
+    if (bi < 0) {
+        Frame_Text(f, y, x + n, w - n, S_DIM, "none (← → Tab or a click)");
+        return;
+    }
+    MemBlock b = Snapshot_Block(s, (size_t)bi);
+    char b1[32], b2[32], o1[32];
+    if (b.used) {
+        Frame_Printf(f, y, x + n, w - n, S_VALUE,
+                     "+0x%zx used · %s block · object %s at +0x%zx · header %zu B · padding %zu B%s",
+                     b.offset, Explain_Bytes(b.size, b1, sizeof b1),
+                     Explain_Bytes(b.object, b2, sizeof b2), b.offset + b.header, b.header,
+                     b.padding, b.overflowed ? " · guard broken" : "");
+        return;
+    }
+    long rank = Lane_FreeRank(l, b.offset, NULL);
+    char place[64] = "";
+    if (rank >= 0)
+        snprintf(place, sizeof place, " · %s of %zu in the free list",
+                 ordinal((size_t)rank + 1, o1, sizeof o1), s->stats.free_blocks);
+    Frame_Printf(f, y, x + n, w - n, S_VALUE, "+0x%zx free · %s block%s", b.offset,
+                 Explain_Bytes(b.size, b1, sizeof b1), place);
 }
 
 static uint32_t level_glyph(const Frame *f, unsigned eighths)
@@ -529,42 +710,104 @@ static void panel_log(Frame *f, const Lane *l, int y, int x, int w, int h, bool 
     }
 }
 
+/* The legend: the kinds of byte, then the marks under the bar.  It takes
+ * the first of these that fits: long labels two apart, medium ones, one
+ * apart, short ones with the glyph touching; failing all, short ones up to
+ * the width and "+N more in ?" for the rest (the help has them all). */
+typedef struct LegendItem {
+    uint32_t ch[4];     /* its glyphs (two object shades; a run's four), 0 after the last */
+    Style st[4];
+    const char *label[3]; /* long, medium, short */
+} LegendItem;
+
+static int legend_glyphs(const LegendItem *it)
+{
+    int n = 0;
+    while (n < 4 && it->ch[n])
+        n++;
+    return n;
+}
+
+static size_t legend_items(const Ui *ui, LegendItem *it)
+{
+    GlyphMode g = ui->glyphs;
+    size_t n = 0;
+    bool guard = false, rover = false, runs = false;
+    for (unsigned i = 0; i < ui->m->nlanes; i++) {
+        guard |= (ui->m->lanes[i].flags & MEM_OPT_GUARD) != 0;
+        rover |= ui->m->lanes[i].policy == MEM_NEXT_FIT;
+        runs |= ui->m->lanes[i].snap.nruns > 0;
+    }
+    it[n++] = (LegendItem){{Theme_Glyph(K_OBJECT_A, g), Theme_Glyph(K_OBJECT_B, g)},
+                           {S_OBJECT_A, S_OBJECT_B},
+                           {"objects", "objects", "obj"}};
+    it[n++] = (LegendItem){{Theme_Glyph(K_HEADER, g)}, {S_HEADER}, {"header", "header", "hdr"}};
+    it[n++] = (LegendItem){{Theme_Glyph(K_PADDING, g)}, {S_PADDING}, {"padding", "padding", "pad"}};
+    it[n++] = (LegendItem){{Theme_Glyph(K_FREE, g)}, {S_FREE}, {"free", "free", "free"}};
+    it[n++] = (LegendItem){{Theme_Glyph(K_TABLE, g)}, {S_TABLE}, {"heap tables", "tables", "tbl"}};
+    if (runs) /* a run's table, its slots (two shades) and its free slots */
+        it[n++] = (LegendItem){{Theme_Glyph(K_RUN, g), Theme_Glyph(K_SLOT_A, g),
+                                Theme_Glyph(K_SLOT_B, g), Theme_Glyph(K_SLOT_FREE, g)},
+                               {Theme_Kinds[K_RUN].style, Theme_Kinds[K_SLOT_A].style,
+                                Theme_Kinds[K_SLOT_B].style, Theme_Kinds[K_SLOT_FREE].style},
+                               {"runs", "runs", "run"}};
+    if (guard)
+        it[n++] = (LegendItem){{Theme_Glyph(K_ALARM, g)}, {S_ALARM},
+                               {"overflowed guard", "guard", "grd"}};
+    it[n++] = (LegendItem){{Theme_MarkSelect(g)}, {S_MARK_SELECT}, {"selected", "selected", "sel"}};
+    it[n++] = (LegendItem){{Theme_MarkTouch(g)}, {S_MARK_TOUCH}, {"last op", "last op", "last"}};
+    if (rover)
+        it[n++] = (LegendItem){{Theme_MarkRover(g)}, {S_MARK_ROVER}, {"rover", "rover", "rov"}};
+    return n;
+}
+
+/* Columns item i takes with labels of set k and a glyph-label space sp. */
+static int legend_width(const Frame *f, const LegendItem *it, int k, int sp)
+{
+    return legend_glyphs(it) + sp + Frame_TextWidth(f, it->label[k]);
+}
+
 static void draw_legend(Frame *f, const Ui *ui, int y, int w)
 {
-    int x = 1;
-    static const Kind order[] = {K_OBJECT_A, K_OBJECT_B, K_HEADER, K_PADDING, K_FREE, K_TABLE,
-                                 K_ALARM};
-    for (size_t i = 0; i < sizeof order / sizeof order[0] && x < w; i++) {
-        Kind k = order[i];
-        if (k == K_OBJECT_B)
-            continue; /* shown with A */
-        if (k == K_ALARM && !(ui->m->lanes[0].flags & MEM_OPT_GUARD))
-            continue;
-        Frame_Put(f, y, x, Theme_Glyph(k, ui->glyphs), Theme_Kinds[k].style);
-        x++;
-        if (k == K_OBJECT_A) {
-            Frame_Put(f, y, x, Theme_Glyph(K_OBJECT_B, ui->glyphs), S_OBJECT_B);
-            x++;
+    LegendItem it[11];
+    size_t n = legend_items(ui, it);
+    static const struct { int set, gap, sp; } tries[] = {{0, 2, 1}, {1, 2, 1}, {1, 1, 1}, {2, 1, 0}};
+    int room = w - 1, set = 2, gap = 1, sp = 0;
+    size_t show = 0;
+    for (size_t t = 0; t < sizeof tries / sizeof tries[0] && show < n; t++) {
+        int need = 0;
+        for (size_t i = 0; i < n; i++)
+            need += legend_width(f, &it[i], tries[t].set, tries[t].sp) + (i ? tries[t].gap : 0);
+        if (need <= room) {
+            set = tries[t].set, gap = tries[t].gap, sp = tries[t].sp;
+            show = n;
         }
-        x += 1;
-        x += Frame_Text(f, y, x, w - x, S_LABEL, k == K_OBJECT_A ? "objects" : Theme_Kinds[k].label);
-        x += 2;
     }
-    struct {
-        uint32_t ch;
-        Style st;
-        const char *what;
-    } marks[] = {
-        {Theme_MarkSelect(ui->glyphs), S_MARK_SELECT, "selected"},
-        {Theme_MarkTouch(ui->glyphs), S_MARK_TOUCH, "last op"},
-        {Theme_MarkRover(ui->glyphs), S_MARK_ROVER, "rover"},
-    };
-    for (size_t i = 0; i < 3 && x + 4 < w; i++) {
-        Frame_Put(f, y, x, marks[i].ch, marks[i].st);
-        x += 2;
-        x += Frame_Text(f, y, x, w - x, S_LABEL, marks[i].what);
-        x += 2;
+    char more[40] = "";
+    if (show < n) {
+        /* as many as fit before the note of how many are left out */
+        int used = 0;
+        for (show = 0; show < n; show++) {
+            snprintf(more, sizeof more, "+%zu more in ?", n - show - 1);
+            int wi = legend_width(f, &it[show], set, sp) + (show ? gap : 0);
+            int tail = show + 1 < n ? gap + Frame_TextWidth(f, more) : 0;
+            if (used + wi + tail > room)
+                break;
+            used += wi;
+        }
+        snprintf(more, sizeof more, "+%zu more in ?", n - show);
     }
+    int x = 1;
+    for (size_t i = 0; i < show; i++) {
+        if (i)
+            x += gap;
+        for (int k = 0; k < legend_glyphs(&it[i]); k++)
+            Frame_Put(f, y, x++, it[i].ch[k], it[i].st[k]);
+        x += sp;
+        x += Frame_Text(f, y, x, w - x, S_LABEL, it[i].label[set]);
+    }
+    if (show < n)
+        Frame_Text(f, y, x + (show ? gap : 0), w - x, S_DIM, more);
 }
 
 static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
@@ -573,52 +816,60 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
     const Lane *l = &m->lanes[0];
     Frame_Fill(f, 0, 0, f->cols, ' ', S_TITLE);
     char right[48];
-    snprintf(right, sizeof right, "op %llu ", (unsigned long long)l->snap.stats.ops);
+    snprintf(right, sizeof right, "op %llu ", (unsigned long long)m->ops);
     int rw = (int)strlen(right);
     int room = f->cols - rw - 1;
-    /* parts in order of importance; each is added if it still fits */
-    char parts[5][160];
-    int np = 0;
+    enum { T_POLICY, T_SCALE, T_ARENA, T_WORKLOAD, T_ZOOM, T_N };
+    char parts[T_N][160] = {{0}};
+    char b1[32], b2[32];
     if (m->nlanes > 1) {
-        int n = snprintf(parts[np], sizeof parts[np], "compare");
-        for (unsigned i = 0; i < m->nlanes && n > 0 && (size_t)n < sizeof parts[np]; i++)
-            n += snprintf(parts[np] + n, sizeof parts[np] - (size_t)n, "%s%s", i ? ", " : " ",
+        int n = snprintf(parts[T_POLICY], sizeof parts[0], "compare");
+        for (unsigned i = 0; i < m->nlanes && n > 0 && (size_t)n < sizeof parts[0]; i++)
+            n += snprintf(parts[T_POLICY] + n, sizeof parts[0] - (size_t)n, "%s%s", i ? ", " : " ",
                           MemPolicy_Name(m->lanes[i].policy));
     } else {
-        snprintf(parts[np], sizeof parts[np], "%s", Explain_Policy(l->policy));
+        snprintf(parts[T_POLICY], sizeof parts[0], "%s", Explain_Policy(l->policy));
     }
-    np++;
     if (g && g->valid)
-        snprintf(parts[np++], sizeof parts[0], "%zu B/cell", g->bpc);
-    char cap[32];
-    snprintf(parts[np++], sizeof parts[0], "arena %s",
-             Explain_Bytes(l->snap.region.size, cap, sizeof cap));
+        snprintf(parts[T_SCALE], sizeof parts[0], "%s/cell", Explain_Bytes(g->bpc, b1, sizeof b1));
+    snprintf(parts[T_ARENA], sizeof parts[0], "arena %s",
+             Explain_Bytes(l->snap.region.size, b2, sizeof b2));
     if (m->cfg.workload == WL_TRACE)
-        snprintf(parts[np++], sizeof parts[0], "trace %.100s", ui->trace_name ? ui->trace_name : "");
+        snprintf(parts[T_WORKLOAD], sizeof parts[0], "trace %.100s",
+                 ui->trace_name ? ui->trace_name : "");
     else
-        snprintf(parts[np++], sizeof parts[0], "%s, seed %llu", Workload_Name(m->cfg.workload),
-                 (unsigned long long)m->cfg.seed);
+        snprintf(parts[T_WORKLOAD], sizeof parts[0], "%s, seed %llu",
+                 Workload_Name(m->cfg.workload), (unsigned long long)m->cfg.seed);
     if (g && g->valid && ui->zoom)
-        snprintf(parts[np++], sizeof parts[0], "zoom +0x%zx–+0x%zx", g->start, g->end);
-    if (m->nlanes > 1 && Frame_TextWidth(f, parts[0]) + 11 > room)
-        snprintf(parts[0], sizeof parts[0], "compare %u heaps", m->nlanes);
-    bool keep[5] = {false};
-    int used = Frame_TextWidth(f, " heapviz");
-    for (int i = 0; i < np; i++) {
-        int w = 3 + Frame_TextWidth(f, parts[i]);
+        snprintf(parts[T_ZOOM], sizeof parts[0], "zoom +0x%zx–+0x%zx", g->start, g->end);
+    /* the policies of compare mode are named on their own lines too */
+    if (m->nlanes > 1 && 1 + Frame_TextWidth(f, parts[T_SCALE]) + 3 +
+                                 Frame_TextWidth(f, parts[T_POLICY]) > room)
+        snprintf(parts[T_POLICY], sizeof parts[0], "compare %u heaps", m->nlanes);
+    /* kept by importance: the scale, the policy, the zoom, the arena, the
+     * workload, then the program's name; shown in their natural order */
+    static const int importance[] = {T_SCALE, T_POLICY, T_ZOOM, T_ARENA, T_WORKLOAD};
+    bool keep[T_N] = {false};
+    int used = 0;
+    for (int k = 0; k < T_N; k++) {
+        int i = importance[k];
+        if (!parts[i][0])
+            continue;
+        int w = (used ? 3 : 1) + Frame_TextWidth(f, parts[i]);
         if (used + w <= room) {
             keep[i] = true;
             used += w;
         }
     }
-    int x = Frame_Text(f, 0, 0, room, S_TITLE, " heapviz");
-    /* shown in their natural order: policy, workload, arena, scale, zoom */
-    static const int order[] = {0, 3, 2, 1, 4};
-    for (int k = 0; k < np; k++) {
+    int x = 0;
+    if (used + Frame_TextWidth(f, " heapviz") + 2 <= room)
+        x = Frame_Text(f, 0, 0, room, S_TITLE, " heapviz");
+    static const int order[] = {T_POLICY, T_WORKLOAD, T_ARENA, T_SCALE, T_ZOOM};
+    for (int k = 0; k < T_N; k++) {
         int i = order[k];
-        if (i >= np || !keep[i])
+        if (!keep[i])
             continue;
-        x += Frame_Text(f, 0, x, room - x, S_TITLE, " · ");
+        x += Frame_Text(f, 0, x, room - x, S_TITLE, x ? " · " : " ");
         x += Frame_Text(f, 0, x, room - x, S_TITLE, parts[i]);
     }
     Frame_Text(f, 0, f->cols - rw, rw, S_TITLE, right);
@@ -632,10 +883,24 @@ static void draw_status(Frame *f, const Ui *ui, int y)
     int x = 1, w = f->cols;
     if (ui->prompt != PROMPT_NONE) {
         const char *q = ui->prompt == PROMPT_ALLOC ? "allocate how many bytes (K/M ok)? "
-                                                   : "free at which offset (like 0x1c4)? ";
+                                                   : "free at which offset (hex; d452 decimal)? ";
         x += Frame_Text(f, y, x, w - x, S_STATUS_KEY, q);
         x += Frame_Text(f, y, x, w - x, S_STATUS, ui->input);
         Frame_Put(f, y, x++, f->utf8 ? 0x2588 : '_', S_STATUS);
+        /* what the input means so far */
+        char echo[64] = "";
+        size_t v;
+        if (ui->ninput && ui->prompt == PROMPT_ALLOC && Options_ParseSize(ui->input, &v) == 0)
+            snprintf(echo, sizeof echo, "= %zu B", v);
+        else if (ui->ninput && ui->prompt == PROMPT_IFREE) {
+            int base = App_ParseOffset(ui->input, &v);
+            if (base == 16)
+                snprintf(echo, sizeof echo, "= +0x%zx", v);
+            else if (base == 10)
+                snprintf(echo, sizeof echo, "= +0x%zx (decimal %zu)", v, v);
+        }
+        if (echo[0])
+            x += 1 + Frame_Text(f, y, x + 1, w - x - 1, S_STATUS_KEY, echo);
         Frame_Text(f, y, x + 2, w - x - 2, S_STATUS, "Enter: do it · Esc: cancel");
         return;
     }
@@ -650,6 +915,11 @@ static void draw_status(Frame *f, const Ui *ui, int y)
         snprintf(buf, sizeof buf, "trace ended");
     else if (ui->paused)
         snprintf(buf, sizeof buf, "paused");
+    else if (ui->help)
+        snprintf(buf, sizeof buf, "held (help)");
+    else if (ui->rate && ui->rate < ui->speed - ui->speed / 10)
+        /* what runs, when it is not what was asked for */
+        snprintf(buf, sizeof buf, "running %u op/s (%u asked)", ui->rate, ui->speed);
     else
         snprintf(buf, sizeof buf, "running %u op/s", ui->speed);
     x += Frame_Text(f, y, x, w - x, S_STATUS, buf);
@@ -658,13 +928,13 @@ static void draw_status(Frame *f, const Ui *ui, int y)
     int hw = (int)strlen(help) + 1;
     if (w - x - hw < 12) {
         /* too narrow for more */
-    } else if (ui->msg[0]) {
-        Frame_Text(f, y, x, w - x - hw, ui->msg_warn ? S_STATUS_MSG : S_STATUS, ui->msg);
+    } else if (App_Message(ui)) {
+        Frame_Text(f, y, x, w - x - hw - 1, ui->msg_warn ? S_STATUS_MSG : S_STATUS, ui->msg);
     } else if (l->last[0]) {
         snprintf(buf, sizeof buf, "last: %s", l->last);
-        Frame_Text(f, y, x, w - x - hw, S_STATUS, buf);
+        Frame_Text(f, y, x, w - x - hw - 1, S_STATUS, buf);
     } else {
-        Frame_Text(f, y, x, w - x - hw, S_STATUS, "Space runs/pauses · n steps");
+        Frame_Text(f, y, x, w - x - hw - 1, S_STATUS, "Space runs/pauses · n steps");
     }
     Frame_Put(f, y, w - hw - 1, ' ', S_STATUS);
     Frame_Text(f, y, w - hw, hw, S_STATUS_KEY, help);
@@ -685,86 +955,166 @@ static void draw_too_small(Frame *f)
 
 /* ---- help overlay -------------------------------------------------------------- */
 
-static void draw_help(Frame *f, const Ui *ui)
+/* The help is a list of lines, drawn through a window that scrolls:
+ * headings, lines that show a kind of byte (or a mark, or a flash) in its
+ * real glyph and colour, keys (two to a line when there is room), text. */
+typedef enum HelpKind { HL_HEAD, HL_TEXT, HL_KIND, HL_SPLIT, HL_MARKS, HL_FLASH, HL_KEYS } HelpKind;
+
+typedef struct HelpLine {
+    HelpKind kind;
+    int a, b;          /* KIND: a Kind; FLASH: a Style; KEYS: key indices (b -1: none) */
+    const char *text;
+} HelpLine;
+
+#define HELP_CAP 96
+
+static int help_lines(const Ui *ui, int iw, HelpLine *hl)
+{
+    int n = 0;
+#define LINE(k, x, y, t) (n < HELP_CAP ? (hl[n++] = (HelpLine){k, x, y, t}) : hl[0])
+    LINE(HL_HEAD, 0, 0, "the map: every cell holds the bytes per cell the title states");
+    static const struct { Kind k; const char *what; } kinds[] = {
+        {K_OBJECT_A, "object bytes (what the program asked for)"},
+        {K_OBJECT_B, "object bytes of the next used block (shades alternate)"},
+        {K_HEADER, "header: metadata before every object"},
+        {K_PADDING, "padding: unused bytes after an object (internal fragmentation)"},
+        {K_FREE, "free bytes (a free block, its header included)"},
+        {K_TABLE, "the heap's own tables (outside the blocks)"},
+        {K_ALARM, "a guard overwritten by an overflow (--guard)"},
+        {K_RUN, "a run (fast): one block of equal slots; its header and table"},
+        {K_SLOT_A, "an object in a run's slot (no header of its own; shades alternate)"},
+        {K_SLOT_FREE, "a free slot: free space that only its run's size class can use"},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        LINE(HL_KIND, (int)kinds[i].k, 0, kinds[i].what);
+    if (ui->glyphs.utf8 && ui->glyphs.colour) {
+        LINE(HL_SPLIT, 0, 0, "▏▎▍▌▋▊▉ a boundary inside a cell, to the eighth; with 3+");
+        LINE(HL_TEXT, 0, 0, "     pieces in a cell: a broken guard, free, then the largest");
+    } else {
+        LINE(HL_SPLIT, 0, 0, "a cell: ! if a guard broke, | if a header is in it,");
+        LINE(HL_TEXT, 0, 0, "     else what most bytes are; every free block shows");
+    }
+    LINE(HL_MARKS, 0, 0, "under the bar: selected block, last operation, next-fit rover");
+    LINE(HL_TEXT, 0, 0, "");
+    LINE(HL_HEAD, 0, 0, "the last operation flashes (and keeps its colours while paused)");
+    LINE(HL_FLASH, S_FLASH_ALLOC, 0, "allocated: the block an allocation took");
+    LINE(HL_FLASH, S_FLASH_SPLIT, 0, "split off: the rest of that block, free again");
+    LINE(HL_FLASH, S_FLASH_FREE, 0, "freed: a block with no free neighbour");
+    LINE(HL_FLASH, S_FLASH_COALESCE, 0, "coalesced: a freed block merged with free neighbours");
+    LINE(HL_FLASH, S_FLASH_FAIL, 0, "failed: the largest free block, still too small");
+    LINE(HL_TEXT, 0, 0, "");
+    LINE(HL_HEAD, 0, 0, "the statistics");
+    LINE(HL_TEXT, 0, 0, "ext. frag     1 − largest free / free bytes");
+    LINE(HL_TEXT, 0, 0, "frag. w/o tail  the same, leaving out the untouched tail (the bytes");
+    LINE(HL_TEXT, 0, 0, "              after the highest ever allocated)");
+    LINE(HL_TEXT, 0, 0, "utilisation   live / arena (the bytes objects asked for)");
+    LINE(HL_TEXT, 0, 0, "int. frag     (used − live − free slots) / used: headers, padding,");
+    LINE(HL_TEXT, 0, 0, "              slots' unused ends and run tables");
+    LINE(HL_TEXT, 0, 0, "free sizes    free blocks by size: 32 B, 64 B, 128 B... and up");
+    LINE(HL_TEXT, 0, 0, "");
+    LINE(HL_HEAD, 0, 0, "keys");
+    size_t nk;
+    App_KeyHelp(&nk);
+    if (iw >= 64) {
+        int half = (int)((nk + 1) / 2);
+        for (int i = 0; i < half; i++)
+            LINE(HL_KEYS, i, i + half < (int)nk ? i + half : -1, NULL);
+    } else {
+        for (int i = 0; i < (int)nk; i++)
+            LINE(HL_KEYS, i, -1, NULL);
+    }
+    LINE(HL_TEXT, 0, 0, "in the help: ↑ ↓ j k PgUp PgDn Home End scroll; ? Esc q close");
+    LINE(HL_TEXT, 0, 0, "");
+    LINE(HL_TEXT, 0, 0, "All of it comes from the heap's own hooks: walk, free list, events, stats.");
+#undef LINE
+    return n;
+}
+
+static void draw_help_line(Frame *f, const Ui *ui, const HelpLine *h, int y, int x, int iw)
 {
     size_t nk;
     const KeyHelp *keys = App_KeyHelp(&nk);
-    int w = f->cols - 4 < 78 ? f->cols - 4 : 78;
-    int want = 4 + 10 + 1 + (int)((nk + 1) / 2) + 1 + 4;
-    int h = f->rows - 2 < want ? f->rows - 2 : want;
-    int y0 = (f->rows - h) / 2, x0 = (f->cols - w) / 2;
-    for (int r = 0; r < h; r++)
-        Frame_Fill(f, y0 + r, x0, w, ' ', S_OVERLAY);
-    Frame_Box(f, y0, x0, h, w, S_BOX, "heapviz help");
-    int x = x0 + 2, y = y0 + 1, iw = w - 4, end = y0 + h - 1;
-    Frame_Text(f, y++, x, iw, S_HEAD, "the map: one cell holds the bytes per cell in the title");
-    static const Kind ks[] = {K_OBJECT_A, K_OBJECT_B, K_HEADER, K_PADDING, K_FREE, K_TABLE,
-                              K_ALARM};
-    static const char *const what[] = {
-        "object bytes (what the program asked for)",
-        "object bytes of the next used block (shades alternate)",
-        "header: metadata before every object",
-        "padding: unused bytes after an object (internal fragmentation)",
-        "free bytes (a free block, its header included)",
-        "the heap's own tables (outside the blocks)",
-        "a guard overwritten by an overflow (--guard)",
-    };
-    for (size_t i = 0; i < sizeof ks / sizeof ks[0] && y < end; i++) {
+    switch (h->kind) {
+    case HL_HEAD:
+        Frame_Text(f, y, x, iw, S_HEAD, h->text);
+        break;
+    case HL_TEXT:
+        Frame_Text(f, y, x, iw, S_OVERLAY, h->text);
+        break;
+    case HL_KIND:
         for (int k = 0; k < 3; k++)
-            Frame_Put(f, y, x + k, Theme_Glyph(ks[i], ui->glyphs), Theme_Kinds[ks[i]].style);
-        Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY, what[i]);
-    }
-    if (y < end) {
+            Frame_Put(f, y, x + k, Theme_Glyph((Kind)h->a, ui->glyphs), Theme_Kinds[h->a].style);
+        Frame_Text(f, y, x + 5, iw - 5, S_OVERLAY, h->text);
+        break;
+    case HL_SPLIT:
         if (ui->glyphs.utf8 && ui->glyphs.colour) {
             FCell *c = Frame_At(f, y, x + 1);
             Frame_Put(f, y, x, ' ', S_OBJECT_A);
             if (c)
                 *c = (FCell){0x258D, S_OBJECT_A, S_FREE, VA_SPLIT};
             Frame_Put(f, y, x + 2, Theme_Glyph(K_FREE, ui->glyphs), S_FREE);
-            Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
-                       "▏▎▍▌▋▊▉ a boundary inside a cell, to the eighth; with 3+");
-            if (y < end)
-                Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
-                           "pieces in a cell: a broken guard, free, then the largest");
         } else {
             Frame_Put(f, y, x, Theme_Glyph(K_HEADER, ui->glyphs), S_HEADER);
             Frame_Put(f, y, x + 1, Theme_Glyph(K_OBJECT_A, ui->glyphs), S_OBJECT_A);
             Frame_Put(f, y, x + 2, Theme_Glyph(K_FREE, ui->glyphs), S_FREE);
-            Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
-                       "a cell: ! if a guard broke, | if a header is in it,");
-            if (y < end)
-                Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
-                           "else what most bytes are; every free block shows");
         }
-    }
-    if (y < end) {
+        Frame_Text(f, y, x + 5, iw - 5, S_OVERLAY, h->text);
+        break;
+    case HL_MARKS:
         Frame_Put(f, y, x, Theme_MarkSelect(ui->glyphs), S_MARK_SELECT);
         Frame_Put(f, y, x + 1, Theme_MarkTouch(ui->glyphs), S_MARK_TOUCH);
         Frame_Put(f, y, x + 2, Theme_MarkRover(ui->glyphs), S_MARK_ROVER);
-        Frame_Text(f, y++, x + 5, iw - 5, S_OVERLAY,
-                   "under the bar: selected block, last operation, next-fit rover");
-    }
-    if (y < end)
-        y++;
-    if (y < end)
-        Frame_Text(f, y++, x, iw, S_HEAD, "keys");
-    int half = (int)((nk + 1) / 2), colw = iw / 2;
-    for (int i = 0; i < half && y < end; i++, y++) {
+        Frame_Text(f, y, x + 5, iw - 5, S_OVERLAY, h->text);
+        break;
+    case HL_FLASH:
+        /* a swatch in the flash colour; monochrome shows it underlined */
+        for (int k = 0; k < 3; k++)
+            Frame_Put(f, y, x + k, ui->glyphs.colour ? ' ' : Theme_Glyph(K_OBJECT_A, ui->glyphs),
+                      (Style)h->a);
+        Frame_Text(f, y, x + 5, iw - 5, S_OVERLAY, h->text);
+        break;
+    case HL_KEYS: {
+        int colw = h->b >= 0 ? iw / 2 : iw;
         for (int c = 0; c < 2; c++) {
-            size_t k = (size_t)(i + c * half);
-            if (k >= nk)
+            int k = c ? h->b : h->a;
+            if (k < 0 || (size_t)k >= nk)
                 continue;
             int cx = x + c * colw;
             Frame_Text(f, y, cx, 10, S_KEY, keys[k].keys);
             Frame_Text(f, y, cx + 10, colw - 11, S_OVERLAY, keys[k].what);
         }
+        break;
     }
-    if (y < end)
-        y++;
-    if (y < end)
-        Frame_Text(f, y++, x, iw, S_DIM,
-                   "All of it comes from the heap's own hooks: walk, free list, events, stats.");
-    Frame_Text(f, y0 + h - 1, x0 + w - 24, 22, S_DIM, " ? or Esc closes ");
+    }
+}
+
+static void draw_help(Frame *f, Ui *ui)
+{
+    int w = f->cols - 4 < 78 ? f->cols - 4 : 78;
+    int iw = w - 4;
+    HelpLine hl[HELP_CAP];
+    int n = help_lines(ui, iw, hl);
+    int h = f->rows - 2 < n + 2 ? f->rows - 2 : n + 2;
+    int y0 = (f->rows - h) / 2, x0 = (f->cols - w) / 2;
+    int rows = h - 2;
+    if (ui->help_top > n - rows)
+        ui->help_top = n - rows;
+    if (ui->help_top < 0)
+        ui->help_top = 0;
+    ui->help_rows = rows;
+    for (int r = 0; r < h; r++)
+        Frame_Fill(f, y0 + r, x0, w, ' ', S_OVERLAY);
+    Frame_Box(f, y0, x0, h, w, S_BOX, "heapviz help");
+    for (int i = 0; i < rows && ui->help_top + i < n; i++)
+        draw_help_line(f, ui, &hl[ui->help_top + i], y0 + 1 + i, x0 + 2, iw);
+    /* where the window is: more above, more below */
+    if (ui->help_top > 0)
+        Frame_Text(f, y0, x0 + w - 10, 8, S_KEY, " ▲ more ");
+    const char *close = " ? Esc q close ";
+    int cw = Frame_TextWidth(f, close);
+    Frame_Text(f, y0 + h - 1, x0 + w - cw - 2, cw, S_DIM, close);
+    if (ui->help_top + rows < n)
+        Frame_Text(f, y0 + h - 1, x0 + 2, 30, S_KEY, " more ▼ (↓ PgDn scroll) ");
 }
 
 /* ---- whole screens ---------------------------------------------------------------- */
@@ -780,24 +1130,35 @@ static void compose_single(Ui *ui, Frame *f, int top, int avail)
     int maprows = (avail - 1 - band - logh) / 2;
     if (maprows < 1)
         maprows = 1;
-    int gw = gutter_width(l);
-    int need = rows_needed(l, maprows, w - gw);
+    int gw = gutter_width(l), cols = map_cols(w - gw);
+    int need = rows_needed(l, maprows, cols);
     if (ui->zoom == 0 && need < maprows)
         maprows = need;
-    MapGeom *g = &ui->geom[0];
-    draw_map(f, ui, l, true, top + 1, 0, w, maprows, g);
+    MapGeom *g = &ui->geom[0], view;
+    choose_view(ui, l, maprows, cols, &view);
+    draw_map(f, ui, l, true, top + 1, 0, &view, g);
     if (g->valid)
         draw_ruler(f, top, g->x, g->cols, g->bpc);
     int y = top + 1 + 2 * maprows;
     int left = top + avail - y;
     if (band && left >= band + 1) {
-        int statw = w >= 80 ? 52 : w;
-        panel_stats(f, l, y, 1, statw - 1, band);
+        /* stats (three columns from 160 wide), then the selected block, the
+         * free sizes as a chart from 200 wide (else a line in the stats),
+         * and the history */
+        int statw = w >= 160 ? 78 : w >= 80 ? 52 : w;
+        bool chart = w >= 200;
+        panel_stats(f, l, y, 1, statw - 1, band, !chart);
         int rx = statw + 1, rw = w - rx - 1;
         if (w >= 120) {
             int selw = 34;
             panel_selected(f, ui, l, y, rx, selw, band);
-            panel_history(f, l, y, rx + selw + GAP, rw - selw - GAP, band);
+            rx += selw + GAP, rw -= selw + GAP;
+            if (chart) {
+                int fw = 30;
+                panel_free_sizes(f, l, y, rx, fw, band);
+                rx += fw + GAP, rw -= fw + GAP;
+            }
+            panel_history(f, l, y, rx, rw, band);
         } else if (rw >= 24) {
             int sh = band / 2 + 1;
             panel_selected(f, ui, l, y, rx, rw, sh);
@@ -820,10 +1181,12 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
     int maprows = (per - 1) / 2;
     if (maprows < 1)
         maprows = 1;
-    int gw = gutter_width(&m->lanes[0]);
-    int need = rows_needed(&m->lanes[0], maprows, w - gw);
+    int gw = gutter_width(&m->lanes[0]), cols = map_cols(w - gw);
+    int need = rows_needed(&m->lanes[0], maprows, cols);
     if (ui->zoom == 0 && need < maprows)
         maprows = need;
+    MapGeom view;
+    choose_view(ui, &m->lanes[ui->lane < nl ? ui->lane : 0], maprows, cols, &view);
     int y = top + 1;
     for (unsigned i = 0; i < nl && y < top + avail; i++) {
         Lane *l = &m->lanes[i];
@@ -844,13 +1207,19 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
         x += Frame_Printf(f, y, x, w - x, s->failed_allocs ? S_WARN : S_LABEL, "  failed %llu",
                           (unsigned long long)s->failed_allocs);
         y++;
-        draw_map(f, ui, l, focus, y, 0, w, maprows, &ui->geom[i]);
+        draw_map(f, ui, l, focus, y, 0, &view, &ui->geom[i]);
         y += 2 * maprows;
     }
     if (ui->geom[0].valid)
         draw_ruler(f, top, ui->geom[0].x, ui->geom[0].cols, ui->geom[0].bpc);
-    /* the last events of each heap, as many a heap as the rest allows */
+    /* the focused heap's selected block (once there is one), then the last
+     * events of each heap, as many a heap as the rest allows */
     int left = top + avail - y;
+    if (left >= 2 && ui->sel != SIZE_MAX) {
+        selected_line(f, ui, &m->lanes[ui->lane < nl ? ui->lane : 0], y, 1, w - 2);
+        y++;
+        left--;
+    }
     int k = left / (int)nl;
     if (k > 4)
         k = 4;

@@ -1,0 +1,430 @@
+/*
+ * runs.h - MEM_FAST's small objects: runs of equal slots.  Inline, because
+ * every small allocation and free of the default policy runs through it
+ * (heap.c); runs.c has the cold parts (the size classes, making, keeping
+ * and releasing runs, walks, statistics).
+ *
+ * A run is one used block of the block heap, cut into equal slots of one
+ * size class.  Its table sits at the start of the block, right after the
+ * block's (tagged) header; the slots follow, with no header per object:
+ *
+ *   16g+8   16(g+1)                                16(g+1) + slots_at
+ *   [hdr: size, RUN_MARK, tag][RunTable|macs|live bitmap|sizes|pad][slot 0][slot 1]...[tail]
+ *
+ *   RunTable    class, live slots, the bitmap word where the next search for
+ *               a free slot starts (it goes round: a slot freed behind it is
+ *               found when the words ahead are full), and the links of the
+ *               class's list of runs with a free slot
+ *   macs        a keyed 32-bit hash of each word of the live bitmap and its
+ *               place (run_mac, issue 9): slot 0's underflow or a stray
+ *               store reaches the table, and a word that fails its hash is
+ *               never believed, so no live slot is handed out again, and no
+ *               run is given back while it holds an object
+ *   live bitmap one bit per slot, 1 = live; the bits past the last slot are 1,
+ *               so the search never picks them
+ *   sizes       a byte per slot: slot size minus the exact requested size
+ *               (a class's sizes are at most 255 bytes apart), so a 16-byte
+ *               object costs 17.2 bytes with everything
+ *
+ * Everything is an index or a count (granules, slots, bytes), never a
+ * pointer, so another process reads it at another address.  The table is
+ * out of band for the slots: an object overflowing its slot reaches the next
+ * slot or, from the last slot, the next block's tagged header, never a
+ * table.  A store from the block before the run reaches the run's header
+ * first, and every operation checks that header (its tag, the run mark, the
+ * size of its class) before it believes the table.
+ *
+ * Interior pointers: the start bitmap finds the run (block.h), one multiply
+ * by a reciprocal finds the slot, the live bit and the exact size decide.
+ *
+ * Allocation takes the first run of the class's list of runs with a free
+ * slot, and in its bitmap the first clear bit from the hint word on.  A
+ * run that fills leaves the list; a full run that gets a slot back goes to
+ * its head.  A run that empties is kept as its class's spare if the class
+ * has none (so that an allocation and a free alternating at the edge of a
+ * run do not make and release a run each time), else it goes back to the
+ * block heap and coalesces there.  A spare goes back too when the block heap
+ * cannot serve a request that the spare's block would.
+ */
+#ifndef MEM_RUNS_H
+#define MEM_RUNS_H
+
+#include "block.h"
+
+#include <string.h>
+
+typedef struct RunTable {
+    uint32_t next, prev;     /* the class's list of runs with a free slot */
+    uint16_t nlive;          /* live slots */
+    uint16_t hint;           /* the bitmap word the search starts at */
+    uint8_t cls;             /* size class */
+    uint8_t reserved[3];
+    uint32_t mac[4];         /* run_mac of each word of the live bitmap */
+} RunTable;
+
+_Static_assert(sizeof(RunTable) == 2u * GRAN, "run table layout");
+
+#define RUN_RECIP_SHIFT 31u
+/* A run's block is at most RUN_GRANS_MAX granules, so that any of its
+ * bytes is at most RUN_FIND_WORDS - 1 start-bitmap words after its header:
+ * run_find looks at no more words than that.  Its live bitmap has at most
+ * RUN_WORDS_MAX words (256 slots). */
+#define RUN_FIND_WORDS 6u
+#define RUN_GRANS_MAX (64u * (RUN_FIND_WORDS - 1u) + 1u)
+#define RUN_WORDS_MAX 4u
+_Static_assert(RUN_WORDS_MAX <= 4u, "a mac per word of the live bitmap");
+
+/* "runs.c": the class of a request of 1..RUN_MAX_SIZE bytes is
+ * mem_run_class_of[(size - 1) / 16]; the class sizes. */
+extern const uint8_t mem_run_class_of[RUN_MAX_SIZE / GRAN];
+extern const uint16_t mem_run_class_size[RUN_CLASSES];
+
+MEM_NO_ASAN static inline bool hdr_is_run(uint32_t info)
+{
+    return (info & B_RUN_MARK) == B_RUN_MARK;
+}
+
+MEM_NO_ASAN static inline RunTable *run_table(const MemHeap *h, uint32_t g)
+{
+    return (RunTable *)(void *)mem_payload(h, g);
+}
+MEM_NO_ASAN static inline uint64_t *run_bits(RunTable *t)
+{
+    return (uint64_t *)(void *)(t + 1);
+}
+MEM_NO_ASAN static inline const uint64_t *run_bits_c(const RunTable *t)
+{
+    return (const uint64_t *)(const void *)(t + 1);
+}
+MEM_NO_ASAN static inline unsigned char *run_sizes(RunTable *t, const RunClass *k)
+{
+    return (unsigned char *)t + k->sizes_at;
+}
+/* Bytes of slot i that its object does not use. */
+MEM_NO_ASAN static inline unsigned run_slack(const RunTable *t, const RunClass *k, uint32_t i)
+{
+    return ((const unsigned char *)t)[k->sizes_at + i];
+}
+MEM_NO_ASAN static inline unsigned char *run_slot(RunTable *t, const RunClass *k, uint32_t i)
+{
+    return (unsigned char *)t + k->slots_at + (size_t)i * k->size;
+}
+/* Slot i's offset from the arena base. */
+MEM_NO_ASAN static inline size_t run_slot_off(uint32_t g, const RunClass *k, uint32_t i)
+{
+    return (size_t)(g + 1u) * GRAN + k->slots_at + (size_t)i * k->size;
+}
+
+/* The keyed hash of word w of the live bitmap of run g of class cls
+ * holding bits: without the heap's keys nobody can make a word that passes,
+ * move one elsewhere, or change the run's class (which places its slots). */
+MEM_NO_ASAN static inline uint32_t run_mac(const MemHeap *h, uint32_t g, unsigned cls, unsigned w,
+                                           uint64_t bits)
+{
+    uint64_t at = ((uint64_t)cls << 36 | (uint64_t)g << 2 | w) * mem_key(h, K_LINK1);
+    return (uint32_t)((((bits ^ mem_key(h, K_RUN0)) * mem_key(h, K_RUN1)) ^ at) >> 32);
+}
+
+/* Word w of run g's bitmap holds what its hash says. */
+MEM_NO_ASAN static inline bool run_word_ok(const MemHeap *h, uint32_t g, const RunTable *t,
+                                           unsigned w)
+{
+    return run_mac(h, g, t->cls, w, run_bits_c(t)[w]) == t->mac[w];
+}
+
+MEM_NO_ASAN static inline void run_word_put(const MemHeap *h, uint32_t g, RunTable *t, unsigned w,
+                                            uint64_t bits)
+{
+    run_bits(t)[w] = bits;
+    t->mac[w] = run_mac(h, g, t->cls, w, bits);
+}
+
+/* Run g (its header and class checked) holds no object: every word of its
+ * bitmap passes its hash and has no live bit.  Only then may it be kept
+ * empty as a spare or given back to the block heap, whatever its count. */
+MEM_NO_ASAN static inline bool run_empty_ok(const MemHeap *h, uint32_t g, const RunTable *t,
+                                            const RunClass *k)
+{
+    for (unsigned w = 0; w < k->words && w < RUN_WORDS_MAX; w++) {
+        uint64_t pad = w + 1u == k->words && k->nslots % 64u
+                           ? ~(uint64_t)0 << (k->nslots % 64u) : 0u;
+        if (run_bits_c(t)[w] != pad || !run_word_ok(h, g, t, w))
+            return false;
+    }
+    return true;
+}
+
+/* The header as one word, to compare with RunClass.head_hdr. */
+MEM_NO_ASAN static inline uint64_t hdr_word(const MemHeap *h, uint32_t g)
+{
+    uint64_t v;
+    memcpy(&v, mem_hdr(h, g), sizeof v);
+    return v;
+}
+
+/* The first listed run changes: the fast path waits until the full path
+ * has checked it (run_alloc) and taken a copy of its header. */
+MEM_NO_ASAN static inline void run_set_head(RunClass *k, uint32_t g)
+{
+    k->partial = g;
+    k->head_hdr = 0; /* no header reads 0: size 0 is never valid */
+}
+
+/* Run g can be believed as a run of class c: its header carries its tag
+ * and the run mark, its size is its class's, its table names the class. */
+MEM_NO_ASAN static inline bool run_sound(const MemHeap *h, uint32_t g, const RunTable *t,
+                                         unsigned c)
+{
+    const BlockHeader *b = mem_hdr(h, g);
+    return hdr_ok(h, g, b) && hdr_is_run(b->info) && h->runs[c].nslots &&
+           b->size - h->runs[c].grans <= 1u && t->cls == c;
+}
+
+/* ---- lookup ---------------------------------------------------------------- */
+
+/* The slot of run g (size granules, as its header says) that holds the
+ * byte at o (counted as classify counts, from the first header), in *slot,
+ * and whether o is inside its live object. */
+MEM_HOT MemReject run_classify(const MemHeap *h, uint32_t g, uint32_t size, size_t o,
+                               uint32_t *slot)
+{
+    const RunTable *t = run_table(h, g);
+    unsigned c = t->cls;
+    if (c >= RUN_CLASSES)
+        return MEM_REJECT_CORRUPT;
+    const RunClass *k = &h->runs[c];
+    if (!k->nslots || size - k->grans > 1u)
+        return MEM_REJECT_CORRUPT;
+    size_t first = (size_t)(g + 1u) * GRAN + k->slots_at - HDR;
+    if (o < first)
+        return MEM_REJECT_HEADER; /* the run's table */
+    size_t in = o - first;
+    if (in >= k->slot_bytes)
+        return MEM_REJECT_PADDING; /* the run's tail, after its last slot */
+    uint32_t i = (uint32_t)(((uint64_t)(in / GRAN) * k->recip) >> RUN_RECIP_SHIFT);
+    *slot = i;
+    if (i >= k->nslots || !run_word_ok(h, g, t, i >> 6))
+        return MEM_REJECT_CORRUPT;
+    if (!((run_bits_c(t)[i >> 6] >> (i & 63u)) & 1u))
+        return MEM_REJECT_FREE;
+    if (in - (size_t)i * k->size >= (size_t)(k->size - run_slack(t, k, i)))
+        return MEM_REJECT_PADDING;
+    return MEM_OK;
+}
+
+/* ---- allocation (the full path) ------------------------------------------- */
+
+void *mem_run_alloc_slow(MemHeap *heap, unsigned c, size_t size, EventBuf *eb);
+uint32_t mem_run_link(const MemHeap *heap, uint32_t l, unsigned c);
+void mem_run_alloc_event(MemHeap *heap, EventBuf *eb, uint32_t g, uint32_t i, size_t size);
+
+/* A slot of run g (the head of class k's list, sound) for size bytes, or
+ * NULL when its table contradicts itself (then nothing changed). */
+MEM_HOT void *run_take(MemHeap *h, uint32_t g, RunTable *t, RunClass *k, size_t size,
+                       EventBuf *eb)
+{
+    uint64_t *bits = run_bits(t);
+    unsigned w = t->hint, nw = k->words, n;
+    uint64_t live = ~(uint64_t)0;
+    for (n = 0; n < nw; n++, w++) {
+        if (w >= nw)
+            w = 0;
+        if ((live = bits[w]) != ~(uint64_t)0)
+            break;
+    }
+    uint32_t i = w * 64u + (unsigned)__builtin_ctzll(~live | (uint64_t)1 << 63);
+    if (n >= nw || i >= k->nslots || t->nlive >= k->nslots || !run_word_ok(h, g, t, w))
+        return NULL;
+    run_word_put(h, g, t, w, live | (live + 1u));
+    t->hint = (uint16_t)w;
+    run_sizes(t, k)[i] = (unsigned char)(k->size - size);
+    if (++t->nlive == k->nslots) {
+        /* full: off the list (it is the head); a next that is no run of
+         * the class linking back ends the list instead */
+        uint32_t next = mem_run_link(h, t->next, t->cls);
+        if (next != NIL && run_table(h, next)->prev != g)
+            next = NIL;
+        run_set_head(k, next);
+        if (next != NIL)
+            run_table(h, next)->prev = NIL;
+        t->next = NIL;
+    }
+    k->live++;
+    h->allocs++;
+    size_t live_bytes = h->live_bytes += size;
+    if (live_bytes > h->peak_live)
+        h->peak_live = live_bytes;
+    unsigned char *obj = run_slot(t, k, i);
+    MEM_UNPOISON(obj, size);
+    if (eb->on)
+        mem_run_alloc_event(h, eb, g, i, size);
+    return obj;
+}
+
+/* A slot for a request of 1..RUN_MAX_SIZE bytes, or NULL: the class is not
+ * served by runs in this heap, no run could be made, or its run failed its
+ * check.  The caller then tries the block heap. */
+MEM_HOT void *run_alloc(MemHeap *h, size_t size, EventBuf *eb)
+{
+    unsigned c = mem_run_class_of[(size - 1u) / GRAN];
+    RunClass *k = &h->runs[c];
+    uint32_t g = k->partial;
+    if (g == NIL)
+        return mem_run_alloc_slow(h, c, size, eb);
+    RunTable *t = run_table(h, g);
+    if (!run_sound(h, g, t, c))
+        return NULL;
+    k->head_hdr = hdr_word(h, g);
+    return run_take(h, g, t, k, size, eb);
+}
+
+/* ---- free (the full path) -------------------------------------------------- */
+
+void mem_run_emptied(MemHeap *heap, uint32_t g, RunClass *k, bool listed, EventBuf *eb);
+void mem_run_free_event(MemHeap *heap, EventBuf *eb, uint32_t g, uint32_t i, size_t object,
+                        ptrdiff_t given);
+
+/* Run g's count can take one free more (run_classify has checked the rest:
+ * header, class, the slot's live bit and its word's hash). */
+MEM_HOT bool run_free_ok(const MemHeap *h, uint32_t g)
+{
+    const RunTable *t = run_table(h, g);
+    return t->nlive != 0 && t->nlive <= h->runs[t->cls].nslots;
+}
+
+/* Frees live slot i of run g (run_classify and run_free_ok said so). */
+MEM_HOT void run_free(MemHeap *h, uint32_t g, uint32_t i, EventBuf *eb, ptrdiff_t given)
+{
+    RunTable *t = run_table(h, g);
+    RunClass *k = &h->runs[t->cls];
+    run_word_put(h, g, t, i >> 6, run_bits(t)[i >> 6] & ~((uint64_t)1 << (i & 63u)));
+    size_t obj = k->size - run_slack(t, k, i);
+    MEM_POISON(run_slot(t, k, i), obj);
+    h->live_bytes -= obj;
+    h->frees++;
+    k->live--;
+    unsigned was = t->nlive--;
+    if (eb->on)
+        mem_run_free_event(h, eb, g, i, obj, given);
+    if (was == 1u) {
+        mem_run_emptied(h, g, k, was != k->nslots, eb);
+    } else if (was == k->nslots) {
+        /* it has a free slot again: to the head of the list */
+        uint32_t head = k->partial;
+        t->prev = NIL;
+        t->next = head;
+        if (head != NIL)
+            run_table(h, head)->prev = g;
+        run_set_head(k, g);
+    }
+}
+
+/* ---- the fast paths ---------------------------------------------------------
+ * MemHeap_Alloc and MemHeap_Free try these first.  They do the common case
+ * only: an operation on a run that needs no lock (one thread, or
+ * MEM_OPT_NOLOCK), raises no event (no observer) and moves no run between
+ * lists.  Everything else (a block, a run that fills or empties, a damaged
+ * run, a pointer to refuse) makes them return NULL or false having changed
+ * nothing, and the full path does the operation from the start.
+ *
+ * The allocation fast path does not recompute the first listed run's tag:
+ * it compares the run's header with the copy its class took when the full
+ * path last checked the run.  A store that reaches the run's table from the
+ * block before it changes that header on its way, and the full path, which
+ * checks the tag, takes over. */
+
+#define RUN_GATE_OFF 1u  /* no runs, or an observer wants every event */
+#define RUN_GATE_LOCK 2u /* the heap has a lock: only while one thread runs */
+
+MEM_HOT bool run_hot(const MemHeap *h)
+{
+    unsigned gate = h->run_gate;
+    return !gate || (gate == RUN_GATE_LOCK && MEM_SINGLE_THREADED());
+}
+
+MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)
+{
+    RunClass *k = &h->runs[mem_run_class_of[(size - 1u) / GRAN]];
+    uint32_t g = k->partial;
+    if (g == NIL || hdr_word(h, g) != k->head_hdr)
+        return NULL;
+    RunTable *t = run_table(h, g);
+    unsigned n = t->nlive + 1u, w = t->hint & (RUN_WORDS_MAX - 1u);
+    uint64_t *word = &run_bits(t)[w], live = *word;
+    /* it fills (the full path takes it off the list), or the search goes
+     * on past the hint word (a hint out of range is caught by i) */
+    if (n >= k->nslots || live == ~(uint64_t)0)
+        return NULL;
+    uint32_t i = w * 64u + (unsigned)__builtin_ctzll(~live);
+    if (i >= k->nslots || run_mac(h, g, t->cls, w, live) != t->mac[w])
+        return NULL;
+    *word = live | (live + 1u);
+    t->mac[w] = run_mac(h, g, t->cls, w, *word);
+    run_sizes(t, k)[i] = (unsigned char)(k->size - size);
+    t->nlive = (uint16_t)n;
+    k->live++;
+    h->allocs++;
+    size_t sum = h->live_bytes += size;
+    if (sum > h->peak_live)
+        h->peak_live = sum;
+    unsigned char *obj = run_slot(t, k, i);
+    MEM_UNPOISON(obj, size);
+    return obj;
+}
+
+/* The block start at or before granule q when it is at most RUN_FIND_WORDS
+ * bitmap words back (every run), else NIL: the caller takes the full
+ * lookup (bm_find_prev).  Straight-line for the words; the first few words
+ * of the arena (word 0 lives apart) go the full way. */
+MEM_HOT uint32_t run_find(const MemHeap *h, uint32_t q)
+{
+    uint32_t x = q >> 6;
+    if (x < RUN_FIND_WORDS)
+        return NIL;
+    const uint64_t *bm = mem_bm_level0(h);
+    uint64_t w = bm[x] & (~(uint64_t)0 >> (63u - (q & 63u)));
+    if (!w && !(w = bm[--x]) && !(w = bm[--x]) && !(w = bm[--x]) && !(w = bm[--x]) &&
+        !(w = bm[--x]))
+        return NIL;
+    return x * 64u + msb64(w);
+}
+
+MEM_HOT bool run_free_fast(MemHeap *h, const void *ptr)
+{
+    size_t o = (size_t)((uintptr_t)ptr - (uintptr_t)h->base) - HDR;
+    if (o >= (size_t)h->ngran * GRAN)
+        return false;
+    uint32_t g = run_find(h, (uint32_t)(o / GRAN));
+    if (g == NIL)
+        return false;
+    const BlockHeader *b = mem_hdr(h, g);
+    if (!hdr_is_run(b->info) || !hdr_ok(h, g, b))
+        return false;
+    RunTable *t = (RunTable *)(void *)(b + 1);
+    unsigned c = t->cls;
+    if (c >= RUN_CLASSES)
+        return false;
+    RunClass *k = &h->runs[c];
+    size_t in = (size_t)((const unsigned char *)ptr - (unsigned char *)t) - k->slots_at;
+    unsigned n = t->nlive;
+    /* in wraps below slot 0; n stays inside [2, nslots - 1]: the run
+     * neither empties nor was full */
+    if ((b->size - k->grans > 1u) | (in >= k->slot_bytes) | (n - 2u >= k->nslots - 2u))
+        return false;
+    uint32_t i = (uint32_t)(((uint64_t)(in / GRAN) * k->recip) >> RUN_RECIP_SHIFT);
+    uint64_t *word = &run_bits(t)[i >> 6], bits = *word, bit = (uint64_t)1 << (i & 63u);
+    size_t obj = k->size - run_slack(t, k, i);
+    if (!(bits & bit) || in - (size_t)i * k->size >= obj ||
+        run_mac(h, g, c, i >> 6, bits) != t->mac[i >> 6])
+        return false;
+    *word = bits & ~bit;
+    t->mac[i >> 6] = run_mac(h, g, c, i >> 6, *word);
+    t->nlive = (uint16_t)(n - 1u);
+    k->live--;
+    h->frees++;
+    h->live_bytes -= obj;
+    MEM_POISON(run_slot(t, k, i), obj);
+    return true;
+}
+
+#endif /* MEM_RUNS_H */
