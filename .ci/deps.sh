@@ -2,6 +2,7 @@
 # Installs the Debian packages a job needs, if any are missing, and says so.
 #   .ci/deps.sh build   what `make` and `make run` need
 #   .ci/deps.sh test    what `make test` needs as well
+#   .ci/deps.sh bench   what `make bench` needs as well (other allocators)
 # Idempotent: when everything is present it does nothing and prints nothing.
 # As root it runs apt-get; otherwise it uses sudo when there is one, and
 # else prints the command to run.
@@ -15,6 +16,14 @@ if [ "$job" = test ]; then
     # but installed with it so that a test machine can run the bench)
     packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind time
                libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev)
+    # the real programs that tests/e2e_malloc.sh runs on the malloc replacement
+    packages+=(python3 perl git g++ tar gzip)
+    # heapviz names allocation sites through elfutils' libdw (opened at run time)
+    packages+=(libdw1)
+fi
+if [ "$job" = bench ]; then
+    # bench/programs.sh preloads the allocators' runtime libraries
+    packages+=(python3 perl g++ time libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4)
 fi
 missing=()
 for p in "${packages[@]}"; do

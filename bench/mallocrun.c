@@ -134,9 +134,9 @@ static double run_trace(size_t idx, unsigned times)
     double total = 0;
     for (unsigned k = 0; k < times; k++) {
         memset(slots, 0, t->nids * sizeof *slots);
-        double t0 = now();
+        double t0 = bench_cpu_now();
         replay(t);
-        total += now() - t0;
+        total += bench_cpu_now() - t0;
         for (uint32_t i = 0; i < t->nids; i++) {
             free(slots[i]);
             slots[i] = NULL;

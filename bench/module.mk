@@ -2,12 +2,14 @@
 #
 #   make record CMD='sort words.txt' TRACE=sort.rep
 #       runs CMD with tools/record.so preloaded and keeps the trace of the
-#       process that made the most calls (cc -> cc1, a shell -> its command).
+#       command's own process (across exec: a wrapper script's program; the
+#       busiest process when CMD is a pipeline or a list), see tools/record.sh.
 #       TRACE (default record.rep) is the output file.  (OUT is taken: it is
 #       the products directory.)
 #   make bench
 #       builds the harness at -O2 and runs it over bench/traces/*.rep; prints
-#       the tables and writes them to bench/RESULTS.md.  Not part of `make test`.
+#       the tables and writes them to bench/RESULTS.md; then real programs on
+#       five allocators (bench/programs.mk).  Not part of `make test`.
 
 
 RECORD_SO  := $(OUT)/tools/record.so
@@ -67,3 +69,4 @@ $(OUT)/bench/mallocrun-%: bench/mallocrun.c bench/bench.h demo/workload.h
 bench: $(BENCH)
 	@$(MAKE) --no-print-directory -k $(MALLOCRUNS) || true
 	$(BENCH) --out bench/RESULTS.md bench/traces/*.rep
+	@$(MAKE) --no-print-directory bench-programs

@@ -305,7 +305,7 @@ Workload *Workload_Create(WorkloadKind kind, uint64_t seed, size_t capacity, con
         return NULL;
     w->kind = kind;
     w->rng = seed;
-    w->capacity = capacity < MEM_MIN_REGION ? MEM_MIN_REGION : capacity;
+    w->capacity = capacity < MEM_MIN_ARENA ? MEM_MIN_ARENA : capacity;
     if (kind == WL_TRACE) {
         w->trace = trace;
         w->max_ids = trace->nids;

@@ -1,6 +1,7 @@
 /*
  * chaos_hook.c - linked into the heapviz used by tests/e2e_chaos.sh, with
- * -Wl,--wrap=MemHeap_Create,--wrap=MemHeap_Release,--wrap=munmap, so that
+ * -Wl,--wrap=MemHeap_Create,--wrap=MemHeap_CreateEx,--wrap=MemHeap_Release,
+ * --wrap=munmap, so that
  * every heap heapviz makes is checked (MemHeap_Diagnose) when it ends: when
  * it is released or re-created, when its memory is unmapped, and at exit.
  * heapviz itself is not changed.
@@ -25,6 +26,8 @@
 
 MemHeap *__real_MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags);
 MemHeap *__wrap_MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags);
+MemHeap *__real_MemHeap_CreateEx(void *region, size_t size, const MemOptions *options);
+MemHeap *__wrap_MemHeap_CreateEx(void *region, size_t size, const MemOptions *options);
 void __real_MemHeap_Release(MemHeap *heap);
 void __wrap_MemHeap_Release(MemHeap *heap);
 int __real_munmap(void *addr, size_t len);
@@ -93,7 +96,8 @@ static void at_exit(void)
         _exit(70);
 }
 
-MemHeap *__wrap_MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags)
+/* Before a heap is made over region: the one there before is checked. */
+static void before_create(const void *region)
 {
     if (!registered) {
         registered = true;
@@ -102,7 +106,10 @@ MemHeap *__wrap_MemHeap_Create(void *region, size_t size, MemPolicy policy, unsi
     for (unsigned i = 0; i < MAX_HEAPS; i++)
         if (heaps[i].h && heaps[i].region == region)
             check(i, "re-creation");
-    MemHeap *h = __real_MemHeap_Create(region, size, policy, flags);
+}
+
+static MemHeap *track(MemHeap *h, void *region, size_t size)
+{
     for (unsigned i = 0; h && i < MAX_HEAPS; i++) {
         if (!heaps[i].h) {
             heaps[i].h = h;
@@ -112,6 +119,18 @@ MemHeap *__wrap_MemHeap_Create(void *region, size_t size, MemPolicy policy, unsi
         }
     }
     return h;
+}
+
+MemHeap *__wrap_MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags)
+{
+    before_create(region);
+    return track(__real_MemHeap_Create(region, size, policy, flags), region, size);
+}
+
+MemHeap *__wrap_MemHeap_CreateEx(void *region, size_t size, const MemOptions *options)
+{
+    before_create(region);
+    return track(__real_MemHeap_CreateEx(region, size, options), region, size);
 }
 
 void __wrap_MemHeap_Release(MemHeap *heap)

@@ -11,6 +11,8 @@
 #ifndef FUZZ_HARNESS_H
 #define FUZZ_HARNESS_H
 
+#include "mem.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,7 +35,7 @@ const char *Fuzz_Ops(const uint8_t *data, size_t size);
 /* Totals since the process started, for the figures a run reports. */
 typedef struct FuzzOpsTotals {
     uint64_t inputs;
-    uint64_t ops[5];        /* operations checked, by MemPolicy */
+    uint64_t ops[MEM_POLICY_COUNT]; /* operations checked, by MemPolicy */
     uint64_t checks;        /* MemHeap_Check/Diagnose calls compared */
     uint64_t probes;        /* pointers classified that were not live objects */
 } FuzzOpsTotals;

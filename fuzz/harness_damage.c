@@ -14,7 +14,7 @@
  * freed memory; a wild free.  Every hook is called now and then (Walk, WalkFree, Stats,
  * Check, Diagnose, Find, Classify, Region).
  *
- * No check of the heap's answers but what BAD_INPUT.md's section E
+ * No check of the heap's answers but what BAD_INPUT.md's section H
  * promises, whatever the damage:
  *   - nothing crashes or hangs (the fuzzer's timeout, the test's);
  *   - an allocation is aligned, inside the block area, over no live object;

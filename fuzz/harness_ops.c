@@ -67,8 +67,10 @@
 #define MAX_EV 16u
 #define FAST_SCAN 32u
 
-static const size_t region_sizes[8] = {
-    MEM_MIN_REGION, MEM_MIN_REGION + 13, 5000, 12288, 65536 + 7, 262144, 1u << 20, 5u << 20,
+/* Sizes from the smallest arena (filled in at the first call: it depends on
+ * the control structure) to 5 MiB. */
+static size_t region_sizes[8] = {
+    0, MEM_MIN_REGION + 13, 5000, 12288, 65536 + 7, 262144, 1u << 20, 5u << 20,
 };
 #define REGION_MAX ((size_t)(5u << 20) + 64u)
 
@@ -90,6 +92,9 @@ typedef struct World {
     MemRegion reg;
     MemPolicy policy;
     unsigned flags;
+    MemOrder order;         /* the knobs (list policies) */
+    MemCoalesce coalesce;
+    bool listed;            /* a list policy: mlist models its free list */
     unsigned char *region;
     size_t region_size;
     unsigned char *base;
@@ -108,6 +113,9 @@ typedef struct World {
     Blk fblk[MAX_BLK]; /* free walk order */
     size_t nfblk;
     size_t rover;
+    size_t mlist[MAX_BLK]; /* the list policies' free list as the model keeps
+                              it: offsets, in the list's order */
+    size_t nmlist;
 
     MemEvent ev[MAX_EV];
     size_t nev;
@@ -133,8 +141,11 @@ __attribute__((format(printf, 1, 2), noreturn))
 #endif
 static void fail(const char *fmt, ...)
 {
-    int n = snprintf(why, sizeof why, "%s%s heap of %zu, op %llu: ", MemPolicy_Name(W.policy),
-                     (W.flags & MEM_OPT_GUARD) ? "+guard" : "", W.region_size,
+    int n = snprintf(why, sizeof why, "%s%s%s%s%s%s heap of %zu, op %llu: ",
+                     MemPolicy_Name(W.policy), (W.flags & MEM_OPT_GUARD) ? "+guard" : "",
+                     W.order ? "+" : "", W.order ? MemOrder_Name(W.order) : "",
+                     W.coalesce ? "+" : "", W.coalesce ? MemCoalesce_Name(W.coalesce) : "",
+                     W.region_size,
                      (unsigned long long)(W.allocs + W.frees + W.failed + W.rejected));
     va_list ap;
     va_start(ap, fmt);
@@ -283,6 +294,37 @@ static void expect_event_frame(void)
     }
 }
 
+/* ---- the model of the list policies' free list ------------------------------------ */
+
+static size_t mlist_index(size_t offset)
+{
+    for (size_t i = 0; i < W.nmlist; i++)
+        if (W.mlist[i] == offset)
+            return i;
+    return SIZE_MAX;
+}
+
+static void mlist_remove(size_t offset)
+{
+    size_t i = mlist_index(offset);
+    EXPECT(i != SIZE_MAX, "model: +%#zx is not in the free list", offset);
+    memmove(&W.mlist[i], &W.mlist[i + 1], (W.nmlist - i - 1) * sizeof W.mlist[0]);
+    W.nmlist--;
+}
+
+/* A block joins the list: by address, at the head (LIFO), at the tail (FIFO). */
+static void mlist_add(size_t offset)
+{
+    EXPECT(W.nmlist < MAX_BLK, "model: free list full");
+    size_t at = W.order == MEM_ORDER_LIFO ? 0 : W.nmlist;
+    if (W.order == MEM_ORDER_ADDRESS)
+        for (at = 0; at < W.nmlist && W.mlist[at] < offset; at++)
+            ;
+    memmove(&W.mlist[at + 1], &W.mlist[at], (W.nmlist - at) * sizeof W.mlist[0]);
+    W.mlist[at] = offset;
+    W.nmlist++;
+}
+
 /* ---- walking the heap ------------------------------------------------------------ */
 
 typedef struct Collect {
@@ -335,7 +377,7 @@ static unsigned size_class(size_t g)
 }
 
 /* Granules of the block an object of `size` bytes needs, 0 when none can
- * hold it. */
+ * hold it (before buddy's rounding up to a power of two). */
 static size_t need_grans(size_t size)
 {
     size_t extra = MEM_HEADER_SIZE + ((W.flags & MEM_OPT_GUARD) ? GUARD_MIN : 0u) + GRAN - 1u;
@@ -344,6 +386,18 @@ static size_t need_grans(size_t size)
     size_t n = (size + extra) / GRAN;
     return n < 2 ? 2 : n;
 }
+
+/* MEM_BUDDY, as mem.h describes it: blocks of 2^k granules, 1 <= k <= 28. */
+#define BUDDY_TOP 28u
+static unsigned buddy_order(size_t grans)
+{
+    unsigned k = 1;
+    while (((size_t)1 << k) < grans)
+        k++;
+    return k;
+}
+
+static bool pow2(size_t x) { return x && !(x & (x - 1)); }
 
 static size_t blk_index(size_t offset)
 {
@@ -375,6 +429,11 @@ static void check_heap(void)
                b->offset, at);
         EXPECT(b->size >= MEM_MIN_BLOCK && b->size % GRAN == 0, "block at +%#zx has size %zu",
                b->offset, b->size);
+        if (W.policy == MEM_BUDDY)
+            EXPECT(pow2(b->size / GRAN) && b->size / GRAN <= ((size_t)1 << BUDDY_TOP) &&
+                       (b->offset - W.reg.heap_begin) % b->size == 0,
+                   "buddy block at +%#zx of %zu bytes: not a power of two aligned to its size",
+                   b->offset, b->size);
         at += b->size;
         if (b->used) {
             EXPECT(nused < W.nobj, "used block at +%#zx is no live object of the program",
@@ -391,7 +450,12 @@ static void check_heap(void)
             if (W.flags & MEM_OPT_GUARD)
                 EXPECT(b->padding >= GUARD_MIN, "block at +%#zx: guard of %zu bytes",
                        b->offset, b->padding);
-            EXPECT(b->padding < 64, "block at +%#zx: padding %zu", b->offset, b->padding);
+            if (W.policy != MEM_BUDDY)
+                EXPECT(b->padding < 64, "block at +%#zx: padding %zu", b->offset, b->padding);
+            else /* the smallest power of two that holds it */
+                EXPECT(b->size == GRAN << buddy_order(need_grans(b->object)),
+                       "buddy block at +%#zx of %zu bytes for an object of %zu", b->offset,
+                       b->size, b->object);
             bool hit = o->damage != 0;
             EXPECT(b->overflowed == hit, "block at +%#zx: overflowed %d, guard hit %d",
                    b->offset, b->overflowed, hit);
@@ -403,8 +467,14 @@ static void check_heap(void)
         } else {
             EXPECT(b->object == 0 && b->padding == 0 && !b->overflowed,
                    "free block at +%#zx has object/padding/flag", b->offset);
-            EXPECT(i == 0 || W.blk[i - 1].used, "free blocks at +%#zx and +%#zx touch",
-                   W.blk[i - 1].offset, b->offset);
+            if (W.policy != MEM_BUDDY && W.coalesce == MEM_COALESCE_NOW)
+                EXPECT(i == 0 || W.blk[i - 1].used, "free blocks at +%#zx and +%#zx touch",
+                       W.blk[i - 1].offset, b->offset);
+            else if (W.policy == MEM_BUDDY && i > 0 && !W.blk[i - 1].used &&
+                     W.blk[i - 1].size == b->size)
+                EXPECT(((W.blk[i - 1].offset - W.reg.heap_begin) / b->size) % 2u == 1u,
+                       "free buddies at +%#zx and +%#zx were not merged", W.blk[i - 1].offset,
+                       b->offset);
             free_b += b->size;
             nfree++;
             if (b->size > largest)
@@ -431,10 +501,23 @@ static void check_heap(void)
                    "free block of %zu bytes in class %u, expected %u", b->size, b->list,
                    size_class(b->size / GRAN));
             EXPECT(i == 0 || W.fblk[i - 1].list <= b->list, "size classes out of order");
+        } else if (W.policy == MEM_BUDDY) {
+            EXPECT(((size_t)GRAN << b->list) == b->size, "free block of %zu bytes on the list "
+                   "of order %u", b->size, b->list);
+            EXPECT(i == 0 || W.fblk[i - 1].list <= b->list, "orders out of order");
         } else {
             EXPECT(b->list == 0, "list policy reports class %u", b->list);
-            EXPECT(i == 0 || W.fblk[i - 1].offset < b->offset, "free list out of address order");
+            if (W.order == MEM_ORDER_ADDRESS)
+                EXPECT(i == 0 || W.fblk[i - 1].offset < b->offset,
+                       "free list out of address order");
         }
+    }
+    if (W.listed) { /* the list in the order the model says */
+        EXPECT(W.nmlist == W.nfblk, "the free list has %zu blocks, the model %zu", W.nfblk,
+               W.nmlist);
+        for (size_t i = 0; i < W.nfblk; i++)
+            EXPECT(W.fblk[i].offset == W.mlist[i], "%s list: block %zu is +%#zx, the model "
+                   "says +%#zx", MemOrder_Name(W.order), i, W.fblk[i].offset, W.mlist[i]);
     }
 
     /* statistics */
@@ -559,6 +642,14 @@ static size_t expected_block(size_t need)
         }
         return SIZE_MAX;
     }
+    case MEM_BUDDY: {
+        /* the head of the smallest non-empty order that holds the request */
+        unsigned k = buddy_order(need);
+        for (size_t i = 0; i < W.nfblk && k <= BUDDY_TOP; i++)
+            if (W.fblk[i].list >= k)
+                return W.fblk[i].offset;
+        return SIZE_MAX;
+    }
     case MEM_POLICY_COUNT:
         break;
     }
@@ -623,14 +714,66 @@ static void begin_op(void)
     totals.ops[W.policy]++;
 }
 
+/* The deferred coalesce on the model: each run of free neighbours (W.blk,
+ * in address order) merges into its first block, which keeps its place in
+ * the list and takes the rover of the blocks it absorbs; W.fblk becomes the
+ * list after it.  Returns the blocks absorbed; *largest and *at get the
+ * largest free block after it (the lowest of equals; 0 and SIZE_MAX: none). */
+static size_t model_coalesce_all(size_t *largest, size_t *at)
+{
+    static size_t run[MAX_BLK]; /* by the index in W.blk of a run's first block */
+    size_t merges = 0;
+    for (size_t i = 0; i < W.nblk; i++) {
+        run[i] = W.blk[i].size;
+        if (W.blk[i].used)
+            continue;
+        size_t j = i + 1;
+        for (; j < W.nblk && !W.blk[j].used; j++, merges++) {
+            mlist_remove(W.blk[j].offset);
+            if (W.rover == W.blk[j].offset)
+                W.rover = W.blk[i].offset;
+            run[i] += W.blk[j].size;
+        }
+        i = j - 1;
+    }
+    *largest = 0;
+    *at = SIZE_MAX;
+    W.nfblk = W.nmlist;
+    for (size_t k = 0; k < W.nmlist; k++) {
+        size_t bi = blk_index(W.mlist[k]);
+        W.fblk[k] = W.blk[bi];
+        W.fblk[k].size = run[bi];
+        if (run[bi] > *largest || (run[bi] == *largest && W.mlist[k] < *at)) {
+            *largest = run[bi];
+            *at = W.mlist[k];
+        }
+    }
+    return merges;
+}
+
 static void op_alloc(size_t size)
 {
     size_t need = need_grans(size);
+    size_t rover_start = W.rover, nfree_before = W.nfblk;
     size_t expect = size && need ? expected_block(need) : SIZE_MAX;
+    /* deferred coalescing: no block fits, so the runs merge and the search
+     * runs again (on the model's list after the merge) */
+    size_t merges = SIZE_MAX, largest = 0, largest_at = SIZE_MAX;
+    if (expect == SIZE_MAX && size && need && W.listed && W.coalesce == MEM_COALESCE_DEFERRED) {
+        merges = model_coalesce_all(&largest, &largest_at);
+        expect = expected_block(need);
+    }
+    /* the list before the allocation, for the rover (after a merge: its list) */
+    static size_t pre[MAX_BLK];
+    size_t npre = W.nfblk, fi = SIZE_MAX;
+    for (size_t i = 0; i < W.nfblk; i++) {
+        pre[i] = W.fblk[i].offset;
+        if (pre[i] == expect)
+            fi = i;
+    }
     Blk before_blk = {0};
-    size_t bi = expect != SIZE_MAX ? blk_index(expect) : SIZE_MAX;
-    if (bi != SIZE_MAX)
-        before_blk = W.blk[bi];
+    if (fi != SIZE_MAX)
+        before_blk = W.fblk[fi];
     save_heap();
     begin_op();
     unsigned char *p = MemHeap_Alloc(W.h, size);
@@ -638,16 +781,27 @@ static void op_alloc(size_t size)
         EXPECT(!p && W.nev == 0, "Alloc(0) gave %p and %zu events", (void *)p, W.nev);
         return;
     }
+    const MemEvent *ca = event(MEM_EV_COALESCE_ALL);
+    EXPECT((ca != NULL) == (merges != SIZE_MAX), "COALESCE_ALL event %d, expected %d",
+           ca != NULL, merges != SIZE_MAX);
+    if (ca)
+        EXPECT(ca->request == size && ca->examined == nfree_before && ca->count == merges &&
+                   ca->size == largest && ca->block == largest_at && ca == &W.ev[0],
+               "COALESCE_ALL request %zu examined %zu count %u size %zu block +%#zx; expected "
+               "%zu %zu %zu %zu +%#zx", ca->request, ca->examined, ca->count, ca->size,
+               ca->block, size, nfree_before, merges, largest, largest_at);
     if (!p) {
         W.failed++;
         expect_event_frame();
         EXPECT(expect == SIZE_MAX, "Alloc(%zu) failed; the policy's rule picks +%#zx", size,
                expect);
         const MemEvent *e = event(MEM_EV_FAIL);
-        EXPECT(W.nev == 1 && e, "a failed Alloc raised %zu events, not one FAIL", W.nev);
+        EXPECT(W.nev == 1u + (ca != NULL) && e, "a failed Alloc raised %zu events, not a FAIL",
+               W.nev);
         EXPECT(e->request == size, "FAIL event request %zu", e->request);
         check_heap();
-        EXPECT(same_heap(), "a failed Alloc changed the heap");
+        if (merges == SIZE_MAX || merges == 0)
+            EXPECT(same_heap(), "a failed Alloc changed the heap");
         return;
     }
     W.allocs++;
@@ -664,8 +818,23 @@ static void op_alloc(size_t size)
            "ALLOC event request %zu block +%#zx size %zu object +%#zx", e->request, e->block,
            e->size, e->object);
     size_t rest = before_blk.size - need * GRAN;
-    EXPECT(e->remainder == (rest >= MEM_MIN_BLOCK ? rest : 0), "ALLOC remainder %zu, rest %zu",
-           e->remainder, rest);
+    if (W.policy == MEM_BUDDY) {
+        /* halved until the block is the power of two the request needs */
+        unsigned k = buddy_order(need), top = buddy_order(before_blk.size / GRAN);
+        rest = before_blk.size - (GRAN << k);
+        const MemEvent *sp = event(MEM_EV_SPLIT);
+        EXPECT(e->remainder == rest, "buddy ALLOC remainder %zu, expected %zu", e->remainder,
+               rest);
+        EXPECT((sp != NULL) == (top > k), "SPLIT event %d, halvings %u", sp != NULL, top - k);
+        if (sp)
+            EXPECT(sp->block == expect && sp->size == before_blk.size && sp->count == top - k &&
+                       sp->remainder == rest && sp < e,
+                   "SPLIT event block +%#zx size %zu levels %u remainder %zu", sp->block,
+                   sp->size, sp->count, sp->remainder);
+    } else {
+        EXPECT(e->remainder == (rest >= MEM_MIN_BLOCK ? rest : 0),
+               "ALLOC remainder %zu, rest %zu", e->remainder, rest);
+    }
     EXPECT(e->examined >= 1, "ALLOC examined no block");
     if (W.policy == MEM_NEXT_FIT)
         EXPECT(count_events(MEM_EV_ROVER) <= 1, "several ROVER events");
@@ -676,25 +845,28 @@ static void op_alloc(size_t size)
     o->seed = (unsigned char)(W.allocs * 7u);
     o->damage = 0;
     fill(o);
-    size_t rover_before = W.rover;
+    if (W.listed) { /* the remainder takes the block's place, or it leaves */
+        if (rest >= MEM_MIN_BLOCK)
+            W.mlist[mlist_index(expect)] = expect + need * GRAN;
+        else
+            mlist_remove(expect);
+    }
     check_heap();
     if (W.policy == MEM_NEXT_FIT) {
-        /* the rover moves to what is left of the block, or past it */
+        /* the rover moves to what is left of the block, or to the block after
+         * it in the list (the list's head after the last) */
         size_t want = SIZE_MAX;
-        if (rest >= MEM_MIN_BLOCK) {
+        if (rest >= MEM_MIN_BLOCK)
             want = expect + need * GRAN;
-        } else {
-            for (size_t i = 0; i < W.nfblk && want == SIZE_MAX; i++)
-                if (W.fblk[i].offset > expect)
-                    want = W.fblk[i].offset;
-            if (want == SIZE_MAX && W.nfblk)
-                want = W.fblk[0].offset;
-        }
+        else if (fi + 1 < npre)
+            want = pre[fi + 1];
+        else if (W.nfblk)
+            want = W.fblk[0].offset;
         EXPECT(W.rover == want, "next fit: rover at +%#zx after the alloc, expected +%#zx",
                W.rover, want);
         const MemEvent *r = event(MEM_EV_ROVER);
-        EXPECT((r != NULL) == (W.rover != rover_before), "ROVER event %d, rover moved %d",
-               r != NULL, W.rover != rover_before);
+        EXPECT((r != NULL) == (W.rover != rover_start), "ROVER event %d, rover moved %d",
+               r != NULL, W.rover != rover_start);
         if (r)
             EXPECT(r->block == W.rover, "ROVER event at +%#zx, rover at +%#zx", r->block,
                    W.rover);
@@ -713,6 +885,38 @@ static void free_live(size_t i, unsigned char *p)
     bool right = k + 1 < W.nblk && !W.blk[k + 1].used;
     size_t merged_at = left ? W.blk[k - 1].offset : self.offset;
     size_t merged = self.size + (left ? W.blk[k - 1].size : 0) + (right ? W.blk[k + 1].size : 0);
+    unsigned levels = 0, sides = 0;
+    if (W.policy == MEM_BUDDY) {
+        /* merged with its buddy while the buddy is a free block of its size */
+        merged_at = self.offset;
+        merged = self.size;
+        for (;;) {
+            size_t rel = merged_at - W.reg.heap_begin, bud = W.reg.heap_begin + (rel ^ merged);
+            size_t bi = blk_index(bud);
+            if (merged / GRAN >= ((size_t)1 << BUDDY_TOP) || bi == SIZE_MAX ||
+                W.blk[bi].used || W.blk[bi].size != merged)
+                break;
+            sides |= bud < merged_at ? MEM_LEFT : MEM_RIGHT;
+            merged_at = bud < merged_at ? bud : merged_at;
+            merged *= 2;
+            levels++;
+        }
+        left = right = false;
+    }
+    unsigned beside = 0; /* coalescing deferred or never: what it stays beside */
+    if (W.listed && W.coalesce != MEM_COALESCE_NOW) {
+        beside = (left ? MEM_LEFT : 0u) | (right ? MEM_RIGHT : 0u);
+        left = right = false;
+        merged_at = self.offset;
+        merged = self.size;
+    }
+    if (W.listed) {
+        if (left)
+            mlist_remove(W.blk[k - 1].offset);
+        if (right)
+            mlist_remove(W.blk[k + 1].offset);
+        mlist_add(merged_at);
+    }
     begin_op();
     int r = MemHeap_Free(W.h, p);
     EXPECT(r == MEM_OK, "Free of +%#zx inside the live object at +%#zx refused (%d: %s)",
@@ -729,6 +933,8 @@ static void free_live(size_t i, unsigned char *p)
                e->size == self.size && e->pointer == (ptrdiff_t)off(p),
            "FREE event object +%#zx request %zu block +%#zx size %zu pointer %td", e->object,
            e->request, e->block, e->size, e->pointer);
+    EXPECT(e->neighbours == beside, "FREE event: left beside %u, expected %u", e->neighbours,
+           beside);
     const MemEvent *ov = event(MEM_EV_OVERFLOW);
     EXPECT((ov != NULL) == (damaged != 0), "OVERFLOW event %d, %u guard bytes hit", ov != NULL,
            damaged);
@@ -745,6 +951,14 @@ static void free_live(size_t i, unsigned char *p)
                    c->block == merged_at && c->size == merged,
                "COALESCE neighbours %u block +%#zx size %zu; expected %d/%d +%#zx %zu",
                c->neighbours, c->block, c->size, left, right, merged_at, merged);
+    const MemEvent *mg = event(MEM_EV_MERGE);
+    EXPECT((mg != NULL) == (levels != 0), "MERGE event %d, %u merges expected", mg != NULL,
+           levels);
+    if (mg)
+        EXPECT(mg->block == merged_at && mg->size == merged && mg->count == levels &&
+                   mg->neighbours == sides && mg > e,
+               "MERGE event block +%#zx size %zu levels %u sides %u; expected +%#zx %zu %u %u",
+               mg->block, mg->size, mg->count, mg->neighbours, merged_at, merged, levels, sides);
     size_t rover_before = W.rover;
     check_heap();
     size_t m = blk_index(merged_at);
@@ -870,7 +1084,12 @@ static void op_overflow(void)
     Obj *o = &W.obj[byte() % W.nobj];
     size_t k = blk_index(off(o->p) - MEM_HEADER_SIZE);
     EXPECT(k != SIZE_MAX, "no block for a live object");
-    size_t pad = W.blk[k].padding, from = byte() % pad, n = 1 + byte() % 8u;
+    /* the guard, not a wide padding's size word (buddy); the damage mask
+     * follows its first 64 bytes */
+    size_t pad = W.blk[k].padding >= 62 ? W.blk[k].padding - 8u : W.blk[k].padding;
+    if (pad > 64)
+        pad = 64;
+    size_t from = byte() % pad, n = 1 + byte() % 8u;
     if (from + n > pad)
         n = pad - from;
     unsigned char v = (unsigned char)byte();
@@ -884,6 +1103,8 @@ static void op_overflow(void)
     check_heap();
 }
 
+static void expect_whole(const char *what);
+
 static void create_heap(unsigned pbyte, unsigned sbyte, unsigned fillb)
 {
     W.policy = (MemPolicy)(pbyte % MEM_POLICY_COUNT);
@@ -896,8 +1117,13 @@ static void create_heap(unsigned pbyte, unsigned sbyte, unsigned fillb)
     /* Garbage before creation: the heap must not rely on zeroed memory. */
     size_t dirty = W.region_size < (256u << 10) ? W.region_size : (256u << 10);
     memset(W.region, (int)fillb, dirty);
-    W.h = MemHeap_Create(W.region, W.region_size, W.policy, W.flags);
-    EXPECT(W.h, "MemHeap_Create(%p, %zu) failed", (void *)W.region, W.region_size);
+    /* the knobs, from the byte's top three bits, for the list policies */
+    W.listed = W.policy < MEM_FAST;
+    W.order = W.listed ? (MemOrder)((pbyte >> 5) % 3u) : MEM_ORDER_ADDRESS;
+    W.coalesce = W.listed ? (MemCoalesce)((pbyte >> 5) / 3u) : MEM_COALESCE_NOW;
+    MemOptions opt = {W.policy, W.flags, W.order, W.coalesce};
+    W.h = MemHeap_CreateEx(W.region, W.region_size, &opt);
+    EXPECT(W.h, "MemHeap_CreateEx(%p, %zu) failed", (void *)W.region, W.region_size);
     MemHeap_SetObserver(W.h, observe, NULL);
     W.reg = MemHeap_Region(W.h);
     W.base = W.reg.base;
@@ -910,9 +1136,34 @@ static void create_heap(unsigned pbyte, unsigned sbyte, unsigned fillb)
     W.nobj = W.nstale = 0;
     W.allocs = W.frees = W.failed = W.rejected = W.overflows = 0;
     W.peak = 0;
+    W.nmlist = W.listed ? 1u : 0u;
+    W.mlist[0] = W.reg.heap_begin;
     check_heap();
-    EXPECT(W.nblk == 1 && !W.blk[0].used, "a new heap is one free block, not %zu blocks",
-           W.nblk);
+    expect_whole("a new heap");
+}
+
+/* An empty heap is one free block; buddy's is the largest aligned powers of
+ * two that fit, left to right. */
+static void expect_whole(const char *what)
+{
+    if (W.policy != MEM_BUDDY) {
+        EXPECT(W.nblk == 1 && !W.blk[0].used, "%s is one free block, not %zu blocks", what,
+               W.nblk);
+        return;
+    }
+    size_t at = 0, left = W.ngran;
+    for (size_t i = 0; i < W.nblk; i++) {
+        size_t want = (size_t)1 << BUDDY_TOP;
+        while (want > left)
+            want >>= 1;
+        EXPECT(!W.blk[i].used && W.blk[i].offset == W.reg.heap_begin + at * GRAN &&
+                   W.blk[i].size == want * GRAN,
+               "%s: buddy block %zu is +%#zx of %zu bytes, expected +%#zx of %zu", what, i,
+               W.blk[i].offset, W.blk[i].size, W.reg.heap_begin + at * GRAN, want * GRAN);
+        at += want;
+        left -= want;
+    }
+    EXPECT(left < 2, "%s: %zu buddy granules not tiled", what, left);
 }
 
 static size_t pick_size(void)
@@ -965,7 +1216,10 @@ const char *Fuzz_Ops(const uint8_t *data, size_t size)
     unsigned pb = byte(), sb = byte(), fb = byte();
     /* The refusals of MemHeap_Create first: none of them may touch memory. */
     EXPECT(!MemHeap_Create(NULL, 1u << 16, MEM_FAST, 0), "Create(NULL) succeeded");
-    EXPECT(!MemHeap_Create(mapping, MEM_MIN_REGION - 1u, MEM_FAST, 0), "Create(too small)");
+    if (!region_sizes[0])
+        region_sizes[0] = MemHeap_ControlSize() + MEM_MIN_ARENA + 15u; /* any skew */
+    EXPECT(!MemHeap_Create(mapping, MemHeap_ControlSize() + MEM_MIN_ARENA - 1u, MEM_FAST, 0),
+           "Create(too small)");
     EXPECT(!MemHeap_Create(mapping, 1u << 16, MEM_POLICY_COUNT, 0), "Create(bad policy)");
     EXPECT(!MemHeap_Create(mapping, 1u << 16, MEM_FAST, 1u << 7), "Create(unknown flag)");
     create_heap(pb, sb, fb);
@@ -998,8 +1252,11 @@ const char *Fuzz_Ops(const uint8_t *data, size_t size)
         } else if (op == 14) { /* free everything: the heap is whole again */
             while (W.nobj)
                 free_live(W.nobj - 1, W.obj[W.nobj - 1].p);
-            EXPECT(W.nblk == 1 && !W.blk[0].used,
-                   "everything freed, yet %zu blocks remain", W.nblk);
+            if (W.coalesce == MEM_COALESCE_NOW)
+                expect_whole("the heap with everything freed");
+            else /* side by side, all free */
+                EXPECT(W.nfblk == W.nblk, "everything freed, yet %zu of %zu blocks are used",
+                       W.nblk - W.nfblk, W.nblk);
         } else {
             /* Re-create over the same memory (the old heap is discarded):
              * every pointer the program held is now stale. */

@@ -87,12 +87,16 @@ static bool inside_argv(const char *p, int argc, char **argv)
 
 static const char *check_run(const Options *o, int argc, char **argv)
 {
-    if (o->size < MEM_MIN_REGION || o->size > VIZ_MAX_SIZE)
+    if (o->size < VIZ_MIN_SIZE || o->size > VIZ_MAX_SIZE)
         return fuzz_fail("size %zu out of range", o->size);
     if ((unsigned)o->policy >= MEM_POLICY_COUNT)
         return fuzz_fail("policy %d", (int)o->policy);
     if ((unsigned)o->workload >= WL_COUNT)
         return fuzz_fail("workload %d", (int)o->workload);
+    if ((unsigned)o->order >= MEM_ORDER_COUNT || (unsigned)o->coalesce >= MEM_COALESCE_COUNT)
+        return fuzz_fail("order %d, coalesce %d", (int)o->order, (int)o->coalesce);
+    if ((o->order || o->coalesce) && !o->nlanes && o->policy >= MEM_FAST)
+        return fuzz_fail("knobs accepted on %s", MemPolicy_Name(o->policy));
     if (o->speed < 1 || o->speed > VIZ_MAX_SPEED)
         return fuzz_fail("speed %u", o->speed);
     if (o->nlanes > VIZ_MAX_LANES)

@@ -38,7 +38,7 @@ fuzz:
 # The heapviz that tests/e2e_chaos.sh drives: heapviz's own objects plus
 # fuzz/chaos_hook.c, which checks every heap when it ends (see there).
 CHAOS_HEAPVIZ := $(B)/fuzz/heapviz-chaos
-CHAOS_WRAP := -Wl,--wrap=MemHeap_Create,--wrap=MemHeap_Release,--wrap=munmap
+CHAOS_WRAP := -Wl,--wrap=MemHeap_Create,--wrap=MemHeap_CreateEx,--wrap=MemHeap_Release,--wrap=munmap
 $(CHAOS_HEAPVIZ): $(B)/fuzz/chaos_hook.o $$(VIZ_TERM_OBJ) $$(VIZ_CORE_OBJ) $$(DEMO_OBJ) $$(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $(VIZ_TERM_OBJ) $(VIZ_CORE_OBJ) $(DEMO_OBJ) $< $(LIB_A) \

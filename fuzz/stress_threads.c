@@ -11,7 +11,7 @@
  *     (Find, Classify, Stats, Walk, Check) while the others write; every
  *     thread also asks Find and Classify about interior bytes of the other
  *     threads' live objects while their owners rewrite them (the lookup
- *     may read no byte of an object: issue 9, BAD_INPUT.md E13); an
+ *     may read no byte of an object: issue 9, BAD_INPUT.md H13); an
  *     observer counts events; afterwards the heap checks and its counters
  *     add up;
  *   - Mem_Init raced by 4 threads: exactly one succeeds (the others get

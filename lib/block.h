@@ -53,6 +53,16 @@
  * that they tile the area, that free blocks' footers repeat their sizes and
  * that PREV_USED agrees with the block before; not the tags, nor the links.
  *
+ * Wide padding: slack 62 (SLACK_WIDE) says the padding is 62 bytes or more
+ * and its exact length is in the block's last 8 bytes, which are part of it
+ * (only a buddy block has such padding: half the block at worst):
+ *
+ *   used:  [size | USED .. 62 tag][object ....][padding ...][slack|wtag]
+ *
+ * wtag is a 32-bit hash of (size, slack): an overflow that reaches the word
+ * is caught, and the object is refused as corrupt rather than miscounted.
+ * Guard mode fills the padding up to that word.
+ *
  * Interior pointers
  * -----------------
  * A hierarchical bitmap has one bit per granule, set at block starts, and
@@ -92,17 +102,56 @@ MEM_NO_ASAN static inline uint32_t *mem_footer_before(const MemHeap *h, uint32_t
 {
     return (uint32_t *)(void *)(h->base + HDR + (size_t)g * GRAN - sizeof(uint32_t));
 }
+/* The wide padding word's tag (see the top of this file). */
+static inline uint32_t wide_tag(uint32_t size, uint32_t slack)
+{
+    uint32_t x = (slack ^ 0x5bd1e995u) * 0x9E3779B1u + size * 0x85EBCA77u;
+    return x ^ x >> 13;
+}
+
+/* The padding word of block b (size trusted), read as the two uint32s it
+ * is; the slack it holds, or 0 when its tag or its value is wrong. */
+MEM_NO_ASAN static inline size_t wide_slack(const BlockHeader *b)
+{
+    const uint32_t *w = (const uint32_t *)(const void *)((const unsigned char *)b +
+                                                         (size_t)b->size * GRAN - 8u);
+    uint32_t slack = w[0];
+    if (w[1] != wide_tag(b->size, slack) || slack < SLACK_WIDE ||
+        (size_t)slack >= (size_t)b->size * GRAN - HDR)
+        return 0;
+    return slack;
+}
+
+/* Bytes after the object of used block b, up to the block's end.  A wide
+ * padding word that fails its check gives the whole block but the header
+ * (an object of 0 bytes, which no live object has): see wide_ok. */
 MEM_NO_ASAN static inline size_t mem_slack(const BlockHeader *b)
 {
-    return (b->info >> B_SLACK_SHIFT) & SLACK_MAX;
+    size_t s = (b->info >> B_SLACK_SHIFT) & SLACK_MAX;
+    if (s == SLACK_WIDE && !(s = wide_slack(b)))
+        s = (size_t)b->size * GRAN - HDR;
+    return s;
 }
 MEM_NO_ASAN static inline size_t mem_object_size(const BlockHeader *b)
 {
     return (size_t)b->size * GRAN - HDR - mem_slack(b);
 }
+/* Used block b's padding word, if it has one, is intact. */
+MEM_NO_ASAN static inline bool wide_ok(const BlockHeader *b)
+{
+    return ((b->info >> B_SLACK_SHIFT) & SLACK_MAX) != SLACK_WIDE || wide_slack(b) != 0;
+}
+/* Bytes of guard after the object of used block b (guard mode): the
+ * padding, but a wide padding's word. */
+MEM_NO_ASAN static inline size_t mem_guard_len(const BlockHeader *b)
+{
+    size_t s = mem_slack(b);
+    return ((b->info >> B_SLACK_SHIFT) & SLACK_MAX) == SLACK_WIDE ? s - 8u : s;
+}
+/* first, next, best, worst: the policies of list.c */
 MEM_NO_ASAN static inline bool mem_is_list_policy(const MemHeap *h)
 {
-    return h->policy != MEM_FAST;
+    return h->policy < MEM_FAST;
 }
 
 /* One multiply: (size, g) masked by one secret, times a secret odd number
@@ -123,6 +172,9 @@ MEM_HOT void hdr_write_k(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_
     b->size = size;
     b->info = low | mem_tag(k, g, size, low) << B_TAG_SHIFT;
 }
+
+/* Writes used block g: size granules, prev_used (B_PREV_USED or 0), and the
+ * padding after its object, slack bytes (wide when it is SLACK_WIDE or more). */
 
 /* A header read at block g (size and info as read) is in range and carries
  * its tag. */
@@ -150,6 +202,20 @@ MEM_HOT bool hdr_ok(const MemHeap *h, uint32_t g, const BlockHeader *b)
 {
     MemKeys k = mem_keys(h);
     return hdr_ok_k(h, &k, g, b);
+}
+
+/* Writes used block g: size granules, prev_used (B_PREV_USED or 0), and the
+ * padding after its object, slack bytes (wide when it is SLACK_WIDE or more). */
+MEM_HOT void used_write(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t size,
+                        uint32_t prev_used, size_t slack)
+{
+    if (slack >= SLACK_WIDE) {
+        uint32_t *w = (uint32_t *)(void *)(h->base + HDR + (size_t)(g + size) * GRAN - 8u);
+        w[0] = (uint32_t)slack;
+        w[1] = wide_tag(size, (uint32_t)slack);
+        slack = SLACK_WIDE;
+    }
+    hdr_write_k(h, k, g, size, B_USED | prev_used | (uint32_t)slack << B_SLACK_SHIFT);
 }
 
 /* A header absorbed by coalescing: never valid again. */
@@ -266,6 +332,17 @@ MEM_NO_ASAN static inline void bm_clear(const MemHeap *h, uint32_t g)
 MEM_HOT bool bm_test(const MemHeap *h, uint32_t g)
 {
     return (*mem_bm_word(h, 0, g >> 6) >> (g & 63u)) & 1u;
+}
+
+/* Granules [g, g + size) become a free block: its header (low: the
+ * PREV_USED bit), its footer, its bit among the block starts.  (Its links
+ * are the free structure's business: list.c, seg.h.) */
+MEM_HOT void free_block_write(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t size,
+                             uint32_t low)
+{
+    hdr_write_k(h, k, g, size, low);
+    footer_write(h, g, size);
+    bm_set(h, g);
 }
 
 /* The block start at or before granule q, or NIL.  Most objects start

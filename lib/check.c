@@ -41,6 +41,29 @@ MEM_NO_ASAN static void fail(Checker *c, const char *fmt, ...)
 
 static size_t off(uint32_t g) { return HDR + (size_t)g * GRAN; }
 
+/* MEM_BUDDY: block g is 2^k granules, aligned to its size; a free left
+ * buddy is not followed by its free right buddy of the same size (the tiling
+ * is known sound up to g's end). */
+MEM_NO_ASAN static void check_buddy_block(Checker *c, uint32_t g, const BlockHeader *b, bool used)
+{
+    const MemHeap *h = c->h;
+    uint32_t size = b->size;
+    if ((size & (size - 1u)) || size > (1u << BUDDY_MAX_ORDER)) {
+        fail(c, "buddy block at +%#zx has %u granules, not a power of two up to 2^%u", off(g),
+             size, BUDDY_MAX_ORDER);
+        return;
+    }
+    if (g & (size - 1u))
+        fail(c, "buddy block at +%#zx of %u granules is not aligned to its size", off(g), size);
+    uint32_t bud = g + size;
+    if (used || (g & size) || bud >= h->ngran || h->ngran - bud < size)
+        return;
+    const BlockHeader *n = mem_hdr(h, bud);
+    if (!(n->info & B_USED) && n->size == size)
+        fail(c, "free buddies at +%#zx and +%#zx (%u granules each) should have merged", off(g),
+             off(bud), size);
+}
+
 /* Run g (its header says it is one): its table against its class and its
  * block, its bitmap against its count, every live slot's size within its
  * slot and its class.  Adds its live objects to *live and *nused. */
@@ -180,20 +203,26 @@ MEM_NO_ASAN static bool check_blocks(Checker *c)
             fail(c, "block at +%#zx: PREV_USED flag says %d, the block before is %s", off(g),
                  (b->info & B_PREV_USED) != 0, prev_used ? "used" : "free");
         size_t bytes = (size_t)b->size * GRAN;
+        if (h->policy == MEM_BUDDY)
+            check_buddy_block(c, g, b, is_used);
         if (is_used && hdr_is_run(b->info)) {
             used += bytes;
             check_run(c, g, &live, &nused);
         } else if (is_used) {
-            size_t slack = mem_slack(b);
-            bool sane = tagged && slack < bytes - HDR; /* the object lies in the block */
-            if (slack >= bytes - HDR)
+            size_t slack = mem_slack(b), guard = mem_guard_len(b);
+            bool sane = tagged && slack < bytes - HDR && wide_ok(b); /* the object lies in the block */
+            if (!wide_ok(b))
+                fail(c, "object at +%#zx overflowed: the size word at the end of its padding "
+                        "was overwritten",
+                     (size_t)(g + 1u) * GRAN);
+            else if (slack >= bytes - HDR)
                 fail(c, "block at +%#zx: padding %zu leaves no object", off(g), slack);
-            if ((h->flags & MEM_OPT_GUARD) && slack < GUARD_MIN)
-                fail(c, "block at +%#zx: guard of %zu bytes, fewer than %u", off(g), slack,
+            if ((h->flags & MEM_OPT_GUARD) && guard < GUARD_MIN)
+                fail(c, "block at +%#zx: guard of %zu bytes, fewer than %u", off(g), guard,
                      GUARD_MIN);
             if ((h->flags & MEM_OPT_GUARD) && sane) {
                 const unsigned char *p = mem_payload(h, g) + mem_object_size(b);
-                for (size_t i = 0; i < slack; i++) {
+                for (size_t i = 0; i < guard; i++) {
                     if (p[i] != GUARD_BYTE) {
                         fail(c, "object at +%#zx overflowed: guard byte %zu after its end "
                                 "was overwritten",
@@ -206,7 +235,7 @@ MEM_NO_ASAN static bool check_blocks(Checker *c)
             live += sane ? mem_object_size(b) : 0;
             nused++;
         } else {
-            if (!prev_used)
+            if (!prev_used && h->policy != MEM_BUDDY && h->coalesce == MEM_COALESCE_NOW)
                 fail(c, "free blocks at +%#zx and before it are adjacent: they should have "
                         "coalesced",
                      off(g));
@@ -230,6 +259,8 @@ MEM_NO_ASAN static bool check_blocks(Checker *c)
              (unsigned long long)(h->allocs - h->frees), nused);
     if (nfree != h->free_blocks)
         fail(c, "free blocks counter %zu, walk finds %zu", h->free_blocks, nfree);
+    if (h->peak_used < h->used_bytes)
+        fail(c, "peak used bytes %zu below used bytes %zu", h->peak_used, h->used_bytes);
     if (h->peak_live < h->live_bytes)
         fail(c, "peak live bytes %zu below live bytes %zu", h->peak_live, h->live_bytes);
     if (h->allocs < h->frees)
@@ -290,12 +321,15 @@ MEM_NO_ASAN static bool free_node_ok(Checker *c, uint32_t g, const char *where)
     return true;
 }
 
+/* The list policies' one list, in its order: by address, or (LIFO, FIFO)
+ * by the stamps its blocks got when they joined, newest or oldest first. */
 MEM_NO_ASAN static void check_address_list(Checker *c)
 {
     const MemHeap *h = c->h;
     const MemKeys *k = &c->keys;
     size_t n = 0;
     uint32_t prev = NIL;
+    uint64_t prev_stamp = 0;
     bool rover_seen = h->rover == NIL;
     for (uint32_t g = h->head; g != NIL; g = link_get(h, k, g, 0)) {
         if (n++ > h->free_blocks) {
@@ -308,8 +342,20 @@ MEM_NO_ASAN static void check_address_list(Checker *c)
         if (link_get(h, k, g, 1) != prev)
             fail(c, "free block at +%#zx: prev link is not the block before it in the list",
                  off(g));
-        if (prev != NIL && prev >= g)
-            fail(c, "free list out of address order at +%#zx", off(g));
+        if (h->order == MEM_ORDER_ADDRESS) {
+            if (prev != NIL && prev >= g)
+                fail(c, "free list out of address order at +%#zx", off(g));
+        } else {
+            uint64_t st = mem_list_stamp(h, g);
+            bool lifo = h->order == MEM_ORDER_LIFO;
+            if (st == 0 || st > h->seq)
+                fail(c, "free block at +%#zx: its stamp %llu is not one the list gave", off(g),
+                     (unsigned long long)st);
+            else if (prev != NIL && (lifo ? st >= prev_stamp : st <= prev_stamp))
+                fail(c, "free list out of %s order at +%#zx: it joined %s the block before it",
+                     lifo ? "LIFO" : "FIFO", off(g), st > prev_stamp ? "after" : "before");
+            prev_stamp = st;
+        }
         rover_seen |= g == h->rover;
         prev = g;
     }
@@ -384,6 +430,45 @@ MEM_NO_ASAN static void check_fast_lists(Checker *c)
     check_largest(c);
 }
 
+/* One list per order: each holds exactly free blocks of its order, linked
+ * both ways; the bitmap marks the non-empty ones and nothing else. */
+MEM_NO_ASAN static void check_buddy_lists(Checker *c)
+{
+    const MemHeap *h = c->h;
+    size_t n = 0;
+    for (unsigned k = 0; k < 32u; k++) {
+        bool bit = (h->buddy_map >> k) & 1u;
+        if (k < BUDDY_MIN_ORDER || k > BUDDY_MAX_ORDER) {
+            if (bit)
+                fail(c, "buddy bitmap bit %u is set: there is no order %u", k, k);
+            if (k > BUDDY_MAX_ORDER || h->buddy_head[k] == NIL)
+                continue;
+            fail(c, "buddy list of order %u is not empty", k);
+            continue;
+        }
+        uint32_t head = h->buddy_head[k];
+        if (bit != (head != NIL))
+            fail(c, "buddy order %u: bitmap bit disagrees with its list", k);
+        uint32_t prev = NIL;
+        for (uint32_t g = head; g != NIL; g = link_get(h, &c->keys, g, 0)) {
+            if (n++ > h->free_blocks) {
+                fail(c, "the buddy lists hold more than the %zu free blocks", h->free_blocks);
+                return;
+            }
+            if (!free_node_ok(c, g, "a buddy list"))
+                return;
+            if (mem_hdr(h, g)->size != 1u << k)
+                fail(c, "free block at +%#zx of %u granules is on the list of order %u", off(g),
+                     mem_hdr(h, g)->size, k);
+            if (link_get(h, &c->keys, g, 1) != prev)
+                fail(c, "free block at +%#zx: prev link is wrong", off(g));
+            prev = g;
+        }
+    }
+    if (n != h->free_blocks)
+        fail(c, "buddy lists hold %zu blocks, the heap has %zu free", n, h->free_blocks);
+}
+
 MEM_NO_ASAN int mem_diagnose_locked(const MemHeap *h, char *why, size_t len)
 {
     Checker c = {.h = h, .why = why, .len = len};
@@ -399,12 +484,16 @@ MEM_NO_ASAN int mem_diagnose_locked(const MemHeap *h, char *why, size_t len)
     bool geometry = h->ngran >= MIN_GRANS && h->bm_levels == mem_bm_levels(h->ngran);
     for (unsigned l = 0, off = 0; geometry && l < h->bm_levels; off += h->bm_nwords[l], l++)
         geometry = h->bm_off[l] == off && h->bm_nwords[l] == mem_bm_words(h->ngran, l);
-    if (h->policy >= MEM_POLICY_COUNT || !geometry) {
+    if (h->policy >= MEM_POLICY_COUNT || !geometry || h->order >= MEM_ORDER_COUNT ||
+        h->coalesce >= MEM_COALESCE_COUNT ||
+        (!mem_is_list_policy(h) && (h->order || h->coalesce))) {
         fail(&c, "the control structure is corrupt");
     } else if (check_blocks(&c)) {
         check_bitmap(&c);
         if (mem_is_list_policy(h))
             check_address_list(&c);
+        else if (h->policy == MEM_BUDDY)
+            check_buddy_lists(&c);
         else
             check_fast_lists(&c);
         check_run_lists(&c);

@@ -47,7 +47,8 @@ int Mem_Init(int sizeOfRegion)
         atomic_store(&init_state, INIT_NONE); /* nothing was taken: a retry may follow */
         return -1;
     }
-    MemHeap *h = mem_heap_init(&default_control, region, len, policy, 0, 0);
+    MemOptions o = {policy, 0, MEM_ORDER_ADDRESS, MEM_COALESCE_NOW};
+    MemHeap *h = mem_heap_init(&default_control, region, len, &o, 0);
     if (!h) { /* cannot happen for a whole page, but never publish a bad heap */
         atomic_store(&init_state, INIT_SPENT);
         errno = EINVAL;

@@ -5,14 +5,16 @@
  * block format is in block.h; the free structures are list.c (first, next,
  * best, worst) and seg.c (fast); MEM_FAST serves small requests from runs
  * first (runs.h), whose blocks come from and go back to the block heap
- * here.  This file ties them together and raises the events.
+ * here.  This file ties them together and raises the events.  MEM_BUDDY's
+ * operations are in buddy.c (they split and merge by powers of two), with
+ * what is shared here.
  */
 #include "runs.h"
 #include "seg.h"
 
 /* ---- guard mode ------------------------------------------------------------- */
 
-MEM_NO_ASAN static void guard_fill(unsigned char *from, size_t n)
+MEM_NO_ASAN void mem_guard_fill(unsigned char *from, size_t n)
 {
     MEM_UNPOISON(from, n);
     for (size_t i = 0; i < n; i++)
@@ -25,7 +27,7 @@ MEM_NO_ASAN size_t mem_guard_damage(const MemHeap *h, uint32_t g)
 {
     const BlockHeader *b = mem_hdr(h, g);
     const unsigned char *p = mem_payload(h, g) + mem_object_size(b);
-    size_t n = mem_slack(b), bad = 0;
+    size_t n = mem_guard_len(b), bad = 0;
     for (size_t i = 0; i < n; i++)
         bad += p[i] != GUARD_BYTE;
     return bad;
@@ -43,7 +45,12 @@ MEM_HOT uint32_t need_grans(const MemHeap *h, size_t size)
     return n < MIN_GRANS ? MIN_GRANS : (uint32_t)n;
 }
 
-MEM_NO_ASAN static void alloc_failed(MemHeap *h, size_t size, size_t examined, EventBuf *eb)
+MEM_NO_ASAN uint32_t mem_need_grans(const MemHeap *h, size_t size)
+{
+    return need_grans(h, size);
+}
+
+MEM_NO_ASAN void mem_alloc_failed(MemHeap *h, size_t size, size_t examined, EventBuf *eb)
 {
     h->failed++;
     MemEvent *e = mem_ev_add(eb, h, MEM_EV_FAIL);
@@ -57,11 +64,99 @@ MEM_NO_ASAN static void alloc_failed(MemHeap *h, size_t size, size_t examined, E
     }
 }
 
+/* The counters after an allocation (or a resize, as its difference). */
+MEM_HOT void count_used(MemHeap *h, size_t block_bytes, size_t live_bytes)
+{
+    size_t used = h->used_bytes += block_bytes;
+    size_t live = h->live_bytes += live_bytes;
+    if (live > h->peak_live)
+        h->peak_live = live;
+    if (used > h->peak_used)
+        h->peak_used = used;
+}
+
+MEM_NO_ASAN void mem_count_used(MemHeap *h, size_t block_bytes, size_t live_bytes)
+{
+    count_used(h, block_bytes, live_bytes);
+}
+
+/* The counters and the ALLOC event of an allocation of size bytes in block
+ * g (block_bytes), cut from a free block of chosen bytes whose rest was
+ * split off (rest bytes, 0 when none). */
+MEM_HOT void alloc_done(MemHeap *h, EventBuf *eb, size_t size, uint32_t g, size_t block_bytes,
+                        size_t chosen, size_t rest, size_t examined)
+{
+    count_used(h, block_bytes, size);
+    h->allocs++;
+    if (!eb->on)
+        return;
+    MemEvent *e = mem_ev_add(eb, h, MEM_EV_ALLOC);
+    if (e) {
+        e->request = size;
+        e->examined = examined;
+        e->block = goff(g);
+        e->size = chosen;
+        e->object = (size_t)(g + 1u) * GRAN;
+        e->remainder = rest;
+    }
+}
+
+MEM_NO_ASAN void mem_alloc_done(MemHeap *h, EventBuf *eb, size_t size, uint32_t g,
+                                size_t block_bytes, size_t chosen, size_t rest, size_t examined)
+{
+    alloc_done(h, eb, size, g, block_bytes, chosen, rest, examined);
+}
+
+/* The end of every block allocation: block g (need granules) holds the
+ * object of size bytes; the counters; the ALLOC event, whose block is g and
+ * whose size is the `total` granules of the free block from g on,
+ * `remainder` of them split off its end. */
+MEM_HOT void *commit_alloc(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t need,
+                           uint32_t prev_used, size_t size, EventBuf *eb, size_t examined,
+                           uint32_t total, uint32_t remainder, uint32_t rover_before)
+{
+    size_t block_bytes = (size_t)need * GRAN;
+    uint32_t slack = (uint32_t)(block_bytes - HDR - size);
+    MEM_ASSERT(slack < SLACK_WIDE); /* SLACK_MAX marks a run, SLACK_WIDE wide padding */
+    hdr_write_k(h, k, g, need, B_USED | prev_used | slack << B_SLACK_SHIFT);
+    unsigned char *obj = mem_payload(h, g);
+    if (h->flags & MEM_OPT_GUARD)
+        mem_guard_fill(obj + size, slack);
+    MEM_UNPOISON(obj, size);
+
+    alloc_done(h, eb, size, g, block_bytes, (size_t)total * GRAN, (size_t)remainder * GRAN,
+               examined);
+    if (eb->on)
+        mem_ev_rover(eb, h, rover_before);
+    return obj;
+}
+
+MEM_NO_ASAN void *mem_alloc_commit(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t need,
+                                   uint32_t prev_used, size_t size, EventBuf *eb,
+                                   size_t examined, uint32_t total, uint32_t remainder,
+                                   uint32_t rover_before)
+{
+    return commit_alloc(h, k, g, need, prev_used, size, eb, examined, total, remainder,
+                        rover_before);
+}
+
+/* The block at end follows a free block that is about to become used: its
+ * PREV_USED bit will be set and re-tagged, so its header must be valid and
+ * say that the block before is free.  (It is used, or, where coalescing is
+ * deferred or never done, free too.) */
+MEM_HOT bool after_ok(const MemHeap *h, const MemKeys *k, uint32_t end)
+{
+    if (end >= h->ngran)
+        return true;
+    const BlockHeader *after = mem_hdr(h, end);
+    return hdr_ok_k(h, k, end, after) && !(after->info & B_PREV_USED) &&
+           ((after->info & B_USED) || h->coalesce != MEM_COALESCE_NOW);
+}
+
 /* Block g may be taken for need granules: a free block (node_ok) at least
  * that large, everything the take writes through is sound (its list
  * neighbours; the head the remainder goes to), and when it is taken whole,
- * the block after it, whose PREV_USED is set and re-tagged, is a used block
- * with a valid header that knows g is free. */
+ * the block after it (after_ok). */
 MEM_HOT bool take_ok(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t need,
                      const bool list)
 {
@@ -71,12 +166,14 @@ MEM_HOT bool take_ok(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t ne
     if (total < need)
         return false;
     uint32_t rest = total - need;
-    if (rest < MIN_GRANS && g + total < h->ngran) {
-        const BlockHeader *after = mem_hdr(h, g + total);
-        if (!hdr_ok_k(h, k, g + total, after) || (after->info & (B_USED | B_PREV_USED)) != B_USED)
-            return false;
-    }
+    if (rest < MIN_GRANS && !after_ok(h, k, g + total))
+        return false;
     return list ? mem_list_take_ok(h, k, g) : mem_seg_take_ok(h, k, g, total, rest);
+}
+
+MEM_NO_ASAN bool mem_take_ok(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t need)
+{
+    return mem_is_list_policy(h) ? take_ok(h, k, g, need, true) : take_ok(h, k, g, need, false);
 }
 
 /* Takes free block g (total granules, checked by take_ok) out of the free
@@ -91,9 +188,7 @@ MEM_HOT uint32_t take_block(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t t
     if (rest >= MIN_GRANS) {
         /* [------ free ------] => [used][ free ] */
         r = g + need;
-        hdr_write_k(h, k, r, rest, B_PREV_USED);
-        footer_write(h, r, rest);
-        bm_set(h, r);
+        free_block_write(h, k, r, rest, B_PREV_USED);
     } else {
         need = total;
         set_prev_used(h, k, g + total, true);
@@ -111,6 +206,25 @@ MEM_HOT uint32_t take_block(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t t
 
 static void *alloc_again(MemHeap *h, const MemKeys *k, size_t size, EventBuf *eb);
 
+/* MEM_COALESCE_DEFERRED: no block fits, so the deferred coalesce runs (an
+ * event says so), and the search again if it merged anything. */
+MEM_NO_ASAN static uint32_t coalesce_and_search(MemHeap *h, const MemKeys *k, size_t size,
+                                                uint32_t need, size_t *examined, EventBuf *eb)
+{
+    size_t before = h->free_blocks;
+    size_t merges = mem_list_coalesce_all(h, k);
+    h->deferred++;
+    MemEvent *e = mem_ev_add(eb, h, MEM_EV_COALESCE_ALL);
+    if (e) {
+        e->request = size;
+        e->examined = before;
+        e->count = (unsigned)merges;
+        uint32_t big = mem_largest_free(h, &e->size);
+        e->block = big != NIL ? goff(big) : SIZE_MAX;
+    }
+    return merges ? mem_list_search(h, k, need, examined) : NIL;
+}
+
 MEM_HOT void *alloc_locked(MemHeap *h, const MemKeys *k, size_t size, EventBuf *eb,
                            const bool list)
 {
@@ -120,10 +234,12 @@ MEM_HOT void *alloc_locked(MemHeap *h, const MemKeys *k, size_t size, EventBuf *
     uint32_t g = NIL;
     if (need)
         g = list ? mem_list_search(h, k, need, &examined) : mem_seg_search(h, k, need, &examined);
+    if (list && g == NIL && need && h->coalesce == MEM_COALESCE_DEFERRED)
+        g = coalesce_and_search(h, k, size, need, &examined, eb);
     if (g == NIL || !take_ok(h, k, g, need, list)) {
         if (!list && need && h->run_spares && mem_run_release_for(h, need, eb))
             return alloc_again(h, k, size, eb); /* it fits now */
-        alloc_failed(h, size, examined, eb);
+        mem_alloc_failed(h, size, examined, eb);
         return NULL;
     }
 
@@ -132,35 +248,8 @@ MEM_HOT void *alloc_locked(MemHeap *h, const MemKeys *k, size_t size, EventBuf *
     uint32_t prev_used = b->info & B_PREV_USED;
     uint32_t r, rest;
     need = take_block(h, k, g, total, need, list, &r, &rest);
-
-    size_t block_bytes = (size_t)need * GRAN;
-    uint32_t slack = (uint32_t)(block_bytes - HDR - size);
-    MEM_ASSERT(slack < SLACK_MAX); /* SLACK_MAX marks a run */
-    hdr_write_k(h, k, g, need, B_USED | prev_used | slack << B_SLACK_SHIFT);
-    unsigned char *obj = mem_payload(h, g);
-    if (h->flags & MEM_OPT_GUARD)
-        guard_fill(obj + size, slack);
-    MEM_UNPOISON(obj, size);
-
-    h->used_bytes += block_bytes;
-    size_t live = h->live_bytes += size;
-    if (live > h->peak_live)
-        h->peak_live = live;
-    h->allocs++;
-
-    if (eb->on) {
-        MemEvent *e = mem_ev_add(eb, h, MEM_EV_ALLOC);
-        if (e) {
-            e->request = size;
-            e->examined = examined;
-            e->block = goff(g);
-            e->size = (size_t)total * GRAN;
-            e->object = (size_t)(g + 1u) * GRAN;
-            e->remainder = r != NIL ? (size_t)rest * GRAN : 0u;
-        }
-        mem_ev_rover(eb, h, rover_before);
-    }
-    return obj;
+    return commit_alloc(h, k, g, need, prev_used, size, eb, examined, total,
+                        r != NIL ? rest : 0u, rover_before);
 }
 
 /* After a spare run went back: the search again (out of line: the failure
@@ -173,6 +262,11 @@ MEM_NO_ASAN __attribute__((noinline)) static void *alloc_again(MemHeap *h, const
 
 /* ---- blocks for runs (runs.c) ------------------------------------------------- */
 
+/* A run is cut from the high end of the free block it takes, which keeps
+ * its place (and its class when it can): runs gather at the top of the free
+ * space they come from, and the low part stays one free block for the
+ * larger requests.
+ *   [------ free ------] => [ free (rest) ][run]   */
 MEM_NO_ASAN uint32_t mem_block_for_run(MemHeap *h, uint32_t need, size_t *examined,
                                        size_t *remainder)
 {
@@ -181,18 +275,39 @@ MEM_NO_ASAN uint32_t mem_block_for_run(MemHeap *h, uint32_t need, size_t *examin
     if (g == NIL || !take_ok(h, k, g, need, false))
         return NIL;
     BlockHeader *b = mem_hdr(h, g);
-    uint32_t total = b->size, prev_used = b->info & B_PREV_USED, r, rest;
-    need = take_block(h, k, g, total, need, false, &r, &rest);
-    hdr_write_k(h, k, g, need, B_RUN_MARK | prev_used);
-    h->used_bytes += (size_t)need * GRAN;
-    *remainder = r != NIL ? (size_t)rest * GRAN : 0u;
-    return g;
+    uint32_t total = b->size, prev_used = b->info & B_PREV_USED, rest = total - need;
+    if (rest < MIN_GRANS) {
+        uint32_t r;
+        need = take_block(h, k, g, total, need, false, &r, &rest);
+        hdr_write_k(h, k, g, need, B_RUN_MARK | prev_used);
+        count_used(h, (size_t)need * GRAN, 0);
+        *remainder = 0;
+        return g;
+    }
+    /* the block after the run learns that a used block is before it */
+    if (!after_ok(h, k, g + total))
+        return NIL;
+    uint32_t run = g + rest;
+    if (fast_class(rest) != fast_class(total)) {
+        fast_remove(h, k, g, total);
+        mem_seg_insert(h, k, g, rest);
+    } else if (g == h->big) {
+        h->big_known = false; /* it shrank */
+    }
+    hdr_write_k(h, k, g, rest, prev_used);
+    footer_write(h, g, rest);
+    hdr_write_k(h, k, run, need, B_RUN_MARK); /* the block before it is free */
+    bm_set(h, run);
+    set_prev_used(h, k, run + need, true);
+    count_used(h, (size_t)need * GRAN, 0);
+    *remainder = (size_t)rest * GRAN;
+    return run;
 }
 
 /* MemHeap_Alloc's full path: every case, with the lock and the events. */
 MEM_NO_ASAN __attribute__((noinline)) static void *alloc_full(MemHeap *h, size_t size)
 {
-    if (size == 0 || !mem_heap_ok(h))
+    if (size == 0 || !mem_heap_ok(h) || (h->flags & MEM_VIEW_FLAG))
         return NULL;
     EventBuf eb;
     const MemKeys keys = mem_keys(h), *k = &keys;
@@ -202,7 +317,9 @@ MEM_NO_ASAN __attribute__((noinline)) static void *alloc_full(MemHeap *h, size_t
     /* two copies, each specialised for its family of policies; under
      * MEM_FAST a small request tries the runs first */
     void *p;
-    if (mem_is_list_policy(h))
+    if (h->policy == MEM_BUDDY)
+        p = mem_buddy_alloc(h, k, size, &eb);
+    else if (mem_is_list_policy(h))
         p = alloc_locked(h, k, size, &eb, true);
     else if (size > RUN_MAX_SIZE || !(p = run_alloc(h, size, &eb)))
         p = alloc_locked(h, k, size, &eb, false);
@@ -235,6 +352,11 @@ MEM_HOT MemReject classify(const MemHeap *h, const MemKeys *k, const void *ptr, 
     if (o >= (size_t)h->ngran * GRAN)
         return classify_outside(h, a);
     uint32_t q = (uint32_t)(o / GRAN);
+    /* The header is read once the bitmap has named the block: a guess read
+     * at q would overlap the two cache misses, but inside a run q is
+     * another thread's object, and reading it while that thread writes it
+     * is a data race (ThreadSanitizer reports it), even if the value is
+     * thrown away. */
     uint32_t g = bm_find_prev(h, q);
     if (g == NIL)
         return MEM_REJECT_CORRUPT;
@@ -250,9 +372,28 @@ MEM_HOT MemReject classify(const MemHeap *h, const MemKeys *k, const void *ptr, 
     size_t start = (size_t)g * GRAN + (GRAN - HDR); /* the object, as o counts */
     if (o < start)
         return MEM_REJECT_HEADER;
-    if (o - start >= (size_t)size * GRAN - HDR - ((info >> B_SLACK_SHIFT) & SLACK_MAX))
+    size_t slack = (info >> B_SLACK_SHIFT) & SLACK_MAX;
+    if (slack == SLACK_WIDE) { /* wide padding: its word says how much */
+        if (!wide_ok(bh))
+            return MEM_REJECT_CORRUPT;
+        slack = mem_slack(bh);
+    }
+    if (o - start >= (size_t)size * GRAN - HDR - slack)
         return MEM_REJECT_PADDING;
     return MEM_OK;
+}
+
+MEM_NO_ASAN MemReject mem_classify(const MemHeap *h, const MemKeys *k, const void *ptr,
+                                   uint32_t *g, uint32_t *slot)
+{
+    return classify(h, k, ptr, g, slot);
+}
+
+MEM_NO_ASAN uint32_t mem_take_block(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t total,
+                                    uint32_t need, uint32_t *r, uint32_t *rest)
+{
+    return mem_is_list_policy(h) ? take_block(h, k, g, total, need, true, r, rest)
+                                 : take_block(h, k, g, total, need, false, r, rest);
 }
 
 MEM_NO_ASAN MemReject MemHeap_Classify(const MemHeap *h, const void *ptr)
@@ -303,6 +444,8 @@ MEM_NO_ASAN const char *MemReject_Describe(MemReject r)
     case MEM_REJECT_HEADER: return "points into a block header (metadata)";
     case MEM_REJECT_PADDING: return "points past the object's last byte, into its padding";
     case MEM_REJECT_CORRUPT: return "points into a block whose metadata is corrupt";
+    case MEM_REJECT_INTERIOR: return "points inside a live object, not at its first byte";
+    case MEM_REJECT_VIEW: return "is not freed: the heap is a read-only view";
     }
     return "is rejected";
 }
@@ -326,9 +469,27 @@ MEM_NO_ASAN static void guard_report(MemHeap *h, uint32_t g, size_t obj_size, Ev
     }
 }
 
-MEM_NO_ASAN static void free_events(MemHeap *h, EventBuf *eb, uint32_t g, uint32_t size,
-                                    size_t obj_size, uint32_t start, uint32_t merged,
-                                    unsigned neighbours, uint32_t rover_before, ptrdiff_t given)
+/* Before used block g (size granules, its object obj_size bytes) goes
+ * back: the guard's verdict, the object poisoned, the counters (but the
+ * used bytes: merge_block's). */
+MEM_HOT void free_begin(MemHeap *h, uint32_t g, size_t obj_size, EventBuf *eb, ptrdiff_t given)
+{
+    if (h->flags & MEM_OPT_GUARD)
+        guard_report(h, g, obj_size, eb, given);
+    MEM_POISON(mem_payload(h, g), obj_size);
+    h->live_bytes -= obj_size;
+    h->frees++;
+}
+
+MEM_NO_ASAN void mem_free_begin(MemHeap *h, uint32_t g, uint32_t size, size_t obj_size,
+                                EventBuf *eb, ptrdiff_t given)
+{
+    free_begin(h, g, obj_size, eb, given);
+    h->used_bytes -= (size_t)size * GRAN;
+}
+
+MEM_NO_ASAN MemEvent *mem_ev_free(EventBuf *eb, const MemHeap *h, uint32_t g, uint32_t size,
+                                  size_t obj_size, ptrdiff_t given)
 {
     MemEvent *e = mem_ev_add(eb, h, MEM_EV_FREE);
     if (e) {
@@ -338,6 +499,15 @@ MEM_NO_ASAN static void free_events(MemHeap *h, EventBuf *eb, uint32_t g, uint32
         e->block = goff(g);
         e->size = (size_t)size * GRAN;
     }
+    return e;
+}
+
+MEM_NO_ASAN static void free_events(MemHeap *h, EventBuf *eb, uint32_t g, uint32_t size,
+                                    size_t obj_size, uint32_t start, uint32_t merged,
+                                    unsigned neighbours, uint32_t rover_before, ptrdiff_t given)
+{
+    MemEvent *e;
+    mem_ev_free(eb, h, g, size, obj_size, given);
     if (neighbours) {
         e = mem_ev_add(eb, h, MEM_EV_COALESCE);
         if (e) {
@@ -355,7 +525,14 @@ typedef struct FreePlan {
     uint32_t start, merged, right, left_size, right_size;
     unsigned neighbours;
     uint32_t prev, next; /* list policies, no free neighbour: where it goes */
+    bool alone;          /* list policies whose coalescing is deferred or
+                            never: g goes back unmerged, between prev and next,
+                            and neighbours says which are free beside it */
 } FreePlan;
+
+/* Which free structure a plan is for: list.c's, seg.h's, or buddy.c's
+ * (which checks its buddies itself, as it merges). */
+enum { PLAN_LIST, PLAN_SEG, PLAN_BUDDY };
 
 /* Coalescing will trust both neighbours of used block g, and the free
  * structure will be written through their list neighbours: all are checked
@@ -366,7 +543,7 @@ typedef struct FreePlan {
  * a header, or a forged footer and header inside an object, fails here,
  * and the free is refused instead of merging through them. */
 MEM_HOT bool free_plan(const MemHeap *h, const MemKeys *k, uint32_t g, FreePlan *p,
-                       const bool list)
+                       const unsigned kind)
 {
     const BlockHeader *b = mem_hdr(h, g);
     uint32_t size = b->size;
@@ -374,6 +551,7 @@ MEM_HOT bool free_plan(const MemHeap *h, const MemKeys *k, uint32_t g, FreePlan 
     p->merged = size;
     p->left_size = p->right_size = 0;
     p->neighbours = 0;
+    p->alone = false;
     p->right = g + size;
     if (p->right < h->ngran) {
         const BlockHeader *rb = mem_hdr(h, p->right);
@@ -395,7 +573,15 @@ MEM_HOT bool free_plan(const MemHeap *h, const MemKeys *k, uint32_t g, FreePlan 
         p->merged += ls;
         p->neighbours |= MEM_LEFT;
     }
-    if (list)
+    if (kind == PLAN_BUDDY)
+        return true;
+    if (kind == PLAN_LIST && h->coalesce != MEM_COALESCE_NOW) {
+        p->alone = true;
+        p->start = g;
+        p->merged = size;
+        return mem_list_add_ok(h, k, g, &p->prev, &p->next);
+    }
+    if (kind == PLAN_LIST)
         return mem_list_release_ok(h, k, p->start, p->right, p->neighbours, &p->prev, &p->next);
     return mem_seg_release_ok(h, k, p->start, p->merged, p->right, p->left_size, p->right_size,
                               p->neighbours);
@@ -435,6 +621,30 @@ MEM_HOT void merge_block(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t size
                      (neighbours & MEM_RIGHT ? 1u : 0u);
 }
 
+/* Coalescing deferred or never: the freed block joins the list as it is,
+ * between the blocks the plan found, and its free neighbours, if any, stay
+ * beside it (the FREE event names them). */
+MEM_NO_ASAN static void free_alone(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t size,
+                                   const FreePlan *p, size_t obj_size, EventBuf *eb,
+                                   uint32_t rover_before, ptrdiff_t given)
+{
+    uint32_t prev_used = mem_hdr(h, g)->info & B_PREV_USED;
+    h->used_bytes -= (size_t)size * GRAN;
+    mem_list_add(h, k, g, p->prev, p->next);
+    hdr_write_k(h, k, g, size, prev_used);
+    footer_write(h, g, size);
+    set_prev_used(h, k, p->right, false);
+    h->free_blocks++;
+    if (h->policy == MEM_NEXT_FIT && h->rover == NIL)
+        h->rover = g; /* the heap was full: the search starts here */
+    if (eb->on) {
+        MemEvent *e = mem_ev_free(eb, h, g, size, obj_size, given);
+        if (e)
+            e->neighbours = p->neighbours;
+        mem_ev_rover(eb, h, rover_before);
+    }
+}
+
 /* Frees used block g as planned; `given` is the pointer the caller passed,
  * as an offset, for the events. */
 MEM_HOT void free_locked(MemHeap *h, const MemKeys *k, uint32_t g, const FreePlan *p,
@@ -444,13 +654,11 @@ MEM_HOT void free_locked(MemHeap *h, const MemKeys *k, uint32_t g, const FreePla
     uint32_t size = b->size;
     size_t obj_size = mem_object_size(b);
     uint32_t rover_before = h->rover;
-
-    if (h->flags & MEM_OPT_GUARD)
-        guard_report(h, g, obj_size, eb, given);
-    MEM_POISON(mem_payload(h, g), obj_size);
-
-    h->live_bytes -= obj_size;
-    h->frees++;
+    free_begin(h, g, obj_size, eb, given);
+    if (list && p->alone) {
+        free_alone(h, k, g, size, p, obj_size, eb, rover_before, given);
+        return;
+    }
     merge_block(h, k, g, size, p, list, rover_before);
     if (eb->on)
         free_events(h, eb, g, size, obj_size, p->start, p->merged, p->neighbours, rover_before,
@@ -463,7 +671,7 @@ MEM_NO_ASAN bool mem_block_release_run(MemHeap *h, uint32_t g, EventBuf *eb)
 {
     const MemKeys keys = mem_keys(h), *k = &keys;
     FreePlan plan;
-    if (!free_plan(h, k, g, &plan, false))
+    if (!free_plan(h, k, g, &plan, PLAN_SEG))
         return false;
     BlockHeader *b = mem_hdr(h, g);
     MemEvent *e = mem_ev_add(eb, h, MEM_EV_RUN_RELEASE);
@@ -501,13 +709,16 @@ MEM_NO_ASAN static void reject_event(MemHeap *h, EventBuf *eb, const void *ptr, 
     }
 }
 
-/* MemHeap_Free's full path: every case, with the lock and the events. */
-MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr)
+/* MemHeap_Free's full path: every case, with the lock and the events.
+ * exact: ptr must be the object's first byte (MemHeap_FreeExact). */
+MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr, bool exact)
 {
     if (!ptr)
         return MEM_OK;
     if (!mem_heap_ok(h))
         return MEM_REJECT_NULL_HEAP;
+    if (h->flags & MEM_VIEW_FLAG)
+        return MEM_REJECT_VIEW;
     EventBuf eb;
     FreePlan plan;
     uint32_t g = NIL, slot = NIL;
@@ -517,12 +728,23 @@ MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     MemReject r = classify(h, k, ptr, &g, &slot);
     ptrdiff_t given = (ptrdiff_t)((uintptr_t)ptr - (uintptr_t)h->base);
-    bool list = mem_is_list_policy(h);
+    if (exact && r == MEM_OK) {
+        unsigned char *start = mem_payload(h, g);
+        if (slot != NIL) {
+            const RunTable *t = run_table(h, g);
+            start = h->base + run_slot_off(g, &h->runs[t->cls], slot);
+        }
+        if ((unsigned char *)ptr != start)
+            r = MEM_REJECT_INTERIOR;
+    }
+    unsigned kind = h->policy == MEM_BUDDY ? PLAN_BUDDY : mem_is_list_policy(h) ? PLAN_LIST : PLAN_SEG;
     if (r == MEM_OK && slot != NIL) {
         if (!run_free_ok(h, g))
             r = MEM_REJECT_CORRUPT;
     } else if (r == MEM_OK &&
-               !(list ? free_plan(h, k, g, &plan, true) : free_plan(h, k, g, &plan, false))) {
+               !(kind == PLAN_LIST   ? free_plan(h, k, g, &plan, PLAN_LIST)
+                 : kind == PLAN_SEG  ? free_plan(h, k, g, &plan, PLAN_SEG)
+                                     : free_plan(h, k, g, &plan, PLAN_BUDDY) && mem_buddy_ok(h, g))) {
         r = MEM_REJECT_CORRUPT;
         /* Guard mode says what reached the neighbour: this object's guard. */
         if (h->flags & MEM_OPT_GUARD)
@@ -534,7 +756,9 @@ MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr
             reject_event(h, &eb, ptr, r, g, slot);
     } else if (slot != NIL) {
         run_free(h, g, slot, &eb, given);
-    } else if (list) {
+    } else if (kind == PLAN_BUDDY) {
+        mem_buddy_free(h, k, g, &eb, given);
+    } else if (kind == PLAN_LIST) {
         free_locked(h, k, g, &plan, &eb, true, given);
     } else {
         free_locked(h, k, g, &plan, &eb, false, given);
@@ -564,7 +788,14 @@ MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
 
 MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
 {
-    if (mem_heap_ok(h) && run_hot(h) && run_free_fast(h, ptr))
+    if (mem_heap_ok(h) && run_hot(h) && run_free_fast(h, ptr, false))
         return MEM_OK;
-    return free_full(h, ptr);
+    return free_full(h, ptr, false);
+}
+
+MEM_NO_ASAN int MemHeap_FreeExact(MemHeap *h, void *ptr)
+{
+    if (mem_heap_ok(h) && run_hot(h) && run_free_fast(h, ptr, true))
+        return MEM_OK;
+    return free_full(h, ptr, true);
 }

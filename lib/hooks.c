@@ -77,7 +77,9 @@ MEM_NO_ASAN MemRegion MemHeap_Region(const MemHeap *h)
     r.heap_end = HDR + (size_t)h->ngran * GRAN;
     r.control = h->control;
     r.policy = (MemPolicy)h->policy;
-    r.flags = h->flags;
+    r.flags = h->flags & ~(unsigned)MEM_VIEW_FLAG;
+    r.order = (MemOrder)h->order;
+    r.coalesce = (MemCoalesce)h->coalesce;
     return r;
 }
 
@@ -97,7 +99,8 @@ MEM_NO_ASAN static void describe(const MemHeap *h, uint32_t g, MemBlock *out)
     out->used = (b->info & B_USED) != 0;
     out->object = out->used ? mem_object_size(b) : 0;
     out->padding = out->used ? mem_slack(b) : 0;
-    out->overflowed = out->used && (h->flags & MEM_OPT_GUARD) && mem_guard_damage(h, g) != 0;
+    out->overflowed = out->used && (((h->flags & MEM_OPT_GUARD) && mem_guard_damage(h, g) != 0) ||
+                                    !wide_ok(b)); /* an overflow reached the size word */
     out->list = 0;
 }
 
@@ -166,6 +169,10 @@ MEM_NO_ASAN size_t MemHeap_WalkFree(const MemHeap *h, MemVisitor visit, void *ar
     size_t limit = free_bound(h);
     if (mem_is_list_policy(h)) {
         walk_list(h, k, h->head, 0, &n, limit, visit, arg);
+    } else if (h->policy == MEM_BUDDY) {
+        for (unsigned o = BUDDY_MIN_ORDER; o <= BUDDY_MAX_ORDER; o++)
+            if (!walk_list(h, k, h->buddy_head[o], o, &n, limit, visit, arg))
+                break;
     } else {
         bool go = true;
         for (unsigned fl = 0; go && fl < FL_COUNT; fl++) {
@@ -209,6 +216,8 @@ MEM_NO_ASAN uint32_t mem_largest_free(const MemHeap *heap, size_t *bytes)
     MemHeap *h = (MemHeap *)(uintptr_t)heap; /* the cache: under the lock */
     const MemKeys keys = mem_keys(h), *k = &keys;
     uint32_t best = NIL, best_size = 0;
+    if (h->policy == MEM_BUDDY)
+        return mem_buddy_largest(h, k, bytes);
     if (mem_is_list_policy(h)) {
         best = largest_of(h, k, h->head, &best_size);
     } else if (h->big_known) {
@@ -262,13 +271,16 @@ MEM_NO_ASAN MemStats MemHeap_Stats(const MemHeap *h)
         s.used_bytes ? (double)(s.used_bytes - s.live_bytes) / (double)s.used_bytes : 0.0;
     s.utilisation = (double)s.live_bytes / (double)s.capacity;
     s.peak_live_bytes = h->peak_live;
+    s.peak_used_bytes = h->peak_used;
     s.rover = h->policy == MEM_NEXT_FIT && h->rover != NIL ? goff(h->rover) : SIZE_MAX;
     s.allocs = h->allocs;
     s.frees = h->frees;
     s.failed_allocs = h->failed;
     s.rejected_frees = h->rejected;
     s.overflows = h->overflows;
-    s.ops = h->allocs + h->frees + h->failed + h->rejected;
+    s.deferred_coalesces = h->deferred;
+    s.resizes = h->resizes;
+    s.ops = h->allocs + h->frees + h->failed + h->rejected + h->resizes;
     mem_run_stats(h, &s);
     mem_unlock(h, locked);
     return s;

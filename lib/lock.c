@@ -166,7 +166,11 @@ MEM_NO_ASAN void MemHeap_ForkChild(void)
     atomic_store(&fork_owner, 0);
 }
 
+/* libmem-malloc.so builds the library with MEM_FORK_BY_CALLER and calls
+ * the three from its own handlers, in the order its other lock needs. */
+#ifndef MEM_FORK_BY_CALLER
 __attribute__((constructor)) static void fork_handlers_at_load(void)
 {
     pthread_atfork(MemHeap_ForkPrepare, MemHeap_ForkParent, MemHeap_ForkChild);
 }
+#endif

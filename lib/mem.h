@@ -62,9 +62,18 @@ extern "C" {
 #define MEM_MIN_BLOCK 32
 
 /* The largest request MEM_FAST serves from a run (MemHeap_SlotSize). */
-#define MEM_RUN_MAX 1024
+#define MEM_RUN_MAX 512
 
-/* Smallest region MemHeap_Create() accepts, control structure included. */
+/* Smallest arena MemHeap_Create() accepts: the region must hold the heap's
+ * control structure (MemHeap_ControlSize(), plus up to 15 bytes to align it)
+ * and then at least this many bytes, which hold one block of 48 bytes (an
+ * object of up to 40; under MEM_BUDDY a block of 32).  The arena, not the
+ * region, has the minimum because the control structure is over 2 KiB while
+ * a lecture's heap can be 100 bytes. */
+#define MEM_MIN_ARENA 64
+
+/* A region of this many bytes is always large enough for MemHeap_Create
+ * (any alignment, any build).  Not the minimum: see MEM_MIN_ARENA. */
 #define MEM_MIN_REGION 4096
 
 /* Largest arena a heap can manage: block offsets are 32-bit counts of
@@ -79,7 +88,7 @@ extern "C" {
  * Takes sizeOfRegion bytes, rounded up to the page size, from the OS with one
  * mmap() call, and sets up the default heap in it.  The placement policy is
  * MEM_FAST unless the environment variable MEM_POLICY names another
- * ("first", "next", "best", "worst", "fast").
+ * ("first", "next", "best", "worst", "fast", "buddy").
  *
  * Returns 0 on success.  Fails, returning -1 with errno set, iff:
  *   - sizeOfRegion <= 0, or too large to round up           (EINVAL)
@@ -98,21 +107,25 @@ MEM_API int Mem_Init(int sizeOfRegion);
  * blocks its bounded search finds fits, see MemHeap_Alloc); after NULL the
  * heap is exactly as before (only the failure counter of its statistics
  * moves).
- * Time: O(1) under MEM_FAST; O(free blocks) under the list policies.
+ * Time: O(1) under MEM_FAST; O(free blocks) under the list policies; O(log
+ * region) under MEM_BUDDY (one halving per order).
  */
 MEM_API void *Mem_Alloc(int size);
 
 /*
  * Frees the live object that ptr points into: ptr may be any address in
  * [start, start + size) where size is the size that was requested.  The block
- * is coalesced with free neighbours at once; under MEM_FAST an object of at
- * most MEM_RUN_MAX bytes is a slot of a run instead, and its slot does not
- * coalesce (see MemHeap_Free).  Mem_Free(NULL) does nothing.
+ * is coalesced with free neighbours at once (under MEM_BUDDY: merged with its
+ * buddy, see MemPolicy); under MEM_FAST an object of at most MEM_RUN_MAX
+ * bytes is a slot of a run instead, and its slot does not coalesce (see
+ * MemHeap_Free).  Mem_Free(NULL) does nothing.
  * Returns 0 on success or for NULL.  Returns -1 and changes nothing for any
  * other pointer: outside the region, into free space, into a header, into the
  * padding after an object, into an object already freed, or before Mem_Init.
- * Time: O(log64 n) to find the object, then O(1) under MEM_FAST and
- * O(free blocks) under the list policies (address-ordered insertion).
+ * Time: O(log64 n) to find the object, then O(1) under MEM_FAST,
+ * O(free blocks) under the list policies (address-ordered insertion; O(1)
+ * in LIFO or FIFO order) and O(log region) under MEM_BUDDY (one merge per
+ * order).
  */
 MEM_API int Mem_Free(void *ptr);
 
@@ -153,20 +166,33 @@ MEM_API MemHeap *Mem_DefaultHeap(void);
  * kept as its class's spare if the class has none, else it goes back to the
  * free blocks and coalesces there.  Spares go back, too, when the free
  * blocks alone cannot serve a request that they would.  Runs are sized to
- * the heap (at most 1/64 of the arena each, 5 KiB at most), so a one-page
- * heap has none. */
+ * the heap (at most 1/256 of the arena each, 5 KiB at most), so a heap
+ * below 28 KiB has none.
+ * BUDDY is binary buddy allocation: every block is 2^k granules of
+ * MEM_ALIGNMENT bytes (k >= 1, so 32 bytes at least, and at most 2^28
+ * granules, 4 GiB), aligned to its own size counted from the first block of
+ * the arena.  A request takes the smallest such block that holds header and
+ * object (the rest of it is padding: internal fragmentation); a larger free
+ * block is halved into buddies until one has that size; a freed block merges
+ * with its buddy while the buddy is free and whole, and never with any other
+ * neighbour.  The arena is tiled by the largest aligned blocks that fit, so
+ * an arena that is not a power of two starts as several free blocks.  One
+ * free list per order (size), newest first, and a bitmap of the non-empty
+ * ones: allocation and free in O(log arena). */
 typedef enum MemPolicy {
     MEM_FIRST_FIT = 0,
     MEM_NEXT_FIT,
     MEM_BEST_FIT,
     MEM_WORST_FIT,
     MEM_FAST,
+    MEM_BUDDY,
     MEM_POLICY_COUNT
 } MemPolicy;
 
 #define MEM_POLICY_DEFAULT MEM_FAST
 
-/* "first", "next", "best", "worst", "fast"; "?" for a value out of range. */
+/* "first", "next", "best", "worst", "fast", "buddy"; "?" for a value out of
+ * range. */
 MEM_API const char *MemPolicy_Name(MemPolicy policy);
 
 /* Parses a policy name (exactly as MemPolicy_Name spells it).  Returns 0 and
@@ -189,7 +215,11 @@ enum {
     /* MEM_FAST without its runs: every request is a block of the
      * segregated lists (what MEM_FAST was before runs; for lectures and
      * tests of that layer).  Ignored by the other policies. */
-    MEM_OPT_NORUNS = 1u << 2
+    MEM_OPT_NORUNS = 1u << 2,
+    /* The region is known to be all zero bytes (fresh from mmap): creation
+     * does not clear the start bitmap, so a large reservation's untouched
+     * pages stay untouched (MemHeap_Create is then O(1)). */
+    MEM_OPT_ZEROED = 1u << 3
 };
 
 /*
@@ -198,12 +228,70 @@ enum {
  * rest becomes the arena.  The heap owns the region until the caller stops
  * using it; there is nothing to destroy.  Creating a heap again over the same
  * region discards the old heap.
- * Returns NULL iff region is NULL, size < MEM_MIN_REGION, policy is out of
- * range, or flags has an unknown bit.  Regions above MEM_MAX_ARENA bytes are
- * used up to that size.  The heap's secret is drawn with one getrandom()
- * call (Security, below).  Time: O(size / 8192) to clear the start bitmap.
+ * Returns NULL iff region is NULL, the arena would have fewer than
+ * MEM_MIN_ARENA bytes (size < MemHeap_ControlSize() + MEM_MIN_ARENA, plus
+ * the bytes that align region up to MEM_ALIGNMENT), policy is out of range,
+ * or flags has an unknown bit; the region is then not written.  Regions above
+ * MEM_MAX_ARENA bytes are used up to that size.  The heap's secret is drawn
+ * with one getrandom() call (Security, below).
+ * Time: O(size / 8192) to clear the start bitmap, O(1) with MEM_OPT_ZEROED.
  */
 MEM_API MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags);
+
+/* ---- OSTEP's knobs: list order and coalescing (the list policies) -------
+ * The free list of first, next, best and worst fit can be kept
+ *   MEM_ORDER_ADDRESS  sorted by address (the default, as MemHeap_Create)
+ *   MEM_ORDER_LIFO     a block that joins the list goes to its head
+ *   MEM_ORDER_FIFO     a block that joins the list goes to its tail
+ * "Joins" is a freed block, or (coalescing at once) the merged block it
+ * became; the remainder split off a chosen block takes that block's place.
+ * A freed block is coalesced with its free neighbours
+ *   MEM_COALESCE_NOW       at once (the default)
+ *   MEM_COALESCE_DEFERRED  not at free: when an allocation finds no block,
+ *                          every run of free neighbours is merged into its
+ *                          first block, which keeps its place in the list
+ *                          (MEM_EV_COALESCE_ALL), and the search runs again
+ *   MEM_COALESCE_NEVER     not at all: free blocks stay side by side
+ * Searches walk the list in its order: ties go to the block found first
+ * (the lowest address only in address order).  What stays fixed: the 8-byte
+ * header, the 16-byte alignment, splitting (the object takes the low end of
+ * its block), and the policy's search rule.  MEM_FAST and MEM_BUDDY keep
+ * their own structures and take only the defaults.
+ *
+ * These are an options struct for MemHeap_CreateEx, not more MEM_OPT_ bits
+ * for MemHeap_Create: each knob has three values, so as bits they would need
+ * pairs with a forbidden combination each (LIFO and FIFO at once), and a
+ * struct names them, zero-initialised gives today's heap, and it can grow. */
+typedef enum MemOrder { MEM_ORDER_ADDRESS = 0, MEM_ORDER_LIFO, MEM_ORDER_FIFO, MEM_ORDER_COUNT } MemOrder;
+typedef enum MemCoalesce {
+    MEM_COALESCE_NOW = 0,
+    MEM_COALESCE_DEFERRED,
+    MEM_COALESCE_NEVER,
+    MEM_COALESCE_COUNT
+} MemCoalesce;
+
+typedef struct MemOptions {
+    MemPolicy policy;
+    unsigned flags;          /* MEM_OPT_* */
+    MemOrder order;          /* list policies only; else MEM_ORDER_ADDRESS */
+    MemCoalesce coalesce;    /* list policies only; else MEM_COALESCE_NOW */
+} MemOptions;
+
+/*
+ * MemHeap_Create with the knobs: the same contract, and it also returns
+ * NULL iff options is NULL, order or coalesce is out of range, or either is
+ * not its default while the policy is MEM_FAST or MEM_BUDDY.
+ * MemHeap_Create(r, n, p, f) is MemHeap_CreateEx(r, n, &(MemOptions){p, f}).
+ */
+MEM_API MemHeap *MemHeap_CreateEx(void *region, size_t size, const MemOptions *options);
+
+/* "address", "lifo", "fifo" and "now", "deferred", "never" ("?" out of
+ * range); Parse takes exactly those and returns 0, or -1 leaving *out as it
+ * was (also for NULL). */
+MEM_API const char *MemOrder_Name(MemOrder order);
+MEM_API int MemOrder_Parse(const char *name, MemOrder *out);
+MEM_API const char *MemCoalesce_Name(MemCoalesce coalesce);
+MEM_API int MemCoalesce_Parse(const char *name, MemCoalesce *out);
 
 /*
  * Bytes MemHeap_Create keeps at the start of a 16-byte-aligned region for the
@@ -235,9 +323,12 @@ MEM_API void MemHeap_Release(MemHeap *heap);
  * else a new run (or the class's spare), else a block; so it fails only
  * when no run of its class has a free slot and no free block fits.  Empty
  * spare runs are given back first when that lets a block fit; a failed
- * allocation gives back nothing.  A free block or a run that fails its
- * integrity check (an overrun reached it) is never allocated from.
- * Time: O(1) under MEM_FAST, O(free blocks) otherwise.
+ * allocation gives back nothing.  MEM_BUDDY finds a block whenever a free
+ * block of at least the request's power of two exists.  A free block or a
+ * run that fails its integrity check (an overrun reached it) is never
+ * allocated from.
+ * Time: O(1) under MEM_FAST, O(log arena) under MEM_BUDDY, O(free blocks)
+ * otherwise, plus O(blocks) when a deferred coalesce runs.
  */
 MEM_API void *MemHeap_Alloc(MemHeap *heap, size_t size);
 
@@ -252,7 +343,10 @@ typedef enum MemReject {
     MEM_REJECT_FREE,        /* inside a free block (never allocated, or freed) */
     MEM_REJECT_HEADER,      /* inside a block header (metadata) */
     MEM_REJECT_PADDING,     /* after the object's last byte, inside its block */
-    MEM_REJECT_CORRUPT      /* the block there fails its integrity check */
+    MEM_REJECT_CORRUPT,     /* the block there fails its integrity check */
+    MEM_REJECT_INTERIOR,    /* MemHeap_FreeExact: inside a live object, not
+                               at its first byte */
+    MEM_REJECT_VIEW         /* the heap is a read-only view (MemHeap_View) */
 } MemReject;
 
 /* A sentence for a MemReject ("points into a free block", ...). */
@@ -260,16 +354,22 @@ MEM_API const char *MemReject_Describe(MemReject reason);
 
 /*
  * Frees the live object that ptr points into (any byte of it) and coalesces
- * it with free neighbours; an object in a run (MEM_FAST) frees its slot,
- * which does not coalesce, and a run that empties is kept as its class's
- * spare or goes back and coalesces.  Returns MEM_OK (0), also for ptr ==
- * NULL (which does nothing); otherwise a MemReject value (> 0) and the heap is unchanged
+ * it with free neighbours (MEM_BUDDY: merges it with its buddy, and the
+ * result with its own buddy, while the buddy is free and whole; not at all
+ * when the heap's coalescing is deferred or never, see MemOptions); an
+ * object in a run (MEM_FAST) frees its slot, which does not coalesce, and a
+ * run that empties is kept as its class's spare or goes back and coalesces.
+ * Returns MEM_OK (0), also for ptr == NULL (which
+ * does nothing); otherwise a MemReject value (> 0) and the heap is unchanged
  * except for the rejected-free counter.  A free whose block or neighbours
  * fail their integrity checks is refused as MEM_REJECT_CORRUPT rather than
  * merged through damaged metadata.  Under MEM_OPT_GUARD an overwritten guard
  * raises MEM_EV_OVERFLOW and counts in stats.overflows: the object is still
  * freed if its neighbours are sound, and refused (CORRUPT) if the overflow
- * reached the next header.
+ * reached the next header.  A block whose padding is 62 bytes or longer
+ * (only MEM_BUDDY makes them) keeps the object's exact size in the last 8
+ * bytes of its padding, tagged: an overflow that reaches them makes the
+ * object CORRUPT too (refused, never miscounted).
  */
 MEM_API int MemHeap_Free(MemHeap *heap, void *ptr);
 /* (For an object in a run: a pointer into the run's table is
@@ -277,6 +377,14 @@ MEM_API int MemHeap_Free(MemHeap *heap, void *ptr);
  * last byte in its slot or after the run's last slot MEM_REJECT_PADDING, and
  * every pointer into a run whose header fails its check MEM_REJECT_CORRUPT.
  * Time: O(log64 n) to find the object, O(1) to free a slot.) */
+
+/*
+ * As MemHeap_Free, but ptr must be the first byte of the object, as free()
+ * requires: a pointer inside a live object anywhere else is refused with
+ * MEM_REJECT_INTERIOR (and counted, and raises MEM_EV_REJECT, as every
+ * refusal).  Same time and thread safety as MemHeap_Free.
+ */
+MEM_API int MemHeap_FreeExact(MemHeap *heap, void *ptr);
 
 /*
  * Finds the live object that ptr points into.  Returns its first byte and
@@ -293,12 +401,126 @@ MEM_API MemReject MemHeap_Classify(const MemHeap *heap, const void *ptr);
  * The slot size that a request of size bytes gets in this heap: MEM_FAST
  * serves requests of 1..MEM_RUN_MAX bytes from runs of equal slots, in size
  * classes 16 bytes apart up to 128, then four per doubling (160, 192, 224,
- * 256, 320, ... 1024).  Returns 0 when such a request is served by a block
+ * 256, 320, 384, 448, 512).  Returns 0 when such a request is served by a block
  * instead: the list policies, guard mode, MEM_OPT_NORUNS, size 0 or above
  * MEM_RUN_MAX, and the classes too large for runs in a small heap (a run
- * takes at most 1/64 of the arena; a one-page heap has none).  Time: O(1).
+ * takes at most 1/256 of the arena; a heap below 28 KiB has none).
+ * Time: O(1).
  */
 MEM_API size_t MemHeap_SlotSize(const MemHeap *heap, size_t size);
+
+/* ------------------------------------------------------------------------ */
+/* Resizing in place and aligned allocation (resize.c)                      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Changes the size of the live object that STARTS at ptr to size bytes
+ * without moving it; its first min(old, new) bytes are kept.  An object in a
+ * run's slot (MEM_FAST) keeps its slot when size is of the slot's size class
+ * (MemHeap_SlotSize(heap, size) is its slot size), and is not resized
+ * otherwise.
+ * For a block object: shrinking gives
+ * the freed end of the block back as a free block (merged with a free right
+ * neighbour) whenever that makes a block of MEM_MIN_BLOCK bytes, and else
+ * keeps it as padding.  Growing takes what it needs from the free block right
+ * after the object's block, leaving the rest of it free (or, when the rest
+ * could not form a block, taking it whole as padding).
+ * Returns 0 on success (then a MEM_EV_RESIZE event, and stats.resizes counts
+ * it).  Fails, returning -1 with the heap exactly as it was, iff:
+ *   - heap is NULL, ptr is NULL, or size is 0;
+ *   - ptr is not the first byte of a live object (any pointer value is
+ *     answered without a crash, as by MemHeap_Find);
+ *   - the object's block plus a free right neighbour is too small for size
+ *     bytes, or the object or its neighbours fail their integrity checks
+ *     (a caller then allocates, copies and frees, as realloc does);
+ *   - under MEM_BUDDY, or with coalescing deferred or never
+ *     (MemHeap_CreateEx), size does not fit the object's own block: there
+ *     the object only grows or shrinks within its block (buddy's blocks keep
+ *     their power of two; those heaps keep free neighbours apart), and
+ *     outside buddy its padding stays below 62 bytes.
+ * No counter moves and no event is raised on failure.
+ * Time: O(log64 n) to find the object, then O(1) under MEM_FAST and for
+ * growing under every policy; shrinking next to a used block is O(free
+ * blocks) under the list policies (address-ordered insertion).
+ * Thread safety: as every function taking a heap.
+ */
+MEM_API int MemHeap_Resize(MemHeap *heap, void *ptr, size_t size);
+
+/*
+ * Allocates size bytes at an address that is a multiple of align, which must
+ * be a power of two.  align <= MEM_ALIGNMENT is MemHeap_Alloc.  The search
+ * asks the policy for a free block of size + align + 24 bytes (room for the
+ * object at an aligned address whatever the block's own alignment); the gap
+ * before the object stays a free block (it is not wasted, and it coalesces as
+ * usual), and the end of the block is split off as for MemHeap_Alloc, so an
+ * aligned object costs no more than MEM_ALIGNMENT bytes of padding.
+ * Returns NULL iff heap is NULL, size is 0, align is not a power of two, the
+ * heap is MEM_BUDDY's and align is above MEM_ALIGNMENT (a buddy block cannot
+ * give a gap back: its size and place are powers of two), or
+ * the policy finds no free block of that size (then only the failure counter
+ * changes and MEM_EV_FAIL is raised, as for MemHeap_Alloc).  The MEM_EV_ALLOC
+ * event's block is where the object's block begins (a gap before it stays
+ * free), its size runs to the end of the chosen free block.
+ * Time: as MemHeap_Alloc.  Thread safety: as every function taking a heap.
+ */
+MEM_API void *MemHeap_AllocAligned(MemHeap *heap, size_t align, size_t size);
+
+/* ------------------------------------------------------------------------ */
+/* Views: reading a heap another process is using (view.c)                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Opens a read-only view of a heap that MemHeap_Create made in a region that
+ * is mapped in this process at `region` (size bytes; another process may be
+ * using it, mapped elsewhere).  The view is a copy of the heap's control
+ * structure, taken now, in the caller's `view` buffer (MemHeap_ViewSize()
+ * bytes, aligned as a pointer), with the creator's process-local pointers
+ * recomputed for this mapping and every field that decides where a read
+ * goes checked against size.  Nothing in the region is ever written, so it
+ * may be mapped read-only.
+ * The view answers the query hooks: Region, Walk, WalkFree, Stats, Find,
+ * Classify, Check and Diagnose, reading the arena in place as they go; its
+ * statistics are the copy's.  Allocation, Free, FreeExact, Resize and
+ * AllocAligned refuse it (NULL, MEM_REJECT_VIEW, -1).  To see a later state,
+ * open the view again (O(1): one copy of the control structure).
+ * A region that changes while it is read gives answers from different
+ * moments, which the hooks check as they read (tags, ranges, bounded walks):
+ * never a read outside the region or an endless walk.  A reader that needs a
+ * consistent picture must know the heap did not change meanwhile (see
+ * libmem-malloc's generation counter in mem(3)).
+ * Returns the view (== view), or NULL iff view or region is NULL or view is
+ * misaligned, or the region does not start with a sound control structure
+ * of a heap whose arena fits in size bytes.
+ * Time: O(1).  Thread safety: the view is the caller's; it takes no lock.
+ */
+MEM_API MemHeap *MemHeap_View(void *view, const void *region, size_t size);
+
+/* Bytes of the buffer MemHeap_View needs. */
+MEM_API size_t MemHeap_ViewSize(void);
+
+/*
+ * The keys of a view.  A heap's header tags and free-list links are keyed
+ * by its secret (Security, below), which a view copied in another process
+ * does not have: there every tag fails, and the walks stop at the first
+ * block.  The process that owns the heap exports its keys (ExportKeys:
+ * MEM_KEYS_SIZE bytes into out) and hands them to the reader out of band;
+ * the reader installs them in its view (ViewKeys).  Whoever holds the keys
+ * can forge headers, so the owner must put them where no object's overflow
+ * can read or write them: libmem-malloc writes them to a page of its shared
+ * memfd outside the heap's region and then maps that page PROT_NONE in its
+ * own process (mem(3), live mode), so only the reader's mapping sees them.
+ * The reader never trusts them either: wrong keys make every tag fail, and
+ * the hooks refuse the blocks as damaged; nothing crashes.  (A view opened
+ * in the heap's own process, or a forked child of it, needs no keys.)
+ * ExportKeys returns 0, or -1 iff heap is not a live heap of this process
+ * (or is a view), out is NULL or len < MEM_KEYS_SIZE.  ViewKeys returns 0,
+ * or -1 iff view is not a view made by MemHeap_View, keys is NULL or len <
+ * MEM_KEYS_SIZE.  Time: O(1).  Thread safety: ExportKeys reads keys that
+ * never change; ViewKeys writes the caller's view.
+ */
+#define MEM_KEYS_SIZE 64u
+MEM_API int MemHeap_ExportKeys(const MemHeap *heap, void *out, size_t len);
+MEM_API int MemHeap_ViewKeys(MemHeap *view, const void *keys, size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* Hooks: how a visualiser sees the heap                                    */
@@ -314,6 +536,8 @@ typedef struct MemRegion {
     size_t control;        /* bytes of control structure before base (0 for Mem_*) */
     MemPolicy policy;
     unsigned flags;        /* MEM_OPT_* given at creation */
+    MemOrder order;        /* the knobs (MemHeap_CreateEx) */
+    MemCoalesce coalesce;
 } MemRegion;
 
 MEM_API MemRegion MemHeap_Region(const MemHeap *heap);
@@ -325,11 +549,13 @@ typedef struct MemBlock {
     size_t size;           /* bytes of the whole block */
     size_t object;         /* requested bytes of the live object; 0 if free */
     size_t header;         /* metadata bytes (MEM_HEADER_SIZE) */
-    size_t padding;        /* bytes after the object, unused (0 if free) */
+    size_t padding;        /* bytes after the object, unused (0 if free); see
+                              MemHeap_Free for the size word some keep there */
     bool used;
     bool overflowed;       /* guard mode: the guard after the object is broken */
     unsigned list;         /* free walks: which list holds it (size class under
-                              MEM_FAST, 0 otherwise); 0 in address walks */
+                              MEM_FAST, order k of 2^k granules under
+                              MEM_BUDDY, 0 otherwise); 0 in address walks */
     size_t rank;           /* position in the walk, from 0 */
     /* A run (MEM_FAST's small objects): one used block cut into equal slots
      * of one size class, with no header per object.  For a run, header is
@@ -358,11 +584,14 @@ typedef bool (*MemVisitor)(const MemBlock *block, void *arg);
 MEM_API size_t MemHeap_Walk(const MemHeap *heap, MemVisitor visit, void *arg);
 
 /*
- * Visits every free block in the order the policy keeps them: address order
- * for the list policies; for MEM_FAST, size class by size class, ascending,
- * each list from its head (block.list is the class).  Free slots of runs are
- * not free blocks (MemStats.run_free_bytes counts them).  Same contract as
- * Walk.
+ * Visits every free block in the order the policy keeps them: for the list
+ * policies from the list's head (address order, or MEM_ORDER_LIFO's newest
+ * first, or MEM_ORDER_FIFO's oldest first); for MEM_FAST, size class by size
+ * class, ascending, each list from its head (block.list is the class); for
+ * MEM_BUDDY, order by order, ascending, each list from its head (block.list
+ * is the order k: the block has 2^k granules of MEM_ALIGNMENT bytes).  Free
+ * slots of runs are not free blocks (MemStats.run_free_bytes counts them).
+ * Same contract as Walk.
  */
 MEM_API size_t MemHeap_WalkFree(const MemHeap *heap, MemVisitor visit, void *arg);
 
@@ -414,6 +643,8 @@ typedef struct MemStats {
                                used_bytes; 0 if none */
     double utilisation;     /* live_bytes / capacity */
     size_t peak_live_bytes; /* highest live_bytes so far */
+    size_t peak_used_bytes; /* highest used_bytes so far: the most arena bytes
+                               in use (blocks of live objects) at once */
     size_t rover;           /* next fit: offset of the rover's block, or
                                SIZE_MAX when there is none (other policies) */
     uint64_t allocs;        /* successful allocations */
@@ -421,7 +652,9 @@ typedef struct MemStats {
     uint64_t failed_allocs;
     uint64_t rejected_frees;
     uint64_t overflows;     /* guard mode: broken guards detected */
-    uint64_t ops;           /* allocs + frees + failed + rejected */
+    uint64_t deferred_coalesces; /* MEM_COALESCE_DEFERRED: times it ran */
+    uint64_t resizes;       /* successful MemHeap_Resize calls */
+    uint64_t ops;           /* allocs + frees + failed + rejected + resizes */
     /* Runs (MEM_FAST's small objects; 0 under the other policies).  A run
      * is a used block: its bytes are in used_bytes, its header and table in
      * header_bytes, its slots' unused bytes and its tail in padding_bytes,
@@ -460,7 +693,9 @@ typedef enum MemEventKind {
                          the cost of MemHeap_Stats */
     MEM_EV_FREE,      /* pointer given, object (its start), request (object
                          size), block/size (the freed block before merging);
-                         in a run: run, slot, block/size the slot */
+                         in a run: run, slot, block/size the slot;
+                         neighbours: free neighbours it was NOT merged with
+                         (coalescing deferred or never), else 0 */
     MEM_EV_COALESCE,  /* neighbours (MEM_LEFT|MEM_RIGHT), block/size: result */
     MEM_EV_REJECT,    /* pointer given, reason; block/size the block there
                          (run, slot when it is a run) */
@@ -469,8 +704,27 @@ typedef enum MemEventKind {
     MEM_EV_ROVER,     /* next fit: block = the rover's new block offset */
     MEM_EV_RUN_NEW,   /* a run was made: block/size the run's block, request
                          its slot size, examined, remainder as for ALLOC */
-    MEM_EV_RUN_RELEASE /* an empty run went back to the block heap: block/
+    MEM_EV_RUN_RELEASE, /* an empty run went back to the block heap: block/
                          size the run's block (a COALESCE may follow) */
+    MEM_EV_SPLIT,     /* buddy, before ALLOC: block/size: the free block that
+                         was halved; count: how many times (the object's
+                         block is size >> count bytes, at block); remainder:
+                         bytes split off as free buddies */
+    MEM_EV_MERGE,     /* buddy, after FREE: block/size: the merged block;
+                         count: merges made (the freed block was size >>
+                         count bytes); neighbours: the sides (MEM_LEFT,
+                         MEM_RIGHT) on which buddies were absorbed */
+    MEM_EV_COALESCE_ALL, /* MEM_COALESCE_DEFERRED, before the ALLOC or FAIL of
+                         a request that found no block: the deferred coalesce
+                         ran.  request; examined: free blocks before; count:
+                         free blocks absorbed into the one before them;
+                         block/size: the largest free block after it
+                         (SIZE_MAX/0 when none) */
+    MEM_EV_RESIZE     /* MemHeap_Resize: object, previous (its size before),
+                         request (its size now), block/size (its block now),
+                         remainder (bytes of the free block right after it, 0
+                         when none), neighbours (MEM_RIGHT when a free right
+                         neighbour was taken from or merged with) */
 } MemEventKind;
 
 enum { MEM_LEFT = 1u, MEM_RIGHT = 2u };
@@ -496,6 +750,9 @@ typedef struct MemEvent {
                              starts at 0).  For an object in a run, block/size
                              are its slot, and remainder is 0 */
     size_t slot;          /* ALLOC/FREE in a run: the slot's index */
+    unsigned count;       /* SPLIT: halvings; MERGE: merges; COALESCE_ALL:
+                             blocks absorbed */
+    size_t previous;      /* RESIZE: the object's size before */
 } MemEvent;
 
 typedef void (*MemObserver)(const MemEvent *event, void *arg);
@@ -518,9 +775,14 @@ MEM_API void MemHeap_SetObserver(MemHeap *heap, MemObserver observer, void *arg)
 /*
  * Verifies every invariant: the blocks tile the block area exactly; every
  * header passes its integrity tag; boundary flags and footers agree with the
- * neighbours; no two free blocks are adjacent; the free lists hold exactly
- * the free blocks, are mutually linked, in range, and ordered as the policy
- * requires (address order; size classes and bitmaps under MEM_FAST); the
+ * neighbours; no two free blocks are adjacent unless coalescing is deferred
+ * or never (under MEM_BUDDY instead: every block is 2^k granules aligned to
+ * its size from the first block, and no two free buddies of one size are
+ * left unmerged); the free lists hold exactly the free blocks, are mutually
+ * linked, in range, and ordered as the policy requires (address order, or
+ * under LIFO and FIFO the order in which blocks joined, which each free block
+ * records; size classes and bitmaps under MEM_FAST; one list per order and its
+ * bitmap under MEM_BUDDY); padding size words agree; the
  * interior-pointer bitmap marks exactly the block starts, at every level; the
  * counters agree with a walk; guards are intact (guard mode); every run's
  * table names a class served here and the size of its block, its live bitmap
@@ -555,7 +817,9 @@ MEM_API int MemHeap_Diagnose(const MemHeap *heap, char *why, size_t len);
  * pthread_atfork (a raw clone, or a malloc replacement that orders its own
  * handlers): call Prepare just before the fork, then Parent in the parent
  * and Child in the child.  Calls nest with the automatic ones; they take no
- * heap and cannot fail.
+ * heap and cannot fail.  libmem-malloc.so carries its own copy of the
+ * library built without the automatic handlers and calls these three from
+ * its own, after taking its live-mode lock and before releasing it.
  */
 MEM_API void MemHeap_ForkPrepare(void);
 MEM_API void MemHeap_ForkParent(void);
@@ -592,12 +856,20 @@ MEM_API void MemHeap_ForkChild(void);
  * valid at the same place before (a replay) may pass the tag; the bitmap
  * and link checks stop the known patterns built on one.
  *
- * A reader without the secret (another process mapping the region at
- * another address) can read every size in the clear and the flag and slack
- * bits, and can check that the blocks tile [heap_begin, heap_end), that a
- * free block's last 4 bytes repeat its size, that PREV_USED agrees with the
- * block before, and that the start bitmap marks exactly the block starts.
- * It cannot check tags or hashes, nor follow the free lists.
+ * A reader in another process (MemHeap_View) checks the tags with the
+ * heap's keys, which the owner exports (MemHeap_ExportKeys) and the reader
+ * installs (MemHeap_ViewKeys).  The owner must keep them where no object's
+ * overflow reaches: libmem-malloc.so writes them to a page of its shared
+ * memfd outside the heap's region and maps that page PROT_NONE in its own
+ * process, so only the reader's mapping can read them (lib/mem_live.h).  The
+ * reader trusts them no more than the rest: a wrong key makes every tag
+ * fail, and the hooks refuse the blocks.  Without the keys a reader can
+ * still read every size in the clear and the flag and slack bits, and check
+ * that the blocks tile [heap_begin, heap_end), that a free block's last 4
+ * bytes repeat its size, that PREV_USED agrees with the block before, and
+ * that the start bitmap marks exactly the block starts; not the tags or
+ * hashes, nor the free lists.  (Buddy's wide padding word is checked by an
+ * unkeyed hash: it only ever says how long an object's own padding is.)
  */
 
 #ifdef __cplusplus

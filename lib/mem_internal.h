@@ -4,10 +4,13 @@
  *
  * lib/ is split by layer, one job per file:
  *   block.h, block.c   the block format, its integrity tag, the start bitmap
- *   list.c             first/next/best/worst: one address-ordered free list
+ *   list.c             first/next/best/worst: one free list (address, LIFO, FIFO order)
  *   seg.h, seg.c       fast: segregated free lists indexed by bitmaps (TLSF)
  *   runs.h, runs.c     fast: small objects in runs of equal slots
+ *   buddy.c            buddy: power-of-two blocks, one free list per order
  *   heap.c             allocation, free and lookup: split, coalesce, classify
+ *   resize.c           resizing in place, aligned allocation
+ *   view.c             read-only views of a heap mapped at another address
  *   hooks.c            region, walks, statistics, observer and events
  *   create.c           creating and releasing heaps, policy names
  *   secret.c           the secrets that key the metadata, and the seals
@@ -77,6 +80,8 @@
 #define GUARD_MIN 8u         /* guard mode: bytes of guard at least */
 #define GUARD_BYTE 0xABu     /* guard mode: the pattern */
 #define SLACK_MAX 63u        /* the header's 6-bit padding field */
+#define SLACK_WIDE 62u       /* the field's mark of wide padding (block.h): its
+                                length is at the block's end (buddy) */
 
 /* Header bits of BlockHeader.info */
 #define B_USED 1u            /* this block holds an object */
@@ -88,7 +93,8 @@
 /* A run (MEM_FAST's small objects, runs.h) is a used block whose slack
  * field is all ones.  An object's block never has more than 39 bytes of
  * slack (need_grans: 23 for the smallest block, 16 more when a block is
- * taken whole), so no object block carries this mark. */
+ * taken whole), so no object block carries this mark; a buddy block's
+ * longer padding is wide (SLACK_WIDE, one below it). */
 #define B_RUN_MARK (B_USED | SLACK_MAX << B_SLACK_SHIFT)
 
 typedef struct BlockHeader {
@@ -130,9 +136,12 @@ enum {
 #define FL_COUNT 29u         /* sizes up to 2^32 granules */
 #define FAST_FALLBACK_SCAN 32u /* blocks examined in the exact class at most */
 
+/* ---- Binary buddy (MEM_BUDDY) ------------------------------------------- */
+#define BUDDY_MIN_ORDER 1u   /* 2 granules: MEM_MIN_BLOCK */
+#define BUDDY_MAX_ORDER 28u  /* 2^28 granules, 4 GiB: padding fits 32 bits */
 /* ---- Runs (MEM_FAST's small objects; runs.h explains them) ------------- */
-#define RUN_CLASSES 20u      /* size classes served by runs */
-#define RUN_MAX_SIZE 1024u   /* the largest request a run serves */
+#define RUN_CLASSES 16u      /* size classes served by runs */
+#define RUN_MAX_SIZE 512u    /* the largest request a run serves */
 _Static_assert(RUN_MAX_SIZE == MEM_RUN_MAX, "one limit");
 
 /* One size class of one heap: 64 bytes, the fields of the fast paths
@@ -156,7 +165,9 @@ typedef struct RunClass {
                                 rest of its free block could not be split
                                 off) */
     uint8_t words;           /* 64-bit words of the live bitmap */
-    uint8_t reserved[3];
+    uint8_t nibbles;         /* 1: the sizes are 4 bits a slot (a class
+                                whose sizes are at most 16 bytes apart) */
+    uint8_t reserved[2];
     uint32_t spare;          /* an empty run kept for the next allocation
                                 (hysteresis), or NIL */
     uint32_t nruns;          /* runs of this class, the spare included */
@@ -170,7 +181,8 @@ struct MemHeap {
     uint8_t policy;          /* MemPolicy */
     uint8_t flags;           /* MEM_OPT_* */
     uint8_t bm_levels;       /* levels of the bitmap, the top one included */
-    uint8_t reserved;
+    uint8_t order;           /* MemOrder of the list policies' free list */
+    uint8_t coalesce;        /* MemCoalesce */
     /* process-local, first: as far as can be from the arena, which an
      * object's underflow reaches through the seal first */
     uint32_t lock_depth;         /* re-entries by the owner (observers, visitors) */
@@ -178,8 +190,8 @@ struct MemHeap {
     unsigned char *base;     /* arena base.  This, the observer and the lock
                                 owner are this process's pointers: a reader
                                 mapping the region elsewhere must recompute
-                                them; everything inside the arena is offsets
-                                and counts */
+                                them (view.c); everything inside the arena is
+                                offsets and counts */
     size_t arena;            /* bytes of the arena */
     size_t control;          /* bytes of control before the arena (Create) */
     uint32_t ngran;          /* N: the block area is [HDR, HDR + N * GRAN) */
@@ -187,9 +199,12 @@ struct MemHeap {
     uint32_t bm_nwords[BM_LEVELS]; /* words in each level */
     uint64_t bm_top;         /* the top level's only word */
 
-    /* list policies: one address-ordered doubly linked list */
+    /* list policies: one doubly linked list, in address order or (LIFO,
+     * FIFO) in the order blocks joined it: each free block then records
+     * when, from seq (list.c) */
     uint32_t head, tail;
     uint32_t rover;          /* next fit: where the next search begins */
+    uint64_t seq;            /* LIFO, FIFO: the last stamp given */
 
     /* MEM_FAST: bitmaps of non-empty lists, and their heads */
     uint32_t fl_map;
@@ -201,6 +216,10 @@ struct MemHeap {
     uint32_t big;            /* its granule, NIL when there is no free block */
     uint32_t big_size;       /* its granules */
     bool big_known;          /* false: it left, the next question searches */
+    /* MEM_BUDDY: bit k set iff the list of free blocks of 2^k granules is
+     * not empty, and the lists' heads (index 0 unused) */
+    uint32_t buddy_map;
+    uint32_t buddy_head[BUDDY_MAX_ORDER + 1u];
     /* MEM_FAST: small objects in runs (all classes off for the list
      * policies and in guard mode) */
     RunClass runs[RUN_CLASSES];
@@ -212,8 +231,9 @@ struct MemHeap {
     /* counters, kept as the operations go; MemHeap_Check recounts them */
     size_t live_bytes, used_bytes, free_blocks; /* free bytes: the rest;
                                                   used blocks: allocs - frees */
-    size_t peak_live;
-    uint64_t allocs, frees, failed, rejected, overflows;
+    size_t peak_live, peak_used;
+    uint64_t allocs, frees, failed, rejected, overflows, resizes;
+    uint64_t deferred;       /* deferred coalesces run */
 
     /* this heap's secret XOR the process's (K_*).  unsigned long long, not
      * uint64_t (unsigned long): no store to a counter or a bitmap word can
@@ -237,6 +257,10 @@ struct MemHeap {
 _Static_assert(sizeof(struct MemHeap) % MEM_ALIGNMENT == 0, "the seal ends the control structure");
 
 #define MEM_MAGIC 0x4d454d31u /* "MEM1" */
+
+/* A flags bit no caller can set: the heap is a read-only view (view.c), and
+ * every function that would write to it refuses. */
+#define MEM_VIEW_FLAG 0x80u
 
 /* "secret.c" */
 #define MEM_SECRETS (MEM_KEYS + 2u)
@@ -329,8 +353,12 @@ void mem_unlock_slow(const MemHeap *heap);
  * off its end (NIL when the whole block is taken); release puts a freed
  * block back: start is the merged block, right the right neighbour that it
  * absorbed (when neighbours has MEM_RIGHT), prev and next its place when it
- * has no free neighbour.  take_ok and release_ok check, before anything is
- * written, every block that take and release will write through. */
+ * has no free neighbour (or, in LIFO or FIFO order, its place at an end);
+ * add puts a block that joins the list between prev and next (add_ok finds
+ * them by the heap's order); coalesce_all is the deferred coalesce (merges
+ * made); stamp is when block g joined the list (LIFO, FIFO).  The *_ok
+ * functions check, before anything is written, every block that the
+ * operation will write through. */
 uint32_t mem_list_search(MemHeap *heap, const MemKeys *k, uint32_t need, size_t *examined);
 bool mem_list_take_ok(const MemHeap *heap, const MemKeys *k, uint32_t g);
 void mem_list_take(MemHeap *heap, const MemKeys *k, uint32_t g, uint32_t r);
@@ -338,28 +366,46 @@ bool mem_list_release_ok(const MemHeap *heap, const MemKeys *k, uint32_t start, 
                          unsigned neighbours, uint32_t *prev, uint32_t *next);
 void mem_list_release(MemHeap *heap, const MemKeys *k, uint32_t start, uint32_t right, unsigned neighbours,
                       uint32_t rover_before, uint32_t prev, uint32_t next);
+bool mem_list_add_ok(const MemHeap *heap, const MemKeys *k, uint32_t g, uint32_t *prev,
+                     uint32_t *next);
+void mem_list_add(MemHeap *heap, const MemKeys *k, uint32_t g, uint32_t prev, uint32_t next);
+size_t mem_list_coalesce_all(MemHeap *heap, const MemKeys *k);
+uint64_t mem_list_stamp(const MemHeap *heap, uint32_t g);
 void mem_list_link(MemHeap *heap, const MemKeys *k, uint32_t g, uint32_t prev, uint32_t next);
 
 /* "seg.c" (the rest of MEM_FAST's free structure is inline in seg.h) */
 void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl);
 
+/* "buddy.c": MEM_BUDDY but for what every policy shares (classify, the
+ * events, the counters).  init tiles a new heap's block area; ok says a used
+ * block has a buddy block's shape (a power of two aligned to its size); alloc
+ * and free are the operations (free takes a used block that classify,
+ * neighbours_ok and ok have accepted); largest is the largest free block (the
+ * lowest of equals; NIL and 0 bytes when none). */
+typedef struct EventBuf EventBuf;
+void mem_buddy_init(MemHeap *heap, const MemKeys *k);
+bool mem_buddy_ok(const MemHeap *heap, uint32_t g);
+void *mem_buddy_alloc(MemHeap *heap, const MemKeys *k, size_t size, EventBuf *eb);
+void mem_buddy_free(MemHeap *heap, const MemKeys *k, uint32_t g, EventBuf *eb, ptrdiff_t given);
+uint32_t mem_buddy_largest(const MemHeap *heap, const MemKeys *k, size_t *bytes);
+
 /* "hooks.c": events.  An operation raises at most a handful of events; they
  * are delivered when it has completed, so an observer always sees a
  * consistent heap.  Nothing is built when no observer is installed. */
-typedef struct EventBuf {
+struct EventBuf {
     bool on;     /* an observer is installed: build events at all */
     unsigned n;
     uint64_t op; /* this operation's number, from 1 */
     MemEvent ev[2u * RUN_CLASSES + 4u]; /* an allocation that gives back
                         every spare run: a RUN_RELEASE and a COALESCE each */
-} EventBuf;
+};
 
 MEM_NO_ASAN static inline void mem_ev_begin(EventBuf *eb, const MemHeap *h)
 {
     eb->n = 0;
     eb->on = h->observer != NULL;
     if (eb->on)
-        eb->op = h->allocs + h->frees + h->failed + h->rejected + 1u;
+        eb->op = h->allocs + h->frees + h->failed + h->rejected + h->resizes + 1u;
 }
 MemEvent *mem_ev_add(EventBuf *eb, const MemHeap *heap, MemEventKind kind);
 void mem_ev_flush(const MemHeap *heap, const EventBuf *eb);
@@ -367,11 +413,39 @@ void mem_ev_rover(EventBuf *eb, const MemHeap *heap, uint32_t before);
 uint32_t mem_largest_free(const MemHeap *heap, size_t *bytes);
 
 /* "create.c" */
-MemHeap *mem_heap_init(MemHeap *heap, void *arena, size_t size, MemPolicy policy,
-                       unsigned flags, size_t control);
+MemHeap *mem_heap_init(MemHeap *heap, void *arena, size_t size, const MemOptions *options,
+                       size_t control);
 
 /* "heap.c" */
 size_t mem_guard_damage(const MemHeap *heap, uint32_t g);
+/* for buddy.c: the granules of a block holding size bytes (0: none can);
+ * writing the guard after an object; counting a failed allocation (and its
+ * event), a successful one (and its ALLOC event, see heap.c); what a free
+ * does before merging (the guard and its event, the counters); the FREE
+ * event */
+uint32_t mem_need_grans(const MemHeap *heap, size_t size);
+void mem_guard_fill(unsigned char *from, size_t n);
+void mem_alloc_failed(MemHeap *heap, size_t size, size_t examined, EventBuf *eb);
+void mem_alloc_done(MemHeap *heap, EventBuf *eb, size_t size, uint32_t g, size_t block_bytes,
+                    size_t chosen, size_t rest, size_t examined);
+void mem_free_begin(MemHeap *heap, uint32_t g, uint32_t size, size_t obj_size, EventBuf *eb,
+                    ptrdiff_t given);
+MemEvent *mem_ev_free(EventBuf *eb, const MemHeap *heap, uint32_t g, uint32_t size,
+                      size_t obj_size, ptrdiff_t given);
+/* for resize.c: which block holds ptr and whether it is inside its live
+ * object; whether free block g may be taken for need granules (every block
+ * the take writes through checked) and taking it (heap.c's take_ok and
+ * take_block); counting a resize; the end of a successful allocation
+ * (header, guard, counters, event) */
+MemReject mem_classify(const MemHeap *heap, const MemKeys *k, const void *ptr, uint32_t *g,
+                       uint32_t *slot);
+bool mem_take_ok(const MemHeap *heap, const MemKeys *k, uint32_t g, uint32_t need);
+uint32_t mem_take_block(MemHeap *heap, const MemKeys *k, uint32_t g, uint32_t total,
+                        uint32_t need, uint32_t *r, uint32_t *rest);
+void mem_count_used(MemHeap *heap, size_t block_bytes, size_t live_bytes);
+void *mem_alloc_commit(MemHeap *heap, const MemKeys *k, uint32_t g, uint32_t need,
+                       uint32_t prev_used, size_t size, EventBuf *eb, size_t examined,
+                       uint32_t total, uint32_t remainder, uint32_t rover_before);
 /* A block of need granules (or one more) for a run, its header written as
  * a run's (B_RUN_MARK), or NIL when MEM_FAST's search finds none; nothing
  * is counted as failed.  *remainder: the bytes split off. */
@@ -388,6 +462,11 @@ void mem_run_gate(MemHeap *heap);
  * holds need granules; false (nothing changed) when there is none. */
 bool mem_run_release_for(MemHeap *heap, uint32_t need, EventBuf *eb);
 void mem_run_describe(const MemHeap *heap, uint32_t g, MemBlock *out);
+/* For resizing in place (MemHeap_Resize): the live object in slot `slot`
+ * of sound run g becomes size bytes when size is still of its slot's class
+ * (then true, the counters follow); false, changing nothing, otherwise
+ * (the object must move).  The caller holds the lock. */
+bool mem_run_resize(MemHeap *heap, uint32_t g, uint32_t slot, size_t size);
 void mem_run_stats(const MemHeap *heap, MemStats *s);
 
 /* "check.c" */
@@ -400,7 +479,7 @@ int mem_diagnose_locked(const MemHeap *heap, char *why, size_t len);
 /* Returns whether the lock was taken; pass that to mem_unlock. */
 MEM_NO_ASAN static inline bool mem_lock(const MemHeap *h)
 {
-    if ((h->flags & MEM_OPT_NOLOCK) || MEM_SINGLE_THREADED())
+    if ((h->flags & (MEM_OPT_NOLOCK | MEM_VIEW_FLAG)) || MEM_SINGLE_THREADED())
         return false;
     return mem_lock_slow(h);
 }

@@ -8,21 +8,23 @@
 #include <string.h>
 
 /* ---- size classes -------------------------------------------------------
- * 16 bytes apart up to 128 (the traces in bench/traces: 60-90 % of their
- * requests are at most 128 bytes, most of them at most 64), then four per
- * doubling, as jemalloc spaces them, up to RUN_MAX_SIZE: a request wastes
- * at most 15 bytes below 128 and under a fifth of its size above.  A
- * request above RUN_MAX_SIZE goes to the block heap, whose waste is its
- * 8-byte header and 15 bytes of rounding.  (bench/ANALYSIS.md has the
- * measurements behind both choices.) */
+ * 16 bytes apart up to 128 (60-90 % of the requests of the traces in
+ * bench/traces are at most 128 bytes, most of them at most 64), then four
+ * per doubling, as jemalloc spaces them, up to RUN_MAX_SIZE: a request
+ * wastes at most 15 bytes below 128 and under a fifth of its size above.
+ * Runs stop at 512 bytes: measured on bench/traces (utilisation of the
+ * smallest heap each trace runs in), serving 513..1024 from runs as well
+ * (four more classes) cost 0.3 points of mean utilisation and 0.3 on the
+ * worst trace (python-start, where a third of the requests are 600-1000
+ * bytes: a 1024-byte slot wastes up to 127 of them, a block 23), which is
+ * the margin of the targets; the block heap serves them instead, at its
+ * speed.  bench/ANALYSIS.md has the figures. */
 const uint16_t mem_run_class_size[RUN_CLASSES] = {
-    16,  32,  48,  64,  80,  96,  112, 128,
-    160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896, 1024};
+    16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512};
 
 const uint8_t mem_run_class_of[RUN_MAX_SIZE / GRAN] = {
-    0,  1,  2,  3,  4,  5,  6,  7,  8,  8,  9,  9,  10, 10, 11, 11, 12, 12, 12, 12, 13, 13,
-    13, 13, 14, 14, 14, 14, 15, 15, 15, 15, 16, 16, 16, 16, 16, 16, 16, 16, 17, 17, 17, 17,
-    17, 17, 17, 17, 18, 18, 18, 18, 18, 18, 18, 18, 19, 19, 19, 19, 19, 19, 19, 19};
+    0,  1,  2,  3,  4,  5,  6,  7,  8,  8,  9,  9,  10, 10, 11, 11,
+    12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15};
 
 _Static_assert(RUN_CLASSES == sizeof mem_run_class_size / sizeof mem_run_class_size[0],
                "one size per class");
@@ -31,27 +33,30 @@ _Static_assert(RUN_CLASSES == sizeof mem_run_class_size / sizeof mem_run_class_s
  * A run aims at RUN_BYTES of slots (and at least RUN_SLOTS_WANT slots), so
  * that its table, header and tail cost a few percent: the 16-byte class
  * gets 256 slots in 4,416 bytes, 17.25 bytes a slot with everything.  No
- * run is longer than RUN_GRANS_MAX (5 KiB: the fast lookup's reach; the
- * 1024-byte class gets 4 slots).  In a small heap a run takes at most
- * 1/RUN_HEAP_SHARE of the arena, so that the space stranded in partly used
- * runs stays small beside the heap; a class that cannot have RUN_SLOTS_MIN
- * slots that way is not served by runs in that heap (a one-page heap has no
- * runs at all). */
+ * run is longer than RUN_GRANS_MAX (5 KiB: the fast lookup's reach).  A run
+ * takes at most 1/RUN_HEAP_SHARE of the arena, so that the space stranded
+ * in partly used runs (and in the spares) stays small beside the heap: a
+ * 1 MiB heap gets runs of 4 KiB, a 150 KiB heap runs of 600 bytes.  1/64
+ * and 1/128 cost 2 to 6 points of mean utilisation on bench/traces, and
+ * 1/512 would take the 1 MiB heap's runs below 2 KiB and its 16-byte
+ * objects below 60,000.  A class that cannot have RUN_SLOTS_MIN slots is
+ * not served by runs in that heap (a heap below 28 KiB has none). */
 #define RUN_BYTES 4096u
 #define RUN_SLOTS_WANT 8u
 #define RUN_SLOTS_MIN 4u
-#define RUN_HEAP_SHARE 64u
+#define RUN_HEAP_SHARE 256u
 
-/* Granules of the table of a run of n slots: RunTable, bitmap, sizes. */
-static uint32_t table_grans(uint32_t n)
+/* Granules of the table of a run of n slots: RunTable, bitmap, sizes (half
+ * a byte a slot when nibbles). */
+static uint32_t table_grans(uint32_t n, unsigned nibbles)
 {
-    size_t bytes = sizeof(RunTable) + 8u * ((n + 63u) / 64u) + n;
+    size_t bytes = sizeof(RunTable) + 8u * ((n + 63u) / 64u) + (nibbles ? (n + 1u) / 2u : n);
     return (uint32_t)((bytes + GRAN - 1u) / GRAN);
 }
 
 MEM_NO_ASAN void mem_runs_init(MemHeap *h)
 {
-    bool on = !mem_is_list_policy(h) && !(h->flags & (MEM_OPT_GUARD | MEM_OPT_NORUNS));
+    bool on = h->policy == MEM_FAST && !(h->flags & (MEM_OPT_GUARD | MEM_OPT_NORUNS));
     uint32_t cap = h->ngran / RUN_HEAP_SHARE;
     if (cap > RUN_GRANS_MAX)
         cap = RUN_GRANS_MAX;
@@ -67,11 +72,12 @@ MEM_NO_ASAN void mem_runs_init(MemHeap *h)
         k->recip = (uint32_t)((((uint64_t)1 << RUN_RECIP_SHIFT) + sg - 1u) / sg);
         if (!on)
             continue;
+        unsigned nib = c == 0 || size - mem_run_class_size[c - 1u] <= 16u;
         uint32_t n = RUN_BYTES / size;
         if (n < RUN_SLOTS_WANT)
             n = RUN_SLOTS_WANT;
         for (; n >= RUN_SLOTS_MIN; n--)
-            if (1u + table_grans(n) + n * sg <= cap)
+            if (1u + table_grans(n, nib) + n * sg <= cap)
                 break;
         if (n < RUN_SLOTS_MIN)
             continue;
@@ -79,16 +85,17 @@ MEM_NO_ASAN void mem_runs_init(MemHeap *h)
         k->nslots = (uint16_t)n;
         k->words = (uint8_t)((n + 63u) / 64u);
         k->sizes_at = (uint16_t)(sizeof(RunTable) + 8u * k->words);
-        k->slots_at = (uint16_t)(table_grans(n) * GRAN);
+        k->nibbles = (uint8_t)nib;
+        k->slots_at = (uint16_t)(table_grans(n, nib) * GRAN);
         k->slot_bytes = n * size;
-        k->grans = 1u + table_grans(n) + n * sg;
+        k->grans = 1u + table_grans(n, nib) + n * sg;
     }
     mem_run_gate(h);
 }
 
 MEM_NO_ASAN void mem_run_gate(MemHeap *h)
 {
-    bool on = !mem_is_list_policy(h) && !(h->flags & (MEM_OPT_GUARD | MEM_OPT_NORUNS)) &&
+    bool on = h->policy == MEM_FAST && !(h->flags & (MEM_OPT_GUARD | MEM_OPT_NORUNS)) &&
               !h->observer;
     h->run_gate = (uint8_t)((on ? 0u : RUN_GATE_OFF) |
                             (h->flags & MEM_OPT_NOLOCK ? 0u : RUN_GATE_LOCK));
@@ -156,9 +163,7 @@ MEM_NO_ASAN static uint32_t run_make(MemHeap *h, unsigned c, EventBuf *eb)
         run_word_put(h, g, t, w,
                      w + 1u == k->words && k->nslots % 64u ? ~(uint64_t)0 << (k->nslots % 64u)
                                                             : 0u);
-    unsigned char *sizes = run_sizes(t, k);
-    for (size_t i = 0; i < k->nslots; i++)
-        sizes[i] = 0;
+    /* the sizes are written as slots are taken: a free slot's is never read */
     size_t bytes = (size_t)mem_hdr(h, g)->size * GRAN;
     k->nruns++;
     h->run_bytes += bytes;
@@ -330,6 +335,28 @@ MEM_NO_ASAN bool mem_run_release_for(MemHeap *h, uint32_t need, EventBuf *eb)
             return true;
     }
     return false;
+}
+
+MEM_NO_ASAN bool mem_run_resize(MemHeap *h, uint32_t g, uint32_t slot, size_t size)
+{
+    RunTable *t = run_table(h, g);
+    if (t->cls >= RUN_CLASSES || size == 0 || size > RUN_MAX_SIZE)
+        return false;
+    RunClass *k = &h->runs[t->cls];
+    if (slot >= k->nslots || mem_run_class_of[(size - 1u) / GRAN] != t->cls ||
+        !((run_bits(t)[slot >> 6] >> (slot & 63u)) & 1u))
+        return false;
+    size_t old = k->size - run_slack(t, k, slot);
+    unsigned char *obj = run_slot(t, k, slot);
+    if (size > old)
+        MEM_UNPOISON(obj + old, size - old);
+    else
+        MEM_POISON(obj + size, old - size);
+    run_slack_put(t, k, slot, (unsigned)(k->size - size));
+    h->live_bytes = h->live_bytes - old + size;
+    if (h->live_bytes > h->peak_live)
+        h->peak_live = h->live_bytes;
+    return true;
 }
 
 /* ---- walks and statistics ---------------------------------------------------- */

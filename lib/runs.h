@@ -23,8 +23,9 @@
  *   live bitmap one bit per slot, 1 = live; the bits past the last slot are 1,
  *               so the search never picks them
  *   sizes       a byte per slot: slot size minus the exact requested size
- *               (a class's sizes are at most 255 bytes apart), so a 16-byte
- *               object costs 17.2 bytes with everything
+ *               (a class's sizes are at most 64 bytes apart); half a byte
+ *               in the classes up to 128 bytes, which are 16 bytes apart,
+ *               so a 16-byte object costs 17.1 bytes with everything
  *
  * Everything is an index or a count (granules, slots, bytes), never a
  * pointer, so another process reads it at another address.  The table is
@@ -100,10 +101,24 @@ MEM_NO_ASAN static inline unsigned char *run_sizes(RunTable *t, const RunClass *
 {
     return (unsigned char *)t + k->sizes_at;
 }
-/* Bytes of slot i that its object does not use. */
+/* Bytes of slot i that its object does not use: a byte a slot, or in a
+ * class of sizes 16 bytes apart (at most 128 bytes) half a byte, low half
+ * first, so that the 16-byte class's tables leave room for more slots. */
 MEM_NO_ASAN static inline unsigned run_slack(const RunTable *t, const RunClass *k, uint32_t i)
 {
-    return ((const unsigned char *)t)[k->sizes_at + i];
+    unsigned v = ((const unsigned char *)t)[k->sizes_at + (i >> k->nibbles)];
+    return k->nibbles ? (v >> ((i & 1u) << 2)) & 15u : v;
+}
+MEM_NO_ASAN static inline void run_slack_put(RunTable *t, const RunClass *k, uint32_t i,
+                                             unsigned slack)
+{
+    unsigned char *s = run_sizes(t, k) + (i >> k->nibbles);
+    if (k->nibbles) {
+        unsigned sh = (i & 1u) << 2;
+        *s = (unsigned char)((*s & ~(15u << sh)) | slack << sh);
+    } else {
+        *s = (unsigned char)slack;
+    }
 }
 MEM_NO_ASAN static inline unsigned char *run_slot(RunTable *t, const RunClass *k, uint32_t i)
 {
@@ -237,7 +252,7 @@ MEM_HOT void *run_take(MemHeap *h, uint32_t g, RunTable *t, RunClass *k, size_t 
         return NULL;
     run_word_put(h, g, t, w, live | (live + 1u));
     t->hint = (uint16_t)w;
-    run_sizes(t, k)[i] = (unsigned char)(k->size - size);
+    run_slack_put(t, k, i, (unsigned)(k->size - size));
     if (++t->nlive == k->nslots) {
         /* full: off the list (it is the head); a next that is no run of
          * the class linking back ends the list instead */
@@ -360,7 +375,7 @@ MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)
         return NULL;
     *word = live | (live + 1u);
     t->mac[w] = run_mac(h, g, t->cls, w, *word);
-    run_sizes(t, k)[i] = (unsigned char)(k->size - size);
+    run_slack_put(t, k, i, (unsigned)(k->size - size));
     t->nlive = (uint16_t)n;
     k->live++;
     h->allocs++;
@@ -372,24 +387,30 @@ MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)
     return obj;
 }
 
-/* The block start at or before granule q when it is at most RUN_FIND_WORDS
- * bitmap words back (every run), else NIL: the caller takes the full
- * lookup (bm_find_prev).  Straight-line for the words; the first few words
- * of the arena (word 0 lives apart) go the full way. */
+/* The block start at or before granule q when it is in q's bitmap word or
+ * in the RUN_FIND_WORDS - 1 words before it (any byte of any run), else
+ * NIL: the caller takes the full lookup (bm_find_prev).  Straight-line for
+ * the words; near the arena's start a loop, as word 0 lives apart. */
 MEM_HOT uint32_t run_find(const MemHeap *h, uint32_t q)
 {
     uint32_t x = q >> 6;
-    if (x < RUN_FIND_WORDS)
-        return NIL;
+    uint64_t w = *mem_bm_word(h, 0, x) & (~(uint64_t)0 >> (63u - (q & 63u)));
+    if (w)
+        return x * 64u + msb64(w);
+    if (x < RUN_FIND_WORDS) { /* near the arena's start, where word 0 lives apart */
+        while (x && !(w = *mem_bm_word(h, 0, --x)))
+            ;
+        return w ? x * 64u + msb64(w) : NIL;
+    }
     const uint64_t *bm = mem_bm_level0(h);
-    uint64_t w = bm[x] & (~(uint64_t)0 >> (63u - (q & 63u)));
-    if (!w && !(w = bm[--x]) && !(w = bm[--x]) && !(w = bm[--x]) && !(w = bm[--x]) &&
+    if (!(w = bm[--x]) && !(w = bm[--x]) && !(w = bm[--x]) && !(w = bm[--x]) &&
         !(w = bm[--x]))
         return NIL;
     return x * 64u + msb64(w);
 }
 
-MEM_HOT bool run_free_fast(MemHeap *h, const void *ptr)
+/* exact: ptr must be the object's first byte (MemHeap_FreeExact). */
+MEM_HOT bool run_free_fast(MemHeap *h, const void *ptr, const bool exact)
 {
     size_t o = (size_t)((uintptr_t)ptr - (uintptr_t)h->base) - HDR;
     if (o >= (size_t)h->ngran * GRAN)
@@ -415,7 +436,7 @@ MEM_HOT bool run_free_fast(MemHeap *h, const void *ptr)
     uint64_t *word = &run_bits(t)[i >> 6], bits = *word, bit = (uint64_t)1 << (i & 63u);
     size_t obj = k->size - run_slack(t, k, i);
     if (!(bits & bit) || in - (size_t)i * k->size >= obj ||
-        run_mac(h, g, c, i >> 6, bits) != t->mac[i >> 6])
+        run_mac(h, g, c, i >> 6, bits) != t->mac[i >> 6] || (exact && in != (size_t)i * k->size))
         return false;
     *word = bits & ~bit;
     t->mac[i >> 6] = run_mac(h, g, c, i >> 6, *word);

@@ -31,6 +31,7 @@ resizes=${CHAOS_RESIZES:-$resizes}
 seed=${SEED:-1}
 
 configs=("--policy first" "--policy next" "--policy best" "--policy worst" "--policy fast"
+         "--policy buddy --size 256" "--policy best --order lifo --coalesce deferred"
          "--compare all" "--compare first,next,fast --guard")
 echo "1..$((${#configs[@]} + 1))"
 echo "# seed $seed, $keys keystrokes and $resizes resizes per configuration"

@@ -48,7 +48,7 @@ run() { # run NAME ARGS...
     fi
 }
 
-for p in first next best worst fast; do
+for p in first next best worst fast buddy; do
     run "--policy $p, 400 frames" --policy "$p" --frames 400 --workload fragmenter
 done
 run "compare all, 300 frames" --compare all --frames 300 --seed 9

@@ -156,8 +156,8 @@ else not_ok "four bars on one scale"; fi
 keys Down
 check "Down moves to the next heap" 3 '▶ best fit'
 keys p
-check "p in compare mode changes the selected heap's policy" 3 'the best fit heap is next fit now'
-check "the heap's line names its new policy" 3 '▶ next fit +ext'
+check "p in compare mode changes the selected heap's policy" 3 'the best fit heap is buddy now'
+check "the heap's line names its new policy" 3 '▶ buddy +ext'
 keys a 6 4 Enter
 check "a allocates in every heap in lockstep" 3 'allocated 64 B'
 keys q

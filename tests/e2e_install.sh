@@ -43,3 +43,10 @@ if ${CC:-cc} -static -o "$t/ps" "$t/p.c" -I"$t/root/opt/mem/include" "$t/root/op
 else
     no "static link"
 fi
+so=$t/root/opt/mem/lib/libmem-malloc.so
+if [ -e "$so" ] && [ "$(LIBMEM_STATS=1 LD_PRELOAD=$so sort -n <<<$'3\n1\n2' 2>"$t/stats" | tr '\n' ' ')" = "1 2 3 " ] &&
+   grep -q '^libmem-malloc: allocations [1-9]' "$t/stats"; then
+    ok "the installed libmem-malloc.so replaces a program's malloc"
+else
+    no "installed libmem-malloc.so: $(cat "$t/stats" 2>/dev/null)"
+fi

@@ -142,9 +142,94 @@ else
 fi
 check "the kept pipeline trace replays with no failure" "$REPLAY" "$tmp/pipe.rep"
 
-# 4. Without RECORD_TRACE the library only passes calls through.
+# 4. A process that ends without exit() still leaves its trace: _exit, abort
+# and fatal signals through the recorder's own _exit and signal handler;
+# SIGKILL (which nothing can catch) with its op lines, whose header
+# record.sh rebuilds.
+cat > "$tmp/dies.c" <<'EOF'
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+    char *p = malloc(10);           /* a 0 10 */
+    char *q = malloc(20);           /* a 1 20 */
+    free(p);                        /* f 0 */
+    q[0] = 1;
+    const char *how = argc > 1 ? argv[1] : "";
+    if (strcmp(how, "_exit") == 0)
+        _exit(3);
+    if (strcmp(how, "abort") == 0)
+        abort();
+    if (strcmp(how, "segv") == 0)
+        *(volatile int *)16 = 1;
+    if (strcmp(how, "term") == 0)
+        kill(getpid(), SIGTERM);
+    if (strcmp(how, "kill") == 0)
+        kill(getpid(), SIGKILL);
+    return 0;
+}
+EOF
+if $CC -O0 -fno-builtin -o "$tmp/dies" "$tmp/dies.c" 2>"$tmp/cc.err"; then
+    printf 'a 0 10\na 1 20\nf 0\n' > "$tmp/want3"
+    for how in _exit abort segv term; do
+        rm -f "$tmp/dies.rep"
+        (LD_PRELOAD=$SO RECORD_TRACE=$tmp/dies.rep "$tmp/dies" $how) 2>/dev/null
+        rc=$?
+        what="a process ending by $how (exit status $rc) leaves its whole trace"
+        if [ -s "$tmp/dies.rep" ] && body "$tmp/dies.rep" | cmp -s "$tmp/want3" - &&
+           [ "$(header "$tmp/dies.rep" 3)" = 3 ] && "$REPLAY" "$tmp/dies.rep" > /dev/null 2>&1; then
+            ok "$what"
+        else
+            not_ok "$what" "$(cat "$tmp/dies.rep" 2>&1)"
+        fi
+    done
+    rm -f "$tmp/dies.rep"
+    (LD_PRELOAD=$SO RECORD_TRACE=$tmp/dies.rep "$tmp/dies" kill) 2>/dev/null
+    if [ "$(header "$tmp/dies.rep" 3)" = "?" ] && body "$tmp/dies.rep" | cmp -s "$tmp/want3" -; then
+        ok "a process killed by SIGKILL leaves its op lines under an unfinished header"
+    else
+        not_ok "a process killed by SIGKILL leaves its op lines under an unfinished header" "$(head -c 400 "$tmp/dies.rep")"
+    fi
+    CMD="$tmp/dies kill" tools/record.sh "$SO" "$tmp/killed.rep" 2>"$tmp/rec.err"
+    rc=$?
+    if [ $rc -eq 137 ] && body "$tmp/killed.rep" | cmp -s "$tmp/want3" - &&
+       grep -q 'unfinished: header rebuilt' "$tmp/rec.err" && "$REPLAY" "$tmp/killed.rep" > /dev/null 2>&1; then
+        ok "make record's script rebuilds a killed process's header; the trace replays; exit status 137"
+    else
+        not_ok "make record's script rebuilds a killed process's header" "exit $rc" "$(cat "$tmp/rec.err")" "$(cat "$tmp/killed.rep")"
+    fi
+else
+    not_ok "the dying program compiles" "$(cat "$tmp/cc.err")"
+fi
+
+# 5. The command's own process is kept, not the busiest: a wrapper script
+# (as a version manager's shim) runs busy helpers, then execs the program.
+cat > "$tmp/wrapper.sh" <<EOF
+#!/bin/sh
+for i in 1 2 3; do sort -n "$tmp/nums.txt" > /dev/null; done
+exec "$tmp/known"
+EOF
+chmod +x "$tmp/wrapper.sh"
+CMD="$tmp/wrapper.sh" tools/record.sh "$SO" "$tmp/wrapped.rep" 2>"$tmp/rec.err"
+busiest=$(sed -n 's/^record: pid [0-9]*: *\([0-9]*\) ops:.*/\1/p' "$tmp/rec.err" | sort -n | tail -n 1)
+if body "$tmp/wrapped.rep" | cmp -s "$tmp/want" - && [ "${busiest:-0}" -gt 13 ] &&
+   grep -q "the command's own process" "$tmp/rec.err"; then
+    ok "through a wrapper script that execs it, the program's own trace is kept (13 ops, not the helpers' $busiest)"
+else
+    not_ok "through a wrapper script that execs it, the program's own trace is kept" "$(cat "$tmp/rec.err")"
+fi
+CMD="$tmp/known" tools/record.sh "$SO" "$tmp/direct.rep" 2>"$tmp/rec.err"
+if body "$tmp/direct.rep" | cmp -s "$tmp/want" -; then
+    ok "a plain command's own trace is kept"
+else
+    not_ok "a plain command's own trace is kept" "$(cat "$tmp/rec.err")"
+fi
+
+# 6. Without RECORD_TRACE the library only passes calls through.
 (cd "$tmp" && LD_PRELOAD=$SO sort -n nums.txt > quiet.out)
-if cmp -s "$tmp/plain.out" "$tmp/quiet.out" && [ -z "$(ls "$tmp"/*.rep 2>/dev/null | grep -v -e known -e threads -e sort -e pipe)" ]; then
+if cmp -s "$tmp/plain.out" "$tmp/quiet.out" && [ -z "$(ls "$tmp"/*.rep 2>/dev/null | grep -v -e known -e threads -e sort -e pipe -e dies -e killed -e wrapped -e direct)" ]; then
     ok "without RECORD_TRACE nothing is written and the program works"
 else
     not_ok "without RECORD_TRACE nothing is written and the program works"

@@ -77,7 +77,8 @@ run_heapviz() {
     fi
     local bad=0 runs=0 args
     for args in "--policy first" "--policy next" "--policy best" "--policy worst" \
-                "--policy fast" "--compare all" "--compare all --guard --workload fragmenter" \
+                "--policy fast" "--policy buddy" "--compare all" \
+                "--compare all --guard --workload fragmenter" "--policy buddy --size 256" \
                 "--policy fast --size 1M --workload phased"; do
         runs=$((runs + 1))
         # shellcheck disable=SC2086

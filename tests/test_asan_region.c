@@ -182,7 +182,7 @@ Test(asan, the_byte_past_every_object_size_is_poisoned)
 Test(asan, a_read_of_free_space_or_of_the_tables_is_reported)
 {
     REQUIRE_ASAN();
-    MemHeap *h = th_heap(MEM_FAST, 1 << 16, 0);
+    MemHeap *h = th_heap(MEM_FAST, 1 << 16, MEM_OPT_NORUNS);
     unsigned char *p = MemHeap_Alloc(h, 40);
     cr_assert_not_null(p);
     MemRegion reg = MemHeap_Region(h);
@@ -190,6 +190,14 @@ Test(asan, a_read_of_free_space_or_of_the_tables_is_reported)
     Report r;
     run_child(read_byte, p + 4096, &r);
     expect_report(&r, "use-after-poison", "READ", p + 4096, "read of free space");
+    /* with runs: a free slot, and a run's table */
+    MemHeap *g = th_heap(MEM_FAST, 1 << 20, 0);
+    unsigned char *q = MemHeap_Alloc(g, 40);
+    cr_assert_not_null(q);
+    run_child(read_byte, q + 48, &r);
+    expect_report(&r, "use-after-poison", "READ", q + 48, "read of a free slot");
+    run_child(read_byte, q - 1, &r);
+    expect_report(&r, "use-after-poison", "READ", q - 1, "read of a run's table");
     run_child(read_byte, base + reg.heap_end - 1, &r);
     expect_report(&r, "use-after-poison", "READ", base + reg.heap_end - 1,
                   "read of the last free byte");
@@ -206,7 +214,10 @@ typedef struct Shadow {
     unsigned char *bad; /* the first byte whose poisoning is wrong, or NULL */
     const char *why;
     unsigned char *base;
+    const MemHeap *h;
 } Shadow;
+
+static size_t runs_seen; /* by poison_visit */
 
 static void poison_fault(Shadow *s, unsigned char *p, const char *why)
 {
@@ -216,12 +227,34 @@ static void poison_fault(Shadow *s, unsigned char *p, const char *why)
     }
 }
 
+/* A run's slot: its object addressable, the rest poisoned. */
+static bool poison_slot(const MemSlot *sl, void *arg)
+{
+    Shadow *s = arg;
+    unsigned char *p = s->base + sl->offset;
+    for (size_t i = 0; i < sl->size; i++)
+        if (IS_POISONED(p + i) != (i >= sl->object))
+            poison_fault(s, p + i, i < sl->object ? "a live object's byte in a slot is poisoned"
+                                                  : "an unused byte of a slot is addressable");
+    return true;
+}
+
 /* For every block: header and padding poisoned, object addressable; free
- * blocks poisoned throughout. */
+ * blocks poisoned throughout; a run: its table and tail poisoned, its
+ * slots as poison_slot says. */
 static bool poison_visit(const MemBlock *b, void *arg)
 {
     Shadow *s = arg;
     unsigned char *blk = s->base + b->offset;
+    if (b->run) {
+        size_t end = b->slot_offset + b->slots * b->slot_size;
+        for (size_t o = b->offset; o < b->offset + b->size; o++)
+            if ((o < b->slot_offset || o >= end) && !IS_POISONED(s->base + o))
+                poison_fault(s, s->base + o, "a run's table or tail byte is addressable");
+        runs_seen++;
+        MemHeap_WalkSlots(s->h, b->offset, poison_slot, s);
+        return true;
+    }
     for (size_t i = 0; i < b->header; i++)
         if (!IS_POISONED(blk + i))
             poison_fault(s, blk + i, "a header byte is addressable");
@@ -244,7 +277,7 @@ static bool poison_visit(const MemBlock *b, void *arg)
 static void expect_poisoning_matches(const MemHeap *h, const char *when)
 {
     MemRegion reg = MemHeap_Region(h);
-    Shadow s = {NULL, NULL, reg.base};
+    Shadow s = {NULL, NULL, reg.base, h};
     MemHeap_Walk(h, poison_visit, &s);
     for (size_t i = 0; i < reg.heap_begin; i++)
         if (!IS_POISONED(s.base + i))
@@ -262,7 +295,8 @@ Test(asan, poisoning_matches_the_walk_after_every_operation)
     ThRng rng = {th_seed(0x5eed0a5a)};
     for (int pol = 0; pol < MEM_POLICY_COUNT; pol++) {
         for (unsigned flags = 0; flags <= MEM_OPT_GUARD; flags += MEM_OPT_GUARD) {
-            MemHeap *h = th_heap((MemPolicy)pol, 1 << 15, flags);
+            /* fast: large enough for runs of its small classes */
+            MemHeap *h = th_heap((MemPolicy)pol, pol == MEM_FAST ? 1 << 17 : 1 << 15, flags);
             cr_assert_not_null(h);
             unsigned char *live[48] = {0};
             size_t sizes[48] = {0};
@@ -289,6 +323,7 @@ Test(asan, poisoning_matches_the_walk_after_every_operation)
                            "MemHeap_Release leaves the arena poisoned");
         }
     }
+    cr_assert_gt(runs_seen, 0, "fast's runs were checked too");
 }
 
 static void quiet_observer(const MemEvent *e, void *arg)

@@ -1,6 +1,8 @@
 /*
  * test_policies.c - each placement policy chooses exactly the block it
  * should, on scripted layouts, asserted as layout strings ("U32 F96 U64").
+ * Coalescing with neighbours is that of every policy but buddy, whose
+ * splitting and merging are in test_buddy.c.
  *
  * Block sizes: a request of r bytes takes max(32, round16(r + 8)) bytes, so
  * 24 -> 32, 56 -> 64, 120 -> 128, 248 -> 256.
@@ -266,28 +268,28 @@ static void coalesce_case(MemPolicy pol, const int *order, int n, const char *he
 Test(coalesce, with_the_right_neighbour)
 {
     static const int order[] = {1, 0}; /* B, then A merges with B */
-    for (int p = 0; p < MEM_POLICY_COUNT; p++)
+    for (int p = 0; p < MEM_BUDDY; p++)
         coalesce_case((MemPolicy)p, order, 2, "F192 U256 U32 ");
 }
 
 Test(coalesce, with_the_left_neighbour)
 {
     static const int order[] = {0, 1}; /* A, then B merges with A */
-    for (int p = 0; p < MEM_POLICY_COUNT; p++)
+    for (int p = 0; p < MEM_BUDDY; p++)
         coalesce_case((MemPolicy)p, order, 2, "F192 U256 U32 ");
 }
 
 Test(coalesce, with_both_neighbours)
 {
     static const int order[] = {0, 2, 1}; /* A, C, then B joins all three */
-    for (int p = 0; p < MEM_POLICY_COUNT; p++)
+    for (int p = 0; p < MEM_BUDDY; p++)
         coalesce_case((MemPolicy)p, order, 3, "F448 U32 ");
 }
 
 Test(coalesce, with_the_free_tail)
 {
     static const int order[] = {3, 2, 1, 0};
-    for (int p = 0; p < MEM_POLICY_COUNT; p++) {
+    for (int p = 0; p < MEM_BUDDY; p++) {
         MemHeap *h = th_heap((MemPolicy)p, 1 << 16, blocks_only((MemPolicy)p));
         size_t whole = th_first_free(h);
         void *q[4];
@@ -305,7 +307,7 @@ Test(coalesce, with_the_free_tail)
 
 Test(exhaustion, then_refill_with_one_allocation_of_nearly_the_whole_region)
 {
-    for (int p = 0; p < MEM_POLICY_COUNT; p++) {
+    for (int p = 0; p < MEM_BUDDY; p++) {
         MemHeap *h = th_heap((MemPolicy)p, 1 << 18, 0);
         size_t whole = th_first_free(h);
         void *objs[20000];

@@ -16,7 +16,9 @@
  * (a class with a free slot must not fall back to a block).
  *
  * 1,000,000 operations per policy across the suite (4 x 250,000), plus the
- * Mem_* facade under each policy.  TEST_SCALE=percent scales them (valgrind
+ * Mem_* facade under each policy.  Buddy's blocks are checked against the
+ * power of two each request needs, and its emptied heap against the tiling
+ * it started with.  TEST_SCALE=percent scales them (valgrind
  * runs a share).
  */
 #include "testlib.h"
@@ -52,6 +54,7 @@ typedef struct Run {
     unsigned char *stale[64];
     unsigned nstale;
     size_t checked;
+    size_t whole_free; /* free blocks of the empty heap (buddy: its tiling) */
     size_t runs, max_runs, runs_released, slot_allocs, block_allocs_small;
 } Run;
 
@@ -160,7 +163,14 @@ static size_t block_need(const Run *r, size_t size)
 {
     size_t extra = 8 + ((r->flags & MEM_OPT_GUARD) ? 8 : 0);
     size_t n = (size + extra + 15) / 16 * 16;
-    return n < 32 ? 32 : n;
+    n = n < 32 ? 32 : n;
+    if (r->policy == MEM_BUDDY) {
+        size_t p = 32;
+        while (p < n)
+            p *= 2;
+        n = p;
+    }
+    return n;
 }
 
 static const size_t class_edges[] = {16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224,
@@ -231,23 +241,27 @@ static void op_alloc(Run *r)
                       slot >= size && slot - size < 256,
                "a slot of %zu bytes for %zu", slot, size);
     unsigned char *p = do_alloc(r, size);
+    bool deferred = r->r.coalesce == MEM_COALESCE_DEFERRED;
     if (!p) {
+        MemStats after = MemHeap_Stats(r->h); /* deferred: after the coalesce */
         expect(r, !slot || !runs.room, "alloc %zu failed though a run of %zu has a free slot",
                size, slot);
         if (r->policy != MEM_FAST)
-            expect(r, before.largest_free < need,
-                   "alloc %zu failed though a free block of %zu fits", size, before.largest_free);
+            expect(r, after.largest_free < need,
+                   "alloc %zu failed though a free block of %zu fits", size, after.largest_free);
         else
             expect(r, before.largest_free < 2 * need,
                    "fast: alloc %zu failed though a free block of %zu exists", size,
                    before.largest_free);
-        MemStats after = MemHeap_Stats(r->h);
-        expect(r, after.free_bytes == before.free_bytes && after.free_blocks == before.free_blocks,
+        expect(r, after.free_bytes == before.free_bytes &&
+                      (after.free_blocks == before.free_blocks ||
+                       (deferred && after.free_blocks < before.free_blocks)),
                "a failed allocation changed the heap");
         expect(r, after.failed_allocs == before.failed_allocs + 1, "failure not counted");
         return;
     }
-    expect(r, before.largest_free >= need || (slot && runs.room) || runs.empty,
+    expect(r, before.largest_free >= need || (slot && runs.room) || runs.empty ||
+                  (deferred && before.free_bytes >= need),
            "alloc %zu succeeded without a block of %zu or a run's slot", size, need);
     bool in_run = slot && scan_runs(r, slot, p).obj_in_run;
     if (slot && runs.room)
@@ -256,6 +270,16 @@ static void op_alloc(Run *r)
     r->slot_allocs += in_run;
     r->block_allocs_small += !in_run && size <= MEM_RUN_MAX;
     expect(r, (uintptr_t)p % MEM_ALIGNMENT == 0, "misaligned %p", (void *)p);
+    if (r->policy == MEM_BUDDY) {
+        /* exactly the power of two it needs, aligned to it from the first block */
+        size_t at = (size_t)(p - (unsigned char *)r->r.base) - 8 - r->r.heap_begin;
+        expect(r, at % need == 0, "buddy block at +%#zx is not aligned to its %zu bytes", at,
+               need);
+        MemStats after = MemHeap_Stats(r->h);
+        expect(r, after.used_bytes == before.used_bytes + need,
+               "buddy: %zu bytes used for a block of %zu", after.used_bytes - before.used_bytes,
+               need);
+    }
     expect(r, p >= (unsigned char *)r->r.base + r->r.heap_begin + 8 &&
                   p + size <= (unsigned char *)r->r.base + r->r.heap_end,
            "object outside the block area");
@@ -380,12 +404,17 @@ static void free_everything(Run *r)
     }
     check_all(r);
     MemStats s = MemHeap_Stats(r->h);
-    /* everything coalesced, but for the empty runs kept as spares */
+    /* everything coalesced, but for the empty runs kept as spares (fast),
+     * buddy's tiling of the arena, and free blocks side by side when the
+     * coalescing is deferred or never */
     expect(r, s.run_free_slots == s.run_slots && s.runs <= 20,
            "after freeing everything: %zu runs, %zu of %zu slots free", s.runs,
            s.run_free_slots, s.run_slots);
-    expect(r, s.free_blocks <= s.runs + 1, "after freeing everything: %zu free blocks",
-           s.free_blocks);
+    if (r->r.coalesce == MEM_COALESCE_NOW)
+        expect(r, s.free_blocks <= s.runs + r->whole_free,
+               "after freeing everything: %zu free blocks", s.free_blocks);
+    expect(r, s.free_bytes + s.run_bytes == r->r.heap_end - r->r.heap_begin,
+           "after freeing everything: %zu bytes free, %zu in runs", s.free_bytes, s.run_bytes);
 }
 
 static void run(MemHeap *h, bool facade, uint64_t seed, size_t ops)
@@ -400,6 +429,8 @@ static void run(MemHeap *h, bool facade, uint64_t seed, size_t ops)
     r.flags = r.r.flags;
     r.seed = th_seed(seed);
     r.rng.s = r.seed;
+    r.whole_free = MemHeap_Stats(h).free_blocks;
+    cr_assert(r.whole_free == 1 || r.policy == MEM_BUDDY, "a new heap is one free block");
     size_t grans = r.r.size / 16 + 1;
     r.owner = malloc(grans * sizeof *r.owner);
     cr_assert_not_null(r.owner);
@@ -426,17 +457,19 @@ static void run(MemHeap *h, bool facade, uint64_t seed, size_t ops)
     /* The run must have exercised every kind of operation. */
     MemStats s = MemHeap_Stats(h);
     cr_assert_geq(r.checked, ops, "the checker ran after every operation");
-    cr_assert_gt(s.allocs, ops / 5, "allocations: %llu", (unsigned long long)s.allocs);
-    cr_assert_gt(s.frees, ops / 5, "frees: %llu", (unsigned long long)s.frees);
+    /* a heap that never coalesces shatters: it serves fewer, but some */
+    size_t least = r.r.coalesce == MEM_COALESCE_NEVER ? ops / 20 : ops / 5;
+    cr_assert_gt(s.allocs, least, "allocations: %llu", (unsigned long long)s.allocs);
+    cr_assert_gt(s.frees, least, "frees: %llu", (unsigned long long)s.frees);
     cr_assert_gt(s.failed_allocs, 0, "no allocation ever failed");
     cr_assert_gt(s.rejected_frees, ops / 50, "rejected frees: %llu",
                  (unsigned long long)s.rejected_frees);
-    if (r.policy == MEM_FAST && !(r.flags & MEM_OPT_GUARD)) {
+    if (MemHeap_SlotSize(h, 16)) {
         /* runs were made, filled, emptied and given back; small requests
          * went to slots, and to blocks when no run had room or could be made */
         cr_assert_gt(r.max_runs, 2, "runs at most %zu", r.max_runs);
         cr_assert_gt(r.runs_released, 0, "no run was ever given back");
-        cr_assert_gt(r.slot_allocs, ops / 20, "slots allocated: %zu", r.slot_allocs);
+        cr_assert_gt(r.slot_allocs, ops / 50, "slots allocated: %zu", r.slot_allocs);
     } else {
         cr_assert_eq(r.max_runs, 0, "runs under %s", MemPolicy_Name(r.policy));
     }
@@ -473,6 +506,11 @@ POLICY_TESTS(next, MEM_NEXT_FIT)
 POLICY_TESTS(best, MEM_BEST_FIT)
 POLICY_TESTS(worst, MEM_WORST_FIT)
 POLICY_TESTS(fast, MEM_FAST)
+POLICY_TESTS(buddy, MEM_BUDDY)
+
+/* Runs in a heap small enough that they fill it and fail: runs for the
+ * smallest classes only (the 1/256 rule), blocks beside them. */
+Test(random_fast, runs_under_pressure) { run(heap_for(MEM_FAST, 48 << 10, 0), false, 5005, OPS); }
 
 static void facade_run(const char *policy, uint64_t seed)
 {
@@ -482,8 +520,30 @@ static void facade_run(const char *policy, uint64_t seed)
     cr_assert_eq(th_mmap_calls, 1);
 }
 
+/* OSTEP's knobs: list orders and coalescing on the list policies. */
+static MemHeap *knob_heap(MemPolicy p, MemOrder order, MemCoalesce co, size_t arena)
+{
+    MemOptions o = {p, 0, order, co};
+    MemHeap *h = th_heap_ex(&o, arena);
+    cr_assert_not_null(h);
+    return h;
+}
+
+#define KNOB_OPS 100000u
+#define KNOB_TEST(name, pol, order, co, arena, seed)                                        \
+    Test(random_knobs, name) { run(knob_heap(pol, order, co, arena), false, seed, KNOB_OPS); }
+
+KNOB_TEST(first_lifo_deferred, MEM_FIRST_FIT, MEM_ORDER_LIFO, MEM_COALESCE_DEFERRED, 32 << 10, 5005)
+KNOB_TEST(next_fifo_never, MEM_NEXT_FIT, MEM_ORDER_FIFO, MEM_COALESCE_NEVER, 64 << 10, 5006)
+KNOB_TEST(best_lifo_now, MEM_BEST_FIT, MEM_ORDER_LIFO, MEM_COALESCE_NOW, 32 << 10, 5007)
+KNOB_TEST(worst_fifo_deferred, MEM_WORST_FIT, MEM_ORDER_FIFO, MEM_COALESCE_DEFERRED, 32 << 10,
+          5008)
+KNOB_TEST(first_address_never, MEM_FIRST_FIT, MEM_ORDER_ADDRESS, MEM_COALESCE_NEVER, 64 << 10,
+          5009)
+
 Test(random_facade, first) { facade_run("first", 11); }
 Test(random_facade, next) { facade_run("next", 12); }
 Test(random_facade, best) { facade_run("best", 13); }
 Test(random_facade, worst) { facade_run("worst", 14); }
 Test(random_facade, fast) { facade_run("fast", 15); }
+Test(random_facade, buddy) { facade_run("buddy", 16); }

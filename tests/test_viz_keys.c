@@ -416,7 +416,7 @@ Test(keys, compare_mode_allocates_in_every_heap_and_moves_between_them)
 
 Test(keys, p_with_every_policy_on_the_screen_says_so)
 {
-    start(0, 5);
+    start(0, MEM_POLICY_COUNT);
     press('p');
     cr_assert(strstr(ui.msg, "every policy is on the screen"), "%s", ui.msg);
     stop();

@@ -131,6 +131,64 @@ Test(explain, a_fast_fit_miss_is_not_blamed_on_fragmentation)
     cr_assert(strstr(text, "bounded search"), "%s", text);
 }
 
+Test(explain, buddy_says_how_it_halved_and_what_the_rounding_costs)
+{
+    MemEvent ev[2] = {
+        {.kind = MEM_EV_SPLIT, .policy = MEM_BUDDY, .op = 1, .request = 100, .block = 8,
+         .size = 1024, .count = 3, .remainder = 896},
+        {.kind = MEM_EV_ALLOC, .policy = MEM_BUDDY, .op = 1, .request = 100, .examined = 1,
+         .block = 8, .size = 1024, .remainder = 896, .object = 16},
+    };
+    cr_assert_eq(say(ev, 2), LOG_ALLOC);
+    cr_assert_str_eq(text, "alloc 100 B → a 128 B block at +0x8 (20 B of padding): buddy halved "
+                           "the free 1024 B 3 times, leaving 896 B as free buddies");
+    cr_assert_str_eq(brief, "alloc 100 B → +0x8");
+    ev[1].size = 128;
+    ev[1].remainder = 0;
+    say(&ev[1], 1);
+    cr_assert_str_eq(text, "alloc 100 B → the free 128 B block at +0x8 (20 B of padding): buddy "
+                           "rounds up to a power of two");
+    MemEvent fr[2] = {
+        {.kind = MEM_EV_FREE, .policy = MEM_BUDDY, .op = 2, .pointer = 0x90, .object = 0x90,
+         .request = 100, .block = 0x88, .size = 128},
+        {.kind = MEM_EV_MERGE, .policy = MEM_BUDDY, .op = 2, .block = 8, .size = 1024,
+         .count = 3, .neighbours = MEM_LEFT | MEM_RIGHT},
+    };
+    cr_assert_eq(say(fr, 2), LOG_FREE);
+    cr_assert_str_eq(text, "free +0x90 → object at +0x90 (100 B), merged with its buddy 3 times "
+                           "→ 1024 B free at +0x8");
+    say(fr, 1);
+    cr_assert_str_eq(text, "free +0x90 → object at +0x90 (100 B), its buddy is not free → 128 B "
+                           "free");
+}
+
+Test(explain, the_knobs_say_what_was_not_coalesced_and_when_it_was)
+{
+    MemEvent f = {.kind = MEM_EV_FREE, .policy = MEM_FIRST_FIT, .op = 4, .pointer = 0x50,
+                  .object = 0x50, .request = 40, .block = 0x48, .size = 48,
+                  .neighbours = MEM_LEFT};
+    say(&f, 1);
+    cr_assert_str_eq(text, "free +0x50 → object at +0x50 (40 B), not coalesced with the left "
+                           "neighbour (coalescing is deferred or off) → 48 B free");
+    MemEvent c[2] = {{.kind = MEM_EV_COALESCE_ALL, .op = 7, .request = 100, .examined = 5,
+                      .count = 2, .block = 0x48, .size = 128},
+                     {.kind = MEM_EV_ALLOC, .policy = MEM_FIRST_FIT, .op = 7, .request = 100,
+                      .examined = 3, .block = 0x48, .size = 128, .object = 0x50}};
+    cr_assert_eq(say(c, 2), LOG_ALLOC);
+    cr_assert(strstr(text, "no free block held 100 B, so the deferred coalescing ran: 2 of 5 "
+                           "free blocks merged into the free block before them; the largest "
+                           "is 128 B; alloc 100 B: first fit"), "%s", text);
+    c[0].count = 0;
+    say(c, 1);
+    cr_assert(strstr(text, "no two of the 5 free blocks were neighbours"), "%s", text);
+    char k[64];
+    cr_assert_str_eq(Explain_Knobs(MEM_ORDER_LIFO, MEM_COALESCE_DEFERRED, k, sizeof k),
+                     "LIFO list, deferred coalescing");
+    cr_assert_str_eq(Explain_Knobs(MEM_ORDER_ADDRESS, MEM_COALESCE_NEVER, k, sizeof k),
+                     "no coalescing");
+    cr_assert_str_eq(Explain_Knobs(MEM_ORDER_ADDRESS, MEM_COALESCE_NOW, k, sizeof k), "");
+}
+
 Test(explain, refusals_and_overflows_use_the_library_words)
 {
     MemEvent r = {.kind = MEM_EV_REJECT, .op = 4, .pointer = 0x1a4, .reason = MEM_REJECT_HEADER};
@@ -220,6 +278,36 @@ Test(options, every_option_in_both_spellings)
     cr_assert_eq(o.policy, MEM_NEXT_FIT);
 }
 
+Test(options, the_knobs_of_the_list_policies)
+{
+    cr_assert_eq(parse(ARGS("--order", "lifo", "--coalesce=deferred")), OPT_RUN, "%s", err);
+    cr_assert_eq(o.order, MEM_ORDER_LIFO);
+    cr_assert_eq(o.coalesce, MEM_COALESCE_DEFERRED);
+    cr_assert_eq(parse(ARGS("--order", "addr", "--coalesce", "never", "-p", "worst")), OPT_RUN);
+    cr_assert_eq(o.order, MEM_ORDER_ADDRESS);
+    cr_assert_eq(o.coalesce, MEM_COALESCE_NEVER);
+    cr_assert_eq(parse(ARGS("--order=address", "--order", "fifo")), OPT_RUN, "the last wins");
+    cr_assert_eq(o.order, MEM_ORDER_FIFO);
+    cr_assert_eq(parse(ARGS()), OPT_RUN);
+    cr_assert_eq(o.order, MEM_ORDER_ADDRESS, "the defaults");
+    cr_assert_eq(o.coalesce, MEM_COALESCE_NOW);
+    cr_assert_eq(parse(ARGS("--order", "random")), OPT_ERROR);
+    cr_assert_str_eq(err, "--order: 'random' is not an order (addr, lifo, fifo)");
+    cr_assert_eq(parse(ARGS("--coalesce", "later")), OPT_ERROR);
+    cr_assert_str_eq(err, "--coalesce: 'later' is not a choice (now, deferred, never)");
+    /* a single heap of fast or buddy cannot take them... */
+    cr_assert_eq(parse(ARGS("--policy", "buddy", "--order", "lifo")), OPT_ERROR);
+    cr_assert_str_eq(err, "--order and --coalesce are for first, next, best and worst fit, "
+                          "not buddy");
+    cr_assert_eq(parse(ARGS("--coalesce", "never", "-p", "fast")), OPT_ERROR);
+    /* ...but the defaults are fine, and compare mode gives them to its list heaps */
+    cr_assert_eq(parse(ARGS("--policy", "fast", "--order", "addr", "--coalesce", "now")), OPT_RUN);
+    cr_assert_eq(parse(ARGS("--compare", "first,fast,buddy", "--order", "lifo")), OPT_RUN);
+    const char *u = Options_Usage();
+    cr_assert(strstr(u, "--order ORDER") && strstr(u, "--coalesce WHEN"), "%s", u);
+    cr_assert(strstr(u, "8-byte headers, 16-byte alignment"), "the help says what stays fixed");
+}
+
 Test(options, compare_lists_policies_once_each)
 {
     cr_assert_eq(parse(ARGS("--compare", "first,best,worst,fast")), OPT_RUN, "%s", err);
@@ -248,9 +336,10 @@ Test(options, mistakes_are_errors_with_a_reason)
     cr_assert_eq(parse(ARGS("stray")), OPT_ERROR);
     cr_assert_eq(parse(ARGS("--size")), OPT_ERROR);
     cr_assert_str_eq(err, "--size needs a value");
-    cr_assert_eq(parse(ARGS("--size", "1K")), OPT_ERROR, "below MEM_MIN_REGION");
+    cr_assert_eq(parse(ARGS("--size", "255")), OPT_ERROR, "below VIZ_MIN_SIZE");
+    cr_assert_eq(parse(ARGS("--size", "256")), OPT_RUN, "a lecture's small heap");
     cr_assert_eq(parse(ARGS("--size", "2G")), OPT_ERROR, "above VIZ_MAX_SIZE");
-    cr_assert(strstr(err, "out of range (4K to 1G)"), "%s", err);
+    cr_assert(strstr(err, "out of range (256 to 1G)"), "%s", err);
     cr_assert_eq(parse(ARGS("--size", "1G")), OPT_RUN);
     cr_assert_eq(parse(ARGS("--size", "lots")), OPT_ERROR);
     cr_assert_eq(parse(ARGS("--policy", "good")), OPT_ERROR);

@@ -249,7 +249,9 @@ Test(workload, phased_grows_churns_then_shrinks_to_empty)
  * emptied heap. */
 Test(workload, fragmenter_fails_large_requests_while_enough_is_free)
 {
-    for (unsigned pol = 0; pol < MEM_POLICY_COUNT; pol++) {
+    /* not buddy: its power-of-two padding fills the heap before the fill
+     * phase thinks it is full, so small requests fail first there */
+    for (unsigned pol = 0; pol < MEM_BUDDY; pol++) {
         MemHeap *h = th_heap((MemPolicy)pol, 1 << 18, 0);
         cr_assert_not_null(h);
         size_t cap = MemHeap_Stats(h).capacity;

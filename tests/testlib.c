@@ -11,6 +11,13 @@
 unsigned th_mmap_calls;
 unsigned th_mmap_fail;
 
+void th_record(const MemEvent *e, void *arg)
+{
+    ThLog *l = arg;
+    if (l->n < sizeof l->ev / sizeof l->ev[0])
+        l->ev[l->n++] = *e;
+}
+
 void th_expose(const MemHeap *heap)
 {
     MemRegion r = MemHeap_Region(heap);
@@ -35,13 +42,19 @@ void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
     return __real_mmap(addr, len, prot, flags, fd, off);
 }
 
-MemHeap *th_heap(MemPolicy policy, size_t arena, unsigned flags)
+MemHeap *th_heap_ex(const MemOptions *o, size_t arena)
 {
     size_t len = arena + 4096;
     void *p = __real_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
-    return MemHeap_Create(p, len, policy, flags);
+    return MemHeap_CreateEx(p, len, o);
+}
+
+MemHeap *th_heap(MemPolicy policy, size_t arena, unsigned flags)
+{
+    MemOptions o = {policy, flags, MEM_ORDER_ADDRESS, MEM_COALESCE_NOW};
+    return th_heap_ex(&o, arena);
 }
 
 typedef struct {

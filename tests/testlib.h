@@ -24,6 +24,8 @@
 
 /* A heap over a fresh private mapping of about `size` bytes of arena. */
 MemHeap *th_heap(MemPolicy policy, size_t arena, unsigned flags);
+/* The same with MemHeap_CreateEx's options. */
+MemHeap *th_heap_ex(const MemOptions *options, size_t arena);
 
 /* The heap as a string of blocks in address order, "U32 F96 U64": U for used,
  * F for free, then the block's size in bytes; a run is R, its size, and its
@@ -39,6 +41,14 @@ size_t th_first_free(const MemHeap *heap);
 /* Lets a test write into the heap's metadata on purpose: under
  * AddressSanitizer the library keeps everything but live objects poisoned. */
 void th_expose(const MemHeap *heap);
+
+/* An observer that keeps the first 64 events: MemHeap_SetObserver(h,
+ * th_record, &log) with a zeroed ThLog. */
+typedef struct ThLog {
+    MemEvent ev[64];
+    size_t n;
+} ThLog;
+void th_record(const MemEvent *event, void *log);
 
 /* How many times the library called mmap (counted through --wrap=mmap). */
 extern unsigned th_mmap_calls;

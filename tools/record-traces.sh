@@ -34,7 +34,8 @@ rec() {
     CMD="$*" tools/record.sh "$so" "$dir/$name.rep" 2>&1 | tail -n 1
 }
 
-rec cc1-hello    "cc -O2 -c $work/hello.c -o $work/hello.o"
+# cc1 itself (make record keeps the command's own process: the driver, for cc)
+rec cc1-hello    "$(cc -print-prog-name=cc1) -quiet -O2 $work/hello.c -o $work/hello.s"
 rec python-start "/usr/bin/python3 -c pass"
 rec perl-hash    "perl -e 'my %h; \$h{\$_} = \$_ x 3 for 1 .. 1500; my @k = sort keys %h; print scalar(@k), qq(\n)' >/dev/null"
 rec bash-loop    "bash -c 'for i in \$(seq 1 100); do x=\"\$x\$i\"; a[\$i]=\$x; done; echo \${#x}' >/dev/null"

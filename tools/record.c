@@ -8,6 +8,9 @@
  * command that starts other programs (cc runs cc1 and as) leaves one trace
  * per process.  Without "%p" only the first process image writes (children
  * of a fork stop recording; a program exec'd later overwrites the file).
+ * An exec keeps the pid: the new image's trace replaces the old one's.  Each
+ * trace names its process and its parent ("# pid P, parent Q"), from which
+ * tools/record.sh tells the command's own process.
  * Without RECORD_TRACE the library only passes calls through.
  *
  * What is recorded
@@ -23,9 +26,12 @@
  * objects.  The header's heap size is 1.5 x the peak live bytes + 64 KiB.
  *
  * How it stays out of the program's way
- *   - It never calls malloc: the pointer table, the op log and the id stack
- *     live in memory from mmap, and the file is written with write(2) from a
- *     static buffer, at exit (a destructor).
+ *   - It never calls malloc: the pointer table and the id stack live in
+ *     memory from mmap, and the trace is written as the program runs, into
+ *     the file mapped shared (see "writing the trace as it goes" below): a
+ *     process that ends by _exit, abort or a fatal signal leaves a whole
+ *     trace, and one killed by SIGKILL its op lines (tools/record.sh then
+ *     rebuilds the header).
  *   - The real functions come from dlsym(RTLD_NEXT).  dlsym itself may call
  *     calloc before they are known: those requests (and any made while the
  *     recorder itself is running, which a thread-local flag detects) are
@@ -47,7 +53,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
@@ -98,12 +106,6 @@ static size_t boot_size(const void *p)
 
 enum { REC_A, REC_F, REC_R };
 
-typedef struct Rec {
-    uint64_t size;
-    uint32_t id;
-    uint32_t kind;
-} Rec;
-
 typedef struct Slot {
     uintptr_t key;      /* 0 = empty */
     uint32_t id;
@@ -116,8 +118,7 @@ static _Atomic int initialised; /* 1 once the real functions are known */
 static int recording;        /* 1 while this process logs */
 static char out_pattern[1024];
 
-static Rec *log_ops;         /* mmap'd, log_cap entries */
-static size_t log_n, log_cap;
+static size_t log_n;         /* op lines written */
 static Slot *table;          /* mmap'd open-addressing table, table_cap slots */
 static size_t table_n, table_cap;
 static uint32_t *free_ids;   /* mmap'd stack of reusable ids */
@@ -223,13 +224,15 @@ static void table_remove(Slot *s)
 
 static void stop(void) { recording = 0; }
 
+static bool out_line(uint32_t kind, uint32_t id, uint64_t size);
+
 static void log_op(uint32_t kind, uint32_t id, uint64_t size)
 {
-    if (log_n >= MAX_OPS || !grow((void **)&log_ops, &log_cap, log_n + 1, sizeof *log_ops)) {
+    if (log_n >= MAX_OPS || !out_line(kind, id, size)) {
         stop();
         return;
     }
-    log_ops[log_n++] = (Rec){size, id, kind};
+    log_n++;
 }
 
 /* Binds object p to id: the table, the live and peak bytes, and the line. */
@@ -306,12 +309,19 @@ static void note_realloc(void *old, void *p, size_t size)
 #define RESOLVE(name) \
     do { void *sym_ = dlsym(RTLD_NEXT, #name); memcpy(&real_##name, &sym_, sizeof sym_); } while (0)
 
+static void out_open(void);
+static void out_fork_child(bool keep);
+static void catch_fatal_signals(void);
+
 static void prepare(void) { pthread_mutex_lock(&lock); }
 static void parent(void) { pthread_mutex_unlock(&lock); }
 static void child(void)
 {
-    /* Without %p the child would overwrite its parent's file. */
-    if (!strstr(out_pattern, "%p"))
+    /* Without %p the child would overwrite its parent's file: it stops.
+     * With it, the child's trace is the parent's so far, then its own. */
+    bool keep = recording && strstr(out_pattern, "%p") != NULL;
+    out_fork_child(keep);
+    if (!keep)
         recording = 0;
     pthread_mutex_unlock(&lock);
 }
@@ -332,8 +342,11 @@ static void init_once(void)
     const char *out = getenv("RECORD_TRACE");
     if (initialised && out && *out && strlen(out) < sizeof out_pattern) {
         memcpy(out_pattern, out, strlen(out) + 1);
-        recording = 1;
-        pthread_atfork(prepare, parent, child);
+        out_open();
+        if (recording) {
+            pthread_atfork(prepare, parent, child);
+            catch_fatal_signals();
+        }
     }
     busy--;
 }
@@ -507,74 +520,49 @@ EXPORT void *pvalloc(size_t size)
     return paged(&real_pvalloc, size);
 }
 
-/* ---- writing the trace at exit ------------------------------------------- */
+/* ---- writing the trace as it goes ------------------------------------------- */
 
-typedef struct Out {
-    int fd;
-    bool ok;
-    size_t n;
-    char buf[1 << 16];
-} Out;
+/*
+ * The file is mapped shared and written as the program runs: what is stored
+ * in the mapping is in the file even if the process is killed the next
+ * moment (the page cache keeps it).  Its layout:
+ *
+ *   # recorded by tools/record.so from: <command line>
+ *   # pid <pid>, parent <parent's pid>
+ *   <heap size>      the header: four fields of HDR_FIELD characters,
+ *   <ids>            "?" until the trace is finished (the parser refuses a
+ *   <ops>            trace that was never finished, and record.sh rebuilds
+ *   1                its header from the op lines)
+ *   a 0 10           op lines, appended under the lock
+ *   ...
+ *   \n\n\n...        the rest of the mapped size: blank lines
+ *
+ * An op line is stored from its second byte on, then its letter: a line cut
+ * short by a kill still begins with the blank that was there, so it never
+ * passes for a whole op.  Finishing writes the header and cuts the file at
+ * the last line.  It runs at exit (a destructor), in _exit and _Exit (this
+ * library's own, which program calls reach), and from a handler for every
+ * fatal signal whose action is the default when recording starts (it then
+ * re-raises the signal).  SIGKILL, a stack overflow (no stack for the
+ * handler), a handler of the program's own that ends the process without
+ * exit or _exit, and a statically linked exec cannot be caught: the op lines
+ * are in the file all the same, and record.sh rebuilds the header.
+ */
 
-static Out out_buf;
+#define HDR_FIELD 20
+#define OUT_CHUNK ((size_t)1 << 20)
 
-static void out_flush(Out *o)
-{
-    size_t done = 0;
-    while (o->ok && done < o->n) {
-        ssize_t w = write(o->fd, o->buf + done, o->n - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            o->ok = false;
-        else
-            done += (size_t)w;
-    }
-    o->n = 0;
-}
-
-static void out_char(Out *o, char c)
-{
-    if (o->n == sizeof o->buf)
-        out_flush(o);
-    o->buf[o->n++] = c;
-}
-
-static void out_str(Out *o, const char *s)
-{
-    while (*s)
-        out_char(o, *s++);
-}
-
-static void out_num(Out *o, uint64_t v)
-{
-    char d[24];
-    int n = 0;
-    do {
-        d[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        out_char(o, d[--n]);
-}
-
-/* "# recorded from: <command line>", printable and at most 200 bytes. */
-static void out_cmdline(Out *o)
-{
-    char cmd[200];
-    ssize_t n = 0;
-    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        n = read(fd, cmd, sizeof cmd);
-        close(fd);
-    }
-    out_str(o, "# recorded by tools/record.so from: ");
-    for (ssize_t i = 0; i < n; i++) {
-        char c = cmd[i];
-        out_char(o, c == '\0' ? ' ' : (c < 0x20 || c > 0x7e) ? '?' : c);
-    }
-    out_char(o, '\n');
-}
+static int out_fd = -1;
+static pid_t out_pid;          /* the process the file belongs to */
+static char *out_map;          /* the file, mapped shared, out_cap bytes */
+static size_t out_cap;
+static size_t out_pos;         /* bytes of whole lines */
+static size_t out_hdr;         /* offset of the header's first field */
+static volatile sig_atomic_t out_done;
+/* a fork child's inherited trace: copied into its own file at its first
+ * line or its end (a child that execs at once copies nothing) */
+static char *inherit_map;
+static size_t inherit_cap, inherit_off, inherit_len;
 
 /* The file name: the pattern with "%p" replaced by the pid. */
 static void out_path(char *path, size_t len)
@@ -599,43 +587,257 @@ static void out_path(char *path, size_t len)
     path[j] = '\0';
 }
 
+/* Room for n more bytes: the file and its mapping grow by doubling, the new
+ * part filled with newlines (blank lines to a reader). */
+static bool out_room(size_t n)
+{
+    if (out_pos + n <= out_cap)
+        return true;
+    size_t cap = out_cap ? out_cap : OUT_CHUNK;
+    while (cap < out_pos + n)
+        cap *= 2;
+    if (ftruncate(out_fd, (off_t)cap) != 0)
+        return false;
+    void *p = out_map ? mremap(out_map, out_cap, cap, MREMAP_MAYMOVE)
+                      : mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, out_fd, 0);
+    if (p == MAP_FAILED)
+        return false;
+    memset((char *)p + out_cap, '\n', cap - out_cap);
+    out_map = p;
+    out_cap = cap;
+    return true;
+}
+
+static void put_bytes(const char *s, size_t n)
+{
+    memcpy(out_map + out_pos, s, n);
+    out_pos += n;
+}
+
+static void put_num(long v)
+{
+    char d[24];
+    int k = 0;
+    unsigned long u = v < 0 ? 0u : (unsigned long)v;
+    do {
+        d[k++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    while (k)
+        put_bytes(&d[--k], 1);
+}
+
+/* Right-aligned decimal in a field of HDR_FIELD characters (or "?"). */
+static void put_field(char *at, uint64_t v, bool known)
+{
+    memset(at, ' ', HDR_FIELD);
+    char *d = at + HDR_FIELD;
+    if (!known) {
+        d[-1] = '?';
+        return;
+    }
+    do {
+        *--d = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && d > at);
+}
+
+/* Starts this process's file: the comment line and an unfinished header. */
+static bool out_start(void)
+{
+    char path[1100];
+    out_path(path, sizeof path);
+    out_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out_fd < 0)
+        return false;
+    out_pid = getpid();
+    out_map = NULL;
+    out_cap = out_pos = 0;
+    char cmd[200];
+    ssize_t n = 0;
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        n = read(fd, cmd, sizeof cmd);
+        close(fd);
+    }
+    static const char lead[] = "# recorded by tools/record.so from: ";
+    if (!out_room(sizeof lead + (size_t)(n > 0 ? n : 0) + 64 + 4 * (HDR_FIELD + 1)))
+        return false;
+    put_bytes(lead, sizeof lead - 1);
+    for (ssize_t i = 0; i < n; i++) {
+        char c = cmd[i];
+        c = c == '\0' ? ' ' : (c < 0x20 || c > 0x7e) ? '?' : c;
+        put_bytes(&c, 1);
+    }
+    put_bytes("\n", 1);
+    /* record.sh tells the command's own process by its place in the tree */
+    static const char pids[] = "# pid ";
+    put_bytes(pids, sizeof pids - 1);
+    put_num(getpid());
+    static const char parent[] = ", parent ";
+    put_bytes(parent, sizeof parent - 1);
+    put_num(getppid());
+    put_bytes("\n", 1);
+    out_hdr = out_pos;
+    for (int f = 0; f < 4; f++) {
+        put_field(out_map + out_pos, 1, f == 3);
+        out_pos += HDR_FIELD;
+        put_bytes("\n", 1);
+    }
+    return true;
+}
+
+/* At start-up (init_once): recording starts only if the file can be made. */
+static void out_open(void)
+{
+    recording = out_start();
+}
+
+/* Copies the trace a fork child inherited, once, into its own file. */
+static bool out_take_inheritance(void)
+{
+    if (!inherit_map)
+        return true;
+    char *from = inherit_map;
+    size_t cap = inherit_cap, len = inherit_len;
+    inherit_map = NULL;
+    bool ok = out_start() && out_room(len);
+    if (ok)
+        put_bytes(from + inherit_off, len);
+    munmap(from, cap);
+    return ok;
+}
+
+static bool out_line(uint32_t kind, uint32_t id, uint64_t size)
+{
+    if (out_done || !out_take_inheritance())
+        return false;
+    static const char letter[] = {'a', 'f', 'r'};
+    char line[48];
+    size_t n = 0;
+    char d[24];
+    line[n++] = letter[kind];
+    for (int pass = 0; pass < (kind == REC_F ? 1 : 2); pass++) {
+        uint64_t v = pass ? size : id;
+        int k = 0;
+        do {
+            d[k++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        line[n++] = ' ';
+        while (k)
+            line[n++] = d[--k];
+    }
+    line[n++] = '\n';
+    if (!out_room(n))
+        return false;
+    memcpy(out_map + out_pos + 1, line + 1, n - 1);
+    atomic_signal_fence(memory_order_seq_cst);
+    out_map[out_pos] = line[0];
+    out_pos += n;
+    return true;
+}
+
+/* In the child of a fork: the parent's mapping stays the parent's.  keep:
+ * the child's file starts as a copy of what the parent had written. */
+static void out_fork_child(bool keep)
+{
+    if (out_fd < 0 || !out_map)
+        return;
+    close(out_fd);
+    out_fd = -1;
+    if (keep) {
+        /* the op lines only: the child writes its own comment and header */
+        inherit_map = out_map;
+        inherit_cap = out_cap;
+        inherit_off = out_hdr + 4 * (HDR_FIELD + 1);
+        inherit_len = out_pos - inherit_off;
+    } else {
+        munmap(out_map, out_cap);
+    }
+    out_map = NULL;
+    out_cap = out_pos = 0;
+}
+
+/* Fills in the header and, when the lock is held (no line is being
+ * written), cuts the file at the last line.  Only async-signal-safe calls. */
+static void out_finish(bool cut)
+{
+    if (out_done || getpid() != out_pid)
+        return; /* done, or a vfork child sharing its parent's memory */
+    out_done = 1;
+    recording = 0;
+    if (inherit_map && !out_take_inheritance())
+        return;
+    if (!out_map)
+        return;
+    put_field(out_map + out_hdr, peak_bytes + peak_bytes / 2 + 65536, true);
+    put_field(out_map + out_hdr + (HDR_FIELD + 1), next_id, true);
+    put_field(out_map + out_hdr + 2 * (HDR_FIELD + 1), log_n, true);
+    if (cut && ftruncate(out_fd, (off_t)out_pos) == 0)
+        out_cap = out_pos;
+}
+
 __attribute__((destructor)) static void record_finish(void)
 {
     if (!initialised)
         return;
     busy++;
     pthread_mutex_lock(&lock);
-    if (recording) {
-        recording = 0;
-        char path[1100];
-        out_path(path, sizeof path);
-        Out *o = &out_buf;
-        o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        o->ok = o->fd >= 0;
-        o->n = 0;
-        out_cmdline(o);
-        out_num(o, peak_bytes + peak_bytes / 2 + 65536);
-        out_char(o, '\n');
-        out_num(o, next_id);
-        out_char(o, '\n');
-        out_num(o, log_n);
-        out_str(o, "\n1\n");
-        static const char letter[] = {'a', 'f', 'r'};
-        for (size_t i = 0; i < log_n; i++) {
-            const Rec *r = &log_ops[i];
-            out_char(o, letter[r->kind]);
-            out_char(o, ' ');
-            out_num(o, r->id);
-            if (r->kind != REC_F) {
-                out_char(o, ' ');
-                out_num(o, r->size);
-            }
-            out_char(o, '\n');
-        }
-        out_flush(o);
-        if (o->fd >= 0)
-            close(o->fd);
-    }
+    out_finish(true);
     pthread_mutex_unlock(&lock);
     busy--;
+}
+
+/* _exit and _Exit skip the destructors: finish here, then end the process
+ * as they do. */
+static void finish_anywhere(void)
+{
+    bool locked = pthread_mutex_trylock(&lock) == 0;
+    out_finish(locked);
+    if (locked)
+        pthread_mutex_unlock(&lock);
+}
+
+EXPORT void _exit(int status)
+{
+    if (initialised)
+        finish_anywhere();
+    syscall(SYS_exit_group, status);
+    __builtin_unreachable();
+}
+
+EXPORT void _Exit(int status)
+{
+    _exit(status);
+}
+
+static const int fatal_signals[] = {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP,
+                                    SIGSYS, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE,
+                                    SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ};
+
+static void on_fatal_signal(int sig)
+{
+    int saved = errno;
+    finish_anywhere();
+    errno = saved;
+    raise(sig); /* the action is the default again (SA_RESETHAND) */
+}
+
+/* Only signals whose action is the default: a program's own handlers and
+ * ignored signals stay as they are. */
+static void catch_fatal_signals(void)
+{
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
+        struct sigaction old;
+        if (sigaction(fatal_signals[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
+            (old.sa_flags & SA_SIGINFO))
+            continue;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_fatal_signal;
+        sa.sa_flags = (int)(SA_RESETHAND | SA_NODEFER);
+        sigemptyset(&sa.sa_mask);
+        sigaction(fatal_signals[i], &sa, NULL);
+    }
 }

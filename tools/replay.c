@@ -4,7 +4,7 @@
  *
  *   replay [-p policy] [-s bytes] [-c] trace.rep...
  *
- * -p   placement policy (first, next, best, worst, fast; default fast)
+ * -p   placement policy (first, next, best, worst, fast, buddy; default fast)
  * -s   region size in bytes (default: 4 x the trace's peak live bytes
  *      + 1 MiB, "big enough" for any policy)
  * -c   run MemHeap_Check after every operation (slow)

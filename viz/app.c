@@ -5,6 +5,7 @@
 #include "app.h"
 
 #include "explain.h"
+#include "live.h"
 #include "options.h"
 
 #include <ctype.h>
@@ -99,6 +100,8 @@ bool App_Running(const Ui *ui)
 
 unsigned App_Step(Ui *ui)
 {
+    if (ui->live)
+        return Live_Step(ui);
     if (ui->m->ended || ui->help || ui->prompt != PROMPT_NONE)
         return R_NONE;
     if (!Model_Step(ui->m)) {
@@ -537,11 +540,12 @@ static unsigned act_click(Ui *ui, int key)
     (void)key;
     for (unsigned i = 0; i < ui->m->nlanes; i++) {
         const MapGeom *g = &ui->geom[i];
-        if (!g->valid || ui->mouse_y < g->y || ui->mouse_y >= g->y + 2 * g->rows ||
-            ui->mouse_x < g->x || ui->mouse_x >= g->x + g->cols)
+        /* a bar row's lines: its level row (buddy) above, its marker row below */
+        int above = g->stride - 2, dy = ui->mouse_y - g->y + above;
+        if (!g->valid || dy < 0 || dy >= g->stride * g->rows || ui->mouse_x < g->x ||
+            ui->mouse_x >= g->x + g->cols)
             continue;
-        size_t cell = (size_t)((ui->mouse_y - g->y) / 2) * (size_t)g->cols +
-                      (size_t)(ui->mouse_x - g->x);
+        size_t cell = (size_t)(dy / g->stride) * (size_t)g->cols + (size_t)(ui->mouse_x - g->x);
         size_t off = g->start + cell * g->bpc;
         if (off >= g->end)
             break;
@@ -819,6 +823,9 @@ static unsigned dispatch(Ui *ui, int key)
         ui->msg[0] = '\0';
         return R_REDRAW;
     }
+    unsigned live_r;
+    if (ui->live && Live_Key(ui, key, &live_r))
+        return live_r;
     for (size_t i = 0; i < sizeof bindings / sizeof bindings[0]; i++)
         if (bindings[i].key == key)
             return bindings[i].act(ui, key);

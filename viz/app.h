@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct Live;
+
 /* Keys beyond Unicode, as render.c translates them from curses. */
 enum {
     VK_UP = 0x110000, VK_DOWN, VK_LEFT, VK_RIGHT, VK_HOME, VK_END, VK_PGUP, VK_PGDN,
@@ -39,6 +41,8 @@ typedef struct MapGeom {
     bool valid;
     int y, x;        /* top-left bar cell */
     int rows, cols;  /* bar rows (each followed by a marker row), cells a row */
+    int stride;      /* screen lines a bar row takes: 2, or 3 with buddy's
+                        level row above it (map_stride) */
     size_t start, end, bpc;
 } MapGeom;
 
@@ -73,6 +77,7 @@ typedef struct Ui {
     bool flash;              /* the last operation's blocks are flashing */
     int mouse_y, mouse_x;    /* for VK_MOUSE */
     const char *trace_name;  /* --trace FILE, for the title */
+    struct Live *live;       /* live mode (viz/live.h), else NULL */
     int rows, cols;          /* screen size of the last composition */
     MapGeom geom[VIZ_LANES_MAX];
 } Ui;

@@ -193,6 +193,8 @@ typedef struct Walk {
     size_t n;        /* blocks */
     long u;          /* -1 the leading table, 0..n-1 a block, n the trailing table */
     bool prev_used;  /* the block before u is used */
+    bool prev_free;  /* the block before u is a free block (a table, a slot
+                        and a run are not) */
     int shade;       /* of the last used block */
 } Walk;
 
@@ -224,10 +226,12 @@ static int shade_of(const Walk *w)
 static void walk_step(Walk *w)
 {
     if (w->u >= 0 && (size_t)w->u < w->n) {
-        bool used = w->s->blocks[w->u].used;
+        const SnapBlock *blk = &w->s->blocks[w->u];
+        bool used = blk->used;
         if (used)
             w->shade = shade_of(w);
         w->prev_used = used;
+        w->prev_free = !used && !Snap_InRun(blk);
     }
     w->u++;
 }
@@ -250,6 +254,7 @@ static void walk_begin(Walk *w, const Snapshot *s, size_t start)
                 hi = mid;
         }
         w->u = (long)lo;
+        w->prev_free = lo > 0 && !s->blocks[lo - 1].used && !Snap_InRun(&s->blocks[lo - 1]);
         if (lo > 0 && s->blocks[lo - 1].used) {
             /* the shade alternates along a run of used blocks */
             size_t i = lo - 1, run = 0;
@@ -277,6 +282,12 @@ static unsigned unit_segments(const Walk *w, Seg *g, bool *ovf)
     }
     const SnapBlock *blk = &w->s->blocks[w->u];
     if (!blk->used) {
+        if (w->prev_free && blk->header && blk->header < blk->size) {
+            /* free after free: its header is the boundary (bar.h) */
+            g[0] = (Seg){K_HEADER, a, a + blk->header};
+            g[1] = (Seg){K_FREE, a + blk->header, b};
+            return 2;
+        }
         g[0] = (Seg){Snap_IsSlot(blk) ? K_SLOT_FREE : K_FREE, a, b};
         return 1;
     }
@@ -326,6 +337,8 @@ static void add_unit(Acc *acc, const Walk *w, FreeVis *open, bool glyphs, size_t
 static void fast_done(Acc *acc, Walk *w, size_t u, size_t first, size_t owner,
                       size_t owner_bytes, unsigned prev_used, unsigned shade)
 {
+    if (u > first) /* a free slot is no free block: no boundary after it */
+        w->prev_free = !w->s->blocks[u - 1].used && !Snap_InRun(&w->s->blocks[u - 1]);
     if (owner != SIZE_MAX) {
         acc->owner = (long)owner;
         acc->owner_bytes = owner_bytes;
@@ -340,7 +353,8 @@ static void fast_done(Acc *acc, Walk *w, size_t u, size_t first, size_t owner,
 }
 
 /* Split mode (UTF-8 with colour): pieces, the two top pieces, the owner and
- * the overflow mark.  w->u is a block that begins in the cell; stops at the
+ * the overflow mark; the pieces of runs too (their kinds, and a free slot's
+ * rank, are those of unit_segments).  w->u is a block that begins in the cell; stops at the
  * first block that does not end in it (by `b`).  Used and free blocks mix
  * at random, so the loop computes both cases without branching on them; a
  * block goes to top_offer only when one of its pieces ranks among the two. */
@@ -350,13 +364,13 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
     size_t u = (size_t)w->u, first = u, n = w->n;
     unsigned prev_used = w->prev_used, shade = (unsigned)w->shade;
     unsigned npieces = acc->npieces;
-    bool ovf = acc->ovf;
+    bool ovf = acc->ovf, prev_free = w->prev_free;
     size_t owner = SIZE_MAX, owner_bytes = acc->owner_bytes;
     for (; u < n; u++) {
         const SnapBlock *blk = &blocks[u];
         size_t o = blk->offset, size = blk->size;
-        if (o + size > b || size == 0 || Snap_InRun(blk))
-            break; /* a piece of a run: its own kinds, the general path */
+        if (o + size > b || size == 0)
+            break;
         /* the owner: a whole block's bytes here are its size */
         if (size > owner_bytes) { /* rare after the first few */
             owner = u;
@@ -364,26 +378,42 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
         }
         unsigned used = blk->used;
         size_t h = blk->header, obj = blk->object, pad = size - h - obj;
+        bool boundary = !used && prev_free && h && h < size; /* free after free */
         shade = used ? prev_used & (shade ^ 1u) : shade;
         prev_used = used;
-        npieces += used ? (unsigned)(h > 0) + (obj > 0) + (pad > 0) : 1u;
+        prev_free = !used && !Snap_InRun(blk); /* a free slot is no free block */
+        npieces += used ? (unsigned)(h > 0) + (obj > 0) + (pad > 0) : 1u + boundary;
         ovf |= blk->overflowed;
+        /* a slot of a run: a free slot ranks by its bytes, not as free */
+        bool slot = Snap_IsSlot(blk);
+        Kind fk = slot ? K_SLOT_FREE : K_FREE;
         /* the block's best piece: free, or the largest of a used block's
          * (its padding is an alarm when the guard is broken) */
         size_t most = h > obj ? h : obj;
         uint64_t padkey = rank_key(blk->overflowed ? K_ALARM : K_PADDING, pad);
         uint64_t best = padkey > most ? padkey : most;
         if (!used)
-            best = rank_key(K_FREE, size);
+            best = rank_key(fk, size);
+        if (boundary) {
+            best = rank_key(K_FREE, size - h);
+            best = best > h ? best : h;
+        }
         if (best <= acc->topkey[1])
             continue;
+        if (boundary) {
+            Piece hp = {K_HEADER, o, h, (long)u, o}, fp = {K_FREE, o + h, size - h, (long)u, o};
+            top_offer(acc, &hp);
+            top_offer(acc, &fp);
+            continue;
+        }
         if (!used) {
-            Piece p = {K_FREE, o, size, (long)u, o};
+            Piece p = {fk, o, size, (long)u, o};
             top_offer(acc, &p);
             continue;
         }
-        Piece p[3] = {{K_HEADER, o, h, (long)u, o},
-                      {shade ? K_OBJECT_B : K_OBJECT_A, o + h, obj, (long)u, o},
+        Kind ok = slot ? (shade ? K_SLOT_B : K_SLOT_A) : (shade ? K_OBJECT_B : K_OBJECT_A);
+        Piece p[3] = {{Snap_IsRunTable(blk) ? K_RUN : K_HEADER, o, h, (long)u, o},
+                      {ok, o + h, obj, (long)u, o},
                       {blk->overflowed ? K_ALARM : K_PADDING, o + h + obj, pad, (long)u, o}};
         for (unsigned k = 0; k < 3; k++)
             if (p[k].len)
@@ -406,7 +436,7 @@ static void fast_glyph(Acc *acc, Walk *w, size_t b)
     size_t u = (size_t)w->u, first = u, n = w->n;
     unsigned prev_used = w->prev_used, shade = (unsigned)w->shade;
     unsigned npieces = acc->npieces, nwhole = acc->nwhole;
-    bool ovf = acc->ovf, alarm = acc->alarm, header = acc->header;
+    bool ovf = acc->ovf, alarm = acc->alarm, header = acc->header, prev_free = w->prev_free;
     size_t free_bytes = 0;
     size_t owner = SIZE_MAX, owner_bytes = acc->owner_bytes;
     for (; u < n; u++) {
@@ -420,13 +450,15 @@ static void fast_glyph(Acc *acc, Walk *w, size_t b)
         }
         unsigned used = blk->used;
         size_t obj = blk->object, pad = size - blk->header - obj;
+        bool boundary = !used && prev_free && blk->header && blk->header < size;
         shade = used ? prev_used & (shade ^ 1u) : shade;
         prev_used = used;
-        npieces += used ? 1u + (unsigned)(obj > 0) + (unsigned)(pad > 0) : 1u;
-        header |= used;
+        prev_free = !used && !Snap_InRun(blk);
+        npieces += used ? 1u + (unsigned)(obj > 0) + (unsigned)(pad > 0) : 1u + boundary;
+        header |= used || boundary;
         ovf |= blk->overflowed;
         alarm |= blk->overflowed && pad > 0;
-        size_t fsize = used ? 0 : size;
+        size_t fsize = used ? 0 : boundary ? size - blk->header : size;
         free_bytes += fsize;
         nwhole += !used;
         if (fsize > acc->freebytes) {
@@ -557,6 +589,10 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
                     e = 7;
                 cell->left = (uint8_t)l->kind;
                 cell->right = (uint8_t)r->kind;
+                /* two free blocks side by side: the later one's header
+                 * colour marks where it begins (bar.h) */
+                if (l->kind == K_FREE && r->kind == K_FREE && r->block != l->block)
+                    cell->right = K_HEADER;
                 cell->eighths = (uint8_t)e;
                 cell->ch = 0x2590u - (uint32_t)e;
                 if (acc.npieces >= 3)

@@ -8,7 +8,10 @@
  * run (model.h: SnapRun), the run's header and table, a slot's object, its
  * padding, or a free slot.  The slots are the run's pieces in the snapshot:
  * they shade like used blocks; a free slot is not a free block (the rule
- * that every free block shows is for free blocks).
+ * that every free block shows is for free blocks).  But a free block right
+ * after another free block (buddy, or coalescing that is deferred or off)
+ * shows its header as a header: the boundary between the two, which the
+ * allocator did not merge, stays visible at every scale.
  * Adjacent used blocks alternate two object shades (reset after any free
  * block), so that their boundary shows.  A piece is a run of one kind.
  *
@@ -20,6 +23,8 @@
  *                   free piece, then the largest; they keep their order, and
  *                   the split is where the later one's block begins (if it
  *                   begins in the cell) or where the later piece begins.
+ *   Two free pieces of two blocks show the later one in the header's
+ *   colour: the boundary of free blocks side by side stays visible.
  *   So every free byte shows, as at least an eighth of a cell.
  * Glyph rule (no colour, ASCII, and every dump), one glyph per cell:
  *   an overflowed guard anywhere in the cell shows '!'; else a used block's

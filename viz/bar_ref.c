@@ -26,8 +26,10 @@ typedef struct SegIt {
     const BarView *v;
     unsigned phase;  /* 0 leading table, 1 blocks, 2 trailing table, 3 done */
     size_t i;        /* the block */
-    unsigned part;   /* of a used block: 0 header, 1 object, 2 padding */
+    unsigned part;   /* of a used block: 0 header, 1 object, 2 padding;
+                        of a free block after a free one: 0 header, 1 free */
     bool prev_used;
+    bool prev_free;  /* the block before is free (bar.h: its boundary) */
     int shade;
 } SegIt;
 
@@ -52,6 +54,7 @@ static void seg_begin(SegIt *it, const Snapshot *s, const BarView *v)
         it->phase = 1;
         it->i = (size_t)first;
         it->prev_used = s->blocks[first - 1].used;
+        it->prev_free = !it->prev_used && !Snap_InRun(&s->blocks[first - 1]);
         it->shade = it->prev_used ? shade_at(s, (size_t)first - 1) : 0;
     }
 }
@@ -79,8 +82,16 @@ static bool seg_raw(SegIt *it, Seg *g)
             size_t o = b->offset, h = o + b->header, obj = h + b->object;
             long bi = (long)it->i;
             if (!b->used) {
-                *g = (Seg){Snap_IsSlot(b) ? K_SLOT_FREE : K_FREE, o, o + b->size, bi, o, false};
+                if (it->part == 0 && it->prev_free && b->header && b->header < b->size) {
+                    it->part = 1;
+                    *g = (Seg){K_HEADER, o, h, bi, o, false};
+                    return true;
+                }
+                *g = (Seg){Snap_IsSlot(b) ? K_SLOT_FREE : K_FREE, it->part ? h : o, o + b->size,
+                           bi, o, false};
+                it->part = 0;
                 it->prev_used = false;
+                it->prev_free = !Snap_InRun(b); /* a free slot is no free block */
                 it->i++;
                 return true;
             }
@@ -91,6 +102,7 @@ static bool seg_raw(SegIt *it, Seg *g)
             if (part == 2) {
                 it->part = 0;
                 it->prev_used = true;
+                it->prev_free = false;
                 it->i++;
             }
             bool slot = Snap_IsSlot(b);
@@ -331,6 +343,10 @@ void Bar_LayoutReference(const Snapshot *s, const BarView *v, BarCell *out)
                     e = 7;
                 cell->left = (uint8_t)l->kind;
                 cell->right = (uint8_t)r->kind;
+                /* two free blocks side by side: the later one's header
+                 * colour marks where it begins (bar.h) */
+                if (l->kind == K_FREE && r->kind == K_FREE && r->block != l->block)
+                    cell->right = K_HEADER;
                 cell->eighths = (uint8_t)e;
                 cell->ch = 0x2590u - (uint32_t)e;
                 if (acc.npieces >= 3)

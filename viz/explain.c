@@ -57,9 +57,20 @@ const char *Explain_Policy(MemPolicy p)
     case MEM_BEST_FIT: return "best fit";
     case MEM_WORST_FIT: return "worst fit";
     case MEM_FAST: return "fast fit";
+    case MEM_BUDDY: return "buddy";
     case MEM_POLICY_COUNT: break;
     }
     return "?";
+}
+
+char *Explain_Knobs(MemOrder order, MemCoalesce coalesce, char *buf, size_t len)
+{
+    static const char *const orders[] = {"", "LIFO list", "FIFO list"};
+    static const char *const co[] = {"", "deferred coalescing", "no coalescing"};
+    const char *a = (unsigned)order < 3 ? orders[order] : "";
+    const char *b = (unsigned)coalesce < 3 ? co[coalesce] : "";
+    snprintf(buf, len, "%s%s%s", a, *a && *b ? ", " : "", b);
+    return buf;
 }
 
 size_t Explain_BlockFor(size_t request, unsigned flags)
@@ -95,15 +106,16 @@ __attribute__((format(printf, 2, 3))) static void put(Out *o, const char *fmt, .
 }
 
 /* "it needs a 48 B block (27 B + 8 B header, rounded up to 16 B)" */
-static void put_need(Out *o, size_t request, unsigned flags, size_t need)
+static void put_need(Out *o, size_t request, unsigned flags, size_t need, bool buddy)
 {
     char r[32], nb[32];
     put(o, "it needs a %s block", Explain_Exact(need, nb, sizeof nb));
     if (need == MEM_MIN_BLOCK && request + MEM_HEADER_SIZE < MEM_MIN_BLOCK)
         put(o, " (the smallest block)");
     else
-        put(o, " (%s + %d B header%s, rounded up to %d B)", Explain_Exact(request, r, sizeof r),
-            MEM_HEADER_SIZE, (flags & MEM_OPT_GUARD) ? " + 8 B guard" : "", MEM_ALIGNMENT);
+        put(o, " (%s + %d B header%s, rounded up to %s)", Explain_Exact(request, r, sizeof r),
+            MEM_HEADER_SIZE, (flags & MEM_OPT_GUARD) ? " + 8 B guard" : "",
+            buddy ? "a power of two" : "16 B");
 }
 
 static const char *ptr_text(ptrdiff_t p, char *buf, size_t len)
@@ -147,18 +159,47 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, unsigned flags, char *buf
     if (brief && brieflen)
         brief[0] = '\0';
     LogKind kind = LOG_INFO;
-    char s1[32], s2[32], s3[32], p1[32];
+    char s1[32], s2[32], s3[32], s4[32], p1[32];
     for (unsigned i = 0; i < n; i++) {
         const MemEvent *e = &ev[i];
         const char *sep = o.used ? "; " : "";
         const char *bsep = b.used ? "; " : "";
         switch (e->kind) {
+        case MEM_EV_SPLIT:
+            if (i + 1 < n && ev[i + 1].kind == MEM_EV_ALLOC && ev[i + 1].op == e->op) {
+                const MemEvent *a = &ev[++i];
+                size_t blk = e->size >> e->count;
+                put(&o, "%salloc %s → a %s block at +0x%zx (%s of padding): buddy halved the "
+                        "free %s %u %s, leaving %s as free buddies",
+                    sep, request_text(a->request, s1, sizeof s1),
+                    Explain_Exact(blk, s2, sizeof s2), a->block,
+                    Explain_Exact(blk - MEM_HEADER_SIZE - a->request, s3, sizeof s3),
+                    Explain_Exact(e->size, p1, sizeof p1), e->count,
+                    plural(e->count, "time", "times"), Explain_Exact(e->remainder, s4, sizeof s4));
+                put(&b, "%salloc %s → +0x%zx", bsep, s1, a->block);
+                kind = worse(kind, LOG_ALLOC);
+            } else {
+                put(&o, "%sbuddy halved the %s block at +0x%zx %u %s", sep,
+                    Explain_Exact(e->size, s1, sizeof s1), e->block, e->count,
+                    plural(e->count, "time", "times"));
+            }
+            break;
         case MEM_EV_ALLOC:
             if (e->run) {
                 put(&o, "%salloc %s: %s took slot %zu of the run of %s slots at +0x%zx → +0x%zx", sep,
                     request_text(e->request, s1, sizeof s1), Explain_Policy(e->policy), e->slot,
                     Explain_Bytes(e->size, s2, sizeof s2), e->run, e->object);
                 put(&b, "%salloc %s → +0x%zx", bsep, s1, e->object);
+                kind = worse(kind, LOG_ALLOC);
+                break;
+            }
+            if (e->policy == MEM_BUDDY) {
+                put(&o, "%salloc %s → the free %s block at +0x%zx (%s of padding): buddy "
+                        "rounds up to a power of two",
+                    sep, request_text(e->request, s1, sizeof s1),
+                    Explain_Exact(e->size, s2, sizeof s2), e->block,
+                    Explain_Exact(e->size - MEM_HEADER_SIZE - e->request, s3, sizeof s3));
+                put(&b, "%salloc %s → +0x%zx", bsep, s1, e->block);
                 kind = worse(kind, LOG_ALLOC);
                 break;
             }
@@ -175,13 +216,16 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, unsigned flags, char *buf
             request_text(e->request, s1, sizeof s1);
             Explain_Exact(e->free_total, s2, sizeof s2);
             Explain_Exact(e->largest_free, s3, sizeof s3);
+            if (e->policy == MEM_BUDDY && need != SIZE_MAX) /* a power of two */
+                while (need & (need - 1u))
+                    need += need & -need;
             put(&o, "%salloc %s failed: ", sep, s1);
             if (e->largest_free >= need) {
                 /* MEM_FAST's good fit is bounded: it can miss a block that fits */
                 put(&o, "the largest free block (%s) could hold it, but fast fit's bounded "
                         "search did not reach it", s3);
             } else {
-                put_need(&o, e->request, flags, need);
+                put_need(&o, e->request, flags, need, e->policy == MEM_BUDDY);
                 if (e->free_total >= need)
                     put(&o, "; %s are free in total, but the largest free block is %s", s2, s3);
                 else
@@ -205,12 +249,22 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, unsigned flags, char *buf
                 kind = worse(kind, LOG_FREE);
                 break;
             }
-            if (i + 1 < n && ev[i + 1].kind == MEM_EV_COALESCE && ev[i + 1].op == e->op)
+            if (i + 1 < n && (ev[i + 1].kind == MEM_EV_COALESCE || ev[i + 1].kind == MEM_EV_MERGE) &&
+                ev[i + 1].op == e->op)
                 c = &ev[++i];
             put(&o, "%sfree %s → object at +0x%zx (%s), ", sep,
                 ptr_text(e->pointer, p1, sizeof p1), e->object,
                 request_text(e->request, s1, sizeof s1));
-            if (c)
+            if (c && c->kind == MEM_EV_MERGE)
+                put(&o, "merged with its buddy %u %s → %s free at +0x%zx", c->count,
+                    plural(c->count, "time", "times"), Explain_Exact(c->size, s2, sizeof s2),
+                    c->block);
+            else if (e->policy == MEM_BUDDY)
+                put(&o, "its buddy is not free → %s free", Explain_Exact(e->size, s2, sizeof s2));
+            else if (e->neighbours)
+                put(&o, "not coalesced with %s (coalescing is deferred or off) → %s free",
+                    neighbours(e->neighbours), Explain_Exact(e->size, s2, sizeof s2));
+            else if (c)
                 put(&o, "coalesced with %s → %s free", neighbours(c->neighbours),
                     Explain_Exact(c->size, s2, sizeof s2));
             else
@@ -219,6 +273,24 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, unsigned flags, char *buf
             kind = worse(kind, LOG_FREE);
             break;
         }
+        case MEM_EV_COALESCE_ALL:
+            put(&o, "%sno free block held %s, so the deferred coalescing ran: ", sep,
+                request_text(e->request, s1, sizeof s1));
+            if (e->count)
+                put(&o, "%u of %zu free blocks merged into the free block before them", e->count,
+                    e->examined);
+            else
+                put(&o, "no two of the %zu free blocks were neighbours", e->examined);
+            if (e->size)
+                put(&o, "; the largest is %s", Explain_Exact(e->size, s2, sizeof s2));
+            put(&b, "%sdeferred coalesce", bsep);
+            break;
+        case MEM_EV_MERGE:
+            /* only reached when it does not follow its FREE */
+            put(&o, "%smerged with buddies %u %s → %s free at +0x%zx", sep, e->count,
+                plural(e->count, "time", "times"), Explain_Exact(e->size, s1, sizeof s1),
+                e->block);
+            break;
         case MEM_EV_COALESCE:
             /* only reached when it does not follow its FREE */
             put(&o, "%scoalesced with %s → %s free at +0x%zx", sep, neighbours(e->neighbours),
@@ -246,6 +318,18 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, unsigned flags, char *buf
         case MEM_EV_RUN_RELEASE:
             put(&o, "%sthe empty run at +0x%zx (%s) goes back to the free blocks", sep, e->block,
                 Explain_Bytes(e->size, s1, sizeof s1));
+            break;
+        case MEM_EV_RESIZE:
+            put(&o, "%sresize in place: object at +0x%zx from %s to %s, block now %s", sep,
+                e->object, request_text(e->previous, s1, sizeof s1),
+                request_text(e->request, s2, sizeof s2), Explain_Bytes(e->size, s3, sizeof s3));
+            if (e->neighbours & MEM_RIGHT)
+                put(&o, e->request > e->previous ? ", taken from the free block after it"
+                                                 : ", merged into the free block after it");
+            if (e->remainder)
+                put(&o, " (%s free after it)", Explain_Bytes(e->remainder, s1, sizeof s1));
+            put(&b, "%sresize +0x%zx → %s", bsep, e->object, s2);
+            kind = worse(kind, e->request > e->previous ? LOG_ALLOC : LOG_FREE);
             break;
         case MEM_EV_ROVER:
             if (e->block == SIZE_MAX)

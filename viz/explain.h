@@ -19,13 +19,18 @@ char *Explain_Bytes(size_t bytes, char *buf, size_t len);
  * rounded size follows, "3145728 B (3.0 MiB)".  Returns buf. */
 char *Explain_Exact(size_t bytes, char *buf, size_t len);
 
-/* "first fit", "next fit", "best fit", "worst fit", "fast fit" */
+/* "first fit", "next fit", "best fit", "worst fit", "fast fit", "buddy" */
 const char *Explain_Policy(MemPolicy p);
+
+/* The knobs of a list policy's heap that are not the defaults, in words
+ * ("LIFO list, deferred coalescing"), or "" when both are. Returns buf. */
+char *Explain_Knobs(MemOrder order, MemCoalesce coalesce, char *buf, size_t len);
 
 /* The block an allocation of `request` bytes needs on a heap created with
  * `flags`: request + header (+ the guard's 8 bytes under MEM_OPT_GUARD),
  * rounded up to MEM_ALIGNMENT, and at least MEM_MIN_BLOCK, as mem.h states
- * the layout.  The event of a failure does not carry it. */
+ * the layout (buddy then rounds it up to a power of two).  The event of a
+ * failure does not carry it. */
 size_t Explain_BlockFor(size_t request, unsigned flags);
 
 /* One sentence for the events of one operation on a heap created with

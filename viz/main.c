@@ -4,12 +4,15 @@
  */
 #include "app.h"
 #include "frame.h"
+#include "live.h"
 #include "model.h"
 #include "options.h"
 #include "render.h"
 
 #include <langinfo.h>
+#include <limits.h>
 #include <locale.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +49,18 @@ static int run_dump(Ui *ui, const Options *o, bool utf8)
     }
     unsigned long frames = o->frames ? o->frames : 1;
     for (unsigned long i = 0; i < frames; i++) {
-        if (i > 0) {
+        bool last = false;
+        if (ui->live) {
+            /* a frame every --interval ms, the last one when the program
+             * has ended (its last heap, its exit status) */
+            App_Step(ui);
+            last = ui->live->exited;
+            if (!last && i + 1 < frames) {
+                struct timespec ts = {(time_t)(o->interval / 1000),
+                                      (long)(o->interval % 1000) * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+        } else if (i > 0) {
             App_Step(ui);
             if (ui->m->ended)
                 break; /* the trace has no more operations */
@@ -55,6 +69,8 @@ static int run_dump(Ui *ui, const Options *o, bool utf8)
         if (i > 0)
             fputs("\f\n", stdout);
         Frame_Dump(&f, stdout);
+        if (last)
+            break;
     }
     Frame_Free(&f);
     return fflush(stdout) == 0 ? 0 : 1;
@@ -90,6 +106,33 @@ int main(int argc, char **argv)
     const char *cs = nl_langinfo(CODESET);
     bool utf8 = !o.ascii && cs && strcmp(cs, "UTF-8") == 0;
 
+    bool live_mode = o.command || o.attach;
+    Live live;
+    memset(&live, 0, sizeof live);
+    live.fd = -1;
+    if (live_mode) {
+        char so[PATH_MAX], out[PATH_MAX];
+        const char *tmpdir = getenv("TMPDIR");
+        snprintf(out, sizeof out, "%s/heapviz.%ld.out", tmpdir && *tmpdir ? tmpdir : "/tmp",
+                 (long)getpid());
+        int lr;
+        if (o.attach) {
+            lr = Live_Attach(&live, (pid_t)o.attach, err, sizeof err);
+        } else if (!Live_FindMalloc(so, sizeof so)) {
+            snprintf(err, sizeof err, "cannot find libmem-malloc.so next to heapviz (build it "
+                                      "with make, or set HEAPVIZ_MALLOC)");
+            lr = -1;
+        } else {
+            lr = Live_Start(&live, o.command, so, o.output ? o.output : out, o.size, err,
+                            sizeof err);
+        }
+        if (lr != 0) {
+            fprintf(stderr, "heapviz: %s\n", err);
+            Live_Finish(&live);
+            return 1;
+        }
+    }
+
     Trace trace;
     memset(&trace, 0, sizeof trace);
     size_t size = o.size;
@@ -101,8 +144,8 @@ int main(int argc, char **argv)
         if (!o.size_given && trace.heap_hint) {
             /* the trace's suggested heap */
             size = trace.heap_hint;
-            if (size < MEM_MIN_REGION)
-                size = MEM_MIN_REGION;
+            if (size < VIZ_MIN_SIZE)
+                size = VIZ_MIN_SIZE;
             if (size > VIZ_MAX_SIZE)
                 size = VIZ_MAX_SIZE;
         }
@@ -113,9 +156,12 @@ int main(int argc, char **argv)
     /* --size is the arena: the region adds libmem's control structure */
     cfg.region_size = MemHeap_ControlSize() + size;
     cfg.flags = o.guard ? MEM_OPT_GUARD : 0;
+    cfg.order = o.order;
+    cfg.coalesce = o.coalesce;
     cfg.workload = o.workload;
     cfg.seed = o.seed;
     cfg.trace = o.trace ? &trace : NULL;
+    cfg.live = live_mode;
     if (o.nlanes) {
         cfg.nlanes = o.nlanes;
         memcpy(cfg.policies, o.lanes, sizeof cfg.policies);
@@ -127,11 +173,23 @@ int main(int argc, char **argv)
     if (Model_Init(&m, &cfg, err, sizeof err) != 0) {
         fprintf(stderr, "heapviz: %s\n", err);
         Trace_Free(&trace);
+        Live_Finish(&live);
         return 1;
     }
     Ui ui;
     GlyphMode g = {utf8, 0};
-    Ui_Init(&ui, &m, g, o.speed, o.paused);
+    /* live: a frame 20 times a second, each a fresh read of the program's heap */
+    Ui_Init(&ui, &m, g, live_mode ? 20 : o.speed, live_mode ? false : o.paused);
+    if (live_mode) {
+        /* the first frame (and --keys) once the program's heap is there:
+         * at most 2 s, or until it ends */
+        ui.live = &live;
+        for (int k = 0; k < 200 && !m.lanes[0].heap && !live.exited; k++) {
+            App_Step(&ui);
+            if (!m.lanes[0].heap)
+                nanosleep(&(struct timespec){0, 10000000L}, NULL);
+        }
+    }
     const char *slash = o.trace ? strrchr(o.trace, '/') : NULL;
     ui.trace_name = slash ? slash + 1 : o.trace;
     for (unsigned long i = 0; i < o.skip && Model_Step(&m); i++)
@@ -162,6 +220,7 @@ int main(int argc, char **argv)
         RenderOptions ro = {colour, utf8, !o.no_mouse, o.frames, theme, o.flash_ms};
         status = Render_Run(&ui, &ro);
     }
+    Live_Finish(&live);
     Model_Fini(&m);
     Trace_Free(&trace);
     return status;

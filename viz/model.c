@@ -380,7 +380,8 @@ static void digest(Lane *l, const char *prefix, uint64_t op)
             touch_add(l, TOUCH_SPLIT, e->block + e->size - e->remainder, e->remainder);
             break;
         case MEM_EV_FREE:
-            if (i + 1 < l->npending && l->pending[i + 1].kind == MEM_EV_COALESCE)
+            if (i + 1 < l->npending && (l->pending[i + 1].kind == MEM_EV_COALESCE ||
+                                        l->pending[i + 1].kind == MEM_EV_MERGE))
                 touch_add(l, TOUCH_COALESCE, l->pending[i + 1].block, l->pending[i + 1].size);
             else
                 touch_add(l, TOUCH_FREE, e->block, e->size);
@@ -397,6 +398,10 @@ static void digest(Lane *l, const char *prefix, uint64_t op)
             if (!(i + 1 < l->npending && l->pending[i + 1].kind == MEM_EV_COALESCE))
                 touch_add(l, TOUCH_FREE, e->block, e->size);
             break;
+        case MEM_EV_RESIZE:
+            touch_add(l, TOUCH_ALLOC, e->block, e->size);
+            touch_add(l, TOUCH_SPLIT, e->block + e->size, e->remainder);
+            break;
         case MEM_EV_COALESCE:
             if (i > 0 && l->pending[i - 1].kind == MEM_EV_RUN_RELEASE)
                 touch_add(l, TOUCH_COALESCE, e->block, e->size);
@@ -404,6 +409,13 @@ static void digest(Lane *l, const char *prefix, uint64_t op)
         case MEM_EV_OVERFLOW:
         case MEM_EV_RUN_NEW:
         case MEM_EV_ROVER:
+        case MEM_EV_COALESCE_ALL:
+            /* the largest free block the deferred coalesce left */
+            if (e->block != SIZE_MAX)
+                touch_add(l, TOUCH_COALESCE, e->block, e->size);
+            break;
+        case MEM_EV_SPLIT: /* its ALLOC touches the halves split off */
+        case MEM_EV_MERGE:
             break;
         }
     }
@@ -417,7 +429,12 @@ static int lane_create(Lane *l, const ModelConfig *cfg, char *err, size_t errlen
 {
     if (l->heap)
         MemHeap_Release(l->heap);
-    l->heap = MemHeap_Create(l->region, l->region_size, l->policy, l->flags | MEM_OPT_NOLOCK);
+    /* the knobs are the list policies' (fast and buddy keep their own) */
+    bool list = l->policy < MEM_FAST;
+    MemOptions o = {l->policy, l->flags | MEM_OPT_NOLOCK,
+                    list ? cfg->order : MEM_ORDER_ADDRESS,
+                    list ? cfg->coalesce : MEM_COALESCE_NOW};
+    l->heap = MemHeap_CreateEx(l->region, l->region_size, &o);
     if (!l->heap) {
         snprintf(err, errlen, "cannot create a heap of %zu bytes", l->region_size);
         return -1;
@@ -432,7 +449,6 @@ static int lane_create(Lane *l, const ModelConfig *cfg, char *err, size_t errlen
     l->last[0] = '\0';
     Lane_Refresh(l);
     hist_add(l);
-    (void)cfg;
     return 0;
 }
 
@@ -480,10 +496,30 @@ static void announce(Model *m)
     }
 }
 
+void Lane_Live(Lane *l, MemHeap *view)
+{
+    l->heap = view;
+    l->policy = MemHeap_Region(view).policy;
+    Lane_Refresh(l);
+}
+
+void Lane_Feed(Lane *l, const MemEvent *ev, unsigned n)
+{
+    l->npending = 0;
+    for (unsigned i = 0; i < n; i++)
+        observe(&ev[i], l);
+    digest(l, NULL, n ? ev[0].op : 0);
+    l->stale = false; /* the caller re-took the snapshot, consistently */
+}
+
 int Model_Init(Model *m, const ModelConfig *cfg, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
+    if (cfg->live) {
+        m->nlanes = 1;
+        return 0;
+    }
     m->nlanes = cfg->nlanes ? cfg->nlanes : 1;
     if (m->nlanes > VIZ_LANES_MAX)
         m->nlanes = VIZ_LANES_MAX;
@@ -527,7 +563,7 @@ void Model_Fini(Model *m)
         Lane *l = &m->lanes[i];
         if (l->player)
             Player_Destroy(l->player);
-        if (l->heap)
+        if (l->heap && l->region)
             MemHeap_Release(l->heap);
         if (l->region)
             munmap(l->region, l->region_size);
@@ -548,6 +584,10 @@ static void apply_due(Model *m);
 
 int Model_Restart(Model *m, char *err, size_t errlen)
 {
+    if (m->cfg.live) {
+        snprintf(err, errlen, "live: the program's heap is not heapviz's to change");
+        return -1;
+    }
     for (unsigned i = 0; i < m->nlanes; i++) {
         if (lane_create(&m->lanes[i], &m->cfg, err, errlen) != 0)
             return -1;

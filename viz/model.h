@@ -189,9 +189,13 @@ typedef struct ModelConfig {
     unsigned nlanes;                  /* >= 1 */
     MemPolicy policies[VIZ_LANES_MAX];
     unsigned flags;                   /* MEM_OPT_GUARD or 0 */
+    MemOrder order;                   /* the knobs, given to the list */
+    MemCoalesce coalesce;             /* policies' heaps only */
     WorkloadKind workload;
     uint64_t seed;
     const Trace *trace;               /* for WL_TRACE; must outlive the model */
+    bool live;                        /* heapviz -- CMD: one lane, no heap of its
+                                         own, no workload (viz/live.c feeds it) */
 } ModelConfig;
 
 typedef struct Model {
@@ -287,6 +291,13 @@ const LogLine *Lane_Log(const Lane *l, unsigned i);
 /* The i-th newest history sample (0 = newest), or NULL. */
 const HistPoint *Lane_Hist(const Lane *l, size_t i);
 
+/* Live mode: the lane shows `view`, a MemHeap_View of a running program's
+ * heap that the caller re-opens for every read, and re-takes its snapshot
+ * from it now.  Feed logs the events of one operation of that program
+ * (MemEvent as the library raised them), as the observer does for a lane's
+ * own heap. */
+void Lane_Live(Lane *l, MemHeap *view);
+void Lane_Feed(Lane *l, const MemEvent *ev, unsigned n);
 /* The size class (FREE_CLASSES) of a free block of `size` bytes. */
 unsigned Free_Class(size_t size);
 

@@ -3,7 +3,7 @@
 # render.c includes curses.  `make run` builds heapviz and opens its demo.
 
 VIZ_CORE_SRC := viz/options.c viz/explain.c viz/model.c viz/theme.c viz/bar.c \
-                viz/frame.c viz/screen.c viz/app.c
+                viz/frame.c viz/screen.c viz/app.c viz/levels.c viz/live.c viz/symbols.c
 VIZ_CORE_OBJ := $(VIZ_CORE_SRC:%.c=$(B)/%.o)
 # The map's reference implementation: linked into the tests only.
 VIZ_REF_OBJ  := $(B)/viz/bar_ref.o
@@ -34,6 +34,7 @@ run: deps
 TEST_DEPS_test_layout := $(VIZ_CORE_OBJ) $(VIZ_REF_OBJ) $(DEMO_OBJ)
 TEST_DEPS_test_viz_text := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
 TEST_DEPS_test_viz_keys := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
+TEST_DEPS_test_levels := $(VIZ_CORE_OBJ) $(VIZ_REF_OBJ) $(DEMO_OBJ)
 TEST_DEPS_test_viz_screen := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
 TEST_DEPS_test_viz_theme := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
 

@@ -14,16 +14,25 @@
 
 static const char usage[] =
     "usage: heapviz [options]\n"
-    "Draws a libmem heap as a live map while a workload allocates and frees.\n"
+    "       heapviz [options] -- COMMAND [ARGS...]\n"
+    "       heapviz [options] --attach PID\n"
+    "Draws a libmem heap as a live map while a workload allocates and frees;\n"
+    "or the heap of a running program, on lib/libmem-malloc.so (live mode).\n"
     "\n"
-    "  -s, --size SIZE        bytes of each heap, K/M/G suffixes (default 8K)\n"
-    "  -p, --policy NAME      first, next, best, worst or fast (default first)\n"
+    "  -s, --size SIZE        bytes of each heap, K/M/G, 256 to 1G (default 8K)\n"
+    "  -p, --policy NAME      first, next, best, worst, fast or buddy (default first)\n"
     "  -w, --workload NAME    random (default), stack, queue, fragmenter or phased\n"
     "  -t, --trace FILE       replay a malloc-lab .rep trace instead\n"
     "      --seed N           seed of the workload (default 1): same seed, same run\n"
     "      --speed N          operations per second while running (default 8)\n"
     "  -c, --compare LIST     one heap per policy, in lockstep: first,best,worst,fast\n"
-    "                         (\"all\" for the five)\n"
+    "                         (\"all\" for the six)\n"
+    "      --order ORDER      the free list of first, next, best and worst fit:\n"
+    "                         addr (by address, default), lifo or fifo\n"
+    "      --coalesce WHEN    their coalescing: now (default), deferred (until an\n"
+    "                         allocation finds no block) or never.  Fixed whatever\n"
+    "                         the knobs: 8-byte headers, 16-byte alignment, and\n"
+    "                         fast's and buddy's own structures\n"
     "      --guard            guard bytes after every object: overflows are caught\n"
     "      --paused           start paused (Space runs, n steps)\n"
     "      --flash MS         the last operation's colours stay MS ms while running\n"
@@ -38,6 +47,11 @@ static const char usage[] =
     "      --keys KEYS        type these keys first (a newline is Enter, <PgDn> PgDn)\n"
     "      --dump             print the frames as plain text, no terminal needed;\n"
     "                         the screen size comes from LINES and COLUMNS (80x24)\n"
+    "  -- COMMAND [ARGS...]   live: run COMMAND on libmem and draw its heap\n"
+    "      --attach PID       live: a program started with MEM_SHARE=1\n"
+    "      --output FILE      live: the program's stdout and stderr (default\n"
+    "                         $TMPDIR/heapviz.PID.out, named on the status line)\n"
+    "      --interval MS      live with --dump: time between frames (default 100)\n"
     "  -h, --help             this text\n"
     "  -V, --version          the version\n"
     "\n"
@@ -143,13 +157,14 @@ static int parse_compare(const char *s, Options *o, char *err, size_t errlen)
         char name[16];
         if (n == 0 || n >= sizeof name)
             return fail(err, errlen, "--compare: '%.*s' is not a policy (first, next, best, "
-                                     "worst, fast)", (int)(n < 40 ? n : 40), p);
+                                     "worst, fast, buddy)", (int)(n < 40 ? n : 40), p);
         memcpy(name, p, n);
         name[n] = '\0';
         MemPolicy pol;
         if (MemPolicy_Parse(name, &pol) != 0)
             return fail(err, errlen,
-                        "--compare: '%s' is not a policy (first, next, best, worst, fast)", name);
+                        "--compare: '%s' is not a policy (first, next, best, worst, fast, buddy)",
+                        name);
         for (unsigned i = 0; i < o->nlanes; i++)
             if (o->lanes[i] == pol)
                 return fail(err, errlen, "--compare: '%s' is listed twice", name);
@@ -166,7 +181,7 @@ static int parse_compare(const char *s, Options *o, char *err, size_t errlen)
 typedef enum {
     O_SIZE, O_POLICY, O_WORKLOAD, O_TRACE, O_SEED, O_SPEED, O_COMPARE, O_GUARD, O_PAUSED,
     O_ASCII, O_NOCOLOR, O_NOMOUSE, O_FRAMES, O_SKIP, O_KEYS, O_DUMP, O_HELP, O_VERSION,
-    O_THEME, O_FLASH
+    O_ORDER, O_COALESCE, O_THEME, O_FLASH, O_ATTACH, O_OUTPUT, O_INTERVAL
 } OptId;
 
 typedef struct {
@@ -187,7 +202,10 @@ static const OptDef defs[] = {
     {"skip", 0, true, O_SKIP},           {"keys", 0, true, O_KEYS},
     {"dump", 0, false, O_DUMP},          {"theme", 0, true, O_THEME},
     {"flash", 0, true, O_FLASH},
+    {"attach", 0, true, O_ATTACH},       {"output", 0, true, O_OUTPUT},
+    {"interval", 0, true, O_INTERVAL},
     {"help", 'h', false, O_HELP},        {"version", 'V', false, O_VERSION},
+    {"order", 0, true, O_ORDER},         {"coalesce", 0, true, O_COALESCE},
 };
 
 static int apply(const OptDef *d, const char *v, Options *o, char *err, size_t errlen)
@@ -197,14 +215,15 @@ static int apply(const OptDef *d, const char *v, Options *o, char *err, size_t e
     case O_SIZE:
         if (Options_ParseSize(v, &o->size) != 0)
             return fail(err, errlen, "--size: '%.40s' is not a size (like 8K, 64K, 1M)", v);
-        if (o->size < MEM_MIN_REGION || o->size > VIZ_MAX_SIZE)
-            return fail(err, errlen, "--size: %.40s is out of range (4K to 1G)", v);
+        if (o->size < VIZ_MIN_SIZE || o->size > VIZ_MAX_SIZE)
+            return fail(err, errlen, "--size: %.40s is out of range (256 to 1G)", v);
         o->size_given = true;
         return OPT_RUN;
     case O_POLICY:
         if (MemPolicy_Parse(v, &o->policy) != 0)
             return fail(err, errlen,
-                        "--policy: '%.40s' is not a policy (first, next, best, worst, fast)", v);
+                        "--policy: '%.40s' is not a policy (first, next, best, worst, fast, "
+                        "buddy)", v);
         return OPT_RUN;
     case O_WORKLOAD:
         if (Workload_Parse(v, &o->workload) != 0)
@@ -254,12 +273,39 @@ static int apply(const OptDef *d, const char *v, Options *o, char *err, size_t e
             return fail(err, errlen, "--theme: '%.40s' is not a theme (dark, light, contrast)", v);
         o->theme_given = true;
         return OPT_RUN;
+    case O_ATTACH:
+        if (parse_u64(v, 0x7fffffff, &n) != 0 || n == 0)
+            return fail(err, errlen, "--attach: '%.40s' is not a process id", v);
+        o->attach = (long)n;
+        return OPT_RUN;
+    case O_OUTPUT:
+        if (!*v)
+            return fail(err, errlen, "--output: the file name is empty");
+        o->output = v;
+        return OPT_RUN;
+    case O_INTERVAL:
+        if (parse_u64(v, 3600000u, &n) != 0 || n == 0)
+            return fail(err, errlen, "--interval: '%.40s' is not 1 to 3600000 ms", v);
+        o->interval = (unsigned long)n;
+        return OPT_RUN;
     case O_GUARD: o->guard = true; return OPT_RUN;
     case O_PAUSED: o->paused = true; return OPT_RUN;
     case O_ASCII: o->ascii = true; return OPT_RUN;
     case O_NOCOLOR: o->no_color = true; return OPT_RUN;
     case O_NOMOUSE: o->no_mouse = true; return OPT_RUN;
     case O_DUMP: o->dump = true; return OPT_RUN;
+    case O_ORDER:
+        /* "addr" for short; the library's own name too */
+        if (strcmp(v, "addr") == 0)
+            o->order = MEM_ORDER_ADDRESS;
+        else if (MemOrder_Parse(v, &o->order) != 0)
+            return fail(err, errlen, "--order: '%.40s' is not an order (addr, lifo, fifo)", v);
+        return OPT_RUN;
+    case O_COALESCE:
+        if (MemCoalesce_Parse(v, &o->coalesce) != 0)
+            return fail(err, errlen,
+                        "--coalesce: '%.40s' is not a choice (now, deferred, never)", v);
+        return OPT_RUN;
     case O_HELP: return OPT_HELP;
     case O_VERSION: return OPT_VERSION;
     }
@@ -308,8 +354,10 @@ int Options_Parse(int argc, char **argv, Options *o, char *err, size_t errlen)
                 return fail(err, errlen, "unknown option '-%c'",
                             isprint((unsigned char)a[1]) ? a[1] : '?');
         } else if (strcmp(a, "--") == 0) {
-            if (i + 1 < argc)
-                return fail(err, errlen, "unexpected argument '%.40s'", argv[i + 1]);
+            if (i + 1 < argc && argv[i + 1] && argv[i + 1][0])
+                o->command = &argv[i + 1];
+            else if (i + 1 < argc)
+                return fail(err, errlen, "--: the command is empty");
             break;
         } else {
             return fail(err, errlen, "unexpected argument '%.40s' (options start with --)", a);
@@ -342,5 +390,26 @@ int Options_Parse(int argc, char **argv, Options *o, char *err, size_t errlen)
                                  "the policies (p changes the selected heap's)");
     if (o->trace)
         o->workload = WL_TRACE;
+    /* the knobs are the list policies': a single heap of another policy
+     * cannot take them (compare mode gives them to its list policies) */
+    if ((o->order != MEM_ORDER_ADDRESS || o->coalesce != MEM_COALESCE_NOW) && !o->nlanes &&
+        o->policy >= MEM_FAST)
+        return fail(err, errlen, "--order and --coalesce are for first, next, best and worst "
+                                 "fit, not %s", MemPolicy_Name(o->policy));
+    if (o->command && o->attach)
+        return fail(err, errlen, "-- COMMAND and --attach exclude each other");
+    bool live = o->command || o->attach;
+    if (live && (o->trace || workload_named || o->nlanes || o->guard || o->skip))
+        return fail(err, errlen, "live mode draws the program's own heap: no --trace, "
+                                 "--workload, --compare, --guard or --skip");
+    if (!live && (o->output || o->interval))
+        return fail(err, errlen, "--%s is for live mode (-- COMMAND or --attach PID)",
+                    o->output ? "output" : "interval");
+    if (o->attach && o->output)
+        return fail(err, errlen, "--output: an attached program keeps its own output");
+    if (live && !o->size_given)
+        o->size = VIZ_LIVE_SIZE;
+    if (live && !o->interval)
+        o->interval = VIZ_LIVE_INTERVAL;
     return OPT_RUN;
 }

@@ -21,8 +21,11 @@
 /* Arena used when --size is not given (and no trace suggests one): small
  * enough that every block is a few cells wide on an 80x24 terminal. */
 #define VIZ_DEFAULT_SIZE ((size_t)8192)
-/* --size accepts MEM_MIN_REGION .. VIZ_MAX_SIZE bytes: the workloads fill
- * about half of every heap, and compare mode has up to five of them. */
+/* --size accepts VIZ_MIN_SIZE .. VIZ_MAX_SIZE bytes of arena: the smallest
+ * is a lecture's board example (at 1 byte a cell, every header and every
+ * boundary shows); the workloads fill about half of every heap, and compare
+ * mode has up to six of them. */
+#define VIZ_MIN_SIZE ((size_t)256)
 #define VIZ_MAX_SIZE ((size_t)1 << 30)
 #define VIZ_DEFAULT_SEED 1u
 /* Operations per second when running (a human pace). */
@@ -33,12 +36,18 @@
  * they stay until the next operation. */
 #define VIZ_DEFAULT_FLASH_MS 400u
 #define VIZ_MAX_FLASH_MS 60000u
+/* Live mode: the program's arena when --size is not given, and --dump's
+ * time between frames. */
+#define VIZ_LIVE_SIZE ((size_t)1 << 30)
+#define VIZ_LIVE_INTERVAL 100u
 
 typedef struct Options {
     size_t size;             /* bytes of each heap's arena (the region adds
                                 libmem's control structure) */
     bool size_given;
     MemPolicy policy;
+    MemOrder order;          /* --order, for the list policies */
+    MemCoalesce coalesce;    /* --coalesce, for the list policies */
     WorkloadKind workload;
     const char *trace;       /* --trace FILE, or NULL (points into argv) */
     uint64_t seed;
@@ -57,6 +66,11 @@ typedef struct Options {
     unsigned flash_ms;       /* --flash */
     ThemeId theme;           /* --theme; without it the caller asks COLORFGBG */
     bool theme_given;
+    /* live mode (viz/live.h) */
+    char **command;          /* after "--": the program to start and watch (argv) */
+    long attach;             /* --attach PID, 0 for none */
+    const char *output;      /* --output FILE: the program's stdout and stderr */
+    unsigned long interval;  /* --interval MS: --dump's time between live frames */
 } Options;
 
 enum {

@@ -18,7 +18,9 @@
  */
 #include "app.h"
 #include "bar.h"
+#include "live.h"
 #include "explain.h"
+#include "levels.h"
 #include "options.h"
 
 #include <stdio.h>
@@ -89,6 +91,13 @@ static int map_cols(int avail)
 }
 
 static size_t min_bpc(int cols) { return cols % 16 ? 2 : 1; }
+
+/* Screen lines a bar row takes: the bar and its marker row, and for a buddy
+ * heap the level row above them (levels.h). */
+static int map_stride(const Lane *l)
+{
+    return l->policy == MEM_BUDDY ? 3 : 2;
+}
 
 static int gutter_width(const Lane *l)
 {
@@ -168,8 +177,20 @@ static void draw_ruler(Frame *f, int y, int x, int cols, size_t bpc)
     }
 }
 
-/* Draws the bar rows of `view` (each with its marker row) for lane l at
- * (y, x), and records where they went in *g. */
+/* Buddy's level row over the bar row whose cells start at `first`. */
+static void draw_levels(Frame *f, const MapGeom *g, size_t first, int y, const LevelCell *lv,
+                        size_t n)
+{
+    for (int c = 0; c < g->cols && first + (size_t)c < n; c++) {
+        const LevelCell *k = &lv[first + (size_t)c];
+        if (k->ch != ' ')
+            Frame_Put(f, y, g->x + c, k->ch, k->used ? S_LABEL : S_DIM);
+    }
+}
+
+/* Draws the bar rows of `view` (each with its marker row, and for a buddy
+ * heap its level row above) for lane l from line y, column x, and records
+ * where they went in *g. */
 static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x,
                      const MapGeom *view, MapGeom *g)
 {
@@ -179,7 +200,8 @@ static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x
         return;
     *g = *view;
     g->valid = true;
-    g->y = y;
+    g->stride = map_stride(l);
+    g->y = y + g->stride - 2;
     g->x = x + gw;
     BarView v = {
         .start = g->start,
@@ -193,15 +215,23 @@ static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x
     };
     size_t n = Bar_Cells(&v);
     BarCell *cells = calloc(n ? n : 1, sizeof *cells);
-    if (!cells)
+    LevelCell *lv = g->stride > 2 ? calloc(n ? n : 1, sizeof *lv) : NULL;
+    if (!cells || (g->stride > 2 && !lv)) {
+        free(cells);
+        free(lv);
         return;
+    }
     Bar_Layout(&l->snap, &v, cells);
+    if (lv)
+        Levels_Layout(&l->snap, &v, (size_t)cols, lv);
     int hexw = hex_digits(l->snap.region.size ? l->snap.region.size - 1 : 0);
     for (int r = 0; r < rows; r++) {
         size_t first = (size_t)r * (size_t)cols;
         if (first >= n)
             break;
-        int by = y + 2 * r;
+        int by = g->y + g->stride * r;
+        if (lv)
+            draw_levels(f, g, first, by - 1, lv, n);
         Frame_Printf(f, by, x, gw - 1, S_RULER, "+0x%0*zx", hexw, g->start + first * g->bpc);
         for (int c = 0; c < cols && first + (size_t)c < n; c++) {
             const BarCell *bc = &cells[first + (size_t)c];
@@ -231,6 +261,7 @@ static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x
         }
     }
     free(cells);
+    free(lv);
 }
 
 /* Bar rows needed to show the whole arena with `maxrows` rows available. */
@@ -278,6 +309,8 @@ static size_t stat_fields(const Lane *l, Field *fl, size_t cap)
     ADD("free", S_VALUE, "%s", Explain_Bytes(s->free_bytes, b, sizeof b));
     ADD("free blocks", S_VALUE, "%zu", s->free_blocks);
     ADD("largest free", S_VALUE, "%s", Explain_Bytes(s->largest_free, b, sizeof b));
+    if (l->snap.region.coalesce == MEM_COALESCE_DEFERRED)
+        ADD("merge passes", S_VALUE, "%llu", (unsigned long long)s->deferred_coalesces);
     if (s->runs) /* free space inside runs: for their own classes only */
         ADD("free slots", S_VALUE, "%zu, %s", s->run_free_slots,
             Explain_Bytes(s->run_free_bytes, b, sizeof b));
@@ -455,6 +488,12 @@ static void panel_selected(Frame *f, const Ui *ui, Lane *l, int y, int x, int w,
                     b->used ? "used" : "free");
     Frame_Printf(f, r, x + n, w - n, S_VALUE, " · %s block", Explain_Bytes(b->size, b1, sizeof b1));
     r++;
+    if (l->policy == MEM_BUDDY && r < end) {
+        unsigned k = 0;
+        while (((size_t)MEM_ALIGNMENT << k) < b->size)
+            k++;
+        Frame_Printf(f, r++, x, w, S_LABEL, "order %u: 2^%u × %d B", k, k, MEM_ALIGNMENT);
+    }
     if (b->used) {
         if (r < end)
             Frame_Printf(f, r++, x, w, S_LABEL, "object %s at +0x%zx",
@@ -465,24 +504,34 @@ static void panel_selected(Frame *f, const Ui *ui, Lane *l, int y, int x, int w,
                          Explain_Bytes(b->padding, b3, sizeof b3));
         if (b->overflowed && r < end)
             Frame_Text(f, r++, x, w, S_LOG_ALARM, "guard broken: overflowed!");
-        if (r < end)
+        if (ui->live) {
+            const Live *lv = ui->live;
+            bool known = lv->sel_block == b->offset && lv->sel_frames > 0;
+            for (unsigned k = 0; r < end && k < (known ? lv->sel_frames : 1u); k++)
+                Frame_Printf(f, r++, x, w, k ? S_DIM : S_LABEL, "%s %s", k ? "  by" : "from",
+                             known ? lv->sel_site[k] : "(no site recorded)");
+        } else if (r < end) {
             Frame_Text(f, r++, x, w, S_DIM, "f frees it · i frees inside");
+        }
     } else {
         unsigned list = 0;
         long rank = r < end ? Lane_FreeRank(l, b->offset, &list) : -1;
         if (rank >= 0) {
-            if (l->policy == MEM_FAST)
-                Frame_Printf(f, r++, x, w, S_LABEL, "free list: %s of %zu (class %u)",
+            if (l->policy == MEM_FAST || l->policy == MEM_BUDDY)
+                Frame_Printf(f, r++, x, w, S_LABEL, "free list: %s of %zu (%s %u)",
                              ordinal((size_t)rank + 1, o1, sizeof o1), s->stats.free_blocks,
-                             list);
+                             l->policy == MEM_FAST ? "class" : "order", list);
             else
                 Frame_Printf(f, r++, x, w, S_LABEL, "free list: %s of %zu",
                              ordinal((size_t)rank + 1, o1, sizeof o1), s->stats.free_blocks);
         }
         if (r < end)
             Frame_Text(f, r++, x, w, S_DIM,
-                       l->policy == MEM_FAST ? "lists by size class, smallest first"
-                                             : "list in address order");
+                       l->policy == MEM_FAST    ? "lists by size class, smallest first"
+                       : l->policy == MEM_BUDDY ? "lists by order, smallest first"
+                       : l->snap.region.order == MEM_ORDER_LIFO ? "list newest first (LIFO)"
+                       : l->snap.region.order == MEM_ORDER_FIFO ? "list oldest first (FIFO)"
+                                                                : "list in address order");
         if (r < end && s->stats.rover == b->offset)
             Frame_Text(f, r++, x, w, S_MARK_ROVER, "the next-fit rover is here");
         if (r < end)
@@ -672,6 +721,24 @@ static void draw_log_line(Frame *f, const LogLine *ln, int y, int x, int w, int 
     }
 }
 
+/* Live mode's sites panel (s): the sites holding the most live bytes. */
+static void panel_sites(Frame *f, const Live *lv, int y, int x, int w, int h)
+{
+    if (h < 1 || w < 20)
+        return;
+    Frame_Text(f, y++, x, w, S_HEAD, "allocation sites holding the most live bytes");
+    if (lv->ntop == 0 && h > 1)
+        Frame_Text(f, y, x, w, S_DIM, "none yet");
+    char b1[32];
+    for (unsigned i = 0; i < lv->ntop && i + 1 < (unsigned)h; i++) {
+        const LiveSiteRow *s = &lv->top[i];
+        int n = Frame_Printf(f, y + (int)i, x, w, S_VALUE, "%10s %8lld× ",
+                             Explain_Bytes((size_t)s->live_bytes, b1, sizeof b1),
+                             (long long)s->live_blocks);
+        Frame_Text(f, y + (int)i, x + n, w - n, S_LABEL, s->name);
+    }
+}
+
 static void panel_log(Frame *f, const Lane *l, int y, int x, int w, int h, bool heading)
 {
     if (h < 1 || w < 20)
@@ -732,11 +799,12 @@ static size_t legend_items(const Ui *ui, LegendItem *it)
 {
     GlyphMode g = ui->glyphs;
     size_t n = 0;
-    bool guard = false, rover = false, runs = false;
+    bool guard = false, rover = false, runs = false, buddy = false;
     for (unsigned i = 0; i < ui->m->nlanes; i++) {
         guard |= (ui->m->lanes[i].flags & MEM_OPT_GUARD) != 0;
         rover |= ui->m->lanes[i].policy == MEM_NEXT_FIT;
         runs |= ui->m->lanes[i].snap.nruns > 0;
+        buddy |= ui->m->lanes[i].policy == MEM_BUDDY;
     }
     it[n++] = (LegendItem){{Theme_Glyph(K_OBJECT_A, g), Theme_Glyph(K_OBJECT_B, g)},
                            {S_OBJECT_A, S_OBJECT_B},
@@ -758,6 +826,10 @@ static size_t legend_items(const Ui *ui, LegendItem *it)
     it[n++] = (LegendItem){{Theme_MarkTouch(g)}, {S_MARK_TOUCH}, {"last op", "last op", "last"}};
     if (rover)
         it[n++] = (LegendItem){{Theme_MarkRover(g)}, {S_MARK_ROVER}, {"rover", "rover", "rov"}};
+    if (buddy) /* the level row's bracket over a block */
+        it[n++] = (LegendItem){{g.utf8 ? 0x251Cu : '[', g.utf8 ? 0x2524u : ']'},
+                               {S_LABEL, S_LABEL},
+                               {"buddy block", "buddy", "bud"}};
     return n;
 }
 
@@ -769,7 +841,7 @@ static int legend_width(const Frame *f, const LegendItem *it, int k, int sp)
 
 static void draw_legend(Frame *f, const Ui *ui, int y, int w)
 {
-    LegendItem it[11];
+    LegendItem it[12];
     size_t n = legend_items(ui, it);
     static const struct { int set, gap, sp; } tries[] = {{0, 2, 1}, {1, 2, 1}, {1, 1, 1}, {2, 1, 0}};
     int room = w - 1, set = 2, gap = 1, sp = 0;
@@ -830,11 +902,24 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
     } else {
         snprintf(parts[T_POLICY], sizeof parts[0], "%s", Explain_Policy(l->policy));
     }
-    if (g && g->valid)
+    /* the knobs, when they are not the defaults and a list policy's heap
+     * (the only ones that take them) is on the screen */
+    char knobs[64];
+    bool listed = false;
+    for (unsigned i = 0; i < m->nlanes; i++)
+        listed |= m->lanes[i].policy < MEM_FAST;
+    Explain_Knobs(m->cfg.order, m->cfg.coalesce, knobs, sizeof knobs);
+    if (knobs[0] && listed) {
+        size_t kn = strlen(parts[T_POLICY]);
+        snprintf(parts[T_POLICY] + kn, sizeof parts[0] - kn, " (%s)", knobs);
+    }
+    if (g && g->valid && !ui->live) /* live: the program's name needs the room */
         snprintf(parts[T_SCALE], sizeof parts[0], "%s/cell", Explain_Bytes(g->bpc, b1, sizeof b1));
     snprintf(parts[T_ARENA], sizeof parts[0], "arena %s",
              Explain_Bytes(l->snap.region.size, b2, sizeof b2));
-    if (m->cfg.workload == WL_TRACE)
+    if (ui->live)
+        snprintf(parts[T_WORKLOAD], sizeof parts[0], "live: %.90s", ui->live->title);
+    else if (m->cfg.workload == WL_TRACE)
         snprintf(parts[T_WORKLOAD], sizeof parts[0], "trace %.100s",
                  ui->trace_name ? ui->trace_name : "");
     else
@@ -911,7 +996,9 @@ static void draw_status(Frame *f, const Ui *ui, int y)
         snprintf(buf, sizeof buf, "%s", Explain_Policy(l->policy));
     x += Frame_Text(f, y, x, w - x, S_STATUS_KEY, buf);
     x += Frame_Text(f, y, x, w - x, S_STATUS, " │ ");
-    if (m->ended)
+    if (ui->live)
+        Live_Status(ui->live, buf, sizeof buf);
+    else if (m->ended)
         snprintf(buf, sizeof buf, "trace ended");
     else if (ui->paused)
         snprintf(buf, sizeof buf, "paused");
@@ -995,6 +1082,15 @@ static int help_lines(const Ui *ui, int iw, HelpLine *hl)
         LINE(HL_TEXT, 0, 0, "     else what most bytes are; every free block shows");
     }
     LINE(HL_MARKS, 0, 0, "under the bar: selected block, last operation, next-fit rover");
+    bool buddy = false, apart = ui->m->cfg.coalesce != MEM_COALESCE_NOW;
+    for (unsigned i = 0; i < ui->m->nlanes; i++)
+        buddy |= ui->m->lanes[i].policy == MEM_BUDDY;
+    if (buddy)
+        LINE(HL_TEXT, 0, 0, ui->glyphs.utf8
+                                ? "├64┤ above a buddy map: each block and its power-of-two size"
+                                : "[64] above a buddy map: each block and its power-of-two size");
+    if (buddy || apart)
+        LINE(HL_TEXT, 0, 0, "     free blocks side by side: the later one's header between");
     LINE(HL_TEXT, 0, 0, "");
     LINE(HL_HEAD, 0, 0, "the last operation flashes (and keeps its colours while paused)");
     LINE(HL_FLASH, S_FLASH_ALLOC, 0, "allocated: the block an allocation took");
@@ -1127,7 +1223,8 @@ static void compose_single(Ui *ui, Frame *f, int top, int avail)
     int logh = avail >= 20 ? 3 + (avail - 20) / 6 : avail >= 7 ? 1 : 0;
     if (logh > 10)
         logh = 10;
-    int maprows = (avail - 1 - band - logh) / 2;
+    int stride = map_stride(l);
+    int maprows = (avail - 1 - band - logh) / stride;
     if (maprows < 1)
         maprows = 1;
     int gw = gutter_width(l), cols = map_cols(w - gw);
@@ -1139,7 +1236,7 @@ static void compose_single(Ui *ui, Frame *f, int top, int avail)
     draw_map(f, ui, l, true, top + 1, 0, &view, g);
     if (g->valid)
         draw_ruler(f, top, g->x, g->cols, g->bpc);
-    int y = top + 1 + 2 * maprows;
+    int y = top + 1 + stride * maprows;
     int left = top + avail - y;
     if (band && left >= band + 1) {
         /* stats (three columns from 160 wide), then the selected block, the
@@ -1167,7 +1264,9 @@ static void compose_single(Ui *ui, Frame *f, int top, int avail)
         y += band;
         left -= band;
     }
-    if (left > 0)
+    if (left > 0 && ui->live && ui->live->show_sites)
+        panel_sites(f, ui->live, y, 1, w - 2, left);
+    else if (left > 0)
         panel_log(f, l, y, 1, w - 2, left, left >= 4);
 }
 
@@ -1179,6 +1278,11 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
     int logh = avail - 1 >= (int)nl * 4 + (int)nl ? (int)nl : 0;
     int per = (avail - 1 - logh) / (int)nl; /* lines per lane */
     int maprows = (per - 1) / 2;
+    int strides = 0; /* lines per bar row, all lanes: buddy's take 3 */
+    for (unsigned i = 0; i < nl; i++)
+        strides += map_stride(&m->lanes[i]);
+    if (strides > 2 * (int)nl)
+        maprows = (avail - 1 - logh - (int)nl) / strides;
     if (maprows < 1)
         maprows = 1;
     int gw = gutter_width(&m->lanes[0]), cols = map_cols(w - gw);
@@ -1208,7 +1312,7 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
                           (unsigned long long)s->failed_allocs);
         y++;
         draw_map(f, ui, l, focus, y, 0, &view, &ui->geom[i]);
-        y += 2 * maprows;
+        y += map_stride(l) * maprows;
     }
     if (ui->geom[0].valid)
         draw_ruler(f, top, ui->geom[0].x, ui->geom[0].cols, ui->geom[0].bpc);

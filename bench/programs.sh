@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# programs.sh - real programs on five allocators: glibc's own, and jemalloc,
+# mimalloc, tcmalloc and libmem (lib/libmem-malloc.so), each by LD_PRELOAD.
+#
+#   bench/programs.sh [--runs N] [--out FILE]
+#
+# For each program and allocator: wall time, CPU time and peak RSS (the largest
+# resident set of any process of the command, from wait4's rusage through
+# GNU time), the median of N runs (5).  The allocators take turns within each
+# round, so a change of load on the shared machine falls on all of them.
+# The table gives glibc's figures and every other allocator's as a ratio to
+# glibc's in the same run.  With --out, the tables replace the section of
+# FILE that begins with the marker line below (bench/bench.c writes the rest
+# of bench/RESULTS.md; `make bench` runs it first).  Last, live mode: the frame
+# rate of heapviz -- CMD on 10^5 blocks and how much it slows the program.
+# An allocator that is not
+# installed is left out with a note (.ci/deps.sh bench installs them).
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=${OUT:-.}
+runs=5
+out=
+while [ $# -gt 0 ]; do
+    case $1 in
+    --runs) runs=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    *) echo "usage: bench/programs.sh [--runs N] [--out FILE]" >&2; exit 2 ;;
+    esac
+done
+MARK='<!-- bench/programs.sh: real programs (everything below is rewritten by it) -->'
+
+SO=$(realpath "$OUT/lib/libmem-malloc.so" 2>/dev/null || true)
+[ -f "$SO" ] || { echo "programs.sh: build lib/libmem-malloc.so first (make)" >&2; exit 1; }
+TIME=/usr/bin/time
+[ -x "$TIME" ] || { echo "programs.sh: needs GNU time (Debian package time)" >&2; exit 1; }
+
+libdir() { ldconfig -p | awk -v n="$1" '$1 == n { print $NF; exit }'; }
+names=(glibc) preload=("")
+notes=()
+for pair in jemalloc:libjemalloc.so.2 mimalloc:libmimalloc.so.2 tcmalloc:libtcmalloc_minimal.so.4; do
+    lib=$(libdir "${pair#*:}")
+    if [ -n "$lib" ]; then
+        names+=("${pair%%:*}") preload+=("$lib")
+    else
+        notes+=("${pair%%:*} is not installed (${pair#*:}): left out")
+    fi
+done
+names+=(libmem) preload+=("$SO")
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export LC_ALL=C PYTHONHASHSEED=0
+PY=$(command -v python3 || true)
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+awk 'BEGIN { for (i = 1; i <= 1000000; i++) printf "%d line %x\n", (i * 7919) % 1000000, i * 2654435761 % 4294967296 }' > "$tmp/lines"
+cc -O2 -pthread -w -o "$tmp/threads" tests/programs/threads.c
+have_cxx=0
+command -v g++ > /dev/null && g++ -O2 -o "$tmp/cxx" tests/programs/cxx.cc && have_cxx=1
+
+progs=() cmds=()
+add() { progs+=("$1") cmds+=("$2"); }
+[ -n "$PY" ] && add "python3 work.py (json, pickle)" "$PY $ROOT/tests/programs/work.py 60000"
+command -v perl > /dev/null && add "perl work.pl (hashes, sort)" "perl $ROOT/tests/programs/work.pl 200000"
+add "sort of 10^6 lines" "sort $tmp/lines -o $tmp/sorted"
+command -v gcc > /dev/null && add "gcc -O2 -c lib/heap.c" "gcc -O2 -D_GNU_SOURCE -I$ROOT/lib -c $ROOT/lib/heap.c -o $tmp/heap.o"
+add "8 threads (tests/programs/threads.c)" "$tmp/threads"
+[ $have_cxx = 1 ] && add "C++ map and strings (cxx.cc)" "$tmp/cxx"
+
+# one P A: appends "wall_seconds max_rss_kib cpu_seconds" to $tmp/P.A
+one() {
+    local p=$1 a=$2 t0 t1
+    local env=(env)
+    [ -n "${preload[$a]}" ] && env+=(LD_PRELOAD="${preload[$a]}")
+    t0=$EPOCHREALTIME
+    "$TIME" -f '%M %U %S' -o "$tmp/rss" "${env[@]}" bash -c "${cmds[$p]}" > /dev/null 2> "$tmp/err" ||
+        { echo "programs.sh: ${progs[$p]} failed under ${names[$a]}:" >&2; cat "$tmp/err" >&2; }
+    t1=$EPOCHREALTIME
+    awk -v a="$t0" -v b="$t1" 'END { printf "%.4f %d %.2f\n", b - a, $1, $2 + $3 }' "$tmp/rss" >> "$tmp/$p.$a"
+}
+
+for ((r = 1; r <= runs; r++)); do
+    echo "programs.sh: round $r of $runs" >&2
+    for p in "${!progs[@]}"; do
+        for a in "${!names[@]}"; do one "$p" "$a"; done
+    done
+done
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# ---- live mode: heapviz -- CMD -------------------------------------------------
+# Frame rate: heapviz --dump on a program holding 10^5 blocks that never stops
+# changing them, 101 frames against 1 at --interval 1: each frame a full read
+# (view, a walk of 10^5 blocks, the sites) and an 80x24 composition.
+# Slowdown, against the same program on the replacement without heapviz:
+#  - that program, 2,000,000 frees and allocations (its own wall and CPU
+#    time): the worst case, a program that does nothing but allocate;
+#  - perl work.pl 200000 (wall time of the command; heapviz --dump stops
+#    with the program's last frame).
+# heapviz draws at 20 frames a second (--interval 50); medians of $runs.
+HEAPVIZ=$(realpath "$OUT/heapviz" 2>/dev/null || true)
+live_section() {
+    [ -x "$HEAPVIZ" ] || { echo; echo "(live mode not measured: ./heapviz is not built)"; return; }
+    cc -O2 -w -o "$tmp/live" tests/programs/live.c
+    local f1=() f101=() pw=() pc=() ww=() wc=() perl_plain=() perl_watched=()
+    for ((r = 1; r <= runs; r++)); do
+        echo "programs.sh: live mode, round $r of $runs" >&2
+        local t0 t1
+        for frames in 1 101; do
+            t0=$EPOCHREALTIME
+            LINES=24 COLUMNS=80 "$HEAPVIZ" --dump --frames $frames --interval 1 \
+                --output "$tmp/live.out" -- "$tmp/live" 100000 0 churn 0 > "$tmp/frames"
+            t1=$EPOCHREALTIME
+            if [ $frames = 1 ]; then f1+=("$(elapsed "$t0" "$t1")"); else f101+=("$(elapsed "$t0" "$t1")"); fi
+        done
+        LD_PRELOAD=$SO "$tmp/live" 100000 0 churn 2000000 > "$tmp/plain.out"
+        pw+=("$(awk '/^churn/ { print $3 }' "$tmp/plain.out")")
+        pc+=("$(awk '/^churn/ { print $6 }' "$tmp/plain.out")")
+        LINES=24 COLUMNS=80 "$HEAPVIZ" --dump --frames 1000000 --interval 50 \
+            --output "$tmp/watched.out" -- "$tmp/live" 100000 0 churn 2000000 > /dev/null
+        ww+=("$(awk '/^churn/ { print $3 }' "$tmp/watched.out")")
+        wc+=("$(awk '/^churn/ { print $6 }' "$tmp/watched.out")")
+        if command -v perl > /dev/null; then
+            t0=$EPOCHREALTIME
+            LD_PRELOAD=$SO perl tests/programs/work.pl 200000 > /dev/null
+            t1=$EPOCHREALTIME
+            perl_plain+=("$(elapsed "$t0" "$t1")")
+            t0=$EPOCHREALTIME
+            LINES=24 COLUMNS=80 "$HEAPVIZ" --dump --frames 1000000 --interval 50 \
+                --output "$tmp/perl.out" -- perl tests/programs/work.pl 200000 > /dev/null
+            t1=$EPOCHREALTIME
+            perl_watched+=("$(elapsed "$t0" "$t1")")
+        fi
+    done
+    local m1 m101
+    m1=$(printf '%s\n' "${f1[@]}" | median)
+    m101=$(printf '%s\n' "${f101[@]}" | median)
+    echo
+    echo "### live mode (heapviz -- CMD)"
+    echo
+    echo "heapviz draws at 20 frames a second (\`--dump --interval 50\`); the program without it runs on libmem-malloc.so alone; $runs runs, medians.  The first program holds 10^5 objects of 1 to 300 bytes and frees and allocates without pause (tests/programs/live.c): the worst case, where every operation pays for the shared heap's generation counter, event ring and site tables."
+    echo
+    echo "| measure | without heapviz | under heapviz | ratio |"
+    echo "|---|--:|--:|--:|"
+    awk -v a="$m1" -v b="$m101" 'BEGIN { printf "| frames a second, 10^5 live blocks changing (80x24, --interval 1) | | %.1f | |\n", 100 / (b - a) }'
+    row "10^5 objects, 2,000,000 frees and allocations: wall" "$(printf '%s\n' "${pw[@]}" | median)" "$(printf '%s\n' "${ww[@]}" | median)"
+    row "the same: CPU time of the program" "$(printf '%s\n' "${pc[@]}" | median)" "$(printf '%s\n' "${wc[@]}" | median)"
+    [ ${#perl_plain[@]} -gt 0 ] &&
+        row "perl work.pl 200000: wall" "$(printf '%s\n' "${perl_plain[@]}" | median)" "$(printf '%s\n' "${perl_watched[@]}" | median)"
+}
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b - a }'; }
+row() { awk -v n="$1" -v p="$2" -v w="$3" 'BEGIN { printf "| %s | %.3f s | %.3f s | %.2f× |\n", n, p, w, (p > 0) ? w / p : 0 }'; }
+
+{
+    echo "$MARK"
+    echo
+    echo "## Real programs"
+    echo
+    echo "Written by \`make bench\` (bench/programs.sh) on $(date -u '+%Y-%m-%d %H:%M') UTC; load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)."
+    echo "Each program runs with each allocator preloaded (\`LD_PRELOAD\`; glibc: none), the allocators taking turns, $runs rounds; the median of the $runs runs."
+    echo "Wall time is the command's; CPU time its user + system time, all its processes included, which the other jobs of a shared machine disturb less; peak RSS the largest resident set of any of its processes (GNU time, from wait4)."
+    echo "glibc's figure is given; the others are ratios to it (below 1 is better).  libmem is lib/libmem-malloc.so on its default policy (fast)."
+    for note in ${notes[@]+"${notes[@]}"}; do echo "- $note"; done
+    for measure in "wall time" "CPU time" "peak RSS"; do
+        col=1 unit=s
+        [ "$measure" = "peak RSS" ] && col=2 unit=MiB
+        [ "$measure" = "CPU time" ] && col=3
+        echo
+        echo "### $measure"
+        echo
+        printf '| program | glibc |'
+        for a in "${!names[@]}"; do [ "$a" -gt 0 ] && printf ' %s |' "${names[$a]}"; done
+        echo
+        printf '|---|--:|'
+        for a in "${!names[@]}"; do [ "$a" -gt 0 ] && printf -- '--:|'; done
+        echo
+        for p in "${!progs[@]}"; do
+            base=$(cut -d' ' -f$col "$tmp/$p.0" | median)
+            if [ $col = 2 ]; then
+                printf '| %s | %s %s |' "${progs[$p]}" "$(awk -v v="$base" 'BEGIN { printf "%.1f", v / 1024 }')" "$unit"
+            else
+                printf '| %s | %s %s |' "${progs[$p]}" "$(awk -v v="$base" 'BEGIN { printf "%.3f", v }')" "$unit"
+            fi
+            for a in "${!names[@]}"; do
+                [ "$a" -gt 0 ] || continue
+                m=$(cut -d' ' -f$col "$tmp/$p.$a" | median)
+                printf ' %s× |' "$(awk -v m="$m" -v b="$base" 'BEGIN { printf "%.2f", (b > 0) ? m / b : 0 }')"
+            done
+            echo
+        done
+    done
+    live_section
+} > "$tmp/section.md"
+
+cat "$tmp/section.md"
+if [ -n "$out" ]; then
+    if [ -f "$out" ]; then
+        awk -v m="$MARK" '$0 == m { exit } { print }' "$out" > "$tmp/head.md"
+    else
+        : > "$tmp/head.md"
+    fi
+    # one blank line between the harness's tables and this section
+    sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$tmp/head.md" > "$out"
+    [ -s "$out" ] && echo >> "$out"
+    cat "$tmp/section.md" >> "$out"
+    echo "programs.sh: wrote the real programs' section of $out" >&2
+fi

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# e2e_live.sh - heapviz's live mode end to end: `heapviz --dump -- CMD`
+# frames of a running program's heap, its exit status and output file, a
+# busy program read while it changes its heap (torn reads must never crash
+# heapviz), forks of a live program, --attach to a MEM_SHARE=1 program, and
+# the terminal: Space stops and continues the program, q ends it.  TAP.
+set -u
+cd "$(dirname "$0")/.."
+OUT=${OUT:-.}
+BIN=$(realpath "$OUT/heapviz" 2>/dev/null || true)
+SO=$(realpath "$OUT/lib/libmem-malloc.so" 2>/dev/null || true)
+CC=${CC:-cc}
+tmp=$(mktemp -d)
+n=0
+pids=()
+cleanup() {
+    for p in ${pids[@]+"${pids[@]}"}; do kill -9 "$p" 2>/dev/null; done
+    tmux -L "live-e2e-$$" kill-server >/dev/null 2>&1
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+
+if [ ! -x "$BIN" ] || [ ! -f "$SO" ]; then
+    not_ok "heapviz and lib/libmem-malloc.so are built"
+    echo "1..$n"
+    exit 1
+fi
+for p in live threads forks; do
+    if ! "$CC" -O2 -fno-builtin -w -pthread -o "$tmp/$p" "tests/programs/$p.c" 2>"$tmp/cc.err"; then
+        not_ok "tests/programs/$p.c compiles" "$(cat "$tmp/cc.err")"
+        echo "1..$n"
+        exit 1
+    fi
+done
+export LC_ALL=C.UTF-8 LINES=24 COLUMNS=80
+
+# 1. A program that holds 1000 objects, frees most, exits with 3: frames.
+"$BIN" --dump --frames 12 --interval 100 --output "$tmp/live.out" -- "$tmp/live" 1000 400 \
+    > "$tmp/frames" 2> "$tmp/err"
+rc=$?
+last=$(awk 'BEGIN { RS = "\f\n" } { f = $0 } END { print f }' "$tmp/frames")
+if [ $rc -eq 0 ] && grep -q "live: live (pid [0-9]*)" "$tmp/frames" &&
+   grep -q "running · output: $tmp/live.out" "$tmp/frames"; then
+    ok "heapviz --dump -- CMD draws the program's heap, titled with its name and pid"
+else
+    not_ok "heapviz --dump -- CMD draws the program's heap" "exit $rc" "$(cat "$tmp/err")" "$(head -n 24 "$tmp/frames")"
+fi
+if grep -q "exited with status 3 · output: $tmp/live.out" <<<"$last" &&
+   grep -Eq 'live objects +[0-9.]+ (B|KiB)' <<<"$last" && grep -q '█\|▓' <<<"$last"; then
+    ok "after the program exits its last heap is kept and the status says 'exited with status 3'"
+else
+    not_ok "after the program exits its last heap is kept" "$last"
+fi
+if printf 'holding 1000 objects\nfreed 990\n' | cmp -s - "$tmp/live.out"; then
+    ok "the program's stdout and stderr went to --output, not over the frames"
+else
+    not_ok "the program's output went to --output" "$(cat "$tmp/live.out")"
+fi
+holding=$(grep -m1 -Eo 'live objects +[0-9.]+ KiB' "$tmp/frames" | grep -Eo '[0-9.]+ KiB')
+if grep -Eq '#[0-9]+ +(alloc|free)' "$tmp/frames" && [ -n "$holding" ]; then
+    ok "its events are logged and its statistics shown (live objects $holding while holding)"
+else
+    not_ok "its events are logged" "$(head -n 24 "$tmp/frames")"
+fi
+
+# 1b. Where the blocks came from: the sites panel (s) and the selected block
+# name the allocating function and its file:line through libdw (libdw1);
+# without it (HEAPVIZ_NO_LIBDW=1) the module and offset.
+gcc_g() { "$CC" -O1 -g -fno-builtin -w -o "$tmp/live_g" tests/programs/live.c; }
+if gcc_g 2>"$tmp/cc.err"; then
+    LINES=30 COLUMNS=110 "$BIN" --dump --frames 1 --keys 'sl' --output "$tmp/sites.out" -- \
+        "$tmp/live_g" 1000 1000 > "$tmp/frames" 2> "$tmp/err"
+    line=$(grep -E '^ +[0-9.]+ KiB +1000× ' "$tmp/frames")
+    if ldconfig -p | grep -q 'libdw.so.1 '; then
+        if grep -q 'main (live.c:[0-9]*)' <<<"$line" && grep -q 'from main (live.c:[0-9]*)' "$tmp/frames"; then
+            ok "the sites panel puts the 1000 objects at main (live.c:N), as the selected block says (libdw)"
+        else
+            not_ok "the sites panel names main (live.c:N) through libdw" "$(sed -n 18,30p "$tmp/frames")"
+        fi
+    else
+        ok "SKIP symbolisation through libdw: libdw.so.1 is not installed"
+    fi
+    HEAPVIZ_NO_LIBDW=1 LINES=30 COLUMNS=110 "$BIN" --dump --frames 1 --keys 's' --output "$tmp/sites.out" -- \
+        "$tmp/live_g" 1000 1000 > "$tmp/frames" 2> "$tmp/err"
+    if grep -Eq '^ +[0-9.]+ KiB +1000× live_g\+0x[0-9a-f]+$' "$tmp/frames"; then
+        ok "without libdw a site is its module and offset (live_g+0x...)"
+    else
+        not_ok "without libdw a site is its module and offset" "$(sed -n 18,30p "$tmp/frames")"
+    fi
+else
+    not_ok "tests/programs/live.c compiles with -g" "$(cat "$tmp/cc.err")"
+fi
+MEM_BACKTRACE=9 "$BIN" --dump --frames 1 --output "$tmp/bt.out" -- "$tmp/live" 10 10 > /dev/null 2>&1
+if grep -q '^libmem-malloc: MEM_BACKTRACE=9: not 1 to 8 frames$' "$tmp/bt.out"; then
+    ok "MEM_BACKTRACE=9 is refused (1 to 8 frames)"
+else
+    not_ok "MEM_BACKTRACE=9 is refused" "$(cat "$tmp/bt.out")"
+fi
+
+# 2. A busy program (8 threads) read while it changes its heap: every frame
+# is drawn, heapviz ends cleanly, and the program's output is what it is
+# without heapviz.
+"$tmp/threads" > "$tmp/threads.plain"
+"$BIN" --dump --frames 1500 --interval 40 --output "$tmp/threads.out" -- "$tmp/threads" \
+    > "$tmp/frames" 2> "$tmp/err"
+rc=$?
+frames=$(( $(grep -c $'^\f$' "$tmp/frames") + 1 ))
+if [ $rc -eq 0 ] && [ "$frames" -ge 2 ] && grep -q "exited with status 0" "$tmp/frames" && cmp -s "$tmp/threads.plain" "$tmp/threads.out"; then
+    ok "8 busy threads, read every 40 ms while they change the heap ($frames frames until they end), identical output"
+else
+    not_ok "8 busy threads read while they change the heap" "exit $rc, $frames frames" \
+        "$(cat "$tmp/err")" "$(diff "$tmp/threads.plain" "$tmp/threads.out")"
+fi
+"$BIN" --dump --frames 10 --interval 30 --output "$tmp/churn.out" -- "$tmp/live" 100000 0 churn \
+    > "$tmp/frames" 2> "$tmp/err"
+rc=$?
+frames=$(( $(grep -c $'^\f$' "$tmp/frames") + 1 ))
+if [ $rc -eq 0 ] && [ "$frames" -eq 10 ] && grep -q "live objects" "$tmp/frames" &&
+   ! pgrep -f "$tmp/live 100000" > /dev/null; then
+    ok "a program that never stops changing 10^5 objects is drawn, and ended when heapviz ends"
+else
+    not_ok "a program churning 10^5 objects is drawn and ended" "exit $rc, $frames frames" "$(cat "$tmp/err")"
+fi
+
+# 3. Forks: each child goes on with a private copy of the heap.
+"$BIN" --dump --frames 600 --interval 100 --output "$tmp/forks.out" -- "$tmp/forks" \
+    > "$tmp/frames" 2> "$tmp/err"
+if grep -q '^children: 100 succeeded, 0 failed$' "$tmp/forks.out"; then
+    ok "a live program forking from 4 threads: its 100 children all succeed"
+else
+    not_ok "a live program forking from threads" "$(cat "$tmp/forks.out")"
+fi
+
+# 4. --attach to a program started with MEM_SHARE=1.
+MEM_SHARE=1 LD_PRELOAD=$SO "$tmp/live" 500 3000 > "$tmp/attach.out" &
+apid=$!
+pids+=("$apid")
+for _ in $(seq 50); do grep -q holding "$tmp/attach.out" && break; sleep 0.1; done
+"$BIN" --dump --frames 2 --interval 50 --attach "$apid" > "$tmp/frames" 2> "$tmp/err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q "live: live (pid $apid)" "$tmp/frames" &&
+   grep -q "running · output: its own" "$tmp/frames" && kill -0 "$apid" 2>/dev/null; then
+    ok "--attach PID draws a MEM_SHARE=1 program's heap and leaves it running"
+else
+    not_ok "--attach PID draws a MEM_SHARE=1 program's heap" "exit $rc" "$(cat "$tmp/err")" "$(head -n 5 "$tmp/frames")"
+fi
+kill "$apid" 2>/dev/null
+"$BIN" --dump --attach "$$" > /dev/null 2> "$tmp/err"
+if [ $? -eq 1 ] && grep -q "shares no heap" "$tmp/err"; then
+    ok "--attach to a process that shares no heap says so (exit 1)"
+else
+    not_ok "--attach to a process that shares no heap" "$(cat "$tmp/err")"
+fi
+
+# 5. The terminal: Space stops and continues the program; q ends it.
+if command -v tmux > /dev/null 2>&1; then
+    t() { tmux -L "live-e2e-$$" -f /dev/null "$@"; }
+    cap() { t capture-pane -p -t live 2>/dev/null; }
+    wait_for() { for _ in $(seq 100); do cap | grep -q -- "$1" && return 0; sleep 0.05; done; return 1; }
+    t new-session -d -s live -x 150 -y 30 \
+        "env TERM=xterm-256color $BIN --output $tmp/tui.out -- $tmp/live 2000 600000"
+    if wait_for "live: live (pid"; then
+        ok "in a terminal: the live map of the program, with its name and pid"
+    else
+        not_ok "in a terminal: the live map of the program" "$(cap)"
+    fi
+    lpid=$(cap | grep -o 'live: live (pid [0-9]*' | grep -o '[0-9]*$' | head -n 1)
+    t send-keys -t live ' '
+    state=
+    for _ in $(seq 50); do
+        state=$(awk '{ print $3 }' "/proc/$lpid/stat" 2>/dev/null)
+        [ "$state" = T ] && break
+        sleep 0.05
+    done
+    if [ "$state" = T ] && wait_for "paused · output: $tmp/tui.out"; then
+        ok "Space stops the program (state T) and the status line says paused"
+    else
+        not_ok "Space stops the program" "state '$state'" "$(cap)"
+    fi
+    t send-keys -t live ' '
+    for _ in $(seq 50); do
+        state=$(awk '{ print $3 }' "/proc/$lpid/stat" 2>/dev/null)
+        [ "$state" != T ] && break
+        sleep 0.05
+    done
+    if [ "$state" != T ] && wait_for "running · output"; then
+        ok "Space again continues it"
+    else
+        not_ok "Space again continues it" "state '$state'" "$(cap)"
+    fi
+    t send-keys -t live 'a'
+    if wait_for "│ live: the"; then
+        ok "keys that would change the heap are refused, with a reason"
+    else
+        not_ok "keys that would change the heap are refused" "$(cap)"
+    fi
+    t send-keys -t live 'q'
+    for _ in $(seq 60); do kill -0 "$lpid" 2>/dev/null || break; sleep 0.05; done
+    if ! kill -0 "$lpid" 2>/dev/null; then
+        ok "q leaves heapviz and ends the program it started"
+    else
+        not_ok "q ends the program" "pid $lpid still runs"
+        kill -9 "$lpid" 2>/dev/null
+    fi
+else
+    ok "SKIP the terminal checks: tmux is not installed"
+fi
+
+echo "1..$n"

@@ -1,0 +1,113 @@
+/*
+ * live.h - heapviz's live mode: the heap of a running program, read through
+ * the shared mapping of lib/libmem-malloc.so (lib/mem_live.h), drawn with the
+ * usual panels.
+ *
+ *   heapviz [options] -- CMD [ARGS...]   starts CMD with the replacement
+ *                                        preloaded over a memfd it shares
+ *   heapviz [options] --attach PID       a program started with MEM_SHARE=1
+ *
+ * heapviz maps the memfd read-only.  A frame re-opens the heap
+ * (MemHeap_View) and walks it between two equal, even readings of the
+ * writer's generation counter; when a busy program keeps changing it, the
+ * program is stopped (SIGSTOP) for the length of one walk, then continued,
+ * no more often than keeps it stopped LIVE_STOP_SHARE of its time (frames in
+ * between show the last consistent heap).
+ * Events come through the ring; the ones the writer overwrote before they
+ * were read are counted.  The program's stdout and stderr go to a file.
+ */
+#ifndef VIZ_LIVE_H
+#define VIZ_LIVE_H
+
+#include "app.h"
+#include "mem_live.h"
+#include "symbols.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Events logged a frame at most: the newest; older ones are counted. */
+#define LIVE_LOG_PER_FRAME 32u
+/* Reads tried before the program is stopped for one; the share of its time
+ * the program may spend stopped for reads. */
+#define LIVE_TRIES 4u
+#define LIVE_QUIET_US 300 /* how long the generation must stand still */
+#define LIVE_STOP_SHARE 0.03
+/* Sites listed by the sites panel (s). */
+#define LIVE_TOP_SITES 12u
+
+/* An allocation site as the sites panel shows it. */
+typedef struct LiveSiteRow {
+    int64_t live_bytes;
+    int64_t live_blocks;
+    char name[SYMBOL_TEXT];   /* its innermost frame, symbolised */
+} LiveSiteRow;
+
+typedef struct Live {
+    pid_t pid;
+    bool child;               /* started here (--), not attached */
+    bool exited;              /* the program has ended */
+    int wstatus;              /* its wait status (child) */
+    bool stopped;             /* paused by the user (SIGSTOP) */
+    int fd;
+    const unsigned char *map; /* the memfd, read-only */
+    size_t size;
+    bool ready;               /* the writer has published its header */
+    void *viewbuf[2];         /* MemHeap_ViewSize() bytes each: the view of
+                                 the last consistent read, and the next try */
+    unsigned cur;             /* which one the lane shows */
+    Snapshot spare;           /* the lane's last good snapshot while reading */
+    uint64_t ev_next;         /* the next event to read */
+    uint64_t ev_lost;         /* overwritten before they were read */
+    uint64_t ev_unlogged;     /* read, but more than a frame logs */
+    uint64_t reads, torn, stops;
+    long long next_stop;      /* CLOCK_MONOTONIC ns: no stopping read before */
+    bool manual_zoom;         /* z or Z was pressed: the view is the user's */
+    Symbols *syms;            /* names for the program's code addresses */
+    bool show_sites;          /* s: the sites panel instead of the events */
+    LiveSiteRow top[LIVE_TOP_SITES]; /* the sites holding the most live bytes */
+    unsigned ntop;
+    size_t sel_block;         /* the block sel_site is about (SIZE_MAX: none) */
+    char sel_site[3][SYMBOL_TEXT]; /* where it was allocated: up to 3 frames */
+    unsigned sel_frames;
+    char title[96];           /* "python3 (pid 1234)" */
+    char output[256];         /* where the program's output goes */
+} Live;
+
+/* Starts argv[0] with the replacement (so_path) preloaded over a new memfd
+ * of LIVE_HEADER_BYTES + arena bytes; its stdout and stderr to `output`,
+ * its stdin from /dev/null.  Returns 0, or -1 with a sentence in err. */
+int Live_Start(Live *lv, char *const argv[], const char *so_path, const char *output,
+               size_t arena, char *err, size_t errlen);
+
+/* Maps the heap of process pid, started with MEM_SHARE=1.  0 or -1 (err). */
+int Live_Attach(Live *lv, pid_t pid, char *err, size_t errlen);
+
+/* The replacement next to this heapviz (its build tree or PREFIX/lib), or
+ * $HEAPVIZ_MALLOC.  NULL when there is none. */
+const char *Live_FindMalloc(char *buf, size_t len);
+
+/* One tick: reaps the program, logs its new events, re-reads its heap into
+ * the model's lane.  Returns reaction flags (R_REDRAW, R_FLASH). */
+unsigned Live_Step(Ui *ui);
+
+/* Live mode's own keys (Space pauses the program; keys that would change the
+ * heap are refused; z and Z end the automatic zoom, which otherwise keeps the
+ * map on the part of the arena the program has reached).  True when the key was handled, with *r its flags. */
+bool Live_Key(Ui *ui, int key, unsigned *r);
+
+/* Allocation sites (item of live.c): re-read by Live_Step into top[] and,
+ * for the selected block, sel_site[]; the screen only reads those. */
+
+/* The status line's text: running / paused / exit status, the output file,
+ * lost events. */
+void Live_Status(const Live *lv, char *buf, size_t len);
+
+/* Ends live mode: a program started here and still running is terminated
+ * (SIGTERM, then SIGKILL after a second); an attached one is continued if
+ * it was paused, and left to run. */
+void Live_Finish(Live *lv);
+
+#endif
