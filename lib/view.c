@@ -100,5 +100,6 @@ MEM_NO_ASAN int MemHeap_ViewKeys(MemHeap *h, const void *keys, size_t len)
     memcpy(k, keys, sizeof k);
     for (unsigned i = 0; i < MEM_KEYS; i++)
         h->key[i] = k[i] ^ mem_secret[i];
+    h->big_known = false; /* found again with these keys */
     return 0;
 }

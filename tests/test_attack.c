@@ -75,6 +75,8 @@ typedef struct World {
     MemHeap *h;
     MemRegion r;
     MemPolicy policy;
+    MemOptions opt;
+    char name[48];
     Obj live[MAX_LIVE];
     size_t nlive;
     unsigned seeds;
@@ -83,19 +85,54 @@ typedef struct World {
 
 static unsigned char pat(const Obj *o, size_t i) { return (unsigned char)(o->seed * 131u + i * 7u + 1u); }
 
-static void world_open(World *w, MemPolicy p, unsigned flags, size_t len)
+/* A heap of configuration o (flags ORed in) in a watched region. */
+static void world_open_opt(World *w, const MemOptions *o, unsigned flags, size_t len)
 {
     memset(w, 0, sizeof *w);
     w->maplen = len + 2 * PAD;
     w->map = mmap(NULL, w->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     cr_assert_neq(w->map, MAP_FAILED);
+#if TEST_ASAN
+    /* a heap left unreleased at this address before kept its poison */
+    ASAN_UNPOISON_MEMORY_REGION(w->map, w->maplen);
+#endif
     memset(w->map, PAD_BYTE, w->maplen);
     w->region = w->map + PAD;
     w->len = len;
-    w->policy = p;
-    w->h = MemHeap_Create(w->region, len, p, flags);
-    cr_assert_not_null(w->h);
+    w->policy = o->policy;
+    w->opt = *o;
+    w->opt.flags |= flags;
+    snprintf(w->name, sizeof w->name, "%s/%s/%s", MemPolicy_Name(o->policy),
+             MemOrder_Name(o->order), MemCoalesce_Name(o->coalesce));
+    w->h = MemHeap_CreateEx(w->region, len, &w->opt);
+    cr_assert_not_null(w->h, "%s", w->name);
     w->r = MemHeap_Region(w->h);
+}
+
+static void world_open(World *w, MemPolicy p, unsigned flags, size_t len)
+{
+    MemOptions o = {p, 0, MEM_ORDER_ADDRESS, MEM_COALESCE_NOW};
+    world_open_opt(w, &o, flags, len);
+}
+
+/* Every policy as MemHeap_Create makes it, then the list policies with
+ * OSTEP's knobs: LIFO and FIFO lists, deferred and no coalescing (each
+ * list policy with each knob). */
+#define N_CONFIGS (MEM_POLICY_COUNT + 4 * 4)
+static MemOptions config(int i)
+{
+    MemOptions o = {(MemPolicy)i, 0, MEM_ORDER_ADDRESS, MEM_COALESCE_NOW};
+    if (i >= MEM_POLICY_COUNT) {
+        int j = i - MEM_POLICY_COUNT;
+        o.policy = (MemPolicy)(j / 4);
+        switch (j % 4) {
+        case 0: o.order = MEM_ORDER_LIFO; break;
+        case 1: o.order = MEM_ORDER_FIFO; break;
+        case 2: o.coalesce = MEM_COALESCE_DEFERRED; break;
+        default: o.coalesce = MEM_COALESCE_NEVER; break;
+        }
+    }
+    return o;
 }
 
 static void world_close(World *w)
@@ -104,7 +141,7 @@ static void world_close(World *w)
     munmap(w->map, w->maplen);
 }
 
-static const char *pname(const World *w) { return MemPolicy_Name(w->policy); }
+static const char *pname(const World *w) { return w->name; }
 
 static size_t off(const World *w, const void *p)
 {
@@ -147,9 +184,8 @@ static void intact(const World *w, const char *when)
 
 /* An allocation, checked: inside the block area, aligned, over no live
  * object.  NULL (a refusal) is fine. */
-static unsigned char *w_alloc(World *w, size_t n)
+static unsigned char *w_adopt(World *w, unsigned char *p, size_t n)
 {
-    unsigned char *p = MemHeap_Alloc(w->h, n);
     if (!p)
         return NULL;
     uintptr_t lo = (uintptr_t)w->r.base + w->r.heap_begin;
@@ -170,6 +206,41 @@ static unsigned char *w_alloc(World *w, size_t n)
     o->seed = ++w->seeds;
     fill(o);
     return p;
+}
+
+static unsigned char *w_alloc(World *w, size_t n)
+{
+    return w_adopt(w, MemHeap_Alloc(w->h, n), n);
+}
+
+/* An aligned allocation, checked as any, and aligned. */
+static unsigned char *w_alloc_aligned(World *w, size_t align, size_t n)
+{
+    unsigned char *p = w_adopt(w, MemHeap_AllocAligned(w->h, align, n), n);
+    if (p)
+        cr_assert_eq((uintptr_t)p % align, 0, "%s: misaligned", pname(w));
+    return p;
+}
+
+/* Live object k resized in place to n bytes, if the heap agrees: then it
+ * overlaps no other live object and keeps its bytes; the new ones are the
+ * program's. */
+static void w_resize(World *w, size_t k, size_t n)
+{
+    Obj *o = &w->live[k];
+    if (MemHeap_Resize(w->h, o->p, n) != 0)
+        return;
+    uintptr_t hi = (uintptr_t)w->r.base + w->r.heap_end;
+    cr_assert((uintptr_t)o->p + n <= hi, "%s: a resize reaches past the block area", pname(w));
+    for (size_t j = 0; j < w->nlive; j++)
+        cr_assert(j == k || !overlaps(o->p, n, w->live[j].p, w->live[j].n),
+                  "%s: a resize to %zu bytes at +%#zx overlaps the live object at +%#zx "
+                  "(%zu bytes)",
+                  pname(w), n, off(w, o->p), off(w, w->live[j].p), w->live[j].n);
+    size_t old = o->n;
+    o->n = n;
+    for (size_t i = old; i < n; i++)
+        o->p[i] = pat(o, i);
 }
 
 static size_t w_index(const World *w, const unsigned char *p)
@@ -214,6 +285,19 @@ static void aftermath(World *w, const char *what)
         w_alloc(w, 40 + (size_t)round * 60);
         intact(w, what);
     }
+    /* every object grown in place and shrunk back, and aligned allocations
+     * (resize.c takes and gives back its neighbours' space) */
+    for (size_t k = 0; k < w->nlive; k++) {
+        size_t n = w->live[k].n;
+        w_resize(w, k, n + 100);
+        intact(w, what);
+        w_resize(w, k, n);
+        intact(w, what);
+    }
+    w_alloc_aligned(w, 64, 40);
+    intact(w, what);
+    w_alloc_aligned(w, 256, 300);
+    intact(w, what);
     size_t n = 0;
     MemHeap_Walk(w->h, count_visit, &n);
     MemHeap_WalkFree(w->h, count_visit, &n);
@@ -353,9 +437,10 @@ Test(fork, two_hundred_children_of_a_threaded_process_all_get_a_usable_heap, .ti
  * header so that it covers the live objects after it. */
 Test(overflow, a_forged_free_block_yields_no_memory_inside_live_objects)
 {
-    for (int p = 0; p < MEM_POLICY_COUNT; p++) {
+    for (int p = 0; p < N_CONFIGS; p++) {
         World w;
-        world_open(&w, (MemPolicy)p, 0, 64u << 10);
+        MemOptions o = config(p);
+        world_open_opt(&w, &o, 0, 64u << 10);
         unsigned char *a = w_alloc(&w, 24); /* 2 granules: a + 24 is the next header */
         unsigned char *f = w_alloc(&w, 56); /* 4 granules */
         unsigned char *l[4];
@@ -372,6 +457,9 @@ Test(overflow, a_forged_free_block_yields_no_memory_inside_live_objects)
         w.own_lo = fh;
         w.own_hi = fh + 16;
         intact(&w, "the overflow");
+        /* the attacker's own object grown into the forged block */
+        w_resize(&w, w_index(&w, a), 24 + 400);
+        intact(&w, ID("H2") " a resize into a forged free block");
         aftermath(&w, ID("H2") " a forged free block");
         world_close(&w);
     }
@@ -382,9 +470,10 @@ Test(overflow, a_forged_free_block_yields_no_memory_inside_live_objects)
  * live object: taking the block off its list would write there. */
 Test(overflow, an_unlink_through_forged_links_writes_nothing_into_live_objects)
 {
-    for (int p = 0; p < MEM_POLICY_COUNT; p++) {
+    for (int p = 0; p < N_CONFIGS; p++) {
         World w;
-        world_open(&w, (MemPolicy)p, 0, 64u << 10);
+        MemOptions o = config(p);
+        world_open_opt(&w, &o, 0, 64u << 10);
         unsigned char *a = w_alloc(&w, 24);
         unsigned char *f1 = w_alloc(&w, 56);
         unsigned char *v = w_alloc(&w, 100);
@@ -402,6 +491,9 @@ Test(overflow, an_unlink_through_forged_links_writes_nothing_into_live_objects)
         put32(fh + HDR + 4, gran_of(&w, x - HDR)); /* prev: x's header */
         w.own_lo = fh;
         w.own_hi = fh + 16;
+        /* growing the attacker's object takes the block off its list */
+        w_resize(&w, w_index(&w, a), 24 + 40);
+        intact(&w, ID("H3") " a resize through forged links");
         aftermath(&w, ID("H3") " an unlink through forged links");
         world_close(&w);
     }
@@ -413,9 +505,10 @@ Test(overflow, an_unlink_through_forged_links_writes_nothing_into_live_objects)
  * freeing the next object would merge it with the fake chunk. */
 Test(overflow, a_cleared_prev_used_and_a_fake_chunk_give_no_overlap)
 {
-    for (int p = 0; p < MEM_POLICY_COUNT; p++) {
+    for (int p = 0; p < N_CONFIGS; p++) {
         World w;
-        world_open(&w, (MemPolicy)p, 0, 64u << 10);
+        MemOptions o = config(p);
+        world_open_opt(&w, &o, 0, 64u << 10);
         unsigned char *a = w_alloc(&w, 200); /* 13 granules, no padding: a + 200 is b's header */
         unsigned char *b = w_alloc(&w, 100);
         unsigned char *c = w_alloc(&w, 100);
@@ -503,8 +596,8 @@ Test(use_after_free, ten_thousand_single_bit_flips_in_freed_memory, .timeout = 6
     unsigned refused = 0;
     for (unsigned round = 0; round < rounds; round++) {
         World w;
-        world_open(&w, (MemPolicy)(round % MEM_POLICY_COUNT), round % 7 == 0 ? MEM_OPT_GUARD : 0,
-                   16u << 10);
+        MemOptions o = config((int)(round % N_CONFIGS));
+        world_open_opt(&w, &o, round % 7 == 0 ? MEM_OPT_GUARD : 0, 16u << 10);
         unsigned char *objs[24];
         size_t sizes[24];
         for (int i = 0; i < 24; i++) {
@@ -520,10 +613,10 @@ Test(use_after_free, ten_thousand_single_bit_flips_in_freed_memory, .timeout = 6
         cr_assert_gt(nfreed, 0);
         /* a bit anywhere in a freed block: header, links, footer, free bytes */
         unsigned char *blk = freed[th_below(&rng, nfreed)];
+        attacker_may_touch(&w);
         uint32_t size = get32(blk);
         size_t bytes = size >= 2 && size < 64 ? (size_t)size * GRAN : 32u;
         unsigned char *bit_at = blk + th_below(&rng, bytes);
-        attacker_may_touch(&w);
         *bit_at ^= (unsigned char)(1u << th_below(&rng, 8));
         w.own_lo = bit_at;
         w.own_hi = bit_at + 1;
@@ -534,6 +627,11 @@ Test(use_after_free, ten_thousand_single_bit_flips_in_freed_memory, .timeout = 6
             if (w.nlive > 4 && th_below(&rng, 3) == 0) {
                 w_free(&w, w.live[th_below(&rng, w.nlive)].p);
                 intact(&w, ID("H5") " a free after a bit flip");
+            }
+            if (w.nlive && th_below(&rng, 4) == 0) {
+                size_t k = (size_t)th_below(&rng, w.nlive);
+                w_resize(&w, k, 8 + (size_t)th_below(&rng, 300));
+                intact(&w, ID("H5") " a resize after a bit flip");
             }
         }
         (void)MemHeap_Check(w.h);
@@ -636,8 +734,11 @@ Test(control, an_observer_pointer_overwritten_from_the_first_object_is_never_cal
         world_open(&w, (MemPolicy)p, 0, 64u << 10);
         int calls = 0;
         MemHeap_SetObserver(w.h, legit, &calls);
-        unsigned char *o = w_alloc(&w, 24);
-        cr_assert_not_null(o);
+        /* the arena's first object (not a run's slot: runs are cut from
+         * the top of the free space; under buddy only the block at 0 is
+         * large enough) */
+        unsigned char *o = w_alloc(&w, 20000);
+        cr_assert_eq(o, (unsigned char *)w.r.base + GRAN, "%s: the first object", pname(&w));
         void (*fp)(const MemEvent *, void *) = evil;
         memcpy(o - 48, &fp, sizeof fp);
         w_alloc(&w, 40);
@@ -659,8 +760,9 @@ Test(control, a_linear_underflow_through_the_control_structure_is_caught, .timeo
             world_open(&w, (MemPolicy)p, 0, 64u << 10);
             int calls = 0;
             MemHeap_SetObserver(w.h, legit, &calls);
-            unsigned char *o = w_alloc(&w, 24);
-            cr_assert_not_null(o);
+            unsigned char *o = w_alloc(&w, 20000); /* the arena's first object */
+            cr_assert_eq(o, (unsigned char *)w.r.base + GRAN, "%s: the first object",
+                         pname(&w));
             void (*fp)(const MemEvent *, void *) = evil;
             attacker_may_touch(&w);
             for (size_t k = 8; k <= reach; k += 8)
