@@ -11,10 +11,13 @@ job=${1:-build}
 packages=(make gcc pkg-config libncurses-dev ncurses-term locales)
 if [ "$job" = test ]; then
     # clang's sanitizer and libFuzzer runtimes are in libclang-rt-dev, which
-    # clang only recommends
-    # the allocators `make bench` compares with (not needed by `make test`,
-    # but installed with it so that a test machine can run the bench)
+    # clang only recommends; test_export checks heapviz's SVG with xmllint
+    # (libxml2-utils), renders it with rsvg-convert (librsvg2-bin) and reads
+    # the PNG back with libpng; the allocators `make bench` compares with
+    # (not needed by `make test`, but installed with it so that a test
+    # machine can run the bench)
     packages+=(libcriterion-dev tmux binutils clang libclang-rt-dev valgrind time
+               libxml2-utils librsvg2-bin libpng-dev
                libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev)
     # the real programs that tests/e2e_malloc.sh runs on the malloc replacement
     packages+=(python3 perl git g++ tar gzip)

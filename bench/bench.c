@@ -49,6 +49,7 @@
 #include "app.h"
 #include "bench.h"
 #include "frame.h"
+#include "history.h"
 #include "model.h"
 #include "workload.h"
 
@@ -763,6 +764,9 @@ struct Run {
     double growth_vs_glibc[SC_MEASURES + 1]; /* per-pass medians; last: alloc+free */
     size_t viz_blocks[3];
     double viz_snap[3], viz_layout[3];
+    bool travel;
+    double travel_back_ms, travel_worst_ms, travel_base_ms;
+    double travel_cmp_back_ms, travel_cmp_worst_ms, travel_cmp_base_ms;
 };
 
 static void header_row(const char *first, bool skip_nolock)
@@ -1059,6 +1063,17 @@ static void targets(const Run *r)
             "| %s |\n",
             r->viz_layout[2], r->viz_snap[2], r->viz_blocks[2],
             r->viz_layout[2] < 10 ? "met" : "MISSED");
+    if (r->travel)
+        say("| step back at op 1e5 of a 1 MiB heap < 100 ms, the longest replay too | %.2f ms "
+            "(longest replay %.2f ms; "
+            "baseline %.0f ms) | %s |\n",
+            r->travel_back_ms, r->travel_worst_ms, r->travel_base_ms,
+            r->travel_worst_ms < 100 ? "met" : "MISSED");
+    if (r->travel)
+        say("| compare mode (five 1 MiB heaps): step back at op 1e5 < 100 ms, the longest "
+            "replay too | %.2f ms (longest replay %.2f ms; baseline %.0f ms) | %s |\n",
+            r->travel_cmp_back_ms, r->travel_cmp_worst_ms, r->travel_cmp_base_ms,
+            r->travel_cmp_worst_ms < 100 ? "met" : "MISSED");
 }
 
 /* heapviz's own model and screen composer, as the live program uses them:
@@ -1143,6 +1158,121 @@ static void measure_viz(Run *r)
     say("\n");
 }
 
+/* ---- time travel ------------------------------------------------------------ */
+
+/* A heapviz model of one heap of `arena` bytes (first fit, the random
+ * workload, seed 1) that has applied n operations, as `--size 1M --skip n`
+ * makes it.  NULL on failure. */
+static Model *travel_model(Model *m, size_t arena, unsigned nlanes, size_t n)
+{
+    ModelConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.region_size = MemHeap_ControlSize() + arena;
+    cfg.nlanes = nlanes;
+    for (unsigned i = 0; i < nlanes; i++)
+        cfg.policies[i] = (MemPolicy)i;
+    cfg.workload = WL_RANDOM;
+    cfg.seed = 1;
+    char err[256];
+    if (Model_Init(m, &cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "bench: heapviz model: %s\n", err);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        Model_Step(m);
+    return m;
+}
+
+/* Milliseconds to show step `to` from step `from` (History_Goto, then the
+ * frame's walk: what b costs before the screen is drawn). */
+static double travel_once(Model *m, size_t from, size_t to)
+{
+    History_Goto(m->hist, m, from);
+    double t0 = now();
+    History_Goto(m->hist, m, to);
+    Model_Sync(m);
+    return (now() - t0) * 1e3;
+}
+
+/* b from the present and from spread-out past steps (back), the longest
+ * replay, the step just before a checkpoint (worst), both `reps` times on
+ * m (nlanes heaps at operation n); and the baseline without checkpoints,
+ * the step reached by replaying from the start on a fresh model (base, 5
+ * times, in *fresh). */
+static void travel_measure(Model *m, Model *fresh, size_t arena, unsigned nlanes, size_t n,
+                           double *back, double *worst, double *base, HistoryFigures *hf)
+{
+    *hf = History_Figures(m->hist);
+    size_t last = (size_t)History_Last(m->hist);
+    for (unsigned k = 0; k < reps; k++) {
+        size_t at = last - (size_t)k * 997u;
+        back[k] = travel_once(m, at, at - 1);
+        size_t cp = (at / hf->every) * hf->every;
+        worst[k] = travel_once(m, last, cp - 1);
+    }
+    for (unsigned k = 0; k < reps && k < 5; k++) {
+        double t0 = now();
+        Model *b = travel_model(fresh, arena, nlanes, n - 1);
+        base[k] = (now() - t0) * 1e3;
+        if (b)
+            Model_Fini(b);
+    }
+}
+
+static void measure_travel(Run *r)
+{
+    enum { N = 100000 };
+    const size_t arena = (size_t)1 << 20;
+    say("## Time travel\n\n"
+        "heapviz's step back (key b) at operation %d of a 1 MiB heap (first fit, random "
+        "workload, seed 1): History_Goto restores the nearest checkpoint (the heap's region, "
+        "the player, the lane's log and chart, the workload's state) and applies the operations "
+        "after it again (the workload's, and typed ones from the model's list); the checkpoints "
+        "are thinned to fit the budget, and a few near ones (256 operations apart) follow the "
+        "user, so b from where one is replays at most 256 operations, and a jump to the step "
+        "before a thinned checkpoint is the longest replay. "
+        "The baseline is the design without checkpoints: the same step reached by replaying "
+        "every operation from the start, on a fresh model.  Median of %u.\n\n",
+        N, reps);
+    static Model model, fresh;
+    Model *m = travel_model(&model, arena, 1, N);
+    if (!m)
+        return;
+    double back[64], worst[64], base[64];
+    HistoryFigures hf;
+    travel_measure(m, &fresh, arena, 1, N, back, worst, base, &hf);
+    r->travel_back_ms = median(back, reps);
+    r->travel_worst_ms = median(worst, reps);
+    r->travel_base_ms = median(base, reps < 5 ? reps : 5);
+    say("| measure | ms |\n|---|--:|\n"
+        "| b: one step back (%u steps, spread over the run) | %.2f |\n"
+        "| the longest replay (the step before a checkpoint: %zu operations) | %.2f |\n"
+        "| baseline: replay from the start (%d operations, 5 runs) | %.1f |\n\n"
+        "Checkpoints: %zu of %.1f MiB in all, one every %zu operations (budget %zu MiB).  "
+        "Step back is %.0f times faster than the baseline.\n\n",
+        reps, r->travel_back_ms, hf.every - 1, r->travel_worst_ms, N - 1, r->travel_base_ms,
+        hf.checkpoints, (double)hf.bytes / (1 << 20), hf.every, HIST_BUDGET >> 20,
+        r->travel_base_ms / r->travel_back_ms);
+    Model_Fini(m);
+    /* compare mode: five heaps of 1 MiB, the same number of operations */
+    m = travel_model(&model, arena, MEM_POLICY_COUNT, N);
+    if (!m)
+        return;
+    travel_measure(m, &fresh, arena, MEM_POLICY_COUNT, N, back, worst, base, &hf);
+    r->travel_cmp_back_ms = median(back, reps);
+    r->travel_cmp_worst_ms = median(worst, reps);
+    r->travel_cmp_base_ms = median(base, reps < 5 ? reps : 5);
+    say("Compare mode, five 1 MiB heaps (first, next, best, worst, fast) at operation %d:\n\n"
+        "| measure | ms |\n|---|--:|\n"
+        "| b: one step back (%u steps, spread over the run) | %.2f |\n"
+        "| the longest replay (%zu operations, five heaps) | %.2f |\n"
+        "| baseline: replay from the start (%d operations, 5 runs) | %.1f |\n\n"
+        "Checkpoints: %zu of %.1f MiB in all, one every %zu operations.\n\n",
+        N, reps, r->travel_cmp_back_ms, hf.every - 1, r->travel_cmp_worst_ms, N - 1,
+        r->travel_cmp_base_ms, hf.checkpoints, (double)hf.bytes / (1 << 20), hf.every);
+    Model_Fini(m);
+}
+
 static bool wanted(const char *only, const char *what)
 {
     if (!only)
@@ -1177,7 +1307,7 @@ int main(int argc, char **argv)
     if (reps < 5 || reps > 63)
         reps = reps < 5 ? 5 : 63;
     if (i >= argc) {
-        fprintf(stderr, "usage: bench [--out FILE] [--reps N] [--only util,tput,scale,cap,viz] "
+        fprintf(stderr, "usage: bench [--out FILE] [--reps N] [--only util,tput,scale,cap,viz,travel] "
                         "trace.rep...\n"
                         "       bench --write-workloads DIR\n"
                         "       bench --profile POLICY|fast-nolock|glibc|jemalloc|mimalloc|"
@@ -1214,6 +1344,7 @@ int main(int argc, char **argv)
     r.scale = wanted(only, "scale");
     r.cap = wanted(only, "cap");
     r.viz = wanted(only, "viz");
+    r.travel = wanted(only, "travel");
     if (r.util)
         measure_util(&r);
     if (r.tput || r.scale)
@@ -1226,6 +1357,8 @@ int main(int argc, char **argv)
         measure_capacity(&r);
     if (r.viz)
         measure_viz(&r);
+    if (r.travel)
+        measure_travel(&r);
     runners_stop();
     targets(&r);
     say("\nWhole run: %.0f s.\n", now() - t_start);

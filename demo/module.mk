@@ -2,7 +2,7 @@
 # link $(DEMO_OBJ); the include path lets them write #include "workload.h".
 # Only mem.h is used from lib/.
 
-DEMO_SRC := demo/workload.c demo/trace.c demo/player.c
+DEMO_SRC := demo/workload.c demo/trace.c demo/player.c demo/script.c
 DEMO_OBJ := $(DEMO_SRC:%.c=$(B)/%.o)
 
 .PHONY: demo
@@ -10,3 +10,4 @@ demo: $(DEMO_OBJ)
 
 TEST_DEPS_test_workload := $(DEMO_OBJ)
 TEST_DEPS_test_trace := $(DEMO_OBJ)
+TEST_DEPS_test_script := $(DEMO_OBJ)

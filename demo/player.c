@@ -248,3 +248,27 @@ void Player_Destroy(Player *p)
     free(p->slot);
     free(p);
 }
+
+/* The state for a checkpoint: the live count, then the slots. */
+size_t Player_StateSize(const Player *p)
+{
+    return p ? sizeof p->live + (p->max_ids ? p->max_ids : 1) * sizeof *p->slot : 0;
+}
+
+void Player_SaveState(const Player *p, void *buf)
+{
+    if (!p || !buf)
+        return;
+    memcpy(buf, &p->live, sizeof p->live);
+    memcpy((unsigned char *)buf + sizeof p->live, p->slot,
+           (p->max_ids ? p->max_ids : 1) * sizeof *p->slot);
+}
+
+void Player_LoadState(Player *p, const void *buf)
+{
+    if (!p || !buf)
+        return;
+    memcpy(&p->live, buf, sizeof p->live);
+    memcpy(p->slot, (const unsigned char *)buf + sizeof p->live,
+           (p->max_ids ? p->max_ids : 1) * sizeof *p->slot);
+}

@@ -33,6 +33,8 @@ typedef struct Parser {
     size_t cap;           /* of t.ops */
     uint64_t *ids;        /* see the file comment */
     size_t nids_cap;
+    bool headerless;      /* no header: ids and ops are counted, not promised */
+    uint32_t max_id;      /* headerless: the largest id seen */
 } Parser;
 
 /* A line cut into at most 4 tokens (the longest valid line has 3). */
@@ -189,9 +191,11 @@ static int op_line(Parser *p, const Tokens *tk, size_t expected)
     if (number(p, tk->s[1], tk->len[1], UINT32_MAX, "id", &v) != 0)
         return -1;
     if (v >= p->t.nids)
-        return fail(p, p->line, "id %llu is out of range (the header says %u ids)",
-                    (unsigned long long)v, p->t.nids);
+        return fail(p, p->line, "id %llu is out of range (%s %u ids)", (unsigned long long)v,
+                    p->headerless ? "at most" : "the header says", p->t.nids);
     op.id = (uint32_t)v;
+    if (op.id > p->max_id)
+        p->max_id = op.id;
     if (want == 2) {
         const char *what = op.kind == OP_FREE ? "offset" : "size";
         if (number(p, tk->s[2], tk->len[2], TRACE_MAX_SIZE, what, &v) != 0)
@@ -262,6 +266,14 @@ static int parse(Parser *p, const char *text, size_t len)
         tokenize(s, n, &tk);
         if (tk.n == 0 || tk.s[0][0] == '#')
             continue;
+        if (field == 0 && tk.len[0] == 1 && strchr("afr", tk.s[0][0])) {
+            /* the first line is an op: a trace without its header */
+            p->headerless = true;
+            p->t.nids = TRACE_MAX_IDS;
+            p->t.weight = 1;
+            expected = TRACE_MAX_OPS;
+            field = 4;
+        }
         if (field < 4) {
             if (header_field(p, field, &tk) != 0)
                 return -1;
@@ -271,6 +283,10 @@ static int parse(Parser *p, const char *text, size_t len)
         }
         if (op_line(p, &tk, expected) != 0)
             return -1;
+    }
+    if (p->headerless) {
+        p->t.nids = p->t.nops ? p->max_id + 1u : 0u;
+        return 0;
     }
     if (field < 4)
         return fail(p, p->line + 1, "truncated: the header has no %s", missing[field]);
@@ -299,22 +315,22 @@ int Trace_Parse(const char *text, size_t len, const char *name, Trace *out, char
     return 0;
 }
 
-int Trace_Load(const char *path, Trace *out, char *err, size_t errlen)
+int Demo_ReadFile(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
-    if (out)
-        memset(out, 0, sizeof *out);
+    *text = NULL;
+    *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) {
         if (err && errlen)
             snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    size_t cap = 1 << 16, len = 0;
+    size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
     int rc = -1;
     const char *why = NULL;
     while (buf) {
-        if (len == cap) {
+        if (n == cap) {
             if (cap >= TRACE_MAX_FILE) {
                 if (fgetc(f) == EOF && !ferror(f))
                     rc = 0;
@@ -322,16 +338,16 @@ int Trace_Load(const char *path, Trace *out, char *err, size_t errlen)
                     why = "larger than 64 MiB";
                 break;
             }
-            char *n = realloc(buf, cap * 2);
-            if (!n) {
+            char *m = realloc(buf, cap * 2);
+            if (!m) {
                 why = "out of memory";
                 break;
             }
-            buf = n;
+            buf = m;
             cap *= 2;
         }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
         if (got == 0) {
             if (ferror(f))
                 why = strerror(errno);
@@ -343,10 +359,26 @@ int Trace_Load(const char *path, Trace *out, char *err, size_t errlen)
     if (!buf)
         why = "out of memory";
     fclose(f);
-    if (rc == 0)
-        rc = Trace_Parse(buf, len, path, out, err, errlen);
-    else if (err && errlen)
-        snprintf(err, errlen, "%s: %s", path, why ? why : "read error");
+    if (rc != 0) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: %s", path, why ? why : "read error");
+        free(buf);
+        return -1;
+    }
+    *text = buf;
+    *len = n;
+    return 0;
+}
+
+int Trace_Load(const char *path, Trace *out, char *err, size_t errlen)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    char *buf;
+    size_t len;
+    if (Demo_ReadFile(path, &buf, &len, err, errlen) != 0)
+        return -1;
+    int rc = Trace_Parse(buf, len, path, out, err, errlen);
     free(buf);
     return rc;
 }

@@ -349,6 +349,50 @@ bool Workload_Next(Workload *w, Op *op)
 
 uint32_t Workload_MaxIds(const Workload *w) { return w ? w->max_ids : 0; }
 
+/* The state: the struct (its own pointers are kept on load), then held[]
+ * and live[] (none for a trace). */
+size_t Workload_StateSize(const Workload *w)
+{
+    if (!w)
+        return 0;
+    size_t n = w->held ? w->max_ids : 0;
+    return sizeof *w + n * (sizeof *w->held + sizeof *w->live);
+}
+
+void Workload_SaveState(const Workload *w, void *buf)
+{
+    if (!w || !buf)
+        return;
+    unsigned char *p = buf;
+    size_t n = w->held ? w->max_ids : 0;
+    memcpy(p, w, sizeof *w);
+    p += sizeof *w;
+    if (n) {
+        memcpy(p, w->held, n * sizeof *w->held);
+        memcpy(p + n * sizeof *w->held, w->live, n * sizeof *w->live);
+    }
+}
+
+void Workload_LoadState(Workload *w, const void *buf)
+{
+    if (!w || !buf)
+        return;
+    const unsigned char *p = buf;
+    size_t *held = w->held;
+    uint32_t *live = w->live;
+    const Trace *trace = w->trace;
+    size_t n = held ? w->max_ids : 0;
+    memcpy(w, p, sizeof *w);
+    w->held = held;
+    w->live = live;
+    w->trace = trace;
+    p += sizeof *w;
+    if (n) {
+        memcpy(held, p, n * sizeof *held);
+        memcpy(live, p + n * sizeof *held, n * sizeof *live);
+    }
+}
+
 void Workload_Destroy(Workload *w)
 {
     if (!w)

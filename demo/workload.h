@@ -35,9 +35,12 @@ typedef struct Op {
  * lines and lines whose first non-blank character is '#' are ignored.  A
  * malformed file is rejected whole with "path:line: what is wrong".
  *
- * One extension: "f id offset" frees through the byte at `offset` inside the
- * object (an interior pointer); plain "f id" is offset 0.  Files without it
- * are exactly malloc-lab's.
+ * Two extensions: "f id offset" frees through the byte at `offset` inside the
+ * object (an interior pointer); plain "f id" is offset 0.  And the header may
+ * be left out: when the first significant line is an op, the number of ids
+ * is the largest id + 1, the ops are those found, the heap size is 0 (none
+ * suggested) and the weight 1.  Files without either are exactly
+ * malloc-lab's.
  *
  * Rules beyond the syntax: every id is < the header's number of ids; "a"
  * names an id that holds nothing (never used, or freed); "f" and "r" name an
@@ -68,6 +71,9 @@ int Trace_Parse(const char *text, size_t len, const char *name, Trace *out, char
                 size_t errlen);
 /* Reads and parses a file (at most 64 MiB). */
 int Trace_Load(const char *path, Trace *out, char *err, size_t errlen);
+/* Reads a whole file of at most 64 MiB: 0 with *text (malloc'd, not
+ * NUL-terminated) and *len, or -1 with "path: reason" in err. */
+int Demo_ReadFile(const char *path, char **text, size_t *len, char *err, size_t errlen);
 /* Writes a trace in the same format; returns 0 or -1 (errno). */
 int Trace_Write(const Trace *t, FILE *f);
 void Trace_Free(Trace *t);
@@ -105,6 +111,13 @@ Workload *Workload_Create(WorkloadKind kind, uint64_t seed, size_t capacity,
 bool Workload_Next(Workload *w, Op *op);
 /* How many ids the workload can use at once (sizes the player). */
 uint32_t Workload_MaxIds(const Workload *w);
+/* The generator's state as bytes, for a checkpoint (heapviz's time
+ * travel): SaveState writes Workload_StateSize bytes, LoadState takes them
+ * back into the same workload (same kind, capacity and trace), which then
+ * goes on with the operations it made after the save.  Time: O(max ids). */
+size_t Workload_StateSize(const Workload *w);
+void Workload_SaveState(const Workload *w, void *buf);
+void Workload_LoadState(Workload *w, const void *buf);
 void Workload_Destroy(Workload *w);
 
 /* Writes n operations of a generated workload as a trace file. */
@@ -168,5 +181,13 @@ void *Player_Object(const Player *p, uint32_t id, size_t *size);
 void Player_Reset(Player *p, MemHeap *heap);
 uint32_t Player_Live(const Player *p);
 void Player_Destroy(Player *p);
+
+/* The id table as bytes, for a checkpoint (heapviz's time travel):
+ * SaveState writes Player_StateSize bytes, LoadState takes them back.  The
+ * table holds the objects' addresses, so a state is only valid for the same
+ * heap at the same address, holding the bytes it held when it was saved. */
+size_t Player_StateSize(const Player *p);
+void Player_SaveState(const Player *p, void *buf);
+void Player_LoadState(Player *p, const void *buf);
 
 #endif /* WORKLOAD_H */

@@ -11,6 +11,7 @@
 #ifndef FUZZ_HARNESS_H
 #define FUZZ_HARNESS_H
 
+#include <stdbool.h>
 #include "mem.h"
 
 #include <stddef.h>
@@ -22,6 +23,10 @@
 __attribute__((format(printf, 1, 2)))
 #endif
 const char *fuzz_fail(const char *fmt, ...);
+
+/* Whether err (cap bytes, NUL-terminated within them) is one line
+ * "fuzz:LINE: reason", or with col also "fuzz:LINE:COL: reason". */
+bool fuzz_error_ok(const char *err, size_t cap, bool col);
 
 /* An operation stream over the MemHeap_* API: the input picks the policy,
  * guard mode, region size and alignment, then allocations, frees through
@@ -46,6 +51,14 @@ FuzzOpsTotals Fuzz_OpsTotals(void);
  * again to the same operations, and plays on a heap with MemHeap_Check
  * holding after every step. */
 const char *Fuzz_Trace(const uint8_t *data, size_t size);
+
+/* The lecture-script parser (demo/script.h): any bytes either parse (as a
+ * script, or as a .rep) or are refused with "name:line:col: reason" (a
+ * .rep: "name:line: reason") and an empty script; what parses as a script
+ * keeps the language's rules, writes back with Script_Write and parses
+ * again to the same operations and notes, and plays on a heap with
+ * MemHeap_Check holding after every step. */
+const char *Fuzz_Script(const uint8_t *data, size_t size);
 
 /* heapviz's command line (viz/options.h): the input is split into argv at
  * NUL bytes; Options_Parse and Options_ParseSize must answer without a

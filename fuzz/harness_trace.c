@@ -13,6 +13,7 @@
 
 #include "mem.h"
 #include "workload.h"
+#include "harness_play.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,26 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PLAY_MAX_OPS 2000u
-#define PLAY_MAX_IDS (1u << 16)
-#define PLAY_REGION (1u << 18)
 
-static _Alignas(16) unsigned char region[PLAY_REGION];
-static unsigned rounds;
-
-
-/* "fuzz:<digits>: <reason>" */
-static bool well_formed_error(const char *err, size_t cap)
-{
-    if (!memchr(err, '\0', cap) || strncmp(err, "fuzz:", 5) != 0)
-        return false;
-    const char *p = err + 5;
-    if (*p < '0' || *p > '9')
-        return false;
-    while (*p >= '0' && *p <= '9')
-        p++;
-    return p[0] == ':' && p[1] == ' ' && p[2] != '\0' && !strchr(err, '\n');
-}
 
 /* What the parser promises about a trace it accepted. */
 static const char *check_trace(const Trace *t)
@@ -114,32 +96,6 @@ static const char *round_trip(const Trace *t)
     return bad;
 }
 
-static const char *play(const Trace *t)
-{
-    if (t->nids > PLAY_MAX_IDS)
-        return NULL;
-    MemPolicy pol = (MemPolicy)(rounds++ % MEM_POLICY_COUNT);
-    MemHeap *h = MemHeap_Create(region, sizeof region, pol, rounds % 2 ? MEM_OPT_GUARD : 0u);
-    Player *p = h ? Player_Create(h, t->nids) : NULL;
-    if (!p)
-        return fuzz_fail("cannot create the heap or the player");
-    const char *bad = NULL;
-    for (size_t i = 0; !bad && i < t->nops && i < PLAY_MAX_OPS; i++) {
-        Step st;
-        StepResult r = Player_Apply(p, &t->ops[i], &st);
-        if (r == STEP_CORRUPT || r == STEP_REJECTED)
-            bad = fuzz_fail("%s: step %zu (op %d id %u) gave %s", MemPolicy_Name(pol), i,
-                         (int)t->ops[i].kind, t->ops[i].id,
-                         r == STEP_CORRUPT ? "a corrupted object" : "a refused free");
-        char diag[200];
-        if (!bad && MemHeap_Diagnose(h, diag, sizeof diag) != 0)
-            bad = fuzz_fail("%s: step %zu: %s", MemPolicy_Name(pol), i, diag);
-    }
-    Player_Destroy(p);
-    MemHeap_Release(h);
-    return bad;
-}
-
 const char *Fuzz_Trace(const uint8_t *data, size_t size)
 {
     Trace t;
@@ -152,7 +108,7 @@ const char *Fuzz_Trace(const uint8_t *data, size_t size)
             return fuzz_fail("Trace_Parse returned %d", rc);
         if (t.ops || t.nops)
             return fuzz_fail("a refused trace is not empty (%zu ops)", t.nops);
-        if (!well_formed_error(err, sizeof err))
+        if (!fuzz_error_ok(err, sizeof err, false))
             return fuzz_fail("error is not \"fuzz:LINE: reason\": %.200s",
                           memchr(err, '\0', sizeof err) ? err : "(not terminated)");
         return NULL;
@@ -163,7 +119,7 @@ const char *Fuzz_Trace(const uint8_t *data, size_t size)
     if (!bad)
         bad = round_trip(&t);
     if (!bad)
-        bad = play(&t);
+        bad = fuzz_play_trace(&t);
     Trace_Free(&t);
     return bad;
 }

@@ -8,8 +8,9 @@
 # (fuzz/regress/<t>/) through them.  Only the entry points fuzz/fuzz_<t>.c
 # need the fuzzer runtime; nothing here is part of `make all`.
 
-FUZZ_TARGETS := ops trace options damage
-FUZZ_HARNESS_OBJ := $(FUZZ_TARGETS:%=$(B)/fuzz/harness_%.o) $(B)/fuzz/harness_common.o
+FUZZ_TARGETS := ops trace options damage script
+FUZZ_HARNESS_OBJ := $(FUZZ_TARGETS:%=$(B)/fuzz/harness_%.o) $(B)/fuzz/harness_common.o \
+                    $(B)/fuzz/harness_play.o
 # Recursive: viz/ and lib/ are included after this file.
 FUZZ_DEPS = $(FUZZ_HARNESS_OBJ) $(VIZ_CORE_OBJ) $(DEMO_OBJ)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)

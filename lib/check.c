@@ -107,7 +107,7 @@ MEM_NO_ASAN static void check_run(Checker *c, uint32_t g, size_t *live, size_t *
         (bits[k->words - 1u] | (~(uint64_t)0 >> (64u - k->nslots % 64u))) != ~(uint64_t)0)
         fail(c, "run at +%#zx: bitmap bits past its %u slots are clear", off(g), k->nslots);
     for (unsigned w = 0; w < k->words; w++)
-        if (!run_word_ok(h, g, t, w))
+        if (!run_word_ok(h, g, t, k, w))
             fail(c, "run at +%#zx: word %u of its live bitmap fails its keyed hash", off(g), w);
     if (n != t->nlive)
         fail(c, "run at +%#zx: %u live bits in its bitmap, its count says %u", off(g), n,

@@ -46,11 +46,13 @@ _Static_assert(RUN_CLASSES == sizeof mem_run_class_size / sizeof mem_run_class_s
 #define RUN_SLOTS_MIN 4u
 #define RUN_HEAP_SHARE 256u
 
-/* Granules of the table of a run of n slots: RunTable, bitmap, sizes (half
- * a byte a slot when nibbles). */
+/* Granules of the table of a run of n slots: RunTable (with word 0's
+ * hash), bitmap, the other words' hashes, sizes (half a byte a slot when
+ * nibbles). */
 static uint32_t table_grans(uint32_t n, unsigned nibbles)
 {
-    size_t bytes = sizeof(RunTable) + 8u * ((n + 63u) / 64u) + (nibbles ? (n + 1u) / 2u : n);
+    size_t words = (n + 63u) / 64u;
+    size_t bytes = sizeof(RunTable) + 12u * words - 4u + (nibbles ? (n + 1u) / 2u : n);
     return (uint32_t)((bytes + GRAN - 1u) / GRAN);
 }
 
@@ -84,7 +86,7 @@ MEM_NO_ASAN void mem_runs_init(MemHeap *h)
         MEM_ASSERT((n + 63u) / 64u <= RUN_WORDS_MAX);
         k->nslots = (uint16_t)n;
         k->words = (uint8_t)((n + 63u) / 64u);
-        k->sizes_at = (uint16_t)(sizeof(RunTable) + 8u * k->words);
+        k->sizes_at = (uint16_t)(sizeof(RunTable) + 12u * k->words - 4u);
         k->nibbles = (uint8_t)nib;
         k->slots_at = (uint16_t)(table_grans(n, nib) * GRAN);
         k->slot_bytes = n * size;
@@ -156,11 +158,8 @@ MEM_NO_ASAN static uint32_t run_make(MemHeap *h, unsigned c, EventBuf *eb)
     t->nlive = 0;
     t->hint = 0;
     t->cls = (uint8_t)c;
-    t->reserved[0] = t->reserved[1] = t->reserved[2] = 0;
-    for (unsigned w = 0; w < RUN_WORDS_MAX; w++)
-        t->mac[w] = 0;
     for (unsigned w = 0; w < k->words; w++) /* the bits past the last slot: set */
-        run_word_put(h, g, t, w,
+        run_word_put(h, g, t, k, w,
                      w + 1u == k->words && k->nslots % 64u ? ~(uint64_t)0 << (k->nslots % 64u)
                                                             : 0u);
     /* the sizes are written as slots are taken: a free slot's is never read */

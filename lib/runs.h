@@ -9,14 +9,16 @@
  * block's (tagged) header; the slots follow, with no header per object:
  *
  *   16g+8   16(g+1)                                16(g+1) + slots_at
- *   [hdr: size, RUN_MARK, tag][RunTable|macs|live bitmap|sizes|pad][slot 0][slot 1]...[tail]
+ *   [hdr: size, RUN_MARK, tag][RunTable|live bitmap|macs|sizes|pad][slot 0][slot 1]...[tail]
  *
  *   RunTable    class, live slots, the bitmap word where the next search for
  *               a free slot starts (it goes round: a slot freed behind it is
  *               found when the words ahead are full), and the links of the
  *               class's list of runs with a free slot
  *   macs        a keyed 32-bit hash of each word of the live bitmap and its
- *               place (run_mac, issue 9): slot 0's underflow or a stray
+ *               place (run_mac, issue 9; word 0's in the RunTable, so that
+ *               a run of one word costs no more table than before): slot
+ *               0's underflow or a stray
  *               store reaches the table, and a word that fails its hash is
  *               never believed, so no live slot is handed out again, and no
  *               run is given back while it holds an object
@@ -57,13 +59,13 @@
 typedef struct RunTable {
     uint32_t next, prev;     /* the class's list of runs with a free slot */
     uint16_t nlive;          /* live slots */
-    uint16_t hint;           /* the bitmap word the search starts at */
+    uint8_t hint;            /* the bitmap word the search starts at */
     uint8_t cls;             /* size class */
-    uint8_t reserved[3];
-    uint32_t mac[4];         /* run_mac of each word of the live bitmap */
+    uint32_t mac0;           /* run_mac of word 0 of the live bitmap (those of
+                                words 1.. follow the bitmap: run_mac_at) */
 } RunTable;
 
-_Static_assert(sizeof(RunTable) == 2u * GRAN, "run table layout");
+_Static_assert(sizeof(RunTable) == GRAN, "run table layout");
 
 #define RUN_RECIP_SHIFT 31u
 /* A run's block is at most RUN_GRANS_MAX granules, so that any of its
@@ -140,18 +142,29 @@ MEM_NO_ASAN static inline uint32_t run_mac(const MemHeap *h, uint32_t g, unsigne
     return (uint32_t)((((bits ^ mem_key(h, K_RUN0)) * mem_key(h, K_RUN1)) ^ at) >> 32);
 }
 
-/* Word w of run g's bitmap holds what its hash says. */
-MEM_NO_ASAN static inline bool run_word_ok(const MemHeap *h, uint32_t g, const RunTable *t,
-                                           unsigned w)
+/* Where the hash of word w (below k->words) of the live bitmap is kept. */
+MEM_NO_ASAN static inline uint32_t *run_mac_at(RunTable *t, const RunClass *k, unsigned w)
 {
-    return run_mac(h, g, t->cls, w, run_bits_c(t)[w]) == t->mac[w];
+    return w ? (uint32_t *)(void *)((unsigned char *)(t + 1) + 8u * k->words) + (w - 1u)
+             : &t->mac0;
+}
+MEM_NO_ASAN static inline uint32_t run_mac_of(const RunTable *t, const RunClass *k, unsigned w)
+{
+    return *run_mac_at((RunTable *)(uintptr_t)t, k, w);
 }
 
-MEM_NO_ASAN static inline void run_word_put(const MemHeap *h, uint32_t g, RunTable *t, unsigned w,
-                                            uint64_t bits)
+/* Word w of run g's bitmap (its class k) holds what its hash says. */
+MEM_NO_ASAN static inline bool run_word_ok(const MemHeap *h, uint32_t g, const RunTable *t,
+                                           const RunClass *k, unsigned w)
+{
+    return run_mac(h, g, t->cls, w, run_bits_c(t)[w]) == run_mac_of(t, k, w);
+}
+
+MEM_NO_ASAN static inline void run_word_put(const MemHeap *h, uint32_t g, RunTable *t,
+                                            const RunClass *k, unsigned w, uint64_t bits)
 {
     run_bits(t)[w] = bits;
-    t->mac[w] = run_mac(h, g, t->cls, w, bits);
+    *run_mac_at(t, k, w) = run_mac(h, g, t->cls, w, bits);
 }
 
 /* Run g (its header and class checked) holds no object: every word of its
@@ -163,7 +176,7 @@ MEM_NO_ASAN static inline bool run_empty_ok(const MemHeap *h, uint32_t g, const 
     for (unsigned w = 0; w < k->words && w < RUN_WORDS_MAX; w++) {
         uint64_t pad = w + 1u == k->words && k->nslots % 64u
                            ? ~(uint64_t)0 << (k->nslots % 64u) : 0u;
-        if (run_bits_c(t)[w] != pad || !run_word_ok(h, g, t, w))
+        if (run_bits_c(t)[w] != pad || !run_word_ok(h, g, t, k, w))
             return false;
     }
     return true;
@@ -218,7 +231,7 @@ MEM_HOT MemReject run_classify(const MemHeap *h, uint32_t g, uint32_t size, size
         return MEM_REJECT_PADDING; /* the run's tail, after its last slot */
     uint32_t i = (uint32_t)(((uint64_t)(in / GRAN) * k->recip) >> RUN_RECIP_SHIFT);
     *slot = i;
-    if (i >= k->nslots || !run_word_ok(h, g, t, i >> 6))
+    if (i >= k->nslots || !run_word_ok(h, g, t, k, i >> 6))
         return MEM_REJECT_CORRUPT;
     if (!((run_bits_c(t)[i >> 6] >> (i & 63u)) & 1u))
         return MEM_REJECT_FREE;
@@ -248,10 +261,10 @@ MEM_HOT void *run_take(MemHeap *h, uint32_t g, RunTable *t, RunClass *k, size_t 
             break;
     }
     uint32_t i = w * 64u + (unsigned)__builtin_ctzll(~live | (uint64_t)1 << 63);
-    if (n >= nw || i >= k->nslots || t->nlive >= k->nslots || !run_word_ok(h, g, t, w))
+    if (n >= nw || i >= k->nslots || t->nlive >= k->nslots || !run_word_ok(h, g, t, k, w))
         return NULL;
-    run_word_put(h, g, t, w, live | (live + 1u));
-    t->hint = (uint16_t)w;
+    run_word_put(h, g, t, k, w, live | (live + 1u));
+    t->hint = (uint8_t)w;
     run_slack_put(t, k, i, (unsigned)(k->size - size));
     if (++t->nlive == k->nslots) {
         /* full: off the list (it is the head); a next that is no run of
@@ -312,7 +325,7 @@ MEM_HOT void run_free(MemHeap *h, uint32_t g, uint32_t i, EventBuf *eb, ptrdiff_
 {
     RunTable *t = run_table(h, g);
     RunClass *k = &h->runs[t->cls];
-    run_word_put(h, g, t, i >> 6, run_bits(t)[i >> 6] & ~((uint64_t)1 << (i & 63u)));
+    run_word_put(h, g, t, k, i >> 6, run_bits(t)[i >> 6] & ~((uint64_t)1 << (i & 63u)));
     size_t obj = k->size - run_slack(t, k, i);
     MEM_POISON(run_slot(t, k, i), obj);
     h->live_bytes -= obj;
@@ -371,10 +384,11 @@ MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)
     if (n >= k->nslots || live == ~(uint64_t)0)
         return NULL;
     uint32_t i = w * 64u + (unsigned)__builtin_ctzll(~live);
-    if (i >= k->nslots || run_mac(h, g, t->cls, w, live) != t->mac[w])
+    uint32_t *mac = run_mac_at(t, k, w);
+    if (i >= k->nslots || run_mac(h, g, t->cls, w, live) != *mac)
         return NULL;
     *word = live | (live + 1u);
-    t->mac[w] = run_mac(h, g, t->cls, w, *word);
+    *mac = run_mac(h, g, t->cls, w, *word);
     run_slack_put(t, k, i, (unsigned)(k->size - size));
     t->nlive = (uint16_t)n;
     k->live++;
@@ -435,11 +449,12 @@ MEM_HOT bool run_free_fast(MemHeap *h, const void *ptr, const bool exact)
     uint32_t i = (uint32_t)(((uint64_t)(in / GRAN) * k->recip) >> RUN_RECIP_SHIFT);
     uint64_t *word = &run_bits(t)[i >> 6], bits = *word, bit = (uint64_t)1 << (i & 63u);
     size_t obj = k->size - run_slack(t, k, i);
+    uint32_t *mac = run_mac_at(t, k, i >> 6);
     if (!(bits & bit) || in - (size_t)i * k->size >= obj ||
-        run_mac(h, g, c, i >> 6, bits) != t->mac[i >> 6] || (exact && in != (size_t)i * k->size))
+        run_mac(h, g, c, i >> 6, bits) != *mac || (exact && in != (size_t)i * k->size))
         return false;
     *word = bits & ~bit;
-    t->mac[i >> 6] = run_mac(h, g, c, i >> 6, *word);
+    *mac = run_mac(h, g, c, i >> 6, *word);
     t->nlive = (uint16_t)(n - 1u);
     k->live--;
     h->frees++;

@@ -45,6 +45,12 @@ if [ ! -x "$bin" ]; then
 fi
 
 work=$(mktemp -d)
+# heapviz runs in $work: random keys export frames (e) and save scripts (s
+# then Enter) into its working directory, which must not be the tree
+case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
+# each configuration gets a server (socket) of its own, killed at its end:
+# a session killed on a shared server ends that server when it was the
+# last, and the next configuration's new-session could race that exit
 sock="chaos-$$"
 T() { tmux -L "$sock" -f /dev/null "$@"; }
 cleanup() { T kill-server 2>/dev/null; rm -rf "$work"; }
@@ -104,9 +110,10 @@ for i in "${!configs[@]}"; do
         continue
     fi
     RANDOM=$((seed * 1000 + n))   # each configuration replays on its own
+    sock="chaos-$$-$n"
     st=$work/status.$n err=$work/err.$n rep=$work/report.$n
     : >"$st"
-    T new-session -d -s s -x 80 -y 24 \
+    T new-session -d -s s -x 80 -y 24 -c "$work" \
         "trap '' INT; env TERM=xterm-256color LANG=C.UTF-8 HEAPVIZ_CHAOS_REPORT=$rep \
          $bin $args --speed 2000 2>$err; echo \$? >$st; sleep 600"
     # wait for the first frame
@@ -166,13 +173,13 @@ for i in "${!configs[@]}"; do
         [ -s "$rep" ] && sed 's/^/# /' "$rep" | tail -n 5
         T capture-pane -p -t s 2>/dev/null | head -n 10 | sed 's/^/# screen: /'
     fi
-    T kill-session -t s 2>/dev/null
+    T kill-server 2>/dev/null
 done
 # Ctrl-C while a prompt is open.
-n=$((${#configs[@]} + 1)) st=$work/status.c err=$work/err.c
+n=$((${#configs[@]} + 1)) st=$work/status.c err=$work/err.c sock="chaos-$$-c"
 if [ -z "${CHAOS_ONLY:-}" ] || [ "$CHAOS_ONLY" = "$n" ]; then
     : >"$st"
-    T new-session -d -s s -x 80 -y 24 \
+    T new-session -d -s s -x 80 -y 24 -c "$work" \
         "trap '' INT; env TERM=xterm-256color LANG=C.UTF-8 $bin --compare all 2>$err; \
          echo \$? >$st; sleep 600"
     sleep 0.5
@@ -185,7 +192,7 @@ if [ -z "${CHAOS_ONLY:-}" ] || [ "$CHAOS_ONLY" = "$n" ]; then
         failed=$((failed + 1))
         echo "not ok $n - Ctrl-C in a prompt: status '$(cat "$st")', flags '$flags', stderr '$(head -c 200 "$err")'"
     fi
-    T kill-session -t s 2>/dev/null
+    T kill-server 2>/dev/null
 fi
 echo "# chaos: $total_keys keystrokes and $total_resizes resizes over ${#configs[@]} configurations, $failed failed"
 [ "$failed" -eq 0 ]

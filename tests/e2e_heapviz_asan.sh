@@ -56,6 +56,20 @@ L=12 C=40 run "40x12, phased, 300 frames" --workload phased --frames 300
 L=60 C=200 run "200x60, 64K heap" --size 64K --frames 200 --skip 500
 run "guard, an overflow freed" --guard --skip 50 --keys $'a100\nof' --frames 20
 run "trace replay" --trace tests/golden/lecture.rep --frames 20
+run "time travel: b, [, ], g, a fork, guard overflows" --guard --skip 120 \
+    --keys $'a100\nobbbb[[[]g7\nnna64\ng200\nb' --frames 30
+run "time travel in compare mode" --compare all --skip 300 --keys $'bbb[[g100\nn' --frames 10
+run "time travel over runs (fast), numbered free blocks" --policy fast --size 64K --skip 400 \
+    --keys $'bbbbb[[[g150\nnnn#a24\nb]' --frames 10
+run "a worksheet with runs" --predict --policy fast --size 16K --ops "a24 a24 a40 f0 a300 f1 f2"
+run "a script with captions and pauses" --script tests/golden/board.hvs --frames 12
+run "predict mode, the free list, compare details" --compare first,best,fast --skip 60 \
+    --keys $'LPn\n\t\n!\nx\x1bPlllL' --frames 5
+run "a handout and a worksheet" --handout --script tests/golden/board.hvs
+run "a worksheet in compare mode" --predict --compare all --ops "a300 a100 a500 f0 f2 a250"
+svgtmp=$(mktemp -d)
+run "SVG and HTML export" --skip 40 --keys lll --svg "$svgtmp/f.svg" --html "$svgtmp/f.html"
+rm -rf "$svgtmp"
 run "prompts, zoom, help, refused frees" --skip 80 \
     --keys $'lllzzZa64\ni0x1\ni99999999\nTab\tf?' --frames 10
 L=10 C=40 run "the smallest screen" --frames 3

@@ -68,6 +68,28 @@ golden selected_zoom     30 100 $U -- --skip 60 --keys 'lllllzz'
 golden interior_free     30 100 $U -- --skip 20 --keys $'a300\ni4e4\n'
 golden trace_replay      30 100 $U -- --trace "$GOLD/lecture.rep" --frames 2 --skip 12
 golden fragmenter_fail   30 100 $U -- --workload fragmenter --skip 123
+golden script_ops        30 100 $U -- --ops "a100 a200 f0 a50 f1+30" --skip 5
+golden script_caption    24  80 $U -- --script "$GOLD/board.hvs" --frames 3 --skip 3
+golden script_ostep      24  80 C  -- --ops "+10,+20,-0,+5,-1" --size 4K --skip 5
+golden handout_board     24  80 $U -- --handout --script "$GOLD/board.hvs"
+golden handout_compare   24 100 $U -- --handout --compare first,best,worst --ops "a300 a100 a500 a100 f0 f2 a250 a90"
+golden handout_ascii     24  80 C  -- --handout --frames 6 --seed 2 --policy next
+golden compare_selected  40 120 $U -- --compare first,best,worst,fast --seed 3 --skip 150 --keys lllll
+golden ostep_embedded    24  80 $U -- --handout --script demo/lectures/ostep-embedded-list.hvs
+golden ostep_strategies  24 120 $U -- --predict --compare first,best,worst --script demo/lectures/ostep-basic-strategies.hvs
+golden worksheet_board   24  80 $U -- --predict --script "$GOLD/board.hvs"
+golden worksheet_compare 24 100 $U -- --predict --compare first,best,worst --ops "a300 a100 a500 a100 f0 f2 a250 a90"
+golden worksheet_ostep   24  80 C  -- --predict --ops "+3,-0,+5,+8,-1,+4" --size 4K --policy best
+# runs in the lecture's outputs: the worksheet asks for slots (R1 slot 2), the handout draws them
+golden worksheet_runs    24  80 $U -- --predict --policy fast --size 64K --ops "a24 a24 a40 a300 a24 f0 f1 f4 a500 a30"
+golden handout_runs      24  80 $U -- --handout --policy fast --size 64K --ops "a24 a24 a40 a300 a24 f0 f1 f4 a500 a30"
+# key #: the free blocks numbered in the free list's order, in both layouts
+golden free_numbers      30 100 $U -- --skip 150 --keys '#'
+golden free_numbers_fast 24  80 C  -- --policy fast --skip 150 --keys '#'
+# the book's small heaps: a script on 256 bytes, a handout and a buddy worksheet
+golden handout_256       24  80 $U -- --handout --size 256 --ops "a20 a30 f0 a10"
+golden worksheet_buddy   24  80 $U -- --predict --size 256 --policy buddy --ops "a20 a30 f0 a10"
+golden knobs_ops_lifo    24  80 $U -- --handout --size 512 --order lifo --coalesce never --ops "a40 a40 a40 f0 f2 a30 a30"
 golden small_256_first   30  80 $U -- --size 256 --skip 8
 golden buddy_256         30 100 $U -- --policy buddy --size 256 --skip 6 --keys $'\t'
 golden buddy_ascii_4k    30  80 $U -- --ascii --policy buddy --size 4K --skip 40
@@ -171,6 +193,51 @@ if [ "$rc" -eq 0 ] && grep -q -- '--compare LIST' <<<"$out"; then ok "--help exi
 else not_ok "--help" "rc=$rc"; fi
 out=$("$BIN" --version)
 if grep -q '^heapviz [0-9]' <<<"$out"; then ok "--version: $out"; else not_ok "--version" "$out"; fi
+
+# a script with a mistake is refused with its line and column, and nothing runs
+err=$("$BIN" --dump --ops "a100 a200 f0 f0" 2>&1 >/dev/null)
+rc=$?
+if [ "$rc" -eq 1 ] && [ "$err" = "heapviz: --ops:1:14: 'f0': allocation 0 is already free (freed on line 1)" ]
+then ok "--ops with a double free: refused at line and column"
+else not_ok "--ops with a double free: refused at line and column" "rc=$rc: $err"; fi
+printf 'a10\ncaption fine\nf0+10\n' >"$tmp/bad.hvs"
+err=$("$BIN" --dump --script "$tmp/bad.hvs" 2>&1 >/dev/null)
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q "bad.hvs:3:4: 'f0+10': byte 10 is outside allocation 0 (10 bytes)" <<<"$err"
+then ok "--script: an offset outside its object is refused at line 3, column 4"
+else not_ok "--script: an offset outside its object is refused" "rc=$rc: $err"; fi
+err=$("$BIN" --dump --ops a1 --trace "$GOLD/lecture.rep" 2>&1 >/dev/null)
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "exclude each other" <<<"$err"; then ok "--ops and --trace exclude each other"
+else not_ok "--ops and --trace exclude each other" "rc=$rc: $err"; fi
+# a .rep without its four header lines runs as one with them
+printf 'a 0 200\na 1 300\nf 0\n' >"$tmp/nohdr.rep"
+a=$(LINES=24 COLUMNS=80 NO_COLOR=1 "$BIN" --dump --trace "$tmp/nohdr.rep" --skip 3 </dev/null | sed 1d)
+printf '4096\n2\n3\n1\na 0 200\na 1 300\nf 0\n' >"$tmp/hdr.rep"
+b=$(LINES=24 COLUMNS=80 NO_COLOR=1 "$BIN" --dump --trace "$tmp/hdr.rep" --skip 3 --size 8K </dev/null | sed 1d)
+if [ -n "$a" ] && [ "$a" = "$b" ]; then ok "a .rep without a header is accepted"
+else not_ok "a .rep without a header is accepted" "$(diff <(echo "$a") <(echo "$b") | head -5)"; fi
+
+# --svg and --html write the frame and exit without a terminal; a path that
+# cannot be written is an error
+if env LINES=30 COLUMNS=100 "$BIN" --skip 40 --svg "$tmp/f.svg" --html "$tmp/f.html" </dev/null &&
+   grep -q '<svg xmlns' "$tmp/f.svg" && grep -q '<pre>' "$tmp/f.html"
+then ok "--svg and --html write the frame"
+else not_ok "--svg and --html write the frame"; fi
+if command -v xmllint >/dev/null && xmllint --noout "$tmp/f.svg" 2>"$tmp/x.err"; then ok "the SVG is well-formed XML (xmllint)"
+else not_ok "the SVG is well-formed XML (xmllint)" "$(head -3 "$tmp/x.err" 2>/dev/null)"; fi
+err=$("$BIN" --svg /no/such/dir/f.svg </dev/null 2>&1)
+rc=$?
+if [ "$rc" -eq 1 ] && [ "$err" = "heapviz: /no/such/dir/f.svg: No such file or directory" ]
+then ok "--svg into a missing directory: exit 1 with the reason"
+else not_ok "--svg into a missing directory: exit 1 with the reason" "rc=$rc: $err"; fi
+err=$("$BIN" --handout 2>&1 >/dev/null)
+if [ $? -eq 2 ] && grep -q -- '--handout works with --dump' <<<"$err"; then ok "--handout without --dump is refused"
+else not_ok "--handout without --dump is refused" "$err"; fi
+# a handout stops at the end of its script: one bar for the start, one per operation
+lines=$(COLUMNS=80 "$BIN" --dump --handout --ops "a1 a2 f0" | grep -cE '^(start|#[0-9]+) ')
+if [ "$lines" -eq 4 ]; then ok "a handout of three operations has four bars"
+else not_ok "a handout of three operations has four bars" "$lines"; fi
 
 # a malformed trace is refused with its line number
 printf '1000\n2\n2\n1\na 0 10\nz 1 2\n' >"$tmp/bad.rep"

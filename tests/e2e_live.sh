@@ -154,6 +154,17 @@ else
     not_ok "--attach to a process that shares no heap" "$(cat "$tmp/err")"
 fi
 
+# e exports the frame on the screen in live mode too (into the current directory)
+mkdir "$tmp/export"
+(cd "$tmp/export" && "$BIN" --dump --keys e -- "$tmp/live" 100 300 > "$tmp/export.frames" 2>&1)
+svg=$(ls "$tmp/export"/heapviz-step*.svg 2>/dev/null | head -n 1)
+if [ -n "$svg" ] && grep -q 'frame exported' "$tmp/export.frames" &&
+   grep -q '<svg' "$svg" && grep -q 'live: live (pid [0-9]' "$svg"; then
+    ok "e exports a live frame (SVG and HTML, titled with the program)"
+else
+    not_ok "e exports a live frame" "$(ls "$tmp/export")" "$(tail -n 2 "$tmp/export.frames")"
+fi
+
 # 5. The terminal: Space stops and continues the program; q ends it.
 if command -v tmux > /dev/null 2>&1; then
     t() { tmux -L "live-e2e-$$" -f /dev/null "$@"; }
@@ -195,6 +206,19 @@ if command -v tmux > /dev/null 2>&1; then
         ok "keys that would change the heap are refused, with a reason"
     else
         not_ok "keys that would change the heap are refused" "$(cap)"
+    fi
+    # a lecture's keys: no past is kept, and the program does not wait
+    t send-keys -t live 'b'
+    if wait_for "│ live: no t"; then  # (80 columns: the message is cut)
+        ok "b (time travel) is refused in live mode, with a reason"
+    else
+        not_ok "b is refused in live mode" "$(cap)"
+    fi
+    t send-keys -t live 'P'
+    if wait_for "│ live: not"; then
+        ok "P (predict) is refused in live mode, with a reason"
+    else
+        not_ok "P is refused in live mode" "$(cap)"
     fi
     t send-keys -t live 'q'
     for _ in $(seq 60); do kill -0 "$lpid" 2>/dev/null || break; sleep 0.05; done

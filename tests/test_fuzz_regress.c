@@ -88,6 +88,7 @@ Test(regress, the_ops_corpus_and_findings_pass) { replay("ops", Fuzz_Ops); }
 Test(regress, the_trace_corpus_and_findings_pass) { replay("trace", Fuzz_Trace); }
 Test(regress, the_options_corpus_and_findings_pass) { replay("options", Fuzz_Options); }
 Test(regress, the_damage_corpus_and_findings_pass) { replay("damage", Fuzz_Damage); }
+Test(regress, the_script_corpus_and_findings_pass) { replay("script", Fuzz_Script); }
 
 /* ---- generated inputs ------------------------------------------------------ */
 
@@ -140,6 +141,12 @@ Test(generated, trace_texts)
 {
     /* mostly trace-like text, so some of it parses */
     random_inputs(Fuzz_Trace, "trace", scaled(600), 200, "af r0123456789\n\n\n #-x\t");
+}
+
+Test(generated, script_texts)
+{
+    /* mostly script-like text, so much of it parses */
+    random_inputs(Fuzz_Script, "script", scaled(600), 200, "afr+-=,0123456789\n\n #cKaption ");
 }
 
 Test(generated, command_lines)

@@ -640,7 +640,11 @@ Test(screen, the_help_overlay_lists_keys_and_the_legend)
     Screen_Compose(&ui, &f);
     cr_assert(screen_has(&f, "heapviz help"));
     cr_assert(screen_has(&f, "padding: unused bytes after an object"));
+    /* the keys come after the legend: the end of the help shows them */
+    App_Key(&ui, VK_END);
+    Screen_Compose(&ui, &f);
     cr_assert(screen_has(&f, "zoom in / out"));
+    cr_assert(screen_has(&f, "step back one operation"));
     App_Key(&ui, VK_ESC);
     Screen_Compose(&ui, &f);
     cr_assert(!screen_has(&f, "heapviz help"));

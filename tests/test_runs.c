@@ -515,7 +515,8 @@ Test(checker, notices_a_flipped_live_bit)
 {
     Damaged d = damaged();
     uint64_t *bits = (uint64_t *)(void *)(d.t + 1);
-    run_word_put(d.h, run_gran(&d), d.t, 0, bits[0] ^ 1u << 2); /* slot 2: free -> live */
+    run_word_put(d.h, run_gran(&d), d.t, &d.h->runs[d.t->cls], 0,
+                 bits[0] ^ 1u << 2); /* slot 2: free -> live */
     expect_broken(d.h, "live bit", "live bits");
     bits[0] ^= 1u << 3; /* a raw store: the word's hash fails */
     expect_broken(d.h, "live bit", "fails its keyed hash");
@@ -567,7 +568,8 @@ Test(checker, notices_bitmap_bits_past_the_last_slot)
     size_t last = (d.run.slots - 1) / 64;
     if (d.run.slots % 64 == 0)
         cr_skip_test("the class fills its last word");
-    run_word_put(d.h, run_gran(&d), d.t, (unsigned)last, bits[last] & ~((uint64_t)1 << 63));
+    run_word_put(d.h, run_gran(&d), d.t, &d.h->runs[d.t->cls], (unsigned)last,
+                 bits[last] & ~((uint64_t)1 << 63));
     expect_broken(d.h, "padding bits", "past its");
 }
 
@@ -584,7 +586,7 @@ Test(checker, notices_a_broken_list_of_runs)
 Test(checker, notices_a_search_hint_out_of_range)
 {
     Damaged d = damaged();
-    d.t->hint = 60000;
+    d.t->hint = 200;
     expect_broken(d.h, "hint", "the search starts at word");
     /* the fast path must not follow it: the allocation goes the full way */
     unsigned char *q = MemHeap_Alloc(d.h, 40);

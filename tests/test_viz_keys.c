@@ -5,11 +5,15 @@
 
 #include "app.h"
 #include "frame.h"
+#include "history.h"
 #include "model.h"
+#include "viz_fixture.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 static Model model;
 static Ui ui;
@@ -41,18 +45,8 @@ static void stop(void)
     Model_Fini(&model);
 }
 
-/* presses a key the way the live loop does: compose, then dispatch */
-static unsigned press(int key)
-{
-    Screen_Compose(&ui, &frame);
-    return App_Key(&ui, key);
-}
-
-static void type(const char *s)
-{
-    for (; *s; s++)
-        press(*s == '\n' ? VK_ENTER : *s);
-}
+static unsigned press(int key) { return viz_press(&ui, &frame, key); }
+static void type(const char *s) { viz_type(&ui, &frame, s); }
 
 static uint64_t ops(void) { return model.lanes[0].snap.stats.ops; }
 
@@ -65,7 +59,7 @@ static int token_key(const char *t)
                  {"↓", VK_DOWN},    {"Tab", '\t'},     {"S-Tab", VK_BTAB}, {"Home", VK_HOME},
                  {"End", VK_END},   {"PgUp", VK_PGUP}, {"PgDn", VK_PGDN}, {"F1", VK_F1},
                  {"Ctrl-C", VK_CTRL('c')}, {"Ctrl-L", VK_CTRL('l')}, {"Ctrl-Z", VK_CTRL('z')},
-                 {"click", VK_MOUSE}};
+                 {"click", VK_MOUSE}, {"Bksp", VK_BACKSPACE}};
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
         if (strcmp(t, named[i].name) == 0)
             return named[i].key;
@@ -78,6 +72,10 @@ Test(keys, every_key_in_the_help_does_something)
     size_t n;
     const KeyHelp *h = App_KeyHelp(&n);
     cr_assert_gt(n, 15);
+    /* e exports and s saves into the working directory: not the tree */
+    char dir[] = "/tmp/test_viz_keys_XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    cr_assert_eq(chdir(dir), 0);
     for (size_t i = 0; i < n; i++) {
         char buf[64];
         snprintf(buf, sizeof buf, "%s", h[i].keys);
@@ -94,6 +92,9 @@ Test(keys, every_key_in_the_help_does_something)
             stop();
         }
     }
+    char cmd[80];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
 }
 
 Test(keys, a_key_that_means_nothing_says_so)
@@ -298,13 +299,6 @@ static long block_of_size(const Lane *l, size_t size)
     return -1;
 }
 
-static bool log_has(const Lane *l, const char *needle)
-{
-    for (unsigned i = 0; Lane_Log(l, i); i++)
-        if (strstr(Lane_Log(l, i)->text, needle))
-            return true;
-    return false;
-}
 
 Test(keys, typed_operations_survive_p_w_and_r)
 {
@@ -347,16 +341,21 @@ Test(keys, typed_operations_survive_p_w_and_r)
     cr_assert_eq(model.ops, before, "p: the same operations, typed ones included");
     cr_assert_geq(block_of_size(l, 777), 0, "the typed allocation is there under next fit");
     cr_assert_eq(block_of_size(l, 333), -1, "and the typed free freed it again");
-    cr_assert(log_has(l, "alloc 777 B: next fit"), "the replay is in the events");
+    cr_assert(viz_log_has(l, "alloc 777 B: next fit"), "the replay is in the events");
     char want[64];
     snprintf(want, sizeof want, "(%u B), ", wsize);
-    cr_assert(log_has(l, want), "the workload object (%u B) is freed again", wsize);
+    cr_assert(viz_log_has(l, want), "the workload object (%u B) is freed again", wsize);
     cr_assert(strstr(ui.msg, "4 of them yours"), "%s", ui.msg);
 
     press('r');
     cr_assert_eq(model.ops, 0);
     cr_assert_eq(block_of_size(l, 777), -1, "not yet: it comes back after 40 operations");
+    /* n applies one operation: the workload's 40, then the 4 typed ones */
     for (int i = 0; i < 40; i++)
+        press('n');
+    cr_assert_eq(model.ops, 40);
+    cr_assert_eq(block_of_size(l, 777), -1, "the typed ones come next");
+    for (int i = 0; i < 4; i++)
         press('n');
     cr_assert_eq(model.ops, 44, "40 workload operations and the 4 typed ones");
     cr_assert_geq(block_of_size(l, 777), 0, "back where it was");
@@ -366,9 +365,77 @@ Test(keys, typed_operations_survive_p_w_and_r)
     press('w');
     cr_assert_eq(model.cfg.workload, WL_STACK);
     cr_assert(strstr(ui.msg, "your 4 operations come back"), "%s", ui.msg);
-    for (int i = 0; i < 40; i++)
+    for (int i = 0; i < 41; i++)
         press('n');
     cr_assert_geq(block_of_size(l, 777), 0, "and under the next workload too");
+    stop();
+}
+
+/* The knobs (--order, --coalesce) hold for typed operations replayed by p
+ * and by time travel: the replay's heaps are made with them, as the first. */
+Test(keys, typed_operations_replay_under_the_knobs)
+{
+    ModelConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.region_size = 8192;
+    cfg.nlanes = 1;
+    cfg.policies[0] = MEM_FIRST_FIT;
+    cfg.order = MEM_ORDER_LIFO;
+    cfg.coalesce = MEM_COALESCE_NEVER;
+    cfg.workload = WL_RANDOM;
+    cfg.seed = 5;
+    char err[128];
+    cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), 0, "%s", err);
+    Ui_Init(&ui, &model, (GlyphMode){1, 1}, 8, true);
+    cr_assert_eq(Frame_Init(&frame, 30, 100, true), 0);
+    Screen_Compose(&ui, &frame);
+    const Lane *l = &model.lanes[0];
+    /* three neighbours, the outer two freed: never coalesced, the last
+     * freed heads the LIFO list */
+    for (int i = 0; i < 3; i++) {
+        press('a');
+        type("200\n");
+    }
+    size_t at[3], k = 0;
+    for (size_t i = 0; i < l->snap.nblocks && k < 3; i++)
+        if (l->snap.blocks[i].used && l->snap.blocks[i].object == 200)
+            at[k++] = l->snap.blocks[i].offset + l->snap.blocks[i].header;
+    cr_assert_eq(k, 3);
+    char off[32];
+    for (int i = 0; i < 3; i++) {
+        snprintf(off, sizeof off, "%zx\n", at[i]);
+        press('i');
+        type(off);
+    }
+    uint64_t ops = model.ops;
+    cr_assert_eq(ops, 6);
+    cr_assert(viz_log_has(l, "not coalesced"), "never: the neighbours stay apart");
+    size_t free_before = l->snap.stats.free_blocks;
+    cr_assert_geq(free_before, 4, "three freed blocks and the rest, apart");
+
+    press('p'); /* next fit, the same knobs and operations */
+    MemRegion r = MemHeap_Region(l->heap);
+    cr_assert_eq(r.policy, MEM_NEXT_FIT);
+    cr_assert_eq(r.order, MEM_ORDER_LIFO, "p keeps the list order");
+    cr_assert_eq(r.coalesce, MEM_COALESCE_NEVER, "p keeps coalescing off");
+    cr_assert_eq(model.ops, ops, "the typed operations are replayed");
+    cr_assert_eq(l->snap.stats.free_blocks, free_before, "and their frees stay apart");
+    cr_assert_eq(MemHeap_Check(l->heap), 0);
+
+    /* back to the start and forward again: the replayed heap is made with
+     * the knobs too */
+    press('g');
+    type("0\n");
+    cr_assert_eq(model.ops, 0);
+    press('g');
+    snprintf(off, sizeof off, "%llu\n", (unsigned long long)ops);
+    type(off);
+    cr_assert_eq(model.ops, ops);
+    r = MemHeap_Region(l->heap);
+    cr_assert_eq(r.order, MEM_ORDER_LIFO);
+    cr_assert_eq(r.coalesce, MEM_COALESCE_NEVER);
+    cr_assert_eq(l->snap.stats.free_blocks, free_before);
+    cr_assert_eq(MemHeap_Check(l->heap), 0);
     stop();
 }
 
@@ -408,7 +475,7 @@ Test(keys, compare_mode_allocates_in_every_heap_and_moves_between_them)
     cr_assert(strstr(ui.msg, "the next fit heap is fast fit now"), "%s", ui.msg);
     cr_assert_eq(model.ops, before, "the same operations, up to where they were");
     for (unsigned i = 0; i < 4; i++)
-        cr_assert(log_has(&model.lanes[i], "alloc 64 B"), "lane %u replays the typed alloc", i);
+        cr_assert(viz_log_has(&model.lanes[i], "alloc 64 B"), "lane %u replays the typed alloc", i);
     press('i');
     cr_assert(strstr(ui.msg, "one heap"), "%s", ui.msg);
     stop();
@@ -452,6 +519,97 @@ Test(model, regions_the_snapshot_cannot_hold_are_refused)
     char err[128] = "";
     cr_assert_eq(Model_Init(&model, &cfg, err, sizeof err), -1);
     cr_assert(strstr(err, "cannot show a region"), "%s", err);
+}
+
+/* The screen's rows but the status line, as text. */
+static void screen_text(char *out, size_t len)
+{
+    Screen_Compose(&ui, &frame);
+    size_t n = 0;
+    out[0] = '\0';
+    for (int y = 0; y < frame.rows - 1 && n + 200 < len; y++) {
+        Frame_RowText(&frame, y, out + n, len - n);
+        n += strlen(out + n);
+        out[n++] = '\n';
+        out[n] = '\0';
+    }
+}
+
+Test(keys, b_and_backspace_step_back_and_n_comes_forward_again)
+{
+    start(0, 1);
+    static char at40[8192], at41[8192], now[8192];
+    press(VK_HOME);
+    press('l');
+    size_t sel40 = ui.sel;
+    screen_text(at40, sizeof at40);
+    press('n');
+    press(VK_END);
+    screen_text(at41, sizeof at41);
+    press('b');
+    cr_assert(ui.paused);
+    cr_assert(strstr(ui.msg, "step 40 of 41"), "%s", ui.msg);
+    cr_assert_eq(ui.sel, sel40, "the selection of step 40");
+    screen_text(now, sizeof now);
+    cr_assert_str_eq(now, at40, "the screen of step 40 again");
+    press('n');
+    screen_text(now, sizeof now);
+    cr_assert_str_eq(now, at41, "n redoes step 41");
+    press(VK_BACKSPACE);
+    screen_text(now, sizeof now);
+    cr_assert_str_eq(now, at40, "Backspace is b");
+    stop();
+}
+
+Test(keys, brackets_go_ten_steps_and_g_goes_to_a_typed_step)
+{
+    start(0, 1);
+    History *h = model.hist;
+    cr_assert_eq(model.ops, 40);
+    press('[');
+    cr_assert_eq(model.ops, 30);
+    press('[');
+    press('[');
+    press('[');
+    press('[');
+    cr_assert_eq(model.ops, 0);
+    press('[');
+    cr_assert(strstr(ui.msg, "this is the start"), "%s", ui.msg);
+    press(']');
+    cr_assert_eq(model.ops, 10);
+    press('g');
+    cr_assert_eq(ui.prompt, PROMPT_GOTO);
+    type("35\n");
+    cr_assert_eq(model.ops, 35);
+    press('g');
+    type("55\n");
+    cr_assert_eq(model.ops, 55, "beyond the present: new operations");
+    cr_assert_eq(History_Last(h), 55);
+    press('g');
+    type("ten\n");
+    cr_assert(strstr(ui.msg, "'ten' is not a step number"), "%s", ui.msg);
+    cr_assert_eq(model.ops, 55, "nothing moved");
+    press('g');
+    type("99999999999\n");
+    cr_assert(strstr(ui.msg, "too far ahead"), "%s", ui.msg);
+    cr_assert_eq(model.ops, 55);
+    stop();
+}
+
+Test(keys, travel_works_in_compare_mode)
+{
+    start(0, 4);
+    static char at40[16384], now[16384];
+    screen_text(at40, sizeof at40);
+    press('a');
+    type("200\n");
+    press('n');
+    press('b');
+    press('b');
+    cr_assert_eq(model.ops, 40);
+    screen_text(now, sizeof now);
+    cr_assert_str_eq(now, at40, "every heap as it was");
+    stop();
 }
 
 /* ---- issue 12 ------------------------------------------------------------------ */

@@ -1,5 +1,6 @@
 /* viz_fixture.h - heapviz's model and UI state for the screen tests: an
- * 8 KiB arena per lane, a seeded workload run some steps, no terminal. */
+ * 8 KiB arena per lane, a seeded workload run some steps, no terminal;
+ * keys pressed as the live loop presses them; the log searched. */
 #ifndef VIZ_FIXTURE_H
 #define VIZ_FIXTURE_H
 
@@ -27,6 +28,29 @@ static inline void viz_start(Model *m, Ui *ui, unsigned nlanes, MemPolicy policy
     Ui_Init(ui, m, g, 8, true);
     for (int i = 0; i < steps; i++)
         Model_Step(m);
+}
+
+/* A key, the way the live loop dispatches one: compose, then the key. */
+static inline unsigned viz_press(Ui *ui, Frame *f, int key)
+{
+    Screen_Compose(ui, f);
+    return App_Key(ui, key);
+}
+
+/* Keys of a string, a newline as Enter. */
+static inline void viz_type(Ui *ui, Frame *f, const char *s)
+{
+    for (; *s; s++)
+        viz_press(ui, f, *s == '\n' ? VK_ENTER : *s);
+}
+
+/* Whether any line of lane l's log holds `needle`. */
+static inline bool viz_log_has(const Lane *l, const char *needle)
+{
+    for (unsigned i = 0; Lane_Log(l, i); i++)
+        if (strstr(Lane_Log(l, i)->text, needle))
+            return true;
+    return false;
 }
 
 #endif

@@ -5,8 +5,12 @@
 #include "app.h"
 
 #include "explain.h"
+#include "export.h"
+#include "history.h"
+#include "lecture.h"
 #include "live.h"
 #include "options.h"
+#include "travel.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -21,7 +25,7 @@ typedef struct Binding {
     Action act;
 } Binding;
 
-__attribute__((format(printf, 3, 4))) static void say(Ui *ui, bool warn, const char *fmt, ...)
+void App_Say(Ui *ui, bool warn, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -39,6 +43,8 @@ const char *App_Message(const Ui *ui)
     uint64_t hold = ui->paused ? 0 : (uint64_t)ui->speed * VIZ_MSG_SECONDS;
     return since <= hold ? ui->msg : NULL;
 }
+
+#define say App_Say
 
 static Lane *focus(Ui *ui) { return &ui->m->lanes[ui->lane < ui->m->nlanes ? ui->lane : 0]; }
 
@@ -98,17 +104,37 @@ bool App_Running(const Ui *ui)
     return !ui->paused && !ui->m->ended && !ui->help && ui->prompt == PROMPT_NONE;
 }
 
+/* Whether an operation is left to apply after a trace's end (a typed one
+ * may be due there). */
+static bool more(Ui *ui)
+{
+    const TypedOp *t;
+    Op op;
+    return Model_Peek(ui->m, &t, &op);
+}
+
 unsigned App_Step(Ui *ui)
 {
     if (ui->live)
         return Live_Step(ui);
-    if (ui->m->ended || ui->help || ui->prompt != PROMPT_NONE)
+    if (ui->help || ui->prompt != PROMPT_NONE)
+        return R_NONE;
+    History_SetView(ui->m->hist, ui->sel, ui->lane);
+    if (Predict_Ask(ui))
+        return R_REDRAW | R_TIMING; /* the operation waits for the answer */
+    FreeList_Before(ui);
+    bool redo = ui->m->ops < History_Last(ui->m->hist);
+    if (ui->m->ended && !more(ui))
         return R_NONE;
     if (!Model_Step(ui->m)) {
         ui->paused = true;
         say(ui, false, "the trace has ended: r replays it");
         return R_REDRAW | R_TIMING;
     }
+    if (redo)
+        Travel_Arrive(ui); /* the selection that step had */
+    if (Lecture_PauseHere(ui))
+        return R_REDRAW | R_FLASH | R_TIMING;
     return R_REDRAW | R_FLASH;
 }
 
@@ -133,7 +159,7 @@ static unsigned act_pause(Ui *ui, int key)
 static unsigned act_step(Ui *ui, int key)
 {
     (void)key;
-    if (ui->m->ended) {
+    if (ui->m->ended && !more(ui)) {
         say(ui, true, "the trace has ended: r replays it");
         return R_REDRAW;
     }
@@ -429,9 +455,9 @@ static unsigned act_policy(Ui *ui, int key)
         return R_REDRAW;
     }
     char err[160], tail[96];
-    uint64_t steps = m->steps;
+    uint64_t ops = m->ops;
     if (Model_SetLanePolicy(m, lane, p, err, sizeof err) != 0 ||
-        Model_Replay(m, steps, err, sizeof err) != 0) {
+        Model_Replay(m, ops, err, sizeof err) != 0) {
         say(ui, true, "%s", err);
         return R_REDRAW;
     }
@@ -505,6 +531,19 @@ static unsigned act_zoom(Ui *ui, int key)
     return R_REDRAW;
 }
 
+/* #: the map numbers the free blocks in the order the policy keeps them. */
+static unsigned act_numbers(Ui *ui, int key)
+{
+    (void)key;
+    ui->numbers = !ui->numbers;
+    if (ui->numbers)
+        say(ui, false, "free blocks numbered in %s order (where the number fits; z makes room)",
+            focus(ui)->policy == MEM_FAST ? "the size classes'" : "the free list's");
+    else
+        say(ui, false, "free blocks no longer numbered");
+    return R_REDRAW;
+}
+
 static unsigned act_help(Ui *ui, int key)
 {
     (void)key;
@@ -535,9 +574,8 @@ static unsigned act_redraw(Ui *ui, int key)
     return R_CLEAR | R_REDRAW;
 }
 
-static unsigned act_click(Ui *ui, int key)
+bool App_MouseOffset(const Ui *ui, unsigned *lane, size_t *offset)
 {
-    (void)key;
     for (unsigned i = 0; i < ui->m->nlanes; i++) {
         const MapGeom *g = &ui->geom[i];
         /* a bar row's lines: its level row (buddy) above, its marker row below */
@@ -548,7 +586,20 @@ static unsigned act_click(Ui *ui, int key)
         size_t cell = (size_t)(dy / g->stride) * (size_t)g->cols + (size_t)(ui->mouse_x - g->x);
         size_t off = g->start + cell * g->bpc;
         if (off >= g->end)
-            break;
+            return false;
+        *lane = i;
+        *offset = off;
+        return true;
+    }
+    return false;
+}
+
+static unsigned act_click(Ui *ui, int key)
+{
+    (void)key;
+    unsigned i;
+    size_t off;
+    if (App_MouseOffset(ui, &i, &off)) {
         long bi = Snapshot_BlockAt(&ui->m->lanes[i].snap, off);
         if (bi < 0) {
             say(ui, false, "+0x%zx is in the heap's own tables, not a block", off);
@@ -581,6 +632,10 @@ static const Binding bindings[] = {
     {'z', act_zoom},       {'Z', act_zoom},       {'?', act_help},       {VK_F1, act_help},
     {'H', act_help},       {'q', act_quit},       {'Q', act_quit},       {VK_CTRL('c'), act_quit},
     {VK_CTRL('l'), act_redraw}, {VK_MOUSE, act_click}, {VK_RESIZE, act_resize},
+    {'b', Travel_Back},    {VK_BACKSPACE, Travel_Back}, {127, Travel_Back}, {8, Travel_Back},
+    {'[', Travel_Ten},     {']', Travel_Ten},     {'g', Travel_Prompt},
+    {'s', Lecture_SavePrompt}, {'e', Export_Key},  {'P', Predict_Toggle},
+    {'L', FreeList_Toggle},    {'#', act_numbers},
     {VK_CTRL('z'), act_suspend},
 };
 
@@ -601,6 +656,14 @@ static const KeyHelp key_help[] = {
     {"p", "next policy, same ops"},
     {"w", "next workload"},
     {"r", "reset: start again"},
+    {"b Bksp", "step back one operation"},
+    {"[ ]", "ten steps back / forward"},
+    {"g", "go to a step (asks which)"},
+    {"s", "save as a script"},
+    {"e", "export frame: SVG, HTML"},
+    {"P", "predict mode on / off"},
+    {"L", "the free list, in order"},
+    {"#", "number free blocks so"},
     {"click", "select a block"},
     {"? F1 H", "this help"},
     {"Ctrl-L", "repaint the screen"},
@@ -651,6 +714,17 @@ int App_ParseOffset(const char *s, size_t *out)
     return (int)base;
 }
 
+/* Selects the block (or run slot) that held or holds the object at arena
+ * offset obj in the focused heap: a block's header comes before its
+ * object, a slot has none. */
+static void select_object(Ui *ui, size_t obj)
+{
+    Lane *l = focus(ui);
+    Lane_Sync(l);
+    long bi = Snapshot_BlockAt(&l->snap, obj);
+    ui->sel = bi >= 0 ? l->snap.blocks[bi].offset : obj - MEM_HEADER_SIZE;
+}
+
 static unsigned run_prompt(Ui *ui)
 {
     PromptKind k = ui->prompt;
@@ -667,13 +741,17 @@ static unsigned run_prompt(Ui *ui)
         Explain_Exact(size, b, sizeof b);
         if (p) {
             size_t off = (size_t)((uintptr_t)p - (uintptr_t)focus(ui)->snap.region.base);
-            ui->sel = off - MEM_HEADER_SIZE;
+            select_object(ui, off);
             say(ui, false, "allocated %s: the object is at +0x%zx (paused: Space runs)", b, off);
         } else {
             say(ui, true, "alloc %s failed: the events say why", b);
         }
         return R_REDRAW | R_FLASH | R_TIMING;
     }
+    if (k == PROMPT_GOTO)
+        return Travel_Run(ui);
+    if (k == PROMPT_SAVE)
+        return Lecture_RunSave(ui);
     if (k == PROMPT_IFREE) {
         size_t off;
         int base = App_ParseOffset(ui->input, &off);
@@ -695,7 +773,7 @@ static unsigned run_prompt(Ui *ui)
             else
                 say(ui, false, "%s+0x%zx is byte %zu of the %zu B object at +0x%zx: freed it",
                     dec, off, off - o, objsize, o);
-            ui->sel = o - MEM_HEADER_SIZE;
+            select_object(ui, o);
         } else {
             say(ui, true, "%sfree +0x%zx refused: it %s", dec, off,
                 MemReject_Describe((MemReject)r));
@@ -808,6 +886,7 @@ unsigned App_Key(Ui *ui, int key)
 {
     /* actions look at the walks: they see the heap as it is, and leave it so */
     Model_Sync(ui->m);
+    History_SetView(ui->m->hist, ui->sel, ui->lane);
     unsigned r = dispatch(ui, key);
     Model_Sync(ui->m);
     return r;
@@ -815,6 +894,8 @@ unsigned App_Key(Ui *ui, int key)
 
 static unsigned dispatch(Ui *ui, int key)
 {
+    if (ui->prompt == PROMPT_PREDICT)
+        return Predict_Key(ui, key);
     if (ui->prompt != PROMPT_NONE)
         return prompt_key(ui, key);
     if (ui->help)

@@ -8,7 +8,10 @@
 #define VIZ_APP_H
 
 #include "frame.h"
+#include "freelist.h"
 #include "model.h"
+#include "predict.h"
+#include "script.h"
 #include "theme.h"
 
 #include <stdbool.h>
@@ -34,7 +37,12 @@ enum {
     R_SUSPEND = 32  /* Ctrl-Z: give the terminal back and stop until fg */
 };
 
-typedef enum PromptKind { PROMPT_NONE, PROMPT_ALLOC, PROMPT_IFREE } PromptKind;
+typedef enum PromptKind {
+    PROMPT_NONE, PROMPT_ALLOC, PROMPT_IFREE,
+    PROMPT_GOTO,   /* g: a step to go to (travel.c) */
+    PROMPT_SAVE,   /* s: the file to save the session in (lecture.c) */
+    PROMPT_PREDICT /* predict mode's question (predict.c) */
+} PromptKind;
 
 /* Where a lane's map landed on the last composed screen. */
 typedef struct MapGeom {
@@ -53,6 +61,7 @@ typedef struct MapGeom {
 typedef struct Ui {
     Model *m;
     GlyphMode glyphs;
+    ThemeId theme;           /* the colours of the screen and of exports */
     bool paused;
     bool help;
     int help_top;            /* first help line shown (the screen clamps it) */
@@ -66,6 +75,7 @@ typedef struct Ui {
     size_t zoom;             /* bytes a cell when zoomed in; 0: the whole arena */
     size_t view_start;       /* first byte of the zoomed view */
     size_t followed;         /* the selection the view last moved to show */
+    bool numbers;            /* key #: free blocks numbered in list order */
     PromptKind prompt;
     char input[40];
     unsigned ninput;
@@ -76,7 +86,11 @@ typedef struct Ui {
                                 of operations when running (App_MessageShown) */
     bool flash;              /* the last operation's blocks are flashing */
     int mouse_y, mouse_x;    /* for VK_MOUSE */
-    const char *trace_name;  /* --trace FILE, for the title */
+    const char *trace_name;  /* --trace/--script FILE or "--ops", for the title */
+    const Script *script;    /* the lecture script (or trace) that runs, or NULL:
+                                its captions and pauses (lecture.c) */
+    Predict predict;         /* predict mode (predict.c) */
+    FreeList freelist;       /* the free-list overlay (freelist.c) */
     struct Live *live;       /* live mode (viz/live.h), else NULL */
     int rows, cols;          /* screen size of the last composition */
     MapGeom geom[VIZ_LANES_MAX];
@@ -86,6 +100,13 @@ void Ui_Init(Ui *ui, Model *m, GlyphMode g, unsigned speed, bool paused);
 
 /* Dispatches one key through the key table (or the open prompt / help). */
 unsigned App_Key(Ui *ui, int key);
+
+/* The arena offset under the mouse (ui->mouse_y, mouse_x) on the last
+ * composed screen, and its lane: false when the mouse is not on a map. */
+bool App_MouseOffset(const Ui *ui, unsigned *lane, size_t *offset);
+
+/* Sets the status-line message (warn: shown as a warning). */
+__attribute__((format(printf, 3, 4))) void App_Say(Ui *ui, bool warn, const char *fmt, ...);
 
 /* The next key of a --keys string, advancing *s; 0 at its end.  A newline is
  * Enter; <Name> names a key that has no character: Up Down Left Right Home
@@ -116,6 +137,10 @@ unsigned App_Slower(unsigned speed);
 
 /* Composes the whole screen for ui into f (f's size is the screen). */
 void Screen_Compose(Ui *ui, Frame *f);
+/* Lane l's history of external fragmentation (or utilisation) as a column
+ * chart h rows high in [x, x + w), newest on the right, `per` samples a
+ * column (the history panel's chart). */
+void Screen_Chart(Frame *f, const Lane *l, bool util, int y, int x, int w, int h, size_t per);
 
 /* For the help overlay and the man page: the key table. */
 typedef struct KeyHelp {

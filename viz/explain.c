@@ -49,6 +49,21 @@ char *Explain_Exact(size_t bytes, char *buf, size_t len)
     return buf;
 }
 
+char *Explain_Ordinal(size_t n, char *buf, size_t len)
+{
+    const char *suf = "th";
+    if (n % 100 < 11 || n % 100 > 13) {
+        if (n % 10 == 1)
+            suf = "st";
+        else if (n % 10 == 2)
+            suf = "nd";
+        else if (n % 10 == 3)
+            suf = "rd";
+    }
+    snprintf(buf, len, "%zu%s", n, suf);
+    return buf;
+}
+
 const char *Explain_Policy(MemPolicy p)
 {
     switch (p) {

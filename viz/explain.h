@@ -19,6 +19,9 @@ char *Explain_Bytes(size_t bytes, char *buf, size_t len);
  * rounded size follows, "3145728 B (3.0 MiB)".  Returns buf. */
 char *Explain_Exact(size_t bytes, char *buf, size_t len);
 
+/* "1st", "2nd", "3rd", "4th", "11th", "22nd"...  Returns buf. */
+char *Explain_Ordinal(size_t n, char *buf, size_t len);
+
 /* "first fit", "next fit", "best fit", "worst fit", "fast fit", "buddy" */
 const char *Explain_Policy(MemPolicy p);
 

@@ -581,6 +581,15 @@ bool Live_Key(Ui *ui, int key, unsigned *r)
         ui->msg_op = ui->m->ops;
         *r = R_REDRAW;
         return true;
+    /* a lecture's keys: the program's past is not kept, and it does not wait */
+    case 'b': case VK_BACKSPACE: case 127: case 8: case '[': case ']': case 'g': case 'P':
+        snprintf(ui->msg, sizeof ui->msg, "live: %s", key == 'P'
+                     ? "nothing to predict, the program does not wait for an answer"
+                     : "no time travel, the program's past heaps are not kept");
+        ui->msg_warn = true;
+        ui->msg_op = ui->m->ops;
+        *r = R_REDRAW;
+        return true;
     default:
         return false;
     }

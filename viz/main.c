@@ -3,11 +3,15 @@
  * (render.c) or --dump, which prints the same composed frames as text.
  */
 #include "app.h"
+#include "export.h"
 #include "frame.h"
+#include "handout.h"
+#include "lecture.h"
 #include "live.h"
 #include "model.h"
 #include "options.h"
 #include "render.h"
+#include "script.h"
 
 #include <langinfo.h>
 #include <limits.h>
@@ -95,7 +99,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "heapviz: %s\nheapviz --help lists the options.\n", err);
         return 2;
     }
-    if (!o.dump && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+    if (!o.dump && !o.svg && !o.html && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
         fprintf(stderr, "heapviz: standard input and output must be a terminal to draw the "
                         "live map.\nUse --dump to print the frames as text instead (for "
                         "example: heapviz --dump --frames 3).\n");
@@ -105,6 +109,28 @@ int main(int argc, char **argv)
     bool colour = !o.no_color && !(nc && *nc);
     const char *cs = nl_langinfo(CODESET);
     bool utf8 = !o.ascii && cs && strcmp(cs, "UTF-8") == 0;
+
+    /* --trace, --script and --ops: one loader takes a script or a .rep */
+    Script script;
+    memset(&script, 0, sizeof script);
+    const char *source = o.trace ? o.trace : o.script;
+    size_t size = o.size;
+    if (source || o.ops) {
+        int rc = o.ops ? Script_Parse(o.ops, strlen(o.ops), "--ops", &script, err, sizeof err)
+                       : Script_Load(source, &script, err, sizeof err);
+        if (rc != 0) {
+            fprintf(stderr, "heapviz: %s\n", err);
+            return 1;
+        }
+        if (!o.size_given && script.trace.heap_hint) {
+            /* the trace's suggested heap, or the script's size */
+            size = script.trace.heap_hint;
+            if (size < VIZ_MIN_SIZE)
+                size = VIZ_MIN_SIZE;
+            if (size > VIZ_MAX_SIZE)
+                size = VIZ_MAX_SIZE;
+        }
+    }
 
     bool live_mode = o.command || o.attach;
     Live live;
@@ -129,25 +155,8 @@ int main(int argc, char **argv)
         if (lr != 0) {
             fprintf(stderr, "heapviz: %s\n", err);
             Live_Finish(&live);
+            Script_Free(&script);
             return 1;
-        }
-    }
-
-    Trace trace;
-    memset(&trace, 0, sizeof trace);
-    size_t size = o.size;
-    if (o.trace) {
-        if (Trace_Load(o.trace, &trace, err, sizeof err) != 0) {
-            fprintf(stderr, "heapviz: %s\n", err);
-            return 1;
-        }
-        if (!o.size_given && trace.heap_hint) {
-            /* the trace's suggested heap */
-            size = trace.heap_hint;
-            if (size < VIZ_MIN_SIZE)
-                size = VIZ_MIN_SIZE;
-            if (size > VIZ_MAX_SIZE)
-                size = VIZ_MAX_SIZE;
         }
     }
 
@@ -160,7 +169,7 @@ int main(int argc, char **argv)
     cfg.coalesce = o.coalesce;
     cfg.workload = o.workload;
     cfg.seed = o.seed;
-    cfg.trace = o.trace ? &trace : NULL;
+    cfg.trace = source || o.ops ? &script.trace : NULL;
     cfg.live = live_mode;
     if (o.nlanes) {
         cfg.nlanes = o.nlanes;
@@ -172,7 +181,7 @@ int main(int argc, char **argv)
     Model m;
     if (Model_Init(&m, &cfg, err, sizeof err) != 0) {
         fprintf(stderr, "heapviz: %s\n", err);
-        Trace_Free(&trace);
+        Script_Free(&script);
         Live_Finish(&live);
         return 1;
     }
@@ -180,6 +189,7 @@ int main(int argc, char **argv)
     GlyphMode g = {utf8, 0};
     /* live: a frame 20 times a second, each a fresh read of the program's heap */
     Ui_Init(&ui, &m, g, live_mode ? 20 : o.speed, live_mode ? false : o.paused);
+    ui.theme = o.theme_given ? o.theme : Theme_FromColorFgBg(getenv("COLORFGBG"));
     if (live_mode) {
         /* the first frame (and --keys) once the program's heap is there:
          * at most 2 s, or until it ends */
@@ -190,10 +200,13 @@ int main(int argc, char **argv)
                 nanosleep(&(struct timespec){0, 10000000L}, NULL);
         }
     }
-    const char *slash = o.trace ? strrchr(o.trace, '/') : NULL;
-    ui.trace_name = slash ? slash + 1 : o.trace;
+    const char *slash = source ? strrchr(source, '/') : NULL;
+    ui.trace_name = slash ? slash + 1 : o.ops ? "--ops" : source;
+    ui.script = cfg.trace ? &script : NULL;
     for (unsigned long i = 0; i < o.skip && Model_Step(&m); i++)
         ;
+    Lecture_Start(&ui);
+    ui.predict.on = o.predict;
     /* --keys: typed one by one, each on the screen the last one left, so
      * that keys which depend on the layout (zoom, up/down) work as live */
     unsigned typed = R_NONE;
@@ -211,17 +224,38 @@ int main(int argc, char **argv)
     }
 
     int status;
+    /* --svg, --html: the frame as a file, no terminal needed */
+    if (!(typed & R_QUIT) && (o.svg || o.html)) {
+        int rows = env_int("LINES", 24, 1, 1000), cols = env_int("COLUMNS", 80, 1, 1000);
+        if (Export_Screen(&ui, rows, cols, o.ascii, o.svg, o.html, true, err, sizeof err) != 0) {
+            fprintf(stderr, "heapviz: %s\n", err);
+            Model_Fini(&m);
+            Script_Free(&script);
+            return 1;
+        }
+        if (!o.dump) {
+            Model_Fini(&m);
+            Script_Free(&script);
+            return 0;
+        }
+    }
     if (typed & R_QUIT) {
         status = 0;
+    } else if (o.dump && o.predict) {
+        unsigned long max = o.frames ? o.frames : o.workload == WL_TRACE ? ULONG_MAX : 20;
+        status = Predict_Worksheet(&ui, stdout, env_int("COLUMNS", 80, 20, 1000), utf8, max);
+    } else if (o.dump && o.handout) {
+        /* a trace or script to its end; a generated workload --frames ops (20) */
+        unsigned long max = o.frames ? o.frames : o.workload == WL_TRACE ? ULONG_MAX : 20;
+        status = Handout_Print(&ui, stdout, env_int("COLUMNS", 80, 20, 1000), utf8, max);
     } else if (o.dump) {
         status = run_dump(&ui, &o, utf8);
     } else {
-        ThemeId theme = o.theme_given ? o.theme : Theme_FromColorFgBg(getenv("COLORFGBG"));
-        RenderOptions ro = {colour, utf8, !o.no_mouse, o.frames, theme, o.flash_ms};
+        RenderOptions ro = {colour, utf8, !o.no_mouse, o.frames, ui.theme, o.flash_ms};
         status = Render_Run(&ui, &ro);
     }
     Live_Finish(&live);
     Model_Fini(&m);
-    Trace_Free(&trace);
+    Script_Free(&script);
     return status;
 }

@@ -5,6 +5,7 @@
 #include "model.h"
 
 #include "explain.h"
+#include "history.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -293,6 +294,7 @@ static void log_add(Lane *l, uint64_t op, LogKind kind, const char *text)
     l->log_head = (l->log_head + 1) % LOG_CAP;
     if (l->log_count < LOG_CAP)
         l->log_count++;
+    l->log_total++;
 }
 
 __attribute__((format(printf, 4, 5))) static void log_fmt(Lane *l, uint64_t op, LogKind kind,
@@ -361,6 +363,8 @@ static void digest(Lane *l, const char *prefix, uint64_t op)
     l->snap.stats = MemHeap_Stats(l->heap);
     l->stale = true;
     l->rank.valid = false;
+    memcpy(l->events, l->pending, l->npending * sizeof l->pending[0]);
+    l->nevents = l->npending;
     if (l->npending == 0)
         return;
     char text[LOG_LEN], said[LOG_LEN];
@@ -425,7 +429,7 @@ static void digest(Lane *l, const char *prefix, uint64_t op)
 
 /* ---- heaps ------------------------------------------------------------------ */
 
-static int lane_create(Lane *l, const ModelConfig *cfg, char *err, size_t errlen)
+int Lane_NewHeap(Lane *l, const ModelConfig *cfg)
 {
     if (l->heap)
         MemHeap_Release(l->heap);
@@ -435,12 +439,20 @@ static int lane_create(Lane *l, const ModelConfig *cfg, char *err, size_t errlen
                     list ? cfg->order : MEM_ORDER_ADDRESS,
                     list ? cfg->coalesce : MEM_COALESCE_NOW};
     l->heap = MemHeap_CreateEx(l->region, l->region_size, &o);
-    if (!l->heap) {
+    if (!l->heap)
+        return -1;
+    MemHeap_SetObserver(l->heap, observe, l);
+    return 0;
+}
+
+static int lane_create(Lane *l, const ModelConfig *cfg, char *err, size_t errlen)
+{
+    if (Lane_NewHeap(l, cfg) != 0) {
         snprintf(err, errlen, "cannot create a heap of %zu bytes", l->region_size);
         return -1;
     }
-    MemHeap_SetObserver(l->heap, observe, l);
     l->npending = 0;
+    l->nevents = 0;
     l->ntouch = 0;
     l->touch_serial++;
     l->hist_count = 0;
@@ -479,6 +491,7 @@ static int make_workload(Model *m, char *err, size_t errlen)
     m->steps = 0;
     m->ops = 0;
     m->ended = false;
+    m->have_next = false;
     m->next_typed = 0;
     for (size_t i = 0; i < (size_t)m->cap_obj * VIZ_LANES_MAX; i++)
         m->typed_obj[i] = SIZE_MAX;
@@ -551,11 +564,19 @@ int Model_Init(Model *m, const ModelConfig *cfg, char *err, size_t errlen)
         return -1;
     }
     announce(m);
+    m->hist = History_Create();
+    if (!m->hist || History_Reset(m->hist, m) != 0) {
+        snprintf(err, errlen, "out of memory for the history");
+        Model_Fini(m);
+        return -1;
+    }
     return 0;
 }
 
 void Model_Fini(Model *m)
 {
+    History_Destroy(m->hist);
+    m->hist = NULL;
     if (m->wl)
         Workload_Destroy(m->wl);
     m->wl = NULL;
@@ -580,9 +601,8 @@ void Model_Fini(Model *m)
     m->cap_obj = 0;
 }
 
-static void apply_due(Model *m);
-
-int Model_Restart(Model *m, char *err, size_t errlen)
+/* Fresh heaps and the workload from its seed: operation 0. */
+static int restart(Model *m, char *err, size_t errlen)
 {
     if (m->cfg.live) {
         snprintf(err, errlen, "live: the program's heap is not heapviz's to change");
@@ -595,17 +615,42 @@ int Model_Restart(Model *m, char *err, size_t errlen)
     if (make_workload(m, err, errlen) != 0)
         return -1;
     announce(m);
-    apply_due(m);
+    if (m->hist && History_Reset(m->hist, m) != 0) {
+        snprintf(err, errlen, "out of memory for the history");
+        return -1;
+    }
     return 0;
 }
 
-int Model_Replay(Model *m, uint64_t steps, char *err, size_t errlen)
+static const TypedOp *due(const Model *m);
+
+int Model_Restart(Model *m, char *err, size_t errlen)
 {
-    if (Model_Restart(m, err, errlen) != 0)
+    if (restart(m, err, errlen) != 0)
         return -1;
-    while (m->steps < steps && Model_Step(m))
+    while (due(m))
+        Model_Step(m);
+    return 0;
+}
+
+int Model_Replay(Model *m, uint64_t ops, char *err, size_t errlen)
+{
+    if (restart(m, err, errlen) != 0)
+        return -1;
+    while (m->ops < ops && Model_Step(m))
         ;
     return 0;
+}
+
+char *Model_Knobs(const Model *m, char *buf, size_t len)
+{
+    bool listed = false;
+    for (unsigned i = 0; i < m->nlanes; i++)
+        listed |= m->lanes[i].policy < MEM_FAST;
+    Explain_Knobs(m->cfg.order, m->cfg.coalesce, buf, len);
+    if (!listed && len)
+        buf[0] = '\0';
+    return buf;
 }
 
 int Model_SetLanePolicy(Model *m, unsigned lane, MemPolicy policy, char *err, size_t errlen)
@@ -634,6 +679,15 @@ int Model_SetWorkload(Model *m, WorkloadKind kind, char *err, size_t errlen)
     return Model_Restart(m, err, errlen);
 }
 
+/* What a typed operation did in one lane. */
+typedef struct Outcome {
+    int status;      /* ALLOC: 0 or -1 (failed); FREE: MEM_OK, a MemReject, or
+                        -1 (skipped: the object it names is not there);
+                        OVERFLOW: bytes written */
+    size_t object;   /* the object concerned, SIZE_MAX: none */
+    size_t size;     /* its requested size */
+} Outcome;
+
 /* ---- operations --------------------------------------------------------------- */
 
 static const char *op_name(OpKind k)
@@ -641,18 +695,53 @@ static const char *op_name(OpKind k)
     return k == OP_ALLOC ? "alloc" : k == OP_FREE ? "free" : "realloc";
 }
 
+static Outcome apply(Model *m, const TypedOp *op, unsigned lane);
+
+/* The typed operation due now, or NULL. */
+static const TypedOp *due(const Model *m)
+{
+    if (m->next_typed < m->ntyped && m->typed[m->next_typed].after <= m->steps)
+        return &m->typed[m->next_typed];
+    return NULL;
+}
+
+/* The workload's next operation, taken ahead; false at a trace's end. */
+static bool peek_workload(Model *m)
+{
+    if (!m->have_next && !m->ended && m->wl)
+        m->have_next = Workload_Next(m->wl, &m->next);
+    return m->have_next;
+}
+
+bool Model_Peek(Model *m, const TypedOp **typed, Op *op)
+{
+    *typed = due(m);
+    if (*typed)
+        return true;
+    if (!peek_workload(m))
+        return false;
+    *op = m->next;
+    return true;
+}
+
 bool Model_Step(Model *m)
 {
+    if (due(m)) {
+        apply(m, &m->typed[m->next_typed++], 0);
+        History_Note(m->hist, m);
+        return true;
+    }
     if (m->ended || !m->wl)
         return false;
-    Op op;
-    if (!Workload_Next(m->wl, &op)) {
+    if (!peek_workload(m)) {
         m->ended = true;
         for (unsigned i = 0; i < m->nlanes; i++)
             log_fmt(&m->lanes[i], 0, LOG_INFO, "the trace has ended after %llu operations",
                     (unsigned long long)m->steps);
         return false;
     }
+    Op op = m->next;
+    m->have_next = false;
     m->steps++;
     uint64_t no = ++m->ops;
     for (unsigned i = 0; i < m->nlanes; i++) {
@@ -672,7 +761,7 @@ bool Model_Step(Model *m)
                                       "this %s", op.id, op_name(op.kind));
         }
     }
-    apply_due(m);
+    History_Note(m->hist, m);
     return true;
 }
 
@@ -785,14 +874,6 @@ static size_t overflow_block(Lane *l, size_t bi, size_t n, uint64_t no)
     return n;
 }
 
-/* What a typed operation did in one lane. */
-typedef struct Outcome {
-    int status;      /* ALLOC: 0 or -1 (failed); FREE: MEM_OK, a MemReject, or
-                        -1 (skipped: the object it names is not there);
-                        OVERFLOW: bytes written */
-    size_t object;   /* the object concerned, SIZE_MAX: none */
-    size_t size;     /* its requested size */
-} Outcome;
 
 static Outcome apply_lane(Model *m, const TypedOp *op, unsigned i, uint64_t no)
 {
@@ -854,18 +935,14 @@ static Outcome apply(Model *m, const TypedOp *op, unsigned lane)
     return mine;
 }
 
-/* The typed operations that come after the workload operations applied. */
-static void apply_due(Model *m)
-{
-    while (m->next_typed < m->ntyped && m->typed[m->next_typed].after <= m->steps)
-        apply(m, &m->typed[m->next_typed++], 0);
-}
-
 /* Keeps op (numbered) where it applies: after the typed operations already
  * applied in this run, before those still to come.  Returns the kept copy,
  * or NULL when out of memory (then it is applied but not kept). */
 static const TypedOp *keep(Model *m, TypedOp op)
 {
+    /* typed in the past (after time travel): the positions after this one
+     * are no longer what the history kept */
+    History_Fork(m->hist, m);
     /* typed_obj has a row of VIZ_LANES_MAX offsets for each number */
     size_t rows = m->cap_obj, was = rows;
     TypedOp *t = grow(m->typed, m->ntyped, &m->cap_typed, sizeof *t, 16);
@@ -892,7 +969,11 @@ static const TypedOp *keep(Model *m, TypedOp op)
 static Outcome type_op(Model *m, TypedOp op, unsigned lane)
 {
     const TypedOp *k = keep(m, op);
-    return apply(m, k ? k : &op, lane);
+    if (!k)
+        History_Lost(m->hist); /* a replay would miss it */
+    Outcome r = apply(m, k ? k : &op, lane);
+    History_Note(m->hist, m);
+    return r;
 }
 
 void *Model_Alloc(Model *m, unsigned lane, size_t size)

@@ -143,8 +143,12 @@ typedef struct Lane {
     } rank;
     MemEvent pending[PENDING_CAP]; /* the observer's inbox, emptied by Lane_Digest */
     unsigned npending;
+    MemEvent events[PENDING_CAP]; /* the last operation's events, as the
+                                     library reported them (predict.c) */
+    unsigned nevents;
     LogLine log[LOG_CAP];    /* ring */
     unsigned log_head, log_count;
+    uint64_t log_total;      /* lines logged in all (the ring keeps LOG_CAP) */
     HistPoint hist[HIST_CAP]; /* ring */
     size_t hist_count;       /* samples taken in all */
     Touch touch[3];
@@ -198,6 +202,8 @@ typedef struct ModelConfig {
                                          own, no workload (viz/live.c feeds it) */
 } ModelConfig;
 
+struct History;
+
 typedef struct Model {
     ModelConfig cfg;
     unsigned nlanes;
@@ -213,6 +219,12 @@ typedef struct Model {
     size_t *typed_obj;       /* [no * VIZ_LANES_MAX + lane]: offset of typed
                                 allocation no's live object, SIZE_MAX: none */
     uint32_t cap_obj;        /* typed numbers typed_obj has room for */
+    Op next;                 /* the workload's next operation, when have_next:
+                                taken ahead so that it can be shown before it
+                                applies (predict mode) */
+    bool have_next;
+    struct History *hist;    /* checkpoints, to go back to any operation
+                                (history.h) */
 } Model;
 
 /* Maps the regions and creates the heaps, players and workload.  Returns 0,
@@ -222,14 +234,15 @@ int Model_Init(Model *m, const ModelConfig *cfg, char *err, size_t errlen);
 void Model_Fini(Model *m);
 
 /* Re-creates every heap over its region (with the lane's policy), empties
- * the logs and starts the workload again from its seed; the typed
- * operations are kept and apply again as the workload reaches them (those
- * typed before any workload operation at once).  Returns 0 or -1 (err). */
+ * the logs and starts the workload again from its seed: operation 0, where
+ * the history starts again.  The typed operations are kept and apply again
+ * as the workload reaches them (Model_Step); those typed before any
+ * workload operation at once.  Returns 0 or -1 (err). */
 int Model_Restart(Model *m, char *err, size_t errlen);
-/* Restart, then workload operations (and the typed ones due) until `steps`
- * workload operations are applied or a trace ends: the session again, up
- * to that point.  Returns 0 or -1 (err).  Time: O(steps) operations. */
-int Model_Replay(Model *m, uint64_t steps, char *err, size_t errlen);
+/* Restart, then Model_Step until `ops` operations are applied (or none is
+ * left): the session again, up to that point.  Returns 0 or -1 (err).
+ * Time: O(ops) operations. */
+int Model_Replay(Model *m, uint64_t ops, char *err, size_t errlen);
 /* Lane 0's policy, then Restart. */
 int Model_SetPolicy(Model *m, MemPolicy policy, char *err, size_t errlen);
 /* A lane's policy, then Restart. */
@@ -237,10 +250,17 @@ int Model_SetLanePolicy(Model *m, unsigned lane, MemPolicy policy, char *err, si
 /* Another workload kind (not WL_TRACE without a trace), then Restart. */
 int Model_SetWorkload(Model *m, WorkloadKind kind, char *err, size_t errlen);
 
-/* Applies the workload's next operation to every lane, then the typed
- * operations that come after it.  False (and nothing changes) when a trace
- * has ended. */
+/* Applies the next operation, one: the typed operation due here (its
+ * `after` reached), else the workload's next operation (to every lane).
+ * Each is operation number ++ops, the position time travel counts in.
+ * False (and nothing changes) when a trace has ended and no typed
+ * operation is due. */
 bool Model_Step(Model *m);
+
+/* What Model_Step would apply next, without applying it: *typed gets the
+ * typed operation due (or NULL), else *op the workload's next operation.
+ * False when there is none (a trace has ended). */
+bool Model_Peek(Model *m, const TypedOp **typed, Op *op);
 
 /* The user's own operations.  Each is numbered and logged like a workload
  * operation and kept in the typed list (TypedOp), which Restart replays.
@@ -259,7 +279,10 @@ int Model_FreeAt(Model *m, unsigned lane, size_t offset, size_t *object, size_t 
  * `lane` (0 when there is no such object or no padding). */
 size_t Model_Overflow(Model *m, unsigned lane, size_t block_offset, size_t n);
 
-/* The typed operations, in the order they apply; *n gets their number. */
+/* The typed operations, in the order they apply; *n gets their number.
+ * The first m->next_typed of them have applied in this run.  One typed at
+ * a past position (after time travel back) is inserted there: the later
+ * ones stay and apply after it, as after a restart. */
 const TypedOp *Model_TypedOps(const Model *m, size_t *n);
 
 /* Lookup in a snapshot: the index in blocks[] of the block holding the
@@ -288,8 +311,17 @@ size_t Lane_FreeNth(const Lane *l, size_t rank);
 
 /* The i-th newest log line (0 = newest), or NULL. */
 const LogLine *Lane_Log(const Lane *l, unsigned i);
+/* The knobs in words ("LIFO list, no coalescing") when they are not the
+ * defaults and a list policy's heap (the only ones that take them) is
+ * shown, else "".  Returns buf. */
+char *Model_Knobs(const Model *m, char *buf, size_t len);
+
 /* The i-th newest history sample (0 = newest), or NULL. */
 const HistPoint *Lane_Hist(const Lane *l, size_t i);
+
+/* A fresh heap over the lane's region (its policy and flags, cfg's knobs),
+ * observed as before; nothing else of the lane changes.  Returns 0 or -1. */
+int Lane_NewHeap(Lane *l, const ModelConfig *cfg);
 
 /* Live mode: the lane shows `view`, a MemHeap_View of a running program's
  * heap that the caller re-opens for every read, and re-takes its snapshot

@@ -3,7 +3,11 @@
 # render.c includes curses.  `make run` builds heapviz and opens its demo.
 
 VIZ_CORE_SRC := viz/options.c viz/explain.c viz/model.c viz/theme.c viz/bar.c \
-                viz/frame.c viz/screen.c viz/app.c viz/levels.c viz/live.c viz/symbols.c
+                viz/frame.c viz/screen.c viz/app.c viz/lecture.c \
+                viz/history.c viz/heapimage.c viz/travel.c \
+                viz/export.c viz/handout.c viz/predict.c \
+                viz/freelist.c viz/compare.c viz/levels.c \
+                viz/live.c viz/symbols.c
 VIZ_CORE_OBJ := $(VIZ_CORE_SRC:%.c=$(B)/%.o)
 # The map's reference implementation: linked into the tests only.
 VIZ_REF_OBJ  := $(B)/viz/bar_ref.o
@@ -46,3 +50,9 @@ install:: $(HEAPVIZ)
 
 uninstall::
 	rm -f $(DESTDIR)$(PREFIX)/bin/heapviz $(DESTDIR)$(PREFIX)/share/man/man1/heapviz.1
+TEST_DEPS_test_history := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
+TEST_DEPS_test_lecture := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
+# test_export reads the rendered PNG back with libpng.
+TEST_DEPS_test_export := $(VIZ_CORE_OBJ) $(DEMO_OBJ)
+TEST_LDFLAGS_test_export := $(shell pkg-config --libs libpng 2>/dev/null || echo -lpng)
+$(B)/tests/test_export.o: LOCAL_CFLAGS += $(shell pkg-config --cflags libpng 2>/dev/null)

@@ -23,6 +23,9 @@ static const char usage[] =
     "  -p, --policy NAME      first, next, best, worst, fast or buddy (default first)\n"
     "  -w, --workload NAME    random (default), stack, queue, fragmenter or phased\n"
     "  -t, --trace FILE       replay a malloc-lab .rep trace instead\n"
+    "      --ops TEXT         a lecture script: \"a100 a200 f0 a50 f1+30\"\n"
+    "      --script FILE      a lecture script file (captions, pauses) or a .rep\n"
+    "      --predict          ask where each allocation lands before showing it\n"
     "      --seed N           seed of the workload (default 1): same seed, same run\n"
     "      --speed N          operations per second while running (default 8)\n"
     "  -c, --compare LIST     one heap per policy, in lockstep: first,best,worst,fast\n"
@@ -47,6 +50,9 @@ static const char usage[] =
     "      --keys KEYS        type these keys first (a newline is Enter, <PgDn> PgDn)\n"
     "      --dump             print the frames as plain text, no terminal needed;\n"
     "                         the screen size comes from LINES and COLUMNS (80x24)\n"
+    "      --handout          with --dump: one bar and one line per operation\n"
+    "      --svg FILE         write the frame as SVG (no terminal needed)\n"
+    "      --html FILE        write the frame as a standalone HTML page\n"
     "  -- COMMAND [ARGS...]   live: run COMMAND on libmem and draw its heap\n"
     "      --attach PID       live: a program started with MEM_SHARE=1\n"
     "      --output FILE      live: the program's stdout and stderr (default\n"
@@ -181,7 +187,8 @@ static int parse_compare(const char *s, Options *o, char *err, size_t errlen)
 typedef enum {
     O_SIZE, O_POLICY, O_WORKLOAD, O_TRACE, O_SEED, O_SPEED, O_COMPARE, O_GUARD, O_PAUSED,
     O_ASCII, O_NOCOLOR, O_NOMOUSE, O_FRAMES, O_SKIP, O_KEYS, O_DUMP, O_HELP, O_VERSION,
-    O_ORDER, O_COALESCE, O_THEME, O_FLASH, O_ATTACH, O_OUTPUT, O_INTERVAL
+    O_OPS, O_SCRIPT, O_SVG, O_HTML, O_HANDOUT, O_PREDICT, O_ORDER, O_COALESCE, O_THEME,
+    O_FLASH, O_ATTACH, O_OUTPUT, O_INTERVAL
 } OptId;
 
 typedef struct {
@@ -200,7 +207,10 @@ static const OptDef defs[] = {
     {"no-color", 'C', false, O_NOCOLOR}, {"no-colour", 0, false, O_NOCOLOR},
     {"no-mouse", 0, false, O_NOMOUSE},   {"frames", 0, true, O_FRAMES},
     {"skip", 0, true, O_SKIP},           {"keys", 0, true, O_KEYS},
-    {"dump", 0, false, O_DUMP},          {"theme", 0, true, O_THEME},
+    {"dump", 0, false, O_DUMP},          {"ops", 0, true, O_OPS},
+    {"script", 0, true, O_SCRIPT},       {"svg", 0, true, O_SVG},
+    {"html", 0, true, O_HTML},           {"handout", 0, false, O_HANDOUT},
+    {"predict", 0, false, O_PREDICT},    {"theme", 0, true, O_THEME},
     {"flash", 0, true, O_FLASH},
     {"attach", 0, true, O_ATTACH},       {"output", 0, true, O_OUTPUT},
     {"interval", 0, true, O_INTERVAL},
@@ -262,6 +272,24 @@ static int apply(const OptDef *d, const char *v, Options *o, char *err, size_t e
     case O_KEYS:
         o->keys = v;
         return OPT_RUN;
+    case O_OPS:
+        o->ops = v;
+        o->workload = WL_TRACE;
+        return OPT_RUN;
+    case O_SCRIPT:
+    case O_SVG:
+    case O_HTML:
+        if (!*v)
+            return fail(err, errlen, "--%s: the file name is empty", d->name);
+        if (d->id == O_SCRIPT)
+            o->script = v, o->workload = WL_TRACE;
+        else if (d->id == O_SVG)
+            o->svg = v;
+        else
+            o->html = v;
+        return OPT_RUN;
+    case O_HANDOUT: o->handout = true; return OPT_RUN;
+    case O_PREDICT: o->predict = true; return OPT_RUN;
     case O_FLASH:
         if (parse_u64(v, VIZ_MAX_FLASH_MS, &n) != 0)
             return fail(err, errlen, "--flash: '%.40s' is not 0 to %u milliseconds", v,
@@ -380,16 +408,30 @@ int Options_Parse(int argc, char **argv, Options *o, char *err, size_t errlen)
     }
     if (result != OPT_RUN)
         return result;
-    if (workload_named && named == WL_TRACE && !o->trace)
+    /* one source of operations: a workload, a trace, a script or --ops */
+    const char *source = o->trace ? "--trace" : NULL;
+    if (o->script) {
+        if (source)
+            return fail(err, errlen, "--script and %s exclude each other", source);
+        source = "--script";
+    }
+    if (o->ops) {
+        if (source)
+            return fail(err, errlen, "--ops and %s exclude each other", source);
+        source = "--ops";
+    }
+    if (workload_named && named == WL_TRACE && !source)
         return fail(err, errlen, "--workload trace needs --trace FILE");
-    if (o->trace && workload_named && named != WL_TRACE)
-        return fail(err, errlen, "--trace and --workload %s exclude each other",
+    if (source && workload_named && named != WL_TRACE)
+        return fail(err, errlen, "%s and --workload %s exclude each other", source,
                     Workload_Name(named));
     if (policy_named && o->nlanes)
         return fail(err, errlen, "--policy and --compare exclude each other: --compare names "
                                  "the policies (p changes the selected heap's)");
-    if (o->trace)
+    if (source)
         o->workload = WL_TRACE;
+    if (o->handout && !o->dump)
+        return fail(err, errlen, "--handout works with --dump");
     /* the knobs are the list policies': a single heap of another policy
      * cannot take them (compare mode gives them to its list policies) */
     if ((o->order != MEM_ORDER_ADDRESS || o->coalesce != MEM_COALESCE_NOW) && !o->nlanes &&
@@ -399,9 +441,15 @@ int Options_Parse(int argc, char **argv, Options *o, char *err, size_t errlen)
     if (o->command && o->attach)
         return fail(err, errlen, "-- COMMAND and --attach exclude each other");
     bool live = o->command || o->attach;
-    if (live && (o->trace || workload_named || o->nlanes || o->guard || o->skip))
-        return fail(err, errlen, "live mode draws the program's own heap: no --trace, "
-                                 "--workload, --compare, --guard or --skip");
+    if (live && (source || workload_named || o->nlanes || o->guard || o->skip))
+        return fail(err, errlen, "live mode draws the program's own heap: no --trace, --ops, "
+                                 "--script, --workload, --compare, --guard or --skip");
+    /* the program runs on without waiting: nothing to predict, no end for a
+     * handout, and an export is e's (of the frame on screen) */
+    if (live && (o->predict || o->handout || o->svg || o->html))
+        return fail(err, errlen, "--%s is not for live mode: the program does not wait for "
+                                 "an answer and has no last operation",
+                    o->predict ? "predict" : o->handout ? "handout" : o->svg ? "svg" : "html");
     if (!live && (o->output || o->interval))
         return fail(err, errlen, "--%s is for live mode (-- COMMAND or --attach PID)",
                     o->output ? "output" : "interval");

@@ -66,6 +66,13 @@ typedef struct Options {
     unsigned flash_ms;       /* --flash */
     ThemeId theme;           /* --theme; without it the caller asks COLORFGBG */
     bool theme_given;
+    /* lectures (pointers into argv, or NULL) */
+    const char *ops;         /* --ops TEXT: a lecture script on the command line */
+    const char *script;      /* --script FILE: a lecture script (or a .rep) */
+    const char *svg;         /* --svg FILE: write the frame as SVG and exit */
+    const char *html;        /* --html FILE: the same as a standalone HTML page */
+    bool handout;            /* --handout: --dump prints a bar and a line per op */
+    bool predict;            /* --predict: ask before each operation */
     /* live mode (viz/live.h) */
     char **command;          /* after "--": the program to start and watch (argv) */
     long attach;             /* --attach PID, 0 for none */

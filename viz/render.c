@@ -373,8 +373,10 @@ int Render_Run(Ui *ui, const RenderOptions *ro)
         }
         if (App_Running(ui) && t >= next_tick) {
             unsigned per = ui->speed > 1000 / FRAME_MS ? ui->speed / (1000 / FRAME_MS) : 1;
-            /* at most a frame's time of work, so keys stay responsive */
-            for (unsigned i = 0; i < per && (i == 0 || now_ms() - t < FRAME_MS); i++)
+            /* at most a frame's time of work, so keys stay responsive; a
+             * script's pause stops the run between two steps */
+            for (unsigned i = 0; i < per && !ui->paused && (i == 0 || now_ms() - t < FRAME_MS);
+                 i++)
                 pending |= App_Step(ui);
             long long step = ui->speed > 1000 / FRAME_MS ? FRAME_MS : 1000 / (long long)ui->speed;
             next_tick += step;

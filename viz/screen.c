@@ -18,9 +18,12 @@
  */
 #include "app.h"
 #include "bar.h"
-#include "live.h"
+#include "compare.h"
 #include "explain.h"
+#include "history.h"
+#include "lecture.h"
 #include "levels.h"
+#include "live.h"
 #include "options.h"
 
 #include <stdio.h>
@@ -53,21 +56,6 @@ static int hex_digits(size_t v)
     while (v >>= 4)
         n++;
     return n;
-}
-
-static const char *ordinal(size_t n, char *buf, size_t len)
-{
-    const char *suf = "th";
-    if (n % 100 < 11 || n % 100 > 13) {
-        if (n % 10 == 1)
-            suf = "st";
-        else if (n % 10 == 2)
-            suf = "nd";
-        else if (n % 10 == 3)
-            suf = "rd";
-    }
-    snprintf(buf, len, "%zu%s", n, suf);
-    return buf;
 }
 
 /* ---- the map ----------------------------------------------------------------- */
@@ -177,6 +165,43 @@ static void draw_ruler(Frame *f, int y, int x, int cols, size_t bpc)
     }
 }
 
+/* Key #: each free block's place in the free list (from 1), written over
+ * its cells where the digits fit inside it on one row. */
+typedef struct Numbers {
+    Frame *f;
+    const MapGeom *g;
+    size_t cells;     /* of the view */
+} Numbers;
+
+static bool number_block(const MemBlock *b, void *arg)
+{
+    Numbers *nb = arg;
+    const MapGeom *g = nb->g;
+    size_t end = b->offset + b->size, bpc = g->bpc, cols = (size_t)g->cols;
+    if (end <= g->start || b->offset >= g->end)
+        return true;
+    /* the cells wholly inside the block */
+    size_t lo = b->offset > g->start ? (b->offset - g->start + bpc - 1) / bpc : 0;
+    size_t hi = (end - g->start) / bpc;
+    if (hi > nb->cells)
+        hi = nb->cells;
+    char digits[24];
+    size_t len = (size_t)snprintf(digits, sizeof digits, "%zu", b->rank + 1);
+    if (lo % cols + len > cols)
+        lo = (lo / cols + 1) * cols; /* not across a row's end */
+    if (lo + len > hi)
+        return true;
+    int row = (int)(lo / cols), col = (int)(lo % cols);
+    for (size_t i = 0; i < len; i++) {
+        FCell *fc = Frame_At(nb->f, g->y + g->stride * row, g->x + col + (int)i);
+        if (fc)
+            *fc = (FCell){(uint32_t)digits[i], S_FREE_RANK, S_FREE_RANK,
+                          (uint8_t)(fc->attr & ~(unsigned)VA_SPLIT)};
+    }
+    return true;
+}
+
+
 /* Buddy's level row over the bar row whose cells start at `first`. */
 static void draw_levels(Frame *f, const MapGeom *g, size_t first, int y, const LevelCell *lv,
                         size_t n)
@@ -259,6 +284,10 @@ static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x
                 Frame_Put(f, by + 1, g->x + c, bc->mark, ms);
             }
         }
+    }
+    if (ui->numbers) {
+        Numbers nb = {f, g, n};
+        MemHeap_WalkFree(l->heap, number_block, &nb);
     }
     free(cells);
     free(lv);
@@ -519,11 +548,11 @@ static void panel_selected(Frame *f, const Ui *ui, Lane *l, int y, int x, int w,
         if (rank >= 0) {
             if (l->policy == MEM_FAST || l->policy == MEM_BUDDY)
                 Frame_Printf(f, r++, x, w, S_LABEL, "free list: %s of %zu (%s %u)",
-                             ordinal((size_t)rank + 1, o1, sizeof o1), s->stats.free_blocks,
+                             Explain_Ordinal((size_t)rank + 1, o1, sizeof o1), s->stats.free_blocks,
                              l->policy == MEM_FAST ? "class" : "order", list);
             else
                 Frame_Printf(f, r++, x, w, S_LABEL, "free list: %s of %zu",
-                             ordinal((size_t)rank + 1, o1, sizeof o1), s->stats.free_blocks);
+                             Explain_Ordinal((size_t)rank + 1, o1, sizeof o1), s->stats.free_blocks);
         }
         if (r < end)
             Frame_Text(f, r++, x, w, S_DIM,
@@ -537,35 +566,6 @@ static void panel_selected(Frame *f, const Ui *ui, Lane *l, int y, int x, int w,
         if (r < end)
             Frame_Text(f, r++, x, w, S_DIM, "Tab: next in the free list");
     }
-}
-
-/* Compare mode: the selected block of the focused heap on one line. */
-static void selected_line(Frame *f, const Ui *ui, Lane *l, int y, int x, int w)
-{
-    int n = Frame_Printf(f, y, x, w, S_HEAD, "selected in %s: ", Explain_Policy(l->policy));
-    const Snapshot *s = &l->snap;
-    long bi = ui->sel == SIZE_MAX ? -1 : Snapshot_BlockAt(s, ui->sel);
-    if (bi < 0) {
-        Frame_Text(f, y, x + n, w - n, S_DIM, "none (← → Tab or a click)");
-        return;
-    }
-    MemBlock b = Snapshot_Block(s, (size_t)bi);
-    char b1[32], b2[32], o1[32];
-    if (b.used) {
-        Frame_Printf(f, y, x + n, w - n, S_VALUE,
-                     "+0x%zx used · %s block · object %s at +0x%zx · header %zu B · padding %zu B%s",
-                     b.offset, Explain_Bytes(b.size, b1, sizeof b1),
-                     Explain_Bytes(b.object, b2, sizeof b2), b.offset + b.header, b.header,
-                     b.padding, b.overflowed ? " · guard broken" : "");
-        return;
-    }
-    long rank = Lane_FreeRank(l, b.offset, NULL);
-    char place[64] = "";
-    if (rank >= 0)
-        snprintf(place, sizeof place, " · %s of %zu in the free list",
-                 ordinal((size_t)rank + 1, o1, sizeof o1), s->stats.free_blocks);
-    Frame_Printf(f, y, x + n, w - n, S_VALUE, "+0x%zx free · %s block%s", b.offset,
-                 Explain_Bytes(b.size, b1, sizeof b1), place);
 }
 
 static uint32_t level_glyph(const Frame *f, unsigned eighths)
@@ -603,6 +603,11 @@ static void chart(Frame *f, const Lane *l, bool util, int y, int x, int w, int h
                 Frame_Put(f, y + h - 1 - r, x + c, level_glyph(f, lv), st);
         }
     }
+}
+
+void Screen_Chart(Frame *f, const Lane *l, bool util, int y, int x, int w, int h, size_t per)
+{
+    chart(f, l, util, y, x, w, h, per);
 }
 
 static void panel_history(Frame *f, const Lane *l, int y, int x, int w, int h)
@@ -905,11 +910,7 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
     /* the knobs, when they are not the defaults and a list policy's heap
      * (the only ones that take them) is on the screen */
     char knobs[64];
-    bool listed = false;
-    for (unsigned i = 0; i < m->nlanes; i++)
-        listed |= m->lanes[i].policy < MEM_FAST;
-    Explain_Knobs(m->cfg.order, m->cfg.coalesce, knobs, sizeof knobs);
-    if (knobs[0] && listed) {
+    if (Model_Knobs(m, knobs, sizeof knobs)[0]) {
         size_t kn = strlen(parts[T_POLICY]);
         snprintf(parts[T_POLICY] + kn, sizeof parts[0] - kn, " (%s)", knobs);
     }
@@ -920,7 +921,8 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
     if (ui->live)
         snprintf(parts[T_WORKLOAD], sizeof parts[0], "live: %.90s", ui->live->title);
     else if (m->cfg.workload == WL_TRACE)
-        snprintf(parts[T_WORKLOAD], sizeof parts[0], "trace %.100s",
+        snprintf(parts[T_WORKLOAD], sizeof parts[0], "%s %.100s",
+                 ui->script && !ui->script->was_trace ? "script" : "trace",
                  ui->trace_name ? ui->trace_name : "");
     else
         snprintf(parts[T_WORKLOAD], sizeof parts[0], "%s, seed %llu",
@@ -966,9 +968,20 @@ static void draw_status(Frame *f, const Ui *ui, int y)
     const Lane *l = &m->lanes[ui->lane < m->nlanes ? ui->lane : 0];
     Frame_Fill(f, y, 0, f->cols, ' ', S_STATUS);
     int x = 1, w = f->cols;
+    if (ui->prompt == PROMPT_PREDICT) {
+        char q[200];
+        Predict_Prompt(ui, q, sizeof q);
+        Frame_Text(f, y, x, w - x, S_STATUS_KEY, q);
+        return;
+    }
     if (ui->prompt != PROMPT_NONE) {
+        char steps[64];
+        snprintf(steps, sizeof steps, "go to which step (0 to %llu, or later)? ",
+                 (unsigned long long)History_Last(m->hist));
         const char *q = ui->prompt == PROMPT_ALLOC ? "allocate how many bytes (K/M ok)? "
-                                                   : "free at which offset (hex; d452 decimal)? ";
+                        : ui->prompt == PROMPT_GOTO ? steps
+                        : ui->prompt == PROMPT_SAVE ? "save the session as a script in: "
+                                                    : "free at which offset (hex; d452 decimal)? ";
         x += Frame_Text(f, y, x, w - x, S_STATUS_KEY, q);
         x += Frame_Text(f, y, x, w - x, S_STATUS, ui->input);
         Frame_Put(f, y, x++, f->utf8 ? 0x2588 : '_', S_STATUS);
@@ -1275,6 +1288,8 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
     Model *m = ui->m;
     int w = f->cols;
     unsigned nl = m->nlanes;
+    int details = Compare_DetailRows(ui, avail), rows = avail;
+    avail -= details;
     int logh = avail - 1 >= (int)nl * 4 + (int)nl ? (int)nl : 0;
     int per = (avail - 1 - logh) / (int)nl; /* lines per lane */
     int maprows = (per - 1) / 2;
@@ -1310,19 +1325,23 @@ static void compose_compare(Ui *ui, Frame *f, int top, int avail)
         x += Frame_Printf(f, y, x, w - x, S_LABEL, "  largest %s", Explain_Bytes(s->largest_free, b2, sizeof b2));
         x += Frame_Printf(f, y, x, w - x, s->failed_allocs ? S_WARN : S_LABEL, "  failed %llu",
                           (unsigned long long)s->failed_allocs);
+        Compare_Spark(l, f, y, x, w - x);
         y++;
         draw_map(f, ui, l, focus, y, 0, &view, &ui->geom[i]);
         y += map_stride(l) * maprows;
     }
     if (ui->geom[0].valid)
         draw_ruler(f, top, ui->geom[0].x, ui->geom[0].cols, ui->geom[0].bpc);
-    /* the focused heap's selected block (once there is one), then the last
+    /* the selected place in every heap (when there is room), or the
+     * focused heap's selected block (once there is one); then the last
      * events of each heap, as many a heap as the rest allows */
-    int left = top + avail - y;
-    if (left >= 2 && ui->sel != SIZE_MAX) {
-        selected_line(f, ui, &m->lanes[ui->lane < nl ? ui->lane : 0], y, 1, w - 2);
-        y++;
-        left--;
+    int left = top + rows - y;
+    if (!details && left >= 2 && ui->sel != SIZE_MAX)
+        details = 1; /* the focused heap's line at least */
+    if (details) {
+        Compare_Details(ui, f, y, details);
+        y += details;
+        left -= details;
     }
     int k = left / (int)nl;
     if (k > 4)
@@ -1354,7 +1373,10 @@ void Screen_Compose(Ui *ui, Frame *f)
         draw_too_small(f);
         return;
     }
-    int top = 1, avail = f->rows - 3;
+    int caption = Lecture_CaptionRows(ui, f);
+    int top = 1 + caption, avail = f->rows - 3 - caption;
+    if (caption)
+        Lecture_DrawCaption(ui, f, 1);
     if (ui->m->nlanes > 1)
         compose_compare(ui, f, top, avail);
     else
@@ -1362,6 +1384,7 @@ void Screen_Compose(Ui *ui, Frame *f)
     draw_title(f, ui, &ui->geom[0]);
     draw_legend(f, ui, f->rows - 2, f->cols);
     draw_status(f, ui, f->rows - 1);
+    FreeList_Draw(ui, f);
     if (ui->help)
         draw_help(f, ui);
 }

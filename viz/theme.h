@@ -46,6 +46,7 @@ typedef enum StyleRole { ROLE_TEXT, ROLE_GRAPHIC, ROLE_FILL } StyleRole;
     C(PADDING,       GRAPHIC,  52, 179,   94, 222,    16, 220,   0,  3,   0, 0)               \
     C(FREE,          GRAPHIC, 244, 236,  242, 255,   250,  16,   7,  0,   0, 0)               \
     C(TABLE,         GRAPHIC, 244, 234,  240, 252,   252, 236,   7,  0,   0, VA_DIM)          \
+    C(FREE_RANK,     TEXT,    231, 236,   16, 255,   231,  16,   7,  0,   VA_BOLD, VA_BOLD)   \
     C(RUN,           GRAPHIC, 231,  90,  231,  90,   231,  90,   7,  5,   VA_BOLD, VA_BOLD)   \
     C(SLOT_A,        FILL,    231,  29,  231,  29,   231,  35,   7,  2,   0, 0)               \
     C(SLOT_B,        FILL,    231,  65,  231,  72,   231,  71,   0,  2,   0, 0)               \

@@ -1,0 +1,224 @@
+/*
+ * freelist.c - the free-list overlay (see freelist.h).
+ *
+ *   ╭ free list · first fit: address order ─────────╮
+ *   │ 3 free blocks, 4.5 KiB                         │
+ *   │ alloc 83 B took +0xdf8 (4560 B), place 3 of 3  │
+ *   │ the library examined 3; split off 4.4 KiB      │
+ *   │   place  offset          bytes                 │
+ *   │ ▶ 1      +0x7a8             64                 │
+ *   │   3      +0xe48           4464  ← split        │
+ *   ╰────────────────────────────────────────────────╯
+ *
+ * The rows come from MemHeap_WalkFree at draw time, from the place of the
+ * selected block (or the top) on, as many as fit.
+ */
+#include "freelist.h"
+
+#include "app.h"
+#include "explain.h"
+
+#include <stdio.h>
+#include <string.h>
+
+unsigned FreeList_Toggle(Ui *ui, int key)
+{
+    (void)key;
+    ui->freelist.on = !ui->freelist.on;
+    ui->freelist.nbefore = 0;
+    App_Say(ui, false, ui->freelist.on ? "free list: the policy's order (L hides it, Tab walks it)"
+                                       : "free list hidden");
+    return R_REDRAW;
+}
+
+static bool keep_before(const MemBlock *b, void *arg)
+{
+    FreeList *fl = arg;
+    if (fl->nbefore < FREELIST_BEFORE)
+        fl->before[fl->nbefore++] = (uint32_t)b->offset;
+    return true;
+}
+
+/* The free blocks an allocation of `request` bytes would examine, in
+ * order, into fl->path.  libmem has no dry-run query yet (freelist.h): the
+ * path stays empty and nothing is animated. */
+static void search_path(FreeList *fl, const Lane *l, size_t request)
+{
+    (void)l;
+    (void)request;
+    fl->npath = fl->shown = 0;
+}
+
+void FreeList_Before(Ui *ui)
+{
+    FreeList *fl = &ui->freelist;
+    if (!fl->on)
+        return;
+    Lane *l = &ui->m->lanes[ui->lane < ui->m->nlanes ? ui->lane : 0];
+    fl->nbefore = 0;
+    fl->before_total = MemHeap_Stats(l->heap).free_blocks;
+    MemHeap_WalkFree(l->heap, keep_before, fl);
+    fl->before_serial = l->touch_serial;
+    const TypedOp *t;
+    Op op;
+    fl->npath = fl->shown = 0;
+    if (Model_Peek(ui->m, &t, &op) && (t ? t->kind == TYPED_ALLOC : op.kind != OP_FREE))
+        search_path(fl, l, t ? t->size : op.size);
+}
+
+/* Rows of the overlay: the free walk from place `from`, `max` of them. */
+typedef struct Rows {
+    Frame *f;
+    int y, x, w;
+    size_t from, shown, max;
+    size_t sel, split;       /* offsets to mark */
+    bool fast;
+    const FreeList *fl;      /* the search path shown so far */
+} Rows;
+
+/* Whether the search shown so far examined the block at off. */
+static bool examined(const FreeList *fl, size_t off)
+{
+    for (unsigned i = 0; i < fl->shown && i < fl->npath; i++)
+        if (fl->path[i] == off)
+            return true;
+    return false;
+}
+
+static bool draw_row(const MemBlock *b, void *arg)
+{
+    Rows *r = arg;
+    if (b->rank < r->from)
+        return true;
+    if (r->shown == r->max)
+        return false;
+    int y = r->y + (int)r->shown++;
+    bool sel = b->offset == r->sel;
+    Style st = sel ? S_MARK_SELECT : S_OVERLAY;
+    char line[96];
+    int n = snprintf(line, sizeof line, "%-5zu  +0x%-8zx %9zu", b->rank + 1, b->offset, b->size);
+    if (r->fast && n > 0 && (size_t)n < sizeof line)
+        n += snprintf(line + n, sizeof line - (size_t)n, "  %5u", b->list);
+    Frame_Text(r->f, y, r->x, 2, S_MARK_SELECT, sel ? (r->f->utf8 ? "▶" : ">") : " ");
+    int k = Frame_Text(r->f, y, r->x + 2, r->w - 2, st, line);
+    if (b->offset == r->split)
+        Frame_Text(r->f, y, r->x + 2 + k, r->w - 2 - k, S_LOG_ALLOC, "  ← split");
+    else if (examined(r->fl, b->offset))
+        Frame_Text(r->f, y, r->x + 2 + k, r->w - 2 - k, S_KEY, "  ← examined");
+    return true;
+}
+
+/* "place 3 of 7": where the block at off stood in the list before. */
+static void place_before(const FreeList *fl, size_t off, char *buf, size_t len)
+{
+    for (unsigned k = 0; k < fl->nbefore; k++)
+        if (fl->before[k] == off) {
+            snprintf(buf, len, "place %u of %zu", k + 1, fl->before_total);
+            return;
+        }
+    snprintf(buf, len, "past place %u", fl->nbefore);
+}
+
+/* The last operation's two lines, from the lane's events; false when
+ * there is nothing to say. */
+static bool last_search(const Ui *ui, const Lane *l, char *a, char *b, size_t len,
+                        size_t *split)
+{
+    const FreeList *fl = &ui->freelist;
+    *split = SIZE_MAX;
+    if (fl->before_serial + 1 != l->touch_serial)
+        return false; /* the events are not of the operation stepped with L on */
+    const MemEvent *run_new = NULL;
+    for (unsigned i = 0; i < l->nevents; i++) {
+        const MemEvent *e = &l->events[i];
+        char b1[32];
+        if (e->kind == MEM_EV_RUN_NEW) {
+            run_new = e; /* the block the new run took, then the ALLOC in it */
+            continue;
+        }
+        if (e->kind == MEM_EV_ALLOC && e->run && !run_new) {
+            snprintf(a, len, "alloc %zu B took slot %zu of the run at +0x%zx", e->request,
+                     e->slot, e->run);
+            snprintf(b, len, "a run's slot: no free-list search");
+            return true;
+        }
+        if (e->kind == MEM_EV_ALLOC && run_new) {
+            char where[48];
+            /* the run is cut from the top of the free block: what is left
+             * of that block stays where it was */
+            size_t took = run_new->block - run_new->remainder;
+            place_before(fl, took, where, sizeof where);
+            snprintf(a, len, "new run at +0x%zx (%s), slot %zu", run_new->block, where, e->slot);
+            if (run_new->remainder)
+                *split = took;
+            snprintf(b, len, "the library examined %zu; %s%s", run_new->examined,
+                     run_new->remainder ? "split off " : "no split",
+                     run_new->remainder ? Explain_Bytes(run_new->remainder, b1, sizeof b1) : "");
+            return true;
+        }
+        if (e->kind == MEM_EV_ALLOC) {
+            char where[48];
+            place_before(fl, e->block, where, sizeof where);
+            snprintf(a, len, "alloc %zu B took +0x%zx (%zu B), %s", e->request, e->block,
+                     e->size, where);
+            if (e->remainder)
+                *split = e->block + e->size - e->remainder;
+            snprintf(b, len, "the library examined %zu; %s%s", e->examined,
+                     e->remainder ? "split off " : "no split",
+                     e->remainder ? Explain_Bytes(e->remainder, b1, sizeof b1) : "");
+            return true;
+        }
+        if (e->kind == MEM_EV_FAIL) {
+            snprintf(a, len, "alloc %zu B failed", e->request);
+            snprintf(b, len, "the library examined %zu: none fits", e->examined);
+            return true;
+        }
+    }
+    return false;
+}
+
+void FreeList_Draw(Ui *ui, Frame *f)
+{
+    if (!ui->freelist.on || f->cols < VIZ_MIN_COLS || f->rows < VIZ_MIN_ROWS)
+        return;
+    Lane *l = &ui->m->lanes[ui->lane < ui->m->nlanes ? ui->lane : 0];
+    Lane_Sync(l);
+    int w = f->cols / 2 < 56 ? f->cols / 2 : 56;
+    if (w < 36)
+        w = f->cols < 36 ? f->cols : 36;
+    char a[160], b[160];
+    size_t split;
+    bool said = last_search(ui, l, a, b, sizeof a, &split);
+    /* as tall as its rows, at most the screen but the title, legend and status */
+    size_t nfree = l->snap.stats.free_blocks;
+    size_t want = 4 + (said ? 2u : 0u) + (nfree ? nfree : 1);
+    int h = want < (size_t)(f->rows - 3) ? (int)want : f->rows - 3, x0 = f->cols - w, y0 = 1;
+    for (int r = 0; r < h; r++)
+        Frame_Fill(f, y0 + r, x0, w, ' ', S_OVERLAY);
+    bool fast = l->policy == MEM_FAST;
+    char title[80];
+    snprintf(title, sizeof title, "free list · %s: %s", Explain_Policy(l->policy),
+             fast ? "by size class" : "address order");
+    Frame_Box(f, y0, x0, h, w, S_BOX, title);
+    int x = x0 + 2, iw = w - 4, y = y0 + 1, end = y0 + h - 1;
+    char b1[32];
+    Frame_Printf(f, y++, x, iw, S_VALUE, "%zu free blocks, %s", l->snap.stats.free_blocks,
+                 Explain_Bytes(l->snap.stats.free_bytes, b1, sizeof b1));
+    if (said && y + 1 < end) {
+        Frame_Text(f, y++, x, iw, S_LOG_ALLOC, a);
+        Frame_Text(f, y++, x, iw, S_LOG_ALLOC, b);
+    }
+    if (y >= end)
+        return;
+    Frame_Text(f, y++, x + 2, iw - 2, S_LABEL, fast ? "place  offset          bytes  class"
+                                                    : "place  offset          bytes");
+    Rows r = {f, y, x, iw, 0, 0, (size_t)(end - y), ui->sel, split, fast, &ui->freelist};
+    /* the selected free block stays in view */
+    long rank = ui->sel != SIZE_MAX ? Lane_FreeRank(l, ui->sel, NULL) : -1;
+    if (rank >= 0 && (size_t)rank >= r.max)
+        r.from = (size_t)rank - r.max / 2;
+    if (l->snap.stats.free_blocks == 0)
+        Frame_Text(f, y, x + 2, iw - 2, S_DIM, "none: the heap is full");
+    else
+        MemHeap_WalkFree(l->heap, draw_row, &r);
+}
