@@ -137,6 +137,7 @@ Test(view, rejects_a_control_structure_that_does_not_fit)
     cr_assert_null(MemHeap_View(view, region, sizeof region / 2), "the arena is larger");
     cr_assert_null(MemHeap_View(view, region, 64), "smaller than a control structure");
     size_t ctl = MemHeap_ControlSize();
+    th_expose(h); /* a reader's copy is plain bytes, headers and free space too */
     /* one byte of the control structure at a time, flipped: each is refused,
      * or (a counter, a list head) checked later by the hooks as they read */
     for (size_t i = 0; i < ctl; i++) {
