@@ -76,6 +76,7 @@ golden handout_compare   24 100 $U -- --handout --compare first,best,worst --ops
 golden handout_ascii     24  80 C  -- --handout --frames 6 --seed 2 --policy next
 golden compare_selected  40 120 $U -- --compare first,best,worst,fast --seed 3 --skip 150 --keys lllll
 golden ostep_embedded    24  80 $U -- --handout --script demo/lectures/ostep-embedded-list.hvs
+golden ostep_buddy       24  80 $U -- --handout --policy buddy --script demo/lectures/ostep-buddy.hvs
 golden ostep_strategies  24 120 $U -- --predict --compare first,best,worst --script demo/lectures/ostep-basic-strategies.hvs
 golden worksheet_board   24  80 $U -- --predict --script "$GOLD/board.hvs"
 golden worksheet_compare 24 100 $U -- --predict --compare first,best,worst --ops "a300 a100 a500 a100 f0 f2 a250 a90"
