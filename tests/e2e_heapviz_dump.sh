@@ -87,7 +87,7 @@ golden handout_runs      24  80 $U -- --handout --policy fast --size 64K --ops "
 # key #: the free blocks numbered in the free list's order, in both layouts
 golden free_numbers      30 100 $U -- --skip 150 --keys '#'
 golden free_numbers_fast 24  80 C  -- --policy fast --skip 150 --keys '#'
-# L and n: an allocation's search, block by block (× passed over, ▲ examined)
+# L and n: an allocation's search, block by block (× passed over, ◆ examined)
 golden search_first_fit  30 100 $U -- --paused --ops a100,a50,a200,a50,a300,f0,f2,a250 --skip 7 --keys Lnn
 golden search_best_fit   30 100 C  -- --paused --policy best --ops a100,a50,a200,a50,a300,f0,f2,a150 --skip 7 --keys Lnnn
 golden search_buddy      30 100 $U -- --paused --policy buddy --size 2K --ops a100,a50,a200,f0,a40 --skip 4 --keys Ln

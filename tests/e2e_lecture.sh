@@ -160,11 +160,11 @@ until_match 5 '^\+0x0000 ' >/dev/null
 keys L n
 check "n shows the first block first fit examines" 3 'search: 1st examined, \+0x8 \(112 B\): too small for 272 B'
 check "the list marks it" 3 '1 +\+0x8 +112  ← examining'
-if cap | grep -A1 '^+0x0000 ' | tail -n 1 | grep -q '▲▲▲▲▲▲▲'; then ok "the map marks it (▲ under its cells)"
-else not_ok "the map marks it (▲ under its cells)" "$(cap | head -n 5)"; fi
+if cap | grep -A1 '^+0x0000 ' | tail -n 1 | grep -q '◆◆◆◆◆◆◆'; then ok "the map marks it (◆ under its cells)"
+else not_ok "the map marks it (◆ under its cells)" "$(cap | head -n 5)"; fi
 keys n
 check "n shows the next one" 3 'search: 2nd examined, \+0xb8 \(208 B\): too small'
-if cap | grep -A1 '^+0x0000 ' | tail -n 1 | grep -q '××××××××   ▲'; then ok "the block passed over is marked ×, the next ▲"
+if cap | grep -A1 '^+0x0000 ' | tail -n 1 | grep -q '××××××××   ◆'; then ok "the block passed over is marked ×, the next ◆"
 else not_ok "the block passed over is marked ×" "$(cap | head -n 5)"; fi
 keys n
 check "the block that fits is taken" 3 'search: 3rd examined, \+0x308 \(7360 B\): taken for 272 B · n applies it'

@@ -632,7 +632,7 @@ Test(freelist, stepping_an_allocation_shows_its_search_block_by_block)
                 row = strstr(text, "← examining") && strstr(text, line);
             }
             cr_assert(row, "the list marks %s as examined now", line);
-            /* on the map: ▲ under the block examined, × under those passed */
+            /* on the map: ◆ under the block examined, × under those passed */
             cr_assert_eq(FreeList_Mark(&ui, 0, want[k].offset), want[k].fits ? 3 : 2);
             if (k)
                 cr_assert_eq(FreeList_Mark(&ui, 0, want[k - 1].offset), 1);
@@ -645,7 +645,7 @@ Test(freelist, stepping_an_allocation_shows_its_search_block_by_block)
                 int x = g->x + (int)(cell % (size_t)g->cols);
                 if (x < frame.cols - 56) {
                     const FCell *fc = Frame_At(&frame, y, x);
-                    cr_assert(fc && fc->ch == 0x25B2u, "the map marks +0x%zx at %d,%d",
+                    cr_assert(fc && fc->ch == 0x25C6u, "the map marks +0x%zx at %d,%d",
                               want[k].offset, y, x);
                     marked++;
                 }

@@ -664,7 +664,7 @@ static const KeyHelp key_help[] = {
     {"s", "save as a script"},
     {"e", "export frame: SVG, HTML"},
     {"P", "predict mode on / off"},
-    {"L", "the free list, in order"},
+    {"L", "free list; n: its search"},
     {"#", "number free blocks so"},
     {"click", "select a block"},
     {"? F1 H", "this help"},

@@ -203,7 +203,7 @@ static bool number_block(const MemBlock *b, void *arg)
 
 
 /* Key L's search, as far as it has been shown: on the marker row under
- * each free block examined, × passed over, ▲ being examined (in the good
+ * each free block examined, × passed over, ◆ being examined (in the good
  * colour when it fits). */
 static void draw_search(Frame *f, const Ui *ui, const Lane *l, const MapGeom *g, size_t n)
 {
@@ -217,7 +217,7 @@ static void draw_search(Frame *f, const Ui *ui, const Lane *l, const MapGeom *g,
             continue;
         size_t lo = st->offset > g->start ? (st->offset - g->start) / g->bpc : 0;
         size_t hi = (st->offset + st->size - 1 - g->start) / g->bpc + 1;
-        uint32_t ch = mark == 1 ? (f->utf8 ? 0x00D7u : 'x') : (f->utf8 ? 0x25B2u : '^');
+        uint32_t ch = mark == 1 ? (f->utf8 ? 0x00D7u : 'x') : (f->utf8 ? 0x25C6u : '*');
         Style sty = mark == 1 ? S_DIM : mark == 3 ? S_GOOD : S_KEY;
         for (size_t c = lo; c < hi && c < n; c++)
             Frame_Put(f, g->y + g->stride * (int)(c / cols) + 1, g->x + (int)(c % cols), ch, sty);
@@ -1119,6 +1119,10 @@ static int help_lines(const Ui *ui, int iw, HelpLine *hl)
         LINE(HL_TEXT, 0, 0, "     else what most bytes are; every free block shows");
     }
     LINE(HL_MARKS, 0, 0, "under the bar: selected block, last operation, next-fit rover");
+    LINE(HL_TEXT, 0, 0, ui->glyphs.utf8
+                            ? "◆×   with L, a stepped allocation's search: the block examined"
+                            : "*x   with L, a stepped allocation's search: the block examined");
+    LINE(HL_TEXT, 0, 0, "     now (green: it fits), the blocks passed over");
     bool buddy = false, apart = ui->m->cfg.coalesce != MEM_COALESCE_NOW;
     for (unsigned i = 0; i < ui->m->nlanes; i++)
         buddy |= ui->m->lanes[i].policy == MEM_BUDDY;
