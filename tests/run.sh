@@ -3,6 +3,7 @@
 #   tests: N passed, N failed
 # Criterion binaries report "Synthesis: Tested: T | Passing: P | Failing: F |
 # Crashing: C"; shell suites print TAP ("ok N - ..." / "not ok N - ...").
+# Each suite's line gives its counts and its wall time in seconds.
 # Arguments, if any, are substrings of the suite names to run.
 set -u
 cd "$(dirname "$0")/.."
@@ -12,6 +13,9 @@ export B OUT
 passed=0
 failed=0
 failed_suites=()
+
+# seconds since $1 (date +%s%N), one decimal: which suites make CI long
+secs() { local ms=$(( ($(date +%s%N) - $1) / 1000000 )); printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100)); }
 
 want() {
     [ $# -eq 1 ] && return 0
@@ -30,7 +34,7 @@ for src in tests/test_*.c; do
         failed=$((failed + 1)); failed_suites+=("$name")
         continue
     fi
-    log=$(mktemp)
+    log=$(mktemp) t0=$(date +%s%N)
     "$bin" --jobs "${TEST_JOBS:-2}" --short-filename >"$log" 2>&1
     rc=$?
     line=$(grep -a 'Synthesis:' "$log" | tail -n 1)
@@ -45,7 +49,7 @@ for src in tests/test_*.c; do
         failed_suites+=("$name")
         grep -a -v '^\[----\] *$' "$log" | grep -a -E 'FAIL|CRASH|Assertion|\[----\]|Warning|Synthesis|error' | head -n 60
     fi
-    printf '%-28s %4d passed, %d failed\n' "$name" "$p" "$f"
+    printf '%-28s %4d passed, %d failed %6s s\n' "$name" "$p" "$f" "$(secs "$t0")"
     rm -f "$log"
 done
 
@@ -53,7 +57,7 @@ for sh in tests/e2e_*.sh; do
     [ -f "$sh" ] || continue
     name=$(basename "$sh" .sh)
     want "$name" "$@" || continue
-    log=$(mktemp)
+    log=$(mktemp) t0=$(date +%s%N)
     bash "$sh" >"$log" 2>&1
     rc=$?
     p=$(grep -a -c '^ok ' "$log")
@@ -66,7 +70,7 @@ for sh in tests/e2e_*.sh; do
         grep -a -A8 '^not ok ' "$log" | head -n 80
         tail -n 5 "$log"
     fi
-    printf '%-28s %4d passed, %d failed\n' "$name" "$p" "$f"
+    printf '%-28s %4d passed, %d failed %6s s\n' "$name" "$p" "$f" "$(secs "$t0")"
     rm -f "$log"
 done
 
