@@ -263,6 +263,25 @@ Test(predict, asks_before_each_operation_and_scores_from_the_events)
     stop();
 }
 
+Test(predict, with_the_free_list_on_the_answer_is_revealed_at_once)
+{
+    /* L's search animation holds a stepped allocation; predict's Enter and
+     * Esc apply it at once (the search is not shown first) */
+    start_with(1, WL_TRACE, "a100 a200 f0 a50 a300 f1 a260");
+    press('L');
+    ui.predict.on = true;
+    for (int i = 0; i < 5; i++) {
+        press('n');
+        cr_assert_eq(ui.prompt, PROMPT_PREDICT);
+        uint64_t ops = model.ops;
+        press(i == 3 ? VK_ESC : VK_ENTER);
+        cr_assert_eq(model.ops, ops + 1, "op %d is applied by the answer", i);
+        cr_assert(i == 3 ? strstr(ui.msg, "not predicted") != NULL
+                         : strstr(ui.msg, "score") != NULL, "%s", ui.msg);
+    }
+    stop();
+}
+
 Test(predict, a_failure_an_offset_escape_and_the_toggle)
 {
     start_with(1, WL_TRACE, "a100000 a100 a200 a300");

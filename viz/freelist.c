@@ -109,6 +109,16 @@ bool FreeList_Search(Ui *ui)
     return true;
 }
 
+void FreeList_Skip(Ui *ui)
+{
+    FreeList *fl = &ui->freelist;
+    if (!fl->on)
+        return;
+    if (!plan_current(ui, fl))
+        plan(ui, fl);
+    fl->shown = fl->npath;
+}
+
 int FreeList_Mark(const Ui *ui, unsigned lane, size_t offset)
 {
     const FreeList *fl = &ui->freelist;

@@ -59,6 +59,9 @@ void FreeList_Before(struct Ui *ui);
  * block of its search and returns true (the operation waits), or false
  * when the search has been shown (or there is none): apply it now. */
 bool FreeList_Search(struct Ui *ui);
+/* The next step applies the operation, its search (if any) unshown:
+ * predict mode's answer is revealed at once. */
+void FreeList_Skip(struct Ui *ui);
 /* The map's marks of the search shown so far, for the block at `offset`:
  * 0 none, 1 passed over, 2 being examined, 3 being examined and it fits. */
 int FreeList_Mark(const struct Ui *ui, unsigned lane, size_t offset);
