@@ -618,7 +618,8 @@ typedef struct MemPlan {
     size_t examined;       /* free blocks the search examines, as the
                               allocation's ALLOC or FAIL event will count
                               them (a new run: its RUN_NEW event) */
-    size_t nsteps;         /* steps written: min(examined, max_steps) */
+    size_t nsteps;         /* steps written: the blocks examined, those of
+                              first_search included, max_steps at most */
     size_t first_search;   /* of the steps, those of a first search that
                               found nothing: the one before a deferred
                               coalesce, or a new run's before the block
