@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define MAX_STEPS 4096
 
@@ -343,5 +345,53 @@ Test(plan, a_damaged_free_block_is_reported_not_followed)
         cr_assert(rc == 0 || p.kind == MEM_PLAN_DAMAGED, "%s", MemPolicy_Name(pol));
         cr_assert_leq(p.nsteps, 4u, "%s: a bounded walk", MemPolicy_Name(pol));
         MemHeap_Release(h);
+    }
+}
+
+/* A view (MemHeap_View) of the heap through a second, read-only mapping:
+ * the plan reads it in place and says what it says on the heap. */
+Test(plan, a_read_only_view_plans_as_the_heap_does)
+{
+    enum { REGION = 1 << 18 };
+    for (MemPolicy pol = MEM_FIRST_FIT; pol < MEM_POLICY_COUNT; pol++) {
+        int fd = memfd_create("test-plan", MFD_CLOEXEC);
+        cr_assert_geq(fd, 0);
+        cr_assert_eq(ftruncate(fd, (off_t)REGION), 0);
+        unsigned char *rw = mmap(NULL, REGION, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        unsigned char *ro = mmap(NULL, REGION, PROT_READ, MAP_SHARED, fd, 0);
+        cr_assert(rw != MAP_FAILED && ro != MAP_FAILED);
+        MemHeap *h = MemHeap_Create(rw, REGION, pol, 0);
+        cr_assert_not_null(h);
+        ThRng rng = {7 + pol};
+        void *keep[64] = {0};
+        for (int i = 0; i < 400; i++) {
+            size_t k = (size_t)th_below(&rng, 64);
+            if (keep[k]) {
+                MemHeap_Free(h, keep[k]);
+                keep[k] = NULL;
+            } else {
+                keep[k] = MemHeap_Alloc(h, 1 + (size_t)th_below(&rng, 2000));
+            }
+        }
+        _Alignas(16) static unsigned char buf[8192];
+        cr_assert_leq(MemHeap_ViewSize(), sizeof buf);
+        MemHeap *v = MemHeap_View(buf, ro, REGION);
+        cr_assert_not_null(v);
+        static MemPlanStep vs[MAX_STEPS];
+        for (size_t size = 8; size < 4000; size = size * 3 / 2 + 1) {
+            MemPlan a, b;
+            cr_assert_eq(MemHeap_PlanAlloc(h, size, steps, MAX_STEPS, &a), 0);
+            cr_assert_eq(MemHeap_PlanAlloc(v, size, vs, MAX_STEPS, &b), 0);
+            cr_assert(a.kind == b.kind && a.object == b.object && a.examined == b.examined &&
+                          a.nsteps == b.nsteps,
+                      "%s, %zu B: the view plans kind %d at +0x%zx, the heap %d at +0x%zx",
+                      MemPolicy_Name(pol), size, (int)b.kind, b.object, (int)a.kind, a.object);
+            for (size_t i = 0; i < a.nsteps; i++)
+                cr_assert_eq(steps[i].offset, vs[i].offset);
+        }
+        MemHeap_Release(h);
+        munmap(ro, REGION);
+        munmap(rw, REGION);
+        close(fd);
     }
 }
