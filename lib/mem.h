@@ -618,6 +618,94 @@ typedef bool (*MemSlotVisitor)(const MemSlot *slot, void *arg);
 MEM_API size_t MemHeap_WalkSlots(const MemHeap *heap, size_t run_offset, MemSlotVisitor visit,
                                  void *arg);
 
+/* ---- Planning an allocation (plan.c): the search, shown before it runs ---- */
+
+/* One free block a planned allocation examines, in the order the policy
+ * examines it. */
+typedef struct MemPlanStep {
+    size_t offset;         /* the free block's header, from MemRegion.base */
+    size_t size;           /* its bytes; in the search after a deferred
+                              coalesce, the bytes it has merged */
+    unsigned list;         /* MEM_FAST: its size class; MEM_BUDDY: its order
+                              (as MemBlock.list); 0 for the list policies */
+    bool fits;             /* it holds the request's block */
+} MemPlanStep;
+
+typedef enum MemPlanKind {
+    MEM_PLAN_BLOCK,        /* the object gets a block cut from free block
+                              `chosen` (the rest split off, or taken whole) */
+    MEM_PLAN_SLOT,         /* MEM_FAST: a free slot of a run that has one */
+    MEM_PLAN_SPARE_RUN,    /* MEM_FAST: a slot of its class's spare run */
+    MEM_PLAN_NEW_RUN,      /* MEM_FAST: a new run, cut from the top of free
+                              block `chosen`, and its slot 0 */
+    MEM_PLAN_FAIL,         /* nothing fits: the allocation fails */
+    MEM_PLAN_RELEASE,      /* MEM_FAST: no free block fits, and the class
+                              spares (empty runs) may go back to the free
+                              blocks first and the search run again: the
+                              plan stops there (the allocation then fails
+                              or takes the block so made) */
+    MEM_PLAN_DAMAGED       /* a block or run the search reads fails its
+                              integrity check (MemHeap_Check says which) */
+} MemPlanKind;
+
+typedef struct MemPlan {
+    MemPlanKind kind;
+    size_t need;           /* bytes of the block (or slot) the request needs */
+    size_t examined;       /* free blocks the search examines, as the
+                              allocation's ALLOC or FAIL event will count
+                              them (a new run: its RUN_NEW event) */
+    size_t nsteps;         /* steps written: the blocks examined, those of
+                              first_search included, max_steps at most */
+    size_t first_search;   /* of the steps, those of a first search that
+                              found nothing: the one before a deferred
+                              coalesce, or a new run's before the block
+                              heap's; the rest are the search that follows */
+    bool coalesce;         /* MEM_COALESCE_DEFERRED: the deferred coalesce
+                              runs between the two searches */
+    size_t chosen;         /* BLOCK, NEW_RUN: the free block taken (its
+                              offset and bytes); else SIZE_MAX and 0 */
+    size_t chosen_size;
+    size_t block;          /* BLOCK: the object's block; NEW_RUN: the run's */
+    size_t block_size;
+    size_t remainder;      /* bytes of chosen left free as one block (0: the
+                              block is taken whole), at remainder_offset: the
+                              end of chosen (BLOCK), its start (NEW_RUN) */
+    size_t remainder_offset;
+    unsigned splits;       /* MEM_BUDDY: times chosen is halved (each upper
+                              half stays free: chosen_size / 2 at chosen +
+                              chosen_size / 2, then a quarter, ...) */
+    size_t run, slot;      /* SLOT, SPARE_RUN, NEW_RUN: the run's block
+                              offset and the slot's index */
+    size_t object;         /* where the object would start (SIZE_MAX: none) */
+} MemPlan;
+
+/*
+ * A dry run of MemHeap_Alloc(heap, size): what the policy would do now,
+ * without changing anything.  The free blocks it examines are written to
+ * steps[0 .. max_steps) in the order it examines them (the list's order for
+ * first, next, best and worst fit under every MemOrder, from the rover for
+ * next fit; MEM_FAST: the head of the class its bitmaps find, or its bounded
+ * scan of the request's own class; MEM_BUDDY: the head of the smallest
+ * non-empty order that fits); *out says what it chooses: a block and its
+ * split (MEM_BUDDY: the halvings), a run's slot, or failure.  Under
+ * MEM_COALESCE_DEFERRED a first search that finds nothing is followed by the
+ * search over the blocks as the deferred coalesce would merge them.
+ * MemHeap_Alloc(heap, size) made next, with no operation in between, does
+ * exactly what the plan says (but after MEM_PLAN_RELEASE or _DAMAGED).
+ * Returns 0 with *out filled; -1 iff heap or out is NULL (or the heap was
+ * released, or its control structure is damaged), size is 0, steps
+ * is NULL while max_steps is not 0 (then *out is untouched), or the heap is
+ * damaged where the search reads (*out has kind MEM_PLAN_DAMAGED and the
+ * steps so far).  Never writes to the heap; a view (MemHeap_View) can be
+ * planned on.  Every walk is bounded by the number of free blocks and stops
+ * at a link out of range.
+ * Time: that of the allocation's search (O(free blocks) for the list
+ * policies, twice with a deferred coalesce, plus O(blocks) for it); takes
+ * the heap's lock.
+ */
+MEM_API int MemHeap_PlanAlloc(const MemHeap *heap, size_t size, MemPlanStep *steps,
+                              size_t max_steps, MemPlan *out);
+
 /* Counters and derived measures, all taken from the heap itself. */
 typedef struct MemStats {
     MemPolicy policy;

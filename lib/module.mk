@@ -2,7 +2,8 @@
 # objects, built with hidden visibility so only the mem.h API is exported.
 
 LIB_SRC  := lib/block.c lib/list.c lib/seg.c lib/runs.c lib/buddy.c lib/heap.c lib/resize.c \
-            lib/view.c lib/hooks.c lib/create.c lib/secret.c lib/lock.c lib/check.c lib/facade.c
+            lib/view.c lib/hooks.c lib/plan.c lib/create.c lib/secret.c lib/lock.c lib/check.c \
+            lib/facade.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 LIB_A    := $(OUT)/lib/libmem.a
 LIB_SO   := $(OUT)/lib/libmem.so

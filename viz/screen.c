@@ -202,6 +202,28 @@ static bool number_block(const MemBlock *b, void *arg)
 }
 
 
+/* Key L's search, as far as it has been shown: on the marker row under
+ * each free block examined, × passed over, ◆ being examined (in the good
+ * colour when it fits). */
+static void draw_search(Frame *f, const Ui *ui, const Lane *l, const MapGeom *g, size_t n)
+{
+    const FreeList *fl = &ui->freelist;
+    unsigned lane = (unsigned)(l - ui->m->lanes);
+    size_t cols = (size_t)g->cols;
+    for (unsigned i = 0; i < fl->shown && i < fl->npath; i++) {
+        const MemPlanStep *st = &fl->path[i];
+        int mark = FreeList_Mark(ui, lane, st->offset);
+        if (!mark || st->offset + st->size <= g->start || st->offset >= g->end)
+            continue;
+        size_t lo = st->offset > g->start ? (st->offset - g->start) / g->bpc : 0;
+        size_t hi = (st->offset + st->size - 1 - g->start) / g->bpc + 1;
+        uint32_t ch = mark == 1 ? (f->utf8 ? 0x00D7u : 'x') : (f->utf8 ? 0x25C6u : '*');
+        Style sty = mark == 1 ? S_DIM : mark == 3 ? S_GOOD : S_KEY;
+        for (size_t c = lo; c < hi && c < n; c++)
+            Frame_Put(f, g->y + g->stride * (int)(c / cols) + 1, g->x + (int)(c % cols), ch, sty);
+    }
+}
+
 /* Buddy's level row over the bar row whose cells start at `first`. */
 static void draw_levels(Frame *f, const MapGeom *g, size_t first, int y, const LevelCell *lv,
                         size_t n)
@@ -289,6 +311,8 @@ static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x
         Numbers nb = {f, g, n};
         MemHeap_WalkFree(l->heap, number_block, &nb);
     }
+    if (ui->freelist.shown)
+        draw_search(f, ui, l, g, n);
     free(cells);
     free(lv);
 }
@@ -1101,6 +1125,10 @@ static int help_lines(const Ui *ui, int iw, HelpLine *hl)
         LINE(HL_TEXT, 0, 0, "     else what most bytes are; every free block shows");
     }
     LINE(HL_MARKS, 0, 0, "under the bar: selected block, last operation, next-fit rover");
+    LINE(HL_TEXT, 0, 0, ui->glyphs.utf8
+                            ? "◆×   with L, a stepped allocation's search: the block examined"
+                            : "*x   with L, a stepped allocation's search: the block examined");
+    LINE(HL_TEXT, 0, 0, "     now (green: it fits), the blocks passed over");
     bool buddy = false, apart = ui->m->cfg.coalesce != MEM_COALESCE_NOW;
     for (unsigned i = 0; i < ui->m->nlanes; i++)
         buddy |= ui->m->lanes[i].policy == MEM_BUDDY;
