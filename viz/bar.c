@@ -426,11 +426,11 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
 }
 
 /* Glyph modes: pieces, the header and alarm flags, the owner, the overflow
- * mark, the free bytes, the largest free piece and the free blocks met.
- * Like fast_split; the pieces of a run are left to the general path.  A used block's header decides the glyph
- * (unless an alarm does), so used blocks add no byte totals; the free
- * bytes take their place in the order of kinds at the run's first free
- * block, which no other kind follows within the run. */
+ * mark, the byte totals, the largest free piece and the free blocks met.
+ * Like fast_split.  A used block's header decides the glyph (unless an
+ * alarm does), so used blocks add no byte totals; the pieces of a run (its
+ * table, slots and tail: no block header among them) and free blocks add
+ * theirs, in address order (the order of kinds breaks ties). */
 static void fast_glyph(Acc *acc, Walk *w, size_t b)
 {
     const SnapBlock *blocks = w->s->blocks;
@@ -438,37 +438,53 @@ static void fast_glyph(Acc *acc, Walk *w, size_t b)
     unsigned prev_used = w->prev_used, shade = (unsigned)w->shade;
     unsigned npieces = acc->npieces, nwhole = acc->nwhole;
     bool ovf = acc->ovf, alarm = acc->alarm, header = acc->header, prev_free = w->prev_free;
-    size_t free_bytes = 0;
     size_t owner = SIZE_MAX, owner_bytes = acc->owner_bytes;
     for (; u < n; u++) {
         const SnapBlock *blk = &blocks[u];
         size_t o = blk->offset, size = blk->size;
-        if (o + size > b || size == 0 || Snap_InRun(blk))
-            break; /* a piece of a run: its own kinds, the general path */
+        if (o + size > b || size == 0)
+            break;
         if (size > owner_bytes) { /* rare after the first few */
             owner = u;
             owner_bytes = size;
         }
         unsigned used = blk->used;
-        size_t obj = blk->object, pad = size - blk->header - obj;
-        bool boundary = !used && prev_free && blk->header && blk->header < size;
+        size_t h = blk->header, obj = blk->object, pad = size - h - obj;
+        bool in_run = Snap_InRun(blk);
+        bool boundary = !used && prev_free && h && h < size;
         shade = used ? prev_used & (shade ^ 1u) : shade;
         prev_used = used;
-        prev_free = !used && !Snap_InRun(blk);
+        prev_free = !used && !in_run;
+        ovf |= blk->overflowed;
+        if (in_run) { /* its kinds as unit_segments cuts it */
+            if (!used) {
+                add_kbytes(acc, K_SLOT_FREE, size);
+                npieces++;
+                continue;
+            }
+            if (h)
+                add_kbytes(acc, K_RUN, h);
+            if (obj)
+                add_kbytes(acc, shade ? K_SLOT_B : K_SLOT_A, obj);
+            if (pad)
+                add_kbytes(acc, blk->overflowed ? K_ALARM : K_PADDING, pad);
+            alarm |= blk->overflowed && pad > 0;
+            npieces += (unsigned)(h > 0) + (unsigned)(obj > 0) + (unsigned)(pad > 0);
+            continue;
+        }
         npieces += used ? 1u + (unsigned)(obj > 0) + (unsigned)(pad > 0) : 1u + boundary;
         header |= used || boundary;
-        ovf |= blk->overflowed;
         alarm |= blk->overflowed && pad > 0;
-        size_t fsize = used ? 0 : boundary ? size - blk->header : size;
-        free_bytes += fsize;
-        nwhole += !used;
+        if (used)
+            continue;
+        size_t fsize = boundary ? size - h : size;
+        add_kbytes(acc, K_FREE, fsize);
+        nwhole++;
         if (fsize > acc->freebytes) {
             acc->freebytes = fsize;
             acc->freeblk = (long)u;
         }
     }
-    if (free_bytes)
-        add_kbytes(acc, K_FREE, free_bytes);
     acc->npieces = npieces;
     acc->nwhole = nwhole;
     acc->ovf = ovf;
