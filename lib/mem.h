@@ -14,11 +14,19 @@
  * and they find the object in O(log64 n) time without walking the blocks.
  *
  * The library never prints, never calls malloc/calloc/realloc/free, sbrk or
- * brk, and calls mmap exactly once (in Mem_Init).  Errors are return values.
+ * brk, and calls mmap only in Mem_Init (once, or again after a failed try).
+ * It asks the OS for random secrets with getrandom().  Errors are return
+ * values.
  *
  * Thread safety: every function that takes a heap is safe to call from
  * several threads at once unless the heap was created with MEM_OPT_NOLOCK.
  * Creating a heap is not synchronised with other calls on the same memory.
+ * fork() is safe from any thread at any time: see "fork" below.
+ *
+ * Security: the program may be hostile (see "Security" below).  Whatever
+ * its objects' overflows, underflows and stale stores do to the metadata,
+ * no allocation overlaps a live object and the library writes nothing
+ * outside the heap's region; damaged metadata is refused, never trusted.
  *
  * Sizes and offsets reported by the hooks are in bytes; offsets are counted
  * from the heap's arena base (MemRegion.base), never absolute addresses,
@@ -85,9 +93,9 @@ extern "C" {
  * Returns 0 on success.  Fails, returning -1 with errno set, iff:
  *   - sizeOfRegion <= 0, or too large to round up           (EINVAL)
  *   - MEM_POLICY is set to an unknown name                  (EINVAL)
- *   - Mem_Init already succeeded, or its mmap was tried     (EBUSY)
+ *   - Mem_Init already succeeded, or another call is in it  (EBUSY)
  *   - mmap fails                                            (mmap's errno)
- * The first two leave no trace, so a corrected call may follow.
+ * A failure leaves no trace, so a corrected or later call may follow.
  * Thread safe: of concurrent calls at most one succeeds.
  */
 MEM_API int Mem_Init(int sizeOfRegion);
@@ -224,7 +232,8 @@ enum {
  * MEM_MIN_ARENA bytes (size < MemHeap_ControlSize() + MEM_MIN_ARENA, plus
  * the bytes that align region up to MEM_ALIGNMENT), policy is out of range,
  * or flags has an unknown bit; the region is then not written.  Regions above
- * MEM_MAX_ARENA bytes are used up to that size.
+ * MEM_MAX_ARENA bytes are used up to that size.  The heap's secret is drawn
+ * with one getrandom() call (Security, below).
  * Time: O(size / 8192) to clear the start bitmap, O(1) with MEM_OPT_ZEROED.
  */
 MEM_API MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags);
@@ -292,11 +301,13 @@ MEM_API int MemCoalesce_Parse(const char *name, MemCoalesce *out);
 MEM_API size_t MemHeap_ControlSize(void);
 
 /*
- * Ends a heap: afterwards its region is the caller's again.  Nothing needs
- * releasing, except that builds with AddressSanitizer keep the arena's free
- * bytes and metadata poisoned while the heap lives; this unpoisons them, so
- * call it before reusing a region that is not the heap's for good (a stack
- * buffer, say).  NULL is ignored.
+ * Ends a heap: afterwards its region is the caller's again, and every
+ * function given the heap refuses it as if it were NULL (without reading
+ * the arena).  Nothing needs releasing, except that builds with
+ * AddressSanitizer keep the arena's free bytes and metadata poisoned while
+ * the heap lives; this unpoisons them, so call it before reusing a region
+ * that is not the heap's for good (a stack buffer, say).  NULL, a released
+ * heap and memory that is not a heap are ignored.
  */
 MEM_API void MemHeap_Release(MemHeap *heap);
 
@@ -325,7 +336,8 @@ MEM_API void *MemHeap_Alloc(MemHeap *heap, size_t size);
  * is rejected.  MEM_OK (0) means the pointer was accepted. */
 typedef enum MemReject {
     MEM_OK = 0,
-    MEM_REJECT_NULL_HEAP,   /* heap is NULL */
+    MEM_REJECT_NULL_HEAP,   /* heap is NULL, released, or not a heap (its
+                               control structure fails its seal) */
     MEM_REJECT_OUTSIDE,     /* not inside the heap's block area */
     MEM_REJECT_TABLE,       /* inside the region's own tables, not a block */
     MEM_REJECT_FREE,        /* inside a free block (never allocated, or freed) */
@@ -486,6 +498,30 @@ MEM_API MemHeap *MemHeap_View(void *view, const void *region, size_t size);
 /* Bytes of the buffer MemHeap_View needs. */
 MEM_API size_t MemHeap_ViewSize(void);
 
+/*
+ * The keys of a view.  A heap's header tags and free-list links are keyed
+ * by its secret (Security, below), which a view copied in another process
+ * does not have: there every tag fails, and the walks stop at the first
+ * block.  The process that owns the heap exports its keys (ExportKeys:
+ * MEM_KEYS_SIZE bytes into out) and hands them to the reader out of band;
+ * the reader installs them in its view (ViewKeys).  Whoever holds the keys
+ * can forge headers, so the owner must put them where no object's overflow
+ * can read or write them: libmem-malloc writes them to a page of its shared
+ * memfd outside the heap's region and then maps that page PROT_NONE in its
+ * own process (mem(3), live mode), so only the reader's mapping sees them.
+ * The reader never trusts them either: wrong keys make every tag fail, and
+ * the hooks refuse the blocks as damaged; nothing crashes.  (A view opened
+ * in the heap's own process, or a forked child of it, needs no keys.)
+ * ExportKeys returns 0, or -1 iff heap is not a live heap of this process
+ * (or is a view), out is NULL or len < MEM_KEYS_SIZE.  ViewKeys returns 0,
+ * or -1 iff view is not a view made by MemHeap_View, keys is NULL or len <
+ * MEM_KEYS_SIZE.  Time: O(1).  Thread safety: ExportKeys reads keys that
+ * never change; ViewKeys writes the caller's view.
+ */
+#define MEM_KEYS_SIZE 64u
+MEM_API int MemHeap_ExportKeys(const MemHeap *heap, void *out, size_t len);
+MEM_API int MemHeap_ViewKeys(MemHeap *view, const void *keys, size_t len);
+
 /* ------------------------------------------------------------------------ */
 /* Hooks: how a visualiser sees the heap                                    */
 /* ------------------------------------------------------------------------ */
@@ -633,9 +669,15 @@ typedef struct MemStats {
                                there are no runs */
 } MemStats;
 
-/* The statistics, by value; a zeroed struct when heap is NULL.
- * Time: O(1) under MEM_FAST (a sum over its size classes for the runs),
- * O(free blocks) otherwise (largest_free). */
+/* The statistics, by value; a zeroed struct when heap is NULL (or not a
+ * heap).  Under MEM_FAST, largest_free_offset names a largest free block,
+ * not always the lowest of equals.
+ * Time: O(1) under MEM_FAST (a sum over its size classes for the runs), but
+ * for the first call after the largest free block was split, merged or
+ * taken, when blocks of 32 granules (512 bytes) or more were the largest:
+ * that call walks one size class, O(free blocks in it), and the answer is
+ * kept until the largest block changes again.  O(free blocks) under the list
+ * policies (largest_free). */
 MEM_API MemStats MemHeap_Stats(const MemHeap *heap);
 
 /* ------------------------------------------------------------------------ */
@@ -647,7 +689,8 @@ typedef enum MemEventKind {
                          the split), remainder (bytes split off), object;
                          in a run: run, slot, block/size the slot */
     MEM_EV_FAIL,      /* request, examined, free_total, largest_free; block/size:
-                         the largest free block (SIZE_MAX/0 when none) */
+                         the largest free block (SIZE_MAX/0 when none), at
+                         the cost of MemHeap_Stats */
     MEM_EV_FREE,      /* pointer given, object (its start), request (object
                          size), block/size (the freed block before merging);
                          in a run: run, slot, block/size the slot;
@@ -719,7 +762,9 @@ typedef void (*MemObserver)(const MemEvent *event, void *arg);
  * per event, in order, after the operation has completed, with the heap still
  * locked: it may call the query functions of this header (Walk, Stats, Find,
  * Check...) but must not allocate or free on the same heap.  The observer is
- * a property of this process, not of the region.
+ * a property of this process, not of the region.  A keyed copy of the two
+ * pointers is checked before every call: if a store changed them, the
+ * observer is not called any more (and MemHeap_Check reports it).
  */
 MEM_API void MemHeap_SetObserver(MemHeap *heap, MemObserver observer, void *arg);
 
@@ -753,6 +798,79 @@ MEM_API int MemHeap_Check(const MemHeap *heap);
 /* Like Check, but writes a sentence about the first broken invariant into
  * why (NUL-terminated, truncated to len) and returns how many were found. */
 MEM_API int MemHeap_Diagnose(const MemHeap *heap, char *why, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* fork                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A child of fork() gets every heap whole and usable, whichever threads
+ * were using them at the fork: when the library is loaded it registers
+ * pthread_atfork handlers that wait, before the fork, until no thread is
+ * inside a heap operation (and hold new ones back until it returns).  The
+ * child may allocate, free and check at once.  Not covered: heaps created
+ * with MEM_OPT_NOLOCK, which belong to one thread (a child forked by
+ * another thread must not use them), and a fork from inside an observer or
+ * a visitor while another thread waits for a heap (that waits for ever).
+ *
+ * The three handlers are public for programs whose fork bypasses
+ * pthread_atfork (a raw clone, or a malloc replacement that orders its own
+ * handlers): call Prepare just before the fork, then Parent in the parent
+ * and Child in the child.  Calls nest with the automatic ones; they take no
+ * heap and cannot fail.  libmem-malloc.so carries its own copy of the
+ * library built without the automatic handlers and calls these three from
+ * its own, after taking its live-mode lock and before releasing it.
+ */
+MEM_API void MemHeap_ForkPrepare(void);
+MEM_API void MemHeap_ForkParent(void);
+MEM_API void MemHeap_ForkChild(void);
+
+/* ------------------------------------------------------------------------ */
+/* Security                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Each heap draws a secret from the OS at creation.  Every header carries a
+ * 24-bit tag, a keyed hash of all its bits and its position; the free
+ * blocks' links are stored masked by a key that depends on their position
+ * (as glibc's safe-linking), and are followed only to a block that starts
+ * in the start bitmap, carries a valid tag, is free and links back.  A
+ * header absorbed by coalescing is erased.  In a run (MEM_FAST's small
+ * objects), every word of the live bitmap carries a keyed hash of itself,
+ * its place and the run's class, checked before a slot is handed out or
+ * taken back, and a run goes back to the block heap only when its bitmap
+ * proves it empty.  So a program that knows the
+ * format but not the secret cannot forge a header (a guess holds with
+ * probability 2^-24), move one, or redirect a link: a block or link that
+ * fails is refused (MEM_REJECT_CORRUPT, a failed allocation), and no
+ * allocation ever overlaps a live object.  The secret lives in the control
+ * structure XOR-ed with a process secret that lives in the library's own
+ * memory, so neither reading nor writing the control structure yields it.
+ *
+ * The control structure of a MemHeap_Create heap lies just before the
+ * arena; its last word is a seal that every function checks, so an
+ * underflow from the first object is caught before it reaches any other
+ * field, and the heap is refused from then on.  The observer's pointers
+ * have a keyed copy of their own (MemHeap_SetObserver).  Not covered: a
+ * program that reads metadata and writes back a header or link that was
+ * valid at the same place before (a replay) may pass the tag; the bitmap
+ * and link checks stop the known patterns built on one.
+ *
+ * A reader in another process (MemHeap_View) checks the tags with the
+ * heap's keys, which the owner exports (MemHeap_ExportKeys) and the reader
+ * installs (MemHeap_ViewKeys).  The owner must keep them where no object's
+ * overflow reaches: libmem-malloc.so writes them to a page of its shared
+ * memfd outside the heap's region and maps that page PROT_NONE in its own
+ * process, so only the reader's mapping can read them (lib/mem_live.h).  The
+ * reader trusts them no more than the rest: a wrong key makes every tag
+ * fail, and the hooks refuse the blocks.  Without the keys a reader can
+ * still read every size in the clear and the flag and slack bits, and check
+ * that the blocks tile [heap_begin, heap_end), that a free block's last 4
+ * bytes repeat its size, that PREV_USED agrees with the block before, and
+ * that the start bitmap marks exactly the block starts; not the tags or
+ * hashes, nor the free lists.  (Buddy's wide padding word is checked by an
+ * unkeyed hash: it only ever says how long an object's own padding is.)
+ */
 
 #ifdef __cplusplus
 }

@@ -506,11 +506,21 @@ static void expect_broken(const MemHeap *h, const char *what, const char *words)
     cr_assert(strstr(why, words), "%s: the sentence (%s) should say \"%s\"", what, why, words);
 }
 
+/* The words of the live bitmap carry keyed hashes (runs.h): a raw store is
+ * caught by them; a word rewritten with its hash (which only the library
+ * can compute, run_word_put) is caught by the count. */
+static uint32_t run_gran(const Damaged *d) { return (uint32_t)((d->run.offset - 8) / 16); }
+
 Test(checker, notices_a_flipped_live_bit)
 {
     Damaged d = damaged();
-    ((uint64_t *)(void *)(d.t + 1))[0] ^= 1u << 2; /* slot 2: free -> live */
+    uint64_t *bits = (uint64_t *)(void *)(d.t + 1);
+    run_word_put(d.h, run_gran(&d), d.t, &d.h->runs[d.t->cls], 0,
+                 bits[0] ^ 1u << 2); /* slot 2: free -> live */
     expect_broken(d.h, "live bit", "live bits");
+    bits[0] ^= 1u << 3; /* a raw store: the word's hash fails */
+    expect_broken(d.h, "live bit", "fails its keyed hash");
+    cr_assert_eq(MemHeap_Free(d.h, d.p[3]), MEM_REJECT_CORRUPT, "the run is not trusted");
 }
 
 Test(checker, notices_a_wrong_live_count)
@@ -522,12 +532,22 @@ Test(checker, notices_a_wrong_live_count)
 
 Test(checker, notices_a_size_outside_its_slot)
 {
-    Damaged d = damaged();
-    unsigned char *sizes = (unsigned char *)(void *)(d.t + 1) + 8 * ((d.run.slots + 63) / 64);
-    sizes[4] = 48; /* slot 4: an object of 0 bytes */
-    expect_broken(d.h, "size", "is not of its class");
-    sizes[4] = 40; /* 8 bytes: below the 48-byte class */
-    expect_broken(d.h, "size", "is not of its class");
+    /* A class above 128 bytes keeps a byte a slot (in those up to 128, half
+     * a byte holds no size outside the class): 200 bytes go to 224. */
+    MemHeap *h = th_heap(MEM_FAST, 1 << 20, 0);
+    void *p[8];
+    for (int i = 0; i < 8; i++)
+        cr_assert_not_null(p[i] = MemHeap_Alloc(h, 200));
+    th_check(h);
+    MemBlock run = run_of(h, p[0]);
+    cr_assert_eq(run.slot_size, 224);
+    RunTable *t = (RunTable *)(void *)((unsigned char *)MemHeap_Region(h).base + run.offset + 8);
+    th_expose(h);
+    unsigned char *sizes = (unsigned char *)(void *)(t + 1) + 8 * ((run.slots + 63) / 64);
+    sizes[4] = 224; /* slot 4: an object of 0 bytes */
+    expect_broken(h, "size", "is not of its class");
+    sizes[4] = 40; /* 184 bytes: below the 224-byte class */
+    expect_broken(h, "size", "is not of its class");
 }
 
 Test(checker, notices_a_wrong_class)
@@ -548,7 +568,8 @@ Test(checker, notices_bitmap_bits_past_the_last_slot)
     size_t last = (d.run.slots - 1) / 64;
     if (d.run.slots % 64 == 0)
         cr_skip_test("the class fills its last word");
-    bits[last] &= ~((uint64_t)1 << 63);
+    run_word_put(d.h, run_gran(&d), d.t, &d.h->runs[d.t->cls], (unsigned)last,
+                 bits[last] & ~((uint64_t)1 << 63));
     expect_broken(d.h, "padding bits", "past its");
 }
 
@@ -565,7 +586,7 @@ Test(checker, notices_a_broken_list_of_runs)
 Test(checker, notices_a_search_hint_out_of_range)
 {
     Damaged d = damaged();
-    d.t->hint = 60000;
+    d.t->hint = 200;
     expect_broken(d.h, "hint", "the search starts at word");
     /* the fast path must not follow it: the allocation goes the full way */
     unsigned char *q = MemHeap_Alloc(d.h, 40);
