@@ -235,6 +235,11 @@ static void draw_levels(Frame *f, const MapGeom *g, size_t first, int y, const L
     }
 }
 
+/* The map's cells of each lane slot, kept while the lane's snapshot and
+ * the view's stretch stay (bar.h, BarCache): a walk's serial names it in
+ * any model, so the slots serve every Ui of the process (tests make several). */
+static BarCache map_cache[VIZ_LANES_MAX];
+
 /* Draws the bar rows of `view` (each with its marker row, and for a buddy
  * heap its level row above) for lane l from line y, column x, and records
  * where they went in *g. */
@@ -261,14 +266,12 @@ static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x
         .rover = l->snap.stats.rover,
     };
     size_t n = Bar_Cells(&v);
-    BarCell *cells = calloc(n ? n : 1, sizeof *cells);
+    const BarCell *cells = Bar_LayoutCached(&map_cache[l - ui->m->lanes], &l->snap, &v);
     LevelCell *lv = g->stride > 2 ? calloc(n ? n : 1, sizeof *lv) : NULL;
     if (!cells || (g->stride > 2 && !lv)) {
-        free(cells);
         free(lv);
         return;
     }
-    Bar_Layout(&l->snap, &v, cells);
     if (lv)
         Levels_Layout(&l->snap, &v, (size_t)cols, lv);
     int hexw = hex_digits(l->snap.region.size ? l->snap.region.size - 1 : 0);
@@ -313,7 +316,6 @@ static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x
     }
     if (ui->freelist.shown)
         draw_search(f, ui, l, g, n);
-    free(cells);
     free(lv);
 }
 
