@@ -580,15 +580,20 @@ static void fork_prepare(void)
     g_fork_copy = g_live ? live_copy() : NULL;
 }
 
+/* The flags are read and cleared while the lock is still held: cleared
+ * after the unlock, they could wipe the flags of another thread's fork
+ * that took the lock in between, and its release would never unlock (8
+ * threads forking on 2 CPUs met that: tests/programs/forks.c hung). */
 static void fork_release(void)
 {
     MemHeap *h = atomic_load_explicit(&g_heap, memory_order_acquire);
-    if (h && g_fork_locked)
-        mem_unlock(h, true);
+    bool locked = g_fork_locked, live = g_fork_live;
     g_fork_locked = false;
-    if (h)
-        live_end(h, g_fork_live);
     g_fork_live = false;
+    if (h && locked)
+        mem_unlock(h, true);
+    if (h)
+        live_end(h, live);
 }
 
 static void fork_parent(void)
