@@ -2,7 +2,7 @@
 # programs.sh - real programs on five allocators: glibc's own, and jemalloc,
 # mimalloc, tcmalloc and libmem (lib/libmem-malloc.so), each by LD_PRELOAD.
 #
-#   bench/programs.sh [--runs N] [--out FILE]
+#   bench/programs.sh [--runs N] [--out FILE] [--live-only]
 #
 # For each program and allocator: wall time, CPU time and peak RSS (the largest
 # resident set of any process of the command, from wait4's rusage through
@@ -12,7 +12,8 @@
 # glibc's in the same run.  With --out, the tables replace the section of
 # FILE that begins with the marker line below (bench/bench.c writes the rest
 # of bench/RESULTS.md; `make bench` runs it first).  Last, live mode: the frame
-# rate of heapviz -- CMD on 10^5 blocks and how much it slows the program.
+# rate of heapviz -- CMD on 10^5 blocks and how much it slows the program
+# (--live-only: that alone; with --out it replaces the live section only).
 # An allocator that is not
 # installed is left out with a note (.ci/deps.sh bench installs them).
 set -u
@@ -21,11 +22,13 @@ ROOT=$PWD
 OUT=${OUT:-.}
 runs=5
 out=
+live_only=0
 while [ $# -gt 0 ]; do
     case $1 in
     --runs) runs=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    *) echo "usage: bench/programs.sh [--runs N] [--out FILE]" >&2; exit 2 ;;
+    --live-only) live_only=1; shift ;;
+    *) echo "usage: bench/programs.sh [--runs N] [--out FILE] [--live-only]" >&2; exit 2 ;;
     esac
 done
 MARK='<!-- bench/programs.sh: real programs (everything below is rewritten by it) -->'
@@ -79,7 +82,7 @@ one() {
     awk -v a="$t0" -v b="$t1" 'END { printf "%.4f %d %.2f\n", b - a, $1, $2 + $3 }' "$tmp/rss" >> "$tmp/$p.$a"
 }
 
-for ((r = 1; r <= runs; r++)); do
+for ((r = 1; r <= runs && !live_only; r++)); do
     echo "programs.sh: round $r of $runs" >&2
     for p in "${!progs[@]}"; do
         for a in "${!names[@]}"; do one "$p" "$a"; done
@@ -90,66 +93,122 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 # ---- live mode: heapviz -- CMD -------------------------------------------------
 # Frame rate: heapviz --dump on a program holding 10^5 blocks that never stops
-# changing them, 101 frames against 1 at --interval 1: each frame a full read
-# (view, a walk of 10^5 blocks, the sites) and an 80x24 composition.
+# changing them, 101 frames against 1 at --interval 1: each frame drains the
+# events, re-reads the heap when the writer's generation moved (a walk of
+# 10^5 blocks, with the program stopped when it is busy, at most
+# LIVE_STOP_SHARE of its time: viz/live.h), counts the sites and composes
+# 80x24.  HEAPVIZ_LIVE_STATS=1 makes heapviz say how many of those frames
+# showed a newly read heap and how long it kept the program stopped.
 # Slowdown, against the same program on the replacement without heapviz:
 #  - that program, 2,000,000 frees and allocations (its own wall and CPU
 #    time): the worst case, a program that does nothing but allocate;
-#  - perl work.pl 200000 (wall time of the command; heapviz --dump stops
-#    with the program's last frame).
+#  - the same program started with MEM_SHARE=1 and nobody reading: what
+#    live mode's writer costs by itself;
+#  - perl work.pl 200000 (wall and CPU time of the command; heapviz --dump
+#    stops with the program's last frame).
 # heapviz draws at 20 frames a second (--interval 50); medians of $runs.
+# The load average (1 minute) is taken before each measurement: the
+# machine may be shared, and CPU time is the steadier figure.
 HEAPVIZ=$(realpath "$OUT/heapviz" 2>/dev/null || true)
+# work.pl run by do, its CPU time (user + system, perl's times) on stderr at
+# the end: heapviz -- CMD must start perl itself (a wrapper that forks, as
+# GNU time does, would leave perl with a private heap)
+perl_cpu='use Time::HiRes; my $t0 = Time::HiRes::time(); my $f = shift; END { my @t = times; printf STDERR "cpu %.3f wall %.3f\n", $t[0] + $t[1], Time::HiRes::time() - $t0 } do $f or die($@ || $!)'
+load1() { cut -d' ' -f1 /proc/loadavg; }
+# stat FIELD FILE: a figure of heapviz's HEAPVIZ_LIVE_STATS line
+stat() { sed -n 's/^heapviz: live: //p' "$2" | awk -v f="$1" '{
+    if (f == "frames") print $1; else if (f == "fresh") print $3;
+    else if (f == "stopped") { for (i = 1; i <= NF; i++) if ($i == "stopped" && $(i+1) == "in") print $(i-2) }
+    else if (f == "cpu") print $(NF - 1) }'; }
 live_section() {
     [ -x "$HEAPVIZ" ] || { echo; echo "(live mode not measured: ./heapviz is not built)"; return; }
     cc -O2 -w -o "$tmp/live" tests/programs/live.c
-    local f1=() f101=() pw=() pc=() ww=() wc=() perl_plain=() perl_watched=()
+    local f1=() f101=() c1=() c101=() fr=() pw=() pc=() sw=() sc=() ww=() wc=() wst=() wfr=() perl_plain=()
+    local perl_watched=() perl_pc=() perl_wc=() lfps=() lplain=() lwatch=() lperl=()
     for ((r = 1; r <= runs; r++)); do
         echo "programs.sh: live mode, round $r of $runs" >&2
-        local t0 t1
+        local t0 t1 fresh
+        lfps+=("$(load1)")
         for frames in 1 101; do
             t0=$EPOCHREALTIME
-            LINES=24 COLUMNS=80 "$HEAPVIZ" --dump --frames $frames --interval 1 \
-                --output "$tmp/live.out" -- "$tmp/live" 100000 0 churn 0 > "$tmp/frames"
+            HEAPVIZ_LIVE_STATS=1 LINES=24 COLUMNS=80 "$HEAPVIZ" --dump --frames $frames --interval 1 \
+                --output "$tmp/live.out" -- "$tmp/live" 100000 0 churn 0 > "$tmp/frames" 2> "$tmp/stats"
             t1=$EPOCHREALTIME
-            if [ $frames = 1 ]; then f1+=("$(elapsed "$t0" "$t1")"); else f101+=("$(elapsed "$t0" "$t1")"); fi
+            if [ $frames = 1 ]; then
+                f1+=("$(elapsed "$t0" "$t1")")
+                c1+=("$(stat cpu "$tmp/stats")")
+            else
+                f101+=("$(elapsed "$t0" "$t1")")
+                c101+=("$(stat cpu "$tmp/stats")")
+                fresh=$(stat fresh "$tmp/stats")
+                fr+=("$(awk -v n="$fresh" -v a="${f1[-1]}" -v b="${f101[-1]}" 'BEGIN { printf "%.1f", (n - 1) / (b - a) }')")
+            fi
         done
+        lplain+=("$(load1)")
         LD_PRELOAD=$SO "$tmp/live" 100000 0 churn 2000000 > "$tmp/plain.out"
         pw+=("$(awk '/^churn/ { print $3 }' "$tmp/plain.out")")
         pc+=("$(awk '/^churn/ { print $6 }' "$tmp/plain.out")")
-        LINES=24 COLUMNS=80 "$HEAPVIZ" --dump --frames 1000000 --interval 50 \
-            --output "$tmp/watched.out" -- "$tmp/live" 100000 0 churn 2000000 > /dev/null
+        MEM_SHARE=1 LD_PRELOAD=$SO "$tmp/live" 100000 0 churn 2000000 > "$tmp/shared.out"
+        sw+=("$(awk '/^churn/ { print $3 }' "$tmp/shared.out")")
+        sc+=("$(awk '/^churn/ { print $6 }' "$tmp/shared.out")")
+        lwatch+=("$(load1)")
+        t0=$EPOCHREALTIME
+        HEAPVIZ_LIVE_STATS=1 LINES=24 COLUMNS=80 "$HEAPVIZ" --dump --frames 1000000 --interval 50 \
+            --output "$tmp/watched.out" -- "$tmp/live" 100000 0 churn 2000000 > /dev/null 2> "$tmp/stats"
+        t1=$EPOCHREALTIME
         ww+=("$(awk '/^churn/ { print $3 }' "$tmp/watched.out")")
         wc+=("$(awk '/^churn/ { print $6 }' "$tmp/watched.out")")
+        wst+=("$(awk -v ms="$(stat stopped "$tmp/stats")" -v w="${ww[-1]}" 'BEGIN { printf "%.2f", (w > 0) ? ms / 10 / w : 0 }')")
+        wfr+=("$(awk -v n="$(stat frames "$tmp/stats")" -v t="$(elapsed "$t0" "$t1")" 'BEGIN { printf "%.1f", n / t }')")
         if command -v perl > /dev/null; then
-            t0=$EPOCHREALTIME
-            LD_PRELOAD=$SO perl tests/programs/work.pl 200000 > /dev/null
-            t1=$EPOCHREALTIME
-            perl_plain+=("$(elapsed "$t0" "$t1")")
-            t0=$EPOCHREALTIME
+            lperl+=("$(load1)")
+            LD_PRELOAD=$SO perl -e "$perl_cpu" "$ROOT/tests/programs/work.pl" 200000 > /dev/null 2> "$tmp/cpu"
+            perl_plain+=("$(awk '/^cpu/ { print $4 }' "$tmp/cpu")")
+            perl_pc+=("$(awk '/^cpu/ { print $2 }' "$tmp/cpu")")
             LINES=24 COLUMNS=80 "$HEAPVIZ" --dump --frames 1000000 --interval 50 \
-                --output "$tmp/perl.out" -- perl tests/programs/work.pl 200000 > /dev/null
-            t1=$EPOCHREALTIME
-            perl_watched+=("$(elapsed "$t0" "$t1")")
+                --output "$tmp/perl.out" -- perl -e "$perl_cpu" "$ROOT/tests/programs/work.pl" 200000 > /dev/null
+            perl_watched+=("$(awk '/^cpu/ { print $4 }' "$tmp/perl.out")")
+            perl_wc+=("$(awk '/^cpu/ { print $2 }' "$tmp/perl.out")")
         fi
     done
     local m1 m101
     m1=$(printf '%s\n' "${f1[@]}" | median)
     m101=$(printf '%s\n' "${f101[@]}" | median)
+    loads() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%s to %s", v[1], v[NR] }'; }
     echo
     echo "### live mode (heapviz -- CMD)"
     echo
-    echo "heapviz draws at 20 frames a second (\`--dump --interval 50\`); the program without it runs on libmem-malloc.so alone; $runs runs, medians.  The first program holds 10^5 objects of 1 to 300 bytes and frees and allocates without pause (tests/programs/live.c): the worst case, where every operation pays for the shared heap's generation counter, event ring and site tables."
+    echo "Written by bench/programs.sh on $(date -u '+%Y-%m-%d %H:%M') UTC; $runs runs, medians; the load average (1 minute, before each measurement) is given with each row, as the machine may be shared: CPU time is the steadier figure.  The program without heapviz runs on libmem-malloc.so alone.  It holds 10^5 objects of 1 to 300 bytes and frees and allocates without pause (tests/programs/live.c): the worst case, where every operation pays for live mode's generation counter and site table, and the heap is never still."
     echo
-    echo "| measure | without heapviz | under heapviz | ratio |"
-    echo "|---|--:|--:|--:|"
-    awk -v a="$m1" -v b="$m101" 'BEGIN { printf "| frames a second, 10^5 live blocks changing (80x24, --interval 1) | | %.1f | |\n", 100 / (b - a) }'
-    row "10^5 objects, 2,000,000 frees and allocations: wall" "$(printf '%s\n' "${pw[@]}" | median)" "$(printf '%s\n' "${ww[@]}" | median)"
-    row "the same: CPU time of the program" "$(printf '%s\n' "${pc[@]}" | median)" "$(printf '%s\n' "${wc[@]}" | median)"
-    [ ${#perl_plain[@]} -gt 0 ] &&
-        row "perl work.pl 200000: wall" "$(printf '%s\n' "${perl_plain[@]}" | median)" "$(printf '%s\n' "${perl_watched[@]}" | median)"
+    echo "| measure | without heapviz | under heapviz | ratio | load average |"
+    echo "|---|--:|--:|--:|--:|"
+    awk -v a="$m1" -v b="$m101" -v l="$(loads "${lfps[@]}")" 'BEGIN { printf "| frames a second, 10^5 live blocks changing (80x24, --interval 1) | | %.1f | | %s |\n", 100 / (b - a), l }'
+    awk -v a="$(printf '%s\n' "${c1[@]}" | median)" -v b="$(printf '%s\n' "${c101[@]}" | median)" 'BEGIN { printf "| the same by heapviz'"'"'s CPU time: frames a second of one CPU | | %.1f | | |\n", (b > a) ? 100 / (b - a) : 0 }'
+    printf '| of which frames showing a newly read heap, a second | | %s | | |\n' "$(printf '%s\n' "${fr[@]}" | median)"
+    printf '| frames a second at --interval 50 (--dump sleeps 50 ms after each frame; the run below) | | %s | | %s |\n' "$(printf '%s\n' "${wfr[@]}" | median)" "$(loads "${lwatch[@]}")"
+    printf '| the program'"'"'s time stopped for reads, %% of its wall time | | %s %% | | |\n' "$(printf '%s\n' "${wst[@]}" | median)"
+    row "10^5 objects, 2,000,000 frees and allocations: CPU time of the program" "$(printf '%s\n' "${pc[@]}" | median)" "$(printf '%s\n' "${wc[@]}" | median)" "$(loads "${lplain[@]}")"
+    row "the same: wall" "$(printf '%s\n' "${pw[@]}" | median)" "$(printf '%s\n' "${ww[@]}" | median)" ""
+    row "the same with MEM_SHARE=1 and no reader (the writer alone): CPU time" "$(printf '%s\n' "${pc[@]}" | median)" "$(printf '%s\n' "${sc[@]}" | median)" ""
+    row "the same with MEM_SHARE=1 and no reader: wall" "$(printf '%s\n' "${pw[@]}" | median)" "$(printf '%s\n' "${sw[@]}" | median)" ""
+    if [ ${#perl_plain[@]} -gt 0 ]; then
+        row "perl work.pl 200000: CPU time" "$(printf '%s\n' "${perl_pc[@]}" | median)" "$(printf '%s\n' "${perl_wc[@]}" | median)" "$(loads "${lperl[@]}")"
+        row "perl work.pl 200000: wall (perl's own, from its start to its END)" "$(printf '%s\n' "${perl_plain[@]}" | median)" "$(printf '%s\n' "${perl_watched[@]}" | median)" ""
+    fi
 }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b - a }'; }
-row() { awk -v n="$1" -v p="$2" -v w="$3" 'BEGIN { printf "| %s | %.3f s | %.3f s | %.2f× |\n", n, p, w, (p > 0) ? w / p : 0 }'; }
+row() { awk -v n="$1" -v p="$2" -v w="$3" -v l="$4" 'BEGIN { printf "| %s | %.3f s | %.3f s | %.2f× | %s |\n", n, p, w, (p > 0) ? w / p : 0, l }'; }
+
+if [ $live_only = 1 ]; then
+    live_section > "$tmp/live.md"
+    cat "$tmp/live.md"
+    if [ -n "$out" ] && [ -f "$out" ]; then
+        awk '/^### live mode/ { exit } { print }' "$out" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' > "$tmp/head.md"
+        cat "$tmp/head.md" "$tmp/live.md" > "$out"
+        echo "programs.sh: wrote the live section of $out" >&2
+    fi
+    exit 0
+fi
 
 {
     echo "$MARK"

@@ -38,8 +38,9 @@
  *     skipped while the process has one thread, as glibc does);
  *   - fork: the library's fork gate (MemHeap_ForkPrepare, Parent, Child:
  *     no thread is inside any heap's lock across the fork), called from
- *     this shim's own handlers after the live lock is taken (fork_prepare),
- *     so a child forked from one thread while others are inside malloc
+ *     this shim's own handlers (fork_prepare: the live copy is taken with
+ *     the gate closed), so a child forked from one thread while others are
+ *     inside malloc
  *     never inherits a held lock or a half-changed heap;
  *   - exhaustion: NULL with errno ENOMEM, the program's own answer.
  *
@@ -60,6 +61,7 @@
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
@@ -101,7 +103,6 @@ static LiveHeader *g_live;          /* the shared header, NULL when private */
 static int g_live_fd = -1;
 static unsigned char *g_region;     /* the whole mapping */
 static size_t g_region_len;
-static atomic_flag g_live_lock = ATOMIC_FLAG_INIT;
 static void *g_fork_copy;           /* fork_prepare's private copy, for the child */
 static LiveSite *g_sites;           /* live mode: the sites and owners tables */
 static _Atomic uint32_t *g_owners;
@@ -116,11 +117,19 @@ static _Thread_local int t_unwinding;
 
 /* With MEM_BACKTRACE above 1, glibc's backtrace() (which may allocate the
  * first time: those calls record their caller only). */
-static unsigned caller_frames(uint64_t *frames, uint64_t ra)
+static unsigned caller_frames_slow(uint64_t *frames);
+
+static inline __attribute__((always_inline)) unsigned caller_frames(uint64_t *frames,
+                                                                    uint64_t ra)
 {
     frames[0] = ra;
-    if (g_site_frames <= 1 || t_unwinding)
+    if (__builtin_expect(g_site_frames <= 1 || t_unwinding, 1))
         return 1;
+    return caller_frames_slow(frames);
+}
+
+__attribute__((noinline)) static unsigned caller_frames_slow(uint64_t *frames)
+{
     t_unwinding = 1;
     void *b[LIVE_SITE_FRAMES + 2];
     int k = backtrace(b, (int)g_site_frames + 2);
@@ -132,8 +141,8 @@ static unsigned caller_frames(uint64_t *frames, uint64_t ra)
     return n;
 }
 
-/* The site of these frames (under the live lock: one writer). */
-static uint32_t site_of(const uint64_t *frames, unsigned n)
+/* The site of these frames (under the heap's lock: one writer). */
+__attribute__((noinline)) static uint32_t site_of(const uint64_t *frames, unsigned n)
 {
     uint64_t key = 0x9E3779B97F4A7C15u * (n + 1u);
     for (unsigned i = 0; i < n; i++)
@@ -162,72 +171,110 @@ static size_t owner_index(const void *p)
     return (size_t)((const unsigned char *)p - g_base) / GRAN - 1u;
 }
 
-/* Adds d bytes and k blocks to site s.  The live lock makes this process
- * the only writer: plain (relaxed) loads and stores, no locked operations;
- * the reader only reads. */
-static void site_count(uint32_t s, int64_t d, int64_t k)
-{
-    LiveSite *site = &g_sites[s];
-    atomic_store_explicit(&site->live_bytes,
-                          atomic_load_explicit(&site->live_bytes, memory_order_relaxed) + d,
-                          memory_order_relaxed);
-    atomic_store_explicit(&site->live_blocks,
-                          atomic_load_explicit(&site->live_blocks, memory_order_relaxed) + k,
-                          memory_order_relaxed);
-}
+/* Under the heap's lock, after the heap changed: the owners entry of the
+ * object's granule names its site.  Nothing else is counted here: heapviz
+ * adds the live bytes of each site up from the used blocks it reads (a
+ * freed block's entry is left as it is, as no used block starts there, and
+ * the next object there overwrites it), so a free costs live mode nothing
+ * but the generation steps. */
+static uint64_t g_last_ra;          /* the last single-frame site, and its index */
+static uint32_t g_last_site;
 
-/* Under the live lock, after the heap changed. */
-static void site_add(const void *p, size_t size, const uint64_t *frames, unsigned n)
+static inline __attribute__((always_inline)) void site_add(const void *p, const uint64_t *frames,
+                                                         unsigned n)
 {
     size_t g = owner_index(p);
     if (!g_sites || !n || g >= g_owners_count)
         return;
-    uint32_t s = site_of(frames, n);
-    site_count(s, (int64_t)size, 1);
+    uint32_t s;
+    if (n == 1 && frames[0] == g_last_ra && g_last_site) {
+        s = g_last_site; /* a loop allocating: no hash, no probe */
+    } else {
+        s = site_of(frames, n);
+        g_last_ra = n == 1 ? frames[0] : 0u;
+        g_last_site = s;
+    }
     atomic_store_explicit(&g_owners[g], s + 1u, memory_order_relaxed);
 }
 
-static void site_drop(const void *p, size_t size)
+/* The events' budget.  An operation that raises events costs the library
+ * its slow path (its fast paths are for heaps nobody observes) and the
+ * ring ~120 bytes an event, while heapviz logs a few dozen events a frame:
+ * so at most LIVE_EVENT_BURST operations in every LIVE_EVENT_WINDOW send
+ * their events.  Past that the observer is off until the window ends, and
+ * those operations are counted (LiveHeader.unrecorded).  A program that
+ * never makes more than LIVE_EVENT_BURST operations in a window loses no
+ * event.  All under the heap's lock. */
+#define LIVE_EVENT_BURST 1024u
+#define LIVE_EVENT_WINDOW 50000000LL /* ns: 20,480 operations a second */
+#define LIVE_EVENT_RECHECK 32u       /* operations between looks at the clock, when off */
+static void live_observe(const MemEvent *e, void *arg);
+static unsigned g_ev_ops;           /* operations since the last look at the clock */
+static bool g_ev_off;               /* the observer is off for the rest of the window */
+static long long g_ev_window;       /* when this window began (CLOCK_MONOTONIC_COARSE) */
+
+__attribute__((noinline)) static void live_budget(MemHeap *h)
 {
-    size_t g = owner_index(p);
-    if (!g_sites || g >= g_owners_count)
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    long long now = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    if (g_ev_off)
+        atomic_store_explicit(&g_live->unrecorded,
+                              atomic_load_explicit(&g_live->unrecorded, memory_order_relaxed) +
+                                  g_ev_ops,
+                              memory_order_relaxed);
+    g_ev_ops = 0;
+    if (now - g_ev_window < LIVE_EVENT_WINDOW) {
+        if (!g_ev_off) {
+            g_ev_off = true;
+            MemHeap_SetObserver(h, NULL, NULL);
+        }
         return;
-    uint32_t s = atomic_load_explicit(&g_owners[g], memory_order_relaxed);
-    if (s == 0 || s > LIVE_SITES)
-        return;
-    atomic_store_explicit(&g_owners[g], 0, memory_order_relaxed);
-    site_count(s - 1u, -(int64_t)size, -1);
+    }
+    g_ev_window = now;
+    if (g_ev_off) {
+        g_ev_off = false;
+        MemHeap_SetObserver(h, live_observe, g_live);
+    }
 }
 
 /* Every change of the heap happens between two steps of gen (odd while it
- * lasts), under this lock, so that a reader's two equal even readings
- * bracket no change at all. */
-static void live_enter(void)
+ * lasts), under the heap's own lock (taken here and again, recursively,
+ * by the library's call inside; skipped while the process has one
+ * thread), so that a reader's two equal even readings bracket no change at
+ * all.  The lock makes this thread gen's only writer: plain loads and
+ * stores, no locked instruction (a seqlock's writer side: the release fence
+ * orders the odd value before every store of the change, the release store
+ * of the even value after them). */
+static inline __attribute__((always_inline)) bool live_enter(MemHeap *h)
 {
-    unsigned spins = 0;
-    while (atomic_flag_test_and_set_explicit(&g_live_lock, memory_order_acquire))
-        if (++spins % 64u == 0)
-            sched_yield();
-    atomic_fetch_add_explicit(&g_live->gen, 1, memory_order_relaxed);
+    bool locked = mem_lock(h);
+    uint64_t g = atomic_load_explicit(&g_live->gen, memory_order_relaxed);
+    atomic_store_explicit(&g_live->gen, g + 1u, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
+    return locked;
 }
 
-static void live_leave(void)
+static inline __attribute__((always_inline)) void live_leave(MemHeap *h, bool locked)
 {
-    atomic_fetch_add_explicit(&g_live->gen, 1, memory_order_release);
-    atomic_flag_clear_explicit(&g_live_lock, memory_order_release);
+    uint64_t g = atomic_load_explicit(&g_live->gen, memory_order_relaxed);
+    atomic_store_explicit(&g_live->gen, g + 1u, memory_order_release);
+    if (++g_ev_ops >= (g_ev_off ? LIVE_EVENT_RECHECK : LIVE_EVENT_BURST))
+        live_budget(h);
+    mem_unlock(h, locked);
 }
 
-static inline void live_begin(void)
-{
-    if (__builtin_expect(g_live != NULL, 0))
-        live_enter();
-}
-
-static inline void live_end(void)
+static inline bool live_begin(MemHeap *h)
 {
     if (__builtin_expect(g_live != NULL, 0))
-        live_leave();
+        return live_enter(h);
+    return false;
+}
+
+static inline void live_end(MemHeap *h, bool locked)
+{
+    if (__builtin_expect(g_live != NULL, 0))
+        live_leave(h, locked);
 }
 
 /* The observer, in live mode: each event into the ring (never waits). */
@@ -517,14 +564,14 @@ static void *live_copy(void)
 }
 
 /* The library's fork gate (lock.c, MemHeap_Fork*) makes every heap whole
- * at the fork; this shim builds it without the gate's own atfork handlers
- * (MEM_FORK_BY_CALLER) and calls it from its handlers, so that one order
- * holds: the live lock first (a thread holding it may be about to take the
- * heap's lock, so the gate must not close before it is released), then the
- * gate; after the fork, the gate opens first. */
+ * at the fork: it waits until no thread is inside a heap's lock, which is
+ * also the live mode's lock (live_enter), and holds new ones back until the
+ * fork returns.  This shim builds the library without the gate's own
+ * atfork handlers (MEM_FORK_BY_CALLER) and calls it from its own, so that
+ * the copy for a live child is taken while the gate is closed, and the
+ * gate opens again before the child changes anything. */
 static void fork_prepare(void)
 {
-    live_begin();
     MemHeap_ForkPrepare();
     g_fork_copy = g_live ? live_copy() : NULL;
 }
@@ -537,7 +584,6 @@ static void fork_parent(void)
         atomic_fetch_add(&g_live->forks, 1);
     }
     MemHeap_ForkParent();
-    live_end();
 }
 
 /* The child of a live process must not write its parent's heap: it goes on
@@ -564,11 +610,7 @@ static void fork_child(void)
         MemHeap *h = atomic_load_explicit(&g_heap, memory_order_acquire);
         if (h)
             MemHeap_SetObserver(h, NULL, NULL);
-        /* the live lock, taken in fork_prepare (g_live is gone now) */
-        atomic_flag_clear_explicit(&g_live_lock, memory_order_release);
-        return;
     }
-    live_end();
 }
 
 static void print_stats(void);
@@ -772,11 +814,11 @@ static inline void note_end(const void *p, size_t size)
 /* The library's changing calls, inside live mode's generation steps. */
 static void *h_alloc(MemHeap *h, size_t n, const uint64_t *frames, unsigned nf)
 {
-    live_begin();
+    bool locked = live_begin(h);
     void *p = MemHeap_Alloc(h, n);
     if (p && nf)
-        site_add(p, n, frames, nf);
-    live_end();
+        site_add(p, frames, nf);
+    live_end(h, locked);
     return p;
 }
 
@@ -784,13 +826,9 @@ static int h_free(MemHeap *h, void *p)
 {
     if (!g_live)
         return MemHeap_FreeExact(h, p);
-    live_enter();
-    size_t size = 0;
-    MemHeap_Find(h, p, &size); /* a block's or a run slot's object */
+    bool locked = live_enter(h);
     int r = MemHeap_FreeExact(h, p);
-    if (r == MEM_OK)
-        site_drop(p, size);
-    live_leave();
+    live_leave(h, locked);
     return r;
 }
 
@@ -910,13 +948,11 @@ EXPORT void *realloc(void *old, size_t size)
     if (!was)
         return NULL;
     CALLER(frames, nf);
-    live_begin();
+    bool locked = live_begin(h);
     int resized = MemHeap_Resize(h, old, size);
-    if (resized == 0 && nf) {
-        site_drop(old, was);
-        site_add(old, size, frames, nf);
-    }
-    live_end();
+    if (resized == 0 && nf)
+        site_add(old, frames, nf);
+    live_end(h, locked);
     if (resized == 0) {
         note_end(old, size);
         return old;
@@ -947,11 +983,11 @@ static void *aligned(size_t align, size_t size, void *ra)
     uint64_t frames[LIVE_SITE_FRAMES];
     unsigned nf = g_live ? caller_frames(frames, (uint64_t)(uintptr_t)ra) : 0u;
     if (h) {
-        live_begin();
+        bool locked = live_begin(h);
         p = MemHeap_AllocAligned(h, align, size ? size : 1u);
         if (p && nf)
-            site_add(p, size ? size : 1u, frames, nf);
-        live_end();
+            site_add(p, frames, nf);
+        live_end(h, locked);
     }
     if (!p)
         return fail_nomem();

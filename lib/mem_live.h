@@ -13,8 +13,12 @@
  * Allocation sites: every live block's caller (its return address, and with
  * MEM_BACKTRACE=N up to N frames) is a site in the sites table, and the
  * owners table holds, for each granule index g of the arena (block.h: the
- * block whose header is at 8 + 16 g), the site of the block that starts
- * there plus one (0: none).  Both are outside the objects.
+ * block whose header is at 8 + 16 g; a run's slot whose object is at
+ * 16 (g + 1)), the site of the object allocated there last, plus one (0:
+ * none).  A free leaves its entry as it was: an entry means something only
+ * where the heap has a used block or slot, and the reader adds the live
+ * bytes of each site up from the used blocks it reads.  Both tables are
+ * outside the objects.
  *
  * The reader maps it read-only at its own address and opens the heap with
  * MemHeap_View(view, map + heap_offset, size - heap_offset), then gives the
@@ -26,8 +30,11 @@
  * (wrong keys make every tag fail, which the hooks refuse).  It trusts
  * nothing: it checks the magic and the version, bounds every offset by the
  * mapping's size, and reads the heap only between two equal, even values
- * of `gen` (the writer makes it odd for the length of every operation), else
- * it tries again.  Events go through a ring that the writer never waits
+ * of `gen` (the writer makes it odd for the length of every operation, under
+ * the heap's lock, with plain stores: one writer at a time), else it tries
+ * again.  heapviz copies the heap's pages (those that hold data) between
+ * the two readings, with the program stopped when it is busy, and walks the
+ * copy afterwards.  Events go through a ring that the writer never waits
  * on: it overwrites the oldest, and the reader counts what it missed.
  */
 #ifndef MEM_LIVE_H
@@ -37,7 +44,7 @@
 #include <stdint.h>
 
 #define LIVE_MAGIC "LMLIVE01"
-#define LIVE_VERSION 2u
+#define LIVE_VERSION 3u
 #define LIVE_RING 4096u /* events; a power of two */
 #define LIVE_HEADER_BYTES ((uint64_t)1 << 20)
 #define LIVE_MEMFD_NAME "libmem-heap"
@@ -53,8 +60,6 @@
  * last; 0 is an empty slot. */
 typedef struct LiveSite {
     _Atomic uint64_t key;
-    _Atomic int64_t live_bytes;  /* of its live blocks' objects */
-    _Atomic int64_t live_blocks;
     uint32_t nframes, pad;
     uint64_t frames[LIVE_SITE_FRAMES]; /* return addresses, innermost first */
 } LiveSite;
@@ -89,6 +94,9 @@ typedef struct LiveHeader {
     uint32_t site_frames;       /* frames recorded a site (MEM_BACKTRACE) */
     uint64_t owners_offset;     /* uint32_t[owners_count] */
     uint64_t owners_count;
+    _Atomic uint64_t unrecorded; /* operations that sent no events: the writer
+                                    sends those of at most 4096 operations in
+                                    every 50 ms (lib/malloc.c), counts the rest */
     uint64_t keys_offset;       /* LIVE_KEYS_OFFSET: the heap's keys */
     uint64_t keys_len;          /* MEM_KEYS_SIZE */
 } LiveHeader;

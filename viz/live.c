@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -84,7 +85,9 @@ static int map_memfd(Live *lv, char *err, size_t errlen)
     size_t vs = (MemHeap_ViewSize() + 63u) / 64u * 64u;
     lv->viewbuf[0] = aligned_alloc(64, vs);
     lv->viewbuf[1] = aligned_alloc(64, vs);
-    if (!lv->viewbuf[0] || !lv->viewbuf[1]) {
+    lv->site_bytes = calloc(LIVE_SITES, sizeof *lv->site_bytes);
+    lv->site_blocks = calloc(LIVE_SITES, sizeof *lv->site_blocks);
+    if (!lv->viewbuf[0] || !lv->viewbuf[1] || !lv->site_bytes || !lv->site_blocks) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -299,12 +302,17 @@ static void swap_snap(Snapshot *a, Snapshot *b)
 }
 
 /* One read of the heap into the lane, kept only if the writer's generation
- * was even and the same before and after. */
-static bool read_once(Live *lv, const LiveHeader *h, Lane *l)
+ * was even and the same before and after; *gen gets the first reading.  A
+ * walk costs as much as the heap has blocks, but touches only their headers
+ * and run tables: for 10^5 blocks it is a few times quicker than a copy of
+ * the pages they fill (bench/RESULTS.md), so the walk is what a stopped
+ * program waits for. */
+static bool read_once(Live *lv, const LiveHeader *h, Lane *l, uint64_t *gen)
 {
     uint64_t g1 = atomic_load_explicit(&h->gen, memory_order_acquire);
+    *gen = g1;
     if (g1 & 1u)
-        return false;
+        return false; /* in the middle of an operation */
     unsigned next = lv->cur ^ 1u;
     MemHeap *v = MemHeap_View(lv->viewbuf[next], lv->map + h->heap_offset,
                               lv->size - h->heap_offset);
@@ -328,6 +336,7 @@ static bool read_once(Live *lv, const LiveHeader *h, Lane *l)
         return false;
     }
     lv->cur = next;
+    lv->last_gen = g1;
     return true;
 }
 
@@ -347,60 +356,137 @@ static bool process_stopped(pid_t pid)
     return paren && paren[1] == ' ' && (paren[2] == 'T' || paren[2] == 't' || paren[2] == 'Z');
 }
 
-/* Stops the program, waits until every thread has stopped (at most 50 ms). */
+/* Stops the program and waits until all its threads have stopped (a
+ * child: waitpid reports the group stop; else /proc says so), at most
+ * 50 ms; false when it could not be stopped or has ended. */
 static bool stop_program(Live *lv)
 {
     if (kill(lv->pid, SIGSTOP) != 0)
         return false;
-    for (int i = 0; i < 500 && !process_stopped(lv->pid); i++)
-        nap_us(100);
-    return true;
+    long long t0 = now_ns();
+    for (unsigned i = 0;; i++) {
+        if (lv->child) {
+            int st;
+            pid_t r = waitpid(lv->pid, &st, WUNTRACED | WNOHANG);
+            if (r == lv->pid && WIFSTOPPED(st))
+                return true;
+            if (r == lv->pid) { /* it ended */
+                lv->exited = true;
+                lv->wstatus = st;
+                return false;
+            }
+            if (r < 0)
+                return false;
+        } else if (process_stopped(lv->pid)) {
+            return true;
+        }
+        if (now_ns() - t0 > 50000000LL)
+            return true; /* the generation says whether it did */
+        if (i < 20)
+            sched_yield();
+        else
+            nap_us(20);
+    }
 }
 
-/* A consistent read: a few tries while the program runs, then one with the
- * program stopped (and, if it was stopped in the middle of an operation,
- * continued a moment and stopped again). */
+/* After a read that found the program inside an operation: lets it run
+ * until the generation moves on (it ends that operation), at most 5 ms. */
+static void let_finish(const LiveHeader *h, uint64_t odd)
+{
+    long long t0 = now_ns();
+    while (atomic_load_explicit(&h->gen, memory_order_acquire) == odd &&
+           now_ns() - t0 < 5000000LL)
+        sched_yield();
+}
+
+/* A consistent read of the heap, into the lane: none when nothing changed
+ * since the last; else a few tries while the program runs (when it looks
+ * quiet), then one with the program stopped for the walk (and, if it was
+ * stopped inside an operation, continued until that ends and stopped
+ * again). */
 static bool read_heap(Live *lv, const LiveHeader *h, Lane *l)
 {
+    uint64_t g0 = atomic_load_explicit(&h->gen, memory_order_acquire), g = 0;
+    if (l->heap && g0 == lv->last_gen) {
+        lv->unchanged++;
+        return true;
+    }
     lv->reads++;
     /* A walk costs heapviz as much as the heap has blocks: try one without
      * stopping the program only when it looks quiet (the generation did not
      * move for a moment); a busy one would tear it anyway. */
-    uint64_t g0 = atomic_load_explicit(&h->gen, memory_order_acquire);
     nap_us(LIVE_QUIET_US);
     for (unsigned i = 0; i < LIVE_TRIES; i++) {
         if (atomic_load_explicit(&h->gen, memory_order_acquire) != g0)
             break;
-        if (read_once(lv, h, l))
+        if (read_once(lv, h, l, &g)) {
+            lv->quiet++;
+            lv->fresh++;
             return true;
+        }
         lv->torn++;
         g0 = atomic_load_explicit(&h->gen, memory_order_acquire);
     }
-    if (lv->exited)
+    /* A walk maps the pages of the program's heap it reads into heapviz
+     * (minor faults, some microseconds each): the first walk of 10^5 blocks
+     * took 15 to 60 ms of faults.  A walk while the program runs, torn or
+     * not, every LIVE_WARM_NS at most, maps the pages the heap has grown
+     * into, so that a stopped walk finds them mapped. */
+    long long now = now_ns();
+    if (!lv->stopped && now - lv->warmed > LIVE_WARM_NS) {
+        lv->warmed = now;
+        if (read_once(lv, h, l, &g)) {
+            lv->quiet++;
+            lv->fresh++;
+            return true;
+        }
+        lv->torn++;
+        now = now_ns();
+    }
+    if (lv->exited) {
+        lv->torn++;
         return false; /* it died in the middle of an operation: keep the last */
-    /* Stopping costs the program the read's time: at most LIVE_STOP_SHARE
+    }
+    /* Stopping costs the program the walk's time: at most LIVE_STOP_SHARE
      * of its time.  Between two such reads the frames show the last
      * consistent heap (and the events as they come). */
-    long long now = now_ns();
-    if (!lv->stopped && l->heap && now < lv->next_stop)
+    if (!lv->stopped && l->heap && now < lv->next_stop) {
+        lv->torn++;
         return false;
+    }
     bool ok = false;
+    long long stopped = 0;
     for (unsigned round = 0; round < 20 && !ok; round++) {
         bool was_stopped = lv->stopped;
         if (!was_stopped && !stop_program(lv))
             break;
-        lv->stops++;
-        ok = read_once(lv, h, l);
-        if (!was_stopped || !ok)
+        long long t0 = now_ns();
+        lv->stop_rounds++;
+        ok = read_once(lv, h, l, &g);
+        if (!was_stopped) {
             kill(lv->pid, SIGCONT);
-        if (!ok) {
-            nap_us(200); /* let the operation in progress finish */
+            stopped += now_ns() - t0;
+        }
+        if (!ok && (g & 1u)) {
+            /* stopped inside an operation: let it end that one */
+            if (was_stopped)
+                kill(lv->pid, SIGCONT);
+            let_finish(h, g);
             if (was_stopped)
                 stop_program(lv);
         }
     }
-    long long spent = now_ns() - now;
-    lv->next_stop = now_ns() + (long long)((double)spent / LIVE_STOP_SHARE);
+    if (stopped) {
+        lv->stops++;
+        lv->stop_ns += stopped;
+        if (stopped > lv->stop_max_ns)
+            lv->stop_max_ns = stopped;
+        lv->next_stop = now_ns() + (long long)((double)stopped / LIVE_STOP_SHARE);
+    }
+    if (!ok)
+        lv->torn++;
+    else
+        lv->fresh++;
     return ok;
 }
 
@@ -420,26 +506,76 @@ static void reap(Live *lv)
     }
 }
 
-/* The map shows the arena up to a little past the end of the program's
- * highest object (a 1 GiB arena is mostly untouched), at a power-of-two
- * scale so that it does not jitter as the heap grows. */
-static void auto_zoom(Ui *ui, const Lane *l)
+/* The part of the arena the map shows by itself: the program's heap, not
+ * the arena (1 GiB, mostly never touched).  The used extent is from the
+ * first used block to the end of the last; when a free gap inside it takes
+ * more than half of it (runs are cut from the top of the free block, larger
+ * blocks from its bottom: a small heap sits at both ends of a large arena),
+ * the extent is two parts and the map shows the one holding more used
+ * bytes, and says where the other is (PgUp / PgDn reach it; z or Z end the
+ * automatic zoom).  The scale is the smallest power of two that shows the
+ * part with room to grow (an eighth), so that it does not jitter. */
+static void auto_zoom(Ui *ui, Live *lv, const Lane *l)
 {
-    size_t extent = 0;
-    for (size_t i = l->snap.nblocks; i-- > 0;) {
-        if (l->snap.blocks[i].used) {
-            extent = (size_t)l->snap.blocks[i].offset + l->snap.blocks[i].size;
+    const Snapshot *s = &l->snap;
+    size_t lo = SIZE_MAX, hi = 0, gs = 0, ge = 0, fs = 0, fe = 0;
+    size_t used = 0, used_below = 0;
+    bool in_free = false;
+    for (size_t i = 0; i < s->nblocks; i++) {
+        const SnapBlock *b = &s->blocks[i];
+        size_t end = (size_t)b->offset + b->size;
+        if (!b->used) {
+            if (lo != SIZE_MAX && !in_free)
+                fs = b->offset, in_free = true;
+            fe = end;
+            continue;
+        }
+        if (lo == SIZE_MAX)
+            lo = b->offset;
+        else if (in_free && fe - fs > ge - gs)
+            gs = fs, ge = fe, used_below = used;
+        in_free = false;
+        hi = end;
+        used += b->size;
+    }
+    ui->view_start = 0;
+    if (lo == SIZE_MAX) {
+        ui->zoom = 0; /* nothing used: the whole arena */
+        return;
+    }
+    size_t vlo = lo, vhi = hi;
+    bool split = ge - gs > (hi - lo) / 2u;
+    if (split) {
+        bool upper = used - used_below >= used_below;
+        vlo = upper ? ge : lo;
+        vhi = upper ? hi : gs;
+        if (upper != lv->zoom_upper || !lv->zoom_split) {
+            char b[32];
+            size_t other = upper ? used_below : used - used_below;
+            snprintf(ui->msg, sizeof ui->msg,
+                     "map: the %s part of the heap; %s more in use at +0x%zx (PgUp PgDn, Z)",
+                     upper ? "upper" : "lower", Explain_Bytes(other, b, sizeof b),
+                     upper ? lo : ge);
+            ui->msg_warn = false;
+            ui->msg_op = ui->m->ops;
+        }
+        lv->zoom_upper = upper;
+    }
+    lv->zoom_split = split;
+    lv->zoom_lo = vlo;
+    lv->zoom_hi = vhi;
+    const MapGeom *g = &ui->geom[0];
+    size_t rows = g->valid ? (size_t)g->rows : 8u, cols = g->valid ? (size_t)g->cols : 32u;
+    size_t want = vhi + (vhi - vlo) / 8u;
+    size_t bpc = 16;
+    for (;; bpc *= 2) {
+        size_t row = cols * bpc, start = vlo / row * row;
+        if (start + rows * row >= want || bpc >= ((size_t)1 << 40)) {
+            ui->view_start = start;
             break;
         }
     }
-    const MapGeom *g = &ui->geom[0];
-    size_t cells = g->valid ? (size_t)g->rows * (size_t)g->cols : 256u;
-    size_t want = extent + extent / 4u;
-    size_t bpc = 16;
-    while (bpc * cells < want)
-        bpc *= 2;
     ui->zoom = bpc; /* the whole arena when that is no smaller (choose_view) */
-    ui->view_start = 0;
 }
 
 /* ---- allocation sites ------------------------------------------------------------ */
@@ -471,29 +607,63 @@ static const char *site_name(Live *lv, const LiveSite *s, unsigned frame)
     return Symbols_Name(lv->syms, s->frames[frame]);
 }
 
+/* The live bytes and blocks of each site in the read the lane shows: its
+ * used blocks (a run's used slots) and the owners entry of each.  The
+ * owners table is read as it is now: a block freed since the read and
+ * allocated again elsewhere counts for its new site. */
+static void count_sites(Live *lv, const LiveHeader *h, const Lane *l)
+{
+    memset(lv->site_bytes, 0, LIVE_SITES * sizeof *lv->site_bytes);
+    memset(lv->site_blocks, 0, LIVE_SITES * sizeof *lv->site_blocks);
+    const _Atomic uint32_t *owners =
+        (const _Atomic uint32_t *)(const void *)(lv->map + h->owners_offset);
+    for (size_t i = 0; i < l->snap.nblocks; i++) {
+        const SnapBlock *b = &l->snap.blocks[i];
+        if (!b->used || !b->object)
+            continue;
+        uint64_t obj = (uint64_t)b->offset + b->header; /* a slot's header is 0 */
+        uint64_t g = obj / 16u - 1u;
+        if (obj < 16u || g >= h->owners_count)
+            continue;
+        uint32_t o = atomic_load_explicit(&owners[g], memory_order_relaxed);
+        if (o == 0 || o > LIVE_SITES)
+            continue;
+        lv->site_bytes[o - 1u] += b->object;
+        lv->site_blocks[o - 1u]++;
+    }
+}
+
 /* The sites holding the most live bytes, and where the selected block came
  * from, named now (the program may be gone by the next frame). */
 static void read_sites(Live *lv, const LiveHeader *h, size_t sel)
 {
     lv->ntop = 0;
-    for (uint32_t i = 0; i < LIVE_SITES; i++) {
-        LiveSite s;
-        if (!site_copy(h, lv->map, i, &s) || s.live_bytes <= 0)
+    for (uint32_t i = 0; i < LIVE_SITES && lv->show_sites; i++) {
+        int64_t bytes = lv->site_bytes[i];
+        if (bytes <= 0)
             continue;
         unsigned at = lv->ntop < LIVE_TOP_SITES ? lv->ntop++ : LIVE_TOP_SITES;
         if (at == LIVE_TOP_SITES) {
-            if (s.live_bytes <= lv->top[LIVE_TOP_SITES - 1u].live_bytes)
+            if (bytes <= lv->top[LIVE_TOP_SITES - 1u].live_bytes)
                 continue;
             at = LIVE_TOP_SITES - 1u;
         }
-        while (at > 0 && lv->top[at - 1u].live_bytes < s.live_bytes) {
+        while (at > 0 && lv->top[at - 1u].live_bytes < bytes) {
             lv->top[at] = lv->top[at - 1u];
             at--;
         }
-        lv->top[at].live_bytes = s.live_bytes;
-        lv->top[at].live_blocks = s.live_blocks;
-        const char *name = i == 0 ? "(other sites: the table is full)" : site_name(lv, &s, 0);
-        snprintf(lv->top[at].name, sizeof lv->top[at].name, "%s", name ? name : "?");
+        lv->top[at].live_bytes = bytes;
+        lv->top[at].live_blocks = lv->site_blocks[i];
+        lv->top[at].name[0] = '\0';
+        lv->top[at].site = i;
+    }
+    for (unsigned t = 0; t < lv->ntop; t++) {
+        LiveSite s;
+        uint32_t i = lv->top[t].site;
+        const char *name = i == 0                        ? "(other sites: the table is full)"
+                           : site_copy(h, lv->map, i, &s) ? site_name(lv, &s, 0)
+                                                          : NULL;
+        snprintf(lv->top[t].name, sizeof lv->top[t].name, "%s", name ? name : "?");
     }
     lv->sel_frames = 0;
     lv->sel_block = sel;
@@ -527,8 +697,11 @@ unsigned Live_Step(Ui *ui)
         return was_exited != lv->exited ? R_REDRAW : R_NONE;
     uint64_t before = l->snap.stats.ops;
     bool first = l->heap == NULL;
+    lv->frames++;
     if (l->heap) /* the events' statistics come from the last view */
         drain_events(lv, h, l);
+    lv->unrecorded = atomic_load_explicit(&h->unrecorded, memory_order_relaxed);
+    uint64_t shown = lv->last_gen;
     bool ok = read_heap(lv, h, l);
     if (first && ok)
         lv->ev_next = atomic_load_explicit(&h->events, memory_order_acquire) > LIVE_RING
@@ -537,8 +710,20 @@ unsigned Live_Step(Ui *ui)
     l->stale = false;
     if (!ok && first)
         return R_NONE;
-    if (!lv->manual_zoom)
-        auto_zoom(ui, l);
+    bool fresh = lv->last_gen != shown || first;
+    const MapGeom *g = &ui->geom[0];
+    int rows = g->valid ? g->rows : 0, cols = g->valid ? g->cols : 0;
+    if (!lv->manual_zoom && (fresh || rows != lv->zoom_rows || cols != lv->zoom_cols)) {
+        auto_zoom(ui, lv, l); /* a pass over the blocks: when they or the map change */
+        lv->zoom_rows = rows;
+        lv->zoom_cols = cols;
+    }
+    /* the sites panel only: the counts read the owners entry of every used
+     * block, lines the program writes again (a walk touches far fewer) */
+    if (lv->show_sites && (fresh || lv->sites_gen != lv->last_gen)) {
+        count_sites(lv, h, l);
+        lv->sites_gen = lv->last_gen;
+    }
     read_sites(lv, h, ui->sel);
     unsigned r = R_REDRAW;
     if (l->snap.stats.ops != before)
@@ -562,11 +747,16 @@ bool Live_Key(Ui *ui, int key, unsigned *r)
         ui->msg_op = ui->m->ops;
         *r = R_REDRAW;
         return true;
-    case 'z': case 'Z':
+    case 'z': case 'Z': case VK_PGUP: case VK_PGDN:
         lv->manual_zoom = true;
         return false;
     case 's':
         lv->show_sites = !lv->show_sites;
+        if (lv->show_sites && ui->m->lanes[0].heap && header(lv)) {
+            count_sites(lv, header(lv), &ui->m->lanes[0]);
+            lv->sites_gen = lv->last_gen;
+            read_sites(lv, header(lv), ui->sel);
+        }
         snprintf(ui->msg, sizeof ui->msg, "%s", lv->show_sites
                      ? "sites holding the most live bytes (s: the events again)"
                      : "events (s: the allocation sites)");
@@ -608,14 +798,32 @@ void Live_Status(const Live *lv, char *buf, size_t len)
         snprintf(state, sizeof state, "killed by signal %d", WTERMSIG(lv->wstatus));
     else
         snprintf(state, sizeof state, "ended");
+    /* lost: overwritten in the ring before they were read, or never sent
+     * (operations past the writer's budget: mem_live.h) */
     int n = snprintf(buf, len, "%s · output: %s", state, lv->output);
-    if (n > 0 && (size_t)n < len && lv->ev_lost)
+    if (n > 0 && (size_t)n < len && lv->ev_lost + lv->unrecorded)
         snprintf(buf + n, len - (size_t)n, " · %llu events lost",
-                 (unsigned long long)lv->ev_lost);
+                 (unsigned long long)(lv->ev_lost + lv->unrecorded));
 }
 
 void Live_Finish(Live *lv)
 {
+    const char *st = getenv("HEAPVIZ_LIVE_STATS");
+    struct timespec cpu = {0, 0};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu); /* heapviz's own, not the program's */
+    if (st && *st && strcmp(st, "0") != 0 && lv->frames)
+        fprintf(stderr,
+                "heapviz: live: %llu frames, %llu new heaps read (%llu while it ran, the rest "
+                "with the program stopped), %llu frames with the heap unchanged, %llu reads "
+                "torn or put off; %llu stops (%llu rounds), %.3f ms stopped in all, at most "
+                "%.3f ms; %llu events lost, %llu operations sent none; heapviz's CPU time "
+                "%.3f s\n",
+                (unsigned long long)lv->frames, (unsigned long long)lv->fresh,
+                (unsigned long long)lv->quiet, (unsigned long long)lv->unchanged,
+                (unsigned long long)lv->torn, (unsigned long long)lv->stops,
+                (unsigned long long)lv->stop_rounds, (double)lv->stop_ns / 1e6,
+                (double)lv->stop_max_ns / 1e6, (unsigned long long)lv->ev_lost,
+                (unsigned long long)lv->unrecorded, (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
     if (lv->pid > 0 && !lv->exited) {
         if (lv->child) {
             kill(lv->pid, SIGTERM);
@@ -637,6 +845,8 @@ void Live_Finish(Live *lv)
     free(lv->viewbuf[0]);
     free(lv->viewbuf[1]);
     free(lv->spare.blocks);
+    free(lv->site_bytes);
+    free(lv->site_blocks);
     Symbols_Close(lv->syms);
     memset(lv, 0, sizeof *lv);
     lv->fd = -1;

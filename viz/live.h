@@ -9,10 +9,14 @@
  *
  * heapviz maps the memfd read-only.  A frame re-opens the heap
  * (MemHeap_View) and walks it between two equal, even readings of the
- * writer's generation counter; when a busy program keeps changing it, the
- * program is stopped (SIGSTOP) for the length of one walk, then continued,
- * no more often than keeps it stopped LIVE_STOP_SHARE of its time (frames in
- * between show the last consistent heap).
+ * writer's generation counter; when nothing changed since the last read,
+ * the last one stays.  When a busy program keeps changing its heap, the
+ * program is stopped (SIGSTOP) for the length of one walk (its blocks'
+ * headers and run tables: about 2 ms for 10^5 blocks), then continued, no
+ * more often than keeps it stopped LIVE_STOP_SHARE of its time (frames in
+ * between show the last consistent heap, and the events as they come).  A
+ * program stopped inside an operation is let run until the generation moves
+ * on, and stopped again.
  * Events come through the ring; the ones the writer overwrote before they
  * were read are counted.  The program's stdout and stderr go to a file.
  */
@@ -34,7 +38,8 @@
  * the program may spend stopped for reads. */
 #define LIVE_TRIES 4u
 #define LIVE_QUIET_US 300 /* how long the generation must stand still */
-#define LIVE_STOP_SHARE 0.03
+#define LIVE_STOP_SHARE 0.05
+#define LIVE_WARM_NS 500000000LL /* a walk without stopping, at most this often */
 /* Sites listed by the sites panel (s). */
 #define LIVE_TOP_SITES 12u
 
@@ -42,6 +47,7 @@
 typedef struct LiveSiteRow {
     int64_t live_bytes;
     int64_t live_blocks;
+    uint32_t site;            /* its index in the sites table */
     char name[SYMBOL_TEXT];   /* its innermost frame, symbolised */
 } LiveSiteRow;
 
@@ -59,14 +65,26 @@ typedef struct Live {
                                  the last consistent read, and the next try */
     unsigned cur;             /* which one the lane shows */
     Snapshot spare;           /* the lane's last good snapshot while reading */
+    uint64_t last_gen;        /* the generation of the read the lane shows */
+    int64_t *site_bytes;      /* LIVE_SITES each: the live bytes and blocks */
+    int64_t *site_blocks;     /*   of each site in that read */
     uint64_t ev_next;         /* the next event to read */
     uint64_t ev_lost;         /* overwritten before they were read */
     uint64_t ev_unlogged;     /* read, but more than a frame logs */
-    uint64_t reads, torn, stops;
+    uint64_t unrecorded;      /* operations the program sent no events for */
+    /* what reading cost (HEAPVIZ_LIVE_STATS=1 prints it at the end) */
+    uint64_t frames, reads, fresh, unchanged, quiet, torn, stops, stop_rounds;
+    long long stop_ns, stop_max_ns; /* the program's time stopped for reads */
     long long next_stop;      /* CLOCK_MONOTONIC ns: no stopping read before */
-    bool manual_zoom;         /* z or Z was pressed: the view is the user's */
+    long long warmed;         /* when the last walk without stopping was tried */
+    bool manual_zoom;         /* z, Z, PgUp or PgDn: the view is the user's */
+    bool zoom_split;          /* auto_zoom: the heap is two parts (live.c) */
+    bool zoom_upper;          /*   and the map shows the upper one */
+    size_t zoom_lo, zoom_hi;  /*   the part shown: [zoom_lo, zoom_hi) */
+    int zoom_rows, zoom_cols; /*   on a map of this size */
     Symbols *syms;            /* names for the program's code addresses */
     bool show_sites;          /* s: the sites panel instead of the events */
+    uint64_t sites_gen;       /* the read whose sites top[] counts */
     LiveSiteRow top[LIVE_TOP_SITES]; /* the sites holding the most live bytes */
     unsigned ntop;
     size_t sel_block;         /* the block sel_site is about (SIZE_MAX: none) */
@@ -94,12 +112,14 @@ const char *Live_FindMalloc(char *buf, size_t len);
 unsigned Live_Step(Ui *ui);
 
 /* Live mode's own keys (Space pauses the program; keys that would change the
- * heap are refused; z and Z end the automatic zoom, which otherwise keeps the
- * map on the part of the arena the program has reached).  True when the key was handled, with *r its flags. */
+ * heap are refused; z, Z, PgUp and PgDn end the automatic zoom, which
+ * otherwise keeps the map on the program's heap: live.c, auto_zoom).  True
+ * when the key was handled, with *r its flags. */
 bool Live_Key(Ui *ui, int key, unsigned *r);
 
-/* Allocation sites (item of live.c): re-read by Live_Step into top[] and,
- * for the selected block, sel_site[]; the screen only reads those. */
+/* Allocation sites (item of live.c): counted by Live_Step from the used
+ * blocks of each copy and the owners table (live.h) into top[] and, for
+ * the selected block, sel_site[]; the screen only reads those. */
 
 /* The status line's text: running / paused / exit status, the output file,
  * lost events. */

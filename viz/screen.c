@@ -893,7 +893,10 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
     const Lane *l = &m->lanes[0];
     Frame_Fill(f, 0, 0, f->cols, ' ', S_TITLE);
     char right[48];
-    snprintf(right, sizeof right, "op %llu ", (unsigned long long)m->ops);
+    /* live mode's model ticks once a frame; the program's operations are
+     * the count its heap keeps (the events are numbered by it too) */
+    uint64_t op = ui->live ? l->snap.stats.ops : m->ops;
+    snprintf(right, sizeof right, "op %llu ", (unsigned long long)op);
     int rw = (int)strlen(right);
     int room = f->cols - rw - 1;
     enum { T_POLICY, T_SCALE, T_ARENA, T_WORKLOAD, T_ZOOM, T_N };
@@ -934,8 +937,11 @@ static void draw_title(Frame *f, const Ui *ui, const MapGeom *g)
                                  Frame_TextWidth(f, parts[T_POLICY]) > room)
         snprintf(parts[T_POLICY], sizeof parts[0], "compare %u heaps", m->nlanes);
     /* kept by importance: the scale, the policy, the zoom, the arena, the
-     * workload, then the program's name; shown in their natural order */
-    static const int importance[] = {T_SCALE, T_POLICY, T_ZOOM, T_ARENA, T_WORKLOAD};
+     * workload (live: the program's name and pid come before the zoom, which
+     * live mode sets by itself); shown in their natural order */
+    static const int importance_of[2][T_N] = {{T_SCALE, T_POLICY, T_ZOOM, T_ARENA, T_WORKLOAD},
+                                              {T_SCALE, T_POLICY, T_WORKLOAD, T_ZOOM, T_ARENA}};
+    const int *importance = importance_of[ui->live != NULL];
     bool keep[T_N] = {false};
     int used = 0;
     for (int k = 0; k < T_N; k++) {
