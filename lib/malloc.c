@@ -38,9 +38,8 @@
  *     skipped while the process has one thread, as glibc does);
  *   - fork: the library's fork gate (MemHeap_ForkPrepare, Parent, Child:
  *     no thread is inside any heap's lock across the fork), called from
- *     this shim's own handlers (fork_prepare: the live copy is taken with
- *     the gate closed), so a child forked from one thread while others are
- *     inside malloc
+ *     this shim's own handlers after the heap's lock is taken (fork_prepare),
+ *     so a child forked from one thread while others are inside malloc
  *     never inherits a held lock or a half-changed heap;
  *   - exhaustion: NULL with errno ENOMEM, the program's own answer.
  *
@@ -103,6 +102,8 @@ static LiveHeader *g_live;          /* the shared header, NULL when private */
 static int g_live_fd = -1;
 static unsigned char *g_region;     /* the whole mapping */
 static size_t g_region_len;
+static bool g_fork_live;            /* fork_prepare's live_begin took the heap's lock */
+static bool g_fork_locked;          /* and its mem_lock (outside live mode) */
 static void *g_fork_copy;           /* fork_prepare's private copy, for the child */
 static LiveSite *g_sites;           /* live mode: the sites and owners tables */
 static _Atomic uint32_t *g_owners;
@@ -564,16 +565,30 @@ static void *live_copy(void)
 }
 
 /* The library's fork gate (lock.c, MemHeap_Fork*) makes every heap whole
- * at the fork: it waits until no thread is inside a heap's lock, which is
- * also the live mode's lock (live_enter), and holds new ones back until the
- * fork returns.  This shim builds the library without the gate's own
- * atfork handlers (MEM_FORK_BY_CALLER) and calls it from its own, so that
- * the copy for a live child is taken while the gate is closed, and the
- * gate opens again before the child changes anything. */
+ * at the fork; this shim builds it without the gate's own atfork handlers
+ * (MEM_FORK_BY_CALLER) and calls it from its handlers, so that one order
+ * holds: the heap's lock first (live mode's generation steps are taken
+ * under it, and a thread spinning for it steps out of the gate when the
+ * gate closes), then the gate; after the fork, the gate opens first, then
+ * the lock is given back. */
 static void fork_prepare(void)
 {
+    MemHeap *h = atomic_load_explicit(&g_heap, memory_order_acquire);
+    g_fork_live = h && live_begin(h);
+    g_fork_locked = h && mem_lock(h);
     MemHeap_ForkPrepare();
     g_fork_copy = g_live ? live_copy() : NULL;
+}
+
+static void fork_release(void)
+{
+    MemHeap *h = atomic_load_explicit(&g_heap, memory_order_acquire);
+    if (h && g_fork_locked)
+        mem_unlock(h, true);
+    g_fork_locked = false;
+    if (h)
+        live_end(h, g_fork_live);
+    g_fork_live = false;
 }
 
 static void fork_parent(void)
@@ -584,6 +599,7 @@ static void fork_parent(void)
         atomic_fetch_add(&g_live->forks, 1);
     }
     MemHeap_ForkParent();
+    fork_release();
 }
 
 /* The child of a live process must not write its parent's heap: it goes on
@@ -610,7 +626,16 @@ static void fork_child(void)
         MemHeap *h = atomic_load_explicit(&g_heap, memory_order_acquire);
         if (h)
             MemHeap_SetObserver(h, NULL, NULL);
+        if (h && g_fork_locked)
+            mem_unlock(h, true);
+        g_fork_locked = false;
+        /* and fork_prepare's live_begin (g_live is gone now) */
+        if (h)
+            mem_unlock(h, g_fork_live);
+        g_fork_live = false;
+        return;
     }
+    fork_release();
 }
 
 static void print_stats(void);

@@ -32,9 +32,8 @@
  * mapping's size, and reads the heap only between two equal, even values
  * of `gen` (the writer makes it odd for the length of every operation, under
  * the heap's lock, with plain stores: one writer at a time), else it tries
- * again.  heapviz copies the heap's pages (those that hold data) between
- * the two readings, with the program stopped when it is busy, and walks the
- * copy afterwards.  Events go through a ring that the writer never waits
+ * again; a busy program is stopped (SIGSTOP) for the length of the walk,
+ * within a share of its time.  Events go through a ring that the writer never waits
  * on: it overwrites the oldest, and the reader counts what it missed.
  */
 #ifndef MEM_LIVE_H
