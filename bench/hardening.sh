@@ -17,10 +17,11 @@ trap 'rm -rf "$tmp"' EXIT
 
 mkdir -p "$tmp/base"
 git archive "$base" | tar -x -C "$tmp/base"
-make --no-print-directory -s -C "$tmp/base" -j2 build/bench/bench >/dev/null
-make --no-print-directory -s -j2 build/bench/bench >/dev/null
-ours=build/bench/bench
-theirs=$tmp/base/build/bench/bench
+make --no-print-directory -s -C "$tmp/base" -j2 all >/dev/null
+make --no-print-directory -s -j2 all >/dev/null
+ours=bench/bench
+theirs=$tmp/base/bench/bench
+[ -x "$ours" ] && [ -x "$theirs" ] || { echo "hardening.sh: a harness was not built" >&2; exit 1; }
 
 # ns/op of one run: "fast on NAME: N runs, X ns/op, F failed"
 nsop() { "$1" --profile "$2" "$3" "$secs" | sed -n 's/.*runs, \([0-9.]*\) ns\/op.*/\1/p'; }
@@ -40,6 +41,7 @@ for who in fast fast-nolock; do
         done
         a=$(median < "$tmp/a")
         b=$(median < "$tmp/b")
+        [ -n "$a" ] && [ -n "$b" ] || { echo "hardening.sh: no timing for $tr" >&2; exit 1; }
         r=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }')
         logsum=$(awk -v s="$logsum" -v r="$r" 'BEGIN { print s + log(r) }')
         count=$((count + 1))

@@ -2,12 +2,14 @@
  * harness_damage.c - a heap under attack (issue 9).
  *
  * Input layout (missing bytes read as 0):
- *   [0] policy (% 5), bit 3: guard mode
+ *   [0] policy (% 6), bit 3: guard mode; a list policy's order (bits 4..7
+ *       % 3) and coalescing (bits 6..7 % 3)
  *   [1] region size (% 4, from the table below), bits 2..5: base misalignment
  *   then operations, one opcode byte (% 32) and its arguments each.
  *
- * The operations are the program's (allocate, free through an interior
- * byte, write into its own objects) and the damage: a byte changed anywhere
+ * The operations are the program's (allocate, now and then aligned; free
+ * through an interior byte; resize in place; write into its own objects)
+ * and the damage: a byte changed anywhere
  * in the arena, in a header, in a free block's links or footer, in the start
  * bitmap, in the guard after an object, in a run's table (MEM_FAST's small
  * objects: links, counts, bitmap and its hashes, sizes); one bit flipped in
@@ -154,8 +156,11 @@ static const char *do_alloc(void)
 {
     unsigned sel = byte();
     size_t n = 1 + (sel % 8 == 0 ? u16() % 3000u : u16() % 300u);
-    unsigned char *p = MemHeap_Alloc(D.h, n);
+    size_t align = sel % 8 == 1 ? (size_t)32 << ((sel >> 4) & 3u) : 0u; /* resize.c's cuts */
+    unsigned char *p = align ? MemHeap_AllocAligned(D.h, align, n) : MemHeap_Alloc(D.h, n);
     totals.allocs++;
+    if (p && align && (uintptr_t)p % align)
+        return fuzz_fail("an allocation aligned to %zu at %p is not", align, (void *)p);
     if (!p) {
         totals.refused_allocs++;
         return NULL;
@@ -181,6 +186,38 @@ static const char *do_alloc(void)
     D.seq++;
     for (size_t i = 0; i < n; i++)
         shadow[at(p + i)] = p[i] = (unsigned char)(D.seq * 29u + i * 13u);
+    return NULL;
+}
+
+/* A live object resized in place (resize.c: it takes from its right
+ * neighbour or gives back to it): if the heap agrees, the object stays
+ * inside the block area and over no other live object. */
+static const char *do_resize(void)
+{
+    if (!D.nobj)
+        return NULL;
+    size_t k = byte() % D.nobj;
+    Obj *o = &D.obj[k];
+    size_t n = 1 + u16() % 600u;
+    totals.allocs++;
+    if (MemHeap_Resize(D.h, o->p, n) != 0) {
+        totals.refused_allocs++;
+        return NULL;
+    }
+    unsigned char *lo = (unsigned char *)D.r.base + D.r.heap_begin;
+    if (!inside(o->p + n - 1, lo, D.r.heap_end - D.r.heap_begin))
+        return fuzz_fail("a resize to %zu bytes at %p reaches past the block area", n,
+                         (void *)o->p);
+    for (size_t j = 0; j < D.nobj; j++)
+        if (j != k && (uintptr_t)o->p < (uintptr_t)D.obj[j].p + D.obj[j].n &&
+            (uintptr_t)D.obj[j].p < (uintptr_t)o->p + n)
+            return fuzz_fail("a resize to %zu bytes at +%#zx overlaps the live object at +%#zx "
+                             "(%zu bytes)",
+                             n, (size_t)(o->p - (unsigned char *)D.r.base),
+                             (size_t)(D.obj[j].p - (unsigned char *)D.r.base), D.obj[j].n);
+    for (size_t i = o->n; i < n; i++)
+        shadow[at(o->p + i)] = o->p[i] = (unsigned char)(i * 7u + 3u);
+    o->n = n;
     return NULL;
 }
 
@@ -395,7 +432,13 @@ const char *Fuzz_Damage(const uint8_t *data, size_t size)
     D.size = region_sizes[b1 % 4u];
     memset(space, PAD_BYTE, sizeof space);
     D.region = space + PAD + ((b1 >> 2) & 15u);
-    D.h = MemHeap_Create(D.region, D.size, policy, D.guard ? MEM_OPT_GUARD : 0);
+    /* the list policies with OSTEP's knobs too: LIFO, FIFO; deferred, none */
+    MemOptions opt = {policy, D.guard ? MEM_OPT_GUARD : 0u, MEM_ORDER_ADDRESS, MEM_COALESCE_NOW};
+    if (policy < MEM_FAST) {
+        opt.order = (MemOrder)((b0 >> 4) % 3u);
+        opt.coalesce = (MemCoalesce)((b0 >> 6) % 3u);
+    }
+    D.h = MemHeap_CreateEx(D.region, D.size, &opt);
     if (!D.h)
         return fuzz_fail("MemHeap_Create refused a region of %zu bytes", D.size);
     D.r = MemHeap_Region(D.h);
@@ -412,6 +455,8 @@ const char *Fuzz_Damage(const uint8_t *data, size_t size)
             why = do_flip();
         else if (op < 30)
             why = do_hooks();
+        else if (op == 30)
+            why = do_resize();
         else if (D.nobj) { /* the program writes its own object */
             const Obj *o = &D.obj[byte() % D.nobj];
             poke(o->p + u16() % o->n, (unsigned char)byte());

@@ -135,33 +135,33 @@ MEM_NO_ASAN static inline size_t run_slot_off(uint32_t g, const RunClass *k, uin
 /* The keyed hash of word w of the live bitmap of run g of class cls
  * holding bits: without the heap's keys nobody can make a word that passes,
  * move one elsewhere, or change the run's class (which places its slots). */
-MEM_NO_ASAN static inline uint32_t run_mac(const MemHeap *h, uint32_t g, unsigned cls, unsigned w,
-                                           uint64_t bits)
+MEM_HOT uint32_t run_mac(const MemHeap *h, uint32_t g, unsigned cls, unsigned w,
+                         uint64_t bits)
 {
     uint64_t at = ((uint64_t)cls << 36 | (uint64_t)g << 2 | w) * mem_key(h, K_LINK1);
     return (uint32_t)((((bits ^ mem_key(h, K_RUN0)) * mem_key(h, K_RUN1)) ^ at) >> 32);
 }
 
 /* Where the hash of word w (below k->words) of the live bitmap is kept. */
-MEM_NO_ASAN static inline uint32_t *run_mac_at(RunTable *t, const RunClass *k, unsigned w)
+MEM_HOT uint32_t *run_mac_at(RunTable *t, const RunClass *k, unsigned w)
 {
     return w ? (uint32_t *)(void *)((unsigned char *)(t + 1) + 8u * k->words) + (w - 1u)
              : &t->mac0;
 }
-MEM_NO_ASAN static inline uint32_t run_mac_of(const RunTable *t, const RunClass *k, unsigned w)
+MEM_HOT uint32_t run_mac_of(const RunTable *t, const RunClass *k, unsigned w)
 {
     return *run_mac_at((RunTable *)(uintptr_t)t, k, w);
 }
 
 /* Word w of run g's bitmap (its class k) holds what its hash says. */
-MEM_NO_ASAN static inline bool run_word_ok(const MemHeap *h, uint32_t g, const RunTable *t,
-                                           const RunClass *k, unsigned w)
+MEM_HOT bool run_word_ok(const MemHeap *h, uint32_t g, const RunTable *t, const RunClass *k,
+                         unsigned w)
 {
     return run_mac(h, g, t->cls, w, run_bits_c(t)[w]) == run_mac_of(t, k, w);
 }
 
-MEM_NO_ASAN static inline void run_word_put(const MemHeap *h, uint32_t g, RunTable *t,
-                                            const RunClass *k, unsigned w, uint64_t bits)
+MEM_HOT void run_word_put(const MemHeap *h, uint32_t g, RunTable *t, const RunClass *k,
+                          unsigned w, uint64_t bits)
 {
     run_bits(t)[w] = bits;
     *run_mac_at(t, k, w) = run_mac(h, g, t->cls, w, bits);
