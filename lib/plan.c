@@ -295,25 +295,6 @@ MEM_NO_ASAN static void plan_buddy(Planner *p, size_t size)
     o->object = (size_t)(g + 1u) * GRAN;
 }
 
-/* The slot run_take would give in run g (sound): the first free one from
- * the hint's word on; false when the table contradicts itself. */
-MEM_NO_ASAN static bool run_slot_of(const MemHeap *h, uint32_t g, const RunClass *k,
-                                    uint32_t *slot)
-{
-    const RunTable *t = run_table(h, g);
-    const uint64_t *bits = run_bits_c(t);
-    unsigned w = t->hint, nw = k->words, n;
-    uint64_t live = ~(uint64_t)0;
-    for (n = 0; n < nw; n++, w++) {
-        if (w >= nw)
-            w = 0;
-        if ((live = bits[w]) != ~(uint64_t)0)
-            break;
-    }
-    *slot = w * 64u + (unsigned)__builtin_ctzll(~live | (uint64_t)1 << 63);
-    return n < nw && *slot < k->nslots && t->nlive < k->nslots;
-}
-
 /* MEM_FAST's runs for a small request: the first run with a free slot,
  * else the spare, else a new run from the block heap.  False when runs do
  * not serve it (the block heap does). */
@@ -328,13 +309,15 @@ MEM_NO_ASAN static bool plan_run(Planner *p, size_t size)
         return false;
     o->need = k->size;
     uint32_t slot;
+    unsigned w;
+    uint64_t live;
     if (g != NIL || k->spare != NIL) {
         bool spare = g == NIL;
         if (spare)
             g = k->spare;
         if (g >= h->ngran || !((*mem_bm_word(h, 0, g >> 6) >> (g & 63u)) & 1u) ||
             !run_sound(h, g, run_table(h, g), c) || (spare && run_table(h, g)->nlive) ||
-            !run_slot_of(h, g, k, &slot)) {
+            (slot = run_free_slot(run_table(h, g), k, &w, &live)) == UINT32_MAX) {
             o->kind = MEM_PLAN_DAMAGED;
             return true;
         }

@@ -246,22 +246,35 @@ void *mem_run_alloc_slow(MemHeap *heap, unsigned c, size_t size, EventBuf *eb);
 uint32_t mem_run_link(const MemHeap *heap, uint32_t l, unsigned c);
 void mem_run_alloc_event(MemHeap *heap, EventBuf *eb, uint32_t g, uint32_t i, size_t size);
 
+/* The slot run_take gives in a run of class k: the first free one from the
+ * hint's word on (its word in *w, that word's live bits in *live), or
+ * UINT32_MAX when the table contradicts itself.  lib/plan.c asks it too. */
+MEM_NO_ASAN static inline uint32_t run_free_slot(const RunTable *t, const RunClass *k,
+                                                 unsigned *w, uint64_t *live)
+{
+    const uint64_t *bits = run_bits_c(t);
+    unsigned nw = k->words, n;
+    *w = t->hint;
+    *live = ~(uint64_t)0;
+    for (n = 0; n < nw; n++, (*w)++) {
+        if (*w >= nw)
+            *w = 0;
+        if ((*live = bits[*w]) != ~(uint64_t)0)
+            break;
+    }
+    uint32_t i = *w * 64u + (unsigned)__builtin_ctzll(~*live | (uint64_t)1 << 63);
+    return n < nw && i < k->nslots && t->nlive < k->nslots ? i : UINT32_MAX;
+}
+
 /* A slot of run g (the head of class k's list, sound) for size bytes, or
  * NULL when its table contradicts itself (then nothing changed). */
 MEM_HOT void *run_take(MemHeap *h, uint32_t g, RunTable *t, RunClass *k, size_t size,
                        EventBuf *eb)
 {
-    uint64_t *bits = run_bits(t);
-    unsigned w = t->hint, nw = k->words, n;
-    uint64_t live = ~(uint64_t)0;
-    for (n = 0; n < nw; n++, w++) {
-        if (w >= nw)
-            w = 0;
-        if ((live = bits[w]) != ~(uint64_t)0)
-            break;
-    }
-    uint32_t i = w * 64u + (unsigned)__builtin_ctzll(~live | (uint64_t)1 << 63);
-    if (n >= nw || i >= k->nslots || t->nlive >= k->nslots || !run_word_ok(h, g, t, k, w))
+    unsigned w;
+    uint64_t live;
+    uint32_t i = run_free_slot(t, k, &w, &live);
+    if (i == UINT32_MAX || !run_word_ok(h, g, t, k, w))
         return NULL;
     run_word_put(h, g, t, k, w, live | (live + 1u));
     t->hint = (uint8_t)w;
