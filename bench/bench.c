@@ -1070,7 +1070,7 @@ static void targets(const Run *r)
             r->travel_back_ms, r->travel_worst_ms, r->travel_base_ms,
             r->travel_worst_ms < 100 ? "met" : "MISSED");
     if (r->travel)
-        say("| compare mode (five 1 MiB heaps): step back at op 1e5 < 100 ms, the longest "
+        say("| compare mode (six 1 MiB heaps): step back at op 1e5 < 100 ms, the longest "
             "replay too | %.2f ms (longest replay %.2f ms; baseline %.0f ms) | %s |\n",
             r->travel_cmp_back_ms, r->travel_cmp_worst_ms, r->travel_cmp_base_ms,
             r->travel_cmp_worst_ms < 100 ? "met" : "MISSED");
@@ -1254,7 +1254,7 @@ static void measure_travel(Run *r)
         hf.checkpoints, (double)hf.bytes / (1 << 20), hf.every, HIST_BUDGET >> 20,
         r->travel_base_ms / r->travel_back_ms);
     Model_Fini(m);
-    /* compare mode: five heaps of 1 MiB, the same number of operations */
+    /* compare mode: a heap of 1 MiB per policy, the same number of operations */
     m = travel_model(&model, arena, MEM_POLICY_COUNT, N);
     if (!m)
         return;
@@ -1262,10 +1262,12 @@ static void measure_travel(Run *r)
     r->travel_cmp_back_ms = median(back, reps);
     r->travel_cmp_worst_ms = median(worst, reps);
     r->travel_cmp_base_ms = median(base, reps < 5 ? reps : 5);
-    say("Compare mode, five 1 MiB heaps (first, next, best, worst, fast) at operation %d:\n\n"
+    _Static_assert(MEM_POLICY_COUNT == 6, "the text names six heaps");
+    say("Compare mode, six 1 MiB heaps (first, next, best, worst, fast, buddy) at "
+        "operation %d:\n\n"
         "| measure | ms |\n|---|--:|\n"
         "| b: one step back (%u steps, spread over the run) | %.2f |\n"
-        "| the longest replay (%zu operations, five heaps) | %.2f |\n"
+        "| the longest replay (%zu operations, six heaps) | %.2f |\n"
         "| baseline: replay from the start (%d operations, 5 runs) | %.1f |\n\n"
         "Checkpoints: %zu of %.1f MiB in all, one every %zu operations.\n\n",
         N, reps, r->travel_cmp_back_ms, hf.every - 1, r->travel_cmp_worst_ms, N - 1,

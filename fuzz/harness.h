@@ -65,4 +65,24 @@ const char *Fuzz_Script(const uint8_t *data, size_t size);
  * crash, and an error must come with a message. */
 const char *Fuzz_Options(const uint8_t *data, size_t size);
 
+/* A heap under attack (issue 9): allocations, frees and the program's own
+ * writes, interleaved with damage (random bytes anywhere in the arena, in
+ * headers, links, footers, the start bitmap and guards; single-bit flips in
+ * freed memory; wild frees) and calls of every hook.  It checks only what
+ * survives any damage: no crash, no hang, no allocation over a live object
+ * or outside the block area, no write outside the region or into a live
+ * object, no free or Find that names memory of no live object. */
+const char *Fuzz_Damage(const uint8_t *data, size_t size);
+
+typedef struct FuzzDamageTotals {
+    uint64_t inputs;
+    uint64_t corruptions;    /* bytes changed in the arena */
+    uint64_t run_tables;     /* of which in a run's header or table */
+    uint64_t flips;          /* single bits flipped in freed memory */
+    uint64_t allocs, refused_allocs;
+    uint64_t frees, refused_frees;
+    uint64_t hooks;          /* rounds of calls of every hook */
+} FuzzDamageTotals;
+FuzzDamageTotals Fuzz_DamageTotals(void);
+
 #endif

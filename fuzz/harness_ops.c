@@ -774,9 +774,16 @@ static void op_alloc(size_t size)
     Blk before_blk = {0};
     if (fi != SIZE_MAX)
         before_blk = W.fblk[fi];
+    /* the library's own dry run must say the same (plan.c) */
+    MemPlan plan;
+    int planned = size ? MemHeap_PlanAlloc(W.h, size, NULL, 0, &plan) : -1;
     save_heap();
     begin_op();
     unsigned char *p = MemHeap_Alloc(W.h, size);
+    if (planned == 0 && plan.kind != MEM_PLAN_RELEASE)
+        EXPECT(p ? plan.object == off(p) : plan.kind == MEM_PLAN_FAIL,
+               "MemHeap_PlanAlloc(%zu) planned kind %d, object +%#zx; Alloc gave +%#zx", size,
+               (int)plan.kind, plan.object, p ? off(p) : SIZE_MAX);
     if (size == 0) {
         EXPECT(!p && W.nev == 0, "Alloc(0) gave %p and %zu events", (void *)p, W.nev);
         return;

@@ -113,8 +113,17 @@ static const char *check_run(const Options *o, int argc, char **argv)
         return fuzz_fail("trace name is empty or not from argv");
     if (o->trace && o->workload != WL_TRACE)
         return fuzz_fail("a trace with workload %d", (int)o->workload);
-    if (!o->trace && o->workload == WL_TRACE)
-        return fuzz_fail("workload trace without a file");
+    if (o->script && (!*o->script || !inside_argv(o->script, argc, argv)))
+        return fuzz_fail("script name is empty or not from argv");
+    if (o->ops && !inside_argv(o->ops, argc, argv))
+        return fuzz_fail("--ops text is not from argv");
+    /* --trace, --script and --ops are the three sources a replay reads */
+    if (!!o->trace + !!o->script + !!o->ops > 1)
+        return fuzz_fail("two sources of operations accepted together");
+    if ((o->script || o->ops) && o->workload != WL_TRACE)
+        return fuzz_fail("a script or --ops with workload %d", (int)o->workload);
+    if (!o->trace && !o->script && !o->ops && o->workload == WL_TRACE)
+        return fuzz_fail("workload trace without a trace, script or --ops");
     if (o->frames > 1000000000ul || o->skip > 1000000000ul)
         return fuzz_fail("frames %lu skip %lu", o->frames, o->skip);
     return NULL;

@@ -8,7 +8,7 @@
 # (fuzz/regress/<t>/) through them.  Only the entry points fuzz/fuzz_<t>.c
 # need the fuzzer runtime; nothing here is part of `make all`.
 
-FUZZ_TARGETS := ops trace options script
+FUZZ_TARGETS := ops trace options damage script
 FUZZ_HARNESS_OBJ := $(FUZZ_TARGETS:%=$(B)/fuzz/harness_%.o) $(B)/fuzz/harness_common.o \
                     $(B)/fuzz/harness_play.o
 # Recursive: viz/ and lib/ are included after this file.

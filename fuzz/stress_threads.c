@@ -8,7 +8,10 @@
  *   - every policy, with and without guard mode: 4 threads allocate, fill,
  *     verify and free their own objects, and hand objects to a neighbour
  *     that frees them through an interior pointer; one thread also reads
- *     (Find, Classify, Stats, Walk, Check) while the others write; an
+ *     (Find, Classify, Stats, Walk, Check) while the others write; every
+ *     thread also asks Find and Classify about interior bytes of the other
+ *     threads' live objects while their owners rewrite them (the lookup
+ *     may read no byte of an object: issue 9, BAD_INPUT.md H13); an
  *     observer counts events; afterwards the heap checks and its counters
  *     add up;
  *   - Mem_Init raced by 4 threads: exactly one succeeds (the others get
@@ -33,6 +36,7 @@ typedef struct Shared {
     MemHeap *h; /* NULL: the Mem_* facade */
     long ops;
     _Atomic(unsigned char *) mailbox[THREADS];
+    _Atomic(unsigned char *) shown[THREADS]; /* an object its owner keeps writing */
     atomic_int failures;
     atomic_long frees_done, allocs_done;
     char why[200];
@@ -111,10 +115,32 @@ static void *worker(void *arg)
                 failed(s, "a handed-over object could not be freed", w->id);
             atomic_fetch_add(&s->frees_done, 1);
         }
+        /* an interior byte of another thread's object, asked about while its
+         * owner may be writing it (the answer may be stale: it is not checked) */
+        size_t them = ((size_t)w->id + 1u + (size_t)(next(w) % (THREADS - 1))) % THREADS;
+        unsigned char *other = atomic_load(&s->shown[them]);
+        if (other && s->h) {
+            (void)MemHeap_Find(s->h, other + 16 + next(w) % 64, NULL);
+            (void)MemHeap_Classify(s->h, other + 16 + next(w) % 64);
+        } else if (other) {
+            (void)Mem_IsValid(other + 16 + next(w) % 64);
+        }
+        unsigned char *shown = atomic_load(&s->shown[w->id]);
+        if (shown) { /* the owner goes on writing what it shows */
+            size_t n;
+            memcpy(&n, shown, sizeof n);
+            fill(shown, n, w->id);
+        }
         size_t k = (size_t)(next(w) % SLOTS);
+        if (mine[k] && size[k] >= 96 && !shown) {
+            atomic_store(&s->shown[w->id], mine[k]); /* others may ask about it now */
+            fill(mine[k], size[k], w->id);           /* while it is rewritten */
+        }
         if (mine[k]) {
             if (!intact(mine[k], size[k], w->id))
                 failed(s, "an object was changed by someone else", w->id);
+            unsigned char *was = mine[k];
+            atomic_compare_exchange_strong(&s->shown[w->id], &was, NULL); /* no longer shown */
             unsigned char *expect = NULL;
             if (next(w) % 4 == 0 &&
                 atomic_compare_exchange_strong(&s->mailbox[(w->id + 1) % THREADS], &expect,
@@ -151,6 +177,7 @@ static void *worker(void *arg)
             }
         }
     }
+    atomic_store(&s->shown[w->id], NULL);
     for (int k = 0; k < SLOTS; k++)
         if (mine[k]) {
             if (t_free(s, mine[k]) != 0)

@@ -33,10 +33,14 @@
  * and the footers of free blocks, the start bitmap; so the walks, the
  * interior-pointer lookup and the checker's tiling checks are those of every
  * policy.  Padding can be nearly half a block, so it is wide (block.h).  The
- * lists are doubly linked, newest first, through the links of block.h.
- * Nothing read from the arena is followed before it is checked: a buddy is
- * merged only if the bitmap says a block starts there and its header is a
- * sound free header of the right size.
+ * lists are doubly linked, newest first, through the masked links of
+ * block.h.  Nothing read from the arena is followed before it is checked: a
+ * buddy is merged only if the bitmap says a block starts there, its header
+ * is a sound free header of the right size and it is linked where it
+ * belongs (linked_ok); a block is taken only when it is its list's sound
+ * head; a list whose head fails head_ok is never written through (the block
+ * pushed on it becomes the head alone: the damaged list's blocks are lost
+ * to allocation, nothing is overwritten).
  */
 #include "block.h"
 
@@ -49,64 +53,69 @@ static inline unsigned order_of(uint32_t grans)
     return grans <= (1u << BUDDY_MIN_ORDER) ? BUDDY_MIN_ORDER : msb32(grans - 1u) + 1u;
 }
 
-/* (A head out of range, which only damage makes, is not written through.
- * buddy_unlink's links were range-checked by free_block_ok.) */
-MEM_NO_ASAN static void buddy_push(MemHeap *h, uint32_t g, unsigned k)
+/* A head that fails its check (only damage makes one) is not written
+ * through: g starts the list alone. */
+MEM_NO_ASAN static void buddy_push(MemHeap *h, const MemKeys *k, uint32_t g, unsigned o)
 {
-    uint32_t old = link_first(h, h->buddy_head[k]);
-    uint32_t *l = mem_links(h, g);
-    l[0] = old;
-    l[1] = NIL;
+    uint32_t old = h->buddy_head[o];
+    if (!head_ok(h, k, old))
+        old = NIL;
+    links_put(h, k, g, old, NIL);
     if (old != NIL)
-        mem_links(h, old)[1] = g;
-    h->buddy_head[k] = g;
-    h->buddy_map |= 1u << k;
+        link_put(h, k, old, 1, g);
+    h->buddy_head[o] = g;
+    h->buddy_map |= 1u << o;
 }
 
-MEM_NO_ASAN static void buddy_unlink(MemHeap *h, uint32_t g, unsigned k)
+/* Block g of order o, whose links linked_ok has checked, leaves its list. */
+MEM_NO_ASAN static void buddy_unlink(MemHeap *h, const MemKeys *k, uint32_t g, unsigned o)
 {
-    const uint32_t *l = mem_links(h, g);
-    uint32_t next = l[0], prev = l[1];
+    uint32_t next = link_get(h, k, g, 0), prev = link_get(h, k, g, 1);
     if (next != NIL)
-        mem_links(h, next)[1] = prev;
+        link_put(h, k, next, 1, prev);
     if (prev != NIL) {
-        mem_links(h, prev)[0] = next;
+        link_put(h, k, prev, 0, next);
     } else {
-        h->buddy_head[k] = next;
+        h->buddy_head[o] = next;
         if (next == NIL)
-            h->buddy_map &= ~(1u << k);
+            h->buddy_map &= ~(1u << o);
     }
 }
 
-/* Makes [g, g + 2^k) a free block of order k at the head of its list; the
+/* Free block g of order o can leave its list: a sound free header of that
+ * size, linked where it belongs. */
+MEM_NO_ASAN static bool buddy_linked_ok(const MemHeap *h, const MemKeys *k, uint32_t g, unsigned o)
+{
+    uint32_t next;
+    return node_ok(h, k, g) && mem_hdr(h, g)->size == 1u << o &&
+           linked_ok(h, k, g, h->buddy_head[o], &next);
+}
+
+/* Makes [g, g + 2^o) a free block of order o at the head of its list; the
  * bitmap bit is the caller's. */
-MEM_NO_ASAN static void buddy_put(MemHeap *h, uint32_t g, unsigned k, uint32_t prev_used)
+MEM_NO_ASAN static void buddy_put(MemHeap *h, const MemKeys *k, uint32_t g, unsigned o,
+                                  uint32_t prev_used)
 {
-    uint32_t size = 1u << k;
-    hdr_write(h, g, size, prev_used);
+    uint32_t size = 1u << o;
+    hdr_write_k(h, k, g, size, prev_used);
     footer_write(h, g, size);
-    buddy_push(h, g, k);
+    buddy_push(h, k, g, o);
 }
 
-MEM_NO_ASAN static bool is_block_start(const MemHeap *h, uint32_t g)
-{
-    return (*mem_bm_word(h, 0, g >> 6) >> (g & 63u)) & 1u;
-}
-
-MEM_NO_ASAN void mem_buddy_init(MemHeap *h)
+MEM_NO_ASAN void mem_buddy_init(MemHeap *h, const MemKeys *k)
 {
     uint32_t n = h->ngran, g = 0, prev_used = B_PREV_USED;
     while (n - g >= (1u << BUDDY_MIN_ORDER)) {
-        unsigned k = msb32(n - g);
-        if (k > BUDDY_MAX_ORDER)
-            k = BUDDY_MAX_ORDER;
-        if (g && lsb32(g) < k)
-            k = lsb32(g); /* cannot happen left to right, but never misalign */
-        buddy_put(h, g, k, prev_used);
+        unsigned o = msb32(n - g);
+        if (o > BUDDY_MAX_ORDER)
+            o = BUDDY_MAX_ORDER;
+        if (g && lsb32(g) < o)
+            o = lsb32(g); /* cannot happen left to right, but never misalign */
+        buddy_put(h, k, g, o, prev_used);
         bm_set(h, g);
         h->free_blocks++;
         prev_used = 0;
-        g += 1u << k;
+        g += 1u << o;
     }
 }
 
@@ -118,11 +127,19 @@ MEM_NO_ASAN bool mem_buddy_ok(const MemHeap *h, uint32_t g)
            size <= (1u << BUDDY_MAX_ORDER) && (g & (size - 1u)) == 0;
 }
 
-MEM_NO_ASAN void *mem_buddy_alloc(MemHeap *h, size_t size, EventBuf *eb)
+/* The block at end follows a free block that becomes used whole: its header
+ * must be sound before its PREV_USED is set.  (Buddy's free blocks may be
+ * adjacent, so it may be free.) */
+MEM_NO_ASAN static bool buddy_after_ok(const MemHeap *h, const MemKeys *k, uint32_t end)
+{
+    return end >= h->ngran || hdr_ok_k(h, k, end, mem_hdr(h, end));
+}
+
+MEM_NO_ASAN void *mem_buddy_alloc(MemHeap *h, const MemKeys *k, size_t size, EventBuf *eb)
 {
     uint32_t need = mem_need_grans(h, size);
-    unsigned k = need ? order_of(need) : BUDDY_MAX_ORDER + 1u;
-    uint32_t avail = k <= BUDDY_MAX_ORDER ? h->buddy_map & BUDDY_ORDERS_MASK & (~0u << k) : 0u;
+    unsigned want = need ? order_of(need) : BUDDY_MAX_ORDER + 1u;
+    uint32_t avail = want <= BUDDY_MAX_ORDER ? h->buddy_map & BUDDY_ORDERS_MASK & (~0u << want) : 0u;
     size_t examined = 0;
     uint32_t g = NIL;
     unsigned o = 0;
@@ -131,29 +148,32 @@ MEM_NO_ASAN void *mem_buddy_alloc(MemHeap *h, size_t size, EventBuf *eb)
         g = link_first(h, h->buddy_head[o]);
         examined = 1;
     }
-    if (g == NIL || !free_block_ok(h, g) || mem_hdr(h, g)->size != 1u << o) {
+    /* the list's head, sound, of its order; when it is taken whole, the
+     * block after it learns so */
+    if (g == NIL || !buddy_linked_ok(h, k, g, o) ||
+        (o == want && !buddy_after_ok(h, k, g + (1u << o)))) {
         mem_alloc_failed(h, size, examined, eb);
         return NULL;
     }
 
     uint32_t prev_used = mem_hdr(h, g)->info & B_PREV_USED;
     unsigned top = o;
-    buddy_unlink(h, g, o);
-    while (o > k) {
+    buddy_unlink(h, k, g, o);
+    while (o > want) {
         o--;
         uint32_t r = g + (1u << o);
         /* the last half split off follows the object's block, which is used */
-        buddy_put(h, r, o, o == k ? B_PREV_USED : 0u);
+        buddy_put(h, k, r, o, o == want ? B_PREV_USED : 0u);
         bm_set(h, r);
     }
-    h->free_blocks += top - k;
+    h->free_blocks += top - want;
     h->free_blocks--;
-    uint32_t bsize = 1u << k;
-    if (top == k)
-        set_prev_used(h, g + bsize, true);
+    uint32_t bsize = 1u << want;
+    if (top == want)
+        set_prev_used(h, k, g + bsize, true);
 
     size_t block_bytes = (size_t)bsize * GRAN;
-    used_write(h, g, bsize, prev_used, block_bytes - HDR - size);
+    used_write(h, k, g, bsize, prev_used, block_bytes - HDR - size);
     unsigned char *obj = mem_payload(h, g);
     if (h->flags & MEM_OPT_GUARD)
         mem_guard_fill(obj + size, mem_guard_len(mem_hdr(h, g)));
@@ -161,18 +181,23 @@ MEM_NO_ASAN void *mem_buddy_alloc(MemHeap *h, size_t size, EventBuf *eb)
 
     size_t chosen = ((size_t)1 << top) * GRAN, rest = chosen - block_bytes;
     MemEvent *e;
-    if (top > k && (e = mem_ev_add(eb, h, MEM_EV_SPLIT)) != NULL) { /* before the ALLOC */
+    if (top > want && (e = mem_ev_add(eb, h, MEM_EV_SPLIT)) != NULL) { /* before the ALLOC */
         e->request = size;
         e->block = goff(g);
         e->size = chosen;
-        e->count = top - k;
+        e->count = top - want;
         e->remainder = rest;
     }
     mem_alloc_done(h, eb, size, g, block_bytes, chosen, rest, examined);
     return obj;
 }
 
-MEM_NO_ASAN void mem_buddy_free(MemHeap *h, uint32_t g, EventBuf *eb, ptrdiff_t given)
+/* The caller (heap.c) has checked g's neighbours (free_plan), so the block
+ * after it is sound; each buddy is checked as the merge reaches it, and a
+ * buddy that fails stops the merge there (a smaller block goes back, whole
+ * and consistent). */
+MEM_NO_ASAN void mem_buddy_free(MemHeap *h, const MemKeys *k, uint32_t g, EventBuf *eb,
+                                ptrdiff_t given)
 {
     const BlockHeader *b = mem_hdr(h, g);
     uint32_t size = b->size;
@@ -181,15 +206,15 @@ MEM_NO_ASAN void mem_buddy_free(MemHeap *h, uint32_t g, EventBuf *eb, ptrdiff_t 
 
     mem_free_begin(h, g, size, obj_size, eb, given);
 
-    /* [start][buddy] or [buddy][start] => [------ order k + 1 ------] */
-    unsigned k = msb32(size), levels = 0, sides = 0;
+    /* [start][buddy] or [buddy][start] => [------ order o + 1 ------] */
+    unsigned o = msb32(size), levels = 0, sides = 0;
     uint32_t start = g;
-    while (k < BUDDY_MAX_ORDER) {
-        uint32_t half = 1u << k, bud = start ^ half;
-        if (bud > h->ngran || h->ngran - bud < half || !is_block_start(h, bud) ||
-            !free_block_ok(h, bud) || mem_hdr(h, bud)->size != half)
+    while (o < BUDDY_MAX_ORDER) {
+        uint32_t half = 1u << o, bud = start ^ half;
+        if (bud > h->ngran || h->ngran - bud < half || !bm_test(h, bud) ||
+            !buddy_linked_ok(h, k, bud, o))
             break;
-        buddy_unlink(h, bud, k);
+        buddy_unlink(h, k, bud, o);
         h->free_blocks--;
         /* the right half's header is inside the merged block now: cleared */
         if (bud < start) {
@@ -203,37 +228,41 @@ MEM_NO_ASAN void mem_buddy_free(MemHeap *h, uint32_t g, EventBuf *eb, ptrdiff_t 
             bm_clear(h, bud);
             hdr_clear(h, bud);
         }
-        k++;
+        o++;
         levels++;
     }
-    buddy_put(h, start, k, prev_used);
+    buddy_put(h, k, start, o, prev_used);
     h->free_blocks++;
-    set_prev_used(h, start + (1u << k), false);
+    /* the block after: g's right neighbour (checked by free_plan), or the
+     * one after a merged right buddy, whose header its merge check read */
+    uint32_t after = start + (1u << o);
+    if (after < h->ngran && hdr_ok_k(h, k, after, mem_hdr(h, after)))
+        set_prev_used(h, k, after, false);
 
     if (eb->on) {
         MemEvent *e = mem_ev_free(eb, h, g, size, obj_size, given);
         if (levels && (e = mem_ev_add(eb, h, MEM_EV_MERGE)) != NULL) {
             e->block = goff(start);
-            e->size = ((size_t)1 << k) * GRAN;
+            e->size = ((size_t)1 << o) * GRAN;
             e->count = levels;
             e->neighbours = sides;
         }
     }
 }
 
-MEM_NO_ASAN uint32_t mem_buddy_largest(const MemHeap *h, size_t *bytes)
+MEM_NO_ASAN uint32_t mem_buddy_largest(const MemHeap *h, const MemKeys *k, size_t *bytes)
 {
     uint32_t map = h->buddy_map & BUDDY_ORDERS_MASK, best = NIL;
     *bytes = 0;
     if (!map)
         return NIL;
-    unsigned k = msb32(map);
+    unsigned o = msb32(map);
     size_t n = 0;
-    for (uint32_t g = link_first(h, h->buddy_head[k]); g != NIL && n <= h->free_blocks;
-         g = link_next(h, g), n++)
+    for (uint32_t g = link_first(h, h->buddy_head[o]); g != NIL && n <= h->free_blocks;
+         g = link_next(h, k, g), n++)
         if (g < best)
             best = g;
     if (best != NIL)
-        *bytes = ((size_t)1 << k) * GRAN;
+        *bytes = ((size_t)1 << o) * GRAN;
     return best;
 }

@@ -2,17 +2,21 @@
  * check.c - the invariant checker.
  *
  * It trusts nothing it reads: every size, link and bit is range-checked
- * before it is followed, every list walk is bounded, so a corrupted heap
- * yields a diagnosis rather than a crash.  It counts problems (as TLSF's
- * checker does) instead of asserting, so it works with NDEBUG.
+ * before it is followed, every list walk is bounded, and a header whose tag
+ * fails is not interpreted (its object and guard are not looked for), so a
+ * corrupted heap yields a diagnosis rather than a crash or a read outside
+ * its block.  It counts problems (as TLSF's checker does) instead of
+ * asserting, so it works with NDEBUG.
  */
 #include "runs.h"
+#include "seg.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
 typedef struct Checker {
     const MemHeap *h;
+    MemKeys keys;
     int problems;
     char *why;
     size_t len;
@@ -102,6 +106,9 @@ MEM_NO_ASAN static void check_run(Checker *c, uint32_t g, size_t *live, size_t *
     if (k->nslots % 64u &&
         (bits[k->words - 1u] | (~(uint64_t)0 >> (64u - k->nslots % 64u))) != ~(uint64_t)0)
         fail(c, "run at +%#zx: bitmap bits past its %u slots are clear", off(g), k->nslots);
+    for (unsigned w = 0; w < k->words; w++)
+        if (!run_word_ok(h, g, t, k, w))
+            fail(c, "run at +%#zx: word %u of its live bitmap fails its keyed hash", off(g), w);
     if (n != t->nlive)
         fail(c, "run at +%#zx: %u live bits in its bitmap, its count says %u", off(g), n,
              t->nlive);
@@ -117,19 +124,25 @@ MEM_NO_ASAN static void check_run(Checker *c, uint32_t g, size_t *live, size_t *
 
 /* A class's copy of its first listed run's header (the allocation fast
  * path takes the run when its header still reads so, runs.h): when set, of
- * that run, and the header as it is but for B_PREV_USED (which the block
- * before the run changes; the fast path then declines). */
+ * that run, and the header as it is, or as it was before the block before
+ * the run flipped its B_PREV_USED (the tag covers that bit: the copy is
+ * then the header with the other bit and its tag, and the fast path
+ * declines). */
 MEM_NO_ASAN static void check_hdr_copy(Checker *c, unsigned cls, const char *what, uint32_t g,
                                        uint64_t copy)
 {
     if (!copy)
         return;
-    BlockHeader prev_used = {0, B_PREV_USED};
-    uint64_t mask;
-    memcpy(&mask, &prev_used, sizeof mask);
-    if (g >= c->h->ngran)
+    if (g >= c->h->ngran) {
         fail(c, "class %u: a copy of its %s run's header, and no such run", cls, what);
-    else if ((copy ^ hdr_word(c->h, g)) & ~mask)
+        return;
+    }
+    BlockHeader was, is = *mem_hdr(c->h, g);
+    memcpy(&was, &copy, sizeof was);
+    uint32_t low = (is.info ^ B_PREV_USED) & B_LOW_MASK;
+    if (copy != hdr_word(c->h, g) &&
+        (was.size != is.size || (was.info & B_LOW_MASK) != low ||
+         was.info >> B_TAG_SHIFT != mem_tag(&c->keys, g, is.size, low)))
         fail(c, "class %u: the copy of its %s run's header is not that header", cls, what);
 }
 
@@ -198,6 +211,7 @@ MEM_NO_ASAN static void check_run_lists(Checker *c)
 MEM_NO_ASAN static bool check_blocks(Checker *c)
 {
     const MemHeap *h = c->h;
+    const MemKeys *k = &c->keys;
     size_t used = 0, free_b = 0, live = 0, nused = 0, nfree = 0;
     bool prev_used = true;
     uint32_t g = 0;
@@ -208,7 +222,8 @@ MEM_NO_ASAN static bool check_blocks(Checker *c)
                  b->size);
             return false;
         }
-        if (b->info >> B_TAG_SHIFT != mem_tag(g, b->size, b->info & B_TAGGED))
+        bool tagged = hdr_ok_k(h, k, g, b);
+        if (!tagged)
             fail(c, "block at +%#zx: header integrity tag does not match", off(g));
         bool is_used = (b->info & B_USED) != 0;
         if (((b->info & B_PREV_USED) != 0) != prev_used)
@@ -222,6 +237,7 @@ MEM_NO_ASAN static bool check_blocks(Checker *c)
             check_run(c, g, &live, &nused);
         } else if (is_used) {
             size_t slack = mem_slack(b), guard = mem_guard_len(b);
+            bool sane = tagged && slack < bytes - HDR && wide_ok(b); /* the object lies in the block */
             if (!wide_ok(b))
                 fail(c, "object at +%#zx overflowed: the size word at the end of its padding "
                         "was overwritten",
@@ -231,7 +247,7 @@ MEM_NO_ASAN static bool check_blocks(Checker *c)
             if ((h->flags & MEM_OPT_GUARD) && guard < GUARD_MIN)
                 fail(c, "block at +%#zx: guard of %zu bytes, fewer than %u", off(g), guard,
                      GUARD_MIN);
-            if (h->flags & MEM_OPT_GUARD) {
+            if ((h->flags & MEM_OPT_GUARD) && sane) {
                 const unsigned char *p = mem_payload(h, g) + mem_object_size(b);
                 for (size_t i = 0; i < guard; i++) {
                     if (p[i] != GUARD_BYTE) {
@@ -243,7 +259,7 @@ MEM_NO_ASAN static bool check_blocks(Checker *c)
                 }
             }
             used += bytes;
-            live += slack < bytes - HDR ? mem_object_size(b) : 0;
+            live += sane ? mem_object_size(b) : 0;
             nused++;
         } else {
             if (!prev_used && h->policy != MEM_BUDDY && h->coalesce == MEM_COALESCE_NOW)
@@ -286,7 +302,8 @@ MEM_NO_ASAN static void check_bitmap(Checker *c)
 {
     const MemHeap *h = c->h;
     uint32_t next_start = 0; /* the next block start the walk expects */
-    for (size_t w = 0; w < h->bm_nwords[0]; w++) {
+    unsigned levels = h->bm_levels;
+    for (size_t w = 0; w < mem_bm_words(h->ngran, 0); w++) {
         uint64_t expect = 0;
         size_t lo = w * 64u, hi = lo + 64u;
         while (next_start < h->ngran && next_start < hi) {
@@ -300,10 +317,10 @@ MEM_NO_ASAN static void check_bitmap(Checker *c)
             return;
         }
     }
-    for (unsigned l = 1; l < h->bm_levels; l++) {
-        for (size_t w = 0; w < h->bm_nwords[l]; w++) {
+    for (unsigned l = 1; l < levels; l++) {
+        for (size_t w = 0; w < mem_bm_words(h->ngran, l); w++) {
             uint64_t expect = 0;
-            for (size_t i = 0; i < 64u && w * 64u + i < h->bm_nwords[l - 1]; i++)
+            for (size_t i = 0; i < 64u && w * 64u + i < mem_bm_words(h->ngran, l - 1); i++)
                 if (*mem_bm_word(h, l - 1, w * 64u + i))
                     expect |= (uint64_t)1 << i;
             uint64_t got = *mem_bm_word(h, l, w);
@@ -320,7 +337,7 @@ MEM_NO_ASAN static void check_bitmap(Checker *c)
 MEM_NO_ASAN static bool free_node_ok(Checker *c, uint32_t g, const char *where)
 {
     const MemHeap *h = c->h;
-    if (g >= h->ngran || !((*mem_bm_word(h, 0, g >> 6) >> (g & 63u)) & 1u)) {
+    if (g >= h->ngran || !bm_test(h, g)) {
         fail(c, "%s links to granule %u, which is not a block start", where, g);
         return false;
     }
@@ -336,11 +353,12 @@ MEM_NO_ASAN static bool free_node_ok(Checker *c, uint32_t g, const char *where)
 MEM_NO_ASAN static void check_address_list(Checker *c)
 {
     const MemHeap *h = c->h;
+    const MemKeys *k = &c->keys;
     size_t n = 0;
     uint32_t prev = NIL;
     uint64_t prev_stamp = 0;
     bool rover_seen = h->rover == NIL;
-    for (uint32_t g = h->head; g != NIL; g = mem_links(h, g)[0]) {
+    for (uint32_t g = h->head; g != NIL; g = link_get(h, k, g, 0)) {
         if (n++ > h->free_blocks) {
             fail(c, "the free list is longer than the %zu free blocks (a cycle?)",
                  h->free_blocks);
@@ -348,7 +366,7 @@ MEM_NO_ASAN static void check_address_list(Checker *c)
         }
         if (!free_node_ok(c, g, "the free list"))
             return;
-        if (mem_links(h, g)[1] != prev)
+        if (link_get(h, k, g, 1) != prev)
             fail(c, "free block at +%#zx: prev link is not the block before it in the list",
                  off(g));
         if (h->order == MEM_ORDER_ADDRESS) {
@@ -380,9 +398,30 @@ MEM_NO_ASAN static void check_address_list(Checker *c)
         fail(c, "next fit has free blocks but no rover");
 }
 
+/* MEM_FAST's largest free block, when it is known, is a free block of the
+ * size it says, and none is larger. */
+MEM_NO_ASAN static void check_largest(Checker *c)
+{
+    const MemHeap *h = c->h;
+    if (!h->big_known)
+        return;
+    uint32_t largest = 0;
+    for (uint32_t g = 0; g < h->ngran; g += mem_hdr(h, g)->size)
+        if (!(mem_hdr(h, g)->info & B_USED) && mem_hdr(h, g)->size > largest)
+            largest = mem_hdr(h, g)->size;
+    if (h->big == NIL ? largest != 0
+                      : h->big >= h->ngran || !bm_test(h, h->big) ||
+                            (mem_hdr(h, h->big)->info & B_USED) ||
+                            mem_hdr(h, h->big)->size != h->big_size || h->big_size != largest)
+        fail(c, "the largest free block is kept as granule %u of %u granules, the blocks say "
+                "%u granules",
+             h->big, h->big_size, largest);
+}
+
 MEM_NO_ASAN static void check_fast_lists(Checker *c)
 {
     const MemHeap *h = c->h;
+    const MemKeys *k = &c->keys;
     size_t n = 0;
     for (unsigned fl = 0; fl < FL_COUNT; fl++) {
         if (((h->fl_map >> fl) & 1u) != (h->sl_map[fl] != 0))
@@ -392,7 +431,7 @@ MEM_NO_ASAN static void check_fast_lists(Checker *c)
             if (((h->sl_map[fl] >> sl) & 1u) != (head != NIL))
                 fail(c, "class %u/%u: bitmap bit disagrees with its list", fl, sl);
             uint32_t prev = NIL;
-            for (uint32_t g = head; g != NIL; g = mem_links(h, g)[0]) {
+            for (uint32_t g = head; g != NIL; g = link_get(h, k, g, 0)) {
                 if (n++ > h->free_blocks) {
                     fail(c, "the size classes hold more than the %zu free blocks",
                          h->free_blocks);
@@ -405,7 +444,7 @@ MEM_NO_ASAN static void check_fast_lists(Checker *c)
                 if (f != fl || s != sl)
                     fail(c, "free block at +%#zx of %u granules is in class %u/%u, not %u/%u",
                          off(g), mem_hdr(h, g)->size, fl, sl, f, s);
-                if (mem_links(h, g)[1] != prev)
+                if (link_get(h, k, g, 1) != prev)
                     fail(c, "free block at +%#zx: prev link is wrong", off(g));
                 prev = g;
             }
@@ -415,6 +454,7 @@ MEM_NO_ASAN static void check_fast_lists(Checker *c)
         fail(c, "first-level bitmap has bits past the last class");
     if (n != h->free_blocks)
         fail(c, "size classes hold %zu blocks, the heap has %zu free", n, h->free_blocks);
+    check_largest(c);
 }
 
 /* One list per order: each holds exactly free blocks of its order, linked
@@ -437,7 +477,7 @@ MEM_NO_ASAN static void check_buddy_lists(Checker *c)
         if (bit != (head != NIL))
             fail(c, "buddy order %u: bitmap bit disagrees with its list", k);
         uint32_t prev = NIL;
-        for (uint32_t g = head; g != NIL; g = mem_links(h, g)[0]) {
+        for (uint32_t g = head; g != NIL; g = link_get(h, &c->keys, g, 0)) {
             if (n++ > h->free_blocks) {
                 fail(c, "the buddy lists hold more than the %zu free blocks", h->free_blocks);
                 return;
@@ -447,7 +487,7 @@ MEM_NO_ASAN static void check_buddy_lists(Checker *c)
             if (mem_hdr(h, g)->size != 1u << k)
                 fail(c, "free block at +%#zx of %u granules is on the list of order %u", off(g),
                      mem_hdr(h, g)->size, k);
-            if (mem_links(h, g)[1] != prev)
+            if (link_get(h, &c->keys, g, 1) != prev)
                 fail(c, "free block at +%#zx: prev link is wrong", off(g));
             prev = g;
         }
@@ -461,12 +501,17 @@ MEM_NO_ASAN int mem_diagnose_locked(const MemHeap *h, char *why, size_t len)
     Checker c = {.h = h, .why = why, .len = len};
     if (why && len)
         why[0] = '\0';
-    if (!h || h->magic != MEM_MAGIC) {
-        fail(&c, "not a heap");
+    if (!mem_heap_ok(h) || h->magic != MEM_MAGIC) {
+        fail(&c, "not a heap"); /* never created, released, or its seal is broken */
         return c.problems;
     }
-    if (h->policy >= MEM_POLICY_COUNT || h->ngran < MIN_GRANS || !h->bm_levels ||
-        h->bm_levels > BM_LEVELS || h->order >= MEM_ORDER_COUNT ||
+    c.keys = mem_keys(h);
+    if (h->observer && h->observer_seal != mem_observer_seal(h, h->observer, h->observer_arg))
+        fail(&c, "the observer's pointers were overwritten (they fail their keyed copy)");
+    bool geometry = h->ngran >= MIN_GRANS && h->bm_levels == mem_bm_levels(h->ngran);
+    for (unsigned l = 0, off = 0; geometry && l < h->bm_levels; off += h->bm_nwords[l], l++)
+        geometry = h->bm_off[l] == off && h->bm_nwords[l] == mem_bm_words(h->ngran, l);
+    if (h->policy >= MEM_POLICY_COUNT || !geometry || h->order >= MEM_ORDER_COUNT ||
         h->coalesce >= MEM_COALESCE_COUNT ||
         (!mem_is_list_policy(h) && (h->order || h->coalesce))) {
         fail(&c, "the control structure is corrupt");
@@ -485,7 +530,7 @@ MEM_NO_ASAN int mem_diagnose_locked(const MemHeap *h, char *why, size_t len)
 
 MEM_NO_ASAN int MemHeap_Diagnose(const MemHeap *h, char *why, size_t len)
 {
-    if (!h || h->magic != MEM_MAGIC) /* not a heap: do not touch its lock */
+    if (!mem_heap_ok(h)) /* not a heap: do not touch its lock */
         return mem_diagnose_locked(h, why, len);
     bool locked = mem_lock(h);
     int n = mem_diagnose_locked(h, why, len);

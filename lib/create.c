@@ -39,6 +39,7 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, const M
     if (n < MIN_GRANS)
         return NULL;
 
+    mem_secret_init();
     memset(h, 0, sizeof *h);
     h->magic = MEM_MAGIC;
     h->policy = (uint8_t)policy;
@@ -51,23 +52,22 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, const M
     h->control = control;
     h->ngran = (uint32_t)n;
     size_t off = 0;
-    uint64_t *tail = (uint64_t *)(void *)((unsigned char *)arena + HDR + n * GRAN);
     for (unsigned l = 0; l < levels; l++) {
         h->bm_off[l] = (uint32_t)off;
         h->bm_nwords[l] = (uint32_t)mem_bm_words((uint32_t)n, l);
         off += h->bm_nwords[l];
-        /* storage word i >= 1 is tail[i - 1]; a top level above level 0 is
-         * in here (a lone level 0 is just the arena's first word) */
-        h->bm_level[l] = l > 0 && l + 1u == levels ? &h->bm_top : tail + h->bm_off[l] - 1;
     }
     h->head = h->tail = h->rover = NIL;
     for (unsigned i = 0; i < FL_COUNT; i++)
         for (unsigned j = 0; j < SL_COUNT; j++)
             h->fast_head[i][j] = NIL;
+    h->big = NIL;
+    h->big_known = true;
     for (unsigned k = 0; k <= BUDDY_MAX_ORDER; k++)
         h->buddy_head[k] = NIL;
     atomic_init(&h->lock_owner, 0);
     atomic_init(&h->lock_word, 0u);
+    mem_key_draw(h);
 
     MEM_UNPOISON(arena, size);
     for (unsigned l = 0; l < levels && !(o->flags & MEM_OPT_ZEROED); l++)
@@ -75,25 +75,28 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, const M
             *mem_bm_word(h, l, w) = 0;
 
     uint32_t g = 0, s = (uint32_t)n;
+    const MemKeys keys = mem_keys(h), *k = &keys;
     if (policy == MEM_BUDDY) {
-        mem_buddy_init(h);
+        mem_buddy_init(h, k);
         mem_runs_init(h); /* (all classes off: runs are MEM_FAST's) */
         MEM_POISON(arena, size);
+        h->seal[0] = h->seal[1] = mem_seal_of(h);
         return h;
     }
-    hdr_write(h, g, s, B_PREV_USED);
+    hdr_write_k(h, k, g, s, B_PREV_USED);
     footer_write(h, g, s);
     bm_set(h, g);
     if (mem_is_list_policy(h)) {
-        mem_list_add(h, g);
+        mem_list_add(h, k, g, NIL, NIL);
         if (policy == MEM_NEXT_FIT)
             h->rover = g;
     } else {
-        mem_seg_insert(h, g, s);
+        mem_seg_insert(h, k, g, s);
     }
     h->free_blocks = 1;
     mem_runs_init(h);
     MEM_POISON(arena, size);
+    h->seal[0] = h->seal[1] = mem_seal_of(h);
     return h;
 }
 
@@ -134,12 +137,15 @@ MEM_NO_ASAN MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy,
     return MemHeap_CreateEx(region, size, &o);
 }
 
+/* Not a heap (never created, released, or its seal broken): ignored. */
 MEM_NO_ASAN void MemHeap_Release(MemHeap *h)
 {
-    if (!h)
+    if (!mem_heap_ok(h))
         return;
     MEM_UNPOISON(h->base, h->arena);
     h->magic = 0;
+    h->seal[0] = h->seal[1] = 0;
+    h->observer = NULL;
 }
 
 /* ---- policies by name ---------------------------------------------------------- */

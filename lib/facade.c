@@ -3,8 +3,9 @@
  *
  * The default heap's control structure is static storage, so the whole
  * mmap()ed region is arena: a one-page heap keeps 4056 of its 4096 bytes for
- * an object.  Mem_Init is the only place in the library that calls mmap, and
- * it calls it at most once per process, whatever happens.
+ * an object.  Mem_Init is the only place in the library that calls mmap;
+ * once it has succeeded it never calls it again, and a failed mmap leaves it
+ * as if it had not been called (a later call may try again).
  */
 #include "mem_internal.h"
 
@@ -43,7 +44,7 @@ int Mem_Init(int sizeOfRegion)
     }
     void *region = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (region == MAP_FAILED) {
-        atomic_store(&init_state, INIT_SPENT);
+        atomic_store(&init_state, INIT_NONE); /* nothing was taken: a retry may follow */
         return -1;
     }
     MemOptions o = {policy, 0, MEM_ORDER_ADDRESS, MEM_COALESCE_NOW};

@@ -111,14 +111,14 @@ MEM_NO_ASAN void mem_alloc_done(MemHeap *h, EventBuf *eb, size_t size, uint32_t 
  * object of size bytes; the counters; the ALLOC event, whose block is g and
  * whose size is the `total` granules of the free block from g on,
  * `remainder` of them split off its end. */
-MEM_HOT void *commit_alloc(MemHeap *h, uint32_t g, uint32_t need, uint32_t prev_used,
-                           size_t size, EventBuf *eb, size_t examined, uint32_t total,
-                           uint32_t remainder, uint32_t rover_before)
+MEM_HOT void *commit_alloc(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t need,
+                           uint32_t prev_used, size_t size, EventBuf *eb, size_t examined,
+                           uint32_t total, uint32_t remainder, uint32_t rover_before)
 {
     size_t block_bytes = (size_t)need * GRAN;
     uint32_t slack = (uint32_t)(block_bytes - HDR - size);
     MEM_ASSERT(slack < SLACK_WIDE); /* SLACK_MAX marks a run, SLACK_WIDE wide padding */
-    hdr_write(h, g, need, B_USED | prev_used | slack << B_SLACK_SHIFT);
+    hdr_write_k(h, k, g, need, B_USED | prev_used | slack << B_SLACK_SHIFT);
     unsigned char *obj = mem_payload(h, g);
     if (h->flags & MEM_OPT_GUARD)
         mem_guard_fill(obj + size, slack);
@@ -131,51 +131,88 @@ MEM_HOT void *commit_alloc(MemHeap *h, uint32_t g, uint32_t need, uint32_t prev_
     return obj;
 }
 
-MEM_NO_ASAN void *mem_alloc_commit(MemHeap *h, uint32_t g, uint32_t need, uint32_t prev_used,
-                                   size_t size, EventBuf *eb, size_t examined, uint32_t total,
-                                   uint32_t remainder, uint32_t rover_before)
+MEM_NO_ASAN void *mem_alloc_commit(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t need,
+                                   uint32_t prev_used, size_t size, EventBuf *eb,
+                                   size_t examined, uint32_t total, uint32_t remainder,
+                                   uint32_t rover_before)
 {
-    return commit_alloc(h, g, need, prev_used, size, eb, examined, total, remainder,
+    return commit_alloc(h, k, g, need, prev_used, size, eb, examined, total, remainder,
                         rover_before);
 }
 
-/* Takes free block g (total granules) out of the free structure for a used
- * block of need granules: the rest is split off as a free block (*r, *rest)
- * when it can be one, else the whole block is taken.  Returns the granules
- * taken.  g's header is the caller's to write. */
-MEM_HOT uint32_t take_block(MemHeap *h, uint32_t g, uint32_t total, uint32_t need, const bool list,
-                            uint32_t *r_out, uint32_t *rest_out)
+/* The block at end follows a free block that is about to become used: its
+ * PREV_USED bit will be set and re-tagged, so its header must be valid and
+ * say that the block before is free.  (It is used, or, where coalescing is
+ * deferred or never done, free too.) */
+MEM_HOT bool after_ok(const MemHeap *h, const MemKeys *k, uint32_t end)
+{
+    if (end >= h->ngran)
+        return true;
+    const BlockHeader *after = mem_hdr(h, end);
+    return hdr_ok_k(h, k, end, after) && !(after->info & B_PREV_USED) &&
+           ((after->info & B_USED) || h->coalesce != MEM_COALESCE_NOW);
+}
+
+/* Block g may be taken for need granules: a free block (node_ok) at least
+ * that large, everything the take writes through is sound (its list
+ * neighbours; the head the remainder goes to), and when it is taken whole,
+ * the block after it (after_ok). */
+MEM_HOT bool take_ok(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t need,
+                     const bool list)
+{
+    if (!node_ok(h, k, g))
+        return false;
+    uint32_t total = mem_hdr(h, g)->size;
+    if (total < need)
+        return false;
+    uint32_t rest = total - need;
+    if (rest < MIN_GRANS && !after_ok(h, k, g + total))
+        return false;
+    return list ? mem_list_take_ok(h, k, g) : mem_seg_take_ok(h, k, g, total, rest);
+}
+
+MEM_NO_ASAN bool mem_take_ok(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t need)
+{
+    return mem_is_list_policy(h) ? take_ok(h, k, g, need, true) : take_ok(h, k, g, need, false);
+}
+
+/* Takes free block g (total granules, checked by take_ok) out of the free
+ * structure for a used block of need granules: the rest is split off as a
+ * free block (*r, *rest) when it can be one, else the whole block is taken.
+ * Returns the granules taken.  g's header is the caller's to write. */
+MEM_HOT uint32_t take_block(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t total,
+                            uint32_t need, const bool list, uint32_t *r_out, uint32_t *rest_out)
 {
     uint32_t rest = total - need;
     uint32_t r = NIL;
     if (rest >= MIN_GRANS) {
         /* [------ free ------] => [used][ free ] */
         r = g + need;
-        free_block_write(h, r, rest, B_PREV_USED);
+        free_block_write(h, k, r, rest, B_PREV_USED);
     } else {
         need = total;
-        set_prev_used(h, g + total, true);
+        set_prev_used(h, k, g + total, true);
         h->free_blocks--;
     }
     if (list)
-        mem_list_take(h, g, r);
+        mem_list_take(h, k, g, r);
     else
-        mem_seg_take(h, g, total, r, rest);
+        mem_seg_take(h, k, g, total, r, rest);
     *r_out = r;
     *rest_out = rest;
     return need;
 }
 
 
-static void *alloc_again(MemHeap *h, size_t size, EventBuf *eb);
+static void *alloc_again(MemHeap *h, const MemKeys *k, size_t size, EventBuf *eb);
 
 /* MEM_COALESCE_DEFERRED: no block fits, so the deferred coalesce runs (an
  * event says so), and the search again if it merged anything. */
-MEM_NO_ASAN static uint32_t coalesce_and_search(MemHeap *h, size_t size, uint32_t need,
-                                                size_t *examined, EventBuf *eb)
+MEM_NO_ASAN static uint32_t coalesce_and_search(MemHeap *h, const MemKeys *k, size_t size,
+                                                uint32_t need, size_t *examined, EventBuf *eb)
 {
     size_t before = h->free_blocks;
-    size_t merges = mem_list_coalesce_all(h);
+    size_t merges = mem_list_coalesce_all(h, k);
     h->deferred++;
     MemEvent *e = mem_ev_add(eb, h, MEM_EV_COALESCE_ALL);
     if (e) {
@@ -185,22 +222,23 @@ MEM_NO_ASAN static uint32_t coalesce_and_search(MemHeap *h, size_t size, uint32_
         uint32_t big = mem_largest_free(h, &e->size);
         e->block = big != NIL ? goff(big) : SIZE_MAX;
     }
-    return merges ? mem_list_search(h, need, examined) : NIL;
+    return merges ? mem_list_search(h, k, need, examined) : NIL;
 }
 
-MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool list)
+MEM_HOT void *alloc_locked(MemHeap *h, const MemKeys *k, size_t size, EventBuf *eb,
+                           const bool list)
 {
     uint32_t need = need_grans(h, size);
     uint32_t rover_before = h->rover;
     size_t examined = 0;
     uint32_t g = NIL;
     if (need)
-        g = list ? mem_list_search(h, need, &examined) : mem_seg_search(h, need, &examined);
+        g = list ? mem_list_search(h, k, need, &examined) : mem_seg_search(h, k, need, &examined);
     if (list && g == NIL && need && h->coalesce == MEM_COALESCE_DEFERRED)
-        g = coalesce_and_search(h, size, need, &examined, eb);
-    if (g == NIL || !free_block_ok(h, g)) {
+        g = coalesce_and_search(h, k, size, need, &examined, eb);
+    if (g == NIL || !take_ok(h, k, g, need, list)) {
         if (!list && need && h->run_spares && mem_run_release_for(h, need, eb))
-            return alloc_again(h, size, eb); /* it fits now */
+            return alloc_again(h, k, size, eb); /* it fits now */
         mem_alloc_failed(h, size, examined, eb);
         return NULL;
     }
@@ -209,17 +247,17 @@ MEM_HOT void *alloc_locked(MemHeap *h, size_t size, EventBuf *eb, const bool lis
     uint32_t total = b->size;
     uint32_t prev_used = b->info & B_PREV_USED;
     uint32_t r, rest;
-    need = take_block(h, g, total, need, list, &r, &rest);
-    return commit_alloc(h, g, need, prev_used, size, eb, examined, total, r != NIL ? rest : 0u,
-                        rover_before);
+    need = take_block(h, k, g, total, need, list, &r, &rest);
+    return commit_alloc(h, k, g, need, prev_used, size, eb, examined, total,
+                        r != NIL ? rest : 0u, rover_before);
 }
 
 /* After a spare run went back: the search again (out of line: the failure
  * path of the copy inlined here may come back once per spare). */
-MEM_NO_ASAN __attribute__((noinline)) static void *alloc_again(MemHeap *h, size_t size,
-                                                               EventBuf *eb)
+MEM_NO_ASAN __attribute__((noinline)) static void *alloc_again(MemHeap *h, const MemKeys *k,
+                                                               size_t size, EventBuf *eb)
 {
-    return alloc_locked(h, size, eb, false);
+    return alloc_locked(h, k, size, eb, false);
 }
 
 /* ---- blocks for runs (runs.c) ------------------------------------------------- */
@@ -232,29 +270,35 @@ MEM_NO_ASAN __attribute__((noinline)) static void *alloc_again(MemHeap *h, size_
 MEM_NO_ASAN uint32_t mem_block_for_run(MemHeap *h, uint32_t need, size_t *examined,
                                        size_t *remainder)
 {
-    uint32_t g = mem_seg_search(h, need, examined);
-    if (g == NIL || !free_block_ok(h, g))
+    const MemKeys keys = mem_keys(h), *k = &keys;
+    uint32_t g = mem_seg_search(h, k, need, examined);
+    if (g == NIL || !take_ok(h, k, g, need, false))
         return NIL;
     BlockHeader *b = mem_hdr(h, g);
     uint32_t total = b->size, prev_used = b->info & B_PREV_USED, rest = total - need;
     if (rest < MIN_GRANS) {
         uint32_t r;
-        need = take_block(h, g, total, need, false, &r, &rest);
-        hdr_write(h, g, need, B_RUN_MARK | prev_used);
+        need = take_block(h, k, g, total, need, false, &r, &rest);
+        hdr_write_k(h, k, g, need, B_RUN_MARK | prev_used);
         count_used(h, (size_t)need * GRAN, 0);
         *remainder = 0;
         return g;
     }
+    /* the block after the run learns that a used block is before it */
+    if (!after_ok(h, k, g + total))
+        return NIL;
     uint32_t run = g + rest;
     if (fast_class(rest) != fast_class(total)) {
-        fast_remove(h, g, total);
-        mem_seg_insert(h, g, rest);
+        fast_remove(h, k, g, total);
+        mem_seg_insert(h, k, g, rest);
+    } else if (g == h->big) {
+        h->big_known = false; /* it shrank */
     }
-    hdr_write(h, g, rest, prev_used);
+    hdr_write_k(h, k, g, rest, prev_used);
     footer_write(h, g, rest);
-    hdr_write(h, run, need, B_RUN_MARK); /* the block before it is free */
+    hdr_write_k(h, k, run, need, B_RUN_MARK); /* the block before it is free */
     bm_set(h, run);
-    set_prev_used(h, run + need, true);
+    set_prev_used(h, k, run + need, true);
     count_used(h, (size_t)need * GRAN, 0);
     *remainder = (size_t)rest * GRAN;
     return run;
@@ -263,9 +307,10 @@ MEM_NO_ASAN uint32_t mem_block_for_run(MemHeap *h, uint32_t need, size_t *examin
 /* MemHeap_Alloc's full path: every case, with the lock and the events. */
 MEM_NO_ASAN __attribute__((noinline)) static void *alloc_full(MemHeap *h, size_t size)
 {
-    if (!h || size == 0 || (h->flags & MEM_VIEW_FLAG))
+    if (size == 0 || !mem_heap_ok(h) || (h->flags & MEM_VIEW_FLAG))
         return NULL;
     EventBuf eb;
+    const MemKeys keys = mem_keys(h), *k = &keys;
     bool locked = mem_lock(h);
     mem_ev_begin(&eb, h);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
@@ -273,11 +318,11 @@ MEM_NO_ASAN __attribute__((noinline)) static void *alloc_full(MemHeap *h, size_t
      * MEM_FAST a small request tries the runs first */
     void *p;
     if (h->policy == MEM_BUDDY)
-        p = mem_buddy_alloc(h, size, &eb);
+        p = mem_buddy_alloc(h, k, size, &eb);
     else if (mem_is_list_policy(h))
-        p = alloc_locked(h, size, &eb, true);
+        p = alloc_locked(h, k, size, &eb, true);
     else if (size > RUN_MAX_SIZE || !(p = run_alloc(h, size, &eb)))
-        p = alloc_locked(h, size, &eb, false);
+        p = alloc_locked(h, k, size, &eb, false);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     if (eb.on)
         mem_ev_flush(h, &eb);
@@ -296,8 +341,11 @@ MEM_NO_ASAN static MemReject classify_outside(const MemHeap *h, uintptr_t a)
 /* Which block holds ptr (*gout, NIL if none), in a run which slot (*slot,
  * left alone otherwise), and whether ptr is inside its live object.
  * Nothing read from the region is trusted before it is checked: the
- * bitmap's answer must be a block whose tagged header covers ptr. */
-MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout, uint32_t *slot)
+ * bitmap's answer must be a block whose tagged header covers ptr.  Only the
+ * bitmap, the headers and the run tables are read, never a byte of an
+ * object, which its owner may be writing at the same time. */
+MEM_HOT MemReject classify(const MemHeap *h, const MemKeys *k, const void *ptr, uint32_t *gout,
+                           uint32_t *slot)
 {
     uintptr_t a = (uintptr_t)ptr;
     size_t o = (size_t)(a - (uintptr_t)h->base) - HDR; /* wraps below the area */
@@ -314,7 +362,7 @@ MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout, ui
         return MEM_REJECT_CORRUPT;
     const BlockHeader *bh = mem_hdr(h, g);
     uint32_t size = bh->size, info = bh->info;
-    if (!hdr_valid(h, g, size, info) || g + size <= q)
+    if (!hdr_valid(h, k, g, size, info) || g + size <= q)
         return MEM_REJECT_CORRUPT;
     *gout = g;
     if (!(info & B_USED))
@@ -335,37 +383,46 @@ MEM_HOT MemReject classify(const MemHeap *h, const void *ptr, uint32_t *gout, ui
     return MEM_OK;
 }
 
-MEM_NO_ASAN MemReject mem_classify(const MemHeap *h, const void *ptr, uint32_t *g,
-                                   uint32_t *slot)
+MEM_NO_ASAN MemReject mem_classify(const MemHeap *h, const MemKeys *k, const void *ptr,
+                                   uint32_t *g, uint32_t *slot)
 {
-    return classify(h, ptr, g, slot);
+    return classify(h, k, ptr, g, slot);
+}
+
+MEM_NO_ASAN uint32_t mem_take_block(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t total,
+                                    uint32_t need, uint32_t *r, uint32_t *rest)
+{
+    return mem_is_list_policy(h) ? take_block(h, k, g, total, need, true, r, rest)
+                                 : take_block(h, k, g, total, need, false, r, rest);
 }
 
 MEM_NO_ASAN MemReject MemHeap_Classify(const MemHeap *h, const void *ptr)
 {
-    if (!h)
+    if (!mem_heap_ok(h))
         return MEM_REJECT_NULL_HEAP;
     uint32_t g, slot;
+    const MemKeys keys = mem_keys(h), *k = &keys;
     bool locked = mem_lock(h);
-    MemReject r = classify(h, ptr, &g, &slot);
+    MemReject r = classify(h, k, ptr, &g, &slot);
     mem_unlock(h, locked);
     return r;
 }
 
 MEM_NO_ASAN void *MemHeap_Find(const MemHeap *h, const void *ptr, size_t *size)
 {
-    if (!h)
+    if (!mem_heap_ok(h))
         return NULL;
     uint32_t g, slot = NIL;
     void *obj = NULL;
+    const MemKeys keys = mem_keys(h), *k = &keys;
     bool locked = mem_lock(h);
-    if (classify(h, ptr, &g, &slot) == MEM_OK) {
+    if (classify(h, k, ptr, &g, &slot) == MEM_OK) {
         if (slot != NIL) {
             const RunTable *t = run_table(h, g);
-            const RunClass *k = &h->runs[t->cls];
-            obj = h->base + run_slot_off(g, k, slot);
+            const RunClass *rc = &h->runs[t->cls];
+            obj = h->base + run_slot_off(g, rc, slot);
             if (size)
-                *size = k->size - run_slack(t, k, slot);
+                *size = rc->size - run_slack(t, rc, slot);
         } else {
             obj = mem_payload(h, g);
             if (size)
@@ -380,7 +437,7 @@ MEM_NO_ASAN const char *MemReject_Describe(MemReject r)
 {
     switch (r) {
     case MEM_OK: return "points into a live object";
-    case MEM_REJECT_NULL_HEAP: return "there is no heap";
+    case MEM_REJECT_NULL_HEAP: return "there is no heap (NULL, released, or its control is damaged)";
     case MEM_REJECT_OUTSIDE: return "points outside the heap";
     case MEM_REJECT_TABLE: return "points into the heap's own tables, not a block";
     case MEM_REJECT_FREE: return "points into a free block (never allocated, or already freed)";
@@ -462,137 +519,159 @@ MEM_NO_ASAN static void free_events(MemHeap *h, EventBuf *eb, uint32_t g, uint32
     mem_ev_rover(eb, h, rover_before);
 }
 
-/* What merging a freed block did, for the events. */
-typedef struct Merge {
-    uint32_t start, merged; /* the free block that results */
-    unsigned neighbours;    /* MEM_LEFT | MEM_RIGHT absorbed */
-} Merge;
+/* What freeing used block g will do: [left][g][right] => [--- merged ---].
+ * Made and checked (free_plan) before anything is written. */
+typedef struct FreePlan {
+    uint32_t start, merged, right, left_size, right_size;
+    unsigned neighbours;
+    uint32_t prev, next; /* list policies, no free neighbour: where it goes */
+    bool alone;          /* list policies whose coalescing is deferred or
+                            never: g goes back unmerged, between prev and next,
+                            and neighbours says which are free beside it */
+} FreePlan;
 
-/* Puts used block g (size granules, header info) back as a free block,
- * merged with its free neighbours. */
-MEM_HOT Merge merge_block(MemHeap *h, uint32_t g, uint32_t size, uint32_t info, const bool list,
-                          uint32_t rover_before)
+/* Which free structure a plan is for: list.c's, seg.h's, or buddy.c's
+ * (which checks its buddies itself, as it merges). */
+enum { PLAN_LIST, PLAN_SEG, PLAN_BUDDY };
+
+/* Coalescing will trust both neighbours of used block g, and the free
+ * structure will be written through their list neighbours: all are checked
+ * here.  The right one's header (its tag covers PREV_USED, which must say g
+ * is used); on the left, the footer and the free block it leads to, which
+ * must start in the bitmap, carry a valid free header of exactly the
+ * footer's size, and be linked where it belongs.  An overflow that reached
+ * a header, or a forged footer and header inside an object, fails here,
+ * and the free is refused instead of merging through them. */
+MEM_HOT bool free_plan(const MemHeap *h, const MemKeys *k, uint32_t g, FreePlan *p,
+                       const unsigned kind)
+{
+    const BlockHeader *b = mem_hdr(h, g);
+    uint32_t size = b->size;
+    p->start = g;
+    p->merged = size;
+    p->left_size = p->right_size = 0;
+    p->neighbours = 0;
+    p->alone = false;
+    p->right = g + size;
+    if (p->right < h->ngran) {
+        const BlockHeader *rb = mem_hdr(h, p->right);
+        if (!hdr_ok_k(h, k, p->right, rb) || !(rb->info & B_PREV_USED))
+            return false;
+        if (!(rb->info & B_USED)) {
+            p->right_size = rb->size;
+            p->merged += rb->size;
+            p->neighbours = MEM_RIGHT;
+        }
+    }
+    if (!(b->info & B_PREV_USED)) {
+        uint32_t ls = *mem_footer_before(h, g);
+        if (ls < MIN_GRANS || ls > g || !bm_test(h, g - ls) || !node_ok(h, k, g - ls) ||
+            mem_hdr(h, g - ls)->size != ls)
+            return false;
+        p->left_size = ls;
+        p->start = g - ls;
+        p->merged += ls;
+        p->neighbours |= MEM_LEFT;
+    }
+    if (kind == PLAN_BUDDY)
+        return true;
+    if (kind == PLAN_LIST && h->coalesce != MEM_COALESCE_NOW) {
+        p->alone = true;
+        p->start = g;
+        p->merged = size;
+        return mem_list_add_ok(h, k, g, &p->prev, &p->next);
+    }
+    if (kind == PLAN_LIST)
+        return mem_list_release_ok(h, k, p->start, p->right, p->neighbours, &p->prev, &p->next);
+    return mem_seg_release_ok(h, k, p->start, p->merged, p->right, p->left_size, p->right_size,
+                              p->neighbours);
+}
+
+/* Puts used block g (size granules) back as a free block, merged with its
+ * free neighbours as planned (free_plan). */
+MEM_HOT void merge_block(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t size,
+                         const FreePlan *p, const bool list, uint32_t rover_before)
 {
     h->used_bytes -= (size_t)size * GRAN;
 
-    /* [left][this][right] => [-------- merged --------] */
-    uint32_t start = g, merged = size, prev_used = info & B_PREV_USED;
-    uint32_t left_size = 0, right_size = 0;
-    unsigned neighbours = 0;
-    if (!prev_used) {
-        left_size = *mem_footer_before(h, g);
-        start = g - left_size;
-        merged += left_size;
-        prev_used = mem_hdr(h, start)->info & B_PREV_USED;
-        neighbours = MEM_LEFT;
+    uint32_t start = p->start, merged = p->merged, right = p->right;
+    unsigned neighbours = p->neighbours;
+    uint32_t prev_used = mem_hdr(h, start)->info & B_PREV_USED;
+    if (neighbours & MEM_LEFT)
         bm_clear(h, g);
-    }
-    uint32_t right = g + size;
-    if (right < h->ngran) {
-        const BlockHeader *rb = mem_hdr(h, right);
-        if (!(rb->info & B_USED)) {
-            right_size = rb->size;
-            merged += right_size;
-            neighbours |= MEM_RIGHT;
-            bm_clear(h, right);
-        }
-    }
+    if (neighbours & MEM_RIGHT)
+        bm_clear(h, right);
 
     if (list)
-        mem_list_release(h, start, right, neighbours, rover_before);
+        mem_list_release(h, k, start, right, neighbours, rover_before, p->prev, p->next);
     else
-        mem_seg_release(h, start, merged, right, left_size, right_size, neighbours);
-    hdr_write(h, start, merged, prev_used);
+        mem_seg_release(h, k, start, merged, right, p->left_size, p->right_size, neighbours);
+    /* headers swallowed by the merge: nothing may find them again */
+    if (neighbours & MEM_LEFT)
+        hdr_clear(h, g);
+    if (neighbours & MEM_RIGHT)
+        hdr_clear(h, right);
+    hdr_write_k(h, k, start, merged, prev_used);
     footer_write(h, start, merged);
     if (!(neighbours & MEM_RIGHT))
-        set_prev_used(h, start + merged, false);
+        set_prev_used(h, k, start + merged, false);
 
     /* one block more, less each neighbour it absorbed */
     h->free_blocks = h->free_blocks + 1u - (neighbours & MEM_LEFT ? 1u : 0u) -
                      (neighbours & MEM_RIGHT ? 1u : 0u);
-    return (Merge){start, merged, neighbours};
 }
 
 /* Coalescing deferred or never: the freed block joins the list as it is,
- * and its free neighbours, if any, stay beside it (the FREE event names
- * them). */
-MEM_NO_ASAN static void free_alone(MemHeap *h, uint32_t g, uint32_t size, uint32_t info,
-                                   size_t obj_size, EventBuf *eb, uint32_t rover_before,
-                                   ptrdiff_t given)
+ * between the blocks the plan found, and its free neighbours, if any, stay
+ * beside it (the FREE event names them). */
+MEM_NO_ASAN static void free_alone(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t size,
+                                   const FreePlan *p, size_t obj_size, EventBuf *eb,
+                                   uint32_t rover_before, ptrdiff_t given)
 {
-    uint32_t prev_used = info & B_PREV_USED, right = g + size;
-    unsigned beside = prev_used ? 0u : MEM_LEFT;
-    if (right < h->ngran && !(mem_hdr(h, right)->info & B_USED))
-        beside |= MEM_RIGHT;
+    uint32_t prev_used = mem_hdr(h, g)->info & B_PREV_USED;
     h->used_bytes -= (size_t)size * GRAN;
-    mem_list_add(h, g);
-    hdr_write(h, g, size, prev_used);
+    mem_list_add(h, k, g, p->prev, p->next);
+    hdr_write_k(h, k, g, size, prev_used);
     footer_write(h, g, size);
-    set_prev_used(h, right, false);
+    set_prev_used(h, k, p->right, false);
     h->free_blocks++;
     if (h->policy == MEM_NEXT_FIT && h->rover == NIL)
         h->rover = g; /* the heap was full: the search starts here */
     if (eb->on) {
         MemEvent *e = mem_ev_free(eb, h, g, size, obj_size, given);
         if (e)
-            e->neighbours = beside;
+            e->neighbours = p->neighbours;
         mem_ev_rover(eb, h, rover_before);
     }
 }
 
-/* Frees used block g; `given` is the pointer the caller passed, as an
- * offset, for the events. */
-MEM_HOT void free_locked(MemHeap *h, uint32_t g, EventBuf *eb, const bool list, ptrdiff_t given)
+/* Frees used block g as planned; `given` is the pointer the caller passed,
+ * as an offset, for the events. */
+MEM_HOT void free_locked(MemHeap *h, const MemKeys *k, uint32_t g, const FreePlan *p,
+                         EventBuf *eb, const bool list, ptrdiff_t given)
 {
     BlockHeader *b = mem_hdr(h, g);
     uint32_t size = b->size;
-    uint32_t info = b->info;
     size_t obj_size = mem_object_size(b);
     uint32_t rover_before = h->rover;
     free_begin(h, g, obj_size, eb, given);
-    if (list && h->coalesce != MEM_COALESCE_NOW) {
-        free_alone(h, g, size, info, obj_size, eb, rover_before, given);
+    if (list && p->alone) {
+        free_alone(h, k, g, size, p, obj_size, eb, rover_before, given);
         return;
     }
-    Merge m = merge_block(h, g, size, info, list, rover_before);
+    merge_block(h, k, g, size, p, list, rover_before);
     if (eb->on)
-        free_events(h, eb, g, size, obj_size, m.start, m.merged, m.neighbours, rover_before,
+        free_events(h, eb, g, size, obj_size, p->start, p->merged, p->neighbours, rover_before,
                     given);
-}
-
-/* Coalescing will trust both neighbours of used block g: the right one's
- * header (tag, and PREV_USED, which the tag does not cover), and on the left
- * the footer and the free header it leads to.  An overflow that reached a
- * header fails here, and the free is refused instead of merging through
- * garbage links. */
-MEM_HOT bool neighbours_ok(const MemHeap *h, uint32_t g)
-{
-    const BlockHeader *b = mem_hdr(h, g);
-    uint32_t right = g + b->size;
-    if (right < h->ngran) {
-        const BlockHeader *rb = mem_hdr(h, right);
-        if (!hdr_ok(h, right, rb) || !(rb->info & B_PREV_USED) ||
-            (!(rb->info & B_USED) && !free_block_ok(h, right)))
-            return false;
-    }
-    if (!(b->info & B_PREV_USED)) {
-        uint32_t ls = *mem_footer_before(h, g);
-        if (ls < MIN_GRANS || ls > g || !free_block_ok(h, g - ls) || mem_hdr(h, g - ls)->size != ls)
-            return false;
-    }
-    return true;
-}
-
-MEM_NO_ASAN bool mem_neighbours_ok(const MemHeap *h, uint32_t g)
-{
-    return neighbours_ok(h, g);
 }
 
 /* Gives run g's block back to the block heap, where it coalesces; false
  * (and nothing changes) when its neighbours fail their checks. */
 MEM_NO_ASAN bool mem_block_release_run(MemHeap *h, uint32_t g, EventBuf *eb)
 {
-    if (!neighbours_ok(h, g))
+    const MemKeys keys = mem_keys(h), *k = &keys;
+    FreePlan plan;
+    if (!free_plan(h, k, g, &plan, PLAN_SEG))
         return false;
     BlockHeader *b = mem_hdr(h, g);
     MemEvent *e = mem_ev_add(eb, h, MEM_EV_RUN_RELEASE);
@@ -600,13 +679,13 @@ MEM_NO_ASAN bool mem_block_release_run(MemHeap *h, uint32_t g, EventBuf *eb)
         e->block = e->run = goff(g);
         e->size = (size_t)b->size * GRAN;
     }
-    Merge m = merge_block(h, g, b->size, b->info, false, h->rover);
-    if (m.neighbours) {
+    merge_block(h, k, g, b->size, &plan, false, h->rover);
+    if (plan.neighbours) {
         e = mem_ev_add(eb, h, MEM_EV_COALESCE);
         if (e) {
-            e->neighbours = m.neighbours;
-            e->block = goff(m.start);
-            e->size = (size_t)m.merged * GRAN;
+            e->neighbours = plan.neighbours;
+            e->block = goff(plan.start);
+            e->size = (size_t)plan.merged * GRAN;
         }
     }
     return true;
@@ -636,16 +715,18 @@ MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr
 {
     if (!ptr)
         return MEM_OK;
-    if (!h)
+    if (!mem_heap_ok(h))
         return MEM_REJECT_NULL_HEAP;
     if (h->flags & MEM_VIEW_FLAG)
         return MEM_REJECT_VIEW;
     EventBuf eb;
+    FreePlan plan;
     uint32_t g = NIL, slot = NIL;
+    const MemKeys keys = mem_keys(h), *k = &keys;
     bool locked = mem_lock(h);
     mem_ev_begin(&eb, h);
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
-    MemReject r = classify(h, ptr, &g, &slot);
+    MemReject r = classify(h, k, ptr, &g, &slot);
     ptrdiff_t given = (ptrdiff_t)((uintptr_t)ptr - (uintptr_t)h->base);
     if (exact && r == MEM_OK) {
         unsigned char *start = mem_payload(h, g);
@@ -656,11 +737,14 @@ MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr
         if ((unsigned char *)ptr != start)
             r = MEM_REJECT_INTERIOR;
     }
+    unsigned kind = h->policy == MEM_BUDDY ? PLAN_BUDDY : mem_is_list_policy(h) ? PLAN_LIST : PLAN_SEG;
     if (r == MEM_OK && slot != NIL) {
         if (!run_free_ok(h, g))
             r = MEM_REJECT_CORRUPT;
     } else if (r == MEM_OK &&
-               (!neighbours_ok(h, g) || (h->policy == MEM_BUDDY && !mem_buddy_ok(h, g)))) {
+               !(kind == PLAN_LIST   ? free_plan(h, k, g, &plan, PLAN_LIST)
+                 : kind == PLAN_SEG  ? free_plan(h, k, g, &plan, PLAN_SEG)
+                                     : free_plan(h, k, g, &plan, PLAN_BUDDY) && mem_buddy_ok(h, g))) {
         r = MEM_REJECT_CORRUPT;
         /* Guard mode says what reached the neighbour: this object's guard. */
         if (h->flags & MEM_OPT_GUARD)
@@ -672,12 +756,12 @@ MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr
             reject_event(h, &eb, ptr, r, g, slot);
     } else if (slot != NIL) {
         run_free(h, g, slot, &eb, given);
-    } else if (h->policy == MEM_BUDDY) {
-        mem_buddy_free(h, g, &eb, given);
-    } else if (mem_is_list_policy(h)) {
-        free_locked(h, g, &eb, true, given);
+    } else if (kind == PLAN_BUDDY) {
+        mem_buddy_free(h, k, g, &eb, given);
+    } else if (kind == PLAN_LIST) {
+        free_locked(h, k, g, &plan, &eb, true, given);
     } else {
-        free_locked(h, g, &eb, false, given);
+        free_locked(h, k, g, &plan, &eb, false, given);
     }
     MEM_ASSERT_EXPENSIVE(mem_diagnose_locked(h, NULL, 0) == 0);
     if (eb.on)
@@ -692,7 +776,9 @@ MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr
  * first; whatever it declines goes the full way.  With threads, both under
  * one hold of the lock (the full path takes it again: it is re-entrant), so
  * that the common case is short while others wait.  That case is out of
- * line, so that the one-thread path saves no registers for it. */
+ * line, so that the one-thread path saves no registers for it.  Both entry
+ * points check the heap's seal before anything else, the fast paths too: a
+ * released or damaged control structure is never used. */
 MEM_NO_ASAN __attribute__((noinline)) static void *alloc_threads(MemHeap *h, size_t size)
 {
     mem_lock_slow(h);
@@ -705,7 +791,7 @@ MEM_NO_ASAN __attribute__((noinline)) static void *alloc_threads(MemHeap *h, siz
 
 MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
 {
-    if (h && size - 1u < RUN_MAX_SIZE) {
+    if (size - 1u < RUN_MAX_SIZE && mem_heap_ok(h)) {
         unsigned mode = run_mode(h);
         if (mode == RUN_FAST_BARE) {
             void *p = run_alloc_fast(h, size);
@@ -739,7 +825,7 @@ MEM_NO_ASAN __attribute__((noinline)) static int free_threads(MemHeap *h, void *
 
 MEM_HOT int free_entry(MemHeap *h, void *ptr, const bool exact)
 {
-    if (h && ptr) {
+    if (ptr && mem_heap_ok(h)) {
         unsigned mode = run_mode(h);
         if (mode == RUN_FAST_BARE) {
             unsigned f = run_free_fast(h, ptr, exact);

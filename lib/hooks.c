@@ -2,9 +2,11 @@
  * hooks.c - how a visualiser sees the heap: its region, the walks over all
  * blocks and over the free structure, the statistics, and the observer with
  * the events the operations raise.  Everything is read under the heap's lock
- * and nothing read from the arena is followed before it is checked.
+ * and nothing read from the arena is followed before it is checked: a walk
+ * stops at the first block that fails, whatever the arena holds.
  */
 #include "runs.h"
+#include "seg.h"
 
 #include <string.h>
 
@@ -22,10 +24,18 @@ MEM_NO_ASAN MemEvent *mem_ev_add(EventBuf *eb, const MemHeap *h, MemEventKind ki
     return e;
 }
 
+/* The observer is called only through the pointer it was installed with:
+ * one whose keyed copy no longer matches (a store into the control
+ * structure) is never called. */
 MEM_NO_ASAN void mem_ev_flush(const MemHeap *h, const EventBuf *eb)
 {
-    for (unsigned i = 0; i < eb->n && h->observer; i++)
-        h->observer(&eb->ev[i], h->observer_arg);
+    for (unsigned i = 0; i < eb->n; i++) {
+        MemObserver fn = h->observer;
+        void *arg = h->observer_arg;
+        if (!fn || h->observer_seal != mem_observer_seal(h, fn, arg))
+            return;
+        fn(&eb->ev[i], arg);
+    }
 }
 
 MEM_NO_ASAN void mem_ev_rover(EventBuf *eb, const MemHeap *h, uint32_t before)
@@ -33,7 +43,7 @@ MEM_NO_ASAN void mem_ev_rover(EventBuf *eb, const MemHeap *h, uint32_t before)
     if (h->policy != MEM_NEXT_FIT || h->rover == before)
         return;
     MemEvent *e = mem_ev_add(eb, h, MEM_EV_ROVER);
-    if (e && h->rover != NIL) {
+    if (e && h->rover < h->ngran) {
         e->block = goff(h->rover);
         e->size = (size_t)mem_hdr(h, h->rover)->size * GRAN;
     } else if (e) {
@@ -43,11 +53,12 @@ MEM_NO_ASAN void mem_ev_rover(EventBuf *eb, const MemHeap *h, uint32_t before)
 
 MEM_NO_ASAN void MemHeap_SetObserver(MemHeap *h, MemObserver observer, void *arg)
 {
-    if (!h)
+    if (!mem_heap_ok(h))
         return;
     bool locked = mem_lock(h);
     h->observer = observer;
     h->observer_arg = arg;
+    h->observer_seal = mem_observer_seal(h, observer, arg);
     mem_run_gate(h);
     mem_unlock(h, locked);
 }
@@ -58,7 +69,7 @@ MEM_NO_ASAN MemRegion MemHeap_Region(const MemHeap *h)
 {
     MemRegion r;
     memset(&r, 0, sizeof r);
-    if (!h)
+    if (!mem_heap_ok(h))
         return r;
     r.base = h->base;
     r.size = h->arena;
@@ -72,6 +83,8 @@ MEM_NO_ASAN MemRegion MemHeap_Region(const MemHeap *h)
     return r;
 }
 
+/* Block g, whose header has been checked (so its object and guard lie
+ * inside it). */
 MEM_NO_ASAN static void describe(const MemHeap *h, uint32_t g, MemBlock *out)
 {
     const BlockHeader *b = mem_hdr(h, g);
@@ -93,14 +106,15 @@ MEM_NO_ASAN static void describe(const MemHeap *h, uint32_t g, MemBlock *out)
 
 MEM_NO_ASAN size_t MemHeap_Walk(const MemHeap *h, MemVisitor visit, void *arg)
 {
-    if (!h || !visit)
+    if (!mem_heap_ok(h) || !visit)
         return 0;
     size_t n = 0;
+    const MemKeys keys = mem_keys(h), *k = &keys;
     bool locked = mem_lock(h);
     for (uint32_t g = 0; g < h->ngran;) {
         MemBlock blk;
         const BlockHeader *b = mem_hdr(h, g);
-        if (!hdr_ok(h, g, b))
+        if (!hdr_ok_k(h, k, g, b))
             break; /* corrupt: MemHeap_Check says more */
         describe(h, g, &blk);
         blk.rank = n++;
@@ -112,45 +126,61 @@ MEM_NO_ASAN size_t MemHeap_Walk(const MemHeap *h, MemVisitor visit, void *arg)
     return n;
 }
 
+/* Most free blocks a walk may visit: the counter, and never more than
+ * fit in the block area (the counter may be damaged too). */
+MEM_NO_ASAN static size_t free_bound(const MemHeap *h)
+{
+    size_t most = h->ngran / MIN_GRANS;
+    return h->free_blocks < most ? h->free_blocks : most;
+}
+
+/* The next node of a free list after g (prev before it), or NIL at its end
+ * or at the first node that is not a free block linking back. */
+MEM_NO_ASAN static uint32_t next_node(const MemHeap *h, const MemKeys *k, uint32_t g)
+{
+    uint32_t n = link_next(h, k, g);
+    return n != NIL && node_ok(h, k, n) && link_get(h, k, n, 1) == g ? n : NIL;
+}
+
+/* Visits list `head` (a size class's if cls is not NIL): *n counts the
+ * blocks visited against limit; returns false when the visitor stopped. */
+MEM_NO_ASAN static bool walk_list(const MemHeap *h, const MemKeys *k, uint32_t head, unsigned cls, size_t *n,
+                                  size_t limit, MemVisitor visit, void *arg)
+{
+    MemBlock blk;
+    uint32_t g = head_ok(h, k, link_first(h, head)) ? link_first(h, head) : NIL;
+    for (; g != NIL && *n < limit; g = next_node(h, k, g)) {
+        describe(h, g, &blk);
+        blk.list = cls;
+        blk.rank = (*n)++;
+        if (!visit(&blk, arg))
+            return false;
+    }
+    return true;
+}
+
 MEM_NO_ASAN size_t MemHeap_WalkFree(const MemHeap *h, MemVisitor visit, void *arg)
 {
-    if (!h || !visit)
+    if (!mem_heap_ok(h) || !visit)
         return 0;
     size_t n = 0;
-    bool go = true;
-    MemBlock blk;
+    const MemKeys keys = mem_keys(h), *k = &keys;
     bool locked = mem_lock(h);
-    size_t limit = h->free_blocks;
+    size_t limit = free_bound(h);
     if (mem_is_list_policy(h)) {
-        for (uint32_t g = link_first(h, h->head); go && g != NIL && n < limit;
-             g = link_next(h, g)) {
-            describe(h, g, &blk);
-            blk.rank = n++;
-            go = visit(&blk, arg);
-        }
+        walk_list(h, k, h->head, 0, &n, limit, visit, arg);
     } else if (h->policy == MEM_BUDDY) {
-        for (unsigned k = BUDDY_MIN_ORDER; go && k <= BUDDY_MAX_ORDER; k++) {
-            for (uint32_t g = link_first(h, h->buddy_head[k]); go && g != NIL && n < limit;
-                 g = link_next(h, g)) {
-                describe(h, g, &blk);
-                blk.list = k;
-                blk.rank = n++;
-                go = visit(&blk, arg);
-            }
-        }
+        for (unsigned o = BUDDY_MIN_ORDER; o <= BUDDY_MAX_ORDER; o++)
+            if (!walk_list(h, k, h->buddy_head[o], o, &n, limit, visit, arg))
+                break;
     } else {
+        bool go = true;
         for (unsigned fl = 0; go && fl < FL_COUNT; fl++) {
             if (!(h->sl_map[fl]))
                 continue;
-            for (unsigned sl = 0; go && sl < SL_COUNT; sl++) {
-                for (uint32_t g = link_first(h, h->fast_head[fl][sl]); go && g != NIL && n < limit;
-                     g = link_next(h, g)) {
-                    describe(h, g, &blk);
-                    blk.list = fl * SL_COUNT + sl;
-                    blk.rank = n++;
-                    go = visit(&blk, arg);
-                }
-            }
+            for (unsigned sl = 0; go && sl < SL_COUNT; sl++)
+                go = walk_list(h, k, h->fast_head[fl][sl], fl * SL_COUNT + sl, &n, limit, visit,
+                               arg);
         }
     }
     mem_unlock(h, locked);
@@ -159,27 +189,55 @@ MEM_NO_ASAN size_t MemHeap_WalkFree(const MemHeap *h, MemVisitor visit, void *ar
 
 /* ---- statistics ------------------------------------------------------------- */
 
-/* The largest free block (the lowest of equals), NIL when there is none.
- * Under MEM_FAST it is in the highest non-empty class, under MEM_BUDDY in the
- * highest non-empty order. */
-MEM_NO_ASAN uint32_t mem_largest_free(const MemHeap *h, size_t *bytes)
+/* The largest free block of the list from head (the lowest of equals),
+ * NIL when there is none; a walk that stops at the first unsound node. */
+MEM_NO_ASAN static uint32_t largest_of(const MemHeap *h, const MemKeys *k, uint32_t head, uint32_t *size)
 {
-    uint32_t best = NIL, best_size = 0, g = NIL;
-    if (h->policy == MEM_BUDDY)
-        return mem_buddy_largest(h, bytes);
-    if (mem_is_list_policy(h)) {
-        g = h->head;
-    } else if (h->fl_map) {
-        unsigned fl = msb32(h->fl_map);
-        g = h->fast_head[fl][msb32(h->sl_map[fl])];
-    }
-    for (size_t n = 0; (g = link_first(h, g)) != NIL && n <= h->free_blocks;
-         g = mem_links(h, g)[0], n++) {
-        uint32_t size = mem_hdr(h, g)->size;
-        if (size > best_size || (size == best_size && g < best)) {
+    uint32_t best = NIL, best_size = 0;
+    uint32_t g = head_ok(h, k, link_first(h, head)) ? link_first(h, head) : NIL;
+    for (size_t n = 0, limit = free_bound(h); g != NIL && n < limit; g = next_node(h, k, g), n++) {
+        uint32_t s = mem_hdr(h, g)->size;
+        if (s > best_size || (s == best_size && g < best)) {
             best = g;
-            best_size = size;
+            best_size = s;
         }
+    }
+    *size = best_size;
+    return best;
+}
+
+/* The largest free block, NIL when there is none.  The list policies walk
+ * their list.  MEM_FAST keeps it (big): when it is not known, it is in the
+ * highest non-empty class, and in a class of one size (below 32 granules)
+ * that class's first block will do; only a class of several sizes is
+ * walked, once, until the largest block changes again. */
+MEM_NO_ASAN uint32_t mem_largest_free(const MemHeap *heap, size_t *bytes)
+{
+    MemHeap *h = (MemHeap *)(uintptr_t)heap; /* the cache: under the lock */
+    const MemKeys keys = mem_keys(h), *k = &keys;
+    uint32_t best = NIL, best_size = 0;
+    if (h->policy == MEM_BUDDY)
+        return mem_buddy_largest(h, k, bytes);
+    if (mem_is_list_policy(h)) {
+        best = largest_of(h, k, h->head, &best_size);
+    } else if (h->big_known) {
+        best = h->big;
+        best_size = best != NIL ? h->big_size : 0;
+    } else {
+        unsigned fl = h->fl_map ? msb32(h->fl_map) : 0;
+        if (h->fl_map && fl < FL_COUNT && h->sl_map[fl]) {
+            unsigned sl = msb32(h->sl_map[fl]);
+            uint32_t head = link_first(h, h->fast_head[fl][sl]);
+            if (fl * SL_COUNT + sl < 2u * SL_COUNT && head_ok(h, k, head)) {
+                best = head;
+                best_size = head != NIL ? mem_hdr(h, head)->size : 0;
+            } else {
+                best = largest_of(h, k, head, &best_size);
+            }
+        }
+        h->big = best;
+        h->big_size = best_size;
+        h->big_known = true;
     }
     *bytes = (size_t)best_size * GRAN;
     return best;
@@ -189,7 +247,7 @@ MEM_NO_ASAN MemStats MemHeap_Stats(const MemHeap *h)
 {
     MemStats s;
     memset(&s, 0, sizeof s);
-    if (!h)
+    if (!mem_heap_ok(h))
         return s;
     bool locked = mem_lock(h);
     s.policy = (MemPolicy)h->policy;

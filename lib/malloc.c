@@ -36,10 +36,11 @@
  *     threads that race the first call wait for it;
  *   - threads: the heap's own lock (MemHeap_* are thread safe; the lock is
  *     skipped while the process has one thread, as glibc does);
- *   - fork: the prepare handler takes the heap's lock, parent and child
- *     release it, so a child forked from one thread while another is inside
- *     malloc never inherits a held lock.  The handler is registered first,
- *     so its prepare runs last and its child handler first;
+ *   - fork: the library's fork gate (MemHeap_ForkPrepare, Parent, Child:
+ *     no thread is inside any heap's lock across the fork), called from
+ *     this shim's own handlers after the heap's lock is taken (fork_prepare),
+ *     so a child forked from one thread while others are inside malloc
+ *     never inherits a held lock or a half-changed heap;
  *   - exhaustion: NULL with errno ENOMEM, the program's own answer.
  *
  * Large frees give their pages back: before an object of at least 256 KiB is
@@ -77,7 +78,6 @@ static atomic_flag g_init_lock = ATOMIC_FLAG_INIT;
 static bool g_ignore_invalid, g_stats;
 static size_t g_page = 4096;
 static atomic_ullong g_refused; /* invalid frees and reallocs the shim refused */
-static bool g_fork_locked;
 static int g_stats_fd = STDERR_FILENO;
 static unsigned char *g_base;   /* the arena (MemRegion.base) */
 static size_t g_arena;          /* its bytes */
@@ -103,6 +103,7 @@ static int g_live_fd = -1;
 static unsigned char *g_region;     /* the whole mapping */
 static size_t g_region_len;
 static bool g_fork_live;            /* fork_prepare's live_begin took the heap's lock */
+static bool g_fork_locked;          /* and its mem_lock (outside live mode) */
 static void *g_fork_copy;           /* fork_prepare's private copy, for the child */
 static LiveSite *g_sites;           /* live mode: the sites and owners tables */
 static _Atomic uint32_t *g_owners;
@@ -372,6 +373,8 @@ static void live_publish(LiveHeader *hd, size_t len, size_t owners_count)
     hd->site_frames = g_site_frames;
     hd->owners_offset = LIVE_SITES_END;
     hd->owners_count = owners_count;
+    hd->keys_offset = LIVE_KEYS_OFFSET;
+    hd->keys_len = MEM_KEYS_SIZE;
     hd->version = LIVE_VERSION;
     hd->ring_cap = LIVE_RING;
     hd->ring_offset = (sizeof(LiveHeader) + 63u) & ~(uint64_t)63u;
@@ -546,17 +549,34 @@ static void *live_copy(void)
         off_t hole = lseek(g_live_fd, data, SEEK_HOLE);
         if (hole < 0 || hole > end)
             hole = end;
-        memcpy((unsigned char *)c + data, g_region + data, (size_t)(hole - data));
+        /* the keys' page is not this process's to read (PROT_NONE) */
+        off_t kp = (off_t)LIVE_KEYS_OFFSET, ke = kp + (off_t)g_page;
+        if (data < ke && hole > kp) {
+            if (data < kp)
+                memcpy((unsigned char *)c + data, g_region + data, (size_t)(kp - data));
+            if (hole > ke)
+                memcpy((unsigned char *)c + ke, g_region + ke, (size_t)(hole - ke));
+        } else {
+            memcpy((unsigned char *)c + data, g_region + data, (size_t)(hole - data));
+        }
         off = hole;
     }
     return c;
 }
 
+/* The library's fork gate (lock.c, MemHeap_Fork*) makes every heap whole
+ * at the fork; this shim builds it without the gate's own atfork handlers
+ * (MEM_FORK_BY_CALLER) and calls it from its handlers, so that one order
+ * holds: the heap's lock first (live mode's generation steps are taken
+ * under it, and a thread spinning for it steps out of the gate when the
+ * gate closes), then the gate; after the fork, the gate opens first, then
+ * the lock is given back. */
 static void fork_prepare(void)
 {
     MemHeap *h = atomic_load_explicit(&g_heap, memory_order_acquire);
     g_fork_live = h && live_begin(h);
     g_fork_locked = h && mem_lock(h);
+    MemHeap_ForkPrepare();
     g_fork_copy = g_live ? live_copy() : NULL;
 }
 
@@ -583,6 +603,7 @@ static void fork_parent(void)
         g_fork_copy = NULL;
         atomic_fetch_add(&g_live->forks, 1);
     }
+    MemHeap_ForkParent();
     fork_release();
 }
 
@@ -591,6 +612,7 @@ static void fork_parent(void)
  * the heap stay valid), and nobody watches it. */
 static void fork_child(void)
 {
+    MemHeap_ForkChild();
     if (g_live) {
         if (!g_fork_copy ||
             mremap(g_fork_copy, g_region_len, g_region_len, MREMAP_MAYMOVE | MREMAP_FIXED,
@@ -696,6 +718,12 @@ static MemHeap *make_heap(void)
         g_live_fd = fd;
         g_base = MemHeap_Region(h).base;
         g_arena = MemHeap_Region(h).size;
+        /* the keys for the reader, then out of this process's reach: no
+         * overflow of an object can read or write them (mem_live.h) */
+        unsigned char *keys = (unsigned char *)shared + LIVE_KEYS_OFFSET;
+        if (MemHeap_ExportKeys(h, keys, MEM_KEYS_SIZE) != 0 ||
+            mprotect(keys, g_page, PROT_NONE) != 0)
+            return NULL;
         live_publish(shared, len, owners);
         MemHeap_SetObserver(h, live_observe, shared);
         g_live = shared;

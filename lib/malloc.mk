@@ -6,7 +6,9 @@
 # its own), thread-locals in the initial-exec model (no __tls_get_addr, which
 # may allocate, inside malloc), never sanitised (a sanitizer build's CFLAGS
 # lose their -fsanitize options here), and bound at load time (-z now: no
-# lazy symbol lookup runs inside the allocator).  (LIB_SRC is set by
+# lazy symbol lookup runs inside the allocator).  MEM_FORK_BY_CALLER: the
+# library's fork gate registers no atfork handlers of its own; malloc.c's
+# call it, in the order its live lock needs.  (LIB_SRC is set by
 # lib/module.mk, read after this file: hence the deferred expansions.)
 
 MALLOC_SO   := $(OUT)/lib/libmem-malloc.so
@@ -14,7 +16,8 @@ MALLOC_OBJ   = $(LIB_SRC:%.c=$(B)/preload/%.o) $(B)/preload/lib/malloc.o
 PRODUCTS    += $(MALLOC_SO)
 CLEAN_FILES += lib/libmem-malloc.so
 
-MALLOC_CFLAGS = $(WARN) -D_GNU_SOURCE -Ilib -MMD -MP $(filter-out -fsanitize%,$(CFLAGS)) \
+MALLOC_CFLAGS = $(WARN) -D_GNU_SOURCE -DMEM_FORK_BY_CALLER -Ilib -MMD -MP \
+                $(filter-out -fsanitize%,$(CFLAGS)) \
                 -fPIC -fvisibility=hidden -ftls-model=initial-exec \
                 -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc -fno-builtin-free
 

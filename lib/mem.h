@@ -14,11 +14,19 @@
  * and they find the object in O(log64 n) time without walking the blocks.
  *
  * The library never prints, never calls malloc/calloc/realloc/free, sbrk or
- * brk, and calls mmap exactly once (in Mem_Init).  Errors are return values.
+ * brk, and calls mmap only in Mem_Init (once, or again after a failed try).
+ * It asks the OS for random secrets with getrandom().  Errors are return
+ * values.
  *
  * Thread safety: every function that takes a heap is safe to call from
  * several threads at once unless the heap was created with MEM_OPT_NOLOCK.
  * Creating a heap is not synchronised with other calls on the same memory.
+ * fork() is safe from any thread at any time: see "fork" below.
+ *
+ * Security: the program may be hostile (see "Security" below).  Whatever
+ * its objects' overflows, underflows and stale stores do to the metadata,
+ * no allocation overlaps a live object and the library writes nothing
+ * outside the heap's region; damaged metadata is refused, never trusted.
  *
  * Sizes and offsets reported by the hooks are in bytes; offsets are counted
  * from the heap's arena base (MemRegion.base), never absolute addresses,
@@ -85,9 +93,9 @@ extern "C" {
  * Returns 0 on success.  Fails, returning -1 with errno set, iff:
  *   - sizeOfRegion <= 0, or too large to round up           (EINVAL)
  *   - MEM_POLICY is set to an unknown name                  (EINVAL)
- *   - Mem_Init already succeeded, or its mmap was tried     (EBUSY)
+ *   - Mem_Init already succeeded, or another call is in it  (EBUSY)
  *   - mmap fails                                            (mmap's errno)
- * The first two leave no trace, so a corrected call may follow.
+ * A failure leaves no trace, so a corrected or later call may follow.
  * Thread safe: of concurrent calls at most one succeeds.
  */
 MEM_API int Mem_Init(int sizeOfRegion);
@@ -224,7 +232,8 @@ enum {
  * MEM_MIN_ARENA bytes (size < MemHeap_ControlSize() + MEM_MIN_ARENA, plus
  * the bytes that align region up to MEM_ALIGNMENT), policy is out of range,
  * or flags has an unknown bit; the region is then not written.  Regions above
- * MEM_MAX_ARENA bytes are used up to that size.
+ * MEM_MAX_ARENA bytes are used up to that size.  The heap's secret is drawn
+ * with one getrandom() call (Security, below).
  * Time: O(size / 8192) to clear the start bitmap, O(1) with MEM_OPT_ZEROED.
  */
 MEM_API MemHeap *MemHeap_Create(void *region, size_t size, MemPolicy policy, unsigned flags);
@@ -292,11 +301,13 @@ MEM_API int MemCoalesce_Parse(const char *name, MemCoalesce *out);
 MEM_API size_t MemHeap_ControlSize(void);
 
 /*
- * Ends a heap: afterwards its region is the caller's again.  Nothing needs
- * releasing, except that builds with AddressSanitizer keep the arena's free
- * bytes and metadata poisoned while the heap lives; this unpoisons them, so
- * call it before reusing a region that is not the heap's for good (a stack
- * buffer, say).  NULL is ignored.
+ * Ends a heap: afterwards its region is the caller's again, and every
+ * function given the heap refuses it as if it were NULL (without reading
+ * the arena).  Nothing needs releasing, except that builds with
+ * AddressSanitizer keep the arena's free bytes and metadata poisoned while
+ * the heap lives; this unpoisons them, so call it before reusing a region
+ * that is not the heap's for good (a stack buffer, say).  NULL, a released
+ * heap and memory that is not a heap are ignored.
  */
 MEM_API void MemHeap_Release(MemHeap *heap);
 
@@ -325,7 +336,8 @@ MEM_API void *MemHeap_Alloc(MemHeap *heap, size_t size);
  * is rejected.  MEM_OK (0) means the pointer was accepted. */
 typedef enum MemReject {
     MEM_OK = 0,
-    MEM_REJECT_NULL_HEAP,   /* heap is NULL */
+    MEM_REJECT_NULL_HEAP,   /* heap is NULL, released, or not a heap (its
+                               control structure fails its seal) */
     MEM_REJECT_OUTSIDE,     /* not inside the heap's block area */
     MEM_REJECT_TABLE,       /* inside the region's own tables, not a block */
     MEM_REJECT_FREE,        /* inside a free block (never allocated, or freed) */
@@ -486,6 +498,30 @@ MEM_API MemHeap *MemHeap_View(void *view, const void *region, size_t size);
 /* Bytes of the buffer MemHeap_View needs. */
 MEM_API size_t MemHeap_ViewSize(void);
 
+/*
+ * The keys of a view.  A heap's header tags and free-list links are keyed
+ * by its secret (Security, below), which a view copied in another process
+ * does not have: there every tag fails, and the walks stop at the first
+ * block.  The process that owns the heap exports its keys (ExportKeys:
+ * MEM_KEYS_SIZE bytes into out) and hands them to the reader out of band;
+ * the reader installs them in its view (ViewKeys).  Whoever holds the keys
+ * can forge headers, so the owner must put them where no object's overflow
+ * can read or write them: libmem-malloc writes them to a page of its shared
+ * memfd outside the heap's region and then maps that page PROT_NONE in its
+ * own process (mem(3), live mode), so only the reader's mapping sees them.
+ * The reader never trusts them either: wrong keys make every tag fail, and
+ * the hooks refuse the blocks as damaged; nothing crashes.  (A view opened
+ * in the heap's own process, or a forked child of it, needs no keys.)
+ * ExportKeys returns 0, or -1 iff heap is not a live heap of this process
+ * (or is a view), out is NULL or len < MEM_KEYS_SIZE.  ViewKeys returns 0,
+ * or -1 iff view is not a view made by MemHeap_View, keys is NULL or len <
+ * MEM_KEYS_SIZE.  Time: O(1).  Thread safety: ExportKeys reads keys that
+ * never change; ViewKeys writes the caller's view.
+ */
+#define MEM_KEYS_SIZE 64u
+MEM_API int MemHeap_ExportKeys(const MemHeap *heap, void *out, size_t len);
+MEM_API int MemHeap_ViewKeys(MemHeap *view, const void *keys, size_t len);
+
 /* ------------------------------------------------------------------------ */
 /* Hooks: how a visualiser sees the heap                                    */
 /* ------------------------------------------------------------------------ */
@@ -582,6 +618,94 @@ typedef bool (*MemSlotVisitor)(const MemSlot *slot, void *arg);
 MEM_API size_t MemHeap_WalkSlots(const MemHeap *heap, size_t run_offset, MemSlotVisitor visit,
                                  void *arg);
 
+/* ---- Planning an allocation (plan.c): the search, shown before it runs ---- */
+
+/* One free block a planned allocation examines, in the order the policy
+ * examines it. */
+typedef struct MemPlanStep {
+    size_t offset;         /* the free block's header, from MemRegion.base */
+    size_t size;           /* its bytes; in the search after a deferred
+                              coalesce, the bytes it has merged */
+    unsigned list;         /* MEM_FAST: its size class; MEM_BUDDY: its order
+                              (as MemBlock.list); 0 for the list policies */
+    bool fits;             /* it holds the request's block */
+} MemPlanStep;
+
+typedef enum MemPlanKind {
+    MEM_PLAN_BLOCK,        /* the object gets a block cut from free block
+                              `chosen` (the rest split off, or taken whole) */
+    MEM_PLAN_SLOT,         /* MEM_FAST: a free slot of a run that has one */
+    MEM_PLAN_SPARE_RUN,    /* MEM_FAST: a slot of its class's spare run */
+    MEM_PLAN_NEW_RUN,      /* MEM_FAST: a new run, cut from the top of free
+                              block `chosen`, and its slot 0 */
+    MEM_PLAN_FAIL,         /* nothing fits: the allocation fails */
+    MEM_PLAN_RELEASE,      /* MEM_FAST: no free block fits, and the class
+                              spares (empty runs) may go back to the free
+                              blocks first and the search run again: the
+                              plan stops there (the allocation then fails
+                              or takes the block so made) */
+    MEM_PLAN_DAMAGED       /* a block or run the search reads fails its
+                              integrity check (MemHeap_Check says which) */
+} MemPlanKind;
+
+typedef struct MemPlan {
+    MemPlanKind kind;
+    size_t need;           /* bytes of the block (or slot) the request needs */
+    size_t examined;       /* free blocks the search examines, as the
+                              allocation's ALLOC or FAIL event will count
+                              them (a new run: its RUN_NEW event) */
+    size_t nsteps;         /* steps written: the blocks examined, those of
+                              first_search included, max_steps at most */
+    size_t first_search;   /* of the steps, those of a first search that
+                              found nothing: the one before a deferred
+                              coalesce, or a new run's before the block
+                              heap's; the rest are the search that follows */
+    bool coalesce;         /* MEM_COALESCE_DEFERRED: the deferred coalesce
+                              runs between the two searches */
+    size_t chosen;         /* BLOCK, NEW_RUN: the free block taken (its
+                              offset and bytes); else SIZE_MAX and 0 */
+    size_t chosen_size;
+    size_t block;          /* BLOCK: the object's block; NEW_RUN: the run's */
+    size_t block_size;
+    size_t remainder;      /* bytes of chosen left free as one block (0: the
+                              block is taken whole), at remainder_offset: the
+                              end of chosen (BLOCK), its start (NEW_RUN) */
+    size_t remainder_offset;
+    unsigned splits;       /* MEM_BUDDY: times chosen is halved (each upper
+                              half stays free: chosen_size / 2 at chosen +
+                              chosen_size / 2, then a quarter, ...) */
+    size_t run, slot;      /* SLOT, SPARE_RUN, NEW_RUN: the run's block
+                              offset and the slot's index */
+    size_t object;         /* where the object would start (SIZE_MAX: none) */
+} MemPlan;
+
+/*
+ * A dry run of MemHeap_Alloc(heap, size): what the policy would do now,
+ * without changing anything.  The free blocks it examines are written to
+ * steps[0 .. max_steps) in the order it examines them (the list's order for
+ * first, next, best and worst fit under every MemOrder, from the rover for
+ * next fit; MEM_FAST: the head of the class its bitmaps find, or its bounded
+ * scan of the request's own class; MEM_BUDDY: the head of the smallest
+ * non-empty order that fits); *out says what it chooses: a block and its
+ * split (MEM_BUDDY: the halvings), a run's slot, or failure.  Under
+ * MEM_COALESCE_DEFERRED a first search that finds nothing is followed by the
+ * search over the blocks as the deferred coalesce would merge them.
+ * MemHeap_Alloc(heap, size) made next, with no operation in between, does
+ * exactly what the plan says (but after MEM_PLAN_RELEASE or _DAMAGED).
+ * Returns 0 with *out filled; -1 iff heap or out is NULL (or the heap was
+ * released, or its control structure is damaged), size is 0, steps
+ * is NULL while max_steps is not 0 (then *out is untouched), or the heap is
+ * damaged where the search reads (*out has kind MEM_PLAN_DAMAGED and the
+ * steps so far).  Never writes to the heap; a view (MemHeap_View) can be
+ * planned on.  Every walk is bounded by the number of free blocks and stops
+ * at a link out of range.
+ * Time: that of the allocation's search (O(free blocks) for the list
+ * policies, twice with a deferred coalesce, plus O(blocks) for it); takes
+ * the heap's lock.
+ */
+MEM_API int MemHeap_PlanAlloc(const MemHeap *heap, size_t size, MemPlanStep *steps,
+                              size_t max_steps, MemPlan *out);
+
 /* Counters and derived measures, all taken from the heap itself. */
 typedef struct MemStats {
     MemPolicy policy;
@@ -633,9 +757,15 @@ typedef struct MemStats {
                                there are no runs */
 } MemStats;
 
-/* The statistics, by value; a zeroed struct when heap is NULL.
- * Time: O(1) under MEM_FAST (a sum over its size classes for the runs),
- * O(free blocks) otherwise (largest_free). */
+/* The statistics, by value; a zeroed struct when heap is NULL (or not a
+ * heap).  Under MEM_FAST, largest_free_offset names a largest free block,
+ * not always the lowest of equals.
+ * Time: O(1) under MEM_FAST (a sum over its size classes for the runs), but
+ * for the first call after the largest free block was split, merged or
+ * taken, when blocks of 32 granules (512 bytes) or more were the largest:
+ * that call walks one size class, O(free blocks in it), and the answer is
+ * kept until the largest block changes again.  O(free blocks) under the list
+ * policies (largest_free). */
 MEM_API MemStats MemHeap_Stats(const MemHeap *heap);
 
 /* ------------------------------------------------------------------------ */
@@ -647,7 +777,8 @@ typedef enum MemEventKind {
                          the split), remainder (bytes split off), object;
                          in a run: run, slot, block/size the slot */
     MEM_EV_FAIL,      /* request, examined, free_total, largest_free; block/size:
-                         the largest free block (SIZE_MAX/0 when none) */
+                         the largest free block (SIZE_MAX/0 when none), at
+                         the cost of MemHeap_Stats */
     MEM_EV_FREE,      /* pointer given, object (its start), request (object
                          size), block/size (the freed block before merging);
                          in a run: run, slot, block/size the slot;
@@ -719,7 +850,9 @@ typedef void (*MemObserver)(const MemEvent *event, void *arg);
  * per event, in order, after the operation has completed, with the heap still
  * locked: it may call the query functions of this header (Walk, Stats, Find,
  * Check...) but must not allocate or free on the same heap.  The observer is
- * a property of this process, not of the region.
+ * a property of this process, not of the region.  A keyed copy of the two
+ * pointers is checked before every call: if a store changed them, the
+ * observer is not called any more (and MemHeap_Check reports it).
  */
 MEM_API void MemHeap_SetObserver(MemHeap *heap, MemObserver observer, void *arg);
 
@@ -753,6 +886,79 @@ MEM_API int MemHeap_Check(const MemHeap *heap);
 /* Like Check, but writes a sentence about the first broken invariant into
  * why (NUL-terminated, truncated to len) and returns how many were found. */
 MEM_API int MemHeap_Diagnose(const MemHeap *heap, char *why, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* fork                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A child of fork() gets every heap whole and usable, whichever threads
+ * were using them at the fork: when the library is loaded it registers
+ * pthread_atfork handlers that wait, before the fork, until no thread is
+ * inside a heap operation (and hold new ones back until it returns).  The
+ * child may allocate, free and check at once.  Not covered: heaps created
+ * with MEM_OPT_NOLOCK, which belong to one thread (a child forked by
+ * another thread must not use them), and a fork from inside an observer or
+ * a visitor while another thread waits for a heap (that waits for ever).
+ *
+ * The three handlers are public for programs whose fork bypasses
+ * pthread_atfork (a raw clone, or a malloc replacement that orders its own
+ * handlers): call Prepare just before the fork, then Parent in the parent
+ * and Child in the child.  Calls nest with the automatic ones; they take no
+ * heap and cannot fail.  libmem-malloc.so carries its own copy of the
+ * library built without the automatic handlers and calls these three from
+ * its own, after taking its live-mode lock and before releasing it.
+ */
+MEM_API void MemHeap_ForkPrepare(void);
+MEM_API void MemHeap_ForkParent(void);
+MEM_API void MemHeap_ForkChild(void);
+
+/* ------------------------------------------------------------------------ */
+/* Security                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Each heap draws a secret from the OS at creation.  Every header carries a
+ * 24-bit tag, a keyed hash of all its bits and its position; the free
+ * blocks' links are stored masked by a key that depends on their position
+ * (as glibc's safe-linking), and are followed only to a block that starts
+ * in the start bitmap, carries a valid tag, is free and links back.  A
+ * header absorbed by coalescing is erased.  In a run (MEM_FAST's small
+ * objects), every word of the live bitmap carries a keyed hash of itself,
+ * its place and the run's class, checked before a slot is handed out or
+ * taken back, and a run goes back to the block heap only when its bitmap
+ * proves it empty.  So a program that knows the
+ * format but not the secret cannot forge a header (a guess holds with
+ * probability 2^-24), move one, or redirect a link: a block or link that
+ * fails is refused (MEM_REJECT_CORRUPT, a failed allocation), and no
+ * allocation ever overlaps a live object.  The secret lives in the control
+ * structure XOR-ed with a process secret that lives in the library's own
+ * memory, so neither reading nor writing the control structure yields it.
+ *
+ * The control structure of a MemHeap_Create heap lies just before the
+ * arena; its last word is a seal that every function checks, so an
+ * underflow from the first object is caught before it reaches any other
+ * field, and the heap is refused from then on.  The observer's pointers
+ * have a keyed copy of their own (MemHeap_SetObserver).  Not covered: a
+ * program that reads metadata and writes back a header or link that was
+ * valid at the same place before (a replay) may pass the tag; the bitmap
+ * and link checks stop the known patterns built on one.
+ *
+ * A reader in another process (MemHeap_View) checks the tags with the
+ * heap's keys, which the owner exports (MemHeap_ExportKeys) and the reader
+ * installs (MemHeap_ViewKeys).  The owner must keep them where no object's
+ * overflow reaches: libmem-malloc.so writes them to a page of its shared
+ * memfd outside the heap's region and maps that page PROT_NONE in its own
+ * process, so only the reader's mapping can read them (lib/mem_live.h).  The
+ * reader trusts them no more than the rest: a wrong key makes every tag
+ * fail, and the hooks refuse the blocks.  Without the keys a reader can
+ * still read every size in the clear and the flag and slack bits, and check
+ * that the blocks tile [heap_begin, heap_end), that a free block's last 4
+ * bytes repeat its size, that PREV_USED agrees with the block before, and
+ * that the start bitmap marks exactly the block starts; not the tags or
+ * hashes, nor the free lists.  (Buddy's wide padding word is checked by an
+ * unkeyed hash: it only ever says how long an object's own padding is.)
+ */
 
 #ifdef __cplusplus
 }

@@ -13,7 +13,8 @@
  *   view.c             read-only views of a heap mapped at another address
  *   hooks.c            region, walks, statistics, observer and events
  *   create.c           creating and releasing heaps, policy names
- *   lock.c             the heap's lock
+ *   secret.c           the secrets that key the metadata, and the seals
+ *   lock.c             the heap's lock, and the gate that makes fork safe
  *   check.c            the invariant checker
  *   facade.c           the classic Mem_* API over one default heap
  */
@@ -27,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* MEM_DEBUG 0: none; 1: cheap assertions; 2: MemHeap_Check at the entry and
  * exit of every operation.  MEM_ASSERT may be overridden by the build. */
@@ -85,9 +87,8 @@
 #define B_USED 1u            /* this block holds an object */
 #define B_PREV_USED 2u       /* the block before is used (it has no footer) */
 #define B_SLACK_SHIFT 2u     /* 6 bits: block bytes - HDR - object bytes */
-#define B_LOW_MASK 0xFFu     /* the flag and slack bits; above: the tag */
-#define B_TAGGED (B_LOW_MASK & ~B_PREV_USED) /* what the tag covers, with g and
-                        size: not PREV_USED, which a neighbour's change flips */
+#define B_LOW_MASK 0xFFu     /* the flag and slack bits; above: the tag, which
+                                covers them all, the size and the position */
 #define B_TAG_SHIFT 8u
 /* A run (MEM_FAST's small objects, runs.h) is a used block whose slack
  * field is all ones.  An object's block never has more than 39 bytes of
@@ -108,8 +109,26 @@ _Static_assert(MIN_GRANS * GRAN == MEM_MIN_BLOCK, "minimum block");
 /* ---- Bitmap of block starts ---------------------------------------------
  * Level 0 has one bit per granule index; level k+1 one bit per word of
  * level k (set iff that word is not zero).  The last level is one word and
- * lives in the control structure; the others live in the arena. */
+ * lives in the control structure; the others live in the arena.  Where a
+ * word lives is an offset, bounded by the arena on use, never a stored
+ * pointer: a damaged control structure cannot send a bitmap store astray. */
 #define BM_LEVELS 6u
+
+/* ---- Keys ------------------------------------------------------------------
+ * Each heap has its own secret (secret.c), drawn from the OS at creation:
+ * the header tags and the free-list links are keyed with it.  The control
+ * structure keeps it XOR-ed with the process's secret, which lives in the
+ * library's static storage, out of every region. */
+enum {
+    K_TAG0,      /* XOR-ed into a header's size and position */
+    K_TAG1,      /* the tag's odd multiplier */
+    K_LINK0,     /* a free block's link mask: (g ^ K_LINK0) * K_LINK1 */
+    K_LINK1,
+    K_OBSERVER,  /* the observer's keyed copy */
+    K_RUN0,      /* a run's live bitmap words: (bits ^ K_RUN0) * K_RUN1 */
+    K_RUN1,
+    MEM_KEYS
+};
 
 /* ---- Two-level segregated lists (MEM_FAST) ------------------------------ */
 #define SL_BITS 4u
@@ -146,7 +165,9 @@ typedef struct RunClass {
                                 rest of its free block could not be split
                                 off) */
     uint8_t words;           /* 64-bit words of the live bitmap */
-    uint8_t reserved[3];
+    uint8_t nibbles;         /* 1: the sizes are 4 bits a slot (a class
+                                whose sizes are at most 16 bytes apart) */
+    uint8_t reserved[2];
     uint32_t spare;          /* an empty run kept for the next allocation
                                 (hysteresis), or NIL */
     uint32_t nruns;          /* runs of this class, the spare included */
@@ -162,19 +183,22 @@ struct MemHeap {
     uint8_t bm_levels;       /* levels of the bitmap, the top one included */
     uint8_t order;           /* MemOrder of the list policies' free list */
     uint8_t coalesce;        /* MemCoalesce */
-    unsigned char *base;     /* arena base.  This, bm_level, the observer and
-                                the lock owner are this process's pointers:
-                                a reader mapping the region elsewhere must
-                                recompute them; everything inside the arena
-                                is offsets and counts */
+    /* process-local, first: as far as can be from the arena, which an
+     * object's underflow reaches through the seal first */
+    uint32_t lock_depth;         /* re-entries by the owner (observers, visitors) */
+    atomic_uintptr_t lock_owner; /* the owning thread's token, 0 when free */
+    atomic_uint lock_word;       /* the lock (lock.c): 0 free, 1 held, 2 held and
+                                    a thread may sleep on it (a futex) */
+    unsigned char *base;     /* arena base.  This, the observer and the lock
+                                owner are this process's pointers: a reader
+                                mapping the region elsewhere must recompute
+                                them (view.c); everything inside the arena is
+                                offsets and counts */
     size_t arena;            /* bytes of the arena */
     size_t control;          /* bytes of control before the arena (Create) */
     uint32_t ngran;          /* N: the block area is [HDR, HDR + N * GRAN) */
     uint32_t bm_off[BM_LEVELS]; /* first storage word of each stored level */
     uint32_t bm_nwords[BM_LEVELS]; /* words in each level */
-    uint64_t *bm_level[BM_LEVELS]; /* process-local: word w of level l is
-                                      bm_level[l][w], except word 0 of level 0,
-                                      which is the arena's first 8 bytes */
     uint64_t bm_top;         /* the top level's only word */
 
     /* list policies: one doubly linked list, in address order or (LIFO,
@@ -189,6 +213,11 @@ struct MemHeap {
     uint32_t sl_map[FL_COUNT];
     uint32_t fast_head[FL_COUNT][SL_COUNT];
 
+    /* MEM_FAST: a largest free block, kept as blocks come and go so that
+     * Stats and a failed allocation need no search (hooks.c) */
+    uint32_t big;            /* its granule, NIL when there is no free block */
+    uint32_t big_size;       /* its granules */
+    bool big_known;          /* false: it left, the next question searches */
     /* MEM_BUDDY: bit k set iff the list of free blocks of 2^k granules is
      * not empty, and the lists' heads (index 0 unused) */
     uint32_t buddy_map;
@@ -208,20 +237,76 @@ struct MemHeap {
     uint64_t allocs, frees, failed, rejected, overflows, resizes;
     uint64_t deferred;       /* deferred coalesces run */
 
+    /* this heap's secret XOR the process's (K_*).  unsigned long long, not
+     * uint64_t (unsigned long): no store to a counter or a bitmap word can
+     * alias it, so the compiler keeps the keys in registers across them. */
+    unsigned long long key[MEM_KEYS];
+
     /* process-local */
     MemObserver observer;
     void *observer_arg;
-    atomic_uintptr_t lock_owner; /* the owning thread's token, 0 when free */
-    uint32_t lock_depth;         /* re-entries by the owner (observers, visitors) */
-    atomic_uint lock_word;       /* the lock (lock.c): 0 free, 1 held, 2 held and
-                                    a thread may sleep on it (a futex) */
+    uint64_t observer_seal;      /* keyed hash of the two: checked before a call */
+
+    /* Last, next to the arena: an underflow from the first object reaches it
+     * before any other field.  A keyed hash of the heap's address and of the
+     * fields that steer every store (base, arena, ngran, policy, flags);
+     * every entry point compares it, and refuses a heap whose seal fails
+     * (released, never created, or damaged).  Both words hold it; the
+     * second ends the structure. */
+    _Alignas(MEM_ALIGNMENT) uint64_t seal[2];
 };
+
+_Static_assert(sizeof(struct MemHeap) % MEM_ALIGNMENT == 0, "the seal ends the control structure");
 
 #define MEM_MAGIC 0x4d454d31u /* "MEM1" */
 
 /* A flags bit no caller can set: the heap is a read-only view (view.c), and
  * every function that would write to it refuses. */
 #define MEM_VIEW_FLAG 0x80u
+
+/* "secret.c" */
+#define MEM_SECRETS (MEM_KEYS + 2u)
+extern unsigned long long mem_secret[MEM_SECRETS]; /* [0, MEM_KEYS): masks of the
+                                                      heaps' keys; then the seal's */
+void mem_secret_init(void);
+void mem_key_draw(MemHeap *heap);
+uint64_t mem_observer_seal(const MemHeap *heap, MemObserver observer, const void *arg);
+
+/* One of the heap's keys, unmasked. */
+static inline uint64_t mem_key(const MemHeap *h, unsigned k)
+{
+    return h->key[k] ^ mem_secret[k];
+}
+
+/* The heap's keys, unmasked: an operation takes them once (mem_keys) and
+ * passes them down (block.h), so they stay in registers whatever it stores. */
+typedef struct MemKeys {
+    unsigned long long tag0, tag1, link0, link1;
+} MemKeys;
+
+static inline MemKeys mem_keys(const MemHeap *h)
+{
+    MemKeys k = {mem_key(h, K_TAG0), mem_key(h, K_TAG1), mem_key(h, K_LINK0),
+                 mem_key(h, K_LINK1)};
+    return k;
+}
+
+/* The seal of a heap at this address with these fields: one multiply by a
+ * secret odd number, so that it costs little on every call.  The structure's
+ * first 8 bytes (magic, policy, flags, bm_levels) are taken as one word. */
+static inline uint64_t mem_seal_of(const MemHeap *h)
+{
+    uint64_t head;
+    memcpy(&head, h, sizeof head);
+    uint64_t a = (uintptr_t)h->base ^ (uintptr_t)h ^ h->arena ^ (uint64_t)h->ngran << 32 ^ head;
+    return (a ^ mem_secret[MEM_KEYS]) * mem_secret[MEM_KEYS + 1u];
+}
+
+/* heap is a live heap of this process: created, not released, its seal whole. */
+static inline bool mem_heap_ok(const MemHeap *h)
+{
+    return h && h->seal[1] == mem_seal_of(h);
+}
 
 /* While the process has one thread (glibc says so) there is nobody to
  * exclude, and the lock's atomic is skipped, as glibc's own malloc does. */
@@ -234,14 +319,30 @@ struct MemHeap {
 
 /* "block.c" */
 size_t mem_bm_words(uint32_t nbits, unsigned level);
+unsigned mem_bm_levels(uint32_t ngran);
+uint64_t *mem_bm_summary_word(const MemHeap *heap, unsigned level, size_t word);
 void mem_bm_set_up(const MemHeap *heap, size_t idx);
 void mem_bm_clear_up(const MemHeap *heap, size_t idx);
 uint32_t mem_bm_find_prev_slow(const MemHeap *heap, uint32_t q);
+
+/* Level 0 as an array from which words 1 and up are read directly (word 0
+ * is the arena's first 8 bytes: mem_bm_word). */
+MEM_NO_ASAN static inline const uint64_t *mem_bm_level0(const MemHeap *h)
+{
+    return (const uint64_t *)(const void *)(h->base + HDR + (size_t)h->ngran * GRAN) - 1;
+}
+
+/* Word w of the bitmap's level l.  Level 0's word 0 is the arena's first 8
+ * bytes; its others follow the block area; the summary levels after them
+ * (block.c).  Callers keep w below the level's words. */
 MEM_NO_ASAN static inline uint64_t *mem_bm_word(const MemHeap *h, unsigned level, size_t word)
 {
-    if (level == 0 && word == 0)
-        return (uint64_t *)(void *)h->base;
-    return h->bm_level[level] + word;
+    if (level == 0) {
+        unsigned char *w = word == 0 ? h->base
+                                     : h->base + HDR + (size_t)h->ngran * GRAN + (word - 1u) * 8u;
+        return (uint64_t *)(void *)w;
+    }
+    return mem_bm_summary_word(h, level, word);
 }
 
 /* "lock.c" */
@@ -253,18 +354,26 @@ void mem_unlock_slow(const MemHeap *heap);
  * removes block g from the list, leaving in its place the remainder r split
  * off its end (NIL when the whole block is taken); release puts a freed
  * block back: start is the merged block, right the right neighbour that it
- * absorbed (when neighbours has MEM_RIGHT); add puts a block that joins the
- * list in its place by the heap's order; coalesce_all is the deferred
- * coalesce (merges made; *examined gets the free blocks before); stamp is
- * when block g joined the list (LIFO, FIFO). */
-uint32_t mem_list_search(MemHeap *heap, uint32_t need, size_t *examined);
-void mem_list_take(MemHeap *heap, uint32_t g, uint32_t r);
-void mem_list_release(MemHeap *heap, uint32_t start, uint32_t right, unsigned neighbours,
-                      uint32_t rover_before);
-void mem_list_add(MemHeap *heap, uint32_t g);
-size_t mem_list_coalesce_all(MemHeap *heap);
+ * absorbed (when neighbours has MEM_RIGHT), prev and next its place when it
+ * has no free neighbour (or, in LIFO or FIFO order, its place at an end);
+ * add puts a block that joins the list between prev and next (add_ok finds
+ * them by the heap's order); coalesce_all is the deferred coalesce (merges
+ * made); stamp is when block g joined the list (LIFO, FIFO).  The *_ok
+ * functions check, before anything is written, every block that the
+ * operation will write through. */
+uint32_t mem_list_search(MemHeap *heap, const MemKeys *k, uint32_t need, size_t *examined);
+bool mem_list_take_ok(const MemHeap *heap, const MemKeys *k, uint32_t g);
+void mem_list_take(MemHeap *heap, const MemKeys *k, uint32_t g, uint32_t r);
+bool mem_list_release_ok(const MemHeap *heap, const MemKeys *k, uint32_t start, uint32_t right,
+                         unsigned neighbours, uint32_t *prev, uint32_t *next);
+void mem_list_release(MemHeap *heap, const MemKeys *k, uint32_t start, uint32_t right, unsigned neighbours,
+                      uint32_t rover_before, uint32_t prev, uint32_t next);
+bool mem_list_add_ok(const MemHeap *heap, const MemKeys *k, uint32_t g, uint32_t *prev,
+                     uint32_t *next);
+void mem_list_add(MemHeap *heap, const MemKeys *k, uint32_t g, uint32_t prev, uint32_t next);
+size_t mem_list_coalesce_all(MemHeap *heap, const MemKeys *k);
 uint64_t mem_list_stamp(const MemHeap *heap, uint32_t g);
-void mem_list_link(MemHeap *heap, uint32_t g, uint32_t prev, uint32_t next);
+void mem_list_link(MemHeap *heap, const MemKeys *k, uint32_t g, uint32_t prev, uint32_t next);
 
 /* "seg.c" (the rest of MEM_FAST's free structure is inline in seg.h) */
 void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl);
@@ -276,11 +385,11 @@ void mem_fast_mapping(uint32_t size, unsigned *fl, unsigned *sl);
  * neighbours_ok and ok have accepted); largest is the largest free block (the
  * lowest of equals; NIL and 0 bytes when none). */
 typedef struct EventBuf EventBuf;
-void mem_buddy_init(MemHeap *heap);
+void mem_buddy_init(MemHeap *heap, const MemKeys *k);
 bool mem_buddy_ok(const MemHeap *heap, uint32_t g);
-void *mem_buddy_alloc(MemHeap *heap, size_t size, EventBuf *eb);
-void mem_buddy_free(MemHeap *heap, uint32_t g, EventBuf *eb, ptrdiff_t given);
-uint32_t mem_buddy_largest(const MemHeap *heap, size_t *bytes);
+void *mem_buddy_alloc(MemHeap *heap, const MemKeys *k, size_t size, EventBuf *eb);
+void mem_buddy_free(MemHeap *heap, const MemKeys *k, uint32_t g, EventBuf *eb, ptrdiff_t given);
+uint32_t mem_buddy_largest(const MemHeap *heap, const MemKeys *k, size_t *bytes);
 
 /* "hooks.c": events.  An operation raises at most a handful of events; they
  * are delivered when it has completed, so an observer always sees a
@@ -326,14 +435,19 @@ void mem_free_begin(MemHeap *heap, uint32_t g, uint32_t size, size_t obj_size, E
 MemEvent *mem_ev_free(EventBuf *eb, const MemHeap *heap, uint32_t g, uint32_t size,
                       size_t obj_size, ptrdiff_t given);
 /* for resize.c: which block holds ptr and whether it is inside its live
- * object; whether block g's neighbours can be trusted; counting a resize;
- * the end of a successful allocation (header, guard, counters, event) */
-MemReject mem_classify(const MemHeap *heap, const void *ptr, uint32_t *g, uint32_t *slot);
-bool mem_neighbours_ok(const MemHeap *heap, uint32_t g);
+ * object; whether free block g may be taken for need granules (every block
+ * the take writes through checked) and taking it (heap.c's take_ok and
+ * take_block); counting a resize; the end of a successful allocation
+ * (header, guard, counters, event) */
+MemReject mem_classify(const MemHeap *heap, const MemKeys *k, const void *ptr, uint32_t *g,
+                       uint32_t *slot);
+bool mem_take_ok(const MemHeap *heap, const MemKeys *k, uint32_t g, uint32_t need);
+uint32_t mem_take_block(MemHeap *heap, const MemKeys *k, uint32_t g, uint32_t total,
+                        uint32_t need, uint32_t *r, uint32_t *rest);
 void mem_count_used(MemHeap *heap, size_t block_bytes, size_t live_bytes);
-void *mem_alloc_commit(MemHeap *heap, uint32_t g, uint32_t need, uint32_t prev_used,
-                       size_t size, EventBuf *eb, size_t examined, uint32_t total,
-                       uint32_t remainder, uint32_t rover_before);
+void *mem_alloc_commit(MemHeap *heap, const MemKeys *k, uint32_t g, uint32_t need,
+                       uint32_t prev_used, size_t size, EventBuf *eb, size_t examined,
+                       uint32_t total, uint32_t remainder, uint32_t rover_before);
 /* A block of need granules (or one more) for a run, its header written as
  * a run's (B_RUN_MARK), or NIL when MEM_FAST's search finds none; nothing
  * is counted as failed.  *remainder: the bytes split off. */

@@ -21,14 +21,19 @@
  * outside the objects.
  *
  * The reader maps it read-only at its own address and opens the heap with
- * MemHeap_View(view, map + heap_offset, size - heap_offset).  It trusts
+ * MemHeap_View(view, map + heap_offset, size - heap_offset), then gives the
+ * view the heap's keys (MemHeap_ViewKeys) from keys_offset: the header tags
+ * and free-list links are keyed (mem.h, Security), and the keys lie in a
+ * page of the header area that the writer, once it has written them, maps
+ * PROT_NONE in its own process, so no overflow of the program's objects
+ * can read or write them; the reader treats them as untrusted as the rest
+ * (wrong keys make every tag fail, which the hooks refuse).  It trusts
  * nothing: it checks the magic and the version, bounds every offset by the
  * mapping's size, and reads the heap only between two equal, even values
  * of `gen` (the writer makes it odd for the length of every operation, under
  * the heap's lock, with plain stores: one writer at a time), else it tries
- * again.  heapviz copies the heap's pages (those that hold data) between
- * the two readings, with the program stopped when it is busy, and walks the
- * copy afterwards.  Events go through a ring that the writer never waits
+ * again; a busy program is stopped (SIGSTOP) for the length of the walk,
+ * within a share of its time.  Events go through a ring that the writer never waits
  * on: it overwrites the oldest, and the reader counts what it missed.
  */
 #ifndef MEM_LIVE_H
@@ -38,13 +43,17 @@
 #include <stdint.h>
 
 #define LIVE_MAGIC "LMLIVE01"
-#define LIVE_VERSION 2u
+#define LIVE_VERSION 3u
 #define LIVE_RING 4096u /* events; a power of two */
 #define LIVE_HEADER_BYTES ((uint64_t)1 << 20)
 #define LIVE_MEMFD_NAME "libmem-heap"
 #define LIVE_SITE_FRAMES 8u
 #define LIVE_SITES 16384u /* a power of two; site 0 takes what does not fit */
 #define LIVE_SITES_END (LIVE_HEADER_BYTES + ((uint64_t)2 << 20))
+/* The heap's keys (MemHeap_ExportKeys): a page of their own, 64 KiB before
+ * the sites, which the writer maps PROT_NONE in its own process once it has
+ * written them.  (64 KiB: a multiple of every page size.) */
+#define LIVE_KEYS_OFFSET (LIVE_HEADER_BYTES - ((uint64_t)64 << 10))
 
 /* One allocation site.  `key` (a hash of the frames, never 0) is written
  * last; 0 is an empty slot. */
@@ -87,6 +96,8 @@ typedef struct LiveHeader {
     _Atomic uint64_t unrecorded; /* operations that sent no events: the writer
                                     sends those of at most 4096 operations in
                                     every 50 ms (lib/malloc.c), counts the rest */
+    uint64_t keys_offset;       /* LIVE_KEYS_OFFSET: the heap's keys */
+    uint64_t keys_len;          /* MEM_KEYS_SIZE */
 } LiveHeader;
 
 enum { LIVE_RUNNING = 1, LIVE_EXITED = 2 };

@@ -2,9 +2,8 @@
 # objects, built with hidden visibility so only the mem.h API is exported.
 
 LIB_SRC  := lib/block.c lib/list.c lib/seg.c lib/runs.c lib/buddy.c lib/heap.c lib/resize.c \
-            lib/view.c lib/hooks.c \
-            lib/create.c \
-            lib/lock.c lib/check.c lib/facade.c
+            lib/view.c lib/hooks.c lib/plan.c lib/create.c lib/secret.c lib/lock.c lib/check.c \
+            lib/facade.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 LIB_A    := $(OUT)/lib/libmem.a
 LIB_SO   := $(OUT)/lib/libmem.so
@@ -20,7 +19,7 @@ $(LIB_A): $(LIB_OBJ)
 
 $(LIB_SO): $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) -shared -Wl,-soname,libmem.so.1 -o $@ $^ $(LDLIBS_ALL)
+	$(CC) -shared -Wl,-soname,libmem.so.1 -o $@ $^ -lpthread $(LDLIBS_ALL)
 
 lib/mem.pc: lib/mem.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|1.0.0|g' $< > $@

@@ -46,10 +46,13 @@ _Static_assert(RUN_CLASSES == sizeof mem_run_class_size / sizeof mem_run_class_s
 #define RUN_SLOTS_MIN 4u
 #define RUN_HEAP_SHARE 256u
 
-/* Granules of the table of a run of n slots: RunTable, bitmap, sizes. */
-static uint32_t table_grans(uint32_t n)
+/* Granules of the table of a run of n slots: RunTable (with word 0's
+ * hash), bitmap, the other words' hashes, sizes (half a byte a slot when
+ * nibbles). */
+static uint32_t table_grans(uint32_t n, unsigned nibbles)
 {
-    size_t bytes = sizeof(RunTable) + 8u * ((n + 63u) / 64u) + n;
+    size_t words = (n + 63u) / 64u;
+    size_t bytes = sizeof(RunTable) + 12u * words - 4u + (nibbles ? (n + 1u) / 2u : n);
     return (uint32_t)((bytes + GRAN - 1u) / GRAN);
 }
 
@@ -71,21 +74,23 @@ MEM_NO_ASAN void mem_runs_init(MemHeap *h)
         k->recip = (uint32_t)((((uint64_t)1 << RUN_RECIP_SHIFT) + sg - 1u) / sg);
         if (!on)
             continue;
+        unsigned nib = c == 0 || size - mem_run_class_size[c - 1u] <= 16u;
         uint32_t n = RUN_BYTES / size;
         if (n < RUN_SLOTS_WANT)
             n = RUN_SLOTS_WANT;
         for (; n >= RUN_SLOTS_MIN; n--)
-            if (1u + table_grans(n) + n * sg <= cap)
+            if (1u + table_grans(n, nib) + n * sg <= cap)
                 break;
         if (n < RUN_SLOTS_MIN)
             continue;
         MEM_ASSERT((n + 63u) / 64u <= RUN_WORDS_MAX);
         k->nslots = (uint16_t)n;
         k->words = (uint8_t)((n + 63u) / 64u);
-        k->sizes_at = (uint16_t)(sizeof(RunTable) + 8u * k->words);
-        k->slots_at = (uint16_t)(table_grans(n) * GRAN);
+        k->sizes_at = (uint16_t)(sizeof(RunTable) + 12u * k->words - 4u);
+        k->nibbles = (uint8_t)nib;
+        k->slots_at = (uint16_t)(table_grans(n, nib) * GRAN);
         k->slot_bytes = n * size;
-        k->grans = 1u + table_grans(n) + n * sg;
+        k->grans = 1u + table_grans(n, nib) + n * sg;
     }
     mem_run_gate(h);
 }
@@ -100,7 +105,7 @@ MEM_NO_ASAN void mem_run_gate(MemHeap *h)
 
 MEM_NO_ASAN size_t MemHeap_SlotSize(const MemHeap *h, size_t size)
 {
-    if (!h || size - 1u >= RUN_MAX_SIZE)
+    if (!mem_heap_ok(h) || size - 1u >= RUN_MAX_SIZE)
         return 0;
     const RunClass *k = &h->runs[mem_run_class_of[(size - 1u) / GRAN]];
     return k->nslots ? k->size : 0u;
@@ -160,12 +165,10 @@ MEM_NO_ASAN static uint32_t run_make(MemHeap *h, unsigned c, EventBuf *eb)
     t->nlive = 0;
     t->hint = 0;
     t->cls = (uint8_t)c;
-    t->reserved[0] = t->reserved[1] = t->reserved[2] = 0;
-    uint64_t *bits = run_bits(t);
-    for (unsigned w = 0; w < k->words; w++)
-        bits[w] = 0;
-    if (k->nslots % 64u)
-        bits[k->words - 1u] = ~(uint64_t)0 << (k->nslots % 64u); /* no such slots */
+    for (unsigned w = 0; w < k->words; w++) /* the bits past the last slot: set */
+        run_word_put(h, g, t, k, w,
+                     w + 1u == k->words && k->nslots % 64u ? ~(uint64_t)0 << (k->nslots % 64u)
+                                                            : 0u);
     /* the sizes are written as slots are taken: a free slot's is never read */
     size_t bytes = (size_t)mem_hdr(h, g)->size * GRAN;
     k->nruns++;
@@ -183,7 +186,7 @@ MEM_NO_ASAN static uint32_t run_make(MemHeap *h, unsigned c, EventBuf *eb)
 
 /* A run's link, if it leads to a sound run of the same class; else NIL
  * (a damaged list ends there rather than leading astray). */
-MEM_NO_ASAN static uint32_t run_link(const MemHeap *h, uint32_t l, unsigned c)
+MEM_NO_ASAN uint32_t mem_run_link(const MemHeap *h, uint32_t l, unsigned c)
 {
     if (l >= h->ngran || !((*mem_bm_word(h, 0, l >> 6) >> (l & 63u)) & 1u) ||
         !run_sound(h, l, run_table(h, l), c))
@@ -194,7 +197,7 @@ MEM_NO_ASAN static uint32_t run_link(const MemHeap *h, uint32_t l, unsigned c)
 MEM_NO_ASAN static void run_push(MemHeap *h, RunClass *k, uint32_t g)
 {
     RunTable *t = run_table(h, g);
-    uint32_t head = k->partial;
+    uint32_t head = mem_run_link(h, k->partial, t->cls); /* a damaged head: a new list */
     t->prev = NIL;
     t->next = head;
     if (head != NIL)
@@ -209,7 +212,8 @@ MEM_NO_ASAN void *mem_run_alloc_slow(MemHeap *h, unsigned c, size_t size, EventB
         return NULL;
     uint32_t g = k->spare;
     if (g != NIL) {
-        if (run_link(h, g, c) == NIL || run_table(h, g)->nlive)
+        if (mem_run_link(h, g, c) == NIL || run_table(h, g)->nlive ||
+            !run_empty_ok(h, g, run_table(h, g), k))
             return NULL; /* a damaged spare: leave it to MemHeap_Check */
         k->spare = NIL;
         h->run_spares--;
@@ -231,12 +235,17 @@ MEM_NO_ASAN static void run_release(MemHeap *h, RunClass *k, uint32_t g, EventBu
     h->run_bytes -= bytes;
 }
 
-/* Takes run g of class k off its list (its links checked first). */
+/* Takes run g of class k off its list (its links checked first: a next or
+ * prev that is no run of the class linking back ends the list there). */
 MEM_NO_ASAN static void run_unlink(MemHeap *h, RunClass *k, uint32_t g)
 {
     RunTable *t = run_table(h, g);
     unsigned c = t->cls;
-    uint32_t next = run_link(h, t->next, c), prev = run_link(h, t->prev, c);
+    uint32_t next = mem_run_link(h, t->next, c), prev = mem_run_link(h, t->prev, c);
+    if (next != NIL && run_table(h, next)->prev != g)
+        next = NIL; /* a damaged list: it ends here */
+    if (prev != NIL && run_table(h, prev)->next != g)
+        prev = NIL;
     if (next != NIL)
         run_table(h, next)->prev = prev;
     if (prev != NIL)
@@ -246,11 +255,15 @@ MEM_NO_ASAN static void run_unlink(MemHeap *h, RunClass *k, uint32_t g)
     t->next = t->prev = NIL;
 }
 
-/* Run g of class k has just lost its last object; listed: it is on the
- * list of runs with a free slot (it was not full). */
+/* Run g of class k has just lost its last object, as its count says;
+ * listed: it is on the list of runs with a free slot (it was not full).
+ * A run whose bitmap does not agree (a damaged count or bitmap) stays as it
+ * is: no run is kept as a spare or given back while it may hold an object. */
 MEM_NO_ASAN void mem_run_emptied(MemHeap *h, uint32_t g, RunClass *k, bool listed, EventBuf *eb)
 {
     RunTable *t = run_table(h, g);
+    if (!run_empty_ok(h, g, t, k))
+        return;
     if (listed)
         run_unlink(h, k, g);
     t->next = t->prev = NIL;
@@ -270,8 +283,8 @@ MEM_NO_ASAN static bool is_spare(const MemHeap *h, uint32_t g)
     if (!hdr_ok(h, g, b) || !hdr_is_run(b->info))
         return false;
     unsigned c = run_table(h, g)->cls;
-    return c < RUN_CLASSES && h->runs[c].spare == g && run_link(h, g, c) != NIL &&
-           !run_table(h, g)->nlive;
+    return c < RUN_CLASSES && h->runs[c].spare == g && mem_run_link(h, g, c) != NIL &&
+           !run_table(h, g)->nlive && run_empty_ok(h, g, run_table(h, g), &h->runs[c]);
 }
 
 /* The stretch of free blocks and spare runs around spare g: [*from, *to). */
@@ -305,7 +318,9 @@ MEM_NO_ASAN static void spare_stretch(const MemHeap *h, uint32_t g, uint32_t *fr
  * blocks and spare runs (the empty runs the classes keep) is at least that
  * long, its spares go back and coalesce into one free block, which the
  * block heap's search finds; true.  Otherwise nothing changes (false): an
- * allocation that fails leaves the heap as it was. */
+ * allocation that fails leaves the heap as it was.  True only when a spare
+ * did go back (a spare that cannot, its neighbours damaged, stays): the
+ * caller searches again, which ends, since every true has one spare less. */
 MEM_NO_ASAN bool mem_run_release_for(MemHeap *h, uint32_t need, EventBuf *eb)
 {
     for (unsigned c = 0; c < RUN_CLASSES; c++) {
@@ -315,6 +330,7 @@ MEM_NO_ASAN bool mem_run_release_for(MemHeap *h, uint32_t need, EventBuf *eb)
         spare_stretch(h, g, &from, &to);
         if (to - from < need)
             continue;
+        bool released = false;
         for (unsigned d = 0; d < RUN_CLASSES; d++) {
             RunClass *k = &h->runs[d];
             uint32_t s = k->spare;
@@ -334,8 +350,10 @@ MEM_NO_ASAN bool mem_run_release_for(MemHeap *h, uint32_t need, EventBuf *eb)
             h->run_spares--;
             k->nruns--;
             h->run_bytes -= bytes;
+            released = true;
         }
-        return true;
+        if (released)
+            return true;
     }
     return false;
 }
@@ -355,7 +373,7 @@ MEM_NO_ASAN bool mem_run_resize(MemHeap *h, uint32_t g, uint32_t slot, size_t si
         MEM_UNPOISON(obj + old, size - old);
     else
         MEM_POISON(obj + size, old - size);
-    run_sizes(t, k)[slot] = (unsigned char)(k->size - size);
+    run_slack_put(t, k, slot, (unsigned)(k->size - size));
     h->live_bytes = h->live_bytes - old + size;
     if (h->live_bytes > h->peak_live)
         h->peak_live = h->live_bytes;
@@ -397,14 +415,14 @@ MEM_NO_ASAN void mem_run_describe(const MemHeap *h, uint32_t g, MemBlock *out)
 MEM_NO_ASAN size_t MemHeap_WalkSlots(const MemHeap *h, size_t run_offset, MemSlotVisitor visit,
                                      void *arg)
 {
-    if (!h || !visit || run_offset < HDR || (run_offset - HDR) % GRAN)
+    if (!mem_heap_ok(h) || !visit || run_offset < HDR || (run_offset - HDR) % GRAN)
         return 0;
     size_t n = 0;
     bool locked = mem_lock(h);
     size_t gg = (run_offset - HDR) / GRAN;
     uint32_t g = gg < h->ngran ? (uint32_t)gg : NIL;
     const RunTable *t = g != NIL ? run_table(h, g) : NULL;
-    if (t && t->cls < RUN_CLASSES && run_link(h, g, t->cls) != NIL) {
+    if (t && t->cls < RUN_CLASSES && mem_run_link(h, g, t->cls) != NIL) {
         const RunClass *k = &h->runs[t->cls];
         const uint64_t *bits = run_bits_c(t);
         for (uint32_t i = 0; i < k->nslots; i++) {

@@ -9,17 +9,25 @@
  * block's (tagged) header; the slots follow, with no header per object:
  *
  *   16g+8   16(g+1)                                16(g+1) + slots_at
- *   [hdr: size, RUN_MARK, tag][RunTable|live bitmap|sizes|pad][slot 0][slot 1]...[tail]
+ *   [hdr: size, RUN_MARK, tag][RunTable|live bitmap|macs|sizes|pad][slot 0][slot 1]...[tail]
  *
  *   RunTable    class, live slots, the bitmap word where the next search for
  *               a free slot starts (it goes round: a slot freed behind it is
  *               found when the words ahead are full), and the links of the
  *               class's list of runs with a free slot
+ *   macs        a keyed 32-bit hash of each word of the live bitmap and its
+ *               place (run_mac, issue 9; word 0's in the RunTable, so that
+ *               a run of one word costs no more table than before): slot
+ *               0's underflow or a stray
+ *               store reaches the table, and a word that fails its hash is
+ *               never believed, so no live slot is handed out again, and no
+ *               run is given back while it holds an object
  *   live bitmap one bit per slot, 1 = live; the bits past the last slot are 1,
  *               so the search never picks them
  *   sizes       a byte per slot: slot size minus the exact requested size
- *               (a class's sizes are at most 64 bytes apart), so a 16-byte
- *               object costs 17.3 bytes with everything
+ *               (a class's sizes are at most 64 bytes apart); half a byte
+ *               in the classes up to 128 bytes, which are 16 bytes apart,
+ *               so a 16-byte object costs 17.1 bytes with everything
  *
  * Everything is an index or a count (granules, slots, bytes), never a
  * pointer, so another process reads it at another address.  The table is
@@ -54,9 +62,10 @@
 typedef struct RunTable {
     uint32_t next, prev;     /* the class's list of runs with a free slot */
     uint16_t nlive;          /* live slots */
-    uint16_t hint;           /* the bitmap word the search starts at */
+    uint8_t hint;            /* the bitmap word the search starts at */
     uint8_t cls;             /* size class */
-    uint8_t reserved[3];
+    uint32_t mac0;           /* run_mac of word 0 of the live bitmap (those of
+                                words 1.. follow the bitmap: run_mac_at) */
 } RunTable;
 
 _Static_assert(sizeof(RunTable) == GRAN, "run table layout");
@@ -69,6 +78,7 @@ _Static_assert(sizeof(RunTable) == GRAN, "run table layout");
 #define RUN_FIND_WORDS 6u
 #define RUN_GRANS_MAX (64u * (RUN_FIND_WORDS - 1u) + 1u)
 #define RUN_WORDS_MAX 4u
+_Static_assert(RUN_WORDS_MAX <= 4u, "a mac per word of the live bitmap");
 
 /* "runs.c": the class of a request of 1..RUN_MAX_SIZE bytes is
  * mem_run_class_of[(size - 1) / 16]; the class sizes. */
@@ -96,10 +106,24 @@ MEM_NO_ASAN static inline unsigned char *run_sizes(RunTable *t, const RunClass *
 {
     return (unsigned char *)t + k->sizes_at;
 }
-/* Bytes of slot i that its object does not use. */
+/* Bytes of slot i that its object does not use: a byte a slot, or in a
+ * class of sizes 16 bytes apart (at most 128 bytes) half a byte, low half
+ * first, so that the 16-byte class's tables leave room for more slots. */
 MEM_NO_ASAN static inline unsigned run_slack(const RunTable *t, const RunClass *k, uint32_t i)
 {
-    return ((const unsigned char *)t)[k->sizes_at + i];
+    unsigned v = ((const unsigned char *)t)[k->sizes_at + (i >> k->nibbles)];
+    return k->nibbles ? (v >> ((i & 1u) << 2)) & 15u : v;
+}
+MEM_NO_ASAN static inline void run_slack_put(RunTable *t, const RunClass *k, uint32_t i,
+                                             unsigned slack)
+{
+    unsigned char *s = run_sizes(t, k) + (i >> k->nibbles);
+    if (k->nibbles) {
+        unsigned sh = (i & 1u) << 2;
+        *s = (unsigned char)((*s & ~(15u << sh)) | slack << sh);
+    } else {
+        *s = (unsigned char)slack;
+    }
 }
 MEM_NO_ASAN static inline unsigned char *run_slot(RunTable *t, const RunClass *k, uint32_t i)
 {
@@ -109,6 +133,64 @@ MEM_NO_ASAN static inline unsigned char *run_slot(RunTable *t, const RunClass *k
 MEM_NO_ASAN static inline size_t run_slot_off(uint32_t g, const RunClass *k, uint32_t i)
 {
     return (size_t)(g + 1u) * GRAN + k->slots_at + (size_t)i * k->size;
+}
+
+/* The keyed hash of word w of the live bitmap of run g of class cls
+ * holding bits: without the heap's keys nobody can make a word that passes,
+ * move one elsewhere, or change the run's class (which places its slots). */
+MEM_HOT uint32_t run_mac(const MemHeap *h, uint32_t g, unsigned cls, unsigned w,
+                         uint64_t bits)
+{
+    uint64_t at = ((uint64_t)cls << 36 | (uint64_t)g << 2 | w) * mem_key(h, K_LINK1);
+    return (uint32_t)((((bits ^ mem_key(h, K_RUN0)) * mem_key(h, K_RUN1)) ^ at) >> 32);
+}
+
+/* Where the hash of word w (below k->words) of the live bitmap is kept. */
+MEM_HOT uint32_t *run_mac_at(RunTable *t, const RunClass *k, unsigned w)
+{
+    return w ? (uint32_t *)(void *)((unsigned char *)(t + 1) + 8u * k->words) + (w - 1u)
+             : &t->mac0;
+}
+MEM_HOT uint32_t run_mac_of(const RunTable *t, const RunClass *k, unsigned w)
+{
+    return *run_mac_at((RunTable *)(uintptr_t)t, k, w);
+}
+
+/* Word w of run g's bitmap (its class k) holds what its hash says. */
+MEM_HOT bool run_word_ok(const MemHeap *h, uint32_t g, const RunTable *t, const RunClass *k,
+                         unsigned w)
+{
+    return run_mac(h, g, t->cls, w, run_bits_c(t)[w]) == run_mac_of(t, k, w);
+}
+
+MEM_HOT void run_word_put(const MemHeap *h, uint32_t g, RunTable *t, const RunClass *k,
+                          unsigned w, uint64_t bits)
+{
+    run_bits(t)[w] = bits;
+    *run_mac_at(t, k, w) = run_mac(h, g, t->cls, w, bits);
+}
+
+/* Run g (its header and class checked) holds no object: every word of its
+ * bitmap passes its hash and has no live bit.  Only then may it be kept
+ * empty as a spare or given back to the block heap, whatever its count.
+ * run_empty_but asks it of the bitmap with word x replaced by bits (a word
+ * whose hash the caller has checked, about to be stored). */
+MEM_HOT bool run_empty_but(const MemHeap *h, uint32_t g, const RunTable *t, const RunClass *k,
+                           unsigned x, uint64_t bits)
+{
+    for (unsigned w = 0; w < k->words && w < RUN_WORDS_MAX; w++) {
+        uint64_t pad = w + 1u == k->words && k->nslots % 64u
+                           ? ~(uint64_t)0 << (k->nslots % 64u) : 0u;
+        if (w == x ? bits != pad : (run_bits_c(t)[w] != pad || !run_word_ok(h, g, t, k, w)))
+            return false;
+    }
+    return true;
+}
+
+MEM_NO_ASAN static inline bool run_empty_ok(const MemHeap *h, uint32_t g, const RunTable *t,
+                                            const RunClass *k)
+{
+    return run_empty_but(h, g, t, k, RUN_WORDS_MAX, 0);
 }
 
 /* The header as one word, to compare with RunClass.head_hdr. */
@@ -167,6 +249,8 @@ MEM_HOT MemReject run_classify(const MemHeap *h, uint32_t g, uint32_t size, size
         return MEM_REJECT_PADDING; /* the run's tail, after its last slot */
     uint32_t i = (uint32_t)(((uint64_t)(in / GRAN) * k->recip) >> RUN_RECIP_SHIFT);
     *slot = i;
+    if (i >= k->nslots || !run_word_ok(h, g, t, k, i >> 6))
+        return MEM_REJECT_CORRUPT;
     if (!((run_bits_c(t)[i >> 6] >> (i & 63u)) & 1u))
         return MEM_REJECT_FREE;
     if (in - (size_t)i * k->size >= (size_t)(k->size - run_slack(t, k, i)))
@@ -177,43 +261,58 @@ MEM_HOT MemReject run_classify(const MemHeap *h, uint32_t g, uint32_t size, size
 /* ---- allocation (the full path) ------------------------------------------- */
 
 void *mem_run_alloc_slow(MemHeap *heap, unsigned c, size_t size, EventBuf *eb);
+uint32_t mem_run_link(const MemHeap *heap, uint32_t l, unsigned c);
 void mem_run_alloc_event(MemHeap *heap, EventBuf *eb, uint32_t g, uint32_t i, size_t size);
+
+/* The slot run_take gives in a run of class k: the first free one from the
+ * hint's word on (its word in *w, that word's live bits in *live), or
+ * UINT32_MAX when the table contradicts itself.  lib/plan.c asks it too. */
+MEM_NO_ASAN static inline uint32_t run_free_slot(const RunTable *t, const RunClass *k,
+                                                 unsigned *w, uint64_t *live)
+{
+    const uint64_t *bits = run_bits_c(t);
+    unsigned nw = k->words, n;
+    *w = t->hint;
+    *live = ~(uint64_t)0;
+    for (n = 0; n < nw; n++, (*w)++) {
+        if (*w >= nw)
+            *w = 0;
+        if ((*live = bits[*w]) != ~(uint64_t)0)
+            break;
+    }
+    uint32_t i = *w * 64u + (unsigned)__builtin_ctzll(~*live | (uint64_t)1 << 63);
+    return n < nw && i < k->nslots && t->nlive < k->nslots ? i : UINT32_MAX;
+}
 
 /* A slot of run g (the head of class k's list, sound) for size bytes, or
  * NULL when its table contradicts itself (then nothing changed). */
 MEM_HOT void *run_take(MemHeap *h, uint32_t g, RunTable *t, RunClass *k, size_t size,
                        EventBuf *eb)
 {
-    uint64_t *bits = run_bits(t);
-    unsigned w = t->hint, nw = k->words, n;
-    uint64_t live = ~(uint64_t)0;
-    for (n = 0; n < nw; n++, w++) {
-        if (w >= nw)
-            w = 0;
-        if ((live = bits[w]) != ~(uint64_t)0)
-            break;
-    }
-    uint32_t i = w * 64u + (unsigned)__builtin_ctzll(~live | (uint64_t)1 << 63);
-    if (n >= nw || i >= k->nslots || t->nlive >= k->nslots)
+    unsigned w;
+    uint64_t live;
+    uint32_t i = run_free_slot(t, k, &w, &live);
+    if (i == UINT32_MAX || !run_word_ok(h, g, t, k, w))
         return NULL;
     if (t->nlive == 0 && k->spare == g)
         run_unspare(h, k); /* the listed spare */
-    bits[w] = live | (live + 1u);
-    t->hint = (uint16_t)w;
-    run_sizes(t, k)[i] = (unsigned char)(k->size - size);
+    run_word_put(h, g, t, k, w, live | (live + 1u));
+    t->hint = (uint8_t)w;
+    run_slack_put(t, k, i, (unsigned)(k->size - size));
     if (++t->nlive == k->nslots) {
-        /* full: off the list (it is the head).  The next run becomes the
-         * head; checked here, so that the next allocation takes the fast
-         * path (a class whose runs fill and get a slot back by turns, as
-         * growing vectors make them, would go the full way twice a turn) */
-        uint32_t next = t->next < h->ngran ? t->next : NIL;
+        /* full: off the list (it is the head); a next that is no run of
+         * the class linking back ends the list instead.  The next run
+         * becomes the head, checked here (mem_run_link), so that the next
+         * allocation takes the fast path (a class whose runs fill and get
+         * a slot back by turns, as growing vectors make them, would go the
+         * full way twice a turn) */
+        uint32_t next = mem_run_link(h, t->next, t->cls);
+        if (next != NIL && run_table(h, next)->prev != g)
+            next = NIL;
         run_set_head(k, next);
         if (next != NIL) {
-            RunTable *nt = run_table(h, next);
-            nt->prev = NIL;
-            if (((*mem_bm_word(h, 0, next >> 6) >> (next & 63u)) & 1u) &&
-                run_sound(h, next, nt, t->cls))
-                k->head_hdr = hdr_word(h, next);
+            run_table(h, next)->prev = NIL;
+            k->head_hdr = hdr_word(h, next);
         }
         t->next = NIL;
     }
@@ -253,7 +352,7 @@ void mem_run_free_event(MemHeap *heap, EventBuf *eb, uint32_t g, uint32_t i, siz
                         ptrdiff_t given);
 
 /* Run g's count can take one free more (run_classify has checked the rest:
- * header, class, the slot's live bit). */
+ * header, class, the slot's live bit and its word's hash). */
 MEM_HOT bool run_free_ok(const MemHeap *h, uint32_t g)
 {
     const RunTable *t = run_table(h, g);
@@ -265,7 +364,7 @@ MEM_HOT void run_free(MemHeap *h, uint32_t g, uint32_t i, EventBuf *eb, ptrdiff_
 {
     RunTable *t = run_table(h, g);
     RunClass *k = &h->runs[t->cls];
-    run_bits(t)[i >> 6] &= ~((uint64_t)1 << (i & 63u));
+    run_word_put(h, g, t, k, i >> 6, run_bits(t)[i >> 6] & ~((uint64_t)1 << (i & 63u)));
     size_t obj = k->size - run_slack(t, k, i);
     MEM_POISON(run_slot(t, k, i), obj);
     h->live_bytes -= obj;
@@ -334,12 +433,14 @@ MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)
     if (n >= k->nslots || live == ~(uint64_t)0)
         return NULL;
     uint32_t i = w * 64u + (unsigned)__builtin_ctzll(~live);
-    if (i >= k->nslots)
+    uint32_t *mac = run_mac_at(t, k, w);
+    if (i >= k->nslots || run_mac(h, g, t->cls, w, live) != *mac)
         return NULL;
     if (n == 1u && k->spare == g)
         run_unspare(h, k); /* the listed spare (run_free_fast_in) */
     *word = live | (live + 1u);
-    run_sizes(t, k)[i] = (unsigned char)(k->size - size);
+    *mac = run_mac(h, g, t->cls, w, *word);
+    run_slack_put(t, k, i, (unsigned)(k->size - size));
     t->nlive = (uint16_t)n;
     k->live++;
     h->allocs++;
@@ -366,7 +467,7 @@ MEM_HOT uint32_t run_find(const MemHeap *h, uint32_t q)
             ;
         return w ? x * 64u + msb64(w) : NIL;
     }
-    const uint64_t *bm = h->bm_level[0];
+    const uint64_t *bm = mem_bm_level0(h);
     if (!(w = bm[--x]) && !(w = bm[--x]) && !(w = bm[--x]) && !(w = bm[--x]) &&
         !(w = bm[--x]))
         return NIL;
@@ -416,8 +517,9 @@ MEM_HOT unsigned run_free_fast_in(MemHeap *h, const void *ptr, const bool exact,
     uint32_t i = (uint32_t)(((uint64_t)(in / GRAN) * k->recip) >> RUN_RECIP_SHIFT);
     uint64_t *word = &run_bits(t)[i >> 6], bits = *word, bit = (uint64_t)1 << (i & 63u);
     size_t obj = k->size - run_slack(t, k, i);
+    uint32_t *mac = run_mac_at(t, k, i >> 6);
     if (!(bits & bit) || in - (size_t)i * k->size >= obj ||
-        (exact && in != (size_t)i * k->size))
+        run_mac(h, g, c, i >> 6, bits) != *mac || (exact && in != (size_t)i * k->size))
         return RUN_FREE_NO;
     uint32_t head = k->partial;
     if (!edge) {
@@ -425,14 +527,18 @@ MEM_HOT unsigned run_free_fast_in(MemHeap *h, const void *ptr, const bool exact,
             return RUN_FREE_EDGE;
         /* it empties: the full path gives it back when the class has a
          * spare, and unlists it when other runs are listed (they serve
-         * first, as before a spare) */
-        if (n == 1u && (k->spare != NIL || head != g || t->next != NIL))
+         * first, as before a spare); the whole bitmap must agree that it
+         * empties (a damaged count or word makes no spare of a run with
+         * live slots) */
+        if (n == 1u && (k->spare != NIL || head != g || t->next != NIL ||
+                        !run_empty_but(h, g, t, k, i >> 6, bits & ~bit)))
             return RUN_FREE_NO;
     } else if (n != k->nslots || head == g ||
                (head != NIL && hdr_word(h, head) != k->head_hdr)) {
         return RUN_FREE_NO;
     }
     *word = bits & ~bit;
+    *mac = run_mac(h, g, c, i >> 6, *word);
     t->nlive = (uint16_t)(n - 1u);
     k->live--;
     h->frees++;

@@ -14,6 +14,13 @@
  * granules (NIL if none); take removes block g (total granules), leaving
  * the remainder r (rest granules) split off its end, or NIL; release puts
  * back a merged block, given the sizes of the neighbours it absorbed.
+ * take and release trust the blocks they are given and the links they
+ * follow: heap.c checks them all first (mem_seg_take_ok, mem_seg_unlink_ok,
+ * head_ok), so that a refused operation has written nothing.
+ *
+ * The largest free block (big, big_size) is kept as blocks come and go:
+ * a block put in that is larger takes its place; when it is split, merged
+ * or taken, big_known drops and the next question searches (hooks.c).
  */
 #ifndef MEM_SEG_H
 #define MEM_SEG_H
@@ -31,29 +38,44 @@ MEM_HOT unsigned fast_class(uint32_t size)
     return (m - (SL_BITS - 1u)) * SL_COUNT + ((size >> (m - SL_BITS)) & (SL_COUNT - 1u));
 }
 
-MEM_HOT void mem_seg_insert(MemHeap *h, uint32_t g, uint32_t size)
+/* The head of the list of the class of a block of size granules. */
+MEM_HOT uint32_t fast_head_of(const MemHeap *h, uint32_t size)
+{
+    return (&h->fast_head[0][0])[fast_class(size)];
+}
+
+/* A free block of size granules at g came in: is it the largest? */
+MEM_HOT void big_offer(MemHeap *h, uint32_t g, uint32_t size)
+{
+    if (h->big_known && (h->big == NIL || size > h->big_size)) {
+        h->big = g;
+        h->big_size = size;
+    }
+}
+
+MEM_HOT void mem_seg_insert(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t size)
 {
     unsigned c = fast_class(size);
     uint32_t *heads = &h->fast_head[0][0];
     uint32_t old = heads[c];
-    uint32_t *l = mem_links(h, g);
-    l[0] = old;
-    l[1] = NIL;
+    links_put(h, k, g, old, NIL);
     if (old != NIL)
-        mem_links(h, old)[1] = g;
+        link_put(h, k, old, 1, g);
     heads[c] = g;
     h->sl_map[c / SL_COUNT] |= 1u << (c % SL_COUNT);
     h->fl_map |= 1u << (c / SL_COUNT);
+    big_offer(h, g, size);
 }
 
-MEM_HOT void fast_remove(MemHeap *h, uint32_t g, uint32_t size)
+MEM_HOT void fast_remove(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t size)
 {
-    uint32_t *l = mem_links(h, g);
-    uint32_t next = l[0], prev = l[1];
+    uint32_t next = link_get(h, k, g, 0), prev = link_get(h, k, g, 1);
+    if (g == h->big)
+        h->big_known = false;
     if (next != NIL)
-        mem_links(h, next)[1] = prev;
+        link_put(h, k, next, 1, prev);
     if (prev != NIL) {
-        mem_links(h, prev)[0] = next;
+        link_put(h, k, prev, 0, next);
         return;
     }
     unsigned c = fast_class(size);
@@ -66,26 +88,48 @@ MEM_HOT void fast_remove(MemHeap *h, uint32_t g, uint32_t size)
     }
 }
 
-/* new takes old's place in class c's list (a block that changed size without
- * changing class): no bitmap changes. */
-MEM_HOT void fast_replace(MemHeap *h, uint32_t old, uint32_t new_g, unsigned c)
+/* new (of size granules) takes old's place in class c's list (a block that
+ * changed size without changing class): no bitmap changes. */
+MEM_HOT void fast_replace(MemHeap *h, const MemKeys *k, uint32_t old, uint32_t new_g, unsigned c, uint32_t size)
 {
-    uint32_t *l = mem_links(h, old);
-    uint32_t next = l[0], prev = l[1];
-    uint32_t *n = mem_links(h, new_g);
-    n[0] = next;
-    n[1] = prev;
+    uint32_t next = link_get(h, k, old, 0), prev = link_get(h, k, old, 1);
+    links_put(h, k, new_g, next, prev);
     if (prev != NIL)
-        mem_links(h, prev)[0] = new_g;
+        link_put(h, k, prev, 0, new_g);
     else
         (&h->fast_head[0][0])[c] = new_g;
     if (next != NIL)
-        mem_links(h, next)[1] = new_g;
+        link_put(h, k, next, 1, new_g);
+    if (old == h->big && size < h->big_size)
+        h->big_known = false;
+    else if (old == h->big)
+        h->big = new_g, h->big_size = size;
+    else
+        big_offer(h, new_g, size);
+}
+
+/* Free block g (size granules) can be taken off its class's list: it is
+ * linked where its class says, between sound neighbours. */
+MEM_HOT bool mem_seg_unlink_ok(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t size)
+{
+    uint32_t next;
+    return linked_ok(h, k, g, fast_head_of(h, size), &next);
+}
+
+/* Taking free block g (total granules, checked by node_ok) for need
+ * granules, leaving rest, writes through: g's neighbours in its list, and
+ * when the remainder changes class, the head of its new class. */
+MEM_HOT bool mem_seg_take_ok(const MemHeap *h, const MemKeys *k, uint32_t g, uint32_t total, uint32_t rest)
+{
+    if (!mem_seg_unlink_ok(h, k, g, total))
+        return false;
+    return rest < MIN_GRANS || fast_class(rest) == fast_class(total) ||
+           head_ok(h, k, fast_head_of(h, rest));
 }
 
 /* Good fit: the first block of the smallest non-empty class whose every
  * block fits, else a bounded first-fit scan of need's own class. */
-MEM_HOT uint32_t mem_seg_search(const MemHeap *h, uint32_t need, size_t *examined)
+MEM_HOT uint32_t mem_seg_search(const MemHeap *h, const MemKeys *k, uint32_t need, size_t *examined)
 {
     uint64_t rounded = need;
     if (need >= SL_COUNT)
@@ -101,7 +145,7 @@ MEM_HOT uint32_t mem_seg_search(const MemHeap *h, uint32_t need, size_t *examine
                 slm = h->sl_map[fl];
             }
         }
-        if (slm) {
+        if (slm && fl < FL_COUNT) {
             *examined += 1;
             return h->fast_head[fl][lsb32(slm)];
         }
@@ -110,52 +154,77 @@ MEM_HOT uint32_t mem_seg_search(const MemHeap *h, uint32_t need, size_t *examine
     for (unsigned n = 0; g != NIL && n < FAST_FALLBACK_SCAN; n++) {
         *examined += 1;
         if (mem_hdr(h, g)->size >= need)
-            return g;
-        g = link_next(h, g);
+            return g; /* read before it is checked: the caller checks it */
+        g = link_next(h, k, g);
     }
     return NIL;
 }
 
 /* A small piece off a large block rarely changes its class: then the
  * remainder simply takes the block's place. */
-MEM_HOT void mem_seg_take(MemHeap *h, uint32_t g, uint32_t total, uint32_t r, uint32_t rest)
+MEM_HOT void mem_seg_take(MemHeap *h, const MemKeys *k, uint32_t g, uint32_t total, uint32_t r, uint32_t rest)
 {
     if (r == NIL) {
-        fast_remove(h, g, total);
+        fast_remove(h, k, g, total);
         return;
     }
     unsigned c = fast_class(total);
     if (fast_class(rest) == c) {
-        fast_replace(h, g, r, c);
+        fast_replace(h, k, g, r, c, rest);
     } else {
-        fast_remove(h, g, total);
-        mem_seg_insert(h, r, rest);
+        fast_remove(h, k, g, total);
+        mem_seg_insert(h, k, r, rest);
     }
 }
 
 /* The merged block takes the place of the neighbour whose class it keeps,
  * if any; else it goes to the head of its class. */
-MEM_HOT void mem_seg_release(MemHeap *h, uint32_t start, uint32_t merged, uint32_t right,
+MEM_HOT void mem_seg_release(MemHeap *h, const MemKeys *k, uint32_t start, uint32_t merged, uint32_t right,
                                  uint32_t left_size, uint32_t right_size, unsigned neighbours)
 {
     unsigned c = fast_class(merged);
     bool placed = false;
     if (neighbours & MEM_RIGHT) {
         if (!(neighbours & MEM_LEFT) && fast_class(right_size) == c) {
-            fast_replace(h, right, start, c);
+            fast_replace(h, k, right, start, c, merged);
             placed = true;
         } else {
-            fast_remove(h, right, right_size);
+            fast_remove(h, k, right, right_size);
         }
     }
     if (neighbours & MEM_LEFT) {
-        if (fast_class(left_size) == c)
+        if (fast_class(left_size) == c) {
             placed = true; /* it stays where it is, grown */
-        else
-            fast_remove(h, start, left_size);
+            big_offer(h, start, merged);
+            if (start == h->big)
+                h->big_size = merged;
+        } else {
+            fast_remove(h, k, start, left_size);
+        }
     }
     if (!placed)
-        mem_seg_insert(h, start, merged);
+        mem_seg_insert(h, k, start, merged);
+}
+
+/* Putting back a block merged from start (merged granules) writes through:
+ * the free neighbours it absorbed and their list neighbours, and the head
+ * of the class it goes to unless it takes a neighbour's place. */
+MEM_HOT bool mem_seg_release_ok(const MemHeap *h, const MemKeys *k, uint32_t start, uint32_t merged, uint32_t right,
+                                uint32_t left_size, uint32_t right_size, unsigned neighbours)
+{
+    unsigned c = fast_class(merged);
+    bool placed = false;
+    if (neighbours & MEM_RIGHT) {
+        if (!mem_seg_unlink_ok(h, k, right, right_size))
+            return false;
+        placed = !(neighbours & MEM_LEFT) && fast_class(right_size) == c;
+    }
+    if (neighbours & MEM_LEFT) {
+        if (!mem_seg_unlink_ok(h, k, start, left_size))
+            return false;
+        placed |= fast_class(left_size) == c;
+    }
+    return placed || head_ok(h, k, (&h->fast_head[0][0])[c]);
 }
 
 #endif /* MEM_SEG_H */

@@ -28,7 +28,8 @@ MEM_NO_ASAN size_t MemHeap_ViewSize(void)
  * `avail` bytes after it, with the bitmap geometry MemHeap_Create gives. */
 MEM_NO_ASAN static bool control_sane(const MemHeap *h, size_t avail)
 {
-    if (h->magic != MEM_MAGIC || h->policy >= MEM_POLICY_COUNT ||
+    if (h->magic != MEM_MAGIC || h->policy >= MEM_POLICY_COUNT || h->order >= MEM_ORDER_COUNT ||
+        h->coalesce >= MEM_COALESCE_COUNT ||
         (h->flags & ~(unsigned)(MEM_OPT_NOLOCK | MEM_OPT_GUARD)) || h->bm_levels == 0 ||
         h->bm_levels > BM_LEVELS || h->arena > avail || h->arena > MEM_MAX_ARENA ||
         h->ngran < MIN_GRANS)
@@ -62,18 +63,44 @@ MEM_NO_ASAN MemHeap *MemHeap_View(void *view, const void *region, size_t size)
         return NULL;
     unsigned char *base = (unsigned char *)(uintptr_t)region + control;
     h->base = base;
-    uint64_t *tail = (uint64_t *)(void *)(base + HDR + (size_t)h->ngran * GRAN);
-    for (unsigned l = 0; l < BM_LEVELS; l++)
-        h->bm_level[l] = l < h->bm_levels ? (l > 0 && l + 1u == h->bm_levels
-                                                  ? &h->bm_top
-                                                  : tail + h->bm_off[l] - 1)
-                                          : NULL;
     h->flags = (uint8_t)(h->flags | MEM_VIEW_FLAG); /* which also skips the lock */
     h->run_gate = RUN_GATE_OFF; /* and the runs' fast paths, which write */
     h->observer = NULL;
     h->observer_arg = NULL;
+    h->big_known = false; /* the creator's figure is not trusted: found again */
     atomic_init(&h->lock_owner, 0);
     atomic_init(&h->lock_word, 0u);
     h->lock_depth = 0;
+    /* This process's seal, for this copy at this address: the hooks accept
+     * it as a heap.  Its keys are the creator's as it stored them, masked
+     * with the creator's process secret: right in the process that created
+     * the heap (and its forked children), wrong anywhere else until
+     * MemHeap_ViewKeys gives the real ones. */
+    mem_secret_init();
+    h->seal[0] = h->seal[1] = mem_seal_of(h);
     return h;
+}
+
+MEM_NO_ASAN int MemHeap_ExportKeys(const MemHeap *h, void *out, size_t len)
+{
+    if (!mem_heap_ok(h) || (h->flags & MEM_VIEW_FLAG) || !out || len < MEM_KEYS_SIZE)
+        return -1;
+    uint64_t k[MEM_KEYS_SIZE / 8u] = {0};
+    _Static_assert(MEM_KEYS * 8u <= MEM_KEYS_SIZE, "the keys fit MEM_KEYS_SIZE");
+    for (unsigned i = 0; i < MEM_KEYS; i++)
+        k[i] = i == K_OBSERVER ? 0u : mem_key(h, i); /* a reader calls no observer */
+    memcpy(out, k, sizeof k);
+    return 0;
+}
+
+MEM_NO_ASAN int MemHeap_ViewKeys(MemHeap *h, const void *keys, size_t len)
+{
+    if (!mem_heap_ok(h) || !(h->flags & MEM_VIEW_FLAG) || !keys || len < MEM_KEYS_SIZE)
+        return -1;
+    uint64_t k[MEM_KEYS_SIZE / 8u];
+    memcpy(k, keys, sizeof k);
+    for (unsigned i = 0; i < MEM_KEYS; i++)
+        h->key[i] = k[i] ^ mem_secret[i];
+    h->big_known = false; /* found again with these keys */
+    return 0;
 }

@@ -76,6 +76,7 @@ golden handout_compare   24 100 $U -- --handout --compare first,best,worst --ops
 golden handout_ascii     24  80 C  -- --handout --frames 6 --seed 2 --policy next
 golden compare_selected  40 120 $U -- --compare first,best,worst,fast --seed 3 --skip 150 --keys lllll
 golden ostep_embedded    24  80 $U -- --handout --script demo/lectures/ostep-embedded-list.hvs
+golden ostep_buddy       24  80 $U -- --handout --policy buddy --script demo/lectures/ostep-buddy.hvs
 golden ostep_strategies  24 120 $U -- --predict --compare first,best,worst --script demo/lectures/ostep-basic-strategies.hvs
 golden worksheet_board   24  80 $U -- --predict --script "$GOLD/board.hvs"
 golden worksheet_compare 24 100 $U -- --predict --compare first,best,worst --ops "a300 a100 a500 a100 f0 f2 a250 a90"
@@ -86,6 +87,10 @@ golden handout_runs      24  80 $U -- --handout --policy fast --size 64K --ops "
 # key #: the free blocks numbered in the free list's order, in both layouts
 golden free_numbers      30 100 $U -- --skip 150 --keys '#'
 golden free_numbers_fast 24  80 C  -- --policy fast --skip 150 --keys '#'
+# L and n: an allocation's search, block by block (× passed over, ◆ examined)
+golden search_first_fit  30 100 $U -- --paused --ops a100,a50,a200,a50,a300,f0,f2,a250 --skip 7 --keys Lnn
+golden search_best_fit   30 100 C  -- --paused --policy best --ops a100,a50,a200,a50,a300,f0,f2,a150 --skip 7 --keys Lnnn
+golden search_buddy      30 100 $U -- --paused --policy buddy --size 2K --ops a100,a50,a200,f0,a40 --skip 4 --keys Ln
 # the book's small heaps: a script on 256 bytes, a handout and a buddy worksheet
 golden handout_256       24  80 $U -- --handout --size 256 --ops "a20 a30 f0 a10"
 golden worksheet_buddy   24  80 $U -- --predict --size 256 --policy buddy --ops "a20 a30 f0 a10"

@@ -3,7 +3,8 @@
 # private socket runs it, send-keys types, capture-pane reads the screen
 # (every check polls with a timeout).  Time travel (b, Backspace, [, ], g),
 # script captions and pauses, saving a script (s), export (e), predict
-# mode (P), the free-list overlay (L) and the numbered free blocks (#).  Prints TAP lines; skips (as one
+# mode (P), the free-list overlay (L), an allocation's search shown block by block
+# (L, n) and the numbered free blocks (#).  Prints TAP lines; skips (as one
 # passing line) when tmux is missing.
 set -u
 cd "$(dirname "$0")/.."
@@ -143,12 +144,34 @@ keys L
 check "L shows the free list by size class under fast" 3 'free list · fast fit: by size class'
 check "its rows: place, offset, bytes, class" 3 'place +offset +bytes +class'
 keys n
+check "n first shows the allocation's search (the block fast fit examines)" 3 'search: 1st examined, \+0x[0-9a-f]+ '
+keys n
 check "a stepped allocation says which block the library took" 3 'took \+0x[0-9a-f]+ \([0-9]+ B\), place [0-9]+ of [0-9]+'
 keys Tab
 check "Tab marks the selected free block's row" 3 '▶ 1 '
 keys L
 if until_match 3 'free list hidden' && ! cap | grep -q 'free list ·'; then ok "L hides it again"
 else not_ok "L hides it again"; fi
+keys q
+
+# ---- L and n: an allocation's search, block by block, on the map and in the list -------------
+start 100 30 --paused --ops a100,a50,a200,a50,a300,f0,f2,a250 --skip 7
+until_match 5 '^\+0x0000 ' >/dev/null
+keys L n
+check "n shows the first block first fit examines" 3 'search: 1st examined, \+0x8 \(112 B\): too small for 272 B'
+check "the list marks it" 3 '1 +\+0x8 +112  ← examining'
+if cap | grep -A1 '^+0x0000 ' | tail -n 1 | grep -q '◆◆◆◆◆◆◆'; then ok "the map marks it (◆ under its cells)"
+else not_ok "the map marks it (◆ under its cells)" "$(cap | head -n 5)"; fi
+keys n
+check "n shows the next one" 3 'search: 2nd examined, \+0xb8 \(208 B\): too small'
+if cap | grep -A1 '^+0x0000 ' | tail -n 1 | grep -q '××××××××   ◆'; then ok "the block passed over is marked ×, the next ◆"
+else not_ok "the block passed over is marked ×" "$(cap | head -n 5)"; fi
+keys n
+check "the block that fits is taken" 3 'search: 3rd examined, \+0x308 \(7360 B\): taken for 272 B · n applies it'
+check "op 7 still: nothing has changed yet" 3 'op 7 *$'
+keys n
+check "n then applies the allocation where the search ended" 3 'last: alloc 250 B → \+0x308'
+check "and the list says where the library took it" 3 'took \+0x308 \(7360 B\), place 3 of 3'
 keys q
 
 # ---- #: the free blocks numbered on the map, in the free list's order --------------------------

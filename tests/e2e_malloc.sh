@@ -47,6 +47,7 @@ build_c() {
 }
 build_c threads || not_ok "tests/programs/threads.c compiles" "$(cat "$tmp/cc.err")"
 build_c forks || not_ok "tests/programs/forks.c compiles" "$(cat "$tmp/cc.err")"
+build_c fork200 || not_ok "tests/programs/fork200.c compiles" "$(cat "$tmp/cc.err")"
 build_c api || not_ok "tests/programs/api.c compiles" "$(cat "$tmp/cc.err")"
 if command -v g++ >/dev/null 2>&1; then
     g++ -O2 -o "$PROGS/cxx" tests/programs/cxx.cc 2>"$tmp/cc.err" ||
@@ -137,6 +138,20 @@ have "make building this project" make &&
     same "make building this project's library" fast setup_project "make --no-print-directory -j1 OUT=out out/lib/libmem.a out/lib/libmem.so"
 [ -x "$PROGS/threads" ] && same "8 threads allocating and freeing across threads" fast setup_none "$PROGS/threads"
 [ -x "$PROGS/forks" ] && same "forks from 4 allocating threads" fast setup_none "$PROGS/forks"
+[ -x "$PROGS/fork200" ] &&
+    same "200 forks while 4 threads allocate (issue 9: every child allocates, checks, frees)" fast setup_none "$PROGS/fork200"
+[ -x "$PROGS/fork200" ] &&
+    same "200 forks in live mode (MEM_SHARE=1: each child goes on with a private copy)" fast setup_none "MEM_SHARE=1 $PROGS/fork200"
+
+# Live mode: the heap's keys lie in a page of the memfd that the program
+# itself cannot read or write (mem_live.h); the rest of it is shared.
+maps=$(env LD_PRELOAD="$SO" MEM_SHARE=1 bash -c 'cat /proc/$$/maps' 2>&1)
+if grep -q -- '---s .*memfd:libmem-heap' <<<"$maps" && grep -q 'rw-s .*memfd:libmem-heap' <<<"$maps"; then
+    ok "live mode: the keys' page of the memfd is inaccessible to the program (---s), the rest shared (rw-s)"
+else
+    not_ok "live mode: the keys' page of the memfd is inaccessible to the program" \
+        "$(grep libmem-heap <<<"$maps" | head -n 5)"
+fi
 if [ -x "$PROGS/cxx" ]; then
     same "C++ (new and delete through libstdc++)" fast setup_none "$PROGS/cxx"
 else

@@ -25,6 +25,10 @@ $(B)/debug/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -DMEM_DEBUG=2 -UNDEBUG -c $< -o $@
 TEST_DEPS_test_debug := $(LIB_DEBUG_OBJ)
 
+# tests/test_attack.c drives the damage harness (fuzz/harness_damage.c).
+TEST_DEPS_test_attack = $(B)/fuzz/harness_damage.o $(B)/fuzz/harness_common.o
+$(B)/tests/test_attack.o: LOCAL_CFLAGS += -Ifuzz
+
 # tests/test_badinput.c reads traces through demo/ (the C rows of the table).
 TEST_DEPS_test_badinput = $(DEMO_OBJ)
 

@@ -30,7 +30,8 @@ TSAN_CFLAGS  := -O1 $(SAN_COMMON) -fsanitize=thread
 # Halt at the first report; a report is a failure.
 SAN_ENV := ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:strict_string_checks=1:check_initialization_order=1 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-           TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+           TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+           LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
 
 # What the ASan and UBSan variants run (substrings of suite names, as
 # TEST_FILTER): every Criterion suite, the terminal chaos and the golden

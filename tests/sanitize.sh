@@ -43,6 +43,7 @@ run_valgrind() {
         out=$(OUT=$dir TEST_SCALE=$scale valgrind --tool=memcheck --trace-children=yes \
                   --trace-children-skip='/usr/*,/bin/*,/sbin/*' \
                   --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite \
+                  --suppressions=tests/valgrind.supp \
                   --log-file="$logs/$name/%p.log" \
                   "$bin" --jobs "${TEST_JOBS:-2}" --short-filename 2>&1)
         rc=$?

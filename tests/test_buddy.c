@@ -359,13 +359,12 @@ Test(checker, notices_free_buddies_left_unmerged)
     m->live_bytes -= 24;
     m->used_bytes -= 32;
     m->frees++;
+    const MemKeys k = mem_keys(m);
     hdr_write(m, 0, 2, B_PREV_USED);
     footer_write(m, 0, 2);
-    set_prev_used(m, 2, false);
-    uint32_t *l = mem_links(m, 0);
-    l[0] = m->buddy_head[1];
-    l[1] = NIL;
-    mem_links(m, m->buddy_head[1])[1] = 0;
+    set_prev_used(m, &k, 2, false);
+    links_put(m, &k, 0, m->buddy_head[1], NIL);
+    link_put(m, &k, m->buddy_head[1], 1, 0);
     m->buddy_head[1] = 0;
     m->free_blocks++;
     (void)a;

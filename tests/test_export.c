@@ -252,3 +252,16 @@ Test(export, the_key_writes_new_files_and_says_where)
     cr_assert(strstr(ui.msg, "heapviz-step50-2.svg"), "a second export, new names: %s", ui.msg);
     stop();
 }
+
+Test(export, a_board_sized_buddy_heap_of_256_bytes_renders)
+{
+    /* the book's small heaps (--size 256) and buddy's level rows */
+    start_at(1, MEM_BUDDY, 256, 6);
+    cr_assert_eq(model.lanes[0].snap.region.size, 256u);
+    char png[128];
+    svg_to_png("buddy256", 30, 100, png, sizeof png);
+    uint32_t want[] = {DARK(S_OBJECT_A), DARK(S_FREE), DARK(S_HEADER)};
+    const char *what[] = {"object", "free", "header"};
+    check_png(png, 100 * EXPORT_CELL_W, 30 * EXPORT_CELL_H, want, 3, what);
+    stop();
+}

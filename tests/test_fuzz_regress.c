@@ -87,6 +87,7 @@ static void replay(const char *target, Harness h)
 Test(regress, the_ops_corpus_and_findings_pass) { replay("ops", Fuzz_Ops); }
 Test(regress, the_trace_corpus_and_findings_pass) { replay("trace", Fuzz_Trace); }
 Test(regress, the_options_corpus_and_findings_pass) { replay("options", Fuzz_Options); }
+Test(regress, the_damage_corpus_and_findings_pass) { replay("damage", Fuzz_Damage); }
 Test(regress, the_script_corpus_and_findings_pass) { replay("script", Fuzz_Script); }
 
 /* ---- generated inputs ------------------------------------------------------ */

@@ -476,8 +476,10 @@ Test(checker, notices_a_broken_free_list_link)
     char *o[6];
     for (int p = 0; p < MEM_POLICY_COUNT; p++) {
         MemHeap *h = busy_heap((MemPolicy)p, o);
-        uint32_t *links = (uint32_t *)(void *)o[3]; /* o[3]'s block is free */
-        links[1] = links[1] == NIL ? 3u : NIL;
+        /* o[3]'s block is free; its links are stored masked (block.h) */
+        uint32_t g = (uint32_t)((o[3] - 16 - (char *)MemHeap_Region(h).base) / 16);
+        MemKeys k = mem_keys(h);
+        link_put(h, &k, g, 1, link_get(h, &k, g, 1) == NIL ? 3u : NIL);
         expect_broken(h, MemPolicy_Name((MemPolicy)p));
     }
 }
@@ -506,7 +508,7 @@ Test(checker, notices_adjacent_free_blocks)
     /* Mark o[2] free by hand, with a valid tag but no coalescing. */
     BlockHeader *b = (BlockHeader *)(void *)(o[2] - 8);
     uint32_t g = (uint32_t)((o[2] - 8 - 8 - (char *)MemHeap_Region(h).base) / 16);
-    b->info = 0 | mem_tag(g, b->size, 0) << B_TAG_SHIFT;
+    hdr_write(h, g, b->size, 0); /* a valid tag: only the library can make one */
     expect_broken(h, "adjacent free blocks");
 }
 
@@ -569,10 +571,9 @@ Test(checker, a_cyclic_free_list_does_not_hang_the_search, .timeout = 10)
         MemHeap_Free(h, o[1]);
         MemHeap_Free(h, o[3]);
         th_expose(h);
-        uint32_t *links = (uint32_t *)(void *)o[3];
         uint32_t self = (uint32_t)((o[3] - 16 - (char *)MemHeap_Region(h).base) / 16);
-        links[0] = self; /* o[3]'s block now follows itself */
-        links[1] = self;
+        MemKeys k = mem_keys(h);
+        links_put(h, &k, self, self, self); /* o[3]'s block now follows itself */
         /* larger than every free block, not than the heap: a full search */
         MemRegion r = MemHeap_Region(h);
         size_t want = r.heap_end - r.heap_begin - 64;
@@ -590,9 +591,12 @@ Test(checker, free_refuses_a_bogus_left_footer)
     char *a = MemHeap_Alloc(h, 40), *b = MemHeap_Alloc(h, 40);
     MemHeap_Alloc(h, 40);
     th_expose(h);
-    /* Clear b's PREV_USED (not covered by the tag): its "footer" is then a's
-     * last four bytes, which the program controls. */
-    ((BlockHeader *)(void *)(b - 8))->info &= ~B_PREV_USED;
+    /* Clear b's PREV_USED, with a valid tag (which only the library can
+     * compute): its "footer" is then a's last four bytes, which the program
+     * controls. */
+    BlockHeader *bh = (BlockHeader *)(void *)(b - 8);
+    uint32_t gb = (uint32_t)((b - 16 - (char *)MemHeap_Region(h).base) / 16);
+    hdr_write(h, gb, bh->size, bh->info & B_LOW_MASK & ~B_PREV_USED);
     memset(a + 36, 0x7f, 4);
     cr_assert_eq(MemHeap_Free(h, b), MEM_REJECT_CORRUPT);
     (void)a;

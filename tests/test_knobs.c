@@ -359,7 +359,8 @@ Test(checker, notices_a_lifo_or_fifo_list_out_of_order)
         MemHeap *h = three_holes(MEM_FIRST_FIT, ord, o);
         th_expose(h);
         /* swap the stamps of the first two blocks of the list */
-        uint32_t a = h->head, b = mem_links(h, a)[0];
+        const MemKeys k = mem_keys(h);
+        uint32_t a = h->head, b = link_get(h, &k, a, 0);
         uint64_t sa, sb;
         memcpy(&sa, mem_payload(h, a) + 8, 8);
         memcpy(&sb, mem_payload(h, b) + 8, 8);

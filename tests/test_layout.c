@@ -446,6 +446,78 @@ Test(bar, the_fast_layout_gives_the_reference_cells_on_random_snapshots)
     }
 }
 
+/* ---- the kept cells are the cells laid out afresh ----------------------------- */
+
+/* The cached cells against Bar_Layout's, cell for cell. */
+static void expect_fresh_cells(BarCache *c, const Snapshot *s, const BarView *v,
+                               unsigned long long seed, int round)
+{
+    size_t n = Bar_Cells(v);
+    BarCell *fresh = calloc(n ? n : 1, sizeof *fresh);
+    cr_assert(fresh);
+    Bar_Layout(s, v, fresh);
+    const BarCell *kept = Bar_LayoutCached(c, s, v);
+    cr_assert(kept);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(memcmp(&kept[i], &fresh[i], sizeof fresh[i]) == 0,
+                  "seed %llu round %d: cell %zu of %zu differs (view [%zu, %zu) at %zu B/cell)",
+                  seed, round, i, n, v->start, v->end, v->bpc);
+    free(fresh);
+}
+
+Test(bar, kept_cells_are_the_cells_laid_out_again_whatever_changed)
+{
+    uint64_t seed = th_seed(13);
+    ThRng rng = {seed};
+    BarCache cache;
+    memset(&cache, 0, sizeof cache);
+    uint64_t serial = 0, hits = 0;
+    for (int round = 0; round < 600; round++) {
+        Snapshot s = random_snapshot(&rng);
+        s.serial = ++serial; /* a new walk: made[] was written again */
+        int mode = (int)th_below(&rng, 4);
+        Touch t[3];
+        BarView v = random_view(&rng, &s, mode, t);
+        expect_fresh_cells(&cache, &s, &v, (unsigned long long)seed, round);
+        /* the selection, the rover and the touched blocks move: kept */
+        for (int k = 0; k < 4; k++) {
+            Touch t2[3];
+            BarView w = random_view(&rng, &s, mode, t2);
+            w.start = v.start;
+            w.end = v.end;
+            w.bpc = v.bpc;
+            uint64_t before = cache.hits;
+            expect_fresh_cells(&cache, &s, &w, (unsigned long long)seed, round);
+            cr_assert_eq(cache.hits, before + 1, "round %d: the cells were laid out again", round);
+            hits++;
+        }
+        /* another stretch or scale, or other glyphs: laid out again */
+        BarView z = v;
+        switch (th_below(&rng, 3)) {
+        case 0: z.bpc = v.bpc + 1; break;
+        case 1: z.glyphs.utf8 = !v.glyphs.utf8; break;
+        default: z.end = v.end > v.start + 1 ? v.end - 1 : v.end + 1; break;
+        }
+        uint64_t misses = cache.misses;
+        expect_fresh_cells(&cache, &s, &z, (unsigned long long)seed, round);
+        cr_assert_eq(cache.misses, misses + 1, "round %d: stale cells kept", round);
+        /* the same walk's blocks changed in place (a block freed): a new
+         * serial, and the cells follow */
+        if (s.nblocks) {
+            size_t i = th_below(&rng, s.nblocks);
+            made[i].used = !made[i].used;
+            made[i].object = made[i].used ? (made[i].size > made[i].header ? 1u : 0u) : 0u;
+            made[i].overflowed = false;
+            s.serial = ++serial;
+            misses = cache.misses;
+            expect_fresh_cells(&cache, &s, &z, (unsigned long long)seed, round);
+            cr_assert_eq(cache.misses, misses + 1, "round %d: a changed heap kept", round);
+        }
+    }
+    cr_assert_eq(cache.hits, hits);
+    Bar_CacheFree(&cache);
+}
+
 Test(bar, the_fast_layout_gives_the_reference_cells_on_real_heaps)
 {
     uint64_t seed = th_seed(11);

@@ -263,6 +263,25 @@ Test(predict, asks_before_each_operation_and_scores_from_the_events)
     stop();
 }
 
+Test(predict, with_the_free_list_on_the_answer_is_revealed_at_once)
+{
+    /* L's search animation holds a stepped allocation; predict's Enter and
+     * Esc apply it at once (the search is not shown first) */
+    start_with(1, WL_TRACE, "a100 a200 f0 a50 a300 f1 a260");
+    press('L');
+    ui.predict.on = true;
+    for (int i = 0; i < 5; i++) {
+        press('n');
+        cr_assert_eq(ui.prompt, PROMPT_PREDICT);
+        uint64_t ops = model.ops;
+        press(i == 3 ? VK_ESC : VK_ENTER);
+        cr_assert_eq(model.ops, ops + 1, "op %d is applied by the answer", i);
+        cr_assert(i == 3 ? strstr(ui.msg, "not predicted") != NULL
+                         : strstr(ui.msg, "score") != NULL, "%s", ui.msg);
+    }
+    stop();
+}
+
 Test(predict, a_failure_an_offset_escape_and_the_toggle)
 {
     start_with(1, WL_TRACE, "a100000 a100 a200 a300");
@@ -460,6 +479,16 @@ static bool collect_free(const MemBlock *b, void *arg)
     return true;
 }
 
+/* n until the operation is applied (with L on, an allocation's search
+ * is shown first, a step a block). */
+static void step_op(void)
+{
+    uint64_t ops = model.ops;
+    for (int i = 0; i < 600 && model.ops == ops; i++)
+        press('n');
+    cr_assert_eq(model.ops, ops + 1);
+}
+
 /* Whether the screen shows text anywhere. */
 static bool on_screen(const char *text)
 {
@@ -483,7 +512,9 @@ Test(freelist, L_lists_the_free_blocks_in_the_policys_order)
         press('L');
         cr_assert(ui.freelist.on);
         Screen_Compose(&ui, &frame);
-        cr_assert(on_screen(pol == MEM_FAST ? "fast fit: by size class" : "address order"),
+        cr_assert(on_screen(pol == MEM_FAST    ? "fast fit: by size class"
+                            : pol == MEM_BUDDY ? "buddy: by order"
+                                               : "address order"),
                   "%s", MemPolicy_Name((MemPolicy)pol));
         size_t order[64] = {0};
         MemHeap_WalkFree(model.lanes[0].heap, collect_free, order);
@@ -514,7 +545,7 @@ Test(freelist, a_stepped_allocation_says_which_block_the_library_took_and_the_sp
     for (int i = 0; i < 20; i++) {
         memset(order, 0, sizeof order);
         MemHeap_WalkFree(model.lanes[0].heap, collect_free, order);
-        press('n');
+        step_op();
         const Lane *l = &model.lanes[0];
         if (l->nevents && l->events[0].kind == MEM_EV_ALLOC)
             break;
@@ -542,7 +573,7 @@ Test(freelist, under_fast_a_new_run_and_a_slot_are_told_apart)
 {
     start_fast("a24 a24");
     press('L');
-    press('n');
+    step_op();
     Screen_Compose(&ui, &frame);
     Model_Sync(&model);
     const Lane *l = &model.lanes[0];
@@ -552,7 +583,7 @@ Test(freelist, under_fast_a_new_run_and_a_slot_are_told_apart)
     snprintf(want, sizeof want, "new run at +0x%zx (place 1 of 1), slot 0", run);
     cr_assert(on_screen(want), "the run, the place of the free block it took, and the slot");
     cr_assert(on_screen("← split"), "the rest of the block is marked");
-    press('n');
+    press('n'); /* a slot of a run that has one: no search to show */
     Screen_Compose(&ui, &frame);
     snprintf(want, sizeof want, "alloc 24 B took slot 1 of the run at +0x%zx", run);
     cr_assert(on_screen(want), "a slot of that run");
@@ -560,40 +591,99 @@ Test(freelist, under_fast_a_new_run_and_a_slot_are_told_apart)
     stop();
 }
 
-Test(freelist, the_search_path_is_marked_as_far_as_it_was_shown)
+/* Steps the model until its next operation is an allocation. */
+static void until_alloc(void)
 {
-    /* libmem has no dry-run query of a search yet: the path is empty after
-     * a step, and the overlay's half of the animation is tested with a
-     * path set here */
-    start_with(1, WL_RANDOM, NULL);
-    for (int i = 0; i < 150; i++)
-        Model_Step(&model);
-    press('L');
-    press('n');
-    cr_assert_eq(ui.freelist.npath, 0, "no path without the library's query");
-    size_t order[64] = {0};
-    MemHeap_WalkFree(model.lanes[0].heap, collect_free, order);
-    cr_assert_geq(order[0], 3);
-    ui.freelist.path[0] = (uint32_t)order[1];
-    ui.freelist.path[1] = (uint32_t)order[2];
-    ui.freelist.path[2] = (uint32_t)order[3];
-    ui.freelist.npath = 3;
-    ui.freelist.shown = 2;
-    ui.freelist.before_serial = 0; /* no last operation to describe */
-    Screen_Compose(&ui, &frame);
-    unsigned marks = 0;
-    char row[1024];
-    for (int y = 0; y < frame.rows; y++) {
-        Frame_RowText(&frame, y, row, sizeof row);
-        if (strstr(row, "← examined")) {
-            char off[24];
-            snprintf(off, sizeof off, "+0x%zx", marks == 0 ? order[1] : order[2]);
-            cr_assert(strstr(row, off), "row %d marks %s: %s", y, off, row);
-            marks++;
+    const TypedOp *t;
+    Op op;
+    for (int i = 0; i < 100 && Model_Peek(&model, &t, &op) && op.kind != OP_ALLOC; i++)
+        press('n');
+    cr_assert(Model_Peek(&model, &t, &op) && op.kind == OP_ALLOC);
+}
+
+Test(freelist, stepping_an_allocation_shows_its_search_block_by_block)
+{
+    for (int pol = MEM_FIRST_FIT; pol <= MEM_WORST_FIT; pol += 2) {
+        start_with(1, WL_RANDOM, NULL);
+        char err[128];
+        cr_assert_eq(Model_SetPolicy(&model, (MemPolicy)pol, err, sizeof err), 0, "%s", err);
+        for (int i = 0; i < 150; i++)
+            Model_Step(&model);
+        press('L');
+        /* an allocation whose search examines more than one block: what the
+         * library says the search will be */
+        static MemPlanStep want[512];
+        MemPlan plan;
+        const Lane *l = &model.lanes[0];
+        for (int tries = 0; tries < 60; tries++) {
+            until_alloc();
+            const TypedOp *t;
+            Op op;
+            Model_Peek(&model, &t, &op);
+            cr_assert_eq(MemHeap_PlanAlloc(l->heap, op.size, want, 512, &plan), 0);
+            if (plan.nsteps > 1)
+                break;
+            step_op();
         }
+        cr_assert_gt(plan.nsteps, 1, "%s: a search of more than one block",
+                     MemPolicy_Name((MemPolicy)pol));
+        uint64_t ops = model.ops;
+        unsigned marked = 0;
+        for (size_t k = 0; k < plan.nsteps; k++) {
+            press('n');
+            cr_assert_eq(model.ops, ops, "the allocation waits while its search is shown");
+            char ord[16], line[96];
+            snprintf(line, sizeof line, "search: %s examined, +0x%zx", Explain_Ordinal(k + 1, ord, sizeof ord),
+                     want[k].offset);
+            cr_assert(strstr(ui.msg, line), "step %zu: want '%s': %s", k, line, ui.msg);
+            if (!want[k].fits)
+                cr_assert(strstr(ui.msg, "too small"), "%s", ui.msg);
+            else if (want[k].offset == plan.chosen && k + 1 == plan.nsteps)
+                cr_assert(strstr(ui.msg, ": taken for"), "%s", ui.msg);
+            else
+                cr_assert(strstr(ui.msg, "fits"), "%s", ui.msg);
+            Screen_Compose(&ui, &frame);
+            snprintf(line, sizeof line, "+0x%zx", want[k].offset);
+            bool row = false;
+            char text[1024];
+            for (int y = 0; y < frame.rows && !row; y++) {
+                Frame_RowText(&frame, y, text, sizeof text);
+                row = strstr(text, "← examining") && strstr(text, line);
+            }
+            cr_assert(row, "the list marks %s as examined now", line);
+            /* on the map: ◆ under the block examined, × under those passed */
+            cr_assert_eq(FreeList_Mark(&ui, 0, want[k].offset), want[k].fits ? 3 : 2);
+            if (k)
+                cr_assert_eq(FreeList_Mark(&ui, 0, want[k - 1].offset), 1);
+            /* the marker row under the block's first cell, where the
+             * overlay (on the right) does not cover it */
+            const MapGeom *g = &ui.geom[0];
+            if (want[k].offset >= g->start && want[k].offset < g->end) {
+                size_t cell = (want[k].offset - g->start) / g->bpc;
+                int y = g->y + g->stride * (int)(cell / (size_t)g->cols) + 1;
+                int x = g->x + (int)(cell % (size_t)g->cols);
+                if (x < frame.cols - 56) {
+                    const FCell *fc = Frame_At(&frame, y, x);
+                    cr_assert(fc && fc->ch == 0x25C6u, "the map marks +0x%zx at %d,%d",
+                              want[k].offset, y, x);
+                    marked++;
+                }
+            }
+        }
+        cr_assert_gt(marked, 0, "the map marked examined blocks");
+        cr_assert(strstr(ui.msg, "n applies it"), "%s", ui.msg);
+        press('n');
+        cr_assert_eq(model.ops, ops + 1, "then the allocation is applied");
+        const MemEvent *e = NULL;
+        for (unsigned i = 0; i < l->nevents; i++)
+            if (l->events[i].kind == MEM_EV_ALLOC)
+                e = &l->events[i];
+        cr_assert_not_null(e);
+        cr_assert_eq(e->block, plan.block, "where the search said");
+        cr_assert_eq(e->examined, plan.examined);
+        cr_assert_eq(FreeList_Mark(&ui, 0, plan.block), 0, "the marks go with the step");
+        stop();
     }
-    cr_assert_eq(marks, 2, "the two blocks shown so far, not the third");
-    stop();
 }
 
 static bool first_fit_numbers(const MemBlock *b, void *arg)

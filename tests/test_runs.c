@@ -506,11 +506,21 @@ static void expect_broken(const MemHeap *h, const char *what, const char *words)
     cr_assert(strstr(why, words), "%s: the sentence (%s) should say \"%s\"", what, why, words);
 }
 
+/* The words of the live bitmap carry keyed hashes (runs.h): a raw store is
+ * caught by them; a word rewritten with its hash (which only the library
+ * can compute, run_word_put) is caught by the count. */
+static uint32_t run_gran(const Damaged *d) { return (uint32_t)((d->run.offset - 8) / 16); }
+
 Test(checker, notices_a_flipped_live_bit)
 {
     Damaged d = damaged();
-    ((uint64_t *)(void *)(d.t + 1))[0] ^= 1u << 2; /* slot 2: free -> live */
+    uint64_t *bits = (uint64_t *)(void *)(d.t + 1);
+    run_word_put(d.h, run_gran(&d), d.t, &d.h->runs[d.t->cls], 0,
+                 bits[0] ^ 1u << 2); /* slot 2: free -> live */
     expect_broken(d.h, "live bit", "live bits");
+    bits[0] ^= 1u << 3; /* a raw store: the word's hash fails */
+    expect_broken(d.h, "live bit", "fails its keyed hash");
+    cr_assert_eq(MemHeap_Free(d.h, d.p[3]), MEM_REJECT_CORRUPT, "the run is not trusted");
 }
 
 Test(checker, notices_a_wrong_live_count)
@@ -522,12 +532,22 @@ Test(checker, notices_a_wrong_live_count)
 
 Test(checker, notices_a_size_outside_its_slot)
 {
-    Damaged d = damaged();
-    unsigned char *sizes = (unsigned char *)(void *)(d.t + 1) + 8 * ((d.run.slots + 63) / 64);
-    sizes[4] = 48; /* slot 4: an object of 0 bytes */
-    expect_broken(d.h, "size", "is not of its class");
-    sizes[4] = 40; /* 8 bytes: below the 48-byte class */
-    expect_broken(d.h, "size", "is not of its class");
+    /* A class above 128 bytes keeps a byte a slot (in those up to 128, half
+     * a byte holds no size outside the class): 200 bytes go to 224. */
+    MemHeap *h = th_heap(MEM_FAST, 1 << 20, 0);
+    void *p[8];
+    for (int i = 0; i < 8; i++)
+        cr_assert_not_null(p[i] = MemHeap_Alloc(h, 200));
+    th_check(h);
+    MemBlock run = run_of(h, p[0]);
+    cr_assert_eq(run.slot_size, 224);
+    RunTable *t = (RunTable *)(void *)((unsigned char *)MemHeap_Region(h).base + run.offset + 8);
+    th_expose(h);
+    unsigned char *sizes = (unsigned char *)(void *)(t + 1) + 8 * ((run.slots + 63) / 64);
+    sizes[4] = 224; /* slot 4: an object of 0 bytes */
+    expect_broken(h, "size", "is not of its class");
+    sizes[4] = 40; /* 184 bytes: below the 224-byte class */
+    expect_broken(h, "size", "is not of its class");
 }
 
 Test(checker, notices_a_wrong_class)
@@ -548,7 +568,8 @@ Test(checker, notices_bitmap_bits_past_the_last_slot)
     size_t last = (d.run.slots - 1) / 64;
     if (d.run.slots % 64 == 0)
         cr_skip_test("the class fills its last word");
-    bits[last] &= ~((uint64_t)1 << 63);
+    run_word_put(d.h, run_gran(&d), d.t, &d.h->runs[d.t->cls], (unsigned)last,
+                 bits[last] & ~((uint64_t)1 << 63));
     expect_broken(d.h, "padding bits", "past its");
 }
 
@@ -565,7 +586,7 @@ Test(checker, notices_a_broken_list_of_runs)
 Test(checker, notices_a_search_hint_out_of_range)
 {
     Damaged d = damaged();
-    d.t->hint = 60000;
+    d.t->hint = 200;
     expect_broken(d.h, "hint", "the search starts at word");
     /* the fast path must not follow it: the allocation goes the full way */
     unsigned char *q = MemHeap_Alloc(d.h, 40);
@@ -765,4 +786,39 @@ Test(spare, a_listed_spare_behind_another_run_goes_back_for_a_large_request)
     th_check(h);
     cr_assert_eq(MemHeap_Alloc(h, 64), p[3], "A still serves its class");
     th_check(h);
+}
+
+/* Issue 9's rule on the free fast path: a run becomes the (listed) spare
+ * only when its whole keyed bitmap agrees that it is empty.  A count
+ * lowered by a stray store (the table is not keyed, its words are) must
+ * not make a spare of a run that holds an object in another word. */
+Test(spare, a_wrong_count_makes_no_spare_of_a_run_with_a_live_slot)
+{
+    MemHeap *h = th_heap(MEM_FAST, 1 << 20, MEM_OPT_NOLOCK);
+    unsigned char *p[80];
+    for (int i = 0; i < 80; i++)
+        cr_assert_not_null(p[i] = MemHeap_Alloc(h, 16));
+    MemBlock r = run_of(h, p[0]);
+    cr_assert_gt(r.slots, 80, "one run holds them all, over two bitmap words");
+    cr_assert_eq(run_of(h, p[70]).offset, r.offset);
+    for (int i = 1; i < 80; i++)
+        if (i != 70)
+            cr_assert_eq(MemHeap_Free(h, p[i]), MEM_OK);
+    th_check(h);
+    memset(p[70], 0x5a, 16);
+    RunTable *t = (RunTable *)(void *)((unsigned char *)MemHeap_Region(h).base + r.offset + HDR);
+    unsigned cls = t->cls;
+    cr_assert_eq(t->nlive, 2);
+    th_expose(h);
+    t->nlive = 1; /* slot 70 (word 1) is still live */
+    MemHeap_Free(h, p[0]);
+    cr_assert_eq(h->runs[cls].spare, NIL, "no spare of a run with a live slot");
+    for (int i = 0; i < 400; i++) {
+        unsigned char *q = MemHeap_Alloc(h, 16);
+        cr_assert(q == NULL || q + 16 <= p[70] || q >= p[70] + 16, "a slot over a live object");
+        if (q && i % 3)
+            MemHeap_Free(h, q);
+    }
+    for (int i = 0; i < 16; i++)
+        cr_assert_eq(p[70][i], 0x5a, "the live object is intact");
 }

@@ -123,6 +123,54 @@ Test(view, refuses_every_write_and_sees_later_states_when_reopened)
     th_check(v);
 }
 
+static bool count_visit(const MemBlock *b, void *arg)
+{
+    (void)b;
+    ++*(size_t *)arg;
+    return true;
+}
+
+/* A reader in another process has another process secret: the keys the
+ * view copied are wrong there, until MemHeap_ViewKeys installs the heap's
+ * own (MemHeap_ExportKeys).  Simulated here by wrong keys installed on
+ * purpose: every tag fails, the hooks refuse the blocks and nothing
+ * crashes; the exported keys make the view whole again. */
+Test(view, checks_tags_with_the_keys_it_is_given)
+{
+    for (unsigned pol = 0; pol < MEM_POLICY_COUNT; pol++) {
+        Pair p;
+        pair_open(&p, (MemPolicy)pol, 0);
+        void *keep[100] = {0};
+        ThRng rng = {pol + 7};
+        churn(p.h, keep, 100, &rng, 1000);
+        unsigned char keys[MEM_KEYS_SIZE], wrong[MEM_KEYS_SIZE];
+        cr_assert_eq(MemHeap_ExportKeys(p.h, keys, sizeof keys), 0);
+        cr_assert_eq(MemHeap_ExportKeys(p.h, keys, sizeof keys - 1), -1, "too small");
+        cr_assert_eq(MemHeap_ExportKeys(NULL, keys, sizeof keys), -1);
+        MemHeap *v = pair_view(&p);
+        cr_assert_not_null(v);
+        cr_assert_eq(MemHeap_ExportKeys(v, keys + 0, sizeof keys), -1, "a view has none to give");
+        cr_assert_eq(MemHeap_ViewKeys(p.h, keys, sizeof keys), -1, "the heap is no view");
+        cr_assert_eq(MemHeap_ViewKeys(v, NULL, sizeof keys), -1);
+        for (size_t i = 0; i < sizeof wrong; i++)
+            wrong[i] = (unsigned char)(keys[i] ^ (0x11u + i));
+        cr_assert_eq(MemHeap_ViewKeys(v, wrong, sizeof wrong), 0);
+        size_t n = 0;
+        cr_assert_eq(MemHeap_Walk(v, count_visit, &n), 0, "%s: no tag passes",
+                     MemPolicy_Name((MemPolicy)pol));
+        cr_assert_eq(MemHeap_Check(v), -1);
+        (void)MemHeap_WalkFree(v, count_visit, &n);
+        (void)MemHeap_Stats(v);
+        (void)th_layout(v);
+        cr_assert_eq(MemHeap_ViewKeys(v, keys, sizeof keys), 0);
+        char a[4096], b[4096];
+        snprintf(a, sizeof a, "%s", th_layout(p.h));
+        snprintf(b, sizeof b, "%s", th_layout(v));
+        cr_assert_str_eq(a, b, "with the heap's keys the walk is the heap's");
+        th_check(v);
+    }
+}
+
 Test(view, rejects_a_control_structure_that_does_not_fit)
 {
     static _Alignas(16) unsigned char region[65536], copy[65536];

@@ -1,5 +1,6 @@
 #include "testlib.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 
 unsigned th_mmap_calls;
+unsigned th_mmap_fail;
 
 void th_record(const MemEvent *e, void *arg)
 {
@@ -32,6 +34,11 @@ void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
     th_mmap_calls++;
+    if (th_mmap_fail) {
+        th_mmap_fail--;
+        errno = ENOMEM;
+        return MAP_FAILED;
+    }
     return __real_mmap(addr, len, prot, flags, fd, off);
 }
 

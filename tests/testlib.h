@@ -53,6 +53,8 @@ void th_record(const MemEvent *event, void *log);
 /* How many times the library called mmap (counted through --wrap=mmap). */
 extern unsigned th_mmap_calls;
 
+/* The next th_mmap_fail calls of mmap by the library fail with ENOMEM. */
+extern unsigned th_mmap_fail;
 
 /* A small deterministic generator (xorshift64*). */
 typedef struct { uint64_t s; } ThRng;

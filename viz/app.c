@@ -122,6 +122,8 @@ unsigned App_Step(Ui *ui)
     History_SetView(ui->m->hist, ui->sel, ui->lane);
     if (Predict_Ask(ui))
         return R_REDRAW | R_TIMING; /* the operation waits for the answer */
+    if (FreeList_Search(ui))
+        return R_REDRAW; /* the search is shown block by block first */
     FreeList_Before(ui);
     bool redo = ui->m->ops < History_Last(ui->m->hist);
     if (ui->m->ended && !more(ui))
@@ -662,7 +664,7 @@ static const KeyHelp key_help[] = {
     {"s", "save as a script"},
     {"e", "export frame: SVG, HTML"},
     {"P", "predict mode on / off"},
-    {"L", "the free list, in order"},
+    {"L", "free list; n: its search"},
     {"#", "number free blocks so"},
     {"click", "select a block"},
     {"? F1 H", "this help"},

@@ -29,12 +29,20 @@
  * it; the fix is made as soon as the block's last cell is done (FreeVis),
  * instead of in a pass over every block at the end.
  *
+ * The view's decoration (selection, rover, touched blocks, marker row) is
+ * a second step over the cells, decorate_cell(): Bar_LayoutCached keeps the
+ * blocks' cells of the last snapshot and decorates them again, so a frame
+ * whose heap did not change (a live program's heap is re-read a few times
+ * a second, drawn twenty) costs O(cells), not O(blocks in view).
+ *
  * bar_ref.c is the same rules a segment at a time, with nothing of this;
- * tests/test_layout.c compares the two cell by cell on random heaps.
+ * tests/test_layout.c compares the two cell by cell on random heaps, and
+ * the kept cells with fresh ones.
  */
 #include "bar.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 size_t Bar_Cells(const BarView *v)
@@ -425,11 +433,11 @@ static void fast_split(Acc *acc, Walk *w, size_t b)
 }
 
 /* Glyph modes: pieces, the header and alarm flags, the owner, the overflow
- * mark, the free bytes, the largest free piece and the free blocks met.
- * Like fast_split; the pieces of a run are left to the general path.  A used block's header decides the glyph
- * (unless an alarm does), so used blocks add no byte totals; the free
- * bytes take their place in the order of kinds at the run's first free
- * block, which no other kind follows within the run. */
+ * mark, the byte totals, the largest free piece and the free blocks met.
+ * Like fast_split.  A used block's header decides the glyph (unless an
+ * alarm does), so used blocks add no byte totals; the pieces of a run (its
+ * table, slots and tail: no block header among them) and free blocks add
+ * theirs, in address order (the order of kinds breaks ties). */
 static void fast_glyph(Acc *acc, Walk *w, size_t b)
 {
     const SnapBlock *blocks = w->s->blocks;
@@ -437,37 +445,53 @@ static void fast_glyph(Acc *acc, Walk *w, size_t b)
     unsigned prev_used = w->prev_used, shade = (unsigned)w->shade;
     unsigned npieces = acc->npieces, nwhole = acc->nwhole;
     bool ovf = acc->ovf, alarm = acc->alarm, header = acc->header, prev_free = w->prev_free;
-    size_t free_bytes = 0;
     size_t owner = SIZE_MAX, owner_bytes = acc->owner_bytes;
     for (; u < n; u++) {
         const SnapBlock *blk = &blocks[u];
         size_t o = blk->offset, size = blk->size;
-        if (o + size > b || size == 0 || Snap_InRun(blk))
-            break; /* a piece of a run: its own kinds, the general path */
+        if (o + size > b || size == 0)
+            break;
         if (size > owner_bytes) { /* rare after the first few */
             owner = u;
             owner_bytes = size;
         }
         unsigned used = blk->used;
-        size_t obj = blk->object, pad = size - blk->header - obj;
-        bool boundary = !used && prev_free && blk->header && blk->header < size;
+        size_t h = blk->header, obj = blk->object, pad = size - h - obj;
+        bool in_run = Snap_InRun(blk);
+        bool boundary = !used && prev_free && h && h < size;
         shade = used ? prev_used & (shade ^ 1u) : shade;
         prev_used = used;
-        prev_free = !used && !Snap_InRun(blk);
+        prev_free = !used && !in_run;
+        ovf |= blk->overflowed;
+        if (in_run) { /* its kinds as unit_segments cuts it */
+            if (!used) {
+                add_kbytes(acc, K_SLOT_FREE, size);
+                npieces++;
+                continue;
+            }
+            if (h)
+                add_kbytes(acc, K_RUN, h);
+            if (obj)
+                add_kbytes(acc, shade ? K_SLOT_B : K_SLOT_A, obj);
+            if (pad)
+                add_kbytes(acc, blk->overflowed ? K_ALARM : K_PADDING, pad);
+            alarm |= blk->overflowed && pad > 0;
+            npieces += (unsigned)(h > 0) + (unsigned)(obj > 0) + (unsigned)(pad > 0);
+            continue;
+        }
         npieces += used ? 1u + (unsigned)(obj > 0) + (unsigned)(pad > 0) : 1u + boundary;
         header |= used || boundary;
-        ovf |= blk->overflowed;
         alarm |= blk->overflowed && pad > 0;
-        size_t fsize = used ? 0 : boundary ? size - blk->header : size;
-        free_bytes += fsize;
-        nwhole += !used;
+        if (used)
+            continue;
+        size_t fsize = boundary ? size - h : size;
+        add_kbytes(acc, K_FREE, fsize);
+        nwhole++;
         if (fsize > acc->freebytes) {
             acc->freebytes = fsize;
             acc->freeblk = (long)u;
         }
     }
-    if (free_bytes)
-        add_kbytes(acc, K_FREE, free_bytes);
     acc->npieces = npieces;
     acc->nwhole = nwhole;
     acc->ovf = ovf;
@@ -505,7 +529,60 @@ static void show_free(BarCell *cell, const BarView *v)
         set_kind(cell, K_FREE, v);
 }
 
-void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
+/* What the view adds to a cell over the blocks: the selection, the rover,
+ * the last operation's blocks, and the marker row.  It resets what it sets,
+ * so that kept cells can be decorated again (Bar_LayoutCached). */
+typedef struct Sel {
+    size_t off, size; /* the selected block; size 0: none */
+} Sel;
+
+static Sel selection(const Snapshot *s, const BarView *v)
+{
+    Sel sel = {SIZE_MAX, 0};
+    if (v->selected != SIZE_MAX) {
+        long bi = Snapshot_BlockAt(s, v->selected);
+        if (bi >= 0) {
+            sel.off = s->blocks[bi].offset;
+            sel.size = s->blocks[bi].size;
+        }
+    }
+    return sel;
+}
+
+static void decorate_cell(const BarView *v, const Sel *sel, BarCell *cell, size_t a, size_t b,
+                          size_t split_at)
+{
+    cell->flags &= BAR_MIXED | BAR_OVERFLOW;
+    if (sel->size && overlaps(a, b, sel->off, sel->size))
+        cell->flags |= BAR_SELECTED;
+    if (v->rover != SIZE_MAX && v->rover >= a && v->rover < b)
+        cell->flags |= BAR_ROVER;
+    TouchKind tl = touched(v, a, split_at), tr = touched(v, split_at, b);
+    if (tl != TOUCH_NONE)
+        cell->flags |= BAR_TOUCH_L;
+    if (tr != TOUCH_NONE || (cell->eighths == 8 && tl != TOUCH_NONE))
+        cell->flags |= BAR_TOUCH_R;
+    if (cell->eighths == 8 && tr != TOUCH_NONE)
+        cell->flags |= BAR_TOUCH_L;
+    cell->touch = (uint8_t)(tl != TOUCH_NONE ? tl : tr);
+    if (cell->flags & BAR_ROVER)
+        cell->mark = Theme_MarkRover(v->glyphs);
+    else if (cell->flags & BAR_OVERFLOW)
+        cell->mark = '!';
+    else if (cell->flags & BAR_SELECTED)
+        cell->mark = Theme_MarkSelect(v->glyphs);
+    else if (v->ntouch && overlaps(a, b, v->touch[0].offset, v->touch[0].size))
+        cell->mark = Theme_MarkTouch(v->glyphs);
+    else
+        cell->mark = ' ';
+}
+
+/* The cells as the blocks make them (glyph, parts, owner, BAR_MIXED,
+ * BAR_OVERFLOW), each decorated at once when sel is given; else split[c]
+ * gets where cell c's right part begins (its end when it is not split),
+ * for decorating it later. */
+static void layout_blocks(const Snapshot *s, const BarView *v, BarCell *out, size_t *split,
+                          const Sel *sel)
 {
     size_t ncells = Bar_Cells(v);
     if (ncells == 0)
@@ -514,15 +591,6 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
     walk_begin(&w, s, v->start);
     bool split_mode = v->glyphs.utf8 && v->glyphs.colour;
     FreeVis open = {-1, 0, 0, 0, false};
-
-    size_t sel_off = SIZE_MAX, sel_size = 0;
-    if (v->selected != SIZE_MAX) {
-        long bi = Snapshot_BlockAt(s, v->selected);
-        if (bi >= 0) {
-            sel_off = s->blocks[bi].offset;
-            sel_size = s->blocks[bi].size;
-        }
-    }
 
     for (size_t c = 0; c < ncells; c++) {
         size_t a = v->start + c * v->bpc;
@@ -617,30 +685,12 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
                 cell->flags |= BAR_MIXED;
         }
 
-        if (sel_size && overlaps(a, b, sel_off, sel_size))
-            cell->flags |= BAR_SELECTED;
-        if (v->rover != SIZE_MAX && v->rover >= a && v->rover < b)
-            cell->flags |= BAR_ROVER;
-        TouchKind tl = touched(v, a, split_at), tr = touched(v, split_at, b);
-        if (tl != TOUCH_NONE)
-            cell->flags |= BAR_TOUCH_L;
-        if (tr != TOUCH_NONE || (cell->eighths == 8 && tl != TOUCH_NONE))
-            cell->flags |= BAR_TOUCH_R;
-        if (cell->eighths == 8 && tr != TOUCH_NONE)
-            cell->flags |= BAR_TOUCH_L;
-        cell->touch = (uint8_t)(tl != TOUCH_NONE ? tl : tr);
         if (acc.ovf)
             cell->flags |= BAR_OVERFLOW;
-        if (cell->flags & BAR_ROVER)
-            cell->mark = Theme_MarkRover(v->glyphs);
-        else if (cell->flags & BAR_OVERFLOW)
-            cell->mark = '!';
-        else if (cell->flags & BAR_SELECTED)
-            cell->mark = Theme_MarkSelect(v->glyphs);
-        else if (v->ntouch && overlaps(a, b, v->touch[0].offset, v->touch[0].size))
-            cell->mark = Theme_MarkTouch(v->glyphs);
+        if (sel)
+            decorate_cell(v, sel, cell, a, b, split_at);
         else
-            cell->mark = ' ';
+            split[c] = split_at;
 
         if (split_mode)
             continue;
@@ -670,4 +720,72 @@ void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
     }
     if (open.block >= 0 && !open.shown && open.bytes)
         show_free(&out[open.cell], v);
+}
+
+void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out)
+{
+    Sel sel = selection(s, v);
+    layout_blocks(s, v, out, NULL, &sel);
+}
+
+/* ---- the cells kept from frame to frame ---------------------------------------- */
+
+/* Whether c holds the blocks' cells of s in view v: the same walk of the
+ * heap (Snapshot.serial, with the arrays and the region it filled) and the
+ * same stretch, scale and glyphs. */
+static bool cache_holds(const BarCache *c, const Snapshot *s, const BarView *v)
+{
+    return c->serial != 0 && c->serial == s->serial && c->blocks == s->blocks &&
+           c->nblocks == s->nblocks && c->size == s->region.size &&
+           c->heap_begin == s->region.heap_begin && c->heap_end == s->region.heap_end &&
+           c->start == v->start && c->end == v->end && c->bpc == v->bpc &&
+           c->glyphs.utf8 == v->glyphs.utf8 && c->glyphs.colour == v->glyphs.colour;
+}
+
+const BarCell *Bar_LayoutCached(BarCache *c, const Snapshot *s, const BarView *v)
+{
+    size_t n = Bar_Cells(v);
+    Sel sel = selection(s, v);
+    if (cache_holds(c, s, v)) {
+        c->hits++;
+    } else {
+        c->misses++;
+        c->serial = 0;
+        if (n > c->cap) {
+            BarCell *cells = realloc(c->cells, n * sizeof *cells);
+            if (cells)
+                c->cells = cells;
+            size_t *split = realloc(c->split, n * sizeof *split);
+            if (split)
+                c->split = split;
+            if (!cells || !split)
+                return NULL;
+            c->cap = n;
+        }
+        if (n == 0)
+            return c->cells;
+        layout_blocks(s, v, c->cells, c->split, NULL);
+        c->serial = s->serial;
+        c->blocks = s->blocks;
+        c->nblocks = s->nblocks;
+        c->size = s->region.size;
+        c->heap_begin = s->region.heap_begin;
+        c->heap_end = s->region.heap_end;
+        c->start = v->start;
+        c->end = v->end;
+        c->bpc = v->bpc;
+        c->glyphs = v->glyphs;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t a = v->start + i * v->bpc, b = a + v->bpc < v->end ? a + v->bpc : v->end;
+        decorate_cell(v, &sel, &c->cells[i], a, b, c->split[i]);
+    }
+    return c->cells;
+}
+
+void Bar_CacheFree(BarCache *c)
+{
+    free(c->cells);
+    free(c->split);
+    memset(c, 0, sizeof *c);
 }

@@ -90,4 +90,31 @@ size_t Bar_Scale(size_t bytes, size_t cells);
  * (and the run of used blocks before it, for its shade). */
 void Bar_Layout(const Snapshot *s, const BarView *v, BarCell *out);
 
+/* A map's cells kept from frame to frame.  The blocks' part of the layout
+ * (glyphs, parts, owners: O(blocks in view)) depends only on the snapshot's
+ * walk (Snapshot.serial) and on the view's start, end, bpc and glyphs; the
+ * rest of BarView (selection, rover, touched blocks) decorates the cells
+ * again every time, in O(cells).  A live program's heap is re-read a few
+ * times a second but drawn 20 times: most frames pay for the decoration
+ * only.  Zero-initialise; Bar_CacheFree releases it.  A field added to
+ * BarView that changes the blocks' part must join cache_holds (bar.c). */
+typedef struct BarCache {
+    BarCell *cells;         /* cap cells */
+    size_t *split;          /* per cell: where its right part begins */
+    size_t cap;
+    uint64_t serial;        /* the walk the cells are from; 0: none */
+    const SnapBlock *blocks;
+    size_t nblocks, size, heap_begin, heap_end;
+    size_t start, end, bpc; /* of the view they were laid out for */
+    GlyphMode glyphs;
+    uint64_t hits, misses;  /* layouts kept, and done */
+} BarCache;
+
+/* What Bar_Layout would fill, in the cache's own Bar_Cells(v) cells (valid
+ * until the next call on c), laid out again only when the snapshot's walk
+ * or the view's stretch, scale or glyphs changed.  NULL when out of memory
+ * (the cache is then empty).  Time: O(cells) when kept, else Bar_Layout's. */
+const BarCell *Bar_LayoutCached(BarCache *c, const Snapshot *s, const BarView *v);
+void Bar_CacheFree(BarCache *c);
+
 #endif

@@ -39,16 +39,6 @@ static bool keep_before(const MemBlock *b, void *arg)
     return true;
 }
 
-/* The free blocks an allocation of `request` bytes would examine, in
- * order, into fl->path.  libmem has no dry-run query yet (freelist.h): the
- * path stays empty and nothing is animated. */
-static void search_path(FreeList *fl, const Lane *l, size_t request)
-{
-    (void)l;
-    (void)request;
-    fl->npath = fl->shown = 0;
-}
-
 void FreeList_Before(Ui *ui)
 {
     FreeList *fl = &ui->freelist;
@@ -59,11 +49,87 @@ void FreeList_Before(Ui *ui)
     fl->before_total = MemHeap_Stats(l->heap).free_blocks;
     MemHeap_WalkFree(l->heap, keep_before, fl);
     fl->before_serial = l->touch_serial;
+}
+
+/* The plan is for the operation about to be stepped on the focused heap. */
+static bool plan_current(const Ui *ui, const FreeList *fl)
+{
+    const Lane *l = &ui->m->lanes[fl->plan_lane];
+    return fl->planned && fl->plan_lane == ui->lane && fl->plan_ops == ui->m->ops &&
+           fl->plan_serial == l->touch_serial;
+}
+
+/* Asks the library for the next allocation's search (a dry run). */
+static void plan(Ui *ui, FreeList *fl)
+{
+    Lane *l = &ui->m->lanes[ui->lane < ui->m->nlanes ? ui->lane : 0];
     const TypedOp *t;
     Op op;
+    fl->planned = true;
+    fl->plan_lane = ui->lane < ui->m->nlanes ? ui->lane : 0;
+    fl->plan_ops = ui->m->ops;
+    fl->plan_serial = l->touch_serial;
     fl->npath = fl->shown = 0;
-    if (Model_Peek(ui->m, &t, &op) && (t ? t->kind == TYPED_ALLOC : op.kind != OP_FREE))
-        search_path(fl, l, t ? t->size : op.size);
+    if (!Model_Peek(ui->m, &t, &op) || !(t ? t->kind == TYPED_ALLOC : op.kind == OP_ALLOC))
+        return;
+    size_t size = t ? t->size : op.size;
+    if (MemHeap_PlanAlloc(l->heap, size, fl->path, FREELIST_BEFORE, &fl->plan) != 0 &&
+        fl->plan.kind != MEM_PLAN_DAMAGED)
+        return;
+    /* a slot of a run that exists has no search to show */
+    if (fl->plan.kind != MEM_PLAN_SLOT && fl->plan.kind != MEM_PLAN_SPARE_RUN)
+        fl->npath = (unsigned)fl->plan.nsteps;
+}
+
+bool FreeList_Search(Ui *ui)
+{
+    FreeList *fl = &ui->freelist;
+    if (!fl->on)
+        return false;
+    if (!plan_current(ui, fl))
+        plan(ui, fl);
+    if (fl->shown >= fl->npath)
+        return false;
+    const MemPlanStep *st = &fl->path[fl->shown++];
+    const MemPlan *p = &fl->plan;
+    char n1[32], b1[32], b2[32];
+    Explain_Ordinal(fl->shown, n1, sizeof n1);
+    bool last = fl->shown == fl->npath, taken = last && st->offset == p->chosen;
+    const char *verdict = taken ? "taken" : st->fits ? "fits" : "too small";
+    /* the last step says the outcome (best and worst fit take an earlier
+     * block; a run takes the top of the block) */
+    char end[64] = "";
+    if (last && !taken && p->chosen != SIZE_MAX)
+        snprintf(end, sizeof end, " · it takes +0x%zx", p->chosen);
+    else if (last && p->kind == MEM_PLAN_FAIL)
+        snprintf(end, sizeof end, " · none fits: it fails");
+    App_Say(ui, false, "search: %s examined, +0x%zx (%s): %s for %s%s%s", n1, st->offset,
+            Explain_Bytes(st->size, b1, sizeof b1), verdict, Explain_Bytes(p->need, b2, sizeof b2),
+            end, last ? " · n applies it" : "");
+    return true;
+}
+
+void FreeList_Skip(Ui *ui)
+{
+    FreeList *fl = &ui->freelist;
+    if (!fl->on)
+        return;
+    if (!plan_current(ui, fl))
+        plan(ui, fl);
+    fl->shown = fl->npath;
+}
+
+int FreeList_Mark(const Ui *ui, unsigned lane, size_t offset)
+{
+    const FreeList *fl = &ui->freelist;
+    if (!fl->on || !fl->shown || !plan_current(ui, fl) || lane != fl->plan_lane)
+        return 0;
+    if (fl->path[fl->shown - 1].offset == offset)
+        return fl->path[fl->shown - 1].fits ? 3 : 2;
+    for (unsigned i = 0; i + 1 < fl->shown; i++)
+        if (fl->path[i].offset == offset)
+            return 1;
+    return 0;
 }
 
 /* Rows of the overlay: the free walk from place `from`, `max` of them. */
@@ -73,17 +139,10 @@ typedef struct Rows {
     size_t from, shown, max;
     size_t sel, split;       /* offsets to mark */
     bool fast;
-    const FreeList *fl;      /* the search path shown so far */
+    const Ui *ui;            /* the search shown so far (FreeList_Mark) */
+    unsigned lane;
 } Rows;
 
-/* Whether the search shown so far examined the block at off. */
-static bool examined(const FreeList *fl, size_t off)
-{
-    for (unsigned i = 0; i < fl->shown && i < fl->npath; i++)
-        if (fl->path[i] == off)
-            return true;
-    return false;
-}
 
 static bool draw_row(const MemBlock *b, void *arg)
 {
@@ -94,6 +153,7 @@ static bool draw_row(const MemBlock *b, void *arg)
         return false;
     int y = r->y + (int)r->shown++;
     bool sel = b->offset == r->sel;
+    int mark;
     Style st = sel ? S_MARK_SELECT : S_OVERLAY;
     char line[96];
     int n = snprintf(line, sizeof line, "%-5zu  +0x%-8zx %9zu", b->rank + 1, b->offset, b->size);
@@ -103,8 +163,9 @@ static bool draw_row(const MemBlock *b, void *arg)
     int k = Frame_Text(r->f, y, r->x + 2, r->w - 2, st, line);
     if (b->offset == r->split)
         Frame_Text(r->f, y, r->x + 2 + k, r->w - 2 - k, S_LOG_ALLOC, "  ← split");
-    else if (examined(r->fl, b->offset))
-        Frame_Text(r->f, y, r->x + 2 + k, r->w - 2 - k, S_KEY, "  ← examined");
+    else if ((mark = FreeList_Mark(r->ui, r->lane, b->offset)) != 0)
+        Frame_Text(r->f, y, r->x + 2 + k, r->w - 2 - k, mark > 1 ? S_MARK_SELECT : S_KEY,
+                   mark == 3 ? "  ← examining: fits" : mark == 2 ? "  ← examining" : "  ← examined");
     return true;
 }
 
@@ -197,8 +258,13 @@ void FreeList_Draw(Ui *ui, Frame *f)
         Frame_Fill(f, y0 + r, x0, w, ' ', S_OVERLAY);
     bool fast = l->policy == MEM_FAST;
     char title[80];
+    static const char *const orders[] = {"address order", "LIFO order", "FIFO order"};
+    MemOrder order = MemHeap_Region(l->heap).order;
     snprintf(title, sizeof title, "free list · %s: %s", Explain_Policy(l->policy),
-             fast ? "by size class" : "address order");
+             fast                        ? "by size class"
+             : l->policy == MEM_BUDDY    ? "by order"
+             : (unsigned)order < 3u      ? orders[order]
+                                         : "address order");
     Frame_Box(f, y0, x0, h, w, S_BOX, title);
     int x = x0 + 2, iw = w - 4, y = y0 + 1, end = y0 + h - 1;
     char b1[32];
@@ -212,9 +278,14 @@ void FreeList_Draw(Ui *ui, Frame *f)
         return;
     Frame_Text(f, y++, x + 2, iw - 2, S_LABEL, fast ? "place  offset          bytes  class"
                                                     : "place  offset          bytes");
-    Rows r = {f, y, x, iw, 0, 0, (size_t)(end - y), ui->sel, split, fast, &ui->freelist};
-    /* the selected free block stays in view */
-    long rank = ui->sel != SIZE_MAX ? Lane_FreeRank(l, ui->sel, NULL) : -1;
+    unsigned li = ui->lane < ui->m->nlanes ? ui->lane : 0;
+    Rows r = {f, y, x, iw, 0, 0, (size_t)(end - y), ui->sel, split, fast, ui, li};
+    /* the block the search examines stays in view, else the selected one */
+    const FreeList *fl = &ui->freelist;
+    size_t keep = FreeList_Mark(ui, li, fl->shown ? fl->path[fl->shown - 1].offset : SIZE_MAX)
+                      ? fl->path[fl->shown - 1].offset
+                      : ui->sel;
+    long rank = keep != SIZE_MAX ? Lane_FreeRank(l, keep, NULL) : -1;
     if (rank >= 0 && (size_t)rank >= r.max)
         r.from = (size_t)rank - r.max / 2;
     if (l->snap.stats.free_blocks == 0)

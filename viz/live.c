@@ -218,7 +218,9 @@ static const LiveHeader *header(Live *lv)
             h->sites_cap != LIVE_SITES ||
             h->sites_offset + (uint64_t)LIVE_SITES * sizeof(LiveSite) > LIVE_SITES_END ||
             h->owners_offset != LIVE_SITES_END ||
-            h->owners_count > (h->heap_offset - h->owners_offset) / 4u)
+            h->owners_count > (h->heap_offset - h->owners_offset) / 4u ||
+            h->keys_offset != LIVE_KEYS_OFFSET || h->keys_len != MEM_KEYS_SIZE ||
+            h->ring_offset + (uint64_t)LIVE_RING * sizeof(LiveEvent) > h->keys_offset)
             return NULL;
         lv->ready = true;
     }
@@ -315,6 +317,12 @@ static bool read_once(Live *lv, const LiveHeader *h, Lane *l, uint64_t *gen)
     MemHeap *v = MemHeap_View(lv->viewbuf[next], lv->map + h->heap_offset,
                               lv->size - h->heap_offset);
     if (!v)
+        return false;
+    /* the heap's keys, as untrusted as the rest: wrong ones make every
+     * block fail its check, which the hooks refuse */
+    unsigned char keys[MEM_KEYS_SIZE];
+    memcpy(keys, lv->map + LIVE_KEYS_OFFSET, sizeof keys);
+    if (MemHeap_ViewKeys(v, keys, sizeof keys) != 0)
         return false;
     MemHeap *last = l->heap;
     swap_snap(&l->snap, &lv->spare);

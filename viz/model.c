@@ -168,6 +168,8 @@ void Lane_Refresh(Lane *l)
     }
     Collect c = {s, l->heap, true};
     MemHeap_Walk(l->heap, collect, &c);
+    static uint64_t walks; /* heapviz draws from one thread */
+    s->serial = ++walks;
     summarise(l);
     l->stale = false;
     l->rank.valid = false;

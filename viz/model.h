@@ -84,6 +84,8 @@ typedef struct Snapshot {
     size_t nblocks, cap_blocks;
     SnapRun *runs;     /* address order */
     size_t nruns, cap_runs;
+    uint64_t serial;   /* a new number for every walk (Lane_Refresh), never
+                          reused: the map keeps its cells while it stays */
 } Snapshot;
 
 typedef enum LogKind { LOG_INFO, LOG_ALLOC, LOG_FREE, LOG_FAIL, LOG_REJECT, LOG_ALARM } LogKind;

@@ -297,6 +297,7 @@ static unsigned reveal(Ui *ui)
     memcpy(guess, p->guess, sizeof guess);
     bool is_free = p->is_free;
     p->on = false; /* App_Step must not ask again about the same operation */
+    FreeList_Skip(ui); /* nor show its search first: the answer is now */
     unsigned r = App_Step(ui);
     p->on = true;
     char msg[sizeof ui->msg];
@@ -369,6 +370,7 @@ unsigned Predict_Key(Ui *ui, int key)
         p->asking = false;
         ui->prompt = PROMPT_NONE;
         p->on = false;
+        FreeList_Skip(ui);
         App_Step(ui);
         p->on = true;
         App_Say(ui, false, "not predicted: the operation went ahead (P turns predict mode off)");

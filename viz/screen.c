@@ -202,6 +202,28 @@ static bool number_block(const MemBlock *b, void *arg)
 }
 
 
+/* Key L's search, as far as it has been shown: on the marker row under
+ * each free block examined, × passed over, ◆ being examined (in the good
+ * colour when it fits). */
+static void draw_search(Frame *f, const Ui *ui, const Lane *l, const MapGeom *g, size_t n)
+{
+    const FreeList *fl = &ui->freelist;
+    unsigned lane = (unsigned)(l - ui->m->lanes);
+    size_t cols = (size_t)g->cols;
+    for (unsigned i = 0; i < fl->shown && i < fl->npath; i++) {
+        const MemPlanStep *st = &fl->path[i];
+        int mark = FreeList_Mark(ui, lane, st->offset);
+        if (!mark || st->offset + st->size <= g->start || st->offset >= g->end)
+            continue;
+        size_t lo = st->offset > g->start ? (st->offset - g->start) / g->bpc : 0;
+        size_t hi = (st->offset + st->size - 1 - g->start) / g->bpc + 1;
+        uint32_t ch = mark == 1 ? (f->utf8 ? 0x00D7u : 'x') : (f->utf8 ? 0x25C6u : '*');
+        Style sty = mark == 1 ? S_DIM : mark == 3 ? S_GOOD : S_KEY;
+        for (size_t c = lo; c < hi && c < n; c++)
+            Frame_Put(f, g->y + g->stride * (int)(c / cols) + 1, g->x + (int)(c % cols), ch, sty);
+    }
+}
+
 /* Buddy's level row over the bar row whose cells start at `first`. */
 static void draw_levels(Frame *f, const MapGeom *g, size_t first, int y, const LevelCell *lv,
                         size_t n)
@@ -212,6 +234,11 @@ static void draw_levels(Frame *f, const MapGeom *g, size_t first, int y, const L
             Frame_Put(f, y, g->x + c, k->ch, k->used ? S_LABEL : S_DIM);
     }
 }
+
+/* The map's cells of each lane slot, kept while the lane's snapshot and
+ * the view's stretch stay (bar.h, BarCache): a walk's serial names it in
+ * any model, so the slots serve every Ui of the process (tests make several). */
+static BarCache map_cache[VIZ_LANES_MAX];
 
 /* Draws the bar rows of `view` (each with its marker row, and for a buddy
  * heap its level row above) for lane l from line y, column x, and records
@@ -239,14 +266,12 @@ static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x
         .rover = l->snap.stats.rover,
     };
     size_t n = Bar_Cells(&v);
-    BarCell *cells = calloc(n ? n : 1, sizeof *cells);
+    const BarCell *cells = Bar_LayoutCached(&map_cache[l - ui->m->lanes], &l->snap, &v);
     LevelCell *lv = g->stride > 2 ? calloc(n ? n : 1, sizeof *lv) : NULL;
     if (!cells || (g->stride > 2 && !lv)) {
-        free(cells);
         free(lv);
         return;
     }
-    Bar_Layout(&l->snap, &v, cells);
     if (lv)
         Levels_Layout(&l->snap, &v, (size_t)cols, lv);
     int hexw = hex_digits(l->snap.region.size ? l->snap.region.size - 1 : 0);
@@ -289,7 +314,8 @@ static void draw_map(Frame *f, Ui *ui, const Lane *l, bool focused, int y, int x
         Numbers nb = {f, g, n};
         MemHeap_WalkFree(l->heap, number_block, &nb);
     }
-    free(cells);
+    if (ui->freelist.shown)
+        draw_search(f, ui, l, g, n);
     free(lv);
 }
 
@@ -1101,6 +1127,10 @@ static int help_lines(const Ui *ui, int iw, HelpLine *hl)
         LINE(HL_TEXT, 0, 0, "     else what most bytes are; every free block shows");
     }
     LINE(HL_MARKS, 0, 0, "under the bar: selected block, last operation, next-fit rover");
+    LINE(HL_TEXT, 0, 0, ui->glyphs.utf8
+                            ? "◆×   with L, a stepped allocation's search: the block examined"
+                            : "*x   with L, a stepped allocation's search: the block examined");
+    LINE(HL_TEXT, 0, 0, "     now (green: it fits), the blocks passed over");
     bool buddy = false, apart = ui->m->cfg.coalesce != MEM_COALESCE_NOW;
     for (unsigned i = 0; i < ui->m->nlanes; i++)
         buddy |= ui->m->lanes[i].policy == MEM_BUDDY;
