@@ -101,6 +101,7 @@ MEM_NO_ASAN int MemHeap_ViewKeys(MemHeap *h, const void *keys, size_t len)
     memcpy(k, keys, sizeof k);
     for (unsigned i = 0; i < MEM_KEYS; i++)
         h->key[i] = k[i] ^ mem_secret[i];
+    h->seal[0] = h->seal[1] = mem_seal_of(h); /* the keys are sealed */
     h->big_known = false; /* found again with these keys */
     return 0;
 }

@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static const size_t classes[] = {16,  32,  48,  64,  80,  96,  112, 128, 160, 192,
                                  224, 256, 320, 384, 448, 512};
@@ -821,4 +822,41 @@ Test(spare, a_wrong_count_makes_no_spare_of_a_run_with_a_live_slot)
     }
     for (int i = 0; i < 16; i++)
         cr_assert_eq(p[70][i], 0x5a, "the live object is intact");
+}
+
+/* The fast paths take the heap's keys from a per-thread copy while the
+ * heap's seal reads as it did (mem_hot_of).  A heap released and made again
+ * in the same memory, with the same size and policy, has new keys (and so
+ * a new seal), and a second heap used in turns takes the copy back and
+ * forth: every operation still does what it should and both heaps check
+ * clean. */
+Test(fastpath, a_heap_made_again_in_the_same_place_gets_its_own_keys)
+{
+    size_t len = (1u << 20) + 4096u;
+    void *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(mem, MAP_FAILED);
+    MemHeap *other = th_heap(MEM_FAST, 1 << 20, 0), *first = NULL;
+    for (int round = 0; round < 3; round++) {
+        MemHeap *h = MemHeap_Create(mem, len, MEM_FAST, 0);
+        cr_assert_not_null(h);
+        if (!first)
+            first = h;
+        cr_assert_eq(h, first, "made again at the same address");
+        void *keep[64];
+        for (int i = 0; i < 64; i++) {
+            cr_assert_not_null(keep[i] = MemHeap_Alloc(h, 16 + (size_t)i));
+            void *t = MemHeap_Alloc(h, 40);
+            cr_assert_not_null(t);
+            void *o = MemHeap_Alloc(other, 24); /* the other heap between */
+            cr_assert_not_null(o);
+            cr_assert_eq(MemHeap_Free(h, t), MEM_OK);
+            cr_assert_eq(MemHeap_Free(other, o), MEM_OK);
+        }
+        for (int i = 0; i < 64; i += 2)
+            cr_assert_eq(MemHeap_Free(h, keep[i]), MEM_OK);
+        th_check(h);
+        th_check(other);
+        MemHeap_Release(h);
+    }
+    munmap(mem, len);
 }
