@@ -309,6 +309,7 @@ MEM_NO_ASAN __attribute__((noinline)) static void *alloc_full(MemHeap *h, size_t
 {
     if (size == 0 || !mem_heap_ok(h) || (h->flags & MEM_VIEW_FLAG))
         return NULL;
+    mem_heap_note(h);
     EventBuf eb;
     const MemKeys keys = mem_keys(h), *k = &keys;
     bool locked = mem_lock(h);
@@ -719,6 +720,7 @@ MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr
         return MEM_REJECT_NULL_HEAP;
     if (h->flags & MEM_VIEW_FLAG)
         return MEM_REJECT_VIEW;
+    mem_heap_note(h);
     EventBuf eb;
     FreePlan plan;
     uint32_t g = NIL, slot = NIL;
@@ -778,14 +780,12 @@ MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr
  * that the common case is short while others wait.  That case is out of
  * line, so that the one-thread path saves no registers for it.  Both entry
  * points check the heap's seal before anything else, the fast paths too: a
- * released or damaged control structure is never used.  The fast paths
- * compare it with this thread's copy (mem_hot_of), and take the keys from
- * there. */
-MEM_NO_ASAN __attribute__((noinline)) static void *alloc_threads(MemHeap *h, const MemHot *ks,
-                                                                 size_t size)
+ * released or damaged control structure is never used (the fast paths
+ * compare it with this thread's copy, mem_heap_hot). */
+MEM_NO_ASAN __attribute__((noinline)) static void *alloc_threads(MemHeap *h, size_t size)
 {
     mem_lock_slow(h);
-    void *p = run_alloc_fast(h, ks, size);
+    void *p = run_alloc_fast(h, size);
     if (!p)
         p = alloc_full(h, size);
     mem_unlock_slow(h);
@@ -794,15 +794,14 @@ MEM_NO_ASAN __attribute__((noinline)) static void *alloc_threads(MemHeap *h, con
 
 MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
 {
-    const MemHot *ks;
-    if (size - 1u < RUN_MAX_SIZE && h && (ks = mem_hot_of(h))) {
+    if (size - 1u < RUN_MAX_SIZE && h && mem_heap_hot(h)) {
         unsigned mode = run_mode(h);
         if (mode == RUN_FAST_BARE) {
-            void *p = run_alloc_fast(h, ks, size);
+            void *p = run_alloc_fast(h, size);
             if (p)
                 return p;
         } else if (mode == RUN_FAST_LOCKED) {
-            return alloc_threads(h, ks, size);
+            return alloc_threads(h, size);
         }
     }
     return alloc_full(h, size);
@@ -810,19 +809,18 @@ MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
 
 /* The fast path left the free to run_free_edge (the run empties or was
  * full); the full path if that declines too. */
-MEM_NO_ASAN __attribute__((noinline)) static int free_edge(MemHeap *h, const MemHot *ks,
-                                                           void *ptr, bool exact)
+MEM_NO_ASAN __attribute__((noinline)) static int free_edge(MemHeap *h, void *ptr, bool exact)
 {
-    return run_free_edge(h, ks, ptr, exact) ? MEM_OK : free_full(h, ptr, exact);
+    return run_free_edge(h, ptr, exact) ? MEM_OK : free_full(h, ptr, exact);
 }
 
-MEM_NO_ASAN __attribute__((noinline)) static int free_threads(MemHeap *h, const MemHot *ks,
-                                                              void *ptr, bool exact)
+MEM_NO_ASAN __attribute__((noinline)) static int free_threads(MemHeap *h, void *ptr,
+                                                              bool exact)
 {
     mem_lock_slow(h);
-    unsigned f = run_free_fast(h, ks, ptr, exact);
+    unsigned f = run_free_fast(h, ptr, exact);
     int r = f == RUN_FREE_DONE ? MEM_OK
-            : f == RUN_FREE_EDGE ? free_edge(h, ks, ptr, exact)
+            : f == RUN_FREE_EDGE ? free_edge(h, ptr, exact)
                                  : free_full(h, ptr, exact);
     mem_unlock_slow(h);
     return r;
@@ -830,17 +828,16 @@ MEM_NO_ASAN __attribute__((noinline)) static int free_threads(MemHeap *h, const 
 
 MEM_HOT int free_entry(MemHeap *h, void *ptr, const bool exact)
 {
-    const MemHot *ks;
-    if (ptr && h && (ks = mem_hot_of(h))) {
+    if (ptr && h && mem_heap_hot(h)) {
         unsigned mode = run_mode(h);
         if (mode == RUN_FAST_BARE) {
-            unsigned f = run_free_fast(h, ks, ptr, exact);
+            unsigned f = run_free_fast(h, ptr, exact);
             if (f == RUN_FREE_DONE)
                 return MEM_OK;
             if (f == RUN_FREE_EDGE)
-                return free_edge(h, ks, ptr, exact);
+                return free_edge(h, ptr, exact);
         } else if (mode == RUN_FAST_LOCKED) {
-            return free_threads(h, ks, ptr, exact);
+            return free_threads(h, ptr, exact);
         }
     }
     return free_full(h, ptr, exact);

@@ -291,18 +291,17 @@ static inline MemKeys mem_keys(const MemHeap *h)
     return k;
 }
 
-/* The seal of a heap at this address with these fields and keys: one
- * multiply by a secret odd number.  The structure's first 8 bytes (magic,
- * policy, flags, bm_levels) are taken as one word.  The keys make a heap
- * made again at the same place with the same fields seal differently (its
- * keys are new), which the per-thread copy below relies on. */
+/* The seal of a heap at this address with these fields: one multiply by a
+ * secret odd number.  The structure's first 8 bytes (magic, policy, flags,
+ * bm_levels) are taken as one word.  One of the heap's keys is in it too:
+ * a heap made again at the same place with the same fields has new keys
+ * and so seals differently, which the per-thread copy below relies on. */
 static inline uint64_t mem_seal_of(const MemHeap *h)
 {
     uint64_t head;
     memcpy(&head, h, sizeof head);
-    uint64_t a = (uintptr_t)h->base ^ (uintptr_t)h ^ h->arena ^ (uint64_t)h->ngran << 32 ^ head;
-    for (unsigned i = 0; i < MEM_KEYS; i++)
-        a ^= h->key[i];
+    uint64_t a = (uintptr_t)h->base ^ (uintptr_t)h ^ h->arena ^ (uint64_t)h->ngran << 32 ^ head ^
+                 h->key[K_TAG0];
     return (a ^ mem_secret[MEM_KEYS]) * mem_secret[MEM_KEYS + 1u];
 }
 
@@ -312,33 +311,35 @@ static inline bool mem_heap_ok(const MemHeap *h)
     return h && h->seal[1] == mem_seal_of(h);
 }
 
-/* The fast paths' copy of a heap's seal and keys (secret.c), one per
- * thread: the heap this thread last found sound, its seal then, and its
- * keys unmasked.  Thread-local storage is in no region: no object's
- * overflow reaches it (as the process's secret).  While the heap's seal
- * still reads as the copy, the heap is the one that was checked (a store
- * that reached the structure's fields from the arena went through the
- * seal, and a heap made again in its place seals differently): the fast
- * paths then compare one word where they computed the seal, and take the
- * keys without unmasking them. */
+/* The fast paths' copy of a heap's seal (secret.c), one per thread: the
+ * heap this thread last found sound and its seal then.  Thread-local
+ * storage is in no region: no object's overflow reaches it (as the
+ * process's secret).  While the heap's seal still reads as the copy, the
+ * heap is the one that was checked (a store that reached the structure's
+ * fields from the arena went through the seal, and a heap made again in
+ * its place seals differently): the fast paths compare one word where
+ * they computed the seal. */
 typedef struct MemHot {
     const MemHeap *heap;     /* NULL: none yet */
     uint64_t seal;
-    MemKeys keys;            /* the tags' and links' keys */
-    unsigned long long run0, run1; /* K_RUN0, K_RUN1 */
 } MemHot;
 
 extern _Thread_local MemHot mem_hot __attribute__((tls_model("initial-exec")));
-const MemHot *mem_hot_fill(const MemHeap *heap);
 
-/* This thread's copy for heap h (not NULL), or NULL when h is no live heap
- * (released, damaged, never made). */
-MEM_NO_ASAN static inline const MemHot *mem_hot_of(const MemHeap *h)
+/* Heap h (not NULL) is the heap this thread last found sound, its seal as
+ * it was: a live heap of this process, as mem_heap_ok would say.  false
+ * sends the caller to its full path, which checks the seal and takes the
+ * copy (mem_heap_note): the fast paths make no call. */
+MEM_NO_ASAN static inline bool mem_heap_hot(const MemHeap *h)
 {
-    const MemHot *t = &mem_hot;
-    if (__builtin_expect(t->heap == h && h->seal[1] == t->seal, 1))
-        return t;
-    return mem_hot_fill(h);
+    return mem_hot.heap == h && h->seal[1] == mem_hot.seal;
+}
+
+/* Heap h passed mem_heap_ok: this thread's copy. */
+MEM_NO_ASAN static inline void mem_heap_note(const MemHeap *h)
+{
+    mem_hot.heap = h;
+    mem_hot.seal = h->seal[1];
 }
 
 /* While the process has one thread (glibc says so) there is nobody to

@@ -144,10 +144,9 @@ MEM_NO_ASAN void mem_run_free_event(MemHeap *h, EventBuf *eb, uint32_t g, uint32
 }
 
 /* The free fast path's other copy (runs.h). */
-MEM_NO_ASAN bool run_free_edge(MemHeap *h, const MemHot *ks, const void *ptr, bool exact)
+MEM_NO_ASAN bool run_free_edge(MemHeap *h, const void *ptr, bool exact)
 {
-    return (exact ? run_free_fast_in(h, ks, ptr, true, true)
-                  : run_free_fast_in(h, ks, ptr, false, true)) ==
+    return (exact ? run_free_fast_in(h, ptr, true, true) : run_free_fast_in(h, ptr, false, true)) ==
            RUN_FREE_DONE;
 }
 

@@ -138,23 +138,11 @@ MEM_NO_ASAN static inline size_t run_slot_off(uint32_t g, const RunClass *k, uin
 /* The keyed hash of word w of the live bitmap of run g of class cls
  * holding bits: without the heap's keys nobody can make a word that passes,
  * move one elsewhere, or change the run's class (which places its slots). */
-MEM_HOT uint32_t run_mac_k(uint64_t link1, uint64_t run0, uint64_t run1, uint32_t g, unsigned cls,
-                           unsigned w, uint64_t bits)
+MEM_HOT uint32_t run_mac(const MemHeap *h, uint32_t g, unsigned cls, unsigned w,
+                         uint64_t bits)
 {
-    uint64_t at = ((uint64_t)cls << 36 | (uint64_t)g << 2 | w) * link1;
-    return (uint32_t)((((bits ^ run0) * run1) ^ at) >> 32);
-}
-
-MEM_HOT uint32_t run_mac(const MemHeap *h, uint32_t g, unsigned cls, unsigned w, uint64_t bits)
-{
-    return run_mac_k(mem_key(h, K_LINK1), mem_key(h, K_RUN0), mem_key(h, K_RUN1), g, cls, w, bits);
-}
-
-/* The same with the keys of this thread's copy (mem_hot_of: the fast paths). */
-MEM_HOT uint32_t run_mac_hot(const MemHot *ks, uint32_t g, unsigned cls, unsigned w,
-                             uint64_t bits)
-{
-    return run_mac_k(ks->keys.link1, ks->run0, ks->run1, g, cls, w, bits);
+    uint64_t at = ((uint64_t)cls << 36 | (uint64_t)g << 2 | w) * mem_key(h, K_LINK1);
+    return (uint32_t)((((bits ^ mem_key(h, K_RUN0)) * mem_key(h, K_RUN1)) ^ at) >> 32);
 }
 
 /* Where the hash of word w (below k->words) of the live bitmap is kept. */
@@ -431,7 +419,7 @@ MEM_HOT unsigned run_mode(const MemHeap *h)
     return MEM_SINGLE_THREADED() ? RUN_FAST_BARE : RUN_FAST_LOCKED;
 }
 
-MEM_HOT void *run_alloc_fast(MemHeap *h, const MemHot *ks, size_t size)
+MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)
 {
     RunClass *k = &h->runs[mem_run_class_of[(size - 1u) / GRAN]];
     uint32_t g = k->partial;
@@ -446,12 +434,12 @@ MEM_HOT void *run_alloc_fast(MemHeap *h, const MemHot *ks, size_t size)
         return NULL;
     uint32_t i = w * 64u + (unsigned)__builtin_ctzll(~live);
     uint32_t *mac = run_mac_at(t, k, w);
-    if (i >= k->nslots || run_mac_hot(ks, g, t->cls, w, live) != *mac)
+    if (i >= k->nslots || run_mac(h, g, t->cls, w, live) != *mac)
         return NULL;
     if (n == 1u && k->spare == g)
         run_unspare(h, k); /* the listed spare (run_free_fast_in) */
     *word = live | (live + 1u);
-    *mac = run_mac_hot(ks, g, t->cls, w, *word);
+    *mac = run_mac(h, g, t->cls, w, *word);
     run_slack_put(t, k, i, (unsigned)(k->size - size));
     t->nlive = (uint16_t)n;
     k->live++;
@@ -498,14 +486,14 @@ MEM_HOT uint32_t run_find(const MemHeap *h, uint32_t q)
  * never leave the fast paths (the next allocation from it makes it an
  * ordinary run again).  Anything else: false, nothing changed.  exact: ptr
  * must be the object's first byte (MemHeap_FreeExact). */
-MEM_NO_ASAN bool run_free_edge(MemHeap *h, const MemHot *ks, const void *ptr, bool exact);
+MEM_NO_ASAN bool run_free_edge(MemHeap *h, const void *ptr, bool exact);
 
 /* What run_free_fast did: declined (the full path frees), freed, or left it
  * to run_free_edge (the run was full). */
 enum { RUN_FREE_NO, RUN_FREE_DONE, RUN_FREE_EDGE };
 
-MEM_HOT unsigned run_free_fast_in(MemHeap *h, const MemHot *ks, const void *ptr,
-                                  const bool exact, const bool edge)
+MEM_HOT unsigned run_free_fast_in(MemHeap *h, const void *ptr, const bool exact,
+                                  const bool edge)
 {
     size_t o = (size_t)((uintptr_t)ptr - (uintptr_t)h->base) - HDR;
     if (o >= (size_t)h->ngran * GRAN)
@@ -514,7 +502,7 @@ MEM_HOT unsigned run_free_fast_in(MemHeap *h, const MemHot *ks, const void *ptr,
     if (g == NIL)
         return RUN_FREE_NO;
     const BlockHeader *b = mem_hdr(h, g);
-    if (!hdr_is_run(b->info) || !hdr_ok_k(h, &ks->keys, g, b))
+    if (!hdr_is_run(b->info) || !hdr_ok(h, g, b))
         return RUN_FREE_NO;
     RunTable *t = (RunTable *)(void *)(b + 1);
     unsigned c = t->cls;
@@ -531,7 +519,7 @@ MEM_HOT unsigned run_free_fast_in(MemHeap *h, const MemHot *ks, const void *ptr,
     size_t obj = k->size - run_slack(t, k, i);
     uint32_t *mac = run_mac_at(t, k, i >> 6);
     if (!(bits & bit) || in - (size_t)i * k->size >= obj ||
-        run_mac_hot(ks, g, c, i >> 6, bits) != *mac || (exact && in != (size_t)i * k->size))
+        run_mac(h, g, c, i >> 6, bits) != *mac || (exact && in != (size_t)i * k->size))
         return RUN_FREE_NO;
     uint32_t head = k->partial;
     if (!edge) {
@@ -550,7 +538,7 @@ MEM_HOT unsigned run_free_fast_in(MemHeap *h, const MemHot *ks, const void *ptr,
         return RUN_FREE_NO;
     }
     *word = bits & ~bit;
-    *mac = run_mac_hot(ks, g, c, i >> 6, *word);
+    *mac = run_mac(h, g, c, i >> 6, *word);
     t->nlive = (uint16_t)(n - 1u);
     k->live--;
     h->frees++;
@@ -572,9 +560,9 @@ MEM_HOT unsigned run_free_fast_in(MemHeap *h, const MemHot *ks, const void *ptr,
     return RUN_FREE_DONE;
 }
 
-MEM_HOT unsigned run_free_fast(MemHeap *h, const MemHot *ks, const void *ptr, const bool exact)
+MEM_HOT unsigned run_free_fast(MemHeap *h, const void *ptr, const bool exact)
 {
-    return run_free_fast_in(h, ks, ptr, exact, false);
+    return run_free_fast_in(h, ptr, exact, false);
 }
 
 #endif /* MEM_RUNS_H */

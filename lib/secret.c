@@ -26,7 +26,7 @@
 unsigned long long mem_secret[MEM_SECRETS];
 /* Static TLS (initial-exec): one load from the thread pointer on the fast
  * paths.  A library loaded by dlopen takes it from glibc's reserve of
- * static TLS, which these 88 bytes fit. */
+ * static TLS, which these 16 bytes fit. */
 _Thread_local MemHot mem_hot __attribute__((tls_model("initial-exec")));
 static atomic_int secret_state; /* 0: not drawn, 1: being drawn, 2: ready */
 
@@ -113,19 +113,4 @@ MEM_NO_ASAN uint64_t mem_observer_seal(const MemHeap *h, MemObserver observer, c
     uint64_t x = (fn ^ k) * (k | 1u);
     x = (x ^ x >> 29 ^ (uintptr_t)arg) * 0x9E3779B97F4A7C15u;
     return (x ^ x >> 32 ^ (uintptr_t)h) * (k >> 1 | 1u);
-}
-
-/* A fresh copy of heap h's seal and keys for this thread (mem_hot_of), or
- * NULL, the copy unchanged, when h fails its seal. */
-MEM_NO_ASAN __attribute__((noinline)) const MemHot *mem_hot_fill(const MemHeap *h)
-{
-    if (!mem_heap_ok(h))
-        return NULL;
-    MemHot *t = &mem_hot;
-    t->heap = h;
-    t->seal = h->seal[1];
-    t->keys = mem_keys(h);
-    t->run0 = mem_key(h, K_RUN0);
-    t->run1 = mem_key(h, K_RUN1);
-    return t;
 }
