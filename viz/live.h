@@ -39,6 +39,7 @@
 #define LIVE_TRIES 4u
 #define LIVE_QUIET_US 300 /* how long the generation must stand still */
 #define LIVE_STOP_SHARE 0.05
+#define LIVE_PARK_WAIT_NS 20000000LL /* how long a park request may go unanswered */
 #define LIVE_WARM_NS 500000000LL /* a walk without stopping, at most this often */
 /* Sites listed by the sites panel (s). */
 #define LIVE_TOP_SITES 12u
@@ -61,6 +62,14 @@ typedef struct Live {
     const unsigned char *map; /* the memfd, read-only */
     size_t size;
     bool ready;               /* the writer has published its header */
+    void *rw_map;             /* the first page, read-write (or NULL): */
+    size_t rw_len;
+    LiveReader *rw;           /*   the reader's fields there (mem_live.h) */
+    uint32_t park_req;        /* the last park request made */
+    uint64_t parks;           /* reads with the program parked */
+    uint64_t unrecorded_base; /* the writer's count when first read */
+    uint64_t ovl[LIVE_OWNER_LOG]; /* the owners log over the table (live.c) */
+    uint32_t novl;
     void *viewbuf[2];         /* MemHeap_ViewSize() bytes each: the view of
                                  the last consistent read, and the next try */
     unsigned cur;             /* which one the lane shows */
