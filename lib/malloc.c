@@ -324,17 +324,18 @@ __attribute__((noinline)) static void live_park(uint32_t req)
     atomic_store_explicit(&g_live->park_state, LIVE_PARKED, memory_order_relaxed);
     atomic_store_explicit(&g_live->park_ack, req, memory_order_release);
     futex_wake_all(&g_live->park_ack);
-    long long now = t0;
     for (;;) {
+        /* the clock first: the reader, woken, may have run its walk
+         * before this thread got here */
+        long long now = mono_ns();
         uint32_t rel = atomic_load_explicit(&g_reader->park_release, memory_order_acquire);
         if (rel == req || now - t0 >= LIVE_PARK_MAX_NS)
             break;
         long long left = LIVE_PARK_MAX_NS - (now - t0);
         struct timespec ts = {(time_t)(left / 1000000000LL), (long)(left % 1000000000LL)};
         syscall(SYS_futex, (void *)&g_reader->park_release, FUTEX_WAIT, rel, &ts, NULL, 0);
-        now = mono_ns();
     }
-    long long d = now - t0;
+    long long now = mono_ns(), d = now - t0;
     g_park_next = now + d * (long long)LIVE_PARK_GAP;
     atomic_store_explicit(&g_live->park_state, LIVE_RESUMED, memory_order_release);
     atomic_store_explicit(&g_live->parks, atomic_load_explicit(&g_live->parks, memory_order_relaxed) + 1u,

@@ -541,8 +541,15 @@ static bool read_heap(Live *lv, const LiveHeader *h, Lane *l)
     if (!lv->stopped && lv->rw && !lv->exited) {
         long long parked = 0;
         int r = park_read(lv, h, l, &parked);
-        if (r == PARK_READ || r == PARK_TORN)
-            lv->next_stop = now_ns() + (long long)((double)parked / LIVE_STOP_SHARE);
+        if (r == PARK_READ || r == PARK_TORN) {
+            /* the next no sooner than the read's cost to the program
+             * allows (viz/live.h, LIVE_READ_COST) */
+            long long gap = parked * LIVE_READ_COST;
+            gap = gap < LIVE_READ_GAP_MIN ? LIVE_READ_GAP_MIN
+                  : gap > LIVE_READ_GAP_MAX ? LIVE_READ_GAP_MAX
+                                            : gap;
+            lv->next_stop = now_ns() + gap;
+        }
         if (r == PARK_READ) {
             lv->parks++;
             lv->fresh++;

@@ -40,6 +40,19 @@
 #define LIVE_QUIET_US 300 /* how long the generation must stand still */
 #define LIVE_STOP_SHARE 0.05
 #define LIVE_PARK_WAIT_NS 20000000LL /* how long a park request may go unanswered */
+/* A busy program's heap is read (parked) again no sooner than
+ * LIVE_READ_COST times the last parked walk, within [LIVE_READ_GAP_MIN,
+ * LIVE_READ_GAP_MAX].  The walk's time parked is the least of what a read
+ * costs the program: heapviz's walk takes the lines of the heap's metadata
+ * from its caches, which it must fetch back, and heapviz's CPU for the read
+ * and the layout competes with it on a busy machine.  Measured (10^5
+ * blocks, a walk parked about 1 ms, bench/ANALYSIS.md): a read every
+ * frame cost the program 17 % of its CPU time, 4 a second 9.5 %, 1 a
+ * second 3.5 %; the factor makes that about 2 a second, at most 5 %.  A
+ * small heap's walk is short: read every frame. */
+#define LIVE_READ_COST 500
+#define LIVE_READ_GAP_MIN 50000000LL
+#define LIVE_READ_GAP_MAX 1000000000LL
 #define LIVE_WARM_NS 500000000LL /* a walk without stopping, at most this often */
 /* Sites listed by the sites panel (s). */
 #define LIVE_TOP_SITES 12u
