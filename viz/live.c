@@ -39,6 +39,17 @@ static void nap_us(long us)
     nanosleep(&ts, NULL);
 }
 
+/* heapviz's scheduling (LIVE_BATCH): SCHED_BATCH while it draws, so that
+ * its wakeups (a frame, a nap) never preempt the program on a busy
+ * machine; SCHED_OTHER while the program waits for it (a park). */
+static void set_batch(Live *lv, bool batch)
+{
+    if (!lv->batch)
+        return;
+    struct sched_param sp = {0};
+    sched_setscheduler(0, batch ? SCHED_BATCH : SCHED_OTHER, &sp);
+}
+
 /* ---- starting and attaching ---------------------------------------------------- */
 
 const char *Live_FindMalloc(char *buf, size_t len)
@@ -178,6 +189,8 @@ int Live_Start(Live *lv, char *const argv[], const char *so_path, const char *ou
     close(out);
     lv->pid = pid;
     set_title(lv, argv[0]);
+    lv->batch = getenv("HEAPVIZ_NO_BATCH") == NULL;
+    set_batch(lv, true);
     return 0;
 }
 
@@ -340,7 +353,21 @@ static void swap_snap(Snapshot *a, Snapshot *b)
  * and run tables: for 10^5 blocks it is a few times quicker than a copy of
  * the pages they fill (bench/RESULTS.md), so the walk is what a stopped
  * program waits for. */
-static bool read_once(Live *lv, const LiveHeader *h, Lane *l, uint64_t *gen)
+/* A walk while the program runs ends as soon as the generation moves: it
+ * is torn, and the rest of it would cost heapviz and the program's caches
+ * for nothing. */
+typedef struct GenWatch {
+    const LiveHeader *h;
+    uint64_t gen;
+} GenWatch;
+
+static bool gen_unmoved(const void *arg)
+{
+    const GenWatch *w = arg;
+    return atomic_load_explicit(&w->h->gen, memory_order_acquire) == w->gen;
+}
+
+static bool read_once(Live *lv, const LiveHeader *h, Lane *l, uint64_t *gen, bool whole)
 {
     uint64_t g1 = atomic_load_explicit(&h->gen, memory_order_acquire);
     *gen = g1;
@@ -359,7 +386,11 @@ static bool read_once(Live *lv, const LiveHeader *h, Lane *l, uint64_t *gen)
         return false;
     MemHeap *last = l->heap;
     swap_snap(&l->snap, &lv->spare);
+    GenWatch watch = {h, g1};
+    l->walk_go_on = whole ? NULL : gen_unmoved;
+    l->walk_arg = &watch;
     Lane_Live(l, v);
+    l->walk_go_on = NULL;
     atomic_thread_fence(memory_order_acquire);
     uint64_t g2 = atomic_load_explicit(&h->gen, memory_order_relaxed);
     if (g1 != g2) {
@@ -445,6 +476,7 @@ enum { PARK_READ, PARK_TORN, PARK_REFUSED, PARK_UNANSWERED };
  * is read without parking), the walk, the release.  *parked: the walk's ns. */
 static int park_read(Live *lv, const LiveHeader *h, Lane *l, long long *parked)
 {
+    set_batch(lv, false);
     uint32_t req = ++lv->park_req;
     if (req == 0)
         req = ++lv->park_req; /* 0 is the writer's "none yet" */
@@ -472,7 +504,7 @@ static int park_read(Live *lv, const LiveHeader *h, Lane *l, long long *parked)
     if (r == PARK_TORN) {
         long long p0 = now_ns();
         uint64_t g;
-        if (read_once(lv, h, l, &g))
+        if (read_once(lv, h, l, &g, true))
             r = PARK_READ;
         *parked = now_ns() - p0;
     }
@@ -480,6 +512,7 @@ static int park_read(Live *lv, const LiveHeader *h, Lane *l, long long *parked)
      * finds it released, and does not wait */
     atomic_store_explicit(&lv->rw->park_release, req, memory_order_release);
     futex_wake_all(&lv->rw->park_release);
+    set_batch(lv, true);
     return r;
 }
 
@@ -503,7 +536,7 @@ static bool read_heap(Live *lv, const LiveHeader *h, Lane *l)
     for (unsigned i = 0; i < LIVE_TRIES; i++) {
         if (atomic_load_explicit(&h->gen, memory_order_acquire) != g0)
             break;
-        if (read_once(lv, h, l, &g)) {
+        if (read_once(lv, h, l, &g, false)) {
             lv->quiet++;
             lv->fresh++;
             return true;
@@ -519,7 +552,7 @@ static bool read_heap(Live *lv, const LiveHeader *h, Lane *l)
     long long now = now_ns();
     if (!lv->stopped && now - lv->warmed > LIVE_WARM_NS) {
         lv->warmed = now;
-        if (read_once(lv, h, l, &g)) {
+        if (read_once(lv, h, l, &g, true)) {
             lv->quiet++;
             lv->fresh++;
             return true;
@@ -566,7 +599,7 @@ static bool read_heap(Live *lv, const LiveHeader *h, Lane *l)
             break;
         long long t0 = now_ns();
         lv->stop_rounds++;
-        ok = read_once(lv, h, l, &g);
+        ok = read_once(lv, h, l, &g, true);
         if (!was_stopped) {
             kill(lv->pid, SIGCONT);
             stopped += now_ns() - t0;

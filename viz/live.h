@@ -79,6 +79,7 @@ typedef struct Live {
     size_t rw_len;
     LiveReader *rw;           /*   the reader's fields there (mem_live.h) */
     uint32_t park_req;        /* the last park request made */
+    bool batch;               /* heapviz runs SCHED_BATCH but for parks */
     uint64_t parks;           /* reads with the program parked */
     uint64_t unrecorded_base; /* the writer's count when first read */
     uint64_t ovl[LIVE_OWNER_LOG]; /* the owners log over the table (live.c) */
