@@ -239,6 +239,8 @@ int Live_Attach(Live *lv, pid_t pid, char *err, size_t errlen)
     }
     set_title(lv, comm);
     snprintf(lv->output, sizeof lv->output, "its own");
+    lv->batch = getenv("HEAPVIZ_NO_BATCH") == NULL;
+    set_batch(lv, true);
     return 0;
 }
 

@@ -10,13 +10,17 @@
  * heapviz maps the memfd read-only.  A frame re-opens the heap
  * (MemHeap_View) and walks it between two equal, even readings of the
  * writer's generation counter; when nothing changed since the last read,
- * the last one stays.  When a busy program keeps changing its heap, the
- * program is stopped (SIGSTOP) for the length of one walk (its blocks'
- * headers and run tables: about 2 ms for 10^5 blocks), then continued, no
- * more often than keeps it stopped LIVE_STOP_SHARE of its time (frames in
- * between show the last consistent heap, and the events as they come).  A
- * program stopped inside an operation is let run until the generation moves
- * on, and stopped again.
+ * the last one stays.  When a busy program keeps changing its heap, it is
+ * parked (lib/mem_live.h: it waits at the end of an operation, its heap
+ * whole, for at most 20 ms and 5 % of its time by its own clock) for one
+ * walk (its blocks' headers and run tables: 1 to 2 ms for 10^5 blocks), no
+ * sooner than LIVE_READ_COST times the last walk (frames in between show
+ * the last consistent heap, and the events as they come).  Without write
+ * access to the mapping, the program is stopped (SIGSTOP) for the walk
+ * instead, within LIVE_STOP_SHARE of its time; one stopped inside an
+ * operation is let run until the generation moves on, and stopped again.
+ * heapviz runs SCHED_BATCH but for parks: its wakeups do not preempt the
+ * program.
  * Events come through the ring; the ones the writer overwrote before they
  * were read are counted.  The program's stdout and stderr go to a file.
  */
