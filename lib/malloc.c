@@ -397,6 +397,9 @@ static void live_observe(const MemEvent *e, void *arg)
     s->largest_free = e->largest_free;
     s->previous = e->previous;
     s->pointer = e->pointer;
+    s->run = e->run;
+    s->slot = e->slot;
+    s->count = e->count;
     atomic_store_explicit(&s->seq, i + 1u, memory_order_release);
     atomic_store_explicit(&hd->events, i + 1u, memory_order_release);
 }

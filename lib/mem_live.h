@@ -66,7 +66,7 @@
 #include <stdint.h>
 
 #define LIVE_MAGIC "LMLIVE01"
-#define LIVE_VERSION 4u
+#define LIVE_VERSION 5u
 #define LIVE_RING 4096u /* events; a power of two */
 #define LIVE_HEADER_BYTES ((uint64_t)1 << 20)
 #define LIVE_MEMFD_NAME "libmem-heap"
@@ -104,6 +104,8 @@ typedef struct LiveEvent {
     uint64_t request, examined, block, size, remainder, object, free_total, largest_free,
         previous;
     int64_t pointer;
+    uint64_t run, slot;         /* an object in a run: its run and slot */
+    uint32_t count, unused;     /* buddy's halvings and merges */
 } LiveEvent;
 
 typedef struct LiveHeader {

@@ -53,6 +53,16 @@ if grep -q "exited with status 3 · output: $tmp/live.out" <<<"$last" &&
 else
     not_ok "after the program exits its last heap is kept" "$last"
 fi
+# The ring's events carry the run and slot (mem_live.h version 4): a small
+# object's allocation is told as a slot of a run, as on heapviz's own heaps;
+# before, it read "examined 1 free block, chose 112 B ... split off 0 B".
+if grep -Eq '^ #[0-9]+ +alloc [0-9]+ B: fast fit took slot [0-9]+ of the run of [0-9]+ B slots' \
+        "$tmp/frames" &&
+   ! grep -Eq 'alloc ([0-9]|[1-9][0-9]) B: fast fit examined' "$tmp/frames"; then
+    ok "live events say which run and slot a small object took"
+else
+    not_ok "live events say which run and slot a small object took" "$(grep -E '^ #' "$tmp/frames" | head)"
+fi
 if printf 'holding 1000 objects\nfreed 990\n' | cmp -s - "$tmp/live.out"; then
     ok "the program's stdout and stderr went to --output, not over the frames"
 else

@@ -293,6 +293,9 @@ static void to_event(const LiveEvent *s, MemEvent *e)
     e->free_total = s->free_total;
     e->largest_free = s->largest_free;
     e->previous = s->previous;
+    e->run = (size_t)s->run;
+    e->slot = (size_t)s->slot;
+    e->count = s->count;
 }
 
 /* The events written since the last call: the newest LIVE_LOG_PER_FRAME

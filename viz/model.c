@@ -377,7 +377,7 @@ static void digest(Lane *l, const char *prefix, uint64_t op)
     if (l->npending == 0)
         return;
     char text[LOG_LEN], said[LOG_LEN];
-    LogKind kind = Explain_Events(l->pending, l->npending, l->flags, said, sizeof said, l->last,
+    LogKind kind = Explain_Events(l->pending, l->npending, l->flags, l->coalesce, said, sizeof said, l->last,
                                   sizeof l->last);
     snprintf(text, sizeof text, "%s%s", prefix ? prefix : "", said);
     log_add(l, op, kind, text);
@@ -450,6 +450,7 @@ int Lane_NewHeap(Lane *l, const ModelConfig *cfg)
     l->heap = MemHeap_CreateEx(l->region, l->region_size, &o);
     if (!l->heap)
         return -1;
+    l->coalesce = o.coalesce;
     MemHeap_SetObserver(l->heap, observe, l);
     return 0;
 }

@@ -132,6 +132,7 @@ typedef struct FreeSummary {
 typedef struct Lane {
     MemPolicy policy;
     unsigned flags;          /* MEM_OPT_* */
+    MemCoalesce coalesce;    /* what the heap was made with (explains a free) */
     unsigned char *region;   /* mapped by heapviz */
     size_t region_size;
     MemHeap *heap;
