@@ -103,10 +103,10 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 # Frame rate: heapviz --dump on a program holding 10^5 blocks that never stops
 # changing them, 101 frames against 1 at --interval 1: each frame drains the
 # events, re-reads the heap when the writer's generation moved (a walk of
-# 10^5 blocks, with the program stopped when it is busy, at most
-# LIVE_STOP_SHARE of its time: viz/live.h), counts the sites and composes
-# 80x24.  HEAPVIZ_LIVE_STATS=1 makes heapviz say how many of those frames
-# showed a newly read heap and how long it kept the program stopped.
+# 10^5 blocks, with the program parked when it is busy, no sooner than
+# LIVE_READ_COST times the last walk: viz/live.h), counts the sites and
+# composes 80x24.  HEAPVIZ_LIVE_STATS=1 makes heapviz say how many of those
+# frames showed a newly read heap and how long the program waited for it.
 # Slowdown, against the same program on the replacement without heapviz:
 #  - that program, 2,000,000 frees and allocations (its own wall and CPU
 #    time): the worst case, a program that does nothing but allocate;
@@ -199,7 +199,7 @@ live_section() {
     printf '| frames a second at --interval 50 (--dump sleeps 50 ms after each frame; the run below) | | %s | | %s |\n' "$(printf '%s\n' "${wfr[@]}" | median)" "$(loads "${lwatch[@]}")"
     printf '| heapviz'"'"'s CPU time a frame, the run below (new heaps read and drawn included) | | %s ms | | |\n' "$(printf '%s\n' "${wcf[@]}" | median)"
     printf '| heapviz'"'"'s CPU time, %% of the run'"'"'s wall time | | %s %% | | |\n' "$(printf '%s\n' "${wcs[@]}" | median)"
-    printf '| the program'"'"'s time stopped for reads, %% of its wall time | | %s %% | | |\n' "$(printf '%s\n' "${wst[@]}" | median)"
+    printf '| the program'"'"'s time stopped or parked for reads, %% of its wall time | | %s %% | | |\n' "$(printf '%s\n' "${wst[@]}" | median)"
     row "10^5 objects, 2,000,000 frees and allocations: CPU time of the program" "$(printf '%s\n' "${pc[@]}" | median)" "$(printf '%s\n' "${wc[@]}" | median)" "$(loads "${lplain[@]}")"
     row "the same: wall" "$(printf '%s\n' "${pw[@]}" | median)" "$(printf '%s\n' "${ww[@]}" | median)" ""
     row "the same with MEM_SHARE=1 and no reader (the writer alone): CPU time" "$(printf '%s\n' "${pc[@]}" | median)" "$(printf '%s\n' "${sc[@]}" | median)" ""

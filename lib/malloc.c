@@ -59,7 +59,9 @@
 #include <sched.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <linux/futex.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -107,6 +109,8 @@ static bool g_fork_locked;          /* and its mem_lock (outside live mode) */
 static void *g_fork_copy;           /* fork_prepare's private copy, for the child */
 static LiveSite *g_sites;           /* live mode: the sites and owners tables */
 static _Atomic uint32_t *g_owners;
+static _Atomic uint64_t *g_owner_log;
+static LiveReader *g_reader;        /* the reader's fields (mem_live.h) */
 static size_t g_owners_count;
 static unsigned g_site_frames = 1;  /* MEM_BACKTRACE */
 static _Thread_local int t_unwinding;
@@ -181,6 +185,31 @@ static size_t owner_index(const void *p)
 static uint64_t g_last_ra;          /* the last single-frame site, and its index */
 static uint32_t g_last_site;
 
+/* The oldest half of the owners log into the owners table (mem_live.h):
+ * the stores are independent, so their page walks overlap. */
+__attribute__((noinline)) static void owner_flush(uint64_t applied)
+{
+    const _Atomic uint64_t *log = g_owner_log;
+    for (uint64_t i = applied; i < applied + LIVE_OWNER_LOG / 2u; i++) {
+        uint64_t e = atomic_load_explicit(&log[i & (LIVE_OWNER_LOG - 1u)], memory_order_relaxed);
+        atomic_store_explicit(&g_owners[e >> 16], (uint32_t)(e & 0xffffu), memory_order_relaxed);
+    }
+    atomic_store_explicit(&g_live->owner_applied, applied + LIVE_OWNER_LOG / 2u,
+                          memory_order_release);
+}
+
+static inline __attribute__((always_inline)) void owner_log(uint64_t e)
+{
+    uint64_t head = atomic_load_explicit(&g_live->owner_head, memory_order_relaxed);
+    uint64_t applied = atomic_load_explicit(&g_live->owner_applied, memory_order_relaxed);
+    atomic_store_explicit(&g_owner_log[head & (LIVE_OWNER_LOG - 1u)], e, memory_order_relaxed);
+    atomic_store_explicit(&g_live->owner_head, head + 1u, memory_order_release);
+    /* head - applied < LIVE_OWNER_LOG after every entry: an entry is in
+     * the table before its slot is written again */
+    if (head + 1u - applied >= LIVE_OWNER_LOG)
+        owner_flush(applied);
+}
+
 static inline __attribute__((always_inline)) void site_add(const void *p, const uint64_t *frames,
                                                          unsigned n)
 {
@@ -195,7 +224,7 @@ static inline __attribute__((always_inline)) void site_add(const void *p, const 
         g_last_ra = n == 1 ? frames[0] : 0u;
         g_last_site = s;
     }
-    atomic_store_explicit(&g_owners[g], s + 1u, memory_order_relaxed);
+    owner_log((uint64_t)g << 16 | (s + 1u));
 }
 
 /* The events' budget.  An operation that raises events costs the library
@@ -213,6 +242,7 @@ static void live_observe(const MemEvent *e, void *arg);
 static unsigned g_ev_ops;           /* operations since the last look at the clock */
 static bool g_ev_off;               /* the observer is off for the rest of the window */
 static long long g_ev_window;       /* when this window began (CLOCK_MONOTONIC_COARSE) */
+static unsigned g_ev_recheck = LIVE_EVENT_RECHECK; /* when off: fewer looks with no reader */
 
 __attribute__((noinline)) static void live_budget(MemHeap *h)
 {
@@ -225,7 +255,12 @@ __attribute__((noinline)) static void live_budget(MemHeap *h)
                                   g_ev_ops,
                               memory_order_relaxed);
     g_ev_ops = 0;
-    if (now - g_ev_window < LIVE_EVENT_WINDOW) {
+    /* nobody reading (mem_live.h, presence): no events, the operations
+     * counted; the coarse clock may lag the reader's by a tick */
+    long long seen = atomic_load_explicit(&g_reader->seen, memory_order_relaxed);
+    bool absent = now - seen > LIVE_READER_NS;
+    g_ev_recheck = absent ? LIVE_EVENT_BURST : LIVE_EVENT_RECHECK;
+    if (absent || now - g_ev_window < LIVE_EVENT_WINDOW) {
         if (!g_ev_off) {
             g_ev_off = true;
             MemHeap_SetObserver(h, NULL, NULL);
@@ -256,12 +291,72 @@ static inline __attribute__((always_inline)) bool live_enter(MemHeap *h)
     return locked;
 }
 
+/* Parking (mem_live.h): the heap is whole (gen even) and the heap's lock
+ * held, so the reader's walk sees no change; the wait is bounded here, by
+ * LIVE_PARK_MAX_NS and the LIVE_PARK_GAP budget, whatever the reader does. */
+static uint32_t g_park_seen;        /* the last request answered */
+static long long g_park_next;       /* no wait before (CLOCK_MONOTONIC ns) */
+
+static long long mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void futex_wake_all(_Atomic uint32_t *w)
+{
+    syscall(SYS_futex, (void *)w, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+}
+
+__attribute__((noinline)) static void live_park(uint32_t req)
+{
+    int saved = errno;
+    g_park_seen = req;
+    long long t0 = mono_ns();
+    if (t0 < g_park_next) {
+        atomic_store_explicit(&g_live->park_state, LIVE_REFUSED, memory_order_relaxed);
+        atomic_store_explicit(&g_live->park_ack, req, memory_order_release);
+        futex_wake_all(&g_live->park_ack);
+        errno = saved;
+        return;
+    }
+    atomic_store_explicit(&g_live->park_state, LIVE_PARKED, memory_order_relaxed);
+    atomic_store_explicit(&g_live->park_ack, req, memory_order_release);
+    futex_wake_all(&g_live->park_ack);
+    for (;;) {
+        /* the clock first: the reader, woken, may have run its walk
+         * before this thread got here */
+        long long now = mono_ns();
+        uint32_t rel = atomic_load_explicit(&g_reader->park_release, memory_order_acquire);
+        if (rel == req || now - t0 >= LIVE_PARK_MAX_NS)
+            break;
+        long long left = LIVE_PARK_MAX_NS - (now - t0);
+        struct timespec ts = {(time_t)(left / 1000000000LL), (long)(left % 1000000000LL)};
+        syscall(SYS_futex, (void *)&g_reader->park_release, FUTEX_WAIT, rel, &ts, NULL, 0);
+    }
+    long long now = mono_ns(), d = now - t0;
+    g_park_next = now + d * (long long)LIVE_PARK_GAP;
+    atomic_store_explicit(&g_live->park_state, LIVE_RESUMED, memory_order_release);
+    atomic_store_explicit(&g_live->parks, atomic_load_explicit(&g_live->parks, memory_order_relaxed) + 1u,
+                          memory_order_relaxed);
+    atomic_store_explicit(&g_live->park_ns,
+                          atomic_load_explicit(&g_live->park_ns, memory_order_relaxed) + (uint64_t)d,
+                          memory_order_relaxed);
+    if ((uint64_t)d > atomic_load_explicit(&g_live->park_max_ns, memory_order_relaxed))
+        atomic_store_explicit(&g_live->park_max_ns, (uint64_t)d, memory_order_relaxed);
+    errno = saved;
+}
+
 static inline __attribute__((always_inline)) void live_leave(MemHeap *h, bool locked)
 {
     uint64_t g = atomic_load_explicit(&g_live->gen, memory_order_relaxed);
     atomic_store_explicit(&g_live->gen, g + 1u, memory_order_release);
-    if (++g_ev_ops >= (g_ev_off ? LIVE_EVENT_RECHECK : LIVE_EVENT_BURST))
+    if (++g_ev_ops >= (g_ev_off ? g_ev_recheck : LIVE_EVENT_BURST))
         live_budget(h);
+    uint32_t req = atomic_load_explicit(&g_reader->park_req, memory_order_relaxed);
+    if (__builtin_expect(req != g_park_seen, 0))
+        live_park(req);
     mem_unlock(h, locked);
 }
 
@@ -302,6 +397,9 @@ static void live_observe(const MemEvent *e, void *arg)
     s->largest_free = e->largest_free;
     s->previous = e->previous;
     s->pointer = e->pointer;
+    s->run = e->run;
+    s->slot = e->slot;
+    s->count = e->count;
     atomic_store_explicit(&s->seq, i + 1u, memory_order_release);
     atomic_store_explicit(&hd->events, i + 1u, memory_order_release);
 }
@@ -377,7 +475,13 @@ static void live_publish(LiveHeader *hd, size_t len, size_t owners_count)
     hd->keys_len = MEM_KEYS_SIZE;
     hd->version = LIVE_VERSION;
     hd->ring_cap = LIVE_RING;
-    hd->ring_offset = (sizeof(LiveHeader) + 63u) & ~(uint64_t)63u;
+    hd->ring_offset = LIVE_RING_OFFSET;
+    hd->owner_log_offset = LIVE_OWNER_LOG_OFFSET;
+    atomic_store(&hd->owner_head, 0);
+    atomic_store(&hd->owner_applied, 0);
+    atomic_store(&hd->parks, 0);
+    atomic_store(&hd->park_ns, 0);
+    atomic_store(&hd->park_max_ns, 0);
     hd->heap_offset = LIVE_SITES_END + (owners_count * 4u + g_page - 1u) / g_page * g_page;
     hd->size = len;
     atomic_store(&hd->state, LIVE_RUNNING);
@@ -713,6 +817,8 @@ static MemHeap *make_heap(void)
         g_sites = (LiveSite *)(void *)((unsigned char *)shared + LIVE_HEADER_BYTES);
         g_owners = (_Atomic uint32_t *)(void *)((unsigned char *)shared + LIVE_SITES_END);
         g_owners_count = owners;
+        g_owner_log = (_Atomic uint64_t *)(void *)((unsigned char *)shared + LIVE_OWNER_LOG_OFFSET);
+        g_reader = (LiveReader *)(void *)((unsigned char *)shared + LIVE_READER_OFFSET);
         g_region = shared;
         g_region_len = len;
         g_live_fd = fd;

@@ -32,9 +32,32 @@
  * mapping's size, and reads the heap only between two equal, even values
  * of `gen` (the writer makes it odd for the length of every operation, under
  * the heap's lock, with plain stores: one writer at a time), else it tries
- * again; a busy program is stopped (SIGSTOP) for the length of the walk,
- * within a share of its time.  Events go through a ring that the writer never waits
- * on: it overwrites the oldest, and the reader counts what it missed.
+ * again.  Events go through a ring that the writer never waits on: it
+ * overwrites the oldest, and the reader counts what it missed.
+ *
+ * The owners table is written late: an allocation appends its entry to the
+ * owners log (LIVE_OWNER_LOG entries, a ring in the header area), and the
+ * writer copies the oldest half of the log into the table when it is full
+ * (one store into a random line of a large table costs the allocation a
+ * page walk; a batch of them overlaps).  A reader takes an entry from the
+ * log where the log has one, else from the table.
+ *
+ * The reader's page: the reader may map the first page read-write and
+ * write the LiveReader fields there, nothing else.  Through it:
+ *  - presence: `seen`, the reader's CLOCK_MONOTONIC time, written every
+ *    frame.  While no reader has written it for LIVE_READER_NS the writer
+ *    sends no events (they would only be overwritten), and counts the
+ *    operations in `unrecorded` as it does past its events budget;
+ *  - parking: a busy program's heap is read while the program waits.  The
+ *    reader writes a new number into `park_req`; the writer, at the end of
+ *    its next operation (gen even, the heap's lock held, so no other
+ *    thread can change the heap), answers in `park_ack` (LIVE_PARKED, or
+ *    LIVE_REFUSED within its budget) and waits (a futex) until the reader
+ *    writes the same number into `park_release`, at most LIVE_PARK_MAX_NS,
+ *    and after a wait of d ns refuses every request for LIVE_PARK_GAP d ns
+ *    (at most 1/(LIVE_PARK_GAP + 1) of its time parked).  Both bounds are
+ *    the writer's own: a reader that stops or dies cannot hold it longer.
+ *    A reader without write access stops the program with SIGSTOP instead.
  */
 #ifndef MEM_LIVE_H
 #define MEM_LIVE_H
@@ -43,7 +66,7 @@
 #include <stdint.h>
 
 #define LIVE_MAGIC "LMLIVE01"
-#define LIVE_VERSION 3u
+#define LIVE_VERSION 5u
 #define LIVE_RING 4096u /* events; a power of two */
 #define LIVE_HEADER_BYTES ((uint64_t)1 << 20)
 #define LIVE_MEMFD_NAME "libmem-heap"
@@ -54,6 +77,14 @@
  * the sites, which the writer maps PROT_NONE in its own process once it has
  * written them.  (64 KiB: a multiple of every page size.) */
 #define LIVE_KEYS_OFFSET (LIVE_HEADER_BYTES - ((uint64_t)64 << 10))
+/* The owners log: uint64_t entries, granule << 16 | site + 1. */
+#define LIVE_OWNER_LOG 512u /* a power of two */
+#define LIVE_OWNER_LOG_OFFSET (LIVE_HEADER_BYTES - ((uint64_t)128 << 10))
+/* The reader's fields (LiveReader), in the first page. */
+#define LIVE_READER_OFFSET 2048u
+#define LIVE_READER_NS 1000000000LL  /* a reader unseen this long is gone */
+#define LIVE_PARK_MAX_NS 20000000LL  /* the longest wait for a reader */
+#define LIVE_PARK_GAP 19u            /* no wait for 19x the last one: 5 % */
 
 /* One allocation site.  `key` (a hash of the frames, never 0) is written
  * last; 0 is an empty slot. */
@@ -73,6 +104,8 @@ typedef struct LiveEvent {
     uint64_t request, examined, block, size, remainder, object, free_total, largest_free,
         previous;
     int64_t pointer;
+    uint64_t run, slot;         /* an object in a run: its run and slot */
+    uint32_t count, unused;     /* buddy's halvings and merges */
 } LiveEvent;
 
 typedef struct LiveHeader {
@@ -85,6 +118,15 @@ typedef struct LiveHeader {
     _Atomic int32_t owner;      /* pid of the process whose heap this is */
     _Atomic uint32_t forks;     /* its children, each gone on with a private copy */
     _Atomic uint64_t gen;       /* odd while the heap is being changed */
+    _Atomic uint32_t park_ack;  /* the request answered last (LiveReader) */
+    _Atomic uint32_t park_state; /* its answer: LIVE_PARKED, LIVE_REFUSED, or
+                                    LIVE_RESUMED once the wait is over */
+    _Atomic uint64_t parks;     /* waits for a reader, and their ns in all */
+    _Atomic uint64_t park_ns;
+    _Atomic uint64_t park_max_ns; /* the longest */
+    _Atomic uint64_t owner_head;    /* entries written to the owners log */
+    _Atomic uint64_t owner_applied; /* of those, copied into the table */
+    uint64_t owner_log_offset;  /* LIVE_OWNER_LOG_OFFSET */
     _Atomic uint64_t events;    /* events written in all: the ring's head */
     _Atomic uint32_t state;     /* LIVE_RUNNING, then LIVE_EXITED at exit() */
     int32_t exit_status;        /* unknown to a destructor: 0 */
@@ -100,6 +142,18 @@ typedef struct LiveHeader {
     uint64_t keys_len;          /* MEM_KEYS_SIZE */
 } LiveHeader;
 
+/* At LIVE_READER_OFFSET: what the reader writes (the writer reads it). */
+typedef struct LiveReader {
+    _Atomic int64_t seen;          /* CLOCK_MONOTONIC ns, every frame */
+    char pad[56];                  /* the requests on a line of their own */
+    _Atomic uint32_t park_req;     /* a new number: park at the next chance */
+    _Atomic uint32_t park_release; /* that number again: go on */
+} LiveReader;
+
+_Static_assert(sizeof(LiveHeader) <= LIVE_READER_OFFSET, "the header ends before the reader's fields");
+#define LIVE_RING_OFFSET 4096u /* after the reader's fields */
+
 enum { LIVE_RUNNING = 1, LIVE_EXITED = 2 };
+enum { LIVE_PARKED = 1, LIVE_REFUSED = 2, LIVE_RESUMED = 3 };
 
 #endif /* MEM_LIVE_H */

@@ -2,7 +2,7 @@
 # e2e_live.sh - heapviz's live mode end to end: `heapviz --dump -- CMD`
 # frames of a running program's heap, its exit status and output file, a
 # busy program read while it changes its heap (torn reads must never crash
-# heapviz), forks of a live program, --attach to a MEM_SHARE=1 program, and
+# heapviz), the writer's presence and parking protocol, forks of a live program, --attach to a MEM_SHARE=1 program, and
 # the terminal: Space stops and continues the program, q ends it.  TAP.
 set -u
 cd "$(dirname "$0")/.."
@@ -52,6 +52,16 @@ if grep -q "exited with status 3 · output: $tmp/live.out" <<<"$last" &&
     ok "after the program exits its last heap is kept and the status says 'exited with status 3'"
 else
     not_ok "after the program exits its last heap is kept" "$last"
+fi
+# The ring's events carry the run and slot (mem_live.h version 4): a small
+# object's allocation is told as a slot of a run, as on heapviz's own heaps;
+# before, it read "examined 1 free block, chose 112 B ... split off 0 B".
+if grep -Eq '^ #[0-9]+ +alloc [0-9]+ B: fast fit took slot [0-9]+ of the run of [0-9]+ B slots' \
+        "$tmp/frames" &&
+   ! grep -Eq 'alloc ([0-9]|[1-9][0-9]) B: fast fit examined' "$tmp/frames"; then
+    ok "live events say which run and slot a small object took"
+else
+    not_ok "live events say which run and slot a small object took" "$(grep -E '^ #' "$tmp/frames" | head)"
 fi
 if printf 'holding 1000 objects\nfreed 990\n' | cmp -s - "$tmp/live.out"; then
     ok "the program's stdout and stderr went to --output, not over the frames"
@@ -157,6 +167,44 @@ if [ -n "$zoom" ] && [ "$span" -gt 0 ] && [ "$span" -le $((64 << 20)) ] && [ "$c
     ok "the live map zooms on the program's heap ($zoom: $((span >> 20)) MiB of the 1 GiB arena, $objects of $cells cells objects) and says where the rest is"
 else
     not_ok "the live map zooms on the program's heap" "zoom '$zoom' span $span, $objects of $cells cells objects" "$last"
+fi
+
+# 2c. The writer's side of the reader's page (lib/mem_live.h), checked by a
+# reader of its own (tests/programs/livecheck.c) on a program that never
+# stops allocating: no events while no reader is seen, events again when
+# one is; a park answered at an even generation that stays put until the
+# release; a park never released ends by the writer's own bound
+# (LIVE_PARK_MAX_NS, 20 ms by its clock; the test allows the scheduler
+# 200 ms more on a loaded machine); a reader asking all the time gets at
+# most 5 % of the program's time (plus the last wait).
+if "$CC" -O2 -w -D_GNU_SOURCE -Ilib -o "$tmp/livecheck" tests/programs/livecheck.c 2>"$tmp/cc.err"; then
+    val() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
+    "$tmp/livecheck" "$SO" absent "$tmp/live" 100000 0 churn > "$tmp/lc.absent" 2>&1
+    if [ "$(val events_absent "$tmp/lc.absent")" = 0 ] && [ "$(val unrecorded_absent "$tmp/lc.absent")" -gt 0 ] &&
+       [ "$(val events_present "$tmp/lc.absent")" -gt 0 ]; then
+        ok "no reader seen: the writer sends no events and counts its operations ($(val unrecorded_absent "$tmp/lc.absent") in a second); a reader seen: events again ($(val events_present "$tmp/lc.absent"))"
+    else
+        not_ok "the writer sends events only while a reader is seen" "$(cat "$tmp/lc.absent")"
+    fi
+    "$tmp/livecheck" "$SO" park "$tmp/live" 100000 0 churn > "$tmp/lc.park" 2>&1
+    max=$(val max_ms "$tmp/lc.park")
+    if [ "$(val parked "$tmp/lc.park")" = 1 ] && [ "$(val still "$tmp/lc.park")" = 1 ] &&
+       [ "$(val resumed "$tmp/lc.park")" = 1 ] && [ "$(val alone "$tmp/lc.park")" = 1 ] &&
+       awk -v m="$max" 'BEGIN { exit !(m >= 19 && m < 220) }'; then
+        ok "a park: answered at an even generation that stays put until the release; never released, the writer goes on by itself (its longest wait $max ms, bound 20 ms)"
+    else
+        not_ok "a park is answered, held, released, and bounded by the writer" "$(cat "$tmp/lc.park")"
+    fi
+    "$tmp/livecheck" "$SO" budget "$tmp/live" 100000 0 churn > "$tmp/lc.budget" 2>&1
+    pm=$(val park_ms "$tmp/lc.budget") wm=$(val wall_ms "$tmp/lc.budget")
+    if [ "$(val parks "$tmp/lc.budget")" -gt 0 ] && [ "$(val refused "$tmp/lc.budget")" -gt 0 ] &&
+       awk -v p="$pm" -v w="$wm" 'BEGIN { exit !(w > 0 && p <= 0.05 * w + 25) }'; then
+        ok "a reader asking all the time: $(val parks "$tmp/lc.budget") parks, $(val refused "$tmp/lc.budget") refused, $pm ms parked in $wm ms (at most 5 % and one wait)"
+    else
+        not_ok "the writer keeps parks within 5 % of its time" "$(cat "$tmp/lc.budget")"
+    fi
+else
+    not_ok "tests/programs/livecheck.c compiles" "$(cat "$tmp/cc.err")"
 fi
 
 # 3. Forks: each child goes on with a private copy of the heap.

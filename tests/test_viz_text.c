@@ -12,7 +12,7 @@ static char text[512], brief[128];
 
 static LogKind say(const MemEvent *ev, unsigned n)
 {
-    return Explain_Events(ev, n, 0, text, sizeof text, brief, sizeof brief);
+    return Explain_Events(ev, n, 0, MEM_COALESCE_NOW, text, sizeof text, brief, sizeof brief);
 }
 
 Test(explain, bytes_read_like_a_person_writes_them)
@@ -59,11 +59,11 @@ Test(explain, a_failure_says_what_the_request_needs)
                            "rounded up to 16 B), and only 32 B are free in total");
     cr_assert(!strstr(text, "but the largest"), "not blamed on fragmentation: %s", text);
     /* in guard mode the guard takes 8 B more */
-    Explain_Events(&e, 1, MEM_OPT_GUARD, text, sizeof text, brief, sizeof brief);
+    Explain_Events(&e, 1, MEM_OPT_GUARD, MEM_COALESCE_NOW, text, sizeof text, brief, sizeof brief);
     cr_assert(strstr(text, "it needs a 48 B block (27 B + 8 B header + 8 B guard, rounded up "
                            "to 16 B)"), "%s", text);
     e.request = 40;
-    Explain_Events(&e, 1, MEM_OPT_GUARD, text, sizeof text, brief, sizeof brief);
+    Explain_Events(&e, 1, MEM_OPT_GUARD, MEM_COALESCE_NOW, text, sizeof text, brief, sizeof brief);
     cr_assert(strstr(text, "needs a 64 B block"), "%s", text);
     /* the smallest block is MEM_MIN_BLOCK */
     e.request = 1;
@@ -167,9 +167,12 @@ Test(explain, the_knobs_say_what_was_not_coalesced_and_when_it_was)
     MemEvent f = {.kind = MEM_EV_FREE, .policy = MEM_FIRST_FIT, .op = 4, .pointer = 0x50,
                   .object = 0x50, .request = 40, .block = 0x48, .size = 48,
                   .neighbours = MEM_LEFT};
-    say(&f, 1);
+    Explain_Events(&f, 1, 0, MEM_COALESCE_NEVER, text, sizeof text, brief, sizeof brief);
     cr_assert_str_eq(text, "free +0x50 → object at +0x50 (40 B), not coalesced with the left "
-                           "neighbour (coalescing is deferred or off) → 48 B free");
+                           "neighbour (coalescing is off) → 48 B free");
+    Explain_Events(&f, 1, 0, MEM_COALESCE_DEFERRED, text, sizeof text, brief, sizeof brief);
+    cr_assert_str_eq(text, "free +0x50 → object at +0x50 (40 B), not coalesced with the left "
+                           "neighbour (coalescing is deferred) → 48 B free");
     MemEvent c[2] = {{.kind = MEM_EV_COALESCE_ALL, .op = 7, .request = 100, .examined = 5,
                       .count = 2, .block = 0x48, .size = 128},
                      {.kind = MEM_EV_ALLOC, .policy = MEM_FIRST_FIT, .op = 7, .request = 100,

@@ -164,8 +164,8 @@ static LogKind worse(LogKind a, LogKind b)
     return rank[b] > rank[a] ? b : a;
 }
 
-LogKind Explain_Events(const MemEvent *ev, unsigned n, unsigned flags, char *buf, size_t len,
-                       char *brief, size_t brieflen)
+LogKind Explain_Events(const MemEvent *ev, unsigned n, unsigned flags, MemCoalesce coalesce,
+                       char *buf, size_t len, char *brief, size_t brieflen)
 {
     Out o = {buf, len, 0};
     Out b = {brief, brieflen, 0};
@@ -277,8 +277,12 @@ LogKind Explain_Events(const MemEvent *ev, unsigned n, unsigned flags, char *buf
             else if (e->policy == MEM_BUDDY)
                 put(&o, "its buddy is not free → %s free", Explain_Exact(e->size, s2, sizeof s2));
             else if (e->neighbours)
-                put(&o, "not coalesced with %s (coalescing is deferred or off) → %s free",
-                    neighbours(e->neighbours), Explain_Exact(e->size, s2, sizeof s2));
+                put(&o, "not coalesced with %s (%s) → %s free", neighbours(e->neighbours),
+                    coalesce == MEM_COALESCE_NEVER ? "coalescing is off"
+                    : coalesce == MEM_COALESCE_DEFERRED
+                        ? "coalescing is deferred"
+                        : "coalescing is deferred or off",
+                    Explain_Exact(e->size, s2, sizeof s2));
             else if (c)
                 put(&o, "coalesced with %s → %s free", neighbours(c->neighbours),
                     Explain_Exact(c->size, s2, sizeof s2));

@@ -41,7 +41,7 @@ size_t Explain_BlockFor(size_t request, unsigned flags);
  * free make one sentence too).  Writes NUL-terminated text into buf and
  * returns the kind of line it is.  `brief` gets the short form for the
  * status line ("alloc 120 B → +0x1a0").  Sizes are exact (Explain_Exact). */
-LogKind Explain_Events(const MemEvent *ev, unsigned n, unsigned flags, char *buf, size_t len,
-                       char *brief, size_t brieflen);
+LogKind Explain_Events(const MemEvent *ev, unsigned n, unsigned flags, MemCoalesce coalesce,
+                       char *buf, size_t len, char *brief, size_t brieflen);
 
 #endif

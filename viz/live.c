@@ -18,7 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/futex.h>
+#include <stddef.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +37,17 @@ static void nap_us(long us)
 {
     struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
     nanosleep(&ts, NULL);
+}
+
+/* heapviz's scheduling (LIVE_BATCH): SCHED_BATCH while it draws, so that
+ * its wakeups (a frame, a nap) never preempt the program on a busy
+ * machine; SCHED_OTHER while the program waits for it (a park). */
+static void set_batch(Live *lv, bool batch)
+{
+    if (!lv->batch)
+        return;
+    struct sched_param sp = {0};
+    sched_setscheduler(0, batch ? SCHED_BATCH : SCHED_OTHER, &sp);
 }
 
 /* ---- starting and attaching ---------------------------------------------------- */
@@ -68,6 +82,13 @@ const char *Live_FindMalloc(char *buf, size_t len)
     return NULL;
 }
 
+/* Presence (mem_live.h): the program sends events while this is recent. */
+static void live_seen(Live *lv)
+{
+    if (lv->rw)
+        atomic_store_explicit(&lv->rw->seen, now_ns(), memory_order_relaxed);
+}
+
 static int map_memfd(Live *lv, char *err, size_t errlen)
 {
     struct stat st;
@@ -82,6 +103,20 @@ static int map_memfd(Live *lv, char *err, size_t errlen)
         return -1;
     }
     lv->map = p;
+    /* the reader's fields (mem_live.h), when the memfd may be written:
+     * the first page only, read-write; without it, stops are SIGSTOPs */
+    long page = sysconf(_SC_PAGESIZE);
+    lv->rw_len = page > 0 ? (size_t)page : 4096u;
+    if (lv->rw_len < LIVE_READER_OFFSET + sizeof(LiveReader) || lv->rw_len > lv->size)
+        lv->rw_len = 0;
+    void *w = lv->rw_len ? mmap(NULL, lv->rw_len, PROT_READ | PROT_WRITE, MAP_SHARED, lv->fd, 0)
+                         : MAP_FAILED;
+    if (w != MAP_FAILED) {
+        lv->rw_map = w;
+        lv->rw = (LiveReader *)(void *)((unsigned char *)w + LIVE_READER_OFFSET);
+        lv->park_req = atomic_load_explicit(&lv->rw->park_req, memory_order_relaxed);
+        live_seen(lv);
+    }
     size_t vs = (MemHeap_ViewSize() + 63u) / 64u * 64u;
     lv->viewbuf[0] = aligned_alloc(64, vs);
     lv->viewbuf[1] = aligned_alloc(64, vs);
@@ -154,6 +189,8 @@ int Live_Start(Live *lv, char *const argv[], const char *so_path, const char *ou
     close(out);
     lv->pid = pid;
     set_title(lv, argv[0]);
+    lv->batch = getenv("HEAPVIZ_NO_BATCH") == NULL;
+    set_batch(lv, true);
     return 0;
 }
 
@@ -177,8 +214,12 @@ int Live_Attach(Live *lv, pid_t pid, char *err, size_t errlen)
         if (n <= 0)
             continue;
         link[n] = '\0';
-        if (strncmp(link, "/memfd:" LIVE_MEMFD_NAME, strlen("/memfd:" LIVE_MEMFD_NAME)) == 0)
-            lv->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (strncmp(link, "/memfd:" LIVE_MEMFD_NAME, strlen("/memfd:" LIVE_MEMFD_NAME)) == 0) {
+            /* read-write for the reader's page (parking), else read-only */
+            lv->fd = open(path, O_RDWR | O_CLOEXEC);
+            if (lv->fd < 0)
+                lv->fd = open(path, O_RDONLY | O_CLOEXEC);
+        }
     }
     closedir(d);
     if (lv->fd < 0) {
@@ -198,6 +239,8 @@ int Live_Attach(Live *lv, pid_t pid, char *err, size_t errlen)
     }
     set_title(lv, comm);
     snprintf(lv->output, sizeof lv->output, "its own");
+    lv->batch = getenv("HEAPVIZ_NO_BATCH") == NULL;
+    set_batch(lv, true);
     return 0;
 }
 
@@ -220,8 +263,13 @@ static const LiveHeader *header(Live *lv)
             h->owners_offset != LIVE_SITES_END ||
             h->owners_count > (h->heap_offset - h->owners_offset) / 4u ||
             h->keys_offset != LIVE_KEYS_OFFSET || h->keys_len != MEM_KEYS_SIZE ||
-            h->ring_offset + (uint64_t)LIVE_RING * sizeof(LiveEvent) > h->keys_offset)
+            h->ring_offset + (uint64_t)LIVE_RING * sizeof(LiveEvent) > h->keys_offset ||
+            h->ring_offset < LIVE_READER_OFFSET + sizeof(LiveReader) ||
+            h->owner_log_offset != LIVE_OWNER_LOG_OFFSET ||
+            h->ring_offset + (uint64_t)LIVE_RING * sizeof(LiveEvent) > h->owner_log_offset ||
+            h->owner_log_offset + (uint64_t)LIVE_OWNER_LOG * 8u > h->keys_offset)
             return NULL;
+        lv->unrecorded_base = atomic_load_explicit(&h->unrecorded, memory_order_relaxed);
         lv->ready = true;
     }
     return h;
@@ -245,6 +293,9 @@ static void to_event(const LiveEvent *s, MemEvent *e)
     e->free_total = s->free_total;
     e->largest_free = s->largest_free;
     e->previous = s->previous;
+    e->run = (size_t)s->run;
+    e->slot = (size_t)s->slot;
+    e->count = s->count;
 }
 
 /* The events written since the last call: the newest LIVE_LOG_PER_FRAME
@@ -307,7 +358,21 @@ static void swap_snap(Snapshot *a, Snapshot *b)
  * and run tables: for 10^5 blocks it is a few times quicker than a copy of
  * the pages they fill (bench/RESULTS.md), so the walk is what a stopped
  * program waits for. */
-static bool read_once(Live *lv, const LiveHeader *h, Lane *l, uint64_t *gen)
+/* A walk while the program runs ends as soon as the generation moves: it
+ * is torn, and the rest of it would cost heapviz and the program's caches
+ * for nothing. */
+typedef struct GenWatch {
+    const LiveHeader *h;
+    uint64_t gen;
+} GenWatch;
+
+static bool gen_unmoved(const void *arg)
+{
+    const GenWatch *w = arg;
+    return atomic_load_explicit(&w->h->gen, memory_order_acquire) == w->gen;
+}
+
+static bool read_once(Live *lv, const LiveHeader *h, Lane *l, uint64_t *gen, bool whole)
 {
     uint64_t g1 = atomic_load_explicit(&h->gen, memory_order_acquire);
     *gen = g1;
@@ -326,7 +391,11 @@ static bool read_once(Live *lv, const LiveHeader *h, Lane *l, uint64_t *gen)
         return false;
     MemHeap *last = l->heap;
     swap_snap(&l->snap, &lv->spare);
+    GenWatch watch = {h, g1};
+    l->walk_go_on = whole ? NULL : gen_unmoved;
+    l->walk_arg = &watch;
     Lane_Live(l, v);
+    l->walk_go_on = NULL;
     atomic_thread_fence(memory_order_acquire);
     uint64_t g2 = atomic_load_explicit(&h->gen, memory_order_relaxed);
     if (g1 != g2) {
@@ -399,6 +468,59 @@ static void let_finish(const LiveHeader *h, uint64_t odd)
         sched_yield();
 }
 
+static void futex_wake_all(_Atomic uint32_t *w)
+{
+    syscall(SYS_futex, (void *)w, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+}
+
+enum { PARK_READ, PARK_TORN, PARK_REFUSED, PARK_UNANSWERED };
+
+/* A read with the program parked (mem_live.h): a new request, the
+ * writer's answer at the end of its next operation (at most
+ * LIVE_PARK_WAIT_NS: a program that makes none has a quiet generation, and
+ * is read without parking), the walk, the release.  *parked: the walk's ns. */
+static int park_read(Live *lv, const LiveHeader *h, Lane *l, long long *parked)
+{
+    set_batch(lv, false);
+    uint32_t req = ++lv->park_req;
+    if (req == 0)
+        req = ++lv->park_req; /* 0 is the writer's "none yet" */
+    atomic_store_explicit(&lv->rw->park_req, req, memory_order_release);
+    _Atomic uint32_t *ack = (_Atomic uint32_t *)(void *)((unsigned char *)lv->rw_map +
+                                                         offsetof(LiveHeader, park_ack));
+    long long t0 = now_ns();
+    int r = PARK_UNANSWERED;
+    for (;;) {
+        uint32_t a = atomic_load_explicit(ack, memory_order_acquire);
+        if (a == req) {
+            r = atomic_load_explicit(&h->park_state, memory_order_relaxed) == LIVE_PARKED
+                    ? PARK_TORN
+                    : PARK_REFUSED;
+            break;
+        }
+        long long left = LIVE_PARK_WAIT_NS - (now_ns() - t0);
+        if (left <= 0)
+            break;
+        if (left > 1000000LL)
+            left = 1000000LL;
+        struct timespec ts = {0, (long)left};
+        syscall(SYS_futex, (void *)ack, FUTEX_WAIT, a, &ts, NULL, 0);
+    }
+    if (r == PARK_TORN) {
+        long long p0 = now_ns();
+        uint64_t g;
+        if (read_once(lv, h, l, &g, true))
+            r = PARK_READ;
+        *parked = now_ns() - p0;
+    }
+    /* also a request not answered yet: the writer that finds it later
+     * finds it released, and does not wait */
+    atomic_store_explicit(&lv->rw->park_release, req, memory_order_release);
+    futex_wake_all(&lv->rw->park_release);
+    set_batch(lv, true);
+    return r;
+}
+
 /* A consistent read of the heap, into the lane: none when nothing changed
  * since the last; else a few tries while the program runs (when it looks
  * quiet), then one with the program stopped for the walk (and, if it was
@@ -419,7 +541,7 @@ static bool read_heap(Live *lv, const LiveHeader *h, Lane *l)
     for (unsigned i = 0; i < LIVE_TRIES; i++) {
         if (atomic_load_explicit(&h->gen, memory_order_acquire) != g0)
             break;
-        if (read_once(lv, h, l, &g)) {
+        if (read_once(lv, h, l, &g, false)) {
             lv->quiet++;
             lv->fresh++;
             return true;
@@ -435,7 +557,7 @@ static bool read_heap(Live *lv, const LiveHeader *h, Lane *l)
     long long now = now_ns();
     if (!lv->stopped && now - lv->warmed > LIVE_WARM_NS) {
         lv->warmed = now;
-        if (read_once(lv, h, l, &g)) {
+        if (read_once(lv, h, l, &g, true)) {
             lv->quiet++;
             lv->fresh++;
             return true;
@@ -454,6 +576,26 @@ static bool read_heap(Live *lv, const LiveHeader *h, Lane *l)
         lv->torn++;
         return false;
     }
+    if (!lv->stopped && lv->rw && !lv->exited) {
+        long long parked = 0;
+        int r = park_read(lv, h, l, &parked);
+        if (r == PARK_READ || r == PARK_TORN) {
+            /* the next no sooner than the read's cost to the program
+             * allows (viz/live.h, LIVE_READ_COST) */
+            long long gap = parked * LIVE_READ_COST;
+            gap = gap < LIVE_READ_GAP_MIN ? LIVE_READ_GAP_MIN
+                  : gap > LIVE_READ_GAP_MAX ? LIVE_READ_GAP_MAX
+                                            : gap;
+            lv->next_stop = now_ns() + gap;
+        }
+        if (r == PARK_READ) {
+            lv->parks++;
+            lv->fresh++;
+            return true;
+        }
+        lv->torn++;
+        return false;
+    }
     bool ok = false;
     long long stopped = 0;
     for (unsigned round = 0; round < 20 && !ok; round++) {
@@ -462,7 +604,7 @@ static bool read_heap(Live *lv, const LiveHeader *h, Lane *l)
             break;
         long long t0 = now_ns();
         lv->stop_rounds++;
-        ok = read_once(lv, h, l, &g);
+        ok = read_once(lv, h, l, &g, true);
         if (!was_stopped) {
             kill(lv->pid, SIGCONT);
             stopped += now_ns() - t0;
@@ -607,6 +749,72 @@ static const char *site_name(Live *lv, const LiveSite *s, unsigned frame)
     return Symbols_Name(lv->syms, s->frames[frame]);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The owners log's entries not yet in the table (mem_live.h), newest per
+ * granule, sorted by granule, into lv->ovl: entry e is granule e >> 16's
+ * site + 1 in its low 16 bits.  A header that says more than the log holds
+ * leaves the table alone. */
+static void read_owner_log(Live *lv, const LiveHeader *h)
+{
+    lv->novl = 0;
+    const _Atomic uint64_t *log =
+        (const _Atomic uint64_t *)(const void *)(lv->map + LIVE_OWNER_LOG_OFFSET);
+    uint64_t a1 = atomic_load_explicit(&h->owner_applied, memory_order_acquire);
+    uint64_t head = atomic_load_explicit(&h->owner_head, memory_order_acquire);
+    if (head < a1 || head - a1 > LIVE_OWNER_LOG)
+        return;
+    /* entry i, then its index: the sort keeps the order of entries */
+    uint64_t tmp[LIVE_OWNER_LOG];
+    uint32_t n = 0;
+    for (uint64_t i = a1; i < head; i++)
+        tmp[n++] = atomic_load_explicit(&log[i & (LIVE_OWNER_LOG - 1u)], memory_order_relaxed);
+    atomic_thread_fence(memory_order_acquire);
+    /* entries below the writer's applied count now may have been written
+     * again; they are in the table */
+    uint64_t a2 = atomic_load_explicit(&h->owner_applied, memory_order_relaxed);
+    uint32_t skip = a2 > a1 ? (uint32_t)(a2 - a1 < n ? a2 - a1 : n) : 0u;
+    for (uint32_t k = skip; k < n; k++) {
+        uint64_t g = tmp[k] >> 16, site = tmp[k] & 0xffffu;
+        if (g >= h->owners_count || g >= ((uint64_t)1 << 38))
+            continue;
+        /* granule, then the entry's order, then its site */
+        lv->ovl[lv->novl++] = g << 26 | (uint64_t)k << 16 | site;
+    }
+    qsort(lv->ovl, lv->novl, sizeof lv->ovl[0], cmp_u64);
+    /* the newest of each granule: the last of its run */
+    uint32_t out = 0;
+    for (uint32_t k = 0; k < lv->novl; k++) {
+        if (out && lv->ovl[out - 1u] >> 26 == lv->ovl[k] >> 26)
+            out--;
+        lv->ovl[out++] = lv->ovl[k];
+    }
+    lv->novl = out;
+}
+
+/* The owners entry of granule g: the log's, else the table's. */
+static uint32_t owner_of(const Live *lv, const LiveHeader *h, uint64_t g)
+{
+    uint32_t lo = 0, hi = lv->novl;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2u;
+        uint64_t mg = lv->ovl[mid] >> 26;
+        if (mg == g)
+            return (uint32_t)(lv->ovl[mid] & 0xffffu);
+        if (mg < g)
+            lo = mid + 1u;
+        else
+            hi = mid;
+    }
+    const _Atomic uint32_t *owners =
+        (const _Atomic uint32_t *)(const void *)(lv->map + h->owners_offset);
+    return atomic_load_explicit(&owners[g], memory_order_relaxed);
+}
+
 /* The live bytes and blocks of each site in the read the lane shows: its
  * used blocks (a run's used slots) and the owners entry of each.  The
  * owners table is read as it is now: a block freed since the read and
@@ -615,8 +823,7 @@ static void count_sites(Live *lv, const LiveHeader *h, const Lane *l)
 {
     memset(lv->site_bytes, 0, LIVE_SITES * sizeof *lv->site_bytes);
     memset(lv->site_blocks, 0, LIVE_SITES * sizeof *lv->site_blocks);
-    const _Atomic uint32_t *owners =
-        (const _Atomic uint32_t *)(const void *)(lv->map + h->owners_offset);
+    read_owner_log(lv, h);
     for (size_t i = 0; i < l->snap.nblocks; i++) {
         const SnapBlock *b = &l->snap.blocks[i];
         if (!b->used || !b->object)
@@ -625,7 +832,7 @@ static void count_sites(Live *lv, const LiveHeader *h, const Lane *l)
         uint64_t g = obj / 16u - 1u;
         if (obj < 16u || g >= h->owners_count)
             continue;
-        uint32_t o = atomic_load_explicit(&owners[g], memory_order_relaxed);
+        uint32_t o = owner_of(lv, h, g);
         if (o == 0 || o > LIVE_SITES)
             continue;
         lv->site_bytes[o - 1u] += b->object;
@@ -672,9 +879,8 @@ static void read_sites(Live *lv, const LiveHeader *h, size_t sel)
     uint64_t g = (sel - 8u) / 16u;
     if (g >= h->owners_count)
         return;
-    const _Atomic uint32_t *owners =
-        (const _Atomic uint32_t *)(const void *)(lv->map + h->owners_offset);
-    uint32_t o = atomic_load_explicit(&owners[g], memory_order_relaxed);
+    read_owner_log(lv, h);
+    uint32_t o = owner_of(lv, h, g);
     LiveSite s;
     if (o == 0 || !site_copy(h, lv->map, o - 1u, &s))
         return;
@@ -700,7 +906,11 @@ unsigned Live_Step(Ui *ui)
     lv->frames++;
     if (l->heap) /* the events' statistics come from the last view */
         drain_events(lv, h, l);
-    lv->unrecorded = atomic_load_explicit(&h->unrecorded, memory_order_relaxed);
+    live_seen(lv);
+    uint64_t unrec = atomic_load_explicit(&h->unrecorded, memory_order_relaxed);
+    if (unrec < lv->unrecorded_base) /* a new image of the program, or hostile */
+        lv->unrecorded_base = unrec;
+    lv->unrecorded = unrec - lv->unrecorded_base;
     uint64_t shown = lv->last_gen;
     bool ok = read_heap(lv, h, l);
     if (first && ok)
@@ -811,19 +1021,27 @@ void Live_Finish(Live *lv)
     const char *st = getenv("HEAPVIZ_LIVE_STATS");
     struct timespec cpu = {0, 0};
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu); /* heapviz's own, not the program's */
+    /* the program's waits for parked reads, as it counted them (its
+     * header: only printed) */
+    const LiveHeader *h = lv->map ? header(lv) : NULL;
+    unsigned long long waits = h ? atomic_load(&h->parks) : 0;
+    double wait_ms = h ? (double)atomic_load(&h->park_ns) / 1e6 : 0.0;
+    double wait_max = h ? (double)atomic_load(&h->park_max_ns) / 1e6 : 0.0;
+    double max_ms = (double)lv->stop_max_ns / 1e6;
     if (st && *st && strcmp(st, "0") != 0 && lv->frames)
         fprintf(stderr,
-                "heapviz: live: %llu frames, %llu new heaps read (%llu while it ran, the rest "
-                "with the program stopped), %llu frames with the heap unchanged, %llu reads "
-                "torn or put off; %llu stops (%llu rounds), %.3f ms stopped in all, at most "
-                "%.3f ms; %llu events lost, %llu operations sent none; heapviz's CPU time "
-                "%.3f s\n",
+                "heapviz: live: %llu frames, %llu new heaps read (%llu while it ran, %llu "
+                "parked, the rest with the program stopped), %llu frames with the heap "
+                "unchanged, %llu reads torn or put off; %llu stops (%llu rounds) and %llu "
+                "waits parked, %.3f ms stopped in all, at most %.3f ms; %llu events lost, "
+                "%llu operations sent none; heapviz's CPU time %.3f s\n",
                 (unsigned long long)lv->frames, (unsigned long long)lv->fresh,
-                (unsigned long long)lv->quiet, (unsigned long long)lv->unchanged,
-                (unsigned long long)lv->torn, (unsigned long long)lv->stops,
-                (unsigned long long)lv->stop_rounds, (double)lv->stop_ns / 1e6,
-                (double)lv->stop_max_ns / 1e6, (unsigned long long)lv->ev_lost,
-                (unsigned long long)lv->unrecorded, (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
+                (unsigned long long)lv->quiet, (unsigned long long)lv->parks,
+                (unsigned long long)lv->unchanged, (unsigned long long)lv->torn,
+                (unsigned long long)lv->stops, (unsigned long long)lv->stop_rounds, waits,
+                (double)lv->stop_ns / 1e6 + wait_ms, max_ms > wait_max ? max_ms : wait_max,
+                (unsigned long long)lv->ev_lost, (unsigned long long)lv->unrecorded,
+                (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
     if (lv->pid > 0 && !lv->exited) {
         if (lv->child) {
             kill(lv->pid, SIGTERM);
@@ -840,6 +1058,8 @@ void Live_Finish(Live *lv)
     }
     if (lv->map)
         munmap((void *)(uintptr_t)lv->map, lv->size);
+    if (lv->rw_map)
+        munmap(lv->rw_map, lv->rw_len);
     if (lv->fd >= 0)
         close(lv->fd);
     free(lv->viewbuf[0]);

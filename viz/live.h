@@ -10,13 +10,17 @@
  * heapviz maps the memfd read-only.  A frame re-opens the heap
  * (MemHeap_View) and walks it between two equal, even readings of the
  * writer's generation counter; when nothing changed since the last read,
- * the last one stays.  When a busy program keeps changing its heap, the
- * program is stopped (SIGSTOP) for the length of one walk (its blocks'
- * headers and run tables: about 2 ms for 10^5 blocks), then continued, no
- * more often than keeps it stopped LIVE_STOP_SHARE of its time (frames in
- * between show the last consistent heap, and the events as they come).  A
- * program stopped inside an operation is let run until the generation moves
- * on, and stopped again.
+ * the last one stays.  When a busy program keeps changing its heap, it is
+ * parked (lib/mem_live.h: it waits at the end of an operation, its heap
+ * whole, for at most 20 ms and 5 % of its time by its own clock) for one
+ * walk (its blocks' headers and run tables: 1 to 2 ms for 10^5 blocks), no
+ * sooner than LIVE_READ_COST times the last walk (frames in between show
+ * the last consistent heap, and the events as they come).  Without write
+ * access to the mapping, the program is stopped (SIGSTOP) for the walk
+ * instead, within LIVE_STOP_SHARE of its time; one stopped inside an
+ * operation is let run until the generation moves on, and stopped again.
+ * heapviz runs SCHED_BATCH but for parks: its wakeups do not preempt the
+ * program.
  * Events come through the ring; the ones the writer overwrote before they
  * were read are counted.  The program's stdout and stderr go to a file.
  */
@@ -39,6 +43,20 @@
 #define LIVE_TRIES 4u
 #define LIVE_QUIET_US 300 /* how long the generation must stand still */
 #define LIVE_STOP_SHARE 0.05
+#define LIVE_PARK_WAIT_NS 20000000LL /* how long a park request may go unanswered */
+/* A busy program's heap is read (parked) again no sooner than
+ * LIVE_READ_COST times the last parked walk, within [LIVE_READ_GAP_MIN,
+ * LIVE_READ_GAP_MAX].  The walk's time parked is the least of what a read
+ * costs the program: heapviz's walk takes the lines of the heap's metadata
+ * from its caches, which it must fetch back, and heapviz's CPU for the read
+ * and the layout competes with it on a busy machine.  Measured (10^5
+ * blocks, a walk parked about 1 ms, bench/ANALYSIS.md): a read every
+ * frame cost the program 17 % of its CPU time, 4 a second 9.5 %, 1 a
+ * second 3.5 %; the factor makes that about 2 a second, at most 5 %.  A
+ * small heap's walk is short: read every frame. */
+#define LIVE_READ_COST 500
+#define LIVE_READ_GAP_MIN 50000000LL
+#define LIVE_READ_GAP_MAX 1000000000LL
 #define LIVE_WARM_NS 500000000LL /* a walk without stopping, at most this often */
 /* Sites listed by the sites panel (s). */
 #define LIVE_TOP_SITES 12u
@@ -61,6 +79,15 @@ typedef struct Live {
     const unsigned char *map; /* the memfd, read-only */
     size_t size;
     bool ready;               /* the writer has published its header */
+    void *rw_map;             /* the first page, read-write (or NULL): */
+    size_t rw_len;
+    LiveReader *rw;           /*   the reader's fields there (mem_live.h) */
+    uint32_t park_req;        /* the last park request made */
+    bool batch;               /* heapviz runs SCHED_BATCH but for parks */
+    uint64_t parks;           /* reads with the program parked */
+    uint64_t unrecorded_base; /* the writer's count when first read */
+    uint64_t ovl[LIVE_OWNER_LOG]; /* the owners log over the table (live.c) */
+    uint32_t novl;
     void *viewbuf[2];         /* MemHeap_ViewSize() bytes each: the view of
                                  the last consistent read, and the next try */
     unsigned cur;             /* which one the lane shows */

@@ -58,6 +58,8 @@ typedef struct Collect {
     Snapshot *s;
     const MemHeap *h;
     bool ok;
+    const Lane *l;
+    unsigned left; /* blocks before walk_go_on is asked again */
 } Collect;
 
 static bool slot_piece(const MemSlot *sl, void *arg)
@@ -110,6 +112,11 @@ static bool collect(const MemBlock *b, void *arg)
     Snapshot *s = c->s;
     if (b->offset + b->size > UINT32_MAX || b->header > UINT16_MAX)
         return false; /* not below VIZ_MODEL_MAX_REGION: cannot happen */
+    if (c->l->walk_go_on && --c->left == 0) {
+        c->left = LANE_WALK_CHECK;
+        if (!c->l->walk_go_on(c->l->walk_arg))
+            return false;
+    }
     if (b->run)
         return collect_run(c, b);
     return push_block(s, (SnapBlock){(uint32_t)b->offset, (uint32_t)b->size,
@@ -166,7 +173,7 @@ void Lane_Refresh(Lane *l)
             s->cap_blocks = want;
         }
     }
-    Collect c = {s, l->heap, true};
+    Collect c = {s, l->heap, true, l, LANE_WALK_CHECK};
     MemHeap_Walk(l->heap, collect, &c);
     static uint64_t walks; /* heapviz draws from one thread */
     s->serial = ++walks;
@@ -370,7 +377,7 @@ static void digest(Lane *l, const char *prefix, uint64_t op)
     if (l->npending == 0)
         return;
     char text[LOG_LEN], said[LOG_LEN];
-    LogKind kind = Explain_Events(l->pending, l->npending, l->flags, said, sizeof said, l->last,
+    LogKind kind = Explain_Events(l->pending, l->npending, l->flags, l->coalesce, said, sizeof said, l->last,
                                   sizeof l->last);
     snprintf(text, sizeof text, "%s%s", prefix ? prefix : "", said);
     log_add(l, op, kind, text);
@@ -443,6 +450,7 @@ int Lane_NewHeap(Lane *l, const ModelConfig *cfg)
     l->heap = MemHeap_CreateEx(l->region, l->region_size, &o);
     if (!l->heap)
         return -1;
+    l->coalesce = o.coalesce;
     MemHeap_SetObserver(l->heap, observe, l);
     return 0;
 }

@@ -127,9 +127,12 @@ typedef struct FreeSummary {
     double frag_no_tail;      /* 1 - touched_largest / touched_free; 0 if none */
 } FreeSummary;
 
+#define LANE_WALK_CHECK 4096u
+
 typedef struct Lane {
     MemPolicy policy;
     unsigned flags;          /* MEM_OPT_* */
+    MemCoalesce coalesce;    /* what the heap was made with (explains a free) */
     unsigned char *region;   /* mapped by heapviz */
     size_t region_size;
     MemHeap *heap;
@@ -137,6 +140,10 @@ typedef struct Lane {
     Snapshot snap;           /* stats fresh after every operation; the walk
                                 (blocks) when stale is false */
     bool stale;              /* the walk is older than the heap */
+    /* live mode: asked every LANE_WALK_CHECK blocks of a walk; false ends
+     * the walk there (the caller knows that it is not whole) */
+    bool (*walk_go_on)(const void *arg);
+    const void *walk_arg;
     struct {                 /* Lane_FreeRank's last answer, until the heap changes */
         bool valid;
         size_t offset;
