@@ -131,11 +131,13 @@ static inline void cpu_relax(void)
 }
 
 /* Sleeps while *w is 2 (returns at once when it is not: no lost wake-up
- * from the unlock), unless the gate is closed; woken by the owner's unlock
- * or by a closing gate (see the file comment).  The heap's lock is taken
- * by one process only (a forked child has its own copy, heapviz never
- * locks): private futexes. */
-MEM_NO_ASAN static void lock_sleep(atomic_uint *w)
+ * from the unlock), unless the caller is to step out of the gate (looked
+ * at after the address is in the table); woken by the owner's unlock or by
+ * a closing gate (see the file comment).  A waiter that holds another heap
+ * lock does not step out: it sleeps, gate closed or not, until the owner's
+ * unlock.  The heap's lock is taken by one process only (a forked child
+ * has its own copy, heapviz never locks): private futexes. */
+MEM_NO_ASAN static void lock_sleep(atomic_uint *w, uintptr_t token)
 {
 #if defined(__linux__)
     uintptr_t a = (uintptr_t)w;
@@ -145,7 +147,7 @@ MEM_NO_ASAN static void lock_sleep(atomic_uint *w)
         if (atomic_compare_exchange_strong(&sleepers[s], &none, a))
             break;
     }
-    if (!atomic_load(&gate_closed)) {
+    if (!step_out(token)) {
         static const struct timespec ms = {0, 1000000};
         syscall(SYS_futex, (unsigned *)(void *)w, FUTEX_WAIT_PRIVATE, 2u,
                 n < SLEEP_SLOTS ? NULL : &ms, NULL, 0);
@@ -154,6 +156,7 @@ MEM_NO_ASAN static void lock_sleep(atomic_uint *w)
         atomic_store(&sleepers[s], 0);
 #else
     (void)w;
+    (void)token;
     sched_yield();
 #endif
 }
@@ -205,7 +208,7 @@ MEM_NO_ASAN bool mem_lock_slow(const MemHeap *heap)
         while (atomic_exchange_explicit(&h->lock_word, 2u, memory_order_acquire) != 0u) {
             if (step_out(token))
                 goto out;
-            lock_sleep(&h->lock_word);
+            lock_sleep(&h->lock_word, token);
         }
         goto held;
     out:
