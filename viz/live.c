@@ -553,10 +553,15 @@ static bool read_heap(Live *lv, const LiveHeader *h, Lane *l)
      * (minor faults, some microseconds each): the first walk of 10^5 blocks
      * took 15 to 60 ms of faults.  A walk while the program runs, torn or
      * not, every LIVE_WARM_NS at most, maps the pages the heap has grown
-     * into, so that a stopped walk finds them mapped. */
+     * into, so that a stopped walk finds them mapped: only while the heap
+     * grows (its bytes in use an eighth above the last such walk's), as a
+     * torn walk costs the program what a read does (its caches). */
     long long now = now_ns();
-    if (!lv->stopped && now - lv->warmed > LIVE_WARM_NS) {
+    size_t in_use = l->snap.stats.used_bytes;
+    if (!lv->stopped && now - lv->warmed > LIVE_WARM_NS &&
+        (!lv->warmed || in_use > lv->warm_bytes + lv->warm_bytes / 8u)) {
         lv->warmed = now;
+        lv->warm_bytes = in_use;
         if (read_once(lv, h, l, &g, true)) {
             lv->quiet++;
             lv->fresh++;

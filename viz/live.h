@@ -104,6 +104,7 @@ typedef struct Live {
     long long stop_ns, stop_max_ns; /* the program's time stopped for reads */
     long long next_stop;      /* CLOCK_MONOTONIC ns: no stopping read before */
     long long warmed;         /* when the last walk without stopping was tried */
+    size_t warm_bytes;        /*   and the bytes in use the lane showed then */
     bool manual_zoom;         /* z, Z, PgUp or PgDn: the view is the user's */
     bool zoom_split;          /* auto_zoom: the heap is two parts (live.c) */
     bool zoom_upper;          /*   and the map shows the upper one */
