@@ -101,6 +101,9 @@ golden buddy_ascii_4k    30  80 $U -- --ascii --policy buddy --size 4K --skip 40
 golden compare_buddy     40 120 $U -- --compare first,fast,buddy --size 4K --seed 5 --skip 60
 golden knobs_never       30 100 $U -- --coalesce never --order lifo --size 2K --skip 60
 golden knobs_deferred    40 120 $U -- --coalesce deferred --workload fragmenter --size 2K --skip 213
+# an operation number of six digits or more widens the line's prefix: its
+# text wraps in the columns left (it lost a character a row and showed "…")
+golden wide_op_numbers   40  80 $U -- --size 64K --policy fast --skip 120000
 golden knobs_compare     40 120 $U -- --compare first,best,buddy --order fifo --coalesce deferred --size 4K --skip 80
 # runs (fast): slots drawn one by one, the selected slot's run in the panel
 # (tar's small objects, from a recorded trace)

@@ -729,16 +729,23 @@ static int wrap(const Frame *f, const char *text, int w, size_t *starts, int max
     return rows;
 }
 
+/* A line's operation number, "#12   " (6 columns, more from #100000 on):
+ * its text wraps in the columns after it. */
+static int log_prefix(const LogLine *ln, char *pre, size_t len)
+{
+    if (ln->op)
+        snprintf(pre, len, "#%-4llu ", (unsigned long long)ln->op);
+    else
+        snprintf(pre, len, "      ");
+    return (int)strlen(pre);
+}
+
 /* Prints the first `rows` of the line's nrows wrapped rows at y.. */
 static void draw_log_line(Frame *f, const LogLine *ln, int y, int x, int w, int rows,
                           size_t *starts, int nrows)
 {
     char pre[24];
-    if (ln->op)
-        snprintf(pre, sizeof pre, "#%-4llu ", (unsigned long long)ln->op);
-    else
-        snprintf(pre, sizeof pre, "      ");
-    int pw = (int)strlen(pre);
+    int pw = log_prefix(ln, pre, sizeof pre);
     Style st = log_style(ln->kind);
     for (int i = 0, r = 0; i < nrows && r < rows; i++, r++) {
         if (i == 0)
@@ -779,12 +786,13 @@ static void panel_log(Frame *f, const Lane *l, int y, int x, int w, int h, bool 
         y++;
         h--;
     }
-    int pw = 6;
     int bottom = y + h; /* newest line ends here */
     for (unsigned i = 0; bottom > y; i++) {
         const LogLine *ln = Lane_Log(l, i);
         if (!ln)
             break;
+        char pre[24];
+        int pw = log_prefix(ln, pre, sizeof pre);
         size_t starts[8];
         int nrows = wrap(f, ln->text, w - pw, starts, 8);
         if (nrows < 1)
