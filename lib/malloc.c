@@ -197,6 +197,11 @@ __attribute__((noinline)) static void owner_flush(void)
     uint64_t applied = g_owner_applied;
     for (uint64_t i = applied; i < applied + LIVE_OWNER_LOG / 2u; i++) {
         uint64_t e = atomic_load_explicit(&log[i & (LIVE_OWNER_LOG - 1u)], memory_order_relaxed);
+        if (e >> 16 < g_owners_count)
+            __builtin_prefetch((const void *)&g_owners[e >> 16], 1, 0);
+    }
+    for (uint64_t i = applied; i < applied + LIVE_OWNER_LOG / 2u; i++) {
+        uint64_t e = atomic_load_explicit(&log[i & (LIVE_OWNER_LOG - 1u)], memory_order_relaxed);
         if (e >> 16 < g_owners_count) /* the log is shared memory: bounded */
             atomic_store_explicit(&g_owners[e >> 16], (uint32_t)(e & 0xffffu),
                                   memory_order_relaxed);
