@@ -133,7 +133,7 @@ live_section() {
     cc -O2 -w -o "$tmp/live" tests/programs/live.c
     local f1=() f101=() c1=() c101=() fr=() pw=() pc=() sw=() sc=() ww=() wc=() wst=() wfr=() perl_plain=()
     local perl_watched=() perl_pc=() perl_wc=() lfps=() lplain=() lwatch=() lperl=()
-    local wcf=() wcs=()
+    local wcf=() wcs=() wnh=()
     for ((r = 1; r <= runs; r++)); do
         echo "programs.sh: live mode, round $r of $runs" >&2
         local t0 t1 fresh
@@ -169,6 +169,7 @@ live_section() {
         wc+=("$(awk '/^churn/ { print $6 }' "$tmp/watched.out")")
         wst+=("$(awk -v ms="$(stat stopped "$tmp/stats")" -v w="${ww[-1]}" 'BEGIN { printf "%.2f", (w > 0) ? ms / 10 / w : 0 }')")
         wfr+=("$(awk -v n="$(stat frames "$tmp/stats")" -v t="$(elapsed "$t0" "$t1")" 'BEGIN { printf "%.1f", n / t }')")
+        wnh+=("$(awk -v n="$(stat fresh "$tmp/stats")" -v t="$(elapsed "$t0" "$t1")" 'BEGIN { printf "%.1f", (t > 0) ? n / t : 0 }')")
         wcf+=("$(awk -v n="$(stat frames "$tmp/stats")" -v c="$(stat cpu "$tmp/stats")" 'BEGIN { printf "%.2f", (n > 0) ? c * 1000 / n : 0 }')")
         wcs+=("$(awk -v c="$(stat cpu "$tmp/stats")" -v t="$(elapsed "$t0" "$t1")" 'BEGIN { printf "%.1f", (t > 0) ? c * 100 / t : 0 }')")
         if command -v perl > /dev/null; then
@@ -197,6 +198,7 @@ live_section() {
     awk -v a="$(printf '%s\n' "${c1[@]}" | median)" -v b="$(printf '%s\n' "${c101[@]}" | median)" 'BEGIN { printf "| the same by heapviz'"'"'s CPU time: frames a second of one CPU | | %.1f | | |\n", (b > a) ? 100 / (b - a) : 0 }'
     printf '| of which frames showing a newly read heap, a second | | %s | | |\n' "$(printf '%s\n' "${fr[@]}" | median)"
     printf '| frames a second at --interval 50 (--dump sleeps 50 ms after each frame; the run below) | | %s | | %s |\n' "$(printf '%s\n' "${wfr[@]}" | median)" "$(loads "${lwatch[@]}")"
+    printf '| of which frames showing a newly read heap, a second (the run below) | | %s | | |\n' "$(printf '%s\n' "${wnh[@]}" | median)"
     printf '| heapviz'"'"'s CPU time a frame, the run below (new heaps read and drawn included) | | %s ms | | |\n' "$(printf '%s\n' "${wcf[@]}" | median)"
     printf '| heapviz'"'"'s CPU time, %% of the run'"'"'s wall time | | %s %% | | |\n' "$(printf '%s\n' "${wcs[@]}" | median)"
     printf '| the program'"'"'s time stopped or parked for reads, %% of its wall time | | %s %% | | |\n' "$(printf '%s\n' "${wst[@]}" | median)"

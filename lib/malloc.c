@@ -187,27 +187,38 @@ static uint32_t g_last_site;
 
 /* The oldest half of the owners log into the owners table (mem_live.h):
  * the stores are independent, so their page walks overlap. */
-__attribute__((noinline)) static void owner_flush(uint64_t applied)
+/* The writer's own counts (under the heap's lock); the header's copies are
+ * for the reader, which may write that page: never read back. */
+static uint64_t g_owner_head, g_owner_applied;
+
+__attribute__((noinline)) static void owner_flush(void)
 {
     const _Atomic uint64_t *log = g_owner_log;
+    uint64_t applied = g_owner_applied;
     for (uint64_t i = applied; i < applied + LIVE_OWNER_LOG / 2u; i++) {
         uint64_t e = atomic_load_explicit(&log[i & (LIVE_OWNER_LOG - 1u)], memory_order_relaxed);
-        atomic_store_explicit(&g_owners[e >> 16], (uint32_t)(e & 0xffffu), memory_order_relaxed);
+        if (e >> 16 < g_owners_count)
+            __builtin_prefetch((const void *)&g_owners[e >> 16], 1, 0);
     }
-    atomic_store_explicit(&g_live->owner_applied, applied + LIVE_OWNER_LOG / 2u,
-                          memory_order_release);
+    for (uint64_t i = applied; i < applied + LIVE_OWNER_LOG / 2u; i++) {
+        uint64_t e = atomic_load_explicit(&log[i & (LIVE_OWNER_LOG - 1u)], memory_order_relaxed);
+        if (e >> 16 < g_owners_count) /* the log is shared memory: bounded */
+            atomic_store_explicit(&g_owners[e >> 16], (uint32_t)(e & 0xffffu),
+                                  memory_order_relaxed);
+    }
+    g_owner_applied = applied + LIVE_OWNER_LOG / 2u;
+    atomic_store_explicit(&g_live->owner_applied, g_owner_applied, memory_order_release);
 }
 
 static inline __attribute__((always_inline)) void owner_log(uint64_t e)
 {
-    uint64_t head = atomic_load_explicit(&g_live->owner_head, memory_order_relaxed);
-    uint64_t applied = atomic_load_explicit(&g_live->owner_applied, memory_order_relaxed);
+    uint64_t head = g_owner_head++;
     atomic_store_explicit(&g_owner_log[head & (LIVE_OWNER_LOG - 1u)], e, memory_order_relaxed);
     atomic_store_explicit(&g_live->owner_head, head + 1u, memory_order_release);
     /* head - applied < LIVE_OWNER_LOG after every entry: an entry is in
      * the table before its slot is written again */
-    if (head + 1u - applied >= LIVE_OWNER_LOG)
-        owner_flush(applied);
+    if (head + 1u - g_owner_applied >= LIVE_OWNER_LOG)
+        owner_flush();
 }
 
 static inline __attribute__((always_inline)) void site_add(const void *p, const uint64_t *frames,

@@ -207,6 +207,28 @@ else
     not_ok "tests/programs/livecheck.c compiles" "$(cat "$tmp/cc.err")"
 fi
 
+# 2d. heapviz draws as SCHED_BATCH (its wakeups do not preempt the program);
+# the program keeps the usual policy (field 41 of /proc/PID/stat: 3 is
+# SCHED_BATCH, 0 SCHED_OTHER).
+policy() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $39 }'; }
+"$BIN" --dump --frames 40 --interval 50 --output "$tmp/batch.out" -- "$tmp/live" 1000 3000 \
+    > /dev/null 2>&1 &
+hpid=$!
+pids+=("$hpid")
+cpid=
+for _ in $(seq 50); do
+    cpid=$(pgrep -P "$hpid" | head -n 1)
+    [ -n "$cpid" ] && grep -q holding "$tmp/batch.out" 2>/dev/null && break
+    sleep 0.1
+done
+hp=$(policy "$hpid") cp=$(policy "$cpid")
+if [ "$hp" = 3 ] && [ "$cp" = 0 ]; then
+    ok "heapviz draws as SCHED_BATCH, the program it started keeps SCHED_OTHER"
+else
+    not_ok "heapviz draws as SCHED_BATCH, the program keeps SCHED_OTHER" "heapviz $hpid: '$hp', program $cpid: '$cp'"
+fi
+wait "$hpid" 2>/dev/null
+
 # 3. Forks: each child goes on with a private copy of the heap.
 "$BIN" --dump --frames 600 --interval 100 --output "$tmp/forks.out" -- "$tmp/forks" \
     > "$tmp/frames" 2> "$tmp/err"
@@ -220,7 +242,7 @@ fi
 MEM_SHARE=1 LD_PRELOAD=$SO "$tmp/live" 500 3000 > "$tmp/attach.out" &
 apid=$!
 pids+=("$apid")
-for _ in $(seq 50); do grep -q holding "$tmp/attach.out" && break; sleep 0.1; done
+for _ in $(seq 50); do grep -q holding "$tmp/attach.out" 2>/dev/null && break; sleep 0.1; done
 "$BIN" --dump --frames 2 --interval 50 --attach "$apid" > "$tmp/frames" 2> "$tmp/err"
 rc=$?
 if [ $rc -eq 0 ] && grep -q "live: live (pid $apid)" "$tmp/frames" &&

@@ -394,7 +394,9 @@ static bool read_once(Live *lv, const LiveHeader *h, Lane *l, uint64_t *gen, boo
     GenWatch watch = {h, g1};
     l->walk_go_on = whole ? NULL : gen_unmoved;
     l->walk_arg = &watch;
+    long long t0 = now_ns();
     Lane_Live(l, v);
+    lv->walk_ns = now_ns() - t0;
     l->walk_go_on = NULL;
     atomic_thread_fence(memory_order_acquire);
     uint64_t g2 = atomic_load_explicit(&h->gen, memory_order_relaxed);
@@ -526,12 +528,30 @@ static int park_read(Live *lv, const LiveHeader *h, Lane *l, long long *parked)
  * quiet), then one with the program stopped for the walk (and, if it was
  * stopped inside an operation, continued until that ends and stopped
  * again). */
+/* After a read (or a parked walk, torn or not) of a running program: the
+ * next no sooner than its cost to the program allows (viz/live.h,
+ * LIVE_READ_COST), parked or not: a walk while the program is preempted
+ * takes the same lines from its caches. */
+static void read_gap(Live *lv)
+{
+    long long gap = lv->walk_ns * LIVE_READ_COST;
+    gap = gap < LIVE_READ_GAP_MIN ? LIVE_READ_GAP_MIN
+          : gap > LIVE_READ_GAP_MAX ? LIVE_READ_GAP_MAX
+                                    : gap;
+    lv->next_read = now_ns() + gap;
+}
+
 static bool read_heap(Live *lv, const LiveHeader *h, Lane *l)
 {
     uint64_t g0 = atomic_load_explicit(&h->gen, memory_order_acquire), g = 0;
     if (l->heap && g0 == lv->last_gen) {
         lv->unchanged++;
         return true;
+    }
+    /* a paused or ended program loses nothing to a read */
+    if (l->heap && !lv->stopped && !lv->exited && now_ns() < lv->next_read) {
+        lv->torn++;
+        return false;
     }
     lv->reads++;
     /* A walk costs heapviz as much as the heap has blocks: try one without
@@ -544,6 +564,7 @@ static bool read_heap(Live *lv, const LiveHeader *h, Lane *l)
         if (read_once(lv, h, l, &g, false)) {
             lv->quiet++;
             lv->fresh++;
+            read_gap(lv);
             return true;
         }
         lv->torn++;
@@ -553,13 +574,19 @@ static bool read_heap(Live *lv, const LiveHeader *h, Lane *l)
      * (minor faults, some microseconds each): the first walk of 10^5 blocks
      * took 15 to 60 ms of faults.  A walk while the program runs, torn or
      * not, every LIVE_WARM_NS at most, maps the pages the heap has grown
-     * into, so that a stopped walk finds them mapped. */
+     * into, so that a stopped walk finds them mapped: only while the heap
+     * grows (its bytes in use an eighth above the last such walk's), as a
+     * torn walk costs the program what a read does (its caches). */
     long long now = now_ns();
-    if (!lv->stopped && now - lv->warmed > LIVE_WARM_NS) {
+    size_t in_use = l->snap.stats.used_bytes;
+    if (!lv->stopped && now - lv->warmed > LIVE_WARM_NS &&
+        (!lv->warmed || in_use > lv->warm_bytes + lv->warm_bytes / 8u)) {
         lv->warmed = now;
+        lv->warm_bytes = in_use;
         if (read_once(lv, h, l, &g, true)) {
             lv->quiet++;
             lv->fresh++;
+            read_gap(lv);
             return true;
         }
         lv->torn++;
@@ -580,13 +607,8 @@ static bool read_heap(Live *lv, const LiveHeader *h, Lane *l)
         long long parked = 0;
         int r = park_read(lv, h, l, &parked);
         if (r == PARK_READ || r == PARK_TORN) {
-            /* the next no sooner than the read's cost to the program
-             * allows (viz/live.h, LIVE_READ_COST) */
-            long long gap = parked * LIVE_READ_COST;
-            gap = gap < LIVE_READ_GAP_MIN ? LIVE_READ_GAP_MIN
-                  : gap > LIVE_READ_GAP_MAX ? LIVE_READ_GAP_MAX
-                                            : gap;
-            lv->next_stop = now_ns() + gap;
+            lv->walk_ns = parked;
+            read_gap(lv);
         }
         if (r == PARK_READ) {
             lv->parks++;
@@ -625,10 +647,12 @@ static bool read_heap(Live *lv, const LiveHeader *h, Lane *l)
             lv->stop_max_ns = stopped;
         lv->next_stop = now_ns() + (long long)((double)stopped / LIVE_STOP_SHARE);
     }
-    if (!ok)
+    if (!ok) {
         lv->torn++;
-    else
+    } else {
         lv->fresh++;
+        read_gap(lv);
+    }
     return ok;
 }
 

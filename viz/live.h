@@ -44,8 +44,8 @@
 #define LIVE_QUIET_US 300 /* how long the generation must stand still */
 #define LIVE_STOP_SHARE 0.05
 #define LIVE_PARK_WAIT_NS 20000000LL /* how long a park request may go unanswered */
-/* A busy program's heap is read (parked) again no sooner than
- * LIVE_READ_COST times the last parked walk, within [LIVE_READ_GAP_MIN,
+/* A running program's changed heap is read (parked, or while it is quiet)
+ * again no sooner than LIVE_READ_COST times the last walk, within [LIVE_READ_GAP_MIN,
  * LIVE_READ_GAP_MAX].  The walk's time parked is the least of what a read
  * costs the program: heapviz's walk takes the lines of the heap's metadata
  * from its caches, which it must fetch back, and heapviz's CPU for the read
@@ -103,7 +103,10 @@ typedef struct Live {
     uint64_t frames, reads, fresh, unchanged, quiet, torn, stops, stop_rounds;
     long long stop_ns, stop_max_ns; /* the program's time stopped for reads */
     long long next_stop;      /* CLOCK_MONOTONIC ns: no stopping read before */
+    long long next_read;      /*   no read of a changed heap before (read_gap) */
+    long long walk_ns;        /* the last walk's time */
     long long warmed;         /* when the last walk without stopping was tried */
+    size_t warm_bytes;        /*   and the bytes in use the lane showed then */
     bool manual_zoom;         /* z, Z, PgUp or PgDn: the view is the user's */
     bool zoom_split;          /* auto_zoom: the heap is two parts (live.c) */
     bool zoom_upper;          /*   and the map shows the upper one */

@@ -40,17 +40,13 @@
 #include <time.h>
 #include <unistd.h>
 
+/* CLOCK_MONOTONIC in ns, as the writer reads it for the reader's mark */
 static long long now_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void nap_us(long us)
-{
-    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
-    nanosleep(&ts, NULL);
+    return clock_gettime(CLOCK_MONOTONIC, &ts) == 0
+               ? ts.tv_sec * 1000000000LL + ts.tv_nsec
+               : 0;
 }
 
 static LiveHeader *hd;
@@ -91,20 +87,20 @@ static void mark(void)
 static void absent(void)
 {
     atomic_store(&rd->seen, 0);
-    nap_us(1000000);
+    sleep(1);
     uint64_t e0 = atomic_load(&hd->events), u0 = atomic_load(&hd->unrecorded);
-    nap_us(1000000);
+    sleep(1);
     uint64_t e1 = atomic_load(&hd->events), u1 = atomic_load(&hd->unrecorded);
     printf("events_absent %llu\nunrecorded_absent %llu\n", (unsigned long long)(e1 - e0),
            (unsigned long long)(u1 - u0));
     for (int i = 0; i < 50; i++) {
         mark();
-        nap_us(10000);
+        usleep(10000);
     }
     uint64_t e2 = atomic_load(&hd->events);
     for (int i = 0; i < 100; i++) {
         mark();
-        nap_us(10000);
+        usleep(10000);
     }
     printf("events_present %llu\n", (unsigned long long)(atomic_load(&hd->events) - e2));
 }
@@ -115,7 +111,7 @@ static void park(void)
     uint32_t st = request();
     printf("parked %d\n", st == LIVE_PARKED);
     uint64_t g = atomic_load(&hd->gen);
-    nap_us(5000);
+    usleep(5000);
     printf("still %d\n", st == LIVE_PARKED && g % 2 == 0 && atomic_load(&hd->gen) == g);
     release();
     long long t0 = now_ns();
@@ -123,12 +119,12 @@ static void park(void)
         sched_yield();
     printf("resumed %d\n", atomic_load(&hd->gen) != g);
     /* past the writer's budget (19x the wait above), then never released */
-    nap_us(200000);
+    usleep(200000);
     st = request();
     g = atomic_load(&hd->gen);
     t0 = now_ns();
     while (atomic_load(&hd->gen) == g && now_ns() - t0 < 5000000000LL)
-        nap_us(100);
+        usleep(100);
     printf("alone %d\nwaited_ms %.1f\nmax_ms %.1f\n",
            st == LIVE_PARKED && atomic_load(&hd->gen) != g, (double)(now_ns() - t0) / 1e6,
            (double)atomic_load(&hd->park_max_ns) / 1e6);
@@ -149,7 +145,7 @@ static void budget(void)
             refused++;
         if (i % 2)
             release();
-        nap_us(100);
+        usleep(100);
     }
     long long wall = now_ns() - t0;
     release();
@@ -187,18 +183,18 @@ int main(int argc, char **argv)
     while (memcmp(hd->magic, LIVE_MAGIC, sizeof hd->magic) != 0 || hd->version != LIVE_VERSION) {
         if (now_ns() - t0 > 5000000000LL)
             fail("the header was not published");
-        nap_us(1000);
+        usleep(1000);
     }
     if (strcmp(argv[2], "mark") == 0) { /* a reader that reads nothing */
         int st;
         const char *every = getenv("LIVECHECK_MARK_US");
         while (waitpid(pid, &st, WNOHANG) == 0) {
             mark();
-            nap_us(every ? atol(every) : 10000);
+            usleep(every ? (useconds_t)atol(every) : 10000u);
         }
         return 0;
     }
-    nap_us(300000); /* its objects made, the loop running */
+    usleep(300000); /* its objects made, the loop running */
     if (strcmp(argv[2], "absent") == 0)
         absent();
     else if (strcmp(argv[2], "park") == 0)
