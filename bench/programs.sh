@@ -2,7 +2,7 @@
 # programs.sh - real programs on five allocators: glibc's own, and jemalloc,
 # mimalloc, tcmalloc and libmem (lib/libmem-malloc.so), each by LD_PRELOAD.
 #
-#   bench/programs.sh [--runs N] [--out FILE] [--live-only]
+#   bench/programs.sh [--runs N] [--out FILE] [--live-only | --only REGEX]
 #
 # For each program and allocator: wall time, CPU time and peak RSS (the largest
 # resident set of any process of the command, from wait4's rusage through
@@ -14,6 +14,8 @@
 # of bench/RESULTS.md; `make bench` runs it first).  Last, live mode: the frame
 # rate of heapviz -- CMD on 10^5 blocks and how much it slows the program
 # (--live-only: that alone; with --out it replaces the live section only).
+# --only keeps the programs whose name matches REGEX (grep -E) and skips
+# live mode: a quick look while working, printed, not for --out.
 # An allocator that is not
 # installed is left out with a note (.ci/deps.sh bench installs them).
 set -u
@@ -22,17 +24,20 @@ ROOT=$PWD
 OUT=${OUT:-.}
 runs=5
 out=
+only=
 live_only=0
 while [ $# -gt 0 ]; do
     case $1 in
     --runs) runs=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
     --live-only) live_only=1; shift ;;
-    *) echo "usage: bench/programs.sh [--runs N] [--out FILE] [--live-only]" >&2; exit 2 ;;
+    *) echo "usage: bench/programs.sh [--runs N] [--out FILE] [--live-only | --only REGEX]" >&2; exit 2 ;;
     esac
 done
 MARK='<!-- bench/programs.sh: real programs (everything below is rewritten by it) -->'
 
+[ -n "$only" ] && [ -n "$out" ] && { echo "programs.sh: --only prints; it does not write --out" >&2; exit 2; }
 SO=$(realpath "$OUT/lib/libmem-malloc.so" 2>/dev/null || true)
 [ -f "$SO" ] || { echo "programs.sh: build lib/libmem-malloc.so first (make)" >&2; exit 1; }
 TIME=/usr/bin/time
@@ -58,17 +63,20 @@ PY=$(command -v python3 || true)
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 awk 'BEGIN { for (i = 1; i <= 1000000; i++) printf "%d line %x\n", (i * 7919) % 1000000, i * 2654435761 % 4294967296 }' > "$tmp/lines"
 cc -O2 -pthread -w -o "$tmp/threads" tests/programs/threads.c
+cc -O2 -w -o "$tmp/pairs" tests/programs/pairs.c
+PAIRS=10000000
 have_cxx=0
 command -v g++ > /dev/null && g++ -O2 -o "$tmp/cxx" tests/programs/cxx.cc && have_cxx=1
 
 progs=() cmds=()
-add() { progs+=("$1") cmds+=("$2"); }
+add() { [ -z "$only" ] || printf '%s\n' "$1" | grep -Eq -- "$only" && progs+=("$1") cmds+=("$2"); }
 [ -n "$PY" ] && add "python3 work.py (json, pickle)" "$PY $ROOT/tests/programs/work.py 60000"
 command -v perl > /dev/null && add "perl work.pl (hashes, sort)" "perl $ROOT/tests/programs/work.pl 200000"
 add "sort of 10^6 lines" "sort $tmp/lines -o $tmp/sorted"
 command -v gcc > /dev/null && add "gcc -O2 -c lib/heap.c" "gcc -O2 -D_GNU_SOURCE -I$ROOT/lib -c $ROOT/lib/heap.c -o $tmp/heap.o"
 add "8 threads (tests/programs/threads.c)" "$tmp/threads"
 [ $have_cxx = 1 ] && add "C++ map and strings (cxx.cc)" "$tmp/cxx"
+add "malloc/free pairs (pairs.c, 2x10^7 pairs)" "$tmp/pairs $PAIRS"
 
 # one P A: appends "wall_seconds max_rss_kib cpu_seconds" to $tmp/P.A
 one() {
@@ -255,7 +263,16 @@ fi
             echo
         done
     done
-    live_section
+    for p in "${!progs[@]}"; do
+        case ${progs[$p]} in malloc/free\ pairs*) ;; *) continue ;; esac
+        echo
+        printf 'One malloc/free pair (pairs.c: its CPU time over its 2x10^7 pairs, the loop included), ns:'
+        for a in "${!names[@]}"; do
+            printf ' %s %s;' "${names[$a]}" "$(cut -d' ' -f3 "$tmp/$p.$a" | median | awk -v n=$PAIRS '{ printf "%.1f", $1 / (2 * n) * 1e9 }')"
+        done
+        echo
+    done
+    [ -n "$only" ] || live_section
 } > "$tmp/section.md"
 
 cat "$tmp/section.md"

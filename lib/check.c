@@ -115,14 +115,40 @@ MEM_NO_ASAN static void check_run(Checker *c, uint32_t g, size_t *live, size_t *
     if (t->hint >= k->words)
         fail(c, "run at +%#zx: the search starts at word %u of %u", off(g), t->hint, k->words);
     c->live[cls] += n;
-    if (n < k->nslots && h->runs[cls].spare != g)
+    if (n == 0 && k->spare != g)
+        fail(c, "run at +%#zx is empty and not its class's spare", off(g));
+    if (n < k->nslots && k->spare != g)
         c->listable[cls]++;
     *nused += n;
 }
 
+/* A class's copy of its first listed run's header (the allocation fast
+ * path takes the run when its header still reads so, runs.h): when set, of
+ * that run, and the header as it is, or as it was before the block before
+ * the run flipped its B_PREV_USED (the tag covers that bit: the copy is
+ * then the header with the other bit and its tag, and the fast path
+ * declines). */
+MEM_NO_ASAN static void check_hdr_copy(Checker *c, unsigned cls, const char *what, uint32_t g,
+                                       uint64_t copy)
+{
+    if (!copy)
+        return;
+    if (g >= c->h->ngran) {
+        fail(c, "class %u: a copy of its %s run's header, and no such run", cls, what);
+        return;
+    }
+    BlockHeader was, is = *mem_hdr(c->h, g);
+    memcpy(&was, &copy, sizeof was);
+    uint32_t low = (is.info ^ B_PREV_USED) & B_LOW_MASK;
+    if (copy != hdr_word(c->h, g) &&
+        (was.size != is.size || (was.info & B_LOW_MASK) != low ||
+         was.info >> B_TAG_SHIFT != mem_tag(&c->keys, g, is.size, low)))
+        fail(c, "class %u: the copy of its %s run's header is not that header", cls, what);
+}
+
 /* Every class's list holds exactly its runs with a free slot but the
- * spare, mutually linked; the spare is an empty run of its class; the
- * counts agree with the walk. */
+ * spare, and perhaps the spare, mutually linked; the spare is an empty run
+ * of its class; the counts agree with the walk. */
 MEM_NO_ASAN static void check_run_lists(Checker *c)
 {
     const MemHeap *h = c->h;
@@ -136,6 +162,7 @@ MEM_NO_ASAN static void check_run_lists(Checker *c)
         if (k->live != c->live[cls])
             fail(c, "class %u: %u live slots counted, the walk finds %u", cls, k->live,
                  c->live[cls]);
+        check_hdr_copy(c, cls, "first listed", k->partial, k->head_hdr);
         if (k->spare != NIL) {
             spares++;
             if (k->spare >= h->ngran || !((*mem_bm_word(h, 0, k->spare >> 6) >> (k->spare & 63u)) & 1u) ||
@@ -145,7 +172,7 @@ MEM_NO_ASAN static void check_run_lists(Checker *c)
             else if (run_table(h, k->spare)->nlive)
                 fail(c, "class %u: its spare run at +%#zx is not empty", cls, off(k->spare));
         }
-        uint32_t n = 0, prev = NIL;
+        uint32_t n = 0, prev = NIL, spare_listed = 0;
         for (uint32_t g = k->partial; g != NIL; g = run_table(h, g)->next) {
             if (n++ > c->runs[cls]) {
                 fail(c, "class %u: its list of runs is longer than its %u runs (a cycle?)", cls,
@@ -163,11 +190,11 @@ MEM_NO_ASAN static void check_run_lists(Checker *c)
                 fail(c, "run at +%#zx: prev link is not the run before it in the list", off(g));
             if (t->nlive >= k->nslots)
                 fail(c, "run at +%#zx is full but listed as having a free slot", off(g));
-            if (g == k->spare)
-                fail(c, "run at +%#zx is both its class's spare and listed", off(g));
+            if (g == k->spare) /* as the free fast path leaves it (runs.h) */
+                spare_listed = 1;
             prev = g;
         }
-        if (n != c->listable[cls])
+        if (n != c->listable[cls] + spare_listed)
             fail(c, "class %u: %u runs listed as having a free slot, the walk finds %u", cls, n,
                  c->listable[cls]);
     }

@@ -66,6 +66,7 @@ MEM_NO_ASAN MemHeap *mem_heap_init(MemHeap *h, void *arena, size_t size, const M
     for (unsigned k = 0; k <= BUDDY_MAX_ORDER; k++)
         h->buddy_head[k] = NIL;
     atomic_init(&h->lock_owner, 0);
+    atomic_init(&h->lock_word, 0u);
     mem_key_draw(h);
 
     MEM_UNPOISON(arena, size);

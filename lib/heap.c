@@ -309,6 +309,7 @@ MEM_NO_ASAN __attribute__((noinline)) static void *alloc_full(MemHeap *h, size_t
 {
     if (size == 0 || !mem_heap_ok(h) || (h->flags & MEM_VIEW_FLAG))
         return NULL;
+    mem_heap_note(h);
     EventBuf eb;
     const MemKeys keys = mem_keys(h), *k = &keys;
     bool locked = mem_lock(h);
@@ -719,6 +720,7 @@ MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr
         return MEM_REJECT_NULL_HEAP;
     if (h->flags & MEM_VIEW_FLAG)
         return MEM_REJECT_VIEW;
+    mem_heap_note(h);
     EventBuf eb;
     FreePlan plan;
     uint32_t g = NIL, slot = NIL;
@@ -773,29 +775,80 @@ MEM_NO_ASAN __attribute__((noinline)) static int free_full(MemHeap *h, void *ptr
 /* ---- the entry points ---------------------------------------------------------- */
 
 /* A small request or free under MEM_FAST tries the run fast path (runs.h)
- * first; whatever it declines goes the full way. */
-/* Both entry points check the heap's seal before anything else, the fast
- * paths too: a released or damaged control structure is never used. */
+ * first; whatever it declines goes the full way.  With threads, both under
+ * one hold of the lock (the full path takes it again: it is re-entrant), so
+ * that the common case is short while others wait.  That case is out of
+ * line, so that the one-thread path saves no registers for it.  Both entry
+ * points check the heap's seal before anything else, the fast paths too: a
+ * released or damaged control structure is never used (the fast paths
+ * compare it with this thread's copy, mem_heap_hot). */
+MEM_NO_ASAN __attribute__((noinline)) static void *alloc_threads(MemHeap *h, size_t size)
+{
+    mem_lock_slow(h);
+    void *p = run_alloc_fast(h, size);
+    if (!p)
+        p = alloc_full(h, size);
+    mem_unlock_slow(h);
+    return p;
+}
+
 MEM_NO_ASAN void *MemHeap_Alloc(MemHeap *h, size_t size)
 {
-    if (size - 1u < RUN_MAX_SIZE && mem_heap_ok(h) && run_hot(h)) {
-        void *p = run_alloc_fast(h, size);
-        if (p)
-            return p;
+    if (size - 1u < RUN_MAX_SIZE && h && mem_heap_hot(h)) {
+        unsigned mode = run_mode(h);
+        if (mode == RUN_FAST_BARE) {
+            void *p = run_alloc_fast(h, size);
+            if (p)
+                return p;
+        } else if (mode == RUN_FAST_LOCKED) {
+            return alloc_threads(h, size);
+        }
     }
     return alloc_full(h, size);
 }
 
+/* The fast path left the free to run_free_edge (the run empties or was
+ * full); the full path if that declines too. */
+MEM_NO_ASAN __attribute__((noinline)) static int free_edge(MemHeap *h, void *ptr, bool exact)
+{
+    return run_free_edge(h, ptr, exact) ? MEM_OK : free_full(h, ptr, exact);
+}
+
+MEM_NO_ASAN __attribute__((noinline)) static int free_threads(MemHeap *h, void *ptr,
+                                                              bool exact)
+{
+    mem_lock_slow(h);
+    unsigned f = run_free_fast(h, ptr, exact);
+    int r = f == RUN_FREE_DONE ? MEM_OK
+            : f == RUN_FREE_EDGE ? free_edge(h, ptr, exact)
+                                 : free_full(h, ptr, exact);
+    mem_unlock_slow(h);
+    return r;
+}
+
+MEM_HOT int free_entry(MemHeap *h, void *ptr, const bool exact)
+{
+    if (ptr && h && mem_heap_hot(h)) {
+        unsigned mode = run_mode(h);
+        if (mode == RUN_FAST_BARE) {
+            unsigned f = run_free_fast(h, ptr, exact);
+            if (f == RUN_FREE_DONE)
+                return MEM_OK;
+            if (f == RUN_FREE_EDGE)
+                return free_edge(h, ptr, exact);
+        } else if (mode == RUN_FAST_LOCKED) {
+            return free_threads(h, ptr, exact);
+        }
+    }
+    return free_full(h, ptr, exact);
+}
+
 MEM_NO_ASAN int MemHeap_Free(MemHeap *h, void *ptr)
 {
-    if (mem_heap_ok(h) && run_hot(h) && run_free_fast(h, ptr, false))
-        return MEM_OK;
-    return free_full(h, ptr, false);
+    return free_entry(h, ptr, false);
 }
 
 MEM_NO_ASAN int MemHeap_FreeExact(MemHeap *h, void *ptr)
 {
-    if (mem_heap_ok(h) && run_hot(h) && run_free_fast(h, ptr, true))
-        return MEM_OK;
-    return free_full(h, ptr, true);
+    return free_entry(h, ptr, true);
 }

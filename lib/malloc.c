@@ -985,11 +985,22 @@ static void *fail_nomem(void)
     return NULL;
 }
 
+/* malloc's live mode: the caller's frames, the generation steps. */
+__attribute__((noinline)) static void *malloc_live(MemHeap *h, size_t size, void *ra)
+{
+    uint64_t frames[LIVE_SITE_FRAMES];
+    unsigned nf = g_live ? caller_frames(frames, (uint64_t)(uintptr_t)ra) : 0u;
+    return h_alloc(h, size, frames, nf);
+}
+
 EXPORT void *malloc(size_t size)
 {
     MemHeap *h = heap();
-    CALLER(frames, nf);
-    void *p = h ? h_alloc(h, size ? size : 1u, frames, nf) : NULL;
+    void *p = NULL;
+    if (__builtin_expect(h != NULL, 1))
+        p = __builtin_expect(g_live == NULL, 1)
+                ? MemHeap_Alloc(h, size ? size : 1u)
+                : malloc_live(h, size ? size : 1u, __builtin_return_address(0));
     if (!p)
         return fail_nomem();
     note_end(p, size);
@@ -1049,7 +1060,7 @@ EXPORT void free(void *p)
         if (size >= RETURN_PAGES)
             return_pages(p, size);
     }
-    int why = h_free(h, p);
+    int why = __builtin_expect(g_live == NULL, 1) ? MemHeap_FreeExact(h, p) : h_free(h, p);
     if (why != MEM_OK)
         invalid_pointer(h, "free", p, (MemReject)why);
 }

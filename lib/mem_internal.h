@@ -187,6 +187,8 @@ struct MemHeap {
      * object's underflow reaches through the seal first */
     uint32_t lock_depth;         /* re-entries by the owner (observers, visitors) */
     atomic_uintptr_t lock_owner; /* the owning thread's token, 0 when free */
+    atomic_uint lock_word;       /* the lock (lock.c): 0 free, 1 held, 2 held and
+                                    a thread may sleep on it (a futex) */
     unsigned char *base;     /* arena base.  This, the observer and the lock
                                 owner are this process's pointers: a reader
                                 mapping the region elsewhere must recompute
@@ -290,13 +292,16 @@ static inline MemKeys mem_keys(const MemHeap *h)
 }
 
 /* The seal of a heap at this address with these fields: one multiply by a
- * secret odd number, so that it costs little on every call.  The structure's
- * first 8 bytes (magic, policy, flags, bm_levels) are taken as one word. */
+ * secret odd number.  The structure's first 8 bytes (magic, policy, flags,
+ * bm_levels) are taken as one word.  One of the heap's keys is in it too:
+ * a heap made again at the same place with the same fields has new keys
+ * and so seals differently, which the per-thread copy below relies on. */
 static inline uint64_t mem_seal_of(const MemHeap *h)
 {
     uint64_t head;
     memcpy(&head, h, sizeof head);
-    uint64_t a = (uintptr_t)h->base ^ (uintptr_t)h ^ h->arena ^ (uint64_t)h->ngran << 32 ^ head;
+    uint64_t a = (uintptr_t)h->base ^ (uintptr_t)h ^ h->arena ^ (uint64_t)h->ngran << 32 ^ head ^
+                 h->key[K_TAG0];
     return (a ^ mem_secret[MEM_KEYS]) * mem_secret[MEM_KEYS + 1u];
 }
 
@@ -304,6 +309,37 @@ static inline uint64_t mem_seal_of(const MemHeap *h)
 static inline bool mem_heap_ok(const MemHeap *h)
 {
     return h && h->seal[1] == mem_seal_of(h);
+}
+
+/* The fast paths' copy of a heap's seal (secret.c), one per thread: the
+ * heap this thread last found sound and its seal then.  Thread-local
+ * storage is in no region: no object's overflow reaches it (as the
+ * process's secret).  While the heap's seal still reads as the copy, the
+ * heap is the one that was checked (a store that reached the structure's
+ * fields from the arena went through the seal, and a heap made again in
+ * its place seals differently): the fast paths compare one word where
+ * they computed the seal. */
+typedef struct MemHot {
+    const MemHeap *heap;     /* NULL: none yet */
+    uint64_t seal;
+} MemHot;
+
+extern _Thread_local MemHot mem_hot __attribute__((tls_model("initial-exec")));
+
+/* Heap h (not NULL) is the heap this thread last found sound, its seal as
+ * it was: a live heap of this process, as mem_heap_ok would say.  false
+ * sends the caller to its full path, which checks the seal and takes the
+ * copy (mem_heap_note): the fast paths make no call. */
+MEM_NO_ASAN static inline bool mem_heap_hot(const MemHeap *h)
+{
+    return mem_hot.heap == h && h->seal[1] == mem_hot.seal;
+}
+
+/* Heap h passed mem_heap_ok: this thread's copy. */
+MEM_NO_ASAN static inline void mem_heap_note(const MemHeap *h)
+{
+    mem_hot.heap = h;
+    mem_hot.seal = h->seal[1];
 }
 
 /* While the process has one thread (glibc says so) there is nobody to

@@ -143,6 +143,13 @@ MEM_NO_ASAN void mem_run_free_event(MemHeap *h, EventBuf *eb, uint32_t g, uint32
     }
 }
 
+/* The free fast path's other copy (runs.h). */
+MEM_NO_ASAN bool run_free_edge(MemHeap *h, const void *ptr, bool exact)
+{
+    return (exact ? run_free_fast_in(h, ptr, true, true) : run_free_fast_in(h, ptr, false, true)) ==
+           RUN_FREE_DONE;
+}
+
 /* ---- making, keeping and releasing runs --------------------------------------- */
 
 /* A new empty run of class c, or NIL when the block heap has no room. */
@@ -228,6 +235,26 @@ MEM_NO_ASAN static void run_release(MemHeap *h, RunClass *k, uint32_t g, EventBu
     h->run_bytes -= bytes;
 }
 
+/* Takes run g of class k off its list (its links checked first: a next or
+ * prev that is no run of the class linking back ends the list there). */
+MEM_NO_ASAN static void run_unlink(MemHeap *h, RunClass *k, uint32_t g)
+{
+    RunTable *t = run_table(h, g);
+    unsigned c = t->cls;
+    uint32_t next = mem_run_link(h, t->next, c), prev = mem_run_link(h, t->prev, c);
+    if (next != NIL && run_table(h, next)->prev != g)
+        next = NIL; /* a damaged list: it ends here */
+    if (prev != NIL && run_table(h, prev)->next != g)
+        prev = NIL;
+    if (next != NIL)
+        run_table(h, next)->prev = prev;
+    if (prev != NIL)
+        run_table(h, prev)->next = next;
+    else if (k->partial == g)
+        run_set_head(k, next);
+    t->next = t->prev = NIL;
+}
+
 /* Run g of class k has just lost its last object, as its count says;
  * listed: it is on the list of runs with a free slot (it was not full).
  * A run whose bitmap does not agree (a damaged count or bitmap) stays as it
@@ -237,20 +264,8 @@ MEM_NO_ASAN void mem_run_emptied(MemHeap *h, uint32_t g, RunClass *k, bool liste
     RunTable *t = run_table(h, g);
     if (!run_empty_ok(h, g, t, k))
         return;
-    if (listed) {
-        unsigned c = t->cls;
-        uint32_t next = mem_run_link(h, t->next, c), prev = mem_run_link(h, t->prev, c);
-        if (next != NIL && run_table(h, next)->prev != g)
-            next = NIL; /* a damaged list: it ends here */
-        if (prev != NIL && run_table(h, prev)->next != g)
-            prev = NIL;
-        if (next != NIL)
-            run_table(h, next)->prev = prev;
-        if (prev != NIL)
-            run_table(h, prev)->next = next;
-        else if (k->partial == g)
-            run_set_head(k, next);
-    }
+    if (listed)
+        run_unlink(h, k, g);
     t->next = t->prev = NIL;
     t->hint = 0;
     if (k->spare == NIL) {
@@ -322,8 +337,15 @@ MEM_NO_ASAN bool mem_run_release_for(MemHeap *h, uint32_t need, EventBuf *eb)
             if (s == NIL || s < from || s >= to || !is_spare(h, s))
                 continue;
             size_t bytes = (size_t)mem_hdr(h, s)->size * GRAN;
-            if (!mem_block_release_run(h, s, eb))
+            /* a spare the free fast path made is still listed */
+            bool listed = k->partial == s || run_table(h, s)->prev != NIL;
+            if (listed)
+                run_unlink(h, k, s);
+            if (!mem_block_release_run(h, s, eb)) {
+                if (listed)
+                    run_push(h, k, s);
                 continue;
+            }
             k->spare = NIL;
             h->run_spares--;
             k->nruns--;

@@ -47,7 +47,10 @@
  * has none (so that an allocation and a free alternating at the edge of a
  * run do not make and release a run each time), else it goes back to the
  * block heap and coalesces there.  A spare goes back too when the block heap
- * cannot serve a request that the spare's block would.
+ * cannot serve a request that the spare's block would.  Every empty run is
+ * its class's spare.  The full path takes the spare off the list; the free
+ * fast path leaves it where it is (listed), so that the next allocation
+ * takes it with no move at all.
  */
 #ifndef MEM_RUNS_H
 #define MEM_RUNS_H
@@ -169,17 +172,25 @@ MEM_HOT void run_word_put(const MemHeap *h, uint32_t g, RunTable *t, const RunCl
 
 /* Run g (its header and class checked) holds no object: every word of its
  * bitmap passes its hash and has no live bit.  Only then may it be kept
- * empty as a spare or given back to the block heap, whatever its count. */
-MEM_NO_ASAN static inline bool run_empty_ok(const MemHeap *h, uint32_t g, const RunTable *t,
-                                            const RunClass *k)
+ * empty as a spare or given back to the block heap, whatever its count.
+ * run_empty_but asks it of the bitmap with word x replaced by bits (a word
+ * whose hash the caller has checked, about to be stored). */
+MEM_HOT bool run_empty_but(const MemHeap *h, uint32_t g, const RunTable *t, const RunClass *k,
+                           unsigned x, uint64_t bits)
 {
     for (unsigned w = 0; w < k->words && w < RUN_WORDS_MAX; w++) {
         uint64_t pad = w + 1u == k->words && k->nslots % 64u
                            ? ~(uint64_t)0 << (k->nslots % 64u) : 0u;
-        if (run_bits_c(t)[w] != pad || !run_word_ok(h, g, t, k, w))
+        if (w == x ? bits != pad : (run_bits_c(t)[w] != pad || !run_word_ok(h, g, t, k, w)))
             return false;
     }
     return true;
+}
+
+MEM_NO_ASAN static inline bool run_empty_ok(const MemHeap *h, uint32_t g, const RunTable *t,
+                                            const RunClass *k)
+{
+    return run_empty_but(h, g, t, k, RUN_WORDS_MAX, 0);
 }
 
 /* The header as one word, to compare with RunClass.head_hdr. */
@@ -196,6 +207,13 @@ MEM_NO_ASAN static inline void run_set_head(RunClass *k, uint32_t g)
 {
     k->partial = g;
     k->head_hdr = 0; /* no header reads 0: size 0 is never valid */
+}
+
+/* The class's spare (listed: see run_free_fast_in) takes an object. */
+MEM_NO_ASAN static inline void run_unspare(MemHeap *h, RunClass *k)
+{
+    k->spare = NIL;
+    h->run_spares--;
 }
 
 /* Run g can be believed as a run of class c: its header carries its tag
@@ -276,18 +294,26 @@ MEM_HOT void *run_take(MemHeap *h, uint32_t g, RunTable *t, RunClass *k, size_t 
     uint32_t i = run_free_slot(t, k, &w, &live);
     if (i == UINT32_MAX || !run_word_ok(h, g, t, k, w))
         return NULL;
+    if (t->nlive == 0 && k->spare == g)
+        run_unspare(h, k); /* the listed spare */
     run_word_put(h, g, t, k, w, live | (live + 1u));
     t->hint = (uint8_t)w;
     run_slack_put(t, k, i, (unsigned)(k->size - size));
     if (++t->nlive == k->nslots) {
         /* full: off the list (it is the head); a next that is no run of
-         * the class linking back ends the list instead */
+         * the class linking back ends the list instead.  The next run
+         * becomes the head, checked here (mem_run_link), so that the next
+         * allocation takes the fast path (a class whose runs fill and get
+         * a slot back by turns, as growing vectors make them, would go the
+         * full way twice a turn) */
         uint32_t next = mem_run_link(h, t->next, t->cls);
         if (next != NIL && run_table(h, next)->prev != g)
             next = NIL;
         run_set_head(k, next);
-        if (next != NIL)
+        if (next != NIL) {
             run_table(h, next)->prev = NIL;
+            k->head_hdr = hdr_word(h, next);
+        }
         t->next = NIL;
     }
     k->live++;
@@ -362,11 +388,12 @@ MEM_HOT void run_free(MemHeap *h, uint32_t g, uint32_t i, EventBuf *eb, ptrdiff_
 
 /* ---- the fast paths ---------------------------------------------------------
  * MemHeap_Alloc and MemHeap_Free try these first.  They do the common case
- * only: an operation on a run that needs no lock (one thread, or
- * MEM_OPT_NOLOCK), raises no event (no observer) and moves no run between
- * lists.  Everything else (a block, a run that fills or empties, a damaged
- * run, a pointer to refuse) makes them return NULL or false having changed
- * nothing, and the full path does the operation from the start.
+ * only: an operation on a run that raises no event (no observer) and moves
+ * no run between lists.  Everything else (a block, a run that fills or
+ * empties, a damaged run, a pointer to refuse) makes them return NULL or
+ * false having changed nothing, and the full path does the operation from
+ * the start.  While the process has one thread (or with MEM_OPT_NOLOCK)
+ * they run without the lock; with threads, under it (run_mode).
  *
  * The allocation fast path does not recompute the first listed run's tag:
  * it compares the run's header with the copy its class took when the full
@@ -377,10 +404,19 @@ MEM_HOT void run_free(MemHeap *h, uint32_t g, uint32_t i, EventBuf *eb, ptrdiff_
 #define RUN_GATE_OFF 1u  /* no runs, or an observer wants every event */
 #define RUN_GATE_LOCK 2u /* the heap has a lock: only while one thread runs */
 
-MEM_HOT bool run_hot(const MemHeap *h)
+/* How MemHeap_Alloc and _Free may try the fast paths: RUN_FAST_NO (go the
+ * full way), RUN_FAST_BARE (no lock needed), RUN_FAST_LOCKED (under the
+ * heap's lock: other threads run). */
+enum { RUN_FAST_NO, RUN_FAST_BARE, RUN_FAST_LOCKED };
+
+MEM_HOT unsigned run_mode(const MemHeap *h)
 {
     unsigned gate = h->run_gate;
-    return !gate || (gate == RUN_GATE_LOCK && MEM_SINGLE_THREADED());
+    if (!gate)
+        return RUN_FAST_BARE;
+    if (gate != RUN_GATE_LOCK)
+        return RUN_FAST_NO;
+    return MEM_SINGLE_THREADED() ? RUN_FAST_BARE : RUN_FAST_LOCKED;
 }
 
 MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)
@@ -400,6 +436,8 @@ MEM_HOT void *run_alloc_fast(MemHeap *h, size_t size)
     uint32_t *mac = run_mac_at(t, k, w);
     if (i >= k->nslots || run_mac(h, g, t->cls, w, live) != *mac)
         return NULL;
+    if (n == 1u && k->spare == g)
+        run_unspare(h, k); /* the listed spare (run_free_fast_in) */
     *word = live | (live + 1u);
     *mac = run_mac(h, g, t->cls, w, *word);
     run_slack_put(t, k, i, (unsigned)(k->size - size));
@@ -436,36 +474,69 @@ MEM_HOT uint32_t run_find(const MemHeap *h, uint32_t q)
     return x * 64u + msb64(w);
 }
 
-/* exact: ptr must be the object's first byte (MemHeap_FreeExact). */
-MEM_HOT bool run_free_fast(MemHeap *h, const void *ptr, const bool exact)
+/* The free fast path, in two copies: run_free_fast, the common case, and
+ * run_free_edge (edge), out of line so that the common case saves no
+ * registers for it (run_free_fast returns RUN_FREE_EDGE, the caller calls
+ * it): a full run that gets a slot back goes to the head of its list when
+ * the head is as last checked.  A run that empties becomes its class's
+ * spare where it is, the only run on its list, when the class has none (no
+ * other run has a free slot, so the next allocation takes it, as it would
+ * take an unlisted spare): an allocation
+ * and a free alternating in one run, as a program's temporaries do, then
+ * never leave the fast paths (the next allocation from it makes it an
+ * ordinary run again).  Anything else: false, nothing changed.  exact: ptr
+ * must be the object's first byte (MemHeap_FreeExact). */
+MEM_NO_ASAN bool run_free_edge(MemHeap *h, const void *ptr, bool exact);
+
+/* What run_free_fast did: declined (the full path frees), freed, or left it
+ * to run_free_edge (the run was full). */
+enum { RUN_FREE_NO, RUN_FREE_DONE, RUN_FREE_EDGE };
+
+MEM_HOT unsigned run_free_fast_in(MemHeap *h, const void *ptr, const bool exact,
+                                  const bool edge)
 {
     size_t o = (size_t)((uintptr_t)ptr - (uintptr_t)h->base) - HDR;
     if (o >= (size_t)h->ngran * GRAN)
-        return false;
+        return RUN_FREE_NO;
     uint32_t g = run_find(h, (uint32_t)(o / GRAN));
     if (g == NIL)
-        return false;
+        return RUN_FREE_NO;
     const BlockHeader *b = mem_hdr(h, g);
     if (!hdr_is_run(b->info) || !hdr_ok(h, g, b))
-        return false;
+        return RUN_FREE_NO;
     RunTable *t = (RunTable *)(void *)(b + 1);
     unsigned c = t->cls;
     if (c >= RUN_CLASSES)
-        return false;
+        return RUN_FREE_NO;
     RunClass *k = &h->runs[c];
     size_t in = (size_t)((const unsigned char *)ptr - (unsigned char *)t) - k->slots_at;
     unsigned n = t->nlive;
-    /* in wraps below slot 0; n stays inside [2, nslots - 1]: the run
-     * neither empties nor was full */
-    if ((b->size - k->grans > 1u) | (in >= k->slot_bytes) | (n - 2u >= k->nslots - 2u))
-        return false;
+    /* in wraps below slot 0; n - 1 wraps when n is 0 */
+    if ((b->size - k->grans > 1u) | (in >= k->slot_bytes) | (n - 1u >= k->nslots))
+        return RUN_FREE_NO;
     uint32_t i = (uint32_t)(((uint64_t)(in / GRAN) * k->recip) >> RUN_RECIP_SHIFT);
     uint64_t *word = &run_bits(t)[i >> 6], bits = *word, bit = (uint64_t)1 << (i & 63u);
     size_t obj = k->size - run_slack(t, k, i);
     uint32_t *mac = run_mac_at(t, k, i >> 6);
     if (!(bits & bit) || in - (size_t)i * k->size >= obj ||
         run_mac(h, g, c, i >> 6, bits) != *mac || (exact && in != (size_t)i * k->size))
-        return false;
+        return RUN_FREE_NO;
+    uint32_t head = k->partial;
+    if (!edge) {
+        if (__builtin_expect(n == k->nslots, 0))
+            return RUN_FREE_EDGE;
+        /* it empties: the full path gives it back when the class has a
+         * spare, and unlists it when other runs are listed (they serve
+         * first, as before a spare); the whole bitmap must agree that it
+         * empties (a damaged count or word makes no spare of a run with
+         * live slots) */
+        if (n == 1u && (k->spare != NIL || head != g || t->next != NIL ||
+                        !run_empty_but(h, g, t, k, i >> 6, bits & ~bit)))
+            return RUN_FREE_NO;
+    } else if (n != k->nslots || head == g ||
+               (head != NIL && hdr_word(h, head) != k->head_hdr)) {
+        return RUN_FREE_NO;
+    }
     *word = bits & ~bit;
     *mac = run_mac(h, g, c, i >> 6, *word);
     t->nlive = (uint16_t)(n - 1u);
@@ -473,7 +544,25 @@ MEM_HOT bool run_free_fast(MemHeap *h, const void *ptr, const bool exact)
     h->frees++;
     h->live_bytes -= obj;
     MEM_POISON(run_slot(t, k, i), obj);
-    return true;
+    if (!edge) {
+        if (n == 1u) { /* the spare, the only run on its list */
+            k->spare = g;
+            h->run_spares++;
+        }
+    } else { /* it was full: to the head */
+        t->prev = NIL;
+        t->next = head;
+        if (head != NIL)
+            run_table(h, head)->prev = g;
+        k->partial = g;
+        k->head_hdr = hdr_word(h, g); /* its tag was checked */
+    }
+    return RUN_FREE_DONE;
+}
+
+MEM_HOT unsigned run_free_fast(MemHeap *h, const void *ptr, const bool exact)
+{
+    return run_free_fast_in(h, ptr, exact, false);
 }
 
 #endif /* MEM_RUNS_H */

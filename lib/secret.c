@@ -24,6 +24,10 @@
 #include <time.h>
 
 unsigned long long mem_secret[MEM_SECRETS];
+/* Static TLS (initial-exec): one load from the thread pointer on the fast
+ * paths.  A library loaded by dlopen takes it from glibc's reserve of
+ * static TLS, which these 16 bytes fit. */
+_Thread_local MemHot mem_hot __attribute__((tls_model("initial-exec")));
 static atomic_int secret_state; /* 0: not drawn, 1: being drawn, 2: ready */
 
 /* splitmix64's finaliser: spreads what little entropy a fallback has. */

@@ -69,6 +69,7 @@ MEM_NO_ASAN MemHeap *MemHeap_View(void *view, const void *region, size_t size)
     h->observer_arg = NULL;
     h->big_known = false; /* the creator's figure is not trusted: found again */
     atomic_init(&h->lock_owner, 0);
+    atomic_init(&h->lock_word, 0u);
     h->lock_depth = 0;
     /* This process's seal, for this copy at this address: the hooks accept
      * it as a heap.  Its keys are the creator's as it stored them, masked
@@ -100,6 +101,7 @@ MEM_NO_ASAN int MemHeap_ViewKeys(MemHeap *h, const void *keys, size_t len)
     memcpy(k, keys, sizeof k);
     for (unsigned i = 0; i < MEM_KEYS; i++)
         h->key[i] = k[i] ^ mem_secret[i];
+    h->seal[0] = h->seal[1] = mem_seal_of(h); /* the keys are sealed */
     h->big_known = false; /* found again with these keys */
     return 0;
 }

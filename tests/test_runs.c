@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static const size_t classes[] = {16,  32,  48,  64,  80,  96,  112, 128, 160, 192,
                                  224, 256, 320, 384, 448, 512};
@@ -655,4 +656,207 @@ Test(slots, an_object_resizes_in_place_within_its_class)
     cr_assert_not(mem_run_resize(h, g, slot + 5, 40), "a free slot");
     cr_assert_eq(MemHeap_Stats(h).live_bytes, 33 + 40);
     th_check(h);
+}
+
+/* ---- the fast paths' moves of runs (no observer, one thread) --------------- */
+
+/* A program's temporaries: one object allocated and freed again and again.
+ * The run empties into the spare and the spare comes back, on the fast
+ * paths, and everything stays exact. */
+Test(spare, a_temporary_alternating_in_one_run_keeps_its_slot_and_counts)
+{
+    MemHeap *h = th_heap(MEM_FAST, 1 << 20, MEM_OPT_NOLOCK);
+    unsigned char *first = MemHeap_Alloc(h, 64);
+    cr_assert_not_null(first);
+    cr_assert_eq(MemHeap_Free(h, first + 10), MEM_OK);
+    for (int i = 0; i < 200; i++) {
+        size_t size = 49 + (size_t)i % 16; /* all of the 64-byte class */
+        unsigned char *p = MemHeap_Alloc(h, size);
+        cr_assert_eq(p, first, "round %d: the spare's first slot again", i);
+        size_t got = 0;
+        cr_assert_eq(MemHeap_Find(h, p + size - 1, &got), p);
+        cr_assert_eq(got, size, "exact size");
+        cr_assert_null(MemHeap_Find(h, p + size, NULL), "the slot's padding is no object");
+        MemStats s = MemHeap_Stats(h);
+        cr_assert_eq(s.live_bytes, size);
+        cr_assert_eq(s.run_free_slots, s.run_slots - 1);
+        cr_assert_eq(MemHeap_Free(h, p + i % (int)size), MEM_OK);
+        s = MemHeap_Stats(h);
+        cr_assert_eq(s.runs, 1, "one run, the spare");
+        cr_assert_eq(s.run_free_slots, s.run_slots);
+        cr_assert_eq(s.live_bytes, 0);
+        cr_assert_eq(s.allocs, (uint64_t)i + 2u);
+        cr_assert_eq(s.frees, (uint64_t)i + 2u);
+        cr_assert_eq(MemHeap_Free(h, p), MEM_REJECT_FREE, "a double free into the spare");
+        cr_assert_eq(MemHeap_Stats(h).rejected_frees, (uint64_t)i + 1u);
+        th_check(h);
+    }
+}
+
+/* A full run that gets a slot back goes to the head of its class's list on
+ * the fast path: the next allocation takes that slot. */
+Test(spare, a_full_run_that_gets_a_slot_back_serves_the_next_allocation)
+{
+    MemHeap *h = th_heap(MEM_FAST, 1 << 20, MEM_OPT_NOLOCK);
+    unsigned char *p[600];
+    p[0] = MemHeap_Alloc(h, 30);
+    size_t n = run_of(h, p[0]).slots;
+    cr_assert_lt(n + 1, sizeof p / sizeof p[0]);
+    for (size_t i = 1; i <= n; i++) /* the last one opens a second run */
+        cr_assert_not_null(p[i] = MemHeap_Alloc(h, 30));
+    cr_assert_eq(count_runs(h), 2);
+    cr_assert_neq(run_of(h, p[n]).offset, run_of(h, p[0]).offset);
+    for (size_t k = 0; k < 3; k++) {
+        size_t i = 5 + 40 * k;
+        cr_assert_eq(MemHeap_Free(h, p[i] + 29), MEM_OK);
+        th_check(h);
+        unsigned char *q = MemHeap_Alloc(h, 31);
+        cr_assert_eq(q, p[i], "the full run's freed slot, taken again");
+        p[i] = q;
+        th_check(h);
+    }
+    MemStats s = MemHeap_Stats(h);
+    cr_assert_eq(s.used_blocks, n + 1);
+    cr_assert_eq(s.run_free_slots, s.run_slots - n - 1);
+}
+
+/* The spare's header changes behind the heap's back (an overflow from the
+ * block before it): the fast path does not take it, and the checker says
+ * that the class's copy of the header no longer matches. */
+Test(checker, notices_a_spare_whose_header_changed)
+{
+    MemHeap *h = th_heap(MEM_FAST, 1 << 20, MEM_OPT_NOLOCK);
+    unsigned char *p = MemHeap_Alloc(h, 100);
+    MemBlock r = run_of(h, p);
+    cr_assert_eq(MemHeap_Free(h, p), MEM_OK);
+    th_check(h);
+    th_expose(h);
+    unsigned char *hdr = (unsigned char *)MemHeap_Region(h).base + r.offset;
+    hdr[0] ^= 0x40; /* the size */
+    cr_assert_eq(MemHeap_Check(h), -1);
+    for (int i = 0; i < 20; i++) {
+        unsigned char *q = MemHeap_Alloc(h, 100);
+        cr_assert(q == NULL || q < hdr || q >= hdr + r.size, "a slot of the damaged spare");
+    }
+    hdr[0] ^= 0x40;
+}
+
+Test(checker, notices_a_wrong_copy_of_a_runs_header)
+{
+    MemHeap *h = th_heap(MEM_FAST, 1 << 20, MEM_OPT_NOLOCK);
+    unsigned char *q = MemHeap_Alloc(h, 20), *q2 = MemHeap_Alloc(h, 20);
+    cr_assert(q && q2); /* the second on the fast path: the head's copy taken */
+    th_check(h);
+    unsigned head = mem_run_class_of[(20 - 1) / 16];
+    cr_assert_neq(h->runs[head].head_hdr, 0, "the head's header copied");
+    h->runs[head].head_hdr ^= 1u << 4; /* a size bit */
+    expect_broken(h, "head copy", "copy of its first listed run's header");
+    h->runs[head].head_hdr ^= 1u << 4;
+    th_check(h);
+    h->runs[head].head_hdr ^= (uint64_t)1 << 60; /* a tag bit */
+    expect_broken(h, "head copy", "copy of its first listed run's header");
+}
+
+/* A spare that the free fast path left on its list, behind another run,
+ * still goes back when the block heap needs its room: taken off the list
+ * first, the list intact. */
+Test(spare, a_listed_spare_behind_another_run_goes_back_for_a_large_request)
+{
+    MemHeap *h = th_heap(MEM_FAST, 1 << 20, MEM_OPT_NOLOCK);
+    unsigned char *p[600];
+    p[0] = MemHeap_Alloc(h, 64);
+    size_t n = run_of(h, p[0]).slots;
+    cr_assert_lt(n, sizeof p / sizeof p[0]);
+    for (size_t i = 1; i < n; i++)
+        cr_assert_not_null(p[i] = MemHeap_Alloc(h, 64)); /* run A is full */
+    unsigned char *q = MemHeap_Alloc(h, 64);              /* run B */
+    MemBlock b = run_of(h, q);
+    cr_assert_eq(MemHeap_Free(h, q), MEM_OK); /* B: the spare, listed */
+    cr_assert_eq(MemHeap_Free(h, p[3]), MEM_OK); /* A to the head: A, B */
+    th_check(h);
+    MemStats s = MemHeap_Stats(h);
+    cr_assert_eq(s.runs, 2);
+    size_t big = s.largest_request + b.size / 2;
+    static Log log;
+    log.n = 0;
+    MemHeap_SetObserver(h, record, &log);
+    unsigned char *x = MemHeap_Alloc(h, big);
+    cr_assert_not_null(x, "B's room, given back, makes the request fit");
+    cr_assert_eq(count(&log, MEM_EV_RUN_RELEASE), 1);
+    cr_assert_eq(count_runs(h), 1);
+    th_check(h);
+    cr_assert_eq(MemHeap_Alloc(h, 64), p[3], "A still serves its class");
+    th_check(h);
+}
+
+/* Issue 9's rule on the free fast path: a run becomes the (listed) spare
+ * only when its whole keyed bitmap agrees that it is empty.  A count
+ * lowered by a stray store (the table is not keyed, its words are) must
+ * not make a spare of a run that holds an object in another word. */
+Test(spare, a_wrong_count_makes_no_spare_of_a_run_with_a_live_slot)
+{
+    MemHeap *h = th_heap(MEM_FAST, 1 << 20, MEM_OPT_NOLOCK);
+    unsigned char *p[80];
+    for (int i = 0; i < 80; i++)
+        cr_assert_not_null(p[i] = MemHeap_Alloc(h, 16));
+    MemBlock r = run_of(h, p[0]);
+    cr_assert_gt(r.slots, 80, "one run holds them all, over two bitmap words");
+    cr_assert_eq(run_of(h, p[70]).offset, r.offset);
+    for (int i = 1; i < 80; i++)
+        if (i != 70)
+            cr_assert_eq(MemHeap_Free(h, p[i]), MEM_OK);
+    th_check(h);
+    memset(p[70], 0x5a, 16);
+    th_expose(h); /* the test reads the run's table */
+    RunTable *t = (RunTable *)(void *)((unsigned char *)MemHeap_Region(h).base + r.offset + HDR);
+    unsigned cls = t->cls;
+    cr_assert_eq(t->nlive, 2);
+    t->nlive = 1; /* slot 70 (word 1) is still live */
+    MemHeap_Free(h, p[0]);
+    cr_assert_eq(h->runs[cls].spare, NIL, "no spare of a run with a live slot");
+    for (int i = 0; i < 400; i++) {
+        unsigned char *q = MemHeap_Alloc(h, 16);
+        cr_assert(q == NULL || q + 16 <= p[70] || q >= p[70] + 16, "a slot over a live object");
+        if (q && i % 3)
+            MemHeap_Free(h, q);
+    }
+    for (int i = 0; i < 16; i++)
+        cr_assert_eq(p[70][i], 0x5a, "the live object is intact");
+}
+
+/* The fast paths take the heap's keys from a per-thread copy while the
+ * heap's seal reads as it did (mem_hot_of).  A heap released and made again
+ * in the same memory, with the same size and policy, has new keys (and so
+ * a new seal), and a second heap used in turns takes the copy back and
+ * forth: every operation still does what it should and both heaps check
+ * clean. */
+Test(fastpath, a_heap_made_again_in_the_same_place_gets_its_own_keys)
+{
+    size_t len = (1u << 20) + 4096u;
+    void *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(mem, MAP_FAILED);
+    MemHeap *other = th_heap(MEM_FAST, 1 << 20, 0), *first = NULL;
+    for (int round = 0; round < 3; round++) {
+        MemHeap *h = MemHeap_Create(mem, len, MEM_FAST, 0);
+        cr_assert_not_null(h);
+        if (!first)
+            first = h;
+        cr_assert_eq(h, first, "made again at the same address");
+        void *keep[64];
+        for (int i = 0; i < 64; i++) {
+            cr_assert_not_null(keep[i] = MemHeap_Alloc(h, 16 + (size_t)i));
+            void *t = MemHeap_Alloc(h, 40);
+            cr_assert_not_null(t);
+            void *o = MemHeap_Alloc(other, 24); /* the other heap between */
+            cr_assert_not_null(o);
+            cr_assert_eq(MemHeap_Free(h, t), MEM_OK);
+            cr_assert_eq(MemHeap_Free(other, o), MEM_OK);
+        }
+        for (int i = 0; i < 64; i += 2)
+            cr_assert_eq(MemHeap_Free(h, keep[i]), MEM_OK);
+        th_check(h);
+        th_check(other);
+        MemHeap_Release(h);
+    }
+    munmap(mem, len);
 }

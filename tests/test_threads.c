@@ -1,8 +1,9 @@
 /*
- * test_threads.c - four threads on one heap.  Each thread allocates, fills,
- * verifies and frees its own objects, and hands some to a neighbour to free
- * (through an interior pointer), so blocks cross threads.  Run under
- * ThreadSanitizer by `make tsan`.
+ * test_threads.c - four threads on one heap (and sixteen, more than the
+ * machine has CPUs, so that the lock's holder is preempted and its waiters
+ * sleep).  Each thread allocates, fills, verifies and frees its own objects,
+ * and hands some to a neighbour to free (through an interior pointer), so
+ * blocks cross threads.  Run under ThreadSanitizer by `make tsan`.
  */
 #include "testlib.h"
 
@@ -12,13 +13,16 @@
 #include <string.h>
 
 #define THREADS 4
+#define MAX_THREADS 16
 #define OPS 40000
 #define SLOTS 64
 
 typedef struct Shared {
     MemHeap *h;
     bool facade;
-    _Atomic(unsigned char *) mailbox[THREADS]; /* objects handed to thread i */
+    int threads;     /* THREADS unless set */
+    size_t max_size; /* of an object: 701 unless set */
+    _Atomic(unsigned char *) mailbox[MAX_THREADS]; /* objects handed to thread i */
     atomic_size_t events;
     atomic_int failures;
 } Shared;
@@ -46,6 +50,8 @@ static void *worker(void *arg)
     unsigned char *mine[SLOTS] = {0};
     size_t size[SLOTS] = {0};
     unsigned char fill = (unsigned char)(0x11 * (w->id + 1));
+    int nthreads = s->threads ? s->threads : THREADS;
+    size_t span = s->max_size ? s->max_size - 1u : 700u;
     for (int op = 0; op < OPS; op++) {
         int k = (int)th_below(&rng, SLOTS);
         if (mine[k]) {
@@ -56,7 +62,7 @@ static void *worker(void *arg)
                 }
             if (th_below(&rng, 8) == 0) {
                 /* Hand it to the next thread; free whatever was waiting. */
-                unsigned char *old = atomic_exchange(&s->mailbox[(w->id + 1) % THREADS], mine[k]);
+                unsigned char *old = atomic_exchange(&s->mailbox[(w->id + 1) % nthreads], mine[k]);
                 if (old && t_free(s, old + 1) != 0)
                     atomic_fetch_add(&s->failures, 1);
             } else if (t_free(s, mine[k] + th_below(&rng, size[k])) != 0) {
@@ -64,7 +70,7 @@ static void *worker(void *arg)
             }
             mine[k] = NULL;
         } else {
-            size[k] = 2 + th_below(&rng, 700);
+            size[k] = 2 + th_below(&rng, span);
             mine[k] = t_alloc(s, size[k]);
             if (mine[k])
                 memset(mine[k], fill, size[k]);
@@ -89,15 +95,16 @@ static void run_threads(Shared *s)
 {
     /* a fresh heap's free blocks: one, or buddy's tiling of the arena */
     size_t initial_free = MemHeap_Stats(s->h).free_blocks;
-    pthread_t t[THREADS];
-    Worker w[THREADS];
-    for (int i = 0; i < THREADS; i++) {
+    int nthreads = s->threads ? s->threads : THREADS;
+    pthread_t t[MAX_THREADS];
+    Worker w[MAX_THREADS];
+    for (int i = 0; i < nthreads; i++) {
         w[i] = (Worker){s, i};
         cr_assert_eq(pthread_create(&t[i], NULL, worker, &w[i]), 0);
     }
-    for (int i = 0; i < THREADS; i++)
+    for (int i = 0; i < nthreads; i++)
         pthread_join(t[i], NULL);
-    for (int i = 0; i < THREADS; i++) {
+    for (int i = 0; i < nthreads; i++) {
         unsigned char *left = atomic_load(&s->mailbox[i]);
         if (left)
             cr_assert_eq(t_free(s, left), 0);
@@ -113,7 +120,7 @@ static void run_threads(Shared *s)
     cr_assert_leq(st.runs, 20, "one spare run per size class at most");
     cr_assert_leq(st.free_blocks, st.runs + initial_free, "and everything else coalesced");
     cr_assert_eq(st.allocs, st.frees);
-    cr_assert_gt(st.allocs, (uint64_t)THREADS * OPS / 4);
+    cr_assert_gt(st.allocs, (uint64_t)nthreads * OPS / 4);
 }
 
 static void on_event(const MemEvent *e, void *arg)
@@ -146,6 +153,43 @@ Test(threads, four_threads_on_the_default_heap)
     s.facade = true;
     run_threads(&s);
     cr_assert_eq(Mem_Check(), 0);
+}
+
+/* No observer: small objects take the runs' fast paths, under the lock;
+ * sixteen threads on a machine of fewer CPUs wait for a preempted holder. */
+Test(threads, sixteen_threads_on_the_runs_fast_paths)
+{
+    static Shared s;
+    memset(&s, 0, sizeof s);
+    s.h = th_heap(MEM_FAST, 4 << 20, 0);
+    cr_assert_not_null(s.h);
+    s.threads = MAX_THREADS;
+    s.max_size = 200;
+    run_threads(&s);
+}
+
+/* An observer that queries the heap from inside an operation (the lock is
+ * re-entered by its holder) while other threads wait for it. */
+static void on_event_query(const MemEvent *e, void *arg)
+{
+    Shared *s = arg;
+    (void)e;
+    MemStats st = MemHeap_Stats(s->h);
+    if (st.used_bytes + st.free_bytes + st.table_bytes != st.capacity)
+        atomic_fetch_add(&s->failures, 1);
+    atomic_fetch_add(&s->events, 1);
+}
+
+Test(threads, an_observer_reenters_the_lock_while_others_wait)
+{
+    static Shared s;
+    memset(&s, 0, sizeof s);
+    s.h = th_heap(MEM_FAST, 4 << 20, 0);
+    cr_assert_not_null(s.h);
+    s.threads = 8;
+    MemHeap_SetObserver(s.h, on_event_query, &s);
+    run_threads(&s);
+    cr_assert_geq(atomic_load(&s.events), MemHeap_Stats(s.h).ops);
 }
 
 static atomic_int init_ok;
