@@ -29,9 +29,10 @@ $(HEAPVIZ): $(VIZ_TERM_OBJ) $(VIZ_CORE_OBJ) $(DEMO_OBJ) $(LIB_A)
 viz: $(HEAPVIZ)
 
 # A fresh machine gets its missing packages first; the build is a second make
-# so that pkg-config is asked after they are installed.
+# so that pkg-config is asked after they are installed.  The malloc
+# replacement is built too: `heapviz -- CMD` (README) needs it next to heapviz.
 run: deps
-	@$(MAKE) --no-print-directory $(HEAPVIZ)
+	@$(MAKE) --no-print-directory $(HEAPVIZ) $(MALLOC_SO)
 	$(HEAPVIZ)
 
 # Tests of the pure parts link the core objects and the demo module.
