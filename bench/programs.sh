@@ -14,6 +14,7 @@
 # of bench/RESULTS.md; `make bench` runs it first).  Last, live mode: the frame
 # rate of heapviz -- CMD on 10^5 blocks and how much it slows the program
 # (--live-only: that alone; with --out it replaces the live section only).
+# Sections after ours that begin with a line "<!-- hand-added" are kept.
 # --only keeps the programs whose name matches REGEX (grep -E) and skips
 # live mode: a quick look while working, printed, not for --out.
 # An allocator that is not
@@ -219,7 +220,8 @@ if [ $live_only = 1 ]; then
     cat "$tmp/live.md"
     if [ -n "$out" ] && [ -f "$out" ]; then
         awk '/^### live mode/ { exit } { print }' "$out" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' > "$tmp/head.md"
-        cat "$tmp/head.md" "$tmp/live.md" > "$out"
+        awk 'index($0, "<!-- hand-added") == 1 { keep = 1 } keep { print }' "$out" > "$tmp/tail.md"
+        { cat "$tmp/head.md" "$tmp/live.md"; [ -s "$tmp/tail.md" ] && echo; cat "$tmp/tail.md"; } > "$out"
         echo "programs.sh: wrote the live section of $out" >&2
     fi
     exit 0
@@ -279,12 +281,20 @@ cat "$tmp/section.md"
 if [ -n "$out" ]; then
     if [ -f "$out" ]; then
         awk -v m="$MARK" '$0 == m { exit } { print }' "$out" > "$tmp/head.md"
+        # sections written by hand after ours (a line "<!-- hand-added ...")
+        # stay: bench/hardening.sh's figures need a build of another commit
+        awk 'index($0, "<!-- hand-added") == 1 { keep = 1 } keep { print }' "$out" > "$tmp/tail.md"
     else
         : > "$tmp/head.md"
+        : > "$tmp/tail.md"
     fi
     # one blank line between the harness's tables and this section
     sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$tmp/head.md" > "$out"
     [ -s "$out" ] && echo >> "$out"
     cat "$tmp/section.md" >> "$out"
+    if [ -s "$tmp/tail.md" ]; then
+        echo >> "$out"
+        cat "$tmp/tail.md" >> "$out"
+    fi
     echo "programs.sh: wrote the real programs' section of $out" >&2
 fi
