@@ -150,8 +150,10 @@ fi
 # bottom) in a 1 GiB arena.  The automatic zoom shows the part of the heap
 # holding more (the runs: some MiB, then the arena's tables), says where the
 # rest is, and most of the map's cells hold objects (at the arena's scale,
-# two cells would).
-COLUMNS=160 "$BIN" --dump --frames 3 --interval 300 --output "$tmp/zoom.out" -- "$tmp/live" 100000 2000 \
+# two cells would).  A running program's heap is read again no sooner than
+# 500 times the last walk (at most 1 s later): the last frame comes 2.1 s
+# in, after the program has held its objects still for more than that.
+COLUMNS=160 "$BIN" --dump --frames 8 --interval 300 --output "$tmp/zoom.out" -- "$tmp/live" 100000 4000 \
     > "$tmp/frames" 2> "$tmp/err"
 last=$(awk 'BEGIN { RS = "\f\n" } { f = $0 } END { print f }' "$tmp/frames")
 zoom=$(grep -o 'zoom +0x[0-9a-f]*–+0x[0-9a-f]*' <<<"$last" | head -n 1)
