@@ -66,7 +66,14 @@ $(OUT)/bench/mallocrun-%: bench/mallocrun.c bench/bench.h demo/workload.h
 	      $(patsubst $*:%,%,$(filter $*:%,$(MALLOCRUN_LIBS))) -ldl \
 	    || { rm -f $@; echo "bench: mallocrun-$* not built (is its library installed? .ci/deps.sh test)"; }
 
+# bench rewrites RESULTS.md whole; sections added by hand at its end (a line
+# "<!-- hand-added ...", e.g. bench/hardening.sh's figures) are put back.
 bench: $(BENCH)
 	@$(MAKE) --no-print-directory -k $(MALLOCRUNS) || true
+	@mkdir -p $(B)
+	@awk 'index($$0, "<!-- hand-added") == 1 { keep = 1 } keep' bench/RESULTS.md \
+	    > $(B)/results-kept.md 2>/dev/null || : > $(B)/results-kept.md
 	$(BENCH) --out bench/RESULTS.md bench/traces/*.rep
 	@$(MAKE) --no-print-directory bench-programs
+	@if [ -s $(B)/results-kept.md ]; then echo >> bench/RESULTS.md; \
+	    cat $(B)/results-kept.md >> bench/RESULTS.md; fi
