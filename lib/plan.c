@@ -171,9 +171,7 @@ MEM_NO_ASAN static uint32_t list_search(Planner *p, uint32_t need, size_t limit)
 MEM_NO_ASAN static uint32_t seg_search(Planner *p, uint32_t need, bool *damaged)
 {
     const MemHeap *h = p->h;
-    uint64_t rounded = need;
-    if (need >= SL_COUNT)
-        rounded += ((uint64_t)1 << (msb32(need) - SL_BITS)) - 1u;
+    uint64_t rounded = seg_round_up(need);
     if (rounded <= UINT32_MAX) {
         unsigned c = fast_class((uint32_t)rounded);
         unsigned fl = c / SL_COUNT;

@@ -127,13 +127,21 @@ MEM_HOT bool mem_seg_take_ok(const MemHeap *h, const MemKeys *k, uint32_t g, uin
            head_ok(h, k, fast_head_of(h, rest));
 }
 
-/* Good fit: the first block of the smallest non-empty class whose every
- * block fits, else a bounded first-fit scan of need's own class. */
-MEM_HOT uint32_t mem_seg_search(const MemHeap *h, const MemKeys *k, uint32_t need, size_t *examined)
+/* need rounded up to the next class boundary: every block of the class of
+ * the result is at least need (above UINT32_MAX: no class is certain). */
+static inline uint64_t seg_round_up(uint32_t need)
 {
     uint64_t rounded = need;
     if (need >= SL_COUNT)
         rounded += ((uint64_t)1 << (msb32(need) - SL_BITS)) - 1u;
+    return rounded;
+}
+
+/* Good fit: the first block of the smallest non-empty class whose every
+ * block fits, else a bounded first-fit scan of need's own class. */
+MEM_HOT uint32_t mem_seg_search(const MemHeap *h, const MemKeys *k, uint32_t need, size_t *examined)
+{
+    uint64_t rounded = seg_round_up(need);
     if (rounded <= UINT32_MAX) {
         unsigned c = fast_class((uint32_t)rounded);
         unsigned fl = c / SL_COUNT;
